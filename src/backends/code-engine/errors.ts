@@ -1,0 +1,164 @@
+// Typed errors of the Code Engine client and their short, actionable summaries.
+// Owns redaction: no API key or bearer token may survive into a message, a field or a diagnostic.
+// Does not decide retries (see retry.ts) and does no I/O.
+
+import type { ApiErrorContainer, ApiErrorItem } from './types.js';
+
+export type CodeEngineService = 'codeengine' | 'iam';
+
+/** A plain summary that callers can turn into their own Diagnostic values. */
+export interface CodeEngineDiagnostic {
+  code: string;
+  severity: 'error';
+  summary: string;
+  detail: string;
+  hint: string;
+}
+
+export interface CodeEngineApiErrorInit {
+  service: CodeEngineService;
+  status: number;
+  method: string;
+  path: string;
+  errors?: ApiErrorItem[];
+  trace?: string;
+  retryAfterSeconds?: number;
+  /** Set for transport failures (no HTTP response): e.g. ECONNREFUSED, timeout. */
+  networkCode?: string;
+  message?: string;
+}
+
+/** Every non-2xx answer (and every transport failure, with status 0) becomes one of these. */
+export class CodeEngineApiError extends Error {
+  readonly service: CodeEngineService;
+  /** HTTP status, or 0 when no response arrived. */
+  readonly status: number;
+  readonly method: string;
+  readonly path: string;
+  readonly errors: ApiErrorItem[];
+  readonly trace?: string;
+  readonly retryAfterSeconds?: number;
+  readonly networkCode?: string;
+
+  constructor(init: CodeEngineApiErrorInit) {
+    const first = init.errors?.[0];
+    const what = init.status === 0 ? `network error ${init.networkCode ?? ''}`.trim() : `HTTP ${init.status}`;
+    const detail = first ? `${first.code}: ${first.message}` : (init.message ?? '');
+    super(`${init.service === 'iam' ? 'IAM' : 'Code Engine'} ${init.method} ${init.path} failed: ${what}${detail ? ` (${detail})` : ''}`);
+    this.name = 'CodeEngineApiError';
+    this.service = init.service;
+    this.status = init.status;
+    this.method = init.method;
+    this.path = init.path;
+    this.errors = init.errors ?? [];
+    this.trace = init.trace;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+    this.networkCode = init.networkCode;
+  }
+
+  /** The first error code of the body, e.g. `resource_not_found`. */
+  get code(): string | undefined {
+    return this.errors[0]?.code;
+  }
+
+  toDiagnostic(): CodeEngineDiagnostic {
+    return toDiagnostic(this);
+  }
+}
+
+function hintFor(err: CodeEngineApiError): { code: string; summary: string; hint: string } {
+  if (err.status === 0) {
+    return {
+      code: 'code-engine-unreachable',
+      summary: `Could not reach ${err.service === 'iam' ? 'IAM' : 'the Code Engine API'}`,
+      hint: 'Check the region / service_url and your network; the request can be retried.',
+    };
+  }
+  if (err.service === 'iam') {
+    return {
+      code: 'code-engine-auth-failed',
+      summary: 'IAM rejected the API key',
+      hint: 'Check the API key (is it set, not revoked, for the right account?) and the IAM url.',
+    };
+  }
+  switch (err.status) {
+    case 400:
+      return { code: 'code-engine-bad-request', summary: 'Code Engine rejected the request', hint: 'Fix the field named in the detail (see the valid cpu/memory combinations and name rules).' };
+    case 401:
+      return { code: 'code-engine-unauthorized', summary: 'Code Engine did not accept the credentials', hint: 'Check the API key and the IAM url; the token may be expired or issued by another IAM.' };
+    case 403:
+      return { code: 'code-engine-forbidden', summary: 'Access to the Code Engine project was denied', hint: 'Grant the API key\'s identity an IAM role (Writer or Manager) on the Code Engine project.' };
+    case 404:
+      return { code: 'code-engine-not-found', summary: 'Code Engine resource not found', hint: 'Check the project id and region; the project may have been deleted.' };
+    case 409:
+      return { code: 'code-engine-conflict', summary: 'A Code Engine resource with that name already exists', hint: 'Choose another name or adopt/delete the existing resource.' };
+    case 412:
+      return { code: 'code-engine-precondition-failed', summary: 'The resource changed since it was read', hint: 'Someone else updated it; re-read and retry (apply again).' };
+    case 429:
+      return { code: 'code-engine-rate-limited', summary: 'Code Engine rate limit reached', hint: 'Too many requests; wait and retry, or lower the apply parallelism.' };
+    default:
+      if (err.status >= 500) {
+        return { code: 'code-engine-server-error', summary: `Code Engine server error (${err.status})`, hint: 'A problem on the Code Engine side; retry later.' };
+      }
+      return { code: 'code-engine-error', summary: `Code Engine request failed (${err.status})`, hint: 'See the detail for the reason.' };
+  }
+}
+
+/** Short summary + detail (the body's errors quoted) + what to do next. */
+export function toDiagnostic(err: CodeEngineApiError): CodeEngineDiagnostic {
+  const h = hintFor(err);
+  const parts = err.errors.map((e) => {
+    const target = e.target?.name ? ` [${e.target.type ?? 'field'} ${e.target.name}]` : '';
+    return `${e.code}: ${e.message}${target}`;
+  });
+  const where = `${err.method} ${err.path} -> ${err.status === 0 ? (err.networkCode ?? 'no response') : err.status}`;
+  const trace = err.trace ? ` (trace ${err.trace})` : '';
+  return {
+    code: h.code,
+    severity: 'error',
+    summary: h.summary,
+    detail: `${where}${parts.length ? `: ${parts.join('; ')}` : ''}${trace}`,
+    hint: h.hint,
+  };
+}
+
+/** Parses a §9 error container; tolerates IAM's `{errorCode, errorMessage}` and junk bodies. */
+export function parseErrorBody(text: string): { errors: ApiErrorItem[]; trace?: string } {
+  if (!text) return { errors: [] };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { errors: [{ code: 'unparsable_error_body', message: text.slice(0, 200) }] };
+  }
+  if (body && typeof body === 'object') {
+    const b = body as Partial<ApiErrorContainer> & { errorCode?: string; errorMessage?: string };
+    if (Array.isArray(b.errors)) {
+      const errors = b.errors
+        .filter((e): e is ApiErrorItem => !!e && typeof e === 'object')
+        .map((e) => ({ code: String(e.code ?? 'unknown'), message: String(e.message ?? ''), ...(e.target ? { target: e.target } : {}), ...(e.more_info ? { more_info: e.more_info } : {}) }));
+      return { errors, trace: typeof b.trace === 'string' ? b.trace : undefined };
+    }
+    if (typeof b.errorCode === 'string' || typeof b.errorMessage === 'string') {
+      return { errors: [{ code: b.errorCode ?? 'iam_error', message: b.errorMessage ?? '' }] };
+    }
+  }
+  return { errors: [] };
+}
+
+/** Replaces every occurrence of each secret in `text`; secrets shorter than 4 chars are skipped. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s && s.length >= 4) out = out.split(s).join('(redacted)');
+  }
+  // Bearer tokens that we did not know about (e.g. echoed by a proxy) are cut too.
+  return out.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/g, 'Bearer (redacted)');
+}
+
+/** Scrubs an error we created, in place: message and error messages. Returns it. */
+export function redactError(err: CodeEngineApiError, secrets: readonly (string | undefined)[]): CodeEngineApiError {
+  err.message = redact(err.message, secrets);
+  for (const e of err.errors) e.message = redact(e.message, secrets);
+  return err;
+}

@@ -1,0 +1,88 @@
+// Downstream authentication: static bearer tokens and HS256 JWTs, verified with node:crypto.
+// Comparisons are timing-safe; nothing here logs or echoes a presented credential.
+// It decides allow/deny only; the HTTP layer writes the 401.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { GatewayAuth } from './types.js';
+
+export type AuthResult = { ok: true; subject?: string } | { ok: false; reason: string; invalidToken: boolean };
+
+/** Clock skew tolerated on exp and nbf. */
+const LEEWAY_S = 30;
+
+export interface Authenticator {
+  readonly mode: 'none' | 'token';
+  check(authorization: string | undefined): AuthResult;
+}
+
+/** Problems with an auth configuration, as sentences; empty when it is usable. */
+export function authProblems(auth: GatewayAuth): string[] {
+  if (auth.mode === 'none') return [];
+  const tokens = (auth.tokens ?? []).filter((t) => t.length > 0);
+  if (tokens.length === 0 && !auth.jwtSecret) {
+    return ['Gateway auth is on but no bearer token or JWT secret is configured. Set gateway.auth tokens or a JWT secret, or choose auth mode none explicitly.'];
+  }
+  return [];
+}
+
+export function createAuthenticator(auth: GatewayAuth): Authenticator {
+  if (auth.mode === 'none') return { mode: 'none', check: () => ({ ok: true }) };
+  // Hashing first gives equal-length buffers, so timingSafeEqual never leaks the token length.
+  const digests = (auth.tokens ?? []).filter((t) => t.length > 0).map(sha256);
+  const secret = auth.jwtSecret;
+  return {
+    mode: 'token',
+    check(header) {
+      if (!header) return { ok: false, reason: 'Missing bearer token.', invalidToken: false };
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!m) return { ok: false, reason: 'Authorization header is not a bearer token.', invalidToken: true };
+      const presented = m[1];
+      const d = sha256(presented);
+      let match = false;
+      for (const t of digests) match = timingSafeEqual(d, t) || match;
+      if (match) return { ok: true };
+      if (secret && presented.split('.').length === 3) return verifyHs256(presented, secret);
+      return { ok: false, reason: 'Invalid bearer token.', invalidToken: true };
+    },
+  };
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Verifies an HS256 JWT: header alg, signature, then exp and nbf. */
+export function verifyHs256(jwt: string, secret: string, nowS = Date.now() / 1000): AuthResult {
+  const [h, p, s] = jwt.split('.');
+  const fail = (reason: string): AuthResult => ({ ok: false, reason, invalidToken: true });
+  let header: unknown;
+  let payload: unknown;
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+    payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+  } catch {
+    return fail('Malformed JWT.');
+  }
+  if (!isRecord(header) || header.alg !== 'HS256') return fail('JWT algorithm must be HS256.');
+  const expected = createHmac('sha256', secret).update(`${h}.${p}`).digest();
+  const given = Buffer.from(s, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return fail('JWT signature is invalid.');
+  if (!isRecord(payload)) return fail('Malformed JWT payload.');
+  if (payload.exp !== undefined && (typeof payload.exp !== 'number' || payload.exp + LEEWAY_S < nowS)) {
+    return fail('JWT has expired.');
+  }
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf - LEEWAY_S > nowS)) {
+    return fail('JWT is not valid yet.');
+  }
+  return { ok: true, subject: typeof payload.sub === 'string' ? payload.sub : undefined };
+}
+
+/** Signs an HS256 JWT; used by tests and by operators minting a token for a client. */
+export function signHs256(payload: Record<string, unknown>, secret: string): string {
+  const enc = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc(payload)}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

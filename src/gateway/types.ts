@@ -1,0 +1,94 @@
+// The gateway's input contract: what the rest of contextforge hands to the gateway (upstream
+// specs, virtual servers, listen and auth options) and what it reads back (status).
+// It must not import config or state types: callers translate into these shapes.
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+
+export type UpstreamTransport = 'streamable-http' | 'sse' | 'stdio';
+
+/** Something that yields a fresh SDK Transport for a stdio-speaking server (child or container). */
+export interface StdioConnector {
+  /** Stable identity of the target, for logs and diffing (never contains secrets). */
+  key: string;
+  connect(): Promise<Transport>;
+}
+
+export interface UpstreamSpec {
+  /** Runtime name; used (sanitized) as the tool and prompt prefix. */
+  name: string;
+  transport: UpstreamTransport;
+  /** Endpoint for the HTTP transports. */
+  url?: string;
+  /** Extra request headers for the HTTP transports (for example an upstream bearer token). */
+  headers?: Record<string, string>;
+  /** Required when transport is 'stdio'. */
+  stdio?: StdioConnector;
+  /** Per-call timeout; Code Engine cold starts need at least 30 s. */
+  callTimeoutMs?: number;
+  /** Upstream requests in flight at once; the excess waits in a FIFO queue. */
+  maxConcurrency?: number;
+  /** When it changes, the upstream session is closed and a new one opened. */
+  specHash: string;
+}
+
+/** A named selection over federated names; each list holds glob patterns (`*`, `?`). */
+export interface VirtualServerSpec {
+  name: string;
+  /** Patterns over federated tool names; omitted means no tools. */
+  tools?: string[];
+  /** Patterns over federated prompt names; omitted means no prompts. */
+  prompts?: string[];
+  /** Patterns over federated resource URIs (and template URIs); omitted means no resources. */
+  resources?: string[];
+}
+
+export type GatewayAuth =
+  | { mode: 'none' }
+  | { mode: 'token'; tokens?: string[]; jwtSecret?: string };
+
+export interface GatewayLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface GatewayOptions {
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Listen port; default 4444; 0 picks a free port. */
+  port?: number;
+  /** Required on purpose: `{ mode: 'none' }` must be chosen explicitly. */
+  auth: GatewayAuth;
+  /** Between runtime and tool name in federated names; default '__'. */
+  separator?: string;
+  virtualServers?: VirtualServerSpec[];
+  /** Default per-call timeout for upstreams without their own; default 60 000 ms. */
+  callTimeoutMs?: number;
+  /** Default bounded concurrency per upstream; default 16. */
+  maxConcurrency?: number;
+  /** Liveness ping interval for connected upstreams; default 15 000 ms; 0 disables. */
+  pingIntervalMs?: number;
+  /** Reconnect backoff bounds; default 500 ms to 30 000 ms. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  logger?: GatewayLogger;
+}
+
+export type UpstreamState = 'connecting' | 'connected' | 'failed';
+
+export interface UpstreamStatus {
+  name: string;
+  transport: UpstreamTransport;
+  state: UpstreamState;
+  /** True once the first connection attempt has finished, either way. */
+  attempted: boolean;
+  lastError?: string;
+  /** ISO time of the last state change. */
+  since: string;
+  /** Consecutive failed attempts since the last successful connection. */
+  failures: number;
+  tools: number;
+  prompts: number;
+  resources: number;
+  inFlight: number;
+  queued: number;
+}

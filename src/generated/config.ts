@@ -1,0 +1,627 @@
+/* Generated from schema/ by scripts/gen-types.mjs. Do not edit by hand: run `npm run gen`. */
+
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "backend".
+ */
+export type Backend = DockerBackend | CodeEngineBackend | ProcessBackend;
+/**
+ * CPU in cores, e.g. "0.5" or 2.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "cpu".
+ */
+export type CpuQuantity = number | string;
+/**
+ * Memory with a unit: 256m, 1g, 512Mi, 4G (m/M = megabytes, g/G = gigabytes, Mi/Gi binary).
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "memory".
+ */
+export type MemoryQuantity = string;
+/**
+ * A duration: a number of seconds, or a string such as 500ms, 30s, 5m, 2h.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type Duration = number | string;
+/**
+ * A name: lowercase letters, digits, '-' and '_', starting with a letter.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "identifier".
+ */
+export type Identifier = string;
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "backendType".
+ */
+export type BackendType = 'docker' | 'ibm_code_engine' | 'process';
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "source".
+ */
+export type Source = DockerSource | GithubSource | ComposeSource | CommandSource;
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "transportType".
+ */
+export type TransportType = 'streamable-http' | 'sse' | 'stdio';
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "approver".
+ */
+export type Approver =
+  | string
+  | {
+      group: string;
+    }
+  | {
+      user: string;
+    };
+
+/**
+ * contextforge.yaml: one stack of MCP servers, the backends they run on, the guardrails they run under, and the gateway that serves them.
+ */
+export interface ContextforgeConfig {
+  /**
+   * Editor hint; ignored.
+   */
+  $schema?: string;
+  /**
+   * Config format version.
+   */
+  version?: 1;
+  /**
+   * Stack name: the identity of this config. Everything contextforge creates is marked with it, so two stacks on one host never touch each other's resources.
+   */
+  name: string;
+  description?: string;
+  include?: IncludeSettings;
+  /**
+   * Where servers run, by backend name.
+   */
+  backends?: {
+    [k: string]: Backend;
+  };
+  /**
+   * Guardrail profiles defined inline, by name (in addition to those included from profiles/*.yaml).
+   */
+  profiles?: {
+    [k: string]: GuardrailProfile;
+  };
+  /**
+   * Catalog entries defined inline (in addition to those included from catalog/*.yaml).
+   */
+  catalog?: CatalogEntry[];
+  /**
+   * The desired deployments: catalog entry x backend x profile x env x scale.
+   */
+  runtimes?: Runtime[];
+  gateway?: GatewaySettings;
+  approval?: ApprovalSettings;
+  state?: StateSettings;
+  github?: GithubSettings;
+  defaults?: Defaults;
+  /**
+   * This interface was referenced by `ContextforgeConfig`'s JSON-Schema definition
+   * via the `patternProperty` "^x-".
+   */
+  [k: string]: unknown;
+}
+/**
+ * Files loaded next to this config, by glob relative to it.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "include".
+ */
+export interface IncludeSettings {
+  catalog?: string[];
+  profiles?: string[];
+  /**
+   * Load the shipped presets (unrestricted, standard, restricted, airgapped) when no profile of that name is defined here.
+   */
+  builtin_profiles?: boolean;
+}
+/**
+ * A Docker engine reached through its API socket.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "dockerBackend".
+ */
+export interface DockerBackend {
+  type: 'docker';
+  /**
+   * Unix socket path of the engine.
+   */
+  socket?: string;
+  /**
+   * tcp://host:port of a remote engine (instead of socket).
+   */
+  host?: string;
+  /**
+   * Name of the per-stack network; default: contextforge-<stack>.
+   */
+  network?: string;
+  /**
+   * Registries images may come from (e.g. docker.io, ghcr.io, 127.0.0.1:5000). Empty = any registry.
+   */
+  allowed_registries?: string[];
+  /**
+   * Allow images that name no registry and exist only on this engine (e.g. built locally).
+   */
+  allow_local_images?: boolean;
+  default_limits?: ResourceLimits;
+  /**
+   * Host address ports are published on.
+   */
+  publish_host?: string;
+  cleanup_orphans?: boolean;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "limits".
+ */
+export interface ResourceLimits {
+  cpu?: CpuQuantity;
+  memory?: MemoryQuantity;
+  pids?: number;
+}
+/**
+ * An IBM Cloud Code Engine project.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "codeEngineBackend".
+ */
+export interface CodeEngineBackend {
+  type: 'ibm_code_engine';
+  region:
+    | 'au-syd'
+    | 'br-sao'
+    | 'ca-tor'
+    | 'eu-de'
+    | 'eu-es'
+    | 'eu-gb'
+    | 'in-che'
+    | 'jp-osa'
+    | 'jp-tok'
+    | 'us-east'
+    | 'us-south';
+  /**
+   * Project id (UUID) or project name.
+   */
+  project_id: string;
+  /**
+   * IBM Cloud API key; use ${IBM_CLOUD_API_KEY}. Always sensitive.
+   */
+  api_key: string;
+  /**
+   * Override of https://api.<region>.codeengine.cloud.ibm.com/v2.
+   */
+  service_url?: string;
+  /**
+   * Override of https://iam.cloud.ibm.com.
+   */
+  iam_url?: string;
+  per_deployment_limits?: CodeEngineLimits;
+  default_min_scale?: number;
+  default_max_scale?: number;
+  default_visibility?: 'public' | 'private' | 'project';
+  /**
+   * Registry secret for private images.
+   */
+  image_secret?: string;
+  build?: CodeEngineBuildSettings;
+  observability?: CodeEngineObservability;
+}
+/**
+ * cpu/memory set on every app (Code Engine has no account-level defaults). Must be a valid Code Engine combination.
+ */
+export interface CodeEngineLimits {
+  cpu?: CpuQuantity;
+  memory?: MemoryQuantity;
+  ephemeral_storage?: MemoryQuantity;
+}
+/**
+ * Where Code Engine builds push the images they build.
+ */
+export interface CodeEngineBuildSettings {
+  /**
+   * e.g. us.icr.io/mcp-images
+   */
+  output_registry?: string;
+  /**
+   * Registry secret with push rights.
+   */
+  output_secret?: string;
+  strategy_size?: 'small' | 'medium' | 'large' | 'xlarge' | 'xxlarge';
+  timeout?: Duration;
+}
+export interface CodeEngineObservability {
+  cloud_logs_instance_id?: string;
+  cloud_monitoring_instance_id?: string;
+}
+/**
+ * Local child processes, for machines without Docker. Enforces almost no guardrails.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "processBackend".
+ */
+export interface ProcessBackend {
+  type: 'process';
+  /**
+   * Base directory for relative commands; default: the config's directory.
+   */
+  working_dir?: string;
+  restart?: ProcessRestartPolicy;
+}
+export interface ProcessRestartPolicy {
+  max_restarts?: number;
+  backoff_initial?: Duration;
+  backoff_max?: Duration;
+}
+/**
+ * Security guardrails a runtime runs under. Controls a backend cannot enforce are warnings (errors when strict).
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "guardrailProfile".
+ */
+export interface GuardrailProfile {
+  name?: Identifier;
+  description?: string;
+  recommended_backends?: BackendType[];
+  /**
+   * Unenforceable controls are errors, not warnings.
+   */
+  strict?: boolean;
+  network?: NetworkGuardrails;
+  filesystem?: FilesystemGuardrails;
+  capabilities?: CapabilityGuardrails;
+  resources?: ResourceGuardrails;
+  /**
+   * runtime/default, unconfined, or a path to a JSON seccomp profile.
+   */
+  seccomp?: string;
+  /**
+   * AppArmor profile name loaded on the host.
+   */
+  apparmor?: string;
+}
+export interface NetworkGuardrails {
+  egress_allowed?: boolean;
+  ingress_ports?: number[];
+  /**
+   * Egress allow-list of host names (wildcards like *.example.com; "*" = any).
+   */
+  allowed_hosts?: string[];
+}
+export interface FilesystemGuardrails {
+  read_only_root?: boolean;
+  allowed_mounts?: string[];
+}
+export interface CapabilityGuardrails {
+  drop_all?: boolean;
+  add?: string[];
+}
+export interface ResourceGuardrails {
+  max_cpu?: CpuQuantity;
+  max_memory?: MemoryQuantity;
+  max_pids?: number;
+}
+/**
+ * An MCP server and how to get it.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "catalogEntry".
+ */
+export interface CatalogEntry {
+  name: string;
+  slug: Identifier;
+  description?: string;
+  icon?: string;
+  category?: string;
+  tags?: string[];
+  supported_backends?: BackendType[];
+  source: Source;
+  transport?: Transport;
+  guardrails_profile?: Identifier;
+  requires_approval?: boolean;
+  documentation_url?: string;
+  version?: string;
+  featured?: boolean;
+  deprecated?: boolean;
+  /**
+   * Environment variables the server takes, by name.
+   */
+  env?: {
+    [k: string]: EnvVarSpec;
+  };
+  health?: HealthCheck;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "dockerSource".
+ */
+export interface DockerSource {
+  type: 'docker';
+  /**
+   * Image reference, e.g. docker.io/mcp/filesystem:1.2.0.
+   */
+  image: string;
+  command?: string[];
+  args?: string[];
+  pull?: 'missing' | 'always' | 'never';
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "githubSource".
+ */
+export interface GithubSource {
+  type: 'github';
+  /**
+   * owner/name on the GitHub host, a full git URL, or a local path.
+   */
+  repo: string;
+  branch?: string;
+  tag?: string;
+  commit?: string;
+  dockerfile?: string;
+  /**
+   * Build context directory inside the repository.
+   */
+  context?: string;
+  build_args?: {
+    [k: string]: string;
+  };
+  args?: string[];
+  push_to_registry?: boolean;
+  /**
+   * Registry/namespace to push to, e.g. 127.0.0.1:5000/mcp.
+   */
+  registry?: string;
+  build_timeout?: Duration;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "composeSource".
+ */
+export interface ComposeSource {
+  type: 'compose';
+  /**
+   * Inline compose YAML, or a path relative to the file that declares it.
+   */
+  compose_file: string;
+  /**
+   * The service that is the MCP endpoint.
+   */
+  main_service: string;
+}
+/**
+ * A local command that speaks MCP over stdio (process backend).
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "commandSource".
+ */
+export interface CommandSource {
+  type: 'command';
+  command: string;
+  args?: string[];
+  cwd?: string;
+}
+/**
+ * How the server speaks MCP.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "transport".
+ */
+export interface Transport {
+  type: TransportType;
+  /**
+   * Container port for HTTP transports.
+   */
+  port?: number;
+  /**
+   * HTTP path of the MCP endpoint (default /mcp; /sse for sse).
+   */
+  path?: string;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "envVarSpec".
+ */
+export interface EnvVarSpec {
+  description?: string;
+  required?: boolean;
+  /**
+   * The value is sensitive: never printed, stored or passed in clear where the backend has secrets.
+   */
+  secret?: boolean;
+  default?: string;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "health".
+ */
+export interface HealthCheck {
+  type?: 'mcp' | 'http' | 'tcp' | 'docker' | 'none';
+  path?: string;
+  timeout?: Duration;
+}
+/**
+ * One desired deployment of a catalog entry on a backend.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "runtime".
+ */
+export interface Runtime {
+  name: Identifier;
+  /**
+   * Slug of the catalog entry.
+   */
+  catalog: string;
+  /**
+   * Name of a backend in `backends`.
+   */
+  backend: string;
+  /**
+   * Profile name; default: the catalog entry's, then defaults.guardrails_profile.
+   */
+  guardrails_profile?: string;
+  enabled?: boolean;
+  /**
+   * Environment values; the catalog entry's env spec says which are secret.
+   */
+  env?: {
+    [k: string]: string | number | boolean;
+  };
+  /**
+   * Sensitive environment values: never printed, stored or passed in clear.
+   */
+  secrets?: {
+    [k: string]: string;
+  };
+  scale?: ScaleSettings;
+  resources?: ResourceLimits;
+  /**
+   * Docker: fixed host port to publish the MCP port on (default: one Docker picks).
+   */
+  host_port?: number;
+  /**
+   * Code Engine endpoint visibility.
+   */
+  visibility?: 'public' | 'private' | 'project';
+  depends_on?: string[];
+  call_timeout?: Duration;
+  /**
+   * Gateway: concurrent calls to this runtime; more wait in a queue.
+   */
+  max_concurrency?: number;
+  restart?: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  labels?: {
+    [k: string]: string;
+  };
+}
+export interface ScaleSettings {
+  min?: number;
+  max?: number;
+  concurrency?: number;
+  request_timeout?: Duration;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "gateway".
+ */
+export interface GatewaySettings {
+  enabled?: boolean;
+  host?: string;
+  port?: number;
+  /**
+   * "none" (explicit, prints a warning) or token settings. Default: bearer token from CONTEXTFORGE_GATEWAY_TOKEN, else one generated into .contextforge/gateway.token.
+   */
+  auth?: 'none' | GatewayAuth;
+  separator?: string;
+  call_timeout?: Duration;
+  max_concurrency?: number;
+  /**
+   * Virtual servers: sets of tools/prompts/resources across runtimes, by glob over federated names.
+   */
+  servers?: VirtualServer[];
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "gatewayAuth".
+ */
+export interface GatewayAuth {
+  /**
+   * Accepted bearer tokens (use ${VAR}).
+   */
+  tokens?: string[];
+  /**
+   * File with one accepted token per line.
+   */
+  tokens_file?: string;
+  /**
+   * HS256 secret for JWT bearer tokens (use ${VAR}).
+   */
+  jwt_secret?: string;
+  jwt_secret_file?: string;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "virtualServer".
+ */
+export interface VirtualServer {
+  name: Identifier;
+  description?: string;
+  /**
+   * Include everything of these runtimes.
+   */
+  runtimes?: string[];
+  tools?: string[];
+  prompts?: string[];
+  resources?: string[];
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "approval".
+ */
+export interface ApprovalSettings {
+  enabled?: boolean;
+  required_for?: ApprovalRule[];
+  approvers?: Approver[];
+  timeout_hours?: number;
+  notification?: ApprovalNotification;
+}
+/**
+ * A change matching every key of a rule needs approval by the rule's approvers (default: approval.approvers).
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "approvalRule".
+ */
+export interface ApprovalRule {
+  source_type?: 'docker' | 'github' | 'compose' | 'command';
+  registry_not_in?: string[];
+  guardrails_profile?: string;
+  backend_type?: BackendType;
+  approvers?: Approver[];
+}
+export interface ApprovalNotification {
+  webhook_url?: string;
+  email_enabled?: boolean;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "state".
+ */
+export interface StateSettings {
+  backend?: 'sqlite';
+  /**
+   * SQLite file, relative to the config.
+   */
+  path?: string;
+  lock_timeout?: Duration;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "githubSettings".
+ */
+export interface GithubSettings {
+  /**
+   * Git host for owner/name repos (default https://github.com); may be a local path or file:// URL.
+   */
+  base_url?: string;
+  /**
+   * HTTPS token (use ${GITHUB_TOKEN}). Sensitive.
+   */
+  token?: string;
+  ssh_key_file?: string;
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "defaults".
+ */
+export interface Defaults {
+  guardrails_profile?: string;
+  backend?: string;
+}

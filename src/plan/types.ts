@@ -1,0 +1,175 @@
+// The plan model: desired resources (compiled from config), observed resources (read from a
+// backend), and the changes between them. Pure data; renderers and the apply engine consume it.
+// Nothing here may hold a secret value except DesiredResource.secretEnv, which renderers,
+// state and logs must never read.
+
+import type { BackendType, TransportType } from '../generated/config.js';
+import type { Diagnostic, SourceRange } from '../diag/diagnostic.js';
+
+export type ActionKind = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+
+/** `<action>:<why>`, e.g. `replace:image-changed`, `create:drift-missing`, `delete:not-in-config`. */
+export type Reason = `${ActionKind}:${string}`;
+
+/** The guardrails a runtime runs under after profile + backend defaults are merged. */
+export interface EffectiveGuardrails {
+  profile: string;
+  egressAllowed: boolean;
+  allowedHosts: string[];
+  ingressPorts: number[];
+  readOnlyRoot: boolean;
+  allowedMounts: string[];
+  dropAll: boolean;
+  capAdd: string[];
+  /** Cores, e.g. 0.5. */
+  maxCpu?: number;
+  /** Bytes. */
+  maxMemory?: number;
+  maxPids?: number;
+  seccomp?: string;
+  apparmor?: string;
+  strict: boolean;
+}
+
+export type NormalizedSource =
+  | { type: 'docker'; image: string; command?: string[]; args?: string[]; pull: 'missing' | 'always' | 'never' }
+  | {
+      type: 'github';
+      repo: string;
+      /** Resolved at plan time by the source resolver; undefined until resolved. */
+      commit?: string;
+      ref: string;
+      dockerfile: string;
+      context: string;
+      buildArgs: Record<string, string>;
+      args?: string[];
+      pushToRegistry: boolean;
+      registry?: string;
+    }
+  | { type: 'compose'; composeFile: string; inline: boolean; mainService: string; baseDir: string }
+  | { type: 'command'; command: string; args: string[]; cwd?: string };
+
+export interface TransportSpec {
+  type: TransportType;
+  port?: number;
+  path?: string;
+}
+
+/** Normalized, backend-agnostic spec of one runtime. Contains no secret values. */
+export interface RuntimeSpec {
+  catalog: string;
+  source: NormalizedSource;
+  transport: TransportSpec;
+  /** Plain environment values. */
+  env: Record<string, string>;
+  /** Secret environment variable name → digest of its value (never the value). */
+  secretDigests: Record<string, string>;
+  guardrails: EffectiveGuardrails;
+  scale?: { min?: number; max?: number; concurrency?: number; requestTimeoutSeconds?: number };
+  visibility?: 'public' | 'private' | 'project';
+  hostPort?: number;
+  restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  labels: Record<string, string>;
+}
+
+export interface ApprovalRequirement {
+  /** Human-readable reasons, e.g. `source_type is github`. */
+  reasons: string[];
+  /** Approvers any one of which satisfies each rule (one inner list per matched rule). */
+  approvers: string[][];
+}
+
+export interface DesiredResource {
+  /** `runtime.<name>`. */
+  address: string;
+  runtime: string;
+  /** Backend name (key in `backends`). */
+  backend: string;
+  backendType: BackendType;
+  spec: RuntimeSpec;
+  /** Secret env values by name. NEVER render, log or store these. */
+  secretEnv: Record<string, string>;
+  /** sha256 over the canonical spec (secret digests included, values not). */
+  specHash: string;
+  /** Addresses this resource depends on. */
+  dependsOn: string[];
+  range?: SourceRange;
+  /** Guardrail and compatibility warnings from compilation. */
+  diagnostics: Diagnostic[];
+  approval?: ApprovalRequirement;
+}
+
+export type ObservedStatus = 'running' | 'starting' | 'stopped' | 'exited' | 'failed' | 'missing' | 'unknown';
+
+export interface Endpoint {
+  transport: TransportType;
+  /** For HTTP transports: a URL the gateway can reach (loopback for Docker). */
+  url?: string;
+  /** For stdio transports: how to attach. */
+  attach?: { kind: 'docker'; containerId: string } | { kind: 'process'; socketPath: string };
+}
+
+export interface ObservedResource {
+  address: string;
+  runtime: string;
+  backend: string;
+  /** The spec hash recorded when we created it (label / state), if any. */
+  specHash?: string;
+  /** The live values of the fields we manage, as read back from the backend (for drift). */
+  live: Partial<RuntimeSpec> & Record<string, unknown>;
+  status: ObservedStatus;
+  endpoint?: Endpoint;
+  restarts?: number;
+  startedAt?: string;
+  /** Backend-specific handle: container ids, app entity tag, … Never contains secrets. */
+  native?: Record<string, unknown>;
+}
+
+export interface FieldChange {
+  /** Dotted path, e.g. `env.LOG_LEVEL`, `image`, `guardrails.maxMemory`. */
+  path: string;
+  before?: unknown;
+  after?: unknown;
+  /** Render as `(sensitive)`. */
+  sensitive?: boolean;
+  /** This field alone forces a replace. */
+  forcesReplace?: boolean;
+}
+
+export interface Change {
+  address: string;
+  action: ActionKind;
+  reason: Reason;
+  backend: string;
+  backendType: BackendType;
+  fields: FieldChange[];
+  desired?: DesiredResource;
+  observed?: ObservedResource;
+  /** Addresses that must be applied before this one (creates) or after (deletes). */
+  dependsOn: string[];
+  diagnostics: Diagnostic[];
+  approval?: ApprovalRequirement;
+  /** Extra steps shown in the plan, e.g. `build` for a github source whose commit moved. */
+  steps?: string[];
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  replace: number;
+  delete: number;
+  noop: number;
+}
+
+export interface Plan {
+  formatVersion: 1;
+  stack: string;
+  createdAt: string;
+  /** sha256 of the effective config. */
+  configFingerprint: string;
+  /** sha256 of the observed state the plan was computed against. */
+  liveFingerprint: string;
+  changes: Change[];
+  diagnostics: Diagnostic[];
+  summary: PlanSummary;
+}

@@ -1,0 +1,101 @@
+// The state store interface: what contextforge remembers between runs (applied specs and
+// endpoints, run history, the audit log, approvals, the lock). SQLite implements it
+// (sqlite.ts); a shared PostgreSQL store can implement it later. Never store secret values.
+
+import type { Endpoint, RuntimeSpec } from '../plan/types.js';
+
+export interface RuntimeRecord {
+  stack: string;
+  address: string;
+  runtime: string;
+  backend: string;
+  backendType: string;
+  specHash: string;
+  /** The applied spec (secret digests only). */
+  spec: RuntimeSpec;
+  endpoint?: Endpoint;
+  status: string;
+  /** Guardrail warnings that applied when it was created. */
+  warnings: string[];
+  appliedAt: string;
+  /** Backend handle (container id, app name…). */
+  native?: Record<string, unknown>;
+}
+
+export type RunKind = 'plan' | 'apply' | 'destroy' | 'reconcile';
+
+export interface RunRecord {
+  id: number;
+  stack: string;
+  kind: RunKind;
+  startedAt: string;
+  finishedAt?: string;
+  outcome?: 'success' | 'partial' | 'failed' | 'held';
+  summary?: Record<string, unknown>;
+  /** e.g. git commit SHA and author in git mode. */
+  meta?: Record<string, unknown>;
+}
+
+export interface EventRecord {
+  id: number;
+  stack: string;
+  at: string;
+  /** e.g. `apply.created`, `apply.failed`, `drift.repaired`, `guardrail.warning`, `approval.approved`. */
+  type: string;
+  address?: string;
+  actor?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  since: string;
+  operation: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalRecord {
+  id: string;
+  stack: string;
+  address: string;
+  specHash: string;
+  status: ApprovalStatus;
+  reasons: string[];
+  approvers: string[][];
+  request: Record<string, unknown>;
+  requestedAt: string;
+  expiresAt: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  note?: string;
+}
+
+export interface StateStore {
+  listRuntimes(stack: string): RuntimeRecord[];
+  getRuntime(stack: string, address: string): RuntimeRecord | undefined;
+  putRuntime(record: RuntimeRecord): void;
+  deleteRuntime(stack: string, address: string): void;
+
+  startRun(stack: string, kind: RunKind, meta?: Record<string, unknown>): number;
+  finishRun(id: number, outcome: NonNullable<RunRecord['outcome']>, summary?: Record<string, unknown>): void;
+  listRuns(stack: string, limit?: number): RunRecord[];
+
+  appendEvent(event: Omit<EventRecord, 'id' | 'at'> & { at?: string }): void;
+  listEvents(stack: string, options?: { type?: string; address?: string; limit?: number }): EventRecord[];
+
+  /** Waits up to timeoutMs for the stack lock; returns the holder on failure. */
+  acquireLock(stack: string, operation: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; holder: LockHolder }>;
+  releaseLock(stack: string): void;
+  forceUnlock(stack: string): LockHolder | undefined;
+
+  createApproval(record: ApprovalRecord): void;
+  listApprovals(stack: string, status?: ApprovalStatus): ApprovalRecord[];
+  getApproval(id: string): ApprovalRecord | undefined;
+  decideApproval(id: string, decision: { status: 'approved' | 'rejected' | 'expired'; by: string; note?: string }): ApprovalRecord | undefined;
+
+  /** Changes whenever any writer commits (PRAGMA data_version for SQLite): cheap change polling. */
+  version(): number;
+  close(): void;
+}
