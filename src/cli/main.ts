@@ -1,0 +1,55 @@
+// The contextforge command line: one cac instance, one file per verb (src/cli/<verb>.ts), each
+// exporting `register(cli)`. A verb's action resolves to its exit code; this module owns only
+// the wiring, --help/--version, and turning an unexpected throw into exit 1.
+
+import { cac, type CAC } from 'cac';
+import { readFileSync } from 'node:fs';
+
+export type VerbRegistrar = (cli: CAC, setExit: (code: number | Promise<number>) => void) => void;
+
+/** Registrars of every verb; each verb's module adds itself here (one line each). */
+async function loadVerbs(): Promise<VerbRegistrar[]> {
+  const modules = await Promise.all([
+    // verbs: keep one import per line, alphabetical
+  ] as Promise<{ register: VerbRegistrar }>[]);
+  return modules.map((m) => m.register);
+}
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = cac('contextforge');
+  let pending: number | Promise<number> = 0;
+  const setExit = (code: number | Promise<number>): void => {
+    pending = code;
+  };
+  for (const register of await loadVerbs()) register(cli, setExit);
+  cli.help();
+  cli.version(packageVersion());
+  try {
+    cli.parse(['node', 'contextforge', ...argv], { run: false });
+    if (!cli.matchedCommand && cli.args.length > 0) {
+      process.stderr.write(`error: unknown command "${cli.args[0]}"\n  run \`contextforge --help\` for the list of commands\n`);
+      return 1;
+    }
+    if (!cli.matchedCommand && !cli.options.help && !cli.options.version) {
+      cli.outputHelp();
+      return 0;
+    }
+    await cli.runMatchedCommand();
+    return await pending;
+  } catch (err) {
+    const e = err as Error;
+    // cac throws CACError for bad flags/arguments: a user mistake, not a bug.
+    if (e && e.name === 'CACError') {
+      process.stderr.write(`error: ${e.message}\n  run \`contextforge <command> --help\` for usage\n`);
+      return 1;
+    }
+    process.stderr.write(`error: unexpected failure: ${e?.message ?? String(err)}\n`);
+    if (process.env.CONTEXTFORGE_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+    return 1;
+  }
+}
