@@ -1,0 +1,122 @@
+// The transport-independent heart shared by the HTTP and stdio gateways: the federation of
+// upstreams, the metrics, option defaults, and the set of live downstream servers that
+// receive list_changed notifications. No sockets here.
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { View } from './catalog.js';
+import { createDownstreamServer } from './downstream.js';
+import { Federation } from './federation.js';
+import { GatewayMetrics } from './metrics.js';
+import { validSeparator } from './names.js';
+import type { ListKind } from './upstream.js';
+import type { GatewayLogger, GatewayOptions } from './types.js';
+
+export interface CoreOptions {
+  separator?: string;
+  callTimeoutMs?: number;
+  maxConcurrency?: number;
+  pingIntervalMs?: number;
+  backoff?: { initialMs?: number; maxMs?: number };
+  logger?: GatewayLogger;
+}
+
+export class GatewayCore {
+  readonly federation: Federation;
+  readonly metrics = new GatewayMetrics();
+  readonly logger: GatewayLogger;
+  private readonly servers = new Map<Server, string>();
+
+  constructor(opts: CoreOptions) {
+    this.logger = opts.logger ?? stderrLogger();
+    this.federation = new Federation({
+      separator: opts.separator ?? '__',
+      logger: this.logger,
+      defaults: {
+        callTimeoutMs: opts.callTimeoutMs ?? 60_000,
+        maxConcurrency: opts.maxConcurrency ?? 16,
+        pingIntervalMs: opts.pingIntervalMs ?? 15_000,
+        backoffInitialMs: opts.backoff?.initialMs ?? 500,
+        backoffMaxMs: opts.backoff?.maxMs ?? 30_000,
+      },
+    });
+    this.federation.onChange((kinds) => this.broadcast(kinds));
+    this.metrics.addGauge({
+      name: 'contextforge_gateway_upstream_up',
+      help: '1 when the upstream session is connected, else 0.',
+      collect: () => this.federation.status().map((s) => ({ labels: { runtime: s.name, transport: s.transport }, value: s.state === 'connected' ? 1 : 0 })),
+    });
+    this.metrics.addGauge({
+      name: 'contextforge_gateway_inflight_requests',
+      help: 'Requests currently running against each upstream.',
+      collect: () => this.federation.status().map((s) => ({ labels: { runtime: s.name }, value: s.inFlight })),
+    });
+    this.metrics.addGauge({
+      name: 'contextforge_gateway_queue_depth',
+      help: 'Requests waiting for a concurrency slot, per upstream.',
+      collect: () => this.federation.status().map((s) => ({ labels: { runtime: s.name }, value: s.queued })),
+    });
+    this.metrics.addGauge({
+      name: 'contextforge_gateway_downstream_sessions',
+      help: 'Connected downstream MCP sessions, by transport.',
+      collect: () => {
+        const counts = new Map<string, number>();
+        for (const t of this.servers.values()) counts.set(t, (counts.get(t) ?? 0) + 1);
+        return [...counts].map(([transport, value]) => ({ labels: { transport }, value }));
+      },
+    });
+  }
+
+  /** A new Server for one downstream session, registered for notifications until it closes. */
+  openServer(view: View, transport: string): Server {
+    const server = createDownstreamServer({ federation: this.federation, metrics: this.metrics }, view);
+    this.servers.set(server, transport);
+    return server;
+  }
+
+  forgetServer(server: Server): void {
+    this.servers.delete(server);
+  }
+
+  async closeServers(): Promise<void> {
+    const all = [...this.servers.keys()];
+    this.servers.clear();
+    await Promise.all(all.map((s) => s.close().catch(() => undefined)));
+  }
+
+  private broadcast(kinds: ListKind[]): void {
+    for (const server of this.servers.keys()) {
+      // A session that has not finished initializing cannot take notifications yet; it will list anyway.
+      if (!server.getClientCapabilities()) continue;
+      const send = (p: Promise<void>): void => void p.catch(() => undefined);
+      if (kinds.includes('tools')) send(server.sendToolListChanged());
+      if (kinds.includes('prompts')) send(server.sendPromptListChanged());
+      if (kinds.includes('resources')) send(server.sendResourceListChanged());
+    }
+  }
+}
+
+/** Problems with gateway options, as sentences; empty when usable. Auth is checked in auth.ts. */
+export function coreOptionProblems(o: Pick<GatewayOptions, 'separator' | 'virtualServers' | 'callTimeoutMs' | 'maxConcurrency'>): string[] {
+  const p: string[] = [];
+  if (o.separator !== undefined && !validSeparator(o.separator)) {
+    p.push(`Gateway separator '${o.separator}' is not allowed: use 1-8 characters from [a-zA-Z0-9_-] so federated names stay valid tool names.`);
+  }
+  const seen = new Set<string>();
+  for (const v of o.virtualServers ?? []) {
+    if (!/^[a-zA-Z0-9_.-]{1,64}$/.test(v.name)) p.push(`Virtual server name '${v.name}' is not allowed: use [a-zA-Z0-9_.-], at most 64 characters.`);
+    if (seen.has(v.name)) p.push(`Virtual server '${v.name}' is declared twice.`);
+    seen.add(v.name);
+  }
+  if (o.callTimeoutMs !== undefined && !(o.callTimeoutMs > 0)) p.push('Gateway callTimeoutMs must be a positive number of milliseconds.');
+  if (o.maxConcurrency !== undefined && !(Number.isInteger(o.maxConcurrency) && o.maxConcurrency >= 1)) p.push('Gateway maxConcurrency must be a whole number of at least 1.');
+  return p;
+}
+
+/** Default logger: one JSON line per event on stderr (stdout may carry MCP in stdio mode). */
+export function stderrLogger(level: 'debug' | 'info' | 'warn' | 'error' = process.env.CONTEXTFORGE_LOG_LEVEL === 'debug' ? 'debug' : 'info'): GatewayLogger {
+  const order = { debug: 0, info: 1, warn: 2, error: 3 } as const;
+  const write = (l: keyof typeof order) => (msg: string, fields?: Record<string, unknown>): void => {
+    if (order[l] < order[level]) return;
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: l, component: 'gateway', msg, ...fields })}\n`);
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}

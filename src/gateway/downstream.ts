@@ -1,0 +1,135 @@
+// Builds the MCP Server that one downstream session talks to: list handlers read the cached
+// routing tables of its view; call/get/read handlers route to the owning upstream, relay
+// progress, propagate cancellation, and turn gateway-side failures into clear MCP errors.
+// One Server per downstream session (an SDK Server serves one transport).
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema, CallToolResultSchema, ErrorCode, GetPromptRequestSchema, GetPromptResultSchema,
+  ListPromptsRequestSchema, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
+  McpError, ReadResourceRequestSchema, ReadResourceResultSchema,
+  type CallToolResult, type RequestMeta,
+} from '@modelcontextprotocol/sdk/types.js';
+import { routeResource, type View } from './catalog.js';
+import type { Federation } from './federation.js';
+import type { CallKind, CallOutcome, GatewayMetrics } from './metrics.js';
+import { UpstreamUnavailableError, message } from './upstream.js';
+
+export interface DownstreamDeps {
+  federation: Federation;
+  metrics: GatewayMetrics;
+}
+
+type Extra = {
+  signal: AbortSignal;
+  _meta?: RequestMeta;
+  sendNotification: (n: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
+};
+
+export function createDownstreamServer(deps: DownstreamDeps, view: View): Server {
+  const server = new Server(
+    { name: 'contextforge-gateway', version: '0.1.0' },
+    {
+      capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } },
+      // A burst of upstream changes reaches clients as one notification per kind.
+      debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'],
+    },
+  );
+  const cat = () => deps.federation.catalog(view);
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...cat().tools.values()].map((r) => r.def) }));
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [...cat().prompts.values()].map((r) => r.def) }));
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: [...cat().resources.values()].map((r) => r.def) }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates: cat().templates.map((t) => t.def) }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const route = cat().tools.get(req.params.name);
+    if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown tool '${req.params.name}'. List tools again: the set may have changed.`);
+    const started = performance.now();
+    const observe = (outcome: CallOutcome): void =>
+      deps.metrics.observeCall({ runtime: route.session.name, kind: 'tool', name: route.original, outcome, seconds: (performance.now() - started) / 1000 });
+    try {
+      const params = { ...req.params, name: route.original, _meta: forwardMeta(req.params._meta) };
+      const result = (await route.session.request(
+        (c, o) => c.request({ method: 'tools/call', params }, CallToolResultSchema, o),
+        { signal: extra.signal, onprogress: progressRelay(extra as Extra) },
+      )) as CallToolResult;
+      observe(result.isError ? 'error' : 'ok');
+      return result;
+    } catch (e) {
+      const outcome = classify(e, extra.signal);
+      observe(outcome);
+      if (outcome === 'error' && e instanceof McpError) throw e;
+      // Gateway-side failures become a tool error the model can read, naming the runtime.
+      return { isError: true, content: [{ type: 'text', text: failureText(route.session.name, route.session.timeoutMs, outcome, e) }] };
+    }
+  });
+
+  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
+    const route = cat().prompts.get(req.params.name);
+    if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt '${req.params.name}'.`);
+    const params = { ...req.params, name: route.original, _meta: forwardMeta(req.params._meta) };
+    return routed(deps, 'prompt', route.session.name, route.original, extra.signal, route.session.timeoutMs, () =>
+      route.session.request((c, o) => c.request({ method: 'prompts/get', params }, GetPromptResultSchema, o), { signal: extra.signal }),
+    );
+  });
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+    const target = routeResource(cat(), req.params.uri);
+    if (!target) throw new McpError(-32002, `Resource not found: ${req.params.uri}`);
+    const params = { ...req.params, uri: target.uri, _meta: forwardMeta(req.params._meta) };
+    const result = await routed(deps, 'resource', target.session.name, target.uri, extra.signal, target.session.timeoutMs, () =>
+      target.session.request((c, o) => c.request({ method: 'resources/read', params }, ReadResourceResultSchema, o), { signal: extra.signal }),
+    );
+    // Contents name the URI the client asked for, so a marked URI round-trips.
+    return { ...result, contents: result.contents.map((c) => (c.uri === target.uri ? { ...c, uri: req.params.uri } : c)) };
+  });
+
+  return server;
+}
+
+async function routed<T>(deps: DownstreamDeps, kind: CallKind, runtime: string, name: string, signal: AbortSignal, timeoutMs: number, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const observe = (outcome: CallOutcome): void => deps.metrics.observeCall({ runtime, kind, name, outcome, seconds: (performance.now() - started) / 1000 });
+  try {
+    const r = await run();
+    observe('ok');
+    return r;
+  } catch (e) {
+    const outcome = classify(e, signal);
+    observe(outcome);
+    if (outcome === 'error' && e instanceof McpError) throw e;
+    throw new McpError(ErrorCode.InternalError, failureText(runtime, timeoutMs, outcome, e));
+  }
+}
+
+function classify(e: unknown, signal: AbortSignal): CallOutcome {
+  if (signal.aborted) return 'cancelled';
+  if (e instanceof UpstreamUnavailableError) return 'unavailable';
+  if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) return 'timeout';
+  if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed) return 'error';
+  return 'unavailable';
+}
+
+function failureText(runtime: string, timeoutMs: number, outcome: CallOutcome, e: unknown): string {
+  if (e instanceof UpstreamUnavailableError) return e.message;
+  if (outcome === 'timeout') return `Runtime '${runtime}' did not answer within ${Math.round(timeoutMs / 1000)} s (per-call timeout).`;
+  if (outcome === 'cancelled') return `Request to runtime '${runtime}' was cancelled.`;
+  return `Runtime '${runtime}' is unavailable: ${message(e)}. The gateway reconnects automatically; retry later.`;
+}
+
+/** Drops the downstream progress token: the SDK client sets its own upstream and we relay. */
+function forwardMeta(meta: RequestMeta | undefined): RequestMeta | undefined {
+  if (!meta) return undefined;
+  const { progressToken: _drop, ...rest } = meta;
+  return Object.keys(rest).length ? (rest as RequestMeta) : undefined;
+}
+
+function progressRelay(extra: Extra): ((p: { progress: number; total?: number; message?: string }) => void) | undefined {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return undefined;
+  return (p) => {
+    void extra
+      .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p.progress, total: p.total, message: p.message } })
+      .catch(() => undefined);
+  };
+}

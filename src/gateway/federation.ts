@@ -1,0 +1,104 @@
+// The live set of upstream sessions: diffs desired specs against running sessions (by name
+// and specHash), caches routing tables per view, and tells listeners when lists change.
+// It owns session lifecycles; it knows nothing about HTTP or downstream sessions.
+import { buildCatalog, viewKey, type Catalog, type View } from './catalog.js';
+import { UpstreamSession, type ListKind, type UpstreamDefaults } from './upstream.js';
+import type { GatewayLogger, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
+
+export type ChangeListener = (kinds: ListKind[], runtimes: string[]) => void;
+
+export class Federation {
+  private readonly sessions = new Map<string, UpstreamSession>();
+  private readonly cache = new Map<string, Catalog>();
+  private readonly listeners = new Set<ChangeListener>();
+  private stopped = false;
+
+  constructor(
+    private readonly opts: { separator: string; defaults: UpstreamDefaults; logger: GatewayLogger; onStateChange?: (name: string, state: UpstreamState) => void },
+  ) {}
+
+  onChange(l: ChangeListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  has(name: string): boolean {
+    return this.sessions.has(name);
+  }
+
+  list(): UpstreamSession[] {
+    return [...this.sessions.values()];
+  }
+
+  catalog(view: View): Catalog {
+    const key = viewKey(view);
+    let c = this.cache.get(key);
+    if (!c) {
+      c = buildCatalog(this.list(), view, this.opts.separator);
+      this.cache.set(key, c);
+    }
+    return c;
+  }
+
+  status(): UpstreamStatus[] {
+    return this.list().map((s) => s.status()).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Resolves when every current upstream has finished its first connection attempt. */
+  async settled(): Promise<void> {
+    await Promise.all(this.list().map((s) => s.settled()));
+  }
+
+  /**
+   * Applies a desired set: new names get sessions, missing names are closed, names whose
+   * specHash changed are replaced. Unchanged sessions are left alone (no reconnect).
+   */
+  async setUpstreams(specs: UpstreamSpec[]): Promise<void> {
+    if (this.stopped) return;
+    const desired = new Map<string, UpstreamSpec>();
+    for (const s of specs) {
+      if (desired.has(s.name)) throw new Error(`Duplicate upstream name '${s.name}' in setUpstreams.`);
+      desired.set(s.name, s);
+    }
+    const closing: Promise<void>[] = [];
+    const touched: string[] = [];
+    for (const [name, session] of this.sessions) {
+      const want = desired.get(name);
+      if (!want || want.specHash !== session.spec.specHash) {
+        this.sessions.delete(name);
+        touched.push(name);
+        this.opts.logger.info(want ? 'upstream replaced' : 'upstream removed', { runtime: name });
+        closing.push(session.close());
+      }
+    }
+    for (const [name, spec] of desired) {
+      if (this.sessions.has(name)) continue;
+      const session = new UpstreamSession(spec, this.opts.defaults, {
+        logger: this.opts.logger,
+        onCatalogChange: (n, kinds) => {
+          if (this.sessions.get(n) === session) this.changed(kinds, [n]);
+        },
+        onStateChange: (n, state) => this.opts.onStateChange?.(n, state),
+      });
+      this.sessions.set(name, session);
+      if (!touched.includes(name)) touched.push(name);
+      this.opts.logger.info('upstream added', { runtime: name, transport: spec.transport });
+      session.start();
+    }
+    if (touched.length) this.changed(['tools', 'prompts', 'resources'], touched);
+    await Promise.all(closing);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const all = this.list();
+    this.sessions.clear();
+    this.cache.clear();
+    await Promise.all(all.map((s) => s.close()));
+  }
+
+  private changed(kinds: ListKind[], runtimes: string[]): void {
+    this.cache.clear();
+    for (const l of this.listeners) l(kinds, runtimes);
+  }
+}

@@ -1,0 +1,60 @@
+// The stdio gateway: the federated server (or one view of it) served over stdin/stdout for
+// clients that can only launch a command. Logs must go to stderr: stdout carries MCP.
+// Upstream management is the same Federation as the HTTP gateway.
+import type { Readable, Writable } from 'node:stream';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { GatewayCore, coreOptionProblems, type CoreOptions } from './core.js';
+import { GatewayConfigError } from './gateway.js';
+import type { UpstreamSpec, UpstreamStatus, VirtualServerSpec } from './types.js';
+
+export interface StdioGatewayOptions extends CoreOptions {
+  upstreams?: UpstreamSpec[];
+  /** Serve one runtime or virtual server instead of the whole federation. */
+  serve?: { runtime: string } | { virtual: VirtualServerSpec };
+  stdin?: Readable;
+  stdout?: Writable;
+}
+
+export interface StdioGateway {
+  setUpstreams(specs: UpstreamSpec[]): Promise<void>;
+  status(): UpstreamStatus[];
+  stop(): Promise<void>;
+  /** Resolves when the client closes stdin or stop() is called. */
+  readonly closed: Promise<void>;
+}
+
+export async function runStdioGateway(opts: StdioGatewayOptions): Promise<StdioGateway> {
+  const problems = coreOptionProblems({ separator: opts.separator, callTimeoutMs: opts.callTimeoutMs, maxConcurrency: opts.maxConcurrency });
+  if (problems.length) throw new GatewayConfigError(problems);
+  const core = new GatewayCore(opts);
+  const view = !opts.serve
+    ? ({ kind: 'federated' } as const)
+    : 'runtime' in opts.serve
+      ? ({ kind: 'runtime', name: opts.serve.runtime } as const)
+      : ({ kind: 'virtual', spec: opts.serve.virtual } as const);
+  const server = core.openServer(view, 'stdio');
+  let stopping: Promise<void> | undefined;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((r) => (markClosed = r));
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await core.closeServers();
+      await core.federation.stop();
+      markClosed();
+    })();
+    return stopping;
+  };
+  server.onclose = () => void stop();
+  const stdin = opts.stdin ?? process.stdin;
+  // StdioServerTransport does not notice end of input; a client that goes away must stop us.
+  stdin.once('end', () => void stop());
+  await core.federation.setUpstreams(opts.upstreams ?? []);
+  await server.connect(new StdioServerTransport(stdin, opts.stdout ?? process.stdout));
+  core.logger.info('stdio gateway serving', { view: view.kind });
+  return {
+    setUpstreams: (specs) => core.federation.setUpstreams(specs),
+    status: () => core.federation.status(),
+    stop,
+    closed,
+  };
+}

@@ -1,0 +1,310 @@
+// One long-lived MCP client session per upstream: connect, cache its lists, refresh them on
+// list_changed, detect a dropped connection (close, failed call, failed ping) and reconnect
+// with bounded backoff. Requests go through a FIFO limiter and a per-call timeout.
+// It must never open a session per call, and never block one upstream on another.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode, McpError,
+  ListPromptsResultSchema, ListResourcesResultSchema, ListResourceTemplatesResultSchema, ListToolsResultSchema,
+  PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema,
+  type Prompt, type Resource, type ResourceTemplate, type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { Limiter } from './limiter.js';
+import type { GatewayLogger, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
+
+export type ListKind = 'tools' | 'prompts' | 'resources';
+
+export interface UpstreamCatalog {
+  tools: Tool[];
+  prompts: Prompt[];
+  resources: Resource[];
+  templates: ResourceTemplate[];
+}
+
+export interface UpstreamDefaults {
+  callTimeoutMs: number;
+  maxConcurrency: number;
+  pingIntervalMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+}
+
+export interface UpstreamHooks {
+  logger: GatewayLogger;
+  /** The upstream's lists changed (after connect or list_changed). */
+  onCatalogChange(name: string, kinds: ListKind[]): void;
+  onStateChange(name: string, state: UpstreamState): void;
+}
+
+/** Thrown (and turned into a clear MCP error) when a call reaches an upstream that is down. */
+export class UpstreamUnavailableError extends Error {
+  constructor(readonly runtime: string, detail: string | undefined) {
+    super(`Runtime '${runtime}' is unavailable${detail ? `: ${detail}` : ''}. The gateway reconnects automatically; retry later.`);
+  }
+}
+
+const CLIENT_INFO = { name: 'contextforge-gateway', version: '0.1.0' };
+
+export class UpstreamSession {
+  catalog: UpstreamCatalog = { tools: [], prompts: [], resources: [], templates: [] };
+  private client: Client | undefined;
+  private state: UpstreamState = 'connecting';
+  private attempted = false;
+  private lastError: string | undefined;
+  private since = new Date();
+  private failures = 0;
+  private generation = 0;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly limiter: Limiter;
+  private readonly firstAttempt: Promise<void>;
+  private settleFirst!: () => void;
+
+  constructor(readonly spec: UpstreamSpec, private readonly defaults: UpstreamDefaults, private readonly hooks: UpstreamHooks) {
+    this.limiter = new Limiter(spec.maxConcurrency ?? defaults.maxConcurrency);
+    this.firstAttempt = new Promise((r) => (this.settleFirst = r));
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get timeoutMs(): number {
+    return this.spec.callTimeoutMs ?? this.defaults.callTimeoutMs;
+  }
+
+  start(): void {
+    void this.attempt();
+  }
+
+  /** Resolves once the first connection attempt has finished, successful or not. */
+  settled(): Promise<void> {
+    return this.firstAttempt;
+  }
+
+  status(): UpstreamStatus {
+    return {
+      name: this.spec.name,
+      transport: this.spec.transport,
+      state: this.state,
+      attempted: this.attempted,
+      lastError: this.lastError,
+      since: this.since.toISOString(),
+      failures: this.failures,
+      tools: this.catalog.tools.length,
+      prompts: this.catalog.prompts.length,
+      resources: this.catalog.resources.length + this.catalog.templates.length,
+      inFlight: this.limiter.inFlight,
+      queued: this.limiter.queued,
+    };
+  }
+
+  /**
+   * Runs one upstream request under the limiter and the per-call timeout. A transport-level
+   * failure marks the session lost and starts reconnecting; protocol errors pass through.
+   */
+  async request<T>(fn: (client: Client, options: RequestOptions) => Promise<T>, opts: { signal?: AbortSignal; onprogress?: RequestOptions['onprogress'] } = {}): Promise<T> {
+    if (this.state !== 'connected' || !this.client) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
+    return this.limiter.run(async () => {
+      const client = this.client;
+      if (this.state !== 'connected' || !client) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
+      const gen = this.generation;
+      try {
+        return await fn(client, {
+          signal: opts.signal,
+          timeout: this.timeoutMs,
+          onprogress: opts.onprogress,
+          resetTimeoutOnProgress: opts.onprogress !== undefined,
+        });
+      } catch (e) {
+        if (!opts.signal?.aborted && isTransportFailure(e)) this.lost(gen, `Request failed: ${message(e)}`);
+        throw e;
+      }
+    }, opts.signal);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.generation++;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    this.settleFirst();
+    const client = this.client;
+    this.client = undefined;
+    if (client) await shutdown(client);
+  }
+
+  private setState(state: UpstreamState, error?: string): void {
+    this.lastError = error ?? (state === 'connected' ? undefined : this.lastError);
+    if (state !== this.state) {
+      this.state = state;
+      this.since = new Date();
+      this.hooks.onStateChange(this.name, state);
+    }
+  }
+
+  private async attempt(): Promise<void> {
+    if (this.closed) return;
+    const gen = ++this.generation;
+    this.setState('connecting');
+    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    try {
+      const transport = await this.makeTransport();
+      client.onclose = () => this.lost(gen, 'Connection closed.');
+      client.onerror = (e) => this.hooks.logger.debug('upstream transport error', { runtime: this.name, error: e.message });
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshSoon(gen, 'tools'));
+      client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.refreshSoon(gen, 'prompts'));
+      client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.refreshSoon(gen, 'resources'));
+      await client.connect(transport, { timeout: this.timeoutMs });
+      if (gen !== this.generation) {
+        await shutdown(client);
+        return;
+      }
+      this.client = client;
+      const changed = await this.refresh(client, ['tools', 'prompts', 'resources']);
+      if (gen !== this.generation) return;
+      this.failures = 0;
+      this.attempted = true;
+      this.setState('connected');
+      this.hooks.logger.info('upstream connected', { runtime: this.name, transport: this.spec.transport, tools: this.catalog.tools.length });
+      this.settleFirst();
+      this.startPing(gen, client);
+      if (changed.length) this.hooks.onCatalogChange(this.name, changed);
+    } catch (e) {
+      if (gen !== this.generation) return;
+      this.client = undefined;
+      void shutdown(client);
+      this.failures++;
+      this.attempted = true;
+      this.setState('failed', `Connection failed: ${message(e)}`);
+      this.hooks.logger.warn('upstream connection failed', { runtime: this.name, error: this.lastError, failures: this.failures });
+      this.settleFirst();
+      this.scheduleRetry();
+    }
+  }
+
+  /** Marks the session of generation `gen` as lost; later generations are unaffected. */
+  private lost(gen: number, reason: string): void {
+    if (gen !== this.generation || this.closed || this.state !== 'connected') return;
+    this.generation++;
+    clearInterval(this.pingTimer);
+    const client = this.client;
+    this.client = undefined;
+    this.failures++;
+    this.setState('failed', reason);
+    this.hooks.logger.warn('upstream lost', { runtime: this.name, reason });
+    if (client) void shutdown(client);
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed) return;
+    const base = Math.min(this.defaults.backoffMaxMs, this.defaults.backoffInitialMs * 2 ** Math.max(0, this.failures - 1));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.attempt(), delay);
+    this.retryTimer.unref();
+  }
+
+  private startPing(gen: number, client: Client): void {
+    clearInterval(this.pingTimer);
+    if (this.defaults.pingIntervalMs <= 0) return;
+    this.pingTimer = setInterval(() => {
+      client.ping({ timeout: Math.min(10_000, this.defaults.pingIntervalMs) }).catch((e: unknown) => this.lost(gen, `Ping failed: ${message(e)}`));
+    }, this.defaults.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  private refreshSoon(gen: number, kind: ListKind): void {
+    const client = this.client;
+    if (gen !== this.generation || !client) return;
+    this.refresh(client, [kind])
+      .then((changed) => {
+        if (changed.length && gen === this.generation) this.hooks.onCatalogChange(this.name, changed);
+      })
+      .catch((e: unknown) => this.hooks.logger.warn('upstream list refresh failed', { runtime: this.name, kind, error: message(e) }));
+  }
+
+  /** Re-reads the given lists; returns the kinds whose content changed. */
+  private async refresh(client: Client, kinds: ListKind[]): Promise<ListKind[]> {
+    const caps = client.getServerCapabilities() ?? {};
+    const opts = { timeout: this.timeoutMs };
+    const next: UpstreamCatalog = { ...this.catalog };
+    if (kinds.includes('tools')) {
+      next.tools = caps.tools ? await pages((cursor) => client.request({ method: 'tools/list', params: { cursor } }, ListToolsResultSchema, opts), (r) => r.tools) : [];
+    }
+    if (kinds.includes('prompts')) {
+      next.prompts = caps.prompts ? await pages((cursor) => client.request({ method: 'prompts/list', params: { cursor } }, ListPromptsResultSchema, opts), (r) => r.prompts) : [];
+    }
+    if (kinds.includes('resources')) {
+      next.resources = caps.resources ? await pages((cursor) => client.request({ method: 'resources/list', params: { cursor } }, ListResourcesResultSchema, opts), (r) => r.resources) : [];
+      next.templates = caps.resources
+        ? await pages((cursor) => client.request({ method: 'resources/templates/list', params: { cursor } }, ListResourceTemplatesResultSchema, opts), (r) => r.resourceTemplates).catch(() => [])
+        : [];
+    }
+    const changed: ListKind[] = [];
+    if (JSON.stringify(next.tools) !== JSON.stringify(this.catalog.tools)) changed.push('tools');
+    if (JSON.stringify(next.prompts) !== JSON.stringify(this.catalog.prompts)) changed.push('prompts');
+    if (JSON.stringify([next.resources, next.templates]) !== JSON.stringify([this.catalog.resources, this.catalog.templates])) changed.push('resources');
+    this.catalog = next;
+    return changed;
+  }
+
+  private async makeTransport(): Promise<Transport> {
+    const s = this.spec;
+    if (s.transport === 'stdio') {
+      if (!s.stdio) throw new Error(`Upstream '${s.name}' uses stdio but has no connector.`);
+      return s.stdio.connect();
+    }
+    if (!s.url) throw new Error(`Upstream '${s.name}' uses ${s.transport} but has no url.`);
+    const url = new URL(s.url);
+    const requestInit = s.headers ? { headers: s.headers } : undefined;
+    if (s.transport === 'sse') return new SSEClientTransport(url, { requestInit });
+    // The SDK's own stream reconnection would mask a dead upstream; our session loop owns that.
+    return new StreamableHTTPClientTransport(url, {
+      requestInit,
+      reconnectionOptions: { maxReconnectionDelay: 30_000, initialReconnectionDelay: 1_000, reconnectionDelayGrowFactor: 1.5, maxRetries: 2 },
+    });
+  }
+}
+
+async function pages<R extends { nextCursor?: string }, T>(get: (cursor: string | undefined) => Promise<R>, pick: (r: R) => T[]): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 1000; i++) {
+    const r = await get(cursor);
+    out.push(...pick(r));
+    if (!r.nextCursor) break;
+    cursor = r.nextCursor;
+  }
+  return out;
+}
+
+/** Closes a client, ending a Streamable HTTP session politely; never throws. */
+async function shutdown(client: Client): Promise<void> {
+  client.onclose = undefined;
+  const t = client.transport;
+  if (t instanceof StreamableHTTPClientTransport && t.sessionId) {
+    await Promise.race([t.terminateSession().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+  }
+  await client.close().catch(() => undefined);
+}
+
+/** Errors that say the connection is gone, as opposed to an error answer from the server. */
+function isTransportFailure(e: unknown): boolean {
+  if (e instanceof McpError) return e.code === ErrorCode.ConnectionClosed;
+  return e instanceof Error;
+}
+
+export function message(e: unknown): string {
+  if (e instanceof Error) {
+    const cause = (e as Error & { cause?: unknown }).cause;
+    return cause instanceof Error && cause.message && !e.message.includes(cause.message) ? `${e.message} (${cause.message})` : e.message;
+  }
+  return String(e);
+}
