@@ -81,6 +81,8 @@ export interface ControlledServer {
   maxConcurrent: number;
   calls: number;
   cancelled: number;
+  /** MCP sessions initialized so far (one per gateway upstream session). */
+  sessionsOpened: number;
   addTool(name: string): void;
   close(): Promise<void>;
 }
@@ -103,6 +105,7 @@ export async function startControlledServer(): Promise<ControlledServer> {
     maxConcurrent: 0,
     calls: 0,
     cancelled: 0,
+    sessionsOpened: 0,
     addTool(name) {
       tools.push({ name, inputSchema: { type: 'object' } });
       for (const s of sessions.values()) void s.server.sendToolListChanged().catch(() => undefined);
@@ -169,7 +172,10 @@ export async function startControlledServer(): Promise<ControlledServer> {
     const server = makeServer();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
-      onsessioninitialized: (id) => void sessions.set(id, { server, transport }),
+      onsessioninitialized: (id) => {
+        state.sessionsOpened++;
+        sessions.set(id, { server, transport });
+      },
     });
     server.onclose = () => transport.sessionId && sessions.delete(transport.sessionId);
     await server.connect(transport);

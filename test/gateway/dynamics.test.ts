@@ -1,0 +1,173 @@
+// The gateway following change and failure with real upstreams: setUpstreams while a client is
+// connected (list_changed), upstream list_changed relayed, specHash replacement, a killed
+// upstream failing fast while others keep working and coming back after restart, a 200-call
+// burst through maxConcurrency 4, per-call timeout, progress relay, cancellation, /readyz.
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createGateway, type Gateway, type UpstreamSpec } from '../../src/gateway/index.js';
+import { connectClient, quietLogger, spawnEverything, startControlledServer, text, waitFor, type ControlledServer, type EverythingProcess } from './support/upstreams.js';
+
+const TOKEN = `tok-${Math.random().toString(36).slice(2)}`;
+let ctl: ControlledServer;
+let ev: EverythingProcess;
+let gw: Gateway;
+let base = '';
+let client: Client;
+let listChanged = 0;
+let specs: UpstreamSpec[] = [];
+
+test.before(async () => {
+  [ctl, ev] = await Promise.all([startControlledServer(), spawnEverything('streamableHttp')]);
+  gw = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, logger: quietLogger(), pingIntervalMs: 300, backoff: { initialMs: 100, maxMs: 500 } });
+  base = (await gw.start()).url;
+  specs = [{ name: 'ctl', transport: 'streamable-http', url: ctl.url, specHash: 'v1' }];
+  await gw.setUpstreams(specs);
+  await gw.settled();
+  client = await connectClient(`${base}/mcp`, TOKEN);
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
+});
+
+test.after(async () => {
+  await client.close();
+  await gw.stop();
+  await ctl.close();
+  await ev.kill();
+});
+
+const names = async (): Promise<string[]> => (await client.listTools()).tools.map((t) => t.name);
+
+test('setUpstreams adds an upstream live: client gets list_changed and sees new tools', async () => {
+  assert.not.ok((await names()).includes('ev__echo'));
+  const before = listChanged;
+  specs = [...specs, { name: 'ev', transport: 'streamable-http', url: ev.url, specHash: 'v1' }];
+  await gw.setUpstreams(specs);
+  await waitFor(() => listChanged > before, 15_000, 'tools/list_changed');
+  await waitFor(async () => (await names()).includes('ev__echo'), 15_000, 'ev__echo listed');
+  assert.match(text(await client.callTool({ name: 'ev__echo', arguments: { message: 'live' } })), 'live');
+});
+
+test('upstream list_changed is relayed and the new tool is routable', async () => {
+  const before = listChanged;
+  ctl.addTool('fresh');
+  await waitFor(() => listChanged > before, 10_000, 'relayed list_changed');
+  assert.ok((await names()).includes('ctl__fresh'));
+  assert.is(text(await client.callTool({ name: 'ctl__fresh', arguments: {} })), 'called fresh');
+});
+
+test('unchanged specHash keeps the session; a changed one replaces it', async () => {
+  const opened = ctl.sessionsOpened;
+  await gw.setUpstreams(specs);
+  assert.is(ctl.sessionsOpened, opened, 'no new session for an unchanged spec');
+  specs = specs.map((s) => (s.name === 'ctl' ? { ...s, specHash: 'v2' } : s));
+  await gw.setUpstreams(specs);
+  await waitFor(() => gw.status().find((s) => s.name === 'ctl')?.state === 'connected' && ctl.sessionsOpened === opened + 1, 10_000, 'replacement session');
+  assert.match(text(await client.callTool({ name: 'ctl__echo', arguments: { message: 'after' } })), 'echo: after');
+});
+
+test('a killed upstream fails fast with a clear error, others keep working, and it comes back', async () => {
+  await ev.kill();
+  // The liveness ping notices the dead upstream without any call.
+  await waitFor(() => gw.status().find((s) => s.name === 'ev')?.state !== 'connected', 10_000, 'ev marked down');
+  const r = await client.callTool({ name: 'ev__echo', arguments: { message: 'x' } });
+  assert.is(r.isError, true);
+  assert.match(text(r), "Runtime 'ev' is unavailable");
+  assert.match(text(await client.callTool({ name: 'ctl__echo', arguments: { message: 'still' } })), 'echo: still');
+  const ready = await fetch(`${base}/readyz`);
+  assert.is(ready.status, 200, 'failed-with-reason counts as settled');
+  const body = (await ready.json()) as { upstreams: Array<{ name: string; lastError?: string }> };
+  assert.ok(body.upstreams.find((u) => u.name === 'ev')?.lastError, 'reason reported');
+  assert.ok((await names()).includes('ev__echo'), 'tools of a down upstream stay listed');
+  await ev.restart();
+  await waitFor(() => gw.status().find((s) => s.name === 'ev')?.state === 'connected', 15_000, 'ev reconnected');
+  assert.match(text(await client.callTool({ name: 'ev__echo', arguments: { message: 'back' } })), 'back');
+});
+
+test('a burst of 200 concurrent calls through maxConcurrency 4 has no errors and never exceeds 4', async () => {
+  specs = [...specs, { name: 'narrow', transport: 'streamable-http', url: ctl.url, specHash: 'v1', maxConcurrency: 4 }];
+  await gw.setUpstreams(specs);
+  await waitFor(() => gw.status().find((s) => s.name === 'narrow')?.state === 'connected', 10_000, 'narrow connected');
+  await waitFor(async () => (await names()).includes('narrow__slow'), 10_000, 'narrow listed');
+  ctl.maxConcurrent = 0;
+  let peakQueue = 0;
+  const sampler = setInterval(() => {
+    peakQueue = Math.max(peakQueue, gw.status().find((s) => s.name === 'narrow')?.queued ?? 0);
+  }, 5);
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => client.callTool({ name: 'narrow__slow', arguments: { ms: 10 + (i % 5) } }).catch((e: Error) => ({ isError: true, content: [{ type: 'text', text: e.message }] }))),
+  );
+  clearInterval(sampler);
+  const errors = results.filter((r) => r.isError);
+  assert.is(errors.length, 0, JSON.stringify(errors[0]));
+  assert.ok(results.every((r) => text(r).startsWith('slept')));
+  assert.is(ctl.maxConcurrent, 4, 'concurrency bounded at 4 and used fully');
+  assert.ok(peakQueue > 0, 'excess calls waited in the queue');
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /contextforge_gateway_calls_total\{runtime="narrow",kind="tool",name="slow",outcome="ok"\} 200/);
+});
+
+test('per-call timeout gives a clear tool error and leaves the upstream usable', async () => {
+  specs = [...specs, { name: 'tight', transport: 'streamable-http', url: ctl.url, specHash: 'v1', callTimeoutMs: 300 }];
+  await gw.setUpstreams(specs);
+  await waitFor(async () => (await names()).includes('tight__slow'), 10_000, 'tight listed');
+  const r = await client.callTool({ name: 'tight__slow', arguments: { ms: 3000 } });
+  assert.is(r.isError, true);
+  assert.match(text(r), "Runtime 'tight' did not answer within");
+  assert.is(gw.status().find((s) => s.name === 'tight')?.state, 'connected');
+  assert.match(text(await client.callTool({ name: 'tight__slow', arguments: { ms: 5 } })), 'slept 5');
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /contextforge_gateway_call_errors_total\{runtime="tight",kind="tool",name="slow",reason="timeout"\} 1/);
+});
+
+test('progress notifications from the upstream reach the downstream caller', async () => {
+  const seen: Array<{ progress: number; total?: number; message?: string }> = [];
+  const r = await client.callTool({ name: 'ctl__progress', arguments: { steps: 3 } }, undefined, { onprogress: (p) => void seen.push(p) });
+  assert.is(text(r), 'done 3');
+  assert.equal(seen.map((p) => [p.progress, p.total, p.message]), [[1, 3, 'step 1'], [2, 3, 'step 2'], [3, 3, 'step 3']]);
+});
+
+test('downstream cancellation aborts the upstream request', async () => {
+  const before = ctl.cancelled;
+  const ac = new AbortController();
+  const call = client.callTool({ name: 'ctl__slow', arguments: { ms: 20_000 } }, undefined, { signal: ac.signal });
+  await waitFor(() => gw.status().find((s) => s.name === 'ctl')!.inFlight === 1, 5000, 'call in flight');
+  ac.abort('test cancels');
+  await call.then(() => assert.unreachable('must reject'), () => undefined);
+  await waitFor(() => ctl.cancelled === before + 1, 5000, 'upstream saw the cancellation');
+  assert.is(gw.status().find((s) => s.name === 'ctl')!.inFlight, 0);
+});
+
+test('/readyz is 503 while an upstream is still connecting, then 200 once it failed with a reason', async () => {
+  // A TCP listener that accepts and never answers keeps the first attempt in "connecting".
+  const held: Socket[] = [];
+  const tarpit = createTcpServer((s) => void held.push(s));
+  await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', r));
+  const port = (tarpit.address() as AddressInfo).port;
+  try {
+    await gw.setUpstreams([...specs, { name: 'stuck', transport: 'streamable-http', url: `http://127.0.0.1:${port}/mcp`, specHash: 'v1', callTimeoutMs: 1500 }]);
+    const r = await fetch(`${base}/readyz`);
+    assert.is(r.status, 503);
+    const body = (await r.json()) as { ready: boolean; upstreams: Array<{ name: string; state: string }> };
+    assert.is(body.ready, false);
+    assert.is(body.upstreams.find((u) => u.name === 'stuck')?.state, 'connecting');
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 10_000, 'ready after failure');
+    assert.match(gw.status().find((s) => s.name === 'stuck')?.lastError ?? '', 'Connection failed');
+  } finally {
+    await gw.setUpstreams(specs);
+    for (const s of held) s.destroy();
+    await new Promise<void>((r) => tarpit.close(() => r()));
+  }
+});
+
+test('removing an upstream drops its tools and notifies', async () => {
+  const before = listChanged;
+  specs = specs.filter((s) => s.name !== 'tight');
+  await gw.setUpstreams(specs);
+  await waitFor(() => listChanged > before, 10_000, 'list_changed on removal');
+  assert.not.ok((await names()).some((n) => n.startsWith('tight__')));
+});
+
+test.run();
