@@ -151,6 +151,11 @@ export interface Change {
   approval?: ApprovalRequirement;
   /** Extra steps shown in the plan, e.g. `build` for a github source whose commit moved. */
   steps?: string[];
+  /**
+   * Set by the diff when the approval requirement is not yet met by a recorded approval; the
+   * apply engine holds such changes unless `approvedBy` satisfies them.
+   */
+  needsApproval?: boolean;
 }
 
 export interface PlanSummary {
@@ -172,4 +177,11 @@ export interface Plan {
   changes: Change[];
   diagnostics: Diagnostic[];
   summary: PlanSummary;
+  /**
+   * Addresses recorded in state whose resource is gone and no longer configured: apply drops
+   * them from state without calling any backend.
+   */
+  forget?: string[];
+  /** `--target` addresses the plan was restricted to (with their dependencies), if any. */
+  targets?: string[];
 }

@@ -20,6 +20,8 @@ export interface RuntimeRecord {
   appliedAt: string;
   /** Backend handle (container id, app name…). */
   native?: Record<string, unknown>;
+  /** Addresses it depended on when applied (deletes run in reverse of these). */
+  dependsOn?: string[];
 }
 
 export type RunKind = 'plan' | 'apply' | 'destroy' | 'reconcile';
@@ -54,6 +56,12 @@ export interface LockHolder {
   operation: string;
 }
 
+/**
+ * `takenOver` is set when the lock was held by a process that no longer exists on this host and
+ * was taken over; callers print that they did.
+ */
+export type LockResult = { ok: true; takenOver?: LockHolder } | { ok: false; holder: LockHolder };
+
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 
 export interface ApprovalRecord {
@@ -86,7 +94,7 @@ export interface StateStore {
   listEvents(stack: string, options?: { type?: string; address?: string; limit?: number }): EventRecord[];
 
   /** Waits up to timeoutMs for the stack lock; returns the holder on failure. */
-  acquireLock(stack: string, operation: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; holder: LockHolder }>;
+  acquireLock(stack: string, operation: string, timeoutMs: number): Promise<LockResult>;
   releaseLock(stack: string): void;
   forceUnlock(stack: string): LockHolder | undefined;
 

@@ -1,0 +1,278 @@
+// Compiles a LoadedConfig into desired resources (one per enabled runtime): resolves the catalog
+// entry and guardrail profile, merges limits, normalizes the source and transport, splits env
+// into plain and secret values and hashes the spec. Pure: no I/O, no clock, no randomness.
+
+import type { BackendCapabilities } from '../backends/backend.js';
+import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
+import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRuntime } from '../config/model.js';
+import type { Backend as BackendConfig, ResourceLimits, Transport } from '../generated/config.js';
+import { evaluateApproval } from './approval.js';
+import { hashOf, secretDigest } from './canonical.js';
+import { unenforcedDiagnostics, unenforcedFromCapabilities, type UnenforcedControl } from './guardrail-warnings.js';
+import { parseCpu, parseDuration, parseMemory } from './quantity.js';
+import type { DesiredResource, EffectiveGuardrails, NormalizedSource, RuntimeSpec, TransportSpec } from './types.js';
+
+export interface CompileOptions {
+  /** Capabilities by backend name, for unenforced-control warnings (from Backend.describe()). */
+  capabilities?: Record<string, BackendCapabilities>;
+  /** `--strict`: unenforceable controls are errors for every profile. */
+  strict?: boolean;
+  /**
+   * The config loader's compatibility matrix (src/config/compat.ts `unenforcedControls`), when
+   * available; it takes precedence over the capability flags.
+   */
+  unenforcedControls?: (input: { guardrails: EffectiveGuardrails; backendType: string; backend: string }) => UnenforcedControl[];
+}
+
+export function runtimeAddress(name: string): string {
+  return `runtime.${name}`;
+}
+
+/** Every enabled runtime of the config as a desired resource, plus compile diagnostics. */
+export function compileDesired(config: LoadedConfig, options: CompileOptions = {}): Result<DesiredResource[]> {
+  const diags: Diagnostic[] = [];
+  const out: DesiredResource[] = [];
+  for (const runtime of config.runtimes) {
+    if (runtime.enabled === false) continue;
+    const r = compileRuntime(config, runtime, options);
+    diags.push(...r.diags);
+    if (r.value) out.push(r.value);
+  }
+  out.sort((a, b) => a.address.localeCompare(b.address));
+  return { value: out, diags };
+}
+
+function compileRuntime(config: LoadedConfig, runtime: ResolvedRuntime, options: CompileOptions): Result<DesiredResource> {
+  const address = runtimeAddress(runtime.name);
+  const range = runtime.origin.range;
+  const entry = config.catalog[runtime.catalog];
+  if (!entry) return { diags: [error('ref.unknown-catalog', `runtime ${runtime.name} names unknown catalog entry ${runtime.catalog}`, { address, range })] };
+  const backendConfig = config.backends[runtime.backend];
+  if (!backendConfig) return { diags: [error('ref.unknown-backend', `runtime ${runtime.name} names unknown backend ${runtime.backend}`, { address, range })] };
+  const profileName = runtime.guardrails_profile ?? entry.guardrails_profile ?? config.defaultProfile;
+  const profile = config.profiles[profileName];
+  if (!profile) return { diags: [error('ref.unknown-profile', `runtime ${runtime.name} uses unknown guardrails profile ${profileName}`, { address, range })] };
+
+  const diags: Diagnostic[] = [];
+  const guardrails = effectiveGuardrails({ profile, backendConfig, runtime, address, diags, strict: options.strict });
+  const env = splitEnv({ config, runtime, entry, address, diags });
+  const source = normalizeSource(entry);
+  const transport = normalizeTransport(entry.transport, source);
+  const spec: RuntimeSpec = {
+    catalog: entry.slug,
+    source,
+    transport,
+    env: env.plain,
+    secretDigests: env.digests,
+    guardrails,
+    scale: scaleOf(runtime, backendConfig),
+    visibility: runtime.visibility ?? (backendConfig.type === 'ibm_code_engine' ? backendConfig.default_visibility : undefined),
+    hostPort: runtime.host_port,
+    restart: runtime.restart ?? 'unless-stopped',
+    labels: { ...(runtime.labels ?? {}) },
+  };
+  if (spec.scale && Object.keys(spec.scale).length === 0) delete spec.scale;
+
+  const controls = options.unenforcedControls
+    ? options.unenforcedControls({ guardrails, backendType: backendConfig.type, backend: runtime.backend })
+    : options.capabilities?.[runtime.backend]
+      ? unenforcedFromCapabilities(guardrails, options.capabilities[runtime.backend])
+      : [];
+  diags.push(
+    ...unenforcedDiagnostics({
+      address,
+      backend: runtime.backend,
+      backendType: backendConfig.type,
+      guardrails,
+      controls,
+      strict: guardrails.strict,
+    }),
+  );
+
+  const approval = evaluateApproval(config.approval, {
+    runtime: runtime.name,
+    catalog: entry.slug,
+    sourceType: source.type,
+    image: source.type === 'docker' ? source.image : source.type === 'github' ? source.registry : undefined,
+    profile: profileName,
+    backendType: backendConfig.type,
+    entryRequiresApproval: entry.requires_approval,
+  });
+
+  const resource: DesiredResource = {
+    address,
+    runtime: runtime.name,
+    backend: runtime.backend,
+    backendType: backendConfig.type,
+    spec,
+    secretEnv: env.secret,
+    specHash: hashOf(spec),
+    dependsOn: (runtime.depends_on ?? []).map(runtimeAddress).sort(),
+    range,
+    // Only guardrail findings travel with the resource (plans show them per runtime); other
+    // errors are returned to the caller, which refuses to plan.
+    diagnostics: diags.filter((d) => d.code.startsWith('guardrail.')),
+    approval,
+  };
+  return { value: resource, diags };
+}
+
+function limitsOf(backend: BackendConfig): ResourceLimits | undefined {
+  if (backend.type === 'docker') return backend.default_limits;
+  if (backend.type === 'ibm_code_engine') return backend.per_deployment_limits;
+  return undefined;
+}
+
+/**
+ * Limits: the runtime's own request, else the backend default, else the profile maximum. The
+ * profile maximum is a ceiling: a request above it is an error, a backend default above it is
+ * capped to it.
+ */
+function effectiveGuardrails(input: {
+  profile: ResolvedProfile;
+  backendConfig: BackendConfig;
+  runtime: ResolvedRuntime;
+  address: string;
+  diags: Diagnostic[];
+  strict?: boolean;
+}): EffectiveGuardrails {
+  const { profile, runtime, address, diags } = input;
+  const backendLimits = limitsOf(input.backendConfig);
+  const requested = runtime.resources;
+  const pick = (
+    key: 'cpu' | 'memory' | 'pids',
+    profileMax: number | undefined,
+    parse: (v: string | number | undefined) => number | undefined,
+  ): number | undefined => {
+    const own = parse(requested?.[key] as string | number | undefined);
+    const dflt = parse(backendLimits?.[key] as string | number | undefined);
+    if (own !== undefined && profileMax !== undefined && own > profileMax) {
+      diags.push(
+        error('guardrail.limit-exceeded', `runtime ${runtime.name} asks for ${key} ${String(requested?.[key])}, above the maximum of profile ${profile.name}`, {
+          address,
+          range: runtime.origin.range,
+          detail: `Lower resources.${key} to at most the profile's max, or use a profile that allows more.`,
+        }),
+      );
+      return profileMax;
+    }
+    if (own !== undefined) return own;
+    if (dflt !== undefined) return profileMax !== undefined ? Math.min(dflt, profileMax) : dflt;
+    return profileMax;
+  };
+  const res = profile.resources ?? {};
+  const g: EffectiveGuardrails = {
+    profile: profile.name,
+    egressAllowed: profile.network?.egress_allowed ?? true,
+    allowedHosts: [...(profile.network?.allowed_hosts ?? [])].sort(),
+    ingressPorts: [...(profile.network?.ingress_ports ?? [])].sort((a, b) => a - b),
+    readOnlyRoot: profile.filesystem?.read_only_root ?? false,
+    allowedMounts: [...(profile.filesystem?.allowed_mounts ?? [])].sort(),
+    dropAll: profile.capabilities?.drop_all ?? false,
+    capAdd: [...(profile.capabilities?.add ?? [])].map((c) => c.toUpperCase()).sort(),
+    maxCpu: pick('cpu', parseCpu(res.max_cpu), parseCpu),
+    maxMemory: pick('memory', parseMemory(res.max_memory), (v) => parseMemory(v as string | undefined)),
+    maxPids: pick('pids', res.max_pids, (v) => (typeof v === 'number' ? v : undefined)),
+    seccomp: profile.seccomp,
+    apparmor: profile.apparmor,
+    strict: Boolean(profile.strict || input.strict),
+  };
+  return g;
+}
+
+function splitEnv(input: {
+  config: LoadedConfig;
+  runtime: ResolvedRuntime;
+  entry: ResolvedCatalogEntry;
+  address: string;
+  diags: Diagnostic[];
+}): { plain: Record<string, string>; secret: Record<string, string>; digests: Record<string, string> } {
+  const { config, runtime, entry } = input;
+  const specs = entry.env ?? {};
+  const plain: Record<string, string> = {};
+  const secret: Record<string, string> = {};
+  for (const [name, s] of Object.entries(specs)) {
+    if (s.default === undefined) continue;
+    (s.secret ? secret : plain)[name] = s.default;
+  }
+  for (const [name, v] of Object.entries(runtime.env ?? {})) {
+    const value = String(v);
+    if (specs[name]?.secret) {
+      secret[name] = value;
+      delete plain[name];
+    } else {
+      plain[name] = value;
+      delete secret[name];
+    }
+  }
+  for (const [name, value] of Object.entries(runtime.secrets ?? {})) {
+    secret[name] = value;
+    delete plain[name];
+  }
+  for (const [name, s] of Object.entries(specs)) {
+    if (s.required && plain[name] === undefined && secret[name] === undefined) {
+      input.diags.push(
+        error('env.required-missing', `runtime ${runtime.name} does not set ${name}, which catalog entry ${entry.slug} requires`, {
+          address: input.address,
+          range: runtime.origin.range,
+          detail: s.secret ? `Add ${name} under secrets: of runtime ${runtime.name}.` : `Add ${name} under env: of runtime ${runtime.name}.`,
+        }),
+      );
+    }
+  }
+  const digests: Record<string, string> = {};
+  for (const name of Object.keys(secret).sort()) {
+    digests[name] = secretDigest({ stack: config.stack, runtime: runtime.name, name, value: secret[name] });
+  }
+  return { plain: sortRecord(plain), secret, digests };
+}
+
+function sortRecord(r: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export function normalizeSource(entry: ResolvedCatalogEntry): NormalizedSource {
+  const s = entry.source;
+  switch (s.type) {
+    case 'docker':
+      return { type: 'docker', image: s.image, command: s.command, args: s.args, pull: s.pull ?? 'missing' };
+    case 'github':
+      return {
+        type: 'github',
+        repo: s.repo,
+        commit: s.commit,
+        ref: s.commit ?? s.tag ?? s.branch ?? 'HEAD',
+        dockerfile: s.dockerfile ?? 'Dockerfile',
+        context: s.context ?? '.',
+        buildArgs: sortRecord(s.build_args ?? {}),
+        args: s.args,
+        pushToRegistry: s.push_to_registry ?? false,
+        registry: s.registry,
+      };
+    case 'compose':
+      return { type: 'compose', composeFile: s.compose_file, inline: s.compose_file.includes('\n'), mainService: s.main_service, baseDir: entry.baseDir };
+    case 'command':
+      return { type: 'command', command: s.command, args: s.args ?? [], cwd: s.cwd };
+  }
+}
+
+/** Transport defaults: command sources speak stdio; others streamable HTTP on 8080 at /mcp. */
+export function normalizeTransport(t: Transport | undefined, source: NormalizedSource): TransportSpec {
+  const type = t?.type ?? (source.type === 'command' ? 'stdio' : 'streamable-http');
+  if (type === 'stdio') return { type };
+  return { type, port: t?.port ?? 8080, path: t?.path ?? (type === 'sse' ? '/sse' : '/mcp') };
+}
+
+function scaleOf(runtime: ResolvedRuntime, backend: BackendConfig): RuntimeSpec['scale'] {
+  const s = runtime.scale ?? {};
+  const ce = backend.type === 'ibm_code_engine' ? backend : undefined;
+  const timeout = parseDuration(s.request_timeout);
+  const scale: NonNullable<RuntimeSpec['scale']> = {};
+  const min = s.min ?? ce?.default_min_scale;
+  const max = s.max ?? ce?.default_max_scale;
+  if (min !== undefined) scale.min = min;
+  if (max !== undefined) scale.max = max;
+  if (s.concurrency !== undefined) scale.concurrency = s.concurrency;
+  if (timeout !== undefined) scale.requestTimeoutSeconds = Math.round(timeout / 1000);
+  return scale;
+}
