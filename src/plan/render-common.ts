@@ -1,0 +1,60 @@
+// Shared wording for the human renderers: action symbols and verbs, value formatting, and
+// approval / warning lines. Pure string helpers; secrets are `(sensitive)` by construction.
+
+import type { Diagnostic } from '../diag/diagnostic.js';
+import { formatBytes } from './quantity.js';
+import type { ActionKind, Change, FieldChange, PlanSummary } from './types.js';
+
+export const SYMBOL: Record<ActionKind, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };
+
+export const HEADLINE: Record<ActionKind, string> = {
+  create: 'will be created',
+  update: 'will be updated in-place',
+  replace: 'must be replaced',
+  delete: 'will be destroyed',
+  noop: 'is up to date',
+};
+
+export function formatValue(path: string, value: unknown, sensitive?: boolean): string {
+  if (sensitive) return '(sensitive)';
+  if (value === undefined) return '(none)';
+  if (typeof value === 'number' && /maxMemory$/.test(path)) return formatBytes(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  return JSON.stringify(value);
+}
+
+/** `path = after`, `path = before → after`, or `path = before → (removed)`. */
+export function fieldLine(f: FieldChange, action: ActionKind): { symbol: string; text: string } {
+  const has = (v: unknown): boolean => v !== undefined;
+  let symbol = '~';
+  if (!has(f.before) && has(f.after)) symbol = '+';
+  else if (has(f.before) && !has(f.after)) symbol = '-';
+  if (action === 'create') symbol = '+';
+  let text: string;
+  if (symbol === '+') text = `${f.path} = ${formatValue(f.path, f.after, f.sensitive)}`;
+  else if (symbol === '-') text = `${f.path} = ${formatValue(f.path, f.before, f.sensitive)} → (removed)`;
+  else text = `${f.path} = ${formatValue(f.path, f.before, f.sensitive)} → ${formatValue(f.path, f.after, f.sensitive)}`;
+  if (f.forcesReplace && action === 'replace') text += '  # forces replacement';
+  return { symbol, text };
+}
+
+export function approvalLine(c: Change): string | undefined {
+  if (!c.approval) return undefined;
+  const who = c.approval.approvers.map((l) => (l.length ? l.join(' or ') : 'anyone')).join('; ');
+  const state = c.needsApproval ? 'needs approval' : 'approved';
+  return `${state}: ${c.approval.reasons.join('; ')} (approvers: ${who})`;
+}
+
+export function diagLine(d: Diagnostic): string {
+  return `${d.severity}[${d.code}]: ${d.summary}`;
+}
+
+export function summaryLine(s: PlanSummary, held = 0): string {
+  const base = `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to destroy.`;
+  return held ? `${base} ${held} held for approval.` : base;
+}
+
+export function runtimeLabel(address: string): string {
+  const [kind, ...rest] = address.split('.');
+  return `${kind} "${rest.join('.')}"`;
+}

@@ -1,0 +1,60 @@
+// Markdown rendering of a plan for a pull-request comment: a summary table, one collapsible
+// <details> block per changed runtime with a diff of its fields, warnings, and the approvals
+// still needed. Every line passes through the redactor; secrets are `(sensitive)`.
+
+import { approvalLine, diagLine, fieldLine, HEADLINE, SYMBOL } from './render-common.js';
+import { identityRedactor, type Redactor } from './redact.js';
+import type { Plan } from './types.js';
+
+export interface MarkdownRenderOptions {
+  redact?: Redactor;
+}
+
+function escapeCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
+export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}): string {
+  const redact = options.redact ?? identityRedactor;
+  const s = plan.summary;
+  const changes = plan.changes.filter((c) => c.action !== 'noop');
+  const out: string[] = [];
+  out.push(`### contextforge plan for stack \`${plan.stack}\``, '');
+  if (changes.length === 0 && !plan.forget?.length) {
+    out.push('**No changes.** The live state matches the configuration.', '');
+  } else {
+    out.push('| Action | Count |', '| --- | ---: |');
+    out.push(`| ➕ create | ${s.create} |`, `| 🔁 update in place | ${s.update} |`, `| ♻️ replace | ${s.replace} |`, `| ➖ destroy | ${s.delete} |`);
+    if (plan.forget?.length) out.push(`| 🗑 drop from state | ${plan.forget.length} |`);
+    out.push('');
+    for (const c of changes) {
+      out.push('<details>');
+      out.push(`<summary><code>${SYMBOL[c.action]} ${c.address}</code> ${HEADLINE[c.action]} (<code>${c.reason}</code>)${c.needsApproval ? ' ✋ needs approval' : ''}</summary>`, '');
+      out.push(`Backend: \`${c.backend}\` (${c.backendType})`, '');
+      if (c.fields.length) {
+        out.push('```diff');
+        for (const f of c.fields) {
+          const { symbol, text } = fieldLine(f, c.action);
+          // diff syntax highlights only + and -; an in-place change shows as `!`.
+          out.push(`${symbol === '~' ? '!' : symbol} ${text}`);
+        }
+        out.push('```', '');
+      }
+      for (const d of c.diagnostics) out.push(`> ⚠️ ${escapeCell(diagLine(d))}`, '');
+      out.push('</details>', '');
+    }
+  }
+  const warnings = [...plan.diagnostics, ...plan.changes.flatMap((c) => c.diagnostics.map((d) => ({ ...d, address: d.address ?? c.address })))];
+  if (warnings.length) {
+    out.push('#### Warnings', '');
+    for (const d of warnings) out.push(`- ${d.address ? `\`${d.address}\`: ` : ''}${escapeCell(diagLine(d))}`);
+    out.push('');
+  }
+  const needing = changes.filter((c) => c.approval);
+  if (needing.length) {
+    out.push('#### Approvals', '');
+    for (const c of needing) out.push(`- ${c.needsApproval ? '✋' : '✅'} \`${c.address}\`: ${escapeCell(approvalLine(c) ?? '')}`);
+    out.push('');
+  }
+  return `${out.map(redact).join('\n')}`.replace(/\n+$/, '\n');
+}

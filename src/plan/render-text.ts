@@ -1,0 +1,58 @@
+// Terraform-like human rendering of a plan: one block per change with `+ ~ - -/+` symbols,
+// field-level before → after lines, reasons, warnings and approval marks; colour only when the
+// caller says the output is a TTY. Every line passes through the redactor.
+
+import { approvalLine, diagLine, fieldLine, HEADLINE, runtimeLabel, summaryLine, SYMBOL } from './render-common.js';
+import { identityRedactor, type Redactor } from './redact.js';
+import type { ActionKind, Plan } from './types.js';
+
+export interface TextRenderOptions {
+  color?: boolean;
+  redact?: Redactor;
+}
+
+const CODES = { green: 32, yellow: 33, red: 31, cyan: 36, bold: 1, dim: 2, magenta: 35 } as const;
+type Colour = keyof typeof CODES;
+
+const ACTION_COLOUR: Record<ActionKind, Colour> = { create: 'green', update: 'yellow', replace: 'magenta', delete: 'red', noop: 'dim' };
+const SYMBOL_COLOUR: Record<string, Colour> = { '+': 'green', '~': 'yellow', '-': 'red' };
+
+export function renderText(plan: Plan, options: TextRenderOptions = {}): string {
+  const paint = (c: Colour, s: string): string => (options.color ? `\x1b[${CODES[c]}m${s}\x1b[0m` : s);
+  const redact = options.redact ?? identityRedactor;
+  const lines: string[] = [];
+  const changes = plan.changes.filter((c) => c.action !== 'noop');
+
+  for (const d of plan.diagnostics) lines.push(paint(d.severity === 'error' ? 'red' : 'yellow', diagLine(d)), ...(d.detail ? [`  ${d.detail}`] : []));
+  if (plan.diagnostics.length) lines.push('');
+
+  if (changes.length === 0 && !(plan.forget?.length)) {
+    lines.push(paint('green', 'No changes.') + ' The live state matches the configuration.');
+    const warned = plan.changes.filter((c) => c.diagnostics.length);
+    for (const c of warned) for (const d of c.diagnostics) lines.push(`  ${paint('yellow', '!')} ${c.address}: ${diagLine(d)}`);
+    return `${lines.map(redact).join('\n')}\n`;
+  }
+
+  lines.push('contextforge will perform the following actions:', '');
+  for (const c of changes) {
+    const sym = SYMBOL[c.action];
+    lines.push(paint('bold', `  # ${c.address} ${HEADLINE[c.action]}`) + paint('dim', ` (${c.reason})`));
+    lines.push(`${paint(ACTION_COLOUR[c.action], sym.padStart(3))} ${runtimeLabel(c.address)} {`);
+    lines.push(`        backend = "${c.backend}" (${c.backendType})`);
+    for (const f of c.fields) {
+      const { symbol, text } = fieldLine(f, c.action);
+      lines.push(`      ${paint(SYMBOL_COLOUR[symbol] ?? 'yellow', symbol)} ${text}`);
+    }
+    for (const step of c.steps ?? []) lines.push(`      ${paint('cyan', '»')} ${step}`);
+    lines.push('    }');
+    const appr = approvalLine(c);
+    if (appr) lines.push(`    ${paint(c.needsApproval ? 'red' : 'green', c.needsApproval ? '✋' : '✓')} ${appr}`);
+    for (const d of c.diagnostics) lines.push(`    ${paint(d.severity === 'error' ? 'red' : 'yellow', '!')} ${diagLine(d)}`);
+    lines.push('');
+  }
+  for (const a of plan.forget ?? []) lines.push(`  # ${a} is gone and no longer configured: it will be dropped from state`);
+  if (plan.forget?.length) lines.push('');
+  const held = changes.filter((c) => c.needsApproval).length;
+  lines.push(paint('bold', summaryLine(plan.summary, held)));
+  return `${lines.map(redact).join('\n')}\n`;
+}
