@@ -1,0 +1,305 @@
+// The embedded state store on better-sqlite3: runtimes, runs, the append-only event log,
+// approvals and the per-stack lock, in one WAL-mode file (default .contextforge/state.db).
+// It stores what it is given; callers pass specs with secret digests only, and event and
+// run payloads go through the redactor as a last line of defence.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { migrate } from './migrations.js';
+import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  EventRecord,
+  LockHolder,
+  LockResult,
+  RunKind,
+  RunRecord,
+  RuntimeRecord,
+  StateStore,
+} from './store.js';
+
+export interface SqliteStoreOptions {
+  /** File path, or `:memory:`. */
+  path: string;
+  /** Applied to event data and run summaries before they are written. */
+  redact?: (text: string) => string;
+  /** How often a waiting acquireLock polls (default 200 ms). */
+  lockPollMs?: number;
+}
+
+type Row = Record<string, unknown>;
+
+const parse = <T>(v: unknown, fallback: T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : fallback);
+
+/** True when a process with that pid exists on this host (EPERM means it exists, not ours). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class SqliteStateStore implements StateStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly redact: (text: string) => string;
+  private readonly pollMs: number;
+  private readonly host = hostname();
+
+  constructor(options: SqliteStoreOptions) {
+    this.path = options.path;
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    this.redact = options.redact ?? ((t) => t);
+    this.pollMs = options.lockPollMs ?? 200;
+  }
+
+  private json(value: unknown): string | null {
+    return value === undefined ? null : JSON.stringify(value);
+  }
+
+  private redactedJson(value: unknown): string | null {
+    return value === undefined ? null : this.redact(JSON.stringify(value));
+  }
+
+  // ── runtimes ──────────────────────────────────────────────────────────────
+  private toRuntime(r: Row): RuntimeRecord {
+    const rec: RuntimeRecord = {
+      stack: r.stack as string,
+      address: r.address as string,
+      runtime: r.runtime as string,
+      backend: r.backend as string,
+      backendType: r.backend_type as string,
+      specHash: r.spec_hash as string,
+      spec: parse(r.spec, {} as RuntimeRecord['spec']),
+      status: r.status as string,
+      warnings: parse(r.warnings, [] as string[]),
+      appliedAt: r.applied_at as string,
+      dependsOn: parse(r.depends_on, [] as string[]),
+    };
+    if (r.endpoint) rec.endpoint = parse(r.endpoint, undefined);
+    if (r.native) rec.native = parse(r.native, undefined);
+    return rec;
+  }
+
+  listRuntimes(stack: string): RuntimeRecord[] {
+    return (this.db.prepare('SELECT * FROM runtimes WHERE stack = ? ORDER BY address').all(stack) as Row[]).map((r) => this.toRuntime(r));
+  }
+
+  getRuntime(stack: string, address: string): RuntimeRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM runtimes WHERE stack = ? AND address = ?').get(stack, address) as Row | undefined;
+    return r ? this.toRuntime(r) : undefined;
+  }
+
+  putRuntime(rec: RuntimeRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO runtimes (stack, address, runtime, backend, backend_type, spec_hash, spec, endpoint, status, warnings, applied_at, native, depends_on)
+         VALUES (@stack, @address, @runtime, @backend, @backendType, @specHash, @spec, @endpoint, @status, @warnings, @appliedAt, @native, @dependsOn)
+         ON CONFLICT (stack, address) DO UPDATE SET runtime = excluded.runtime, backend = excluded.backend,
+           backend_type = excluded.backend_type, spec_hash = excluded.spec_hash, spec = excluded.spec,
+           endpoint = excluded.endpoint, status = excluded.status, warnings = excluded.warnings,
+           applied_at = excluded.applied_at, native = excluded.native, depends_on = excluded.depends_on`,
+      )
+      .run({
+        stack: rec.stack,
+        address: rec.address,
+        runtime: rec.runtime,
+        backend: rec.backend,
+        backendType: rec.backendType,
+        specHash: rec.specHash,
+        spec: this.redact(JSON.stringify(rec.spec)),
+        endpoint: this.json(rec.endpoint),
+        status: rec.status,
+        warnings: this.redact(JSON.stringify(rec.warnings ?? [])),
+        appliedAt: rec.appliedAt,
+        native: this.redactedJson(rec.native),
+        dependsOn: JSON.stringify(rec.dependsOn ?? []),
+      });
+  }
+
+  deleteRuntime(stack: string, address: string): void {
+    this.db.prepare('DELETE FROM runtimes WHERE stack = ? AND address = ?').run(stack, address);
+  }
+
+  // ── runs ──────────────────────────────────────────────────────────────────
+  startRun(stack: string, kind: RunKind, meta?: Record<string, unknown>): number {
+    const r = this.db
+      .prepare('INSERT INTO runs (stack, kind, started_at, meta) VALUES (?, ?, ?, ?)')
+      .run(stack, kind, new Date().toISOString(), this.redactedJson(meta));
+    return Number(r.lastInsertRowid);
+  }
+
+  finishRun(id: number, outcome: NonNullable<RunRecord['outcome']>, summary?: Record<string, unknown>): void {
+    this.db.prepare('UPDATE runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?').run(new Date().toISOString(), outcome, this.redactedJson(summary), id);
+  }
+
+  listRuns(stack: string, limit = 50): RunRecord[] {
+    const rows = this.db.prepare('SELECT * FROM runs WHERE stack = ? ORDER BY id DESC LIMIT ?').all(stack, limit) as Row[];
+    return rows.map((r) => {
+      const run: RunRecord = { id: r.id as number, stack: r.stack as string, kind: r.kind as RunKind, startedAt: r.started_at as string };
+      if (r.finished_at) run.finishedAt = r.finished_at as string;
+      if (r.outcome) run.outcome = r.outcome as RunRecord['outcome'];
+      if (r.summary) run.summary = parse(r.summary, undefined);
+      if (r.meta) run.meta = parse(r.meta, undefined);
+      return run;
+    });
+  }
+
+  // ── events ────────────────────────────────────────────────────────────────
+  appendEvent(event: Omit<EventRecord, 'id' | 'at'> & { at?: string }): void {
+    this.db
+      .prepare('INSERT INTO events (stack, at, type, address, actor, data) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(event.stack, event.at ?? new Date().toISOString(), event.type, event.address ?? null, event.actor ?? null, this.redactedJson(event.data));
+  }
+
+  listEvents(stack: string, options: { type?: string; address?: string; limit?: number } = {}): EventRecord[] {
+    const where = ['stack = @stack'];
+    if (options.type) where.push(options.type.endsWith('*') ? 'type LIKE @typeLike' : 'type = @type');
+    if (options.address) where.push('address = @address');
+    const rows = this.db
+      .prepare(`SELECT * FROM (SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit) ORDER BY id`)
+      .all({ stack, type: options.type, typeLike: options.type?.replace(/\*$/, '%'), address: options.address, limit: options.limit ?? 1000 }) as Row[];
+    return rows.map((r) => {
+      const e: EventRecord = { id: r.id as number, stack: r.stack as string, at: r.at as string, type: r.type as string };
+      if (r.address) e.address = r.address as string;
+      if (r.actor) e.actor = r.actor as string;
+      if (r.data) e.data = parse(r.data, undefined);
+      return e;
+    });
+  }
+
+  // ── lock ──────────────────────────────────────────────────────────────────
+  private toHolder(r: Row): LockHolder {
+    return { pid: r.pid as number, host: r.host as string, since: r.since as string, operation: r.operation as string };
+  }
+
+  /** One attempt: take the lock if free, ours, or held by a dead process on this host. */
+  private tryLock(stack: string, operation: string): LockResult {
+    return this.db
+      .transaction((): LockResult => {
+        const row = this.db.prepare('SELECT * FROM locks WHERE stack = ?').get(stack) as Row | undefined;
+        const mine = { pid: process.pid, host: this.host, since: new Date().toISOString(), operation };
+        const write = (): void => {
+          this.db.prepare('INSERT OR REPLACE INTO locks (stack, pid, host, since, operation) VALUES (?, ?, ?, ?, ?)').run(stack, mine.pid, mine.host, mine.since, mine.operation);
+        };
+        if (!row) {
+          write();
+          return { ok: true };
+        }
+        const holder = this.toHolder(row);
+        if (holder.host === this.host && holder.pid === process.pid) {
+          write();
+          return { ok: true };
+        }
+        if (holder.host === this.host && !pidAlive(holder.pid)) {
+          write();
+          return { ok: true, takenOver: holder };
+        }
+        return { ok: false, holder };
+      })
+      .immediate();
+  }
+
+  async acquireLock(stack: string, operation: string, timeoutMs: number): Promise<LockResult> {
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    for (;;) {
+      const r = this.tryLock(stack, operation);
+      if (r.ok || Date.now() >= deadline) return r;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.pollMs, Math.max(1, deadline - Date.now()))));
+    }
+  }
+
+  releaseLock(stack: string): void {
+    this.db.prepare('DELETE FROM locks WHERE stack = ? AND pid = ? AND host = ?').run(stack, process.pid, this.host);
+  }
+
+  forceUnlock(stack: string): LockHolder | undefined {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT * FROM locks WHERE stack = ?').get(stack) as Row | undefined;
+        if (!row) return undefined;
+        this.db.prepare('DELETE FROM locks WHERE stack = ?').run(stack);
+        return this.toHolder(row);
+      })
+      .immediate();
+  }
+
+  /** The current holder, if any (for status and error messages). */
+  lockHolder(stack: string): LockHolder | undefined {
+    const row = this.db.prepare('SELECT * FROM locks WHERE stack = ?').get(stack) as Row | undefined;
+    return row ? this.toHolder(row) : undefined;
+  }
+
+  // ── approvals ─────────────────────────────────────────────────────────────
+  private toApproval(r: Row): ApprovalRecord {
+    const a: ApprovalRecord = {
+      id: r.id as string,
+      stack: r.stack as string,
+      address: r.address as string,
+      specHash: r.spec_hash as string,
+      status: r.status as ApprovalStatus,
+      reasons: parse(r.reasons, [] as string[]),
+      approvers: parse(r.approvers, [] as string[][]),
+      request: parse(r.request, {} as Record<string, unknown>),
+      requestedAt: r.requested_at as string,
+      expiresAt: r.expires_at as string,
+    };
+    if (r.decided_by) a.decidedBy = r.decided_by as string;
+    if (r.decided_at) a.decidedAt = r.decided_at as string;
+    if (r.note) a.note = r.note as string;
+    return a;
+  }
+
+  createApproval(rec: ApprovalRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO approvals (id, stack, address, spec_hash, status, reasons, approvers, request, requested_at, expires_at, decided_by, decided_at, note)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        rec.id, rec.stack, rec.address, rec.specHash, rec.status, JSON.stringify(rec.reasons), JSON.stringify(rec.approvers),
+        this.redact(JSON.stringify(rec.request)), rec.requestedAt, rec.expiresAt, rec.decidedBy ?? null, rec.decidedAt ?? null, rec.note ?? null,
+      );
+  }
+
+  listApprovals(stack: string, status?: ApprovalStatus): ApprovalRecord[] {
+    const rows = status
+      ? this.db.prepare('SELECT * FROM approvals WHERE stack = ? AND status = ? ORDER BY requested_at').all(stack, status)
+      : this.db.prepare('SELECT * FROM approvals WHERE stack = ? ORDER BY requested_at').all(stack);
+    return (rows as Row[]).map((r) => this.toApproval(r));
+  }
+
+  getApproval(id: string): ApprovalRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
+    return r ? this.toApproval(r) : undefined;
+  }
+
+  decideApproval(id: string, decision: { status: 'approved' | 'rejected' | 'expired'; by: string; note?: string }): ApprovalRecord | undefined {
+    const r = this.db
+      .prepare("UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = 'pending'")
+      .run(decision.status, decision.by, new Date().toISOString(), decision.note ?? null, id);
+    return r.changes ? this.getApproval(id) : undefined;
+  }
+
+  version(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Opens the store at path (directories created), migrations applied. */
+export function openStateStore(options: SqliteStoreOptions): SqliteStateStore {
+  return new SqliteStateStore(options);
+}
