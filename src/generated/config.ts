@@ -123,6 +123,10 @@ export interface IncludeSettings {
    * Load the shipped presets (unrestricted, standard, restricted, airgapped) when no profile of that name is defined here.
    */
   builtin_profiles?: boolean;
+  /**
+   * Load the catalog entries shipped with contextforge (catalog/ of the package) when no entry of that slug is defined here.
+   */
+  builtin_catalog?: boolean;
 }
 /**
  * A Docker engine reached through its API socket.
