@@ -8,20 +8,19 @@ import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRunti
 import type { Backend as BackendConfig, ResourceLimits, Transport } from '../generated/config.js';
 import { evaluateApproval } from './approval.js';
 import { hashOf, secretDigest } from './canonical.js';
-import { unenforcedDiagnostics, unenforcedFromCapabilities, type UnenforcedControl } from './guardrail-warnings.js';
+import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
+import { unenforcedDiagnostics } from './guardrail-warnings.js';
 import { parseCpu, parseDuration, parseMemory } from './quantity.js';
 import type { DesiredResource, EffectiveGuardrails, NormalizedSource, RuntimeSpec, TransportSpec } from './types.js';
 
 export interface CompileOptions {
-  /** Capabilities by backend name, for unenforced-control warnings (from Backend.describe()). */
+  /**
+   * Capabilities by backend name (from Backend.describe()), for unenforced-control warnings;
+   * default: the static capabilities of the backend's kind.
+   */
   capabilities?: Record<string, BackendCapabilities>;
   /** `--strict`: unenforceable controls are errors for every profile. */
   strict?: boolean;
-  /**
-   * The config loader's compatibility matrix (src/config/compat.ts `unenforcedControls`), when
-   * available; it takes precedence over the capability flags.
-   */
-  unenforcedControls?: (input: { guardrails: EffectiveGuardrails; backendType: string; backend: string }) => UnenforcedControl[];
 }
 
 export function runtimeAddress(name: string): string {
@@ -73,18 +72,14 @@ function compileRuntime(config: LoadedConfig, runtime: ResolvedRuntime, options:
   };
   if (spec.scale && Object.keys(spec.scale).length === 0) delete spec.scale;
 
-  const controls = options.unenforcedControls
-    ? options.unenforcedControls({ guardrails, backendType: backendConfig.type, backend: runtime.backend })
-    : options.capabilities?.[runtime.backend]
-      ? unenforcedFromCapabilities(guardrails, options.capabilities[runtime.backend])
-      : [];
   diags.push(
     ...unenforcedDiagnostics({
       address,
       backend: runtime.backend,
       backendType: backendConfig.type,
-      guardrails,
-      controls,
+      profileName,
+      profile,
+      capabilities: options.capabilities?.[runtime.backend] ?? CAPABILITIES_BY_KIND[backendConfig.type],
       strict: guardrails.strict,
     }),
   );

@@ -1,23 +1,16 @@
-// Last-line redaction for everything a plan renderer or the engine prints or stores: replaces
-// every known sensitive value with `(sensitive)`. Integration point: when src/diag/ gains the
-// config loader's shared `redact`, this module should delegate to it; the call sites stay.
+// Last-line redaction for everything a plan renderer or the engine prints or stores: a closure
+// over the config's sensitive values around src/diag/redact.ts (the one implementation), plus a
+// deep variant that also redacts object keys.
 
-import { SENSITIVE } from './fields.js';
+import { redact } from '../diag/redact.js';
 
 export type Redactor = (text: string) => string;
 
-/** Values shorter than this are not redacted: they would mangle ordinary words and digits. */
-const MIN_LENGTH = 4;
-
-/** A redactor for the given sensitive values (longest first so that substrings don't split them). */
+/** A redactor for the given sensitive values. */
 export function makeRedactor(values: Iterable<string>): Redactor {
-  const list = [...new Set([...values].filter((v) => typeof v === 'string' && v.length >= MIN_LENGTH))].sort((a, b) => b.length - a.length);
+  const list = [...values];
   if (list.length === 0) return (text) => text;
-  return (text: string): string => {
-    let out = text;
-    for (const v of list) if (out.includes(v)) out = out.split(v).join(SENSITIVE);
-    return out;
-  };
+  return (text: string): string => redact(text, list);
 }
 
 /** Applies a redactor to every string inside a JSON-like value (keys included). */
