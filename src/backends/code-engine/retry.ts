@@ -34,15 +34,18 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   return Math.max(0, (at - now) / 1000);
 }
 
+/** The longest Retry-After we obey (the IBM SDKs cap their delay at 30 s as well). */
+export const MAX_RETRY_AFTER_MS = 30_000;
+
 /**
- * Delay before retry number `attempt` (0-based): full jitter over base*2^attempt, but never
- * shorter than the server's Retry-After, and never longer than maxDelayMs.
+ * Delay before retry number `attempt` (0-based): full jitter over base*2^attempt capped at
+ * maxDelayMs, but never shorter than the server's Retry-After (itself capped at 30 s).
  */
 export function backoffDelayMs(policy: RetryPolicy, attempt: number, retryAfterSeconds?: number, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseMs * 2 ** attempt);
   const jittered = Math.round(random() * ceiling);
-  const floor = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : 0;
-  return Math.min(policy.maxDelayMs, Math.max(jittered, floor));
+  const floor = retryAfterSeconds !== undefined ? Math.min(MAX_RETRY_AFTER_MS, retryAfterSeconds * 1000) : 0;
+  return Math.max(jittered, floor);
 }
 
 export function sleep(ms: number): Promise<void> {
