@@ -1,0 +1,335 @@
+// The Docker backend: one container per runtime on a per-stack bridge network, ownership labels
+// on everything, guardrails compiled to HostConfig (guardrails.ts), and for egress off/filtered
+// runtimes a per-runtime internal network behind an edge sidecar (egress-proxy.ts). It touches
+// only objects carrying this stack's labels and never prints or labels a secret value.
+//
+// Topologies (see guardrails.ts topologyOf):
+//   open      egress allowed (any host): the container sits on contextforge-<stack> and
+//             publishes its MCP port on publish_host (127.0.0.1).
+//   none      egress off and nothing to publish (stdio): NetworkMode none, only `lo` exists.
+//   internal  egress off with an HTTP port, or egress limited by allowed_hosts: the container is
+//             alone on contextforge-<stack>-<runtime>-internal (Internal, and no IPv4 address on
+//             the host bridge, so neither the outside nor the host is reachable). Its edge
+//             sidecar joins that network and the stack network, publishes the ports on
+//             publish_host and forwards them in; with allowed_hosts it also runs an allow-list
+//             HTTP/CONNECT proxy that the container reaches through HTTP(S)_PROXY.
+//
+// Replace is delete-then-create: the host port of a fixed host_port could not be held twice,
+// and Docker-chosen ports change anyway, so create-before-delete would buy little here.
+
+import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Dockerode from 'dockerode';
+import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
+import type { DockerBackend } from '../../generated/config.js';
+import type { Change, DesiredResource, ObservedResource } from '../../plan/types.js';
+import type { ApplyContext, ApplyOutcome, Backend, BackendDescription, LogOptions } from '../backend.js';
+import { DOCKER_CAPABILITIES } from '../capabilities.js';
+import { clearName, ensureNetwork, ensureVolume, NameTakenError, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
+import { diffRuntime } from './diff.js';
+import { ensureEdgeImage } from './edge-image.js';
+import { daemonFailure, scrub, unreachableDiagnostic, isUnreachable } from './errors.js';
+import { compileRuntime, type CompiledRuntime } from './guardrails.js';
+import { waitHealthy } from './health.js';
+import { ensureImage, parseImageRef } from './images.js';
+import { containerName, internalNetworkName, LABEL, managedSpec, runtimeLabels, stackFilter, stackLabels, stackNetworkName } from './labels.js';
+import { containerLogs, FrameDecoder } from './logs.js';
+import { groupSnapshot, snapshotStack } from './observe.js';
+import { validateDesired } from './validate.js';
+
+export interface DockerBackendOptions {
+  /** A client to use instead of one built from the config (tests pass a counting one). */
+  docker?: Dockerode;
+  /** Image for edge sidecars; default: built locally from this node (edge-image.ts). */
+  edgeImage?: string;
+  /** Directory relative seccomp profile paths resolve against (the config's directory). */
+  configDir?: string;
+  /** Values to scrub from any daemon message before it becomes a diagnostic. */
+  sensitiveValues?: ReadonlySet<string>;
+  /** Upper bound of a health wait, in ms (default 90 s; the engine's action timeout also applies). */
+  healthTimeoutMs?: number;
+}
+
+export interface DockerBackendHandle extends Backend {
+  /** The dockerode client (the gateway's stdio attach uses it). */
+  readonly docker: Dockerode;
+}
+
+function clientFor(config: DockerBackend): { docker: Dockerode; where: string } {
+  if (config.host) {
+    const u = new URL(config.host);
+    const protocol = u.protocol === 'https:' ? 'https' : 'http';
+    return { docker: new Dockerode({ host: u.hostname, port: Number(u.port || (protocol === 'https' ? 2376 : 2375)), protocol }), where: config.host };
+  }
+  if (config.socket) return { docker: new Dockerode({ socketPath: config.socket }), where: config.socket };
+  return { docker: new Dockerode(), where: process.env.DOCKER_HOST ?? '/var/run/docker.sock' };
+}
+
+function whereOf(docker: Dockerode, fallback: string): string {
+  const m = docker.modem as unknown as { socketPath?: string; host?: string; port?: number };
+  if (typeof m.socketPath === 'string') return m.socketPath;
+  if (m.host) return `${m.host}:${m.port ?? ''}`;
+  return fallback;
+}
+
+/** A local daemon's AppArmor support, guessed from the kernel until the daemon tells us. */
+function localAppArmor(): boolean {
+  try {
+    return existsSync('/sys/module/apparmor/parameters/enabled') && readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    return false;
+  }
+}
+
+export function createDockerBackend(name: string, config: DockerBackend, opts: DockerBackendOptions = {}): DockerBackendHandle {
+  const built = opts.docker ? { docker: opts.docker, where: whereOf(opts.docker, 'the configured Docker engine') } : clientFor(config);
+  const docker = built.docker;
+  const target = { where: built.where };
+  const publishHost = config.publish_host ?? '127.0.0.1';
+  const healthTimeoutMs = opts.healthTimeoutMs ?? 90_000;
+  let apparmor = config.host ? false : localAppArmor();
+  let infoRead: Promise<void> | undefined;
+  const networkLocks = new Map<string, Promise<void>>();
+
+  const readInfo = (): Promise<void> => {
+    infoRead ??= docker.info().then(
+      (info: { SecurityOptions?: string[] }) => {
+        apparmor = (info.SecurityOptions ?? []).some((o) => o.includes('name=apparmor'));
+      },
+      () => {
+        infoRead = undefined;
+      },
+    );
+    return infoRead;
+  };
+
+  const groupOpts = (stack: string) => ({
+    backend: name,
+    publishHost,
+    stackNetwork: stackNetworkName(stack, config.network),
+    internalNetwork: (runtime: string) => internalNetworkName(stack, runtime),
+  });
+
+  async function observeRuntime(stack: string, runtime: string): Promise<ObservedResource | undefined> {
+    const snap = await snapshotStack(docker, stack);
+    return groupSnapshot(snap, groupOpts(stack)).find((o) => o.runtime === runtime);
+  }
+
+  /** Serialises creation per network name within this process (parallel creates share one). */
+  function ensureNetworkOnce(spec: Parameters<typeof ensureNetwork>[1]): Promise<void> {
+    const prev = networkLocks.get(spec.name) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => ensureNetwork(docker, spec));
+    networkLocks.set(spec.name, next);
+    return next;
+  }
+
+  async function compileFor(d: DesiredResource, stack: string): Promise<Result<CompiledRuntime>> {
+    const spec = managedSpec(d);
+    if (!spec) return { diags: validateDesired(name, config, [d]) };
+    const v = validateDesired(name, config, [d]).filter((x) => x.severity === 'error');
+    if (v.length) return { diags: v };
+    await readInfo();
+    let seccompProfile: string | undefined;
+    const sc = spec.guardrails.seccomp;
+    if (sc && sc !== 'runtime/default' && sc !== 'unconfined') {
+      try {
+        seccompProfile = JSON.stringify(JSON.parse(await readFile(resolve(opts.configDir ?? process.cwd(), sc), 'utf8')));
+      } catch (err) {
+        return { diags: [error('docker.seccomp-unreadable', `Seccomp profile ${sc} of ${d.address} cannot be read as JSON`, { address: d.address, detail: `Fix the path or the file (${(err as Error).message}).` })] };
+      }
+    }
+    if (spec.guardrails.apparmor && !apparmor && d.spec.guardrails.strict) {
+      return { diags: [error('guardrail.unenforced', `apparmor of profile ${d.spec.guardrails.profile} cannot be enforced: the Docker engine at ${target.where} has no AppArmor`, { address: d.address, detail: 'Run on a host with AppArmor, or drop apparmor from the strict profile.' })] };
+    }
+    return { value: compileRuntime({ desired: d, spec, stack, backendName: name, network: config.network, publishHost, seccompProfile, apparmorAvailable: apparmor }), diags: [] };
+  }
+
+  async function startUnit(d: DesiredResource, stack: string, ctx: ApplyContext, compiled: CompiledRuntime): Promise<void> {
+    const spec = managedSpec(d)!;
+    const local = !parseImageRef(spec.image).registry && (config.allow_local_images ?? false);
+    const pull = d.spec.source.type === 'docker' ? d.spec.source.pull : 'missing';
+    const img = await ensureImage({ docker, image: spec.image, pull, local, progress: ctx.progress, signal: ctx.signal });
+    if (img.missing) throw Object.assign(new Error(img.missing.summary), { diag: img.missing });
+    const labelsOfStack = stackLabels({ stack, backend: name });
+    if (compiled.topology !== 'none') {
+      await ensureNetworkOnce({ name: compiled.stackNetwork, internal: false, labels: labelsOfStack, stack });
+    }
+    if (compiled.internalNetwork) {
+      await ensureNetworkOnce({ name: compiled.internalNetwork, internal: true, labels: runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }), stack });
+    }
+    for (const v of compiled.volumes) await ensureVolume(docker, v.name, runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }));
+    await clearName(docker, compiled.main.name!, stack);
+    ctx.progress(`creating container ${compiled.main.name}`);
+    const main = await docker.createContainer(compiled.main);
+    await main.start();
+    if (compiled.edge) await startEdge(compiled, stack, ctx);
+  }
+
+  async function startEdge(compiled: CompiledRuntime, stack: string, ctx: ApplyContext): Promise<void> {
+    const edgeOpts = compiled.edge!;
+    edgeOpts.Image = await ensureEdgeImage(docker, ctx.progress, opts.edgeImage);
+    await ensureNetworkOnce({ name: compiled.stackNetwork, internal: false, labels: stackLabels({ stack, backend: name }), stack });
+    await clearName(docker, edgeOpts.name!, stack);
+    ctx.progress(`creating edge sidecar ${edgeOpts.name}`);
+    const edge = await docker.createContainer(edgeOpts);
+    await docker.getNetwork(compiled.internalNetwork!).connect({ Container: edge.id });
+    await edge.start();
+  }
+
+  async function removeUnit(observed: ObservedResource | undefined, stack: string, runtime: string): Promise<void> {
+    const ids = [observed?.native?.containerId, observed?.native?.edgeContainerId, ...((observed?.native?.extraContainers as string[] | undefined) ?? [])];
+    for (const id of ids) if (typeof id === 'string') await removeContainer(docker, id);
+    // By name too: the observation may predate a container an interrupted apply left behind.
+    await clearName(docker, containerName(stack, runtime, 'main'), stack);
+    await clearName(docker, containerName(stack, runtime, 'edge'), stack);
+  }
+
+  async function healthAndObserve(d: DesiredResource, stack: string, ctx: ApplyContext): Promise<{ observed?: ObservedResource; diags: Diagnostic[] }> {
+    const observed = await observeRuntime(stack, d.runtime);
+    const containerId = observed?.native?.containerId as string | undefined;
+    if (!observed || !containerId) return { diags: [error('docker.vanished', `The container of ${d.address} disappeared right after it was created`, { address: d.address })] };
+    ctx.progress(`waiting for ${d.address} to become healthy`);
+    const health = await waitHealthy({ docker, containerId, endpoint: observed.endpoint, timeoutMs: healthTimeoutMs, signal: ctx.signal, progress: ctx.progress });
+    const info = await docker.getContainer(containerId).inspect();
+    observed.restarts = info.RestartCount;
+    observed.startedAt = info.State.StartedAt;
+    if (health.ok) {
+      observed.status = 'running';
+      return { observed, diags: [] };
+    }
+    observed.status = info.State.Running ? 'failed' : 'exited';
+    const tail: string[] = [];
+    for await (const line of containerLogs(docker, containerId, { tail: 5 })) tail.push(scrub(line, Object.values(d.secretEnv)));
+    return {
+      observed,
+      diags: [error('docker.unhealthy', `${d.address} did not become healthy: ${health.why}`, {
+        address: d.address,
+        detail: `Last log lines:\n${tail.join('\n') || '(none)'}\nSee \`contextforge logs ${d.runtime}\`.`,
+      })],
+    };
+  }
+
+  async function cleanupStack(stack: string): Promise<void> {
+    const left = await docker.listContainers({ all: true, filters: stackFilter(stack) });
+    if (left.length > 0) return;
+    const nets = await docker.listNetworks({ filters: stackFilter(stack) });
+    for (const n of nets) if (!n.Labels?.[LABEL.runtime]) await removeNetworkIfOurs(docker, n.Name, stack);
+  }
+
+  async function doApply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
+    const stack = ctx.stack;
+    const d = change.desired;
+    const runtime = d?.runtime ?? change.observed?.runtime ?? change.address.replace(/^runtime\./, '');
+    switch (change.action) {
+      case 'noop':
+        return { status: 'unchanged', observed: change.observed, diags: [] };
+      case 'delete': {
+        ctx.progress(`removing ${change.address}`);
+        await removeUnit(change.observed, stack, runtime);
+        const nets = (change.observed?.native?.networks as string[] | undefined) ?? [internalNetworkName(stack, runtime)];
+        for (const n of new Set([...nets, internalNetworkName(stack, runtime)])) await removeNetworkIfOurs(docker, n, stack);
+        for (const v of (change.observed?.native?.volumes as string[] | undefined) ?? []) await removeVolumeIfOurs(docker, v, stack);
+        await cleanupStack(stack);
+        return { status: 'deleted', diags: [] };
+      }
+      case 'create':
+      case 'replace': {
+        if (!d) return { status: 'failed', diags: [error('docker.no-desired', `${change.action} of ${change.address} has no desired spec`)] };
+        const compiled = await compileFor(d, stack);
+        if (!compiled.value) return { status: 'failed', diags: compiled.diags };
+        if (change.action === 'replace' || change.observed) {
+          ctx.progress(`removing the old container of ${change.address}`);
+          await removeUnit(change.observed, stack, runtime);
+        }
+        await startUnit(d, stack, ctx, compiled.value);
+        const r = await healthAndObserve(d, stack, ctx);
+        return { status: r.diags.length ? 'failed' : change.action === 'create' ? 'created' : 'updated', observed: r.observed, diags: r.diags };
+      }
+      case 'update': {
+        if (!d) return { status: 'failed', diags: [error('docker.no-desired', `update of ${change.address} has no desired spec`)] };
+        const compiled = await compileFor(d, stack);
+        if (!compiled.value) return { status: 'failed', diags: compiled.diags };
+        const current = await observeRuntime(stack, runtime);
+        if (!current?.native?.containerId) {
+          await startUnit(d, stack, ctx, compiled.value);
+        } else {
+          for (const id of (current.native.extraContainers as string[] | undefined) ?? []) await removeContainer(docker, id);
+          if (current.native.state !== 'running') {
+            ctx.progress(`starting ${containerName(stack, runtime)}`);
+            await docker.getContainer(current.native.containerId as string).start().catch((err: unknown) => {
+              if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+            });
+          }
+          if (compiled.value.edge) {
+            if (!current.native.edgeContainerId) await startEdge(compiled.value, stack, ctx);
+            else if (current.native.edgeState !== 'running') await docker.getContainer(current.native.edgeContainerId as string).start();
+          }
+        }
+        const r = await healthAndObserve(d, stack, ctx);
+        return { status: r.diags.length ? 'failed' : 'updated', observed: r.observed, diags: r.diags };
+      }
+    }
+  }
+
+  const backend: DockerBackendHandle = {
+    docker,
+    describe(): BackendDescription {
+      return {
+        name,
+        kind: 'docker',
+        // Compose and GitHub builds are not implemented by this backend yet (validate refuses
+        // them); AppArmor depends on the host the daemon runs on.
+        capabilities: { ...DOCKER_CAPABILITIES, supports_compose: false, supports_github_build: false, supports_apparmor: apparmor },
+      };
+    },
+    validate(desired: readonly DesiredResource[]): Diagnostic[] {
+      return validateDesired(name, config, desired);
+    },
+    async observe(stack: string): Promise<Result<ObservedResource[]>> {
+      try {
+        await readInfo();
+        const snap = await snapshotStack(docker, stack);
+        return { value: groupSnapshot(snap, groupOpts(stack)), diags: [] };
+      } catch (err) {
+        if (isUnreachable(err)) return { diags: [unreachableDiagnostic(target, err)] };
+        return { diags: [daemonFailure(err, { target, action: `listing the containers of stack ${stack}` }).diag] };
+      }
+    },
+    plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change {
+      return diffRuntime({ desired, observed, backend: name });
+    },
+    async apply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
+      const secrets = [...Object.values(change.desired?.secretEnv ?? {}), ...(opts.sensitiveValues ?? [])];
+      try {
+        return await doApply(change, ctx);
+      } catch (err) {
+        const carried = (err as { diag?: Diagnostic }).diag;
+        if (carried) return { status: 'failed', diags: [{ ...carried, address: change.address }] };
+        if (err instanceof NameTakenError) {
+          return {
+            status: 'failed',
+            diags: [error('docker.name-taken', err.message, { address: change.address, detail: `Rename or remove that ${err.kind} yourself; contextforge never touches objects without its labels.` })],
+          };
+        }
+        const f = daemonFailure(err, { target, action: `applying ${change.action} of ${change.address}`, address: change.address, secrets });
+        return { status: 'failed', retryable: f.retryable, diags: [f.diag] };
+      }
+    },
+    logs(observed: ObservedResource, options: LogOptions): AsyncIterable<string> {
+      const id = observed.native?.containerId;
+      if (typeof id !== 'string') {
+        return (async function* () {
+          // Nothing to read: the runtime has no container.
+        })();
+      }
+      return containerLogs(docker, id, options);
+    },
+    async close(): Promise<void> {
+      // dockerode keeps no pooled sockets of its own; nothing to release.
+    },
+  };
+  return backend;
+}
+
+export { FrameDecoder };

@@ -1,0 +1,209 @@
+// Reads every live object of one stack on one backend with a fixed number of label-filtered list
+// calls (containers, networks, volumes, images) and groups them into one ObservedResource per
+// runtime. Never inspects per container: everything plan needs is in list data and our labels.
+
+import type Dockerode from 'dockerode';
+import type { Endpoint, ObservedResource, ObservedStatus } from '../../plan/types.js';
+import { LABEL, parseManagedSpec, stackFilter, type DockerManagedSpec } from './labels.js';
+import { portsToPublish, topologyOf, type Topology } from './guardrails.js';
+
+export interface StackSnapshot {
+  containers: Dockerode.ContainerInfo[];
+  networks: Dockerode.NetworkInspectInfo[];
+  volumes: Array<{ Name: string; Labels: Record<string, string> | null }>;
+  /** `repo:tag` → image id, for every tagged image on the engine. */
+  imageIds: Map<string, string>;
+}
+
+/** Four list calls, however many runtimes the stack has. */
+export async function snapshotStack(docker: Dockerode, stack: string): Promise<StackSnapshot> {
+  const filters = stackFilter(stack);
+  const [containers, networks, volumes, images] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
+    docker.listImages(),
+  ]);
+  const imageIds = new Map<string, string>();
+  for (const img of images) for (const tag of img.RepoTags ?? []) imageIds.set(tag, img.Id);
+  return {
+    containers,
+    networks,
+    volumes: (volumes.Volumes ?? []).map((v) => ({ Name: v.Name, Labels: (v.Labels as Record<string, string> | null) ?? null })),
+    imageIds,
+  };
+}
+
+/** Health as `docker ps` reports it in Status: "Up 3 minutes (healthy)". */
+export function healthFromStatus(status: string): 'healthy' | 'unhealthy' | 'starting' | undefined {
+  if (/\(healthy\)/.test(status)) return 'healthy';
+  if (/\(unhealthy\)/.test(status)) return 'unhealthy';
+  if (/\(health: starting\)/.test(status)) return 'starting';
+  return undefined;
+}
+
+export function statusOf(state: string, status: string): ObservedStatus {
+  switch (state) {
+    case 'running': {
+      const h = healthFromStatus(status);
+      return h === 'unhealthy' ? 'failed' : h === 'starting' ? 'starting' : 'running';
+    }
+    case 'restarting':
+      return 'starting';
+    case 'created':
+    case 'paused':
+      return 'stopped';
+    case 'exited':
+      return 'exited';
+    case 'dead':
+      return 'failed';
+    case 'removing':
+      return 'missing';
+    default:
+      return 'unknown';
+  }
+}
+
+/** The image name as Docker resolves `repo` without a tag. */
+function withTag(image: string): string {
+  const lastSlash = image.lastIndexOf('/');
+  return image.slice(lastSlash + 1).includes(':') || image.includes('@') ? image : `${image}:latest`;
+}
+
+function endpointOf(
+  spec: DockerManagedSpec,
+  main: Dockerode.ContainerInfo,
+  edge: Dockerode.ContainerInfo | undefined,
+  publishHost: string,
+): Endpoint | undefined {
+  const t = spec.transport;
+  if (t.type === 'stdio') return { transport: 'stdio', attach: { kind: 'docker', containerId: main.Id } };
+  const holder = topologyOf(spec) === 'internal' ? edge : main;
+  const binding = holder?.Ports.find((p) => p.PrivatePort === t.port && p.PublicPort && (p.IP === publishHost || p.IP === '0.0.0.0'));
+  if (!binding) return undefined;
+  const host = publishHost === '0.0.0.0' || publishHost === '' ? '127.0.0.1' : publishHost;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return { transport: t.type, url: `http://${hostPart}:${binding.PublicPort}${t.path ?? '/mcp'}` };
+}
+
+/** Differences between what the labels say we created and what list data shows now. */
+export function listDrift(spec: DockerManagedSpec, c: Dockerode.ContainerInfo, expectNetwork: string): string[] {
+  const out: string[] = [];
+  const topology: Topology = topologyOf(spec);
+  if (c.HostConfig?.NetworkMode && c.HostConfig.NetworkMode !== expectNetwork) out.push(`network ${c.HostConfig.NetworkMode}`);
+  if (topology === 'open') {
+    const want = portsToPublish(spec).join(',');
+    const have = [...new Set(c.Ports.filter((p) => p.PublicPort).map((p) => p.PrivatePort))].sort((a, b) => a - b).join(',');
+    if (c.State === 'running' && want !== have) out.push(`published ports [${have}] instead of [${want}]`);
+  }
+  const mounts = c.Mounts.filter((m) => m.Type === 'volume' || m.Type === 'bind').map((m) => m.Destination).sort().join(',');
+  const wantMounts = [...spec.guardrails.allowedMounts].sort().join(',');
+  if (mounts !== wantMounts) out.push(`mounts [${mounts}] instead of [${wantMounts}]`);
+  return out;
+}
+
+export interface GroupOptions {
+  backend: string;
+  publishHost: string;
+  /** The stack network name (for drift of NetworkMode). */
+  stackNetwork: string;
+  internalNetwork(runtime: string): string;
+}
+
+/** One observed resource per runtime that has any object of ours on this backend. */
+export function groupSnapshot(snap: StackSnapshot, opts: GroupOptions): ObservedResource[] {
+  const byRuntime = new Map<string, { main?: Dockerode.ContainerInfo; edge?: Dockerode.ContainerInfo; extra: Dockerode.ContainerInfo[]; networks: string[]; volumes: string[] }>();
+  const slot = (runtime: string) => {
+    let s = byRuntime.get(runtime);
+    if (!s) byRuntime.set(runtime, (s = { extra: [], networks: [], volumes: [] }));
+    return s;
+  };
+  const ours = (labels: Record<string, string> | null | undefined): string | undefined =>
+    labels && labels[LABEL.backend] === opts.backend ? labels[LABEL.runtime] : undefined;
+
+  for (const c of snap.containers) {
+    const runtime = ours(c.Labels);
+    if (!runtime) continue;
+    const s = slot(runtime);
+    const role = c.Labels[LABEL.role];
+    if (role === 'edge') {
+      if (s.edge) s.extra.push(c);
+      else s.edge = c;
+    } else if (s.main) {
+      // Two main containers (an interrupted apply): keep the newest, report the others for removal.
+      if (c.Created > s.main.Created) {
+        s.extra.push(s.main);
+        s.main = c;
+      } else s.extra.push(c);
+    } else s.main = c;
+  }
+  for (const n of snap.networks) {
+    const runtime = ours(n.Labels);
+    if (runtime) slot(runtime).networks.push(n.Name);
+  }
+  for (const v of snap.volumes) {
+    const runtime = ours(v.Labels);
+    if (runtime) slot(runtime).volumes.push(v.Name);
+  }
+
+  const out: ObservedResource[] = [];
+  for (const [runtime, s] of [...byRuntime.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const address = `runtime.${runtime}`;
+    const native: Record<string, unknown> = {
+      networks: s.networks,
+      volumes: s.volumes,
+      extraContainers: s.extra.map((c) => c.Id),
+    };
+    if (!s.main) {
+      if (s.edge) native.edgeContainerId = s.edge.Id;
+      out.push({ address, runtime, backend: opts.backend, live: {}, status: 'missing', native });
+      continue;
+    }
+    const c = s.main;
+    const spec = parseManagedSpec(c.Labels[LABEL.spec]);
+    native.containerId = c.Id;
+    native.containerName = c.Names[0]?.replace(/^\//, '');
+    native.state = c.State;
+    if (s.edge) {
+      native.edgeContainerId = s.edge.Id;
+      native.edgeState = s.edge.State;
+    }
+    const live: ObservedResource['live'] = {
+      imageId: c.ImageID,
+      dockerHash: c.Labels[LABEL.dockerHash],
+      health: healthFromStatus(c.Status),
+    };
+    if (spec) {
+      const topology = topologyOf(spec);
+      const expectNetwork = topology === 'none' ? 'none' : topology === 'internal' ? opts.internalNetwork(runtime) : opts.stackNetwork;
+      Object.assign(live, {
+        docker: spec,
+        source: { type: 'docker', image: spec.image, command: spec.entrypoint, args: spec.cmd, pull: 'missing' },
+        env: spec.env,
+        transport: spec.transport,
+        restart: spec.restart as 'no',
+        hostPort: spec.hostPort,
+        labels: spec.labels,
+        topology,
+        imageCurrentId: snap.imageIds.get(withTag(spec.image)),
+        listDrift: listDrift(spec, c, expectNetwork),
+        edgePresent: topology !== 'internal' || s.edge !== undefined,
+        edgeRunning: topology !== 'internal' || s.edge?.State === 'running',
+      });
+    }
+    const endpoint = spec ? endpointOf(spec, c, s.edge, opts.publishHost) : undefined;
+    out.push({
+      address,
+      runtime,
+      backend: opts.backend,
+      specHash: c.Labels[LABEL.specHash],
+      live,
+      status: statusOf(c.State, c.Status),
+      endpoint,
+      // List data has no start time; the creation time is the closest it offers.
+      startedAt: c.State === 'running' ? new Date(c.Created * 1000).toISOString() : undefined,
+      native,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+// Docker-specific checks of desired runtimes, before anything touches the daemon: supported
+// source types, the registry allow-list, ports against ingress_ports, mount paths, capability
+// names, and host ports used twice. Pure (no I/O).
+
+import { error, type Diagnostic } from '../../diag/diagnostic.js';
+import type { DesiredResource } from '../../plan/types.js';
+import type { DockerBackend } from '../../generated/config.js';
+import { checkRegistry } from './images.js';
+
+const FORBIDDEN_MOUNT_ROOTS = ['/', '/proc', '/sys', '/dev', '/etc', '/bin', '/sbin', '/usr', '/lib', '/lib64'];
+
+export function validateDesired(name: string, config: DockerBackend, desired: readonly DesiredResource[]): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  const hostPorts = new Map<number, string>();
+  for (const d of desired) {
+    if (d.backend !== name) continue;
+    const at = { address: d.address, range: d.range };
+    const src = d.spec.source;
+    if (src.type === 'compose') {
+      diags.push(error('docker.source-unsupported', `Compose sources are not supported by the Docker backend yet (${d.address})`, {
+        ...at,
+        detail: 'Publish the main service as an image and use a docker source, or wait for compose support.',
+      }));
+      continue;
+    }
+    if (src.type === 'command') {
+      diags.push(error('docker.source-unsupported', `A command source cannot run on Docker backend ${name} (${d.address})`, {
+        ...at,
+        detail: 'Command sources run on a backend of type process; use a docker source to run on Docker.',
+      }));
+      continue;
+    }
+    if (src.type === 'github') {
+      diags.push(error('docker.source-unsupported', `GitHub sources are not built by the Docker backend yet (${d.address})`, {
+        ...at,
+        detail: 'Build the image yourself and reference it with a docker source.',
+      }));
+      continue;
+    }
+    const registry = checkRegistry(src.image, { allowedRegistries: config.allowed_registries ?? [], allowLocalImages: config.allow_local_images ?? false }, d.address);
+    if (registry) diags.push({ ...registry, range: d.range });
+
+    const t = d.spec.transport;
+    const g = d.spec.guardrails;
+    if (t.type !== 'stdio' && t.port === undefined) {
+      diags.push(error('docker.port-missing', `${d.address} speaks ${t.type} but names no container port`, { ...at, detail: 'Set transport.port on the catalog entry.' }));
+    }
+    if (t.type !== 'stdio' && t.port !== undefined && g.ingressPorts.length > 0 && !g.ingressPorts.includes(t.port)) {
+      diags.push(error('docker.port-not-allowed', `MCP port ${t.port} of ${d.address} is not in ingress_ports [${g.ingressPorts.join(', ')}] of profile ${g.profile}`, {
+        ...at,
+        detail: `Make the server listen on one of the allowed ports (transport.port), or add ${t.port} to the profile's network.ingress_ports.`,
+      }));
+    }
+    for (const m of g.allowedMounts) {
+      const norm = m.replace(/\/+$/, '') || '/';
+      if (!m.startsWith('/') || FORBIDDEN_MOUNT_ROOTS.includes(norm)) {
+        diags.push(error('docker.mount-not-allowed', `Mount path ${m} of profile ${g.profile} is not allowed (${d.address})`, {
+          ...at,
+          detail: 'allowed_mounts lists absolute paths for data volumes, such as /data; system directories cannot be mounted over.',
+        }));
+      }
+    }
+    for (const cap of g.capAdd) {
+      if (!/^(CAP_)?[A-Z_]+$/.test(cap.toUpperCase())) {
+        diags.push(error('docker.capability-invalid', `Capability ${cap} is not a Linux capability name (${d.address})`, { ...at, detail: 'Use names like NET_BIND_SERVICE.' }));
+      }
+    }
+    if (d.spec.hostPort !== undefined) {
+      const other = hostPorts.get(d.spec.hostPort);
+      if (other) {
+        diags.push(error('docker.host-port-conflict', `Host port ${d.spec.hostPort} is used by both ${other} and ${d.address}`, { ...at, detail: 'Give each runtime its own host_port, or leave it out so Docker picks one.' }));
+      } else hostPorts.set(d.spec.hostPort, d.address);
+    }
+  }
+  return diags;
+}
