@@ -217,7 +217,11 @@ export function normalizeApp(body: Record<string, unknown>, version: string | nu
   const cfg = { name: body.name, image_reference: body.image_reference, ...DEFAULTS, ...stripUndefined(body) } as AppConfig;
   if (cfg.scale_concurrency_target === undefined) cfg.scale_concurrency_target = cfg.scale_concurrency;
   cfg.run_env_variables = cfg.run_env_variables.map((e: EnvVar) => ({ type: 'literal', ...e }));
-  cfg.run_volume_mounts = cfg.run_volume_mounts.map((m: VolumeMount) => ({ ...m }));
+  // The deprecated mount `name` (accepted before 2025-07-10) is not kept, as in newer versions.
+  cfg.run_volume_mounts = cfg.run_volume_mounts.map((m: VolumeMount & { name?: string }) => {
+    const { name: _name, ...rest } = m;
+    return rest;
+  });
   checkResources(cfg);
   if (cfg.scale_max_instances !== 0 && cfg.scale_min_instances > cfg.scale_max_instances) {
     throw badField('scale_min_instances', `scale_min_instances (${cfg.scale_min_instances}) must not exceed scale_max_instances (${cfg.scale_max_instances}).`);
