@@ -24,16 +24,17 @@ export function formatValue(path: string, value: unknown, sensitive?: boolean): 
 }
 
 /** `path = after`, `path = before → after`, or `path = before → (removed)`. */
-export function fieldLine(f: FieldChange, action: ActionKind): { symbol: string; text: string } {
+export function fieldLine(f: FieldChange, action: ActionKind, pad = 0): { symbol: string; text: string } {
   const has = (v: unknown): boolean => v !== undefined;
   let symbol = '~';
   if (!has(f.before) && has(f.after)) symbol = '+';
   else if (has(f.before) && !has(f.after)) symbol = '-';
   if (action === 'create') symbol = '+';
+  const path = f.path.padEnd(pad);
   let text: string;
-  if (symbol === '+') text = `${f.path} = ${formatValue(f.path, f.after, f.sensitive)}`;
-  else if (symbol === '-') text = `${f.path} = ${formatValue(f.path, f.before, f.sensitive)} → (removed)`;
-  else text = `${f.path} = ${formatValue(f.path, f.before, f.sensitive)} → ${formatValue(f.path, f.after, f.sensitive)}`;
+  if (symbol === '+') text = `${path} = ${formatValue(f.path, f.after, f.sensitive)}`;
+  else if (symbol === '-') text = `${path} = ${formatValue(f.path, f.before, f.sensitive)} → (removed)`;
+  else text = `${path} = ${formatValue(f.path, f.before, f.sensitive)} → ${formatValue(f.path, f.after, f.sensitive)}`;
   if (f.forcesReplace && action === 'replace') text += '  # forces replacement';
   return { symbol, text };
 }
@@ -51,7 +52,7 @@ export function diagLine(d: Diagnostic): string {
 
 export function summaryLine(s: PlanSummary, held = 0): string {
   const base = `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to destroy.`;
-  return held ? `${base} ${held} held for approval.` : base;
+  return held ? `${base} ${held} need approval before they apply.` : base;
 }
 
 export function runtimeLabel(address: string): string {

@@ -38,9 +38,10 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
     const sym = SYMBOL[c.action];
     lines.push(paint('bold', `  # ${c.address} ${HEADLINE[c.action]}`) + paint('dim', ` (${c.reason})`));
     lines.push(`${paint(ACTION_COLOUR[c.action], sym.padStart(3))} ${runtimeLabel(c.address)} {`);
-    lines.push(`        backend = "${c.backend}" (${c.backendType})`);
+    const pad = Math.max('backend'.length, ...c.fields.map((f) => f.path.length));
+    lines.push(`        ${'backend'.padEnd(pad)} = "${c.backend}" (${c.backendType})`);
     for (const f of c.fields) {
-      const { symbol, text } = fieldLine(f, c.action);
+      const { symbol, text } = fieldLine(f, c.action, pad);
       lines.push(`      ${paint(SYMBOL_COLOUR[symbol] ?? 'yellow', symbol)} ${text}`);
     }
     for (const step of c.steps ?? []) lines.push(`      ${paint('cyan', '»')} ${step}`);

@@ -10,7 +10,7 @@ export interface ResourcePlanOptions {
   inPlace?: (path: string) => boolean;
   /** Restart a stopped resource in place instead of replacing it. */
   restartInPlace?: boolean;
-  /** Field comparison scope for live values (default `live-only`). */
+  /** Field comparison scope for live values (default `all`: live holds the full spec). */
   scope?: DiffFieldsOptions['scope'];
   ignore?: string[];
 }
@@ -38,7 +38,7 @@ export function defaultResourcePlan(
     return { ...base, action: 'create', reason: 'create:new', fields: diffFields(desired.spec, {}, { forcesReplace: () => false }) };
   }
   const forcesReplace = (p: string): boolean => !(options.inPlace?.(p) ?? false);
-  const fieldOpts: DiffFieldsOptions = { scope: options.scope ?? 'live-only', forcesReplace, ignore: options.ignore };
+  const fieldOpts: DiffFieldsOptions = { scope: options.scope ?? 'all', forcesReplace, ignore: options.ignore };
   const fields = diffFields(desired.spec, observed.live, fieldOpts);
   const kind = (fs: typeof fields): 'update' | 'replace' => (fs.some((f) => f.forcesReplace) ? 'replace' : 'update');
   if (observed.specHash !== desired.specHash) {
