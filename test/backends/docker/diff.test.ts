@@ -167,7 +167,7 @@ test('HostConfig compiled from each preset', () => {
   assert.not.ok(restricted.main.Env?.some((e) => e.startsWith('HTTP_PROXY')));
   assert.not.ok(restricted.edge?.Env?.some((e) => e.startsWith('CF_PROXY_PORT')));
   // The host has no AppArmor here: the option is left out rather than sent to a daemon that would ignore it.
-  assert.not.ok(restricted.main.HostConfig?.SecurityOpt?.some((o) => o.startsWith('apparmor')));
+  assert.not.ok(restricted.main.HostConfig?.SecurityOpt?.some((o: string) => o.startsWith('apparmor')));
 
   const air = compile('airgapped', { type: 'stdio' });
   assert.is(air.topology, 'none');
