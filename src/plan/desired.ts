@@ -71,6 +71,7 @@ function compileRuntime(config: LoadedConfig, runtime: ResolvedRuntime, options:
     labels: { ...(runtime.labels ?? {}) },
   };
   if (spec.scale && Object.keys(spec.scale).length === 0) delete spec.scale;
+  dropUndefined(spec);
 
   diags.push(
     ...unenforcedDiagnostics({
@@ -220,6 +221,18 @@ function splitEnv(input: {
     digests[name] = secretDigest({ stack: config.stack, runtime: runtime.name, name, value: secret[name] });
   }
   return { plain: sortRecord(plain), secret, digests };
+}
+
+/** Removes undefined members in place, so that a spec equals itself after a JSON round trip. */
+function dropUndefined(value: unknown): void {
+  if (Array.isArray(value)) value.forEach(dropUndefined);
+  else if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (o[k] === undefined) delete o[k];
+      else dropUndefined(o[k]);
+    }
+  }
 }
 
 function sortRecord(r: Record<string, string>): Record<string, string> {

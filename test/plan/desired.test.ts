@@ -43,7 +43,7 @@ test('a runtime compiles to a desired resource with merged guardrails and split 
   assert.is(d.spec.guardrails.maxPids, 128);
   assert.is(d.spec.guardrails.readOnlyRoot, true);
   assert.equal(d.spec.transport, { type: 'streamable-http', port: 3001, path: '/mcp' });
-  assert.equal(d.spec.source, { type: 'docker', image: 'contextforge-fixture/everything:latest', command: undefined, args: ['streamableHttp'], pull: 'missing' });
+  assert.equal(d.spec.source, { type: 'docker', image: 'contextforge-fixture/everything:latest', args: ['streamableHttp'], pull: 'missing' });
   assert.match(d.specHash, /^sha256:[0-9a-f]{64}$/);
 });
 

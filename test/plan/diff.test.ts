@@ -81,7 +81,7 @@ test('drift: stopped → replace:drift-stopped, hand-edited → replace:drift-ed
 test('targets keep the targeted address and its dependencies only', () => {
   const { desired } = scenario();
   const planner = { plan: (d?: (typeof desired)[number], o?: Parameters<typeof defaultResourcePlan>[1]) => defaultResourcePlan(d, o) };
-  const p = diffPlan({ stack: 'demo', desired, observed: [], state: [], backends: { local: planner }, configFingerprint: 'x', createdAt: CREATED_AT, targets: ['runtime.charlie'] });
+  const p = diffPlan({ stack: 'demo', desired, observed: [], state: [], backends: { local: planner, procs: planner }, configFingerprint: 'x', createdAt: CREATED_AT, targets: ['runtime.charlie'] });
   assert.equal(p.changes.map((c) => c.address), ['runtime.alpha', 'runtime.charlie']);
   assert.equal(p.targets, ['runtime.alpha', 'runtime.charlie']);
 });
