@@ -11,6 +11,10 @@ export type VerbRegistrar = (cli: CAC, setExit: (code: number | Promise<number>)
 async function loadVerbs(): Promise<VerbRegistrar[]> {
   const modules = await Promise.all([
     // verbs: keep one import per line, alphabetical
+    import('./catalog.js'),
+    import('./profiles.js'),
+    import('./schema.js'),
+    import('./validate.js'),
   ] as Promise<{ register: VerbRegistrar }>[]);
   return modules.map((m) => m.register);
 }

@@ -1,0 +1,99 @@
+// `contextforge catalog list|show`: the catalog entries available to a config (its includes
+// and inline entries, plus the shipped ones), or only the shipped ones without a config.
+
+import type { CAC } from 'cac';
+import { relative } from 'node:path';
+import { stringify } from 'yaml';
+import type { ResolvedCatalogEntry } from '../config/index.js';
+import { didYouMean } from '../diag/suggest.js';
+import { definitionOf, openLibrary, table } from './library-view.js';
+import type { VerbRegistrar } from './main.js';
+
+interface CatalogFlags {
+  file?: string;
+  category?: string;
+  tag?: string;
+  backend?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+const DEFAULT_BACKENDS: Record<string, string[]> = { command: ['process'], compose: ['docker'], docker: ['docker', 'ibm_code_engine'], github: ['docker', 'ibm_code_engine'] };
+
+export function backendsOf(e: ResolvedCatalogEntry): string[] {
+  return e.supported_backends ?? DEFAULT_BACKENDS[e.source.type] ?? [];
+}
+
+/** Entries after filters: featured first, then by slug; deprecated ones only with `all`. */
+export function filterEntries(entries: ResolvedCatalogEntry[], f: CatalogFlags): ResolvedCatalogEntry[] {
+  return entries
+    .filter((e) => f.all || !e.deprecated)
+    .filter((e) => !f.category || e.category === f.category)
+    .filter((e) => !f.tag || (e.tags ?? []).includes(f.tag))
+    .filter((e) => !f.backend || backendsOf(e).includes(f.backend))
+    .sort((a, b) => Number(!!b.featured) - Number(!!a.featured) || a.slug.localeCompare(b.slug));
+}
+
+function runList(f: CatalogFlags): number {
+  const lib = openLibrary(f.file);
+  if (!lib) return 1;
+  const list = filterEntries(Object.values(lib.catalog), f);
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify(list.map(definitionOf), null, 2)}\n`);
+    return 0;
+  }
+  if (list.length === 0) {
+    process.stdout.write('No catalog entries match.\n');
+    return 0;
+  }
+  const rows = [['SLUG', 'CATEGORY', 'SOURCE', 'BACKENDS', 'NAME']];
+  for (const e of list) {
+    const mark = e.featured ? ' *' : e.deprecated ? ' (deprecated)' : '';
+    rows.push([e.slug, e.category ?? '-', e.source.type, backendsOf(e).join(','), `${e.name}${mark}`]);
+  }
+  process.stdout.write(table(rows));
+  if (list.some((e) => e.featured)) process.stdout.write('\n* featured\n');
+  return 0;
+}
+
+function runShow(slug: string | undefined, f: CatalogFlags): number {
+  if (!slug) {
+    process.stderr.write('error: missing catalog slug\n  = help: contextforge catalog show <slug> (see `contextforge catalog list`)\n');
+    return 1;
+  }
+  const lib = openLibrary(f.file);
+  if (!lib) return 1;
+  const e = lib.catalog[slug];
+  if (!e) {
+    const s = didYouMean(slug, Object.keys(lib.catalog));
+    process.stderr.write(`error: unknown catalog entry "${slug}"\n${s ? `  = help: did you mean "${s}"?\n` : ''}  = help: run \`contextforge catalog list --all\` to see every entry\n`);
+    return 1;
+  }
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify(definitionOf(e), null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(`# ${e.name} (${e.slug}), from ${relative(process.cwd(), e.origin.file) || e.origin.file}\n`);
+  process.stdout.write(stringify(definitionOf(e)));
+  return 0;
+}
+
+export const register: VerbRegistrar = (cli: CAC, setExit) => {
+  cli
+    .command('catalog [action] [slug]', 'List catalog entries (catalog list) or show one (catalog show <slug>)')
+    .option('-f, --file <file>', 'Config whose catalog to use (default: ./contextforge.yaml if present, else the shipped catalog)')
+    .option('--category <category>', 'list: only entries of this category')
+    .option('--tag <tag>', 'list: only entries with this tag')
+    .option('--backend <type>', 'list: only entries supporting this backend type (docker, ibm_code_engine, process)')
+    .option('--all', 'list: include deprecated entries')
+    .option('--json', 'Print JSON')
+    .example('contextforge catalog list --backend process')
+    .example('contextforge catalog show everything')
+    .action((action: string | undefined, slug: string | undefined, flags: CatalogFlags) => {
+      const a = action ?? 'list';
+      if (a === 'list') return setExit(runList(flags));
+      if (a === 'show') return setExit(runShow(slug, flags));
+      process.stderr.write(`error: unknown catalog action "${a}"\n  = help: use \`catalog list\` or \`catalog show <slug>\`\n`);
+      setExit(1);
+    });
+};

@@ -1,0 +1,28 @@
+// Shared by `catalog` and `profiles`: loads the library (a config's, or the shipped one),
+// prints diagnostics on failure, and formats simple aligned tables.
+
+import { loadLibrary, type Library } from '../config/index.js';
+import { hasErrors } from '../diag/diagnostic.js';
+import { configPath, printDiagnostics } from './config-file.js';
+
+export function openLibrary(file: string | undefined): Library | undefined {
+  const r = loadLibrary(configPath(file, false));
+  if (hasErrors(r.diags) || !r.value) {
+    printDiagnostics(r.diags, r.sensitiveValues);
+    return undefined;
+  }
+  return r.value;
+}
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. */
+export function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** Strips the resolution fields (origin, baseDir, builtin) before showing a definition. */
+export function definitionOf<T extends object>(v: T): Record<string, unknown> {
+  const { origin: _o, baseDir: _b, builtin: _x, ...rest } = v as Record<string, unknown>;
+  return rest;
+}

@@ -1,0 +1,133 @@
+// `contextforge profiles list|show|check`: the guardrail profiles available to a config (the
+// shipped presets without one), and what a profile becomes on a backend: which controls are
+// enforced there and which are dropped (the same table validate warns from).
+
+import type { CAC } from 'cac';
+import { relative } from 'node:path';
+import { stringify } from 'yaml';
+import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
+import { checkCpuMemory, controlLabel, controlStatuses, type ResolvedProfile } from '../config/index.js';
+import { didYouMean } from '../diag/suggest.js';
+import type { BackendType } from '../generated/config.js';
+import { definitionOf, openLibrary, table } from './library-view.js';
+import type { VerbRegistrar } from './main.js';
+
+interface ProfileFlags {
+  file?: string;
+  backend?: string;
+  json?: boolean;
+  strict?: boolean;
+}
+
+const TYPES: BackendType[] = ['docker', 'ibm_code_engine', 'process'];
+
+function findProfile(name: string | undefined, profiles: Record<string, ResolvedProfile>): ResolvedProfile | undefined {
+  if (!name) {
+    process.stderr.write('error: missing profile name\n  = help: see `contextforge profiles list`\n');
+    return undefined;
+  }
+  const p = profiles[name];
+  if (!p) {
+    const s = didYouMean(name, Object.keys(profiles));
+    process.stderr.write(`error: unknown profile "${name}"\n${s ? `  = help: did you mean "${s}"?\n` : ''}  = help: known profiles: ${Object.keys(profiles).join(', ')}\n`);
+  }
+  return p;
+}
+
+function runList(f: ProfileFlags): number {
+  const lib = openLibrary(f.file);
+  if (!lib) return 1;
+  const list = Object.values(lib.profiles).sort((a, b) => a.name.localeCompare(b.name));
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify(list.map((p) => ({ ...definitionOf(p), name: p.name, builtin: p.builtin })), null, 2)}\n`);
+    return 0;
+  }
+  const rows = [['NAME', 'ORIGIN', 'RECOMMENDED', 'DESCRIPTION']];
+  for (const p of list) rows.push([p.name, p.builtin ? 'shipped' : relative(process.cwd(), p.origin.file) || p.origin.file, (p.recommended_backends ?? []).join(',') || '-', p.description ?? '']);
+  process.stdout.write(table(rows));
+  return 0;
+}
+
+function runShow(name: string | undefined, f: ProfileFlags): number {
+  const lib = openLibrary(f.file);
+  if (!lib) return 1;
+  const p = findProfile(name, lib.profiles);
+  if (!p) return 1;
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify({ ...definitionOf(p), name: p.name }, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(`# ${p.name}, ${p.builtin ? 'shipped with contextforge' : `from ${relative(process.cwd(), p.origin.file) || p.origin.file}`}\n`);
+  process.stdout.write(stringify({ ...definitionOf(p), name: p.name }));
+  return 0;
+}
+
+function runCheck(name: string | undefined, f: ProfileFlags): number {
+  if (!f.backend) {
+    process.stderr.write(`error: missing --backend\n  = help: contextforge profiles check <name> --backend <${TYPES.join('|')}>\n`);
+    return 1;
+  }
+  const lib = openLibrary(f.file);
+  if (!lib) return 1;
+  const p = findProfile(name, lib.profiles);
+  if (!p) return 1;
+  const type = f.backend as BackendType;
+  if (!TYPES.includes(type)) {
+    const s = didYouMean(f.backend, TYPES);
+    process.stderr.write(`error: unknown backend type "${f.backend}"\n${s ? `  = help: did you mean "${s}"?\n` : ''}  = help: use one of: ${TYPES.join(', ')}\n`);
+    return 1;
+  }
+  const statuses = controlStatuses(p, CAPABILITIES_BY_KIND[type]);
+  const dropped = statuses.filter((s) => s.requested && !s.enforced);
+  const lossy = dropped.filter((s) => s.lossy);
+  let pairNote: string | undefined;
+  if (type === 'ibm_code_engine' && p.resources?.max_cpu !== undefined && p.resources.max_memory !== undefined) {
+    const combo = checkCpuMemory(p.resources.max_cpu, p.resources.max_memory);
+    if (!combo.ok) pairNote = `max_cpu ${String(p.resources.max_cpu)} / max_memory ${p.resources.max_memory} is not a valid Code Engine pair (${combo.reason}); runtimes on Code Engine need per_deployment_limits or resources with a valid pair.`;
+  }
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify({
+      profile: p.name,
+      backend: type,
+      controls: statuses.map((s) => ({ control: s.control, label: controlLabel(s.control), set: s.requested, value: s.value, enforced: s.enforced, dropped: s.requested && !s.enforced, lossy: s.lossy, note: s.note })),
+      notEnforceable: dropped.map((s) => controlLabel(s.control)),
+      cpuMemoryPair: pairNote ?? null,
+    }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`Profile "${p.name}" on ${type}:\n\n`);
+    const rows = [['CONTROL', 'SETTING', 'STATUS', 'NOTE']];
+    for (const s of statuses) {
+      if (!s.requested) continue;
+      rows.push([controlLabel(s.control), s.value.replace(/^[a-z_]+: /, ''), s.enforced ? 'enforced' : 'NOT ENFORCEABLE', s.enforced ? s.note.replace(/^enforced ?/, '') : s.note]);
+    }
+    process.stdout.write(table(rows));
+    process.stdout.write('\n');
+    if (dropped.length) {
+      process.stdout.write(`Not enforceable on ${type}: ${dropped.map((s) => controlLabel(s.control)).join(', ')}\n`);
+      if (lossy.length) process.stdout.write(`validate warns about: ${lossy.map((s) => controlLabel(s.control)).join(', ')}${p.strict ? ' (errors: the profile is strict)' : ''}\n`);
+    } else {
+      process.stdout.write(`Every control of "${p.name}" is enforced on ${type}.\n`);
+    }
+    if (pairNote) process.stdout.write(`Note: ${pairNote}\n`);
+  }
+  return (f.strict || p.strict) && lossy.length > 0 ? 1 : 0;
+}
+
+export const register: VerbRegistrar = (cli: CAC, setExit) => {
+  cli
+    .command('profiles [action] [name]', 'List guardrail profiles, show one, or check what a backend enforces of it')
+    .option('-f, --file <file>', 'Config whose profiles to use (default: ./contextforge.yaml if present, else the shipped presets)')
+    .option('--backend <type>', `check: backend type (${TYPES.join(', ')})`)
+    .option('--strict', 'check: exit 1 when a control the profile asks for is not enforceable')
+    .option('--json', 'Print JSON')
+    .example('contextforge profiles list')
+    .example('contextforge profiles check restricted --backend ibm_code_engine')
+    .action((action: string | undefined, name: string | undefined, flags: ProfileFlags) => {
+      const a = action ?? 'list';
+      if (a === 'list') return setExit(runList(flags));
+      if (a === 'show') return setExit(runShow(name, flags));
+      if (a === 'check') return setExit(runCheck(name, flags));
+      process.stderr.write(`error: unknown profiles action "${a}"\n  = help: use \`profiles list\`, \`profiles show <name>\` or \`profiles check <name> --backend <type>\`\n`);
+      setExit(1);
+    });
+};

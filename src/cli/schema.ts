@@ -1,0 +1,26 @@
+// `contextforge schema`: prints one of the shipped JSON Schemas (config, catalog entry,
+// guardrail profile, plan) for editors and other tools.
+
+import type { CAC } from 'cac';
+import { rawSchema, type SchemaKind } from '../config/index.js';
+import type { VerbRegistrar } from './main.js';
+
+const KINDS: SchemaKind[] = ['config', 'catalog', 'profile', 'plan'];
+
+export function runSchema(flags: { kind?: string }): number {
+  const kind = (flags.kind ?? 'config') as SchemaKind;
+  if (!KINDS.includes(kind)) {
+    process.stderr.write(`error: unknown schema kind "${String(flags.kind)}"\n  = help: use one of: ${KINDS.join(', ')}\n`);
+    return 1;
+  }
+  process.stdout.write(`${JSON.stringify(rawSchema(kind), null, 2)}\n`);
+  return 0;
+}
+
+export const register: VerbRegistrar = (cli: CAC, setExit) => {
+  cli
+    .command('schema', 'Print the JSON Schema of contextforge.yaml (or of a catalog entry, profile, plan)')
+    .option('--kind <kind>', `Which schema: ${KINDS.join(' | ')}`, { default: 'config' })
+    .example('contextforge schema --kind catalog > catalog-entry.schema.json')
+    .action((flags: { kind?: string }) => setExit(runSchema(flags)));
+};

@@ -1,0 +1,177 @@
+// Which guardrails of a profile a backend can enforce, table-driven from BackendCapabilities.
+// validate, `profiles check` and the backends' plan warnings all use this one table, so that
+// the answer to "is read_only_root enforced on Code Engine?" exists exactly once.
+
+import type { BackendCapabilities } from '../backends/backend.js';
+import type { BackendType, GuardrailProfile } from '../generated/config.js';
+
+export type ControlName =
+  | 'network.egress_allowed'
+  | 'network.allowed_hosts'
+  | 'network.ingress_ports'
+  | 'filesystem.read_only_root'
+  | 'filesystem.allowed_mounts'
+  | 'capabilities.drop_all'
+  | 'capabilities.add'
+  | 'resources.max_cpu'
+  | 'resources.max_memory'
+  | 'resources.max_pids'
+  | 'seccomp'
+  | 'apparmor';
+
+export interface ControlStatus {
+  control: ControlName;
+  /** The profile sets this control (key present). */
+  requested: boolean;
+  /** What the profile asks for, in words (e.g. `add NET_BIND_SERVICE`). */
+  value: string;
+  enforced: boolean;
+  /** Not enforced, and the profile asks for something real (a warning; an error when strict). */
+  lossy: boolean;
+  note: string;
+}
+
+export interface UnenforcedControl {
+  control: ControlName;
+  backend: BackendType | string;
+  note: string;
+  /** False when the control is set but asks for nothing (e.g. `add: []`), so nothing is lost. */
+  lossy: boolean;
+}
+
+interface Rule {
+  control: ControlName;
+  /** The capability that enforces it, or a function of the capabilities. */
+  enforced: (caps: BackendCapabilities, profile: GuardrailProfile) => boolean;
+  /** Whether the profile sets the control, and whether it asks for anything. */
+  read: (p: GuardrailProfile) => { requested: boolean; restrictive: boolean; value: string };
+  /** Why it is not enforced (the backend's own behaviour), keyed by isolation level. */
+  missing: (caps: BackendCapabilities) => string;
+}
+
+const isolation = (caps: BackendCapabilities): boolean => caps.network_isolation_level !== 'none';
+const ce = (caps: BackendCapabilities): boolean => caps.network_isolation_level === 'project';
+const list = (v: unknown[] | undefined): string => (v && v.length ? v.join(', ') : '(none)');
+
+const RULES: Rule[] = [
+  {
+    control: 'network.egress_allowed',
+    enforced: (c) => c.supports_egress_control,
+    read: (p) => ({ requested: p.network?.egress_allowed !== undefined, restrictive: p.network?.egress_allowed === false, value: `egress_allowed: ${String(p.network?.egress_allowed)}` }),
+    missing: () => 'processes share the host network; outbound traffic cannot be blocked',
+  },
+  {
+    control: 'network.allowed_hosts',
+    enforced: (c) => c.supports_egress_host_filtering,
+    read: (p) => {
+      const h = p.network?.allowed_hosts;
+      // An empty list with egress off, or ["*"], asks for no per-host filtering.
+      const restrictive = !!h && h.length > 0 && !h.includes('*');
+      return { requested: h !== undefined, restrictive, value: `allowed_hosts: ${list(h)}` };
+    },
+    missing: (c) => (ce(c) ? 'Code Engine egress is on/off per project, without per-host filtering' : 'no egress filtering for local processes'),
+  },
+  {
+    control: 'network.ingress_ports',
+    enforced: isolation,
+    read: (p) => ({ requested: p.network?.ingress_ports !== undefined, restrictive: (p.network?.ingress_ports?.length ?? 0) > 0, value: `ingress_ports: ${list(p.network?.ingress_ports)}` }),
+    missing: () => 'a local process can listen on any port',
+  },
+  {
+    control: 'filesystem.read_only_root',
+    enforced: (c) => c.supports_readonly_fs,
+    read: (p) => ({ requested: p.filesystem?.read_only_root !== undefined, restrictive: p.filesystem?.read_only_root === true, value: `read_only_root: ${String(p.filesystem?.read_only_root)}` }),
+    missing: (c) => (ce(c) ? 'the Code Engine filesystem is always ephemeral and writable' : 'a local process writes wherever its user may'),
+  },
+  {
+    control: 'filesystem.allowed_mounts',
+    enforced: (c) => c.supports_mounts,
+    read: (p) => ({ requested: p.filesystem?.allowed_mounts !== undefined, restrictive: (p.filesystem?.allowed_mounts?.length ?? 0) > 0, value: `allowed_mounts: ${list(p.filesystem?.allowed_mounts)}` }),
+    missing: (c) => (ce(c) ? 'Code Engine apps cannot mount host paths' : 'a local process sees the whole host filesystem'),
+  },
+  {
+    control: 'capabilities.drop_all',
+    // Code Engine's fixed pod security context already drops capabilities.
+    enforced: (c) => c.supports_custom_capabilities || ce(c),
+    read: (p) => ({ requested: p.capabilities?.drop_all !== undefined, restrictive: p.capabilities?.drop_all === true, value: `drop_all: ${String(p.capabilities?.drop_all)}` }),
+    missing: () => 'a local process keeps the capabilities of its user',
+  },
+  {
+    control: 'capabilities.add',
+    enforced: (c) => c.supports_capability_add,
+    read: (p) => ({ requested: p.capabilities?.add !== undefined, restrictive: (p.capabilities?.add?.length ?? 0) > 0, value: `add: ${list(p.capabilities?.add)}` }),
+    missing: (c) => (ce(c) ? 'Code Engine cannot grant capabilities (fixed pod security standards)' : 'capabilities cannot be granted to a local process'),
+  },
+  {
+    control: 'resources.max_cpu',
+    enforced: (c) => c.supports_resource_limits,
+    read: (p) => ({ requested: p.resources?.max_cpu !== undefined, restrictive: p.resources?.max_cpu !== undefined, value: `max_cpu: ${String(p.resources?.max_cpu)}` }),
+    missing: () => 'no CPU limit for local processes',
+  },
+  {
+    control: 'resources.max_memory',
+    enforced: (c) => c.supports_resource_limits,
+    read: (p) => ({ requested: p.resources?.max_memory !== undefined, restrictive: p.resources?.max_memory !== undefined, value: `max_memory: ${String(p.resources?.max_memory)}` }),
+    missing: () => 'no memory limit for local processes',
+  },
+  {
+    control: 'resources.max_pids',
+    enforced: (c) => c.supports_pid_limits,
+    read: (p) => ({ requested: p.resources?.max_pids !== undefined, restrictive: p.resources?.max_pids !== undefined, value: `max_pids: ${String(p.resources?.max_pids)}` }),
+    missing: (c) => (ce(c) ? 'Code Engine does not expose pid limits' : 'no pid limit for local processes'),
+  },
+  {
+    control: 'seccomp',
+    // Code Engine applies the runtime's default seccomp profile itself.
+    enforced: (c, p) => c.supports_seccomp || (ce(c) && p.seccomp === 'runtime/default'),
+    read: (p) => ({
+      requested: p.seccomp !== undefined,
+      // runtime/default is what Code Engine applies anyway; unconfined asks for nothing.
+      restrictive: p.seccomp !== undefined && p.seccomp !== 'unconfined',
+      value: `seccomp: ${String(p.seccomp)}`,
+    }),
+    missing: (c) => (ce(c) ? 'Code Engine applies its own seccomp profile; a custom one cannot be set' : 'no seccomp filter for local processes'),
+  },
+  {
+    control: 'apparmor',
+    enforced: (c) => c.supports_apparmor,
+    read: (p) => ({ requested: p.apparmor !== undefined, restrictive: p.apparmor !== undefined && p.apparmor !== 'unconfined', value: `apparmor: ${String(p.apparmor)}` }),
+    missing: (c) => (ce(c) ? 'Code Engine applies its own AppArmor profile; a custom one cannot be set' : 'no AppArmor confinement for local processes'),
+  },
+];
+
+/** Short display name of a control: `read_only_root`, `capability add`, `max_pids`. */
+export function controlLabel(control: ControlName): string {
+  if (control === 'capabilities.add') return 'capability add';
+  if (control === 'capabilities.drop_all') return 'capability drop_all';
+  return control.includes('.') ? control.split('.')[1] : control;
+}
+
+/** Every control of the profile with its status on a backend with `caps`. */
+export function controlStatuses(profile: GuardrailProfile, caps: BackendCapabilities): ControlStatus[] {
+  return RULES.map((rule) => {
+    const { requested, restrictive, value } = rule.read(profile);
+    const enforced = rule.enforced(caps, profile);
+    let note = enforced ? 'enforced' : rule.missing(caps);
+    if (enforced && rule.control === 'capabilities.drop_all' && !caps.supports_custom_capabilities) note = 'enforced by the platform (fixed security context)';
+    if (enforced && rule.control === 'seccomp' && !caps.supports_seccomp) note = 'enforced by the platform (its default seccomp profile)';
+    if (!enforced && requested && !restrictive) note = `${note} (the profile asks for nothing here, so nothing is lost)`;
+    return { control: rule.control, requested, value, enforced, lossy: requested && restrictive && !enforced, note };
+  });
+}
+
+/**
+ * The controls a profile sets that a backend cannot enforce. Entries with `lossy: false` are
+ * set but ask for nothing (an empty list); validate warns only about lossy ones.
+ */
+export function unenforcedControls(profile: GuardrailProfile, caps: BackendCapabilities, backend: BackendType | string = kindOf(caps)): UnenforcedControl[] {
+  return controlStatuses(profile, caps)
+    .filter((s) => s.requested && !s.enforced)
+    .map((s) => ({ control: s.control, backend, note: s.note, lossy: s.lossy }));
+}
+
+function kindOf(caps: BackendCapabilities): BackendType {
+  if (caps.network_isolation_level === 'project') return 'ibm_code_engine';
+  if (caps.network_isolation_level === 'none') return 'process';
+  return 'docker';
+}

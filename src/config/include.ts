@@ -1,0 +1,157 @@
+// Loads the files a config includes: catalog entries (`include.catalog`, default
+// catalog/*.yaml) and guardrail profiles (`include.profiles`, default profiles/*.yaml), one
+// entry or profile per file, plus the presets and catalog shipped with contextforge. Files the
+// user includes override shipped ones of the same name; two user files with one name clash.
+
+import { realpathSync } from 'node:fs';
+import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
+import type { CatalogEntry, GuardrailProfile, IncludeSettings } from '../generated/config.js';
+import { glob } from './glob.js';
+import { packagePath } from './package-root.js';
+import { rangeOf, type EntryRecord, type Located, type ProfileRecord } from './records.js';
+import { readSourceFile, type SourceFile } from './source-file.js';
+import { joinPointer } from './pointer.js';
+import type { ParsedYaml } from './yaml-source.js';
+
+export const DEFAULT_CATALOG_GLOBS = ['catalog/*.yaml'];
+export const DEFAULT_PROFILE_GLOBS = ['profiles/*.yaml'];
+
+export interface IncludeInput {
+  dir: string;
+  include?: IncludeSettings;
+  env: Record<string, string | undefined>;
+  /** Where `include` sits in the config, for warnings about globs that match nothing. */
+  config?: Located;
+}
+
+export interface IncludeResult {
+  profiles: ProfileRecord[];
+  entries: EntryRecord[];
+  files: string[];
+  /** Every file read (parsed + interpolation substitutions), for sensitivity and source maps. */
+  sources: SourceFile[];
+  diags: Diagnostic[];
+  /** False when an included file had schema or syntax errors. */
+  ok: boolean;
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+function expand(patterns: string[], dir: string, diags: Diagnostic[], where?: { loc: Located; key: 'catalog' | 'profiles' }): string[] {
+  const out: string[] = [];
+  patterns.forEach((pattern, i) => {
+    const files = glob(pattern, dir);
+    if (files.length === 0 && where) {
+      diags.push(warning('include.no-match', `no file matches "${pattern}"`, {
+        range: rangeOf(where.loc, ['include', where.key, i]),
+        detail: 'The pattern is relative to the config file; fix it or remove it.',
+      }));
+    }
+    for (const f of files) if (!out.includes(f)) out.push(f);
+  });
+  return out;
+}
+
+/** Loads every included and shipped profile and catalog file. */
+export function loadIncludes(input: IncludeInput): IncludeResult {
+  const diags: Diagnostic[] = [];
+  const sources: SourceFile[] = [];
+  const files: string[] = [];
+  let ok = true;
+  const inc = input.include ?? {};
+  const explicit = (k: 'catalog' | 'profiles'): { loc: Located; key: 'catalog' | 'profiles' } | undefined =>
+    input.config && inc[k] !== undefined ? { loc: input.config, key: k } : undefined;
+
+  const userCatalog = expand(inc.catalog ?? DEFAULT_CATALOG_GLOBS, input.dir, diags, explicit('catalog'));
+  const userProfiles = expand(inc.profiles ?? DEFAULT_PROFILE_GLOBS, input.dir, diags, explicit('profiles'));
+  const seen = new Set([...userCatalog, ...userProfiles].map(real));
+  const shipped = (pattern: string, enabled: boolean): string[] =>
+    enabled ? glob(pattern, packagePath()).filter((f) => !seen.has(real(f))) : [];
+  const builtinProfiles = shipped('profiles/*.yaml', inc.builtin_profiles !== false);
+  const builtinCatalog = shipped('catalog/*.yaml', inc.builtin_catalog !== false);
+
+  const read = (path: string, kind: 'catalog' | 'profile'): SourceFile | undefined => {
+    const r = readSourceFile(path, kind, input.env);
+    diags.push(...r.diags);
+    if (!('parsed' in r)) {
+      ok = false;
+      return undefined;
+    }
+    sources.push(r);
+    files.push(path);
+    if (!r.schemaOk) ok = false;
+    return r.schemaOk ? r : undefined;
+  };
+
+  const profiles: ProfileRecord[] = [];
+  const entries: EntryRecord[] = [];
+  for (const [list, builtin] of [[builtinProfiles, true], [userProfiles, false]] as const) {
+    for (const f of list) {
+      const r = read(f, 'profile');
+      if (!r) continue;
+      const profile = r.value as GuardrailProfile & { name: string };
+      profiles.push({ name: profile.name, profile, builtin, parsed: r.parsed, pointer: '' });
+    }
+  }
+  for (const [list, builtin] of [[builtinCatalog, true], [userCatalog, false]] as const) {
+    for (const f of list) {
+      const r = read(f, 'catalog');
+      if (!r) continue;
+      entries.push({ entry: r.value as CatalogEntry, builtin, parsed: r.parsed, pointer: '' });
+    }
+  }
+  return { profiles, entries, files, sources, diags, ok };
+}
+
+/**
+ * Merges profiles by name: user definitions replace shipped presets; two user definitions of
+ * one name are an error at the second.
+ */
+export function mergeProfiles(records: ProfileRecord[]): { byName: Map<string, ProfileRecord>; diags: Diagnostic[] } {
+  const byName = new Map<string, ProfileRecord>();
+  const diags: Diagnostic[] = [];
+  for (const r of records) {
+    const prev = byName.get(r.name);
+    if (prev && !prev.builtin && !r.builtin) {
+      diags.push(error('dup.profile', `duplicate profile "${r.name}"`, {
+        range: r.pointer === '' ? rangeOf(r, ['name']) : rangeOf(r, [], 'key'),
+        detail: `Profile "${r.name}" is already defined in ${where(prev.parsed, prev.pointer)}; rename or remove one.`,
+      }));
+      continue;
+    }
+    if (prev && !prev.builtin && r.builtin) continue;
+    byName.set(r.name, r);
+  }
+  return { byName, diags };
+}
+
+/** Merges catalog entries by slug with the same rules as profiles. */
+export function mergeEntries(records: EntryRecord[]): { bySlug: Map<string, EntryRecord>; diags: Diagnostic[] } {
+  const bySlug = new Map<string, EntryRecord>();
+  const diags: Diagnostic[] = [];
+  for (const r of records) {
+    const slug = r.entry.slug;
+    const prev = bySlug.get(slug);
+    if (prev && !prev.builtin && !r.builtin) {
+      diags.push(error('dup.catalog-entry', `duplicate catalog entry "${slug}"`, {
+        range: rangeOf(r, ['slug']),
+        detail: `Slug "${slug}" is already defined in ${where(prev.parsed, prev.pointer)}; slugs must be unique across all catalog files.`,
+      }));
+      continue;
+    }
+    if (prev && !prev.builtin && r.builtin) continue;
+    bySlug.set(slug, r);
+  }
+  return { bySlug, diags };
+}
+
+function where(parsed: ParsedYaml, pointer: string): string {
+  const span = parsed.spans.get(pointer) ?? parsed.spans.get(joinPointer(pointer, 'name'));
+  return span ? `${parsed.file}:${span.value.start.line}` : parsed.file;
+}

@@ -1,0 +1,149 @@
+// `${VAR}` interpolation over a parsed YAML value: `${VAR}`, `${VAR:-default}` (unset or
+// empty), `${VAR-default}` (unset only), and `$${` for a literal `${`. Unset variables without
+// a default are errors at the exact span of the expression. Only string values are touched,
+// never keys; this module reads no files and no process state (the caller passes the env).
+
+import { parse as parseYamlScalar } from 'yaml';
+import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { joinPointer } from './pointer.js';
+import type { ParsedYaml } from './yaml-source.js';
+
+export interface InterpolationResult {
+  value: unknown;
+  diags: Diagnostic[];
+  /** Pointer → the variable values substituted into the string at that pointer. */
+  substituted: Map<string, string[]>;
+}
+
+interface Piece {
+  /** Index of the expression in the string. */
+  at: number;
+  /** The expression as written, e.g. `${TOKEN:-x}`. */
+  raw: string;
+  name?: string;
+  fallback?: string;
+  emptyCountsAsUnset?: boolean;
+  literal?: string;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Splits a string into its `${...}` expressions; returns undefined pieces for bad syntax. */
+function scan(s: string): { pieces: Piece[]; bad?: { at: number; raw: string } } {
+  const pieces: Piece[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const j = s.indexOf('$', i);
+    if (j < 0) break;
+    if (s.startsWith('$${', j)) {
+      pieces.push({ at: j, raw: '$${', literal: '${' });
+      i = j + 3;
+      continue;
+    }
+    if (!s.startsWith('${', j)) {
+      i = j + 1;
+      continue;
+    }
+    const close = s.indexOf('}', j + 2);
+    if (close < 0) return { pieces, bad: { at: j, raw: s.slice(j) } };
+    const body = s.slice(j + 2, close);
+    const raw = s.slice(j, close + 1);
+    const m = /^([^:-]*)(?:(:?-)(.*))?$/s.exec(body);
+    if (!m || !NAME.test(m[1])) return { pieces, bad: { at: j, raw } };
+    pieces.push({ at: j, raw, name: m[1], fallback: m[2] ? m[3] : undefined, emptyCountsAsUnset: m[2] === ':-' });
+    i = close + 1;
+  }
+  return { pieces };
+}
+
+export function interpolate(parsed: ParsedYaml, env: Record<string, string | undefined>): InterpolationResult {
+  const diags: Diagnostic[] = [];
+  const substituted = new Map<string, string[]>();
+
+  const locate = (pointer: string, raw: string, nth: number): ReturnType<ParsedYaml['range']> | undefined => {
+    const span = parsed.spans.get(pointer);
+    if (!span) return undefined;
+    const src = parsed.text.slice(span.value.start.offset, span.value.end.offset);
+    let from = 0;
+    for (let k = 0; k <= nth; k++) {
+      const idx = src.indexOf(raw, from);
+      if (idx < 0) return span.value;
+      if (k === nth) return parsed.range(span.value.start.offset + idx, span.value.start.offset + idx + raw.length);
+      from = idx + raw.length;
+    }
+    return span.value;
+  };
+
+  const visitString = (s: string, pointer: string): unknown => {
+    if (!s.includes('$')) return s;
+    const { pieces, bad } = scan(s);
+    if (bad) {
+      diags.push(error('interp.bad-syntax', `invalid variable reference "${bad.raw.slice(0, 40)}"`, {
+        range: locate(pointer, bad.raw, 0),
+        pointer,
+        detail: 'Write ${NAME} or ${NAME:-default} (NAME: letters, digits, _), or $${ for a literal "${".',
+      }));
+      return s;
+    }
+    if (pieces.length === 0) return s;
+    const seen = new Map<string, number>();
+    const values: string[] = [];
+    let out = '';
+    let last = 0;
+    for (const p of pieces) {
+      out += s.slice(last, p.at);
+      last = p.at + p.raw.length;
+      if (p.literal !== undefined) {
+        out += p.literal;
+        continue;
+      }
+      const nth = seen.get(p.raw) ?? 0;
+      seen.set(p.raw, nth + 1);
+      const v = env[p.name!];
+      const unset = v === undefined || (p.emptyCountsAsUnset === true && v === '');
+      if (!unset) {
+        out += v;
+        values.push(v!);
+      } else if (p.fallback !== undefined) {
+        out += p.fallback;
+      } else {
+        diags.push(error('interp.unset-variable', `variable ${p.name} is not set`, {
+          range: locate(pointer, p.raw, nth),
+          pointer,
+          detail: `Set ${p.name} in the environment or in .env beside the config, or give a default: \${${p.name}:-value}.`,
+        }));
+      }
+    }
+    out += s.slice(last);
+    if (values.length) substituted.set(pointer, values);
+    // A plain scalar that was one expression is typed like YAML would type the text (8080 → number).
+    const span = parsed.spans.get(pointer);
+    if (span?.plain && pieces.length === 1 && pieces[0].literal === undefined && pieces[0].raw === s) {
+      const typed: unknown = safeScalar(out);
+      if (typeof typed === 'number' || typeof typed === 'boolean') return typed;
+    }
+    return out;
+  };
+
+  const visit = (v: unknown, pointer: string): unknown => {
+    if (typeof v === 'string') return visitString(v, pointer);
+    if (Array.isArray(v)) return v.map((x, i) => visit(x, joinPointer(pointer, i)));
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = visit(x, joinPointer(pointer, k));
+      return out;
+    }
+    return v;
+  };
+
+  return { value: visit(parsed.value, ''), diags, substituted };
+}
+
+function safeScalar(text: string): unknown {
+  if (text.includes('\n')) return text;
+  try {
+    return parseYamlScalar(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,36 @@
+// Internal records of the config front end: every loaded thing (profile, catalog entry) with
+// the parsed file it came from and its JSON pointer there, so that any later check can point
+// at the exact line. Shared by include.ts, semantic.ts and load.ts; not part of the public API.
+
+import type { SourceRange } from '../diag/diagnostic.js';
+import type { CatalogEntry, GuardrailProfile } from '../generated/config.js';
+import { joinPointer } from './pointer.js';
+import { spanAt, type ParsedYaml } from './yaml-source.js';
+
+export interface Located {
+  parsed: ParsedYaml;
+  /** Pointer of the record's root inside parsed (e.g. `/catalog/3`, or '' for a whole file). */
+  pointer: string;
+}
+
+export interface ProfileRecord extends Located {
+  name: string;
+  profile: GuardrailProfile;
+  builtin: boolean;
+}
+
+export interface EntryRecord extends Located {
+  entry: CatalogEntry;
+  builtin: boolean;
+}
+
+/** The source range of `rel` below a located record (key range when `prefer` is 'key'). */
+export function rangeOf(loc: Located, rel: (string | number)[] = [], prefer: 'key' | 'value' = 'value'): SourceRange {
+  const span = spanAt(loc.parsed.spans, joinPointer(loc.pointer, ...rel));
+  if (!span) return loc.parsed.range(0, 0);
+  return prefer === 'key' && span.key ? span.key : span.value;
+}
+
+export function pointerOf(loc: Located, rel: (string | number)[] = []): string {
+  return joinPointer(loc.pointer, ...rel);
+}

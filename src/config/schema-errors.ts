@@ -1,0 +1,226 @@
+// Maps ajv errors to diagnostics: one short summary per problem, the source range of the key
+// or value at fault, a fix hint, and "did you mean" over the keys or values allowed there.
+// oneOf failures are reduced to the variant the user evidently meant. No I/O.
+
+import type { ErrorObject } from 'ajv';
+import { error, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
+import { didYouMean } from '../diag/suggest.js';
+import { joinPointer, splitPointer } from './pointer.js';
+import { spanAt, type ParsedYaml } from './yaml-source.js';
+
+type JsonObject = Record<string, unknown>;
+
+/** Friendly explanations of the schema's patterns, keyed by the pattern source. */
+const PATTERN_HINTS: Record<string, string> = {
+  '^[a-z][a-z0-9_-]{0,62}$': "Use lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters.",
+  '^[a-z][a-z0-9-]{0,38}[a-z0-9]$': "Use 2-40 lowercase letters, digits and '-', starting with a letter and not ending with '-'.",
+  '^[0-9]+(\\.[0-9]+)?([kKmMgG]i?|[kKmMgG][bB])$': 'Write memory with a unit, e.g. 256m, 1g, 512Mi or 4G.',
+  '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$': 'Write a duration such as 500ms, 30s, 5m or 2h, or a number of seconds.',
+  '^[0-9]+(\\.[0-9]+)?$': 'Write CPU as a number of cores, e.g. 0.5 or "2".',
+  '^[A-Za-z_][A-Za-z0-9_]*$': 'Environment variable names use letters, digits and _, not starting with a digit.',
+  '^(CAP_)?[A-Z_]+$': 'Write Linux capabilities in upper case, e.g. NET_BIND_SERVICE.',
+  '^https?://': 'Write a full URL starting with http:// or https://.',
+  '^(tcp|http|https)://': 'Write the engine address as tcp://host:port.',
+  '^/': 'Write an absolute path starting with "/".',
+  '^[0-9a-f]{7,40}$': 'Write a commit as 7 to 40 lowercase hex digits.',
+  '^[A-Za-z0-9_-]{1,4}$': "Use 1-4 characters from letters, digits, '_' and '-'.",
+};
+
+function label(pointer: string): string {
+  const segs = splitPointer(pointer);
+  if (segs.length === 0) return 'the document';
+  const last = segs[segs.length - 1];
+  if (/^\d+$/.test(last)) {
+    const owner = segs.length > 1 ? segs[segs.length - 2] : 'list';
+    return `item ${Number(last) + 1} of "${owner}"`;
+  }
+  return `"${last}"`;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a number';
+  return `a ${typeof v}`;
+}
+
+function article(t: string): string {
+  const names: Record<string, string> = { object: 'a mapping', array: 'a list', integer: 'an integer', string: 'a string', number: 'a number', boolean: 'a boolean', null: 'null' };
+  return t.split(',').map((x) => names[x.trim()] ?? x).join(' or ');
+}
+
+function show(v: unknown): string {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return `"${s.length > 40 ? `${s.slice(0, 37)}...` : s}"`;
+}
+
+interface Ctx {
+  parsed: ParsedYaml;
+}
+
+function rangeFor(ctx: Ctx, pointer: string, prefer: 'key' | 'value' | 'head'): SourceRange {
+  const span = spanAt(ctx.parsed.spans, pointer);
+  if (!span) return ctx.parsed.range(0, 0);
+  if (prefer === 'key' && span.key) return span.key;
+  if (prefer === 'head') return span.key ?? span.value;
+  return span.value;
+}
+
+/** Reduces oneOf failures to the errors of the variant whose type matched (or one summary). */
+function reduceOneOf(errors: ErrorObject[]): ErrorObject[] {
+  let list = errors.filter((e) => e.keyword !== 'if');
+  const oneOfs = list.filter((e) => e.keyword === 'oneOf').sort((a, b) => b.instancePath.length - a.instancePath.length);
+  for (const o of oneOfs) {
+    if (!list.includes(o)) continue;
+    const prefix = `${o.schemaPath}/`;
+    const branches = new Map<string, ErrorObject[]>();
+    for (const e of list) {
+      if (e === o || !e.schemaPath.startsWith(prefix)) continue;
+      if (!(e.instancePath === o.instancePath || e.instancePath.startsWith(`${o.instancePath}/`))) continue;
+      const idx = e.schemaPath.slice(prefix.length).split('/')[0];
+      branches.set(idx, [...(branches.get(idx) ?? []), e]);
+    }
+    const all = [...branches.values()].flat();
+    const fits = [...branches.values()].filter((errs) => !errs.some((e) => e.instancePath === o.instancePath && ['type', 'const', 'enum'].includes(e.keyword)));
+    list = list.filter((e) => !all.includes(e));
+    if (fits.length > 0) {
+      fits.sort((a, b) => a.length - b.length);
+      list = list.filter((e) => e !== o).concat(fits[0]);
+    } else {
+      const forms = [...branches.values()].flatMap((errs) => errs.filter((e) => e.instancePath === o.instancePath && ['type', 'const', 'enum'].includes(e.keyword)).slice(0, 1));
+      const described = forms.map((e) => (e.keyword === 'type' ? article(String(e.params.type)) : e.keyword === 'const' ? JSON.stringify(e.params.allowedValue) : (e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(' or ')));
+      (o.params as JsonObject).forms = [...new Set(described)];
+    }
+  }
+  return list;
+}
+
+export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], parsed: ParsedYaml): Diagnostic[] {
+  const ctx: Ctx = { parsed };
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const push = (d: Diagnostic): void => {
+    const k = `${d.pointer}|${d.summary}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push(d);
+  };
+  for (const e of reduceOneOf([...errors])) {
+    const p = e.instancePath;
+    const parent = (e.parentSchema ?? {}) as JsonObject;
+    const help = typeof parent.description === 'string' ? parent.description : undefined;
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = String(e.params.additionalProperty);
+        const child = joinPointer(p, key);
+        const allowed = Object.keys((parent.properties ?? {}) as JsonObject);
+        const suggestion = didYouMean(key, allowed);
+        push(error('schema.unknown-key', `unknown key "${key}"`, {
+          range: rangeFor(ctx, child, 'key'),
+          pointer: child,
+          suggestion,
+          detail: allowed.length ? `Keys allowed here: ${allowed.join(', ')}.` : 'Remove this key.',
+        }));
+        break;
+      }
+      case 'required': {
+        const key = String(e.params.missingProperty);
+        push(error('schema.missing-key', `missing required key "${key}"`, {
+          range: rangeFor(ctx, p, 'head'),
+          pointer: p,
+          detail: `Add "${key}" to ${p ? label(p) : 'the top level of the file'}.`,
+        }));
+        break;
+      }
+      case 'propertyNames': {
+        const name = String(e.params.propertyName);
+        const child = joinPointer(p, name);
+        push(error('schema.invalid-name', `invalid name "${name}"`, {
+          range: rangeFor(ctx, child, 'key'),
+          pointer: child,
+          detail: PATTERN_HINTS[patternOf(e, errors)] ?? 'Rename this key.',
+        }));
+        break;
+      }
+      case 'type':
+        push(error('schema.type', `${label(p)} must be ${article(String(e.params.type))}, not ${typeName(e.data)}`, {
+          range: rangeFor(ctx, p, 'value'),
+          pointer: p,
+          detail: help ?? `Change the value to ${article(String(e.params.type))}.`,
+        }));
+        break;
+      case 'enum':
+      case 'const': {
+        const allowed = (e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [e.params.allowedValue]).map(String);
+        const suggestion = typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined;
+        push(error('schema.invalid-value', `invalid value ${show(e.data)} for ${label(p)}`, {
+          range: rangeFor(ctx, p, 'value'),
+          pointer: p,
+          suggestion,
+          detail: `Use one of: ${allowed.join(', ')}.`,
+        }));
+        break;
+      }
+      case 'pattern': {
+        if ((e as ErrorObject & { propertyName?: string }).propertyName !== undefined) break;
+        push(error('schema.pattern', `invalid value ${show(e.data)} for ${label(p)}`, {
+          range: rangeFor(ctx, p, 'value'),
+          pointer: p,
+          detail: PATTERN_HINTS[String(e.params.pattern)] ?? help ?? `The value must match ${String(e.params.pattern)}.`,
+        }));
+        break;
+      }
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum': {
+        const op = { minimum: 'at least', maximum: 'at most', exclusiveMinimum: 'greater than', exclusiveMaximum: 'less than' }[e.keyword];
+        push(error('schema.range', `${label(p)} must be ${op} ${String(e.params.limit)}`, {
+          range: rangeFor(ctx, p, 'value'),
+          pointer: p,
+          detail: help ?? `Change the value to one ${op} ${String(e.params.limit)}.`,
+        }));
+        break;
+      }
+      case 'minLength':
+      case 'maxLength': {
+        const n = Number(e.params.limit);
+        const summary = e.keyword === 'minLength' && n === 1 ? `${label(p)} must not be empty` : `${label(p)} must be ${e.keyword === 'minLength' ? 'at least' : 'at most'} ${n} characters`;
+        push(error('schema.length', summary, { range: rangeFor(ctx, p, 'value'), pointer: p, detail: help ?? 'Change the value.' }));
+        break;
+      }
+      case 'minItems':
+      case 'maxItems':
+      case 'minProperties':
+      case 'maxProperties': {
+        const what = e.keyword.endsWith('Items') ? 'items' : 'keys';
+        const op = e.keyword.startsWith('min') ? 'at least' : 'at most';
+        push(error('schema.size', `${label(p)} must have ${op} ${String(e.params.limit)} ${what}`, {
+          range: rangeFor(ctx, p, 'head'),
+          pointer: p,
+          detail: help ?? 'Add or remove entries.',
+        }));
+        break;
+      }
+      case 'oneOf': {
+        const forms = (e.params as JsonObject).forms as string[] | undefined;
+        push(error('schema.type', forms?.length ? `${label(p)} must be ${forms.join(' or ')}` : `${label(p)} has an invalid form`, {
+          range: rangeFor(ctx, p, 'value'),
+          pointer: p,
+          detail: help ?? 'See the schema for the accepted forms (contextforge schema).',
+        }));
+        break;
+      }
+      default:
+        push(error('schema.invalid', `${label(p)} ${e.message ?? 'is invalid'}`, { range: rangeFor(ctx, p, 'value'), pointer: p }));
+    }
+  }
+  return out;
+}
+
+function patternOf(e: ErrorObject, all: readonly ErrorObject[]): string {
+  const inner = all.find((x) => x.keyword === 'pattern' && (x as ErrorObject & { propertyName?: string }).propertyName === e.params.propertyName);
+  return inner ? String(inner.params.pattern) : '';
+}

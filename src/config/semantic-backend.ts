@@ -1,0 +1,228 @@
+// Checks of runtimes against the backend they run on: source types and transports the backend
+// supports, catalog supported_backends, image registries allowed on Docker, Code Engine names,
+// cpu/memory pairs, quotas, and guardrails the backend cannot enforce. Pure; no I/O.
+
+import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
+import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
+import type { CodeEngineBackend, ContextforgeConfig, DockerBackend } from '../generated/config.js';
+import { describeTable, checkCpuMemory, isValidAppName, CE_APPS_PER_PROJECT, CE_MAX_REQUEST_TIMEOUT_SECONDS, CE_APP_NAME_MAX } from './code-engine-rules.js';
+import { controlLabel, unenforcedControls } from './compat.js';
+import { parseImageRef, registryAllowed } from './image-ref.js';
+import { parseDuration } from './quantities.js';
+import { rangeOf, type Located } from './records.js';
+import type { RuntimeLink } from './semantic.js';
+import type { ParsedYaml } from './yaml-source.js';
+
+export interface BackendRulesInput {
+  doc: ContextforgeConfig;
+  cfg: ParsedYaml;
+  links: RuntimeLink[];
+  strict: boolean;
+}
+
+const CE_DEFAULT = { cpu: '1', memory: '4G' };
+
+export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
+  const { doc, cfg, links } = input;
+  const diags: Diagnostic[] = [];
+  const root: Located = { parsed: cfg, pointer: '' };
+
+  // Backend-level Code Engine checks.
+  for (const [name, b] of Object.entries(doc.backends ?? {})) {
+    if (b.type !== 'ibm_code_engine') continue;
+    const lim = b.per_deployment_limits;
+    if (lim && (lim.cpu !== undefined || lim.memory !== undefined)) {
+      const combo = checkCpuMemory(lim.cpu ?? CE_DEFAULT.cpu, lim.memory ?? CE_DEFAULT.memory);
+      if (!combo.ok) {
+        const key = lim.cpu !== undefined ? 'cpu' : 'memory';
+        diags.push(cpuMemoryError(`${String(lim.cpu ?? CE_DEFAULT.cpu)} vCPU / ${lim.memory ?? CE_DEFAULT.memory}`, combo, rangeOf(root, ['backends', name, 'per_deployment_limits', key])));
+      }
+    }
+    if (b.default_min_scale !== undefined && b.default_max_scale !== undefined && b.default_max_scale !== 0 && b.default_min_scale > b.default_max_scale) {
+      diags.push(error('scale.min-above-max', `default_min_scale (${b.default_min_scale}) is above default_max_scale (${b.default_max_scale})`, {
+        range: rangeOf(root, ['backends', name, 'default_min_scale']),
+        detail: 'Lower default_min_scale or raise default_max_scale.',
+      }));
+    }
+  }
+
+  const perBackend = new Map<string, number>();
+  const hostPorts = new Map<string, string>();
+  const imageReported = new Set<string>();
+  const profilePairReported = new Set<string>();
+  const guardrailGroups = new Map<string, { link: RuntimeLink; count: number }>();
+
+  for (const link of links) {
+    const rt = doc.runtimes![link.index];
+    const b = link.backend;
+    if (!b) continue;
+    const caps = CAPABILITIES_BY_KIND[b.type];
+    const backendRange = rangeOf(link.loc, ['backend']);
+    const count = (perBackend.get(link.backendName) ?? 0) + 1;
+    perBackend.set(link.backendName, count);
+
+    if (b.type === 'ibm_code_engine') {
+      if (!isValidAppName(rt.name)) {
+        diags.push(error('ce.invalid-app-name', `runtime name "${rt.name}" is not a valid Code Engine app name`, {
+          range: rangeOf(link.loc, ['name']),
+          detail: `Code Engine app names use lowercase letters, digits and '-', start with a letter, end with a letter or digit, and have at most ${CE_APP_NAME_MAX} characters${rt.name.includes('_') ? " (replace '_' with '-')" : ''}.`,
+        }));
+      }
+      if (count === CE_APPS_PER_PROJECT + 1) {
+        diags.push(error('ce.too-many-apps', `more than ${CE_APPS_PER_PROJECT} runtimes on Code Engine backend "${link.backendName}"`, {
+          range: backendRange,
+          detail: `A Code Engine project holds at most ${CE_APPS_PER_PROJECT} apps; spread the runtimes over another backend (project).`,
+        }));
+      }
+      const timeout = parseDuration(rt.scale?.request_timeout);
+      if (timeout !== undefined && timeout > CE_MAX_REQUEST_TIMEOUT_SECONDS) {
+        diags.push(error('ce.request-timeout', `scale.request_timeout above Code Engine's ${CE_MAX_REQUEST_TIMEOUT_SECONDS} s maximum`, {
+          range: rangeOf(link.loc, ['scale', 'request_timeout']),
+          detail: `Use at most ${CE_MAX_REQUEST_TIMEOUT_SECONDS}s.`,
+        }));
+      }
+      checkCeResources(link, rt.name, rt.resources, b, diags, profilePairReported);
+    }
+
+    if (rt.host_port !== undefined && b.type === 'docker') {
+      const key = `${link.backendName}:${rt.host_port}`;
+      const prev = hostPorts.get(key);
+      if (prev) {
+        diags.push(error('runtime.duplicate-host-port', `host port ${rt.host_port} is already used by runtime "${prev}"`, {
+          range: rangeOf(link.loc, ['host_port']),
+          detail: 'Each runtime on one Docker backend needs its own host_port; pick another or remove host_port.',
+        }));
+      } else hostPorts.set(key, rt.name);
+    }
+
+    const entry = link.entry;
+    if (!entry) continue;
+    const e = entry.entry;
+    const what = `catalog entry "${e.slug}"`;
+    if (e.supported_backends && !e.supported_backends.includes(b.type)) {
+      diags.push(error('catalog.unsupported-backend', `${what} does not support ${b.type} backends`, {
+        range: backendRange,
+        detail: `It supports: ${e.supported_backends.join(', ')}. Choose a backend of one of those types.`,
+      }));
+      continue;
+    }
+    const src = e.source.type;
+    let sourceProblem: string | undefined;
+    if (src === 'compose' && !caps.supports_compose) sourceProblem = `compose source of ${what} cannot run on ${b.type} backend "${link.backendName}"`;
+    else if (src === 'command' && b.type !== 'process') sourceProblem = `command source of ${what} needs a process backend`;
+    else if (src !== 'command' && b.type === 'process') sourceProblem = `${src} source of ${what} cannot run on process backend "${link.backendName}"`;
+    if (sourceProblem) {
+      diags.push(error('source.unsupported-backend', sourceProblem, {
+        range: backendRange,
+        detail: src === 'compose'
+          ? 'Compose stacks need a Docker backend; on Code Engine deploy each service as its own catalog entry.'
+          : src === 'command'
+            ? 'Commands run as local processes; use a process backend, or a docker/github source for containers.'
+            : 'The process backend runs local commands only; use a docker backend, or a catalog entry with a command source.',
+      }));
+      continue;
+    }
+    if (e.transport?.type === 'stdio' && !caps.supports_stdio_attach) {
+      diags.push(error('transport.stdio-unsupported', `stdio transport of ${what} is not available on ${b.type} backend "${link.backendName}"`, {
+        range: backendRange,
+        detail: 'Code Engine apps are reached over HTTP only; use an entry with the streamable-http or sse transport.',
+      }));
+    }
+    if (e.source.type === 'docker') {
+      const parsed = parseImageRef(e.source.image);
+      // Shipped entries are not the user's to edit: point at the runtime that uses them.
+      const imageRange = entry.builtin ? rangeOf(link.loc, ['catalog']) : rangeOf(entry, ['source', 'image']);
+      if ('error' in parsed) {
+        if (!imageReported.has(e.slug)) {
+          imageReported.add(e.slug);
+          diags.push(error('image.invalid-reference', `invalid image reference "${e.source.image}": ${parsed.error}`, {
+            range: imageRange,
+            detail: 'Write the image as [registry/]repository[:tag][@digest], e.g. docker.io/mcp/filesystem:1.2.0.',
+          }));
+        }
+      } else if (b.type === 'docker') {
+        const db = b as DockerBackend;
+        const key = `${e.slug}@${link.backendName}`;
+        if (!registryAllowed(parsed, db.allowed_registries, db.allow_local_images === true) && !imageReported.has(key)) {
+          imageReported.add(key);
+          const local = !parsed.registry;
+          diags.push(error('image.registry-not-allowed', `image registry ${parsed.effectiveRegistry} is not allowed on backend "${link.backendName}"`, {
+            address: `runtime.${rt.name}`,
+            range: imageRange,
+            detail: local
+              ? `The image ${e.source.image} names no registry, so it comes from docker.io. Add docker.io to allowed_registries, or set allow_local_images: true for locally built images. Allowed: ${(db.allowed_registries ?? []).join(', ')}.`
+              : `Image ${e.source.image}; allowed registries: ${(db.allowed_registries ?? []).join(', ')}. Use an image from one of them or extend allowed_registries.`,
+          }));
+        }
+      }
+    }
+
+    // Guardrails the backend cannot enforce: one diagnostic per control per profile × backend.
+    if (link.profile) {
+      const strict = input.strict || link.profile.profile.strict === true;
+      for (const c of unenforcedControls(link.profile.profile, caps, b.type)) {
+        if (!c.lossy) continue;
+        const key = `${link.profileName}|${link.backendName}|${c.control}`;
+        const g = guardrailGroups.get(key);
+        if (g) {
+          g.count++;
+          continue;
+        }
+        guardrailGroups.set(key, { link, count: 1 });
+        const mk = strict ? error : warning;
+        diags.push(mk('guardrail.unenforced', `${controlLabel(c.control)} of profile "${link.profileName}" is not enforced on ${b.type} backend "${link.backendName}"`, {
+          range: link.profileFrom === 'runtime' ? rangeOf(link.loc, ['guardrails_profile']) : backendRange,
+          address: `runtime.${rt.name}`,
+          detail: `${c.note.charAt(0).toUpperCase()}${c.note.slice(1)}. ${strict ? 'The profile is strict (or --strict was given): use a backend that enforces it, or a profile without it.' : 'The runtime runs without this control; set strict: true on the profile or pass --strict to make this an error.'}`,
+        }));
+      }
+    }
+  }
+  return diags;
+}
+
+function cpuMemoryError(pair: string, combo: { ok: false; reason: string; allowed: string }, range: SourceRange, extra = ''): Diagnostic {
+  return error('ce.invalid-cpu-memory', `${pair} is not a valid Code Engine cpu/memory pair`, {
+    range,
+    detail: `${combo.reason === 'unparseable' ? 'The values could not be read' : combo.reason}.${extra} Valid pairs (vCPU: memory): ${describeTable()}.`,
+  });
+}
+
+/**
+ * The cpu/memory a Code Engine app gets: the runtime's resources, else the backend's
+ * per_deployment_limits, else the profile's max_cpu/max_memory, else Code Engine's default.
+ * The pair must be one of the table's; the diagnostic points where the cpu value came from.
+ */
+function checkCeResources(
+  link: RuntimeLink,
+  name: string,
+  resources: { cpu?: number | string; memory?: string } | undefined,
+  b: CodeEngineBackend,
+  diags: Diagnostic[],
+  reportedProfiles: Set<string>,
+): void {
+  const lim = b.per_deployment_limits;
+  const prof = link.profile?.profile.resources;
+  type From = 'runtime' | 'backend' | 'profile' | 'default';
+  const pick = (r: unknown, bk: unknown, p: unknown, d: string): [string | number, From] =>
+    r !== undefined ? [r as string, 'runtime'] : bk !== undefined ? [bk as string, 'backend'] : p !== undefined ? [p as string, 'profile'] : [d, 'default'];
+  const [cpu, cpuFrom] = pick(resources?.cpu, lim?.cpu, prof?.max_cpu, CE_DEFAULT.cpu);
+  const [memory, memFrom] = pick(resources?.memory, lim?.memory, prof?.max_memory, CE_DEFAULT.memory);
+  if (cpuFrom === 'default' && memFrom === 'default') return;
+  // Pairs wholly from the backend were already reported at backend level.
+  if ((cpuFrom === 'backend' || cpuFrom === 'default') && (memFrom === 'backend' || memFrom === 'default')) return;
+  const combo = checkCpuMemory(cpu, String(memory));
+  if (combo.ok) return;
+  const from = cpuFrom !== 'default' ? cpuFrom : memFrom;
+  const key = cpuFrom !== 'default' ? 'cpu' : 'memory';
+  if (from === 'profile') {
+    const id = `${link.profileName}@${link.backendName}`;
+    if (reportedProfiles.has(id) || !link.profile) return;
+    reportedProfiles.add(id);
+    diags.push(cpuMemoryError(`${String(cpu)} vCPU / ${String(memory)}`, combo, rangeOf(link.profile, ['resources', key === 'cpu' ? 'max_cpu' : 'max_memory']),
+      ` Profile "${link.profileName}" sets these limits and runtime "${name}" runs on Code Engine backend "${link.backendName}": set per_deployment_limits on the backend or resources on the runtime to a valid pair.`));
+    return;
+  }
+  const range = from === 'runtime' ? rangeOf(link.loc, ['resources', key]) : rangeOf({ parsed: link.loc.parsed, pointer: '' }, ['backends', link.backendName, 'per_deployment_limits', key]);
+  diags.push(cpuMemoryError(`${String(cpu)} vCPU / ${String(memory)}`, combo, range));
+}

@@ -1,0 +1,186 @@
+// Semantic checks that JSON Schema cannot express: references between runtimes, catalog
+// entries, backends, profiles and virtual servers; duplicate names; scale and port sanity.
+// Backend-specific rules live in semantic-backend.ts. Runs only on schema-valid input; no I/O.
+
+import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { didYouMean } from '../diag/suggest.js';
+import type { Backend, ContextforgeConfig } from '../generated/config.js';
+import { rangeOf, type EntryRecord, type Located, type ProfileRecord } from './records.js';
+import { checkBackendRules } from './semantic-backend.js';
+import type { ParsedYaml } from './yaml-source.js';
+
+export interface SemanticInput {
+  doc: ContextforgeConfig;
+  cfg: ParsedYaml;
+  profiles: Map<string, ProfileRecord>;
+  catalog: Map<string, EntryRecord>;
+  /** --strict: unenforceable guardrails are errors for every profile. */
+  strict: boolean;
+  /** Default profile name when neither runtime nor entry names one. */
+  defaultProfile: string;
+}
+
+/** A runtime with its resolved references (undefined where the reference dangles). */
+export interface RuntimeLink {
+  index: number;
+  loc: Located;
+  entry?: EntryRecord;
+  backendName: string;
+  backend?: Backend;
+  profileName: string;
+  profile?: ProfileRecord;
+  /** Where the profile name came from, for diagnostics about it. */
+  profileFrom: 'runtime' | 'entry' | 'defaults';
+}
+
+const plural = (w: string): string => (w.endsWith('entry') ? `${w.slice(0, -1)}ies` : `${w}s`);
+
+const refError = (code: string, what: string, name: string, known: Iterable<string>, extra: Partial<Diagnostic>): Diagnostic => {
+  const list = [...known];
+  return error(code, `unknown ${what} "${name}"`, {
+    suggestion: didYouMean(name, list),
+    detail: list.length ? `Known ${plural(what)}: ${list.slice(0, 12).join(', ')}${list.length > 12 ? ', ...' : ''}.` : `No ${what} is defined; define one first.`,
+    ...extra,
+  });
+};
+
+export function checkSemantics(input: SemanticInput): Diagnostic[] {
+  const { doc, cfg, profiles, catalog } = input;
+  const diags: Diagnostic[] = [];
+  const root: Located = { parsed: cfg, pointer: '' };
+  const backends = doc.backends ?? {};
+  const backendNames = Object.keys(backends);
+
+  // Inline profiles: the optional `name` must agree with the key.
+  for (const [key, p] of Object.entries(doc.profiles ?? {})) {
+    if (p.name !== undefined && p.name !== key) {
+      diags.push(error('profile.name-mismatch', `profile name "${p.name}" differs from its key "${key}"`, {
+        range: rangeOf(root, ['profiles', key, 'name']),
+        detail: 'Remove `name` or make it equal to the key the profile is defined under.',
+      }));
+    }
+  }
+
+  // Defaults.
+  if (doc.defaults?.backend !== undefined && !(doc.defaults.backend in backends)) {
+    diags.push(refError('ref.unknown-backend', 'backend', doc.defaults.backend, backendNames, { range: rangeOf(root, ['defaults', 'backend']) }));
+  }
+  let defaultsReported = false;
+
+  // Catalog entries defined by the user: profile references and transport/source consistency.
+  const entryProfileReported = new Set<string>();
+  const checkEntryProfile = (r: EntryRecord): void => {
+    const name = r.entry.guardrails_profile;
+    if (name === undefined || profiles.has(name) || entryProfileReported.has(r.entry.slug)) return;
+    entryProfileReported.add(r.entry.slug);
+    diags.push(refError('ref.unknown-profile', 'guardrails profile', name, profiles.keys(), { range: rangeOf(r, ['guardrails_profile']) }));
+  };
+  for (const r of catalog.values()) {
+    if (!r.builtin) checkEntryProfile(r);
+    const e = r.entry;
+    if (e.source.type === 'command' && e.transport && e.transport.type !== 'stdio') {
+      diags.push(error('transport.command-needs-stdio', `command source "${e.slug}" must use the stdio transport`, {
+        range: rangeOf(r, ['transport', 'type']),
+        detail: 'A command source is a local process speaking MCP over stdin/stdout; set transport.type to stdio.',
+      }));
+    }
+  }
+
+  // Runtimes: names, references, per-runtime sanity.
+  const runtimes = doc.runtimes ?? [];
+  const names = new Map<string, number>();
+  const links: RuntimeLink[] = [];
+  runtimes.forEach((rt, i) => {
+    const loc: Located = { parsed: cfg, pointer: `/runtimes/${i}` };
+    if (names.has(rt.name)) {
+      diags.push(error('dup.runtime', `duplicate runtime name "${rt.name}"`, {
+        range: rangeOf(loc, ['name']),
+        detail: `Runtime ${names.get(rt.name)! + 1} is already called "${rt.name}"; runtime names must be unique.`,
+      }));
+    } else names.set(rt.name, i);
+
+    const entry = catalog.get(rt.catalog);
+    if (!entry) diags.push(refError('ref.unknown-catalog', 'catalog entry', rt.catalog, catalog.keys(), { range: rangeOf(loc, ['catalog']) }));
+    const backend = backends[rt.backend];
+    if (!backend) diags.push(refError('ref.unknown-backend', 'backend', rt.backend, backendNames, { range: rangeOf(loc, ['backend']) }));
+
+    let profileName = input.defaultProfile;
+    let profileFrom: RuntimeLink['profileFrom'] = 'defaults';
+    if (rt.guardrails_profile !== undefined) {
+      profileName = rt.guardrails_profile;
+      profileFrom = 'runtime';
+    } else if (entry?.entry.guardrails_profile !== undefined) {
+      profileName = entry.entry.guardrails_profile;
+      profileFrom = 'entry';
+    }
+    const profile = profiles.get(profileName);
+    if (!profile) {
+      if (profileFrom === 'runtime') {
+        diags.push(refError('ref.unknown-profile', 'guardrails profile', profileName, profiles.keys(), { range: rangeOf(loc, ['guardrails_profile']) }));
+      } else if (profileFrom === 'entry' && entry) {
+        checkEntryProfile(entry);
+      } else if (!defaultsReported) {
+        defaultsReported = true;
+        const at = doc.defaults?.guardrails_profile !== undefined ? rangeOf(root, ['defaults', 'guardrails_profile']) : rangeOf(loc, ['name']);
+        diags.push(refError('ref.unknown-profile', 'guardrails profile', profileName, profiles.keys(), {
+          range: at,
+          detail: `Runtimes without guardrails_profile use "${profileName}", which is not defined. Define it, set defaults.guardrails_profile, or keep include.builtin_profiles on.`,
+        }));
+      }
+    }
+
+    if (rt.scale?.min !== undefined && rt.scale.max !== undefined && rt.scale.max !== 0 && rt.scale.min > rt.scale.max) {
+      diags.push(error('scale.min-above-max', `scale.min (${rt.scale.min}) is above scale.max (${rt.scale.max})`, {
+        range: rangeOf(loc, ['scale', 'min']),
+        detail: 'Lower min or raise max.',
+      }));
+    }
+    if (entry) {
+      for (const [name, spec] of Object.entries(entry.entry.env ?? {})) {
+        if (!spec.required || spec.default !== undefined) continue;
+        if (rt.env?.[name] !== undefined || rt.secrets?.[name] !== undefined) continue;
+        diags.push(error('env.missing-required', `missing required env "${name}" for catalog entry "${entry.entry.slug}"`, {
+          range: rangeOf(loc, ['catalog']),
+          detail: `Set ${name} under env${spec.secret ? ' (or better, secrets, since it is secret)' : ''} of runtime "${rt.name}".`,
+        }));
+      }
+    }
+    links.push({ index: i, loc, entry, backendName: rt.backend, backend, profileName, profile, profileFrom });
+  });
+
+  runtimes.forEach((rt, i) => {
+    (rt.depends_on ?? []).forEach((dep, j) => {
+      const loc: Located = { parsed: cfg, pointer: `/runtimes/${i}` };
+      if (!names.has(dep)) diags.push(refError('ref.unknown-runtime', 'runtime', dep, names.keys(), { range: rangeOf(loc, ['depends_on', j]) }));
+      else if (dep === rt.name) diags.push(error('ref.self-dependency', `runtime "${dep}" depends on itself`, { range: rangeOf(loc, ['depends_on', j]), detail: 'Remove it from depends_on.' }));
+    });
+  });
+
+  // Gateway virtual servers.
+  const vsNames = new Set<string>();
+  (doc.gateway?.servers ?? []).forEach((vs, i) => {
+    const loc: Located = { parsed: cfg, pointer: `/gateway/servers/${i}` };
+    if (vsNames.has(vs.name) || names.has(vs.name)) {
+      diags.push(error('dup.virtual-server', `duplicate server name "${vs.name}"`, {
+        range: rangeOf(loc, ['name']),
+        detail: 'Virtual server names share /servers/<name>/mcp with runtime names, so they must differ from every other server and runtime.',
+      }));
+    }
+    vsNames.add(vs.name);
+    (vs.runtimes ?? []).forEach((ref, j) => {
+      if (!names.has(ref)) diags.push(refError('ref.unknown-runtime', 'runtime', ref, names.keys(), { range: rangeOf(loc, ['runtimes', j]) }));
+    });
+  });
+
+  // Approval rules.
+  (doc.approval?.required_for ?? []).forEach((rule, i) => {
+    if (rule.guardrails_profile !== undefined && !profiles.has(rule.guardrails_profile)) {
+      diags.push(refError('ref.unknown-profile', 'guardrails profile', rule.guardrails_profile, profiles.keys(), {
+        range: rangeOf(root, ['approval', 'required_for', i, 'guardrails_profile']),
+      }));
+    }
+  });
+
+  diags.push(...checkBackendRules({ doc, cfg, links, strict: input.strict }));
+  return diags;
+}
