@@ -43,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
       cli.outputHelp();
       return 0;
     }
+    // cac has already printed the help or version text; the verb itself must not run.
+    if (cli.options.help || cli.options.version) return 0;
     await cli.runMatchedCommand();
     return await pending;
   } catch (err) {
