@@ -1,12 +1,14 @@
 // Proves the Docker engine CI uses really runs MCP servers: the everything fixture is started
 // with its port published on 127.0.0.1 (host port chosen by Docker), reached over Streamable
 // HTTP and legacy SSE with the real SDK client, and everything it created is removed by label.
+// It also pushes a fixture image to a local docker-registry and pulls it back.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { TEST_LABEL, docker, publishedPort, removeByLabel, requireDocker, testLabels, uniqueName } from '../support/docker.js';
-import { EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../support/images.js';
+import { BUSYBOX_IMAGE, EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../support/images.js';
 import { waitForMcp } from '../support/mcp.js';
+import { requireRegistry, startRegistry } from '../support/registry.js';
 
 const SUITE = 'docker-smoke';
 const runId = uniqueName(SUITE);
@@ -38,6 +40,18 @@ async function startEverything(cmd: readonly string[], suffix: string): Promise<
   });
   await container.start();
   return publishedPort(container.id, EVERYTHING.port);
+}
+
+/** Reads a push/pull progress stream to its end; rejects on an error event in the stream. */
+function drain(stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    docker().modem.followProgress(stream, (err: Error | null, events: Array<{ error?: string }>) => {
+      const failed = events?.find((e) => e.error);
+      if (err) reject(err);
+      else if (failed) reject(new Error(failed.error));
+      else resolve();
+    });
+  });
 }
 
 if (await requireDocker(SUITE)) {
@@ -99,6 +113,28 @@ if (await requireDocker(SUITE)) {
       await removeByLabel(other);
     }
   });
+
+  if (requireRegistry(SUITE)) {
+    test('a fixture image survives a push to and pull from a local registry', async () => {
+      const registry = await startRegistry();
+      const repo = `${registry.host}/cf-smoke/${runId}`;
+      const tag = 'v1';
+      const ref = `${repo}:${tag}`;
+      try {
+        const original = await docker().getImage(BUSYBOX_IMAGE).inspect();
+        await docker().getImage(BUSYBOX_IMAGE).tag({ repo, tag });
+        await drain(await docker().getImage(ref).push({ authconfig: {} }));
+        await docker().getImage(ref).remove();
+        await drain(await docker().pull(ref, { authconfig: {} }));
+        const pulled = await docker().getImage(ref).inspect();
+        assert.is(pulled.Id, original.Id, 'the pulled image is the pushed one');
+        assert.ok(pulled.RepoDigests.some((d) => d.startsWith(`${repo}@sha256:`)), 'it came from the registry');
+      } finally {
+        await docker().getImage(ref).remove().catch(() => undefined);
+        await registry.stop();
+      }
+    });
+  }
 } else {
   test.skip('everything server in Docker (Docker unavailable)', () => undefined);
 }
