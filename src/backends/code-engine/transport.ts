@@ -116,6 +116,8 @@ export class Transport {
         dispatcher: this.agent,
         headersTimeout: this.opts.timeoutMs,
         bodyTimeout: this.opts.timeoutMs,
+        // undici's own timers are coarse (fast timers); the signal makes the bound precise.
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
       status = res.statusCode;
       const text = await res.body.text();
@@ -130,8 +132,10 @@ export class Transport {
       return redactError(new CodeEngineApiError({ service: 'codeengine', status, method: req.method, path, errors: parsed.errors, trace: parsed.trace, retryAfterSeconds }), this.secrets(authz));
     } catch (e) {
       if (status !== 0) throw e; // a bug while handling a response (e.g. bad JSON on 2xx)
-      const err = e as { code?: string; cause?: { code?: string }; message?: string };
-      const networkCode = err.code ?? err.cause?.code ?? 'network_error';
+      const err = e as { name?: string; code?: unknown; cause?: { code?: unknown }; message?: string };
+      const timedOut = err.name === 'TimeoutError' || err.name === 'AbortError';
+      const code = typeof err.code === 'string' ? err.code : typeof err.cause?.code === 'string' ? err.cause.code : undefined;
+      const networkCode = timedOut ? 'ETIMEDOUT' : (code ?? 'network_error');
       this.opts.onRequest?.(req.method, path, 0);
       return new CodeEngineApiError({ service: 'codeengine', status: 0, method: req.method, path, networkCode, message: redact(String(err.message ?? ''), this.secrets(authz)) });
     }

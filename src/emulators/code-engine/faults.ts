@@ -11,6 +11,8 @@ export interface EmulatorFaults {
   rate5xx: number;
   /** Probability that a write (POST/PUT/PATCH/DELETE) is performed but answered with a 5xx. */
   rate5xxAfterWrite: number;
+  /** Probability that a write is performed and then the connection is reset (no response). */
+  rateResetAfterWrite: number;
   /** The status used for injected server errors (default 503). */
   status5xx: number;
   /** Extra latency added to every API call, in ms. */
@@ -27,6 +29,7 @@ export const DEFAULT_FAULTS: EmulatorFaults = {
   rate429: 0,
   rate5xx: 0,
   rate5xxAfterWrite: 0,
+  rateResetAfterWrite: 0,
   status5xx: 503,
   latencyMs: 0,
   retryAfterSeconds: 0,
@@ -40,11 +43,11 @@ export interface EmulatorStats {
   /** `METHOD /v2/route/:template` → count (every request that reached a route). */
   byRoute: Record<string, number>;
   byStatus: Record<string, number>;
-  faultsInjected: { '429': number; '5xx': number; '5xxAfterWrite': number; '412Race': number };
+  faultsInjected: { '429': number; '5xx': number; '5xxAfterWrite': number; resetAfterWrite: number; '412Race': number };
 }
 
 export function emptyStats(): EmulatorStats {
-  return { total: 0, tokenRequests: 0, byRoute: {}, byStatus: {}, faultsInjected: { '429': 0, '5xx': 0, '5xxAfterWrite': 0, '412Race': 0 } };
+  return { total: 0, tokenRequests: 0, byRoute: {}, byStatus: {}, faultsInjected: { '429': 0, '5xx': 0, '5xxAfterWrite': 0, resetAfterWrite: 0, '412Race': 0 } };
 }
 
 /** mulberry32: tiny, fast, seedable. Quality is plenty for fault dice. */
@@ -59,7 +62,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const PROBABILITIES = ['rate429', 'rate5xx', 'rate5xxAfterWrite'] as const;
+const PROBABILITIES = ['rate429', 'rate5xx', 'rate5xxAfterWrite', 'rateResetAfterWrite'] as const;
 
 /** Validates and merges a partial fault config (from the admin endpoint or code). */
 export function mergeFaults(current: EmulatorFaults, patch: unknown): EmulatorFaults {

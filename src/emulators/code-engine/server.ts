@@ -28,6 +28,9 @@ const ROUTES: Route<HandlerCtx>[] = [...projectRoutes(), ...appRoutes(), ...secr
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Marker reply: drop the connection without answering. */
+const RESET = Symbol('reset');
+
 export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(deps, req, res).catch((e: unknown) => {
@@ -56,6 +59,11 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   deps.stats.byRoute[routeKey] = (deps.stats.byRoute[routeKey] ?? 0) + 1;
 
   const reply = await apiReply(deps, req, method, path, url, rawBody, match);
+  if (reply === RESET) {
+    // The write happened; the client never learns it (a lost response / timeout).
+    res.socket?.destroy();
+    return;
+  }
   deps.stats.byStatus[String(reply.status)] = (deps.stats.byStatus[String(reply.status)] ?? 0) + 1;
   sendReply(res, reply);
 }
@@ -68,7 +76,7 @@ async function apiReply(
   url: URL,
   rawBody: string,
   match: ReturnType<typeof matchRoute<HandlerCtx>>,
-): Promise<Reply> {
+): Promise<Reply | typeof RESET> {
   const f = deps.faults;
   try {
     if (f.latencyMs > 0) await sleep(f.latencyMs);
@@ -105,6 +113,10 @@ async function apiReply(
     if (method !== 'GET' && reply.status < 300 && f.rate5xxAfterWrite > 0 && deps.random() < f.rate5xxAfterWrite) {
       deps.stats.faultsInjected['5xxAfterWrite']++;
       throw new EmuError(f.status5xx, 'service_unavailable', 'The service is temporarily unavailable (injected fault after the write).');
+    }
+    if (method !== 'GET' && reply.status < 300 && f.rateResetAfterWrite > 0 && deps.random() < f.rateResetAfterWrite) {
+      deps.stats.faultsInjected.resetAfterWrite++;
+      return RESET;
     }
     return reply;
   } catch (e) {

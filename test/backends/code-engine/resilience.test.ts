@@ -32,7 +32,7 @@ test.after(async () => {
 });
 
 test.before.each(() => {
-  emu.setFaults({ rate429: 0, rate5xx: 0, rate5xxAfterWrite: 0, retryAfterSeconds: 0 });
+  emu.setFaults({ rate429: 0, rate5xx: 0, rate5xxAfterWrite: 0, rateResetAfterWrite: 0, latencyMs: 0, retryAfterSeconds: 0 });
   emu.resetStats();
   statuses.length = 0;
 });
@@ -109,6 +109,43 @@ test('5xx after the write landed: create checks by name instead of creating twic
   emu.setFaults({ rate5xxAfterWrite: 0 });
   assert.ok(deleted.every((d) => typeof d === 'boolean'));
   assert.is((await project.apps.list()).filter((a) => a.name.startsWith('lost-')).length, 0, 'deletes converge despite lost responses');
+});
+
+test('connection reset after the write: creates recover by name, patches converge', async () => {
+  emu.setFaults({ rateResetAfterWrite: 0.5 });
+  const names = Array.from({ length: 12 }, (_, i) => `reset-${i}`);
+  const results = await Promise.all(names.map((n) => project.apps.create(app(n))));
+  const patched = await Promise.all(names.map((n) => project.apps.patchWithRetryOn412(n, (cur) => (cur.scale_max_instances === 4 ? null : { scale_max_instances: 4 }))));
+  emu.setFaults({ rateResetAfterWrite: 0 });
+  assert.ok(emu.stats.faultsInjected.resetAfterWrite > 0, 'connections were reset');
+  assert.ok(statuses.includes(0), 'the client saw transport failures');
+  assert.ok(results.some((r) => r.outcome === 'recovered'));
+  assert.is(emu.stats.byStatus['409'] ?? 0, 0, 'no create was re-sent after it landed');
+  for (const n of names) {
+    const { value } = await project.apps.get(n);
+    assert.is(value.scale_max_instances, 4);
+    assert.is(value.status_details.latest_created_revision, `${n}-00002`, 'created once, patched once');
+  }
+  assert.ok(patched.length === 12);
+  for (const n of names) await project.apps.delete(n);
+});
+
+test('a request slower than timeoutMs is a transport error (status 0), retried within bounds', async () => {
+  const impatient = new CodeEngineClient({ apiKey: 'resilience-key', region: 'us-south', serviceUrl: emu.url, iamUrl: emu.iamUrl, maxRetries: 1, retryBaseMs: 1, timeoutMs: 100 });
+  await impatient.listProjects(); // the token is fetched while the emulator is fast
+  emu.setFaults({ latencyMs: 400 });
+  try {
+    await impatient.listProjects();
+    assert.unreachable('must time out');
+  } catch (e) {
+    assert.instance(e, CodeEngineApiError);
+    assert.is((e as CodeEngineApiError).status, 0);
+    assert.is((e as CodeEngineApiError).networkCode, 'ETIMEDOUT');
+    assert.is((e as CodeEngineApiError).toDiagnostic().code, 'code-engine-unreachable');
+  } finally {
+    emu.setFaults({ latencyMs: 0 });
+    await impatient.close();
+  }
 });
 
 test('build run create after a lost response is not started twice', async () => {
