@@ -48,14 +48,18 @@ export function buildCatalog(sessions: UpstreamSession[], view: View, sep: strin
   }
   const cat = federate(ordered, sep);
   if (view.kind === 'federated') return cat;
-  const tools = globMatcher(view.spec.tools);
-  const prompts = globMatcher(view.spec.prompts);
-  const res = globMatcher(view.spec.resources);
+  const whole = new Set(view.spec.runtimes ?? []);
+  const pick = <T>(patterns: string[] | undefined) => {
+    const match = globMatcher(patterns);
+    return (key: string, route: Route<T>): boolean => whole.has(route.session.name) || match(key);
+  };
+  const res = pick<Resource>(view.spec.resources);
+  const tpl = pick<ResourceTemplate>(view.spec.resources);
   return {
-    tools: filterMap(cat.tools, tools),
-    prompts: filterMap(cat.prompts, prompts),
+    tools: filterMap(cat.tools, pick<Tool>(view.spec.tools)),
+    prompts: filterMap(cat.prompts, pick<Prompt>(view.spec.prompts)),
     resources: filterMap(cat.resources, res),
-    templates: cat.templates.filter((t) => res(t.def.uriTemplate)),
+    templates: cat.templates.filter((t) => tpl(t.def.uriTemplate, t)),
     markers: cat.markers,
   };
 }
@@ -126,8 +130,8 @@ export function routeResource(c: Catalog, uri: string): { session: UpstreamSessi
   return undefined;
 }
 
-function filterMap<T>(m: Map<string, T>, keep: (k: string) => boolean): Map<string, T> {
-  return new Map([...m].filter(([k]) => keep(k)));
+function filterMap<T>(m: Map<string, T>, keep: (k: string, v: T) => boolean): Map<string, T> {
+  return new Map([...m].filter(([k, v]) => keep(k, v)));
 }
 
 function countBy(keys: string[]): Map<string, number> {

@@ -4,7 +4,7 @@
 // One Server per downstream session (an SDK Server serves one transport).
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema, CallToolResultSchema, ErrorCode, GetPromptRequestSchema, GetPromptResultSchema,
+  CallToolRequestSchema, CallToolResultSchema, CompleteRequestSchema, CompleteResultSchema, ErrorCode, GetPromptRequestSchema, GetPromptResultSchema,
   ListPromptsRequestSchema, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
   McpError, ReadResourceRequestSchema, ReadResourceResultSchema,
   type CallToolResult, type RequestMeta,
@@ -29,7 +29,8 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
   const server = new Server(
     { name: 'contextforge-gateway', version: '0.1.0' },
     {
-      capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } },
+      capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true }, completions: {} },
+      instructions: view.kind === 'virtual' ? view.spec.description : undefined,
       // A burst of upstream changes reaches clients as one notification per kind.
       debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'],
     },
@@ -82,6 +83,33 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
     );
     // Contents name the URI the client asked for, so a marked URI round-trips.
     return { ...result, contents: result.contents.map((c) => (c.uri === target.uri ? { ...c, uri: req.params.uri } : c)) };
+  });
+
+  // Argument completion follows the prompt or resource template it refers to.
+  server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
+    const ref = req.params.ref;
+    const empty = { completion: { values: [] as string[] } };
+    const target =
+      ref.type === 'ref/prompt'
+        ? (() => {
+            const r = cat().prompts.get(ref.name);
+            return r && { session: r.session, ref: { type: 'ref/prompt' as const, name: r.original } };
+          })()
+        : (() => {
+            const t = cat().templates.find((x) => x.def.uriTemplate === ref.uri);
+            return t && { session: t.session, ref: { type: 'ref/resource' as const, uri: t.original } };
+          })();
+    if (!target) return empty;
+    try {
+      return await target.session.request(
+        (c, o) => c.request({ method: 'completion/complete', params: { ...req.params, ref: target.ref } }, CompleteResultSchema, o),
+        { signal: extra.signal },
+      );
+    } catch (e) {
+      // An upstream without completion support, or one that is down, simply offers nothing.
+      if (e instanceof McpError && e.code !== ErrorCode.MethodNotFound && e.code !== ErrorCode.ConnectionClosed) throw e;
+      return empty;
+    }
   });
 
   return server;

@@ -74,6 +74,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         core,
         auth,
         virtualServers: options.virtualServers ?? [],
+        sessionIdleMs: options.sessionIdleMs,
         // Without auth, a loopback gateway only answers loopback Host names (DNS-rebinding guard).
         allowedHostnames: auth.mode === 'none' && LOOPBACK.has(host) ? ['127.0.0.1', 'localhost', '[::1]'] : undefined,
       });

@@ -20,6 +20,9 @@ interface Session {
   view: string;
   server: Server;
   transport: StreamableHTTPServerTransport | SSEServerTransport;
+  lastSeen: number;
+  /** Open long-lived GET streams; a session with one is connected even when quiet. */
+  openStreams: number;
 }
 
 export interface HttpHandlerOptions {
@@ -28,14 +31,31 @@ export interface HttpHandlerOptions {
   virtualServers: VirtualServerSpec[];
   /** When set, MCP requests must carry one of these Host names (DNS-rebinding guard). */
   allowedHostnames?: string[];
+  /** Streamable HTTP sessions with no request and no open stream for this long are closed; default 30 min. */
+  sessionIdleMs?: number;
 }
 
 export class HttpHandler {
   private readonly sessions = new Map<string, Session>();
   private readonly virtual: Map<string, VirtualServerSpec>;
 
+  private readonly sweeper: NodeJS.Timeout;
+
   constructor(private readonly o: HttpHandlerOptions) {
     this.virtual = new Map(o.virtualServers.map((v) => [v.name, v]));
+    // Clients that vanish without DELETE would otherwise keep their session forever.
+    const idle = o.sessionIdleMs ?? 30 * 60_000;
+    this.sweeper = setInterval(() => this.sweep(idle), Math.min(60_000, idle)).unref();
+  }
+
+  private sweep(idleMs: number): void {
+    const now = Date.now();
+    for (const [id, s] of this.sessions) {
+      if (s.kind === 'streamable' && s.openStreams === 0 && now - s.lastSeen > idleMs) {
+        this.sessions.delete(id);
+        void s.server.close().catch(() => undefined);
+      }
+    }
   }
 
   get sessionCount(): number {
@@ -43,6 +63,7 @@ export class HttpHandler {
   }
 
   async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map((s) => s.server.close().catch(() => undefined)));
@@ -113,6 +134,14 @@ export class HttpHandler {
     if (sid) {
       const s = this.sessions.get(sid);
       if (!s || s.kind !== 'streamable' || s.view !== viewKey(view)) return jsonRpcError(res, 404, -32001, 'Session not found. Initialize a new session.');
+      s.lastSeen = Date.now();
+      if (req.method === 'GET') {
+        s.openStreams++;
+        res.once('close', () => {
+          s.openStreams--;
+          s.lastSeen = Date.now();
+        });
+      }
       return (s.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
     }
     const initializing = req.method === 'POST' && (isInitializeRequest(body) || (Array.isArray(body) && body.some((b) => isInitializeRequest(b))));
@@ -121,7 +150,7 @@ export class HttpHandler {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { kind: 'streamable', view: viewKey(view), server, transport });
+        this.sessions.set(id, { kind: 'streamable', view: viewKey(view), server, transport, lastSeen: Date.now(), openStreams: 0 });
       },
     });
     server.onclose = () => {
@@ -136,7 +165,7 @@ export class HttpHandler {
     if (req.method !== 'GET') return json(res, 405, { error: 'Use GET to open the SSE stream.' });
     const transport = new SSEServerTransport(endpoint, res);
     const server = this.o.core.openServer(view, 'sse');
-    this.sessions.set(transport.sessionId, { kind: 'sse', view: viewKey(view), server, transport });
+    this.sessions.set(transport.sessionId, { kind: 'sse', view: viewKey(view), server, transport, lastSeen: Date.now(), openStreams: 1 });
     server.onclose = () => {
       this.sessions.delete(transport.sessionId);
       this.o.core.forgetServer(server);

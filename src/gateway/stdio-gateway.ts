@@ -13,6 +13,11 @@ export interface StdioGatewayOptions extends CoreOptions {
   serve?: { runtime: string } | { virtual: VirtualServerSpec };
   stdin?: Readable;
   stdout?: Writable;
+  /**
+   * How long to wait for the upstreams' first connection attempts before answering the client;
+   * default 10 000 ms. Many launch-a-command clients list tools once and ignore list_changed.
+   */
+  waitForUpstreamsMs?: number;
 }
 
 export interface StdioGateway {
@@ -49,6 +54,10 @@ export async function runStdioGateway(opts: StdioGatewayOptions): Promise<StdioG
   // StdioServerTransport does not notice end of input; a client that goes away must stop us.
   stdin.once('end', () => void stop());
   await core.federation.setUpstreams(opts.upstreams ?? []);
+  // stdin stays paused (and buffers the client's first messages) until the transport starts.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([core.federation.settled(), new Promise<void>((r) => (timer = setTimeout(r, opts.waitForUpstreamsMs ?? 10_000)))]);
+  clearTimeout(timer);
   await server.connect(new StdioServerTransport(stdin, opts.stdout ?? process.stdout));
   core.logger.info('stdio gateway serving', { view: view.kind });
   return {

@@ -33,6 +33,10 @@ export interface UpstreamSpec {
 /** A named selection over federated names; each list holds glob patterns (`*`, `?`). */
 export interface VirtualServerSpec {
   name: string;
+  /** Shown to clients as the server's instructions. */
+  description?: string;
+  /** Runtimes included whole (every tool, prompt and resource), in addition to the globs. */
+  runtimes?: string[];
   /** Patterns over federated tool names; omitted means no tools. */
   tools?: string[];
   /** Patterns over federated prompt names; omitted means no prompts. */
@@ -70,6 +74,8 @@ export interface GatewayOptions {
   pingIntervalMs?: number;
   /** Reconnect backoff bounds; default 500 ms to 30 000 ms. */
   backoff?: { initialMs?: number; maxMs?: number };
+  /** Streamable HTTP sessions idle this long (no request, no open stream) are closed; default 30 min. */
+  sessionIdleMs?: number;
   logger?: GatewayLogger;
 }
 

@@ -21,7 +21,10 @@ test.before(async () => {
     port: 0,
     auth: { mode: 'token', tokens: [TOKEN] },
     logger: quietLogger(),
-    virtualServers: [{ name: 'echoes', tools: ['*__echo'], prompts: ['alpha__simple-*'], resources: ['demo://resource/static/*'] }],
+    virtualServers: [
+      { name: 'echoes', description: 'Echo tools only.', tools: ['*__echo'], prompts: ['alpha__simple-*'], resources: ['demo://resource/static/*'] },
+      { name: 'just-beta', runtimes: ['beta'], tools: ['gamma__get-sum'] },
+    ],
   });
   base = (await gw.start()).url;
   await gw.setUpstreams([
@@ -133,6 +136,34 @@ test('virtual server exposes only what its globs select', async () => {
   } catch (e) {
     assert.match((e as Error).message, 'Unknown tool');
   }
+});
+
+test('virtual server with whole runtimes plus a glob; description becomes instructions', async () => {
+  const c = await client('/servers/just-beta/mcp');
+  const names = (await c.listTools()).tools.map((t) => t.name);
+  assert.ok(names.includes('beta__echo') && names.includes('gamma__get-sum'), names.join(','));
+  assert.not.ok(names.some((n) => n.startsWith('alpha__') || n === 'gamma__echo'), names.join(','));
+  assert.ok((await c.listPrompts()).prompts.every((p) => p.name.startsWith('beta__')));
+  const echoes = await client('/servers/echoes/mcp');
+  assert.is(echoes.getInstructions(), 'Echo tools only.');
+});
+
+test('argument completion is routed for prompts and resource templates', async () => {
+  const c = await client('/mcp');
+  const p = await c.complete({ ref: { type: 'ref/prompt', name: 'alpha__completable-prompt' }, argument: { name: 'department', value: 'E' } });
+  assert.equal(p.completion.values, ['Engineering']);
+  const dep = await c.complete({
+    ref: { type: 'ref/prompt', name: 'gamma__completable-prompt' },
+    argument: { name: 'name', value: '' },
+    context: { arguments: { department: 'Sales' } },
+  });
+  assert.equal(dep.completion.values, ['David', 'Eve', 'Frank']);
+  const none = await c.complete({ ref: { type: 'ref/prompt', name: 'nope__x' }, argument: { name: 'a', value: '' } });
+  assert.equal(none.completion.values, []);
+  const tpl = (await c.listResourceTemplates()).resourceTemplates.find((t) => t.uriTemplate.startsWith('cf-beta+'));
+  assert.ok(tpl, 'a marked template');
+  const r = await c.complete({ ref: { type: 'ref/resource', uri: tpl!.uriTemplate }, argument: { name: 'resourceId', value: '1' } });
+  assert.ok(r.completion.values.length > 0 && r.completion.values.every((v) => v.startsWith('1')), JSON.stringify(r));
 });
 
 test('unknown /servers/<name> is a 404', async () => {
