@@ -1,0 +1,93 @@
+// Where the process backend keeps its per-runtime files (status JSON, unix socket, log) and the
+// shapes of the supervisor spec and status file. Status files are the backend's "labels": they
+// hold no secret values, only what observe() needs (pids, spec hash, live spec, socket path).
+
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RuntimeSpec } from '../../plan/types.js';
+
+/** Everything the detached supervisor needs. Sent over its stdin, never on argv or in a file. */
+export interface SupervisorSpec {
+  version: 1;
+  launchId: string;
+  stack: string;
+  runtime: string;
+  address: string;
+  backend: string;
+  specHash: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  /** The child's complete environment, secrets included: kept in memory only. */
+  env: Record<string, string>;
+  socketPath: string;
+  statusPath: string;
+  logPath: string;
+  restart: { maxRestarts: number; backoffInitialMs: number; backoffMaxMs: number; stableMs: number };
+  /** What observe() reports as live values: the spec without secret values. */
+  live: Partial<RuntimeSpec>;
+}
+
+export type SupervisorState = 'starting' | 'running' | 'backoff' | 'failed' | 'stopped';
+
+export interface StatusFile {
+  version: 1;
+  launchId: string;
+  stack: string;
+  runtime: string;
+  address: string;
+  backend: string;
+  specHash: string;
+  supervisorPid: number;
+  childPid?: number;
+  state: SupervisorState;
+  /** Unexpected child exits since the supervisor started. */
+  restarts: number;
+  startedAt: string;
+  childStartedAt?: string;
+  lastExit?: { code: number | null; signal: string | null; at: string; error?: string };
+  connected: boolean;
+  socketPath: string;
+  logPath: string;
+  live: Partial<RuntimeSpec>;
+}
+
+export interface RuntimeFiles {
+  status: string;
+  log: string;
+  socket: string;
+}
+
+/** `.contextforge/process/<stack>` beside the config. */
+export function processDir(configDir: string, stack: string): string {
+  return join(configDir, '.contextforge', 'process', stack);
+}
+
+/**
+ * Unix socket paths are limited to about 104 bytes (macOS) / 108 (Linux). When the natural
+ * path is too long, a short path in the temp directory, derived from the long one, is used.
+ */
+const MAX_SOCKET_PATH = 100;
+
+export function runtimeFiles(dir: string, runtime: string): RuntimeFiles {
+  let socket = join(dir, `${runtime}.sock`);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    const h = createHash('sha256').update(socket).digest('hex').slice(0, 20);
+    socket = join(tmpdir(), `contextforge-${h}.sock`);
+  }
+  return { status: join(dir, `${runtime}.json`), log: join(dir, `${runtime}.log`), socket };
+}
+
+/** Parses a status file's text; undefined for anything that is not one of ours. */
+export function parseStatus(text: string): StatusFile | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<StatusFile>;
+    if (v && v.version === 1 && typeof v.runtime === 'string' && typeof v.supervisorPid === 'number' && typeof v.socketPath === 'string') {
+      return v as StatusFile;
+    }
+  } catch {
+    // A half-written or foreign file: treated as absent.
+  }
+  return undefined;
+}

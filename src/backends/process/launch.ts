@@ -1,0 +1,233 @@
+// Starting and stopping supervisors from the short-lived CLI: spawn the detached supervisor with
+// its spec on stdin (so secrets never touch argv, environ of the supervisor, or disk), wait for
+// its status file, and stop it by pid after checking the pid is really our supervisor.
+
+import { spawn } from 'node:child_process';
+import { existsSync, closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseStatus, type StatusFile, type SupervisorSpec } from './files.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * True when pid names a live process. A zombie counts as dead: where PID 1 does not reap (as
+ * in many containers) an exited, orphaned supervisor or child lingers as one.
+ */
+export function pidAlive(pid: number | undefined): boolean {
+  if (!pid || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    // Without /proc (macOS) signal 0 is all we have; with it, the process just went away.
+    return !existsSync('/proc/self/stat');
+  }
+}
+
+/**
+ * True when pid is alive and (where /proc exists) runs our supervisor script, so that a pid
+ * reused by an unrelated process after a reboot is never signalled.
+ */
+export function supervisorAlive(pid: number | undefined): boolean {
+  if (!pidAlive(pid)) return false;
+  const cmdline = `/proc/${pid}/cmdline`;
+  if (!existsSync('/proc/self/cmdline')) return true;
+  try {
+    return readFileSync(cmdline, 'utf8').includes('supervisor');
+  } catch {
+    return false;
+  }
+}
+
+/** The supervisor entry: compiled JS next to this module, or the TS source under tsx. */
+function supervisorCommand(): { execArgv: string[]; script: string } {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const js = join(here, 'supervisor.js');
+  if (existsSync(js)) return { execArgv: [], script: js };
+  const ts = join(here, 'supervisor.ts');
+  const tsx = createRequire(import.meta.url).resolve('tsx');
+  return { execArgv: ['--import', pathToFileURL(tsx).href], script: ts };
+}
+
+export function readStatus(path: string): StatusFile | undefined {
+  try {
+    return parseStatus(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The variables the supervisor itself needs; nothing of the user's shell beyond these. */
+function supervisorEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k];
+  return env;
+}
+
+const LOG_ROTATE_BYTES = 5 * 1024 * 1024;
+
+function rotateLog(path: string): void {
+  try {
+    if (statSync(path).size > LOG_ROTATE_BYTES) renameSync(path, `${path}.1`);
+  } catch {
+    // No log yet.
+  }
+}
+
+export interface LaunchResult {
+  status?: StatusFile;
+  /** Why the launch failed, in a sentence (no secret values). */
+  error?: string;
+}
+
+export interface LaunchOptions {
+  /** How long the child must stay up before the launch counts as healthy. */
+  graceMs?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Starts a detached supervisor and waits until its child runs (and keeps running for graceMs). */
+export async function launchSupervisor(spec: SupervisorSpec, options: LaunchOptions = {}): Promise<LaunchResult> {
+  const graceMs = options.graceMs ?? 400;
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  rotateLog(spec.logPath);
+  const fd = openSync(spec.logPath, 'a', 0o600);
+  writeSync(fd, `--- launch ${spec.launchId} of ${spec.address} (spec ${spec.specHash.slice(0, 12)}) at ${new Date().toISOString()}\n`);
+  const { execArgv, script } = supervisorCommand();
+  const child = spawn(process.execPath, [...execArgv, script, spec.address], {
+    detached: true,
+    stdio: ['pipe', fd, fd],
+    cwd: dirname(spec.statusPath),
+    env: supervisorEnv(),
+  });
+  closeSync(fd);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((c) => (exitCode = c));
+  child.once('error', () => undefined);
+  child.stdin!.on('error', () => undefined);
+  child.stdin!.end(JSON.stringify(spec));
+  child.unref();
+
+  let runningSince: number | undefined;
+  let lastChild: number | undefined;
+  for (;;) {
+    if (options.signal?.aborted) {
+      await stopSupervisor(spec.statusPath, { pid: child.pid });
+      return { error: 'the launch was cancelled' };
+    }
+    const st = readStatus(spec.statusPath);
+    const mine = st && st.launchId === spec.launchId ? st : undefined;
+    if (exitCode !== undefined || mine?.state === 'failed') {
+      return { status: mine, error: failureText(mine, spec.logPath, spec.launchId) };
+    }
+    if (mine?.state === 'backoff' && (mine.restarts ?? 0) > 0) {
+      await stopSupervisor(spec.statusPath, { pid: child.pid });
+      return { status: mine, error: failureText(mine, spec.logPath, spec.launchId) };
+    }
+    if (mine?.state === 'running' && mine.childPid) {
+      if (lastChild !== mine.childPid) {
+        lastChild = mine.childPid;
+        runningSince = Date.now();
+      } else if (runningSince !== undefined && Date.now() - runningSince >= graceMs) {
+        return { status: mine };
+      }
+    }
+    if (Date.now() > deadline) {
+      await stopSupervisor(spec.statusPath, { pid: child.pid });
+      return { status: mine, error: `the server did not start within ${Math.round((options.timeoutMs ?? 15_000) / 1000)}s${logTail(spec.logPath, spec.launchId)}` };
+    }
+    await sleep(50);
+  }
+}
+
+function failureText(st: StatusFile | undefined, logPath: string, launchId: string): string {
+  const e = st?.lastExit;
+  const what = !e
+    ? 'the supervisor exited before the server started'
+    : e.error
+      ? `the command could not be started: ${e.error}`
+      : `the server exited right after starting (code ${e.code ?? '-'}, signal ${e.signal ?? '-'})`;
+  return `${what}${logTail(logPath, launchId)}`;
+}
+
+/** The last lines this launch wrote to the log, as an indented block. */
+export function logTail(logPath: string, launchId: string, lines = 8): string {
+  let text: string;
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return '';
+  }
+  const start = text.lastIndexOf(`--- launch ${launchId}`);
+  const own = (start >= 0 ? text.slice(start) : text).split('\n').slice(1).filter((l) => l.trim());
+  const tail = own.slice(-lines);
+  return tail.length ? `; last log lines:\n    ${tail.join('\n    ')}` : '';
+}
+
+export interface StopOptions {
+  /** Supervisor pid to stop when the status file is missing or not yet written. */
+  pid?: number;
+  timeoutMs?: number;
+}
+
+/** SIGTERM the supervisor (it stops its child), wait, then SIGKILL whatever is left. */
+export async function stopSupervisor(statusPath: string, options: StopOptions = {}): Promise<void> {
+  const st = readStatus(statusPath);
+  const pid = st?.supervisorPid ?? options.pid;
+  const childPid = st?.childPid;
+  if (pid && supervisorAlive(pid)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // Exited meanwhile.
+    }
+    const until = Date.now() + (options.timeoutMs ?? 6000);
+    while (pidAlive(pid) && Date.now() < until) await sleep(50);
+    if (pidAlive(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+  }
+  // A child orphaned by a killed supervisor: only signalled when it is still the recorded one.
+  if (childPid && pidAlive(childPid) && childBelongsTo(childPid, st)) {
+    try {
+      process.kill(childPid, 'SIGKILL');
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+}
+
+function childBelongsTo(pid: number, st: StatusFile | undefined): boolean {
+  if (!st?.childStartedAt) return false;
+  if (!existsSync('/proc/self/environ')) return true;
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`CONTEXTFORGE_LAUNCH_ID=${st.launchId}`);
+  } catch {
+    return false;
+  }
+}
+
+export function removeRuntimeFiles(paths: { status: string; socket: string; log?: string }): void {
+  for (const p of [paths.status, paths.socket, paths.log]) {
+    if (!p) continue;
+    try {
+      unlinkSync(p);
+    } catch {
+      // Already gone.
+    }
+  }
+}
