@@ -236,4 +236,4 @@ export function generateRunName(buildName?: string): string {
 
 export { etagOf };
 export type * from './types.js';
-export { CodeEngineApiError, toDiagnostic, type CodeEngineDiagnostic } from './errors.js';
+export { CodeEngineApiError, toDiagnostic, describeError, type CodeEngineErrorSummary } from './errors.js';

@@ -2,16 +2,20 @@
 // Owns redaction: no API key or bearer token may survive into a message, a field or a diagnostic.
 // Does not decide retries (see retry.ts) and does no I/O.
 
+import { error as diagError, type Diagnostic } from '../../diag/diagnostic.js';
+import { redact as redactValues } from '../../diag/redact.js';
 import type { ApiErrorContainer, ApiErrorItem } from './types.js';
 
 export type CodeEngineService = 'codeengine' | 'iam';
 
-/** A plain summary that callers can turn into their own Diagnostic values. */
-export interface CodeEngineDiagnostic {
+/** The parts of a diagnostic, before they are folded into the shared Diagnostic shape. */
+export interface CodeEngineErrorSummary {
+  /** Dotted, stable: `ce.bad-request`, `ce.auth-failed`, ... */
   code: string;
-  severity: 'error';
   summary: string;
-  detail: string;
+  /** What happened: method, path, status, the body's errors (quoted), trace id. */
+  context: string;
+  /** What to do next, in a full sentence. */
   hint: string;
 }
 
@@ -61,51 +65,52 @@ export class CodeEngineApiError extends Error {
     return this.errors[0]?.code;
   }
 
-  toDiagnostic(): CodeEngineDiagnostic {
-    return toDiagnostic(this);
+  /** The shared Diagnostic: summary, then context and hint in `detail`. */
+  toDiagnostic(extra: { address?: string } = {}): Diagnostic {
+    return toDiagnostic(this, extra);
   }
 }
 
 function hintFor(err: CodeEngineApiError): { code: string; summary: string; hint: string } {
   if (err.status === 0) {
     return {
-      code: 'code-engine-unreachable',
+      code: 'ce.unreachable',
       summary: `Could not reach ${err.service === 'iam' ? 'IAM' : 'the Code Engine API'}`,
       hint: 'Check the region / service_url and your network; the request can be retried.',
     };
   }
   if (err.service === 'iam') {
     return {
-      code: 'code-engine-auth-failed',
+      code: 'ce.auth-failed',
       summary: 'IAM rejected the API key',
       hint: 'Check the API key (is it set, not revoked, for the right account?) and the IAM url.',
     };
   }
   switch (err.status) {
     case 400:
-      return { code: 'code-engine-bad-request', summary: 'Code Engine rejected the request', hint: 'Fix the field named in the detail (see the valid cpu/memory combinations and name rules).' };
+      return { code: 'ce.bad-request', summary: 'Code Engine rejected the request', hint: 'Fix the field named in the detail (see the valid cpu/memory combinations and name rules).' };
     case 401:
-      return { code: 'code-engine-unauthorized', summary: 'Code Engine did not accept the credentials', hint: 'Check the API key and the IAM url; the token may be expired or issued by another IAM.' };
+      return { code: 'ce.unauthorized', summary: 'Code Engine did not accept the credentials', hint: 'Check the API key and the IAM url; the token may be expired or issued by another IAM.' };
     case 403:
-      return { code: 'code-engine-forbidden', summary: 'Access to the Code Engine project was denied', hint: 'Grant the API key\'s identity an IAM role (Writer or Manager) on the Code Engine project.' };
+      return { code: 'ce.forbidden', summary: 'Access to the Code Engine project was denied', hint: 'Grant the API key\'s identity an IAM role (Writer or Manager) on the Code Engine project.' };
     case 404:
-      return { code: 'code-engine-not-found', summary: 'Code Engine resource not found', hint: 'Check the project id and region; the project may have been deleted.' };
+      return { code: 'ce.not-found', summary: 'Code Engine resource not found', hint: 'Check the project id and region; the project may have been deleted.' };
     case 409:
-      return { code: 'code-engine-conflict', summary: 'A Code Engine resource with that name already exists', hint: 'Choose another name or adopt/delete the existing resource.' };
+      return { code: 'ce.conflict', summary: 'A Code Engine resource with that name already exists', hint: 'Choose another name or adopt/delete the existing resource.' };
     case 412:
-      return { code: 'code-engine-precondition-failed', summary: 'The resource changed since it was read', hint: 'Someone else updated it; re-read and retry (apply again).' };
+      return { code: 'ce.precondition-failed', summary: 'The resource changed since it was read', hint: 'Someone else updated it; re-read and retry (apply again).' };
     case 429:
-      return { code: 'code-engine-rate-limited', summary: 'Code Engine rate limit reached', hint: 'Too many requests; wait and retry, or lower the apply parallelism.' };
+      return { code: 'ce.rate-limited', summary: 'Code Engine rate limit reached', hint: 'Too many requests; wait and retry, or lower the apply parallelism.' };
     default:
       if (err.status >= 500) {
-        return { code: 'code-engine-server-error', summary: `Code Engine server error (${err.status})`, hint: 'A problem on the Code Engine side; retry later.' };
+        return { code: 'ce.server-error', summary: `Code Engine server error (${err.status})`, hint: 'A problem on the Code Engine side; retry later.' };
       }
-      return { code: 'code-engine-error', summary: `Code Engine request failed (${err.status})`, hint: 'See the detail for the reason.' };
+      return { code: 'ce.error', summary: `Code Engine request failed (${err.status})`, hint: 'See the detail for the reason.' };
   }
 }
 
-/** Short summary + detail (the body's errors quoted) + what to do next. */
-export function toDiagnostic(err: CodeEngineApiError): CodeEngineDiagnostic {
+/** Short summary, context (the body's errors quoted) and what to do next. */
+export function describeError(err: CodeEngineApiError): CodeEngineErrorSummary {
   const h = hintFor(err);
   const parts = err.errors.map((e) => {
     const target = e.target?.name ? ` [${e.target.type ?? 'field'} ${e.target.name}]` : '';
@@ -113,13 +118,13 @@ export function toDiagnostic(err: CodeEngineApiError): CodeEngineDiagnostic {
   });
   const where = `${err.method} ${err.path} -> ${err.status === 0 ? (err.networkCode ?? 'no response') : err.status}`;
   const trace = err.trace ? ` (trace ${err.trace})` : '';
-  return {
-    code: h.code,
-    severity: 'error',
-    summary: h.summary,
-    detail: `${where}${parts.length ? `: ${parts.join('; ')}` : ''}${trace}`,
-    hint: h.hint,
-  };
+  return { code: h.code, summary: h.summary, context: `${where}${parts.length ? `: ${parts.join('; ')}` : ''}${trace}`, hint: h.hint };
+}
+
+/** The shared Diagnostic for an API error: `detail` is the context followed by the hint. */
+export function toDiagnostic(err: CodeEngineApiError, extra: { address?: string } = {}): Diagnostic {
+  const d = describeError(err);
+  return diagError(d.code, d.summary, { detail: `${d.context}. ${d.hint}`, ...(extra.address ? { address: extra.address } : {}) });
 }
 
 /** Parses a §9 error container; tolerates IAM's `{errorCode, errorMessage}` and junk bodies. */
@@ -146,14 +151,11 @@ export function parseErrorBody(text: string): { errors: ApiErrorItem[]; trace?: 
   return { errors: [] };
 }
 
-/** Replaces every occurrence of each secret in `text`; secrets shorter than 4 chars are skipped. */
+/** Replaces the given secrets (and any bearer token) in `text` with `(sensitive)`. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) {
-    if (s && s.length >= 4) out = out.split(s).join('(redacted)');
-  }
+  const out = redactValues(text, secrets.filter((v): v is string => !!v));
   // Bearer tokens that we did not know about (e.g. echoed by a proxy) are cut too.
-  return out.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/g, 'Bearer (redacted)');
+  return out.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/g, 'Bearer (sensitive)');
 }
 
 /** Scrubs an error we created, in place: message and error messages. Returns it. */

@@ -144,10 +144,10 @@ test('invalid cpu/memory: 400 whose diagnostic quotes the error body', async () 
     assert.is(err.code, 'invalid_cpu_memory_combination');
     assert.match(err.trace ?? '', /^codeengine-api-[0-9a-f]{32}$/);
     const d = err.toDiagnostic();
-    assert.is(d.code, 'code-engine-bad-request');
-    assert.match(d.detail, /invalid_cpu_memory_combination: The combination of CPU 1 and memory 1G is not supported/);
-    assert.match(d.detail, /2G, 4G, 8G/);
-    assert.match(d.detail, /\[field scale_memory_limit\]/);
+    assert.is(d.code, 'ce.bad-request');
+    assert.match(d.detail ?? '', /invalid_cpu_memory_combination: The combination of CPU 1 and memory 1G is not supported/);
+    assert.match(d.detail ?? '', /2G, 4G, 8G/);
+    assert.match(d.detail ?? '', /\[field scale_memory_limit\]/);
   }
   assert.is(await project.apps.find('bad-combo'), null, 'nothing was created');
 });
@@ -178,7 +178,7 @@ test('secrets: create, get, replace with If-Match, 412 when stale; values never 
   assert.equal(errors.map((e) => e.status), [412, 400, 400]);
   for (const e of errors) {
     const d = e.toDiagnostic();
-    for (const text of [e.message, d.summary, d.detail, d.hint, JSON.stringify(e.errors)]) {
+    for (const text of [e.message, d.summary, d.detail ?? '', JSON.stringify(e.errors)]) {
       assert.not.ok(text.includes(value), `secret value leaked: ${text}`);
       assert.not.ok(text.includes(API_KEY), 'api key leaked');
     }
@@ -193,7 +193,7 @@ test('delete: 404 is an error, unless ignoreNotFound', async () => {
     assert.unreachable('must fail');
   } catch (e) {
     assert.is((e as CodeEngineApiError).status, 404);
-    assert.is((e as CodeEngineApiError).toDiagnostic().code, 'code-engine-not-found');
+    assert.is((e as CodeEngineApiError).toDiagnostic().code, 'ce.not-found');
   }
   assert.is(await project.apps.delete('never-existed', { ignoreNotFound: true }), false);
 });
@@ -204,8 +204,8 @@ test('unknown project: 404 diagnostic names the project id as the thing to check
     assert.unreachable('must fail');
   } catch (e) {
     const d = (e as CodeEngineApiError).toDiagnostic();
-    assert.match(d.hint, /project id/);
-    assert.match(d.detail, /resource_not_found: Resource not found\./);
+    assert.match(d.detail ?? '', /project id/);
+    assert.match(d.detail ?? '', /resource_not_found: Resource not found\./);
   }
 });
 
@@ -222,10 +222,10 @@ test('wrong API key: IAM error diagnostic, without the key', async () => {
     assert.is(err.status, 400);
     assert.is(err.code, 'BXNIM0415E');
     const d = err.toDiagnostic();
-    assert.is(d.code, 'code-engine-auth-failed');
-    assert.match(d.hint, /API key/);
-    assert.match(d.hint, /IAM url/);
-    for (const text of [err.message, d.detail, d.summary, JSON.stringify(err)]) assert.not.ok(text.includes(wrongKey), 'api key leaked');
+    assert.is(d.code, 'ce.auth-failed');
+    assert.match(d.detail ?? '', /API key/);
+    assert.match(d.detail ?? '', /IAM url/);
+    for (const text of [err.message, d.detail ?? '', d.summary, JSON.stringify(err)]) assert.not.ok(text.includes(wrongKey), 'api key leaked');
   } finally {
     await bad.close();
   }

@@ -84,7 +84,7 @@ test('5xx before processing: reads and creates are retried; a 501 is not', async
   } catch (e) {
     assert.is((e as CodeEngineApiError).status, 501);
     assert.is(statuses.length - before, 1, 'exactly one attempt');
-    assert.match((e as CodeEngineApiError).toDiagnostic().hint, /retry later/);
+    assert.match((e as CodeEngineApiError).toDiagnostic().detail ?? '', /retry later/);
   } finally {
     emu.setFaults({ rate5xx: 0, status5xx: 503 });
   }
@@ -141,7 +141,7 @@ test('a request slower than timeoutMs is a transport error (status 0), retried w
     assert.instance(e, CodeEngineApiError);
     assert.is((e as CodeEngineApiError).status, 0);
     assert.is((e as CodeEngineApiError).networkCode, 'ETIMEDOUT');
-    assert.is((e as CodeEngineApiError).toDiagnostic().code, 'code-engine-unreachable');
+    assert.is((e as CodeEngineApiError).toDiagnostic().code, 'ce.unreachable');
   } finally {
     emu.setFaults({ latencyMs: 0 });
     await impatient.close();
@@ -167,7 +167,7 @@ test('retries are bounded: a permanent 503 ends in a typed error', async () => {
   } catch (e) {
     assert.is((e as CodeEngineApiError).status, 503);
     assert.is(statuses.length - before, 11, '1 try + maxRetries 10');
-    assert.is((e as CodeEngineApiError).toDiagnostic().code, 'code-engine-server-error');
+    assert.is((e as CodeEngineApiError).toDiagnostic().code, 'ce.server-error');
   }
 });
 
