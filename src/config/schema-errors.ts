@@ -64,6 +64,8 @@ function rangeFor(ctx: Ctx, pointer: string, prefer: 'key' | 'value' | 'head'): 
   const span = spanAt(ctx.parsed.spans, pointer);
   if (!span) return ctx.parsed.range(0, 0);
   if (prefer === 'key' && span.key) return span.key;
+  // A block collection starts on the line after its key: the key is the better anchor.
+  if (span.key && span.value.start.line !== span.key.start.line) return span.key;
   if (prefer === 'head') return span.key ?? span.value;
   return span.value;
 }
@@ -74,12 +76,15 @@ function reduceOneOf(errors: ErrorObject[]): ErrorObject[] {
   const oneOfs = list.filter((e) => e.keyword === 'oneOf').sort((a, b) => b.instancePath.length - a.instancePath.length);
   for (const o of oneOfs) {
     if (!list.includes(o)) continue;
-    const prefix = `${o.schemaPath}/`;
-    const branches = new Map<string, ErrorObject[]>();
+    // A branch's errors carry its schema path, or the path of the definition it $refs.
+    const variants = Array.isArray(o.schema) ? (o.schema as JsonObject[]) : [];
+    const prefixes = variants.map((v, i) => [`${o.schemaPath}/${i}/`, ...(typeof v.$ref === 'string' ? [`${v.$ref}/`] : [])]);
+    const branches = new Map<number, ErrorObject[]>();
     for (const e of list) {
-      if (e === o || !e.schemaPath.startsWith(prefix)) continue;
+      if (e === o) continue;
       if (!(e.instancePath === o.instancePath || e.instancePath.startsWith(`${o.instancePath}/`))) continue;
-      const idx = e.schemaPath.slice(prefix.length).split('/')[0];
+      const idx = prefixes.findIndex((ps) => ps.some((p) => e.schemaPath.startsWith(p)));
+      if (idx < 0) continue;
       branches.set(idx, [...(branches.get(idx) ?? []), e]);
     }
     const all = [...branches.values()].flat();
@@ -197,7 +202,8 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], parsed
       case 'maxProperties': {
         const what = e.keyword.endsWith('Items') ? 'items' : 'keys';
         const op = e.keyword.startsWith('min') ? 'at least' : 'at most';
-        push(error('schema.size', `${label(p)} must have ${op} ${String(e.params.limit)} ${what}`, {
+        const empty = e.keyword.startsWith('min') && Number(e.params.limit) === 1;
+        push(error('schema.size', empty ? `${label(p)} must not be empty` : `${label(p)} must have ${op} ${String(e.params.limit)} ${what}`, {
           range: rangeFor(ctx, p, 'head'),
           pointer: p,
           detail: help ?? 'Add or remove entries.',

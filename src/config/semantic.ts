@@ -66,6 +66,10 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
     diags.push(refError('ref.unknown-backend', 'backend', doc.defaults.backend, backendNames, { range: rangeOf(root, ['defaults', 'backend']) }));
   }
   let defaultsReported = false;
+  if (doc.defaults?.guardrails_profile !== undefined && !profiles.has(doc.defaults.guardrails_profile)) {
+    defaultsReported = true;
+    diags.push(refError('ref.unknown-profile', 'guardrails profile', doc.defaults.guardrails_profile, profiles.keys(), { range: rangeOf(root, ['defaults', 'guardrails_profile']) }));
+  }
 
   // Catalog entries defined by the user: profile references and transport/source consistency.
   const entryProfileReported = new Set<string>();

@@ -37,9 +37,10 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   for (const e of doc.errors) {
     const [start, end] = e.pos;
     if (e.code === 'DUPLICATE_KEY') {
-      const key = text.slice(start, end).trim() || text.slice(start).split(/[:\n]/)[0].trim();
+      const m = /^("(?:[^"\\]|\\.)*"|'[^']*'|[^:\n#]+)/.exec(text.slice(start));
+      const key = (m ? m[1] : text.slice(start, end)).trim().replace(/^["']|["']$/g, '');
       diags.push(error('yaml.duplicate-key', `duplicate key "${key}"`, {
-        range: range(start, Math.max(end, start + key.length)),
+        range: range(start, start + Math.max(1, m ? m[1].trim().length : end - start)),
         detail: 'Each key may appear once in a mapping; remove or rename one of them.',
       }));
     } else {
