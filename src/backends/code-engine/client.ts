@@ -53,6 +53,24 @@ export interface CodeEngineClientOptions {
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
+  /** Stops waiting (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort(): void {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 export class CodeEngineClient {
@@ -173,7 +191,7 @@ export class AppsApi extends VersionedCollection<App, AppPrototype, AppPatch> {
       const a = cur.value;
       const latestReady = a.status === 'ready' && a.status_details?.latest_ready_revision === a.status_details?.latest_created_revision;
       if (latestReady || a.status === 'failed' || a.status === 'warning' || Date.now() >= deadline) return cur;
-      await sleep(opts.intervalMs ?? 2_000);
+      await pause(opts.intervalMs ?? 2_000, opts.signal);
     }
   }
 }
@@ -219,7 +237,7 @@ export class BuildRunsApi extends NamedCollection<BuildRun, BuildRunPrototype> {
     for (;;) {
       const run = (await this.get(name)).value;
       if (run.status === 'succeeded' || run.status === 'failed' || Date.now() >= deadline) return run;
-      await sleep(opts.intervalMs ?? 2_000);
+      await pause(opts.intervalMs ?? 2_000, opts.signal);
     }
   }
 }

@@ -60,6 +60,11 @@ export class CodeEngineApiError extends Error {
     this.networkCode = init.networkCode;
   }
 
+  /** True when trying again later may succeed (429, 5xx except 501, no response, 412). */
+  get retryable(): boolean {
+    return this.status === 0 || this.status === 429 || this.status === 412 || (this.status >= 500 && this.status !== 501);
+  }
+
   /** The first error code of the body, e.g. `resource_not_found`. */
   get code(): string | undefined {
     return this.errors[0]?.code;

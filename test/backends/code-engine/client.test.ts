@@ -95,6 +95,24 @@ test('waitUntilSettled: deploying → ready with latest revision ready', async (
   assert.match(settled.value.endpoint ?? '', /^https:\/\/settle\.[a-z0-9]{11}\.us-south\.codeengine\.appdomain\.cloud$/);
 });
 
+test('waitUntilSettled stops when its signal aborts', async () => {
+  // An emulator whose apps take a minute to become ready: only the abort can end the wait.
+  const slowEmu = await startCodeEngineEmulator({ timing: { appReadyDelayMs: 60_000 }, log: () => undefined });
+  const slow = new CodeEngineClient({ apiKey: 'k-slow', region: 'us-south', serviceUrl: slowEmu.url, iamUrl: slowEmu.iamUrl });
+  try {
+    const apps = slow.project(slowEmu.projects[0].id).apps;
+    await apps.create(app('slow'));
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('stop waiting')), 30);
+    const err = await apps.waitUntilSettled('slow', { intervalMs: 10, signal: ac.signal }).catch((e: unknown) => e);
+    assert.instance(err, Error);
+    assert.is((err as Error).message, 'stop waiting');
+  } finally {
+    await slow.close();
+    await slowEmu.close();
+  }
+});
+
 test('patch with a stale etag gets 412; patchWithRetryOn412 re-reads and converges', async () => {
   const first = await project.apps.get('settle');
   // Someone else writes behind our back, through the same public API.
@@ -108,6 +126,7 @@ test('patch with a stale etag gets 412; patchWithRetryOn412 re-reads and converg
     assert.instance(e, CodeEngineApiError);
     assert.is((e as CodeEngineApiError).status, 412);
     assert.is((e as CodeEngineApiError).code, 'precondition_failed');
+    assert.ok((e as CodeEngineApiError).retryable, '412 is retryable after a re-read');
   }
   let computed = 0;
   emu.setFaults({ race412Once: true });
@@ -142,6 +161,7 @@ test('invalid cpu/memory: 400 whose diagnostic quotes the error body', async () 
     const err = e as CodeEngineApiError;
     assert.is(err.status, 400);
     assert.is(err.code, 'invalid_cpu_memory_combination');
+    assert.not.ok(err.retryable, 'a 400 never gets better by retrying');
     assert.match(err.trace ?? '', /^codeengine-api-[0-9a-f]{32}$/);
     const d = err.toDiagnostic();
     assert.is(d.code, 'ce.bad-request');
