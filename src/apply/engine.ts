@@ -109,6 +109,8 @@ export interface ApplyPlanOptions {
   meta?: Record<string, unknown>;
   /** How often "Still creating..." lines appear (default 10 s). */
   stillEveryMs?: number;
+  /** Aborting stops starting new actions (Ctrl-C); running ones finish and are recorded. */
+  signal?: AbortSignal;
 }
 
 export type ActionResultStatus = ApplyOutcome['status'] | 'skipped' | 'held';
@@ -201,6 +203,11 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
 
   const runOne = async (change: Change): Promise<boolean> => {
     const action = change.action as Acting;
+    if (options.signal?.aborted) {
+      results.push({ address: change.address, action: change.action, status: 'skipped', attempts: 0, ms: 0, diags: [] });
+      diags.push(error('apply.interrupted', `${change.address} was not applied because the run was interrupted`, { address: change.address }));
+      return false;
+    }
     const started = Date.now();
     say(startLine(change.address, action));
     const ticker = setInterval(() => say(stillLine(change.address, action, Date.now() - started)), stillEvery);

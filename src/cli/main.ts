@@ -11,9 +11,15 @@ export type VerbRegistrar = (cli: CAC, setExit: (code: number | Promise<number>)
 async function loadVerbs(): Promise<VerbRegistrar[]> {
   const modules = await Promise.all([
     // verbs: keep one import per line, alphabetical
+    import('./apply.js'),
     import('./catalog.js'),
+    import('./destroy.js'),
+    import('./logs.js'),
+    import('./plan.js'),
     import('./profiles.js'),
     import('./schema.js'),
+    import('./state.js'),
+    import('./status.js'),
     import('./validate.js'),
   ] as Promise<{ register: VerbRegistrar }>[]);
   return modules.map((m) => m.register);
@@ -34,7 +40,9 @@ export async function main(argv: string[]): Promise<number> {
   cli.help();
   cli.version(packageVersion());
   try {
-    cli.parse(['node', 'contextforge', ...argv], { run: false });
+    // Terraform spells it `-out FILE`; the parser would read that as -o -u -t.
+    const args = argv.map((a) => (a === '-out' ? '--out' : a.startsWith('-out=') ? `--out=${a.slice(5)}` : a));
+    cli.parse(['node', 'contextforge', ...args], { run: false });
     if (!cli.matchedCommand && cli.args.length > 0) {
       process.stderr.write(`error: unknown command "${cli.args[0]}"\n  run \`contextforge --help\` for the list of commands\n`);
       return 1;

@@ -1,0 +1,69 @@
+// What every state-changing or observing verb opens first: the loaded config, one Backend per
+// configured backend (through the registry), the state store beside the config, and a redactor
+// over the config's sensitive values. Closing releases sockets and the database.
+
+import { isAbsolute, join } from 'node:path';
+import { loadConfig } from '../config/index.js';
+import type { LoadedConfig } from '../config/model.js';
+import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
+import type { Backend } from '../backends/backend.js';
+import { closeBackends, createBackends } from '../backends/registry.js';
+import { makeRedactor, type Redactor } from '../plan/redact.js';
+import { openStateStore, type SqliteStateStore } from '../state/sqlite.js';
+
+export const DEFAULT_STATE_PATH = '.contextforge/state.db';
+
+export interface Session {
+  config: LoadedConfig;
+  backends: Record<string, Backend>;
+  store: SqliteStateStore;
+  redact: Redactor;
+  close(): Promise<void>;
+}
+
+export function statePath(config: LoadedConfig): string {
+  const p = config.state?.path ?? DEFAULT_STATE_PATH;
+  return isAbsolute(p) ? p : join(config.dir, p);
+}
+
+export interface OpenResult {
+  session?: Session;
+  diags: Diagnostic[];
+  /** Sensitive values known even when loading failed (for printing the diagnostics). */
+  sensitive: Set<string>;
+}
+
+export async function openSession(input: { path: string; strict?: boolean; backends?: boolean }): Promise<OpenResult> {
+  const loaded = await loadConfig(input.path, { strict: input.strict === true });
+  const sensitive = new Set<string>(loaded.sensitiveValues ?? []);
+  if (!loaded.value || hasErrors(loaded.diags)) return { diags: loaded.diags, sensitive };
+  const config = loaded.value;
+  for (const v of config.sensitiveValues) sensitive.add(v);
+  const redact = makeRedactor(sensitive);
+  let backends: Record<string, Backend> = {};
+  const diags: Diagnostic[] = [...loaded.diags];
+  if (input.backends !== false) {
+    const b = await createBackends(config.backends, { stack: config.stack, configDir: config.dir, sensitiveValues: sensitive });
+    diags.push(...b.diags);
+    if (hasErrors(b.diags)) {
+      await closeBackends(b.value ?? {});
+      return { diags, sensitive };
+    }
+    backends = b.value ?? {};
+  }
+  const store = openStateStore({ path: statePath(config), redact });
+  return {
+    session: {
+      config,
+      backends,
+      store,
+      redact,
+      close: async () => {
+        await closeBackends(backends);
+        store.close();
+      },
+    },
+    diags,
+    sensitive,
+  };
+}

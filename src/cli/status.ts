@@ -1,0 +1,128 @@
+// `contextforge status`: each runtime of the stack from a live observe joined with state:
+// state, health, endpoint, guardrail warnings, uptime, restarts. Read-only: takes no lock and
+// changes nothing.
+
+import type { CAC } from 'cac';
+import { observeAll } from '../apply/engine.js';
+import { formatElapsed } from '../apply/progress.js';
+import { compileDesired } from '../plan/desired.js';
+import type { ObservedResource } from '../plan/types.js';
+import type { RuntimeRecord } from '../state/store.js';
+import { openOrReport, report, type CommonFlags } from './plan.js';
+import type { VerbRegistrar } from './main.js';
+
+interface StatusFlags extends CommonFlags {
+  json?: boolean;
+}
+
+export interface RuntimeStatus {
+  address: string;
+  runtime: string;
+  backend: string;
+  configured: boolean;
+  state: string;
+  health?: string;
+  endpoint?: string;
+  uptimeSeconds?: number;
+  restarts?: number;
+  specHash?: string;
+  inSync: boolean;
+  warnings: string[];
+  appliedAt?: string;
+}
+
+export function joinStatus(input: { observed: ObservedResource[]; records: RuntimeRecord[]; desired: { address: string; runtime: string; backend: string; specHash: string; warnings: string[] }[]; now: number }): RuntimeStatus[] {
+  const obs = new Map(input.observed.map((o) => [o.address, o]));
+  const rec = new Map(input.records.map((r) => [r.address, r]));
+  const des = new Map(input.desired.map((d) => [d.address, d]));
+  const addresses = [...new Set([...obs.keys(), ...rec.keys(), ...des.keys()])].sort();
+  return addresses.map((address) => {
+    const o = obs.get(address);
+    const r = rec.get(address);
+    const d = des.get(address);
+    const health = typeof o?.live?.health === 'string' ? (o.live.health as string) : undefined;
+    const s: RuntimeStatus = {
+      address,
+      runtime: o?.runtime ?? r?.runtime ?? d!.runtime,
+      backend: o?.backend ?? r?.backend ?? d!.backend,
+      configured: Boolean(d),
+      state: o ? o.status : r ? 'missing' : 'not created',
+      inSync: Boolean(o && d && o.specHash === d.specHash && (o.status === 'running' || o.status === 'starting')),
+      warnings: d?.warnings ?? r?.warnings ?? [],
+    };
+    if (health) s.health = health;
+    const endpoint = o?.endpoint ?? r?.endpoint;
+    if (endpoint) s.endpoint = endpoint.url ?? (endpoint.attach ? `${endpoint.attach.kind}:${'containerId' in endpoint.attach ? endpoint.attach.containerId.slice(0, 12) : endpoint.attach.socketPath}` : endpoint.transport);
+    if (o?.startedAt && o.status === 'running') s.uptimeSeconds = Math.max(0, Math.round((input.now - Date.parse(o.startedAt)) / 1000));
+    if (o?.restarts !== undefined) s.restarts = o.restarts;
+    if (o?.specHash) s.specHash = o.specHash;
+    if (r?.appliedAt) s.appliedAt = r.appliedAt;
+    return s;
+  });
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+export async function runStatus(flags: StatusFlags): Promise<number> {
+  const session = await openOrReport(flags);
+  if (!session) return 1;
+  try {
+    const { config, backends, store } = session;
+    const seen = await observeAll(config.stack, backends);
+    if (seen.diags.some((d) => d.severity === 'error')) {
+      report(session, seen.diags);
+      return 1;
+    }
+    const caps = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
+    const desired = (compileDesired(config, { capabilities: caps }).value ?? []).map((d) => ({
+      address: d.address,
+      runtime: d.runtime,
+      backend: d.backend,
+      specHash: d.specHash,
+      warnings: d.diagnostics.filter((x) => x.code.startsWith('guardrail.')).map((x) => x.summary),
+    }));
+    const rows = joinStatus({ observed: seen.observed, records: store.listRuntimes(config.stack), desired, now: Date.now() });
+    if (flags.json) {
+      process.stdout.write(session.redact(`${JSON.stringify({ stack: config.stack, runtimes: rows }, null, 2)}\n`));
+      return 0;
+    }
+    if (rows.length === 0) {
+      process.stdout.write(`Stack ${config.stack} has no runtimes.\n`);
+      return 0;
+    }
+    const lines = [['RUNTIME', 'BACKEND', 'STATE', 'HEALTH', 'ENDPOINT', 'UPTIME', 'RESTARTS', 'SYNC']];
+    for (const r of rows) {
+      lines.push([
+        r.runtime,
+        r.backend,
+        r.state,
+        r.health ?? '-',
+        r.endpoint ?? '-',
+        r.uptimeSeconds === undefined ? '-' : formatElapsed(r.uptimeSeconds * 1000),
+        r.restarts === undefined ? '-' : String(r.restarts),
+        !r.configured ? 'not in config' : r.inSync ? 'in sync' : 'drift (run plan)',
+      ]);
+    }
+    let out = `Stack ${config.stack}\n\n${table(lines)}\n`;
+    const warned = rows.filter((r) => r.warnings.length);
+    if (warned.length) {
+      out += '\nGuardrail warnings:\n';
+      for (const r of warned) for (const w of r.warnings) out += `  ! ${r.runtime}: ${w}\n`;
+    }
+    process.stdout.write(session.redact(out));
+    return 0;
+  } finally {
+    await session.close();
+  }
+}
+
+export const register: VerbRegistrar = (cli: CAC, setExit) => {
+  cli
+    .command('status', 'Show each runtime: state, health, endpoint, uptime, restarts, guardrail warnings')
+    .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
+    .option('--json', 'Print as JSON')
+    .action((flags: StatusFlags) => setExit(runStatus(flags)));
+};
