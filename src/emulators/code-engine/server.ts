@@ -52,7 +52,13 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     return sendReply(res, { status: 404, body: errorBody(new EmuError(404, 'resource_not_found', 'Resource not found.')) });
   }
 
-  const rawBody = await readBody(req);
+  let rawBody: string;
+  try {
+    rawBody = await readBody(req);
+  } catch (e) {
+    if (!(e instanceof EmuError)) throw e;
+    return sendReply(res, { status: e.status, body: errorBody(e) });
+  }
   const match = matchRoute(ROUTES, method, path);
   const routeKey = match && 'route' in match ? `${method} ${match.route.template}` : `${method} (unmatched)`;
   deps.stats.total++;
