@@ -100,7 +100,8 @@ export class NamedCollection<T, P extends object> {
       if (res.status === 409) {
         const found = await this.find(prototype.name);
         if (found) return { ...found, outcome: ambiguous ? 'recovered' : 'existing' };
-        // It vanished between the 409 and our read; try again.
+        // It vanished between the 409 and our read (being deleted?); try again, boundedly.
+        if (attempt >= policy.maxRetries) throw res;
       } else if (!isRetryableStatus(res.status) || attempt >= policy.maxRetries) {
         throw res;
       }
