@@ -183,6 +183,10 @@ export function compileRuntime(input: CompileInput): CompiledRuntime {
         MemorySwap: 128 * 1024 * 1024,
         PidsLimit: 64,
         RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
+        // A new network namespace copies the host's ip_forward (1 on a Docker host). The edge sits
+        // on both networks, so it must not route: a container able to send raw frames to it
+        // would otherwise have a way out.
+        Sysctls: { 'net.ipv4.ip_forward': '0' },
       },
     };
   }
