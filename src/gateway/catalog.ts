@@ -112,20 +112,25 @@ function federate(sessions: UpstreamSession[], sep: string): Catalog {
   return c;
 }
 
-/** Finds the upstream for a resource URI: exact, then marked, then by template. */
-export function routeResource(c: Catalog, uri: string): { session: UpstreamSession; uri: string } | undefined {
+/**
+ * Finds the upstream for a resource URI: exact, then marked, then by template. `label` names
+ * the static URI or the template (never a filled-in URI), to keep metric series bounded.
+ */
+export function routeResource(c: Catalog, uri: string): { session: UpstreamSession; uri: string; label: string } | undefined {
   const exact = c.resources.get(uri);
-  if (exact) return { session: exact.session, uri: exact.original };
+  if (exact) return { session: exact.session, uri: exact.original, label: exact.original };
   const m = /^(cf-[a-z0-9.-]*\+)(.+)$/.exec(uri);
-  if (m && c.markers.has(m[1])) {
+  const marked = m ? c.markers.get(m[1]) : undefined;
+  if (m && marked) {
     const inner = m[2];
-    const allowed = c.templates.some((t) => t.session === c.markers.get(m[1]) && t.matcher.match(inner)) ||
-      [...c.resources.values()].some((r) => r.session === c.markers.get(m[1]) && r.original === inner);
-    if (allowed) return { session: c.markers.get(m[1])!, uri: inner };
+    const stat = [...c.resources.values()].find((r) => r.session === marked && r.original === inner);
+    if (stat) return { session: marked, uri: inner, label: inner };
+    const tpl = c.templates.find((t) => t.session === marked && t.matcher.match(inner));
+    if (tpl) return { session: marked, uri: inner, label: tpl.original };
   }
   for (const t of c.templates) {
     if (t.marker) continue;
-    if (t.matcher.match(uri)) return { session: t.session, uri };
+    if (t.matcher.match(uri)) return { session: t.session, uri, label: t.original };
   }
   return undefined;
 }

@@ -78,7 +78,7 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
     const target = routeResource(cat(), req.params.uri);
     if (!target) throw new McpError(-32002, `Resource not found: ${req.params.uri}`);
     const params = { ...req.params, uri: target.uri, _meta: forwardMeta(req.params._meta) };
-    const result = await routed(deps, 'resource', target.session.name, target.uri, extra.signal, target.session.timeoutMs, () =>
+    const result = await routed(deps, 'resource', target.session.name, target.label, extra.signal, target.session.timeoutMs, () =>
       target.session.request((c, o) => c.request({ method: 'resources/read', params }, ReadResourceResultSchema, o), { signal: extra.signal }),
     );
     // Contents name the URI the client asked for, so a marked URI round-trips.
@@ -135,6 +135,7 @@ function classify(e: unknown, signal: AbortSignal): CallOutcome {
   if (e instanceof UpstreamUnavailableError) return 'unavailable';
   if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) return 'timeout';
   if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed) return 'error';
+  // A limiter abort or any other non-protocol failure reaching here means the link failed.
   return 'unavailable';
 }
 

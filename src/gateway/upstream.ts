@@ -3,8 +3,8 @@
 // with bounded backoff. Requests go through a FIFO limiter and a per-call timeout.
 // It must never open a session per call, and never block one upstream on another.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -14,6 +14,7 @@ import {
   type Prompt, type Resource, type ResourceTemplate, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { Limiter } from './limiter.js';
+import { scopedSignalFetch } from './scoped-fetch.js';
 import type { GatewayLogger, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
 
 export type ListKind = 'tools' | 'prompts' | 'resources';
@@ -122,8 +123,15 @@ export class UpstreamSession {
           resetTimeoutOnProgress: opts.onprogress !== undefined,
         });
       } catch (e) {
-        if (!opts.signal?.aborted && isTransportFailure(e)) this.lost(gen, `Request failed: ${message(e)}`);
-        throw e;
+        if (opts.signal?.aborted) throw e;
+        if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed) throw e;
+        if (e instanceof McpError || isConnectionError(e)) {
+          this.lost(gen, `Request failed: ${message(e)}`);
+          throw new UpstreamUnavailableError(this.name, message(e));
+        }
+        // Anything else (a malformed result, say) is not proof of a dead link: check before blaming it.
+        this.probe(gen, client);
+        throw new McpError(ErrorCode.InternalError, `Runtime '${this.name}' returned an invalid response: ${message(e)}`);
       }
     }, opts.signal);
   }
@@ -220,6 +228,10 @@ export class UpstreamSession {
     this.pingTimer.unref();
   }
 
+  private probe(gen: number, client: Client): void {
+    client.ping({ timeout: 5_000 }).catch((e: unknown) => this.lost(gen, `Ping failed: ${message(e)}`));
+  }
+
   private refreshSoon(gen: number, kind: ListKind): void {
     const client = this.client;
     if (gen !== this.generation || !client) return;
@@ -264,10 +276,12 @@ export class UpstreamSession {
     if (!s.url) throw new Error(`Upstream '${s.name}' uses ${s.transport} but has no url.`);
     const url = new URL(s.url);
     const requestInit = s.headers ? { headers: s.headers } : undefined;
-    if (s.transport === 'sse') return new SSEClientTransport(url, { requestInit });
+    const fetch = scopedSignalFetch();
+    if (s.transport === 'sse') return new SSEClientTransport(url, { requestInit, fetch });
     // The SDK's own stream reconnection would mask a dead upstream; our session loop owns that.
     return new StreamableHTTPClientTransport(url, {
       requestInit,
+      fetch,
       reconnectionOptions: { maxReconnectionDelay: 30_000, initialReconnectionDelay: 1_000, reconnectionDelayGrowFactor: 1.5, maxRetries: 2 },
     });
   }
@@ -295,10 +309,10 @@ async function shutdown(client: Client): Promise<void> {
   await client.close().catch(() => undefined);
 }
 
-/** Errors that say the connection is gone, as opposed to an error answer from the server. */
-function isTransportFailure(e: unknown): boolean {
-  if (e instanceof McpError) return e.code === ErrorCode.ConnectionClosed;
-  return e instanceof Error;
+/** Errors that say the link is gone (HTTP failure, refused socket, closed transport). */
+function isConnectionError(e: unknown): boolean {
+  if (e instanceof StreamableHTTPError || e instanceof SseError || e instanceof TypeError) return true;
+  return e instanceof Error && /not connected|closed|ECONN|EPIPE|socket/i.test(e.message);
 }
 
 export function message(e: unknown): string {
