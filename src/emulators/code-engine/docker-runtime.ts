@@ -40,21 +40,26 @@ export class DockerRuntime implements AppRuntime {
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly builtImages = new Set<string>();
   private readonly abort = new AbortController();
-  private readonly timer: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout;
   private ticking = false;
   private closed = false;
   private hostCpus = 1;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = new Docker(opts.socketPath ? { socketPath: opts.socketPath } : undefined);
-    this.timer = setInterval(() => void this.tick(), 250);
-    this.timer.unref();
   }
 
+  /** Checks the engine answers, then starts the status loop. Call once before use. */
   async ping(): Promise<void> {
-    await this.docker.ping();
+    try {
+      await this.docker.ping();
+    } catch (e) {
+      throw new Error(`Docker mode needs a reachable Docker engine (${this.opts.socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock'}): ${e instanceof Error ? e.message : String(e)}`);
+    }
     const info = (await this.docker.info()) as { NCPU?: number };
     this.hostCpus = info.NCPU ?? 1;
+    this.timer ??= setInterval(() => void this.tick(), 250);
+    this.timer.unref();
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
