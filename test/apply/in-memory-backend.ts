@@ -72,7 +72,7 @@ export class InMemoryTestBackend implements Backend {
         return { status: 'deleted', diags: [] };
       }
       const d = change.desired!;
-      const o: ObservedResource = { address: d.address, runtime: d.runtime, backend: d.backend, specHash: d.specHash, live: structuredClone(d.spec), status: 'running', native: { stack: ctx.stack } };
+      const o: ObservedResource = { address: d.address, runtime: d.runtime, backend: d.backend, specHash: d.specHash, live: structuredClone(d.spec) as unknown as ObservedResource["live"], status: 'running', native: { stack: ctx.stack } };
       this.resources.set(d.address, o);
       return { status: change.action === 'create' ? 'created' : 'updated', observed: o, diags: [] };
     } finally {

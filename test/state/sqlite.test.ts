@@ -157,7 +157,7 @@ test('applying a plan with secrets never writes a secret value to the database f
     },
     apply: async (c) => ({
       status: c.action === 'delete' ? 'deleted' : 'created',
-      observed: c.desired ? { address: c.address, runtime: c.desired.runtime, backend: c.backend, specHash: c.desired.specHash, live: c.desired.spec, status: 'running' } : undefined,
+      observed: c.desired ? { address: c.address, runtime: c.desired.runtime, backend: c.backend, specHash: c.desired.specHash, live: { ...c.desired.spec }, status: 'running' } : undefined,
       diags: [{ severity: 'warning', code: 'test.echo', summary: `env ${Object.values(c.desired?.secretEnv ?? {}).join(',')}` }],
     }),
   };
