@@ -2,6 +2,7 @@
 // one, else an MCP `initialize` over the published port (Streamable HTTP or SSE), else (stdio)
 // the container staying up. Bounded by a deadline and the caller's abort signal; read-only.
 
+import { request } from 'node:http';
 import type Dockerode from 'dockerode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -24,6 +25,24 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
   });
+
+/**
+ * Whether anything answers HTTP at the URL, within a short bound. This comes before the MCP
+ * handshake because docker-proxy accepts connections before the server listens and then drops
+ * them, and a fetch on such a connection can hang until its own timeout: a plain request with a
+ * one-second bound finds out sooner.
+ */
+export function httpAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, headers: { accept: 'text/event-stream, application/json' } }, (res) => {
+      res.destroy();
+      resolve(true);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
 
 /** One MCP initialize handshake; resolves true on success. */
 export async function mcpInitialize(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {
@@ -64,9 +83,9 @@ export async function waitHealthy(opts: HealthOptions): Promise<HealthResult> {
         announced = true;
       }
       const left = Math.max(500, Math.min(5000, deadline - Date.now()));
-      if (await mcpInitialize(opts.endpoint, left)) return { ok: true, via: 'MCP initialize' };
+      if ((await httpAnswers(opts.endpoint.url!)) && (await mcpInitialize(opts.endpoint, left))) return { ok: true, via: 'MCP initialize' };
     }
-    await sleep(300, opts.signal);
+    await sleep(150, opts.signal);
   }
   return { ok: false, why: opts.signal?.aborted ? 'the action was cancelled' : `not healthy within ${Math.round(opts.timeoutMs / 1000)}s` };
 }
