@@ -13,13 +13,17 @@ async function loadVerbs(): Promise<VerbRegistrar[]> {
     // verbs: keep one import per line, alphabetical
     import('./apply.js'),
     import('./catalog.js'),
+    import('./client-config.js'),
     import('./destroy.js'),
+    import('./dev.js'),
     import('./logs.js'),
     import('./plan.js'),
     import('./profiles.js'),
     import('./schema.js'),
+    import('./serve.js'),
     import('./state.js'),
     import('./status.js'),
+    import('./up.js'),
     import('./validate.js'),
   ] as Promise<{ register: VerbRegistrar }>[]);
   return modules.map((m) => m.register);

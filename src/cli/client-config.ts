@@ -1,0 +1,167 @@
+// `contextforge client-config <client>`: prints (stdout, JSON only) the snippet that points an
+// MCP client at the gateway, and on stderr where to put it and where the token is. It never
+// prints a token: snippets carry a placeholder or an environment reference instead.
+
+import type { CAC } from 'cac';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/index.js';
+import type { GatewaySettings } from '../generated/config.js';
+import { hasErrors } from '../diag/diagnostic.js';
+import { TOKEN_ENV, tokenFilePath } from '../host/auth.js';
+import { configPath, printDiagnostics } from './config-file.js';
+import type { VerbRegistrar } from './main.js';
+
+export const CLIENTS = ['claude-desktop', 'vscode', 'cursor', 'inspector'] as const;
+export type ClientKind = (typeof CLIENTS)[number];
+
+export interface ClientConfigInput {
+  client: ClientKind;
+  /** Server name inside the client's config. */
+  name: string;
+  /** The gateway's MCP URL, e.g. http://127.0.0.1:4444/mcp. */
+  url: string;
+  /** False when gateway.auth is none. */
+  auth: boolean;
+  /** Absolute config path, for the stdio command. */
+  configFile: string;
+  /** Absolute path of bin/contextforge.js and the node binary, for the stdio command. */
+  bin: string;
+  node: string;
+}
+
+export interface ClientSnippet {
+  json: unknown;
+  /** Where the snippet goes and how to supply the token (printed on stderr). */
+  hints: string[];
+}
+
+export const TOKEN_PLACEHOLDER = '<token>';
+
+export function clientSnippet(input: ClientConfigInput): ClientSnippet {
+  const { name, url } = input;
+  switch (input.client) {
+    case 'claude-desktop':
+      // Claude Desktop's config file launches local commands only: run the gateway over stdio.
+      return {
+        json: { mcpServers: { [name]: { command: input.node, args: [input.bin, 'serve', '--stdio', '-f', input.configFile] } } },
+        hints: [
+          'Merge this into claude_desktop_config.json (macOS: ~/Library/Application Support/Claude/, Windows: %APPDATA%\\Claude\\), then restart Claude Desktop.',
+          'It runs `contextforge serve --stdio`, which serves what is applied for this config; no token is needed over stdio.',
+        ],
+      };
+    case 'vscode':
+      return {
+        json: {
+          servers: {
+            [name]: {
+              type: 'http',
+              url,
+              ...(input.auth ? { headers: { Authorization: `Bearer \${input:${name}-token}` } } : {}),
+            },
+          },
+          ...(input.auth ? { inputs: [{ type: 'promptString', id: `${name}-token`, description: 'contextforge gateway token', password: true }] } : {}),
+        },
+        hints: [
+          'Save this as .vscode/mcp.json in your workspace (or merge it into your user mcp.json).',
+          ...(input.auth ? ['VS Code asks for the token once and stores it securely.'] : []),
+        ],
+      };
+    case 'cursor':
+      return {
+        json: {
+          mcpServers: {
+            [name]: { url, ...(input.auth ? { headers: { Authorization: `Bearer \${env:${TOKEN_ENV}}` } } : {}) },
+          },
+        },
+        hints: [
+          'Merge this into ~/.cursor/mcp.json (or .cursor/mcp.json in a project).',
+          ...(input.auth ? [`Cursor reads the token from ${TOKEN_ENV} in its environment: start Cursor with it set.`] : []),
+        ],
+      };
+    case 'inspector':
+      return {
+        json: { mcpServers: { [name]: { type: 'streamable-http', url } } },
+        hints: [
+          `Save this as inspector.json, then: npx @modelcontextprotocol/inspector --cli --config inspector.json --server ${name}${input.auth ? ` --header "Authorization: Bearer ${TOKEN_PLACEHOLDER}"` : ''} --method tools/list`,
+          ...(input.auth ? [`(the inspector takes headers on the command line only; replace ${TOKEN_PLACEHOLDER} with the gateway token)`] : []),
+        ],
+      };
+  }
+}
+
+function gatewayUrl(g: GatewaySettings | undefined, host?: string, port?: number): string {
+  let h = host ?? g?.host ?? '127.0.0.1';
+  // A gateway listening on every interface is still reached on loopback from this machine.
+  if (h === '0.0.0.0') h = '127.0.0.1';
+  if (h === '::') h = '::1';
+  const shown = h.includes(':') ? `[${h}]` : h;
+  return `http://${shown}:${port ?? g?.port ?? 4444}/mcp`;
+}
+
+interface Flags {
+  file?: string;
+  name?: string;
+  host?: string;
+  port?: string | number;
+}
+
+export async function runClientConfig(client: string | undefined, flags: Flags): Promise<number> {
+  if (!client || !(CLIENTS as readonly string[]).includes(client)) {
+    process.stderr.write(`error[cli.unknown-client]: ${client ? `unknown client "${client}"` : 'which client?'}\n  use one of: ${CLIENTS.join(', ')}\n`);
+    return 1;
+  }
+  const file = configPath(flags.file, true)!;
+  let gateway: GatewaySettings | undefined;
+  let dir: string | undefined;
+  if (existsSync(file)) {
+    const loaded = await loadConfig(file);
+    if (!loaded.value || hasErrors(loaded.diags)) {
+      printDiagnostics(loaded.diags, loaded.sensitiveValues);
+      return 1;
+    }
+    gateway = loaded.value.gateway;
+    dir = loaded.value.dir;
+  } else if (flags.file) {
+    process.stderr.write(`error[config.not-found]: ${file} does not exist\n`);
+    return 1;
+  }
+  const port = flags.port === undefined ? undefined : Number(flags.port);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    process.stderr.write(`error[cli.bad-flag]: --port must be a TCP port, not ${flags.port}\n`);
+    return 1;
+  }
+  const auth = gateway?.auth !== 'none';
+  const snippet = clientSnippet({
+    client: client as ClientKind,
+    name: flags.name ?? 'contextforge',
+    url: gatewayUrl(gateway, flags.host, port),
+    auth,
+    configFile: file,
+    bin: fileURLToPath(new URL('../../bin/contextforge.js', import.meta.url)),
+    node: process.execPath,
+  });
+  process.stdout.write(`${JSON.stringify(snippet.json, null, 2)}\n`);
+  for (const h of snippet.hints) process.stderr.write(`# ${h}\n`);
+  if (auth && client !== 'claude-desktop') {
+    const custom = typeof gateway?.auth === 'object' && Boolean(gateway.auth.tokens?.length || gateway.auth.tokens_file || gateway.auth.jwt_secret || gateway.auth.jwt_secret_file);
+    process.stderr.write(
+      custom
+        ? '# Token: one of the tokens configured under gateway.auth.\n'
+        : `# Token: $${TOKEN_ENV} if set when the gateway starts, else the file ${tokenFilePath(dir ?? process.cwd())} (created by serve/up).\n`,
+    );
+  }
+  return 0;
+}
+
+export const register: VerbRegistrar = (cli: CAC, setExit) => {
+  cli
+    .command('client-config [client]', `Print the config snippet that points an MCP client at the gateway (${CLIENTS.join(', ')})`)
+    .option('-f, --file <path>', 'Config file (default ./contextforge.yaml)')
+    .option('--name <name>', 'Server name in the client config (default contextforge)')
+    .option('--host <address>', 'Gateway host to point at (default gateway.host)')
+    .option('--port <port>', 'Gateway port to point at (default gateway.port)')
+    .example('contextforge client-config vscode > .vscode/mcp.json')
+    .example('contextforge client-config claude-desktop')
+    .action((client: string | undefined, flags: Flags) => setExit(runClientConfig(client, flags)));
+};

@@ -1,0 +1,125 @@
+// `contextforge serve`: serve what the state store records as running through the gateway
+// (Streamable HTTP at /mcp, or `--stdio` for clients that only launch commands), following
+// later applies without a restart. It applies nothing. In --stdio mode stdout carries MCP only.
+
+import type { CAC } from 'cac';
+import { openSession } from '../apply/session.js';
+import { hasErrors } from '../diag/diagnostic.js';
+import { startHost, type Host } from '../host/host.js';
+import { configPath, printDiagnostics } from './config-file.js';
+import type { VerbRegistrar } from './main.js';
+
+export interface ServeFlags {
+  file?: string;
+  stdio?: boolean;
+  host?: string;
+  port?: string | number;
+}
+
+/** Parses --port; undefined when absent, an Error when not a TCP port. */
+export function portFlag(v: string | number | undefined): number | undefined | Error {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) return new Error(`--port must be a TCP port (0-65535), not ${v}`);
+  return n;
+}
+
+/** Lines for the operator after the gateway started: where, and where the token is. */
+export function servingLines(host: Host, runtimes: number): string[] {
+  const lines: string[] = [];
+  const url = host.address ? `${host.address.url}/mcp` : undefined;
+  if (url) lines.push(`Gateway listening on ${url} (${runtimes} runtime${runtimes === 1 ? '' : 's'} recorded in state)`);
+  switch (host.auth.source) {
+    case 'none':
+      break;
+    case 'env':
+      lines.push('Auth: bearer token from CONTEXTFORGE_GATEWAY_TOKEN');
+      break;
+    case 'config':
+      lines.push('Auth: bearer tokens / JWT from gateway.auth');
+      break;
+    case 'generated':
+      lines.push(`Auth: bearer token generated into ${host.auth.tokenFile} (send it as Authorization: Bearer <token>)`);
+      break;
+    case 'file':
+      lines.push(`Auth: bearer token in ${host.auth.tokenFile}`);
+      break;
+  }
+  return lines;
+}
+
+/** Resolves on the first SIGINT/SIGTERM (or when `also` settles). */
+export function untilSignal(also?: Promise<unknown>): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => (): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(sig);
+    };
+    const onInt = on('SIGINT');
+    const onTerm = on('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    void also?.then(() => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve('closed');
+    });
+  });
+}
+
+export async function runServe(flags: ServeFlags): Promise<number> {
+  const port = portFlag(flags.port);
+  if (port instanceof Error) {
+    process.stderr.write(`error[cli.bad-flag]: ${port.message}\n`);
+    return 1;
+  }
+  const path = configPath(flags.file, true)!;
+  const opened = await openSession({ path, backends: false });
+  if (!opened.session || hasErrors(opened.diags)) {
+    printDiagnostics(opened.diags, opened.sensitive);
+    await opened.session?.close();
+    return 1;
+  }
+  const session = opened.session;
+  printDiagnostics(opened.diags, opened.sensitive);
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const started = await startHost({
+    config: session.config,
+    store: session.store,
+    mode: flags.stdio ? 'stdio' : 'http',
+    host: flags.host,
+    port,
+    log,
+    sensitive: opened.sensitive,
+  });
+  if (!started.value) {
+    printDiagnostics(started.diags, opened.sensitive);
+    await session.close();
+    return 1;
+  }
+  const host = started.value;
+  const runtimes = session.store.listRuntimes(session.config.stack).length;
+  if (!flags.stdio) {
+    for (const l of servingLines(host, runtimes)) process.stdout.write(`${l}\n`);
+    if (runtimes === 0) process.stdout.write(`Nothing is applied for stack ${session.config.stack} yet: run \`contextforge apply\` (or \`contextforge up\`); the gateway picks it up.\n`);
+    process.stdout.write('Press Ctrl-C to stop the gateway (servers keep running).\n');
+  }
+  const why = await untilSignal(host.closed);
+  if (why !== 'closed' && !flags.stdio) process.stdout.write('Stopping the gateway...\n');
+  await host.stop();
+  await session.close();
+  return 0;
+}
+
+export const register: VerbRegistrar = (cli: CAC, setExit) => {
+  cli
+    .command('serve', 'Serve the applied runtimes through the gateway (follows later applies)')
+    .option('-f, --file <path>', 'Config file (default ./contextforge.yaml)')
+    .option('--stdio', 'Serve MCP over stdin/stdout, for clients that only launch commands')
+    .option('--host <address>', 'Listen address (default gateway.host, else 127.0.0.1)')
+    .option('--port <port>', 'Listen port (default gateway.port, else 4444; 0 picks a free one)')
+    .example('contextforge serve')
+    .example('contextforge serve --stdio -f /path/to/contextforge.yaml')
+    .action((flags: ServeFlags) => setExit(runServe(flags)));
+};

@@ -1,0 +1,163 @@
+// `contextforge up`: validate → apply (auto-approved) → serve → watch the config file, in one
+// foreground process. A bad edit prints diagnostics and changes nothing; Ctrl-C lets the action
+// in flight finish, releases the lock and stops the gateway; servers keep running unless
+// --down-on-exit. Exit 1 when the first apply cannot even start (invalid config, lock held).
+
+import type { CAC } from 'cac';
+import type { LoadedConfig } from '../config/model.js';
+import type { Diagnostic } from '../diag/diagnostic.js';
+import { defaultColor } from '../diag/render.js';
+import { statePath } from '../apply/session.js';
+import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
+import { startHost, type Host } from '../host/host.js';
+import { reconcileOnce } from '../host/reconcile.js';
+import { openStateStore } from '../state/sqlite.js';
+import { configPath, printDiagnostics } from './config-file.js';
+import type { VerbRegistrar } from './main.js';
+import { portFlag, servingLines } from './serve.js';
+
+export interface UpFlags {
+  file?: string;
+  host?: string;
+  port?: string | number;
+  strict?: boolean;
+  downOnExit?: boolean;
+  watch?: boolean;
+  autoApprove?: boolean;
+}
+
+const say = (text: string): void => {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+};
+const report = (diags: readonly Diagnostic[], sensitive: Iterable<string>): void => printDiagnostics(diags, sensitive);
+
+export async function runUp(flags: UpFlags): Promise<number> {
+  const port = portFlag(flags.port);
+  if (port instanceof Error) {
+    process.stderr.write(`error[cli.bad-flag]: ${port.message}\n`);
+    return 1;
+  }
+  const path = configPath(flags.file, true)!;
+  const color = defaultColor(process.stdout);
+  const interrupt = new AbortController();
+  let interrupts = 0;
+  let stopRequested: () => void = () => undefined;
+  const stopped = new Promise<void>((r) => (stopRequested = r));
+  const onSignal = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      process.stderr.write('Second interrupt: exiting now; the next plan finds whatever was left half-done.\n');
+      process.exit(130);
+    }
+    process.stderr.write('Interrupt received: finishing the action in flight, then stopping the gateway...\n');
+    interrupt.abort();
+    stopRequested();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let host: Host | undefined;
+  let watcher: ConfigWatcher | undefined;
+  let store: ReturnType<typeof openStateStore> | undefined;
+  try {
+    say(`contextforge up: applying ${path}`);
+    const first = await reconcileOnce({ path, strict: flags.strict, signal: interrupt.signal, say, report, color });
+    if (!first.config) return 1;
+    if (interrupt.signal.aborted) return first.exitCode;
+    let config: LoadedConfig = first.config;
+
+    store = openStateStore({ path: statePath(config) });
+    const started = await startHost({
+      config,
+      store,
+      mode: 'http',
+      host: flags.host,
+      port,
+      log: (l) => void process.stderr.write(`${l}\n`),
+      sensitive: config.sensitiveValues,
+    });
+    if (!started.value) {
+      report(started.diags, config.sensitiveValues);
+      return 1;
+    }
+    host = started.value;
+    await host.refresh();
+    const h = host;
+    for (const l of servingLines(h, store.listRuntimes(config.stack).length)) say(l);
+    say(`Point a client at it: contextforge client-config <claude-desktop|vscode|cursor|inspector>${flags.file ? ` -f ${flags.file}` : ''}`);
+
+    if (flags.watch !== false) {
+      // One reconcile at a time; saves during a run coalesce into one more run afterwards.
+      let running: Promise<void> | undefined;
+      let again = false;
+      const cycle = async (): Promise<void> => {
+        do {
+          again = false;
+          say(`\nConfig changed: re-planning ${path}`);
+          const r = await reconcileOnce({ path, strict: flags.strict, signal: interrupt.signal, say, report, color });
+          if (!r.config) {
+            say('The config is not valid: nothing was changed; still serving the last applied state. Fix it and save again.');
+            continue;
+          }
+          config = r.config;
+          for (const note of await h.updateConfig(config)) say(`note: ${note}`);
+          watcher?.setFiles(config.files);
+          await h.refresh();
+        } while (again && !interrupt.signal.aborted);
+      };
+      watcher = watchConfig({
+        files: config.files,
+        onChange: () => {
+          if (interrupt.signal.aborted) return;
+          if (running) {
+            again = true;
+            return;
+          }
+          running = cycle().finally(() => (running = undefined));
+        },
+        onError: (e) => process.stderr.write(`warning: watching the config failed: ${e.message}\n`),
+      });
+      await watcher.ready;
+      say(`Watching ${path} for changes. Press Ctrl-C to stop${flags.downOnExit ? ' (runtimes will be removed)' : ' (servers keep running; --down-on-exit removes them)'}.`);
+      await stopped;
+      await watcher.close();
+      watcher = undefined;
+      if (running) await running;
+    } else {
+      say('Press Ctrl-C to stop.');
+      await stopped;
+    }
+
+    await host.stop();
+    host = undefined;
+    if (flags.downOnExit) {
+      say('Removing the runtimes of this stack (--down-on-exit)...');
+      const down = await reconcileOnce({ path, strict: flags.strict, destroy: true, say, report, color });
+      if (down.exitCode !== 0) return 1;
+    } else {
+      say('Gateway stopped; servers keep running (`contextforge destroy` removes them).');
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await watcher?.close();
+    await host?.stop();
+    store?.close();
+  }
+}
+
+export const register: VerbRegistrar = (cli: CAC, setExit) => {
+  cli
+    .command('up', 'Apply the config, serve it through the gateway, and re-apply on every save')
+    .option('-f, --file <path>', 'Config file (default ./contextforge.yaml)')
+    .option('--host <address>', 'Gateway listen address (default gateway.host, else 127.0.0.1)')
+    .option('--port <port>', 'Gateway listen port (default gateway.port, else 4444; 0 picks a free one)')
+    .option('--strict', 'Treat guardrails the backend cannot enforce as errors')
+    .option('--down-on-exit', 'Remove every runtime of the stack when stopping')
+    .option('--no-watch', 'Apply and serve once; do not watch the config file')
+    .option('--auto-approve', 'Accepted for symmetry with apply; up always applies without asking')
+    .example('contextforge up')
+    .example('contextforge up -f stacks/dev.yaml --port 0 --down-on-exit')
+    .action((flags: UpFlags) => setExit(runUp(flags)));
+};

@@ -1,0 +1,185 @@
+// The long-lived host of `serve` and `up`: builds the gateway (HTTP, or stdio for clients that
+// only launch commands) from the config, feeds it the upstreams the state store records, and
+// follows state changes without a restart. It applies nothing itself; apply happens elsewhere.
+
+import type { LoadedConfig } from '../config/model.js';
+import { parseDuration } from '../config/quantities.js';
+import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
+import { redact } from '../diag/redact.js';
+import {
+  createGateway,
+  gatewayOptionProblems,
+  runStdioGateway,
+  type Gateway,
+  type GatewayAddress,
+  type GatewayLogger,
+  type GatewayOptions,
+  type UpstreamSpec,
+  type UpstreamStatus,
+  type VirtualServerSpec,
+} from '../gateway/index.js';
+import type { StateStore } from '../state/store.js';
+import { resolveGatewayAuth, type ResolvedAuth } from './auth.js';
+import { followState, type StateFollower } from './follow.js';
+import { dockerClients, upstreamsFromRecords, type UpstreamContext } from './upstreams.js';
+
+export interface HostOptions {
+  config: LoadedConfig;
+  store: StateStore;
+  mode: 'http' | 'stdio';
+  /** Overrides of gateway.host / gateway.port (flags). */
+  host?: string;
+  port?: number;
+  /** Human-readable lines (stderr). */
+  log: (line: string) => void;
+  /** Values never printed. */
+  sensitive?: Iterable<string>;
+  /** State poll interval (default 1000 ms). */
+  pollMs?: number;
+}
+
+export interface Host {
+  /** The HTTP address (http mode). */
+  readonly address?: GatewayAddress;
+  readonly auth: ResolvedAuth;
+  /** Rebuilds the upstream set from state now (call after an in-process apply). */
+  refresh(): Promise<void>;
+  /** Takes a new config (timeouts, concurrency); returns notes on settings that need a restart. */
+  updateConfig(config: LoadedConfig): Promise<string[]>;
+  status(): UpstreamStatus[];
+  stop(): Promise<void>;
+  /** stdio mode: resolves when the client closes stdin. */
+  readonly closed?: Promise<void>;
+}
+
+/** Gateway log lines for people: `warning: ...` and `gateway: ...` with key=value fields. */
+export function humanLogger(write: (line: string) => void, sensitive: Iterable<string> = [], debug = process.env.CONTEXTFORGE_LOG_LEVEL === 'debug'): GatewayLogger {
+  const secrets = [...sensitive];
+  const fmt = (prefix: string) => (msg: string, fields?: Record<string, unknown>): void => {
+    const extra = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('') : '';
+    write(redact(`${prefix}${msg}${extra}`, secrets));
+  };
+  return {
+    debug: debug ? fmt('gateway: ') : () => undefined,
+    info: fmt('gateway: '),
+    warn: fmt('warning: '),
+    error: fmt('error: '),
+  };
+}
+
+export function virtualServers(config: LoadedConfig): VirtualServerSpec[] {
+  return (config.gateway.servers ?? []).map((s) => ({
+    name: s.name,
+    ...(s.description ? { description: s.description } : {}),
+    ...(s.runtimes ? { runtimes: s.runtimes } : {}),
+    ...(s.tools ? { tools: s.tools } : {}),
+    ...(s.prompts ? { prompts: s.prompts } : {}),
+    ...(s.resources ? { resources: s.resources } : {}),
+  }));
+}
+
+function msOf(v: number | string | undefined): number | undefined {
+  const s = parseDuration(v);
+  return s === undefined ? undefined : Math.round(s * 1000);
+}
+
+/** Settings only a restart of the gateway picks up. */
+function restartKey(c: LoadedConfig): string {
+  const g = c.gateway;
+  return JSON.stringify([g.host, g.port, g.auth, g.separator, g.servers, c.stack]);
+}
+
+export async function startHost(options: HostOptions): Promise<Result<Host>> {
+  let config = options.config;
+  const diags: Diagnostic[] = [];
+  if (config.gateway.enabled === false && options.mode === 'http') {
+    return { diags: [error('gateway.disabled', 'the gateway is disabled in this config (gateway.enabled: false)', { detail: 'Set gateway.enabled to true, or run apply instead of serve/up.' })] };
+  }
+  const resolved = resolveGatewayAuth(config);
+  if (!resolved.value) return { diags: resolved.diags };
+  const auth = resolved.value;
+  const logger = humanLogger(options.log, options.sensitive);
+  const ctx: UpstreamContext = { config, docker: await dockerClients(config) };
+  const build = (records: Parameters<typeof upstreamsFromRecords>[0]): UpstreamSpec[] => {
+    const set = upstreamsFromRecords(records, ctx);
+    for (const s of set.skipped) logger.debug(`not serving ${s.runtime}: ${s.why}`);
+    return set.upstreams;
+  };
+  const common = {
+    separator: config.gateway.separator,
+    callTimeoutMs: msOf(config.gateway.call_timeout),
+    maxConcurrency: config.gateway.max_concurrency,
+    logger,
+  };
+  const initial = build(options.store.listRuntimes(config.stack));
+  let follower: StateFollower | undefined;
+  let stopGateway: () => Promise<void>;
+  let setUpstreams: (s: UpstreamSpec[]) => Promise<void>;
+  let status: () => UpstreamStatus[];
+  let address: GatewayAddress | undefined;
+  let closed: Promise<void> | undefined;
+
+  if (options.mode === 'http') {
+    const gwOptions: GatewayOptions = {
+      ...common,
+      host: options.host ?? config.gateway.host ?? '127.0.0.1',
+      port: options.port ?? config.gateway.port ?? 4444,
+      auth: auth.auth,
+      virtualServers: virtualServers(config),
+    };
+    const problems = gatewayOptionProblems(gwOptions);
+    if (problems.length) return { diags: problems.map((p) => error('gateway.invalid', p)) };
+    const gateway: Gateway = createGateway(gwOptions);
+    try {
+      address = await gateway.start();
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const where = `${gwOptions.host}:${gwOptions.port}`;
+      const detail = e.code === 'EADDRINUSE' ? `Another process listens on ${where}; stop it, or pass --port (or set gateway.port).` : e.code === 'EACCES' ? `This user may not listen on ${where}; pick a port above 1023.` : 'Check gateway.host and gateway.port.';
+      return { diags: [error('gateway.listen-failed', `the gateway cannot listen on ${where}: ${e.code ?? e.message}`, { detail })] };
+    }
+    await gateway.setUpstreams(initial);
+    stopGateway = () => gateway.stop();
+    setUpstreams = (s) => gateway.setUpstreams(s);
+    status = () => gateway.status();
+  } else {
+    const stdio = await runStdioGateway({ ...common, upstreams: initial });
+    stopGateway = () => stdio.stop();
+    setUpstreams = (s) => stdio.setUpstreams(s);
+    status = () => stdio.status();
+    closed = stdio.closed;
+  }
+
+  follower = followState({
+    store: options.store,
+    stack: () => config.stack,
+    build,
+    apply: setUpstreams,
+    intervalMs: options.pollMs,
+    onError: (err) => logger.warn(`following state failed: ${err.message}`),
+  });
+  // The settings the running gateway was started with; a reload that differs gets a note.
+  const key = restartKey(config);
+  const host: Host = {
+    address,
+    auth,
+    closed,
+    refresh: () => follower!.refresh(),
+    async updateConfig(next: LoadedConfig): Promise<string[]> {
+      const notes: string[] = [];
+      if (restartKey(next) !== key) notes.push('gateway settings (listen address, auth, separator, virtual servers) changed: restart to apply them');
+      config = next;
+      ctx.config = next;
+      ctx.docker = await dockerClients(next);
+      await follower!.refresh();
+      return notes;
+    },
+    status: () => status(),
+    async stop() {
+      follower?.stop();
+      follower = undefined;
+      await stopGateway();
+    },
+  };
+  return { value: host, diags };
+}

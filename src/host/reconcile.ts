@@ -1,0 +1,96 @@
+// One reconcile pass for long-running hosts (`up`, later `watch`): load and validate the config,
+// take the stack lock, plan, apply auto-approved, release. An invalid config is reported and
+// nothing is touched; what already runs keeps running. Printing goes through the callbacks.
+
+import { applyPlan, planStack, type ApplyResult } from '../apply/engine.js';
+import { takeLock } from '../apply/lock.js';
+import { openSession } from '../apply/session.js';
+import type { LoadedConfig } from '../config/model.js';
+import { parseDuration } from '../config/quantities.js';
+import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
+import { hasChanges } from '../plan/diff.js';
+import { renderText } from '../plan/render-text.js';
+
+export interface ReconcileOptions {
+  path: string;
+  strict?: boolean;
+  /** Remove every runtime of the stack instead (`up --down-on-exit`). */
+  destroy?: boolean;
+  /** Aborting lets running actions finish and starts no new ones. */
+  signal?: AbortSignal;
+  /** Progress and plan lines (stdout). */
+  say: (text: string) => void;
+  /** Diagnostics, with the values to redact from them. */
+  report: (diags: readonly Diagnostic[], sensitive: Iterable<string>) => void;
+  color?: boolean;
+  lockTimeoutMs?: number;
+}
+
+export interface ReconcileResult {
+  /** The config that was applied (undefined when it did not load). */
+  config?: LoadedConfig;
+  /** 0 applied or nothing to do, 1 error, 3 changes held for approval. */
+  exitCode: 0 | 1 | 3;
+  changed: boolean;
+  apply?: ApplyResult;
+}
+
+export async function reconcileOnce(options: ReconcileOptions): Promise<ReconcileResult> {
+  const opened = await openSession({ path: options.path, strict: options.strict });
+  if (!opened.session || hasErrors(opened.diags)) {
+    options.report(opened.diags, opened.sensitive);
+    await opened.session?.close();
+    return { exitCode: 1, changed: false };
+  }
+  const session = opened.session;
+  const { config, store } = session;
+  const warnings = opened.diags.filter((d) => d.severity !== 'error');
+  if (warnings.length) options.report(warnings, opened.sensitive);
+  const say = (line: string): void => options.say(session.redact(line));
+  const lockTimeoutMs = options.lockTimeoutMs ?? (parseDuration(config.state?.lock_timeout) ?? 30) * 1000;
+  const lock = await takeLock({ store, stack: config.stack, operation: options.destroy ? 'destroy' : 'apply', timeoutMs: lockTimeoutMs, note: say });
+  if (!lock.release) {
+    options.report([lock.diag!], opened.sensitive);
+    await session.close();
+    return { config, exitCode: 1, changed: false };
+  }
+  try {
+    const planned = await planStack({ config, backends: session.backends, store, strict: options.strict, destroy: options.destroy });
+    if (!planned.plan) {
+      options.report(planned.diags, opened.sensitive);
+      return { config, exitCode: 1, changed: false };
+    }
+    const plan = planned.plan;
+    if (!hasChanges(plan)) {
+      say(options.destroy ? 'Nothing to destroy.' : 'No changes. The live state matches the configuration.');
+      // Still record refreshed noops (endpoints may have moved) through the engine.
+      const result = await applyPlan({ plan, backends: session.backends, store, onProgress: say, redact: session.redact, kind: options.destroy ? 'destroy' : 'apply', signal: options.signal });
+      return { config, exitCode: result.exitCode, changed: false, apply: result };
+    }
+    options.say(renderText(plan, { redact: session.redact, color: options.color ?? false }));
+    const result = await applyPlan({
+      plan,
+      backends: session.backends,
+      store,
+      onProgress: say,
+      redact: session.redact,
+      kind: options.destroy ? 'destroy' : 'apply',
+      signal: options.signal,
+    });
+    if (result.diags.length) options.report(result.diags, opened.sensitive);
+    const counts: Record<string, number> = {};
+    for (const r of result.results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    if (result.exitCode === 1) {
+      say(`Apply failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; what runs keeps running.`);
+    } else if (options.destroy) {
+      say(`Destroy complete! Resources: ${counts.deleted ?? 0} destroyed.`);
+    } else {
+      say(`Apply complete! Resources: ${counts.created ?? 0} created, ${counts.updated ?? 0} updated, ${counts.deleted ?? 0} destroyed.`);
+    }
+    if (result.held.length) say(`${result.held.length} change(s) held for approval: ${result.held.join(', ')}`);
+    return { config, exitCode: result.exitCode, changed: true, apply: result };
+  } finally {
+    lock.release();
+    await session.close();
+  }
+}

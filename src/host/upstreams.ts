@@ -1,0 +1,117 @@
+// Turns what the state store says is running into the gateway's upstream specs: HTTP endpoints
+// by URL, Docker stdio runtimes through docker attach, process runtimes through their
+// supervisor's socket. Per-runtime call timeouts and concurrency come from the config.
+// It starts and stops nothing; it only describes how to reach what apply recorded.
+
+import type Dockerode from 'dockerode';
+import type { LoadedConfig } from '../config/model.js';
+import { parseDuration } from '../config/quantities.js';
+import type { Backend as BackendConfig } from '../generated/config.js';
+import { dockerAttachConnector, type UpstreamSpec } from '../gateway/index.js';
+import { hashOf } from '../plan/canonical.js';
+import type { RuntimeRecord } from '../state/store.js';
+import { processSocketConnector } from './process-connector.js';
+
+/** Code Engine scales to zero: the first call may wait for a cold start. */
+export const CODE_ENGINE_MIN_TIMEOUT_MS = 30_000;
+/** The gateway's own default per-call timeout. */
+export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+
+export interface UpstreamContext {
+  /** The current config, for timeouts and concurrency; records of runtimes not in it use defaults. */
+  config?: LoadedConfig;
+  /** A Docker client for a docker backend name (stdio attach); undefined when not available. */
+  docker?: (backend: string) => Dockerode | undefined;
+}
+
+export interface SkippedRuntime {
+  runtime: string;
+  why: string;
+}
+
+export interface UpstreamSet {
+  upstreams: UpstreamSpec[];
+  skipped: SkippedRuntime[];
+}
+
+const NOT_SERVED = new Set(['deleted', 'missing']);
+
+function ms(v: number | string | undefined): number | undefined {
+  const s = parseDuration(v);
+  return s === undefined ? undefined : Math.round(s * 1000);
+}
+
+/** The per-call timeout of one runtime (runtime > gateway > default; Code Engine at least 30 s). */
+export function callTimeoutFor(record: Pick<RuntimeRecord, 'runtime' | 'backendType'>, config?: LoadedConfig): number {
+  const own = ms(config?.runtimes.find((r) => r.name === record.runtime)?.call_timeout);
+  if (own !== undefined) return own;
+  const inherited = ms(config?.gateway.call_timeout) ?? DEFAULT_CALL_TIMEOUT_MS;
+  return record.backendType === 'ibm_code_engine' ? Math.max(CODE_ENGINE_MIN_TIMEOUT_MS, inherited) : inherited;
+}
+
+export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: UpstreamContext = {}): UpstreamSet {
+  const upstreams: UpstreamSpec[] = [];
+  const skipped: SkippedRuntime[] = [];
+  for (const r of [...records].sort((a, b) => a.runtime.localeCompare(b.runtime))) {
+    const e = r.endpoint;
+    if (NOT_SERVED.has(r.status)) {
+      skipped.push({ runtime: r.runtime, why: `it is ${r.status}` });
+      continue;
+    }
+    if (!e) {
+      skipped.push({ runtime: r.runtime, why: 'apply recorded no endpoint for it' });
+      continue;
+    }
+    const rt = ctx.config?.runtimes.find((x) => x.name === r.runtime);
+    const callTimeoutMs = callTimeoutFor(r, ctx.config);
+    const maxConcurrency = rt?.max_concurrency ?? ctx.config?.gateway.max_concurrency;
+    const base = { name: r.runtime, callTimeoutMs, ...(maxConcurrency ? { maxConcurrency } : {}) };
+    const specHash = hashOf({ spec: r.specHash, endpoint: e, callTimeoutMs, maxConcurrency: maxConcurrency ?? null });
+    if (e.transport === 'streamable-http' || e.transport === 'sse') {
+      if (!e.url) {
+        skipped.push({ runtime: r.runtime, why: `its ${e.transport} endpoint has no URL` });
+        continue;
+      }
+      upstreams.push({ ...base, transport: e.transport, url: e.url, specHash });
+      continue;
+    }
+    const a = e.attach;
+    if (a?.kind === 'process') {
+      upstreams.push({ ...base, transport: 'stdio', stdio: processSocketConnector(a.socketPath), specHash });
+    } else if (a?.kind === 'docker') {
+      const docker = ctx.docker?.(r.backend);
+      if (!docker) {
+        skipped.push({ runtime: r.runtime, why: `no Docker client for backend ${r.backend}` });
+        continue;
+      }
+      upstreams.push({ ...base, transport: 'stdio', stdio: dockerAttachConnector({ docker, containerId: a.containerId }), specHash });
+    } else {
+      skipped.push({ runtime: r.runtime, why: 'its stdio endpoint names nothing to attach to' });
+    }
+  }
+  return { upstreams, skipped };
+}
+
+/** Docker clients per docker backend of the config, created on first use (dockerode loads lazily). */
+export async function dockerClients(config: LoadedConfig): Promise<(backend: string) => Dockerode | undefined> {
+  const dockerBackends = Object.entries(config.backends).filter(([, b]) => b.type === 'docker');
+  if (dockerBackends.length === 0) return () => undefined;
+  const { default: DockerodeCtor } = await import('dockerode');
+  const made = new Map<string, Dockerode>();
+  return (name) => {
+    const b = config.backends[name] as BackendConfig | undefined;
+    if (!b || b.type !== 'docker') return undefined;
+    let d = made.get(name);
+    if (!d) {
+      if (b.host) {
+        const u = new URL(b.host);
+        const protocol = u.protocol === 'https:' ? 'https' : 'http';
+        d = new DockerodeCtor({ host: u.hostname, port: Number(u.port || (protocol === 'https' ? 2376 : 2375)), protocol });
+      } else {
+        d = new DockerodeCtor(b.socket ? { socketPath: b.socket } : undefined);
+      }
+      made.set(name, d);
+    }
+    return d;
+  };
+}
