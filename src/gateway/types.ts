@@ -26,6 +26,11 @@ export interface UpstreamSpec {
   callTimeoutMs?: number;
   /** Upstream requests in flight at once; the excess waits in a FIFO queue. */
   maxConcurrency?: number;
+  /**
+   * Liveness ping interval for this upstream; 0 disables it (for example to let a Code Engine app
+   * scale to zero). Default: the gateway's pingIntervalMs.
+   */
+  pingIntervalMs?: number;
   /** When it changes, the upstream session is closed and a new one opened. */
   specHash: string;
 }

@@ -64,6 +64,7 @@ export class UpstreamSession {
   private pingTimer: NodeJS.Timeout | undefined;
   private readonly limiter: Limiter;
   private readonly firstAttempt: Promise<void>;
+  private connectedWaiters: Array<() => void> = [];
   private settleFirst!: () => void;
 
   constructor(readonly spec: UpstreamSpec, private readonly defaults: UpstreamDefaults, private readonly hooks: UpstreamHooks) {
@@ -112,28 +113,61 @@ export class UpstreamSession {
   async request<T>(fn: (client: Client, options: RequestOptions) => Promise<T>, opts: { signal?: AbortSignal; onprogress?: RequestOptions['onprogress'] } = {}): Promise<T> {
     if (this.state !== 'connected' || !this.client) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
     return this.limiter.run(async () => {
-      const client = this.client;
-      if (this.state !== 'connected' || !client) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
-      const gen = this.generation;
-      try {
-        return await fn(client, {
-          signal: opts.signal,
-          timeout: this.timeoutMs,
-          onprogress: opts.onprogress,
-          resetTimeoutOnProgress: opts.onprogress !== undefined,
-        });
-      } catch (e) {
-        if (opts.signal?.aborted) throw e;
-        if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed) throw e;
-        if (e instanceof McpError || isConnectionError(e)) {
-          this.lost(gen, `Request failed: ${message(e)}`);
-          throw new UpstreamUnavailableError(this.name, message(e));
+      const started = Date.now();
+      for (let attempt = 0; ; attempt++) {
+        const client = this.client;
+        if (this.state !== 'connected' || !client) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
+        const gen = this.generation;
+        try {
+          return await fn(client, {
+            signal: opts.signal,
+            timeout: this.timeoutMs,
+            onprogress: opts.onprogress,
+            resetTimeoutOnProgress: opts.onprogress !== undefined,
+          });
+        } catch (e) {
+          // The upstream forgot our session (it restarted, or an idle instance went away): the
+          // request was refused unprocessed, so one retry on a fresh session is safe.
+          if (attempt === 0 && !opts.signal?.aborted && e instanceof StreamableHTTPError && e.code === 404) {
+            this.lost(gen, 'The upstream no longer knows this session.');
+            if (await this.waitConnected(this.timeoutMs - (Date.now() - started), opts.signal)) continue;
+          }
+          this.fail(e, gen, client, opts.signal);
         }
-        // Anything else (a malformed result, say) is not proof of a dead link: check before blaming it.
-        this.probe(gen, client);
-        throw new McpError(ErrorCode.InternalError, `Runtime '${this.name}' returned an invalid response: ${message(e)}`);
       }
     }, opts.signal);
+  }
+
+  /** Maps a failed request to the error the caller sees, noting a lost link on the way. */
+  private fail(e: unknown, gen: number, client: Client, signal: AbortSignal | undefined): never {
+    if (signal?.aborted) throw e;
+    if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed) throw e;
+    if (e instanceof McpError || isConnectionError(e)) {
+      this.lost(gen, `Request failed: ${message(e)}`);
+      throw new UpstreamUnavailableError(this.name, message(e));
+    }
+    // Anything else (a malformed result, say) is not proof of a dead link: check before blaming it.
+    this.probe(gen, client);
+    throw new McpError(ErrorCode.InternalError, `Runtime '${this.name}' returned an invalid response: ${message(e)}`);
+  }
+
+  /** Resolves true once connected again, false after `ms` or on abort. */
+  private waitConnected(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.state === 'connected') return Promise.resolve(true);
+    if (ms <= 0 || this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.connectedWaiters = this.connectedWaiters.filter((w) => w !== onConnected);
+        resolve(ok);
+      };
+      const onConnected = (): void => done(true);
+      const onAbort = (): void => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.connectedWaiters.push(onConnected);
+    });
   }
 
   async close(): Promise<void> {
@@ -181,6 +215,7 @@ export class UpstreamSession {
       this.setState('connected');
       this.hooks.logger.info('upstream connected', { runtime: this.name, transport: this.spec.transport, tools: this.catalog.tools.length });
       this.settleFirst();
+      for (const w of this.connectedWaiters.splice(0)) w();
       this.startPing(gen, client);
       if (changed.length) this.hooks.onCatalogChange(this.name, changed);
     } catch (e) {
@@ -221,10 +256,11 @@ export class UpstreamSession {
 
   private startPing(gen: number, client: Client): void {
     clearInterval(this.pingTimer);
-    if (this.defaults.pingIntervalMs <= 0) return;
+    const every = this.spec.pingIntervalMs ?? this.defaults.pingIntervalMs;
+    if (every <= 0) return;
     this.pingTimer = setInterval(() => {
-      client.ping({ timeout: Math.min(10_000, this.defaults.pingIntervalMs) }).catch((e: unknown) => this.lost(gen, `Ping failed: ${message(e)}`));
-    }, this.defaults.pingIntervalMs);
+      client.ping({ timeout: Math.min(10_000, every) }).catch((e: unknown) => this.lost(gen, `Ping failed: ${message(e)}`));
+    }, every);
     this.pingTimer.unref();
   }
 

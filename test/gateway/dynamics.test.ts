@@ -162,6 +162,24 @@ test('/readyz is 503 while an upstream is still connecting, then 200 once it fai
   }
 });
 
+test('an upstream that forgot the session (404) is re-initialized and the call retried once', async () => {
+  const other = await startControlledServer();
+  try {
+    // No ping: only the call itself can discover that the session is gone.
+    await gw.setUpstreams([...specs, { name: 'phoenix', transport: 'streamable-http', url: other.url, specHash: 'v1', pingIntervalMs: 0 }]);
+    await waitFor(async () => (await names()).includes('phoenix__echo'), 10_000, 'phoenix listed');
+    assert.match(text(await client.callTool({ name: 'phoenix__echo', arguments: { message: 'one' } })), 'echo: one');
+    await other.restart();
+    const r = await client.callTool({ name: 'phoenix__echo', arguments: { message: 'two' } });
+    assert.is(r.isError, undefined, text(r));
+    assert.match(text(r), 'echo: two');
+    assert.is(other.sessionsOpened, 2, 'a fresh upstream session was opened');
+  } finally {
+    await gw.setUpstreams(specs);
+    await other.close();
+  }
+});
+
 test('removing an upstream drops its tools and notifies', async () => {
   const before = listChanged;
   specs = specs.filter((s) => s.name !== 'tight');

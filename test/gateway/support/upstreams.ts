@@ -84,6 +84,8 @@ export interface ControlledServer {
   /** MCP sessions initialized so far (one per gateway upstream session). */
   sessionsOpened: number;
   addTool(name: string): void;
+  /** Drops every session and listens again on the same port, like a restarted server. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,12 @@ export async function startControlledServer(): Promise<ControlledServer> {
     addTool(name) {
       tools.push({ name, inputSchema: { type: 'object' } });
       for (const s of sessions.values()) void s.server.sendToolListChanged().catch(() => undefined);
+    },
+    async restart() {
+      const port = (http.address() as AddressInfo).port;
+      await state.close();
+      sessions.clear();
+      await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
     },
     async close() {
       for (const s of sessions.values()) await s.server.close().catch(() => undefined);
