@@ -36,7 +36,7 @@ export interface RuntimeLink {
 const plural = (w: string): string => (w.endsWith('entry') ? `${w.slice(0, -1)}ies` : `${w}s`);
 
 const refError = (code: string, what: string, name: string, known: Iterable<string>, extra: Partial<Diagnostic>): Diagnostic => {
-  const list = [...known];
+  const list = [...known].sort();
   return error(code, `unknown ${what} "${name}"`, {
     suggestion: didYouMean(name, list),
     detail: list.length ? `Known ${plural(what)}: ${list.slice(0, 12).join(', ')}${list.length > 12 ? ', ...' : ''}.` : `No ${what} is defined; define one first.`,

@@ -50,6 +50,10 @@ export function checkSourceText(text: string, path: string, kind: 'config' | 'ca
   diags.push(...interp.diags);
   const validate = validator(kind);
   const schemaOk = validate(interp.value) as boolean;
-  if (!schemaOk) diags.push(...schemaErrorsToDiagnostics(validate.errors ?? [], parsed));
+  if (!schemaOk) {
+    // A value whose variable is unset already has its diagnostic; its schema error is noise.
+    const unset = new Set(interp.diags.map((d) => d.pointer));
+    diags.push(...schemaErrorsToDiagnostics(validate.errors ?? [], parsed).filter((d) => !unset.has(d.pointer)));
+  }
   return { parsed, value: interp.value, schemaOk, substituted: interp.substituted, diags };
 }
