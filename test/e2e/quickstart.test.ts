@@ -20,7 +20,7 @@ let client: Client | undefined;
 let url = '';
 let token = '';
 
-const text = (r: { content?: unknown }): string => ((r.content as Array<{ text?: string }>)[0]?.text ?? '');
+const text = (r: Record<string, unknown>): string => ((r.content as Array<{ text?: string }>)[0]?.text ?? '');
 
 test('up applies the quick start and serves it on a free port', async () => {
   up = runCli(['up', '--port', '0'], { cwd: copy.dir, path: copy.path });
