@@ -2,6 +2,7 @@
 // Comparisons are timing-safe; nothing here logs or echoes a presented credential.
 // It decides allow/deny only; the HTTP layer writes the 401.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { error, type Diagnostic } from '../diag/diagnostic.js';
 import type { GatewayAuth } from './types.js';
 
 export type AuthResult = { ok: true; subject?: string } | { ok: false; reason: string; invalidToken: boolean };
@@ -14,12 +15,17 @@ export interface Authenticator {
   check(authorization: string | undefined): AuthResult;
 }
 
-/** Problems with an auth configuration, as sentences; empty when it is usable. */
-export function authProblems(auth: GatewayAuth): string[] {
+/** Problems with an auth configuration; empty when it is usable. */
+export function authDiagnostics(auth: GatewayAuth | undefined): Diagnostic[] {
+  if (!auth) {
+    return [error('gateway.auth-missing', 'Gateway auth is not set', { detail: 'Choose token auth, or auth none explicitly.' })];
+  }
   if (auth.mode === 'none') return [];
   const tokens = (auth.tokens ?? []).filter((t) => t.length > 0);
   if (tokens.length === 0 && !auth.jwtSecret) {
-    return ['Gateway auth is on but no bearer token or JWT secret is configured. Set gateway.auth tokens or a JWT secret, or choose auth mode none explicitly.'];
+    return [error('gateway.auth-no-credentials', 'Gateway auth is on but no bearer token or JWT secret is configured', {
+      detail: 'Set gateway.auth tokens or a JWT secret, or choose auth none explicitly.',
+    })];
   }
   return [];
 }

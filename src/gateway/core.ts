@@ -2,6 +2,7 @@
 // upstreams, the metrics, option defaults, and the set of live downstream servers that
 // receive list_changed notifications. No sockets here.
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { error, type Diagnostic } from '../diag/diagnostic.js';
 import type { View } from './catalog.js';
 import { createDownstreamServer } from './downstream.js';
 import { Federation } from './federation.js';
@@ -94,21 +95,29 @@ export class GatewayCore {
   }
 }
 
-/** Problems with gateway options, as sentences; empty when usable. Auth is checked in auth.ts. */
-export function coreOptionProblems(o: Pick<GatewayOptions, 'separator' | 'virtualServers' | 'callTimeoutMs' | 'maxConcurrency'>): string[] {
-  const p: string[] = [];
+/** Problems with gateway options other than auth (auth.ts checks that); empty when usable. */
+export function coreOptionDiagnostics(o: Pick<GatewayOptions, 'separator' | 'virtualServers' | 'callTimeoutMs' | 'maxConcurrency'>): Diagnostic[] {
+  const d: Diagnostic[] = [];
   if (o.separator !== undefined && !validSeparator(o.separator)) {
-    p.push(`Gateway separator '${o.separator}' is not allowed: use 1-8 characters from [a-zA-Z0-9_-] so federated names stay valid tool names.`);
+    d.push(error('gateway.separator', `Gateway separator '${o.separator}' is not allowed`, {
+      detail: 'Use 1-8 characters from [a-zA-Z0-9_-] so federated names stay valid tool names.',
+    }));
   }
   const seen = new Set<string>();
   for (const v of o.virtualServers ?? []) {
-    if (!/^[a-zA-Z0-9_.-]{1,64}$/.test(v.name)) p.push(`Virtual server name '${v.name}' is not allowed: use [a-zA-Z0-9_.-], at most 64 characters.`);
-    if (seen.has(v.name)) p.push(`Virtual server '${v.name}' is declared twice.`);
+    if (!/^[a-zA-Z0-9_.-]{1,64}$/.test(v.name)) {
+      d.push(error('gateway.virtual-server-name', `Virtual server name '${v.name}' is not allowed`, { detail: 'Use [a-zA-Z0-9_.-], at most 64 characters.' }));
+    }
+    if (seen.has(v.name)) d.push(error('gateway.virtual-server-duplicate', `Virtual server '${v.name}' is declared twice`, { detail: 'Give each virtual server its own name.' }));
     seen.add(v.name);
   }
-  if (o.callTimeoutMs !== undefined && !(o.callTimeoutMs > 0)) p.push('Gateway callTimeoutMs must be a positive number of milliseconds.');
-  if (o.maxConcurrency !== undefined && !(Number.isInteger(o.maxConcurrency) && o.maxConcurrency >= 1)) p.push('Gateway maxConcurrency must be a whole number of at least 1.');
-  return p;
+  if (o.callTimeoutMs !== undefined && !(o.callTimeoutMs > 0)) {
+    d.push(error('gateway.call-timeout', 'Gateway call timeout must be positive', { detail: 'Set a duration such as 60s.' }));
+  }
+  if (o.maxConcurrency !== undefined && !(Number.isInteger(o.maxConcurrency) && o.maxConcurrency >= 1)) {
+    d.push(error('gateway.max-concurrency', 'Gateway max_concurrency must be a whole number of at least 1', { detail: 'Set max_concurrency to 1 or more.' }));
+  }
+  return d;
 }
 
 /** Default logger: one JSON line per event on stderr (stdout may carry MCP in stdio mode). */

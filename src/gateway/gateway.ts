@@ -3,8 +3,9 @@
 // auth is off. Callers (serve/up) own where upstream specs come from.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { authProblems, createAuthenticator } from './auth.js';
-import { GatewayCore, coreOptionProblems } from './core.js';
+import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { authDiagnostics, createAuthenticator } from './auth.js';
+import { GatewayCore, coreOptionDiagnostics } from './core.js';
 import { HttpHandler } from './http.js';
 import type { GatewayOptions, UpstreamSpec, UpstreamStatus } from './types.js';
 
@@ -28,20 +29,25 @@ export interface Gateway {
   readonly address: GatewayAddress | undefined;
 }
 
+/** Thrown by start() when the options are invalid; `problems` are full sentences. */
 export class GatewayConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Gateway options are not valid:\n- ${problems.join('\n- ')}`);
   }
 }
 
-/** All problems with `options`, as sentences; empty when the gateway can start. */
-export function gatewayOptionProblems(options: GatewayOptions): string[] {
-  const p = [...coreOptionProblems(options), ...authProblems(options.auth ?? ({} as GatewayOptions['auth']))];
-  if (!options.auth) p.push('Gateway auth must be set; choose mode token, or mode none explicitly.');
+/** Every problem with `options` as a diagnostic; empty when the gateway can start. */
+export function gatewayOptionDiagnostics(options: GatewayOptions): Diagnostic[] {
+  const d = [...coreOptionDiagnostics(options), ...authDiagnostics(options.auth)];
   if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port < 65536)) {
-    p.push(`Gateway port ${options.port} is not a valid TCP port.`);
+    d.push(error('gateway.port', `Gateway port ${options.port} is not a valid TCP port`, { detail: 'Use a port from 1 to 65535 (0 picks a free one).' }));
   }
-  return p;
+  return d;
+}
+
+/** The same problems as sentences (summary, then how to fix it); empty when usable. */
+export function gatewayOptionProblems(options: GatewayOptions): string[] {
+  return gatewayOptionDiagnostics(options).map((d) => (d.detail ? `${d.summary}. ${d.detail}` : `${d.summary}.`));
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);

@@ -1,6 +1,6 @@
 // Public API of the bundled MCP gateway. The CLI (serve/up) and the state-driven wiring use
 // only what is exported here; everything else in src/gateway is internal.
-export { createGateway, gatewayOptionProblems, GatewayConfigError, type Gateway, type GatewayAddress } from './gateway.js';
+export { createGateway, gatewayOptionDiagnostics, gatewayOptionProblems, GatewayConfigError, type Gateway, type GatewayAddress } from './gateway.js';
 export { runStdioGateway, type StdioGateway, type StdioGatewayOptions } from './stdio-gateway.js';
 export { spawnStdioConnector, streamTransport, type SpawnStdioOptions, type StreamTransportOptions } from './stdio-connectors.js';
 export { dockerAttachConnector, type DockerAttachOptions } from './docker-attach.js';

@@ -3,7 +3,7 @@
 // Upstream management is the same Federation as the HTTP gateway.
 import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { GatewayCore, coreOptionProblems, type CoreOptions } from './core.js';
+import { GatewayCore, coreOptionDiagnostics, type CoreOptions } from './core.js';
 import { GatewayConfigError } from './gateway.js';
 import type { UpstreamSpec, UpstreamStatus, VirtualServerSpec } from './types.js';
 
@@ -29,8 +29,8 @@ export interface StdioGateway {
 }
 
 export async function runStdioGateway(opts: StdioGatewayOptions): Promise<StdioGateway> {
-  const problems = coreOptionProblems({ separator: opts.separator, callTimeoutMs: opts.callTimeoutMs, maxConcurrency: opts.maxConcurrency });
-  if (problems.length) throw new GatewayConfigError(problems);
+  const diags = coreOptionDiagnostics({ separator: opts.separator, callTimeoutMs: opts.callTimeoutMs, maxConcurrency: opts.maxConcurrency });
+  if (diags.length) throw new GatewayConfigError(diags.map((d) => `${d.summary}. ${d.detail ?? ''}`.trim()));
   const core = new GatewayCore(opts);
   const view = !opts.serve
     ? ({ kind: 'federated' } as const)
