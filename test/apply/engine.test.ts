@@ -199,6 +199,25 @@ test('an unreachable backend is a plan diagnostic, not a throw', async () => {
   assert.ok(p.diags.some((d) => d.code === 'docker.unreachable'));
 });
 
+test('a runtime moved to another backend is deleted there and created here, in one replace', async () => {
+  const m1 = new InMemoryTestBackend('mem');
+  const m2 = new InMemoryTestBackend('mem2');
+  const s = store();
+  const cfg = (backend: string): LoadedConfig =>
+    buildConfig({ backends: { mem: { type: 'docker' }, mem2: { type: 'docker' } }, catalog: [LIB], runtimes: [runtime({ name: 'mover', catalog: 'lib', backend })] });
+  const backends = { mem: m1, mem2: m2 };
+  const p1 = await planStack({ config: cfg('mem'), backends, store: s });
+  assert.is((await applyPlan({ plan: p1.plan!, backends, store: s })).exitCode, 0);
+  const p2 = await planStack({ config: cfg('mem2'), backends, store: s });
+  assert.equal(p2.plan!.changes.map((c) => c.reason), ['replace:backend-changed']);
+  assert.is((await applyPlan({ plan: p2.plan!, backends, store: s })).exitCode, 0);
+  assert.equal([...m1.resources.keys()], []);
+  assert.equal([...m2.resources.keys()], ['runtime.mover']);
+  assert.is(s.getRuntime('demo', 'runtime.mover')!.backend, 'mem2');
+  const p3 = await planStack({ config: cfg('mem2'), backends, store: s });
+  assert.equal(p3.plan!.summary.noop, 1);
+});
+
 test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
