@@ -295,7 +295,16 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     run: async (n) => (n.id.startsWith('held:') ? false : runOne(n.change)),
     onSkip: (n, by) => {
       const blocked = by.replace(/^held:/, '');
-      const why = by === 'cycle' ? 'it is part of a dependency cycle' : by.startsWith('held:') ? `${blocked} is held for approval` : `${blocked} did not apply`;
+      if (by.startsWith('held:') || heldSet.has(by)) {
+        // Waiting on a held change is itself a hold, not a failure.
+        heldSet.add(n.change.address);
+        held.push(n.change);
+        results.push({ address: n.change.address, action: n.change.action, status: 'held', attempts: 0, ms: 0, diags: [] });
+        store.appendEvent({ stack, address: n.change.address, actor, type: 'approval.held', data: { run: runId, waitsFor: blocked } });
+        say(`${n.change.address}: held (waits for ${blocked}, which needs approval)`);
+        return;
+      }
+      const why = by === 'cycle' ? 'it is part of a dependency cycle' : `${blocked} did not apply`;
       results.push({ address: n.change.address, action: n.change.action, status: 'skipped', attempts: 0, ms: 0, diags: [] });
       diags.push(error('apply.skipped', `${n.change.address} was not applied because ${why}`, { address: n.change.address }));
       store.appendEvent({ stack, address: n.change.address, actor, type: 'apply.skipped', data: { run: runId, blockedBy: blocked } });

@@ -218,6 +218,21 @@ test('a runtime moved to another backend is deleted there and created here, in o
   assert.equal(p3.plan!.summary.noop, 1);
 });
 
+test('a change that waits on a held change is held too (exit 3), not failed', async () => {
+  const b = new InMemoryTestBackend();
+  const s = store();
+  const cfg = buildConfig({
+    backends: { mem: { type: 'docker' } },
+    catalog: [LIB, { ...LIB, slug: 'gh', source: { type: 'docker', image: 'ghcr.io/acme/srv:1' } }],
+    runtimes: [runtime({ name: 'gated', catalog: 'gh', backend: 'mem' }), runtime({ name: 'after', catalog: 'lib', backend: 'mem', depends_on: ['gated'] }), runtime({ name: 'free', catalog: 'lib', backend: 'mem' })],
+  });
+  cfg.approval = { enabled: true, required_for: [{ registry_not_in: ['docker.io/library'] }], approvers: ['security-team'] };
+  const { result } = await planAndApply(cfg, b, s);
+  assert.is(result.exitCode, 3, JSON.stringify(result.diags));
+  assert.equal(result.held.sort(), ['runtime.after', 'runtime.gated']);
+  assert.equal(b.order, ['create:runtime.free']);
+});
+
 test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
