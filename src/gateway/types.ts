@@ -95,7 +95,7 @@ export interface UpstreamStatus {
   lastError?: string;
   /** ISO time of the last state change. */
   since: string;
-  /** Consecutive failed attempts since the last successful connection. */
+  /** Failed attempts and losses since the session was last stable (up for 30 s). */
   failures: number;
   tools: number;
   prompts: number;

@@ -49,6 +49,8 @@ export class UpstreamUnavailableError extends Error {
 }
 
 const CLIENT_INFO = { name: 'contextforge-gateway', version: '0.1.0' };
+const STABLE_MS = 30_000;
+const PING_TIMEOUT_MS = 10_000;
 
 export class UpstreamSession {
   catalog: UpstreamCatalog = { tools: [], prompts: [], resources: [], templates: [] };
@@ -58,6 +60,9 @@ export class UpstreamSession {
   private lastError: string | undefined;
   private since = new Date();
   private failures = 0;
+  private connectedAt = 0;
+  /** Last time the upstream answered anything on the current session. */
+  private lastAnswerAt = 0;
   private generation = 0;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -119,13 +124,16 @@ export class UpstreamSession {
         if (this.state !== 'connected' || !client) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
         const gen = this.generation;
         try {
-          return await fn(client, {
+          const result = await fn(client, {
             signal: opts.signal,
             timeout: this.timeoutMs,
             onprogress: opts.onprogress,
             resetTimeoutOnProgress: opts.onprogress !== undefined,
           });
+          this.lastAnswerAt = Date.now();
+          return result;
         } catch (e) {
+          if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed && e.code !== ErrorCode.RequestTimeout) this.lastAnswerAt = Date.now();
           // The upstream forgot our session (it restarted, or an idle instance went away): the
           // request was refused unprocessed, so one retry on a fresh session is safe.
           if (attempt === 0 && !opts.signal?.aborted && e instanceof StreamableHTTPError && e.code === 404) {
@@ -210,7 +218,7 @@ export class UpstreamSession {
       this.client = client;
       const changed = await this.refresh(client, ['tools', 'prompts', 'resources']);
       if (gen !== this.generation) return;
-      this.failures = 0;
+      this.connectedAt = this.lastAnswerAt = Date.now();
       this.attempted = true;
       this.setState('connected');
       this.hooks.logger.info('upstream connected', { runtime: this.name, transport: this.spec.transport, tools: this.catalog.tools.length });
@@ -238,6 +246,8 @@ export class UpstreamSession {
     clearInterval(this.pingTimer);
     const client = this.client;
     this.client = undefined;
+    // Only a session that stayed up a while resets the backoff; a crash loop keeps growing it.
+    if (Date.now() - this.connectedAt > STABLE_MS) this.failures = 0;
     this.failures++;
     this.setState('failed', reason);
     this.hooks.logger.warn('upstream lost', { runtime: this.name, reason });
@@ -254,18 +264,37 @@ export class UpstreamSession {
     this.retryTimer.unref();
   }
 
+  /**
+   * Liveness check for quiet sessions. Any answer within the interval proves the link, so a busy
+   * session is not pinged; a refused connection is fatal at once, but a slow upstream must miss
+   * two pings in a row before its session (and the work in flight on it) is given up.
+   */
   private startPing(gen: number, client: Client): void {
     clearInterval(this.pingTimer);
     const every = this.spec.pingIntervalMs ?? this.defaults.pingIntervalMs;
     if (every <= 0) return;
+    let missed = 0;
+    let pending = false;
     this.pingTimer = setInterval(() => {
-      client.ping({ timeout: Math.min(10_000, every) }).catch((e: unknown) => this.lost(gen, `Ping failed: ${message(e)}`));
+      if (pending || Date.now() - this.lastAnswerAt < every) return;
+      pending = true;
+      client
+        .ping({ timeout: PING_TIMEOUT_MS })
+        .then(() => {
+          missed = 0;
+          this.lastAnswerAt = Date.now();
+        })
+        .catch((e: unknown) => {
+          const slow = e instanceof McpError && e.code === ErrorCode.RequestTimeout;
+          if (!slow || ++missed >= 2) this.lost(gen, `Ping failed: ${message(e)}`);
+        })
+        .finally(() => (pending = false));
     }, every);
     this.pingTimer.unref();
   }
 
   private probe(gen: number, client: Client): void {
-    client.ping({ timeout: 5_000 }).catch((e: unknown) => this.lost(gen, `Ping failed: ${message(e)}`));
+    client.ping({ timeout: PING_TIMEOUT_MS }).catch((e: unknown) => this.lost(gen, `Ping failed: ${message(e)}`));
   }
 
   private refreshSoon(gen: number, kind: ListKind): void {
