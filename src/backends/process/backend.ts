@@ -58,7 +58,7 @@ export function toObserved(st: StatusFile): ObservedResource {
     status: observedStatus(st, alive),
     restarts: st.restarts,
     startedAt: st.startedAt,
-    native: { supervisorPid: st.supervisorPid, childPid: st.childPid, logPath: st.logPath, launchId: st.launchId },
+    native: { supervisorPid: st.supervisorPid, childPid: st.childPid, sessionPids: st.sessionPids ?? [], logPath: st.logPath, launchId: st.launchId },
   };
   if (alive) o.endpoint = { transport: 'stdio', attach: { kind: 'process', socketPath: st.socketPath } };
   return o;

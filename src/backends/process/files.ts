@@ -40,13 +40,17 @@ export interface StatusFile {
   backend: string;
   specHash: string;
   supervisorPid: number;
+  /** The warm child, ready for the next connection. */
   childPid?: number;
+  /** Children serving a connection, one per session. */
+  sessionPids?: number[];
   state: SupervisorState;
   /** Unexpected child exits since the supervisor started. */
   restarts: number;
   startedAt: string;
   childStartedAt?: string;
   lastExit?: { code: number | null; signal: string | null; at: string; error?: string };
+  /** True while at least one session is open. */
   connected: boolean;
   socketPath: string;
   logPath: string;

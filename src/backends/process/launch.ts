@@ -184,7 +184,7 @@ export interface StopOptions {
 export async function stopSupervisor(statusPath: string, options: StopOptions = {}): Promise<void> {
   const st = readStatus(statusPath);
   const pid = st?.supervisorPid ?? options.pid;
-  const childPid = st?.childPid;
+  const children = [st?.childPid, ...(st?.sessionPids ?? [])].filter((p): p is number => typeof p === 'number');
   if (pid && supervisorAlive(pid)) {
     try {
       process.kill(pid, 'SIGTERM');
@@ -201,10 +201,11 @@ export async function stopSupervisor(statusPath: string, options: StopOptions = 
       }
     }
   }
-  // A child orphaned by a killed supervisor: only signalled when it is still the recorded one.
-  if (childPid && pidAlive(childPid) && childBelongsTo(childPid, st)) {
+  // Children orphaned by a killed supervisor: only signalled when they carry this launch's mark.
+  for (const child of children) {
+    if (!pidAlive(child) || !childBelongsTo(child, st)) continue;
     try {
-      process.kill(childPid, 'SIGKILL');
+      process.kill(child, 'SIGKILL');
     } catch {
       // Exited meanwhile.
     }
@@ -212,7 +213,7 @@ export async function stopSupervisor(statusPath: string, options: StopOptions = 
 }
 
 function childBelongsTo(pid: number, st: StatusFile | undefined): boolean {
-  if (!st?.childStartedAt) return false;
+  if (!st) return false;
   if (!existsSync('/proc/self/environ')) return true;
   try {
     return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`CONTEXTFORGE_LAUNCH_ID=${st.launchId}`);

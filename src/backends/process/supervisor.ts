@@ -1,12 +1,15 @@
 // The detached supervisor of one process-backend runtime (entry point, run as its own process).
-// It keeps one child running (restart on crash with bounded exponential backoff), relays the
-// child's stdin/stdout to ONE client connection at a time on a unix socket, and gives every new
-// connection a fresh child so each MCP session starts clean. It never logs environment values.
+// It keeps one warm child ready, hands it to the next connection on its unix socket (so every
+// client session gets its own fresh server, as a stdio MCP server expects), starts the next warm
+// child, and restarts crashed children with bounded exponential backoff. Never logs env values.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import type { StatusFile, SupervisorSpec, SupervisorState } from './files.js';
+
+/** Concurrent sessions (gateways, `serve --stdio` instances) one runtime serves. */
+const MAX_SESSIONS = 16;
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} supervisor[${process.pid}] ${message}\n`);
@@ -26,14 +29,21 @@ function removeQuietly(path: string): void {
   }
 }
 
+interface Kid {
+  proc: ChildProcess;
+  ready: boolean;
+  startedAt?: number;
+  /** The connection it serves; undefined while it is the warm spare. */
+  conn?: Socket;
+  /** Being ended on purpose (its session is over, or we stop): its exit is no crash. */
+  retiring: boolean;
+}
+
 class Supervisor {
-  private child: ChildProcess | undefined;
-  private childReady = false;
-  private childStartedAt: number | undefined;
-  /** The child that is being replaced on purpose (its exit is not a crash). */
-  private retiring: ChildProcess | undefined;
-  private conn: Socket | undefined;
-  private wiredTo: ChildProcess | undefined;
+  private warm: Kid | undefined;
+  private readonly sessions = new Set<Kid>();
+  /** Connections waiting for the warm child to become ready. */
+  private readonly waiting: Socket[] = [];
   private state: SupervisorState = 'starting';
   private restarts = 0;
   private failures = 0;
@@ -58,10 +68,11 @@ class Supervisor {
     chmodSync(this.spec.socketPath, 0o600);
     log(`listening on ${this.spec.socketPath} for ${this.spec.address}`);
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void this.shutdown(sig));
-    this.startChild();
+    this.startWarm();
   }
 
   private writeStatus(): void {
+    const kids = [...this.sessions].filter((k) => k.ready && !k.retiring);
     const status: StatusFile = {
       version: 1,
       launchId: this.spec.launchId,
@@ -71,13 +82,14 @@ class Supervisor {
       backend: this.spec.backend,
       specHash: this.spec.specHash,
       supervisorPid: process.pid,
-      childPid: this.childReady && this.child !== this.retiring ? this.child?.pid : undefined,
+      childPid: this.warm?.ready ? this.warm.proc.pid : undefined,
+      sessionPids: kids.map((k) => k.proc.pid!).filter(Boolean),
       state: this.state,
       restarts: this.restarts,
       startedAt: this.startedAt,
-      childStartedAt: this.childStartedAt ? new Date(this.childStartedAt).toISOString() : undefined,
+      childStartedAt: this.warm?.startedAt ? new Date(this.warm.startedAt).toISOString() : undefined,
       lastExit: this.lastExit,
-      connected: Boolean(this.conn),
+      connected: kids.length > 0,
       socketPath: this.spec.socketPath,
       logPath: this.spec.logPath,
       live: this.spec.live,
@@ -88,125 +100,127 @@ class Supervisor {
     renameSync(tmp, this.spec.statusPath);
   }
 
-  private startChild(): void {
-    if (this.stopping) return;
-    const child = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child = child;
-    this.childReady = false;
+  private startWarm(): void {
+    if (this.stopping || this.warm) return;
+    const proc = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const kid: Kid = { proc, ready: false, retiring: false };
+    this.warm = kid;
     let settled = false;
     const finished = (code: number | null, signal: NodeJS.Signals | null, error?: string): void => {
       if (settled) return;
       settled = true;
-      this.onChildExit(child, code, signal, error);
+      this.onExit(kid, code, signal, error);
     };
-    child.once('spawn', () => {
-      if (this.child !== child) return;
-      this.childReady = true;
-      this.childStartedAt = Date.now();
+    proc.once('spawn', () => {
+      kid.ready = true;
+      kid.startedAt = Date.now();
       this.state = 'running';
-      log(`child ${child.pid} started: ${this.spec.command} ${this.spec.args.join(' ')}`);
-      if (this.conn && !this.wiredTo) this.wire(this.conn, child);
+      log(`child ${proc.pid} started: ${this.spec.command} ${this.spec.args.join(' ')}`);
       this.writeStatus();
+      this.serveWaiting();
     });
-    child.once('error', (err) => {
+    proc.once('error', (err) => {
       // Spawn failures (ENOENT, EACCES) arrive here without an exit event.
-      if (!child.pid || !this.childReady) finished(null, null, err.message);
-      else log(`child ${child.pid} error: ${err.message}`);
+      if (!kid.ready) finished(null, null, err.message);
+      else log(`child ${proc.pid} error: ${err.message}`);
     });
-    child.once('exit', (code, signal) => finished(code, signal));
-    child.stdin?.on('error', () => undefined);
-    child.stdout?.on('data', () => undefined);
-    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    this.writeStatus();
-  }
-
-  private wire(conn: Socket, child: ChildProcess): void {
-    this.wiredTo = child;
-    conn.pipe(child.stdin!, { end: false });
-    child.stdout!.pipe(conn, { end: false });
-    log(`connection wired to child ${child.pid}`);
-  }
-
-  private unwire(conn: Socket, child: ChildProcess | undefined): void {
-    conn.unpipe();
-    if (child?.stdout) child.stdout.unpipe(conn);
-    this.wiredTo = undefined;
+    proc.once('exit', (code, signal) => finished(code, signal));
+    proc.stdin?.on('error', () => undefined);
+    // Unsolicited output of a child no client holds yet is dropped.
+    proc.stdout?.on('data', () => undefined);
+    proc.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   }
 
   private onConnection(conn: Socket): void {
     conn.on('error', () => undefined);
-    if (this.conn || this.stopping || this.state === 'failed') {
-      log('refused a second connection: one client at a time');
+    if (this.stopping || this.state === 'failed' || this.sessions.size + this.waiting.length >= MAX_SESSIONS) {
+      log(this.stopping || this.state === 'failed' ? 'refused a connection: not serving' : `refused a connection: ${MAX_SESSIONS} sessions already`);
       conn.destroy();
       return;
     }
-    this.conn = conn;
-    conn.once('close', () => this.onConnectionClosed(conn));
-    if (this.child && this.childReady && this.child !== this.retiring) this.wire(conn, this.child);
-    this.writeStatus();
+    // Until a child takes it, the connection stays paused: whatever the client sends waits.
+    this.waiting.push(conn);
+    conn.once('close', () => {
+      const i = this.waiting.indexOf(conn);
+      if (i >= 0) this.waiting.splice(i, 1);
+    });
+    this.serveWaiting();
   }
 
-  private onConnectionClosed(conn: Socket): void {
-    if (this.conn !== conn) return;
-    const child = this.wiredTo;
-    this.unwire(conn, child);
-    this.conn = undefined;
-    if (child && child === this.child && !this.stopping) this.retire(child);
-    this.writeStatus();
+  /** Hands the warm child to the oldest waiting connection and starts the next warm child. */
+  private serveWaiting(): void {
+    while (this.warm?.ready && this.waiting.length) {
+      const conn = this.waiting.shift()!;
+      if (conn.destroyed) continue;
+      const kid = this.warm;
+      this.warm = undefined;
+      kid.conn = conn;
+      this.sessions.add(kid);
+      conn.pipe(kid.proc.stdin!, { end: false });
+      kid.proc.stdout!.pipe(conn, { end: false });
+      conn.once('close', () => this.retire(kid));
+      log(`session started on child ${kid.proc.pid}`);
+      this.startWarm();
+      this.writeStatus();
+    }
   }
 
-  /** Ends a child whose session is over; its exit starts the next child without backoff. */
-  private retire(child: ChildProcess): void {
-    this.retiring = child;
-    this.state = 'starting';
-    log(`session ended; replacing child ${child.pid}`);
-    child.stdin?.end();
-    const term = setTimeout(() => child.kill('SIGTERM'), 2000);
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
+  /** Ends the child of a finished session: stdin EOF, then SIGTERM, then SIGKILL. */
+  private retire(kid: Kid): void {
+    if (kid.retiring) return;
+    kid.retiring = true;
+    kid.conn?.unpipe();
+    if (kid.proc.exitCode !== null || kid.proc.signalCode !== null) return;
+    log(`session on child ${kid.proc.pid} ended; stopping it`);
+    kid.proc.stdin?.end();
+    const term = setTimeout(() => kid.proc.kill('SIGTERM'), 2000);
+    const kill = setTimeout(() => kid.proc.kill('SIGKILL'), 5000);
+    kid.proc.once('exit', () => {
       clearTimeout(term);
       clearTimeout(kill);
     });
+    this.writeStatus();
   }
 
-  private onChildExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
-    const at = new Date().toISOString();
-    const ranMs = this.childStartedAt ? Date.now() - this.childStartedAt : 0;
-    if (this.child === child) {
-      this.child = undefined;
-      this.childReady = false;
-    }
-    if (this.conn && this.wiredTo === child) {
-      // The session's server is gone: the client must reconnect and will get a fresh child.
-      const conn = this.conn;
-      this.unwire(conn, child);
-      this.conn = undefined;
-      conn.destroy();
+  private onExit(kid: Kid, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
+    const ranMs = kid.startedAt ? Date.now() - kid.startedAt : 0;
+    const wasWarm = this.warm === kid;
+    if (wasWarm) this.warm = undefined;
+    this.sessions.delete(kid);
+    if (kid.conn && !kid.conn.destroyed) {
+      // The session's server is gone: its client must reconnect and will get a fresh child.
+      kid.conn.unpipe();
+      kid.conn.destroy();
     }
     if (this.stopping) return;
-    if (this.retiring === child) {
-      this.retiring = undefined;
-      this.startChild();
+    if (kid.retiring) {
+      this.writeStatus();
       return;
     }
-    this.lastExit = { code, signal, at, error };
+    this.lastExit = { code, signal, at: new Date().toISOString(), error };
     this.restarts += 1;
     this.failures = ranMs >= this.spec.restart.stableMs ? 1 : this.failures + 1;
-    const what = error ? `could not start (${error})` : `exited (code ${code}, signal ${signal})`;
+    const what = `child ${kid.proc.pid ?? '-'} ${error ? `could not start (${error})` : `exited (code ${code}, signal ${signal})`}`;
     if (this.failures > this.spec.restart.maxRestarts) {
-      log(`child ${what}; giving up after ${this.failures - 1} restart(s)`);
+      log(`${what}; giving up after ${this.failures - 1} restart(s)`);
       this.state = 'failed';
       this.writeStatus();
       void this.close(1);
       return;
     }
+    if (!wasWarm) {
+      // A session child died: its client reconnects to the warm child, which is already there.
+      log(`${what} during a session (restart ${this.restarts})`);
+      this.writeStatus();
+      return;
+    }
     const delay = Math.min(this.spec.restart.backoffMaxMs, this.spec.restart.backoffInitialMs * 2 ** (this.failures - 1));
-    log(`child ${what}; restarting in ${delay} ms (restart ${this.restarts})`);
+    log(`${what}; restarting in ${delay} ms (restart ${this.restarts})`);
     this.state = 'backoff';
     this.writeStatus();
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = undefined;
-      this.startChild();
+      this.startWarm();
     }, delay);
   }
 
@@ -220,18 +234,22 @@ class Supervisor {
   private async close(exitCode: number): Promise<void> {
     this.stopping = true;
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    this.conn?.destroy();
+    for (const c of this.waiting.splice(0)) c.destroy();
     this.server.close();
     removeQuietly(this.spec.socketPath);
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(kill);
-    }
-    this.childReady = false;
+    const kids = [...this.sessions, ...(this.warm ? [this.warm] : [])].filter((k) => k.proc.exitCode === null && k.proc.signalCode === null);
+    await Promise.all(
+      kids.map(async (k) => {
+        k.conn?.destroy();
+        const gone = new Promise<void>((r) => k.proc.once('exit', () => r()));
+        k.proc.kill('SIGTERM');
+        const kill = setTimeout(() => k.proc.kill('SIGKILL'), 3000);
+        await gone;
+        clearTimeout(kill);
+      }),
+    );
+    this.sessions.clear();
+    this.warm = undefined;
     this.writeStatus();
     log(`stopped (exit ${exitCode})`);
     process.exit(exitCode);

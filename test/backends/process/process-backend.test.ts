@@ -113,11 +113,12 @@ test('create starts a supervised child reachable through the socket', async () =
     const about = await client.readResource({ uri: 'quickstart://about' });
     const info = JSON.parse((about.contents[0] as { text: string }).text) as { pid: number };
     const st = readStatus(runtimeFiles(processDir(dir, stack), 'alpha').status)!;
-    assert.is(info.pid, st.childPid, 'the session talks to the recorded child');
+    assert.equal(st.sessionPids, [info.pid], 'the session talks to the recorded session child');
+    assert.ok(st.childPid && st.childPid !== info.pid, 'a warm child waits for the next session');
     firstSessionPid = info.pid;
 
     // The secret reaches the child's environment …
-    const environ = readFileSync(`/proc/${st.childPid}/environ`, 'utf8').split('\0');
+    const environ = readFileSync(`/proc/${info.pid}/environ`, 'utf8').split('\0');
     assert.ok(environ.includes(`API_TOKEN=${SECRET}`));
     assert.ok(environ.includes('QUICKSTART_GREETING=Hi'));
     // … and no file the backend wrote.
@@ -126,16 +127,18 @@ test('create starts a supervised child reachable through the socket', async () =
       assert.not.ok(readFileSync(join(processDir(dir, stack), f), 'utf8').includes(SECRET), `${f} contains the secret`);
     }
 
-    // One client at a time: a second connection is refused while the first is open.
-    let refused = false;
+    // A second concurrent connection gets its own child: one server process per session.
+    const second = await connect(socketPath);
     try {
-      const second = await connect(socketPath);
+      const other = JSON.parse(((await second.readResource({ uri: 'quickstart://about' })).contents[0] as { text: string }).text) as { pid: number };
+      assert.is.not(other.pid, info.pid);
+      track({ native: { childPid: other.pid } } as unknown as ObservedResource);
+      const during = readStatus(runtimeFiles(processDir(dir, stack), 'alpha').status)!;
+      assert.equal([...(during.sessionPids ?? [])].sort(), [info.pid, other.pid].sort());
+    } finally {
       await second.close();
-    } catch {
-      refused = true;
     }
-    assert.ok(refused, 'a second concurrent connection must be refused');
-    assert.is((await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } })).isError, undefined);
+    assert.equal((await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } })).content, [{ type: 'text', text: '2' }]);
   } finally {
     await client.close();
   }
@@ -161,7 +164,7 @@ test('the supervisor restarts a crashed child and counts the restart', async () 
   const files = runtimeFiles(processDir(dir, stack), 'alpha');
   const st = await waitFor('a running child', () => {
     const s = readStatus(files.status);
-    return s?.state === 'running' && s.childPid && !s.connected ? s : undefined;
+    return s?.state === 'running' && s.childPid ? s : undefined;
   });
   process.kill(st.childPid!, 'SIGKILL');
   const after = await waitFor('a restarted child', () => {
@@ -175,8 +178,21 @@ test('the supervisor restarts a crashed child and counts the restart', async () 
   const client = await connect(files.socket);
   try {
     assert.equal((await client.callTool({ name: 'add', arguments: { a: 3, b: 4 } })).content, [{ type: 'text', text: '7' }]);
+    // A session child that dies ends its session; the client sees the transport close.
+    const sessionPid = readStatus(files.status)!.sessionPids![0];
+    track({ native: { childPid: sessionPid } } as unknown as ObservedResource);
+    const closed = new Promise<void>((r) => (client.onclose = () => r()));
+    process.kill(sessionPid, 'SIGKILL');
+    await closed;
+    assert.is(readStatus(files.status)!.restarts, 2);
   } finally {
     await client.close();
+  }
+  const again = await connect(files.socket);
+  try {
+    assert.equal((await again.callTool({ name: 'echo', arguments: { message: 'back' } })).content, [{ type: 'text', text: 'back' }]);
+  } finally {
+    await again.close();
   }
 });
 
