@@ -14,7 +14,7 @@ const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application
 
 test.before(async () => {
   up = await startControlledServer();
-  gw = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, logger: quietLogger(), sessionIdleMs: 300 });
+  gw = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, logger: quietLogger(), sessionIdleMs: 1000 });
   base = (await gw.start()).url;
   await gw.setUpstreams([{ name: 'ctl', transport: 'streamable-http', url: up.url, specHash: '1' }]);
   await gw.settled();
@@ -60,7 +60,7 @@ test('DELETE ends a session', async () => {
 test('an idle session without an open stream is closed; a connected client is kept', async () => {
   const client = await connectClient(`${base}/mcp`, TOKEN);
   const sid = await rawSession('/mcp');
-  await new Promise((r) => setTimeout(r, 1200));
+  await new Promise((r) => setTimeout(r, 3000));
   assert.is(await listStatus('/mcp', sid), 404, 'vanished client evicted');
   assert.match(text(await client.callTool({ name: 'ctl__echo', arguments: { message: 'alive' } })), 'echo: alive');
   await client.close();
