@@ -132,7 +132,9 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
       }
     }
     if (hasChanges(plan)) process.stdout.write('\n');
-    const approvedBy = (Array.isArray(flags.approvedBy) ? flags.approvedBy : flags.approvedBy ? [flags.approvedBy] : []).flatMap((a) => String(a).split(',')).map((a) => a.trim()).filter(Boolean);
+    // CI jobs set CONTEXTFORGE_APPROVED_BY from the pull request's approving reviewers; the flag wins.
+    const approvedRaw = flags.approvedBy ?? process.env.CONTEXTFORGE_APPROVED_BY;
+    const approvedBy = (Array.isArray(approvedRaw) ? approvedRaw : approvedRaw ? [approvedRaw] : []).flatMap((a) => String(a).split(',')).map((a) => a.trim()).filter(Boolean);
     const result = await applyPlan({
       plan,
       backends: session.backends,
@@ -179,7 +181,7 @@ export function applyOptions(cmd: ReturnType<CAC['command']>): ReturnType<CAC['c
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
   applyOptions(cli.command('apply [planfile]', 'Make the live state match the config (or perform a saved plan)'))
-    .option('--approved-by <approvers>', 'Approvers vouching for changes that need approval (comma-separated)')
+    .option('--approved-by <approvers>', 'Approvers vouching for changes that need approval (comma-separated; default $CONTEXTFORGE_APPROVED_BY)')
     .example('contextforge apply --auto-approve')
     .example('contextforge apply plan.json')
     .action((planfile: string | undefined, flags: ApplyFlags) => setExit(runApply(flags, planfile)));

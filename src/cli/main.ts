@@ -12,6 +12,7 @@ async function loadVerbs(): Promise<VerbRegistrar[]> {
   const modules = await Promise.all([
     // verbs: keep one import per line, alphabetical
     import('./apply.js'),
+    import('./approvals.js'),
     import('./catalog.js'),
     import('./client-config.js'),
     import('./destroy.js'),
@@ -25,6 +26,7 @@ async function loadVerbs(): Promise<VerbRegistrar[]> {
     import('./status.js'),
     import('./up.js'),
     import('./validate.js'),
+    import('./watch.js'),
   ] as Promise<{ register: VerbRegistrar }>[]);
   return modules.map((m) => m.register);
 }

@@ -1,15 +1,28 @@
-// One reconcile pass for long-running hosts (`up`, later `watch`): load and validate the config,
-// take the stack lock, plan, apply auto-approved, release. An invalid config is reported and
-// nothing is touched; what already runs keeps running. Printing goes through the callbacks.
+// One reconcile pass for long-running hosts (`up` and `watch`, driven by src/watch/loop.ts): load
+// and validate the config, take the stack lock, plan, apply auto-approved, release. An invalid
+// config is reported and nothing is touched; what already runs keeps running. Printing goes
+// through the callbacks; watch adds approvals, drift events and git metadata through the hooks.
 
 import { applyPlan, planStack, type ApplyResult } from '../apply/engine.js';
+import { recordNoop } from '../apply/record.js';
 import { takeLock } from '../apply/lock.js';
 import { openSession } from '../apply/session.js';
 import type { LoadedConfig } from '../config/model.js';
 import { parseDuration } from '../config/quantities.js';
 import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { hasChanges } from '../plan/diff.js';
+import type { Redactor } from '../plan/redact.js';
 import { renderText } from '../plan/render-text.js';
+import type { Plan } from '../plan/types.js';
+import type { RunKind, StateStore } from '../state/store.js';
+
+/** What the hooks see: the plan of this pass and the open session, inside the lock. */
+export interface PassContext {
+  plan: Plan;
+  config: LoadedConfig;
+  store: StateStore;
+  redact: Redactor;
+}
 
 export interface ReconcileOptions {
   path: string;
@@ -24,6 +37,19 @@ export interface ReconcileOptions {
   report: (diags: readonly Diagnostic[], sensitive: Iterable<string>) => void;
   color?: boolean;
   lockTimeoutMs?: number;
+  /** Run kind recorded in history (default apply; watch records reconcile). */
+  kind?: RunKind;
+  /** Extra run metadata, e.g. the git commit and author in git mode. */
+  meta?: Record<string, unknown>;
+  /**
+   * A periodic drift check: a plan without changes prints nothing and records refreshed noops
+   * without starting a run, so an idle host does not fill the history.
+   */
+  quiet?: boolean;
+  /** Sees the plan before anything is applied; 'skip' applies nothing this pass. */
+  onPlan?: (ctx: PassContext) => 'apply' | 'skip' | Promise<'apply' | 'skip'>;
+  /** Sees the apply result before the lock is released. */
+  onApplied?: (ctx: PassContext & { result: ApplyResult }) => void | Promise<void>;
 }
 
 export interface ReconcileResult {
@@ -33,6 +59,9 @@ export interface ReconcileResult {
   exitCode: 0 | 1 | 3;
   changed: boolean;
   apply?: ApplyResult;
+  plan?: Plan;
+  /** True when onPlan vetoed applying. */
+  skipped?: boolean;
 }
 
 export async function reconcileOnce(options: ReconcileOptions): Promise<ReconcileResult> {
@@ -61,11 +90,19 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
       return { config, exitCode: 1, changed: false };
     }
     const plan = planned.plan;
+    const ctx: PassContext = { plan, config, store, redact: session.redact };
+    const kind: RunKind = options.destroy ? 'destroy' : (options.kind ?? 'apply');
+    if (!hasChanges(plan) && options.quiet) {
+      for (const c of plan.changes) if (c.action === 'noop') recordNoop(store, config.stack, c);
+      return { config, exitCode: 0, changed: false, plan };
+    }
+    if ((await options.onPlan?.(ctx)) === 'skip') return { config, exitCode: 0, changed: false, plan, skipped: true };
     if (!hasChanges(plan)) {
       say(options.destroy ? 'Nothing to destroy.' : 'No changes. The live state matches the configuration.');
       // Still record refreshed noops (endpoints may have moved) through the engine.
-      const result = await applyPlan({ plan, backends: session.backends, store, onProgress: say, redact: session.redact, kind: options.destroy ? 'destroy' : 'apply', signal: options.signal });
-      return { config, exitCode: result.exitCode, changed: false, apply: result };
+      const result = await applyPlan({ plan, backends: session.backends, store, onProgress: say, redact: session.redact, kind, meta: options.meta, signal: options.signal });
+      await options.onApplied?.({ ...ctx, result });
+      return { config, exitCode: result.exitCode, changed: false, apply: result, plan };
     }
     options.say(renderText(plan, { redact: session.redact, color: options.color ?? false }));
     const result = await applyPlan({
@@ -74,9 +111,11 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
       store,
       onProgress: say,
       redact: session.redact,
-      kind: options.destroy ? 'destroy' : 'apply',
+      kind,
+      meta: options.meta,
       signal: options.signal,
     });
+    await options.onApplied?.({ ...ctx, result });
     if (result.diags.length) options.report(result.diags, opened.sensitive);
     const counts: Record<string, number> = {};
     for (const r of result.results) counts[r.status] = (counts[r.status] ?? 0) + 1;
@@ -88,7 +127,7 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
       say(`Apply complete! Resources: ${counts.created ?? 0} created, ${counts.updated ?? 0} updated, ${counts.deleted ?? 0} destroyed.`);
     }
     if (result.held.length) say(`${result.held.length} change(s) held for approval: ${result.held.join(', ')}`);
-    return { config, exitCode: result.exitCode, changed: true, apply: result };
+    return { config, exitCode: result.exitCode, changed: true, apply: result, plan };
   } finally {
     lock.release();
     await session.close();

@@ -1,0 +1,61 @@
+// What a watching host adds to a reconcile pass, through reconcileOnce's hooks: pending approval
+// records (and their webhook) for held changes, `drift.repaired` events for each repaired drift,
+// and `approval.applied` once an approved change lands. No printing of its own beyond `say`.
+
+import type { ApplyResult } from '../apply/engine.js';
+import type { PassContext } from '../host/reconcile.js';
+import { decisionCommands } from '../approvals/request.js';
+import type { Notifier } from '../approvals/notify.js';
+import { recordApprovedApplied, syncApprovals, SYSTEM_ACTOR } from '../approvals/workflow.js';
+
+const DONE = new Set(['created', 'updated', 'deleted', 'unchanged']);
+
+/** True for reasons that repair drift (`create:drift-missing`, `update:drift-stopped`, …). */
+export function isDriftReason(reason: string): boolean {
+  return /:drift-/.test(reason);
+}
+
+export interface HookDeps {
+  notifier: Notifier;
+  say: (line: string) => void;
+  /** Config path as typed, for the commands printed with a request. */
+  configArg?: string;
+}
+
+/** onPlan: creates pending approvals; skips the apply when every change is held anyway. */
+export function approvalHook(deps: HookDeps): (ctx: PassContext) => 'apply' | 'skip' {
+  return (ctx) => {
+    const r = syncApprovals({ plan: ctx.plan, config: ctx.config, store: ctx.store, redact: ctx.redact, configArg: deps.configArg });
+    for (const e of r.expired) deps.say(`Approval ${e.id} for ${e.address} expired without a decision; the change stays held.`);
+    for (const rec of r.created) {
+      const cmds = decisionCommands(rec.id, deps.configArg);
+      deps.say(
+        `${rec.address}: needs approval (${rec.reasons.join('; ')}); pending request ${rec.id}, expires ${rec.expiresAt}.\n` +
+          `  Approvers: ${[...new Set(rec.approvers.flat())].join(', ') || 'anyone'}. Decide with: ${cmds.approve}  |  ${cmds.reject}`,
+      );
+      deps.notifier.notify(rec, ctx.config.approval?.notification?.webhook_url);
+    }
+    return r.onlyHeld ? 'skip' : 'apply';
+  };
+}
+
+/** onApplied: audit events for repaired drift and for approved changes that reached a backend. */
+export function auditHook(): (ctx: PassContext & { result: ApplyResult }) => void {
+  return (ctx) => {
+    const byAddress = new Map(ctx.result.results.map((r) => [r.address, r]));
+    for (const c of ctx.plan.changes) {
+      const r = byAddress.get(c.address);
+      if (!r || !DONE.has(r.status)) continue;
+      if (isDriftReason(c.reason)) {
+        ctx.store.appendEvent({
+          stack: ctx.plan.stack,
+          address: c.address,
+          actor: SYSTEM_ACTOR,
+          type: 'drift.repaired',
+          data: { reason: c.reason, action: c.action, status: r.status, run: ctx.result.runId, ms: r.ms },
+        });
+      }
+      recordApprovedApplied(ctx.store, ctx.plan.stack, c, ctx.result.runId);
+    }
+  };
+}
