@@ -30,7 +30,7 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
     { name: 'contextforge-gateway', version: '0.1.0' },
     {
       capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true }, completions: {} },
-      instructions: view.kind === 'virtual' ? view.spec.description : undefined,
+      instructions: instructionsFor(deps, view),
       // A burst of upstream changes reaches clients as one notification per kind.
       debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'],
     },
@@ -113,6 +113,13 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
   });
 
   return server;
+}
+
+/** A virtual server shows its description; a single runtime passes its own instructions on. */
+function instructionsFor(deps: DownstreamDeps, view: View): string | undefined {
+  if (view.kind === 'virtual') return view.spec.description;
+  if (view.kind === 'runtime') return deps.federation.list().find((s) => s.name === view.name)?.instructions;
+  return undefined;
 }
 
 async function routed<T>(deps: DownstreamDeps, kind: CallKind, runtime: string, name: string, signal: AbortSignal, timeoutMs: number, run: () => Promise<T>): Promise<T> {

@@ -54,6 +54,8 @@ const PING_TIMEOUT_MS = 10_000;
 
 export class UpstreamSession {
   catalog: UpstreamCatalog = { tools: [], prompts: [], resources: [], templates: [] };
+  /** The upstream's own instructions from its last initialize, if any. */
+  instructions: string | undefined;
   private client: Client | undefined;
   private state: UpstreamState = 'connecting';
   private attempted = false;
@@ -216,6 +218,7 @@ export class UpstreamSession {
         return;
       }
       this.client = client;
+      this.instructions = client.getInstructions();
       const changed = await this.refresh(client, ['tools', 'prompts', 'resources']);
       if (gen !== this.generation) return;
       this.connectedAt = this.lastAnswerAt = Date.now();

@@ -114,6 +114,7 @@ test('resources: identical URIs across upstreams are marked per runtime, and rea
 
 test('/servers/<runtime>/mcp serves one runtime with its own names', async () => {
   const c = await client('/servers/beta/mcp');
+  assert.ok(c.getInstructions(), 'the runtime\'s own instructions are passed on');
   const names = (await c.listTools()).tools.map((t) => t.name);
   assert.ok(names.includes('echo') && !names.some((n) => n.includes('__')), names.join(','));
   assert.match(text(await c.callTool({ name: 'echo', arguments: { message: 'direct' } })), 'direct');
