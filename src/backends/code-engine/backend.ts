@@ -1,0 +1,452 @@
+// The IBM Code Engine backend: one app per runtime in a Code Engine project, named and marked
+// per names.ts, created/patched in place/deleted through the typed client; secret env values in
+// one generic secret per runtime (never literal); GitHub sources built by Code Engine builds.
+// It touches only apps, secrets and builds with our prefix and mark; it never logs a secret.
+//
+// The engine calls validate(desired) right before observe(stack) when planning: validate keeps
+// the desired set so that observe can resolve GitHub commits and run the quota pre-flight with
+// the answers of its own list calls (no extra API call on the no-change path).
+
+import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
+import { redact } from '../../diag/redact.js';
+import type { CodeEngineBackend } from '../../generated/config.js';
+import type { Change, DesiredResource, ObservedResource } from '../../plan/types.js';
+import type { ApplyContext, ApplyOutcome, Backend, BackendDescription } from '../backend.js';
+import { CODE_ENGINE_CAPABILITIES } from '../capabilities.js';
+import { builtImage, repoUrl, resolveCommit, runBuild } from './builds.js';
+import { CodeEngineApiError, CodeEngineClient, type ProjectClient } from './client.js';
+import { appPrototype, desiredApp, mergePatch, type ManagedApp } from './desired-app.js';
+import { diffApp } from './diff.js';
+import { appName, buildName, SECRET_STACK_KEY, secretName } from './names.js';
+import { groupStack, isOwnedApp, isOwnedSecret, revisionNumber, type ProjectCensus } from './observe.js';
+import { CE_REVISIONS_PER_PROJECT, quotaDiagnostics } from './quota.js';
+import { CE_APPS_PER_PROJECT } from '../../config/code-engine-rules.js';
+import { inspectInstances } from './status.js';
+import type { App } from './types.js';
+import { validateDesired } from './validate.js';
+
+export interface CodeEngineBackendOptions {
+  /** The stack this backend serves (names in validate); observe/apply take it from their calls. */
+  stack?: string;
+  /** Directory relative repo paths resolve against. */
+  configDir?: string;
+  /** `github.base_url` of the config (owner/name repos). */
+  githubBaseUrl?: string;
+  /** Values scrubbed from every diagnostic (api key, secret env values). */
+  sensitiveValues?: ReadonlySet<string>;
+  /** A client to use instead of one built from the config (tests count calls through it). */
+  client?: CodeEngineClient;
+  /** Poll interval while waiting for apps and build runs (default 1000 ms). */
+  pollMs?: number;
+  /** Upper bound of the wait for an app to become ready (default 4 min). */
+  readyTimeoutMs?: number;
+  /** Client retry tuning (default: the client's). */
+  retryBaseMs?: number;
+  maxRetries?: number;
+  onRequest?: (method: string, path: string, status: number) => void;
+}
+
+export interface CodeEngineBackendHandle extends Backend {
+  readonly client: CodeEngineClient;
+  /** The project id the config's project_id resolves to. */
+  projectId(): Promise<Result<string>>;
+  /** Adds restarts/startedAt from the apps' instances (one call per app; status verb only). */
+  inspect(observed: readonly ObservedResource[]): Promise<ObservedResource[]>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function createCodeEngineBackend(name: string, config: CodeEngineBackend, opts: CodeEngineBackendOptions = {}): CodeEngineBackendHandle {
+  const client =
+    opts.client ??
+    new CodeEngineClient({
+      apiKey: config.api_key,
+      region: config.region,
+      serviceUrl: config.service_url,
+      iamUrl: config.iam_url,
+      retryBaseMs: opts.retryBaseMs,
+      maxRetries: opts.maxRetries,
+      onRequest: opts.onRequest,
+    });
+  const pollMs = opts.pollMs ?? 1000;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 240_000;
+  const configDir = opts.configDir ?? process.cwd();
+  let projectIdPromise: Promise<Result<string>> | undefined;
+  let pending: DesiredResource[] = [];
+  /** `<url>#<ref>` → commit, filled by observe (plan time) and apply. */
+  const commits = new Map<string, string>();
+  let census: ProjectCensus | undefined;
+  let censusPromise: Promise<ProjectCensus> | undefined;
+  let exactRevisions: Promise<number> | undefined;
+  const reserved = { apps: 0, revisions: 0 };
+
+  const scrubber = (d?: DesiredResource) => {
+    const values = [config.api_key, ...(opts.sensitiveValues ?? []), ...Object.values(d?.secretEnv ?? {})].filter((v) => v && v.length >= 4);
+    return (diag: Diagnostic): Diagnostic => ({
+      ...diag,
+      summary: redact(diag.summary, values),
+      ...(diag.detail ? { detail: redact(diag.detail, values) } : {}),
+    });
+  };
+
+  function resolveProject(): Promise<Result<string>> {
+    projectIdPromise ??= (async (): Promise<Result<string>> => {
+      if (UUID.test(config.project_id)) return { value: config.project_id, diags: [] };
+      const p = await client.findProjectByName(config.project_id);
+      if (!p) {
+        return {
+          diags: [error('ce.project-not-found', `Code Engine project ${config.project_id} of backend ${name} does not exist in ${config.region}`, {
+            detail: 'Set project_id to the id or the exact name of an existing project in that region (ibmcloud ce project list).',
+          })],
+        };
+      }
+      return { value: p.id, diags: [] };
+    })().catch((err: unknown) => {
+      projectIdPromise = undefined;
+      throw err;
+    });
+    return projectIdPromise;
+  }
+
+  async function projectClient(): Promise<ProjectClient> {
+    const id = await resolveProject();
+    if (!id.value) throw Object.assign(new Error(id.diags[0]?.summary ?? 'project not found'), { diags: id.diags });
+    return client.project(id.value);
+  }
+
+  function failure(err: unknown, d: DesiredResource | undefined, address: string, action: string): ApplyOutcome {
+    const scrub = scrubber(d);
+    const carried = (err as { diags?: Diagnostic[] }).diags;
+    if (carried) return { status: 'failed', diags: carried.map((x) => scrub({ ...x, address })) };
+    if (err instanceof CodeEngineApiError) return { status: 'failed', retryable: err.retryable, diags: [scrub(err.toDiagnostic({ address }))] };
+    if (err instanceof Error && (err.name === 'AbortError' || /abort|timeout/i.test(err.message))) {
+      return { status: 'failed', retryable: false, diags: [error('ce.interrupted', `${action} of ${address} was interrupted`, { address })] };
+    }
+    return { status: 'failed', diags: [scrub(error('ce.apply-failed', `${action} of ${address} failed: ${(err as Error).message}`, { address }))] };
+  }
+
+  // ---- GitHub sources -------------------------------------------------------------------
+
+  function sourceKey(d: DesiredResource): { url: string; ref: string } | undefined {
+    const s = d.spec.source;
+    if (s.type !== 'github') return undefined;
+    return { url: repoUrl(s.repo, opts.githubBaseUrl, configDir), ref: s.commit ?? s.ref };
+  }
+
+  function imageOf(d: DesiredResource): { image?: string; commit?: string } {
+    const s = d.spec.source;
+    if (s.type === 'docker') return { image: s.image };
+    const k = sourceKey(d);
+    if (!k || s.type !== 'github') return {};
+    const commit = /^[0-9a-f]{40}$/.test(k.ref) ? k.ref : commits.get(`${k.url}#${k.ref}`);
+    return commit ? { image: builtImage(config, d.spec.catalog, commit), commit } : {};
+  }
+
+  async function resolveSources(desired: readonly DesiredResource[]): Promise<Diagnostic[]> {
+    const diags: Diagnostic[] = [];
+    await Promise.all(
+      desired.map(async (d) => {
+        const k = sourceKey(d);
+        if (!k) return;
+        const r = await resolveCommit(k.url, k.ref, d.address);
+        if (r.value) commits.set(`${k.url}#${k.ref}`, r.value);
+        diags.push(...r.diags);
+      }),
+    );
+    return diags;
+  }
+
+  function want(d: DesiredResource): { app?: ManagedApp; problem?: string } {
+    const img = imageOf(d);
+    if (!img.image) return { problem: 'the commit of its GitHub source is not resolved' };
+    const r = desiredApp({ desired: d, config, image: img.image });
+    return { app: r.value, problem: r.problem };
+  }
+
+  // ---- quota ------------------------------------------------------------------------------
+
+  async function countRevisions(project: ProjectClient, names: readonly string[]): Promise<number> {
+    const counts = await Promise.all(names.map((n) => project.apps.listRevisions(n).then((r) => r.length)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  function currentCensus(project: ProjectClient): Promise<ProjectCensus> {
+    if (census) return Promise.resolve(census);
+    censusPromise ??= project.apps.list().then((apps) => {
+      census = {
+        apps: apps.length,
+        revisionsUpperBound: apps.reduce((n, a) => n + Math.max(1, revisionNumber(a.status_details?.latest_created_revision)), 0),
+        appNames: apps.map((a) => a.name),
+      };
+      censusPromise = undefined;
+      return census;
+    });
+    return censusPromise;
+  }
+
+  /** Apply-time gate: reserves room for one write or returns why there is none. No API write. */
+  async function reserve(project: ProjectClient, kind: 'create' | 'patch', address: string): Promise<Diagnostic | undefined> {
+    const c = await currentCensus(project);
+    if (kind === 'create' && c.apps + reserved.apps + 1 > CE_APPS_PER_PROJECT) {
+      return error('ce.quota-apps', `creating ${address} would exceed the ${CE_APPS_PER_PROJECT}-app quota of the Code Engine project`, {
+        address,
+        detail: `The project holds ${c.apps} apps. Nothing was written. Delete unused apps or move runtimes to another project.`,
+      });
+    }
+    if (c.revisionsUpperBound + reserved.revisions + 1 > CE_REVISIONS_PER_PROJECT) {
+      exactRevisions ??= countRevisions(project, c.appNames);
+      const exact = await exactRevisions;
+      if (exact + reserved.revisions + 1 > CE_REVISIONS_PER_PROJECT) {
+        return error('ce.quota-revisions', `${kind === 'create' ? 'creating' : 'patching'} ${address} would exceed the ${CE_REVISIONS_PER_PROJECT}-revision quota of the Code Engine project`, {
+          address,
+          detail: `The project holds ${exact} revisions. Nothing was written. Delete old revisions or unused apps first.`,
+        });
+      }
+    }
+    if (kind === 'create') reserved.apps += 1;
+    reserved.revisions += 1;
+    return undefined;
+  }
+
+  // ---- apply ------------------------------------------------------------------------------
+
+  async function ensureSecret(project: ProjectClient, name: string, data: Record<string, string>, address: string): Promise<void> {
+    const found = await project.secrets.find(name);
+    if (found && !isOwnedSecret(found.value, data[SECRET_STACK_KEY])) {
+      throw Object.assign(new Error('secret name taken'), {
+        diags: [error('ce.name-taken', `Code Engine secret ${name} exists but was not created by this stack`, { address, detail: 'Rename or delete that secret yourself; contextforge never touches secrets without its mark.' })],
+      });
+    }
+    if (!found) {
+      const r = await project.secrets.create({ name, format: 'generic', data });
+      if (r.outcome !== 'existing') return;
+    }
+    const same = (cur: Record<string, string> | undefined): boolean => {
+      const a = Object.keys(cur ?? {}).sort();
+      const b = Object.keys(data).sort();
+      return a.length === b.length && a.every((k, i) => k === b[i] && cur![k] === data[k]);
+    };
+    await project.secrets.replaceWithRetryOn412(name, (cur) => (same(cur.data) ? null : { format: 'generic', data }));
+  }
+
+  function observedFrom(app: App, d: DesiredResource, stack: string, secret?: { name: string; data: Record<string, string> }): ObservedResource | undefined {
+    const snap = groupStack({
+      stack,
+      backend: name,
+      apps: [app],
+      secrets: secret ? [{ name: secret.name, format: 'generic', data: secret.data } as never] : [],
+      pathOf: () => (d.spec.transport.type === 'stdio' ? undefined : { transport: d.spec.transport.type, path: d.spec.transport.path ?? '/mcp' }),
+    });
+    return snap.observed.find((o) => o.runtime === d.runtime);
+  }
+
+  async function upsert(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
+    const d = change.desired!;
+    const stack = ctx.stack;
+    const project = await projectClient();
+    const app = appName(stack, d.runtime);
+    const sName = secretName(stack, d.runtime);
+    const scrub = scrubber(d);
+    const exists = Boolean(change.observed?.native?.app);
+
+    // The commit may have been resolved by another process (a saved plan): resolve it again.
+    if (d.spec.source.type === 'github' && !imageOf(d).image) {
+      const diags = await resolveSources([d]);
+      if (diags.length) return { status: 'failed', diags: diags.map(scrub) };
+    }
+    const w = want(d);
+    if (!w.app) return { status: 'failed', diags: [error('ce.unsupported', `${d.address} cannot run on Code Engine: ${w.problem}`, { address: d.address })] };
+
+    const gate = await reserve(project, exists ? 'patch' : 'create', d.address);
+    if (gate) return { status: 'failed', retryable: false, diags: [gate] };
+
+    if (d.spec.source.type === 'github') {
+      const liveImage = (change.observed?.live as { image?: string } | undefined)?.image;
+      if (liveImage !== w.app.image) {
+        const k = sourceKey(d)!;
+        const built = await runBuild({
+          project,
+          config,
+          buildName: buildName(stack, d.runtime),
+          source: d.spec.source,
+          url: k.url,
+          commit: imageOf(d).commit!,
+          image: w.app.image,
+          address: d.address,
+          signal: ctx.signal,
+          progress: ctx.progress,
+          pollMs,
+        });
+        if (!built.ok) return { status: 'failed', diags: built.diags.map(scrub) };
+      }
+    }
+
+    const secretData = Object.keys(d.secretEnv).length ? { ...d.secretEnv, [SECRET_STACK_KEY]: stack } : undefined;
+    if (secretData) {
+      ctx.progress(`writing secret ${sName}`);
+      await ensureSecret(project, sName, secretData, d.address);
+    }
+    const proto = appPrototype({ name: app, stack, app: w.app, specHash: d.specHash, secretName: secretData ? sName : undefined });
+    let created = false;
+    if (!exists) {
+      ctx.progress(`creating app ${app}`);
+      const r = await project.apps.create(proto);
+      created = r.outcome !== 'existing';
+      if (r.outcome === 'existing' && !isOwnedApp(r.value, stack)) {
+        return { status: 'failed', diags: [error('ce.name-taken', `Code Engine app ${app} exists but was not created by stack ${stack}`, { address: d.address, detail: 'Rename the runtime, or delete that app yourself; contextforge never touches apps without its mark.' })] };
+      }
+    }
+    if (!created) {
+      ctx.progress(`patching app ${app}`);
+      try {
+        await project.apps.patchWithRetryOn412(app, (cur) => {
+          if (!isOwnedApp(cur, stack)) throw Object.assign(new Error('not ours'), { diags: [error('ce.name-taken', `Code Engine app ${app} is no longer marked as stack ${stack}'s`, { address: d.address })] });
+          return mergePatch(cur, proto);
+        });
+      } catch (err) {
+        // Deleted behind our back between plan and apply: create it instead.
+        if (!(err instanceof CodeEngineApiError && err.status === 404)) throw err;
+        await project.apps.create(proto);
+      }
+    }
+    if (!secretData && change.observed?.native?.secret) {
+      await project.secrets.delete(String(change.observed.native.secret), { ignoreNotFound: true });
+    }
+    ctx.progress(`waiting for app ${app} to become ready`);
+    const settled = (await project.apps.waitUntilSettled(app, { intervalMs: pollMs, timeoutMs: readyTimeoutMs, signal: ctx.signal })).value;
+    const observed = observedFrom(settled, d, stack, secretData ? { name: sName, data: secretData } : undefined);
+    if (settled.status === 'ready') return { status: exists ? 'updated' : 'created', observed, diags: [] };
+    const reason = settled.status_details?.reason ?? settled.status;
+    return {
+      status: 'failed',
+      observed,
+      retryable: settled.status === 'deploying',
+      diags: [error(settled.status === 'deploying' ? 'ce.not-ready' : 'ce.app-failed', `Code Engine app ${app} of ${d.address} is ${settled.status}: ${reason}`, {
+        address: d.address,
+        detail: settled.status === 'deploying'
+          ? `It did not become ready within ${Math.round(readyTimeoutMs / 1000)}s; apply again to keep waiting.`
+          : 'The latest revision does not run: check the image, its port and its logs (IBM Cloud Logs).',
+      })],
+    };
+  }
+
+  async function remove(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
+    const o = change.observed;
+    const stack = ctx.stack;
+    const runtime = o?.runtime ?? change.address.replace(/^runtime\./, '');
+    const project = await projectClient();
+    const app = appName(stack, runtime);
+    if (o?.native?.app) {
+      ctx.progress(`deleting app ${app}`);
+      const cur = await project.apps.find(app);
+      if (cur && isOwnedApp(cur.value, stack)) await project.apps.delete(app, { ignoreNotFound: true });
+      if (census) census.apps = Math.max(0, census.apps - 1);
+    }
+    const sName = secretName(stack, runtime);
+    const s = await project.secrets.find(sName);
+    if (s && isOwnedSecret(s.value, stack)) {
+      ctx.progress(`deleting secret ${sName}`);
+      await project.secrets.delete(sName, { ignoreNotFound: true });
+    }
+    const b = await project.builds.find(buildName(stack, runtime));
+    if (b) {
+      ctx.progress(`deleting build ${buildName(stack, runtime)}`);
+      await project.builds.delete(buildName(stack, runtime), { ignoreNotFound: true });
+    }
+    return { status: 'deleted', diags: [] };
+  }
+
+  const backend: CodeEngineBackendHandle = {
+    client,
+    projectId: () => resolveProject().catch((err: unknown) => ({ diags: [failure(err, undefined, `backend.${name}`, 'resolving the project').diags[0]] })),
+    describe(): BackendDescription {
+      return { name, kind: 'ibm_code_engine', capabilities: { ...CODE_ENGINE_CAPABILITIES, supports_logs: false } };
+    },
+    validate(desired: readonly DesiredResource[]): Diagnostic[] {
+      pending = desired.filter((d) => d.backend === name);
+      return validateDesired({ backend: name, config, stack: opts.stack ?? '', desired: pending });
+    },
+    async observe(stack: string): Promise<Result<ObservedResource[]>> {
+      try {
+        const pid = await resolveProject();
+        if (!pid.value) return { diags: pid.diags };
+        const project = client.project(pid.value);
+        const [apps, secrets, sourceDiags] = await Promise.all([project.apps.list(), project.secrets.list(), resolveSources(pending)]);
+        const byRuntime = new Map(pending.map((d) => [d.runtime, d]));
+        const snap = groupStack({
+          stack,
+          backend: name,
+          apps,
+          secrets,
+          pathOf: (rt) => {
+            const t = byRuntime.get(rt)?.spec.transport;
+            return t && t.type !== 'stdio' ? { transport: t.type, path: t.path ?? '/mcp' } : undefined;
+          },
+        });
+        census = snap.census;
+        exactRevisions = undefined;
+        reserved.apps = 0;
+        reserved.revisions = 0;
+        const diags: Diagnostic[] = [...sourceDiags];
+        // Quota pre-flight for what this plan will write (before any write is made).
+        const have = new Map(snap.observed.filter((o) => o.native?.app).map((o) => [o.runtime, o]));
+        let newApps = 0;
+        let newRevisions = 0;
+        for (const d of pending) {
+          const o = have.get(d.runtime);
+          if (!o) {
+            newApps += 1;
+            newRevisions += 1;
+            continue;
+          }
+          const c = diffApp({ backend: name, desired: d, observed: o, want: want(d).app, built: d.spec.source.type === 'github' });
+          if (c.action === 'update') newRevisions += 1;
+        }
+        const removedApps = [...have.keys()].filter((rt) => !byRuntime.has(rt)).length;
+        diags.push(
+          ...(await quotaDiagnostics({
+            census: snap.census,
+            need: { newApps, removedApps, newRevisions },
+            backend: name,
+            project: config.project_id,
+            countRevisions: () => countRevisions(project, snap.census.appNames),
+          })),
+        );
+        return { value: snap.observed, diags: diags.map(scrubber()) };
+      } catch (err) {
+        const f = failure(err, undefined, `backend.${name}`, `observing stack ${stack}`);
+        return { diags: f.diags.map((x) => ({ ...x, address: undefined })) };
+      }
+    },
+    plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change {
+      if (!desired) return diffApp({ backend: name, desired, observed });
+      const w = want(desired);
+      return diffApp({ backend: name, desired, observed, want: w.app, problem: w.problem, built: desired.spec.source.type === 'github' });
+    },
+    async apply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
+      try {
+        switch (change.action) {
+          case 'noop':
+            return { status: 'unchanged', observed: change.observed, diags: [] };
+          case 'delete':
+            return await remove(change, ctx);
+          case 'create':
+          case 'update':
+          case 'replace':
+            if (!change.desired) return { status: 'failed', diags: [error('ce.no-desired', `${change.action} of ${change.address} has no desired spec`, { address: change.address })] };
+            return await upsert(change, ctx);
+        }
+      } catch (err) {
+        return failure(err, change.desired, change.address, change.action);
+      }
+    },
+    async inspect(observed: readonly ObservedResource[]): Promise<ObservedResource[]> {
+      const project = await projectClient();
+      return inspectInstances(project, observed);
+    },
+    async close(): Promise<void> {
+      await client.close();
+    },
+  };
+  return backend;
+}
