@@ -48,7 +48,17 @@ for (const n of sizes) {
     );
     process.stdout.write(`${rows[rows.length - 1]}\n`);
   } finally {
-    await removeByLabel({ 'dev.contextforge.stack': stack });
+    // Removing a thousand containers can hit daemon hiccups ("did not receive an exit event"):
+    // retry so that the bench never leaves its stack behind.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await removeByLabel({ 'dev.contextforge.stack': stack });
+        break;
+      } catch (err) {
+        process.stderr.write(`clean-up of ${stack} hit: ${(err as Error).message.split('\n')[0]}; retrying\n`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
     await backend.close?.();
     store.close();
   }
