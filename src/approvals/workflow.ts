@@ -12,7 +12,7 @@ import { buildRequest, decisionCommands } from './request.js';
 
 /** Who the workflow acts as in the audit log. */
 export const SYSTEM_ACTOR = 'contextforge';
-export const DEFAULT_TIMEOUT_HOURS = 24;
+export const DEFAULT_TIMEOUT_HOURS = 48;
 
 export function newApprovalId(): string {
   return `apr-${randomBytes(4).toString('hex')}`;

@@ -85,12 +85,16 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
       warnings: d.diagnostics.filter((x) => x.code.startsWith('guardrail.')).map((x) => x.summary),
     }));
     const rows = joinStatus({ observed: seen.observed, records: store.listRuntimes(config.stack), desired, now: Date.now() });
+    // Git mode (`watch --git`) records each applied commit; show the latest one.
+    const gitEvent = store.listEvents(config.stack, { type: 'git.applied', limit: 1 })[0];
+    const git = gitEvent?.data ? { commit: String(gitEvent.data.commit), author: String(gitEvent.data.author), subject: String(gitEvent.data.subject ?? ''), at: gitEvent.at } : undefined;
     if (flags.json) {
-      process.stdout.write(session.redact(`${JSON.stringify({ stack: config.stack, runtimes: rows }, null, 2)}\n`));
+      process.stdout.write(session.redact(`${JSON.stringify({ stack: config.stack, ...(git ? { git } : {}), runtimes: rows }, null, 2)}\n`));
       return 0;
     }
+    const gitLine = git ? `Applied commit ${git.commit} by ${git.author} at ${git.at}${git.subject ? `: ${git.subject}` : ''}\n` : '';
     if (rows.length === 0) {
-      process.stdout.write(`Stack ${config.stack} has no runtimes.\n`);
+      process.stdout.write(session.redact(`Stack ${config.stack} has no runtimes.\n${gitLine}`));
       return 0;
     }
     const lines = [['RUNTIME', 'BACKEND', 'STATE', 'HEALTH', 'ENDPOINT', 'UPTIME', 'RESTARTS', 'SYNC']];
@@ -106,7 +110,7 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
         !r.configured ? 'not in config' : r.inSync ? 'in sync' : 'drift (run plan)',
       ]);
     }
-    let out = `Stack ${config.stack}\n\n${table(lines)}\n`;
+    let out = `Stack ${config.stack}\n${gitLine}\n${table(lines)}\n`;
     const warned = rows.filter((r) => r.warnings.length);
     if (warned.length) {
       out += '\nGuardrail warnings:\n';

@@ -164,6 +164,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     say(`contextforge watch: ${git ? `${displayUrl(options.git!.url)}#${options.git!.branch} (${relative(git.dir, path)})` : path}`);
     loop.trigger('start');
     await loop.idle();
+    if (options.signal.aborted) return 0;
     if (!config && !git) {
       // The first load failed: keep watching the file itself so that a fix is picked up.
       say('Waiting for a valid config...');
