@@ -5,7 +5,7 @@
 import type { CAC } from 'cac';
 import { openSession } from '../apply/session.js';
 import { hasErrors } from '../diag/diagnostic.js';
-import { startHost, type Host } from '../host/host.js';
+import { startHost, upstreamLines, type Host } from '../host/host.js';
 import { configPath, printDiagnostics } from './config-file.js';
 import type { VerbRegistrar } from './main.js';
 
@@ -101,7 +101,9 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const host = started.value;
   const runtimes = session.store.listRuntimes(session.config.stack).length;
   if (!flags.stdio) {
+    await host.settled(20_000);
     for (const l of servingLines(host, runtimes)) process.stdout.write(`${l}\n`);
+    for (const l of upstreamLines(host.status())) process.stdout.write(`${l}\n`);
     if (runtimes === 0) process.stdout.write(`Nothing is applied for stack ${session.config.stack} yet: run \`contextforge apply\` (or \`contextforge up\`); the gateway picks it up.\n`);
     process.stdout.write('Press Ctrl-C to stop the gateway (servers keep running).\n');
   }

@@ -9,7 +9,7 @@ import type { Diagnostic } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
 import { statePath } from '../apply/session.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
-import { startHost, type Host } from '../host/host.js';
+import { startHost, upstreamLines, type Host } from '../host/host.js';
 import { reconcileOnce } from '../host/reconcile.js';
 import { openStateStore } from '../state/sqlite.js';
 import { configPath, printDiagnostics } from './config-file.js';
@@ -25,6 +25,9 @@ export interface UpFlags {
   watch?: boolean;
   autoApprove?: boolean;
 }
+
+/** Longest `up` waits for upstreams to connect before it reports them. */
+const SETTLE_MS = 20_000;
 
 const say = (text: string): void => {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -83,7 +86,10 @@ export async function runUp(flags: UpFlags): Promise<number> {
     host = started.value;
     await host.refresh();
     const h = host;
+    // "Listening" should mean usable: give each upstream its first connection attempt.
+    await h.settled(SETTLE_MS);
     for (const l of servingLines(h, store.listRuntimes(config.stack).length)) say(l);
+    for (const l of upstreamLines(h.status())) say(l);
     say(`Point a client at it: contextforge client-config <claude-desktop|vscode|cursor|inspector>${flags.file ? ` -f ${flags.file}` : ''}`);
 
     if (flags.watch !== false) {
@@ -103,6 +109,9 @@ export async function runUp(flags: UpFlags): Promise<number> {
           for (const note of await h.updateConfig(config)) say(`note: ${note}`);
           watcher?.setFiles(config.files);
           await h.refresh();
+          await h.settled(SETTLE_MS);
+          say('Serving:');
+          for (const l of upstreamLines(h.status())) say(l);
         } while (again && !interrupt.signal.aborted);
       };
       watcher = watchConfig({

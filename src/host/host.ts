@@ -47,6 +47,8 @@ export interface Host {
   /** Takes a new config (timeouts, concurrency); returns notes on settings that need a restart. */
   updateConfig(config: LoadedConfig): Promise<string[]>;
   status(): UpstreamStatus[];
+  /** Waits until every upstream finished its first connection attempt (false on timeout). */
+  settled(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
   /** stdio mode: resolves when the client closes stdin. */
   readonly closed?: Promise<void>;
@@ -76,6 +78,16 @@ export function virtualServers(config: LoadedConfig): VirtualServerSpec[] {
     ...(s.prompts ? { prompts: s.prompts } : {}),
     ...(s.resources ? { resources: s.resources } : {}),
   }));
+}
+
+/** One line per upstream for the operator: `quickstart: connected (3 tools, 1 prompt, 1 resource)`. */
+export function upstreamLines(statuses: readonly UpstreamStatus[]): string[] {
+  const n = (k: number, what: string): string => `${k} ${what}${k === 1 ? '' : 's'}`;
+  return statuses.map((u) =>
+    u.state === 'connected'
+      ? `  ${u.name}: connected (${n(u.tools, 'tool')}, ${n(u.prompts, 'prompt')}, ${n(u.resources, 'resource')})`
+      : `  ${u.name}: ${u.state}${u.lastError ? ` (${u.lastError})` : ''}`,
+  );
 }
 
 function msOf(v: number | string | undefined): number | undefined {
@@ -116,6 +128,7 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
   let stopGateway: () => Promise<void>;
   let setUpstreams: (s: UpstreamSpec[]) => Promise<void>;
   let status: () => UpstreamStatus[];
+  let settled: (ms: number) => Promise<boolean>;
   let address: GatewayAddress | undefined;
   let closed: Promise<void> | undefined;
 
@@ -142,11 +155,17 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     stopGateway = () => gateway.stop();
     setUpstreams = (s) => gateway.setUpstreams(s);
     status = () => gateway.status();
+    settled = (ms) => gateway.settled(ms);
   } else {
     const stdio = await runStdioGateway({ ...common, upstreams: initial });
     stopGateway = () => stdio.stop();
     setUpstreams = (s) => stdio.setUpstreams(s);
     status = () => stdio.status();
+    settled = async (ms) => {
+      const until = Date.now() + ms;
+      while (stdio.status().some((u) => !u.attempted) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      return stdio.status().every((u) => u.attempted);
+    };
     closed = stdio.closed;
   }
 
@@ -175,6 +194,7 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
       return notes;
     },
     status: () => status(),
+    settled: (ms) => settled(ms),
     async stop() {
       follower?.stop();
       follower = undefined;

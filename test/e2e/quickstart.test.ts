@@ -41,7 +41,7 @@ test('an SDK client lists and calls the example tools through /mcp with the toke
   client = new Client({ name: 'quickstart-e2e', version: '0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
   const names = (await client.listTools()).tools.map((t) => t.name).sort();
-  assert.equal(names, ['quickstart__add', 'quickstart__echo', 'quickstart__time']);
+  assert.equal(names, ['quickstart__add', 'quickstart__echo', 'quickstart__time'], up!.stderr());
   assert.is(text(await client.callTool({ name: 'quickstart__echo', arguments: { message: 'hello through the gateway' } })), 'hello through the gateway');
   assert.is(text(await client.callTool({ name: 'quickstart__add', arguments: { a: 19, b: 23 } })), '42');
   const prompt = await client.getPrompt({ name: 'quickstart__greet', arguments: { name: 'Ada' } });
