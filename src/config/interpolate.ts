@@ -1,7 +1,7 @@
 // `${VAR}` interpolation over a parsed YAML value: `${VAR}`, `${VAR:-default}` (unset or
 // empty), `${VAR-default}` (unset only), and `$${` for a literal `${`. Unset variables without
 // a default are errors at the exact span of the expression. Only string values are touched,
-// never keys; this module reads no files and no process state (the caller passes the env).
+// never keys; the parsed value is rewritten in place. No files, no process state (env is passed).
 
 import { parse as parseYamlScalar } from 'yaml';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
@@ -61,17 +61,17 @@ export function interpolate(parsed: ParsedYaml, env: Record<string, string | und
   const substituted = new Map<string, string[]>();
 
   const locate = (pointer: string, raw: string, nth: number): ReturnType<ParsedYaml['range']> | undefined => {
-    const span = parsed.spans.get(pointer);
-    if (!span) return undefined;
-    const src = parsed.text.slice(span.value.start.offset, span.value.end.offset);
+    const at = parsed.spans.offsets(pointer);
+    if (!at) return undefined;
+    const src = parsed.text.slice(at.start, at.end);
     let from = 0;
     for (let k = 0; k <= nth; k++) {
       const idx = src.indexOf(raw, from);
-      if (idx < 0) return span.value;
-      if (k === nth) return parsed.range(span.value.start.offset + idx, span.value.start.offset + idx + raw.length);
+      if (idx < 0) return parsed.range(at.start, at.end);
+      if (k === nth) return parsed.range(at.start + idx, at.start + idx + raw.length);
       from = idx + raw.length;
     }
-    return span.value;
+    return parsed.range(at.start, at.end);
   };
 
   const visitString = (s: string, pointer: string): unknown => {
@@ -117,23 +117,36 @@ export function interpolate(parsed: ParsedYaml, env: Record<string, string | und
     out += s.slice(last);
     if (values.length) substituted.set(pointer, values);
     // A plain scalar that was one expression is typed like YAML would type the text (8080 → number).
-    const span = parsed.spans.get(pointer);
-    if (span?.plain && pieces.length === 1 && pieces[0].literal === undefined && pieces[0].raw === s) {
+    if (parsed.spans.offsets(pointer)?.plain && pieces.length === 1 && pieces[0].literal === undefined && pieces[0].raw === s) {
       const typed: unknown = safeScalar(out);
       if (typeof typed === 'number' || typeof typed === 'boolean') return typed;
     }
     return out;
   };
 
+  // Rewrites strings in place: the value tree is fresh from the parser and owned by us.
+  // Pointers of scalars are built only for strings that contain a `$`.
   const visit = (v: unknown, pointer: string): unknown => {
-    if (typeof v === 'string') return visitString(v, pointer);
-    if (Array.isArray(v)) return v.map((x, i) => visit(x, joinPointer(pointer, i)));
-    if (v && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = visit(x, joinPointer(pointer, k));
-      return out;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x === 'string') {
+          if (x.includes('$')) v[i] = visitString(x, joinPointer(pointer, i));
+        } else if (x && typeof x === 'object') visit(x, joinPointer(pointer, i));
+      }
+      return v;
     }
-    return v;
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const x = o[k];
+        if (typeof x === 'string') {
+          if (x.includes('$')) o[k] = visitString(x, joinPointer(pointer, k));
+        } else if (x && typeof x === 'object') visit(x, joinPointer(pointer, k));
+      }
+      return o;
+    }
+    return typeof v === 'string' ? visitString(v, pointer) : v;
   };
 
   return { value: visit(parsed.value, ''), diags, substituted };

@@ -14,6 +14,7 @@ import { joinPointer } from './pointer.js';
 import { rangeOf, type EntryRecord, type ProfileRecord } from './records.js';
 import { checkSemantics } from './semantic.js';
 import { collectSensitive } from './sensitive.js';
+import { LazySourceMap } from './source-map.js';
 import { readSourceFile, type SourceFile } from './source-file.js';
 
 export interface LoadOptions {
@@ -122,8 +123,7 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
     ...rt,
     origin: { file, range: rangeOf(cfgLoc, ['runtimes', i, 'name']) },
   }));
-  const sourceMap: SourceMap = new Map();
-  for (const s of sources) for (const [p, span] of s.parsed.spans) sourceMap.set(`${s.parsed.file}#${p}`, span.value);
+  const sourceMap: SourceMap = new LazySourceMap(sources.map((s) => s.parsed));
 
   const value: LoadedConfig = {
     path: file,

@@ -51,13 +51,15 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
   const imageReported = new Set<string>();
   const profilePairReported = new Set<string>();
   const guardrailGroups = new Map<string, { link: RuntimeLink; count: number }>();
+  const unenforcedCache = new Map<string, ReturnType<typeof unenforcedControls>>();
+  const parsedImages = new Map<string, ReturnType<typeof parseImageRef>>();
 
   for (const link of links) {
     const rt = doc.runtimes![link.index];
     const b = link.backend;
     if (!b) continue;
     const caps = CAPABILITIES_BY_KIND[b.type];
-    const backendRange = rangeOf(link.loc, ['backend']);
+    const backendRange = (): SourceRange => rangeOf(link.loc, ['backend']);
     const count = (perBackend.get(link.backendName) ?? 0) + 1;
     perBackend.set(link.backendName, count);
 
@@ -70,7 +72,7 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
       }
       if (count === CE_APPS_PER_PROJECT + 1) {
         diags.push(error('ce.too-many-apps', `more than ${CE_APPS_PER_PROJECT} runtimes on Code Engine backend "${link.backendName}"`, {
-          range: backendRange,
+          range: backendRange(),
           detail: `A Code Engine project holds at most ${CE_APPS_PER_PROJECT} apps; spread the runtimes over another backend (project).`,
         }));
       }
@@ -101,7 +103,7 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
     const what = `catalog entry "${e.slug}"`;
     if (e.supported_backends && !e.supported_backends.includes(b.type)) {
       diags.push(error('catalog.unsupported-backend', `${what} does not support ${b.type} backends`, {
-        range: backendRange,
+        range: backendRange(),
         detail: `It supports: ${e.supported_backends.join(', ')}. Choose a backend of one of those types.`,
       }));
       continue;
@@ -113,7 +115,7 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
     else if (src !== 'command' && b.type === 'process') sourceProblem = `${src} source of ${what} cannot run on process backend "${link.backendName}"`;
     if (sourceProblem) {
       diags.push(error('source.unsupported-backend', sourceProblem, {
-        range: backendRange,
+        range: backendRange(),
         detail: src === 'compose'
           ? 'Compose stacks need a Docker backend; on Code Engine deploy each service as its own catalog entry.'
           : src === 'command'
@@ -124,19 +126,20 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
     }
     if (e.transport?.type === 'stdio' && !caps.supports_stdio_attach) {
       diags.push(error('transport.stdio-unsupported', `stdio transport of ${what} is not available on ${b.type} backend "${link.backendName}"`, {
-        range: backendRange,
+        range: backendRange(),
         detail: 'Code Engine apps are reached over HTTP only; use an entry with the streamable-http or sse transport.',
       }));
     }
     if (e.source.type === 'docker') {
-      const parsed = parseImageRef(e.source.image);
+      let parsed = parsedImages.get(e.source.image);
+      if (!parsed) parsedImages.set(e.source.image, (parsed = parseImageRef(e.source.image)));
       // Shipped entries are not the user's to edit: point at the runtime that uses them.
-      const imageRange = entry.builtin ? rangeOf(link.loc, ['catalog']) : rangeOf(entry, ['source', 'image']);
+      const imageRange = (): SourceRange => (entry.builtin ? rangeOf(link.loc, ['catalog']) : rangeOf(entry, ['source', 'image']));
       if ('error' in parsed) {
         if (!imageReported.has(e.slug)) {
           imageReported.add(e.slug);
           diags.push(error('image.invalid-reference', `invalid image reference "${e.source.image}": ${parsed.error}`, {
-            range: imageRange,
+            range: imageRange(),
             detail: 'Write the image as [registry/]repository[:tag][@digest], e.g. docker.io/mcp/filesystem:1.2.0.',
           }));
         }
@@ -148,7 +151,7 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
           const local = !parsed.registry;
           diags.push(error('image.registry-not-allowed', `image registry ${parsed.effectiveRegistry} is not allowed on backend "${link.backendName}"`, {
             address: `runtime.${rt.name}`,
-            range: imageRange,
+            range: imageRange(),
             detail: local
               ? `The image ${e.source.image} names no registry, so it comes from docker.io. Add docker.io to allowed_registries, or set allow_local_images: true for locally built images. Allowed: ${(db.allowed_registries ?? []).join(', ')}.`
               : `Image ${e.source.image}; allowed registries: ${(db.allowed_registries ?? []).join(', ')}. Use an image from one of them or extend allowed_registries.`,
@@ -160,7 +163,10 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
     // Guardrails the backend cannot enforce: one diagnostic per control per profile × backend.
     if (link.profile) {
       const strict = input.strict || link.profile.profile.strict === true;
-      for (const c of unenforcedControls(link.profile.profile, caps, b.type)) {
+      const ckey = `${link.profileName}|${b.type}`;
+      let controls = unenforcedCache.get(ckey);
+      if (!controls) unenforcedCache.set(ckey, (controls = unenforcedControls(link.profile.profile, caps, b.type)));
+      for (const c of controls) {
         if (!c.lossy) continue;
         const key = `${link.profileName}|${link.backendName}|${c.control}`;
         const g = guardrailGroups.get(key);
@@ -171,7 +177,7 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
         guardrailGroups.set(key, { link, count: 1 });
         const mk = strict ? error : warning;
         diags.push(mk('guardrail.unenforced', `${controlLabel(c.control)} of profile "${link.profileName}" is not enforced on ${b.type} backend "${link.backendName}"`, {
-          range: link.profileFrom === 'runtime' ? rangeOf(link.loc, ['guardrails_profile']) : backendRange,
+          range: link.profileFrom === 'runtime' ? rangeOf(link.loc, ['guardrails_profile']) : backendRange(),
           address: `runtime.${rt.name}`,
           detail: `${c.note.charAt(0).toUpperCase()}${c.note.slice(1)}. ${strict ? 'The profile is strict (or --strict was given): use a backend that enforces it, or a profile without it.' : 'The runtime runs without this control; set strict: true on the profile or pass --strict to make this an error.'}`,
         }));

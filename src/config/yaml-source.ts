@@ -2,7 +2,7 @@
 // per JSON pointer (the key's range and the value's range). It turns YAML syntax errors and
 // duplicate keys into diagnostics. No validation and no interpolation happen here.
 
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, Scalar, type Node } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, isPair, Scalar, type Node } from 'yaml';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { joinPointer, parentPointer } from './pointer.js';
 
@@ -15,11 +15,54 @@ export interface NodeSpan {
   plain?: boolean;
 }
 
+/** [valueStart, valueEnd, keyStart (-1: none), keyEnd, plain (0/1)]: offsets only, to stay small. */
+type RawSpan = [number, number, number, number, number];
+
+/**
+ * Spans by JSON pointer. Ranges are stored as offsets and turned into line/column ranges only
+ * when asked for, because a large config has tens of thousands of nodes and few diagnostics.
+ */
+export class SpanTable {
+  private readonly raw = new Map<string, RawSpan>();
+  constructor(private readonly toRange: (start: number, end: number) => SourceRange) {}
+
+  set(pointer: string, raw: RawSpan): void {
+    this.raw.set(pointer, raw);
+  }
+
+  has(pointer: string): boolean {
+    return this.raw.has(pointer);
+  }
+
+  get(pointer: string): NodeSpan | undefined {
+    const r = this.raw.get(pointer);
+    if (!r) return undefined;
+    const span: NodeSpan = { value: this.toRange(r[0], r[1]) };
+    if (r[2] >= 0) span.key = this.toRange(r[2], r[3]);
+    if (r[4]) span.plain = true;
+    return span;
+  }
+
+  /** The value offsets of a pointer without building a range. */
+  offsets(pointer: string): { start: number; end: number; plain: boolean } | undefined {
+    const r = this.raw.get(pointer);
+    return r ? { start: r[0], end: r[1], plain: r[4] === 1 } : undefined;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.raw.keys();
+  }
+
+  get size(): number {
+    return this.raw.size;
+  }
+}
+
 export interface ParsedYaml {
   file: string;
   text: string;
   value: unknown;
-  spans: Map<string, NodeSpan>;
+  spans: SpanTable;
   diags: Diagnostic[];
   /** Converts a [start, end) character offset pair of this file to a SourceRange. */
   range(start: number, end: number): SourceRange;
@@ -53,12 +96,16 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   for (const w of doc.warnings) {
     diags.push(warning('yaml.warning', firstLine(w.message), { range: range(w.pos[0], w.pos[1]) }));
   }
-  const spans = new Map<string, NodeSpan>();
+  const spans = new SpanTable(range);
   const hasErrors = diags.some((d) => d.severity === 'error');
   let value: unknown = undefined;
-  if (!hasErrors) {
-    value = doc.toJS({ maxAliasCount: 1000 });
-    if (doc.contents) walk(doc.contents as Node, '', undefined, spans, range);
+  if (!hasErrors && doc.contents) {
+    const state = { aliases: false };
+    value = walk(doc.contents as Node, '', -1, -1, spans, state);
+    // Aliases (and the merge keys built on them) are rare: let the library resolve those.
+    if (state.aliases) value = doc.toJS({ maxAliasCount: 1000 });
+  } else if (!hasErrors) {
+    value = null;
   }
   return { file, text, value, spans, diags, range };
 }
@@ -68,40 +115,37 @@ function firstLine(message: string): string {
   return line.charAt(0).toLowerCase() + line.slice(1).replace(/\.$/, '');
 }
 
-function walk(
-  node: Node,
-  pointer: string,
-  key: SourceRange | undefined,
-  spans: Map<string, NodeSpan>,
-  range: (s: number, e: number) => SourceRange,
-): void {
+/** Records spans and builds the plain JS value in one pass over the document. */
+function walk(node: Node, pointer: string, k0: number, k1: number, spans: SpanTable, state: { aliases: boolean }): unknown {
   const r = node.range;
-  if (!r) return;
-  const span: NodeSpan = { value: range(r[0], r[1]) };
-  if (key) span.key = key;
-  if (isScalar(node) && node.type === Scalar.PLAIN) span.plain = true;
-  spans.set(pointer, span);
+  if (r) spans.set(pointer, [r[0], r[1], k0, k1, isScalar(node) && node.type === Scalar.PLAIN ? 1 : 0]);
   if (isMap(node)) {
+    const out: Record<string, unknown> = {};
     for (const item of node.items) {
       if (!isPair(item)) continue;
       const k = item.key as Node | null;
       const keyText = isScalar(k) ? String(k.value) : k ? String(k) : '';
       const p = joinPointer(pointer, keyText);
-      const kr = k?.range ? range(k.range[0], k.range[1]) : undefined;
+      const kr = k?.range;
       const v = item.value as Node | null;
-      if (v && v.range) walk(v, p, kr, spans, range);
-      else if (kr) spans.set(p, { key: kr, value: kr });
+      if (v) out[keyText] = walk(v, p, kr ? kr[0] : -1, kr ? kr[1] : -1, spans, state);
+      else {
+        out[keyText] = null;
+        if (kr) spans.set(p, [kr[0], kr[1], kr[0], kr[1], 0]);
+      }
     }
-  } else if (isSeq(node)) {
-    node.items.forEach((item, i) => {
-      const v = item as Node | null;
-      if (v && v.range) walk(v, joinPointer(pointer, i), undefined, spans, range);
-    });
+    return out;
   }
+  if (isSeq(node)) {
+    return node.items.map((item, i) => (item ? walk(item as Node, joinPointer(pointer, i), -1, -1, spans, state) : null));
+  }
+  if (isScalar(node)) return node.value;
+  if (isAlias(node)) state.aliases = true;
+  return null;
 }
 
 /** Finds the span for a pointer, walking up to the nearest ancestor that has one. */
-export function spanAt(spans: Map<string, NodeSpan>, pointer: string): NodeSpan | undefined {
+export function spanAt(spans: SpanTable, pointer: string): NodeSpan | undefined {
   let p = pointer;
   for (;;) {
     const s = spans.get(p);

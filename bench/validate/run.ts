@@ -1,0 +1,159 @@
+// Benchmark of the config front end: validates a generated stack of 1,000 runtimes and 200
+// catalog entries (one file each) and reports the median time and peak memory, next to a
+// same-run baseline: the bare YAML parse + ajv validation of the same files, without source
+// positions, interpolation, includes or semantic checks. Memory is measured twice: in this
+// (tsx) process, and in a fresh child running the compiled dist/ code the CLI runs.
+// Run: node --import tsx bench/validate/run.ts  (npx tsc -p tsconfig.json first for the child)
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadConfigSync } from '../../src/config/index.js';
+import { validator } from '../../src/config/schemas.js';
+import { glob } from '../../src/config/glob.js';
+
+const RUNTIMES = Number(process.env.BENCH_RUNTIMES ?? 1000);
+const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 200);
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+
+function generate(dir: string): string {
+  mkdirSync(join(dir, 'catalog'));
+  mkdirSync(join(dir, 'profiles'));
+  for (let i = 0; i < ENTRIES; i++) {
+    const kind = i % 4;
+    const source =
+      kind === 3
+        ? `source:\n  type: github\n  repo: example-org/server-${i}\n  tag: v1.${i}.0\n`
+        : `source:\n  type: docker\n  image: ghcr.io/example/server-${i}:1.${i}.0\n  args: [--port, "8080"]\n`;
+    writeFileSync(join(dir, 'catalog', `server-${i}.yaml`), [
+      `name: Server ${i}`,
+      `slug: server-${i}`,
+      `description: Generated server number ${i} for the validate benchmark`,
+      `category: ${['data', 'tools', 'ai', 'storage'][kind]}`,
+      `tags: [generated, bench, group-${i % 10}]`,
+      'supported_backends: [docker, ibm_code_engine]',
+      source.trimEnd(),
+      'transport: { type: streamable-http, port: 8080, path: /mcp }',
+      `guardrails_profile: ${i % 2 ? 'standard' : 'team'}`,
+      'env:',
+      '  LOG_LEVEL: { description: Log level, default: info }',
+      '  API_TOKEN: { description: Token, secret: true, required: false }',
+      `featured: ${i < 5}`,
+    ].join('\n') + '\n');
+  }
+  writeFileSync(join(dir, 'profiles', 'team.yaml'), 'name: team\nnetwork: { egress_allowed: true, allowed_hosts: ["*.example.com"] }\nfilesystem: { read_only_root: true }\ncapabilities: { drop_all: true }\nresources: { max_cpu: "1", max_memory: 1g, max_pids: 200 }\n');
+  const lines = [
+    'name: bench-stack',
+    'backends:',
+    ...[0, 1, 2].map((b) => `  docker${b}:\n    type: docker\n    allowed_registries: [ghcr.io]\n    default_limits: { cpu: "1", memory: 1g, pids: 200 }`),
+    'gateway:',
+    '  port: 4444',
+    '  auth: { tokens: ["${BENCH_TOKEN:-bench-token-0123456789abcdef}"] }',
+    '  servers:',
+    ...Array.from({ length: 20 }, (_, v) => `    - name: group-${v}\n      runtimes: [${Array.from({ length: 10 }, (_, k) => `rt-${v * 10 + k}`).join(', ')}]`),
+    'runtimes:',
+  ];
+  for (let i = 0; i < RUNTIMES; i++) {
+    lines.push(
+      `  - name: rt-${i}`,
+      `    catalog: server-${i % ENTRIES}`,
+      `    backend: docker${i % 3}`,
+      `    env: { LOG_LEVEL: "\${LOG_LEVEL:-debug}", REPLICA: "${i}" }`,
+      `    secrets: { API_TOKEN: "\${API_TOKEN_${i % 7}:-secret-${i}-value}" }`,
+      `    scale: { min: 0, max: ${1 + (i % 5)} }`,
+      `    labels: { team: team-${i % 12}, tier: "${i % 3}" }`,
+    );
+  }
+  const path = join(dir, 'contextforge.yaml');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// BENCH_KEEP=1 leaves the generated stack on disk (its path is printed) for profiling.
+const dir = mkdtempSync(join(tmpdir(), 'cf-bench-validate-'));
+try {
+  const path = generate(dir);
+  const env = { ...process.env };
+  let peakRss = process.memoryUsage().rss;
+  const sample = (): void => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  };
+
+  // Baseline: the same files, bare yaml.parse + ajv validation only.
+  const baseline = (): number => {
+    const t = performance.now();
+    const cfgOk = validator('config')(parse(readFileSync(path, 'utf8')));
+    let ok = cfgOk;
+    for (const f of glob('catalog/*.yaml', dir)) ok = (validator('catalog')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
+    for (const f of glob('profiles/*.yaml', dir)) ok = (validator('profile')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
+    if (!ok) throw new Error('baseline: generated config failed schema validation');
+    return performance.now() - t;
+  };
+  const full = (): number => {
+    const t = performance.now();
+    const r = loadConfigSync(path, { env });
+    const elapsed = performance.now() - t;
+    if (!r.value) throw new Error(`generated config is invalid: ${r.diags.slice(0, 3).map((d) => d.summary).join('; ')}`);
+    if (r.value.runtimes.length !== RUNTIMES) throw new Error('runtime count mismatch');
+    return elapsed;
+  };
+
+  // Warm-up: compiles the schemas and JITs the code paths once, outside the measurements.
+  baseline();
+  full();
+  const base: number[] = [];
+  const ours: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    base.push(baseline());
+    sample();
+    ours.push(full());
+    sample();
+  }
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  // A fresh process with the compiled code: the memory a `contextforge validate` really needs.
+  const dist = fileURLToPath(new URL('../../dist/config/index.js', import.meta.url));
+  let child: { ok: boolean; ms: number; startRss: number; afterImport: number; endRss: number; maxRss: number } | undefined;
+  if (existsSync(dist)) {
+    const c = spawnSync(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), dist, path], { encoding: 'utf8' });
+    child = c.status === 0 ? JSON.parse(c.stdout) : undefined;
+    if (!child?.ok) throw new Error(`child validation failed: ${c.stderr}`);
+  }
+  const mb = (b: number): string => (b / 1024 / 1024).toFixed(1);
+  const cold = loadConfigSync(path, { env });
+  const report = {
+    runtimes: RUNTIMES,
+    catalogEntries: ENTRIES,
+    runs: RUNS,
+    configBytes: readFileSync(path).length,
+    validateMedianMs: Number(median(ours).toFixed(1)),
+    validateMinMs: Number(Math.min(...ours).toFixed(1)),
+    baselineMedianMs: Number(median(base).toFixed(1)),
+    ratio: Number((median(ours) / median(base)).toFixed(2)),
+    peakRssMb: Number(mb(peakRss)),
+    maxRssMb: Number(maxRssMb.toFixed(1)),
+    warnings: cold.diags.length,
+    childMaxRssMb: child ? Number(mb(child.maxRss)) : null,
+    childStartRssMb: child ? Number(mb(child.startRss)) : null,
+    childColdMs: child ? Number(child.ms.toFixed(1)) : null,
+    loadAverage: (await import('node:os')).loadavg()[0],
+  };
+  process.stdout.write(
+    `validate: ${RUNTIMES} runtimes, ${ENTRIES} catalog entries (${(report.configBytes / 1024).toFixed(0)} KiB config + ${ENTRIES} files), ${RUNS} runs\n` +
+      `  median ${report.validateMedianMs} ms (min ${report.validateMinMs} ms); baseline yaml.parse+ajv ${report.baselineMedianMs} ms; ratio ${report.ratio}x\n` +
+      `  this process (tsx, ${RUNS * 2 + 3} loads): peak RSS ${report.peakRssMb} MB (maxRSS ${report.maxRssMb} MB)\n` +
+      (child ? `  fresh process, compiled code, one validate: maxRSS ${report.childMaxRssMb} MB (node at start ${report.childStartRssMb} MB), cold ${report.childColdMs} ms\n` : '  (build dist/ for the fresh-process memory figure)\n') +
+      `  targets: < 500 ms ${report.validateMedianMs < 500 ? 'met' : 'MISSED'}, < 150 MB ${(report.childMaxRssMb ?? report.maxRssMb) < 150 ? 'met' : 'MISSED'}; 1-min load average ${report.loadAverage.toFixed(1)} on ${(await import('node:os')).availableParallelism()} CPUs\n` +
+      `${JSON.stringify(report)}\n`,
+  );
+} finally {
+  if (process.env.BENCH_KEEP) process.stdout.write(`kept ${dir}\n`);
+  else rmSync(dir, { recursive: true, force: true });
+}
