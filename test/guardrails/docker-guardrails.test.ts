@@ -15,7 +15,7 @@ import type { ObservedResource } from '../../src/plan/types.js';
 import { docker, removeByLabel, requireDocker, testLabels, uniqueName } from '../support/docker.js';
 import { BUSYBOX_IMAGE, EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../support/images.js';
 import { connectStreamableHttp } from '../support/mcp.js';
-import { applyContext, desired, PRESETS } from '../backends/docker/fixtures.js';
+import { applyContext, cleanupStack, desired, PRESETS } from '../backends/docker/fixtures.js';
 
 const SUITE = 'docker-guardrails';
 const runId = uniqueName(SUITE);
@@ -97,7 +97,7 @@ if (await requireDocker(SUITE)) {
 
   test.after(async () => {
     await removeByLabel(testLabels(runId));
-    await removeByLabel({ [LABEL.stack]: stack });
+    await cleanupStack(stack);
   });
 
   test('read_only_root: writing to / fails, /tmp works (standard, restricted, airgapped); unrestricted may write', async () => {

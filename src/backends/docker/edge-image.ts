@@ -12,7 +12,6 @@ import type Dockerode from 'dockerode';
 import { sha256Hex } from '../../plan/canonical.js';
 import { EDGE_PROGRAM } from './egress-proxy.js';
 import { isNotFound } from './errors.js';
-import { LABEL, MANAGED_BY } from './labels.js';
 
 const run = promisify(execFile);
 
@@ -78,7 +77,9 @@ export async function ensureEdgeImage(docker: Dockerode, progress: (m: string) =
     );
     const stream = await docker.buildImage(
       { context: ctx, src: files },
-      { t: tag, labels: { [LABEL.managedBy]: MANAGED_BY, [LABEL.role]: 'edge-image' }, networkmode: 'none', forcerm: true },
+      // Not the ownership labels: Docker copies image labels onto every container run from the
+      // image, and a container somebody else runs from it must never look like ours.
+      { t: tag, labels: { 'dev.contextforge.edge-image': 'true' }, networkmode: 'none', forcerm: true },
     );
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => {

@@ -91,6 +91,9 @@ export function listDrift(spec: DockerManagedSpec, c: Dockerode.ContainerInfo, e
   const out: string[] = [];
   const topology: Topology = topologyOf(spec);
   if (c.HostConfig?.NetworkMode && c.HostConfig.NetworkMode !== expectNetwork) out.push(`network ${c.HostConfig.NetworkMode}`);
+  // A network connected by hand (docker network connect) would be a way around the topology.
+  const attached = Object.keys(c.NetworkSettings?.Networks ?? {}).filter((n) => n !== expectNetwork);
+  if (attached.length > 0) out.push(`also attached to ${attached.sort().join(', ')}`);
   if (topology === 'open') {
     const want = portsToPublish(spec).join(',');
     const have = [...new Set(c.Ports.filter((p) => p.PublicPort).map((p) => p.PrivatePort))].sort((a, b) => a - b).join(',');
@@ -130,8 +133,10 @@ export function groupSnapshot(snap: StackSnapshot, opts: GroupOptions): Observed
       if (s.edge) s.extra.push(c);
       else s.edge = c;
     } else if (s.main) {
-      // Two main containers (an interrupted apply): keep the newest, report the others for removal.
-      if (c.Created > s.main.Created) {
+      // Two main containers (an interrupted apply): keep a running one, else the newest, and
+      // report the others for removal.
+      const rank = (x: Dockerode.ContainerInfo): number => (x.State === 'running' ? 1e12 : 0) + x.Created;
+      if (rank(c) > rank(s.main)) {
         s.extra.push(s.main);
         s.main = c;
       } else s.extra.push(c);

@@ -12,7 +12,7 @@ import type { Change, DesiredResource, ObservedResource } from '../../../src/pla
 import { docker, removeByLabel, requireDocker, testLabels, uniqueName } from '../../support/docker.js';
 import { BUSYBOX_IMAGE, EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../../support/images.js';
 import { connectStreamableHttp } from '../../support/mcp.js';
-import { applyContext, countingDocker, desired, PRESETS } from './fixtures.js';
+import { applyContext, cleanupStack, countingDocker, desired, PRESETS } from './fixtures.js';
 
 const SUITE = 'docker-backend';
 const SECRET = `s3cr3t-${Math.random().toString(36).slice(2)}`;
@@ -52,7 +52,7 @@ if (await requireDocker(SUITE)) {
   });
 
   test.after(async () => {
-    for (const s of stacks) await removeByLabel({ [LABEL.stack]: s });
+    for (const s of stacks) await cleanupStack(s);
     await removeByLabel(testLabels(runId));
   });
 
@@ -262,6 +262,53 @@ if (await requireDocker(SUITE)) {
     assert.match(out.diags[0].summary, /stopped \(exit code 3/);
     assert.match(out.diags[0].detail ?? '', /token is \(sensitive\)/);
     assert.not.ok(JSON.stringify(out).includes(SECRET));
+  });
+
+  test('interrupted applies converge: a duplicate container is removed, a hand-connected network is drift', async () => {
+    const stack = newStack('cf-dup');
+    const b = createDockerBackend('local', config);
+    const d = sleeper(stack, 'web');
+    await applyAll(b, [b.plan(d, undefined)], stack);
+    let [o] = (await b.observe(stack)).value!;
+    // What a killed replace can leave behind: a second container carrying the same labels.
+    const info = await docker().getContainer(o.native!.containerId as string).inspect();
+    const dup = await docker().createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '600'], Labels: info.Config.Labels, HostConfig: { NetworkMode: `contextforge-${stack}` } });
+    [o] = (await b.observe(stack)).value!;
+    const c = b.plan(d, o);
+    assert.is(c.reason, 'update:drift-duplicate');
+    await applyAll(b, [c], stack);
+    [o] = (await b.observe(stack)).value!;
+    assert.is(b.plan(d, o).action, 'noop');
+    await dup.inspect().then(() => assert.unreachable('the duplicate should be gone'), (err: { statusCode?: number }) => assert.is(err.statusCode, 404));
+
+    // Connecting the container to another network by hand is an edit that forces a replace.
+    const extraNet = await docker().createNetwork({ Name: `${stack}-extra`, Labels: testLabels(runId) });
+    await extraNet.connect({ Container: o.native!.containerId as string });
+    [o] = (await b.observe(stack)).value!;
+    const edited = b.plan(d, o);
+    assert.is(edited.reason, 'replace:drift-edited');
+    assert.match(JSON.stringify(edited.fields), /also attached to/);
+    await applyAll(b, [edited], stack);
+    [o] = (await b.observe(stack)).value!;
+    assert.is(b.plan(d, o).action, 'noop');
+  });
+
+  test('logs --follow yields new lines as they come and stops on abort', async () => {
+    const stack = newStack('cf-follow');
+    const b = createDockerBackend('local', config);
+    const d = sleeper(stack, 'ticker', { command: ['/bin/sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'] });
+    await applyAll(b, [b.plan(d, undefined)], stack);
+    const [o] = (await b.observe(stack)).value!;
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const guard = setTimeout(() => ac.abort(), 15_000);
+    for await (const line of b.logs!(o, { follow: true, tail: 0, signal: ac.signal })) {
+      seen.push(line);
+      if (seen.length === 3) ac.abort();
+    }
+    clearTimeout(guard);
+    assert.is(seen.length, 3);
+    assert.ok(seen.every((l) => /^tick \d+$/.test(l)), seen.join(','));
   });
 
   test.run();

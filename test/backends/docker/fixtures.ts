@@ -2,6 +2,7 @@
 // another module's job), the seed's four preset profiles as EffectiveGuardrails, and a dockerode
 // client that counts the API requests it sends. Shared by test/backends/docker and test/guardrails.
 import Docker from 'dockerode';
+import { removeByLabel } from '../../support/docker.js';
 import { hashOf, secretDigest } from '../../../src/plan/canonical.js';
 import type { DesiredResource, EffectiveGuardrails, NormalizedSource, TransportSpec } from '../../../src/plan/types.js';
 
@@ -100,4 +101,20 @@ export function countingDocker(options?: Docker.DockerOptions): CountingDocker {
 export function applyContext(stack: string, timeoutMs = 120_000): { stack: string; signal: AbortSignal; progress(m: string): void; lines: string[] } {
   const lines: string[] = [];
   return { stack, signal: AbortSignal.timeout(timeoutMs), progress: (m: string) => { lines.push(m); }, lines };
+}
+
+/**
+ * Removes everything of a stack by its label. Retried: on a loaded daemon a network can still
+ * report an endpoint for a moment after its container was force-removed.
+ */
+export async function cleanupStack(stack: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await removeByLabel({ 'dev.contextforge.stack': stack });
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
 }

@@ -4,11 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDockerBackend } from '../../../src/backends/docker/index.js';
-import { LABEL } from '../../../src/backends/docker/labels.js';
-import { docker, removeByLabel, requireDocker, uniqueName } from '../../support/docker.js';
+import { docker, requireDocker, uniqueName } from '../../support/docker.js';
 import { BUSYBOX_IMAGE, ensureFixtureImages } from '../../support/images.js';
 import { requireRegistry, startRegistry, type LocalRegistry } from '../../support/registry.js';
-import { applyContext, countingDocker, desired } from './fixtures.js';
+import { applyContext, cleanupStack, countingDocker, desired } from './fixtures.js';
 
 const SUITE = 'docker-pull';
 const stack = uniqueName('cf-pull').slice(0, 40).replace(/-+$/, '');
@@ -46,7 +45,7 @@ if ((await requireDocker(SUITE)) && requireRegistry(SUITE)) {
   });
 
   test.after(async () => {
-    await removeByLabel({ [LABEL.stack]: stack });
+    await cleanupStack(stack);
     if (remote) await untag(remote);
     await registry?.stop();
   });
