@@ -26,7 +26,7 @@ export function followState(options: FollowOptions): StateFollower {
   let lastVersion = -1;
   let chain: Promise<void> = Promise.resolve();
   let stopped = false;
-  let lastKey = '';
+  let lastKey: string | undefined;
 
   const rebuild = (force: boolean): Promise<void> => {
     chain = chain.then(async () => {
