@@ -120,7 +120,7 @@ export class CeStack {
   }
 
   async close(): Promise<void> {
-    await this.backend?.close();
+    await this.backend?.close?.();
     this.store.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
