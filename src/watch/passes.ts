@@ -1,19 +1,14 @@
 // What a watching host adds to a reconcile pass, through reconcileOnce's hooks: pending approval
-// records (and their webhook) for held changes, `drift.repaired` events for each repaired drift,
-// and `approval.applied` once an approved change lands. No printing of its own beyond `say`.
+// records (and their webhook) for held changes, and `approval.applied` once an approved change
+// lands. (`drift.repaired` events come from the engine's recorder, src/apply/record.ts.)
 
 import type { ApplyResult } from '../apply/engine.js';
 import type { PassContext } from '../host/reconcile.js';
 import { decisionCommands } from '../approvals/request.js';
 import type { Notifier } from '../approvals/notify.js';
-import { recordApprovedApplied, syncApprovals, SYSTEM_ACTOR } from '../approvals/workflow.js';
+import { recordApprovedApplied, syncApprovals } from '../approvals/workflow.js';
 
 const DONE = new Set(['created', 'updated', 'deleted', 'unchanged']);
-
-/** True for reasons that repair drift (`create:drift-missing`, `update:drift-stopped`, …). */
-export function isDriftReason(reason: string): boolean {
-  return /:drift-/.test(reason);
-}
 
 export interface HookDeps {
   notifier: Notifier;
@@ -39,22 +34,13 @@ export function approvalHook(deps: HookDeps): (ctx: PassContext) => 'apply' | 's
   };
 }
 
-/** onApplied: audit events for repaired drift and for approved changes that reached a backend. */
+/** onApplied: an audit event for each approved change that reached a backend. */
 export function auditHook(): (ctx: PassContext & { result: ApplyResult }) => void {
   return (ctx) => {
     const byAddress = new Map(ctx.result.results.map((r) => [r.address, r]));
     for (const c of ctx.plan.changes) {
       const r = byAddress.get(c.address);
       if (!r || !DONE.has(r.status)) continue;
-      if (isDriftReason(c.reason)) {
-        ctx.store.appendEvent({
-          stack: ctx.plan.stack,
-          address: c.address,
-          actor: SYSTEM_ACTOR,
-          type: 'drift.repaired',
-          data: { reason: c.reason, action: c.action, status: r.status, run: ctx.result.runId, ms: r.ms },
-        });
-      }
       recordApprovedApplied(ctx.store, ctx.plan.stack, c, ctx.result.runId);
     }
   };

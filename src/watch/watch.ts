@@ -71,6 +71,8 @@ export async function runWatch(options: WatchOptions): Promise<number> {
   let watcher: ConfigWatcher | undefined;
   const notifier = createNotifier({ store: () => store, log: (l) => say(l), ...(options.webhook ?? {}) });
   let applied: CommitInfo | undefined;
+  /** Plain mode: the file on disk is invalid; drift checks wait for the next save. */
+  let invalid = false;
   let rejectedSha: string | undefined;
 
   /** Keeps one long-lived store on the current config's state file (approval polling, git events). */
@@ -148,13 +150,20 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     // Without a valid git commit there is nothing to reconcile against yet.
     if (git && !applied) return;
     const quiet = !triggers.has('config') && !triggers.has('start') && !triggers.has('approval');
+    // Re-reporting the same broken file on every tick helps nobody; the next save is planned.
+    if (!git && invalid && quiet) return;
     if (triggers.has('config')) say(`\nConfig changed: re-planning ${path}`);
     const meta = applied ? { git: { commit: applied.sha, author: applied.author, subject: applied.subject, branch: options.git!.branch } } : undefined;
     const r = await reconcile(quiet, meta);
     if (!r.config) {
-      say('The config is not valid: nothing was changed; the last applied state keeps running. Fix it and save again.');
+      invalid = !git;
+      say(
+        'The config is not valid: nothing was changed; the last applied state keeps running. Fix it and save again' +
+          (git ? '.' : ' (drift checks resume with the next valid save).'),
+      );
       return;
     }
+    invalid = false;
     adopt(r.config);
   };
 
