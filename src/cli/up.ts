@@ -12,6 +12,7 @@ import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
 import { startHost, upstreamLines, type Host } from '../host/host.js';
 import { reconcileOnce } from '../host/reconcile.js';
 import { openStateStore } from '../state/sqlite.js';
+import { createReconcileLoop } from '../watch/loop.js';
 import { configPath, printDiagnostics } from './config-file.js';
 import type { VerbRegistrar } from './main.js';
 import { portFlag, servingLines } from './serve.js';
@@ -62,6 +63,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
   let host: Host | undefined;
   let watcher: ConfigWatcher | undefined;
   let store: ReturnType<typeof openStateStore> | undefined;
+  let stopLoop: () => Promise<void> = async () => undefined;
   try {
     say(`contextforge up: applying ${path}`);
     const first = await reconcileOnce({ path, strict: flags.strict, signal: interrupt.signal, say, report, color });
@@ -93,17 +95,14 @@ export async function runUp(flags: UpFlags): Promise<number> {
     say(`Point a client at it: contextforge client-config <claude-desktop|vscode|cursor|inspector>${flags.file ? ` -f ${flags.file}` : ''}`);
 
     if (flags.watch !== false) {
-      // One reconcile at a time; saves during a run coalesce into one more run afterwards.
-      let running: Promise<void> | undefined;
-      let again = false;
-      const cycle = async (): Promise<void> => {
-        do {
-          again = false;
+      // The shared reconcile loop: one pass at a time, saves during a pass coalesce into one more.
+      const loop = createReconcileLoop({
+        pass: async () => {
           say(`\nConfig changed: re-planning ${path}`);
           const r = await reconcileOnce({ path, strict: flags.strict, signal: interrupt.signal, say, report, color });
           if (!r.config) {
             say('The config is not valid: nothing was changed; still serving the last applied state. Fix it and save again.');
-            continue;
+            return;
           }
           config = r.config;
           for (const note of await h.updateConfig(config)) say(`note: ${note}`);
@@ -112,18 +111,13 @@ export async function runUp(flags: UpFlags): Promise<number> {
           await h.settled(SETTLE_MS);
           say('Serving:');
           for (const l of upstreamLines(h.status())) say(l);
-        } while (again && !interrupt.signal.aborted);
-      };
+        },
+        onError: (e) => process.stderr.write(`error: unexpected failure in a reconcile pass: ${e.message}\n`),
+      });
+      stopLoop = () => loop.stop();
       watcher = watchConfig({
         files: config.files,
-        onChange: () => {
-          if (interrupt.signal.aborted) return;
-          if (running) {
-            again = true;
-            return;
-          }
-          running = cycle().finally(() => (running = undefined));
-        },
+        onChange: () => loop.trigger('config'),
         onError: (e) => process.stderr.write(`warning: watching the config failed: ${e.message}\n`),
       });
       await watcher.ready;
@@ -131,7 +125,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
       await stopped;
       await watcher.close();
       watcher = undefined;
-      if (running) await running;
+      await stopLoop();
     } else {
       say('Press Ctrl-C to stop.');
       await stopped;
@@ -151,6 +145,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await watcher?.close();
+    await stopLoop();
     await host?.stop();
     store?.close();
   }
