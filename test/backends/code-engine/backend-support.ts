@@ -119,6 +119,10 @@ export class CeStack {
     return applyPlan({ plan: p.plan, backends: { ce: this.backend }, store: this.store, parallelism, retry: { baseDelayMs: 20 }, onProgress: (l) => this.progress.push(l) });
   }
 
+  projectId(): ReturnType<CodeEngineBackendHandle['projectId']> {
+    return this.backend.projectId();
+  }
+
   async close(): Promise<void> {
     await this.backend?.close?.();
     this.store.close();

@@ -1,0 +1,162 @@
+// Bad input for the Code Engine backend is refused before any API write: invalid cpu/memory
+// pairs, app names that break Code Engine's rules once prefixed, compose sources, a 41st app,
+// and the project quota (foreign apps count too), at validate/plan time and again at apply.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startCodeEngineEmulator, type CodeEngineEmulator } from '../../../src/emulators/code-engine/index.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { compileDesired } from '../../../src/plan/desired.js';
+import type { DesiredResource } from '../../../src/plan/types.js';
+import { CeStack, rawApi, writeCalls, yamlFor, type RuntimeDef } from './backend-support.js';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let emu: CodeEngineEmulator;
+
+test.before(async () => {
+  emu = await startCodeEngineEmulator({ timing: { appReadyDelayMs: 50 }, log: () => undefined });
+});
+test.after(async () => {
+  await emu.close();
+});
+
+async function loadDiags(runtimes: RuntimeDef[], extra: { catalog?: string[]; profile?: string[] } = {}): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'cf-ce-v-'));
+  try {
+    const file = join(dir, 'contextforge.yaml');
+    writeFileSync(file, yamlFor({ emu, runtimes, ...extra }, 'cfvalid'));
+    const r = await loadConfig(file);
+    return r.diags.filter((d) => d.severity === 'error').map((d) => d.code);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function clone(d: DesiredResource, patch: (d: DesiredResource) => void): DesiredResource {
+  const c = structuredClone(d);
+  patch(c);
+  return c;
+}
+
+test('the config front end refuses the four cases before any backend exists', async () => {
+  const before = emu.stats.total;
+  assert.ok((await loadDiags([{ name: 'a', resources: { cpu: '0.25', memory: '4G' } }])).includes('ce.invalid-cpu-memory'));
+  assert.ok((await loadDiags([{ name: 'bad_name' }])).includes('ce.invalid-app-name'));
+  const compose = ['  - name: Stack', '    slug: stack', '    source: { type: compose, compose_file: "services: {a: {image: x}}", main_service: a }'];
+  assert.ok((await loadDiags([{ name: 'c', catalog: 'stack' }], { catalog: compose })).includes('source.unsupported-backend'));
+  const many = Array.from({ length: 41 }, (_, i) => ({ name: `r${i}` }));
+  assert.ok((await loadDiags(many)).includes('ce.too-many-apps'));
+  assert.is(emu.stats.total, before, 'no request reached the emulator');
+});
+
+test('backend.validate refuses each case as a diagnostic (pure: no request)', async () => {
+  const s = new CeStack({ emu, runtimes: [{ name: 'ok' }] });
+  try {
+    const cfg = await s.load();
+    const [d] = compileDesired(cfg).value!;
+    const before = emu.stats.total;
+    const codes = (ds: DesiredResource[]): string[] => s.backend.validate(ds).map((x) => x.code);
+    assert.equal(codes([d]), []);
+    assert.ok(codes([clone(d, (x) => (x.spec.guardrails.maxMemory = 4e9))]).includes('ce.invalid-cpu-memory'));
+    assert.ok(codes([clone(d, (x) => (x.spec.guardrails.maxCpu = 3))]).includes('ce.invalid-cpu-memory'));
+    assert.ok(codes([clone(d, (x) => (x.runtime = 'Upper'))]).includes('ce.invalid-app-name'));
+    assert.ok(codes([clone(d, (x) => (x.runtime = 'x'.repeat(50)))]).includes('ce.invalid-app-name'), 'too long once the stack prefix is added');
+    assert.ok(codes([clone(d, (x) => (x.spec.source = { type: 'compose', composeFile: 'a.yml', inline: false, mainService: 'a', baseDir: '/' }))]).includes('ce.source-unsupported'));
+    const forty1 = Array.from({ length: 41 }, (_, i) => clone(d, (x) => {
+      x.runtime = `r${i}`;
+      x.address = `runtime.r${i}`;
+    }));
+    assert.ok(codes(forty1).includes('ce.too-many-apps'));
+    assert.equal(codes(forty1.slice(0, 40)), []);
+    assert.ok(codes([clone(d, (x) => (x.spec.scale = { min: 5, max: 2 }))]).includes('ce.scale-min-above-max'));
+    assert.is(emu.stats.total, before);
+  } finally {
+    await s.close();
+  }
+});
+
+test('plan refuses a runtime name that is too long once prefixed, and a cpu/memory pair capped by the profile, with no API write', async () => {
+  const long = new CeStack({ emu, runtimes: [{ name: `r${'x'.repeat(50)}` }] });
+  const capped = new CeStack({ emu, runtimes: [{ name: 'capped' }], profile: ['    resources: { max_memory: 256m }'] });
+  try {
+    const w0 = writeCalls(emu);
+    await long.load();
+    const p = await long.plan();
+    assert.not.ok(p.plan);
+    assert.ok(p.diags.some((d) => d.code === 'ce.invalid-app-name' && d.address === `runtime.r${'x'.repeat(50)}`), JSON.stringify(p.diags));
+    await capped.load();
+    const q = await capped.plan();
+    assert.not.ok(q.plan);
+    const diag = q.diags.find((d) => d.code === 'ce.invalid-cpu-memory');
+    assert.ok(diag, JSON.stringify(q.diags));
+    assert.match(diag!.detail ?? '', /0\.25 vCPU allows/);
+    assert.is(writeCalls(emu), w0, 'no POST/PATCH/PUT/DELETE');
+  } finally {
+    await long.close();
+    await capped.close();
+  }
+});
+
+test('quota pre-flight: foreign apps count; plan refuses the 41st app, apply refuses it too when the project filled up after planning', async () => {
+  const pid = emu.projects[0].id;
+  const foreign: string[] = [];
+  const s = new CeStack({ emu, runtimes: [{ name: 'one' }, { name: 'two' }] });
+  try {
+    for (let i = 0; i < 39; i++) {
+      const name = `foreign-${i}`;
+      const r = await rawApi(emu, 'POST', `/projects/${pid}/apps`, { name, image_reference: 'icr.io/x/y:1', scale_cpu_limit: '0.25', scale_memory_limit: '1G' });
+      assert.is(r.status, 201);
+      foreign.push(name);
+    }
+    await s.load();
+    const w0 = writeCalls(emu);
+    const p = await s.plan();
+    assert.not.ok(p.plan, 'no plan when the quota would be exceeded');
+    const q = p.diags.find((d) => d.code === 'ce.quota-apps');
+    assert.ok(q, JSON.stringify(p.diags));
+    assert.match(q!.summary, /41 apps/);
+    assert.is(writeCalls(emu), w0);
+
+    // One runtime fits: plan it, then someone else takes the last slot before apply.
+    await s.load([{ name: 'one' }]);
+    const p2 = await s.plan();
+    assert.ok(p2.plan, JSON.stringify(p2.diags));
+    assert.is((await rawApi(emu, 'POST', `/projects/${pid}/apps`, { name: 'foreign-late', image_reference: 'icr.io/x/y:1', scale_cpu_limit: '0.25', scale_memory_limit: '1G' })).status, 201);
+    foreign.push('foreign-late');
+    // A fresh backend (another process applying a saved plan) counts the project itself.
+    const fresh = new CeStack({ emu, runtimes: [{ name: 'one' }], stack: s.stack });
+    await fresh.load();
+    const w1 = writeCalls(emu);
+    const a = await fresh.apply(p2);
+    await fresh.close();
+    assert.is(a.exitCode, 1);
+    assert.ok(a.diags.some((d) => d.code === 'ce.quota-apps'), JSON.stringify(a.diags));
+    assert.is(writeCalls(emu), w1, 'the gate made no write');
+  } finally {
+    await s.close();
+    for (const n of foreign) await rawApi(emu, 'DELETE', `/projects/${pid}/apps/${n}`);
+  }
+});
+
+test('project resolved by name; an unknown project is a diagnostic', async () => {
+  const byName = new CeStack({ emu, runtimes: [{ name: 'named' }], project: emu.projects[0].name });
+  const missing = new CeStack({ emu, runtimes: [{ name: 'named' }], project: 'no-such-project' });
+  try {
+    await byName.load();
+    const p = await byName.plan();
+    assert.ok(p.plan, JSON.stringify(p.diags));
+    assert.is((await byName.apply(p)).exitCode, 0);
+    assert.is((await byName.projectId()).value, emu.projects[0].id);
+    await byName.apply(await byName.plan(true));
+    await missing.load();
+    const q = await missing.plan();
+    assert.not.ok(q.plan);
+    assert.ok(q.diags.some((d) => d.code === 'ce.project-not-found'), JSON.stringify(q.diags));
+  } finally {
+    await byName.close();
+    await missing.close();
+  }
+});
+
+test.run();
