@@ -40,9 +40,10 @@ export function checkSourceText(text: string, path: string, kind: 'config' | 'ca
   if (diags.some((d) => d.severity === 'error')) return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
   if (parsed.value === null || parsed.value === undefined || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
     const what = kind === 'config' ? 'a config' : kind === 'catalog' ? 'a catalog entry' : 'a guardrail profile';
-    diags.push(error('yaml.not-a-mapping', `the file is not a mapping`, {
+    const empty = parsed.value === null || parsed.value === undefined;
+    diags.push(error(empty ? 'yaml.empty' : 'yaml.not-a-mapping', empty ? 'the file is empty' : 'the file is not a mapping', {
       range: parsed.spans.get('')?.value ?? parsed.range(0, 0),
-      detail: `A file holding ${what} must be a YAML mapping of keys to values.`,
+      detail: empty && kind === 'config' ? 'A config needs at least `name: <stack>`.' : `A file holding ${what} must be a YAML mapping of keys to values.`,
     }));
     return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
   }

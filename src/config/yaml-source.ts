@@ -2,7 +2,7 @@
 // per JSON pointer (the key's range and the value's range). It turns YAML syntax errors and
 // duplicate keys into diagnostics. No validation and no interpolation happen here.
 
-import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, isPair, Scalar, type Node } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, isPair, Scalar, type Alias, type Node } from 'yaml';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { joinPointer, parentPointer } from './pointer.js';
 
@@ -100,10 +100,23 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const hasErrors = diags.some((d) => d.severity === 'error');
   let value: unknown = undefined;
   if (!hasErrors && doc.contents) {
-    const state = { aliases: false };
+    const state: WalkState = { aliases: [] };
     value = walk(doc.contents as Node, '', -1, -1, spans, state);
-    // Aliases (and the merge keys built on them) are rare: let the library resolve those.
-    if (state.aliases) value = doc.toJS({ maxAliasCount: 1000 });
+    // Aliases are rare: let the library resolve those (it throws on unknown or runaway ones).
+    if (state.aliases.length) {
+      try {
+        value = doc.toJS({ maxAliasCount: 1000 });
+      } catch (err) {
+        const a = state.aliases[0];
+        const message = err instanceof Error ? err.message : String(err);
+        const unresolved = /unresolved alias/i.test(message);
+        diags.push(error('yaml.alias', unresolved ? `unresolved alias "*${a.source}"` : `invalid alias: ${firstLine(message)}`, {
+          range: range(a.range?.[0] ?? 0, a.range?.[1] ?? 0),
+          detail: unresolved ? `Define the anchor &${a.source} before this alias, or write the value out.` : 'Reduce the use of aliases; write the values out.',
+        }));
+        value = undefined;
+      }
+    }
   } else if (!hasErrors) {
     value = null;
   }
@@ -116,7 +129,11 @@ function firstLine(message: string): string {
 }
 
 /** Records spans and builds the plain JS value in one pass over the document. */
-function walk(node: Node, pointer: string, k0: number, k1: number, spans: SpanTable, state: { aliases: boolean }): unknown {
+interface WalkState {
+  aliases: Alias[];
+}
+
+function walk(node: Node, pointer: string, k0: number, k1: number, spans: SpanTable, state: WalkState): unknown {
   const r = node.range;
   if (r) spans.set(pointer, [r[0], r[1], k0, k1, isScalar(node) && node.type === Scalar.PLAIN ? 1 : 0]);
   if (isMap(node)) {
@@ -140,7 +157,7 @@ function walk(node: Node, pointer: string, k0: number, k1: number, spans: SpanTa
     return node.items.map((item, i) => (item ? walk(item as Node, joinPointer(pointer, i), -1, -1, spans, state) : null));
   }
   if (isScalar(node)) return node.value;
-  if (isAlias(node)) state.aliases = true;
+  if (isAlias(node)) state.aliases.push(node);
   return null;
 }
 
