@@ -124,7 +124,8 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
         socketPath: files.socket,
         statusPath: files.status,
         logPath: files.log,
-        restart,
+        // `restart: no` on the runtime: a crash ends it (observe then reports it failed).
+        restart: d.spec.restart === 'no' ? { ...restart, maxRestarts: 0 } : restart,
         // The whole normalized spec: it holds secret digests only, like the state store does.
         live: JSON.parse(JSON.stringify(d.spec)) as SupervisorSpec['live'],
       },

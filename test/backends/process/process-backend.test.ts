@@ -247,6 +247,23 @@ test('a command that does not exist is a clear failure', async () => {
   assert.match(out.diags[0].summary, 'ENOENT');
 });
 
+test('restart: no — a crash ends the runtime; observe reports it failed and plan restarts it', async () => {
+  const d = desired('once');
+  d.spec.restart = 'no';
+  const out = await backend.apply(backend.plan(d, undefined), ctx());
+  assert.is(out.status, 'created', JSON.stringify(out.diags));
+  track(out.observed);
+  const o = (await observeOne('once'))!;
+  process.kill(o.native!.childPid as number, 'SIGKILL');
+  await waitFor('the supervisor to give up', () => !pidAlive(o.native!.supervisorPid as number));
+  const dead = (await observeOne('once'))!;
+  assert.is(dead.status, 'failed');
+  assert.is(dead.endpoint, undefined);
+  assert.is(backend.plan(d, dead).reason, 'update:drift-stopped');
+  assert.match(readFileSync(runtimeFiles(processDir(dir, stack), 'once').log, 'utf8'), 'giving up after 0 restart(s)');
+  assert.is((await backend.apply(backend.plan(undefined, dead), ctx())).status, 'deleted');
+});
+
 test('validate rejects non-command sources and HTTP transports', () => {
   const d = desired('web');
   d.spec.source = { type: 'docker', image: 'x', pull: 'missing' };
