@@ -160,6 +160,20 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
       }
     }
 
+    // The seed's recommended_backends: using a profile elsewhere is allowed, with a warning.
+    const rec = link.profile?.profile.recommended_backends;
+    if (link.profile && rec && rec.length > 0 && !rec.includes(b.type)) {
+      const key = `${link.profileName}|${link.backendName}|recommended`;
+      if (!guardrailGroups.has(key)) {
+        guardrailGroups.set(key, { link, count: 1 });
+        diags.push(warning('profile.not-recommended', `profile "${link.profileName}" is not recommended for ${b.type} backends`, {
+          range: link.profileFrom === 'runtime' ? rangeOf(link.loc, ['guardrails_profile']) : backendRange(),
+          address: `runtime.${rt.name}`,
+          detail: `It recommends: ${rec.join(', ')}. Check that its guardrails mean what you expect on ${b.type}, or pick a profile made for it.`,
+        }));
+      }
+    }
+
     // Guardrails the backend cannot enforce: one diagnostic per control per profile × backend.
     if (link.profile) {
       const strict = input.strict || link.profile.profile.strict === true;

@@ -2,7 +2,7 @@
 // entries, backends, profiles and virtual servers; duplicate names; scale and port sanity.
 // Backend-specific rules live in semantic-backend.ts. Runs only on schema-valid input; no I/O.
 
-import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
 import { didYouMean } from '../diag/suggest.js';
 import type { Backend, ContextforgeConfig } from '../generated/config.js';
 import { rangeOf, type EntryRecord, type Located, type ProfileRecord } from './records.js';
@@ -147,6 +147,22 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
           range: rangeOf(loc, ['catalog']),
           detail: `Set ${name} under env${spec.secret ? ' (or better, secrets, since it is secret)' : ''} of runtime "${rt.name}".`,
         }));
+      }
+    }
+    // A variable the entry does not declare but that is one typo away from one it does.
+    const declared = Object.keys(entry?.entry.env ?? {});
+    if (declared.length) {
+      for (const group of ['env', 'secrets'] as const) {
+        for (const name of Object.keys(rt[group] ?? {})) {
+          if (declared.includes(name)) continue;
+          const suggestion = didYouMean(name, declared);
+          if (!suggestion) continue;
+          diags.push(warning('env.undeclared', `${group} "${name}" is not declared by catalog entry "${rt.catalog}"`, {
+            range: rangeOf(loc, [group, name], 'key'),
+            suggestion,
+            detail: `The entry declares: ${declared.join(', ')}. The server probably ignores "${name}".`,
+          }));
+        }
       }
     }
     links.push({ index: i, loc, entry, backendName: rt.backend, backend, profileName, profile, profileFrom });

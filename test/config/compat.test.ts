@@ -108,4 +108,30 @@ test('image references: registry detection and allow-lists', () => {
   assert.ok(registryAllowed(p('anything/x'), [], false));
 });
 
+test('a profile used outside its recommended_backends is a warning (the seed: unrestricted on CE)', async () => {
+  const r = await validate(ceStack.replaceAll('restricted', 'unrestricted'));
+  assert.ok(r.value, JSON.stringify(r.diags));
+  const w = r.diags.filter((d) => d.code === 'profile.not-recommended');
+  assert.is(w.length, 1);
+  assert.is(w[0].severity, 'warning');
+  assert.match(w[0].summary, /profile "unrestricted" is not recommended for ibm_code_engine backends/);
+});
+
+test('an env name one typo away from a declared one is a warning with a suggestion', async () => {
+  const r = await validate(`name: envtypo
+backends: { local: { type: docker } }
+runtimes:
+  - name: a
+    catalog: custom-analytics
+    backend: local
+    secrets: { ANALYTICS_API_TOKEN: x-secret-value, ANALYTICS_API_TOKN: typo-value }
+    env: { UNRELATED_SETTING: "1" }
+`);
+  assert.ok(r.value, JSON.stringify(r.diags));
+  const w = r.diags.filter((d) => d.code === 'env.undeclared');
+  assert.is(w.length, 1);
+  assert.is(w[0].suggestion, 'ANALYTICS_API_TOKEN');
+  assert.is(w[0].range!.start.line, 7);
+});
+
 test.run();
