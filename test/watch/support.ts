@@ -1,0 +1,157 @@
+// Shared by the watch, approval and gitops end-to-end tests: run the CLI from source in a child
+// process (as users run it), wait for lines in a long-running child's output, and write stack
+// configs that use the locally built fixture image.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { EVERYTHING_IMAGE } from '../support/images.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RUNNER = "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
+
+export interface Child {
+  proc: ChildProcess;
+  out(): string;
+  err(): string;
+  done: Promise<number>;
+  /** Resolves when stdout+stderr (from `from` on) matches, or rejects after timeoutMs. */
+  waitFor(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
+  /** Current length of the combined output (a mark for waitFor). */
+  mark(): number;
+}
+
+export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...(options.env ?? {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let all = '';
+  const waiters = new Set<() => void>();
+  const poke = (): void => {
+    for (const w of [...waiters]) w();
+  };
+  proc.stdout!.on('data', (d) => {
+    out += d;
+    all += d;
+    poke();
+  });
+  proc.stderr!.on('data', (d) => {
+    err += d;
+    all += d;
+    poke();
+  });
+  const done = new Promise<number>((resolve) => proc.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  let exited = false;
+  void done.then(() => {
+    exited = true;
+    poke();
+  });
+  return {
+    proc,
+    out: () => out,
+    err: () => err,
+    done,
+    mark: () => all.length,
+    waitFor(pattern: RegExp, timeoutMs = 120_000, from = 0): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const m = pattern.exec(all.slice(from));
+          if (m) {
+            finish();
+            resolve(m[0]);
+          } else if (exited) {
+            finish();
+            reject(new Error(`process exited before ${pattern} appeared:\n${all.slice(-4000)}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${all.slice(-4000)}`));
+        }, timeoutMs);
+        const finish = (): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Runs one CLI command to completion. */
+export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; out: string; err: string }> {
+  const c = startCli(args, options);
+  const code = await c.done;
+  return { code, out: c.out(), err: c.err() };
+}
+
+export interface RuntimeDef {
+  name: string;
+  env?: Record<string, string>;
+  profile?: string;
+  catalog?: string;
+}
+
+export interface StackDef {
+  stack: string;
+  runtimes: RuntimeDef[];
+  /** Docker socket to use (a counting proxy). */
+  socket?: string;
+  /** YAML lines of an `approval:` block (without the key). */
+  approval?: string[];
+}
+
+/** A stack on the local Docker engine using the fixture MCP server. */
+export function stackYaml(def: StackDef): string {
+  const lines = [
+    `name: ${def.stack}`,
+    'backends:',
+    '  local:',
+    '    type: docker',
+    '    allow_local_images: true',
+    ...(def.socket ? [`    socket: ${def.socket}`] : []),
+    'profiles:',
+    '  open:',
+    '    network: { egress_allowed: true, ingress_ports: [3001] }',
+    '    resources: { max_memory: 256m, max_pids: 200 }',
+    '  wide-open:',
+    '    network: { egress_allowed: true, ingress_ports: [3001] }',
+    '    resources: { max_memory: 512m, max_pids: 400 }',
+    'defaults:',
+    '  guardrails_profile: open',
+    'catalog:',
+    '  - name: Echo',
+    '    slug: echo',
+    `    source: { type: docker, image: "${EVERYTHING_IMAGE}", args: [streamableHttp], pull: never }`,
+    '    transport: { type: streamable-http, port: 3001, path: /mcp }',
+    '  - name: Vetted echo',
+    '    slug: vetted',
+    '    requires_approval: true',
+    `    source: { type: docker, image: "${EVERYTHING_IMAGE}", args: [streamableHttp], pull: never }`,
+    '    transport: { type: streamable-http, port: 3001, path: /mcp }',
+  ];
+  if (def.approval) lines.push('approval:', ...def.approval.map((l) => `  ${l}`));
+  lines.push('runtimes:');
+  for (const r of def.runtimes) {
+    lines.push(`  - name: ${r.name}`, `    catalog: ${r.catalog ?? 'echo'}`, '    backend: local');
+    if (r.profile) lines.push(`    guardrails_profile: ${r.profile}`);
+    if (r.env) lines.push(`    env: ${JSON.stringify(r.env)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn until it returns a truthy value or timeoutMs passes. */
+export async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
