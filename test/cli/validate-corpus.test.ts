@@ -36,7 +36,7 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Outcome>
 /** Runs every CLI invocation up front with bounded parallelism; tests then check outcomes. */
 const outcomes = new Map<string, Outcome>();
 async function runAll(jobs: { key: string; args: string[]; env?: Record<string, string> }[]): Promise<void> {
-  const width = Math.max(2, Math.min(4, availableParallelism()));
+  const width = Math.max(1, Math.min(2, availableParallelism()));
   let next = 0;
   await Promise.all(
     Array.from({ length: width }, async () => {
