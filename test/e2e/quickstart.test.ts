@@ -9,6 +9,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { cleanupCopy, livePids, quickstartCopy, requireBuild, runCli, runCliSync, type CliRun } from '../cli/up-support.js';
 
 requireBuild();
@@ -90,6 +91,29 @@ test('a valid edit is applied live and the gateway follows it', async () => {
     await new Promise((r) => setTimeout(r, 200));
   }
   assert.match(greeting, 'Howdy, Ada!');
+});
+
+test('adding a runtime: the connected client gets tools/list_changed and sees the new tools', async () => {
+  let changed = 0;
+  client!.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    changed += 1;
+  });
+  const applies = (up!.stdout().match(/Apply complete!/g) ?? []).length;
+  const withSecond = readFileSync(configFile, 'utf8').replace(
+    '    backend: local\n',
+    '    backend: local\n  - name: second\n    catalog: quickstart-example\n    backend: local\n',
+  );
+  writeFileSync(configFile, withSecond);
+  await up!.waitFor(new RegExp(`(Apply complete![^]*){${applies + 1}}`), 30_000);
+  assert.match(up!.stdout(), 'runtime.second: Creation complete');
+  const until = Date.now() + 15_000;
+  while ((changed === 0 || !(await client!.listTools()).tools.some((t) => t.name === 'second__echo')) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(changed > 0, 'notifications/tools/list_changed arrived');
+  const names = (await client!.listTools()).tools.map((t) => t.name).sort();
+  assert.equal(names, ['quickstart__add', 'quickstart__echo', 'quickstart__time', 'second__add', 'second__echo', 'second__time']);
+  assert.is(text(await client!.callTool({ name: 'second__echo', arguments: { message: 'from the new runtime' } })), 'from the new runtime');
 });
 
 test('Ctrl-C exits 0, stops the gateway and leaves the servers running', async () => {
