@@ -29,7 +29,7 @@ import { DOCKER_CAPABILITIES } from '../capabilities.js';
 import { clearName, ensureNetwork, ensureVolume, NameTakenError, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
 import { diffRuntime } from './diff.js';
 import { ensureEdgeImage } from './edge-image.js';
-import { daemonFailure, scrub, unreachableDiagnostic, isUnreachable } from './errors.js';
+import { daemonFailure, daemonMessage, isNotFound, isUnreachable, scrub, unreachableDiagnostic } from './errors.js';
 import { compileRuntime, type CompiledRuntime } from './guardrails.js';
 import { waitHealthy } from './health.js';
 import { ensureImage, parseImageRef } from './images.js';
@@ -91,6 +91,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
   let apparmor = config.host ? false : localAppArmor();
   let infoRead: Promise<void> | undefined;
   const networkLocks = new Map<string, Promise<void>>();
+  const networksReady = new Set<string>();
 
   const readInfo = (): Promise<void> => {
     infoRead ??= docker.info().then(
@@ -116,12 +117,47 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     return groupSnapshot(snap, groupOpts(stack)).find((o) => o.runtime === runtime);
   }
 
-  /** Serialises creation per network name within this process (parallel creates share one). */
+  /**
+   * Serialises creation per network name within this process (parallel creates share one), and
+   * remembers networks already ensured so that twenty creates make one check, not twenty.
+   * createWithNetworks forgets a network again when Docker says it is gone.
+   */
   function ensureNetworkOnce(spec: Parameters<typeof ensureNetwork>[1]): Promise<void> {
+    if (networksReady.has(spec.name)) return Promise.resolve();
     const prev = networkLocks.get(spec.name) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(() => ensureNetwork(docker, spec));
+    const next = prev.catch(() => undefined).then(async () => {
+      if (networksReady.has(spec.name)) return;
+      await ensureNetwork(docker, spec);
+      networksReady.add(spec.name);
+    });
     networkLocks.set(spec.name, next);
     return next;
+  }
+
+  /**
+   * Creates a container and runs `then` on it (connect, start). If a remembered network vanished
+   * meanwhile (Docker says so at create or at start), the container is removed, the networks are
+   * ensured again, and it is tried once more.
+   */
+  async function createWithNetworks(
+    options: Dockerode.ContainerCreateOptions,
+    ensure: () => Promise<void>,
+    then: (c: Dockerode.Container) => Promise<void>,
+  ): Promise<Dockerode.Container> {
+    let created: Dockerode.Container | undefined;
+    try {
+      created = await docker.createContainer(options);
+      await then(created);
+      return created;
+    } catch (err) {
+      if (!(isNotFound(err) && /network/i.test(daemonMessage(err)))) throw err;
+      if (created) await removeContainer(docker, created.id);
+      networksReady.clear();
+      await ensure();
+      const again = await docker.createContainer(options);
+      await then(again);
+      return again;
+    }
   }
 
   async function compileFor(d: DesiredResource, stack: string): Promise<Result<CompiledRuntime>> {
@@ -152,29 +188,33 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     const img = await ensureImage({ docker, image: spec.image, pull, local, progress: ctx.progress, signal: ctx.signal });
     if (img.missing) throw Object.assign(new Error(img.missing.summary), { diag: img.missing });
     const labelsOfStack = stackLabels({ stack, backend: name });
-    if (compiled.topology !== 'none') {
-      await ensureNetworkOnce({ name: compiled.stackNetwork, internal: false, labels: labelsOfStack, stack });
-    }
-    if (compiled.internalNetwork) {
-      await ensureNetworkOnce({ name: compiled.internalNetwork, internal: true, labels: runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }), stack });
-    }
+    const ensureNets = async (): Promise<void> => {
+      if (compiled.topology !== 'none') {
+        await ensureNetworkOnce({ name: compiled.stackNetwork, internal: false, labels: labelsOfStack, stack });
+      }
+      if (compiled.internalNetwork) {
+        await ensureNetworkOnce({ name: compiled.internalNetwork, internal: true, labels: runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }), stack });
+      }
+    };
+    await ensureNets();
     for (const v of compiled.volumes) await ensureVolume(docker, v.name, runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }));
     await clearName(docker, compiled.main.name!, stack);
     ctx.progress(`creating container ${compiled.main.name}`);
-    const main = await docker.createContainer(compiled.main);
-    await main.start();
+    await createWithNetworks(compiled.main, ensureNets, (c) => c.start());
     if (compiled.edge) await startEdge(compiled, stack, ctx);
   }
 
   async function startEdge(compiled: CompiledRuntime, stack: string, ctx: ApplyContext): Promise<void> {
     const edgeOpts = compiled.edge!;
     edgeOpts.Image = await ensureEdgeImage(docker, ctx.progress, opts.edgeImage);
-    await ensureNetworkOnce({ name: compiled.stackNetwork, internal: false, labels: stackLabels({ stack, backend: name }), stack });
+    const ensureNet = (): Promise<void> => ensureNetworkOnce({ name: compiled.stackNetwork, internal: false, labels: stackLabels({ stack, backend: name }), stack });
+    await ensureNet();
     await clearName(docker, edgeOpts.name!, stack);
     ctx.progress(`creating edge sidecar ${edgeOpts.name}`);
-    const edge = await docker.createContainer(edgeOpts);
-    await docker.getNetwork(compiled.internalNetwork!).connect({ Container: edge.id });
-    await edge.start();
+    await createWithNetworks(edgeOpts, ensureNet, async (edge) => {
+      await docker.getNetwork(compiled.internalNetwork!).connect({ Container: edge.id });
+      await edge.start();
+    });
   }
 
   async function removeUnit(observed: ObservedResource | undefined, stack: string, runtime: string): Promise<void> {
@@ -214,7 +254,11 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     const left = await docker.listContainers({ all: true, filters: stackFilter(stack) });
     if (left.length > 0) return;
     const nets = await docker.listNetworks({ filters: stackFilter(stack) });
-    for (const n of nets) if (!n.Labels?.[LABEL.runtime]) await removeNetworkIfOurs(docker, n.Name, stack);
+    for (const n of nets) {
+      if (n.Labels?.[LABEL.runtime]) continue;
+      networksReady.delete(n.Name);
+      await removeNetworkIfOurs(docker, n.Name, stack);
+    }
   }
 
   async function doApply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
@@ -228,7 +272,10 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         ctx.progress(`removing ${change.address}`);
         await removeUnit(change.observed, stack, runtime);
         const nets = (change.observed?.native?.networks as string[] | undefined) ?? [internalNetworkName(stack, runtime)];
-        for (const n of new Set([...nets, internalNetworkName(stack, runtime)])) await removeNetworkIfOurs(docker, n, stack);
+        for (const n of new Set([...nets, internalNetworkName(stack, runtime)])) {
+          networksReady.delete(n);
+          await removeNetworkIfOurs(docker, n, stack);
+        }
         for (const v of (change.observed?.native?.volumes as string[] | undefined) ?? []) await removeVolumeIfOurs(docker, v, stack);
         await cleanupStack(stack);
         return { status: 'deleted', diags: [] };
@@ -304,6 +351,8 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
       try {
         return await doApply(change, ctx);
       } catch (err) {
+        // Whatever failed, do not trust remembered networks on the next attempt.
+        networksReady.clear();
         const carried = (err as { diag?: Diagnostic }).diag;
         if (carried) return { status: 'failed', diags: [{ ...carried, address: change.address }] };
         if (err instanceof NameTakenError) {

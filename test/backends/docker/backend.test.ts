@@ -311,5 +311,17 @@ if (await requireDocker(SUITE)) {
     assert.ok(seen.every((l) => /^tick \d+$/.test(l)), seen.join(','));
   });
 
+  test('a stack network removed by hand is created again by the next create of the same backend', async () => {
+    const stack = newStack('cf-net');
+    const b = createDockerBackend('local', config);
+    await applyAll(b, [b.plan(sleeper(stack, 'one'), undefined)], stack);
+    const [o] = (await b.observe(stack)).value!;
+    await docker().getContainer(o.native!.containerId as string).remove({ force: true });
+    await docker().getNetwork(`contextforge-${stack}`).remove();
+    await applyAll(b, [b.plan(sleeper(stack, 'two'), undefined)], stack);
+    const seen = (await b.observe(stack)).value!;
+    assert.equal(seen.map((x) => [x.runtime, x.status]), [['two', 'running']]);
+  });
+
   test.run();
 }
