@@ -10,6 +10,7 @@ import { checkRegistry, parseImageRef, qualifiedRepository } from '../../../src/
 import { dockerHash, LABEL, mainContainerLabels, managedSpec } from '../../../src/backends/docker/labels.js';
 import { FrameDecoder } from '../../../src/backends/docker/logs.js';
 import { validateDesired } from '../../../src/backends/docker/validate.js';
+import { daemonFailure, isUnreachable } from '../../../src/backends/docker/errors.js';
 import type { DesiredResource, ObservedResource } from '../../../src/plan/types.js';
 import { desired, PRESETS } from './fixtures.js';
 
@@ -208,6 +209,24 @@ test('frame decoder splits stdout and stderr frames into lines', () => {
   const all = Buffer.concat([frame(1, 'one\ntw'), frame(2, 'err\n'), frame(1, 'o\nthree')]);
   const lines = [...d.push(all.subarray(0, 5)), ...d.push(all.subarray(5)), ...d.flush()];
   assert.equal(lines, ['one', 'err', 'two', 'three']);
+});
+
+test('daemon failures: transient ones are retryable, unreachable is its own diagnostic, secrets are scrubbed', () => {
+  const target = { where: '/run/x.sock' };
+  const f = (err: unknown) => daemonFailure(err, { target, action: 'creating container', address: 'runtime.a', secrets: [SECRET] });
+  assert.is(f(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })).retryable, true);
+  assert.is(f({ statusCode: 500, json: { message: 'driver failed' } }).retryable, true);
+  assert.is(f({ statusCode: 409, json: { message: 'removal of container abc is already in progress' } }).retryable, true);
+  assert.is(f({ statusCode: 409, json: { message: 'Conflict. The container name is already in use' } }).retryable, false);
+  assert.is(f({ statusCode: 400, json: { message: 'invalid reference format' } }).retryable, false);
+  const refused = Object.assign(new Error('connect ECONNREFUSED /run/x.sock'), { code: 'ECONNREFUSED' });
+  assert.ok(isUnreachable(refused));
+  const u = f(refused);
+  assert.is(u.diag.code, 'docker.unreachable');
+  assert.match(u.diag.summary, /\/run\/x\.sock/);
+  const leaky = f({ statusCode: 400, json: { message: `bad env value API_TOKEN=${SECRET}` } });
+  assert.not.ok(JSON.stringify(leaky).includes(SECRET));
+  assert.match(leaky.diag.summary, /\(sensitive\)/);
 });
 
 test.run();
