@@ -4,6 +4,8 @@
 // alternating A B B A. contextforge's apply also waits until every server answers MCP
 // `initialize`; compose returns once containers are started, so a second baseline adds that
 // same wait after compose. Prints medians and ratios; never pass/fail.
+// contextforge runs twice per round: with the default --parallelism 10 and with --parallelism N
+// (compose starts every service at once).
 // Run: node --import tsx bench/plan/apply-vs-compose.bench.ts   (ROUNDS=2 by default)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,13 +91,13 @@ async function composeEndpoints(project: string): Promise<string[]> {
   return list.map((c) => `http://127.0.0.1:${c.Ports.find((p) => p.PrivatePort === 3001 && p.PublicPort)?.PublicPort}/mcp`);
 }
 
-async function timeContextforge(): Promise<number> {
+async function timeContextforge(parallelism?: number): Promise<number> {
   const stack = uniqueName('cfba');
   const file = writeContextforge(stack);
   const { cmd, pre } = contextforgeCommand();
   try {
     const t = performance.now();
-    const r = await run(cmd, [...pre, 'apply', '--auto-approve', '-f', file]);
+    const r = await run(cmd, [...pre, 'apply', '--auto-approve', '-f', file, ...(parallelism ? ['--parallelism', String(parallelism)] : [])]);
     const ms = performance.now() - t;
     if (r.code !== 0) throw new Error(`contextforge apply failed:\n${r.out.slice(-2000)}`);
     return ms;
@@ -123,13 +125,15 @@ async function timeCompose(): Promise<{ up: number; upAndReady: number }> {
 
 await ensureFixtureImages();
 const cf: number[] = [];
+const cfWide: number[] = [];
 const up: number[] = [];
 const ready: number[] = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ['compose', 'cf'] : ['cf', 'compose'];
+    const order = round % 2 === 0 ? ['compose', 'cf', 'cf-wide'] : ['cf-wide', 'cf', 'compose'];
     for (const which of order) {
       if (which === 'cf') cf.push(await timeContextforge());
+      else if (which === 'cf-wide') cfWide.push(await timeContextforge(N));
       else {
         const c = await timeCompose();
         up.push(c.up);
@@ -145,7 +149,8 @@ try {
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 process.stdout.write(
   `\nApply of ${N} new runtimes from a warm image (median of ${ROUNDS}, runs: cf ${cf.map(s).join(', ')}; compose up ${up.map(s).join(', ')})\n` +
-    `  contextforge apply (incl. MCP initialize health wait): ${s(median(cf))}\n` +
+    `  contextforge apply (incl. MCP initialize health wait): ${s(median(cf))}   (default --parallelism 10)\n` +
+    `  contextforge apply --parallelism ${N}:                  ${s(median(cfWide))}   ratio to compose up -d = ${(median(cfWide) / median(up)).toFixed(2)}, to compose+ready = ${(median(cfWide) / median(ready)).toFixed(2)}\n` +
     `  docker-compose up -d:                                 ${s(median(up))}   ratio cf/compose = ${(median(cf) / median(up)).toFixed(2)} (target ≤ 0.8)\n` +
     `  docker-compose up -d + same MCP readiness wait:       ${s(median(ready))}   ratio cf/compose+ready = ${(median(cf) / median(ready)).toFixed(2)}\n`,
 );
