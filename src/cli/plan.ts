@@ -12,7 +12,7 @@ import { hasChanges } from '../plan/diff.js';
 import { renderJson } from '../plan/render-json.js';
 import { renderMarkdown } from '../plan/render-markdown.js';
 import { renderText } from '../plan/render-text.js';
-import { configPath, DEFAULT_CONFIG, printDiagnostics } from './config-file.js';
+import { configPath, DEFAULT_CONFIG, printDiagnostics, printJson } from './config-file.js';
 import { packageVersion, type VerbRegistrar } from './main.js';
 
 export interface CommonFlags {
@@ -35,11 +35,13 @@ export function targetsOf(flags: CommonFlags): string[] | undefined {
 }
 
 /** Opens the session or prints why not; the caller returns 1 when undefined. */
-export async function openOrReport(flags: CommonFlags, backends = true): Promise<Session | undefined> {
+export async function openOrReport(flags: CommonFlags, backends = true, json = false): Promise<Session | undefined> {
   const path = configPath(flags.file, true)!;
   const r = await openSession({ path, strict: flags.strict, backends });
   if (!r.session || hasErrors(r.diags)) {
-    printDiagnostics(r.diags, r.sensitive);
+    // With --json the failure is JSON on stdout too, so that CI parses one format.
+    if (json) printJson(r.diags, r.sensitive);
+    else printDiagnostics(r.diags, r.sensitive);
     await r.session?.close();
     return undefined;
   }
@@ -47,14 +49,15 @@ export async function openOrReport(flags: CommonFlags, backends = true): Promise
   return r.session;
 }
 
-export function report(session: Session, diags: readonly Diagnostic[]): void {
-  printDiagnostics(diags, session.config.sensitiveValues);
+export function report(session: Session, diags: readonly Diagnostic[], json = false): void {
+  if (json) printJson(diags, session.config.sensitiveValues);
+  else printDiagnostics(diags, session.config.sensitiveValues);
 }
 
 /** Plans with the session; prints diagnostics when no plan results. */
-export async function planWith(session: Session, flags: CommonFlags & { destroy?: boolean }): Promise<PlanStackResult> {
+export async function planWith(session: Session, flags: CommonFlags & { destroy?: boolean }, json = false): Promise<PlanStackResult> {
   const r = await planStack({ config: session.config, backends: session.backends, store: session.store, targets: targetsOf(flags), strict: flags.strict, destroy: flags.destroy });
-  if (!r.plan) report(session, r.diags);
+  if (!r.plan) report(session, r.diags, json);
   return r;
 }
 
@@ -64,10 +67,10 @@ export async function runPlan(flags: PlanFlags): Promise<number> {
     process.stderr.write(`error[cli.bad-format]: unknown --format ${format}\n  use one of: text, json, markdown\n`);
     return 1;
   }
-  const session = await openOrReport(flags);
+  const session = await openOrReport(flags, true, format === 'json');
   if (!session) return 1;
   try {
-    const r = await planWith(session, flags);
+    const r = await planWith(session, flags, format === 'json');
     if (!r.plan) return 1;
     const plan = r.plan;
     const redact = session.redact;
