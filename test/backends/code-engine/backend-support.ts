@@ -37,6 +37,8 @@ export interface StackOptions {
   top?: string[];
   profile?: string[];
   project?: string;
+  /** Poll interval of the backend's waits (default 50 ms). */
+  pollMs?: number;
 }
 
 export function yamlFor(o: StackOptions, stack: string): string {
@@ -103,7 +105,7 @@ export class CeStack {
     this.backend ??= createCodeEngineBackend('ce', this.config.backends.ce as CodeEngineBackend, {
       stack: this.stack,
       configDir: this.dir,
-      pollMs: 50,
+      pollMs: this.opts.pollMs ?? 50,
       retryBaseMs: 5,
       sensitiveValues: this.config.sensitiveValues,
     });
