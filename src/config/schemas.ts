@@ -2,9 +2,13 @@
 // The `oneOf` unions with a `type` discriminator (backend, source) are rewritten in memory into
 // if/then chains so that ajv reports the errors of the chosen variant, not a dump of every
 // variant. The schema files themselves stay the single source of truth and are never modified.
+// `npm run gen` precompiles the result into src/generated/validators.ts (used when up to date).
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ValidateFunction } from 'ajv';
+import * as precompiled from '../generated/validators.js';
 import { packagePath } from './package-root.js';
 
 export type SchemaKind = 'config' | 'catalog' | 'profile' | 'plan';
@@ -17,16 +21,28 @@ const FILES: Record<SchemaKind, string> = {
 };
 
 type JsonObject = Record<string, unknown>;
-const raw = new Map<SchemaKind, JsonObject>();
+const raw = new Map<SchemaKind, { text: string; json: JsonObject }>();
 
-/** The schema of a kind exactly as shipped (for `contextforge schema`). */
-export function rawSchema(kind: SchemaKind): JsonObject {
+function load(kind: SchemaKind): { text: string; json: JsonObject } {
   let s = raw.get(kind);
   if (!s) {
-    s = JSON.parse(readFileSync(packagePath(FILES[kind]), 'utf8')) as JsonObject;
+    const text = readFileSync(packagePath(FILES[kind]), 'utf8');
+    s = { text, json: JSON.parse(text) as JsonObject };
     raw.set(kind, s);
   }
   return s;
+}
+
+/** The schema of a kind exactly as shipped (for `contextforge schema`). */
+export function rawSchema(kind: SchemaKind): JsonObject {
+  return load(kind).json;
+}
+
+/** sha256 over the three config schemas: ties the precompiled validators to their source. */
+export function schemaHash(): string {
+  const h = createHash('sha256');
+  for (const kind of ['config', 'catalog', 'profile'] as const) h.update(load(kind).text).update('\0');
+  return h.digest('hex');
 }
 
 /** Definitions whose oneOf dispatches on the value of `type`. */
@@ -52,19 +68,30 @@ function withDiscriminators(schema: JsonObject): JsonObject {
 let ajv: Ajv | undefined;
 const validators = new Map<SchemaKind, ValidateFunction>();
 
+/** An ajv instance holding the three config schemas (source: true when generating code). */
+export function buildAjv(options: { source?: boolean } = {}): Ajv {
+  // Loaded on demand: with up-to-date precompiled validators, ajv's compiler is never needed.
+  const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  const a = new AjvClass({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true, code: { source: options.source === true, esm: true } });
+  a.addSchema(withDiscriminators(rawSchema('config')));
+  a.addSchema(rawSchema('catalog'));
+  a.addSchema(rawSchema('profile'));
+  return a;
+}
+
 function instance(): Ajv {
-  if (!ajv) {
-    ajv = new Ajv({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
-    ajv.addSchema(withDiscriminators(rawSchema('config')));
-    ajv.addSchema(rawSchema('catalog'));
-    ajv.addSchema(rawSchema('profile'));
-  }
+  ajv ??= buildAjv();
   return ajv;
 }
 
 /** The compiled validator of a schema kind (plan excluded: it is validated by its owner). */
 export function validator(kind: Exclude<SchemaKind, 'plan'>): ValidateFunction {
   let v = validators.get(kind);
+  // Precompiled code (npm run gen) is used when it was generated from these very schemas.
+  if (!v && precompiled.schemaHash === schemaHash()) {
+    v = (precompiled as unknown as Record<string, ValidateFunction>)[kind];
+    if (v) validators.set(kind, v);
+  }
   if (!v) {
     const id = rawSchema(kind).$id as string;
     v = instance().getSchema(id);

@@ -1,6 +1,6 @@
-// Staleness: the generated TypeScript types and README's configuration reference match the
-// schema (both regenerate with `npm run gen`), and README's CLI reference names every option
-// the config verbs accept.
+// Staleness: the generated TypeScript types, the precompiled validators and README's
+// configuration reference match the schema (all regenerate with `npm run gen`), and README's
+// CLI reference names every option the config verbs accept.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,6 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ErrorObject } from 'ajv';
+import { buildAjv, rawSchema, validator } from '../../src/config/schemas.js';
+import * as precompiled from '../../src/generated/validators.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const node = (args: string[]) => spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -15,6 +18,29 @@ const node = (args: string[]) => spawnSync(process.execPath, args, { cwd: root, 
 test('src/generated/ is up to date with schema/ (gen-types --check)', () => {
   const r = node(['scripts/gen-types.mjs', '--check']);
   assert.is(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test('src/generated/validators.ts is up to date with schema/ (gen-validators --check)', () => {
+  const r = node(['scripts/gen-validators.mjs', '--check']);
+  assert.is(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test('the precompiled validators report exactly what a fresh ajv compile reports', () => {
+  const bad = {
+    name: 'Bad_Name',
+    backends: { a: { type: 'docker', region: 'x' }, b: { type: 'ibm_code_engine' }, c: { type: 'nope' } },
+    gateway: { auth: 'nonee', port: 'x', call_timeout: '5 minutes' },
+    runtimes: [{ name: 'r', catalog: 1 }],
+    extra: true,
+  };
+  const pre = validator('config');
+  assert.is(pre, (precompiled as unknown as Record<string, unknown>).config, 'the precompiled function is in use');
+  const fresh = buildAjv().getSchema(rawSchema('config').$id as string)!;
+  const summary = (errs: ErrorObject[] | null | undefined): string[] => (errs ?? []).map((e) => `${e.instancePath} ${e.keyword} ${e.schemaPath}`);
+  pre(bad);
+  fresh(bad);
+  assert.ok((pre.errors ?? []).length > 5);
+  assert.equal(summary(pre.errors), summary(fresh.errors));
 });
 
 test("README's configuration reference is up to date with the schema (gen-readme --check)", () => {
