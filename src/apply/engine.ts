@@ -80,6 +80,13 @@ export async function planStack(options: PlanStackOptions): Promise<PlanStackRes
     approvals: store.listApprovals(config.stack, 'approved'),
     diagnostics: diags.filter((d) => !d.address),
   });
+  // Warnings about one address (backend validation, observe) travel with its change.
+  for (const d of diags) {
+    if (!d.address) continue;
+    const c = plan.changes.find((x) => x.address === d.address);
+    if (c && !c.diagnostics.some((x) => x.code === d.code && x.summary === d.summary)) c.diagnostics.push(d);
+    else if (!c) plan.diagnostics.push(d);
+  }
   return { plan, desired, observed: seen.observed, diags };
 }
 
