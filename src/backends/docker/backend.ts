@@ -18,18 +18,18 @@
 // and Docker-chosen ports change anyway, so create-before-delete would buy little here.
 
 import { readFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
 import type { DockerBackend } from '../../generated/config.js';
 import type { Change, DesiredResource, ObservedResource } from '../../plan/types.js';
 import type { ApplyContext, ApplyOutcome, Backend, BackendDescription, LogOptions } from '../backend.js';
 import { DOCKER_CAPABILITIES } from '../capabilities.js';
-import { clearName, ensureNetwork, ensureVolume, NameTakenError, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
+import { clientFor, localAppArmor, whereOf } from './client.js';
+import { clearName, ensureVolume, NameTakenError, NetworkCache, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
 import { diffRuntime } from './diff.js';
 import { ensureEdgeImage } from './edge-image.js';
-import { daemonFailure, daemonMessage, isNotFound, isUnreachable, scrub, unreachableDiagnostic } from './errors.js';
+import { daemonFailure, isUnreachable, scrub, unreachableDiagnostic } from './errors.js';
 import { compileRuntime, type CompiledRuntime } from './guardrails.js';
 import { waitHealthy } from './health.js';
 import { ensureImage, parseImageRef } from './images.js';
@@ -56,32 +56,6 @@ export interface DockerBackendHandle extends Backend {
   readonly docker: Dockerode;
 }
 
-function clientFor(config: DockerBackend): { docker: Dockerode; where: string } {
-  if (config.host) {
-    const u = new URL(config.host);
-    const protocol = u.protocol === 'https:' ? 'https' : 'http';
-    return { docker: new Dockerode({ host: u.hostname, port: Number(u.port || (protocol === 'https' ? 2376 : 2375)), protocol }), where: config.host };
-  }
-  if (config.socket) return { docker: new Dockerode({ socketPath: config.socket }), where: config.socket };
-  return { docker: new Dockerode(), where: process.env.DOCKER_HOST ?? '/var/run/docker.sock' };
-}
-
-function whereOf(docker: Dockerode, fallback: string): string {
-  const m = docker.modem as unknown as { socketPath?: string; host?: string; port?: number };
-  if (typeof m.socketPath === 'string') return m.socketPath;
-  if (m.host) return `${m.host}:${m.port ?? ''}`;
-  return fallback;
-}
-
-/** A local daemon's AppArmor support, guessed from the kernel until the daemon tells us. */
-function localAppArmor(): boolean {
-  try {
-    return existsSync('/sys/module/apparmor/parameters/enabled') && readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
-  } catch {
-    return false;
-  }
-}
-
 export function createDockerBackend(name: string, config: DockerBackend, opts: DockerBackendOptions = {}): DockerBackendHandle {
   const built = opts.docker ? { docker: opts.docker, where: whereOf(opts.docker, 'the configured Docker engine') } : clientFor(config);
   const docker = built.docker;
@@ -90,8 +64,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
   const healthTimeoutMs = opts.healthTimeoutMs ?? 90_000;
   let apparmor = config.host ? false : localAppArmor();
   let infoRead: Promise<void> | undefined;
-  const networkLocks = new Map<string, Promise<void>>();
-  const networksReady = new Set<string>();
+  const networks = new NetworkCache(docker);
 
   const readInfo = (): Promise<void> => {
     infoRead ??= docker.info().then(
@@ -115,49 +88,6 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
   async function observeRuntime(stack: string, runtime: string): Promise<ObservedResource | undefined> {
     const snap = await snapshotStack(docker, stack);
     return groupSnapshot(snap, groupOpts(stack)).find((o) => o.runtime === runtime);
-  }
-
-  /**
-   * Serialises creation per network name within this process (parallel creates share one), and
-   * remembers networks already ensured so that twenty creates make one check, not twenty.
-   * createWithNetworks forgets a network again when Docker says it is gone.
-   */
-  function ensureNetworkOnce(spec: Parameters<typeof ensureNetwork>[1]): Promise<void> {
-    if (networksReady.has(spec.name)) return Promise.resolve();
-    const prev = networkLocks.get(spec.name) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(async () => {
-      if (networksReady.has(spec.name)) return;
-      await ensureNetwork(docker, spec);
-      networksReady.add(spec.name);
-    });
-    networkLocks.set(spec.name, next);
-    return next;
-  }
-
-  /**
-   * Creates a container and runs `then` on it (connect, start). If a remembered network vanished
-   * meanwhile (Docker says so at create or at start), the container is removed, the networks are
-   * ensured again, and it is tried once more.
-   */
-  async function createWithNetworks(
-    options: Dockerode.ContainerCreateOptions,
-    ensure: () => Promise<void>,
-    then: (c: Dockerode.Container) => Promise<void>,
-  ): Promise<Dockerode.Container> {
-    let created: Dockerode.Container | undefined;
-    try {
-      created = await docker.createContainer(options);
-      await then(created);
-      return created;
-    } catch (err) {
-      if (!(isNotFound(err) && /network/i.test(daemonMessage(err)))) throw err;
-      if (created) await removeContainer(docker, created.id);
-      networksReady.clear();
-      await ensure();
-      const again = await docker.createContainer(options);
-      await then(again);
-      return again;
-    }
   }
 
   async function compileFor(d: DesiredResource, stack: string): Promise<Result<CompiledRuntime>> {
@@ -190,28 +120,28 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     const labelsOfStack = stackLabels({ stack, backend: name });
     const ensureNets = async (): Promise<void> => {
       if (compiled.topology !== 'none') {
-        await ensureNetworkOnce({ name: compiled.stackNetwork, internal: false, labels: labelsOfStack, stack });
+        await networks.ensure({ name: compiled.stackNetwork, internal: false, labels: labelsOfStack, stack });
       }
       if (compiled.internalNetwork) {
-        await ensureNetworkOnce({ name: compiled.internalNetwork, internal: true, labels: runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }), stack });
+        await networks.ensure({ name: compiled.internalNetwork, internal: true, labels: runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }), stack });
       }
     };
     await ensureNets();
     for (const v of compiled.volumes) await ensureVolume(docker, v.name, runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }));
     await clearName(docker, compiled.main.name!, stack);
     ctx.progress(`creating container ${compiled.main.name}`);
-    await createWithNetworks(compiled.main, ensureNets, (c) => c.start());
+    await networks.createContainer(compiled.main, ensureNets, (c) => c.start());
     if (compiled.edge) await startEdge(compiled, stack, ctx);
   }
 
   async function startEdge(compiled: CompiledRuntime, stack: string, ctx: ApplyContext): Promise<void> {
     const edgeOpts = compiled.edge!;
     edgeOpts.Image = await ensureEdgeImage(docker, ctx.progress, opts.edgeImage);
-    const ensureNet = (): Promise<void> => ensureNetworkOnce({ name: compiled.stackNetwork, internal: false, labels: stackLabels({ stack, backend: name }), stack });
+    const ensureNet = (): Promise<void> => networks.ensure({ name: compiled.stackNetwork, internal: false, labels: stackLabels({ stack, backend: name }), stack });
     await ensureNet();
     await clearName(docker, edgeOpts.name!, stack);
     ctx.progress(`creating edge sidecar ${edgeOpts.name}`);
-    await createWithNetworks(edgeOpts, ensureNet, async (edge) => {
+    await networks.createContainer(edgeOpts, ensureNet, async (edge) => {
       await docker.getNetwork(compiled.internalNetwork!).connect({ Container: edge.id });
       await edge.start();
     });
@@ -256,7 +186,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     const nets = await docker.listNetworks({ filters: stackFilter(stack) });
     for (const n of nets) {
       if (n.Labels?.[LABEL.runtime]) continue;
-      networksReady.delete(n.Name);
+      networks.forget(n.Name);
       await removeNetworkIfOurs(docker, n.Name, stack);
     }
   }
@@ -273,7 +203,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         await removeUnit(change.observed, stack, runtime);
         const nets = (change.observed?.native?.networks as string[] | undefined) ?? [internalNetworkName(stack, runtime)];
         for (const n of new Set([...nets, internalNetworkName(stack, runtime)])) {
-          networksReady.delete(n);
+          networks.forget(n);
           await removeNetworkIfOurs(docker, n, stack);
         }
         for (const v of (change.observed?.native?.volumes as string[] | undefined) ?? []) await removeVolumeIfOurs(docker, v, stack);
@@ -352,7 +282,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         return await doApply(change, ctx);
       } catch (err) {
         // Whatever failed, do not trust remembered networks on the next attempt.
-        networksReady.clear();
+        networks.forgetAll();
         const carried = (err as { diag?: Diagnostic }).diag;
         if (carried) return { status: 'failed', diags: [{ ...carried, address: change.address }] };
         if (err instanceof NameTakenError) {

@@ -3,7 +3,7 @@
 // without our labels is reported, never taken over. Throws daemon errors; backend.ts maps them.
 
 import type Dockerode from 'dockerode';
-import { isConflict, isNotFound } from './errors.js';
+import { daemonMessage, isConflict, isNotFound } from './errors.js';
 import { LABEL, MANAGED_BY } from './labels.js';
 
 export class NameTakenError extends Error {
@@ -106,5 +106,63 @@ export async function removeVolumeIfOurs(docker: Dockerode, name: string, stack:
     await docker.getVolume(name).remove();
   } catch (err) {
     if (!isNotFound(err)) throw err;
+  }
+}
+
+/**
+ * Networks ensured by one backend instance: creation is serialised per name (parallel creates
+ * share one), and a network once ensured is not checked again, so twenty creates make one check.
+ * A network Docker later says is gone is forgotten and created again (createContainer).
+ */
+export class NetworkCache {
+  private readonly locks = new Map<string, Promise<void>>();
+  private readonly ready = new Set<string>();
+
+  constructor(private readonly docker: Dockerode) {}
+
+  ensure(spec: NetworkSpec): Promise<void> {
+    if (this.ready.has(spec.name)) return Promise.resolve();
+    const prev = this.locks.get(spec.name) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(async () => {
+      if (this.ready.has(spec.name)) return;
+      await ensureNetwork(this.docker, spec);
+      this.ready.add(spec.name);
+    });
+    this.locks.set(spec.name, next);
+    return next;
+  }
+
+  forget(name: string): void {
+    this.ready.delete(name);
+  }
+
+  forgetAll(): void {
+    this.ready.clear();
+  }
+
+  /**
+   * Creates a container and runs `then` on it (connect, start). If a remembered network vanished
+   * meanwhile (Docker says so at create or at start), the container is removed, the networks are
+   * ensured again, and it is tried once more.
+   */
+  async createContainer(
+    options: Dockerode.ContainerCreateOptions,
+    ensure: () => Promise<void>,
+    then: (c: Dockerode.Container) => Promise<void>,
+  ): Promise<Dockerode.Container> {
+    let created: Dockerode.Container | undefined;
+    try {
+      created = await this.docker.createContainer(options);
+      await then(created);
+      return created;
+    } catch (err) {
+      if (!(isNotFound(err) && /network/i.test(daemonMessage(err)))) throw err;
+      if (created) await removeContainer(this.docker, created.id);
+      this.forgetAll();
+      await ensure();
+      const again = await this.docker.createContainer(options);
+      await then(again);
+      return again;
+    }
   }
 }
