@@ -12,16 +12,11 @@ import type { App, AppPatch, AppPrototype, EnvVar, ManagedDomainMappings, Probe 
 
 export type Visibility = 'public' | 'private' | 'project';
 
-export interface NormalizedProbe {
-  type: 'tcp' | 'http';
-  path: string | null;
-  /** 0 = the app port. */
-  port: number;
-  initialDelay: number | null;
-  interval: number;
-  timeout: number;
-  failureThreshold: number;
-}
+/**
+ * A probe in one comparable line, e.g. `tcp port=app interval=10s timeout=1s failures=1`:
+ * defaults filled in, the app port written as `app`, so that equal probes print equal.
+ */
+export type NormalizedProbe = string;
 
 /** The fields of one Code Engine app that contextforge owns, in canonical form. */
 export interface ManagedApp {
@@ -53,15 +48,12 @@ const LIVENESS: Probe = { type: 'tcp', interval: 30, timeout: 5, failure_thresho
 export function normalizeProbe(p: Probe | undefined | null, appPort: number): NormalizedProbe | null {
   if (!p) return null;
   const type = p.type ?? 'tcp';
-  return {
-    type,
-    path: type === 'http' ? (p.path ?? '/') : null,
-    port: !p.port || p.port === appPort ? 0 : p.port,
-    initialDelay: p.initial_delay ?? null,
-    interval: p.interval ?? 10,
-    timeout: p.timeout ?? 1,
-    failureThreshold: p.failure_threshold ?? 1,
-  };
+  const parts: string[] = [type];
+  if (type === 'http') parts.push(`path=${p.path ?? '/'}`);
+  parts.push(`port=${!p.port || p.port === appPort ? 'app' : p.port}`);
+  if (p.initial_delay !== undefined) parts.push(`delay=${p.initial_delay}s`);
+  parts.push(`interval=${p.interval ?? 10}s`, `timeout=${p.timeout ?? 1}s`, `failures=${p.failure_threshold ?? 1}`);
+  return parts.join(' ');
 }
 
 export interface DesiredAppInput {
