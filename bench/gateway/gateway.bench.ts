@@ -58,7 +58,9 @@ function ratio(label: string, a: Figures, b: Figures): void {
 /** Starts gateway-child.ts with `upstreams`; resolves with its base URL and a stop function. */
 async function startGatewayChild(upstreams: unknown[]): Promise<{ url: string; stop: () => Promise<void> }> {
   const script = fileURLToPath(new URL('./gateway-child.ts', import.meta.url));
-  const p = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, UPSTREAMS: JSON.stringify(upstreams), TOKEN }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, UPSTREAMS: JSON.stringify(upstreams), TOKEN }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  p.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     let s = '';
     p.stdout!.on('data', (d: Buffer) => {
@@ -70,7 +72,11 @@ async function startGatewayChild(upstreams: unknown[]): Promise<{ url: string; s
   return {
     url,
     stop: () => new Promise<void>((r) => {
-      p.once('exit', () => r());
+      p.once('exit', () => {
+        const lines = stderr.split('\n').filter((l) => l.trim() && !l.startsWith('(Use `node --trace-warnings'));
+        console.log(`  (gateway process stderr: ${lines.length} lines${lines.length ? `, first: ${lines[0].slice(0, 120)}` : ''})`);
+        r();
+      });
       p.stdin!.end();
     }),
   };
