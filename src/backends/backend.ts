@@ -73,6 +73,11 @@ export interface Backend {
   plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change;
   /** Performs one change idempotently. */
   apply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome>;
+  /**
+   * Details that cost one call per resource (instances, restarts, start time), for the status
+   * verb only; plan never calls it, so observe stays O(1) in list calls. Optional.
+   */
+  inspect?(observed: readonly ObservedResource[]): Promise<ObservedResource[]>;
   /** Log lines of a runtime (capability supports_logs). */
   logs?(observed: ObservedResource, options: LogOptions): AsyncIterable<string>;
   /** Releases connections (sockets, agents). */

@@ -76,6 +76,13 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
       report(session, seen.diags);
       return 1;
     }
+    // Backends whose status details need more calls (Code Engine instances) add them here only.
+    for (const [name, b] of Object.entries(backends)) {
+      if (!b.inspect) continue;
+      const mine = seen.observed.filter((o) => o.backend === name);
+      const detailed = await b.inspect(mine).catch(() => mine);
+      seen.observed = [...seen.observed.filter((o) => o.backend !== name), ...detailed];
+    }
     const caps = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
     const desired = (compileDesired(config, { capabilities: caps }).value ?? []).map((d) => ({
       address: d.address,
