@@ -186,7 +186,9 @@ export function compileRuntime(input: CompileInput): CompiledRuntime {
         // A new network namespace copies the host's ip_forward (1 on a Docker host). The edge sits
         // on both networks, so it must not route: a container able to send raw frames to it
         // would otherwise have a way out.
-        Sysctls: { 'net.ipv4.ip_forward': '0' },
+        // It listens on the runtime's own port numbers as uid 65534 without capabilities, so
+        // ports below 1024 must be bindable (Docker 20.10+ sets this too; older engines do not).
+        Sysctls: { 'net.ipv4.ip_forward': '0', 'net.ipv4.ip_unprivileged_port_start': '0' },
       },
     };
   }

@@ -167,6 +167,9 @@ test('HostConfig compiled from each preset', () => {
   assert.is(restricted.topology, 'internal');
   assert.not.ok(restricted.main.Env?.some((e) => e.startsWith('HTTP_PROXY')));
   assert.not.ok(restricted.edge?.Env?.some((e) => e.startsWith('CF_PROXY_PORT')));
+  assert.equal(restricted.edge?.HostConfig?.Sysctls, { 'net.ipv4.ip_forward': '0', 'net.ipv4.ip_unprivileged_port_start': '0' });
+  assert.equal(restricted.edge?.HostConfig?.CapDrop, ['ALL']);
+  assert.is(restricted.edge?.HostConfig?.ReadonlyRootfs, true);
   // The host has no AppArmor here: the option is left out rather than sent to a daemon that would ignore it.
   assert.not.ok(restricted.main.HostConfig?.SecurityOpt?.some((o: string) => o.startsWith('apparmor')));
 
