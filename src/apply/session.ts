@@ -43,7 +43,7 @@ export async function openSession(input: { path: string; strict?: boolean; backe
   let backends: Record<string, Backend> = {};
   const diags: Diagnostic[] = [...loaded.diags];
   if (input.backends !== false) {
-    const b = await createBackends(config.backends, { stack: config.stack, configDir: config.dir, sensitiveValues: sensitive });
+    const b = await createBackends(config.backends, { stack: config.stack, configDir: config.dir, sensitiveValues: sensitive, github: config.github });
     diags.push(...b.diags);
     if (hasErrors(b.diags)) {
       await closeBackends(b.value ?? {});

@@ -3,7 +3,7 @@
 // module (src/backends/<dir>/index.ts) exports `createBackend: BackendFactory`.
 
 import type { Diagnostic, Result } from '../diag/diagnostic.js';
-import type { Backend as BackendConfig, BackendType } from '../generated/config.js';
+import type { Backend as BackendConfig, BackendType, GithubSettings } from '../generated/config.js';
 import type { Backend } from './backend.js';
 
 export interface BackendFactoryContext {
@@ -12,6 +12,8 @@ export interface BackendFactoryContext {
   configDir: string;
   /** Values a backend must never print, log or store (secrets, api keys). */
   sensitiveValues: ReadonlySet<string>;
+  /** The config's `github:` settings (base_url for owner/name repos), for backends that build. */
+  github?: GithubSettings;
 }
 
 export type BackendFactory = (name: string, config: BackendConfig, ctx: BackendFactoryContext) => Backend | Promise<Backend>;

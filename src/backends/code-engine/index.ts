@@ -10,11 +10,10 @@ export { CodeEngineClient } from './client.js';
 export { appName, secretName, buildName, stackPrefix, STACK_ENV, HASH_ENV } from './names.js';
 
 export const createBackend: BackendFactory = (name, config, ctx) => {
-  const github = (ctx as { github?: { base_url?: string } }).github;
   return createCodeEngineBackend(name, config as CodeEngineBackend, {
     stack: ctx.stack,
     configDir: ctx.configDir,
     sensitiveValues: ctx.sensitiveValues,
-    githubBaseUrl: github?.base_url,
+    githubBaseUrl: ctx.github?.base_url,
   });
 };
