@@ -23,8 +23,8 @@ export interface ProcessBackendOptions {
   /** Absolute directory of the config: working_dir and .contextforge/ resolve against it. */
   configDir: string;
   sensitiveValues?: ReadonlySet<string>;
-  /** How long a fresh child must stay up before apply calls it started (default 400 ms). */
-  graceMs?: number;
+  /** Longest wait for a new server's answer to the MCP initialize of the health check (default 20 s). */
+  healthTimeoutMs?: number;
 }
 
 /** Variables of the CLI's environment that children inherit; everything else must be declared. */
@@ -165,7 +165,8 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
     await stopSupervisor(spec.statusPath);
     removeRuntimeFiles({ status: spec.statusPath, socket: spec.socketPath });
     ctx.progress(`starting ${[spec.command, ...spec.args].join(' ')}`);
-    const r = await launchSupervisor(spec, { graceMs: options.graceMs, signal: ctx.signal });
+    ctx.progress('waiting for the MCP handshake');
+    const r = await launchSupervisor(spec, { healthTimeoutMs: options.healthTimeoutMs, signal: ctx.signal });
     if (r.error || !r.status) {
       await stopSupervisor(spec.statusPath);
       const secrets = [...Object.values(d.secretEnv), ...(options.sensitiveValues ?? [])];

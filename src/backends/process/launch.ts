@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseStatus, type StatusFile, type SupervisorSpec } from './files.js';
+import { mcpHandshake } from './health.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -89,16 +90,20 @@ export interface LaunchResult {
 }
 
 export interface LaunchOptions {
-  /** How long the child must stay up before the launch counts as healthy. */
-  graceMs?: number;
+  /** Longest wait for the child's answer to an MCP initialize (default 20 s). */
+  healthTimeoutMs?: number;
+  /** Longest wait for the supervisor to start its first child (default 15 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
-/** Starts a detached supervisor and waits until its child runs (and keeps running for graceMs). */
+/**
+ * Starts a detached supervisor, waits until its first child runs, then checks health with one
+ * MCP handshake over the socket. A child that exits meanwhile fails the launch at once.
+ */
 export async function launchSupervisor(spec: SupervisorSpec, options: LaunchOptions = {}): Promise<LaunchResult> {
-  const graceMs = options.graceMs ?? 400;
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  const startTimeoutMs = options.timeoutMs ?? 15_000;
+  const deadline = Date.now() + startTimeoutMs;
   rotateLog(spec.logPath);
   const fd = openSync(spec.logPath, 'a', 0o600);
   writeSync(fd, `--- launch ${spec.launchId} of ${spec.address} (spec ${spec.specHash.slice(0, 12)}) at ${new Date().toISOString()}\n`);
@@ -110,44 +115,60 @@ export async function launchSupervisor(spec: SupervisorSpec, options: LaunchOpti
     env: supervisorEnv(),
   });
   closeSync(fd);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let exitCode: number | null | undefined;
-  void exited.then((c) => (exitCode = c));
+  child.once('exit', (code) => (exitCode = code));
   child.once('error', () => undefined);
   child.stdin!.on('error', () => undefined);
   child.stdin!.end(JSON.stringify(spec));
   child.unref();
 
-  let runningSince: number | undefined;
-  let lastChild: number | undefined;
-  for (;;) {
-    if (options.signal?.aborted) {
-      await stopSupervisor(spec.statusPath, { pid: child.pid });
-      return { error: 'the launch was cancelled' };
-    }
+  const mine = (): StatusFile | undefined => {
     const st = readStatus(spec.statusPath);
-    const mine = st && st.launchId === spec.launchId ? st : undefined;
-    if (exitCode !== undefined || mine?.state === 'failed') {
-      return { status: mine, error: failureText(mine, spec.logPath, spec.launchId) };
-    }
-    if (mine?.state === 'backoff' && (mine.restarts ?? 0) > 0) {
-      await stopSupervisor(spec.statusPath, { pid: child.pid });
-      return { status: mine, error: failureText(mine, spec.logPath, spec.launchId) };
-    }
-    if (mine?.state === 'running' && mine.childPid) {
-      if (lastChild !== mine.childPid) {
-        lastChild = mine.childPid;
-        runningSince = Date.now();
-      } else if (runningSince !== undefined && Date.now() - runningSince >= graceMs) {
-        return { status: mine };
-      }
-    }
-    if (Date.now() > deadline) {
-      await stopSupervisor(spec.statusPath, { pid: child.pid });
-      return { status: mine, error: `the server did not start within ${Math.round((options.timeoutMs ?? 15_000) / 1000)}s${logTail(spec.logPath, spec.launchId)}` };
-    }
+    return st && st.launchId === spec.launchId ? st : undefined;
+  };
+  /** Why the launch already failed, judging by the status file and the supervisor's exit. */
+  const failed = (st: StatusFile | undefined): string | undefined =>
+    exitCode !== undefined || st?.state === 'failed' || (st?.state === 'backoff' && st.restarts > 0) || (st?.restarts ?? 0) > 0
+      ? failureText(st, spec.logPath, spec.launchId)
+      : undefined;
+  const give = async (error: string, st?: StatusFile): Promise<LaunchResult> => {
+    await stopSupervisor(spec.statusPath, { pid: child.pid });
+    return { status: st, error };
+  };
+
+  // 1. The supervisor listens and its first child has spawned.
+  for (;;) {
+    if (options.signal?.aborted) return give('the launch was cancelled');
+    const st = mine();
+    const why = failed(st);
+    if (why) return give(why, st);
+    if (st?.state === 'running' && st.childPid) break;
+    if (Date.now() > deadline) return give(`the server did not start within ${Math.round(startTimeoutMs / 1000)}s${logTail(spec.logPath, spec.launchId)}`, st);
     await sleep(50);
   }
+
+  // 2. It speaks MCP: one handshake, raced against a crash seen in the status file.
+  const watch = new AbortController();
+  const crashed = (async (): Promise<string | undefined> => {
+    while (!watch.signal.aborted) {
+      const why = failed(mine());
+      if (why) return why;
+      if (options.signal?.aborted) return 'the launch was cancelled';
+      await sleep(100);
+    }
+    return undefined;
+  })();
+  const hs = mcpHandshake(spec.socketPath, { timeoutMs: options.healthTimeoutMs ?? 20_000 }).then((r) => ({ r }));
+  const first = await Promise.race([hs, crashed.then((why) => ({ why }))]);
+  watch.abort();
+  await crashed;
+  if ('why' in first && first.why) return give(first.why, mine());
+  const result = 'r' in first ? first.r : (await hs).r;
+  if (!result.ok) {
+    const why = failed(mine());
+    return give(why ?? `${result.error}${logTail(spec.logPath, spec.launchId)}`, mine());
+  }
+  return { status: mine() };
 }
 
 function failureText(st: StatusFile | undefined, logPath: string, launchId: string): string {

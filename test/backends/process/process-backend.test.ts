@@ -239,6 +239,16 @@ test('a command that exits at once fails the apply and leaves nothing running', 
   if (o) assert.not.ok(pidAlive(o.native!.supervisorPid as number));
 });
 
+test('a command that runs but does not speak MCP fails the health check', async () => {
+  const impatient = createProcessBackend('local', { type: 'process' }, { configDir: dir, stack, healthTimeoutMs: 1500 });
+  const d = desired('silent', { args: ['-e', 'setInterval(() => {}, 1000)'] });
+  const out = await impatient.apply(impatient.plan(d, undefined), ctx());
+  assert.is(out.status, 'failed');
+  assert.match(out.diags[0].summary, 'did not answer the MCP initialize request within 2s');
+  const o = await observeOne('silent');
+  if (o) assert.not.ok(pidAlive(o.native!.supervisorPid as number), 'the failed launch was stopped');
+});
+
 test('a command that does not exist is a clear failure', async () => {
   const d = desired('missing', { command: `no-such-command-${randomBytes(3).toString('hex')}` });
   const out = await backend.apply(backend.plan(d, undefined), ctx());
