@@ -6,7 +6,7 @@ import { relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { ResolvedCatalogEntry } from '../config/index.js';
 import { didYouMean } from '../diag/suggest.js';
-import { definitionOf, openLibrary, table } from './library-view.js';
+import { definitionOf, openLibrary, out, table } from './library-view.js';
 import type { VerbRegistrar } from './main.js';
 
 interface CatalogFlags {
@@ -39,11 +39,11 @@ function runList(f: CatalogFlags): number {
   if (!lib) return 1;
   const list = filterEntries(Object.values(lib.catalog), f);
   if (f.json) {
-    process.stdout.write(`${JSON.stringify(list.map(definitionOf), null, 2)}\n`);
+    out(`${JSON.stringify(list.map(definitionOf), null, 2)}\n`);
     return 0;
   }
   if (list.length === 0) {
-    process.stdout.write('No catalog entries match.\n');
+    out('No catalog entries match.\n');
     return 0;
   }
   const rows = [['SLUG', 'CATEGORY', 'SOURCE', 'BACKENDS', 'NAME']];
@@ -51,8 +51,8 @@ function runList(f: CatalogFlags): number {
     const mark = e.featured ? ' *' : e.deprecated ? ' (deprecated)' : '';
     rows.push([e.slug, e.category ?? '-', e.source.type, backendsOf(e).join(','), `${e.name}${mark}`]);
   }
-  process.stdout.write(table(rows));
-  if (list.some((e) => e.featured)) process.stdout.write('\n* featured\n');
+  out(table(rows));
+  if (list.some((e) => e.featured)) out('\n* featured\n');
   return 0;
 }
 
@@ -70,11 +70,11 @@ function runShow(slug: string | undefined, f: CatalogFlags): number {
     return 1;
   }
   if (f.json) {
-    process.stdout.write(`${JSON.stringify(definitionOf(e), null, 2)}\n`);
+    out(`${JSON.stringify(definitionOf(e), null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(`# ${e.name} (${e.slug}), from ${relative(process.cwd(), e.origin.file) || e.origin.file}\n`);
-  process.stdout.write(stringify(definitionOf(e)));
+  out(`# ${e.name} (${e.slug}), from ${relative(process.cwd(), e.origin.file) || e.origin.file}\n`);
+  out(stringify(definitionOf(e)));
   return 0;
 }
 

@@ -3,15 +3,24 @@
 
 import { loadLibrary, type Library } from '../config/index.js';
 import { hasErrors } from '../diag/diagnostic.js';
+import { redact } from '../diag/redact.js';
 import { configPath, printDiagnostics } from './config-file.js';
+
+let sensitive: Set<string> = new Set();
 
 export function openLibrary(file: string | undefined): Library | undefined {
   const r = loadLibrary(configPath(file, false));
+  sensitive = r.sensitiveValues;
   if (hasErrors(r.diags) || !r.value) {
     printDiagnostics(r.diags, r.sensitiveValues);
     return undefined;
   }
   return r.value;
+}
+
+/** Writes to stdout with the loaded config's sensitive values redacted (e.g. secret defaults). */
+export function out(text: string): void {
+  process.stdout.write(redact(text, sensitive));
 }
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */

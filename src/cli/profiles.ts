@@ -9,7 +9,7 @@ import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
 import { checkCpuMemory, controlLabel, controlStatuses, type ResolvedProfile } from '../config/index.js';
 import { didYouMean } from '../diag/suggest.js';
 import type { BackendType } from '../generated/config.js';
-import { definitionOf, openLibrary, table } from './library-view.js';
+import { definitionOf, openLibrary, out, table } from './library-view.js';
 import type { VerbRegistrar } from './main.js';
 
 interface ProfileFlags {
@@ -39,12 +39,12 @@ function runList(f: ProfileFlags): number {
   if (!lib) return 1;
   const list = Object.values(lib.profiles).sort((a, b) => a.name.localeCompare(b.name));
   if (f.json) {
-    process.stdout.write(`${JSON.stringify(list.map((p) => ({ ...definitionOf(p), name: p.name, builtin: p.builtin })), null, 2)}\n`);
+    out(`${JSON.stringify(list.map((p) => ({ ...definitionOf(p), name: p.name, builtin: p.builtin })), null, 2)}\n`);
     return 0;
   }
   const rows = [['NAME', 'ORIGIN', 'RECOMMENDED', 'DESCRIPTION']];
   for (const p of list) rows.push([p.name, p.builtin ? 'shipped' : relative(process.cwd(), p.origin.file) || p.origin.file, (p.recommended_backends ?? []).join(',') || '-', p.description ?? '']);
-  process.stdout.write(table(rows));
+  out(table(rows));
   return 0;
 }
 
@@ -54,11 +54,11 @@ function runShow(name: string | undefined, f: ProfileFlags): number {
   const p = findProfile(name, lib.profiles);
   if (!p) return 1;
   if (f.json) {
-    process.stdout.write(`${JSON.stringify({ ...definitionOf(p), name: p.name }, null, 2)}\n`);
+    out(`${JSON.stringify({ ...definitionOf(p), name: p.name }, null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(`# ${p.name}, ${p.builtin ? 'shipped with contextforge' : `from ${relative(process.cwd(), p.origin.file) || p.origin.file}`}\n`);
-  process.stdout.write(stringify({ ...definitionOf(p), name: p.name }));
+  out(`# ${p.name}, ${p.builtin ? 'shipped with contextforge' : `from ${relative(process.cwd(), p.origin.file) || p.origin.file}`}\n`);
+  out(stringify({ ...definitionOf(p), name: p.name }));
   return 0;
 }
 
@@ -86,7 +86,7 @@ function runCheck(name: string | undefined, f: ProfileFlags): number {
     if (!combo.ok) pairNote = `max_cpu ${String(p.resources.max_cpu)} / max_memory ${p.resources.max_memory} is not a valid Code Engine pair (${combo.reason}); runtimes on Code Engine need per_deployment_limits or resources with a valid pair.`;
   }
   if (f.json) {
-    process.stdout.write(`${JSON.stringify({
+    out(`${JSON.stringify({
       profile: p.name,
       backend: type,
       controls: statuses.map((s) => ({ control: s.control, label: controlLabel(s.control), set: s.requested, value: s.value, enforced: s.enforced, dropped: s.requested && !s.enforced, lossy: s.lossy, note: s.note })),
@@ -94,21 +94,21 @@ function runCheck(name: string | undefined, f: ProfileFlags): number {
       cpuMemoryPair: pairNote ?? null,
     }, null, 2)}\n`);
   } else {
-    process.stdout.write(`Profile "${p.name}" on ${type}:\n\n`);
+    out(`Profile "${p.name}" on ${type}:\n\n`);
     const rows = [['CONTROL', 'SETTING', 'STATUS', 'NOTE']];
     for (const s of statuses) {
       if (!s.requested) continue;
       rows.push([controlLabel(s.control), s.value.replace(/^[a-z_]+: /, ''), s.enforced ? 'enforced' : 'NOT ENFORCEABLE', s.enforced ? s.note.replace(/^enforced ?/, '') : s.note]);
     }
-    process.stdout.write(table(rows));
-    process.stdout.write('\n');
+    out(table(rows));
+    out('\n');
     if (dropped.length) {
-      process.stdout.write(`Not enforceable on ${type}: ${dropped.map((s) => controlLabel(s.control)).join(', ')}\n`);
-      if (lossy.length) process.stdout.write(`validate warns about: ${lossy.map((s) => controlLabel(s.control)).join(', ')}${p.strict ? ' (errors: the profile is strict)' : ''}\n`);
+      out(`Not enforceable on ${type}: ${dropped.map((s) => controlLabel(s.control)).join(', ')}\n`);
+      if (lossy.length) out(`validate warns about: ${lossy.map((s) => controlLabel(s.control)).join(', ')}${p.strict ? ' (errors: the profile is strict)' : ''}\n`);
     } else {
-      process.stdout.write(`Every control of "${p.name}" is enforced on ${type}.\n`);
+      out(`Every control of "${p.name}" is enforced on ${type}.\n`);
     }
-    if (pairNote) process.stdout.write(`Note: ${pairNote}\n`);
+    if (pairNote) out(`Note: ${pairNote}\n`);
   }
   return (f.strict || p.strict) && lossy.length > 0 ? 1 : 0;
 }

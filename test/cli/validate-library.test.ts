@@ -110,6 +110,26 @@ test('catalog and profiles read ./contextforge.yaml when present (or -f)', () =>
   }
 });
 
+test('catalog show never prints a secret default of a config entry', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cf-libsecret-'));
+  try {
+    writeFileSync(join(dir, 'contextforge.yaml'), [
+      'name: lib',
+      'catalog:',
+      '  - name: S',
+      '    slug: s',
+      '    source: { type: docker, image: "ghcr.io/x/s:1" }',
+      '    env: { TOKEN: { secret: true, default: "default-secret-token-123" } }',
+    ].join('\n'));
+    const r = cli(['catalog', 'show', 's'], dir);
+    assert.is(r.code, 0, r.stderr);
+    assert.not.ok(r.stdout.includes('default-secret-token-123'));
+    assert.match(r.stdout, /\(sensitive\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('schema prints each JSON Schema; unknown kinds are errors', () => {
   for (const [kind, title] of [['config', 'ContextforgeConfig'], ['catalog', 'CatalogEntryFile'], ['profile', 'GuardrailProfileFile']]) {
     const r = cli(['schema', '--kind', kind]);
