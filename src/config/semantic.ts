@@ -190,7 +190,33 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
     (vs.runtimes ?? []).forEach((ref, j) => {
       if (!names.has(ref)) diags.push(refError('ref.unknown-runtime', 'runtime', ref, names.keys(), { range: rangeOf(loc, ['runtimes', j]) }));
     });
+    // Federated names are <runtime><separator><name>: a literal runtime prefix must exist.
+    const sep = doc.gateway?.separator ?? '__';
+    for (const kind of ['tools', 'prompts', 'resources'] as const) {
+      (vs[kind] ?? []).forEach((pattern, j) => {
+        const at = pattern.indexOf(sep);
+        if (at <= 0) return;
+        const prefix = pattern.slice(0, at);
+        if (/[*?[\]]/.test(prefix) || names.has(prefix)) return;
+        diags.push(refError('ref.unknown-runtime', 'runtime', prefix, names.keys(), {
+          range: rangeOf(loc, [kind, j]),
+          detail: `"${pattern}" selects ${kind} of runtime "${prefix}", which is not defined (federated names are <runtime>${sep}<name>).`,
+        }));
+      });
+    }
   });
+
+  // Gateway without authentication: allowed when explicit, but never quietly.
+  if (doc.gateway?.auth === 'none') {
+    const host = doc.gateway.host ?? '127.0.0.1';
+    const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
+    diags.push(warning('gateway.auth-none', loopback ? 'gateway authentication is off' : `gateway authentication is off while listening on ${host}`, {
+      range: rangeOf(root, ['gateway', 'auth']),
+      detail: loopback
+        ? 'Any local process can call every server. Remove `auth: none` to use a bearer token (CONTEXTFORGE_GATEWAY_TOKEN or .contextforge/gateway.token).'
+        : 'Anyone who can reach this address can call every server. Remove `auth: none` or bind to 127.0.0.1.',
+    }));
+  }
 
   // Approval rules.
   (doc.approval?.required_for ?? []).forEach((rule, i) => {

@@ -134,4 +134,12 @@ runtimes:
   assert.is(w[0].range!.start.line, 7);
 });
 
+test('auth: none is a warning, louder when the gateway listens beyond loopback', async () => {
+  const local = await validate('name: open\ngateway: { auth: none }\n');
+  assert.ok(local.value);
+  assert.equal(local.diags.map((d) => [d.code, d.severity, d.summary]), [['gateway.auth-none', 'warning', 'gateway authentication is off']]);
+  const wide = await validate('name: open\ngateway: { auth: none, host: 0.0.0.0 }\n');
+  assert.match(wide.diags[0].summary, /while listening on 0\.0\.0\.0/);
+});
+
 test.run();
