@@ -67,7 +67,9 @@ export async function runUp(flags: UpFlags): Promise<number> {
   try {
     say(`contextforge up: applying ${path}`);
     const first = await reconcileOnce({ path, strict: flags.strict, signal: interrupt.signal, say, report, color });
-    if (!first.config) return 1;
+    // Nothing could be applied (invalid config, lock held, backend unreachable): a plain error.
+    // A partial apply still serves what did start.
+    if (!first.config || !first.apply) return 1;
     if (interrupt.signal.aborted) return first.exitCode;
     let config: LoadedConfig = first.config;
 

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openStateStore } from '../../src/state/sqlite.js';
 import { cleanupCopy, livePids, quickstartCopy, requireBuild, runCli, runCliSync, type QuickstartCopy } from './up-support.js';
 
 requireBuild();
@@ -67,6 +68,25 @@ test('auth: none is served with a printed warning and no token file', async () =
   await res.body?.cancel();
   up.child.kill('SIGINT');
   assert.is(await up.exited, 0, up.stderr());
+});
+
+test('a stack lock held by another process: state.locked diagnostic, exit 1', async () => {
+  const c = fresh();
+  const file = join(c.dir, 'contextforge.yaml');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}\nstate:\n  lock_timeout: 1s\n`);
+  const store = openStateStore({ path: join(c.dir, '.contextforge', 'state.db') });
+  try {
+    const held = await store.acquireLock('quickstart', 'test holds it', 0);
+    assert.ok(held.ok);
+    const r = runCliSync(['up', '--port', '0'], { cwd: c.dir, path: c.path });
+    assert.is(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, 'error[state.locked]');
+    assert.match(r.stderr, `pid ${process.pid}`);
+    assert.not.match(r.stdout, 'Gateway listening');
+  } finally {
+    store.releaseLock('quickstart');
+    store.close();
+  }
 });
 
 test('a taken gateway port is a clear error (exit 1)', async () => {
