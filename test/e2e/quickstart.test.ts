@@ -24,7 +24,8 @@ let token = '';
 const text = (r: Record<string, unknown>): string => ((r.content as Array<{ text?: string }>)[0]?.text ?? '');
 
 test('up applies the quick start and serves it on a free port', async () => {
-  up = runCli(['up', '--port', '0'], { cwd: copy.dir, path: copy.path });
+  // Docker is absent: no docker binary on PATH, and DOCKER_HOST points at nothing.
+  up = runCli(['up', '--port', '0'], { cwd: copy.dir, path: copy.path, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
   const m = await up.waitFor(/Gateway listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/, 60_000);
   url = m[1];
   await up.waitFor(/Watching .*contextforge\.yaml/);
