@@ -5,6 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startCodeEngineEmulator, type CodeEngineEmulator } from '../../src/emulators/code-engine/index.js';
@@ -231,6 +233,59 @@ test('guardrails Code Engine cannot enforce are warnings in the plan; visibility
     const rec = s.store.listRuntimes(s.stack).find((r) => r.runtime === 'proj');
     assert.is(rec?.endpoint?.url, undefined, 'a project-only app has no endpoint the gateway can dial');
     await s.apply(await s.plan(true));
+  } finally {
+    await s.close();
+  }
+});
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RUNNER = "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
+
+function cli(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+test('through the CLI: plan (json, markdown), apply, detailed no-op, status with restarts, destroy; the secret in no output', async () => {
+  const s = new CeStack({ emu, runtimes: [{ name: 'cli', secrets: { API_TOKEN: SECRET }, scale: { min: 1 } }] });
+  try {
+    await s.load();
+    const f = ['-f', s.file];
+    const outputs: string[] = [];
+    const json = await cli(['plan', '--json', ...f]);
+    outputs.push(json.out);
+    assert.is(json.code, 0, json.out);
+    const plan = JSON.parse(json.out.slice(json.out.indexOf('{'))) as { changes: Array<{ action: string; fields: Array<{ path: string; after?: unknown }> }> };
+    assert.is(plan.changes[0].action, 'create');
+    assert.ok(plan.changes[0].fields.some((f) => f.path === 'env.API_TOKEN' && f.after === '(sensitive)'));
+    const md = await cli(['plan', '--format', 'markdown', ...f]);
+    outputs.push(md.out);
+    assert.match(md.out, /runtime\.cli/);
+    const ap = await cli(['apply', '--auto-approve', ...f]);
+    outputs.push(ap.out);
+    assert.is(ap.code, 0, ap.out);
+    const again = await cli(['plan', '--detailed-exitcode', ...f]);
+    outputs.push(again.out);
+    assert.is(again.code, 0, again.out);
+    const st = await cli(['status', '--json', ...f]);
+    outputs.push(st.out);
+    assert.is(st.code, 0, st.out);
+    const rows = (JSON.parse(st.out.slice(st.out.indexOf('{'))) as { runtimes: Array<{ runtime: string; state: string; restarts?: number; inSync: boolean; endpoint?: string }> }).runtimes;
+    assert.is(rows[0].state, 'running');
+    assert.is(rows[0].restarts, 0, 'restarts from the app instances');
+    assert.ok(rows[0].inSync);
+    assert.match(rows[0].endpoint ?? '', /\/mcp$/);
+    const de = await cli(['destroy', '--auto-approve', ...f]);
+    outputs.push(de.out);
+    assert.is(de.code, 0, de.out);
+    const apps = ((await rawApi(emu, 'GET', `/projects/${pid}/apps`)).body as { apps: Array<{ name: string }> }).apps;
+    assert.not.ok(apps.some((a) => a.name === appName(s.stack, 'cli')));
+    for (const o of outputs) assert.not.ok(o.includes(SECRET), 'secret printed by the CLI');
   } finally {
     await s.close();
   }
