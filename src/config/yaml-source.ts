@@ -87,8 +87,12 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         detail: 'Each key may appear once in a mapping; remove or rename one of them.',
       }));
     } else {
+      // Point at the offending token, not at the indentation before it.
+      let at = start;
+      while (text[at] === ' ' || text[at] === '\t') at++;
+      if (at >= text.length || text[at] === '\n') at = start;
       diags.push(error('yaml.syntax', `invalid YAML: ${firstLine(e.message)}`, {
-        range: range(start, Math.max(end, start + 1)),
+        range: range(at, Math.max(end, at + 1)),
         detail: 'Fix the YAML syntax at this position (check indentation, quoting and missing ":").',
       }));
     }
