@@ -2,20 +2,20 @@
 // the outcome written to the audit log. Only the URL's origin is logged, since webhook paths
 // often carry a token. Deliveries run in the background; drain() waits for them on shutdown.
 
-import type { ApprovalRecord, StateStore } from '../state/store.js';
+import { openStateStore } from '../state/sqlite.js';
+import type { ApprovalRecord, EventRecord } from '../state/store.js';
 import { postWebhook, type WebhookOutcome } from './webhook.js';
 import { SYSTEM_ACTOR } from './workflow.js';
 
 export interface NotifierOptions {
-  /** The long-lived store of the host (not a pass's session, which closes). */
-  store: () => StateStore | undefined;
   log: (line: string) => void;
   attempts?: number;
   baseDelayMs?: number;
 }
 
 export interface Notifier {
-  notify(record: ApprovalRecord, url: string | undefined): void;
+  /** statePath: where the outcome event is written (the pass's own store closes before it lands). */
+  notify(record: ApprovalRecord, url: string | undefined, statePath: string): void;
   /** Waits for deliveries in flight; abort=true stops their retries first. */
   drain(abort?: boolean): Promise<void>;
 }
@@ -39,11 +39,20 @@ function originOf(url: string): string {
   }
 }
 
+function appendTo(path: string, event: Omit<EventRecord, 'id' | 'at'>): void {
+  const store = openStateStore({ path });
+  try {
+    store.appendEvent(event);
+  } finally {
+    store.close();
+  }
+}
+
 export function createNotifier(options: NotifierOptions): Notifier {
   const inFlight = new Set<Promise<void>>();
   const controller = new AbortController();
   return {
-    notify(record: ApprovalRecord, url: string | undefined): void {
+    notify(record: ApprovalRecord, url: string | undefined, statePath: string): void {
       if (!url) {
         options.log(`Approval ${record.id} requested for ${record.address}; no approval.notification.webhook_url is set, so nobody was notified.`);
         return;
@@ -57,7 +66,11 @@ export function createNotifier(options: NotifierOptions): Notifier {
         onRetry: (n, ms, why) => options.log(`Approval ${record.id}: webhook attempt ${n} failed (${why}); retrying in ${ms} ms`),
       }).then((r: WebhookOutcome) => {
         const data = { id: record.id, to: originOf(url), attempts: r.attempts, ...(r.status ? { status: r.status } : {}), ...(r.error ? { error: r.error } : {}) };
-        options.store()?.appendEvent({ stack: record.stack, address: record.address, actor: SYSTEM_ACTOR, type: r.delivered ? 'approval.notified' : 'approval.notify-failed', data });
+        try {
+          appendTo(statePath, { stack: record.stack, address: record.address, actor: SYSTEM_ACTOR, type: r.delivered ? 'approval.notified' : 'approval.notify-failed', data });
+        } catch (err) {
+          options.log(`warning: approval ${record.id}: recording the notification failed: ${(err as Error).message}`);
+        }
         options.log(r.delivered ? `Approval ${record.id}: approvers notified via ${data.to}` : `warning: approval ${record.id}: the webhook at ${data.to} was not reached after ${r.attempts} attempt(s): ${r.error ?? 'failed'}`);
       });
       inFlight.add(p);

@@ -69,7 +69,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
   let stack: string | undefined;
   let config: LoadedConfig | undefined;
   let watcher: ConfigWatcher | undefined;
-  const notifier = createNotifier({ store: () => store, log: (l) => say(l), ...(options.webhook ?? {}) });
+  const notifier = createNotifier({ log: (l) => say(l), ...(options.webhook ?? {}) });
   let applied: CommitInfo | undefined;
   /** Plain mode: the file on disk is invalid; drift checks wait for the next save. */
   let invalid = false;
