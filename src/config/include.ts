@@ -68,8 +68,11 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
   const explicit = (k: 'catalog' | 'profiles'): { loc: Located; key: 'catalog' | 'profiles' } | undefined =>
     input.config && inc[k] !== undefined ? { loc: input.config, key: k } : undefined;
 
-  const userCatalog = expand(inc.catalog ?? DEFAULT_CATALOG_GLOBS, input.dir, diags, explicit('catalog'));
-  const userProfiles = expand(inc.profiles ?? DEFAULT_PROFILE_GLOBS, input.dir, diags, explicit('profiles'));
+  // A broad glob (`*.yaml`) must not pick up the config itself.
+  const self = input.config ? real(input.config.parsed.file) : undefined;
+  const notSelf = (f: string): boolean => real(f) !== self;
+  const userCatalog = expand(inc.catalog ?? DEFAULT_CATALOG_GLOBS, input.dir, diags, explicit('catalog')).filter(notSelf);
+  const userProfiles = expand(inc.profiles ?? DEFAULT_PROFILE_GLOBS, input.dir, diags, explicit('profiles')).filter(notSelf);
   const seen = new Set([...userCatalog, ...userProfiles].map(real));
   const shipped = (pattern: string, enabled: boolean): string[] =>
     enabled ? glob(pattern, packagePath()).filter((f) => !seen.has(real(f))) : [];
