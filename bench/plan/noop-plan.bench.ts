@@ -2,6 +2,8 @@
 // env BENCH_SIZES="100,1000" overrides). Prints wall time (median of 5) and the number of daemon
 // API calls of the no-change path, which must not grow with N (observe uses list calls only).
 // Populating uses contextforge's own apply. Never pass/fail; clean-up removes the stacks.
+// N=1000 starts a thousand containers (about 7 minutes on 2 cores, several GB for their shims):
+// run it on a machine nobody else is using at that moment.
 // Run: node --import tsx bench/plan/noop-plan.bench.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
