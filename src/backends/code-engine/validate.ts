@@ -7,7 +7,7 @@ import type { CodeEngineBackend } from '../../generated/config.js';
 import type { DesiredResource } from '../../plan/types.js';
 import { CE_APPS_PER_PROJECT, CE_MAX_REQUEST_TIMEOUT_SECONDS } from '../../config/code-engine-rules.js';
 import { APP_NAME_MAX, appName } from './names.js';
-import { ceResources } from './resources.js';
+import { canonicalMemory, ceResources } from './resources.js';
 
 const APP_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -57,6 +57,17 @@ export function validateDesired(input: ValidateInput): Diagnostic[] {
         ...at,
         detail: `${res.allowed}. Set resources (or the backend's per_deployment_limits, or the profile's max_cpu/max_memory) to a pair of the table.`,
       }));
+    }
+    const eph = config.per_deployment_limits?.ephemeral_storage;
+    if (eph && res.ok) {
+      const ephGb = Number(canonicalMemory(eph).replace(/[MG]$/, '')) / (canonicalMemory(eph).endsWith('M') ? 1000 : 1);
+      const memGb = Number(res.memory.replace(/[MG]$/, '')) / (res.memory.endsWith('M') ? 1000 : 1);
+      if (!Number.isFinite(ephGb) || ephGb > Math.max(memGb, 0.4) || ephGb > 48) {
+        diags.push(error('ce.invalid-ephemeral-storage', `runtime ${d.runtime}: ephemeral storage ${eph} is above what ${res.memory} of memory allows`, {
+          ...at,
+          detail: `Code Engine allows at most max(memory, 400M) of ephemeral storage (and 48G): lower per_deployment_limits.ephemeral_storage to ${res.memory} or less.`,
+        }));
+      }
     }
     const sc = s.scale ?? {};
     if (sc.min !== undefined && (sc.min < 0 || sc.min > 250)) diags.push(error('ce.scale-out-of-range', `runtime ${d.runtime}: min scale ${sc.min} is outside 0-250`, at));

@@ -7,6 +7,8 @@ import { startCodeEngineEmulator, type CodeEngineEmulator } from '../../../src/e
 import { loadConfig } from '../../../src/config/index.js';
 import { compileDesired } from '../../../src/plan/desired.js';
 import type { DesiredResource } from '../../../src/plan/types.js';
+import { createCodeEngineBackend } from '../../../src/backends/code-engine/index.js';
+import type { CodeEngineBackend } from '../../../src/generated/config.js';
 import { CeStack, rawApi, writeCalls, yamlFor, type RuntimeDef } from './backend-support.js';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,6 +72,9 @@ test('backend.validate refuses each case as a diagnostic (pure: no request)', as
     assert.ok(codes(forty1).includes('ce.too-many-apps'));
     assert.equal(codes(forty1.slice(0, 40)), []);
     assert.ok(codes([clone(d, (x) => (x.spec.scale = { min: 5, max: 2 }))]).includes('ce.scale-min-above-max'));
+    const big = createCodeEngineBackend('ce2', { ...(cfg.backends.ce as CodeEngineBackend), per_deployment_limits: { cpu: '0.25', memory: '1G', ephemeral_storage: '2G' } }, { stack: s.stack });
+    assert.ok(big.validate([{ ...d, backend: 'ce2' }]).some((x) => x.code === 'ce.invalid-ephemeral-storage'));
+    await big.close?.();
     assert.is(emu.stats.total, before);
   } finally {
     await s.close();
