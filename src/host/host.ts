@@ -107,7 +107,9 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
   if (config.gateway.enabled === false && options.mode === 'http') {
     return { diags: [error('gateway.disabled', 'the gateway is disabled in this config (gateway.enabled: false)', { detail: 'Set gateway.enabled to true, or run apply instead of serve/up.' })] };
   }
-  const resolved = resolveGatewayAuth(config);
+  // Over stdio the client launched us itself: there is no listener to protect, and no token
+  // file is created for it.
+  const resolved: Result<ResolvedAuth> = options.mode === 'stdio' ? { value: { auth: { mode: 'none' }, source: 'none' }, diags: [] } : resolveGatewayAuth(config);
   if (!resolved.value) return { diags: resolved.diags };
   const auth = resolved.value;
   const logger = humanLogger(options.log, options.sensitive);
