@@ -2,11 +2,12 @@
 // process (as users run it), wait for lines in a long-running child's output, and write stack
 // configs that use the locally built fixture image.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EVERYTHING_IMAGE } from '../support/images.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const RUNNER = "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
+// An absolute module URL, so that the CLI can run in any working directory (git mode clones there).
+const RUNNER = `import { main } from '${pathToFileURL(`${ROOT}src/cli/main.ts`).href}'; process.exitCode = await main(process.argv.slice(1));`;
 
 export interface Child {
   proc: ChildProcess;
@@ -21,7 +22,7 @@ export interface Child {
 
 export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...(options.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
