@@ -8,7 +8,7 @@ import type { CodeEngineBackend, ContextforgeConfig, DockerBackend } from '../ge
 import { describeTable, checkCpuMemory, isValidAppName, CE_APPS_PER_PROJECT, CE_MAX_REQUEST_TIMEOUT_SECONDS, CE_APP_NAME_MAX } from './code-engine-rules.js';
 import { controlLabel, unenforcedControls } from './compat.js';
 import { parseImageRef, registryAllowed } from './image-ref.js';
-import { parseDuration } from './quantities.js';
+import { parseDuration, parseMemory } from './quantities.js';
 import { rangeOf, type Located } from './records.js';
 import type { RuntimeLink } from './semantic.js';
 import type { ParsedYaml } from './yaml-source.js';
@@ -36,6 +36,17 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
       if (!combo.ok) {
         const key = lim.cpu !== undefined ? 'cpu' : 'memory';
         diags.push(cpuMemoryError(`${String(lim.cpu ?? CE_DEFAULT.cpu)} vCPU / ${lim.memory ?? CE_DEFAULT.memory}`, combo, rangeOf(root, ['backends', name, 'per_deployment_limits', key])));
+      }
+    }
+    const eph = parseMemory(lim?.ephemeral_storage);
+    if (lim?.ephemeral_storage !== undefined && eph !== undefined) {
+      const mem = parseMemory(lim.memory ?? CE_DEFAULT.memory) ?? 0;
+      const max = Math.min(48e9, Math.max(400e6, mem));
+      if (eph > max * 1.001) {
+        diags.push(error('ce.ephemeral-storage', `ephemeral_storage ${lim.ephemeral_storage} is above the ${max >= 1e9 ? `${max / 1e9}G` : `${max / 1e6}M`} Code Engine allows here`, {
+          range: rangeOf(root, ['backends', name, 'per_deployment_limits', 'ephemeral_storage']),
+          detail: 'Code Engine allows ephemeral storage up to the larger of 400M and the memory limit (at most 48G).',
+        }));
       }
     }
     if (b.default_min_scale !== undefined && b.default_max_scale !== undefined && b.default_max_scale !== 0 && b.default_min_scale > b.default_max_scale) {
@@ -86,6 +97,12 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
       checkCeResources(link, rt.name, rt.resources, b, diags, profilePairReported);
     }
 
+    if (rt.host_port !== undefined && b.type === 'docker' && doc.gateway?.enabled !== false && rt.host_port === (doc.gateway?.port ?? 4444)) {
+      diags.push(error('runtime.host-port-gateway', `host port ${rt.host_port} is the gateway's port`, {
+        range: rangeOf(link.loc, ['host_port']),
+        detail: 'The gateway listens on this port; pick another host_port or change gateway.port.',
+      }));
+    }
     if (rt.host_port !== undefined && b.type === 'docker') {
       const key = `${link.backendName}:${rt.host_port}`;
       const prev = hostPorts.get(key);

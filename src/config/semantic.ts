@@ -176,6 +176,18 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
     });
   });
 
+  // depends_on must not form a cycle (apply could never start any of them).
+  const cycle = findCycle(runtimes.map((rt) => [rt.name, (rt.depends_on ?? []).filter((d) => names.has(d) && d !== rt.name)] as [string, string[]]));
+  if (cycle) {
+    const last = cycle[cycle.length - 2];
+    const i = names.get(last)!;
+    const j = (runtimes[i].depends_on ?? []).indexOf(cycle[cycle.length - 1]);
+    diags.push(error('ref.dependency-cycle', `depends_on cycle: ${cycle.join(' -> ')}`, {
+      range: rangeOf({ parsed: cfg, pointer: `/runtimes/${i}` }, ['depends_on', j]),
+      detail: 'Remove one of these dependencies; runtimes in a cycle could never be started.',
+    }));
+  }
+
   // Gateway virtual servers.
   const vsNames = new Set<string>();
   (doc.gateway?.servers ?? []).forEach((vs, i) => {
@@ -229,4 +241,31 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
 
   diags.push(...checkBackendRules({ doc, cfg, links, strict: input.strict }));
   return diags;
+}
+
+/** The first dependency cycle found, as a path that ends where it starts; undefined if none. */
+function findCycle(graph: [string, string[]][]): string[] | undefined {
+  const edges = new Map(graph);
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    state.set(n, 'open');
+    stack.push(n);
+    for (const m of edges.get(n) ?? []) {
+      if (state.get(m) === 'open') return [...stack.slice(stack.indexOf(m)), m];
+      if (!state.has(m)) {
+        const c = visit(m);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const [n] of graph) {
+    if (state.has(n)) continue;
+    const c = visit(n);
+    if (c) return c;
+  }
+  return undefined;
 }
