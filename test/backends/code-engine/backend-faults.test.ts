@@ -35,23 +35,16 @@ test('apply converges under 30 % 429/5xx with no duplicate or stray apps', async
   try {
     await s.load();
     emu.setFaults(STORM);
-    let applied = 0;
-    // The engine retries retryable failures; a second apply (what a user or CI reruns) converges.
-    for (let round = 0; round < 3; round++) {
-      emu.setFaults(STORM);
-      const p = await s.plan();
-      if (!p.plan) continue; // observe may give up after the client's retries; plan again
-      const pending = p.plan.summary.create + p.plan.summary.update;
-      if (pending === 0) break;
-      const a = await s.apply(p);
-      applied += 1;
-      if (a.exitCode === 0) break;
-    }
-    assert.ok(applied >= 1);
+    // One plan and one apply converge: the client retries 429/5xx (resolving ambiguous writes by
+    // name), the engine retries what stays retryable.
+    const plan = await s.plan();
+    assert.ok(plan.plan, JSON.stringify(plan.diags));
+    const applied = await s.apply(plan);
+    assert.is(applied.exitCode, 0, JSON.stringify(applied.diags));
     const f = emu.stats.faultsInjected;
     assert.ok(f['429'] > 0 && f['5xx'] + f['5xxAfterWrite'] > 0, JSON.stringify(f));
     const injected = f['429'] + f['5xx'] + f['5xxAfterWrite'] + f.resetAfterWrite;
-    assert.ok(injected / emu.stats.total > 0.15, `${injected} of ${emu.stats.total} calls faulted`);
+    assert.ok(injected / emu.stats.total > 0.1, `${injected} of ${emu.stats.total} calls faulted`);
     const names = await ourApps(s.stack);
     assert.equal(names, runtimes.map((r) => appName(s.stack, r.name)).sort(), 'exactly one app per runtime');
     const p = await s.plan();
@@ -60,14 +53,12 @@ test('apply converges under 30 % 429/5xx with no duplicate or stray apps', async
     const sec = await rawApi(emu, 'GET', `/projects/${pid}/secrets/${secretName(s.stack, 'svc1')}`);
     assert.is((sec.body as { data: Record<string, string> }).data.API_TOKEN, SECRET);
 
-    // Destroy under the same storm also converges and leaves nothing of ours.
-    for (let round = 0; round < 3; round++) {
-      emu.setFaults(STORM);
-      const d = await s.plan(true);
-      if (!d.plan) continue;
-      if (d.plan.summary.delete === 0) break;
-      if ((await s.apply(d)).exitCode === 0) break;
-    }
+    // Destroy under the same storm also converges in one run.
+    emu.setFaults(STORM);
+    const d = await s.plan(true);
+    assert.ok(d.plan, JSON.stringify(d.diags));
+    const destroyed = await s.apply(d);
+    assert.is(destroyed.exitCode, 0, JSON.stringify(destroyed.diags));
     assert.equal(await ourApps(s.stack), []);
     const secrets = ((await rawApi(emu, 'GET', `/projects/${pid}/secrets`)).body as { secrets: Array<{ name: string }> }).secrets.map((x) => x.name);
     assert.not.ok(secrets.some((n) => n.startsWith(stackPrefix(s.stack))), secrets.join(','));
