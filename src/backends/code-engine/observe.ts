@@ -66,7 +66,11 @@ export interface GroupInput {
   backend: string;
   apps: readonly App[];
   secrets: readonly Secret[];
-  /** MCP path by runtime (from the desired config, when known), else `/mcp`. */
+  /**
+   * MCP transport and path by runtime, from the desired config. Unknown (a runtime no longer
+   * configured, or observe without a plan): no endpoint is reported, and readers fall back to
+   * the endpoint apply recorded.
+   */
   pathOf?: (runtime: string) => { transport: 'streamable-http' | 'sse'; path: string } | undefined;
 }
 
@@ -90,15 +94,15 @@ export function groupStack(input: GroupInput): StackSnapshot {
     }
     const secret = secretsByRuntime.get(runtime);
     const live = liveApp({ app, stack, runtime, secret });
-    const t = input.pathOf?.(runtime) ?? { transport: 'streamable-http' as const, path: '/mcp' };
-    const url = endpointUrl(app, t.path);
+    const t = input.pathOf?.(runtime);
+    const url = t ? endpointUrl(app, t.path) : undefined;
     const o: ObservedResource = {
       address: `runtime.${runtime}`,
       runtime,
       backend: input.backend,
       live: { ...live.value, health: app.status_details?.reason ?? app.status },
       status: statusOf(app),
-      endpoint: { transport: t.transport, ...(url ? { url } : {}) },
+      ...(t ? { endpoint: { transport: t.transport, ...(url ? { url } : {}) } } : {}),
       native: {
         app: app.name,
         etag: app.entity_tag,
