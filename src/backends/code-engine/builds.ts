@@ -25,12 +25,23 @@ export function repoUrl(repo: string, baseUrl: string | undefined, configDir: st
 
 const FULL_SHA = /^[0-9a-f]{40}$/;
 
+/**
+ * The environment for git: never prompt (a plan must not hang on a password question), and no
+ * askpass helper inherited from an IDE terminal (simple-git refuses to run with one).
+ */
+function gitEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(GIT|SSH)_ASKPASS$/.test(k)) env[k] = v;
+  env.GIT_TERMINAL_PROMPT = '0';
+  return env;
+}
+
 /** The commit `ref` names in the repository at `url` (one `git ls-remote`), or a diagnostic. */
 export async function resolveCommit(url: string, ref: string, address: string): Promise<Result<string>> {
   if (FULL_SHA.test(ref)) return { value: ref, diags: [] };
   let out: string;
   try {
-    out = await simpleGit().listRemote([url]);
+    out = await simpleGit().env(gitEnv()).listRemote([url]);
   } catch (err) {
     return {
       diags: [error('ce.source-unreachable', `the repository of ${address} cannot be read`, {
