@@ -8,6 +8,7 @@ import type { ApplyOutcome, Backend } from '../backends/backend.js';
 import type { LoadedConfig } from '../config/model.js';
 import { error, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { compileDesired } from '../plan/desired.js';
+import { resolveSources } from '../sources/resolve-desired.js';
 import { diffPlan } from '../plan/diff.js';
 import type { Change, DesiredResource, ObservedResource, Plan } from '../plan/types.js';
 import { approvalSatisfied } from '../plan/approval.js';
@@ -59,8 +60,13 @@ export async function planStack(options: PlanStackOptions): Promise<PlanStackRes
   const { config, backends, store } = options;
   const capabilities = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
   const compiled = options.destroy ? { value: [], diags: [] } : compileDesired(config, { capabilities, strict: options.strict });
-  const desired = compiled.value ?? [];
   const diags: Diagnostic[] = [...compiled.diags];
+  // Source resolution (I/O: git ls-remote) pins github sources to a commit before the pure diff.
+  const resolved = hasErrors(diags)
+    ? { desired: compiled.value ?? [], diags: [] }
+    : await resolveSources({ desired: compiled.value ?? [], github: config.github, configDir: config.dir, include: (d) => capabilities[d.backend]?.supports_github_build === true });
+  const desired = resolved.desired;
+  diags.push(...resolved.diags);
   for (const [name, b] of Object.entries(backends)) diags.push(...b.validate(desired.filter((d) => d.backend === name)));
   if (hasErrors(diags)) return { desired, observed: [], diags };
 

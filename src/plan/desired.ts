@@ -256,6 +256,7 @@ export function normalizeSource(entry: ResolvedCatalogEntry): NormalizedSource {
         args: s.args,
         pushToRegistry: s.push_to_registry ?? false,
         registry: s.registry,
+        buildTimeoutSeconds: s.build_timeout === undefined ? undefined : Math.round((parseDuration(s.build_timeout) ?? 0) / 1000) || undefined,
       };
     case 'compose':
       return { type: 'compose', composeFile: s.compose_file, inline: s.compose_file.includes('\n'), mainService: s.main_service, baseDir: entry.baseDir };

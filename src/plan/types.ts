@@ -45,6 +45,8 @@ export type NormalizedSource =
       args?: string[];
       pushToRegistry: boolean;
       registry?: string;
+      /** `build_timeout` in seconds, when set. */
+      buildTimeoutSeconds?: number;
     }
   | { type: 'compose'; composeFile: string; inline: boolean; mainService: string; baseDir: string }
   | { type: 'command'; command: string; args: string[]; cwd?: string };

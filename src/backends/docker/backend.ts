@@ -21,7 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
-import type { DockerBackend } from '../../generated/config.js';
+import type { DockerBackend, GithubSettings } from '../../generated/config.js';
 import type { Change, DesiredResource, ObservedResource } from '../../plan/types.js';
 import type { ApplyContext, ApplyOutcome, Backend, BackendDescription, LogOptions } from '../backend.js';
 import { DOCKER_CAPABILITIES } from '../capabilities.js';
@@ -37,6 +37,7 @@ import { containerName, internalNetworkName, LABEL, managedSpec, runtimeLabels, 
 import { containerLogs, FrameDecoder } from './logs.js';
 import { groupSnapshot, snapshotStack } from './observe.js';
 import { validateDesired } from './validate.js';
+import { buildLog, ensureBuilt, withBuildStep } from './github.js';
 
 export interface DockerBackendOptions {
   /** A client to use instead of one built from the config (tests pass a counting one). */
@@ -49,6 +50,8 @@ export interface DockerBackendOptions {
   sensitiveValues?: ReadonlySet<string>;
   /** Upper bound of a health wait, in ms (default 90 s; the engine's action timeout also applies). */
   healthTimeoutMs?: number;
+  /** The config's `github:` settings (base_url, credentials) for github sources. */
+  github?: GithubSettings;
 }
 
 export interface DockerBackendHandle extends Backend {
@@ -65,6 +68,8 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
   let apparmor = config.host ? false : localAppArmor();
   let infoRead: Promise<void> | undefined;
   const networks = new NetworkCache(docker);
+  /** The stack of the last observe (logs --build finds the build logs of that stack). */
+  let lastStack = '';
 
   const readInfo = (): Promise<void> => {
     infoRead ??= docker.info().then(
@@ -92,6 +97,9 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
 
   async function compileFor(d: DesiredResource, stack: string): Promise<Result<CompiledRuntime>> {
     const spec = managedSpec(d);
+    if (!spec && d.spec.source.type === 'github') {
+      return { diags: [error('docker.source-unresolved', `The commit of the github source of ${d.address} is not resolved`, { address: d.address, detail: 'Plan again: the plan resolves the branch or tag to a commit before apply.' })] };
+    }
     if (!spec) return { diags: validateDesired(name, config, [d]) };
     const v = validateDesired(name, config, [d]).filter((x) => x.severity === 'error');
     if (v.length) return { diags: v };
@@ -113,7 +121,8 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
 
   async function startUnit(d: DesiredResource, stack: string, ctx: ApplyContext, compiled: CompiledRuntime): Promise<void> {
     const spec = managedSpec(d)!;
-    const local = !parseImageRef(spec.image).registry && (config.allow_local_images ?? false);
+    // A github build is on this engine already (ensureBuilt ran before the old container went).
+    const local = spec.build !== undefined || (!parseImageRef(spec.image).registry && (config.allow_local_images ?? false));
     const pull = d.spec.source.type === 'docker' ? d.spec.source.pull : 'missing';
     const img = await ensureImage({ docker, image: spec.image, pull, local, progress: ctx.progress, signal: ctx.signal });
     if (img.missing) throw Object.assign(new Error(img.missing.summary), { diag: img.missing });
@@ -215,6 +224,9 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         if (!d) return { status: 'failed', diags: [error('docker.no-desired', `${change.action} of ${change.address} has no desired spec`)] };
         const compiled = await compileFor(d, stack);
         if (!compiled.value) return { status: 'failed', diags: compiled.diags };
+        // Build before touching the old container: a failed build leaves it serving.
+        const built = await ensureBuilt({ docker, desired: d, stack, backend: name, configDir: opts.configDir ?? process.cwd(), github: opts.github, ctx, secrets: [...Object.values(d.secretEnv), ...(opts.sensitiveValues ?? [])] });
+        if (built.length) return { status: 'failed', diags: built };
         if (change.action === 'replace' || change.observed) {
           ctx.progress(`removing the old container of ${change.address}`);
           await removeUnit(change.observed, stack, runtime);
@@ -257,7 +269,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         kind: 'docker',
         // Compose and GitHub builds are not implemented by this backend yet (validate refuses
         // them); AppArmor depends on the host the daemon runs on.
-        capabilities: { ...DOCKER_CAPABILITIES, supports_compose: false, supports_github_build: false, supports_apparmor: apparmor },
+        capabilities: { ...DOCKER_CAPABILITIES, supports_compose: false, supports_github_build: true, supports_apparmor: apparmor },
       };
     },
     validate(desired: readonly DesiredResource[]): Diagnostic[] {
@@ -265,6 +277,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     },
     async observe(stack: string): Promise<Result<ObservedResource[]>> {
       try {
+        lastStack = stack;
         await readInfo();
         const snap = await snapshotStack(docker, stack);
         return { value: groupSnapshot(snap, groupOpts(stack)), diags: [] };
@@ -274,7 +287,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
       }
     },
     plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change {
-      return diffRuntime({ desired, observed, backend: name });
+      return withBuildStep(diffRuntime({ desired, observed, backend: name }));
     },
     async apply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
       const secrets = [...Object.values(change.desired?.secretEnv ?? {}), ...(opts.sensitiveValues ?? [])];
@@ -296,6 +309,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
       }
     },
     logs(observed: ObservedResource, options: LogOptions): AsyncIterable<string> {
+      if (options.build) return buildLog({ configDir: opts.configDir ?? process.cwd(), stack: lastStack, runtime: observed.runtime, tail: options.tail });
       const id = observed.native?.containerId;
       if (typeof id !== 'string') {
         return (async function* () {

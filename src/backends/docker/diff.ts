@@ -11,6 +11,7 @@ import { dockerHash, managedSpec, type DockerManagedSpec } from './labels.js';
 /** Reason by the first group of fields that differs, most significant first. */
 const GROUPS: Array<{ test: (path: string) => boolean; reason: Reason }> = [
   { test: (p) => p === 'image', reason: 'replace:image-changed' },
+  { test: (p) => p.startsWith('build.'), reason: 'replace:build-changed' },
   { test: (p) => p === 'entrypoint' || p === 'cmd', reason: 'replace:command-changed' },
   { test: (p) => p.startsWith('env.') || p.startsWith('secretEnv'), reason: 'replace:env-changed' },
   { test: (p) => p.startsWith('guardrails.ingressPorts'), reason: 'replace:ports-changed' },
@@ -47,6 +48,7 @@ export function specFields(before: DockerManagedSpec, after: DockerManagedSpec):
   scalar('hostPort', before.hostPort, after.hostPort);
   scalar('restart', before.restart, after.restart);
   out.push(...mapFields('labels', before.labels, after.labels));
+  if (before.build || after.build) out.push(...mapFields('build', before.build as unknown as Record<string, unknown>, after.build as unknown as Record<string, unknown>));
   for (const name of [...new Set([...before.secretNames, ...after.secretNames])].sort()) {
     const had = before.secretNames.includes(name);
     const has = after.secretNames.includes(name);

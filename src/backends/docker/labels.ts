@@ -40,17 +40,49 @@ export interface DockerManagedSpec {
   restart: string;
   hostPort?: number;
   labels: Record<string, string>;
+  /** GitHub sources: what the image is built from (the image tag carries the commit too). */
+  build?: BuildSpec;
+}
+
+/** The inputs of a github build; any change to them means a new image. */
+export interface BuildSpec {
+  repo: string;
+  ref: string;
+  commit: string;
+  dockerfile: string;
+  context: string;
+  buildArgs: Record<string, string>;
+  push: boolean;
+}
+
+/** `<slug>:<sha12>` of a github build, under `registry/` when the source pushes. Lower case. */
+export function builtImageName(slug: string, commit: string, registry?: string): string {
+  const name = slug.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'image';
+  const repo = registry ? `${registry.replace(/\/+$/, '')}/${name}` : name;
+  return `${repo}:${commit.slice(0, 12)}`;
 }
 
 /** Null when the source is not one the Docker backend runs (validate reports why). */
 export function managedSpec(d: DesiredResource): DockerManagedSpec | null {
   const s = d.spec;
-  if (s.source.type !== 'docker') return null;
+  const src = s.source;
+  let run: { image: string; entrypoint?: string[]; cmd?: string[]; build?: BuildSpec };
+  if (src.type === 'docker') run = { image: src.image, entrypoint: src.command, cmd: src.args };
+  else if (src.type === 'github' && src.commit && /^[0-9a-f]{40}$/.test(src.commit)) {
+    // Only a resolved commit (the plan's source-resolution phase) gives a github source an image.
+    const push = src.pushToRegistry && Boolean(src.registry);
+    run = {
+      image: builtImageName(s.catalog, src.commit, push ? src.registry : undefined),
+      cmd: src.args,
+      build: { repo: src.repo, ref: src.ref, commit: src.commit, dockerfile: src.dockerfile, context: src.context, buildArgs: { ...src.buildArgs }, push },
+    };
+  } else return null;
   const { profile: _p, strict: _s, ...guardrails } = s.guardrails;
   return {
-    image: s.source.image,
-    entrypoint: s.source.command,
-    cmd: s.source.args,
+    image: run.image,
+    entrypoint: run.entrypoint,
+    cmd: run.cmd,
+    ...(run.build ? { build: run.build } : {}),
     env: { ...s.env },
     secretNames: Object.keys(d.secretEnv).sort(),
     transport: { ...s.transport },

@@ -31,14 +31,17 @@ export function validateDesired(name: string, config: DockerBackend, desired: re
       continue;
     }
     if (src.type === 'github') {
-      diags.push(error('docker.source-unsupported', `GitHub sources are not built by the Docker backend yet (${d.address})`, {
-        ...at,
-        detail: 'Build the image yourself and reference it with a docker source.',
-      }));
-      continue;
+      // The plan resolves the commit before validate; an unresolved one means resolution failed.
+      if (src.pushToRegistry && !src.registry) {
+        diags.push(error('docker.push-registry-missing', `${d.address} sets push_to_registry but names no registry`, { ...at, detail: 'Add registry: (for example 127.0.0.1:5000/mcp) to the github source.' }));
+      } else if (src.pushToRegistry && src.registry) {
+        const registry = checkRegistry(`${src.registry.replace(/\/+$/, '')}/x:latest`, { allowedRegistries: config.allowed_registries ?? [], allowLocalImages: true }, d.address);
+        if (registry) diags.push({ ...registry, range: d.range });
+      }
+    } else {
+      const registry = checkRegistry(src.image, { allowedRegistries: config.allowed_registries ?? [], allowLocalImages: config.allow_local_images ?? false }, d.address);
+      if (registry) diags.push({ ...registry, range: d.range });
     }
-    const registry = checkRegistry(src.image, { allowedRegistries: config.allowed_registries ?? [], allowLocalImages: config.allow_local_images ?? false }, d.address);
-    if (registry) diags.push({ ...registry, range: d.range });
 
     const t = d.spec.transport;
     const g = d.spec.guardrails;

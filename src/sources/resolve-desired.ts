@@ -1,0 +1,54 @@
+// The plan's source-resolution phase: every github source of a backend that builds is pinned to
+// the commit its ref names right now (one `git ls-remote` per distinct repo and ref), and the
+// spec hash is recomputed so that it moves exactly when the commit moves. Touches git only;
+// returns new DesiredResource objects and never mutates its input.
+
+import { resolve } from 'node:path';
+import type { Diagnostic } from '../diag/diagnostic.js';
+import type { GithubSettings } from '../generated/config.js';
+import { hashOf } from '../plan/canonical.js';
+import type { DesiredResource } from '../plan/types.js';
+import { repoUrl, type GitCredentials } from './github/repo.js';
+import { resolveRef } from './github/resolve.js';
+
+export interface ResolveSourcesInput {
+  desired: readonly DesiredResource[];
+  github?: GithubSettings;
+  configDir: string;
+  /** Resolve only resources for which this returns true (backends that build github sources). */
+  include?: (d: DesiredResource) => boolean;
+  signal?: AbortSignal;
+}
+
+/** Credentials of the config's `github:` settings, with the key path made absolute. */
+export function githubCredentials(github: GithubSettings | undefined, configDir: string): GitCredentials {
+  return {
+    token: github?.token || undefined,
+    sshKeyFile: github?.ssh_key_file ? resolve(configDir, github.ssh_key_file) : undefined,
+  };
+}
+
+export async function resolveSources(input: ResolveSourcesInput): Promise<{ desired: DesiredResource[]; diags: Diagnostic[] }> {
+  const credentials = githubCredentials(input.github, input.configDir);
+  const pending = new Map<string, Promise<{ value?: string; diags: Diagnostic[] }>>();
+  const diags: Diagnostic[] = [];
+  const out = await Promise.all(
+    input.desired.map(async (d) => {
+      const s = d.spec.source;
+      if (s.type !== 'github' || (input.include && !input.include(d))) return d;
+      const url = repoUrl({ repo: s.repo, baseUrl: input.github?.base_url, configDir: input.configDir });
+      const ref = s.commit ?? s.ref;
+      const key = `${url}#${ref}`;
+      let p = pending.get(key);
+      if (!p) pending.set(key, (p = resolveRef({ url, ref, credentials, address: d.address, signal: input.signal })));
+      const r = await p;
+      if (!r.value) {
+        diags.push(...r.diags.map((x) => ({ ...x, address: d.address, range: x.range ?? d.range })));
+        return d;
+      }
+      const spec = { ...d.spec, source: { ...s, commit: r.value } };
+      return { ...d, spec, specHash: hashOf(spec) };
+    }),
+  );
+  return { desired: out, diags };
+}
