@@ -45,7 +45,7 @@ test.before(async () => {
   if (!dockerOk) return;
   await ensureFixtureImages();
   execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
-  execFileSync('git', ['clone', '-q', bare, work]);
+  execFileSync('git', ['clone', '-q', bare, work], { stdio: 'pipe' });
   mkdirSync(join(work, 'stacks', 'dev'), { recursive: true });
   mkdirSync(host);
   git('checkout', '-q', '-b', 'main');

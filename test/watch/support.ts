@@ -6,6 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EVERYTHING_IMAGE } from '../support/images.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// tsx's loader by absolute URL, since `--import tsx` resolves against the working directory.
+const TSX = pathToFileURL(`${ROOT}node_modules/tsx/dist/loader.mjs`).href;
 // An absolute module URL, so that the CLI can run in any working directory (git mode clones there).
 const RUNNER = `import { main } from '${pathToFileURL(`${ROOT}src/cli/main.ts`).href}'; process.exitCode = await main(process.argv.slice(1));`;
 
@@ -21,7 +23,7 @@ export interface Child {
 }
 
 export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], {
+  const proc = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', RUNNER, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...(options.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
