@@ -6,7 +6,9 @@
 // proxy targets are test containers; the host is only reached on 127.0.0.1.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { networkInterfaces } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { createDockerBackend } from '../../src/backends/docker/index.js';
 import { LABEL } from '../../src/backends/docker/labels.js';
@@ -254,6 +256,53 @@ if (await requireDocker(SUITE)) {
     for await (const l of backend.logs!({ ...std, native: { containerId: std.native!.edgeContainerId } }, { tail: 50 })) lines.push(l);
     assert.ok(lines.some((l) => l.includes(`deny http ${DENIED}`)), lines.join('\n'));
     assert.ok(lines.some((l) => l.includes(`allow connect ${ALLOWED}:8000`)), lines.join('\n'));
+  });
+
+  test('ingress_ports: only the listed ports are published, and only on 127.0.0.1', async () => {
+    const d = desired({
+      stack,
+      runtime: 'ingress',
+      image: BUSYBOX_IMAGE,
+      command: ['/bin/sh', '-c', 'mkdir -p /tmp/www && echo ingress-ok > /tmp/www/index.html && httpd -f -p 8081 -h /tmp/www'],
+      transport: { type: 'stdio' },
+      guardrails: { ...PRESETS.unrestricted, ingressPorts: [8081, 8082] },
+    });
+    const out = await backend.apply(backend.plan(d, undefined), applyContext(stack));
+    assert.is(out.status, 'created', JSON.stringify(out.diags));
+    const [c] = await docker().listContainers({ filters: JSON.stringify({ id: [out.observed!.native!.containerId as string] }) });
+    const published = c.Ports.filter((p) => p.PublicPort);
+    assert.equal([...new Set(published.map((p) => p.PrivatePort))].sort(), [8081, 8082]);
+    assert.ok(published.every((p) => p.IP === '127.0.0.1'), JSON.stringify(published));
+    // Every port any container of the stack publishes is on loopback (edges included).
+    const all = await docker().listContainers({ filters: JSON.stringify({ label: [`${LABEL.stack}=${stack}`] }) });
+    assert.ok(all.flatMap((x) => x.Ports).filter((p) => p.PublicPort).every((p) => p.IP === '127.0.0.1'));
+    const port = published.find((p) => p.PrivatePort === 8081)!.PublicPort;
+    let body = '';
+    for (let i = 0; i < 50 && !body.includes('ingress-ok'); i++) {
+      body = await fetch(`http://127.0.0.1:${port}/index.html`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+      if (!body.includes('ingress-ok')) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(body, /ingress-ok/);
+  });
+
+  test('seccomp: a JSON profile denies what it lists, unconfined turns filtering off', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cf-seccomp-'));
+    try {
+      const profile = join(dir, 'deny-mkdir.json');
+      await writeFile(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
+      const mk = (runtime: string, seccomp: string) =>
+        desired({ stack, runtime, image: BUSYBOX_IMAGE, command: ['/bin/sleep', '900'], transport: { type: 'stdio' }, guardrails: { ...PRESETS.unrestricted, seccomp } });
+      const outs = await Promise.all([mk('sc-file', profile), mk('sc-off', 'unconfined')].map((d) => backend.apply(backend.plan(d, undefined), applyContext(stack))));
+      for (const o of outs) assert.is(o.status, 'created', JSON.stringify(o.diags));
+      const filtered = await sh(outs[0].observed!.native!.containerId as string, 'mkdir /tmp/d; echo rc=$?; grep Seccomp: /proc/self/status');
+      assert.match(filtered.out, /Operation not permitted/);
+      assert.match(filtered.out, /rc=1/);
+      const off = await sh(outs[1].observed!.native!.containerId as string, 'mkdir /tmp/d && echo made; grep Seccomp: /proc/self/status');
+      assert.match(off.out, /made/);
+      assert.match(off.out, /Seccomp:\s+0/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   // Last on purpose: the killed sleeps stay as zombies (PID 1 is sleep, which does not reap),
