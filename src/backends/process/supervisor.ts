@@ -187,20 +187,28 @@ class Supervisor {
     const wasWarm = this.warm === kid;
     if (wasWarm) this.warm = undefined;
     this.sessions.delete(kid);
-    if (kid.conn && !kid.conn.destroyed) {
-      // The session's server is gone: its client must reconnect and will get a fresh child.
-      kid.conn.unpipe();
-      kid.conn.destroy();
+    try {
+      if (!this.stopping) this.account(kid, wasWarm, ranMs, { code, signal, error });
+    } finally {
+      // Last, so that the status file already tells the story when the client sees the close.
+      if (kid.conn && !kid.conn.destroyed) {
+        // The session's server is gone: its client must reconnect and will get a fresh child.
+        kid.conn.unpipe();
+        kid.conn.destroy();
+      }
     }
-    if (this.stopping) return;
+  }
+
+  /** Records an exit and decides what follows: nothing, a restart after backoff, or giving up. */
+  private account(kid: Kid, wasWarm: boolean, ranMs: number, exit: { code: number | null; signal: NodeJS.Signals | null; error?: string }): void {
     if (kid.retiring) {
       this.writeStatus();
       return;
     }
-    this.lastExit = { code, signal, at: new Date().toISOString(), error };
+    this.lastExit = { ...exit, at: new Date().toISOString() };
     this.restarts += 1;
     this.failures = ranMs >= this.spec.restart.stableMs ? 1 : this.failures + 1;
-    const what = `child ${kid.proc.pid ?? '-'} ${error ? `could not start (${error})` : `exited (code ${code}, signal ${signal})`}`;
+    const what = `child ${kid.proc.pid ?? '-'} ${exit.error ? `could not start (${exit.error})` : `exited (code ${exit.code}, signal ${exit.signal})`}`;
     if (this.failures > this.spec.restart.maxRestarts) {
       log(`${what}; giving up after ${this.failures - 1} restart(s)`);
       this.state = 'failed';
