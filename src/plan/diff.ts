@@ -46,8 +46,13 @@ export function hasChanges(plan: Plan): boolean {
   return s.create + s.update + s.replace + s.delete > 0 || (plan.forget?.length ?? 0) > 0;
 }
 
-function approvedFor(approvals: readonly ApprovalRecord[], d: DesiredResource, now: string): boolean {
-  return approvals.some((a) => a.address === d.address && a.specHash === d.specHash && a.status === 'approved' && a.expiresAt > now);
+/**
+ * An approval, once given, stands for its spec hash: `expiresAt` is the deadline for deciding a
+ * pending request, not a lifetime of the decision (else a self-healing host would hold the
+ * restart of an approved runtime once the request's deadline passed).
+ */
+function approvedFor(approvals: readonly ApprovalRecord[], d: DesiredResource): boolean {
+  return approvals.some((a) => a.address === d.address && a.specHash === d.specHash && a.status === 'approved');
 }
 
 /** Sensitive fields never carry values into a plan, whatever a backend returned. */
@@ -129,7 +134,10 @@ export function diffPlan(input: DiffInput): Plan {
     });
     if (d?.approval && (change.action === 'create' || change.action === 'update' || change.action === 'replace')) {
       change.approval = d.approval;
-      change.needsApproval = !approvedFor(input.approvals ?? [], d, input.createdAt);
+      // Repairing drift of the spec that state records as applied (a killed or removed container)
+      // changes nothing a reviewer would see; approval gates new specs only.
+      const alreadyApplied = rec?.specHash === d.specHash;
+      change.needsApproval = !alreadyApplied && !approvedFor(input.approvals ?? [], d);
     } else {
       delete change.approval;
       delete change.needsApproval;

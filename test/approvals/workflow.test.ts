@@ -13,6 +13,7 @@ import { defaultResourcePlan } from '../../src/plan/resource-plan.js';
 import type { Plan } from '../../src/plan/types.js';
 import { openStateStore, type SqliteStateStore } from '../../src/state/sqlite.js';
 import { buildConfig, ECHO_ENTRY, runtime, TEST_SECRET } from '../plan/config-builder.js';
+import { recordFrom } from '../plan/plan-scenario.js';
 
 const planner = { plan: defaultResourcePlan };
 
@@ -125,6 +126,22 @@ test('pending requests expire; expired ones are not re-requested; a plan of only
   assert.is(again.held[0].record?.status, 'expired');
   assert.is(decide({ store, stack: 'demo', id: r.created[0].id, decision: 'approved', by: ['security-team'] }).diags[0]?.code, 'approval.already-decided');
   store.close();
+});
+
+test('an approval outlives the request deadline; repairing drift of an applied spec needs none', () => {
+  const { config } = setup({}, false);
+  const d = compileDesired(config).value![0];
+  const base = { stack: 'demo', desired: [d], observed: [], backends: { local: planner }, configFingerprint: 'x', createdAt: new Date().toISOString() };
+  const approved = { id: 'apr-1', stack: 'demo', address: d.address, specHash: d.specHash, status: 'approved' as const, reasons: [], approvers: [], request: {}, requestedAt: '2020-01-01T00:00:00Z', expiresAt: '2020-01-03T00:00:00Z' };
+  assert.is(diffPlan({ ...base, state: [], approvals: [approved] }).changes[0].needsApproval, false, 'decided approvals do not expire');
+  assert.is(diffPlan({ ...base, state: [], approvals: [{ ...approved, status: 'expired' }] }).changes[0].needsApproval, true);
+  const rec = recordFrom(d);
+  const repair = diffPlan({ ...base, state: [rec], approvals: [] }).changes[0];
+  assert.is(repair.reason, 'create:drift-missing');
+  assert.ok(repair.approval, 'the requirement is still shown');
+  assert.is(repair.needsApproval, false, 'a container removed by hand is recreated without a new approval');
+  const changed = diffPlan({ ...base, state: [{ ...rec, specHash: 'sha256:older' }], approvals: [] }).changes[0];
+  assert.is(changed.needsApproval, true, 'a new spec still needs approval');
 });
 
 test.run();
