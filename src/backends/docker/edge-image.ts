@@ -46,11 +46,24 @@ async function imageExists(docker: Dockerode, tag: string): Promise<boolean> {
   }
 }
 
+/** Builds in flight in this process, by engine client and tag: parallel creates share one. */
+const inFlight = new WeakMap<Dockerode, Map<string, Promise<string>>>();
+
 /** Makes sure the edge image exists on the engine and returns its name; throws on failure. */
 export async function ensureEdgeImage(docker: Dockerode, progress: (m: string) => void, override?: string): Promise<string> {
   const configured = override ?? process.env.CONTEXTFORGE_EDGE_IMAGE;
   if (configured) return configured;
   const tag = edgeImageTag();
+  let builds = inFlight.get(docker);
+  if (!builds) inFlight.set(docker, (builds = new Map()));
+  const running = builds.get(tag);
+  if (running) return running;
+  const p = buildEdgeImage(docker, tag, progress).finally(() => builds!.delete(tag));
+  builds.set(tag, p);
+  return p;
+}
+
+async function buildEdgeImage(docker: Dockerode, tag: string, progress: (m: string) => void): Promise<string> {
   if (await imageExists(docker, tag)) return tag;
   if (process.platform !== 'linux') {
     throw new Error('The edge sidecar image can only be built from a Linux node binary; set CONTEXTFORGE_EDGE_IMAGE to an image with node at /usr/bin/node.');
