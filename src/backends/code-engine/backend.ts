@@ -4,16 +4,20 @@
 // It touches only apps, secrets and builds with our prefix and mark; it never logs a secret.
 //
 // The engine calls validate(desired) right before observe(stack) when planning: validate keeps
-// the desired set so that observe can resolve GitHub commits and run the quota pre-flight with
-// the answers of its own list calls (no extra API call on the no-change path).
+// the desired set so that observe can run the quota pre-flight with the answers of its own list
+// calls (no extra API call on the no-change path). GitHub refs are pinned to commits by the
+// engine (src/sources); observe resolves any still unpinned with the same resolver.
 
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
 import { redact } from '../../diag/redact.js';
-import type { CodeEngineBackend } from '../../generated/config.js';
+import type { CodeEngineBackend, GithubSettings } from '../../generated/config.js';
 import type { Change, DesiredResource, ObservedResource } from '../../plan/types.js';
 import type { ApplyContext, ApplyOutcome, Backend, BackendDescription } from '../backend.js';
 import { CODE_ENGINE_CAPABILITIES } from '../capabilities.js';
-import { builtImage, repoUrl, resolveCommit, runBuild } from './builds.js';
+import { builtImage, runBuild } from './builds.js';
+import { repoUrl } from '../../sources/github/repo.js';
+import { resolveRef } from '../../sources/github/resolve.js';
+import { githubCredentials } from '../../sources/resolve-desired.js';
 import { CodeEngineApiError, CodeEngineClient, type ProjectClient } from './client.js';
 import { appPrototype, desiredApp, mergePatch, type ManagedApp } from './desired-app.js';
 import { diffApp } from './diff.js';
@@ -30,8 +34,8 @@ export interface CodeEngineBackendOptions {
   stack?: string;
   /** Directory relative repo paths resolve against. */
   configDir?: string;
-  /** `github.base_url` of the config (owner/name repos). */
-  githubBaseUrl?: string;
+  /** The config's `github:` settings (base_url for owner/name repos, credentials). */
+  github?: GithubSettings;
   /** Values scrubbed from every diagnostic (api key, secret env values). */
   sensitiveValues?: ReadonlySet<string>;
   /** A client to use instead of one built from the config (tests count calls through it). */
@@ -130,7 +134,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
   function sourceKey(d: DesiredResource): { url: string; ref: string } | undefined {
     const s = d.spec.source;
     if (s.type !== 'github') return undefined;
-    return { url: repoUrl(s.repo, opts.githubBaseUrl, configDir), ref: s.commit ?? s.ref };
+    return { url: repoUrl({ repo: s.repo, baseUrl: opts.github?.base_url, configDir }), ref: s.commit ?? s.ref };
   }
 
   function imageOf(d: DesiredResource): { image?: string; commit?: string } {
@@ -148,7 +152,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
       desired.map(async (d) => {
         const k = sourceKey(d);
         if (!k) return;
-        const r = await resolveCommit(k.url, k.ref, d.address);
+        const r = await resolveRef({ url: k.url, ref: k.ref, address: d.address, credentials: githubCredentials(opts.github, configDir) });
         if (r.value) commits.set(`${k.url}#${k.ref}`, r.value);
         diags.push(...r.diags);
       }),

@@ -1,11 +1,8 @@
-// GitHub sources on Code Engine: the git URL of a repo, the commit a ref resolves to (plan time,
-// `git ls-remote` through simple-git), and at apply time a Code Engine build (created or patched)
-// plus a build run polled to completion. Failure reasons come back as diagnostics. Never clones.
+// GitHub sources on Code Engine: at apply time a Code Engine build (created or patched) plus a
+// build run polled to completion, then the built image. Failure reasons come back as
+// diagnostics. Never clones (refs are resolved by src/sources at plan time).
 
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { simpleGit } from 'simple-git';
-import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
+import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import type { CodeEngineBackend } from '../../generated/config.js';
 import { parseDuration } from '../../config/quantities.js';
 import type { NormalizedSource } from '../../plan/types.js';
@@ -13,65 +10,6 @@ import type { ProjectClient } from './client.js';
 import type { BuildPatch, BuildPrototype } from './types.js';
 
 type GithubSource = Extract<NormalizedSource, { type: 'github' }>;
-
-/** Where a `repo:` value is cloned from: a full URL as is, a path as file://, owner/name on the host. */
-export function repoUrl(repo: string, baseUrl: string | undefined, configDir: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^git@/.test(repo)) return repo;
-  if (isAbsolute(repo) || repo.startsWith('./') || repo.startsWith('../')) return pathToFileURL(resolve(configDir, repo)).href;
-  const base = baseUrl ?? 'https://github.com';
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(base)) return `${base.replace(/\/$/, '')}/${repo}`;
-  return pathToFileURL(resolve(configDir, base, repo)).href;
-}
-
-const FULL_SHA = /^[0-9a-f]{40}$/;
-
-/**
- * The environment for git: never prompt (a plan must not hang on a password question), and no
- * askpass helper inherited from an IDE terminal (simple-git refuses to run with one).
- */
-function gitEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(GIT|SSH)_ASKPASS$/.test(k)) env[k] = v;
-  env.GIT_TERMINAL_PROMPT = '0';
-  return env;
-}
-
-/** The commit `ref` names in the repository at `url` (one `git ls-remote`), or a diagnostic. */
-export async function resolveCommit(url: string, ref: string, address: string): Promise<Result<string>> {
-  if (FULL_SHA.test(ref)) return { value: ref, diags: [] };
-  let out: string;
-  try {
-    out = await simpleGit().env(gitEnv()).listRemote([url]);
-  } catch (err) {
-    return {
-      diags: [error('ce.source-unreachable', `the repository of ${address} cannot be read`, {
-        address,
-        detail: `git ls-remote ${url} failed: ${String((err as Error).message).split('\n')[0]}. Check the repo, github.base_url and credentials.`,
-      })],
-    };
-  }
-  const refs = new Map<string, string>();
-  for (const line of out.split('\n')) {
-    const [sha, name] = line.trim().split(/\s+/);
-    if (sha && name) refs.set(name, sha);
-  }
-  const candidates = ref === 'HEAD' ? ['HEAD'] : [`refs/tags/${ref}^{}`, `refs/tags/${ref}`, `refs/heads/${ref}`, ref];
-  for (const c of candidates) {
-    const sha = refs.get(c);
-    if (sha) return { value: sha, diags: [] };
-  }
-  // A short commit id: accept a unique prefix among the advertised tips.
-  if (/^[0-9a-f]{7,39}$/.test(ref)) {
-    const hits = [...new Set([...refs.values()].filter((s) => s.startsWith(ref)))];
-    if (hits.length === 1) return { value: hits[0], diags: [] };
-  }
-  return {
-    diags: [error('ce.source-ref-unknown', `${address}: ${ref} is not a branch, tag or commit of ${url}`, {
-      address,
-      detail: 'Fix branch/tag/commit of the catalog entry; a commit must be given in full or be a branch/tag tip.',
-    })],
-  };
-}
 
 /** `<output_registry>/<slug>:<sha12>`. */
 export function builtImage(config: CodeEngineBackend, slug: string, commit: string): string {

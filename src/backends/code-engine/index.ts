@@ -14,6 +14,6 @@ export const createBackend: BackendFactory = (name, config, ctx) => {
     stack: ctx.stack,
     configDir: ctx.configDir,
     sensitiveValues: ctx.sensitiveValues,
-    githubBaseUrl: ctx.github?.base_url,
+    github: ctx.github,
   });
 };
