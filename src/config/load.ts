@@ -16,6 +16,7 @@ import { checkSemantics } from './semantic.js';
 import { collectSensitive } from './sensitive.js';
 import { LazySourceMap } from './source-map.js';
 import { readSourceFile, type SourceFile } from './source-file.js';
+import { checkComposeEntry } from '../sources/compose/check.js';
 
 export interface LoadOptions {
   /** Variables for ${VAR}; default process.env. Values here win over .env. */
@@ -95,11 +96,17 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
   const defaultProfile = doc.defaults?.guardrails_profile ?? DEFAULT_PROFILE;
   diags.push(...checkSemantics({ doc, cfg: main.parsed, profiles: profiles.byName, catalog: entries.bySlug, strict: options.strict === true, defaultProfile }));
 
-  // Compose files named by path must exist (they are read by the Docker backend later).
+  // Compose files named by path must exist (they are read by the Docker backend later), and
+  // every compose file (inline or not) must stay within the supported subset.
   for (const r of entries.bySlug.values()) {
     const s = r.entry.source;
-    if (s.type !== 'compose' || s.compose_file.includes('\n')) continue;
-    const p = resolve(dirname(r.parsed.file), s.compose_file);
+    if (s.type !== 'compose') continue;
+    const inline = s.compose_file.includes('\n');
+    const p = inline ? undefined : resolve(dirname(r.parsed.file), s.compose_file);
+    if (!r.builtin && (inline || (p && existsSync(p)))) {
+      diags.push(...checkComposeEntry({ composeFile: s.compose_file, mainService: s.main_service, declaringFile: r.parsed.file, declaringText: r.parsed.text, valueOffset: rangeOf(r, ['source', 'compose_file']).start.offset, path: p }));
+    }
+    if (!p) continue;
     if (existsSync(p)) files.push(p);
     else if (!r.builtin) {
       diags.push(error('compose.file-not-found', `compose file not found: ${s.compose_file}`, {
