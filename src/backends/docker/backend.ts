@@ -230,6 +230,12 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         if (change.action === 'replace' || change.observed) {
           ctx.progress(`removing the old container of ${change.address}`);
           await removeUnit(change.observed, stack, runtime);
+          // A runtime that no longer needs its internal network (egress opened up) drops it.
+          if (!compiled.value.internalNetwork) {
+            const stale = internalNetworkName(stack, runtime);
+            networks.forget(stale);
+            await removeNetworkIfOurs(docker, stale, stack);
+          }
         }
         await startUnit(d, stack, ctx, compiled.value);
         const r = await healthAndObserve(d, stack, ctx);

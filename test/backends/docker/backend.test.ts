@@ -323,5 +323,23 @@ if (await requireDocker(SUITE)) {
     assert.equal(seen.map((x) => [x.runtime, x.status]), [['two', 'running']]);
   });
 
+  test('a guardrail change that moves a runtime off its internal network drops that network', async () => {
+    const stack = newStack('cf-topo');
+    const b = createDockerBackend('local', config);
+    const closed = sleeper(stack, 'web', { guardrails: { ...PRESETS.restricted, ingressPorts: [8080] } });
+    await applyAll(b, [b.plan(closed, undefined)], stack);
+    const internal = `contextforge-${stack}-web-internal`;
+    assert.is((await docker().listNetworks({ filters: JSON.stringify({ name: [internal] }) })).length, 1);
+    let [o] = (await b.observe(stack)).value!;
+    const opened = sleeper(stack, 'web', { guardrails: { ingressPorts: [8080] } });
+    const c = b.plan(opened, o);
+    assert.is(c.reason, 'replace:guardrails-changed');
+    await applyAll(b, [c], stack);
+    [o] = (await b.observe(stack)).value!;
+    assert.is(b.plan(opened, o).action, 'noop');
+    assert.is((await docker().listNetworks({ filters: JSON.stringify({ name: [internal] }) })).length, 0);
+    assert.is(o.native!.edgeContainerId, undefined);
+  });
+
   test.run();
 }
