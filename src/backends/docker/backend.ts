@@ -273,8 +273,8 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
       return {
         name,
         kind: 'docker',
-        // Compose and GitHub builds are not implemented by this backend yet (validate refuses
-        // them); AppArmor depends on the host the daemon runs on.
+        // Compose is not implemented by this backend yet (validate refuses it); AppArmor
+        // depends on the host the daemon runs on.
         capabilities: { ...DOCKER_CAPABILITIES, supports_compose: false, supports_github_build: true, supports_apparmor: apparmor },
       };
     },
