@@ -48,7 +48,15 @@ export type NormalizedSource =
       /** `build_timeout` in seconds, when set. */
       buildTimeoutSeconds?: number;
     }
-  | { type: 'compose'; composeFile: string; inline: boolean; mainService: string; baseDir: string }
+  | {
+      type: 'compose';
+      composeFile: string;
+      inline: boolean;
+      mainService: string;
+      baseDir: string;
+      /** The compose file's text, read at plan time by the source resolver (path sources). */
+      content?: string;
+    }
   | { type: 'command'; command: string; args: string[]; cwd?: string };
 
 export interface TransportSpec {

@@ -1,10 +1,11 @@
 // The plan's source-resolution phase: every github source of a backend that builds is pinned to
-// the commit its ref names right now (one `git ls-remote` per distinct repo and ref), and the
-// spec hash is recomputed so that it moves exactly when the commit moves. Touches git only;
-// returns new DesiredResource objects and never mutates its input.
+// the commit its ref names right now (one `git ls-remote` per distinct repo and ref), and every
+// compose file named by path is read; the spec hash is recomputed so that it moves exactly when
+// the commit or the file moves. Touches git and files only; never mutates its input.
 
 import { resolve } from 'node:path';
-import type { Diagnostic } from '../diag/diagnostic.js';
+import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { composeTextOf } from './compose/text.js';
 import type { GithubSettings } from '../generated/config.js';
 import { hashOf } from '../plan/canonical.js';
 import type { DesiredResource } from '../plan/types.js';
@@ -35,6 +36,16 @@ export async function resolveSources(input: ResolveSourcesInput): Promise<{ desi
   const out = await Promise.all(
     input.desired.map(async (d) => {
       const s = d.spec.source;
+      if (s.type === 'compose' && !s.inline && s.content === undefined) {
+        // The file's text becomes part of the spec, so its hash moves when the file changes.
+        try {
+          const spec = { ...d.spec, source: { ...s, content: composeTextOf(s).text } };
+          return { ...d, spec, specHash: hashOf(spec) };
+        } catch (err) {
+          diags.push(error('compose.file-unreadable', `The compose file of ${d.address} cannot be read`, { address: d.address, range: d.range, detail: `${(err as Error).message}. Fix compose_file.` }));
+          return d;
+        }
+      }
       if (s.type !== 'github' || (input.include && !input.include(d))) return d;
       const url = repoUrl({ repo: s.repo, baseUrl: input.github?.base_url, configDir: input.configDir });
       const ref = s.commit ?? s.ref;

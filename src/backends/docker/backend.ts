@@ -38,6 +38,8 @@ import { containerLogs, FrameDecoder } from './logs.js';
 import { groupSnapshot, snapshotStack } from './observe.js';
 import { validateDesired } from './validate.js';
 import { buildLog, ensureBuilt, withBuildStep } from './github.js';
+import { applyCompose, composeLogs, type ComposeEnv } from './compose.js';
+import { diffCompose, groupCompose, isComposeObject } from './compose-spec.js';
 
 export interface DockerBackendOptions {
   /** A client to use instead of one built from the config (tests pass a counting one). */
@@ -82,6 +84,16 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     );
     return infoRead;
   };
+
+  const composeEnv = (): ComposeEnv => ({
+    docker,
+    backend: name,
+    publishHost,
+    configDir: opts.configDir ?? process.cwd(),
+    allowLocalImages: config.allow_local_images ?? false,
+    apparmorAvailable: apparmor,
+    healthTimeoutMs,
+  });
 
   const groupOpts = (stack: string) => ({
     backend: name,
@@ -273,9 +285,8 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
       return {
         name,
         kind: 'docker',
-        // Compose is not implemented by this backend yet (validate refuses it); AppArmor
-        // depends on the host the daemon runs on.
-        capabilities: { ...DOCKER_CAPABILITIES, supports_compose: false, supports_github_build: true, supports_apparmor: apparmor },
+        // AppArmor depends on the host the daemon runs on.
+        capabilities: { ...DOCKER_CAPABILITIES, supports_compose: true, supports_github_build: true, supports_apparmor: apparmor },
       };
     },
     validate(desired: readonly DesiredResource[]): Diagnostic[] {
@@ -286,18 +297,31 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         lastStack = stack;
         await readInfo();
         const snap = await snapshotStack(docker, stack);
-        return { value: groupSnapshot(snap, groupOpts(stack)), diags: [] };
+        // Compose members are grouped by compose-spec.ts; everything else as single containers.
+        const plain = {
+          ...snap,
+          containers: snap.containers.filter((c) => !isComposeObject(c.Labels)),
+          networks: snap.networks.filter((n) => !isComposeObject(n.Labels)),
+          volumes: snap.volumes.filter((v) => !isComposeObject(v.Labels)),
+        };
+        const compose = groupCompose({ ...snap, backend: name, publishHost });
+        return { value: [...groupSnapshot(plain, groupOpts(stack)), ...compose], diags: [] };
       } catch (err) {
         if (isUnreachable(err)) return { diags: [unreachableDiagnostic(target, err)] };
         return { diags: [daemonFailure(err, { target, action: `listing the containers of stack ${stack}` }).diag] };
       }
     },
     plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change {
+      if (desired?.spec.source.type === 'compose' || (!desired && observed?.native?.compose)) return diffCompose({ desired, observed, backend: name });
       return withBuildStep(diffRuntime({ desired, observed, backend: name }));
     },
     async apply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
       const secrets = [...Object.values(change.desired?.secretEnv ?? {}), ...(opts.sensitiveValues ?? [])];
       try {
+        if (change.desired?.spec.source.type === 'compose' || (!change.desired && change.observed?.native?.compose)) {
+          await readInfo();
+          return await applyCompose(composeEnv(), change, ctx, secrets);
+        }
         return await doApply(change, ctx);
       } catch (err) {
         // Whatever failed, do not trust remembered networks on the next attempt.
@@ -315,6 +339,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
       }
     },
     logs(observed: ObservedResource, options: LogOptions): AsyncIterable<string> {
+      if (observed.native?.compose && !options.build) return composeLogs(docker, observed, options);
       if (options.build) return buildLog({ configDir: opts.configDir ?? process.cwd(), stack: lastStack, runtime: observed.runtime, tail: options.tail });
       const id = observed.native?.containerId;
       if (typeof id !== 'string') {

@@ -60,7 +60,8 @@ interface BuildEvent {
   aux?: { ID?: string };
 }
 
-async function listFiles(root: string): Promise<string[]> {
+/** Every file under root (relative, `/`-separated), without the top-level .git. */
+export async function listFiles(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true })) {

@@ -6,6 +6,7 @@ import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import type { DesiredResource } from '../../plan/types.js';
 import type { DockerBackend } from '../../generated/config.js';
 import { checkRegistry } from './images.js';
+import { validateCompose } from './compose-validate.js';
 
 const FORBIDDEN_MOUNT_ROOTS = ['/', '/proc', '/sys', '/dev', '/etc', '/bin', '/sbin', '/usr', '/lib', '/lib64'];
 
@@ -17,10 +18,7 @@ export function validateDesired(name: string, config: DockerBackend, desired: re
     const at = { address: d.address, range: d.range };
     const src = d.spec.source;
     if (src.type === 'compose') {
-      diags.push(error('docker.source-unsupported', `Compose sources are not supported by the Docker backend yet (${d.address})`, {
-        ...at,
-        detail: 'Publish the main service as an image and use a docker source, or wait for compose support.',
-      }));
+      diags.push(...validateCompose(d, config));
       continue;
     }
     if (src.type === 'command') {

@@ -1,0 +1,287 @@
+// Compose sources on Docker, the pure half: the per-service member specs a compose runtime
+// compiles to (the runtime's guardrails on every service), their labels and hashes, grouping of
+// listed containers into one observed runtime, and the diff that names changed services
+// (`services.<name>.<field>`). No I/O; secret values only enter a member's container Env.
+
+import type Dockerode from 'dockerode';
+import { error, type Diagnostic } from '../../diag/diagnostic.js';
+import { canonicalJson, hashOf } from '../../plan/canonical.js';
+import type { Change, DesiredResource, Endpoint, FieldChange, NormalizedSource, ObservedResource } from '../../plan/types.js';
+import type { ComposeHealthcheck, ComposeModel, ComposePort, ComposeVolumeMount } from '../../sources/compose/model.js';
+import { startOrder } from '../../sources/compose/model.js';
+import { parseCompose } from '../../sources/compose/parse.js';
+import { positionsOf } from '../../sources/compose/text.js';
+import { LABEL, stackLabels, type ManagedGuardrails } from './labels.js';
+import { healthFromStatus, statusOf } from './observe.js';
+
+export type ComposeSource = Extract<NormalizedSource, { type: 'compose' }>;
+
+export const COMPOSE_LABEL = {
+  /** The compose service a container runs (present only on compose members). */
+  service: 'dev.contextforge.compose-service',
+} as const;
+
+/** Everything that decides how one member container is created; its hash drives replacement. */
+export interface MemberSpec {
+  service: string;
+  main: boolean;
+  /** The MCP endpoint of the main service: what the gateway registers. */
+  mcp?: { transport: 'streamable-http' | 'sse'; port: number; path: string };
+  image: string;
+  build?: { context: string; dockerfile?: string; args: Record<string, string> };
+  entrypoint?: string[];
+  cmd?: string[];
+  env: Record<string, string>;
+  /** Names of secret env (main service only); values come from DesiredResource.secretEnv. */
+  secretNames: string[];
+  ports: ComposePort[];
+  healthcheck?: ComposeHealthcheck;
+  volumes: ComposeVolumeMount[];
+  networks: string[];
+  dependsOn: Record<string, string>;
+  guardrails: ManagedGuardrails;
+  restart: string;
+  labels: Record<string, string>;
+}
+
+export interface CompiledCompose {
+  model: ComposeModel;
+  order: string[];
+  members: Record<string, { spec: MemberSpec; hash: string }>;
+}
+
+/** The compose text of a source, as resolved at plan time (`content`) or inline. */
+export function composeContent(s: ComposeSource): { text?: string; file: string } {
+  if (s.content !== undefined) return { text: s.content, file: s.inline ? '(inline compose_file)' : s.composeFile };
+  return s.inline ? { text: s.composeFile, file: '(inline compose_file)' } : { file: s.composeFile };
+}
+
+/** Parses the source and compiles one member per service; diagnostics when it cannot. */
+export function compileCompose(d: DesiredResource): { value?: CompiledCompose; diags: Diagnostic[] } {
+  const s = d.spec.source;
+  if (s.type !== 'compose') return { diags: [] };
+  const c = composeContent(s);
+  if (c.text === undefined) {
+    return { diags: [error('docker.compose-unresolved', `The compose file of ${d.address} was not read`, { address: d.address, detail: 'Plan again: the plan reads compose files before the diff.' })] };
+  }
+  const pos = positionsOf(c.text);
+  const parsed = parseCompose({ text: c.text, file: c.file, toRange: (a, b) => ({ file: c.file, start: pos(a), end: pos(b) }) }, s.mainService);
+  if (!parsed.value) return { diags: parsed.diags.map((x) => ({ ...x, address: d.address })) };
+  const model = parsed.value;
+  const { profile: _p, strict: _s, ...guardrails } = d.spec.guardrails;
+  const members: CompiledCompose['members'] = {};
+  const mainPort = d.spec.transport.type === 'stdio' ? undefined : d.spec.transport.port;
+  for (const [name, svc] of Object.entries(model.services)) {
+    const main = name === s.mainService;
+    const ports = [...svc.ports];
+    // The MCP port of the main service is always published (loopback, Docker picks the port).
+    if (main && mainPort !== undefined && !ports.some((p) => p.container === mainPort)) ports.push({ container: mainPort, host: d.spec.hostPort });
+    const spec: MemberSpec = {
+      service: name,
+      main,
+      mcp: main && mainPort !== undefined ? { transport: d.spec.transport.type as 'streamable-http' | 'sse', port: mainPort, path: d.spec.transport.path ?? '/mcp' } : undefined,
+      image: svc.image ?? `cf-build-${d.runtime}-${name}`.toLowerCase(),
+      build: svc.build,
+      entrypoint: svc.entrypoint,
+      cmd: svc.command,
+      // The runtime's env (and secrets) go to the MCP server, the compose file's to each service.
+      env: main ? { ...svc.environment, ...d.spec.env } : { ...svc.environment },
+      secretNames: main ? Object.keys(d.secretEnv).sort() : [],
+      ports: ports.sort((a, b) => a.container - b.container),
+      healthcheck: svc.healthcheck,
+      volumes: svc.volumes,
+      networks: svc.networks,
+      dependsOn: svc.dependsOn,
+      guardrails,
+      restart: d.spec.restart,
+      labels: { ...d.spec.labels },
+    };
+    dropUndefined(spec as unknown as Record<string, unknown>);
+    members[name] = { spec, hash: hashOf({ spec, secrets: main ? d.spec.secretDigests : {} }) };
+  }
+  return { value: { model, order: startOrder(model) ?? Object.keys(model.services).sort(), members }, diags: parsed.diags };
+}
+
+function dropUndefined(o: Record<string, unknown>): void {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+}
+
+export function composeNetworkName(stack: string, runtime: string, network = 'default'): string {
+  return network === 'default' ? `contextforge-${stack}-${runtime}` : `contextforge-${stack}-${runtime}-${network}`;
+}
+
+export function composeVolumeName(stack: string, runtime: string, volume: string): string {
+  return `contextforge-${stack}-${runtime}-${volume}`;
+}
+
+export function memberContainerName(stack: string, runtime: string, service: string): string {
+  return `cf-${stack}-${runtime}-${service}`;
+}
+
+/** Ownership labels of a compose runtime's networks and volumes (and, with a service, members). */
+export function composeLabels(input: { stack: string; runtime: string; backend: string; service?: string }): Record<string, string> {
+  return {
+    ...stackLabels(input),
+    [LABEL.address]: `runtime.${input.runtime}`,
+    [LABEL.runtime]: input.runtime,
+    [LABEL.role]: 'compose',
+    [COMPOSE_LABEL.service]: input.service ?? '',
+  };
+}
+
+export interface ObservedMember {
+  id: string;
+  name: string;
+  state: string;
+  status: string;
+  hash?: string;
+  spec?: MemberSpec;
+  ports: Dockerode.Port[];
+}
+
+/** Whether a listed object belongs to a compose runtime (and so not to groupSnapshot). */
+export function isComposeObject(labels: Record<string, string> | null | undefined): boolean {
+  return labels?.[LABEL.role] === 'compose';
+}
+
+/** One observed resource per compose runtime of this backend, from list data only. */
+export function groupCompose(input: {
+  containers: Dockerode.ContainerInfo[];
+  networks: Dockerode.NetworkInspectInfo[];
+  volumes: Array<{ Name: string; Labels: Record<string, string> | null }>;
+  backend: string;
+  publishHost: string;
+}): ObservedResource[] {
+  const by = new Map<string, { members: Record<string, ObservedMember>; extra: string[]; networks: string[]; volumes: string[] }>();
+  const slot = (rt: string) => {
+    let s = by.get(rt);
+    if (!s) by.set(rt, (s = { members: {}, extra: [], networks: [], volumes: [] }));
+    return s;
+  };
+  const mine = (l: Record<string, string> | null | undefined): string | undefined => (isComposeObject(l) && l![LABEL.backend] === input.backend ? l![LABEL.runtime] : undefined);
+  for (const c of input.containers) {
+    const rt = mine(c.Labels);
+    if (!rt) continue;
+    const s = slot(rt);
+    const svc = c.Labels[COMPOSE_LABEL.service];
+    let spec: MemberSpec | undefined;
+    try {
+      spec = JSON.parse(c.Labels[LABEL.spec] ?? '') as MemberSpec;
+    } catch {
+      spec = undefined;
+    }
+    const m: ObservedMember = { id: c.Id, name: c.Names[0]?.replace(/^\//, '') ?? '', state: c.State, status: c.Status, hash: c.Labels[LABEL.specHash], spec, ports: c.Ports };
+    const prev = s.members[svc];
+    if (prev) {
+      const keep = prev.state === 'running' || m.state !== 'running' ? prev : m;
+      s.extra.push(keep === prev ? m.id : prev.id);
+      s.members[svc] = keep;
+    } else s.members[svc] = m;
+  }
+  for (const n of input.networks) {
+    const rt = mine(n.Labels);
+    if (rt) slot(rt).networks.push(n.Name);
+  }
+  for (const v of input.volumes) {
+    const rt = mine(v.Labels);
+    if (rt) slot(rt).volumes.push(v.Name);
+  }
+  const out: ObservedResource[] = [];
+  for (const [runtime, s] of [...by.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const main = Object.values(s.members).find((m) => m.spec?.main);
+    const endpoint = main ? memberEndpoint(main, input.publishHost) : undefined;
+    const states = Object.values(s.members).map((m) => statusOf(m.state, m.status));
+    const status = !main ? (Object.keys(s.members).length ? 'failed' : 'missing') : states.find((x) => x !== 'running') ?? 'running';
+    out.push({
+      address: `runtime.${runtime}`,
+      runtime,
+      backend: input.backend,
+      live: {
+        compose: Object.fromEntries(Object.entries(s.members).map(([k, m]) => [k, { hash: m.hash, spec: m.spec, state: m.state, health: healthFromStatus(m.status) }])),
+      },
+      status: Object.keys(s.members).length === 0 ? 'missing' : status,
+      endpoint,
+      startedAt: undefined,
+      native: {
+        compose: true,
+        containerId: main?.id,
+        members: Object.fromEntries(Object.entries(s.members).map(([k, m]) => [k, { id: m.id, name: m.name, state: m.state }])),
+        extraContainers: s.extra,
+        networks: s.networks.sort(),
+        volumes: s.volumes.sort(),
+      },
+    });
+  }
+  return out;
+}
+
+function memberEndpoint(m: ObservedMember, publishHost: string): Endpoint | undefined {
+  const mcp = m.spec?.mcp;
+  if (!mcp) return undefined;
+  const binding = m.ports.find((p) => p.PrivatePort === mcp.port && p.PublicPort && (p.IP === publishHost || p.IP === '0.0.0.0'));
+  if (!binding) return undefined;
+  const host = publishHost === '0.0.0.0' || publishHost === '' ? '127.0.0.1' : publishHost;
+  return { transport: mcp.transport, url: `http://${host.includes(':') ? `[${host}]` : host}:${binding.PublicPort}${mcp.path}` };
+}
+
+function flat(prefix: string, before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): FieldChange[] {
+  const out: FieldChange[] = [];
+  for (const k of [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].sort()) {
+    const b = before?.[k];
+    const a = after?.[k];
+    if (canonicalJson(b ?? null) !== canonicalJson(a ?? null)) {
+      out.push({ path: `${prefix}.${k}`, before: b, after: a, forcesReplace: true });
+    }
+  }
+  return out;
+}
+
+/** The pure diff of a compose runtime: fields name the services that change. */
+export function diffCompose(input: { desired?: DesiredResource; observed?: ObservedResource; backend: string }): Change {
+  const { desired: d, observed: o } = input;
+  const base = (action: Change['action'], reason: Change['reason'], fields: FieldChange[], diags: Diagnostic[] = []): Change => ({
+    address: d?.address ?? o?.address ?? 'runtime.unknown',
+    action,
+    reason,
+    backend: d?.backend ?? o?.backend ?? input.backend,
+    backendType: 'docker',
+    fields,
+    desired: d,
+    observed: o,
+    dependsOn: d?.dependsOn ?? [],
+    diagnostics: [...(d?.diagnostics ?? []), ...diags],
+    approval: d?.approval,
+  });
+  const live = (o?.live.compose ?? {}) as Record<string, { hash?: string; spec?: MemberSpec; state: string }>;
+  if (!d) return base('delete', 'delete:not-in-config', Object.keys(live).sort().map((k) => ({ path: `services.${k}`, before: live[k].spec?.image ?? 'present' })));
+  const compiled = compileCompose(d);
+  if (!compiled.value) return base('noop', 'noop:invalid-compose', [], compiled.diags);
+  const want = compiled.value.members;
+  const created = (): FieldChange[] => compiled.value!.order.map((k) => ({ path: `services.${k}.image`, after: want[k].spec.image }));
+  if (!o || o.status === 'missing' || Object.keys(live).length === 0) return base('create', o ? 'create:drift-missing' : 'create:new', created());
+  const fields: FieldChange[] = [];
+  let stoppedOnly = true;
+  for (const k of compiled.value.order) {
+    const l = live[k];
+    if (!l) {
+      fields.push({ path: `services.${k}`, before: undefined, after: want[k].spec.image, forcesReplace: true });
+      stoppedOnly = false;
+    } else if (l.hash !== want[k].hash) {
+      const f = flat(`services.${k}`, l.spec as unknown as Record<string, unknown>, want[k].spec as unknown as Record<string, unknown>);
+      fields.push(...(f.length ? f : [{ path: `services.${k}`, before: '(changed)', after: '(changed)', forcesReplace: true, sensitive: true }]));
+      stoppedOnly = false;
+    } else if (l.state !== 'running') {
+      fields.push({ path: `services.${k}.state`, before: l.state, after: 'running' });
+    }
+  }
+  for (const k of Object.keys(live).sort()) {
+    if (!want[k]) {
+      fields.push({ path: `services.${k}`, before: live[k].spec?.image ?? 'present', after: undefined, forcesReplace: true });
+      stoppedOnly = false;
+    }
+  }
+  const extra = (o.native?.extraContainers as string[] | undefined) ?? [];
+  if (extra.length) fields.push({ path: 'containers', before: extra.length, after: 0 });
+  if (fields.length === 0) return base('noop', 'noop:up-to-date', []);
+  return base('update', stoppedOnly ? 'update:drift-stopped' : 'update:compose-services-changed', fields);
+}
