@@ -4,9 +4,13 @@
 // child, and restarts crashed children with bounded exponential backoff. Never logs env values.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer, type Socket } from 'node:net';
 import type { StatusFile, SupervisorSpec, SupervisorState } from './files.js';
+
+/** How often the supervisor checks that its status file is still its own. */
+const OWNERSHIP_CHECK_MS = 2000;
 
 /** Concurrent sessions (gateways, `serve --stdio` instances) one runtime serves. */
 const MAX_SESSIONS = 16;
@@ -49,6 +53,8 @@ class Supervisor {
   private failures = 0;
   private lastExit: StatusFile['lastExit'];
   private stopping = false;
+  /** A newer launch owns the socket path and status file: leave both alone when stopping. */
+  private replaced = false;
   private backoffTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = new Date().toISOString();
   private readonly server = createServer((s) => this.onConnection(s));
@@ -69,9 +75,41 @@ class Supervisor {
     log(`listening on ${this.spec.socketPath} for ${this.spec.address}`);
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void this.shutdown(sig));
     this.startWarm();
+    setInterval(() => this.checkOwnership(), OWNERSHIP_CHECK_MS).unref();
+  }
+
+  /**
+   * The status file is our ownership mark. If it vanished (someone cleaned .contextforge/), it is
+   * written again. If another launch of this runtime wrote it, the newer launch wins: the older
+   * supervisor is orphaned and stops without touching the newer one's socket or status file.
+   */
+  private checkOwnership(): void {
+    if (this.stopping) return;
+    let text: string | undefined;
+    try {
+      text = readFileSync(this.spec.statusPath, 'utf8');
+    } catch {
+      this.writeStatus();
+      return;
+    }
+    let other: { launchId?: string; startedAt?: string };
+    try {
+      other = JSON.parse(text) as typeof other;
+    } catch {
+      return; // Half-written by a concurrent writer: looked at again next time.
+    }
+    if (!other.launchId || other.launchId === this.spec.launchId) return;
+    const newer = (other.startedAt ?? '') > this.startedAt || ((other.startedAt ?? '') === this.startedAt && other.launchId > this.spec.launchId);
+    if (newer) {
+      this.replaced = true;
+      void this.shutdown(`replaced by launch ${other.launchId}`);
+    } else {
+      this.writeStatus();
+    }
   }
 
   private writeStatus(): void {
+    if (this.replaced) return;
     const kids = [...this.sessions].filter((k) => k.ready && !k.retiring);
     const status: StatusFile = {
       version: 1,
@@ -94,9 +132,21 @@ class Supervisor {
       logPath: this.spec.logPath,
       live: this.spec.live,
     };
-    // Write-then-rename so that observe() never reads half a file.
+    // Write-then-rename so that observe() never reads half a file. A removed directory (someone
+    // cleaned .contextforge/) is recreated: the status file is how observe() finds us.
     const tmp = `${this.spec.statusPath}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
+    const text = `${JSON.stringify(status, null, 2)}\n`;
+    try {
+      writeFileSync(tmp, text, { mode: 0o600 });
+    } catch {
+      try {
+        mkdirSync(dirname(this.spec.statusPath), { recursive: true, mode: 0o700 });
+        writeFileSync(tmp, text, { mode: 0o600 });
+      } catch (err) {
+        log(`cannot write the status file: ${(err as Error).message}`);
+        return;
+      }
+    }
     renameSync(tmp, this.spec.statusPath);
   }
 
@@ -243,8 +293,12 @@ class Supervisor {
     this.stopping = true;
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     for (const c of this.waiting.splice(0)) c.destroy();
-    this.server.close();
-    removeQuietly(this.spec.socketPath);
+    // Closing a unix-socket server unlinks its path, which a newer launch now owns: when
+    // replaced, the listener is simply abandoned to process exit.
+    if (!this.replaced) {
+      this.server.close();
+      removeQuietly(this.spec.socketPath);
+    }
     const kids = [...this.sessions, ...(this.warm ? [this.warm] : [])].filter((k) => k.proc.exitCode === null && k.proc.signalCode === null);
     await Promise.all(
       kids.map(async (k) => {
@@ -258,7 +312,7 @@ class Supervisor {
     );
     this.sessions.clear();
     this.warm = undefined;
-    this.writeStatus();
+    if (!this.replaced) this.writeStatus();
     log(`stopped (exit ${exitCode})`);
     process.exit(exitCode);
   }
@@ -273,6 +327,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const sup = new Supervisor(spec);
+  // A bug must not leave children without their supervisor: log it and stop cleanly.
+  process.on('uncaughtException', (err) => {
+    log(`unexpected failure: ${err.stack ?? err.message}`);
+    void sup.shutdown('uncaughtException');
+  });
   try {
     await sup.start();
   } catch (err) {

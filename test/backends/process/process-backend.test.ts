@@ -274,6 +274,38 @@ test('restart: no — a crash ends the runtime; observe reports it failed and pl
   assert.is((await backend.apply(backend.plan(undefined, dead), ctx())).status, 'deleted');
 });
 
+test('a cleaned-away status file is written again; a newer launch retires the orphaned supervisor', async () => {
+  const d = desired('ghost');
+  const out = await backend.apply(backend.plan(d, undefined), ctx());
+  assert.is(out.status, 'created', JSON.stringify(out.diags));
+  track(out.observed);
+  const files = runtimeFiles(processDir(dir, stack), 'ghost');
+  const first = readStatus(files.status)!;
+  rmSync(files.status);
+  const back = await waitFor('the status file to come back', () => readStatus(files.status), 10_000);
+  assert.is(back.launchId, first.launchId);
+  assert.is((await observeOne('ghost'))!.status, 'running');
+
+  // Lost again, and this time a new launch comes first: the newer launch wins.
+  rmSync(files.status);
+  const again = await backend.apply(backend.plan(d, undefined), ctx());
+  assert.is(again.status, 'created', JSON.stringify(again.diags));
+  track(again.observed);
+  await waitFor('the orphaned supervisor to stop', () => !pidAlive(first.supervisorPid), 15_000);
+  const now = readStatus(files.status)!;
+  assert.is.not(now.launchId, first.launchId);
+  assert.ok(pidAlive(now.supervisorPid));
+  const client = await connect(files.socket).catch((e: Error) => {
+    throw new Error(`${e.message}\n${readFileSync(files.log, 'utf8')}`);
+  });
+  try {
+    assert.equal((await client.callTool({ name: 'add', arguments: { a: 5, b: 5 } })).content, [{ type: 'text', text: '10' }]);
+  } finally {
+    await client.close();
+  }
+  assert.is((await backend.apply(backend.plan(undefined, (await observeOne('ghost'))!), ctx())).status, 'deleted');
+});
+
 test('validate rejects non-command sources and HTTP transports', () => {
   const d = desired('web');
   d.spec.source = { type: 'docker', image: 'x', pull: 'missing' };
