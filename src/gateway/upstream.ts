@@ -57,6 +57,8 @@ export class UpstreamSession {
   /** The upstream's own instructions from its last initialize, if any. */
   instructions: string | undefined;
   private client: Client | undefined;
+  /** The client of an attempt still in progress, so close() can cut it short. */
+  private connecting: Client | undefined;
   private state: UpstreamState = 'connecting';
   private attempted = false;
   private lastError: string | undefined;
@@ -186,9 +188,9 @@ export class UpstreamSession {
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
     this.settleFirst();
-    const client = this.client;
-    this.client = undefined;
-    if (client) await shutdown(client);
+    const clients = [this.client, this.connecting].filter((c): c is Client => c !== undefined);
+    this.client = this.connecting = undefined;
+    await Promise.all(clients.map(shutdown));
   }
 
   private setState(state: UpstreamState, error?: string): void {
@@ -205,6 +207,7 @@ export class UpstreamSession {
     const gen = ++this.generation;
     this.setState('connecting');
     const client = new Client(CLIENT_INFO, { capabilities: {} });
+    this.connecting = client;
     try {
       const transport = await this.makeTransport();
       client.onclose = () => this.lost(gen, 'Connection closed.');
@@ -218,6 +221,7 @@ export class UpstreamSession {
         return;
       }
       this.client = client;
+      this.connecting = undefined;
       this.instructions = client.getInstructions();
       const changed = await this.refresh(client, ['tools', 'prompts', 'resources']);
       if (gen !== this.generation) return;
@@ -230,6 +234,7 @@ export class UpstreamSession {
       this.startPing(gen, client);
       if (changed.length) this.hooks.onCatalogChange(this.name, changed);
     } catch (e) {
+      if (this.connecting === client) this.connecting = undefined;
       if (gen !== this.generation) return;
       this.client = undefined;
       void shutdown(client);

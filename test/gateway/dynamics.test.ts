@@ -180,6 +180,27 @@ test('an upstream that forgot the session (404) is re-initialized and the call r
   }
 });
 
+test('removing an upstream that is still connecting abandons the attempt', async () => {
+  const sockets: Socket[] = [];
+  const tarpit = createTcpServer((s) => void sockets.push(s));
+  await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', r));
+  const port = (tarpit.address() as AddressInfo).port;
+  try {
+    await gw.setUpstreams([...specs, { name: 'hung', transport: 'streamable-http', url: `http://127.0.0.1:${port}/mcp`, specHash: 'v1', callTimeoutMs: 120_000 }]);
+    await waitFor(() => sockets.length > 0, 10_000, 'the attempt reached the tarpit');
+    assert.is(gw.status().find((s) => s.name === 'hung')?.state, 'connecting');
+    await gw.setUpstreams(specs);
+    assert.not.ok(gw.status().some((s) => s.name === 'hung'));
+    // The abandoned attempt must not come back as a session later.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.not.ok(gw.status().some((s) => s.name === 'hung'));
+    assert.not.ok((await names()).some((n) => n.startsWith('hung__')));
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => tarpit.close(() => r()));
+  }
+});
+
 test('removing an upstream drops its tools and notifies', async () => {
   const before = listChanged;
   specs = specs.filter((s) => s.name !== 'tight');
