@@ -2,6 +2,7 @@
 // AbortSignal to every request, and undici keeps a listener on it per request until garbage
 // collection, so a busy session piles up thousands of listeners (warnings, O(n) checks).
 // Here each request gets its own signal, linked to the session signal only while it runs.
+import { setMaxListeners } from 'node:events';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -10,6 +11,9 @@ export function scopedSignalFetch(base: FetchLike = fetch): FetchLike {
   return async (url, init) => {
     const outer = init?.signal;
     if (!outer) return base(url, init);
+    // One link per request in flight; concurrency is bounded by the upstream's limiter, so
+    // many links at once are expected and not a leak.
+    setMaxListeners(0, outer);
     const inner = new AbortController();
     const relay = (): void => inner.abort(outer.reason);
     if (outer.aborted) inner.abort(outer.reason);
