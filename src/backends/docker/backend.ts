@@ -103,7 +103,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
   });
 
   async function observeRuntime(stack: string, runtime: string): Promise<ObservedResource | undefined> {
-    const snap = await snapshotStack(docker, stack);
+    const snap = await snapshotStack(docker, stack, runtime);
     return groupSnapshot(snap, groupOpts(stack)).find((o) => o.runtime === runtime);
   }
 

@@ -15,23 +15,44 @@ export interface StackSnapshot {
   imageIds: Map<string, string>;
 }
 
-/** Four list calls, however many runtimes the stack has. */
-export async function snapshotStack(docker: Dockerode, stack: string): Promise<StackSnapshot> {
-  const filters = stackFilter(stack);
+/**
+ * Four list calls, however many runtimes the stack has. With `runtime`, only that runtime's
+ * objects (apply reading back what it just made): label-filtered lists of its containers,
+ * networks and volumes, and an inspect of the image its container names instead of listing
+ * every image on the engine.
+ */
+export async function snapshotStack(docker: Dockerode, stack: string, runtime?: string): Promise<StackSnapshot> {
+  const filters = runtime === undefined ? stackFilter(stack) : runtimeFilter(stack, runtime);
   const [containers, networks, volumes, images] = await Promise.all([
     docker.listContainers({ all: true, filters }),
     docker.listNetworks({ filters }),
     docker.listVolumes({ filters }),
-    docker.listImages(),
+    runtime === undefined ? docker.listImages() : Promise.resolve(undefined),
   ]);
   const imageIds = new Map<string, string>();
-  for (const img of images) for (const tag of img.RepoTags ?? []) imageIds.set(tag, img.Id);
+  for (const img of images ?? (await imagesOf(docker, containers))) for (const tag of img.RepoTags ?? []) imageIds.set(tag, img.Id);
   return {
     containers,
     networks,
     volumes: (volumes.Volumes ?? []).map((v) => ({ Name: v.Name, Labels: (v.Labels as Record<string, string> | null) ?? null })),
     imageIds,
   };
+}
+
+function runtimeFilter(stack: string, runtime: string): string {
+  const f = JSON.parse(stackFilter(stack)) as { label: string[] };
+  return JSON.stringify({ label: [...f.label, `${LABEL.runtime}=${runtime}`] });
+}
+
+/** Tags and ids of the images the containers' spec labels name (one inspect each, missing ones skipped). */
+async function imagesOf(docker: Dockerode, containers: Dockerode.ContainerInfo[]): Promise<Array<{ Id: string; RepoTags?: string[] }>> {
+  const refs = new Set<string>();
+  for (const c of containers) {
+    const spec = parseManagedSpec(c.Labels?.[LABEL.spec]);
+    if (spec) refs.add(spec.image);
+  }
+  const found = await Promise.all([...refs].map((r) => docker.getImage(r).inspect().then((i) => ({ Id: i.Id, RepoTags: i.RepoTags }), () => undefined)));
+  return found.filter((i): i is { Id: string; RepoTags: string[] } => i !== undefined);
 }
 
 /** Health as `docker ps` reports it in Status: "Up 3 minutes (healthy)". */
