@@ -11,7 +11,7 @@ import { takeLock } from '../apply/lock.js';
 import { checkSavedPlan, readSavedPlan } from '../apply/saved-plan.js';
 import { hasChanges } from '../plan/diff.js';
 import { renderText } from '../plan/render-text.js';
-import { parseDuration } from '../plan/quantity.js';
+import { parseDurationMs } from '../config/quantities.js';
 import type { Plan } from '../plan/types.js';
 import { openOrReport, planOptions, planWith, report, type CommonFlags } from './plan.js';
 import type { VerbRegistrar } from './main.js';
@@ -28,7 +28,7 @@ export const EXIT_HELD = 3;
 
 function durationFlag(name: string, v: string | number | undefined, fallbackMs: number): number | Error {
   if (v === undefined) return fallbackMs;
-  const ms = parseDuration(typeof v === 'number' ? v : String(v));
+  const ms = parseDurationMs(v);
   return ms === undefined ? new Error(`--${name} ${v} is not a duration; use e.g. 30s, 5m or a number of seconds`) : ms;
 }
 

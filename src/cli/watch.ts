@@ -5,7 +5,7 @@
 import type { CAC } from 'cac';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
-import { parseDuration } from '../plan/quantity.js';
+import { parseDurationMs } from '../config/quantities.js';
 import { runWatch } from '../watch/watch.js';
 import { printDiagnostics } from './config-file.js';
 import type { VerbRegistrar } from './main.js';
@@ -23,7 +23,7 @@ export interface WatchFlags {
 
 function duration(name: string, v: string | number | undefined, fallbackMs: number): number | Error {
   if (v === undefined) return fallbackMs;
-  const ms = parseDuration(typeof v === 'number' ? v : String(v));
+  const ms = parseDurationMs(v);
   if (ms === undefined || ms <= 0) return new Error(`--${name} ${v} is not a positive duration; use e.g. 500ms, 30s, 5m`);
   return ms;
 }

@@ -13,7 +13,7 @@ export type Backend = DockerBackend | CodeEngineBackend | ProcessBackend;
  */
 export type CpuQuantity = number | string;
 /**
- * Memory with a unit: 256m, 1g, 512Mi, 4G (m/M = megabytes, g/G = gigabytes, Mi/Gi binary).
+ * Memory with a unit. Lowercase k/m/g (and kb/mb/gb) are binary, as Docker reads them: 512m = 512 MiB. Ki/Mi/Gi are binary. Uppercase K/M/G and KB/MB/GB are decimal, as Code Engine and Kubernetes read them: 512M = 512 MB. Other spellings (mi, kB, Mb) are rejected as ambiguous.
  *
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
  * via the `definition` "memory".

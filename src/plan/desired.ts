@@ -10,7 +10,7 @@ import { evaluateApproval } from './approval.js';
 import { hashOf, secretDigest } from './canonical.js';
 import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
 import { unenforcedDiagnostics } from './guardrail-warnings.js';
-import { parseCpu, parseDuration, parseMemory } from './quantity.js';
+import { parseCpu, parseDuration, parseMemory } from '../config/quantities.js';
 import type { DesiredResource, EffectiveGuardrails, NormalizedSource, RuntimeSpec, TransportSpec } from './types.js';
 
 export interface CompileOptions {
@@ -256,7 +256,7 @@ export function normalizeSource(entry: ResolvedCatalogEntry): NormalizedSource {
         args: s.args,
         pushToRegistry: s.push_to_registry ?? false,
         registry: s.registry,
-        buildTimeoutSeconds: s.build_timeout === undefined ? undefined : Math.round((parseDuration(s.build_timeout) ?? 0) / 1000) || undefined,
+        buildTimeoutSeconds: s.build_timeout === undefined ? undefined : Math.round(parseDuration(s.build_timeout) ?? 0) || undefined,
       };
     case 'compose':
       return { type: 'compose', composeFile: s.compose_file, inline: s.compose_file.includes('\n'), mainService: s.main_service, baseDir: entry.baseDir };
@@ -282,6 +282,6 @@ function scaleOf(runtime: ResolvedRuntime, backend: BackendConfig): RuntimeSpec[
   if (min !== undefined) scale.min = min;
   if (max !== undefined) scale.max = max;
   if (s.concurrency !== undefined) scale.concurrency = s.concurrency;
-  if (timeout !== undefined) scale.requestTimeoutSeconds = Math.round(timeout / 1000);
+  if (timeout !== undefined) scale.requestTimeoutSeconds = Math.round(timeout);
   return scale;
 }

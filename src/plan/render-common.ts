@@ -2,7 +2,7 @@
 // approval / warning lines. Pure string helpers; secrets are `(sensitive)` by construction.
 
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { formatBytes } from './quantity.js';
+import { formatBytes } from '../config/quantities.js';
 import type { ActionKind, Change, FieldChange, PlanSummary } from './types.js';
 
 export const SYMBOL: Record<ActionKind, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };

@@ -1,27 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileDesired } from '../../src/plan/desired.js';
-import { parseCpu, parseDuration, parseMemory } from '../../src/plan/quantity.js';
 import { evaluateApproval, approvalSatisfied, imageRepository } from '../../src/plan/approval.js';
 import { CAPABILITIES_BY_KIND } from '../../src/backends/capabilities.js';
 import { buildConfig, ECHO_ENTRY, RESTRICTED, runtime, STANDARD, TEST_SECRET } from './config-builder.js';
-
-test('memory and cpu quantities parse as Docker reads them', () => {
-  assert.is(parseMemory('256m'), 256 * 1024 ** 2);
-  assert.is(parseMemory('256M'), 256 * 1024 ** 2);
-  assert.is(parseMemory('512Mi'), 512 * 1024 ** 2);
-  assert.is(parseMemory('1g'), 1024 ** 3);
-  assert.is(parseMemory('4G'), 4 * 1024 ** 3);
-  assert.is(parseMemory('1.5g'), 1.5 * 1024 ** 3);
-  assert.is(parseMemory('12 parsecs'), undefined);
-  assert.is(parseCpu('0.5'), 0.5);
-  assert.is(parseCpu(2), 2);
-  assert.is(parseCpu('250m'), 0.25);
-  assert.is(parseCpu('-1'), undefined);
-  assert.is(parseDuration('5m'), 300_000);
-  assert.is(parseDuration(30), 30_000);
-  assert.is(parseDuration('500ms'), 500);
-});
 
 test('a runtime compiles to a desired resource with merged guardrails and split env', () => {
   const config = buildConfig({
