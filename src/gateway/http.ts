@@ -166,7 +166,13 @@ export class HttpHandler {
     const transport = new SSEServerTransport(endpoint, res);
     const server = this.o.core.openServer(view, 'sse');
     this.sessions.set(transport.sessionId, { kind: 'sse', view: viewKey(view), server, transport, lastSeen: Date.now(), openStreams: 1 });
+    // The SDK's legacy SSE transport sends nothing while idle; proxies cut silent streams, so a
+    // comment frame (ignored by clients) goes out every 15 s.
+    const keepAlive = setInterval(() => {
+      if (!res.writableEnded) res.write(': keep-alive\n\n');
+    }, 15_000).unref();
     server.onclose = () => {
+      clearInterval(keepAlive);
       this.sessions.delete(transport.sessionId);
       this.o.core.forgetServer(server);
     };
