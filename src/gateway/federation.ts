@@ -62,11 +62,14 @@ export class Federation {
     }
     const closing: Promise<void>[] = [];
     const touched: string[] = [];
+    const previous = new Map<string, UpstreamSession>();
     for (const [name, session] of this.sessions) {
       const want = desired.get(name);
       if (!want || want.specHash !== session.spec.specHash) {
+        // A replacement lists the same until its new session reports; only removals notify now.
+        if (want) previous.set(name, session);
+        else touched.push(name);
         this.sessions.delete(name);
-        touched.push(name);
         this.opts.logger.info(want ? 'upstream replaced' : 'upstream removed', { runtime: name });
         closing.push(session.close());
       }
@@ -80,11 +83,17 @@ export class Federation {
         },
         onStateChange: (n, state) => this.opts.onStateChange?.(n, state),
       });
+      // A replaced upstream keeps listing its last known tools until the new session reports,
+      // so clients do not see them vanish and return during a routine replacement.
+      const before = previous.get(name);
+      if (before) session.catalog = before.catalog;
       this.sessions.set(name, session);
-      if (!touched.includes(name)) touched.push(name);
+      if (!before) touched.push(name);
       this.opts.logger.info('upstream added', { runtime: name, transport: spec.transport });
       session.start();
     }
+    // Routes point at session objects, so any replacement invalidates them, notified or not.
+    this.cache.clear();
     if (touched.length) this.changed(['tools', 'prompts', 'resources'], touched);
     await Promise.all(closing);
   }

@@ -64,6 +64,7 @@ test('unchanged specHash keeps the session; a changed one replaces it', async ()
   assert.is(ctl.sessionsOpened, opened, 'no new session for an unchanged spec');
   specs = specs.map((s) => (s.name === 'ctl' ? { ...s, specHash: 'v2' } : s));
   await gw.setUpstreams(specs);
+  assert.ok((await names()).includes('ctl__echo'), 'tools stay listed while the replacement connects');
   await waitFor(() => gw.status().find((s) => s.name === 'ctl')?.state === 'connected' && ctl.sessionsOpened === opened + 1, 10_000, 'replacement session');
   assert.match(text(await client.callTool({ name: 'ctl__echo', arguments: { message: 'after' } })), 'echo: after');
 });
