@@ -6,7 +6,8 @@ import type { CAC } from 'cac';
 import { relative } from 'node:path';
 import { stringify } from 'yaml';
 import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
-import { checkCpuMemory, controlLabel, controlStatuses, type ResolvedProfile } from '../config/index.js';
+import { controlLabel, controlStatuses, type ResolvedProfile } from '../config/index.js';
+import { fitCodeEngineLimits } from '../config/code-engine-rules.js';
 import { didYouMean } from '../diag/suggest.js';
 import type { BackendType } from '../generated/config.js';
 import { definitionOf, openLibrary, out, table } from './library-view.js';
@@ -81,9 +82,11 @@ function runCheck(name: string | undefined, f: ProfileFlags): number {
   const dropped = statuses.filter((s) => s.requested && !s.enforced);
   const lossy = dropped.filter((s) => s.lossy);
   let pairNote: string | undefined;
-  if (type === 'ibm_code_engine' && p.resources?.max_cpu !== undefined && p.resources.max_memory !== undefined) {
-    const combo = checkCpuMemory(p.resources.max_cpu, p.resources.max_memory);
-    if (!combo.ok) pairNote = `max_cpu ${String(p.resources.max_cpu)} / max_memory ${p.resources.max_memory} is not a valid Code Engine pair (${combo.reason}); runtimes on Code Engine need per_deployment_limits or resources with a valid pair.`;
+  if (type === 'ibm_code_engine' && (p.resources?.max_cpu !== undefined || p.resources?.max_memory !== undefined)) {
+    // The same rule validate and plan apply to a runtime with no per_deployment_limits.
+    const fit = fitCodeEngineLimits({ profile: p.resources });
+    if (fit.ok && fit.fitted) pairNote = `${fit.requestedText} is not a Code Engine pair: runtimes without per_deployment_limits get the largest valid pair under it, ${fit.cpu} vCPU / ${fit.memoryGb}G.`;
+    else if (!fit.ok) pairNote = `${fit.reason}. ${fit.fix}`;
   }
   if (f.json) {
     out(`${JSON.stringify({

@@ -5,8 +5,8 @@ export { loadConfig, loadConfigSync, DEFAULT_PROFILE, type LoadOptions, type Loa
 export type { LoadedConfig, ResolvedProfile, ResolvedCatalogEntry, ResolvedRuntime, Origin, SourceMap } from './model.js';
 export { loadLibrary, type Library } from './library.js';
 export { unenforcedControls, controlStatuses, controlLabel, type ControlName, type ControlStatus, type UnenforcedControl } from './compat.js';
-export { checkCpuMemory, isValidAppName, CE_CPU_MEMORY, CE_APP_NAME, CE_APPS_PER_PROJECT } from './code-engine-rules.js';
+export { checkCpuMemory, fitCodeEngineLimits, isValidAppName, CE_CPU_MEMORY, CE_APP_NAME, CE_APPS_PER_PROJECT, type CeLimits } from './code-engine-rules.js';
 export { parseImageRef, registryAllowed, type ImageRef } from './image-ref.js';
-export { parseCpu, parseMemory, parseDuration } from './quantities.js';
+export { parseCpu, parseMemory, parseDuration, parseDurationMs } from './quantities.js';
 export { rawSchema, type SchemaKind } from './schemas.js';
 export { parseDotEnv } from './dotenv.js';

@@ -5,7 +5,7 @@
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
 import type { CodeEngineBackend, ContextforgeConfig, DockerBackend } from '../generated/config.js';
-import { describeTable, checkCpuMemory, isValidAppName, CE_APPS_PER_PROJECT, CE_MAX_REQUEST_TIMEOUT_SECONDS, CE_APP_NAME_MAX } from './code-engine-rules.js';
+import { describeTable, checkCpuMemory, fitCodeEngineLimits, isValidAppName, limitsFitted, CE_APPS_PER_PROJECT, CE_CPU_MEMORY, CE_MAX_REQUEST_TIMEOUT_SECONDS, CE_APP_NAME_MAX } from './code-engine-rules.js';
 import { controlLabel, unenforcedControls } from './compat.js';
 import { parseImageRef, registryAllowed } from './image-ref.js';
 import { parseDuration, parseMemory } from './quantities.js';
@@ -226,9 +226,10 @@ function cpuMemoryError(pair: string, combo: { ok: false; reason: string; allowe
 }
 
 /**
- * The cpu/memory a Code Engine app gets: the runtime's resources, else the backend's
- * per_deployment_limits, else the profile's max_cpu/max_memory, else Code Engine's default.
- * The pair must be one of the table's; the diagnostic points where the cpu value came from.
+ * The cpu/memory a Code Engine app gets, by the rule the compiler uses too
+ * (fitCodeEngineLimits): runtime resources and per_deployment_limits are exact and must be a
+ * pair of the table; profile max_cpu/max_memory are ceilings fitted to the largest valid pair
+ * under them (a warning on the runtime), an error only when no pair fits.
  */
 function checkCeResources(
   link: RuntimeLink,
@@ -238,28 +239,35 @@ function checkCeResources(
   diags: Diagnostic[],
   reportedProfiles: Set<string>,
 ): void {
-  const lim = b.per_deployment_limits;
-  const prof = link.profile?.profile.resources;
-  type From = 'runtime' | 'backend' | 'profile' | 'default';
-  const pick = (r: unknown, bk: unknown, p: unknown, d: string): [string | number, From] =>
-    r !== undefined ? [r as string, 'runtime'] : bk !== undefined ? [bk as string, 'backend'] : p !== undefined ? [p as string, 'profile'] : [d, 'default'];
-  const [cpu, cpuFrom] = pick(resources?.cpu, lim?.cpu, prof?.max_cpu, CE_DEFAULT.cpu);
-  const [memory, memFrom] = pick(resources?.memory, lim?.memory, prof?.max_memory, CE_DEFAULT.memory);
-  if (cpuFrom === 'default' && memFrom === 'default') return;
-  // Pairs wholly from the backend were already reported at backend level.
-  if ((cpuFrom === 'backend' || cpuFrom === 'default') && (memFrom === 'backend' || memFrom === 'default')) return;
-  const combo = checkCpuMemory(cpu, String(memory));
-  if (combo.ok) return;
-  const from = cpuFrom !== 'default' ? cpuFrom : memFrom;
-  const key = cpuFrom !== 'default' ? 'cpu' : 'memory';
-  if (from === 'profile') {
-    const id = `${link.profileName}@${link.backendName}`;
-    if (reportedProfiles.has(id) || !link.profile) return;
-    reportedProfiles.add(id);
-    diags.push(cpuMemoryError(`${String(cpu)} vCPU / ${String(memory)}`, combo, rangeOf(link.profile, ['resources', key === 'cpu' ? 'max_cpu' : 'max_memory']),
-      ` Profile "${link.profileName}" sets these limits and runtime "${name}" runs on Code Engine backend "${link.backendName}": set per_deployment_limits on the backend or resources on the runtime to a valid pair.`));
+  const fit = fitCodeEngineLimits({ runtime: resources, backend: b.per_deployment_limits, profile: link.profile?.profile.resources });
+  const runtimeRange = (): SourceRange => rangeOf(link.loc, [link.profileFrom === 'runtime' ? 'guardrails_profile' : 'backend']);
+  if (fit.ok) {
+    if (fit.fitted) diags.push(limitsFitted({ fit, profileName: link.profileName, backend: link.backendName, address: `runtime.${name}`, range: runtimeRange() }));
     return;
   }
-  const range = from === 'runtime' ? rangeOf(link.loc, ['resources', key]) : rangeOf({ parsed: link.loc.parsed, pointer: '' }, ['backends', link.backendName, 'per_deployment_limits', key]);
-  diags.push(cpuMemoryError(`${String(cpu)} vCPU / ${String(memory)}`, combo, range));
+  const { cpu, memory } = fit.requested;
+  const fromProfile = cpu?.from === 'profile' || memory?.from === 'profile';
+  if (fit.kind === 'no-fit' && fromProfile && link.profile) {
+    const id = `${link.profileName}@${link.backendName}`;
+    if (reportedProfiles.has(id)) return;
+    reportedProfiles.add(id);
+    // Point at the ceiling to raise: the one under the table's smallest size, else memory.
+    const key = cpu?.from === 'profile' && cpu.value < CE_CPU_MEMORY[0][0] && memory?.from !== 'profile' ? 'max_cpu' : memory?.from === 'profile' ? 'max_memory' : 'max_cpu';
+    const at = link.profile.builtin ? runtimeRange() : rangeOf(link.profile, ['resources', key]);
+    diags.push(error('ce.limits-no-fit', `${fit.requestedText} of profile "${link.profileName}" fits no Code Engine cpu/memory pair`, {
+      range: at,
+      address: `runtime.${name}`,
+      detail: `Runtime "${name}" runs on Code Engine backend "${link.backendName}": ${fit.reason}. ${fit.fix}`,
+    }));
+    return;
+  }
+  // Pairs wholly from the backend (or Code Engine's default) were reported at backend level.
+  if (cpu?.from !== 'runtime' && memory?.from !== 'runtime') return;
+  const key = cpu?.from === 'runtime' ? 'cpu' : 'memory';
+  const pair = `${cpu?.text ?? CE_DEFAULT.cpu} vCPU / ${memory?.text ?? CE_DEFAULT.memory}`;
+  diags.push(error('ce.invalid-cpu-memory', `${pair} is not a valid Code Engine cpu/memory pair`, {
+    range: rangeOf(link.loc, ['resources', key]),
+    address: `runtime.${name}`,
+    detail: `${fit.reason.charAt(0).toUpperCase()}${fit.reason.slice(1)}. ${fit.fix}`,
+  }));
 }

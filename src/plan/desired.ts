@@ -5,7 +5,8 @@
 import type { BackendCapabilities } from '../backends/backend.js';
 import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRuntime } from '../config/model.js';
-import type { Backend as BackendConfig, ResourceLimits, Transport } from '../generated/config.js';
+import type { Backend as BackendConfig, CodeEngineBackend, ResourceLimits, Transport } from '../generated/config.js';
+import { fitCodeEngineLimits, limitsFitted } from '../config/code-engine-rules.js';
 import { evaluateApproval } from './approval.js';
 import { hashOf, secretDigest } from './canonical.js';
 import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
@@ -107,7 +108,7 @@ function compileRuntime(config: LoadedConfig, runtime: ResolvedRuntime, options:
     range,
     // Only guardrail findings travel with the resource (plans show them per runtime); other
     // errors are returned to the caller, which refuses to plan.
-    diagnostics: diags.filter((d) => d.code.startsWith('guardrail.')),
+    diagnostics: diags.filter((d) => d.code.startsWith('guardrail.') || d.code === 'ce.limits-fitted'),
     approval,
   };
   return { value: resource, diags };
@@ -173,7 +174,34 @@ function effectiveGuardrails(input: {
     apparmor: profile.apparmor,
     strict: Boolean(profile.strict || input.strict),
   };
+  if (input.backendConfig.type === 'ibm_code_engine') fitForCodeEngine({ g, profile, backend: input.backendConfig, runtime, address, diags });
   return g;
+}
+
+/**
+ * Code Engine runs only the pairs of its table, so its cpu/memory come from the one rule that
+ * validation uses too (fitCodeEngineLimits): runtime resources and per_deployment_limits are
+ * exact, profile maxima are ceilings fitted down to the largest valid pair, with a warning.
+ * An invalid pair keeps the values asked for; the backend's validate reports it.
+ */
+function fitForCodeEngine(input: {
+  g: EffectiveGuardrails;
+  profile: ResolvedProfile;
+  backend: CodeEngineBackend;
+  runtime: ResolvedRuntime;
+  address: string;
+  diags: Diagnostic[];
+}): void {
+  const { g, profile, runtime } = input;
+  const fit = fitCodeEngineLimits({ runtime: runtime.resources, backend: input.backend.per_deployment_limits, profile: profile.resources });
+  if (!fit.ok) {
+    g.maxCpu = fit.requested.cpu?.value;
+    g.maxMemory = fit.requested.memory?.value;
+    return;
+  }
+  g.maxCpu = fit.requested.cpu || fit.fitted ? fit.cpu : undefined;
+  g.maxMemory = fit.requested.memory || fit.fitted ? fit.memoryBytes : undefined;
+  if (fit.fitted) input.diags.push(limitsFitted({ fit, profileName: profile.name, backend: runtime.backend, address: input.address, range: runtime.origin.range }));
 }
 
 function splitEnv(input: {

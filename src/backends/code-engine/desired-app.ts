@@ -71,7 +71,7 @@ export function desiredApp(input: DesiredAppInput): { value?: ManagedApp; proble
   if (s.transport.type === 'stdio') return { problem: 'stdio transport cannot be reached on Code Engine' };
   const port = s.transport.port ?? 8080;
   const res = ceResources(s.guardrails.maxCpu, s.guardrails.maxMemory);
-  if (!res.ok) return { problem: `${res.cores} vCPU / ${res.memoryText} is not a valid Code Engine pair (${res.allowed})` };
+  if (!res.ok) return { problem: `${res.requested} is not a valid Code Engine pair: ${res.reason}` };
   const imageSecret = s.source.type === 'github' ? (config.image_secret ?? config.build?.output_secret) : config.image_secret;
   const app: ManagedApp = {
     image: input.image,

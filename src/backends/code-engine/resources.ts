@@ -2,18 +2,13 @@
 // row of the valid combinations table (reference §10), and live values read back into the same
 // canonical strings so that the two compare equal. Pure.
 
-import { CE_CPU_MEMORY } from '../../config/code-engine-rules.js';
+import { CE_DEFAULT_CPU, CE_DEFAULT_MEMORY_GB, fitCodeEngineLimits } from '../../config/code-engine-rules.js';
 
-export const CE_DEFAULT_CPU = 1;
-export const CE_DEFAULT_MEMORY_GB = 4;
+export { CE_DEFAULT_CPU, CE_DEFAULT_MEMORY_GB };
 
-export type CeResources = { ok: true; cpu: string; memory: string } | { ok: false; cores: number; memoryText: string; allowed: string };
+export type CeResources = { ok: true; cpu: string; memory: string } | { ok: false; requested: string; reason: string; fix: string };
 
-/** `bytes` is `gb` in decimal or binary units (0.25 GB accepts 250M, 256Mi and 0.25G). */
-function sameSize(bytes: number, gb: number): boolean {
-  return bytes >= gb * 1e9 * 0.999 && bytes <= gb * 1024 ** 3 * 1.001;
-}
-
+/** Table memory sizes on the wire: `250M`, `4G` (what Code Engine itself returns). */
 export function formatGb(gb: number): string {
   return gb < 1 ? `${Math.round(gb * 1000)}M` : `${Number(gb.toFixed(3))}G`;
 }
@@ -22,24 +17,15 @@ export function formatCores(cores: number): string {
   return String(Number(cores.toFixed(3)));
 }
 
-function bytesText(bytes: number): string {
-  return bytes >= 1e9 ? `${Number((bytes / 1e9).toFixed(2))}G` : `${Math.round(bytes / 1e6)}M`;
-}
-
 /**
- * Maps limits onto the table: missing cpu means Code Engine's 1 vCPU, missing memory its 4G.
- * Returns the canonical pair, or why the pair is not allowed.
+ * Maps compiled limits (cores, bytes) onto the table with the same function validation and
+ * the compiler use: the compiler already fitted profile ceilings, so these are exact here.
+ * Missing cpu means Code Engine's 1 vCPU, missing memory its 4G.
  */
 export function ceResources(maxCpu: number | undefined, maxMemoryBytes: number | undefined): CeResources {
-  const cores = maxCpu ?? CE_DEFAULT_CPU;
-  const bytes = maxMemoryBytes ?? CE_DEFAULT_MEMORY_GB * 1e9;
-  const row = CE_CPU_MEMORY.find(([c]) => Math.abs(c - cores) < 1e-9);
-  const gb = row?.[1].find((g) => sameSize(bytes, g));
-  if (row && gb !== undefined) return { ok: true, cpu: formatCores(cores), memory: formatGb(gb) };
-  const allowed = row
-    ? `${formatCores(cores)} vCPU allows ${row[1].map(formatGb).join(', ')}`
-    : `valid vCPU sizes are ${CE_CPU_MEMORY.map(([c]) => formatCores(c)).join(', ')}`;
-  return { ok: false, cores, memoryText: bytesText(bytes), allowed };
+  const fit = fitCodeEngineLimits({ runtime: { cpu: maxCpu, memory: maxMemoryBytes } });
+  if (fit.ok) return { ok: true, cpu: formatCores(fit.cpu), memory: formatGb(fit.memoryGb) };
+  return { ok: false, requested: fit.requestedText, reason: fit.reason, fix: fit.fix };
 }
 
 const QUANTITY = /^([0-9.]+)([a-zA-Z]*)$/;

@@ -53,9 +53,9 @@ export function validateDesired(input: ValidateInput): Diagnostic[] {
     }
     const res = ceResources(s.guardrails.maxCpu, s.guardrails.maxMemory);
     if (!res.ok) {
-      diags.push(error('ce.invalid-cpu-memory', `runtime ${d.runtime} asks for ${res.cores} vCPU with ${res.memoryText} memory, not a valid Code Engine pair`, {
+      diags.push(error('ce.invalid-cpu-memory', `runtime ${d.runtime} asks for ${res.requested}, not a valid Code Engine pair: ${res.reason}`, {
         ...at,
-        detail: `${res.allowed}. Set resources (or the backend's per_deployment_limits, or the profile's max_cpu/max_memory) to a pair of the table.`,
+        detail: `Code Engine only runs the cpu/memory pairs of its table. ${res.fix} Profile max_cpu/max_memory are fitted to the largest valid pair under them; runtime resources and per_deployment_limits are used as written.`,
       }));
     }
     const eph = config.per_deployment_limits?.ephemeral_storage;

@@ -36,6 +36,8 @@ export interface StackOptions {
   /** Extra top-level YAML lines. */
   top?: string[];
   profile?: string[];
+  /** Leave out the backend's per_deployment_limits (profile ceilings are then fitted). */
+  noLimits?: boolean;
   project?: string;
   /** Poll interval of the backend's waits (default 50 ms). */
   pollMs?: number;
@@ -52,7 +54,7 @@ export function yamlFor(o: StackOptions, stack: string): string {
     '    api_key: test-api-key-0123',
     `    service_url: ${o.emu.url}`,
     `    iam_url: ${o.emu.iamUrl}`,
-    '    per_deployment_limits: { cpu: "0.25", memory: 1G }',
+    ...(o.noLimits ? [] : ['    per_deployment_limits: { cpu: "0.25", memory: 1G }']),
     ...(o.backend ?? []),
     'profiles:',
     '  ce-open:',

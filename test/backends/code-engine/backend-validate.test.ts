@@ -9,6 +9,7 @@ import { compileDesired } from '../../../src/plan/desired.js';
 import type { DesiredResource } from '../../../src/plan/types.js';
 import { createCodeEngineBackend } from '../../../src/backends/code-engine/index.js';
 import type { CodeEngineBackend } from '../../../src/generated/config.js';
+import { appName } from '../../../src/backends/code-engine/names.js';
 import { CeStack, rawApi, writeCalls, yamlFor, type RuntimeDef } from './backend-support.js';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,25 +82,48 @@ test('backend.validate refuses each case as a diagnostic (pure: no request)', as
   }
 });
 
-test('plan refuses a runtime name that is too long once prefixed, and a cpu/memory pair capped by the profile, with no API write', async () => {
+test('plan refuses a runtime name that is too long once prefixed, with no API write', async () => {
   const long = new CeStack({ emu, runtimes: [{ name: `r${'x'.repeat(50)}` }] });
-  const capped = new CeStack({ emu, runtimes: [{ name: 'capped' }], profile: ['    resources: { max_memory: 256m }'] });
   try {
     const w0 = writeCalls(emu);
     await long.load();
     const p = await long.plan();
     assert.not.ok(p.plan);
     assert.ok(p.diags.some((d) => d.code === 'ce.invalid-app-name' && d.address === `runtime.r${'x'.repeat(50)}`), JSON.stringify(p.diags));
-    await capped.load();
-    const q = await capped.plan();
-    assert.not.ok(q.plan);
-    const diag = q.diags.find((d) => d.code === 'ce.invalid-cpu-memory');
-    assert.ok(diag, JSON.stringify(q.diags));
-    assert.match(diag!.detail ?? '', /0\.25 vCPU allows/);
     assert.is(writeCalls(emu), w0, 'no POST/PATCH/PUT/DELETE');
   } finally {
     await long.close();
-    await capped.close();
+  }
+});
+
+test('profile ceilings without per_deployment_limits: validate, plan and the created app agree on the fitted pair', async () => {
+  const fitted = new CeStack({ emu, runtimes: [{ name: 'fitted' }], noLimits: true, profile: ['    resources: { max_cpu: "0.5", max_memory: 512m }'] });
+  const tiny = new CeStack({ emu, runtimes: [{ name: 'tiny' }], noLimits: true, profile: ['    resources: { max_cpu: "0.25", max_memory: 128m }'] });
+  try {
+    await fitted.load();
+    const v = await loadConfig(fitted.file);
+    const warned = v.diags.filter((d) => d.code === 'ce.limits-fitted');
+    assert.equal(warned.map((d) => d.summary), ['max_cpu 0.5 / max_memory 512m of profile "ce-open" fitted to Code Engine\'s 0.25 vCPU / 0.5G']);
+    const p = await fitted.plan();
+    assert.ok(p.plan, JSON.stringify(p.diags));
+    const d = p.desired.find((x) => x.runtime === 'fitted')!;
+    assert.equal([d.spec.guardrails.maxCpu, d.spec.guardrails.maxMemory], [0.25, 500e6]);
+    const change = p.plan!.changes.find((c) => c.address === 'runtime.fitted')!;
+    assert.ok(change.diagnostics.some((x) => x.code === 'ce.limits-fitted' && x.severity === 'warning'), JSON.stringify(change.diagnostics));
+    const r = await fitted.apply(p);
+    assert.equal(r.results.map((x) => x.status), ['created'], JSON.stringify(r.results));
+    const app = (await rawApi(emu, 'GET', `/projects/${emu.projects[0].id}/apps/${appName(fitted.stack, 'fitted')}`)).body as { scale_cpu_limit: string; scale_memory_limit: string };
+    assert.equal([app.scale_cpu_limit, app.scale_memory_limit], ['0.25', '500M']);
+    await fitted.apply(await fitted.plan(true));
+
+    // Below Code Engine's smallest pair: the config front end refuses, before any request.
+    const w0 = writeCalls(emu);
+    const refused = await tiny.load().then(() => undefined, (e: Error) => e.message);
+    assert.match(refused ?? 'loaded', /ce\.limits-no-fit/);
+    assert.is(writeCalls(emu), w0);
+  } finally {
+    await fitted.close();
+    await tiny.close();
   }
 });
 
