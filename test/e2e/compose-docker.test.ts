@@ -61,9 +61,9 @@ test('compose: dependency order and health, stack network, per-service replace, 
     assert.equal(c1.fields.map((f) => f.path), ['services.sidecar.image', 'services.mcp.image'], 'members in start order');
     const a1 = await s.apply(p1);
     assert.is(a1.exitCode, 0, `${JSON.stringify(a1.diags)}\n${s.progress.join('\n')}`);
-    const waited = s.progress.findIndex((l) => l.includes('waiting for service sidecar to become healthy'));
-    const createdMain = s.progress.findIndex((l) => l.includes('creating service mcp'));
-    assert.ok(waited >= 0 && createdMain > waited, `mcp is created after sidecar is healthy:\n${s.progress.join('\n')}`);
+    const waited = s.progress.findIndex((l) => l.includes('service sidecar is healthy'));
+    const startedMain = s.progress.findIndex((l) => l.includes('starting service mcp'));
+    assert.ok(waited >= 0 && startedMain > waited, `mcp starts after the sidecar is healthy:\n${s.progress.join('\n')}`);
 
     const o1 = (await s.backend!.observe(s.stack)).value!.find((o) => o.runtime === runtime)!;
     const members1 = o1.native!.members as Record<string, { id: string }>;

@@ -30,6 +30,8 @@ export class DockerStack {
   backend?: DockerBackendHandle;
   config!: LoadedConfig;
   progress: string[] = [];
+  /** Date.now() of each progress line (benchmarks time the build phase with it). */
+  progressAt: number[] = [];
   private gateway?: Gateway;
   private gatewayUrl?: string;
 
@@ -59,7 +61,10 @@ export class DockerStack {
 
   async apply(p: PlanStackResult): Promise<ApplyResult> {
     if (!p.plan) throw new Error(`no plan: ${p.diags.map((d) => `${d.code}: ${d.summary}`).join('; ')}`);
-    return applyPlan({ plan: p.plan, backends: { local: this.backend! }, store: this.store, retry: { attempts: 1 }, actionTimeoutMs: 300_000, onProgress: (l) => this.progress.push(l) });
+    return applyPlan({ plan: p.plan, backends: { local: this.backend! }, store: this.store, retry: { attempts: 1 }, actionTimeoutMs: 300_000, onProgress: (l) => {
+      this.progress.push(l);
+      this.progressAt.push(Date.now());
+    } });
   }
 
   /** Number of POST /build requests since the client was created. */

@@ -119,7 +119,10 @@ async function waitDependency(input: { docker: Dockerode; id: string; service: s
     const info = await input.docker.getContainer(input.id).inspect();
     const health = info.State.Health?.Status;
     if (!info.State.Running && info.State.Status !== 'created') return `service ${input.service} is ${info.State.Status}`;
-    if (info.State.Running && (!input.healthy || !health || health === 'healthy')) return undefined;
+    if (info.State.Running && (!input.healthy || !health || health === 'healthy')) {
+      if (input.healthy) input.progress(`service ${input.service} is ${health ?? 'running (no healthcheck)'}`);
+      return undefined;
+    }
     if (health === 'unhealthy') return `service ${input.service} is unhealthy`;
     if (input.signal.aborted) return `waiting for ${input.service} was interrupted`;
     if (Date.now() > deadline) return `service ${input.service} did not become healthy within ${Math.round(input.timeoutMs / 1000)}s`;
@@ -180,32 +183,18 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
     }
   }
 
-  for (const svc of c.order) {
+  // Containers of new or changed members are created all at once; each then starts as soon as
+  // what it depends on is up (and healthy where asked), so independent services start in
+  // parallel, as docker-compose does.
+  const prepare = async (svc: string): Promise<{ id?: string; failed?: ApplyOutcome }> => {
     const { spec, hash } = c.members[svc];
-    for (const [dep, cond] of Object.entries(spec.dependsOn)) {
-      if (!ids[dep]) return fail(`Service ${svc} of ${d.address} depends on ${dep}, which did not start`);
-      const why = await waitDependency({ docker: env.docker, id: ids[dep].id, service: dep, healthy: cond === 'service_healthy', timeoutMs: env.healthTimeoutMs, signal: ctx.signal, progress: ctx.progress });
-      if (why) {
-        const tail: string[] = [];
-        for await (const l of containerLogs(env.docker, ids[dep].id, { tail: 5 })) tail.push(scrub(l, secrets));
-        return fail(`Service ${svc} of ${d.address} cannot start: ${why}`, `Last log lines of ${dep}:\n${tail.join('\n') || '(none)'}`);
-      }
-    }
     const l = live[svc];
-    if (l && l.hash === hash && ids[svc]) {
-      if (l.state !== 'running') {
-        ctx.progress(`starting service ${svc}`);
-        await env.docker.getContainer(ids[svc].id).start().catch((err: unknown) => {
-          if ((err as { statusCode?: number }).statusCode !== 304) throw err;
-        });
-      }
-      continue;
-    }
+    if (l && l.hash === hash && ids[svc]) return {};
     const built = await buildMember(env, d, spec, ctx);
-    if (built) return fail(`The image of service ${svc} of ${d.address} did not build`, built);
+    if (built) return { failed: fail(`The image of service ${svc} of ${d.address} did not build`, built) };
     const local = Boolean(spec.build) || (!parseImageRef(spec.image).registry && env.allowLocalImages);
     const img = await ensureImage({ docker: env.docker, image: spec.image, pull: 'missing', local, progress: ctx.progress, signal: ctx.signal });
-    if (img.missing) return { status: 'failed', diags: [{ ...img.missing, address: d.address, summary: `${img.missing.summary} (service ${svc})` }] };
+    if (img.missing) return { failed: { status: 'failed', diags: [{ ...img.missing, address: d.address, summary: `${img.missing.summary} (service ${svc})` }] } };
     if (ids[svc]) {
       ctx.progress(`replacing service ${svc}`);
       await removeContainer(env.docker, ids[svc].id);
@@ -215,9 +204,45 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
     const created = await env.docker.createContainer(opts);
     const nets = spec.networks.length ? spec.networks : ['default'];
     for (const n of nets.slice(1)) await env.docker.getNetwork(composeNetworkName(stack, runtime, n)).connect({ Container: created.id, EndpointConfig: { Aliases: [svc] } });
-    await created.start();
-    ids[svc] = { id: created.id };
-  }
+    return { id: created.id };
+  };
+  const prepared = new Map(c.order.map((svc) => [svc, prepare(svc)] as const));
+  const startMember = async (svc: string): Promise<ApplyOutcome | undefined> => {
+    const { spec } = c.members[svc];
+    const p = await prepared.get(svc)!;
+    if (p.failed) return p.failed;
+    for (const [dep, cond] of Object.entries(spec.dependsOn)) {
+      const depFailed = await started.get(dep);
+      if (depFailed || !ids[dep]) return fail(`Service ${svc} of ${d.address} depends on ${dep}, which did not start`);
+      // service_started is met once the dependency's start returned; health needs polling.
+      if (cond !== 'service_healthy') continue;
+      const why = await waitDependency({ docker: env.docker, id: ids[dep].id, service: dep, healthy: true, timeoutMs: env.healthTimeoutMs, signal: ctx.signal, progress: ctx.progress });
+      if (why) {
+        const tail: string[] = [];
+        for await (const l of containerLogs(env.docker, ids[dep].id, { tail: 5 })) tail.push(scrub(l, secrets));
+        return fail(`Service ${svc} of ${d.address} cannot start: ${why}`, `Last log lines of ${dep}:\n${tail.join('\n') || '(none)'}`);
+      }
+    }
+    if (p.id) {
+      ctx.progress(`starting service ${svc}`);
+      await env.docker.getContainer(p.id).start();
+      ids[svc] = { id: p.id };
+    } else if (live[svc]?.state !== 'running') {
+      ctx.progress(`starting service ${svc}`);
+      await env.docker.getContainer(ids[svc].id).start().catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+      });
+    }
+    return undefined;
+  };
+  const started = new Map<string, Promise<ApplyOutcome | undefined>>();
+  // c.order is topological: a member's dependencies are in the map before it.
+  for (const svc of c.order) started.set(svc, startMember(svc));
+  const settled = await Promise.allSettled([...c.order.map((svc) => started.get(svc)!), ...prepared.values()]);
+  const thrown = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (thrown) throw thrown.reason;
+  const failed = settled.slice(0, c.order.length).map((r) => (r.status === 'fulfilled' ? (r.value as ApplyOutcome | undefined) : undefined)).find((x) => x !== undefined);
+  if (failed) return failed;
 
   const observed = await observeCompose(env, stack, runtime);
   const mainId = observed?.native?.containerId as string | undefined;
