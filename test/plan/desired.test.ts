@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { compileDesired } from '../../src/plan/desired.js';
 import { evaluateApproval, approvalSatisfied, imageRepository } from '../../src/plan/approval.js';
 import { CAPABILITIES_BY_KIND } from '../../src/backends/capabilities.js';
-import { buildConfig, ECHO_ENTRY, RESTRICTED, runtime, STANDARD, TEST_SECRET } from './config-builder.js';
+import { buildConfig, ECHO_ENTRY, profile, RESTRICTED, runtime, STANDARD, TEST_SECRET } from './config-builder.js';
+import { ceResources } from '../../src/backends/code-engine/resources.js';
 
 test('a runtime compiles to a desired resource with merged guardrails and split env', () => {
   const config = buildConfig({
@@ -117,6 +118,35 @@ test('approval rules: source type, registry allow-list, profile, backend type, r
   assert.equal(entryOnly.reasons, ['catalog entry c requires approval']);
   assert.ok(approvalSatisfied(entryOnly, ['anyone']));
   assert.is(evaluateApproval({ enabled: false }, { ...subject, entryRequiresApproval: true }), undefined);
+});
+
+test('one memory value, one meaning: 512m is 512 MiB for Docker; on Code Engine the ceilings are fitted to a table pair', () => {
+  const ce = { type: 'ibm_code_engine' as const, region: 'us-south', project_id: 'p', api_key: 'k-0000000000' };
+  const config = buildConfig({
+    backends: { local: { type: 'docker', allow_local_images: true }, ce },
+    profiles: { standard: STANDARD, decimal: profile('decimal', { resources: { max_cpu: '0.5', max_memory: '512M' } }) },
+    runtimes: [
+      runtime({ name: 'on-docker', catalog: 'echo', backend: 'local' }),
+      runtime({ name: 'on-docker-decimal', catalog: 'echo', backend: 'local', guardrails_profile: 'decimal' }),
+      runtime({ name: 'on-ce', catalog: 'echo', backend: 'ce' }),
+      runtime({ name: 'on-ce-exact', catalog: 'echo', backend: 'ce', resources: { cpu: '0.125', memory: '256Mi' } }),
+    ],
+  });
+  const r = compileDesired(config);
+  assert.equal(r.diags.filter((d) => d.severity === 'error'), []);
+  const by = Object.fromEntries(r.value!.map((d) => [d.runtime, d]));
+  // Docker's HostConfig.Memory takes these bytes as they are.
+  assert.is(by['on-docker'].spec.guardrails.maxMemory, 512 * 1024 ** 2);
+  assert.is(by['on-docker-decimal'].spec.guardrails.maxMemory, 512e6);
+  // STANDARD here is max_cpu 1 / max_memory 512m: the largest pair under it is 0.25 vCPU / 0.5G.
+  assert.equal([by['on-ce'].spec.guardrails.maxCpu, by['on-ce'].spec.guardrails.maxMemory], [0.25, 500e6]);
+  assert.equal(ceResources(by['on-ce'].spec.guardrails.maxCpu, by['on-ce'].spec.guardrails.maxMemory), { ok: true, cpu: '0.25', memory: '500M' });
+  const fitted = r.diags.filter((d) => d.code === 'ce.limits-fitted');
+  assert.equal(fitted.map((d) => [d.severity, d.address]), [['warning', 'runtime.on-ce']]);
+  assert.ok(by['on-ce'].diagnostics.some((d) => d.code === 'ce.limits-fitted'), 'the warning travels with the resource into the plan');
+  // Explicit runtime resources are exact: no fitting, no warning.
+  assert.equal([by['on-ce-exact'].spec.guardrails.maxCpu, by['on-ce-exact'].spec.guardrails.maxMemory], [0.125, 256 * 1024 ** 2]);
+  assert.equal(ceResources(0.125, 256 * 1024 ** 2), { ok: true, cpu: '0.125', memory: '250M' });
 });
 
 test.run();
