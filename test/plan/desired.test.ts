@@ -121,7 +121,7 @@ test('approval rules: source type, registry allow-list, profile, backend type, r
 });
 
 test('one memory value, one meaning: 512m is 512 MiB for Docker; on Code Engine the ceilings are fitted to a table pair', () => {
-  const ce = { type: 'ibm_code_engine' as const, region: 'us-south', project_id: 'p', api_key: 'k-0000000000' };
+  const ce = { type: 'ibm_code_engine' as const, region: 'us-south' as const, project_id: 'p', api_key: 'k-0000000000' };
   const config = buildConfig({
     backends: { local: { type: 'docker', allow_local_images: true }, ce },
     profiles: { standard: STANDARD, decimal: profile('decimal', { resources: { max_cpu: '0.5', max_memory: '512M' } }) },
