@@ -220,7 +220,7 @@ export interface CodeEngineBackend {
   observability?: CodeEngineObservability;
 }
 /**
- * cpu/memory set on every app (Code Engine has no account-level defaults). Must be a valid Code Engine combination.
+ * cpu/memory set on every app (Code Engine has no account-level defaults), used exactly as written and taking precedence over the profile's max_cpu/max_memory: must be a valid Code Engine combination. Without it, each app gets the largest valid pair under its profile's max_cpu/max_memory.
  */
 export interface CodeEngineLimits {
   cpu?: CpuQuantity;
@@ -308,6 +308,9 @@ export interface CapabilityGuardrails {
   drop_all?: boolean;
   add?: string[];
 }
+/**
+ * Ceilings. Docker applies them as limits (the process backend cannot: validate warns); on Code Engine, which runs only the pairs of its table, a runtime without resources or per_deployment_limits gets the largest valid pair under max_cpu/max_memory (a warning says which).
+ */
 export interface ResourceGuardrails {
   max_cpu?: CpuQuantity;
   max_memory?: MemoryQuantity;
