@@ -6,6 +6,7 @@ import type { CAC } from 'cac';
 import { observeAll } from '../apply/engine.js';
 import { formatElapsed } from '../apply/progress.js';
 import { compileDesired } from '../plan/desired.js';
+import { resolveSources } from '../sources/resolve-desired.js';
 import type { ObservedResource } from '../plan/types.js';
 import type { RuntimeRecord } from '../state/store.js';
 import { openOrReport, report, type CommonFlags } from './plan.js';
@@ -84,7 +85,9 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
       seen.observed = [...seen.observed.filter((o) => o.backend !== name), ...detailed];
     }
     const caps = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
-    const desired = (compileDesired(config, { capabilities: caps }).value ?? []).map((d) => ({
+    // GitHub sources are pinned to their current commit as plan does, so that in-sync compares alike.
+    const resolved = await resolveSources({ desired: compileDesired(config, { capabilities: caps }).value ?? [], github: config.github, configDir: config.dir, include: (d) => caps[d.backend]?.supports_github_build === true });
+    const desired = resolved.desired.map((d) => ({
       address: d.address,
       runtime: d.runtime,
       backend: d.backend,
