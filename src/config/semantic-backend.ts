@@ -31,8 +31,10 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
   for (const [name, b] of Object.entries(doc.backends ?? {})) {
     if (b.type !== 'ibm_code_engine') continue;
     const lim = b.per_deployment_limits;
-    if (lim && (lim.cpu !== undefined || lim.memory !== undefined)) {
-      const combo = checkCpuMemory(lim.cpu ?? CE_DEFAULT.cpu, lim.memory ?? CE_DEFAULT.memory);
+    // A full pair is checked here once; a partial one pairs with each runtime's profile or
+    // Code Engine's default, so checkCeResources checks it per runtime.
+    if (lim && lim.cpu !== undefined && lim.memory !== undefined) {
+      const combo = checkCpuMemory(lim.cpu, lim.memory);
       if (!combo.ok) {
         const key = lim.cpu !== undefined ? 'cpu' : 'memory';
         diags.push(cpuMemoryError(`${String(lim.cpu ?? CE_DEFAULT.cpu)} vCPU / ${lim.memory ?? CE_DEFAULT.memory}`, combo, rangeOf(root, ['backends', name, 'per_deployment_limits', key])));
@@ -261,12 +263,17 @@ function checkCeResources(
     }));
     return;
   }
-  // Pairs wholly from the backend (or Code Engine's default) were reported at backend level.
-  if (cpu?.from !== 'runtime' && memory?.from !== 'runtime') return;
-  const key = cpu?.from === 'runtime' ? 'cpu' : 'memory';
+  // A full pair from the backend was reported at backend level; a partial one once per backend.
+  if (cpu?.from === 'backend' && memory?.from === 'backend') return;
+  const fromRuntime = cpu?.from === 'runtime' || memory?.from === 'runtime';
+  if (!fromRuntime) {
+    if (reportedProfiles.has(`@${link.backendName}`)) return;
+    reportedProfiles.add(`@${link.backendName}`);
+  }
+  const key = fromRuntime ? (cpu?.from === 'runtime' ? 'cpu' : 'memory') : cpu?.from === 'backend' ? 'cpu' : 'memory';
   const pair = `${cpu?.text ?? CE_DEFAULT.cpu} vCPU / ${memory?.text ?? CE_DEFAULT.memory}`;
   diags.push(error('ce.invalid-cpu-memory', `${pair} is not a valid Code Engine cpu/memory pair`, {
-    range: rangeOf(link.loc, ['resources', key]),
+    range: fromRuntime ? rangeOf(link.loc, ['resources', key]) : rangeOf({ parsed: link.loc.parsed, pointer: '' }, ['backends', link.backendName, 'per_deployment_limits', key]),
     address: `runtime.${name}`,
     detail: `${fit.reason.charAt(0).toUpperCase()}${fit.reason.slice(1)}. ${fit.fix}`,
   }));

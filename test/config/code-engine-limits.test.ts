@@ -122,4 +122,29 @@ runtimes:
   assert.not.ok(fixed.diags.some((d) => d.code.startsWith('ce.')));
 });
 
+test('validate: a partial per_deployment_limits pairs with each runtime\'s profile, else with Code Engine\'s default', async () => {
+  const yaml = (profile: string): string => `name: partial-ce
+backends:
+  ce:
+    type: ibm_code_engine
+    region: us-south
+    project_id: p
+    api_key: k-0000000000
+    per_deployment_limits: { cpu: "0.25" }
+runtimes:
+  - { name: a, catalog: everything, backend: ce, guardrails_profile: ${profile} }
+`;
+  // standard's max_memory 512m with the exact 0.25 vCPU: 0.25 vCPU / 0.5G, a valid pair as is.
+  const withCeiling = await validate(yaml('standard'));
+  assert.ok(withCeiling.value, JSON.stringify(withCeiling.diags));
+  assert.not.ok(withCeiling.diags.some((d) => d.code.startsWith('ce.')), JSON.stringify(withCeiling.diags));
+  // A profile without resources leaves Code Engine's default 4G, which 0.25 vCPU does not allow.
+  const open = await validate(yaml('permissive').replace('runtimes:', 'profiles:\n  permissive: { network: { egress_allowed: true } }\nruntimes:'));
+  assert.not.ok(open.value);
+  const e = open.diags.find((d) => d.code === 'ce.invalid-cpu-memory');
+  assert.ok(e, JSON.stringify(open.diags));
+  assert.is(e!.summary, '0.25 vCPU / 4G is not a valid Code Engine cpu/memory pair');
+  assert.is(e!.range?.start.line, 8, 'points at per_deployment_limits');
+});
+
 test.run();
