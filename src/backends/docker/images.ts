@@ -103,19 +103,60 @@ export async function ensureImage(opts: EnsureImageOptions): Promise<{ id?: stri
     };
   }
   opts.progress(`pulling image ${opts.image}`);
+  forgetImage(opts.docker, opts.image);
   await pullImage(opts);
+  forgetImage(opts.docker, opts.image);
   const id = await inspectImageId(opts.docker, opts.image);
   return { id };
 }
 
 async function inspectImageId(docker: Dockerode, image: string): Promise<string | undefined> {
-  try {
-    const info = await docker.getImage(image).inspect();
-    return info.Id;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  return (await inspectImage(docker, image))?.Id;
+}
+
+export interface ImageFacts {
+  Id: string;
+  RepoTags: string[];
+}
+
+/**
+ * How long an image inspect is reused. Twenty runtimes of one image created in parallel (and
+ * read back right after) then cost one inspect instead of forty; a few seconds is short enough
+ * that a tag moved by hand is seen by the next apply, and a pull always inspects afresh.
+ */
+const IMAGE_FACTS_TTL_MS = 10_000;
+const imageFacts = new WeakMap<Dockerode, Map<string, { at: number; facts: Promise<ImageFacts | undefined> }>>();
+
+/** The image's id and tags, or undefined when the engine does not have it; throws other daemon errors. */
+export function inspectImage(docker: Dockerode, image: string): Promise<ImageFacts | undefined> {
+  let memo = imageFacts.get(docker);
+  if (!memo) imageFacts.set(docker, (memo = new Map()));
+  const hit = memo.get(image);
+  if (hit && Date.now() - hit.at < IMAGE_FACTS_TTL_MS) return hit.facts;
+  const facts = docker
+    .getImage(image)
+    .inspect()
+    .then(
+      (info) => ({ Id: info.Id, RepoTags: info.RepoTags ?? [] }),
+      (err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      },
+    );
+  memo.set(image, { at: Date.now(), facts });
+  // Absence and failures are not remembered: the image may arrive (pull, build) any moment.
+  facts.then(
+    (f) => {
+      if (!f) memo.delete(image);
+    },
+    () => memo.delete(image),
+  );
+  return facts;
+}
+
+/** Forgets what inspectImage remembered about the image (after a pull or build changed it). */
+export function forgetImage(docker: Dockerode, image: string): void {
+  imageFacts.get(docker)?.delete(image);
 }
 
 interface PullEvent {

@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 import type { Endpoint, ObservedResource, ObservedStatus } from '../../plan/types.js';
 import { LABEL, parseManagedSpec, stackFilter, type DockerManagedSpec } from './labels.js';
 import { portsToPublish, topologyOf, type Topology } from './guardrails.js';
+import { inspectImage, type ImageFacts } from './images.js';
 
 export interface StackSnapshot {
   containers: Dockerode.ContainerInfo[];
@@ -51,8 +52,8 @@ async function imagesOf(docker: Dockerode, containers: Dockerode.ContainerInfo[]
     const spec = parseManagedSpec(c.Labels?.[LABEL.spec]);
     if (spec) refs.add(spec.image);
   }
-  const found = await Promise.all([...refs].map((r) => docker.getImage(r).inspect().then((i) => ({ Id: i.Id, RepoTags: i.RepoTags }), () => undefined)));
-  return found.filter((i): i is { Id: string; RepoTags: string[] } => i !== undefined);
+  const found = await Promise.all([...refs].map((r) => inspectImage(docker, r).catch(() => undefined)));
+  return found.filter((i): i is ImageFacts => i !== undefined);
 }
 
 /** Health as `docker ps` reports it in Status: "Up 3 minutes (healthy)". */
