@@ -6,7 +6,8 @@
 // same wait after compose. Prints medians and ratios; never pass/fail.
 // contextforge runs twice per round: with the default --parallelism 10 and with --parallelism N
 // (compose starts every service at once).
-// Run: node --import tsx bench/plan/apply-vs-compose.bench.ts   (ROUNDS=2 by default)
+// Run: node --import tsx bench/plan/apply-vs-compose.bench.ts   (ROUNDS=2 by default; CONTEXTFORGE_CLI and
+// CONTEXTFORGE_CLI_BEFORE name compiled cli/main.js files to compare two builds in the same rounds)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,9 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   });
 }
 
-function contextforgeCommand(): { cmd: string; pre: string[] } {
+function contextforgeCommand(cli = process.env.CONTEXTFORGE_CLI): { cmd: string; pre: string[] } {
+  // CONTEXTFORGE_CLI: a compiled cli/main.js to run (e.g. a build of another commit).
+  if (cli) return { cmd: process.execPath, pre: ['--input-type=module', '-e', `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1));`] };
   // The built CLI when dist/ exists (as users run it); else the sources through tsx.
   if (existsSync(join(root, 'dist/cli/main.js'))) return { cmd: process.execPath, pre: [join(root, 'bin/contextforge.js')] };
   return { cmd: process.execPath, pre: ['--import', 'tsx', '--input-type=module', '-e', "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));"] };
@@ -91,10 +94,10 @@ async function composeEndpoints(project: string): Promise<string[]> {
   return list.map((c) => `http://127.0.0.1:${c.Ports.find((p) => p.PrivatePort === 3001 && p.PublicPort)?.PublicPort}/mcp`);
 }
 
-async function timeContextforge(parallelism?: number): Promise<number> {
+async function timeContextforge(parallelism?: number, cli?: string): Promise<number> {
   const stack = uniqueName('cfba');
   const file = writeContextforge(stack);
-  const { cmd, pre } = contextforgeCommand();
+  const { cmd, pre } = contextforgeCommand(cli);
   try {
     const t = performance.now();
     const r = await run(cmd, [...pre, 'apply', '--auto-approve', '-f', file, ...(parallelism ? ['--parallelism', String(parallelism)] : [])]);
@@ -126,13 +129,18 @@ async function timeCompose(): Promise<{ up: number; upAndReady: number }> {
 await ensureFixtureImages();
 const cf: number[] = [];
 const cfWide: number[] = [];
+// CONTEXTFORGE_CLI_BEFORE: a second compiled cli/main.js timed in the same rounds (before/after).
+const before = process.env.CONTEXTFORGE_CLI_BEFORE;
+const cfBefore: number[] = [];
 const up: number[] = [];
 const ready: number[] = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ['compose', 'cf', 'cf-wide'] : ['cf-wide', 'cf', 'compose'];
+    const kinds = before ? ['compose', 'cf-before', 'cf', 'cf-wide'] : ['compose', 'cf', 'cf-wide'];
+    const order = round % 2 === 0 ? kinds : [...kinds].reverse();
     for (const which of order) {
       if (which === 'cf') cf.push(await timeContextforge());
+      else if (which === 'cf-before') cfBefore.push(await timeContextforge(undefined, before));
       else if (which === 'cf-wide') cfWide.push(await timeContextforge(N));
       else {
         const c = await timeCompose();
@@ -152,5 +160,9 @@ process.stdout.write(
     `  contextforge apply (incl. MCP initialize health wait): ${s(median(cf))}   (default --parallelism 10)\n` +
     `  contextforge apply --parallelism ${N}:                  ${s(median(cfWide))}   ratio to compose up -d = ${(median(cfWide) / median(up)).toFixed(2)}, to compose+ready = ${(median(cfWide) / median(ready)).toFixed(2)}\n` +
     `  docker-compose up -d:                                 ${s(median(up))}   ratio cf/compose = ${(median(cf) / median(up)).toFixed(2)} (target ≤ 0.8)\n` +
-    `  docker-compose up -d + same MCP readiness wait:       ${s(median(ready))}   ratio cf/compose+ready = ${(median(cf) / median(ready)).toFixed(2)}\n`,
+    `  docker-compose up -d + same MCP readiness wait:       ${s(median(ready))}   ratio cf/compose+ready = ${(median(cf) / median(ready)).toFixed(2)}\n` +
+    (before
+      ? `  contextforge apply, CONTEXTFORGE_CLI_BEFORE build:     ${s(median(cfBefore))}   ratio to compose up -d = ${(median(cfBefore) / median(up)).toFixed(2)}, to compose+ready = ${(median(cfBefore) / median(ready)).toFixed(2)} (runs ${cfBefore.map(s).join(', ')})\n`
+      : '') +
+    `  all runs: cf-wide ${cfWide.map(s).join(', ')}; compose+ready ${ready.map(s).join(', ')}\n`,
 );
