@@ -97,6 +97,7 @@ test('compose: dependency order and health, stack network, per-service replace, 
     const members2 = o2.native!.members as Record<string, { id: string }>;
     assert.is(members2.mcp.id, members1.mcp.id, 'the main container was not replaced');
     assert.is.not(members2.sidecar.id, members1.sidecar.id, 'the sidecar was replaced');
+    assert.is(o2.specHash, c2.desired!.specHash, 'the stack reads as in sync with the applied spec');
     client = await s.client();
     assert.is(text(await client.callTool({ name: `${runtime}__sidecar`, arguments: {} })), '200 sidecar-v2');
     await client.close();

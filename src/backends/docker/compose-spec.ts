@@ -19,6 +19,11 @@ export type ComposeSource = Extract<NormalizedSource, { type: 'compose' }>;
 export const COMPOSE_LABEL = {
   /** The compose service a container runs (present only on compose members). */
   service: 'dev.contextforge.compose-service',
+  /**
+   * The runtime's spec hash when the member was created. Members are replaced one by one, so the
+   * newest member carries the hash of the last apply that changed anything.
+   */
+  runtimeHash: 'dev.contextforge.compose-runtime-hash',
 } as const;
 
 /** Everything that decides how one member container is created; its hash drives replacement. */
@@ -135,6 +140,8 @@ export interface ObservedMember {
   state: string;
   status: string;
   hash?: string;
+  runtimeHash?: string;
+  created: number;
   spec?: MemberSpec;
   ports: Dockerode.Port[];
 }
@@ -170,7 +177,7 @@ export function groupCompose(input: {
     } catch {
       spec = undefined;
     }
-    const m: ObservedMember = { id: c.Id, name: c.Names[0]?.replace(/^\//, '') ?? '', state: c.State, status: c.Status, hash: c.Labels[LABEL.specHash], spec, ports: c.Ports };
+    const m: ObservedMember = { id: c.Id, name: c.Names[0]?.replace(/^\//, '') ?? '', state: c.State, status: c.Status, hash: c.Labels[LABEL.specHash], runtimeHash: c.Labels[COMPOSE_LABEL.runtimeHash], created: c.Created, spec, ports: c.Ports };
     const prev = s.members[svc];
     if (prev) {
       const keep = prev.state === 'running' || m.state !== 'running' ? prev : m;
@@ -192,10 +199,12 @@ export function groupCompose(input: {
     const endpoint = main ? memberEndpoint(main, input.publishHost) : undefined;
     const states = Object.values(s.members).map((m) => statusOf(m.state, m.status));
     const status = !main ? (Object.keys(s.members).length ? 'failed' : 'missing') : states.find((x) => x !== 'running') ?? 'running';
+    const newest = Object.values(s.members).sort((a, b) => b.created - a.created)[0];
     out.push({
       address: `runtime.${runtime}`,
       runtime,
       backend: input.backend,
+      specHash: newest?.runtimeHash,
       live: {
         compose: Object.fromEntries(Object.entries(s.members).map(([k, m]) => [k, { hash: m.hash, spec: m.spec, state: m.state, health: healthFromStatus(m.status) }])),
       },

@@ -1,8 +1,8 @@
 // Docker-side checks of a compose runtime before anything runs: the file compiles, the MCP
-// endpoint is an HTTP port of main_service, every image passes the registry allow-list, and the
-// profile's controls can be kept for a multi-container stack. Pure (no I/O).
+// endpoint is an HTTP port of main_service, every image passes the registry allow-list, mounts
+// stay within the profile, and egress limits (not enforced for compose yet) are flagged. Pure.
 
-import { error, type Diagnostic } from '../../diag/diagnostic.js';
+import { error, warning, type Diagnostic } from '../../diag/diagnostic.js';
 import type { DockerBackend } from '../../generated/config.js';
 import type { DesiredResource } from '../../plan/types.js';
 import { compileCompose } from './compose-spec.js';
@@ -17,9 +17,11 @@ export function validateCompose(d: DesiredResource, config: DockerBackend): Diag
     diags.push(error('docker.compose-stdio', `The main service of ${d.address} must speak HTTP`, { ...at, detail: 'Compose runtimes are reached through a published port; set transport.type to streamable-http or sse.' }));
   }
   if (!g.egressAllowed || egressFiltered(g)) {
-    diags.push(error('guardrail.unenforced', `Profile ${g.profile} limits egress, which compose runtimes on Docker cannot enforce yet (${d.address})`, {
+    // As for any control a backend cannot keep: a warning, an error under a strict profile.
+    const control = g.egressAllowed ? 'network.allowed_hosts' : 'network.egress_allowed: false';
+    diags.push((g.strict ? error : warning)('guardrail.unenforced', `${control} of profile ${g.profile} cannot be enforced for compose runtimes on Docker backend (${d.address}): its services can reach any host`, {
       ...at,
-      detail: 'Use a profile with egress_allowed: true and allowed_hosts ["*"] for compose stacks, or run the server from a docker source where egress limits are enforced.',
+      detail: 'Run the server from a docker source (egress limits are enforced there), or use a profile without egress limits for this stack; strict: true makes this an error.',
     }));
   }
   const compiled = compileCompose(d);

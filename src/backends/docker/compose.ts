@@ -13,6 +13,7 @@ import type { ApplyContext, ApplyOutcome, LogOptions } from '../backend.js';
 import { listFiles } from './build.js';
 import { clearName, ensureNetwork, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
 import {
+  COMPOSE_LABEL,
   compileCompose,
   composeLabels,
   composeNetworkName,
@@ -87,6 +88,7 @@ function memberOptions(input: { env: ComposeEnv; d: DesiredResource; stack: stri
       ...spec.labels,
       ...composeLabels({ stack, runtime: d.runtime, backend: env.backend, service: spec.service }),
       [LABEL.specHash]: input.hash,
+      [COMPOSE_LABEL.runtimeHash]: d.specHash,
       [LABEL.spec]: canonicalJson(spec),
     },
     ExposedPorts: exposed,
