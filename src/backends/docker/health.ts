@@ -112,7 +112,14 @@ export async function waitHealthy(opts: HealthOptions): Promise<HealthResult> {
   let watch: ContainerWatch | undefined;
   try {
     // Subscribe before the first inspect, so that a change between the two is not missed.
-    watch = await watchContainer(opts.docker, opts.containerId, stop.signal).catch(() => undefined);
+    // A daemon that does not answer the subscription soon is inspected every 500 ms instead
+    // (the pending request ends with `stop`).
+    let subscribeTimer: NodeJS.Timeout | undefined;
+    watch = await Promise.race([
+      watchContainer(opts.docker, opts.containerId, stop.signal).catch(() => undefined),
+      new Promise<undefined>((resolve) => (subscribeTimer = setTimeout(() => resolve(undefined), 2000))),
+    ]);
+    clearTimeout(subscribeTimer);
     const first = await container.inspect();
     const early = judge(first);
     if (early) return early;
