@@ -65,7 +65,9 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
     const rt = ctx.config?.runtimes.find((x) => x.name === r.runtime);
     const callTimeoutMs = callTimeoutFor(r, ctx.config);
     const maxConcurrency = rt?.max_concurrency ?? ctx.config?.gateway.max_concurrency;
-    const base = { name: r.runtime, callTimeoutMs, ...(maxConcurrency ? { maxConcurrency } : {}) };
+    // Code Engine apps scale to zero when idle; a liveness ping would keep one instance warm.
+    const noPing = r.backendType === 'ibm_code_engine' ? { pingIntervalMs: 0 } : {};
+    const base = { name: r.runtime, callTimeoutMs, ...(maxConcurrency ? { maxConcurrency } : {}), ...noPing };
     const specHash = hashOf({ spec: r.specHash, endpoint: e, callTimeoutMs, maxConcurrency: maxConcurrency ?? null });
     if (e.transport === 'streamable-http' || e.transport === 'sse') {
       if (!e.url) {

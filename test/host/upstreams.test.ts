@@ -55,6 +55,8 @@ test('records become upstreams by endpoint kind, with timeouts and concurrency',
   assert.is(by.get('box')!.stdio!.key, 'docker-attach:abc');
   assert.is(by.get('web')!.callTimeoutMs, 10_000);
   assert.is(by.get('ce')!.callTimeoutMs, 30_000, 'Code Engine gets at least 30 s for cold starts');
+  assert.is(by.get('ce')!.pingIntervalMs, 0, 'no liveness ping keeps a Code Engine app from scaling to zero');
+  assert.is(by.get('web')!.pingIntervalMs, undefined, 'other runtimes keep the gateway default ping');
   assert.is(by.get('slow')!.callTimeoutMs, 120_000);
   assert.is(by.get('slow')!.maxConcurrency, 1);
   assert.is(by.get('web')!.maxConcurrency, 4);
