@@ -38,8 +38,9 @@ export async function runLogs(name: string, flags: LogsFlags): Promise<number> {
       report(session, seen.diags);
       return 1;
     }
-    const observed = seen.value.find((o) => o.address === address);
-    if (!observed || observed.status === 'missing') {
+    // Build logs outlive a failed build that never produced a container, so --build needs none.
+    const observed = seen.value.find((o) => o.address === address) ?? (flags.build ? { address, runtime, backend: backendName!, live: {}, status: 'missing' as const } : undefined);
+    if (!observed || (observed.status === 'missing' && !flags.build)) {
       report(session, [error('logs.not-running', `runtime ${runtime} has no live resource on backend ${backendName}`, { detail: 'Run `contextforge apply` to create it.' })]);
       return 1;
     }
