@@ -1,55 +1,55 @@
 // A fetch for long-lived upstream client transports. The SDK passes one session-wide
 // AbortSignal to every request, and undici keeps a listener on it per request until garbage
 // collection, so a busy session piles up thousands of listeners (warnings, O(n) checks).
-// Here each request gets its own signal, linked to the session signal only while it runs.
-import { setMaxListeners } from 'node:events';
+// Here each request gets its own signal; the session signal carries one listener in all.
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 
-const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+/** Request controllers linked to one session signal, held weakly. */
+interface Links {
+  refs: Set<WeakRef<AbortController>>;
+  /** Size at which the next sweep of collected entries runs. */
+  sweepAt: number;
+}
 
 export function scopedSignalFetch(base: FetchLike = fetch): FetchLike {
-  return async (url, init) => {
+  const linked = new WeakMap<AbortSignal, Links>();
+  const linksFor = (outer: AbortSignal): Links => {
+    let links = linked.get(outer);
+    if (!links) {
+      const created: Links = { refs: new Set(), sweepAt: 64 };
+      // One listener per session signal. Aborting it aborts every request still reachable:
+      // in flight, or with a response body still referenced; a finished request's controller
+      // is collected and its entry drops out at the next sweep.
+      outer.addEventListener('abort', () => {
+        for (const ref of created.refs) ref.deref()?.abort(outer.reason);
+        created.refs.clear();
+      }, { once: true });
+      linked.set(outer, created);
+      links = created;
+    }
+    return links;
+  };
+  return (url, init) => {
     const outer = init?.signal;
     if (!outer) return base(url, init);
-    // One link per request in flight; concurrency is bounded by the upstream's limiter, so
-    // many links at once are expected and not a leak.
-    setMaxListeners(0, outer);
     const inner = new AbortController();
-    const relay = (): void => inner.abort(outer.reason);
     if (outer.aborted) inner.abort(outer.reason);
-    else outer.addEventListener('abort', relay, { once: true });
-    const release = (): void => outer.removeEventListener('abort', relay);
-    let res: Response;
-    try {
-      res = await base(url, { ...init, signal: inner.signal });
-    } catch (e) {
-      release();
-      throw e;
+    else {
+      const links = linksFor(outer);
+      links.refs.add(new WeakRef(inner));
+      // Sweeping only when the set doubled keeps the cost per request constant.
+      if (links.refs.size >= links.sweepAt) {
+        for (const ref of links.refs) if (ref.deref() === undefined) links.refs.delete(ref);
+        links.sweepAt = Math.max(64, links.refs.size * 2);
+      }
     }
-    if (!res.body || NULL_BODY_STATUS.has(res.status)) {
-      release();
+    return base(url, { ...init, signal: inner.signal }).then((res) => {
+      // The body stream holds its controller, so a body still being read (a stream whose
+      // reader the SDK keeps) keeps its controller reachable for the session abort above.
+      if (res.body) Object.defineProperty(res.body, HOLD, { value: inner });
       return res;
-    }
-    // The link must outlive the headers: closing the session has to cut a streaming body too.
-    const reader = res.body.getReader();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(ctrl) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            release();
-            ctrl.close();
-          } else ctrl.enqueue(value);
-        } catch (e) {
-          release();
-          ctrl.error(e);
-        }
-      },
-      cancel(reason) {
-        release();
-        return reader.cancel(reason);
-      },
     });
-    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 }
+
+const HOLD = Symbol('contextforge.requestController');
