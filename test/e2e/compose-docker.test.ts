@@ -113,7 +113,7 @@ test('compose: dependency order and health, stack network, per-service replace, 
   } finally {
     await client?.close().catch(() => undefined);
     await s.close();
-    await docker().getImage(`cf-build-${runtime}-mcp`).remove({ force: true }).catch(() => undefined);
+    for (const img of await docker().listImages({ filters: JSON.stringify({ reference: [`cf-build-${runtime}-mcp:*`] }) })) await docker().getImage(img.Id).remove({ force: true }).catch(() => undefined);
   }
 });
 

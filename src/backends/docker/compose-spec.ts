@@ -3,6 +3,7 @@
 // listed containers into one observed runtime, and the diff that names changed services
 // (`services.<name>.<field>`). No I/O; secret values only enter a member's container Env.
 
+import { dirname, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import { canonicalJson, hashOf } from '../../plan/canonical.js';
@@ -85,7 +86,7 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
       service: name,
       main,
       mcp: main && mainPort !== undefined ? { transport: d.spec.transport.type as 'streamable-http' | 'sse', port: mainPort, path: d.spec.transport.path ?? '/mcp' } : undefined,
-      image: svc.image ?? `cf-build-${d.runtime}-${name}`.toLowerCase(),
+      image: svc.image ?? builtMemberImage(d.runtime, name, s, svc.build!),
       build: svc.build,
       entrypoint: svc.entrypoint,
       cmd: svc.command,
@@ -105,6 +106,17 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
     members[name] = { spec, hash: hashOf({ spec, secrets: main ? d.spec.secretDigests : {} }) };
   }
   return { value: { model, order: startOrder(model) ?? Object.keys(model.services).sort(), members }, diags: parsed.diags };
+}
+
+/**
+ * Tag of a member built from a build context: the context's absolute path, dockerfile and args
+ * are in the tag, so two stacks (or two directories) never share one. Context file contents are
+ * not hashed: a changed file under an unchanged context is rebuilt by the next replace only.
+ */
+function builtMemberImage(runtime: string, service: string, s: ComposeSource, build: { context: string; dockerfile?: string; args: Record<string, string> }): string {
+  const base = s.inline ? s.baseDir : dirname(resolve(s.baseDir, s.composeFile));
+  const key = hashOf({ context: resolve(base, build.context), dockerfile: build.dockerfile ?? 'Dockerfile', args: build.args }).replace(/^sha256:/, '').slice(0, 12);
+  return `cf-build-${runtime}-${service}:${key}`.toLowerCase();
 }
 
 function dropUndefined(o: Record<string, unknown>): void {

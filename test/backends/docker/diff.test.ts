@@ -127,7 +127,9 @@ test('validate: unsupported sources, ports outside ingress_ports, forbidden moun
   const cfg = { type: 'docker' as const, allowed_registries: ['ghcr.io'] };
   const codes = (ds: DesiredResource[]): string[] => validateDesired('local', cfg, ds).map((x) => x.code);
   assert.equal(codes([base({ source: { type: 'command', command: 'x', args: [] } })]), ['docker.source-unsupported']);
-  assert.equal(codes([base({ source: { type: 'compose', composeFile: 'x', inline: true, mainService: 'a', baseDir: '/' } })]), ['docker.source-unsupported']);
+  // Compose runs on Docker (compose-*.ts): a file outside the subset is refused, a valid one passes.
+  assert.equal(codes([base({ source: { type: 'compose', composeFile: 'x', inline: true, mainService: 'a', baseDir: '/' } })]), ['compose.invalid']);
+  assert.equal(codes([base({ source: { type: 'compose', composeFile: 'services:\n  a:\n    image: ghcr.io/x/a:1\n', inline: true, mainService: 'a', baseDir: '/' } })]), []);
   assert.equal(codes([base({ image: 'quay.io/x/y' })]), ['docker.registry-not-allowed']);
   assert.equal(codes([base({ guardrails: { ingressPorts: [8080] } })]), ['docker.port-not-allowed']);
   assert.equal(codes([base({ guardrails: { allowedMounts: ['/etc'] } })]), ['docker.mount-not-allowed']);
