@@ -11,6 +11,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Authenticator } from './auth.js';
 import { viewKey, type View } from './catalog.js';
 import type { GatewayCore } from './core.js';
+import { JsonFastPathTransport } from './json-fast-path.js';
 import type { VirtualServerSpec } from './types.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -19,7 +20,7 @@ interface Session {
   kind: 'streamable' | 'sse';
   view: string;
   server: Server;
-  transport: StreamableHTTPServerTransport | SSEServerTransport;
+  transport: JsonFastPathTransport | SSEServerTransport;
   lastSeen: number;
   /** Open long-lived GET streams; a session with one is connected even when quiet. */
   openStreams: number;
@@ -142,23 +143,27 @@ export class HttpHandler {
           s.lastSeen = Date.now();
         });
       }
-      return (s.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
+      const t = s.transport as JsonFastPathTransport;
+      if (t.tryHandle(req, res, body)) return;
+      return t.inner.handleRequest(req, res, body);
     }
     const initializing = req.method === 'POST' && (isInitializeRequest(body) || (Array.isArray(body) && body.some((b) => isInitializeRequest(b))));
     if (!initializing) return jsonRpcError(res, 400, -32000, 'Bad request: no valid session id; send initialize first.');
     const server = this.o.core.openServer(view, 'streamable-http');
-    const transport = new StreamableHTTPServerTransport({
+    // Requests that want no progress are answered as plain JSON (JsonFastPathTransport); the
+    // SDK transport keeps SSE for the rest, and the whole protocol surface.
+    const transport: JsonFastPathTransport = new JsonFastPathTransport(new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
         this.sessions.set(id, { kind: 'streamable', view: viewKey(view), server, transport, lastSeen: Date.now(), openStreams: 0 });
       },
-    });
+    }));
     server.onclose = () => {
       if (transport.sessionId) this.sessions.delete(transport.sessionId);
       this.o.core.forgetServer(server);
     };
     await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    await transport.inner.handleRequest(req, res, body);
   }
 
   private async sseOpen(req: IncomingMessage, res: ServerResponse, view: View, endpoint: string): Promise<void> {
