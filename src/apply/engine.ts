@@ -107,7 +107,7 @@ export interface ApplyPlanOptions {
   plan: Plan;
   backends: Readonly<Record<string, Backend>>;
   store: StateStore;
-  /** Concurrent actions (default 10, like Terraform). */
+  /** Concurrent actions (default 10, like Terraform); one that only waits for readiness (ApplyContext.releaseSlot) no longer counts. */
   parallelism?: number;
   /** Per-action timeout (default 5 minutes). */
   actionTimeoutMs?: number;
@@ -214,7 +214,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     }
   }
 
-  const runOne = async (change: Change): Promise<boolean> => {
+  const runOne = async (change: Change, release: () => void): Promise<boolean> => {
     const action = change.action as Acting;
     if (options.signal?.aborted) {
       results.push({ address: change.address, action: change.action, status: 'skipped', attempts: 0, ms: 0, diags: [] });
@@ -230,7 +230,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     try {
       for (;;) {
         attempts += 1;
-        outcome = await attempt(change, started);
+        outcome = await attempt(change, started, release);
         if (outcome.status !== 'failed' || !outcome.retryable || attempts >= attemptsMax) break;
         const delay = Math.min(maxDelay, baseDelay * 2 ** (attempts - 1));
         say(retryLine(change.address, attempts, delay, outcome.diags[0]?.summary ?? 'retryable failure'));
@@ -255,9 +255,9 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   };
 
   /** One attempt under the per-action timeout; a move between backends is delete then create. */
-  const attempt = async (change: Change, started: number): Promise<ApplyOutcome> => {
+  const attempt = async (change: Change, started: number, release: () => void): Promise<ApplyOutcome> => {
     const controller = new AbortController();
-    const ctx = { stack, signal: controller.signal, progress: (m: string) => say(backendLine(change.address, m, Date.now() - started)) };
+    const ctx = { stack, signal: controller.signal, progress: (m: string) => say(backendLine(change.address, m, Date.now() - started)), releaseSlot: release };
     const call = async (backend: Backend, c: Change): Promise<ApplyOutcome> => {
       writeCalls += 1;
       try {
@@ -305,7 +305,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   const heldNodes: ChangeNode[] = held.map((c) => ({ id: `held:${c.address}`, after: [], change: c }));
   await walkGraph([...heldNodes, ...nodes], {
     parallelism: options.parallelism ?? 10,
-    run: async (n) => (n.id.startsWith('held:') ? false : runOne(n.change)),
+    run: async (n, release) => (n.id.startsWith('held:') ? false : runOne(n.change, release)),
     onSkip: (n, by) => {
       const blocked = by.replace(/^held:/, '');
       if (by.startsWith('held:') || heldSet.has(by)) {

@@ -12,8 +12,12 @@ export type WalkStatus = 'ok' | 'failed' | 'skipped';
 
 export interface WalkOptions<N extends WalkNode> {
   parallelism: number;
-  /** Performs one node; resolves true on success. A throw counts as failure. */
-  run: (node: N) => Promise<boolean>;
+  /**
+   * Performs one node; resolves true on success. A throw counts as failure. Calling `release`
+   * says the node now only waits (for readiness): it stops counting against `parallelism`, so
+   * another node may start; its dependents still wait until it resolves.
+   */
+  run: (node: N, release: () => void) => Promise<boolean>;
   /** Called for each node skipped, with the prerequisite that blocked it (or `cycle`). */
   onSkip?: (node: N, blockedBy: string) => void;
 }
@@ -24,6 +28,9 @@ export async function walkGraph<N extends WalkNode>(nodes: readonly N[], options
   const status = new Map<string, WalkStatus>();
   const pending = new Set(nodes.map((n) => n.id));
   const running = new Map<string, Promise<void>>();
+  /** Running nodes that have not released their slot. */
+  const holding = new Set<string>();
+  let wake: () => void = () => undefined;
 
   const blocker = (n: N): string | undefined => n.after.find((a) => byId.has(a) && status.has(a) && status.get(a) !== 'ok');
   const ready = (n: N): boolean => n.after.every((a) => !byId.has(a) || status.get(a) === 'ok');
@@ -46,18 +53,23 @@ export async function walkGraph<N extends WalkNode>(nodes: readonly N[], options
     }
     // Start ready nodes in a stable order until the bound is reached.
     for (const id of [...pending].sort()) {
-      if (running.size >= limit) break;
+      if (holding.size >= limit) break;
       const n = byId.get(id)!;
       if (!ready(n)) continue;
       pending.delete(id);
+      holding.add(id);
+      const release = (): void => {
+        if (holding.delete(id)) wake();
+      };
       const p = options
-        .run(n)
+        .run(n, release)
         .then(
           (ok) => ok,
           () => false,
         )
         .then((ok) => {
           status.set(id, ok ? 'ok' : 'failed');
+          holding.delete(id);
           running.delete(id);
         });
       running.set(id, p);
@@ -71,6 +83,6 @@ export async function walkGraph<N extends WalkNode>(nodes: readonly N[], options
       }
       return status;
     }
-    await Promise.race(running.values());
+    await Promise.race([...running.values(), new Promise<void>((resolve) => (wake = resolve))]);
   }
 }

@@ -53,6 +53,12 @@ export interface ApplyContext {
   signal: AbortSignal;
   /** Progress lines for the terminal ("pulling image …", "waiting for health …"). */
   progress(message: string): void;
+  /**
+   * Tells the engine the action now only waits for readiness (nothing more to ask of the
+   * backend's API), so it stops counting against --parallelism and the next action may start.
+   * Optional both ways: engines may omit it, backends may never call it.
+   */
+  releaseSlot?(): void;
 }
 
 export interface LogOptions {

@@ -72,6 +72,41 @@ test('walkGraph respects order and the parallelism bound, and skips dependents o
   assert.equal([...cyc.values()], ['skipped', 'skipped']);
 });
 
+test('walkGraph: a node that released its slot lets the next start, and its dependents still wait for it', async () => {
+  const events: string[] = [];
+  let finishWait: () => void = () => undefined;
+  // Also ends after 2 s, so that a walker ignoring release fails the order check instead of hanging.
+  const waited = new Promise<void>((r) => {
+    finishWait = r;
+    setTimeout(r, 2000).unref();
+  });
+  const st = await walkGraph(
+    [
+      { id: 'a', after: [] },
+      { id: 'b', after: [] },
+      { id: 'c', after: ['a'] },
+    ],
+    {
+      parallelism: 1,
+      run: async (n, release) => {
+        events.push(`start ${n.id}`);
+        if (n.id === 'a') {
+          release();
+          await waited;
+        }
+        if (n.id === 'b') finishWait();
+        await new Promise((r) => setTimeout(r, 5));
+        events.push(`end ${n.id}`);
+        return true;
+      },
+    },
+  );
+  // With parallelism 1, b could only start before a ended because a released its slot.
+  assert.ok(events.indexOf('start b') < events.indexOf('end a'), events.join(', '));
+  assert.ok(events.indexOf('start c') > events.indexOf('end a'), events.join(', '));
+  assert.equal([...st.values()].sort(), ['ok', 'ok', 'ok']);
+});
+
 test('apply creates in dependency order within the parallelism bound, then a re-plan is all noop with zero writes', async () => {
   const b = new InMemoryTestBackend();
   const s = store();

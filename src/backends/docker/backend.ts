@@ -181,6 +181,8 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     const containerId = observed?.native?.containerId as string | undefined;
     if (!observed || !containerId) return { diags: [error('docker.vanished', `The container of ${d.address} disappeared right after it was created`, { address: d.address })] };
     ctx.progress(`waiting for ${d.address} to become healthy`);
+    // The containers exist and run: from here on this action only waits for the server.
+    ctx.releaseSlot?.();
     const health = await waitHealthy({ docker, containerId, endpoint: observed.endpoint, timeoutMs: healthTimeoutMs, signal: ctx.signal, progress: ctx.progress });
     const info = await docker.getContainer(containerId).inspect();
     observed.restarts = info.RestartCount;
