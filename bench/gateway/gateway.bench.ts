@@ -7,11 +7,14 @@
 //  4. stdio bridging: our gateway over a stdio upstream vs supergateway (when installed: set
 //     SUPERGATEWAY_BIN or install it so node_modules/supergateway exists) vs a direct stdio client.
 // Run: node --import tsx bench/gateway/gateway.bench.ts
+//   (BENCH_ROUNDS=n repeats section 1 with direct and gateway alternating; BENCH_SECTIONS=latency)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { scopedSignalFetch } from '../../src/gateway/scoped-fetch.js';
 import { EVERYTHING, connectClient, freePort, spawnEverything } from '../../test/gateway/support/upstreams.js';
 
 const TOKEN = 'bench-token';
@@ -56,9 +59,11 @@ function ratio(label: string, a: Figures, b: Figures): void {
 }
 
 /** Starts gateway-child.ts with `upstreams`; resolves with its base URL and a stop function. */
-async function startGatewayChild(upstreams: unknown[]): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startGatewayChild(upstreams: unknown[]): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const script = fileURLToPath(new URL('./gateway-child.ts', import.meta.url));
-  const p = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, UPSTREAMS: JSON.stringify(upstreams), TOKEN }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // GATEWAY_NODE_ARGS (space-separated) goes to the gateway's node, e.g. --cpu-prof.
+  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const p = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, UPSTREAMS: JSON.stringify(upstreams), TOKEN }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   p.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -71,6 +76,7 @@ async function startGatewayChild(upstreams: unknown[]): Promise<{ url: string; s
   });
   return {
     url,
+    pid: p.pid!,
     stop: () => new Promise<void>((r) => {
       p.once('exit', () => {
         const lines = stderr.split('\n').filter((l) => l.trim() && !l.startsWith('(Use `node --trace-warnings'));
@@ -82,24 +88,77 @@ async function startGatewayChild(upstreams: unknown[]): Promise<{ url: string; s
   };
 }
 
-async function latencySection(): Promise<void> {
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median of each figure over rounds (each figure on its own, so not one round's row). */
+function medianFigures(xs: Figures[]): Figures {
+  return {
+    p50: median(xs.map((x) => x.p50)), p95: median(xs.map((x) => x.p95)), p99: median(xs.map((x) => x.p99)),
+    rps: median(xs.map((x) => x.rps)), errors: xs.reduce((n, x) => n + x.errors, 0),
+  };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux; 0 elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function loadAverage(): string {
+  return loadavg().map((l) => l.toFixed(2)).join(' ');
+}
+
+async function latencySection(rounds: number): Promise<void> {
   const ev = await spawnEverything('streamableHttp');
   const gw = await startGatewayChild([{ name: 'ev', transport: 'streamable-http', url: ev.url }]);
   const base = gw.url;
-  const direct = await connectClient(ev.url);
-  const via = await connectClient(`${base}/mcp`, TOKEN);
+  // The same client code on both paths (the SDK's Streamable HTTP client with the gateway's
+  // scoped fetch, so a long run does not pile listeners on its session signal); the gateway
+  // path only adds its bearer token.
+  const direct = await connectClient(ev.url, undefined, scopedSignalFetch());
+  const via = await connectClient(`${base}/mcp`, TOKEN, scopedSignalFetch());
   try {
-    console.log('\n1. tools/call echo, everything server over Streamable HTTP on loopback');
+    console.log(`\n1. tools/call echo, everything server over Streamable HTTP on loopback (${rounds} rounds, direct and gateway alternating; medians per figure)`);
+    console.log(`  load average before: ${loadAverage()} (${cpus().length} cores)`);
     await load(direct, 'echo', 8, 200);
     await load(via, 'ev__echo', 8, 200);
     for (const c of [1, 8, 32]) {
       const total = Math.max(400, c * 50);
-      const d = await load(direct, 'echo', c, total);
-      const g = await load(via, 'ev__echo', c, total);
+      const ds: Figures[] = [];
+      const gs: Figures[] = [];
+      let gwCpu = 0;
+      const viaRun = async (): Promise<void> => {
+        const before = cpuSeconds(gw.pid);
+        gs.push(await load(via, 'ev__echo', c, total));
+        gwCpu += cpuSeconds(gw.pid) - before;
+      };
+      for (let r = 0; r < rounds; r++) {
+        // Alternate which path goes first so a load swing does not always hit the same one.
+        if (r % 2 === 0) {
+          ds.push(await load(direct, 'echo', c, total));
+          await viaRun();
+        } else {
+          await viaRun();
+          ds.push(await load(direct, 'echo', c, total));
+        }
+      }
+      const d = medianFigures(ds);
+      const g = medianFigures(gs);
       row(`direct      c=${c} (${total} calls)`, d);
       row(`via gateway c=${c} (${total} calls)`, g);
       ratio(`gateway/direct c=${c}`, g, d);
+      const added = (k: 'p50' | 'p95' | 'p99'): string => median(gs.map((x, i) => x[k] - ds[i][k])).toFixed(2);
+      const tput = gs.map((x, i) => x.rps / ds[i].rps);
+      console.log(`  ${`added by gateway c=${c}`.padEnd(34)} p50 +${added('p50')} ms  p95 +${added('p95')} ms  p99 +${added('p99')} ms  throughput x${median(tput).toFixed(2)} (rounds ${Math.min(...tput).toFixed(2)}-${Math.max(...tput).toFixed(2)})`);
+      // CPU per call hardly depends on how busy the machine is, unlike wall-clock latency.
+      console.log(`  ${`gateway process CPU c=${c}`.padEnd(34)} ${((gwCpu * 1000) / (rounds * total)).toFixed(3)} ms per call (user+system, /proc, 10 ms ticks)`);
     }
+    console.log(`  load average after: ${loadAverage()}`);
+    if (process.env.BENCH_SECTIONS === 'latency') return;
     console.log('\n2. burst of 1,000 concurrent calls through the gateway (maxConcurrency 64 per upstream)');
     const t0 = performance.now();
     const results = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => via.callTool({ name: 'ev__echo', arguments: { message: `b${i}` } })));
@@ -200,6 +259,9 @@ async function stdioSection(): Promise<void> {
 }
 
 console.log(`gateway bench: node ${process.version}, ${new Date().toISOString()}`);
-await latencySection();
-await rssSection();
-await stdioSection();
+// BENCH_ROUNDS (default 3) repeats section 1; BENCH_SECTIONS=latency runs section 1 only.
+await latencySection(Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)));
+if (process.env.BENCH_SECTIONS !== 'latency') {
+  await rssSection();
+  await stdioSection();
+}

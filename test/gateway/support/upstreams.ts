@@ -11,6 +11,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ListToolsRequestSchema, isInitializeRequest, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 export const EVERYTHING = fileURLToPath(new URL('../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url));
 
@@ -195,10 +196,10 @@ export async function startControlledServer(): Promise<ControlledServer> {
 }
 
 /** A real SDK client over Streamable HTTP, optionally with a bearer token. */
-export async function connectClient(url: string, token?: string): Promise<Client> {
+export async function connectClient(url: string, token?: string, fetch?: FetchLike): Promise<Client> {
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: {} });
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch }));
   return client;
 }
 
