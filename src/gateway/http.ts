@@ -205,19 +205,32 @@ function hostAllowed(host: string | undefined, allowed: string[]): boolean {
   return allowed.includes(name.toLowerCase());
 }
 
-async function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; error: string }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) return { ok: false, status: 413, error: 'Request body is larger than 4 MiB.' };
-    chunks.push(c);
-  }
-  try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
-  } catch {
-    return { ok: false, status: 400, error: 'Parse error: the body is not valid JSON.' };
-  }
+/** Reads a JSON body of at most MAX_BODY bytes (event callbacks: cheaper than async iteration per request). */
+function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; error: string }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size <= MAX_BODY) return void chunks.push(c);
+      // Answer at once; the rest of the body is drained unbuffered.
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.resume();
+      resolve({ ok: false, status: 413, error: 'Request body is larger than 4 MiB.' });
+    };
+    const onEnd = (): void => {
+      try {
+        const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+        resolve({ ok: true, value: JSON.parse(text) });
+      } catch {
+        resolve({ ok: false, status: 400, error: 'Parse error: the body is not valid JSON.' });
+      }
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -1,6 +1,7 @@
 // Downstream response mode: a request that asks for no progress is answered as plain JSON;
 // one with a progress token gets an SSE stream carrying the relayed progress, then its result;
-// a bad protocol version on a plain request still gets the SDK's 400; cancellation still works.
+// a bad protocol version on a plain request still gets the SDK's 400; cancellation still works;
+// oversized and malformed bodies are refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createGateway, type Gateway } from '../../src/gateway/index.js';
@@ -72,6 +73,16 @@ test('protocol errors on a plain request are still the SDK transport\'s', async 
   const noAccept = await post({ ...h, accept: 'application/json' }, { jsonrpc: '2.0', id: 10, method: 'tools/list' });
   assert.is(noAccept.status, 406);
   await noAccept.text();
+});
+
+test('a body over 4 MiB gets 413; malformed JSON gets 400 with a parse error', async () => {
+  const h = await session();
+  const big = await fetch(`${base}/mcp`, { method: 'POST', headers: h, body: `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${'x'.repeat(5 * 1024 * 1024)}"}}` });
+  assert.is(big.status, 413);
+  assert.match(((await big.json()) as { error: { message: string } }).error.message, '4 MiB');
+  const bad = await fetch(`${base}/mcp`, { method: 'POST', headers: h, body: '{"jsonrpc":' });
+  assert.is(bad.status, 400);
+  assert.is(((await bad.json()) as { error: { code: number } }).error.code, -32700);
 });
 
 test('a JSON-path call is cancelled upstream by notifications/cancelled', async () => {
