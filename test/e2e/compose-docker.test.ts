@@ -117,4 +117,70 @@ test('compose: dependency order and health, stack network, per-service replace, 
   }
 });
 
+test('compose behind an edge: egress off keeps every member on an internal network, filtered egress goes through the allow-list', async () => {
+  if (!enabled) return;
+  const s = new DockerStack();
+  const runtime = `sealed${s.stack.slice(-6)}`;
+  let client: Awaited<ReturnType<DockerStack['client']>> | undefined;
+  try {
+    mkdirSync(join(s.dir, 'app'));
+    cpSync(FIXTURES, join(s.dir, 'app'), { recursive: true });
+    writeFileSync(join(s.dir, 'stack.compose.yaml'), readFileSync(COMPOSE, 'utf8').replace('echo SIDECAR_TEXT', 'echo sealed'));
+    const config = (profile: string): string => [
+      'backends:',
+      '  local: { type: docker, allow_local_images: true }',
+      'profiles:',
+      '  sealed: { network: { egress_allowed: false } }',
+      '  filtered: { network: { egress_allowed: true, allowed_hosts: ["api.example.com"] } }',
+      'catalog:',
+      `  - { name: Sealed, slug: ${runtime}, source: { type: compose, compose_file: stack.compose.yaml, main_service: mcp }, transport: { type: streamable-http, port: 8080, path: /mcp } }`,
+      'runtimes:',
+      `  - { name: ${runtime}, catalog: ${runtime}, backend: local, guardrails_profile: ${profile} }`,
+      '',
+    ].join('\n');
+    await s.load(config('sealed'));
+    const a1 = await s.apply(await s.plan());
+    assert.is(a1.exitCode, 0, `${JSON.stringify(a1.diags)}\n${s.progress.join('\n')}`);
+    const o1 = (await s.backend!.observe(s.stack)).value!.find((o) => o.runtime === runtime)!;
+    assert.match(o1.endpoint?.url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/mcp$/, 'the edge publishes the MCP port');
+    const members = o1.native!.members as Record<string, { id: string }>;
+    for (const m of Object.values(members)) {
+      const info = await docker().getContainer(m.id).inspect();
+      const nets = Object.keys(info.NetworkSettings.Networks);
+      assert.equal(nets, [`contextforge-${s.stack}-${runtime}-i`]);
+      const net = (await docker().getNetwork(nets[0]).inspect()) as { Internal: boolean; Options?: Record<string, string> };
+      assert.is(net.Internal, true, 'members sit on an internal network');
+      assert.is(net.Options?.['com.docker.network.bridge.inhibit_ipv4'], 'true', 'whose gateway is no host address');
+      assert.equal(info.HostConfig.PortBindings ?? {}, {}, 'members publish nothing themselves');
+    }
+    client = await s.client();
+    assert.is(text(await client.callTool({ name: `${runtime}__sidecar`, arguments: {} })), '200 sealed', 'served through the edge; services still reach each other');
+    await client.close();
+    client = undefined;
+
+    // Filtered egress: members move to the proxy topology and get the edge's allow-list proxy.
+    await s.load(config('filtered'));
+    const p2 = await s.plan();
+    assert.ok(p2.plan!.changes[0].fields.some((f) => f.path === 'edge'), JSON.stringify(p2.plan!.changes[0].fields));
+    const a2 = await s.apply(p2);
+    assert.is(a2.exitCode, 0, JSON.stringify(a2.diags));
+    const o2 = (await s.backend!.observe(s.stack)).value!.find((o) => o.runtime === runtime)!;
+    const side = await docker().getContainer((o2.native!.members as Record<string, { id: string }>).sidecar.id).inspect();
+    assert.ok(side.Config.Env.includes('HTTP_PROXY=http://contextforge-edge:3128'), side.Config.Env.join(' '));
+    const edge = await docker().getContainer(o2.native!.edgeContainerId as string).inspect();
+    assert.ok(edge.Config.Env.includes('CF_ALLOWED_HOSTS=["api.example.com"]'), edge.Config.Env.join(' '));
+    client = await s.client();
+    assert.is(text(await client.callTool({ name: `${runtime}__sidecar`, arguments: {} })), '200 sealed');
+    await client.close();
+    client = undefined;
+
+    assert.is((await s.apply(await s.plan(true))).exitCode, 0);
+    assert.equal(await stackObjects(s.stack), [0, 0, 0], 'no container, network or volume with the stack label');
+  } finally {
+    await client?.close().catch(() => undefined);
+    await s.close();
+    for (const img of await docker().listImages({ filters: JSON.stringify({ reference: [`cf-build-${runtime}-mcp:*`] }) })) await docker().getImage(img.Id).remove({ force: true }).catch(() => undefined);
+  }
+});
+
 test.run();

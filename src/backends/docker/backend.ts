@@ -85,7 +85,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     return infoRead;
   };
 
-  const composeEnv = (): ComposeEnv => ({
+  const composeEnv = (stack: string): ComposeEnv => ({
     docker,
     backend: name,
     publishHost,
@@ -93,6 +93,8 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     allowLocalImages: config.allow_local_images ?? false,
     apparmorAvailable: apparmor,
     healthTimeoutMs,
+    stackNetwork: stackNetworkName(stack, config.network),
+    edgeImage: opts.edgeImage,
   });
 
   const groupOpts = (stack: string) => ({
@@ -322,7 +324,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
       try {
         if (change.desired?.spec.source.type === 'compose' || (!change.desired && change.observed?.native?.compose)) {
           await readInfo();
-          return await applyCompose(composeEnv(), change, ctx, secrets);
+          return await applyCompose(composeEnv(ctx.stack), change, ctx, secrets);
         }
         return await doApply(change, ctx);
       } catch (err) {

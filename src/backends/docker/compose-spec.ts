@@ -14,6 +14,7 @@ import { parseCompose } from '../../sources/compose/parse.js';
 import { positionsOf } from '../../sources/compose/text.js';
 import { LABEL, stackLabels, type ManagedGuardrails } from './labels.js';
 import { healthFromStatus, statusOf } from './observe.js';
+import { egressFiltered } from './guardrails.js';
 
 export type ComposeSource = Extract<NormalizedSource, { type: 'compose' }>;
 
@@ -54,6 +55,26 @@ export interface CompiledCompose {
   model: ComposeModel;
   order: string[];
   members: Record<string, { spec: MemberSpec; hash: string }>;
+  /** `internal` when egress is off or filtered: members on internal networks behind an edge. */
+  topology: 'open' | 'internal';
+  /** The edge sidecar (internal topology): forwarded ports and the egress allow-list. */
+  edge?: { spec: EdgeSpec; hash: string };
+}
+
+/** The edge of an internal compose runtime: it alone publishes ports and reaches out. */
+export interface EdgeSpec {
+  forwards: Array<{ service: string; listen: number; port: number; host?: number; hostIp?: string }>;
+  /** Hosts its HTTP(S) proxy allows; absent when egress is off. */
+  allowedHosts?: string[];
+  networks: string[];
+}
+
+/** Network alias of the edge on the stack's own networks (members' HTTP(S)_PROXY host). */
+export const EDGE_ALIAS = 'contextforge-edge';
+export const EDGE_PROXY_PORT_COMPOSE = 3128;
+
+export function composeTopology(g: { egressAllowed: boolean; allowedHosts: string[] }): 'open' | 'internal' {
+  return !g.egressAllowed || egressFiltered(g) ? 'internal' : 'open';
 }
 
 /** The compose text of a source, as resolved at plan time (`content`) or inline. */
@@ -77,6 +98,15 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
   const { profile: _p, strict: _s, ...guardrails } = d.spec.guardrails;
   const members: CompiledCompose['members'] = {};
   const mainPort = d.spec.transport.type === 'stdio' ? undefined : d.spec.transport.port;
+  const topology = composeTopology(d.spec.guardrails);
+  const filtered = egressFiltered(d.spec.guardrails);
+  const proxyEnv: Record<string, string> = {};
+  if (filtered) {
+    // Proxy-aware clients go through the edge's allow-list; services reach each other directly.
+    const proxy = `http://${EDGE_ALIAS}:${EDGE_PROXY_PORT_COMPOSE}`;
+    const noProxy = ['localhost', '127.0.0.1', ...Object.keys(model.services).sort()].join(',');
+    Object.assign(proxyEnv, { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy, NO_PROXY: noProxy, no_proxy: noProxy });
+  }
   for (const [name, svc] of Object.entries(model.services)) {
     const main = name === s.mainService;
     const ports = [...svc.ports];
@@ -91,7 +121,7 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
       entrypoint: svc.entrypoint,
       cmd: svc.command,
       // The runtime's env (and secrets) go to the MCP server, the compose file's to each service.
-      env: main ? { ...svc.environment, ...d.spec.env } : { ...svc.environment },
+      env: main ? { ...svc.environment, ...d.spec.env, ...proxyEnv } : { ...svc.environment, ...proxyEnv },
       secretNames: main ? Object.keys(d.secretEnv).sort() : [],
       ports: ports.sort((a, b) => a.container - b.container),
       healthcheck: svc.healthcheck,
@@ -105,7 +135,24 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
     dropUndefined(spec as unknown as Record<string, unknown>);
     members[name] = { spec, hash: hashOf({ spec, secrets: main ? d.spec.secretDigests : {} }) };
   }
-  return { value: { model, order: startOrder(model) ?? Object.keys(model.services).sort(), members }, diags: parsed.diags };
+  let edge: CompiledCompose['edge'];
+  if (topology === 'internal') {
+    const used = new Set<number>();
+    const forwards: EdgeSpec['forwards'] = [];
+    for (const name of Object.keys(members).sort()) {
+      for (const p of members[name].spec.ports) {
+        // Two services may use one container port; the edge then listens on a free one.
+        let listen = p.container;
+        while (used.has(listen) || listen === EDGE_PROXY_PORT_COMPOSE) listen = listen >= 65000 ? 20000 : listen + 1;
+        used.add(listen);
+        forwards.push({ service: name, listen, port: p.container, host: p.host, hostIp: p.hostIp });
+      }
+    }
+    const spec: EdgeSpec = { forwards, networks: ['default', ...model.networks] };
+    if (filtered) spec.allowedHosts = [...d.spec.guardrails.allowedHosts];
+    edge = { spec, hash: hashOf(spec) };
+  }
+  return { value: { model, order: startOrder(model) ?? Object.keys(model.services).sort(), members, topology, edge }, diags: parsed.diags };
 }
 
 /**
@@ -123,9 +170,18 @@ function dropUndefined(o: Record<string, unknown>): void {
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
 }
 
-export function composeNetworkName(stack: string, runtime: string, network = 'default'): string {
-  return network === 'default' ? `contextforge-${stack}-${runtime}` : `contextforge-${stack}-${runtime}-${network}`;
+export function composeNetworkName(stack: string, runtime: string, network = 'default', internal = false): string {
+  const base = network === 'default' ? `contextforge-${stack}-${runtime}` : `contextforge-${stack}-${runtime}-${network}`;
+  // Internal networks get their own names: a topology change is then a new network, not an edit.
+  return internal ? `${base}-i` : base;
 }
+
+/** The edge of a compose runtime; `--` cannot come from a service name (they start with [a-z0-9]). */
+export function composeEdgeName(stack: string, runtime: string): string {
+  return `cf-${stack}-${runtime}--edge`;
+}
+
+export const EDGE_SERVICE = '~edge';
 
 export function composeVolumeName(stack: string, runtime: string, volume: string): string {
   return `contextforge-${stack}-${runtime}-${volume}`;
@@ -171,7 +227,7 @@ export function groupCompose(input: {
   backend: string;
   publishHost: string;
 }): ObservedResource[] {
-  const by = new Map<string, { members: Record<string, ObservedMember>; extra: string[]; networks: string[]; volumes: string[] }>();
+  const by = new Map<string, { members: Record<string, ObservedMember>; edge?: Dockerode.ContainerInfo; extra: string[]; networks: string[]; volumes: string[] }>();
   const slot = (rt: string) => {
     let s = by.get(rt);
     if (!s) by.set(rt, (s = { members: {}, extra: [], networks: [], volumes: [] }));
@@ -183,6 +239,11 @@ export function groupCompose(input: {
     if (!rt) continue;
     const s = slot(rt);
     const svc = c.Labels[COMPOSE_LABEL.service];
+    if (svc === EDGE_SERVICE) {
+      if (s.edge) s.extra.push(c.Id);
+      else s.edge = c;
+      continue;
+    }
     let spec: MemberSpec | undefined;
     try {
       spec = JSON.parse(c.Labels[LABEL.spec] ?? '') as MemberSpec;
@@ -208,7 +269,7 @@ export function groupCompose(input: {
   const out: ObservedResource[] = [];
   for (const [runtime, s] of [...by.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const main = Object.values(s.members).find((m) => m.spec?.main);
-    const endpoint = main ? memberEndpoint(main, input.publishHost) : undefined;
+    const endpoint = main ? memberEndpoint(main, s.edge, input.publishHost) : undefined;
     const states = Object.values(s.members).map((m) => statusOf(m.state, m.status));
     const status = !main ? (Object.keys(s.members).length ? 'failed' : 'missing') : states.find((x) => x !== 'running') ?? 'running';
     const newest = Object.values(s.members).sort((a, b) => b.created - a.created)[0];
@@ -227,6 +288,9 @@ export function groupCompose(input: {
         compose: true,
         containerId: main?.id,
         members: Object.fromEntries(Object.entries(s.members).map(([k, m]) => [k, { id: m.id, name: m.name, state: m.state }])),
+        edgeContainerId: s.edge?.Id,
+        edgeState: s.edge?.State,
+        edgeHash: s.edge?.Labels[LABEL.specHash],
         extraContainers: s.extra,
         networks: s.networks.sort(),
         volumes: s.volumes.sort(),
@@ -236,10 +300,21 @@ export function groupCompose(input: {
   return out;
 }
 
-function memberEndpoint(m: ObservedMember, publishHost: string): Endpoint | undefined {
+function memberEndpoint(m: ObservedMember, edge: Dockerode.ContainerInfo | undefined, publishHost: string): Endpoint | undefined {
   const mcp = m.spec?.mcp;
   if (!mcp) return undefined;
-  const binding = m.ports.find((p) => p.PrivatePort === mcp.port && p.PublicPort && (p.IP === publishHost || p.IP === '0.0.0.0'));
+  // Behind an edge, the edge publishes the port it forwards to the main service's MCP port.
+  let forwards: EdgeSpec['forwards'] = [];
+  try {
+    forwards = edge ? (JSON.parse(edge.Labels[LABEL.spec] ?? '{}') as EdgeSpec).forwards ?? [] : [];
+  } catch {
+    forwards = [];
+  }
+  const internal = m.spec ? composeTopology(m.spec.guardrails) === 'internal' : false;
+  const holder = internal ? edge : undefined;
+  const privatePort = internal ? forwards.find((f) => f.service === m.spec!.service && f.port === mcp.port)?.listen : mcp.port;
+  const ports = holder ? holder.Ports : internal ? [] : m.ports;
+  const binding = ports.find((p) => p.PrivatePort === privatePort && p.PublicPort && (p.IP === publishHost || p.IP === '0.0.0.0'));
   if (!binding) return undefined;
   const host = publishHost === '0.0.0.0' || publishHost === '' ? '127.0.0.1' : publishHost;
   return { transport: mcp.transport, url: `http://${host.includes(':') ? `[${host}]` : host}:${binding.PublicPort}${mcp.path}` };
@@ -303,6 +378,16 @@ export function diffCompose(input: { desired?: DesiredResource; observed?: Obser
   }
   const extra = (o.native?.extraContainers as string[] | undefined) ?? [];
   if (extra.length) fields.push({ path: 'containers', before: extra.length, after: 0 });
+  const edge = compiled.value.edge;
+  const liveEdge = o.native?.edgeContainerId as string | undefined;
+  if (edge && (!liveEdge || o.native?.edgeHash !== edge.hash)) {
+    fields.push({ path: 'edge', before: liveEdge ? '(other forwards)' : undefined, after: edge.spec.allowedHosts ? 'forwards + egress allow-list' : 'forwards, no egress', forcesReplace: Boolean(liveEdge) });
+    stoppedOnly = false;
+  } else if (edge && o.native?.edgeState !== 'running') fields.push({ path: 'edge.state', before: o.native?.edgeState, after: 'running' });
+  else if (!edge && liveEdge) {
+    fields.push({ path: 'edge', before: 'present', after: undefined, forcesReplace: true });
+    stoppedOnly = false;
+  }
   if (fields.length === 0) return base('noop', 'noop:up-to-date', []);
   return base('update', stoppedOnly ? 'update:drift-stopped' : 'update:compose-services-changed', fields);
 }

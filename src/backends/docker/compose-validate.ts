@@ -1,12 +1,11 @@
 // Docker-side checks of a compose runtime before anything runs: the file compiles, the MCP
 // endpoint is an HTTP port of main_service, every image passes the registry allow-list, mounts
-// stay within the profile, and egress limits (not enforced for compose yet) are flagged. Pure.
+// stay within the profile. Egress limits are kept by the compose topology (compose-spec.ts). Pure.
 
-import { error, warning, type Diagnostic } from '../../diag/diagnostic.js';
+import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import type { DockerBackend } from '../../generated/config.js';
 import type { DesiredResource } from '../../plan/types.js';
 import { compileCompose } from './compose-spec.js';
-import { egressFiltered } from './guardrails.js';
 import { checkRegistry } from './images.js';
 
 export function validateCompose(d: DesiredResource, config: DockerBackend): Diagnostic[] {
@@ -15,14 +14,6 @@ export function validateCompose(d: DesiredResource, config: DockerBackend): Diag
   const g = d.spec.guardrails;
   if (d.spec.transport.type === 'stdio') {
     diags.push(error('docker.compose-stdio', `The main service of ${d.address} must speak HTTP`, { ...at, detail: 'Compose runtimes are reached through a published port; set transport.type to streamable-http or sse.' }));
-  }
-  if (!g.egressAllowed || egressFiltered(g)) {
-    // As for any control a backend cannot keep: a warning, an error under a strict profile.
-    const control = g.egressAllowed ? 'network.allowed_hosts' : 'network.egress_allowed: false';
-    diags.push((g.strict ? error : warning)('guardrail.unenforced', `${control} of profile ${g.profile} cannot be enforced for compose runtimes on Docker backend (${d.address}): its services can reach any host`, {
-      ...at,
-      detail: 'Run the server from a docker source (egress limits are enforced there), or use a profile without egress limits for this stack; strict: true makes this an error.',
-    }));
   }
   const compiled = compileCompose(d);
   // Unread path sources are resolved by the plan right before validate; nothing to check then.

@@ -14,6 +14,10 @@ import { listFiles } from './build.js';
 import { clearName, ensureNetwork, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
 import {
   COMPOSE_LABEL,
+  EDGE_ALIAS,
+  EDGE_PROXY_PORT_COMPOSE,
+  EDGE_SERVICE,
+  composeEdgeName,
   compileCompose,
   composeLabels,
   composeNetworkName,
@@ -27,7 +31,8 @@ import { scrub } from './errors.js';
 import { securityOptions } from './guardrails.js';
 import { waitHealthy } from './health.js';
 import { ensureImage, parseImageRef } from './images.js';
-import { LABEL, stackFilter } from './labels.js';
+import { LABEL, stackFilter, stackLabels } from './labels.js';
+import { EDGE_PROGRAM_PATH, ensureEdgeImage } from './edge-image.js';
 import { containerLogs } from './logs.js';
 
 export interface ComposeEnv {
@@ -38,6 +43,10 @@ export interface ComposeEnv {
   allowLocalImages: boolean;
   apparmorAvailable: boolean;
   healthTimeoutMs: number;
+  /** The stack network edges of internal compose runtimes publish on. */
+  stackNetwork: string;
+  /** Edge image override (tests); default: built locally (edge-image.ts). */
+  edgeImage?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -63,8 +72,8 @@ function nanos(ms: number | undefined): number | undefined {
   return ms === undefined ? undefined : Math.round(ms * 1e6);
 }
 
-function memberOptions(input: { env: ComposeEnv; d: DesiredResource; stack: string; spec: MemberSpec; hash: string; seccompProfile?: string }): Dockerode.ContainerCreateOptions {
-  const { env, d, stack, spec } = input;
+function memberOptions(input: { env: ComposeEnv; d: DesiredResource; stack: string; spec: MemberSpec; hash: string; seccompProfile?: string; internal: boolean }): Dockerode.ContainerCreateOptions {
+  const { env, d, stack, spec, internal } = input;
   const g = spec.guardrails;
   const envList = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
   if (spec.main) for (const [k, v] of Object.entries(d.secretEnv)) envList.push(`${k}=${v}`);
@@ -76,7 +85,7 @@ function memberOptions(input: { env: ComposeEnv; d: DesiredResource; stack: stri
     exposed[key] = {};
   }
   const nets = spec.networks.length ? spec.networks : ['default'];
-  const primary = composeNetworkName(stack, d.runtime, nets[0]);
+  const primary = composeNetworkName(stack, d.runtime, nets[0], internal);
   const h = spec.healthcheck;
   return {
     name: memberContainerName(stack, d.runtime, spec.service),
@@ -91,11 +100,12 @@ function memberOptions(input: { env: ComposeEnv; d: DesiredResource; stack: stri
       [COMPOSE_LABEL.runtimeHash]: d.specHash,
       [LABEL.spec]: canonicalJson(spec),
     },
-    ExposedPorts: exposed,
+    // Behind an edge (internal topology) nothing is published by the member itself.
+    ExposedPorts: internal ? undefined : exposed,
     Healthcheck: h ? { Test: h.test, Interval: nanos(h.intervalMs), Timeout: nanos(h.timeoutMs), Retries: h.retries, StartPeriod: nanos(h.startPeriodMs) } : undefined,
     HostConfig: {
       NetworkMode: primary,
-      PortBindings: portBindings,
+      PortBindings: internal ? undefined : portBindings,
       Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: composeVolumeName(stack, d.runtime, v.source), Target: v.target, ReadOnly: v.readOnly })),
       // The runtime's guardrail profile, on every member of the stack.
       ReadonlyRootfs: g.readOnlyRoot,
@@ -169,7 +179,9 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
   const sc = d.spec.guardrails.seccomp;
   if (sc && sc !== 'runtime/default' && sc !== 'unconfined') seccompProfile = JSON.stringify(JSON.parse(await readFile(resolve(env.configDir, sc), 'utf8')));
 
-  for (const n of ['default', ...c.model.networks]) await ensureNetwork(env.docker, { name: composeNetworkName(stack, runtime, n), internal: false, labels: ownLabels, stack });
+  const internal = c.topology === 'internal';
+  const wantedNets = ['default', ...c.model.networks].map((n) => composeNetworkName(stack, runtime, n, internal));
+  for (const n of wantedNets) await ensureNetwork(env.docker, { name: n, internal, labels: ownLabels, stack });
   for (const v of c.model.volumes) await env.docker.createVolume({ Name: composeVolumeName(stack, runtime, v), Labels: ownLabels });
 
   const current = await observeCompose(env, stack, runtime);
@@ -201,11 +213,11 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
       ctx.progress(`replacing service ${svc}`);
       await removeContainer(env.docker, ids[svc].id);
     } else ctx.progress(`creating service ${svc}`);
-    const opts = memberOptions({ env, d, stack, spec, hash, seccompProfile });
+    const opts = memberOptions({ env, d, stack, spec, hash, seccompProfile, internal });
     await clearName(env.docker, opts.name!, stack);
     const created = await env.docker.createContainer(opts);
     const nets = spec.networks.length ? spec.networks : ['default'];
-    for (const n of nets.slice(1)) await env.docker.getNetwork(composeNetworkName(stack, runtime, n)).connect({ Container: created.id, EndpointConfig: { Aliases: [svc] } });
+    for (const n of nets.slice(1)) await env.docker.getNetwork(composeNetworkName(stack, runtime, n, internal)).connect({ Container: created.id, EndpointConfig: { Aliases: [svc] } });
     return { id: created.id };
   };
   const prepared = new Map(c.order.map((svc) => [svc, prepare(svc)] as const));
@@ -237,14 +249,19 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
     }
     return undefined;
   };
+  const edgeDone = ensureEdge({ env, d, stack, runtime, c, current, ctx, labels: ownLabels });
   const started = new Map<string, Promise<ApplyOutcome | undefined>>();
   // c.order is topological: a member's dependencies are in the map before it.
   for (const svc of c.order) started.set(svc, startMember(svc));
-  const settled = await Promise.allSettled([...c.order.map((svc) => started.get(svc)!), ...prepared.values()]);
+  const settled = await Promise.allSettled([...c.order.map((svc) => started.get(svc)!), ...prepared.values(), edgeDone]);
   const thrown = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (thrown) throw thrown.reason;
   const failed = settled.slice(0, c.order.length).map((r) => (r.status === 'fulfilled' ? (r.value as ApplyOutcome | undefined) : undefined)).find((x) => x !== undefined);
   if (failed) return failed;
+
+  // Networks of a previous topology (or removed from the file) go once nothing uses them.
+  const filters = JSON.stringify({ label: [`${LABEL.stack}=${stack}`, `${LABEL.runtime}=${runtime}`, `${LABEL.role}=compose`, `${LABEL.backend}=${env.backend}`] });
+  for (const n of await env.docker.listNetworks({ filters })) if (!wantedNets.includes(n.Name)) await removeNetworkIfOurs(env.docker, n.Name, stack);
 
   const observed = await observeCompose(env, stack, runtime);
   const mainId = observed?.native?.containerId as string | undefined;
@@ -260,6 +277,60 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
   return { status: change.action === 'create' ? 'created' : 'updated', observed, diags: [] };
 }
 
+/** The edge of an internal runtime: created or replaced when its spec changed, removed when not needed. */
+async function ensureEdge(input: { env: ComposeEnv; d: DesiredResource; stack: string; runtime: string; c: CompiledCompose; current?: ObservedResource; ctx: ApplyContext; labels: Record<string, string> }): Promise<void> {
+  const { env, stack, runtime, c, current, ctx } = input;
+  const liveId = current?.native?.edgeContainerId as string | undefined;
+  const want = c.edge;
+  if (!want) {
+    if (liveId) await removeContainer(env.docker, liveId);
+    return;
+  }
+  if (liveId && current?.native?.edgeHash === want.hash) {
+    if (current.native.edgeState !== 'running') await env.docker.getContainer(liveId).start().catch((err: unknown) => {
+      if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+    });
+    return;
+  }
+  if (liveId) await removeContainer(env.docker, liveId);
+  const image = await ensureEdgeImage(env.docker, ctx.progress, env.edgeImage);
+  await ensureNetwork(env.docker, { name: env.stackNetwork, internal: false, labels: stackLabels({ stack, backend: env.backend }), stack });
+  const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  const exposed: Record<string, Record<string, never>> = {};
+  for (const f of want.spec.forwards) {
+    portBindings[`${f.listen}/tcp`] = [{ HostIp: f.hostIp ?? env.publishHost, HostPort: f.host !== undefined ? String(f.host) : '' }];
+    exposed[`${f.listen}/tcp`] = {};
+  }
+  const edgeEnv = [`CF_FORWARD=${JSON.stringify(want.spec.forwards.map((f) => ({ listen: f.listen, host: f.service, port: f.port })))}`];
+  if (want.spec.allowedHosts) edgeEnv.push(`CF_PROXY_PORT=${EDGE_PROXY_PORT_COMPOSE}`, `CF_ALLOWED_HOSTS=${JSON.stringify(want.spec.allowedHosts)}`);
+  const name = composeEdgeName(stack, runtime);
+  await clearName(env.docker, name, stack);
+  ctx.progress(`creating edge ${name} (${want.spec.allowedHosts ? 'egress allow-list' : 'no egress'})`);
+  const edge = await env.docker.createContainer({
+    name,
+    Image: image,
+    Entrypoint: ['/usr/bin/node', EDGE_PROGRAM_PATH],
+    Env: edgeEnv,
+    Labels: { ...composeLabels({ stack, runtime, backend: env.backend, service: EDGE_SERVICE }), [LABEL.specHash]: want.hash, [LABEL.spec]: canonicalJson(want.spec) },
+    ExposedPorts: exposed,
+    User: '65534:65534',
+    HostConfig: {
+      NetworkMode: env.stackNetwork,
+      PortBindings: portBindings,
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      Memory: 128 * 1024 * 1024,
+      MemorySwap: 128 * 1024 * 1024,
+      PidsLimit: 64,
+      // The edge sits on both sides, so it must never route; low ports bind without capabilities.
+      Sysctls: { 'net.ipv4.ip_forward': '0', 'net.ipv4.ip_unprivileged_port_start': '0' },
+    },
+  });
+  for (const n of want.spec.networks) await env.docker.getNetwork(composeNetworkName(stack, runtime, n, true)).connect({ Container: edge.id, EndpointConfig: { Aliases: [EDGE_ALIAS] } });
+  await edge.start();
+}
+
 /** Removes every container, network and volume of one compose runtime (ours only). */
 export async function deleteCompose(env: ComposeEnv, stack: string, runtime: string, ctx: ApplyContext): Promise<void> {
   const filters = JSON.stringify({ label: [`${LABEL.stack}=${stack}`, `${LABEL.runtime}=${runtime}`, `${LABEL.role}=compose`, `${LABEL.backend}=${env.backend}`] });
@@ -269,6 +340,8 @@ export async function deleteCompose(env: ComposeEnv, stack: string, runtime: str
   for (const n of await env.docker.listNetworks({ filters })) await removeNetworkIfOurs(env.docker, n.Name, stack);
   const vols = await env.docker.listVolumes({ filters });
   for (const v of vols.Volumes ?? []) await removeVolumeIfOurs(env.docker, v.Name, stack);
+  // The stack network (used by edges) goes with the last container of the stack.
+  if ((await env.docker.listContainers({ all: true, filters: stackFilter(stack) })).length === 0) await removeNetworkIfOurs(env.docker, env.stackNetwork, stack);
 }
 
 /** Log lines of every member, each prefixed with its service name. */
