@@ -2,7 +2,8 @@
 // touch (and a rewrite with the same bytes) makes zero engine calls, counted by a proxy in front
 // of the Docker socket; an invalid save prints the diagnostic and leaves the server running; the
 // next valid save applies; SIGINT exits 0 and releases the lock. Then, with a 2 s drift interval,
-// `docker kill` of the managed container is repaired and logged as drift.repaired.
+// `docker kill` of the managed container is repaired and logged as drift.repaired, and SIGTERM
+// during a replace lets it finish before exiting 0.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -107,6 +108,11 @@ test('a save is applied; a touch makes no engine call; an invalid save keeps the
 
 test('docker kill of a managed container is repaired within the drift interval and logged', async () => {
   if (!dockerOk) return;
+  // A watch left running by a failed first test would hold the stack; stop it.
+  if (watch && watch.proc.exitCode === null) {
+    watch.proc.kill('SIGKILL');
+    await watch.done;
+  }
   watch = startCli(['watch', '-f', file, '--interval', '2s']);
   await watch.waitFor(/Watching \d+ file\(s\)/, 180_000);
   const before = await alpha();
@@ -126,8 +132,22 @@ test('docker kill of a managed container is repaired within the drift interval a
     return list.find((e) => e.address === 'runtime.alpha' && /drift/.test(e.data?.reason ?? '')) ?? undefined;
   }, 30_000, 'a drift.repaired event');
   assert.match(ev.data!.reason!, /^update:drift-stopped$|^replace:drift-failed$|^create:drift-missing$/);
+
+  // SIGTERM while a replace is in flight: it finishes, the lock is released, exit 0.
+  const mark = watch.mark();
+  write({ GREETING: 'five' });
+  await watch.waitFor(/runtime\.alpha: Replacing\.\.\./, 60_000, mark);
   watch.proc.kill('SIGTERM');
   assert.is(await watch.done, 0, watch.out() + watch.err());
+  assert.match(watch.out().slice(mark), /runtime\.alpha: Replacement complete after/);
+  assert.match(watch.out().slice(mark), /Stopped; the lock is released/);
+  assert.ok((await alpha())?.env.includes('GREETING=five'), 'the action in flight completed');
+  const store = openStateStore({ path: join(dir, '.contextforge', 'state.db') });
+  try {
+    assert.is(store.lockHolder(STACK), undefined, 'lock released');
+  } finally {
+    store.close();
+  }
   watch = undefined;
 });
 
