@@ -12,7 +12,7 @@ import type { Diagnostic } from '../diag/diagnostic.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
 import { reconcileOnce, type ReconcileResult } from '../host/reconcile.js';
 import { openStateStore, type SqliteStateStore } from '../state/sqlite.js';
-import { displayUrl, openGitSync, type CommitInfo, type GitSync } from './git-sync.js';
+import { displayUrl, openGitSync, scrubGitMessage, type CommitInfo, type GitSync } from './git-sync.js';
 import { createReconcileLoop, type Trigger } from './loop.js';
 import { approvalHook, auditHook } from './passes.js';
 
@@ -56,7 +56,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     try {
       git = await openGitSync({ url: options.git.url, branch: options.git.branch, baseDir: cwd });
     } catch (err) {
-      options.report([{ severity: 'error', code: 'git.clone-failed', summary: `cloning ${displayUrl(options.git.url)} failed: ${(err as Error).message.split('\n')[0]}`, detail: 'Check the URL, the branch name and your credentials (a token in the URL or an SSH agent).' }], []);
+      options.report([{ severity: 'error', code: 'git.clone-failed', summary: `cloning ${displayUrl(options.git.url)} failed: ${scrubGitMessage((err as Error).message, options.git.url).split('\n')[0]}`, detail: 'Check the URL, the branch name and your credentials (a token in the URL or an SSH agent).' }], []);
       return 1;
     }
     path = join(git.dir, options.git.path ?? '.', options.file ?? 'contextforge.yaml');
@@ -108,7 +108,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     try {
       head = await git!.fetchHead();
     } catch (err) {
-      say(`warning: fetching ${displayUrl(options.git!.url)} failed: ${(err as Error).message.split('\n')[0]}; retrying in ${Math.round(options.git!.intervalMs / 1000)}s`);
+      say(`warning: fetching ${displayUrl(options.git!.url)} failed: ${scrubGitMessage((err as Error).message, options.git!.url).split('\n')[0]}; retrying in ${Math.round(options.git!.intervalMs / 1000)}s`);
       return false;
     }
     if (head.sha === applied?.sha || head.sha === rejectedSha) return false;
