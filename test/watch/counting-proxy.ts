@@ -19,29 +19,43 @@ const UPSTREAM = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DO
 export async function startCountingProxy(socketPath: string): Promise<CountingProxy> {
   rmSync(socketPath, { force: true });
   const seen: string[] = [];
+  // Every upstream connection is tracked so close() can end them: a long-lived stream (the
+  // Docker events stream a health wait follows, `logs --follow`) whose client went away would
+  // otherwise keep the daemon socket, and with it the test process, alive.
+  const upstreams = new Set<{ destroy(): void }>();
+  const track = <T extends { destroy(): void; once(e: 'close', f: () => void): unknown }>(s: T): T => {
+    upstreams.add(s);
+    s.once('close', () => upstreams.delete(s));
+    return s;
+  };
   const server: Server = createServer((req: IncomingMessage, res) => {
     seen.push(`${req.method} ${req.url}`);
-    const up = request({ socketPath: UPSTREAM, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    });
+    const up = track(
+      request({ socketPath: UPSTREAM, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      }),
+    );
     up.on('error', (e) => {
       if (!res.headersSent) res.writeHead(502);
       res.end(String(e));
     });
+    // The client hung up (or was killed): stop the upstream request as well.
+    res.on('close', () => up.destroy());
     req.pipe(up);
   });
   // Attach/hijack requests upgrade the connection; splice the raw sockets.
   server.on('upgrade', (req, socket, head) => {
     seen.push(`${req.method} ${req.url} (upgrade)`);
-    const up = connect(UPSTREAM, () => {
+    const up = track(connect(UPSTREAM, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`), '', ''];
       up.write(lines.join('\r\n'));
       if (head.length) up.write(head);
       up.pipe(socket);
       socket.pipe(up);
-    });
+    }));
     up.on('error', () => socket.destroy());
+    socket.on('close', () => up.destroy());
     socket.on('error', () => up.destroy());
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
@@ -52,6 +66,7 @@ export async function startCountingProxy(socketPath: string): Promise<CountingPr
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        for (const u of upstreams) u.destroy();
         server.close(() => resolve());
       }),
   };
