@@ -28,7 +28,7 @@ import {
   type MemberSpec,
 } from './compose-spec.js';
 import { scrub } from './errors.js';
-import { securityOptions } from './guardrails.js';
+import { edgeHostConfig, securityOptions } from './guardrails.js';
 import { waitHealthy } from './health.js';
 import { ensureImage, parseImageRef } from './images.js';
 import { LABEL, stackFilter, stackLabels } from './labels.js';
@@ -314,18 +314,7 @@ async function ensureEdge(input: { env: ComposeEnv; d: DesiredResource; stack: s
     Labels: { ...composeLabels({ stack, runtime, backend: env.backend, service: EDGE_SERVICE }), [LABEL.specHash]: want.hash, [LABEL.spec]: canonicalJson(want.spec) },
     ExposedPorts: exposed,
     User: '65534:65534',
-    HostConfig: {
-      NetworkMode: env.stackNetwork,
-      PortBindings: portBindings,
-      ReadonlyRootfs: true,
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges:true'],
-      Memory: 128 * 1024 * 1024,
-      MemorySwap: 128 * 1024 * 1024,
-      PidsLimit: 64,
-      // The edge sits on both sides, so it must never route; low ports bind without capabilities.
-      Sysctls: { 'net.ipv4.ip_forward': '0', 'net.ipv4.ip_unprivileged_port_start': '0' },
-    },
+    HostConfig: edgeHostConfig(env.stackNetwork, portBindings),
   });
   for (const n of want.spec.networks) await env.docker.getNetwork(composeNetworkName(stack, runtime, n, true)).connect({ Container: edge.id, EndpointConfig: { Aliases: [EDGE_ALIAS] } });
   await edge.start();

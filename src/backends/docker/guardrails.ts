@@ -174,23 +174,35 @@ export function compileRuntime(input: CompileInput): CompiledRuntime {
       ExposedPorts: exposed,
       User: '65534:65534',
       HostConfig: {
-        NetworkMode: stackNetwork,
-        PortBindings: portBindings,
-        ReadonlyRootfs: true,
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges:true'],
-        Memory: 128 * 1024 * 1024,
-        MemorySwap: 128 * 1024 * 1024,
-        PidsLimit: 64,
+        ...edgeHostConfig(stackNetwork, portBindings),
         RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
-        // A new network namespace copies the host's ip_forward (1 on a Docker host). The edge sits
-        // on both networks, so it must not route: a container able to send raw frames to it
-        // would otherwise have a way out.
-        // It listens on the runtime's own port numbers as uid 65534 without capabilities, so
-        // ports below 1024 must be bindable (Docker 20.10+ sets this too; older engines do not).
-        Sysctls: { 'net.ipv4.ip_forward': '0', 'net.ipv4.ip_unprivileged_port_start': '0' },
       },
     };
   }
   return { topology, publishedPorts, stackNetwork, internalNetwork, volumes, main, edge };
+}
+
+/**
+ * The edge sidecar's hardened HostConfig, one definition for single runtimes and compose stacks:
+ * read-only, no capabilities, no new privileges, small limits, and no routing.
+ */
+export function edgeHostConfig(
+  network: string,
+  portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>,
+): Dockerode.HostConfig {
+  return {
+    NetworkMode: network,
+    PortBindings: portBindings,
+    ReadonlyRootfs: true,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges:true'],
+    Memory: 128 * 1024 * 1024,
+    MemorySwap: 128 * 1024 * 1024,
+    PidsLimit: 64,
+    // A new network namespace copies the host's ip_forward (1 on a Docker host). The edge sits
+    // on both networks, so it must not route: a container able to send raw frames to it would
+    // otherwise have a way out. It listens on the runtime's own port numbers as uid 65534 without
+    // capabilities, so ports below 1024 must be bindable (Docker 20.10+ sets this too).
+    Sysctls: { 'net.ipv4.ip_forward': '0', 'net.ipv4.ip_unprivileged_port_start': '0' },
+  };
 }
