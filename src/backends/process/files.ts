@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RuntimeSpec } from '../../plan/types.js';
 
-/** Everything the detached supervisor needs. Sent over its stdin, never on argv or in a file. */
-export interface SupervisorSpec {
+/** Which launch of which runtime: shared by the supervisor spec and its status file. */
+export interface LaunchIdentity {
   version: 1;
   launchId: string;
   stack: string;
@@ -16,6 +16,10 @@ export interface SupervisorSpec {
   address: string;
   backend: string;
   specHash: string;
+}
+
+/** Everything the detached supervisor needs. Sent over its stdin, never on argv or in a file. */
+export interface SupervisorSpec extends LaunchIdentity {
   command: string;
   args: string[];
   cwd: string;
@@ -31,14 +35,7 @@ export interface SupervisorSpec {
 
 export type SupervisorState = 'starting' | 'running' | 'backoff' | 'failed' | 'stopped';
 
-export interface StatusFile {
-  version: 1;
-  launchId: string;
-  stack: string;
-  runtime: string;
-  address: string;
-  backend: string;
-  specHash: string;
+export interface StatusFile extends LaunchIdentity {
   supervisorPid: number;
   /** The warm child, ready for the next connection. */
   childPid?: number;
