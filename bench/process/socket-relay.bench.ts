@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { createProcessBackend } from '../../src/backends/process/index.js';
 import { processSocketConnector } from '../../src/host/process-connector.js';
-import type { DesiredResource } from '../../src/plan/types.js';
+import type { DesiredResource } from '../../src/model/resources.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const dir = mkdtempSync(join(tmpdir(), 'cf-bench-process-'));

@@ -10,7 +10,7 @@ import { error, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { compileDesired } from '../plan/desired.js';
 import { resolveSources } from '../sources/resolve-desired.js';
 import { diffPlan } from '../plan/diff.js';
-import type { Change, DesiredResource, ObservedResource, Plan } from '../plan/types.js';
+import type { Change, DesiredResource, ObservedResource, Plan } from '../model/resources.js';
 import { approvalSatisfied } from '../plan/approval.js';
 import { identityRedactor, type Redactor } from '../plan/redact.js';
 import type { RunKind, StateStore } from '../state/store.js';

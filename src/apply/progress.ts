@@ -1,7 +1,7 @@
 // Terraform-style progress wording for apply: "runtime.x: Creating...", "Still creating...
 // [10s elapsed]", "Creation complete after 3s". Pure formatting; the engine decides when.
 
-import type { ActionKind } from '../plan/types.js';
+import type { ActionKind } from '../model/resources.js';
 
 type Acting = Exclude<ActionKind, 'noop'>;
 

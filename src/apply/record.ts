@@ -3,7 +3,7 @@
 // of each outcome, guardrail warnings included. No backend calls here.
 
 import type { ApplyOutcome } from '../backends/backend.js';
-import type { Change, DesiredResource, ObservedResource } from '../plan/types.js';
+import type { Change, DesiredResource, ObservedResource } from '../model/resources.js';
 import type { RuntimeRecord, StateStore } from '../state/store.js';
 
 export interface RecordInput {

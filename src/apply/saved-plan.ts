@@ -7,7 +7,7 @@ import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import type { PlanDocument } from '../generated/plan.js';
 import { toPlanDocument } from '../plan/render-json.js';
 import type { Redactor } from '../plan/redact.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../model/resources.js';
 
 export function writeSavedPlan(file: string, plan: Plan, options: { configPath: string; redact: Redactor; contextforgeVersion?: string }): void {
   const doc = toPlanDocument(plan, { configPath: options.configPath, redact: options.redact, contextforgeVersion: options.contextforgeVersion });

@@ -4,7 +4,7 @@
 // secret values; the caller still runs it through the redactor.
 
 import type { LoadedConfig } from '../config/model.js';
-import type { Change, NormalizedSource } from '../plan/types.js';
+import type { Change, NormalizedSource } from '../model/resources.js';
 
 export interface ApprovalRequest {
   stack: string;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LoadedConfig } from '../config/model.js';
 import type { Redactor } from '../plan/redact.js';
-import type { Change, Plan } from '../plan/types.js';
+import type { Change, Plan } from '../model/resources.js';
 import type { ApprovalRecord, StateStore } from '../state/store.js';
 import { buildRequest, decisionCommands } from './request.js';
 

@@ -4,32 +4,8 @@
 
 import type { BackendType } from '../generated/config.js';
 import type { Diagnostic, Result } from '../diag/diagnostic.js';
-import type { Change, DesiredResource, ObservedResource } from '../plan/types.js';
-
-/** What a backend can enforce or do (the seed's BackendCapabilities, snake_case kept). */
-export interface BackendCapabilities {
-  supports_compose: boolean;
-  supports_readonly_fs: boolean;
-  supports_custom_capabilities: boolean;
-  supports_capability_add: boolean;
-  supports_build_cache: boolean;
-  supports_egress_control: boolean;
-  supports_egress_host_filtering: boolean;
-  supports_pid_limits: boolean;
-  supports_mounts: boolean;
-  supports_seccomp: boolean;
-  supports_apparmor: boolean;
-  supports_resource_limits: boolean;
-  supports_github_build: boolean;
-  supports_stdio_attach: boolean;
-  supports_logs: boolean;
-  network_isolation_level: 'container' | 'project' | 'none';
-  observability_type: 'native' | 'ibm_cloud';
-  /** 0 = unlimited. */
-  max_cpu: number;
-  max_memory_gb: number;
-  max_timeout_seconds: number;
-}
+import type { BackendCapabilities } from '../model/capabilities.js';
+import type { Change, DesiredResource, ObservedResource } from '../model/resources.js';
 
 export interface BackendDescription {
   name: string;
@@ -89,27 +65,3 @@ export interface Backend {
   /** Releases connections (sockets, agents). */
   close?(): Promise<void>;
 }
-
-/** Capabilities with everything off; backends spread their own on top. */
-export const NO_CAPABILITIES: BackendCapabilities = {
-  supports_compose: false,
-  supports_readonly_fs: false,
-  supports_custom_capabilities: false,
-  supports_capability_add: false,
-  supports_build_cache: false,
-  supports_egress_control: false,
-  supports_egress_host_filtering: false,
-  supports_pid_limits: false,
-  supports_mounts: false,
-  supports_seccomp: false,
-  supports_apparmor: false,
-  supports_resource_limits: false,
-  supports_github_build: false,
-  supports_stdio_attach: false,
-  supports_logs: false,
-  network_isolation_level: 'none',
-  observability_type: 'native',
-  max_cpu: 0,
-  max_memory_gb: 0,
-  max_timeout_seconds: 0,
-};

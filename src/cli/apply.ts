@@ -12,7 +12,7 @@ import { checkSavedPlan, readSavedPlan } from '../apply/saved-plan.js';
 import { hasChanges } from '../plan/diff.js';
 import { renderText } from '../plan/render-text.js';
 import { parseDurationMs } from '../config/quantities.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../model/resources.js';
 import { openOrReport, planOptions, planWith, report, type CommonFlags } from './plan.js';
 import type { VerbRegistrar } from './main.js';
 

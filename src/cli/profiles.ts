@@ -5,7 +5,7 @@
 import type { CAC } from 'cac';
 import { relative } from 'node:path';
 import { stringify } from 'yaml';
-import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
+import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
 import { controlLabel, controlStatuses, type ResolvedProfile } from '../config/index.js';
 import { fitCodeEngineLimits } from '../config/code-engine-rules.js';
 import { didYouMean } from '../diag/suggest.js';

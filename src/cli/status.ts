@@ -7,7 +7,7 @@ import { observeAll } from '../apply/engine.js';
 import { formatElapsed } from '../apply/progress.js';
 import { compileDesired } from '../plan/desired.js';
 import { resolveSources } from '../sources/resolve-desired.js';
-import type { ObservedResource } from '../plan/types.js';
+import type { ObservedResource } from '../model/resources.js';
 import type { RuntimeRecord } from '../state/store.js';
 import { openOrReport, report, type CommonFlags } from './plan.js';
 import type { VerbRegistrar } from './main.js';

@@ -2,7 +2,7 @@
 // validate, `profiles check` and the backends' plan warnings all use this one table, so that
 // the answer to "is read_only_root enforced on Code Engine?" exists exactly once.
 
-import type { BackendCapabilities } from '../backends/backend.js';
+import type { BackendCapabilities } from '../model/capabilities.js';
 import type { BackendType, GuardrailProfile } from '../generated/config.js';
 
 export type ControlName =

@@ -16,7 +16,7 @@ import { checkSemantics } from './semantic.js';
 import { collectSensitive } from './sensitive.js';
 import { LazySourceMap } from './source-map.js';
 import { readSourceFile, type SourceFile } from './source-file.js';
-import { checkComposeEntry } from '../sources/compose/check.js';
+import { checkComposeEntry } from './compose/check.js';
 
 export interface LoadOptions {
   /** Variables for ${VAR}; default process.env. Values here win over .env. */

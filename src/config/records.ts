@@ -3,7 +3,7 @@
 // at the exact line. Shared by include.ts, semantic.ts and load.ts; not part of the public API.
 
 import type { SourceRange } from '../diag/diagnostic.js';
-import type { CatalogEntry, GuardrailProfile } from '../generated/config.js';
+import type { Backend, CatalogEntry, GuardrailProfile } from '../generated/config.js';
 import { joinPointer } from './pointer.js';
 import { spanAt, type ParsedYaml } from './yaml-source.js';
 
@@ -22,6 +22,19 @@ export interface ProfileRecord extends Located {
 export interface EntryRecord extends Located {
   entry: CatalogEntry;
   builtin: boolean;
+}
+
+/** A runtime with its resolved references (undefined where the reference dangles). */
+export interface RuntimeLink {
+  index: number;
+  loc: Located;
+  entry?: EntryRecord;
+  backendName: string;
+  backend?: Backend;
+  profileName: string;
+  profile?: ProfileRecord;
+  /** Where the profile name came from, for diagnostics about it. */
+  profileFrom: 'runtime' | 'entry' | 'defaults';
 }
 
 /** The source range of `rel` below a located record (key range when `prefer` is 'key'). */

@@ -3,14 +3,13 @@
 // cpu/memory pairs, quotas, and guardrails the backend cannot enforce. Pure; no I/O.
 
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
-import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
+import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
 import type { CodeEngineBackend, ContextforgeConfig, DockerBackend } from '../generated/config.js';
 import { describeTable, checkCpuMemory, fitCodeEngineLimits, isValidAppName, limitsFitted, CE_APPS_PER_PROJECT, CE_CPU_MEMORY, CE_MAX_REQUEST_TIMEOUT_SECONDS, CE_APP_NAME_MAX } from './code-engine-rules.js';
 import { controlLabel, unenforcedControls } from './compat.js';
 import { parseImageRef, registryAllowed } from './image-ref.js';
 import { parseDuration, parseMemory } from './quantities.js';
-import { rangeOf, type Located } from './records.js';
-import type { RuntimeLink } from './semantic.js';
+import { rangeOf, type Located, type RuntimeLink } from './records.js';
 import type { ParsedYaml } from './yaml-source.js';
 
 export interface BackendRulesInput {

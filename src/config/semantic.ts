@@ -5,7 +5,7 @@
 import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
 import { didYouMean } from '../diag/suggest.js';
 import type { Backend, ContextforgeConfig } from '../generated/config.js';
-import { rangeOf, type EntryRecord, type Located, type ProfileRecord } from './records.js';
+import { rangeOf, type EntryRecord, type Located, type ProfileRecord, type RuntimeLink } from './records.js';
 import { checkBackendRules } from './semantic-backend.js';
 import type { ParsedYaml } from './yaml-source.js';
 
@@ -18,19 +18,6 @@ export interface SemanticInput {
   strict: boolean;
   /** Default profile name when neither runtime nor entry names one. */
   defaultProfile: string;
-}
-
-/** A runtime with its resolved references (undefined where the reference dangles). */
-export interface RuntimeLink {
-  index: number;
-  loc: Located;
-  entry?: EntryRecord;
-  backendName: string;
-  backend?: Backend;
-  profileName: string;
-  profile?: ProfileRecord;
-  /** Where the profile name came from, for diagnostics about it. */
-  profileFrom: 'runtime' | 'entry' | 'defaults';
 }
 
 const plural = (w: string): string => (w.endsWith('entry') ? `${w.slice(0, -1)}ies` : `${w}s`);

@@ -13,7 +13,7 @@ import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { hasChanges } from '../plan/diff.js';
 import type { Redactor } from '../plan/redact.js';
 import { renderText } from '../plan/render-text.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../model/resources.js';
 import type { RunKind, StateStore } from '../state/store.js';
 
 /** What the hooks see: the plan of this pass and the open session, inside the lock. */

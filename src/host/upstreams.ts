@@ -8,7 +8,7 @@ import type { LoadedConfig } from '../config/model.js';
 import { parseDuration } from '../config/quantities.js';
 import type { Backend as BackendConfig } from '../generated/config.js';
 import { dockerAttachConnector, type UpstreamSpec } from '../gateway/index.js';
-import { hashOf } from '../plan/canonical.js';
+import { hashOf } from '../model/canonical.js';
 import type { RuntimeRecord } from '../state/store.js';
 import { processSocketConnector } from './process-connector.js';
 

@@ -3,7 +3,7 @@
 // and exported: the apply engine and the approval workflow both build on it; no I/O here.
 
 import type { ApprovalSettings, Approver, BackendType } from '../generated/config.js';
-import type { ApprovalRequirement } from './types.js';
+import type { ApprovalRequirement } from '../model/resources.js';
 
 export interface ApprovalSubject {
   runtime: string;

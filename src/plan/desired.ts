@@ -2,17 +2,17 @@
 // entry and guardrail profile, merges limits, normalizes the source and transport, splits env
 // into plain and secret values and hashes the spec. Pure: no I/O, no clock, no randomness.
 
-import type { BackendCapabilities } from '../backends/backend.js';
+import type { BackendCapabilities } from '../model/capabilities.js';
 import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRuntime } from '../config/model.js';
 import type { Backend as BackendConfig, CodeEngineBackend, ResourceLimits, Transport } from '../generated/config.js';
 import { fitCodeEngineLimits, limitsFitted } from '../config/code-engine-rules.js';
 import { evaluateApproval } from './approval.js';
-import { hashOf, secretDigest } from './canonical.js';
-import { CAPABILITIES_BY_KIND } from '../backends/capabilities.js';
+import { hashOf, secretDigest } from '../model/canonical.js';
+import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
 import { unenforcedDiagnostics } from './guardrail-warnings.js';
 import { parseCpu, parseDuration, parseMemory } from '../config/quantities.js';
-import type { DesiredResource, EffectiveGuardrails, NormalizedSource, RuntimeSpec, TransportSpec } from './types.js';
+import type { DesiredResource, EffectiveGuardrails, NormalizedSource, RuntimeSpec, TransportSpec } from '../model/resources.js';
 
 export interface CompileOptions {
   /**

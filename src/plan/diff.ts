@@ -5,9 +5,9 @@
 import type { Backend } from '../backends/backend.js';
 import { warning, type Diagnostic } from '../diag/diagnostic.js';
 import type { ApprovalRecord, RuntimeRecord } from '../state/store.js';
-import { hashOf } from './canonical.js';
-import { SENSITIVE } from './fields.js';
-import type { Change, DesiredResource, ObservedResource, Plan, PlanSummary } from './types.js';
+import { hashOf } from '../model/canonical.js';
+import { SENSITIVE } from '../model/fields.js';
+import type { Change, DesiredResource, ObservedResource, Plan, PlanSummary } from '../model/resources.js';
 
 export interface DiffInput {
   stack: string;

@@ -2,7 +2,7 @@
 // the control and the backend" behaviour, errors when the profile or --strict says so. The
 // table of what each backend enforces lives once, in src/config/compat.ts; this only words it.
 
-import type { BackendCapabilities } from '../backends/backend.js';
+import type { BackendCapabilities } from '../model/capabilities.js';
 import { unenforcedControls } from '../config/compat.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { GuardrailProfile } from '../generated/config.js';

@@ -3,7 +3,7 @@
 
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { formatBytes } from '../config/quantities.js';
-import type { ActionKind, Change, FieldChange, PlanSummary } from './types.js';
+import type { ActionKind, Change, FieldChange, PlanSummary } from '../model/resources.js';
 
 export const SYMBOL: Record<ActionKind, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };
 

@@ -5,7 +5,7 @@
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { PlanChange, PlanDiagnostic, PlanDocument } from '../generated/plan.js';
 import { redactDeep, identityRedactor, type Redactor } from './redact.js';
-import type { Change, Plan } from './types.js';
+import type { Change, Plan } from '../model/resources.js';
 
 export interface JsonRenderOptions {
   redact?: Redactor;

@@ -4,7 +4,7 @@
 
 import { approvalLine, diagLine, fieldLine, HEADLINE, SYMBOL } from './render-common.js';
 import { identityRedactor, type Redactor } from './redact.js';
-import type { Plan } from './types.js';
+import type { Plan } from '../model/resources.js';
 
 export interface MarkdownRenderOptions {
   redact?: Redactor;

@@ -4,7 +4,7 @@
 
 import { approvalLine, diagLine, fieldLine, HEADLINE, runtimeLabel, summaryLine, SYMBOL } from './render-common.js';
 import { identityRedactor, type Redactor } from './redact.js';
-import type { ActionKind, Plan } from './types.js';
+import type { ActionKind, Plan } from '../model/resources.js';
 
 export interface TextRenderOptions {
   color?: boolean;

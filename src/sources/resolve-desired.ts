@@ -5,10 +5,10 @@
 
 import { resolve } from 'node:path';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
-import { composeTextOf } from './compose/text.js';
+import { composeTextOf } from '../config/compose/text.js';
 import type { GithubSettings } from '../generated/config.js';
-import { hashOf } from '../plan/canonical.js';
-import type { DesiredResource } from '../plan/types.js';
+import { hashOf } from '../model/canonical.js';
+import type { DesiredResource } from '../model/resources.js';
 import { repoUrl, type GitCredentials } from './github/repo.js';
 import { resolveRef } from './github/resolve.js';
 

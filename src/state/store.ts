@@ -2,7 +2,7 @@
 // endpoints, run history, the audit log, approvals, the lock). SQLite implements it
 // (sqlite.ts); a shared PostgreSQL store can implement it later. Never store secret values.
 
-import type { Endpoint, RuntimeSpec } from '../plan/types.js';
+import type { Endpoint, RuntimeSpec } from '../model/resources.js';
 
 export interface RuntimeRecord {
   stack: string;

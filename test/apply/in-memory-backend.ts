@@ -3,10 +3,10 @@
 // real backend in acceptance tests: those run against the Docker engine (test/e2e/).
 
 import type { ApplyContext, ApplyOutcome, Backend, BackendDescription } from '../../src/backends/backend.js';
-import { NO_CAPABILITIES } from '../../src/backends/backend.js';
+import { NO_CAPABILITIES } from '../../src/model/capabilities.js';
 import type { Result } from '../../src/diag/diagnostic.js';
-import { defaultResourcePlan } from '../../src/plan/resource-plan.js';
-import type { Change, DesiredResource, ObservedResource } from '../../src/plan/types.js';
+import { defaultResourcePlan } from '../../src/model/resource-plan.js';
+import type { Change, DesiredResource, ObservedResource } from '../../src/model/resources.js';
 
 export interface Behaviour {
   /** ms an apply of this address takes. */

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CODE_ENGINE_CAPABILITIES, DOCKER_CAPABILITIES, PROCESS_CAPABILITIES } from '../../src/backends/capabilities.js';
+import { CODE_ENGINE_CAPABILITIES, DOCKER_CAPABILITIES, PROCESS_CAPABILITIES } from '../../src/model/capabilities.js';
 import { checkCpuMemory, controlLabel, isValidAppName, loadConfig, parseImageRef, registryAllowed, unenforcedControls, type ImageRef } from '../../src/config/index.js';
 import { loadLibrary } from '../../src/config/library.js';
 

@@ -14,7 +14,7 @@ import { appName, secretName, stackPrefix } from '../../src/backends/code-engine
 import { renderJson } from '../../src/plan/render-json.js';
 import { renderMarkdown } from '../../src/plan/render-markdown.js';
 import { renderText } from '../../src/plan/render-text.js';
-import type { Plan } from '../../src/plan/types.js';
+import type { Plan } from '../../src/model/resources.js';
 import { CeStack, rawApi, writeCalls, apiCalls, type RuntimeDef } from '../backends/code-engine/backend-support.js';
 
 const SECRET = `ce-secret-${randomBytes(8).toString('hex')}`;

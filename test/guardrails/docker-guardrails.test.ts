@@ -13,7 +13,7 @@ import type Dockerode from 'dockerode';
 import { createDockerBackend } from '../../src/backends/docker/index.js';
 import { LABEL } from '../../src/backends/docker/labels.js';
 import { FrameDecoder } from '../../src/backends/docker/logs.js';
-import type { ObservedResource } from '../../src/plan/types.js';
+import type { ObservedResource } from '../../src/model/resources.js';
 import { docker, removeByLabel, requireDocker, testLabels, uniqueName } from '../support/docker.js';
 import { BUSYBOX_IMAGE, EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../support/images.js';
 import { connectStreamableHttp } from '../support/mcp.js';

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileDesired } from '../../src/plan/desired.js';
 import { evaluateApproval, approvalSatisfied, imageRepository } from '../../src/plan/approval.js';
-import { CAPABILITIES_BY_KIND } from '../../src/backends/capabilities.js';
+import { CAPABILITIES_BY_KIND } from '../../src/model/capabilities.js';
 import { buildConfig, ECHO_ENTRY, profile, RESTRICTED, runtime, STANDARD, TEST_SECRET } from './config-builder.js';
 import { ceResources } from '../../src/backends/code-engine/resources.js';
 

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffFields } from '../../src/plan/fields.js';
+import { diffFields } from '../../src/model/fields.js';
 import { diffPlan, hasChanges, liveFingerprint } from '../../src/plan/diff.js';
-import { defaultResourcePlan } from '../../src/plan/resource-plan.js';
+import { defaultResourcePlan } from '../../src/model/resource-plan.js';
 import { CREATED_AT, observedFrom, scenario } from './plan-scenario.js';
 import { TEST_SECRET } from './config-builder.js';
 

@@ -4,8 +4,8 @@
 
 import { compileDesired } from '../../src/plan/desired.js';
 import { diffPlan } from '../../src/plan/diff.js';
-import { defaultResourcePlan } from '../../src/plan/resource-plan.js';
-import type { DesiredResource, ObservedResource, Plan } from '../../src/plan/types.js';
+import { defaultResourcePlan } from '../../src/model/resource-plan.js';
+import type { DesiredResource, ObservedResource, Plan } from '../../src/model/resources.js';
 import type { RuntimeRecord } from '../../src/state/store.js';
 import { buildConfig, ECHO_ENTRY, runtime, TEST_SECRET } from './config-builder.js';
 

@@ -4,9 +4,9 @@
 // a compose file of its own and inside contextforge.yaml for inline YAML.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCompose } from '../../src/sources/compose/parse.js';
-import { parseComposeDuration, splitCommand, startOrder } from '../../src/sources/compose/model.js';
-import { composeInline, positionsOf } from '../../src/sources/compose/text.js';
+import { parseCompose } from '../../src/config/compose/parse.js';
+import { parseComposeDuration, splitCommand, startOrder } from '../../src/config/compose/model.js';
+import { composeInline, positionsOf } from '../../src/config/compose/text.js';
 
 function own(text: string) {
   const pos = positionsOf(text);

@@ -12,7 +12,7 @@ import { applyPlan } from '../../src/apply/engine.js';
 import { scenario } from '../plan/plan-scenario.js';
 import { TEST_SECRET } from '../plan/config-builder.js';
 import type { Backend } from '../../src/backends/backend.js';
-import { NO_CAPABILITIES } from '../../src/backends/backend.js';
+import { NO_CAPABILITIES } from '../../src/model/capabilities.js';
 
 const dirs: string[] = [];
 function tempDb(): string {

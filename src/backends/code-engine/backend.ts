@@ -11,9 +11,9 @@
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
 import { redact } from '../../diag/redact.js';
 import type { CodeEngineBackend, GithubSettings } from '../../generated/config.js';
-import type { Change, DesiredResource, ObservedResource } from '../../plan/types.js';
+import type { Change, DesiredResource, ObservedResource } from '../../model/resources.js';
 import type { ApplyContext, ApplyOutcome, Backend, BackendDescription } from '../backend.js';
-import { CODE_ENGINE_CAPABILITIES } from '../capabilities.js';
+import { CODE_ENGINE_CAPABILITIES } from '../../model/capabilities.js';
 import { builtImage, runBuild } from './builds.js';
 import { repoUrl } from '../../sources/github/repo.js';
 import { resolveRef } from '../../sources/github/resolve.js';

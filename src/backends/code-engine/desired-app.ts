@@ -4,8 +4,8 @@
 // minimal merge patch. Pure. Secret values never enter a ManagedApp (digests only).
 
 import type { CodeEngineBackend } from '../../generated/config.js';
-import { canonicalJson, secretDigest } from '../../plan/canonical.js';
-import type { DesiredResource } from '../../plan/types.js';
+import { canonicalJson, secretDigest } from '../../model/canonical.js';
+import type { DesiredResource } from '../../model/resources.js';
 import { canonicalCpu, canonicalMemory, ceResources } from './resources.js';
 import { HASH_ENV, STACK_ENV } from './names.js';
 import type { App, AppPatch, AppPrototype, EnvVar, ManagedDomainMappings, Probe } from './types.js';

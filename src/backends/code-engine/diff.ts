@@ -3,8 +3,8 @@
 // patch makes a new revision); the recorded spec hash tells a config change from a console edit.
 
 import { warning, type Diagnostic } from '../../diag/diagnostic.js';
-import { diffFields } from '../../plan/fields.js';
-import type { Change, DesiredResource, FieldChange, ObservedResource, Reason } from '../../plan/types.js';
+import { diffFields } from '../../model/fields.js';
+import type { Change, DesiredResource, FieldChange, ObservedResource, Reason } from '../../model/resources.js';
 import type { ManagedApp } from './desired-app.js';
 
 const SLUGS: Array<[(p: string) => boolean, string]> = [

@@ -2,7 +2,7 @@
 // (O(1) calls in the number of apps), grouped into ObservedResources by our name scheme and
 // ownership mark. Also a census of the whole project for the quota pre-flight. No per-app GET.
 
-import type { ObservedResource, ObservedStatus } from '../../plan/types.js';
+import type { ObservedResource, ObservedStatus } from '../../model/resources.js';
 import { liveApp } from './desired-app.js';
 import { runtimeOfApp, runtimeOfSecret, SECRET_STACK_KEY, STACK_ENV } from './names.js';
 import type { App, Secret } from './types.js';

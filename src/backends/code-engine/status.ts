@@ -1,7 +1,7 @@
 // Runtime status details that need one call per app (instances: restarts, start time). Used by
 // the status verb only, never on the plan path, which must stay O(1) in the number of apps.
 
-import type { ObservedResource } from '../../plan/types.js';
+import type { ObservedResource } from '../../model/resources.js';
 import type { ProjectClient } from './client.js';
 
 export async function inspectInstances(project: ProjectClient, observed: readonly ObservedResource[]): Promise<ObservedResource[]> {

@@ -4,7 +4,7 @@
 
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import type { CodeEngineBackend } from '../../generated/config.js';
-import type { DesiredResource } from '../../plan/types.js';
+import type { DesiredResource } from '../../model/resources.js';
 import { CE_APPS_PER_PROJECT, CE_MAX_REQUEST_TIMEOUT_SECONDS } from '../../config/code-engine-rules.js';
 import { APP_NAME_MAX, appName } from './names.js';
 import { canonicalMemory, ceResources } from './resources.js';

@@ -8,7 +8,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type Dockerode from 'dockerode';
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
-import type { NormalizedSource } from '../../plan/types.js';
+import type { NormalizedSource } from '../../model/resources.js';
 import { checkoutCommit } from '../../sources/github/checkout.js';
 import { scrubGit, type GitCredentials } from '../../sources/github/repo.js';
 import { scrub } from './errors.js';

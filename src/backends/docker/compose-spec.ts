@@ -6,12 +6,12 @@
 import { dirname, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
-import { canonicalJson, hashOf } from '../../plan/canonical.js';
-import type { Change, DesiredResource, Endpoint, FieldChange, NormalizedSource, ObservedResource } from '../../plan/types.js';
-import type { ComposeHealthcheck, ComposeModel, ComposePort, ComposeVolumeMount } from '../../sources/compose/model.js';
-import { startOrder } from '../../sources/compose/model.js';
-import { parseCompose } from '../../sources/compose/parse.js';
-import { positionsOf } from '../../sources/compose/text.js';
+import { canonicalJson, hashOf } from '../../model/canonical.js';
+import type { Change, DesiredResource, Endpoint, FieldChange, NormalizedSource, ObservedResource } from '../../model/resources.js';
+import type { ComposeHealthcheck, ComposeModel, ComposePort, ComposeVolumeMount } from '../../config/compose/model.js';
+import { startOrder } from '../../config/compose/model.js';
+import { parseCompose } from '../../config/compose/parse.js';
+import { positionsOf } from '../../config/compose/text.js';
 import { LABEL, stackLabels, type ManagedGuardrails } from './labels.js';
 import { healthFromStatus, statusOf } from './observe.js';
 import { egressFiltered } from './guardrails.js';

@@ -4,7 +4,7 @@
 
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import type { DockerBackend } from '../../generated/config.js';
-import type { DesiredResource } from '../../plan/types.js';
+import type { DesiredResource } from '../../model/resources.js';
 import { compileCompose } from './compose-spec.js';
 import { checkRegistry } from './images.js';
 

@@ -4,8 +4,8 @@
 // secret env shows up only as `(sensitive)` fields driven by the hash label.
 
 import { warning, type Diagnostic } from '../../diag/diagnostic.js';
-import { canonicalJson } from '../../plan/canonical.js';
-import type { ActionKind, Change, DesiredResource, FieldChange, ObservedResource, Reason } from '../../plan/types.js';
+import { canonicalJson } from '../../model/canonical.js';
+import type { ActionKind, Change, DesiredResource, FieldChange, ObservedResource, Reason } from '../../model/resources.js';
 import { dockerHash, managedSpec, type DockerManagedSpec } from './labels.js';
 
 /** Reason by the first group of fields that differs, most significant first. */

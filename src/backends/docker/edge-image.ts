@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
-import { sha256Hex } from '../../plan/canonical.js';
+import { sha256Hex } from '../../model/canonical.js';
 import { EDGE_PROGRAM } from './egress-proxy.js';
 import { isNotFound } from './errors.js';
 

@@ -4,7 +4,7 @@
 // Pure: no daemon calls. Secret env values are placed only into the container Env it returns.
 
 import type Dockerode from 'dockerode';
-import type { DesiredResource } from '../../plan/types.js';
+import type { DesiredResource } from '../../model/resources.js';
 import { EDGE_PROGRAM_PATH } from './edge-image.js';
 import {
   containerName,

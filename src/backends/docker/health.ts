@@ -8,7 +8,7 @@ import type Dockerode from 'dockerode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Endpoint } from '../../plan/types.js';
+import type { Endpoint } from '../../model/resources.js';
 import { watchContainer, type ContainerWatch } from './events.js';
 
 export interface HealthOptions {

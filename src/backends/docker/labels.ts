@@ -2,8 +2,8 @@
 // Labels carry the canonical JSON of the managed fields (for drift) but never a secret value:
 // secret env is represented only by its names and a hash over the compiler's digests.
 
-import { canonicalJson, hashOf } from '../../plan/canonical.js';
-import type { DesiredResource, EffectiveGuardrails, TransportSpec } from '../../plan/types.js';
+import { canonicalJson, hashOf } from '../../model/canonical.js';
+import type { DesiredResource, EffectiveGuardrails, TransportSpec } from '../../model/resources.js';
 
 export const LABEL = {
   managedBy: 'dev.contextforge.managed-by',

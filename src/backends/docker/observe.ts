@@ -3,7 +3,7 @@
 // runtime. Never inspects per container: everything plan needs is in list data and our labels.
 
 import type Dockerode from 'dockerode';
-import type { Endpoint, ObservedResource, ObservedStatus } from '../../plan/types.js';
+import type { Endpoint, ObservedResource, ObservedStatus } from '../../model/resources.js';
 import { LABEL, parseManagedSpec, stackFilter, type DockerManagedSpec } from './labels.js';
 import { portsToPublish, topologyOf, type Topology } from './guardrails.js';
 import { inspectImage, type ImageFacts } from './images.js';

@@ -3,7 +3,7 @@
 // names, and host ports used twice. Pure (no I/O).
 
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
-import type { DesiredResource } from '../../plan/types.js';
+import type { DesiredResource } from '../../model/resources.js';
 import type { DockerBackend } from '../../generated/config.js';
 import { checkRegistry } from './images.js';
 import { validateCompose } from './compose-validate.js';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RuntimeSpec } from '../../plan/types.js';
+import type { RuntimeSpec } from '../../model/resources.js';
 
 /** Which launch of which runtime: shared by the supervisor spec and its status file. */
 export interface LaunchIdentity {

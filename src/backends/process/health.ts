@@ -4,7 +4,7 @@
 
 import { connect, type Socket } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { streamTransport } from '../../gateway/stdio-connectors.js';
+import { streamTransport } from '../../model/stream-transport.js';
 
 export type HandshakeResult = { ok: true; server: string } | { ok: false; error: string };
 

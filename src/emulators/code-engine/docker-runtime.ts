@@ -4,7 +4,7 @@
 
 import Docker from 'dockerode';
 import { request as httpRequest } from 'node:http';
-import type { AppInstance } from '../../backends/code-engine/types.js';
+import type { AppInstance } from './wire.js';
 import { runDockerBuild } from './docker-build.js';
 import { computedEnv, instanceObject, type AppRuntime, type RenderContext } from './render.js';
 import { nowIso, type EmuApp, type EmuBuildRun, type EmuProject, type EmuRevision, type EmuState } from './state.js';

@@ -3,7 +3,7 @@
 // Read-only over the state, except for lazily advancing time-driven lifecycles.
 
 import { createHash } from 'node:crypto';
-import type { AppInstance, EnvVar } from '../../backends/code-engine/types.js';
+import type { AppInstance, EnvVar } from './wire.js';
 import { secretResourceType } from './validate-other.js';
 import {
   ACCOUNT_ID,

@@ -9,7 +9,7 @@ import { renderBuild, renderBuildRun, renderProject, renderSecret } from './rend
 import { QUOTAS, nowIso, type EmuBuildRun, type EmuProject } from './state.js';
 import { mergePatch } from './validate-app.js';
 import { BUILD_NAME, SECRET_NAME, normalizeBuild, validateSecretData } from './validate-other.js';
-import type { BuildPrototype } from '../../backends/code-engine/types.js';
+import type { BuildPrototype } from './wire.js';
 
 const PROJECT_NAME = /^([a-zA-Z0-9\-._: ]|[^\x00-\x7F])+$/;
 

@@ -3,7 +3,7 @@
 // No HTTP and no Docker here: handlers mutate it, renderers read it.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { BuildPrototype, BuildRunStatus, SecretFormat } from '../../backends/code-engine/types.js';
+import type { BuildPrototype, BuildRunStatus, SecretFormat } from './wire.js';
 import type { AppConfig } from './validate-app.js';
 
 export interface Timing {

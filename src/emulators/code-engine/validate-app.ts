@@ -2,7 +2,7 @@
 // name and image patterns, env vars, probes, volume mounts, cpu/memory combos, ephemeral storage.
 // Pure: takes a JSON object, returns a normalized config or throws a 400 EmuError.
 
-import type { AppPrototype, EnvVar, Probe, VolumeMount } from '../../backends/code-engine/types.js';
+import type { AppPrototype, EnvVar, Probe, VolumeMount } from './wire.js';
 import { EmuError, badField } from './http-util.js';
 
 export type AppConfig = Required<Omit<AppPrototype, 'image_secret' | 'probe_liveness' | 'probe_readiness'>> &

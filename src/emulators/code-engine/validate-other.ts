@@ -1,7 +1,7 @@
 // Validation and defaulting of secrets, builds and build runs for the emulator (reference §7,
 // §8). Pure functions that throw 400 EmuErrors; no storage, no I/O.
 
-import type { BuildPrototype, SecretFormat } from '../../backends/code-engine/types.js';
+import type { BuildPrototype, SecretFormat } from './wire.js';
 import { badField } from './http-util.js';
 
 export const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -10,8 +10,8 @@ import { appPrototype, desiredApp, liveApp, mergePatch } from '../../../src/back
 import { diffApp } from '../../../src/backends/code-engine/diff.js';
 import type { App } from '../../../src/backends/code-engine/types.js';
 import type { CodeEngineBackend } from '../../../src/generated/config.js';
-import type { DesiredResource, ObservedResource } from '../../../src/plan/types.js';
-import { secretDigest } from '../../../src/plan/canonical.js';
+import type { DesiredResource, ObservedResource } from '../../../src/model/resources.js';
+import { secretDigest } from '../../../src/model/canonical.js';
 
 const STACK = 'Demo_Stack';
 const config: CodeEngineBackend = { type: 'ibm_code_engine', region: 'us-south', project_id: 'p', api_key: 'k' };

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { startCodeEngineEmulator, type CodeEngineEmulator } from '../../../src/emulators/code-engine/index.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { compileDesired } from '../../../src/plan/desired.js';
-import type { DesiredResource } from '../../../src/plan/types.js';
+import type { DesiredResource } from '../../../src/model/resources.js';
 import { createCodeEngineBackend } from '../../../src/backends/code-engine/index.js';
 import type { CodeEngineBackend } from '../../../src/generated/config.js';
 import { appName } from '../../../src/backends/code-engine/names.js';

@@ -9,8 +9,9 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ApplyContext, ApplyOutcome, Backend, BackendCapabilities } from '../../../src/backends/backend.js';
-import type { Change, DesiredResource, ObservedResource } from '../../../src/plan/types.js';
+import type { ApplyContext, ApplyOutcome, Backend } from '../../../src/backends/backend.js';
+import type { BackendCapabilities } from '../../../src/model/capabilities.js';
+import type { Change, DesiredResource, ObservedResource } from '../../../src/model/resources.js';
 
 export interface ContractHarness {
   /** Suite title, e.g. `docker`. */

@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createDockerBackend } from '../../../src/backends/docker/index.js';
 import { LABEL } from '../../../src/backends/docker/labels.js';
 import { dockerAttachConnector } from '../../../src/gateway/docker-attach.js';
-import type { Change, DesiredResource, ObservedResource } from '../../../src/plan/types.js';
+import type { Change, DesiredResource, ObservedResource } from '../../../src/model/resources.js';
 import { docker, removeByLabel, requireDocker, testLabels, uniqueName } from '../../support/docker.js';
 import { BUSYBOX_IMAGE, EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../../support/images.js';
 import { connectStreamableHttp } from '../../support/mcp.js';

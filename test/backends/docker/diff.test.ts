@@ -11,7 +11,7 @@ import { dockerHash, LABEL, mainContainerLabels, managedSpec } from '../../../sr
 import { FrameDecoder } from '../../../src/backends/docker/logs.js';
 import { validateDesired } from '../../../src/backends/docker/validate.js';
 import { daemonFailure, isUnreachable } from '../../../src/backends/docker/errors.js';
-import type { DesiredResource, ObservedResource } from '../../../src/plan/types.js';
+import type { DesiredResource, ObservedResource } from '../../../src/model/resources.js';
 import { desired, PRESETS } from './fixtures.js';
 
 const SECRET = 'tok-3f9a1c-very-secret';

@@ -3,8 +3,8 @@
 // client that counts the API requests it sends. Shared by test/backends/docker and test/guardrails.
 import Docker from 'dockerode';
 import { removeByLabel } from '../../support/docker.js';
-import { hashOf, secretDigest } from '../../../src/plan/canonical.js';
-import type { DesiredResource, EffectiveGuardrails, NormalizedSource, TransportSpec } from '../../../src/plan/types.js';
+import { hashOf, secretDigest } from '../../../src/model/canonical.js';
+import type { DesiredResource, EffectiveGuardrails, NormalizedSource, TransportSpec } from '../../../src/model/resources.js';
 
 const MB = 1024 * 1024;
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBackend } from '../../../src/backends/process/index.js';
 import { pidAlive, processDir, readStatus } from '../../../src/backends/process/index.js';
-import type { DesiredResource } from '../../../src/plan/types.js';
+import type { DesiredResource } from '../../../src/model/resources.js';
 import { runContractSuite } from '../contract/suite.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');

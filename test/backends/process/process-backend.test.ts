@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createProcessBackend, pidAlive, readStatus, runtimeFiles, processDir } from '../../../src/backends/process/index.js';
 import { processSocketConnector } from '../../../src/host/process-connector.js';
 import type { Backend, ApplyContext } from '../../../src/backends/backend.js';
-import type { Change, DesiredResource, ObservedResource } from '../../../src/plan/types.js';
+import type { Change, DesiredResource, ObservedResource } from '../../../src/model/resources.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const SECRET = `s3cret-${randomBytes(8).toString('hex')}`;

@@ -3,7 +3,7 @@
 // sensitive (their values are dropped, never carried into a plan). Pure.
 
 import { canonicalJson } from './canonical.js';
-import type { FieldChange, RuntimeSpec } from './types.js';
+import type { FieldChange, RuntimeSpec } from './resources.js';
 
 export interface DiffFieldsOptions {
   /**

@@ -1,4 +1,4 @@
-// The plan model: desired resources (compiled from config), observed resources (read from a
+// The resource model: desired resources (compiled from config), observed resources (read from a
 // backend), and the changes between them. Pure data; renderers and the apply engine consume it.
 // Nothing here may hold a secret value except DesiredResource.secretEnv, which renderers,
 // state and logs must never read.

@@ -4,8 +4,8 @@
 // compose_file lives inside contextforge.yaml, indented under a block scalar).
 
 import { error, type Diagnostic, type Result, type SourceRange } from '../../diag/diagnostic.js';
-import { joinPointer } from '../../config/pointer.js';
-import { parseYaml, spanAt } from '../../config/yaml-source.js';
+import { joinPointer } from '../pointer.js';
+import { parseYaml, spanAt } from '../yaml-source.js';
 import { parseComposeDuration, splitCommand, startOrder, type ComposeModel, type ComposePort, type ComposeService, type DependsCondition } from './model.js';
 
 export interface ComposeText {

@@ -3,7 +3,7 @@
 // update when the spec hash moved. Backends pass which fields they can change in place.
 
 import { diffFields, reasonSlug, type DiffFieldsOptions } from './fields.js';
-import type { Change, DesiredResource, ObservedResource, Reason } from './types.js';
+import type { Change, DesiredResource, ObservedResource, Reason } from './resources.js';
 
 export interface ResourcePlanOptions {
   /** Paths a backend can change without replacing (Code Engine: most; Docker: none). */
