@@ -3,6 +3,7 @@
 // value; it never throws for a failed delivery and never puts secrets in what it sends.
 
 import { request } from 'undici';
+import { decideEndpoint } from '../config/endpoint-policy.js';
 
 export interface WebhookOptions {
   url: string;
@@ -44,6 +45,10 @@ export async function postWebhook(options: WebhookOptions): Promise<WebhookOutco
   const max = options.maxDelayMs ?? 8000;
   const body = JSON.stringify(options.payload);
   let last: WebhookOutcome = { delivered: false, attempts: 0 };
+  // Approval payloads describe changes and who may approve them: they go only to hosts the
+  // operator allows, whatever the config says (validation refuses the same hosts earlier).
+  const policy = decideEndpoint('webhook_url', options.url);
+  if (!policy.allowed) return { delivered: false, attempts: 0, error: `webhook host ${policy.host} is not allowed: ${policy.why}` };
   for (let attempt = 1; attempt <= attemptsMax; attempt += 1) {
     if (options.signal?.aborted) break;
     let retryable = true;

@@ -4,6 +4,7 @@
 
 import { cac, type CAC } from 'cac';
 import { readFileSync } from 'node:fs';
+import { allowEndpointsFromFlag } from '../config/endpoint-policy.js';
 
 export type VerbRegistrar = (cli: CAC, setExit: (code: number | Promise<number>) => void) => void;
 
@@ -43,6 +44,9 @@ export async function main(argv: string[]): Promise<number> {
     pending = code;
   };
   for (const register of await loadVerbs()) register(cli, setExit);
+  // An operator decision, so it lives on the command line (and in CONTEXTFORGE_ALLOWED_ENDPOINTS),
+  // never in the config a pull request edits.
+  cli.option('--allow-endpoint <host>', 'Allow this host (host, host:port or *.domain) to receive credentials from iam_url, service_url, docker host, github.base_url or webhook_url');
   cli.help();
   cli.version(packageVersion());
   try {
@@ -59,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     // cac has already printed the help or version text; the verb itself must not run.
     if (cli.options.help || cli.options.version) return 0;
+    const allow = cli.options.allowEndpoint as string | string[] | undefined;
+    if (allow !== undefined) allowEndpointsFromFlag((Array.isArray(allow) ? allow : [allow]).map(String));
     await cli.runMatchedCommand();
     return await pending;
   } catch (err) {

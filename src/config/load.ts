@@ -13,6 +13,7 @@ import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRunti
 import { joinPointer } from './pointer.js';
 import { rangeOf, type EntryRecord, type ProfileRecord } from './records.js';
 import { checkSemantics } from './semantic.js';
+import { checkEndpoints } from './endpoints.js';
 import { collectSensitive } from './sensitive.js';
 import { LazySourceMap } from './source-map.js';
 import { readSourceFile, type SourceFile } from './source-file.js';
@@ -95,6 +96,7 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
 
   const defaultProfile = doc.defaults?.guardrails_profile ?? DEFAULT_PROFILE;
   diags.push(...checkSemantics({ doc, cfg: main.parsed, profiles: profiles.byName, catalog: entries.bySlug, strict: options.strict === true, defaultProfile }));
+  diags.push(...checkEndpoints({ doc, cfg: main.parsed }));
 
   // Compose files named by path must exist (they are read by the Docker backend later), and
   // every compose file (inline or not) must stay within the supported subset.

@@ -41,12 +41,15 @@ test('ls-remote parsing: branches, peeled tags over tag objects, HEAD, unique sh
 });
 
 test('gitEnv: token as an extra header in env only, SSH key with IdentitiesOnly, foreign GIT_* dropped', () => {
-  const env = gitEnv({ token: 'tok-secret-1234', sshKeyFile: "/keys/it's" }, { PATH: '/bin', GIT_PAGER: 'less', HOME: '/root' });
+  const env = gitEnv({ token: 'tok-secret-1234', sshKeyFile: "/keys/it's" }, { PATH: '/bin', GIT_PAGER: 'less', HOME: '/root' }, 'https://github.com/org/srv.git');
   assert.is(env.GIT_CONFIG_KEY_0, 'http.extraHeader');
   assert.is(env.GIT_CONFIG_VALUE_0, `Authorization: Basic ${Buffer.from('x-access-token:tok-secret-1234').toString('base64')}`);
   assert.match(env.GIT_SSH_COMMAND, /-i '\/keys\/it'\\''s' -o IdentitiesOnly=yes/);
   assert.is(env.GIT_PAGER, undefined);
   assert.is(env.PATH, '/bin');
+  const foreign = gitEnv({ token: 'tok-secret-1234' }, { PATH: '/bin' }, 'https://git.example.net/org/srv.git');
+  assert.is(foreign.GIT_CONFIG_VALUE_0, undefined, 'no token for a host the operator did not allow');
+  assert.is(gitEnv({ token: 'tok-secret-1234' }, { PATH: '/bin' }).GIT_CONFIG_VALUE_0, undefined, 'no token when the remote is unknown');
   assert.is(scrubGit('fatal: https://user:tok-secret-1234@host/x failed tok-secret-1234', { token: 'tok-secret-1234' }), 'fatal: https://host/x failed (sensitive)');
 });
 

@@ -5,6 +5,7 @@
 import { Agent, request as undiciRequest } from 'undici';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
 import { CodeEngineApiError, parseErrorBody, redact, redactError } from './errors.js';
+import { decideEndpoint } from '../../config/endpoint-policy.js';
 import { DEFAULT_RETRY, backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 
 export interface TransportOptions {
@@ -70,7 +71,24 @@ export class Transport {
     return [this.opts.apiKey, extra].filter((s): s is string => !!s);
   }
 
+  /**
+   * The point-of-use check: neither the API key (to IAM) nor the bearer token (to the service)
+   * leaves this process for a host the operator's policy does not allow, whatever the config
+   * validation let through. Asked on every request so that the allow-list is read as it is now.
+   */
+  private refuseUnlessAllowed(method: string, path: string): void {
+    for (const [key, url, service] of [['iam_url', this.opts.iamUrl, 'iam'], ['service_url', this.opts.serviceUrl, 'codeengine']] as const) {
+      const d = decideEndpoint(key, url);
+      if (d.allowed) continue;
+      throw new CodeEngineApiError({
+        service, status: 0, method, path, networkCode: 'endpoint_refused',
+        message: `credentials are not sent to ${d.host} (${key}): ${d.why}; set CONTEXTFORGE_ALLOWED_ENDPOINTS=${d.host} or pass --allow-endpoint ${d.host} to allow it`,
+      });
+    }
+  }
+
   private async authorization(method: string, path: string): Promise<string> {
+    this.refuseUnlessAllowed(method, path);
     const reqOpts: { headers: Record<string, string> } = { headers: {} };
     try {
       await this.auth.authenticate(reqOpts);

@@ -5,9 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import type { DockerBackend } from '../../generated/config.js';
+import { assertEndpointAllowed } from '../../config/endpoint-policy.js';
 
 export function clientFor(config: DockerBackend): { docker: Dockerode; where: string } {
   if (config.host) {
+    // Container specs (secret env values included) go to this engine: only to an allowed host.
+    assertEndpointAllowed('docker.host', config.host);
     const u = new URL(config.host);
     const protocol = u.protocol === 'https:' ? 'https' : 'http';
     return { docker: new Dockerode({ host: u.hostname, port: Number(u.port || (protocol === 'https' ? 2376 : 2375)), protocol }), where: config.host };

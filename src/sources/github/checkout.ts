@@ -26,7 +26,7 @@ export class CheckoutError extends Error {}
 export async function checkoutCommit(input: CheckoutInput): Promise<Checkout> {
   const dir = await mkdtemp(join(tmpdir(), 'cf-clone-'));
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
-  const env = gitEnv(input.credentials);
+  const env = gitEnv(input.credentials, process.env, input.url);
   const git = simpleGit({ baseDir: dir, abort: input.signal, unsafe: GIT_UNSAFE }).env(env);
   try {
     await git.init();

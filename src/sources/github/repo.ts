@@ -3,6 +3,7 @@
 // (an HTTPS token as an http.extraHeader through GIT_CONFIG_* env, an SSH key through
 // GIT_SSH_COMMAND). Credentials live only in that environment: never in argv, URLs or messages.
 
+import { decideEndpoint } from '../../config/endpoint-policy.js';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -46,9 +47,11 @@ function shellQuote(s: string): string {
 /**
  * Environment for git child processes. The token goes into an Authorization header configured
  * through GIT_CONFIG_COUNT/KEY/VALUE (git ≥ 2.31), so it is neither in the URL (which git would
- * echo in errors) nor in the process arguments (visible in `ps`).
+ * echo in errors) nor in the process arguments (visible in `ps`). The token is added only when
+ * `url` (the remote git will talk to) is a host the operator's endpoint policy allows: a catalog
+ * entry or github.base_url written in a pull request must not collect it.
  */
-export function gitEnv(creds: GitCredentials = {}, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function gitEnv(creds: GitCredentials = {}, base: NodeJS.ProcessEnv = process.env, url?: string): Record<string, string> {
   // Only what git needs from our environment: a user's GIT_* or PAGER settings stay out, both
   // for reproducible builds and because simple-git refuses unexpected ones.
   const env: Record<string, string> = {};
@@ -58,7 +61,7 @@ export function gitEnv(creds: GitCredentials = {}, base: NodeJS.ProcessEnv = pro
   }
   // Never wait for a password prompt: a missing credential must fail fast.
   env.GIT_TERMINAL_PROMPT = '0';
-  if (creds.token) {
+  if (creds.token && url !== undefined && decideEndpoint('github.base_url', url).allowed) {
     const basic = Buffer.from(`x-access-token:${creds.token}`).toString('base64');
     env.GIT_CONFIG_COUNT = '1';
     env.GIT_CONFIG_KEY_0 = 'http.extraHeader';

@@ -48,7 +48,7 @@ export async function resolveRef(input: ResolveInput): Promise<Result<string>> {
   const creds = input.credentials ?? {};
   let out: string;
   try {
-    out = await simpleGit({ abort: input.signal, unsafe: GIT_UNSAFE }).env(gitEnv(creds)).listRemote([input.url]);
+    out = await simpleGit({ abort: input.signal, unsafe: GIT_UNSAFE }).env(gitEnv(creds, process.env, input.url)).listRemote([input.url]);
   } catch (err) {
     const first = scrubGit(String((err as Error).message), creds).split('\n').find((l) => l.trim()) ?? 'unknown error';
     return {
