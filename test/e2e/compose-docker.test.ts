@@ -8,6 +8,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { docker, requireDocker } from '../support/docker.js';
+import { skip } from '../support/skip.js';
 import { ensureFixtureImages } from '../support/images.js';
 import { DockerStack, FIXTURES, text } from '../sources/harness.js';
 
@@ -29,7 +30,7 @@ function stackObjects(stack: string): Promise<[number, number, number]> {
 }
 
 test('compose: dependency order and health, stack network, per-service replace, prefixed logs, clean destroy', async () => {
-  if (!enabled) return;
+  if (!enabled) return skip('the Docker daemon does not answer');
   const s = new DockerStack();
   const runtime = `app${s.stack.slice(-6)}`;
   let client: Awaited<ReturnType<DockerStack['client']>> | undefined;
@@ -118,7 +119,7 @@ test('compose: dependency order and health, stack network, per-service replace, 
 });
 
 test('compose behind an edge: egress off keeps every member on an internal network, filtered egress goes through the allow-list', async () => {
-  if (!enabled) return;
+  if (!enabled) return skip('the Docker daemon does not answer');
   const s = new DockerStack();
   const runtime = `sealed${s.stack.slice(-6)}`;
   let client: Awaited<ReturnType<DockerStack['client']>> | undefined;

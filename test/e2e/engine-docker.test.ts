@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
+import { skip } from '../support/skip.js';
 import { EVERYTHING_IMAGE, ensureFixtureImages } from '../support/images.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -126,7 +127,7 @@ test.after(async () => {
 });
 
 test('full cycle: 3 creates → no changes → 1 replace → drift repaired → stale plan refused → 1 delete', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   writeConfig(BASE);
   let r = await cf('plan', '--detailed-exitcode');
   assert.is(r.code, 2, r.err);
@@ -200,7 +201,7 @@ test('full cycle: 3 creates → no changes → 1 replace → drift repaired → 
 });
 
 test('kill -9 of apply midway, then apply again: converges without duplicates or orphans', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   const many: RuntimeDef[] = [BASE[0], { ...BASE[1], env: { LEVEL: 'debug' } }, ...['d1', 'd2', 'd3', 'd4'].map((name) => ({ name, env: { LEVEL: 'info' } }))];
   writeConfig(many);
   const child = start(['apply', '--auto-approve', '--parallelism', '1', '-f', configFile]);
@@ -225,7 +226,7 @@ test('kill -9 of apply midway, then apply again: converges without duplicates or
 });
 
 test('two concurrent applies: the second fails naming the holder, a patient third waits; no interleaving', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   // Six replaces one at a time keep the first apply holding the lock for a good while.
   const all = [BASE[0], BASE[1], ...['d1', 'd2', 'd3', 'd4'].map((name) => ({ name }))].map((r) => ({ ...r, env: { LEVEL: 'warn' } }));
   writeConfig(all);
@@ -248,7 +249,7 @@ test('two concurrent applies: the second fails naming the holder, a patient thir
 });
 
 test('a plan against a daemon that does not answer is a diagnostic with a fix, exit 1', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   const other = join(dir, 'unreachable.yaml');
   writeConfig([BASE[0]], { socket: join(dir, 'no-daemon-here.sock'), stack: `${STACK}-x` }, other);
   const p = start(['plan', '-f', other]);
@@ -259,7 +260,7 @@ test('a plan against a daemon that does not answer is a diagnostic with a fix, e
 });
 
 test('status shows each runtime; logs print; destroy leaves nothing of the stack; no secret anywhere', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   let r = await cf('status', '--json');
   assert.is(r.code, 0, r.err);
   const st = JSON.parse(r.out) as { runtimes: { runtime: string; state: string; endpoint?: string }[] };

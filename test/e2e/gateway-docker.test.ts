@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
+import { skip } from '../support/skip.js';
 import { ensureFixtureImages, EVERYTHING_IMAGE } from '../support/images.js';
 import { BIN, requireBuild, runCli, type CliRun } from '../cli/up-support.js';
 
@@ -117,7 +118,7 @@ async function timedCall(name: string, args: Record<string, unknown>): Promise<{
 }
 
 test('three transports from Docker through one gateway: tools, prompts, resources', async () => {
-  if (!haveDocker) return;
+  if (!haveDocker) return skip('the Docker daemon does not answer');
   await ensureFixtureImages();
   const applied = await cli(['apply', '--auto-approve']);
   assert.is(applied.code, 0, applied.out);

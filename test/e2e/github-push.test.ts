@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, requireDocker } from '../support/docker.js';
 import { ensureFixtureImages } from '../support/images.js';
+import { skip } from '../support/skip.js';
 import { requireRegistry, startRegistry, type LocalRegistry } from '../support/registry.js';
 import { DockerStack, LocalRepo, text } from '../sources/harness.js';
 
@@ -29,7 +30,7 @@ test.after(async () => {
 });
 
 test('push the build to the local registry, then deploy the pushed image by its reference', async () => {
-  if (!enabled || !registry) return;
+  if (!enabled || !registry) return skip('Docker or the docker-registry binary is unavailable');
   mkdirSync(join(base, 'acme', 'pushed'), { recursive: true });
   const repo = new LocalRepo(join(base, 'acme', 'pushed'));
   const sha = await repo.init();

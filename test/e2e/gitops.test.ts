@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
+import { skip } from '../support/skip.js';
 import { ensureFixtureImages } from '../support/images.js';
 import { runCli, stackYaml, startCli, type Child, type RuntimeDef } from '../watch/support.js';
 
@@ -61,7 +62,7 @@ test.after(async () => {
 });
 
 test('git mode: commits deploy, an invalid commit is skipped, status shows the applied SHA', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   const sha1 = commit(config([{ name: 'alpha' }]), 'add alpha');
   watch = startCli(['watch', '--git', `file://${bare}`, '--branch', 'main', '--path', 'stacks/dev', '--git-interval', '1s', '--interval', '1h'], { cwd: host });
   await watch.waitFor(new RegExp(`Commit ${sha1.slice(0, 12)} applied\\.`), 180_000);

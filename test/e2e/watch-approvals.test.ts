@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
+import { skip } from '../support/skip.js';
 import { ensureFixtureImages } from '../support/images.js';
 import { runCli, sleep, stackYaml, startCli, until, type Child, type RuntimeDef } from '../watch/support.js';
 
@@ -77,7 +78,7 @@ test.after(async () => {
 const CI_APPROVAL = ['enabled: true', 'required_for:', '  - guardrails_profile: wide-open', 'approvers:', '  - group: security-team'];
 
 test('CI: apply holds the approval-needing runtime (exit 3) and applies the rest; approvers let it through', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   writeStack(ciFile, CI_STACK, [{ name: 'plain' }, { name: 'risky', profile: 'wide-open' }], CI_APPROVAL);
   let r = await runCli(['apply', '-f', ciFile, '--auto-approve']);
   assert.is(r.code, 3, r.out + r.err);
@@ -115,7 +116,7 @@ test('CI: apply holds the approval-needing runtime (exit 3) and applies the rest
 });
 
 test('watch: pending request, webhook, approve → applied on the next pass; reject → never applied; all in the audit log', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   const approval = [
     'enabled: true',
     'required_for:',

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
+import { skip } from '../support/skip.js';
 import { ensureFixtureImages } from '../support/images.js';
 import { openStateStore } from '../../src/state/sqlite.js';
 import { startCountingProxy, type CountingProxy } from '../watch/counting-proxy.js';
@@ -50,7 +51,7 @@ test.after(async () => {
 });
 
 test('a save is applied; a touch makes no engine call; an invalid save keeps the server; the next save applies', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   write({ GREETING: 'one' });
   // A long drift interval: nothing but saves may reach the engine in this test.
   watch = startCli(['watch', '-f', file, '--interval', '1h']);
@@ -107,7 +108,7 @@ test('a save is applied; a touch makes no engine call; an invalid save keeps the
 });
 
 test('docker kill of a managed container is repaired within the drift interval and logged', async () => {
-  if (!dockerOk) return;
+  if (!dockerOk) return skip('the Docker daemon does not answer');
   // A watch left running by a failed first test would hold the stack; stop it.
   if (watch && watch.proc.exitCode === null) {
     watch.proc.kill('SIGKILL');

@@ -12,6 +12,7 @@ import { CodeEngineClient, type ProjectClient } from '../../src/backends/code-en
 import { startCodeEngineEmulator, type CodeEngineEmulator } from '../../src/emulators/code-engine/index.js';
 import { EMULATOR_LABEL } from '../../src/emulators/code-engine/docker-runtime.js';
 import { docker, requireDocker, uniqueName } from '../support/docker.js';
+import { skip } from '../support/skip.js';
 import { BUSYBOX_IMAGE, EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../support/images.js';
 import { connectStreamableHttp } from '../support/mcp.js';
 
@@ -55,7 +56,7 @@ test.after(async () => {
 });
 
 test('the everything image runs as an app; its endpoint on 127.0.0.1 serves MCP', async () => {
-  if (!enabled) return;
+  if (!enabled) return skip('the Docker daemon does not answer');
   const created = await project.apps.create({ name: 'everything', image_reference: EVERYTHING_IMAGE, image_port: EVERYTHING.port, ...small });
   assert.is(created.value.status, 'deploying');
   const app = await settle('everything');
@@ -77,7 +78,7 @@ test('the everything image runs as an app; its endpoint on 127.0.0.1 serves MCP'
 });
 
 test('secret env, run_commands and PORT reach the container; PATCH replaces it', async () => {
-  if (!enabled) return;
+  if (!enabled) return skip('the Docker daemon does not answer');
   const value = `hello-${Math.random().toString(36).slice(2)}`;
   await project.secrets.create({ name: 'greeting', format: 'generic', data: { text: value } });
   const serve = 'mkdir -p /tmp/www && echo "$GREETING $EXTRA $CE_APP" > /tmp/www/index.html && exec httpd -f -p "$PORT" -h /tmp/www';
@@ -114,7 +115,7 @@ test('secret env, run_commands and PORT reach the container; PATCH replaces it',
 });
 
 test('an app whose container exits is failed with the exit code; a missing image fails too', async () => {
-  if (!enabled) return;
+  if (!enabled) return skip('the Docker daemon does not answer');
   await project.apps.create({ name: 'crash', image_reference: BUSYBOX_IMAGE, run_commands: ['/bin/sh', '-c', 'exit 3'], ...small });
   const crashed = await settle('crash');
   assert.is(crashed.status, 'failed');
@@ -132,7 +133,7 @@ test('an app whose container exits is failed with the exit code; a missing image
 });
 
 test('a build run clones a local git repo at source_revision and really builds output_image', async () => {
-  if (!enabled) return;
+  if (!enabled) return skip('the Docker daemon does not answer');
   repoDir = await mkdtemp(join(tmpdir(), 'cfemu-repo-'));
   const git = simpleGit({ baseDir: repoDir, config: ['user.name=Emu Tester', 'user.email=emu@example.invalid'] });
   await git.init(['--initial-branch=main']);

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createGateway, dockerAttachConnector, type Gateway } from '../../src/gateway/index.js';
 import { docker, removeByLabel, requireDocker, testLabels, uniqueName } from '../support/docker.js';
+import { skip } from '../support/skip.js';
 import { EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../support/images.js';
 import { connectClient, quietLogger, text, waitFor } from './support/upstreams.js';
 
@@ -42,7 +43,7 @@ test.after(async () => {
 });
 
 test('MCP over docker attach: tools listed and called through the gateway', async () => {
-  if (!enabled) return;
+  if (!enabled) return skip('the Docker daemon does not answer');
   await gw!.setUpstreams([{ name: 'boxed', transport: 'stdio', stdio: dockerAttachConnector({ docker: docker(), containerId }), specHash: '1' }]);
   assert.ok(await gw!.settled(30_000));
   assert.is(gw!.status()[0].state, 'connected', gw!.status()[0].lastError);
@@ -61,7 +62,7 @@ test('MCP over docker attach: tools listed and called through the gateway', asyn
 });
 
 test('a replaced session re-attaches to the same running container', async () => {
-  if (!enabled) return;
+  if (!enabled) return skip('the Docker daemon does not answer');
   await gw!.setUpstreams([{ name: 'boxed', transport: 'stdio', stdio: dockerAttachConnector({ docker: docker(), containerId }), specHash: '2' }]);
   await waitFor(() => gw!.status()[0]?.state === 'connected', 20_000, 're-attach');
   assert.is((await docker().getContainer(containerId).inspect()).State.Running, true, 'closing the attach left the container running');
@@ -74,7 +75,7 @@ test('a replaced session re-attaches to the same running container', async () =>
 });
 
 test('a stopped container marks the upstream failed with a reason; calls fail clearly', async () => {
-  if (!enabled) return;
+  if (!enabled) return skip('the Docker daemon does not answer');
   await docker().getContainer(containerId).kill();
   await waitFor(() => gw!.status()[0]?.state === 'failed' && /not running|closed/i.test(gw!.status()[0]?.lastError ?? ''), 20_000, 'failed state');
   const client = await connectClient(`${base}/mcp`, TOKEN);

@@ -9,6 +9,7 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { notApplicable as notApplicableTest, skip as skipTest } from '../../support/skip.js';
 import type { ApplyContext, ApplyOutcome, Backend } from '../../../src/backends/backend.js';
 import type { BackendCapabilities } from '../../../src/model/capabilities.js';
 import type { Change, DesiredResource, ObservedResource } from '../../../src/model/resources.js';
@@ -66,9 +67,8 @@ export function runContractSuite(h: ContractHarness): void {
     stacks.push(st);
     return st;
   };
-  const skip = (why: string): void => {
-    process.stdout.write(`  - skipped (${h.name}): ${why}\n`);
-  };
+  const skip = (why: string): void => skipTest(`${h.name}: ${why}`);
+  const notApplicable = (why: string): void => notApplicableTest(`${h.name}: ${why}`);
 
   s.before(async () => {
     enabled = h.available ? await h.available() : true;
@@ -159,7 +159,7 @@ export function runContractSuite(h: ContractHarness): void {
 
   s('foreign resources (without our marks) are never listed nor touched', async () => {
     if (!enabled) return skip('platform unavailable');
-    if (!h.makeForeign) return skip('the harness cannot create foreign resources on this platform');
+    if (!h.makeForeign) return notApplicable('the harness cannot create foreign resources on this platform');
     const stack = newStack();
     const foreign = await h.makeForeign({ stack, runtime: 'intruder' });
     try {
@@ -177,7 +177,7 @@ export function runContractSuite(h: ContractHarness): void {
   s('logs of a live resource can be read (capability supports_logs)', async () => {
     if (!enabled) return skip('platform unavailable');
     const caps = { ...backend.describe().capabilities, ...(h.capabilities ?? {}) };
-    if (!caps.supports_logs || !backend.logs) return skip('supports_logs is false: the backend keeps no logs');
+    if (!caps.supports_logs || !backend.logs) return notApplicable('supports_logs is false: the backend keeps no logs');
     const stack = newStack();
     const d = h.makeDesired({ stack, runtime: 'one' });
     applyOk(await backend.apply(backend.plan(d, undefined), ctx(stack, timeout)), 'create', ['created']);
