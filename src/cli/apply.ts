@@ -13,8 +13,8 @@ import { hasChanges } from '../plan/diff.js';
 import { renderText } from '../plan/render-text.js';
 import { parseDurationMs } from '../config/quantities.js';
 import type { Plan } from '../model/resources.js';
-import { openOrReport, planOptions, planWith, report, type CommonFlags } from './plan.js';
-import type { VerbRegistrar } from './main.js';
+import { openOrReport, planOptions, planWith, report, type CommonFlags } from './session-flags.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 export interface ApplyFlags extends CommonFlags {
   autoApprove?: boolean;
@@ -180,7 +180,7 @@ export function applyOptions(cmd: ReturnType<CAC['command']>): ReturnType<CAC['c
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  applyOptions(cli.command('apply [planfile]', 'Make the live state match the config (or perform a saved plan)'))
+  applyOptions(verbCommand(cli, 'apply'))
     .option('--approved-by <approvers>', 'Approvers vouching for changes that need approval (comma-separated; default $CONTEXTFORGE_APPROVED_BY)')
     .example('contextforge apply --auto-approve')
     .example('contextforge apply plan.json')

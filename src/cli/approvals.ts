@@ -8,8 +8,8 @@ import { decide } from '../approvals/decide.js';
 import { decisionCommands } from '../approvals/request.js';
 import { expireApprovals } from '../approvals/workflow.js';
 import type { ApprovalRecord } from '../state/store.js';
-import { openOrReport, report, type CommonFlags } from './plan.js';
-import type { VerbRegistrar } from './main.js';
+import { openOrReport, report, type CommonFlags } from './session-flags.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface ApprovalsFlags extends CommonFlags {
   json?: boolean;
@@ -113,8 +113,7 @@ export async function runApprovals(action: string, id: string | undefined, flags
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('approvals <action> [id]', 'Approval requests: list | show <id> | approve <id> | reject <id> --reason "..."')
+  verbCommand(cli, 'approvals')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
     .option('--by <approver>', 'Who decides (a group or user the rule names; default $CONTEXTFORGE_APPROVER, else user@host)')
     .option('--reason <text>', 'Why (required for reject)')

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import type { ResolvedCatalogEntry } from '../config/index.js';
 import { didYouMean } from '../diag/suggest.js';
 import { definitionOf, openLibrary, out, table } from './library-view.js';
-import type { VerbRegistrar } from './main.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface CatalogFlags {
   file?: string;
@@ -79,8 +79,7 @@ function runShow(slug: string | undefined, f: CatalogFlags): number {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('catalog [action] [slug]', 'List catalog entries (catalog list) or show one (catalog show <slug>)')
+  verbCommand(cli, 'catalog')
     .option('-f, --file <file>', 'Config whose catalog to use (default: ./contextforge.yaml if present, else the shipped catalog)')
     .option('--category <category>', 'list: only entries of this category')
     .option('--tag <tag>', 'list: only entries with this tag')

@@ -10,7 +10,7 @@ import type { GatewaySettings } from '../generated/config.js';
 import { hasErrors } from '../diag/diagnostic.js';
 import { TOKEN_ENV, tokenFilePath } from '../host/auth.js';
 import { configPath, printDiagnostics } from './config-file.js';
-import type { VerbRegistrar } from './main.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 export const CLIENTS = ['claude-desktop', 'vscode', 'cursor', 'inspector'] as const;
 export type ClientKind = (typeof CLIENTS)[number];
@@ -155,8 +155,7 @@ export async function runClientConfig(client: string | undefined, flags: Flags):
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('client-config [client]', `Print the config snippet that points an MCP client at the gateway (${CLIENTS.join(', ')})`)
+  verbCommand(cli, 'client-config')
     .option('-f, --file <path>', 'Config file (default ./contextforge.yaml)')
     .option('--name <name>', 'Server name in the client config (default contextforge)')
     .option('--host <address>', 'Gateway host to point at (default gateway.host)')

@@ -3,10 +3,10 @@
 
 import type { CAC } from 'cac';
 import { applyOptions, runApply, type ApplyFlags } from './apply.js';
-import type { VerbRegistrar } from './main.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  applyOptions(cli.command('destroy', 'Remove everything contextforge created for this stack'))
+  applyOptions(verbCommand(cli, 'destroy'))
     .example('contextforge destroy --auto-approve')
     .action((flags: ApplyFlags) => setExit(runApply(flags, undefined, true)));
 };

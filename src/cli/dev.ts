@@ -3,8 +3,8 @@
 // the URLs and a backend block to paste into contextforge.yaml. Development aid only.
 
 import type { CAC } from 'cac';
-import { untilSignal } from './serve.js';
-import type { VerbRegistrar } from './main.js';
+import { untilSignal } from './serving.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface DevFlags {
   port?: string | number;
@@ -72,8 +72,7 @@ export async function runDev(target: string | undefined, flags: DevFlags): Promi
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('dev [target]', 'Development aids: `dev code-engine` runs the local Code Engine emulator')
+  verbCommand(cli, 'dev')
     .option('--port <port>', 'Listen port on 127.0.0.1 (default: a free one)')
     .option('--docker', 'Run app images on the local Docker engine')
     .option('--region <region>', 'Region the emulator reports (default us-south)')

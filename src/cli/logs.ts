@@ -3,8 +3,8 @@
 
 import type { CAC } from 'cac';
 import { error } from '../diag/diagnostic.js';
-import { openOrReport, report, type CommonFlags } from './plan.js';
-import type { VerbRegistrar } from './main.js';
+import { openOrReport, report, type CommonFlags } from './session-flags.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface LogsFlags extends CommonFlags {
   follow?: boolean;
@@ -59,8 +59,7 @@ export async function runLogs(name: string, flags: LogsFlags): Promise<number> {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('logs <runtime>', 'Print the log lines of a runtime')
+  verbCommand(cli, 'logs')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
     .option('--follow', 'Keep printing new lines until interrupted')
     .option('--tail <n>', 'Only the last N lines')

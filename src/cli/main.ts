@@ -1,57 +1,75 @@
-// The contextforge command line: one cac instance, one file per verb (src/cli/<verb>.ts), each
-// exporting `register(cli)`. A verb's action resolves to its exit code; this module owns only
-// the wiring, --help/--version, and turning an unexpected throw into exit 1.
+// The contextforge command line: cac parses the arguments first against a table of commands
+// (verbs.ts) that loads nothing; only then is the chosen verb's module imported and registered,
+// so `--version`, `--help` and each verb load what they use and no more. This module owns the
+// wiring, --help/--version, and turning an unexpected throw into exit 1.
 
 import { cac, type CAC } from 'cac';
-import { readFileSync } from 'node:fs';
 import { allowEndpointsFromFlag } from '../config/endpoint-policy.js';
+import { packageVersion, type VerbRegistrar } from './verb.js';
+import { VERBS, type VerbName } from './verbs.js';
 
-export type VerbRegistrar = (cli: CAC, setExit: (code: number | Promise<number>) => void) => void;
+type VerbModule = Promise<{ register: VerbRegistrar }>;
 
-/** Registrars of every verb; each verb's module adds itself here (one line each). */
-async function loadVerbs(): Promise<VerbRegistrar[]> {
-  const modules = await Promise.all([
-    // verbs: keep one import per line, alphabetical
-    import('./apply.js'),
-    import('./approvals.js'),
-    import('./catalog.js'),
-    import('./client-config.js'),
-    import('./destroy.js'),
-    import('./dev.js'),
-    import('./logs.js'),
-    import('./plan.js'),
-    import('./profiles.js'),
-    import('./schema.js'),
-    import('./serve.js'),
-    import('./state.js'),
-    import('./status.js'),
-    import('./up.js'),
-    import('./validate.js'),
-    import('./watch.js'),
-  ] as Promise<{ register: VerbRegistrar }>[]);
-  return modules.map((m) => m.register);
+/** The module that registers each command (state.js registers three). */
+const MODULES: Record<VerbName, () => VerbModule> = {
+  apply: () => import('./apply.js'),
+  approvals: () => import('./approvals.js'),
+  catalog: () => import('./catalog.js'),
+  'client-config': () => import('./client-config.js'),
+  destroy: () => import('./destroy.js'),
+  dev: () => import('./dev.js'),
+  logs: () => import('./logs.js'),
+  plan: () => import('./plan.js'),
+  profiles: () => import('./profiles.js'),
+  schema: () => import('./schema.js'),
+  serve: () => import('./serve.js'),
+  'force-unlock': () => import('./state.js'),
+  history: () => import('./state.js'),
+  events: () => import('./state.js'),
+  status: () => import('./status.js'),
+  up: () => import('./up.js'),
+  validate: () => import('./validate.js'),
+  watch: () => import('./watch.js'),
+};
+
+function newCli(): CAC {
+  const cli = cac('contextforge');
+  // cac's help of one command shows its usage and options but not what it does: add that.
+  cli.help((sections) => {
+    const cmd = cli.matchedCommand;
+    if (cmd?.description) sections.splice(1, 0, { body: cmd.description });
+    return sections;
+  });
+  // An operator decision, so it lives on the command line (and in CONTEXTFORGE_ALLOWED_ENDPOINTS),
+  // never in the config a pull request edits.
+  cli.option('--allow-endpoint <host>', 'Allow this host (host, host:port or *.domain) to receive credentials from iam_url, service_url, docker host, github.base_url or webhook_url');
+  cli.version(packageVersion());
+  return cli;
 }
 
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+/** Which command argv names, parsed by cac against the table alone (nothing is loaded). */
+function chosenVerb(args: string[]): VerbName | undefined {
+  const cli = newCli();
+  for (const v of Object.values(VERBS)) cli.command(v.usage, v.summary).allowUnknownOptions();
+  cli.showHelpOnExit = false;
+  cli.showVersionOnExit = false;
+  cli.parse(['node', 'contextforge', ...args], { run: false });
+  return cli.matchedCommandName as VerbName | undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const cli = cac('contextforge');
   let pending: number | Promise<number> = 0;
   const setExit = (code: number | Promise<number>): void => {
     pending = code;
   };
-  for (const register of await loadVerbs()) register(cli, setExit);
-  // An operator decision, so it lives on the command line (and in CONTEXTFORGE_ALLOWED_ENDPOINTS),
-  // never in the config a pull request edits.
-  cli.option('--allow-endpoint <host>', 'Allow this host (host, host:port or *.domain) to receive credentials from iam_url, service_url, docker host, github.base_url or webhook_url');
-  cli.help();
-  cli.version(packageVersion());
   try {
     // Terraform spells it `-out FILE`; the parser would read that as -o -u -t.
     const args = argv.map((a) => (a === '-out' ? '--out' : a.startsWith('-out=') ? `--out=${a.slice(5)}` : a));
+    const verb = chosenVerb(args);
+    const cli = newCli();
+    if (verb) (await MODULES[verb]()).register(cli, setExit);
+    // Without a command, the table alone is the command list of the global help.
+    else for (const v of Object.values(VERBS)) cli.command(v.usage, v.summary);
     cli.parse(['node', 'contextforge', ...args], { run: false });
     if (!cli.matchedCommand && cli.args.length > 0) {
       process.stderr.write(`error: unknown command "${cli.args[0]}"\n  run \`contextforge --help\` for the list of commands\n`);

@@ -11,7 +11,7 @@ import { fitCodeEngineLimits } from '../config/code-engine-rules.js';
 import { didYouMean } from '../diag/suggest.js';
 import type { BackendType } from '../generated/config.js';
 import { definitionOf, openLibrary, out, table } from './library-view.js';
-import type { VerbRegistrar } from './main.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface ProfileFlags {
   file?: string;
@@ -117,8 +117,7 @@ function runCheck(name: string | undefined, f: ProfileFlags): number {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('profiles [action] [name]', 'List guardrail profiles, show one, or check what a backend enforces of it')
+  verbCommand(cli, 'profiles')
     .option('-f, --file <file>', 'Config whose profiles to use (default: ./contextforge.yaml if present, else the shipped presets)')
     .option('--backend <type>', `check: backend type (${TYPES.join(', ')})`)
     .option('--strict', 'check: exit 1 when a control the profile asks for is not enforceable')

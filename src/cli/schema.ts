@@ -3,7 +3,7 @@
 
 import type { CAC } from 'cac';
 import { rawSchema, type SchemaKind } from '../config/index.js';
-import type { VerbRegistrar } from './main.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 const KINDS: SchemaKind[] = ['config', 'catalog', 'profile', 'plan'];
 
@@ -18,8 +18,7 @@ export function runSchema(flags: { kind?: string }): number {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('schema', 'Print the JSON Schema of contextforge.yaml (or of a catalog entry, profile, plan)')
+  verbCommand(cli, 'schema')
     .option('--kind <kind>', `Which schema: ${KINDS.join(' | ')}`, { default: 'config' })
     .example('contextforge schema --kind catalog > catalog-entry.schema.json')
     .action((flags: { kind?: string }) => setExit(runSchema(flags)));

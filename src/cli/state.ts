@@ -4,8 +4,8 @@
 
 import type { CAC } from 'cac';
 import { describeHolder } from '../apply/lock.js';
-import { openOrReport, type CommonFlags } from './plan.js';
-import type { VerbRegistrar } from './main.js';
+import { openOrReport, type CommonFlags } from './session-flags.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface ListFlags extends CommonFlags {
   json?: boolean;
@@ -75,18 +75,15 @@ async function runEvents(flags: ListFlags): Promise<number> {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('force-unlock', 'Remove the state lock of the stack (when a run died on another host)')
+  verbCommand(cli, 'force-unlock')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
     .action((flags: CommonFlags) => setExit(runForceUnlock(flags)));
-  cli
-    .command('history', 'List recorded plan/apply/destroy runs')
+  verbCommand(cli, 'history')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
     .option('--limit <n>', 'How many (default 20)')
     .option('--json', 'Print as JSON')
     .action((flags: ListFlags) => setExit(runHistory(flags)));
-  cli
-    .command('events', 'List the audit log (apply outcomes, drift repairs, guardrail warnings, approvals)')
+  verbCommand(cli, 'events')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
     .option('--type <type>', 'Only this type (prefix with *, e.g. apply.*)')
     .option('--address <address>', 'Only this address, e.g. runtime.search')

@@ -9,8 +9,8 @@ import { compileDesired } from '../plan/desired.js';
 import { resolveSources } from '../sources/resolve-desired.js';
 import type { ObservedResource } from '../model/resources.js';
 import type { RuntimeRecord } from '../state/store.js';
-import { openOrReport, report, type CommonFlags } from './plan.js';
-import type { VerbRegistrar } from './main.js';
+import { openOrReport, report, type CommonFlags } from './session-flags.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface StatusFlags extends CommonFlags {
   json?: boolean;
@@ -134,8 +134,7 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('status', 'Show each runtime: state, health, endpoint, uptime, restarts, guardrail warnings')
+  verbCommand(cli, 'status')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
     .option('--json', 'Print as JSON')
     .action((flags: StatusFlags) => setExit(runStatus(flags)));

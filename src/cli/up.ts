@@ -14,8 +14,8 @@ import { reconcileOnce } from '../host/reconcile.js';
 import { openStateStore } from '../state/sqlite.js';
 import { createReconcileLoop } from '../watch/loop.js';
 import { configPath, printDiagnostics } from './config-file.js';
-import type { VerbRegistrar } from './main.js';
-import { portFlag, servingLines } from './serve.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
+import { portFlag, servingLines } from './serving.js';
 
 export interface UpFlags {
   file?: string;
@@ -154,8 +154,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('up', 'Apply the config, serve it through the gateway, and re-apply on every save')
+  verbCommand(cli, 'up')
     .option('-f, --file <path>', 'Config file (default ./contextforge.yaml)')
     .option('--host <address>', 'Gateway listen address (default gateway.host, else 127.0.0.1)')
     .option('--port <port>', 'Gateway listen port (default gateway.port, else 4444; 0 picks a free one)')

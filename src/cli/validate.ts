@@ -6,7 +6,7 @@ import { relative } from 'node:path';
 import { hasErrors } from '../diag/diagnostic.js';
 import { loadConfig } from '../config/index.js';
 import { configPath, printDiagnostics, printJson, DEFAULT_CONFIG } from './config-file.js';
-import type { VerbRegistrar } from './main.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface ValidateFlags {
   file?: string;
@@ -35,8 +35,7 @@ export async function runValidate(flags: ValidateFlags): Promise<number> {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('validate', 'Check a config (schema, references, backend rules) without touching any backend')
+  verbCommand(cli, 'validate')
     .option('-f, --file <file>', `Config file (default: ./${DEFAULT_CONFIG})`)
     .option('--json', 'Print the diagnostics as JSON on stdout')
     .option('--strict', 'Treat guardrails a backend cannot enforce as errors')

@@ -8,7 +8,7 @@ import { defaultColor } from '../diag/render.js';
 import { parseDurationMs } from '../config/quantities.js';
 import { runWatch } from '../watch/watch.js';
 import { printDiagnostics } from './config-file.js';
-import type { VerbRegistrar } from './main.js';
+import { verbCommand, type VerbRegistrar } from './verb.js';
 
 export interface WatchFlags {
   file?: string;
@@ -74,8 +74,7 @@ export async function runWatchVerb(flags: WatchFlags): Promise<number> {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  cli
-    .command('watch', 'Reconcile on every save (or new git commit), repair drift on an interval, run approvals')
+  verbCommand(cli, 'watch')
     .option('-f, --file <file>', 'Config file (default ./contextforge.yaml; with --git, its name inside --path)')
     .option('--interval <duration>', 'Drift reconciliation interval (default 60s)')
     .option('--git <url>', 'Follow a git repository instead of a local file')

@@ -1,0 +1,55 @@
+// Helpers the stack verbs (plan, apply, destroy, status, logs, state, approvals) share: the
+// common flags (-f, --strict, --target), opening a session or printing why not, and planning
+// with it. Owns no verb; a verb module imports this one, never another verb's module.
+
+import type { Command } from 'cac';
+import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
+import { planStack, type PlanStackResult } from '../apply/engine.js';
+import { openSession, type Session } from '../apply/session.js';
+import { configPath, DEFAULT_CONFIG, printDiagnostics, printJson } from './config-file.js';
+
+export interface CommonFlags {
+  file?: string;
+  strict?: boolean;
+  target?: string | string[];
+}
+
+export function targetsOf(flags: CommonFlags): string[] | undefined {
+  if (flags.target === undefined) return undefined;
+  const list = (Array.isArray(flags.target) ? flags.target : [flags.target]).flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
+  return list.map((t) => (t.startsWith('runtime.') ? t : `runtime.${t}`));
+}
+
+/** Opens the session or prints why not; the caller returns 1 when undefined. */
+export async function openOrReport(flags: CommonFlags, backends = true, json = false): Promise<Session | undefined> {
+  const path = configPath(flags.file, true)!;
+  const r = await openSession({ path, strict: flags.strict, backends });
+  if (!r.session || hasErrors(r.diags)) {
+    // With --json the failure is JSON on stdout too, so that CI parses one format.
+    if (json) printJson(r.diags, r.sensitive);
+    else printDiagnostics(r.diags, r.sensitive);
+    await r.session?.close();
+    return undefined;
+  }
+  printDiagnostics(r.diags.filter((d) => d.severity !== 'error'), r.sensitive);
+  return r.session;
+}
+
+export function report(session: Session, diags: readonly Diagnostic[], json = false): void {
+  if (json) printJson(diags, session.config.sensitiveValues);
+  else printDiagnostics(diags, session.config.sensitiveValues);
+}
+
+/** Plans with the session; prints diagnostics when no plan results. */
+export async function planWith(session: Session, flags: CommonFlags & { destroy?: boolean }, json = false): Promise<PlanStackResult> {
+  const r = await planStack({ config: session.config, backends: session.backends, store: session.store, targets: targetsOf(flags), strict: flags.strict, destroy: flags.destroy });
+  if (!r.plan) report(session, r.diags, json);
+  return r;
+}
+
+export function planOptions(cmd: Command): Command {
+  return cmd
+    .option('-f, --file <file>', `Config file (default: ./${DEFAULT_CONFIG})`)
+    .option('--strict', 'Treat guardrails a backend cannot enforce as errors')
+    .option('--target <address>', 'Limit to runtime.<name> (repeatable) and what it depends on');
+}
