@@ -4,7 +4,6 @@
 // wiring, --help/--version, and turning an unexpected throw into exit 1.
 
 import { cac, type CAC } from 'cac';
-import { allowEndpointsFromFlag } from '../config/endpoint-policy.js';
 import { packageVersion, type VerbRegistrar } from './verb.js';
 import { VERBS, type VerbName } from './verbs.js';
 
@@ -82,7 +81,10 @@ export async function main(argv: string[]): Promise<number> {
     // cac has already printed the help or version text; the verb itself must not run.
     if (cli.options.help || cli.options.version) return 0;
     const allow = cli.options.allowEndpoint as string | string[] | undefined;
-    if (allow !== undefined) allowEndpointsFromFlag((Array.isArray(allow) ? allow : [allow]).map(String));
+    if (allow !== undefined) {
+      const { allowEndpointsFromFlag } = await import('../config/endpoint-policy.js');
+      allowEndpointsFromFlag((Array.isArray(allow) ? allow : [allow]).map(String));
+    }
     await cli.runMatchedCommand();
     return await pending;
   } catch (err) {
