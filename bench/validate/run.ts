@@ -92,8 +92,8 @@ try {
     const t = performance.now();
     const cfgOk = validator('config')(parse(readFileSync(path, 'utf8')));
     let ok = cfgOk;
-    for (const f of glob('catalog/*.yaml', dir)) ok = (validator('catalog')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
-    for (const f of glob('profiles/*.yaml', dir)) ok = (validator('profile')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
+    for (const f of glob('catalog/*.yaml', dir).files) ok = (validator('catalog')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
+    for (const f of glob('profiles/*.yaml', dir).files) ok = (validator('profile')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
     if (!ok) throw new Error('baseline: generated config failed schema validation');
     return performance.now() - t;
   };

@@ -42,6 +42,9 @@ function newCli(): CAC {
   // An operator decision, so it lives on the command line (and in CONTEXTFORGE_ALLOWED_ENDPOINTS),
   // never in the config a pull request edits.
   cli.option('--allow-endpoint <host>', 'Allow this host (host, host:port or *.domain) to receive credentials from iam_url, service_url, docker host, github.base_url or webhook_url');
+  // The path policy of configs (src/config/confine.ts) is the operator's too.
+  cli.option('--allow-path <dir>', 'Also let configs read files below DIR (repeatable; env CONTEXTFORGE_ALLOW_PATHS)');
+  cli.option('--max-file-size <size>', 'Largest file a config may read, e.g. 10m (default 5 MB; env CONTEXTFORGE_MAX_FILE_SIZE)');
   cli.version(packageVersion());
   return cli;
 }
@@ -54,6 +57,23 @@ function chosenVerb(args: string[]): VerbName | undefined {
   cli.showVersionOnExit = false;
   cli.parse(['node', 'contextforge', ...args], { run: false });
   return cli.matchedCommandName as VerbName | undefined;
+}
+
+/**
+ * --allow-path and --max-file-size become the environment variables the config loader reads,
+ * so that processes started from here (watch, up) apply the same policy.
+ */
+async function applyPathFlags(options: Record<string, unknown>): Promise<void> {
+  const allow = options.allowPath;
+  if (allow === undefined && options.maxFileSize === undefined) return;
+  const { ALLOW_PATHS_ENV, MAX_FILE_SIZE_ENV } = await import('../config/confine.js');
+  const { delimiter, resolve } = await import('node:path');
+  if (allow !== undefined) {
+    const dirs = (Array.isArray(allow) ? allow : [allow]).map((d) => resolve(String(d)));
+    const before = process.env[ALLOW_PATHS_ENV];
+    process.env[ALLOW_PATHS_ENV] = [...(before ? [before] : []), ...dirs].join(delimiter);
+  }
+  if (options.maxFileSize !== undefined) process.env[MAX_FILE_SIZE_ENV] = String(options.maxFileSize);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -85,6 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       const { allowEndpointsFromFlag } = await import('../config/endpoint-policy.js');
       allowEndpointsFromFlag((Array.isArray(allow) ? allow : [allow]).map(String));
     }
+    await applyPathFlags(cli.options);
     await cli.runMatchedCommand();
     return await pending;
   } catch (err) {

@@ -4,9 +4,10 @@
 // user includes override shipped ones of the same name; two user files with one name clash.
 
 import { realpathSync } from 'node:fs';
-import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
+import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import type { CatalogEntry, GuardrailProfile, IncludeSettings } from '../generated/config.js';
-import { glob } from './glob.js';
+import { directoryConfined, type Confinement } from './confine.js';
+import { glob, globRoot } from './glob.js';
 import { packagePath } from './package-root.js';
 import { rangeOf, type EntryRecord, type Located, type ProfileRecord } from './records.js';
 import { readSourceFile, type SourceFile } from './source-file.js';
@@ -22,6 +23,8 @@ export interface IncludeInput {
   env: Record<string, string | undefined>;
   /** Where `include` sits in the config, for warnings about globs that match nothing. */
   config?: Located;
+  /** The path policy for the user's files (shipped ones are read under the package's root). */
+  confinement: Confinement;
 }
 
 export interface IncludeResult {
@@ -43,19 +46,41 @@ function real(p: string): string {
   }
 }
 
-function expand(patterns: string[], dir: string, diags: Diagnostic[], where?: { loc: Located; key: 'catalog' | 'profiles' }): string[] {
-  const out: string[] = [];
+interface Matched {
+  file: string;
+  /** The include pattern that matched it, when the config names one. */
+  at?: SourceRange;
+}
+
+function expand(patterns: string[], input: { dir: string; confinement: Confinement }, diags: Diagnostic[], where?: { loc: Located; key: 'catalog' | 'profiles' }): Matched[] {
+  const out = new Map<string, Matched>();
   patterns.forEach((pattern, i) => {
-    const files = glob(pattern, dir);
+    const at = where ? rangeOf(where.loc, ['include', where.key, i]) : undefined;
+    // The search must not start outside the tree: `/**/*.yaml` would walk the whole disk.
+    if (!directoryConfined(globRoot(pattern, input.dir), input.confinement)) {
+      diags.push(error('include.outside', `include pattern "${pattern}" leaves the config's directory`, {
+        range: at,
+        detail: 'Include patterns are relative to the config file and stay below its directory (no absolute paths elsewhere, no "../"); an operator can allow another directory with --allow-path.',
+      }));
+      return;
+    }
+    const { files, truncated } = glob(pattern, input.dir);
+    if (truncated) {
+      diags.push(error('include.too-broad', `include pattern "${pattern}" looks at too many files`, {
+        range: at,
+        detail: 'Narrow the pattern to the directory that holds the files (e.g. catalog/*.yaml).',
+      }));
+      return;
+    }
     if (files.length === 0 && where) {
       diags.push(warning('include.no-match', `no file matches "${pattern}"`, {
-        range: rangeOf(where.loc, ['include', where.key, i]),
+        range: at,
         detail: 'The pattern is relative to the config file; fix it or remove it.',
       }));
     }
-    for (const f of files) if (!out.includes(f)) out.push(f);
+    for (const f of files) if (!out.has(f)) out.set(f, { file: f, at });
   });
-  return out;
+  return [...out.values()];
 }
 
 /** Loads every included and shipped profile and catalog file. */
@@ -70,17 +95,20 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
 
   // A broad glob (`*.yaml`) must not pick up the config itself.
   const self = input.config ? real(input.config.parsed.file) : undefined;
-  const notSelf = (f: string): boolean => real(f) !== self;
-  const userCatalog = expand(inc.catalog ?? DEFAULT_CATALOG_GLOBS, input.dir, diags, explicit('catalog')).filter(notSelf);
-  const userProfiles = expand(inc.profiles ?? DEFAULT_PROFILE_GLOBS, input.dir, diags, explicit('profiles')).filter(notSelf);
-  const seen = new Set([...userCatalog, ...userProfiles].map(real));
-  const shipped = (pattern: string, enabled: boolean): string[] =>
-    enabled ? glob(pattern, packagePath()).filter((f) => !seen.has(real(f))) : [];
+  const notSelf = (m: Matched): boolean => real(m.file) !== self;
+  const userCatalog = expand(inc.catalog ?? DEFAULT_CATALOG_GLOBS, input, diags, explicit('catalog')).filter(notSelf);
+  const userProfiles = expand(inc.profiles ?? DEFAULT_PROFILE_GLOBS, input, diags, explicit('profiles')).filter(notSelf);
+  const seen = new Set([...userCatalog, ...userProfiles].map((m) => real(m.file)));
+  // Shipped files are ours, not the config's: they are read under the package's own root.
+  const pkg: Confinement = { ...input.confinement, root: real(packagePath()), allowed: [] };
+  const shipped = (pattern: string, enabled: boolean): Matched[] =>
+    enabled ? glob(pattern, packagePath()).files.filter((f) => !seen.has(real(f))).map((file) => ({ file })) : [];
   const builtinProfiles = shipped('profiles/*.yaml', inc.builtin_profiles !== false);
   const builtinCatalog = shipped('catalog/*.yaml', inc.builtin_catalog !== false);
 
-  const read = (path: string, kind: 'catalog' | 'profile'): SourceFile | undefined => {
-    const r = readSourceFile(path, kind, input.env);
+  const read = (m: Matched, kind: 'catalog' | 'profile', builtin: boolean): SourceFile | undefined => {
+    const path = m.file;
+    const r = readSourceFile(path, { kind, env: input.env, confinement: builtin ? pkg : input.confinement, at: m.at });
     diags.push(...r.diags);
     if (!('parsed' in r)) {
       ok = false;
@@ -96,7 +124,7 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
   const entries: EntryRecord[] = [];
   for (const [list, builtin] of [[builtinProfiles, true], [userProfiles, false]] as const) {
     for (const f of list) {
-      const r = read(f, 'profile');
+      const r = read(f, 'profile', builtin);
       if (!r) continue;
       const profile = r.value as GuardrailProfile & { name: string };
       profiles.push({ name: profile.name, profile, builtin, parsed: r.parsed, pointer: '' });
@@ -104,7 +132,7 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
   }
   for (const [list, builtin] of [[builtinCatalog, true], [userCatalog, false]] as const) {
     for (const f of list) {
-      const r = read(f, 'catalog');
+      const r = read(f, 'catalog', builtin);
       if (!r) continue;
       entries.push({ entry: r.value as CatalogEntry, builtin, parsed: r.parsed, pointer: '' });
     }

@@ -99,7 +99,8 @@ export function interpolate(parsed: ParsedYaml, env: Record<string, string | und
       }
       const nth = seen.get(p.raw) ?? 0;
       seen.set(p.raw, nth + 1);
-      const v = env[p.name!];
+      // Own properties only: `${constructor}` is an unset variable, not Object's constructor.
+      const v = Object.hasOwn(env, p.name!) ? env[p.name!] : undefined;
       const unset = v === undefined || (p.emptyCountsAsUnset === true && v === '');
       if (!unset) {
         out += v;

@@ -9,7 +9,8 @@ import { loadIncludes, mergeEntries, mergeProfiles } from './include.js';
 import { loadConfigSync, type LoadOptions } from './load.js';
 import type { ResolvedCatalogEntry, ResolvedProfile } from './model.js';
 import { packagePath } from './package-root.js';
-import { rangeOf } from './records.js';
+import { confinementFor } from './confine.js';
+import { nullRecord, rangeOf } from './records.js';
 
 export interface Library {
   profiles: Record<string, ResolvedProfile>;
@@ -24,12 +25,12 @@ export function loadLibrary(configPath: string | undefined, options: LoadOptions
     if (!r.value) return { diags: r.diags, sensitiveValues: r.sensitiveValues };
     return { value: { profiles: r.value.profiles, catalog: r.value.catalog, configPath: r.value.path }, diags: r.diags, sensitiveValues: r.sensitiveValues };
   }
-  const inc = loadIncludes({ dir: packagePath(), include: { catalog: [], profiles: [] }, env: options.env ?? process.env });
+  const inc = loadIncludes({ dir: packagePath(), include: { catalog: [], profiles: [] }, env: options.env ?? process.env, confinement: confinementFor({ dir: packagePath() }).value });
   const profiles = mergeProfiles(inc.profiles);
   const entries = mergeEntries(inc.entries);
   const diags = [...inc.diags, ...profiles.diags, ...entries.diags];
   if (hasErrors(diags)) return { diags, sensitiveValues: new Set() };
-  const lib: Library = { profiles: {}, catalog: {} };
+  const lib: Library = { profiles: nullRecord(), catalog: nullRecord() };
   for (const [name, r] of profiles.byName) {
     lib.profiles[name] = { ...r.profile, name, builtin: r.builtin, origin: { file: r.parsed.file, range: rangeOf(r, [], 'key') } };
   }

@@ -3,7 +3,6 @@
 // resolve everything into a LoadedConfig. Reads local files only: never the network.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { error, hasErrors, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import type { Backend, ContextforgeConfig } from '../generated/config.js';
@@ -11,13 +10,14 @@ import { parseDotEnv } from './dotenv.js';
 import { loadIncludes, mergeEntries, mergeProfiles } from './include.js';
 import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRuntime, SourceMap } from './model.js';
 import { joinPointer } from './pointer.js';
-import { rangeOf, type EntryRecord, type ProfileRecord } from './records.js';
+import { confinementFor, readConfined } from './confine.js';
+import { nullRecord, rangeOf, type EntryRecord, type ProfileRecord } from './records.js';
+import { checkReferencedFiles } from './referenced-files.js';
 import { checkSemantics } from './semantic.js';
 import { checkEndpoints } from './endpoints.js';
 import { collectSensitive } from './sensitive.js';
 import { LazySourceMap } from './source-map.js';
-import { readSourceFile, type SourceFile } from './source-file.js';
-import { checkComposeEntry } from './compose/check.js';
+import { decodeSource, readSourceFile, type SourceFile } from './source-file.js';
 
 export interface LoadOptions {
   /** Variables for ${VAR}; default process.env. Values here win over .env. */
@@ -26,6 +26,13 @@ export interface LoadOptions {
   strict?: boolean;
   /** Read `.env` beside the config (default true). */
   dotenv?: boolean;
+  /**
+   * Directories besides the config's own that named files may come from (the operator's
+   * --allow-path); default from CONTEXTFORGE_ALLOW_PATHS. Never taken from the config.
+   */
+  allowPaths?: string[];
+  /** Bytes one file may have (the operator's --max-file-size); default 5 MB. */
+  maxFileBytes?: number;
 }
 
 /** A load result: the config when there are no errors, and always the sensitive values seen. */
@@ -57,23 +64,30 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
   const diags: Diagnostic[] = [];
   const files = [file];
 
+  const conf = confinementFor({ dir, allowPaths: options.allowPaths, maxFileBytes: options.maxFileBytes });
+  diags.push(...conf.diags);
+  const confinement = conf.value;
+
   let env: Record<string, string | undefined> = options.env ?? process.env;
   const dotenvPath = resolve(dir, '.env');
-  if (options.dotenv !== false && existsSync(dotenvPath)) {
-    const parsed = parseDotEnv(readFileSync(dotenvPath, 'utf8'), dotenvPath);
-    diags.push(...parsed.diags);
-    env = { ...parsed.values, ...env };
-    files.push(dotenvPath);
+  if (options.dotenv !== false) {
+    const read = readConfined(dotenvPath, confinement, { what: '.env file' });
+    if (read.ok) {
+      const parsed = parseDotEnv(decodeSource(read.bytes), dotenvPath);
+      diags.push(...parsed.diags);
+      env = { ...parsed.values, ...env };
+      files.push(dotenvPath);
+    } else if (read.reason !== 'missing') diags.push(read.diag);
   }
 
-  const main = readSourceFile(file, 'config', env);
+  const main = readSourceFile(file, { kind: 'config', env, confinement });
   diags.push(...main.diags);
   if (!('parsed' in main) || main.value === undefined) return { diags: sortDiags(diags), sensitiveValues: new Set() };
   const doc = main.value as ContextforgeConfig;
   const cfgLoc = { parsed: main.parsed, pointer: '' };
 
   // Includes are loaded even when the config has schema errors, so that all files report.
-  const inc = loadIncludes({ dir, include: main.schemaOk ? doc.include : undefined, env, config: cfgLoc });
+  const inc = loadIncludes({ dir, include: main.schemaOk ? doc.include : undefined, env, config: cfgLoc, confinement });
   diags.push(...inc.diags);
   files.push(...inc.files);
 
@@ -98,33 +112,19 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
   diags.push(...checkSemantics({ doc, cfg: main.parsed, profiles: profiles.byName, catalog: entries.bySlug, strict: options.strict === true, defaultProfile }));
   diags.push(...checkEndpoints({ doc, cfg: main.parsed }));
 
-  // Compose files named by path must exist (they are read by the Docker backend later), and
-  // every compose file (inline or not) must stay within the supported subset.
-  for (const r of entries.bySlug.values()) {
-    const s = r.entry.source;
-    if (s.type !== 'compose') continue;
-    const inline = s.compose_file.includes('\n');
-    const p = inline ? undefined : resolve(dirname(r.parsed.file), s.compose_file);
-    if (!r.builtin && (inline || (p && existsSync(p)))) {
-      diags.push(...checkComposeEntry({ composeFile: s.compose_file, mainService: s.main_service, declaringFile: r.parsed.file, declaringText: r.parsed.text, valueOffset: rangeOf(r, ['source', 'compose_file']).start.offset, path: p }));
-    }
-    if (!p) continue;
-    if (existsSync(p)) files.push(p);
-    else if (!r.builtin) {
-      diags.push(error('compose.file-not-found', `compose file not found: ${s.compose_file}`, {
-        range: rangeOf(r, ['source', 'compose_file']),
-        detail: 'The path is relative to the file that declares the entry; fix it or inline the compose YAML with `|`.',
-      }));
-    }
-  }
+  // Compose and seccomp files named by path: confined, present, and well-formed.
+  const referenced = checkReferencedFiles({ entries: entries.bySlug.values(), profiles: profiles.byName.values(), dir, confinement });
+  diags.push(...referenced.diags);
+  files.push(...referenced.files);
 
   if (hasErrors(diags)) return { diags: sortDiags(diags), sensitiveValues };
 
-  const resolvedProfiles: Record<string, ResolvedProfile> = {};
+  // Records keyed by user-chosen names have no prototype: a lookup never finds a member of it.
+  const resolvedProfiles = nullRecord<ResolvedProfile>();
   for (const [name, r] of profiles.byName) {
     resolvedProfiles[name] = { ...r.profile, name, builtin: r.builtin, origin: { file: r.parsed.file, range: rangeOf(r, [], 'key') } };
   }
-  const catalog: Record<string, ResolvedCatalogEntry> = {};
+  const catalog = nullRecord<ResolvedCatalogEntry>();
   for (const [slug, r] of entries.bySlug) {
     catalog[slug] = { ...r.entry, origin: { file: r.parsed.file, range: rangeOf(r, ['slug']) }, baseDir: dirname(r.parsed.file) };
   }
@@ -139,7 +139,7 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
     dir,
     stack: doc.name,
     document: doc,
-    backends: (doc.backends ?? {}) as Record<string, Backend>,
+    backends: (doc.backends ?? nullRecord()) as Record<string, Backend>,
     profiles: resolvedProfiles,
     catalog,
     runtimes,

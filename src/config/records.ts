@@ -47,3 +47,16 @@ export function rangeOf(loc: Located, rel: (string | number)[] = [], prefer: 'ke
 export function pointerOf(loc: Located, rel: (string | number)[] = []): string {
   return joinPointer(loc.pointer, ...rel);
 }
+
+/**
+ * A name lookup in a user-keyed record that sees own properties only: `constructor` or
+ * `hasOwnProperty` as a backend or profile name is unknown, never an inherited member.
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** An empty record without a prototype, for records keyed by user-chosen names. */
+export function nullRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}

@@ -4,8 +4,8 @@
 
 import type { ErrorObject } from 'ajv';
 import { error, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
-import { didYouMean } from '../diag/suggest.js';
 import { joinPointer, splitPointer } from './pointer.js';
+import { Suggester } from './suggest-bounded.js';
 import { spanAt, type ParsedYaml } from './yaml-source.js';
 
 type JsonObject = Record<string, unknown>;
@@ -14,14 +14,19 @@ type JsonObject = Record<string, unknown>;
 const PATTERN_HINTS: Record<string, string> = {
   '^[a-z][a-z0-9_-]{0,62}$': "Use lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters.",
   '^[a-z][a-z0-9-]{0,38}[a-z0-9]$': "Use 2-40 lowercase letters, digits and '-', starting with a letter and not ending with '-'.",
-  '^[0-9]+(\\.[0-9]+)?([kKmMgG]i?|[kKmMgG][bB])$': 'Write memory with a unit, e.g. 256m, 1g, 512Mi or 4G.',
-  '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$': 'Write a duration such as 500ms, 30s, 5m or 2h, or a number of seconds.',
-  '^[0-9]+(\\.[0-9]+)?$': 'Write CPU as a number of cores, e.g. 0.5 or "2".',
+  '^[0-9]{1,7}(\\.[0-9]{1,9})?([kmg]b?|[KMG]i|[KMG]B?)$': 'Write memory with a unit, e.g. 256m, 1g, 512Mi or 4G (at most 7 digits before the unit).',
+  '^([0-9]{1,11}(\\.[0-9]{1,9})?ms|[0-9]{1,8}(\\.[0-9]{1,9})?s|[0-9]{1,6}(\\.[0-9]{1,9})?m|[0-9]{1,4}(\\.[0-9]{1,9})?h)$':
+    'Write a duration such as 500ms, 30s, 5m or 2h (at most 9999h), or a number of seconds.',
+  '^[0-9]{1,4}(\\.[0-9]{1,9})?$': 'Write CPU as a number of cores, e.g. 0.5 or "2" (at most 1024).',
   '^[A-Za-z_][A-Za-z0-9_]*$': 'Environment variable names use letters, digits and _, not starting with a digit.',
   '^(CAP_)?[A-Z_]+$': 'Write Linux capabilities in upper case, e.g. NET_BIND_SERVICE.',
-  '^https?://': 'Write a full URL starting with http:// or https://.',
-  '^(tcp|http|https)://': 'Write the engine address as tcp://host:port.',
-  '^/': 'Write an absolute path starting with "/".',
+  '^https?://[^\\u0000-\\u0020\\u007F-\\u009F]*$': 'Write a full URL starting with http:// or https://, without spaces or control characters.',
+  '^(tcp|http|https)://[^\\u0000-\\u0020\\u007F-\\u009F]*$': 'Write the engine address as tcp://host:port.',
+  '^/[^\\u0000-\\u001F\\u007F-\\u009F]*$': 'Write an absolute path starting with "/", without control characters.',
+  '^[^\\u0000-\\u001F\\u007F-\\u009F]*$': 'Control characters (escapes, tabs, line breaks) are not allowed in names, hosts, paths, ids and tokens.',
+  '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$': 'Control characters other than tabs and line breaks are not allowed here.',
+  '^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$':
+    'Write an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name (localhost, gateway.internal).',
   '^[0-9a-f]{7,40}$': 'Write a commit as 7 to 40 lowercase hex digits.',
   '^[A-Za-z0-9_-]{1,4}$': "Use 1-4 characters from letters, digits, '_' and '-'.",
 };
@@ -58,6 +63,7 @@ function show(v: unknown): string {
 
 interface Ctx {
   parsed: ParsedYaml;
+  suggester: Suggester;
 }
 
 function rangeFor(ctx: Ctx, pointer: string, prefer: 'key' | 'value' | 'head'): SourceRange {
@@ -70,40 +76,65 @@ function rangeFor(ctx: Ctx, pointer: string, prefer: 'key' | 'value' | 'head'): 
   return span.value;
 }
 
-/** Reduces oneOf failures to the errors of the variant whose type matched (or one summary). */
+/**
+ * Reduces oneOf failures to the errors of the variant whose type matched (or one summary).
+ * Linear in the errors (times the nesting depth): a hostile document with tens of thousands
+ * of unknown keys yields as many errors, so there are no list scans per oneOf.
+ */
 function reduceOneOf(errors: ErrorObject[]): ErrorObject[] {
-  let list = errors.filter((e) => e.keyword !== 'if');
+  const list = errors.filter((e) => e.keyword !== 'if');
   const oneOfs = list.filter((e) => e.keyword === 'oneOf').sort((a, b) => b.instancePath.length - a.instancePath.length);
+  if (oneOfs.length === 0) return list;
+  // The errors at or below each oneOf's instance path, found by walking each error's ancestors.
+  const oneOfPaths = new Set(oneOfs.map((o) => o.instancePath));
+  const under = new Map<string, ErrorObject[]>();
+  for (const e of list) {
+    let p = e.instancePath;
+    for (;;) {
+      if (oneOfPaths.has(p)) {
+        const xs = under.get(p);
+        if (xs) xs.push(e);
+        else under.set(p, [e]);
+      }
+      if (p === '') break;
+      p = p.slice(0, p.lastIndexOf('/'));
+    }
+  }
+  // The current list as an order: removing deletes, re-appending gives a new, later rank.
+  const order = new Map<ErrorObject, number>(list.map((e, i) => [e, i]));
+  let rank = list.length;
   for (const o of oneOfs) {
-    if (!list.includes(o)) continue;
+    if (!order.has(o)) continue;
     // A branch's errors carry its schema path, or the path of the definition it $refs.
     const variants = Array.isArray(o.schema) ? (o.schema as JsonObject[]) : [];
     const prefixes = variants.map((v, i) => [`${o.schemaPath}/${i}/`, ...(typeof v.$ref === 'string' ? [`${v.$ref}/`] : [])]);
     const branches = new Map<number, ErrorObject[]>();
-    for (const e of list) {
-      if (e === o) continue;
-      if (!(e.instancePath === o.instancePath || e.instancePath.startsWith(`${o.instancePath}/`))) continue;
+    const candidates = (under.get(o.instancePath) ?? []).filter((e) => e !== o && order.has(e)).sort((x, y) => order.get(x)! - order.get(y)!);
+    for (const e of candidates) {
       const idx = prefixes.findIndex((ps) => ps.some((p) => e.schemaPath.startsWith(p)));
       if (idx < 0) continue;
-      branches.set(idx, [...(branches.get(idx) ?? []), e]);
+      const branch = branches.get(idx);
+      if (branch) branch.push(e);
+      else branches.set(idx, [e]);
     }
-    const all = [...branches.values()].flat();
     const fits = [...branches.values()].filter((errs) => !errs.some((e) => e.instancePath === o.instancePath && ['type', 'const', 'enum'].includes(e.keyword)));
-    list = list.filter((e) => !all.includes(e));
+    for (const errs of branches.values()) for (const e of errs) order.delete(e);
     if (fits.length > 0) {
       fits.sort((a, b) => a.length - b.length);
-      list = list.filter((e) => e !== o).concat(fits[0]);
+      order.delete(o);
+      for (const e of fits[0]) order.set(e, rank++);
     } else {
       const forms = [...branches.values()].flatMap((errs) => errs.filter((e) => e.instancePath === o.instancePath && ['type', 'const', 'enum'].includes(e.keyword)).slice(0, 1));
       const described = forms.map((e) => (e.keyword === 'type' ? article(String(e.params.type)) : e.keyword === 'const' ? JSON.stringify(e.params.allowedValue) : (e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(' or ')));
       (o.params as JsonObject).forms = [...new Set(described)];
     }
   }
-  return list;
+  return [...order.entries()].sort((x, y) => x[1] - y[1]).map(([e]) => e);
 }
 
 export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], parsed: ParsedYaml): Diagnostic[] {
-  const ctx: Ctx = { parsed };
+  const ctx: Ctx = { parsed, suggester: new Suggester() };
+  let patterns: Map<string, string> | undefined;
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   const push = (d: Diagnostic): void => {
@@ -121,7 +152,7 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], parsed
         const key = String(e.params.additionalProperty);
         const child = joinPointer(p, key);
         const allowed = Object.keys((parent.properties ?? {}) as JsonObject);
-        const suggestion = didYouMean(key, allowed);
+        const suggestion = ctx.suggester.suggest(key, allowed);
         push(error('schema.unknown-key', `unknown key "${key}"`, {
           range: rangeFor(ctx, child, 'key'),
           pointer: child,
@@ -145,7 +176,7 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], parsed
         push(error('schema.invalid-name', `invalid name "${name}"`, {
           range: rangeFor(ctx, child, 'key'),
           pointer: child,
-          detail: PATTERN_HINTS[patternOf(e, errors)] ?? 'Rename this key.',
+          detail: PATTERN_HINTS[(patterns ??= patternsByName(errors)).get(String(e.params.propertyName)) ?? ''] ?? 'Rename this key.',
         }));
         break;
       }
@@ -159,7 +190,7 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], parsed
       case 'enum':
       case 'const': {
         const allowed = (e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [e.params.allowedValue]).map(String);
-        const suggestion = typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined;
+        const suggestion = typeof e.data === 'string' ? ctx.suggester.suggest(e.data, allowed) : undefined;
         push(error('schema.invalid-value', `invalid value ${show(e.data)} for ${label(p)}`, {
           range: rangeFor(ctx, p, 'value'),
           pointer: p,
@@ -226,7 +257,12 @@ export function schemaErrorsToDiagnostics(errors: readonly ErrorObject[], parsed
   return out;
 }
 
-function patternOf(e: ErrorObject, all: readonly ErrorObject[]): string {
-  const inner = all.find((x) => x.keyword === 'pattern' && (x as ErrorObject & { propertyName?: string }).propertyName === e.params.propertyName);
-  return inner ? String(inner.params.pattern) : '';
+/** The pattern behind each failing property name, looked up once (not once per error). */
+function patternsByName(all: readonly ErrorObject[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const x of all) {
+    const name = (x as ErrorObject & { propertyName?: string }).propertyName;
+    if (x.keyword === 'pattern' && name !== undefined && !out.has(name)) out.set(name, String(x.params.pattern));
+  }
+  return out;
 }

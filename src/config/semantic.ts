@@ -3,9 +3,9 @@
 // Backend-specific rules live in semantic-backend.ts. Runs only on schema-valid input; no I/O.
 
 import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
-import { didYouMean } from '../diag/suggest.js';
 import type { Backend, ContextforgeConfig } from '../generated/config.js';
-import { rangeOf, type EntryRecord, type Located, type ProfileRecord, type RuntimeLink } from './records.js';
+import { ownValue, rangeOf, type EntryRecord, type Located, type ProfileRecord, type RuntimeLink } from './records.js';
+import { Suggester } from './suggest-bounded.js';
 import { checkBackendRules } from './semantic-backend.js';
 import type { ParsedYaml } from './yaml-source.js';
 
@@ -22,18 +22,27 @@ export interface SemanticInput {
 
 const plural = (w: string): string => (w.endsWith('entry') ? `${w.slice(0, -1)}ies` : `${w}s`);
 
-const refError = (code: string, what: string, name: string, known: Iterable<string>, extra: Partial<Diagnostic>): Diagnostic => {
-  const list = [...known].sort();
-  return error(code, `unknown ${what} "${name}"`, {
-    suggestion: didYouMean(name, list),
-    detail: list.length ? `Known ${plural(what)}: ${list.slice(0, 12).join(', ')}${list.length > 12 ? ', ...' : ''}.` : `No ${what} is defined; define one first.`,
-    ...extra,
-  });
-};
+/** Builds "unknown <what>" diagnostics; sorted name lists and suggestion work are shared. */
+class RefErrors {
+  private readonly sorted = new Map<unknown, string[]>();
+  readonly suggester = new Suggester();
+
+  make(code: string, what: string, name: string, known: { keys(): Iterable<string> } | string[], extra: Partial<Diagnostic>): Diagnostic {
+    let list = this.sorted.get(known);
+    if (!list) this.sorted.set(known, (list = [...(Array.isArray(known) ? known : known.keys())].sort()));
+    return error(code, `unknown ${what} "${name}"`, {
+      suggestion: this.suggester.suggest(name, list),
+      detail: list.length ? `Known ${plural(what)}: ${list.slice(0, 12).join(', ')}${list.length > 12 ? ', ...' : ''}.` : `No ${what} is defined; define one first.`,
+      ...extra,
+    });
+  }
+}
 
 export function checkSemantics(input: SemanticInput): Diagnostic[] {
   const { doc, cfg, profiles, catalog } = input;
   const diags: Diagnostic[] = [];
+  const refs = new RefErrors();
+  const refError = refs.make.bind(refs);
   const root: Located = { parsed: cfg, pointer: '' };
   const backends = doc.backends ?? {};
   const backendNames = Object.keys(backends);
@@ -49,13 +58,13 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
   }
 
   // Defaults.
-  if (doc.defaults?.backend !== undefined && !(doc.defaults.backend in backends)) {
+  if (doc.defaults?.backend !== undefined && ownValue(backends, doc.defaults.backend) === undefined) {
     diags.push(refError('ref.unknown-backend', 'backend', doc.defaults.backend, backendNames, { range: rangeOf(root, ['defaults', 'backend']) }));
   }
   let defaultsReported = false;
   if (doc.defaults?.guardrails_profile !== undefined && !profiles.has(doc.defaults.guardrails_profile)) {
     defaultsReported = true;
-    diags.push(refError('ref.unknown-profile', 'guardrails profile', doc.defaults.guardrails_profile, profiles.keys(), { range: rangeOf(root, ['defaults', 'guardrails_profile']) }));
+    diags.push(refError('ref.unknown-profile', 'guardrails profile', doc.defaults.guardrails_profile, profiles, { range: rangeOf(root, ['defaults', 'guardrails_profile']) }));
   }
 
   // Catalog entries defined by the user: profile references and transport/source consistency.
@@ -64,7 +73,7 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
     const name = r.entry.guardrails_profile;
     if (name === undefined || profiles.has(name) || entryProfileReported.has(r.entry.slug)) return;
     entryProfileReported.add(r.entry.slug);
-    diags.push(refError('ref.unknown-profile', 'guardrails profile', name, profiles.keys(), { range: rangeOf(r, ['guardrails_profile']) }));
+    diags.push(refError('ref.unknown-profile', 'guardrails profile', name, profiles, { range: rangeOf(r, ['guardrails_profile']) }));
   };
   for (const r of catalog.values()) {
     if (!r.builtin) checkEntryProfile(r);
@@ -91,8 +100,8 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
     } else names.set(rt.name, i);
 
     const entry = catalog.get(rt.catalog);
-    if (!entry) diags.push(refError('ref.unknown-catalog', 'catalog entry', rt.catalog, catalog.keys(), { range: rangeOf(loc, ['catalog']) }));
-    const backend = backends[rt.backend];
+    if (!entry) diags.push(refError('ref.unknown-catalog', 'catalog entry', rt.catalog, catalog, { range: rangeOf(loc, ['catalog']) }));
+    const backend = ownValue(backends, rt.backend);
     if (!backend) diags.push(refError('ref.unknown-backend', 'backend', rt.backend, backendNames, { range: rangeOf(loc, ['backend']) }));
 
     let profileName = input.defaultProfile;
@@ -107,13 +116,13 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
     const profile = profiles.get(profileName);
     if (!profile) {
       if (profileFrom === 'runtime') {
-        diags.push(refError('ref.unknown-profile', 'guardrails profile', profileName, profiles.keys(), { range: rangeOf(loc, ['guardrails_profile']) }));
+        diags.push(refError('ref.unknown-profile', 'guardrails profile', profileName, profiles, { range: rangeOf(loc, ['guardrails_profile']) }));
       } else if (profileFrom === 'entry' && entry) {
         checkEntryProfile(entry);
       } else if (!defaultsReported) {
         defaultsReported = true;
         const at = doc.defaults?.guardrails_profile !== undefined ? rangeOf(root, ['defaults', 'guardrails_profile']) : rangeOf(loc, ['name']);
-        diags.push(refError('ref.unknown-profile', 'guardrails profile', profileName, profiles.keys(), {
+        diags.push(refError('ref.unknown-profile', 'guardrails profile', profileName, profiles, {
           range: at,
           detail: `Runtimes without guardrails_profile use "${profileName}", which is not defined. Define it, set defaults.guardrails_profile, or keep include.builtin_profiles on.`,
         }));
@@ -142,7 +151,7 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
       for (const group of ['env', 'secrets'] as const) {
         for (const name of Object.keys(rt[group] ?? {})) {
           if (declared.includes(name)) continue;
-          const suggestion = didYouMean(name, declared);
+          const suggestion = refs.suggester.suggest(name, declared);
           if (!suggestion) continue;
           diags.push(warning('env.undeclared', `${group} "${name}" is not declared by catalog entry "${rt.catalog}"`, {
             range: rangeOf(loc, [group, name], 'key'),
@@ -158,7 +167,7 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
   runtimes.forEach((rt, i) => {
     (rt.depends_on ?? []).forEach((dep, j) => {
       const loc: Located = { parsed: cfg, pointer: `/runtimes/${i}` };
-      if (!names.has(dep)) diags.push(refError('ref.unknown-runtime', 'runtime', dep, names.keys(), { range: rangeOf(loc, ['depends_on', j]) }));
+      if (!names.has(dep)) diags.push(refError('ref.unknown-runtime', 'runtime', dep, names, { range: rangeOf(loc, ['depends_on', j]) }));
       else if (dep === rt.name) diags.push(error('ref.self-dependency', `runtime "${dep}" depends on itself`, { range: rangeOf(loc, ['depends_on', j]), detail: 'Remove it from depends_on.' }));
     });
   });
@@ -187,7 +196,7 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
     }
     vsNames.add(vs.name);
     (vs.runtimes ?? []).forEach((ref, j) => {
-      if (!names.has(ref)) diags.push(refError('ref.unknown-runtime', 'runtime', ref, names.keys(), { range: rangeOf(loc, ['runtimes', j]) }));
+      if (!names.has(ref)) diags.push(refError('ref.unknown-runtime', 'runtime', ref, names, { range: rangeOf(loc, ['runtimes', j]) }));
     });
     // Federated names are <runtime><separator><name>: a literal runtime prefix must exist.
     const sep = doc.gateway?.separator ?? '__';
@@ -197,7 +206,7 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
         if (at <= 0) return;
         const prefix = pattern.slice(0, at);
         if (/[*?[\]]/.test(prefix) || names.has(prefix)) return;
-        diags.push(refError('ref.unknown-runtime', 'runtime', prefix, names.keys(), {
+        diags.push(refError('ref.unknown-runtime', 'runtime', prefix, names, {
           range: rangeOf(loc, [kind, j]),
           detail: `"${pattern}" selects ${kind} of runtime "${prefix}", which is not defined (federated names are <runtime>${sep}<name>).`,
         }));
@@ -220,7 +229,7 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
   // Approval rules.
   (doc.approval?.required_for ?? []).forEach((rule, i) => {
     if (rule.guardrails_profile !== undefined && !profiles.has(rule.guardrails_profile)) {
-      diags.push(refError('ref.unknown-profile', 'guardrails profile', rule.guardrails_profile, profiles.keys(), {
+      diags.push(refError('ref.unknown-profile', 'guardrails profile', rule.guardrails_profile, profiles, {
         range: rangeOf(root, ['approval', 'required_for', i, 'guardrails_profile']),
       }));
     }
@@ -230,29 +239,38 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
   return diags;
 }
 
-/** The first dependency cycle found, as a path that ends where it starts; undefined if none. */
-function findCycle(graph: [string, string[]][]): string[] | undefined {
+/**
+ * The first dependency cycle found, as a path that ends where it starts; undefined if none.
+ * Depth-first search with an explicit stack: a chain of thousands of runtimes must not
+ * exhaust the call stack.
+ */
+export function findCycle(graph: [string, string[]][]): string[] | undefined {
   const edges = new Map(graph);
   const state = new Map<string, 'open' | 'done'>();
-  const stack: string[] = [];
-  const visit = (n: string): string[] | undefined => {
-    state.set(n, 'open');
-    stack.push(n);
-    for (const m of edges.get(n) ?? []) {
-      if (state.get(m) === 'open') return [...stack.slice(stack.indexOf(m)), m];
-      if (!state.has(m)) {
-        const c = visit(m);
-        if (c) return c;
+  for (const [start] of graph) {
+    if (state.has(start)) continue;
+    // path[i] is open; next[i] is the index of its next edge to follow.
+    const path: string[] = [start];
+    const next: number[] = [0];
+    state.set(start, 'open');
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const out = edges.get(path[top]) ?? [];
+      if (next[top] >= out.length) {
+        state.set(path[top], 'done');
+        path.pop();
+        next.pop();
+        continue;
+      }
+      const m = out[next[top]++];
+      const s = state.get(m);
+      if (s === 'open') return [...path.slice(path.indexOf(m)), m];
+      if (s === undefined) {
+        state.set(m, 'open');
+        path.push(m);
+        next.push(0);
       }
     }
-    stack.pop();
-    state.set(n, 'done');
-    return undefined;
-  };
-  for (const [n] of graph) {
-    if (state.has(n)) continue;
-    const c = visit(n);
-    if (c) return c;
   }
   return undefined;
 }

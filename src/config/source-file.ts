@@ -1,9 +1,10 @@
 // Reads one YAML file of the config (the main file or an included one): parse with positions,
 // interpolate ${VAR}s, validate against a schema kind. Returns the interpolated value only
-// when the file parsed; schema errors are diagnostics. Reads exactly one file, nothing else.
+// when the file parsed; schema errors are diagnostics. Reads exactly one file, nothing else,
+// and only through the path policy of confine.ts.
 
-import { readFileSync } from 'node:fs';
-import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { error, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
+import { readConfined, type Confinement } from './confine.js';
 import { interpolate } from './interpolate.js';
 import { schemaErrorsToDiagnostics } from './schema-errors.js';
 import { validator } from './schemas.js';
@@ -19,25 +20,37 @@ export interface SourceFile {
   diags: Diagnostic[];
 }
 
-export function readSourceFile(path: string, kind: 'config' | 'catalog' | 'profile', env: Record<string, string | undefined>): SourceFile | { diags: Diagnostic[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return {
-      diags: [error('config.unreadable', code === 'ENOENT' ? `file not found: ${path}` : `cannot read ${path} (${code ?? 'error'})`, {
-        detail: code === 'ENOENT' ? 'Check the path, or pass the config with -f FILE.' : 'Check the file permissions.',
-      })],
-    };
+export interface ReadSource {
+  kind: 'config' | 'catalog' | 'profile';
+  env: Record<string, string | undefined>;
+  /** The path policy the file must pass (config directory or allow-list, size bound). */
+  confinement: Confinement;
+  /** The key that named the file (an include pattern), for diagnostics about the file itself. */
+  at?: SourceRange;
+}
+
+export function readSourceFile(path: string, req: ReadSource): SourceFile | { diags: Diagnostic[] } {
+  const what = req.kind === 'config' ? 'config file' : req.kind === 'catalog' ? 'catalog file' : 'profile file';
+  const r = readConfined(path, req.confinement, { what, at: req.at });
+  if (!r.ok) {
+    if (r.reason === 'missing' && req.kind === 'config') {
+      return { diags: [error('config.unreadable', `file not found: ${path}`, { detail: 'Check the path, or pass the config with -f FILE.' })] };
+    }
+    return { diags: [r.diag] };
   }
-  return checkSourceText(text, path, kind, env);
+  return checkSourceText(decodeSource(r.bytes), path, req.kind, req.env);
+}
+
+/** Bytes of a config file to text (UTF-8). */
+export function decodeSource(bytes: Buffer): string {
+  return bytes.toString('utf8');
 }
 
 export function checkSourceText(text: string, path: string, kind: 'config' | 'catalog' | 'profile', env: Record<string, string | undefined>): SourceFile {
   const parsed = parseYaml(text, path);
   const diags = [...parsed.diags];
-  if (diags.some((d) => d.severity === 'error')) return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
+  // Syntax errors leave no value; errors the parser reports in place (non-finite numbers) do.
+  if (parsed.value === undefined && diags.some((d) => d.severity === 'error')) return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
   if (parsed.value === null || parsed.value === undefined || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
     const what = kind === 'config' ? 'a config' : kind === 'catalog' ? 'a catalog entry' : 'a guardrail profile';
     const empty = parsed.value === null || parsed.value === undefined;
@@ -50,10 +63,11 @@ export function checkSourceText(text: string, path: string, kind: 'config' | 'ca
   const interp = interpolate(parsed, env);
   diags.push(...interp.diags);
   const validate = validator(kind);
-  const schemaOk = validate(interp.value) as boolean;
+  const schemaOk = (validate(interp.value) as boolean) && !diags.some((d) => d.severity === 'error' && d.code === 'yaml.number-not-finite');
   if (!schemaOk) {
-    // A value whose variable is unset already has its diagnostic; its schema error is noise.
-    const unset = new Set(interp.diags.map((d) => d.pointer));
+    // A value whose variable is unset, or a non-finite number, already has its diagnostic; its
+    // schema error is noise.
+    const unset = new Set<string | undefined>([...interp.diags, ...parsed.diags].map((d) => d.pointer).filter((p) => p !== undefined));
     diags.push(...schemaErrorsToDiagnostics(validate.errors ?? [], parsed).filter((d) => !unset.has(d.pointer)));
   }
   return { parsed, value: interp.value, schemaOk, substituted: interp.substituted, diags };

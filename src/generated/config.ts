@@ -6,7 +6,7 @@
  */
 export type Backend = DockerBackend | CodeEngineBackend | ProcessBackend;
 /**
- * CPU in cores, e.g. "0.5" or 2.
+ * CPU in cores, e.g. "0.5" or 2 (at most 1024).
  *
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
  * via the `definition` "cpu".
@@ -20,7 +20,7 @@ export type CpuQuantity = number | string;
  */
 export type MemoryQuantity = string;
 /**
- * A duration: a number of seconds, or a string such as 500ms, 30s, 5m, 2h.
+ * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
  *
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
  * via the `definition` "duration".

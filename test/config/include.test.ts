@@ -24,12 +24,12 @@ test('glob: *, ?, ** and literal paths; sorted, files only, dot-files skipped', 
   const dir = tree({ 'a/x.yaml': '', 'a/y.yaml': '', 'a/z.yml': '', 'a/.hidden.yaml': '', 'a/b/c/d.yaml': '', 'a/b/e.yaml': '', 'a/q1.yaml': '' });
   try {
     const rel = (ps: string[]): string[] => ps.map((p) => p.slice(dir.length + 1));
-    assert.equal(rel(glob('a/*.yaml', dir)), ['a/q1.yaml', 'a/x.yaml', 'a/y.yaml']);
-    assert.equal(rel(glob('a/?.yaml', dir)), ['a/x.yaml', 'a/y.yaml']);
-    assert.equal(rel(glob('a/**/*.yaml', dir)), ['a/b/c/d.yaml', 'a/b/e.yaml', 'a/q1.yaml', 'a/x.yaml', 'a/y.yaml']);
-    assert.equal(rel(glob('a/z.yml', dir)), ['a/z.yml']);
-    assert.equal(glob('missing/*.yaml', dir), []);
-    assert.equal(rel(glob(join(dir, 'a/b/*.yaml'), '/elsewhere')), ['a/b/e.yaml']);
+    assert.equal(rel(glob('a/*.yaml', dir).files), ['a/q1.yaml', 'a/x.yaml', 'a/y.yaml']);
+    assert.equal(rel(glob('a/?.yaml', dir).files), ['a/x.yaml', 'a/y.yaml']);
+    assert.equal(rel(glob('a/**/*.yaml', dir).files), ['a/b/c/d.yaml', 'a/b/e.yaml', 'a/q1.yaml', 'a/x.yaml', 'a/y.yaml']);
+    assert.equal(rel(glob('a/z.yml', dir).files), ['a/z.yml']);
+    assert.equal(glob('missing/*.yaml', dir).files, []);
+    assert.equal(rel(glob(join(dir, 'a/b/*.yaml'), '/elsewhere').files), ['a/b/e.yaml']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -67,7 +67,7 @@ test('a user profile or entry replaces the shipped one of the same name', async 
     assert.ok(r.value, JSON.stringify(r.diags));
     assert.is(r.value!.profiles.standard.description, 'ours');
     assert.is(r.value!.profiles.standard.builtin, false);
-    assert.equal(r.value!.catalog.everything.source, { type: 'docker', image: 'ghcr.io/ours/everything:2' });
+    assert.equal({ ...r.value!.catalog.everything.source }, { type: 'docker', image: 'ghcr.io/ours/everything:2' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -95,7 +95,7 @@ test('explicit globs that match nothing warn at the pattern; included files are 
     assert.ok(r.value, JSON.stringify(r.diags));
     const w = r.diags.find((d) => d.code === 'include.no-match');
     assert.ok(w && w.severity === 'warning' && w.range!.start.line === 3);
-    assert.equal(r.value!.catalog.s.source, { type: 'docker', image: 'ghcr.io/x/s:1' });
+    assert.equal({ ...r.value!.catalog.s.source }, { type: 'docker', image: 'ghcr.io/x/s:1' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
