@@ -5,6 +5,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
 import type { View } from './catalog.js';
 import { createDownstreamServer } from './downstream.js';
+import type { DownstreamPeer } from './peer.js';
 import { Federation } from './federation.js';
 import { GatewayMetrics } from './metrics.js';
 import { validSeparator } from './names.js';
@@ -24,7 +25,7 @@ export class GatewayCore {
   readonly federation: Federation;
   readonly metrics = new GatewayMetrics();
   readonly logger: GatewayLogger;
-  private readonly servers = new Map<Server, string>();
+  private readonly servers = new Map<Server, { transport: string; peer: DownstreamPeer }>();
 
   constructor(opts: CoreOptions) {
     this.logger = opts.logger ?? stderrLogger();
@@ -60,7 +61,7 @@ export class GatewayCore {
       help: 'Connected downstream MCP sessions, by transport.',
       collect: () => {
         const counts = new Map<string, number>();
-        for (const t of this.servers.values()) counts.set(t, (counts.get(t) ?? 0) + 1);
+        for (const { transport: t } of this.servers.values()) counts.set(t, (counts.get(t) ?? 0) + 1);
         return [...counts].map(([transport, value]) => ({ labels: { transport }, value }));
       },
     });
@@ -68,19 +69,22 @@ export class GatewayCore {
 
   /** A new Server for one downstream session, registered for notifications until it closes. */
   openServer(view: View, transport: string): Server {
-    const server = createDownstreamServer({ federation: this.federation, metrics: this.metrics }, view);
-    this.servers.set(server, transport);
+    const { server, peer } = createDownstreamServer({ federation: this.federation, metrics: this.metrics, logger: this.logger }, view);
+    this.servers.set(server, { transport, peer });
     return server;
   }
 
+  /** The session is gone: its upstream links (own server processes, HTTP sessions) end too. */
   forgetServer(server: Server): void {
+    const entry = this.servers.get(server);
     this.servers.delete(server);
+    void entry?.peer.close();
   }
 
   async closeServers(): Promise<void> {
-    const all = [...this.servers.keys()];
+    const all = [...this.servers];
     this.servers.clear();
-    await Promise.all(all.map((s) => s.close().catch(() => undefined)));
+    await Promise.all(all.map(([s, { peer }]) => Promise.all([s.close().catch(() => undefined), peer.close()])));
   }
 
   private broadcast(kinds: ListKind[]): void {

@@ -1,22 +1,27 @@
 // Builds the MCP Server that one downstream session talks to: list handlers read the cached
 // routing tables of its view; call/get/read handlers route to the owning upstream, relay
 // progress, propagate cancellation, and turn gateway-side failures into clear MCP errors.
-// One Server per downstream session (an SDK Server serves one transport).
+// One Server per downstream session (an SDK Server serves one transport), with its
+// DownstreamPeer: every upstream request names it, so it runs on that session's own link.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema, CallToolResultSchema, CompleteRequestSchema, CompleteResultSchema, ErrorCode, GetPromptRequestSchema, GetPromptResultSchema,
   ListPromptsRequestSchema, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
   McpError, ReadResourceRequestSchema, ReadResourceResultSchema,
+  EmptyResultSchema, RootsListChangedNotificationSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
   type CallToolResult, type RequestMeta,
 } from '@modelcontextprotocol/sdk/types.js';
 import { routeResource, type View } from './catalog.js';
 import type { Federation } from './federation.js';
+import type { GatewayLogger } from './types.js';
 import type { CallKind, CallOutcome, GatewayMetrics } from './metrics.js';
-import { UpstreamUnavailableError, message } from './upstream.js';
+import { DownstreamPeer } from './peer.js';
+import { UpstreamUnavailableError, message, type UpstreamSession } from './upstream.js';
 
 export interface DownstreamDeps {
   federation: Federation;
   metrics: GatewayMetrics;
+  logger?: GatewayLogger;
 }
 
 type Extra = {
@@ -25,17 +30,24 @@ type Extra = {
   sendNotification: (n: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
 };
 
-export function createDownstreamServer(deps: DownstreamDeps, view: View): Server {
+export function createDownstreamServer(deps: DownstreamDeps, view: View): { server: Server; peer: DownstreamPeer } {
   const server = new Server(
     { name: 'contextforge-gateway', version: '0.1.0' },
     {
-      capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true }, completions: {} },
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
+        completions: {},
+        logging: {},
+      },
       instructions: instructionsFor(deps, view),
       // A burst of upstream changes reaches clients as one notification per kind.
       debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'],
     },
   );
   const cat = () => deps.federation.catalog(view);
+  const peer = new DownstreamPeer(server);
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...cat().tools.values()].map((r) => r.def) }));
   server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [...cat().prompts.values()].map((r) => r.def) }));
@@ -52,7 +64,7 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
       const params = { ...req.params, name: route.original, _meta: forwardMeta(req.params._meta) };
       const result = (await route.session.request(
         (c, o) => c.request({ method: 'tools/call', params }, CallToolResultSchema, o),
-        { signal: extra.signal, onprogress: progressRelay(extra as Extra) },
+        { signal: extra.signal, onprogress: progressRelay(extra as Extra), peer },
       )) as CallToolResult;
       observe(result.isError ? 'error' : 'ok');
       return result;
@@ -70,7 +82,7 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
     if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt '${req.params.name}'.`);
     const params = { ...req.params, name: route.original, _meta: forwardMeta(req.params._meta) };
     return routed(deps, 'prompt', route.session.name, route.original, extra.signal, route.session.timeoutMs, () =>
-      route.session.request((c, o) => c.request({ method: 'prompts/get', params }, GetPromptResultSchema, o), { signal: extra.signal }),
+      route.session.request((c, o) => c.request({ method: 'prompts/get', params }, GetPromptResultSchema, o), { signal: extra.signal, peer }),
     );
   });
 
@@ -79,7 +91,7 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
     if (!target) throw new McpError(-32002, `Resource not found: ${req.params.uri}`);
     const params = { ...req.params, uri: target.uri, _meta: forwardMeta(req.params._meta) };
     const result = await routed(deps, 'resource', target.session.name, target.label, extra.signal, target.session.timeoutMs, () =>
-      target.session.request((c, o) => c.request({ method: 'resources/read', params }, ReadResourceResultSchema, o), { signal: extra.signal }),
+      target.session.request((c, o) => c.request({ method: 'resources/read', params }, ReadResourceResultSchema, o), { signal: extra.signal, peer }),
     );
     // Contents name the URI the client asked for, so a marked URI round-trips.
     return { ...result, contents: result.contents.map((c) => (c.uri === target.uri ? { ...c, uri: req.params.uri } : c)) };
@@ -103,7 +115,7 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
     try {
       return await target.session.request(
         (c, o) => c.request({ method: 'completion/complete', params: { ...req.params, ref: target.ref } }, CompleteResultSchema, o),
-        { signal: extra.signal },
+        { signal: extra.signal, peer },
       );
     } catch (e) {
       // An upstream without completion support, or one that is down, simply offers nothing.
@@ -112,7 +124,45 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): Server
     }
   });
 
-  return server;
+  // Subscriptions live on this session's own link, so updates come back to this session only.
+  const subscription = (on: boolean) => async (req: { params: { uri: string } }, extra: { signal: AbortSignal }) => {
+    const target = routeResource(cat(), req.params.uri);
+    if (!target) throw new McpError(-32002, `Resource not found: ${req.params.uri}`);
+    const method = on ? 'resources/subscribe' : 'resources/unsubscribe';
+    await routed(deps, 'resource', target.session.name, target.label, extra.signal, target.session.timeoutMs, () =>
+      target.session.request((c, o) => c.request({ method, params: { uri: target.uri } }, EmptyResultSchema, o), { signal: extra.signal, peer }),
+    );
+    peer.subscribed(target.session.name, target.uri, req.params.uri, on);
+    return {};
+  };
+  server.setRequestHandler(SubscribeRequestSchema, subscription(true));
+  server.setRequestHandler(UnsubscribeRequestSchema, subscription(false));
+
+  // The level is this session's: it goes to this session's link on every runtime of its view
+  // that logs, and links opened later start at it.
+  server.setRequestHandler(SetLevelRequestSchema, async (req, extra) => {
+    peer.logLevel = req.params.level;
+    const targets = sessionsOf(cat()).filter((s) => s.capabilities.logging && s.status().state === 'connected');
+    const results = await Promise.allSettled(targets.map((s) => s.request((c, o) => c.setLoggingLevel(req.params.level, o), { signal: extra.signal, peer })));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') deps.logger?.debug('logging/setLevel not relayed', { runtime: targets[i].name, error: message(r.reason) });
+    });
+    return {};
+  });
+
+  server.setNotificationHandler(RootsListChangedNotificationSchema, () => peer.rootsChanged());
+
+  return { server, peer };
+}
+
+/** The upstream sessions a view's catalog routes to, each once. */
+function sessionsOf(c: ReturnType<Federation['catalog']>): UpstreamSession[] {
+  const all = new Set<UpstreamSession>();
+  for (const r of c.tools.values()) all.add(r.session);
+  for (const r of c.prompts.values()) all.add(r.session);
+  for (const r of c.resources.values()) all.add(r.session);
+  for (const t of c.templates) all.add(t.session);
+  return [...all];
 }
 
 /** A virtual server shows its description; a single runtime passes its own instructions on. */

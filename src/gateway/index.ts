@@ -4,6 +4,7 @@ export { createGateway, gatewayOptionDiagnostics, gatewayOptionProblems, Gateway
 export { runStdioGateway, type StdioGateway, type StdioGatewayOptions } from './stdio-gateway.js';
 export { spawnStdioConnector, streamTransport, type SpawnStdioOptions, type StreamTransportOptions } from './stdio-connectors.js';
 export { dockerAttachConnector, type DockerAttachOptions } from './docker-attach.js';
+export { dockerExecConnector, type DockerExecOptions } from './docker-exec.js';
 export { signHs256, verifyHs256 } from './auth.js';
 export { stderrLogger } from './core.js';
 export { federatedName, TOOL_NAME_PATTERN } from './names.js';

@@ -9,6 +9,13 @@ export type UpstreamTransport = 'streamable-http' | 'sse' | 'stdio';
 export interface StdioConnector {
   /** Stable identity of the target, for logs and diffing (never contains secrets). */
   key: string;
+  /**
+   * Every connect() must reach a server of its own (a fresh child, a process exec'd in the
+   * container, a supervisor connection): the gateway opens one per downstream session.
+   * `singleSession: true` marks a connector that reaches one shared server (docker attach): the
+   * gateway then keeps a single session to it and relays no server-to-client traffic.
+   */
+  singleSession?: boolean;
   connect(): Promise<Transport>;
 }
 

@@ -1,6 +1,7 @@
 // One long-lived MCP client session per upstream: connect, cache its lists, refresh them on
 // list_changed, detect a dropped connection (close, failed call, failed ping) and reconnect
-// with bounded backoff. Requests go through a FIFO limiter and a per-call timeout.
+// with bounded backoff. Requests go through a FIFO limiter and a per-call timeout; a request on
+// behalf of a downstream session runs on that session's own link (link.ts), opened lazily.
 // It must never open a session per call, and never block one upstream on another.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -14,6 +15,8 @@ import {
   type Prompt, type Resource, type ResourceTemplate, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { Limiter } from './limiter.js';
+import { CLIENT_INFO, GATEWAY_CLIENT_CAPABILITIES, UpstreamLink, shutdownClient as shutdown } from './link.js';
+import type { DownstreamPeer } from './peer.js';
 import { scopedSignalFetch } from './scoped-fetch.js';
 import type { GatewayLogger, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
 
@@ -48,7 +51,6 @@ export class UpstreamUnavailableError extends Error {
   }
 }
 
-const CLIENT_INFO = { name: 'contextforge-gateway', version: '0.1.0' };
 const STABLE_MS = 30_000;
 const PING_TIMEOUT_MS = 10_000;
 
@@ -74,6 +76,8 @@ export class UpstreamSession {
   private readonly limiter: Limiter;
   private readonly firstAttempt: Promise<void>;
   private connectedWaiters: Array<() => void> = [];
+  /** Per downstream session, its own upstream session of the current generation. */
+  private readonly links = new Map<DownstreamPeer, { gen: number; link: Promise<UpstreamLink> }>();
   private settleFirst!: () => void;
 
   constructor(readonly spec: UpstreamSpec, private readonly defaults: UpstreamDefaults, private readonly hooks: UpstreamHooks) {
@@ -115,18 +119,45 @@ export class UpstreamSession {
     };
   }
 
+  /** What the upstream declared in its last initialize (empty while not connected). */
+  get capabilities(): ReturnType<Client['getServerCapabilities']> & object {
+    return this.client?.getServerCapabilities() ?? {};
+  }
+
+  /** Downstream sessions that currently have their own link to this upstream. */
+  get linkCount(): number {
+    return this.links.size;
+  }
+
   /**
-   * Runs one upstream request under the limiter and the per-call timeout. A transport-level
-   * failure marks the session lost and starts reconnecting; protocol errors pass through.
+   * Runs one upstream request under the limiter and the per-call timeout. With a `peer`, the
+   * request runs on that downstream session's own link (unless the connector reaches a single
+   * shared server). A transport-level failure of the shared session marks it lost and starts
+   * reconnecting; a failed link is dropped and reopened by the next request; protocol errors
+   * pass through.
    */
-  async request<T>(fn: (client: Client, options: RequestOptions) => Promise<T>, opts: { signal?: AbortSignal; onprogress?: RequestOptions['onprogress'] } = {}): Promise<T> {
+  async request<T>(
+    fn: (client: Client, options: RequestOptions) => Promise<T>,
+    opts: { signal?: AbortSignal; onprogress?: RequestOptions['onprogress']; peer?: DownstreamPeer } = {},
+  ): Promise<T> {
     if (this.state !== 'connected' || !this.client) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
     return this.limiter.run(async () => {
       const started = Date.now();
       for (let attempt = 0; ; attempt++) {
-        const client = this.client;
-        if (this.state !== 'connected' || !client) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
+        const main = this.client;
+        if (this.state !== 'connected' || !main) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
         const gen = this.generation;
+        const peer = opts.peer && !this.spec.stdio?.singleSession ? opts.peer : undefined;
+        let client = main;
+        if (peer) {
+          try {
+            client = await this.linkFor(peer, gen);
+          } catch (e) {
+            if (opts.signal?.aborted) throw e;
+            this.probe(gen, main);
+            throw new UpstreamUnavailableError(this.name, `could not open a session for this client: ${message(e)}`);
+          }
+        }
         try {
           const result = await fn(client, {
             signal: opts.signal,
@@ -141,25 +172,78 @@ export class UpstreamSession {
           // The upstream forgot our session (it restarted, or an idle instance went away): the
           // request was refused unprocessed, so one retry on a fresh session is safe.
           if (attempt === 0 && !opts.signal?.aborted && e instanceof StreamableHTTPError && e.code === 404) {
+            if (peer) {
+              this.dropLink(peer);
+              continue;
+            }
             this.lost(gen, 'The upstream no longer knows this session.');
             if (await this.waitConnected(this.timeoutMs - (Date.now() - started), opts.signal)) continue;
           }
-          this.fail(e, gen, client, opts.signal);
+          this.fail(e, gen, main, peer, opts.signal);
         }
       }
     }, opts.signal);
   }
 
+  /** The link of `peer` for generation `gen`, opened on first use. */
+  private linkFor(peer: DownstreamPeer, gen: number): Promise<Client> {
+    let entry = this.links.get(peer);
+    if (entry && entry.gen !== gen) {
+      this.dropLink(peer);
+      entry = undefined;
+    }
+    if (!entry) {
+      const opening = this.makeTransport().then((transport) =>
+        UpstreamLink.open({
+          runtime: this.name,
+          peer,
+          transport,
+          timeoutMs: this.timeoutMs,
+          logger: this.hooks.logger,
+          onEnd: () => {
+            if (this.links.get(peer) === fresh) this.links.delete(peer);
+          },
+        }),
+      );
+      const fresh = { gen, link: opening };
+      entry = fresh;
+      this.links.set(peer, fresh);
+      opening.catch(() => {
+        if (this.links.get(peer) === fresh) this.links.delete(peer);
+      });
+    }
+    return entry.link.then((l) => l.client);
+  }
+
+  private dropLink(peer: DownstreamPeer): void {
+    const entry = this.links.get(peer);
+    if (!entry) return;
+    this.links.delete(peer);
+    void entry.link.then((l) => l.close(), () => undefined);
+  }
+
+  private closeLinks(): Promise<void> {
+    const all = [...this.links.values()];
+    this.links.clear();
+    return Promise.all(all.map((e) => e.link.then((l) => l.close(), () => undefined))).then(() => undefined);
+  }
+
   /** Maps a failed request to the error the caller sees, noting a lost link on the way. */
-  private fail(e: unknown, gen: number, client: Client, signal: AbortSignal | undefined): never {
+  private fail(e: unknown, gen: number, main: Client, peer: DownstreamPeer | undefined, signal: AbortSignal | undefined): never {
     if (signal?.aborted) throw e;
     if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed) throw e;
     if (e instanceof McpError || isConnectionError(e)) {
-      this.lost(gen, `Request failed: ${message(e)}`);
+      // A dead link says little about the upstream: drop it and let the shared session check.
+      if (peer) {
+        this.dropLink(peer);
+        this.probe(gen, main);
+      } else {
+        this.lost(gen, `Request failed: ${message(e)}`);
+      }
       throw new UpstreamUnavailableError(this.name, message(e));
     }
     // Anything else (a malformed result, say) is not proof of a dead link: check before blaming it.
-    this.probe(gen, client);
+    this.probe(gen, main);
     throw new McpError(ErrorCode.InternalError, `Runtime '${this.name}' returned an invalid response: ${message(e)}`);
   }
 
@@ -190,7 +274,7 @@ export class UpstreamSession {
     this.settleFirst();
     const clients = [this.client, this.connecting].filter((c): c is Client => c !== undefined);
     this.client = this.connecting = undefined;
-    await Promise.all(clients.map(shutdown));
+    await Promise.all([...clients.map(shutdown), this.closeLinks()]);
   }
 
   private setState(state: UpstreamState, error?: string): void {
@@ -206,7 +290,9 @@ export class UpstreamSession {
     if (this.closed) return;
     const gen = ++this.generation;
     this.setState('connecting');
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    // The shared session declares what links declare, so it lists the same tools; it has no
+    // downstream client, so server-to-client requests on it get the SDK's MethodNotFound.
+    const client = new Client(CLIENT_INFO, { capabilities: GATEWAY_CLIENT_CAPABILITIES });
     this.connecting = client;
     try {
       const transport = await this.makeTransport();
@@ -260,6 +346,8 @@ export class UpstreamSession {
     this.setState('failed', reason);
     this.hooks.logger.warn('upstream lost', { runtime: this.name, reason });
     if (client) void shutdown(client);
+    // Links belong to the lost generation: the upstream restarted or went away.
+    void this.closeLinks();
     this.scheduleRetry();
   }
 
@@ -370,16 +458,6 @@ async function pages<R extends { nextCursor?: string }, T>(get: (cursor: string 
     cursor = r.nextCursor;
   }
   return out;
-}
-
-/** Closes a client, ending a Streamable HTTP session politely; never throws. */
-async function shutdown(client: Client): Promise<void> {
-  client.onclose = undefined;
-  const t = client.transport;
-  if (t instanceof StreamableHTTPClientTransport && t.sessionId) {
-    await Promise.race([t.terminateSession().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
-  }
-  await client.close().catch(() => undefined);
 }
 
 /** Errors that say the link is gone (HTTP failure, refused socket, closed transport). */

@@ -1,5 +1,5 @@
 // Turns what the state store says is running into the gateway's upstream specs: HTTP endpoints
-// by URL, Docker stdio runtimes through docker attach, process runtimes through their
+// by URL, Docker stdio runtimes through docker exec (a server process per gateway session), process runtimes through their
 // supervisor's socket. Per-runtime call timeouts and concurrency come from the config.
 // It starts and stops nothing; it only describes how to reach what apply recorded.
 
@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import type { LoadedConfig } from '../config/model.js';
 import { parseDuration } from '../config/quantities.js';
 import type { Backend as BackendConfig } from '../generated/config.js';
-import { dockerAttachConnector, type UpstreamSpec } from '../gateway/index.js';
+import { dockerExecConnector, type UpstreamSpec } from '../gateway/index.js';
 import { hashOf } from '../model/canonical.js';
 import type { RuntimeRecord } from '../state/store.js';
 import { processSocketConnector } from './process-connector.js';
@@ -86,7 +86,7 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
         skipped.push({ runtime: r.runtime, why: `no Docker client for backend ${r.backend}` });
         continue;
       }
-      upstreams.push({ ...base, transport: 'stdio', stdio: dockerAttachConnector({ docker, containerId: a.containerId }), specHash });
+      upstreams.push({ ...base, transport: 'stdio', stdio: dockerExecConnector({ docker, containerId: a.containerId }), specHash });
     } else {
       skipped.push({ runtime: r.runtime, why: 'its stdio endpoint names nothing to attach to' });
     }

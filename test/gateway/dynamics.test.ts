@@ -174,7 +174,8 @@ test('an upstream that forgot the session (404) is re-initialized and the call r
     const r = await client.callTool({ name: 'phoenix__echo', arguments: { message: 'two' } });
     assert.is(r.isError, undefined, text(r));
     assert.match(text(r), 'echo: two');
-    assert.is(other.sessionsOpened, 2, 'a fresh upstream session was opened');
+    // The gateway's shared session, this client's own link, and the link reopened after the 404.
+    assert.is(other.sessionsOpened, 3, 'a fresh upstream session was opened for this client');
   } finally {
     await gw.setUpstreams(specs);
     await other.close();

@@ -88,8 +88,10 @@ test('a body over 4 MiB gets 413; malformed JSON gets 400 with a parse error', a
 test('a JSON-path call is cancelled upstream by notifications/cancelled', async () => {
   const h = await session();
   const before = up.cancelled;
+  const calls = up.calls;
   const pending = post(h, { jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'ctl__slow', arguments: { ms: 20_000 } } });
-  await new Promise((r) => setTimeout(r, 300));
+  // The session's own upstream link opens on its first call: cancel once the upstream runs it.
+  for (const deadline = Date.now() + 10_000; up.calls === calls && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
   const c = await post(h, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 11, reason: 'test' } });
   assert.is(c.status, 202);
   const deadline = Date.now() + 10_000;

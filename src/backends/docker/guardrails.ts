@@ -149,7 +149,8 @@ export function compileRuntime(input: CompileInput): CompiledRuntime {
     Env: env,
     Labels: mainContainerLabels(desired, stack, spec),
     ExposedPorts: topology === 'open' ? exposed : undefined,
-    // stdio servers are driven through `docker attach`: stdin must stay open, without a TTY.
+    // stdio servers: stdin stays open (no TTY) so the main process waits instead of reading EOF;
+    // the gateway gives each of its sessions a server of its own with `docker exec -i`.
     OpenStdin: stdio,
     StdinOnce: false,
     AttachStdin: false,
