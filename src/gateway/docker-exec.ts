@@ -52,11 +52,33 @@ export function dockerExecConnector(opts: DockerExecOptions): StdioConnector {
         // once the server has gone (its output ends) or after a short grace.
         onClose: () => {
           socket.end();
-          const cut = setTimeout(() => socket.destroy(), EXIT_GRACE_MS);
+          const cut = setTimeout(() => {
+            socket.destroy();
+            void stopLingering(exec, opts);
+          }, EXIT_GRACE_MS);
           cut.unref();
-          socket.once('close', () => clearTimeout(cut));
         },
       });
     },
   };
+}
+
+/**
+ * The MCP stdio shutdown is: close stdin, wait, then SIGTERM. Docker has no API to signal an
+ * exec'd process, so when the gateway shares the Docker host (a local socket) it signals the
+ * process by its host pid; otherwise a server that ignores end of input is reported, not killed.
+ */
+async function stopLingering(exec: Dockerode.Exec, opts: DockerExecOptions): Promise<void> {
+  try {
+    const state = await exec.inspect();
+    if (!state.Running) return;
+    const local = !(opts.docker.modem as { host?: string }).host;
+    if (local && state.Pid > 0) {
+      process.kill(state.Pid, 'SIGTERM');
+      return;
+    }
+    opts.onStderr?.(`contextforge: the session's server (exec ${exec.id.slice(0, 12)}) did not exit after its input ended.`);
+  } catch {
+    // Gone already, or not ours to signal (another user, a remote daemon): nothing more to do.
+  }
 }

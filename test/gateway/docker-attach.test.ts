@@ -74,6 +74,16 @@ test('a replaced session re-attaches to the same running container', async () =>
   }
 });
 
+test('a second attacher to the same container is refused, never mixed in', async () => {
+  if (!enabled) return;
+  await waitFor(() => gw!.status()[0]?.state === 'connected', 20_000, 'attached');
+  const second = dockerAttachConnector({ docker: docker(), containerId });
+  assert.is(second.singleSession, true, 'docker attach reaches one shared server');
+  const err = await second.connect().then(() => undefined, (e: Error) => e);
+  assert.ok(err, 'the second attach was refused');
+  assert.match(err!.message, /already attached by gateway process \d+; its stdio server has one stdin/);
+});
+
 test('a stopped container marks the upstream failed with a reason; calls fail clearly', async () => {
   if (!enabled) return skip('the Docker daemon does not answer');
   await docker().getContainer(containerId).kill();
