@@ -52,7 +52,9 @@ test('records become upstreams by endpoint kind, with timeouts and concurrency',
   assert.equal([by.get('web')!.transport, by.get('web')!.url], ['streamable-http', 'http://127.0.0.1:1/mcp']);
   assert.is(by.get('old')!.transport, 'sse');
   assert.is(by.get('proc')!.stdio!.key, 'process-socket:/tmp/x.sock');
-  assert.is(by.get('box')!.stdio!.key, 'docker-attach:abc');
+  // Docker stdio runtimes get a server process per gateway session (docker exec), never a shared attach.
+  assert.is(by.get('box')!.stdio!.key, 'docker-exec:abc');
+  assert.is(by.get('box')!.stdio!.singleSession, undefined);
   assert.is(by.get('web')!.callTimeoutMs, 10_000);
   assert.is(by.get('ce')!.callTimeoutMs, 30_000, 'Code Engine gets at least 30 s for cold starts');
   assert.is(by.get('ce')!.pingIntervalMs, 0, 'no liveness ping keeps a Code Engine app from scaling to zero');
