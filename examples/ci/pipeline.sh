@@ -11,7 +11,9 @@
 set -eu
 
 CONFIG="${CONTEXTFORGE_CONFIG:-contextforge.yaml}"
-CF="${CONTEXTFORGE_BIN:-contextforge}"
+# The repository pins contextforge in its package.json and the job ran `npm ci`: the pinned bin runs
+# from node_modules/.bin directly (no npx lookup, no download). CONTEXTFORGE_BIN overrides it.
+CF="${CONTEXTFORGE_BIN:-node_modules/.bin/contextforge}"
 
 case "${1:-}" in
   plan)
