@@ -1,11 +1,16 @@
 // Downstream authentication: static bearer tokens and HS256 JWTs, verified with node:crypto.
 // Comparisons are timing-safe; nothing here logs or echoes a presented credential.
-// It decides allow/deny only; the HTTP layer writes the 401.
+// It decides allow/deny and names the principal (for per-principal session caps); the HTTP
+// layer writes the 401.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
 import type { GatewayAuth } from './types.js';
 
-export type AuthResult = { ok: true; subject?: string } | { ok: false; reason: string; invalidToken: boolean };
+/**
+ * `principal` identifies who is calling without revealing a credential: `token:<n>` for the n-th
+ * static token, `jwt:<sub>` for a JWT (`jwt:#<hash prefix>` without `sub`), `anonymous` without auth.
+ */
+export type AuthResult = { ok: true; subject?: string; principal: string } | { ok: false; reason: string; invalidToken: boolean };
 
 /** Clock skew tolerated on exp and nbf. */
 const LEEWAY_S = 30;
@@ -31,7 +36,7 @@ export function authDiagnostics(auth: GatewayAuth | undefined): Diagnostic[] {
 }
 
 export function createAuthenticator(auth: GatewayAuth): Authenticator {
-  if (auth.mode === 'none') return { mode: 'none', check: () => ({ ok: true }) };
+  if (auth.mode === 'none') return { mode: 'none', check: () => ({ ok: true, principal: 'anonymous' }) };
   // Hashing first gives equal-length buffers, so timingSafeEqual never leaks the token length.
   const digests = (auth.tokens ?? []).filter((t) => t.length > 0).map(sha256);
   const secret = auth.jwtSecret;
@@ -43,10 +48,13 @@ export function createAuthenticator(auth: GatewayAuth): Authenticator {
       if (!m) return { ok: false, reason: 'Authorization header is not a bearer token.', invalidToken: true };
       const presented = m[1];
       const d = sha256(presented);
-      let match = false;
-      for (const t of digests) match = timingSafeEqual(d, t) || match;
-      if (match) return { ok: true };
-      if (secret && presented.split('.').length === 3) return verifyHs256(presented, secret);
+      // Every digest is compared, so the time taken does not tell which token matched.
+      let match = -1;
+      digests.forEach((t, i) => {
+        if (timingSafeEqual(d, t) && match < 0) match = i;
+      });
+      if (match >= 0) return { ok: true, principal: `token:${match}` };
+      if (secret && presented.split('.').length === 3) return verifyHs256(presented, secret, { allowNoExp: auth.allowNoExp });
       return { ok: false, reason: 'Invalid bearer token.', invalidToken: true };
     },
   };
@@ -56,8 +64,16 @@ function sha256(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-/** Verifies an HS256 JWT: header alg, signature, then exp and nbf. */
-export function verifyHs256(jwt: string, secret: string, nowS = Date.now() / 1000): AuthResult {
+export interface VerifyOptions {
+  /** Seconds since the epoch; default now. */
+  nowS?: number;
+  /** Accept a JWT without `exp` (it would never expire); default false. */
+  allowNoExp?: boolean;
+}
+
+/** Verifies an HS256 JWT: header alg, signature, then exp (required unless allowNoExp) and nbf. */
+export function verifyHs256(jwt: string, secret: string, opts: VerifyOptions = {}): AuthResult {
+  const nowS = opts.nowS ?? Date.now() / 1000;
   const [h, p, s] = jwt.split('.');
   const fail = (reason: string): AuthResult => ({ ok: false, reason, invalidToken: true });
   let header: unknown;
@@ -73,13 +89,18 @@ export function verifyHs256(jwt: string, secret: string, nowS = Date.now() / 100
   const given = Buffer.from(s, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return fail('JWT signature is invalid.');
   if (!isRecord(payload)) return fail('Malformed JWT payload.');
+  if (payload.exp === undefined && !opts.allowNoExp) {
+    return fail('JWT has no exp claim; tokens must expire (or set gateway.auth.allow_no_exp).');
+  }
   if (payload.exp !== undefined && (typeof payload.exp !== 'number' || payload.exp + LEEWAY_S < nowS)) {
     return fail('JWT has expired.');
   }
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf - LEEWAY_S > nowS)) {
     return fail('JWT is not valid yet.');
   }
-  return { ok: true, subject: typeof payload.sub === 'string' ? payload.sub : undefined };
+  const subject = typeof payload.sub === 'string' ? payload.sub : undefined;
+  const principal = subject !== undefined ? `jwt:${subject}` : `jwt:#${createHash('sha256').update(s).digest('hex').slice(0, 12)}`;
+  return { ok: true, subject, principal };
 }
 
 /** Signs an HS256 JWT; used by tests and by operators minting a token for a client. */

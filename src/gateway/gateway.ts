@@ -1,12 +1,14 @@
 // createGateway: the HTTP gateway as one object with start/stop/setUpstreams/status. It
-// validates options, binds the listener (127.0.0.1:4444 by default) and warns loudly when
-// auth is off. Callers (serve/up) own where upstream specs come from.
+// validates options, binds the listener (127.0.0.1:4444 by default) with its header, request
+// and session limits, and warns loudly when auth is off. Callers (serve/up) own where upstream
+// specs come from.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
 import { authDiagnostics, createAuthenticator } from './auth.js';
 import { GatewayCore, coreOptionDiagnostics } from './core.js';
 import { HttpHandler } from './http.js';
+import { RequestGuard } from './request-guard.js';
 import type { GatewayOptions, UpstreamSpec, UpstreamStatus } from './types.js';
 
 export interface GatewayAddress {
@@ -26,6 +28,10 @@ export interface Gateway {
   settled(timeoutMs?: number): Promise<boolean>;
   /** Prometheus text, the same as GET /metrics. */
   metricsText(): string;
+  /** Open downstream HTTP sessions (Streamable HTTP and legacy SSE). */
+  sessionCount(): number;
+  /** Calls `listener` with the open session count whenever it changes; returns an unsubscribe. */
+  onSessionCount(listener: (count: number) => void): () => void;
   readonly address: GatewayAddress | undefined;
 }
 
@@ -36,11 +42,39 @@ export class GatewayConfigError extends Error {
   }
 }
 
+/** Defaults of the HTTP limits; one place, read by start() and the docs. */
+export const HTTP_DEFAULTS = {
+  sessionIdleMs: 5 * 60_000,
+  maxSessions: 1000,
+  maxSessionsPerPrincipal: 100,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  bodyIdleTimeoutMs: 10_000,
+} as const;
+
 /** Every problem with `options` as a diagnostic; empty when the gateway can start. */
 export function gatewayOptionDiagnostics(options: GatewayOptions): Diagnostic[] {
   const d = [...coreOptionDiagnostics(options), ...authDiagnostics(options.auth)];
   if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port < 65536)) {
     d.push(error('gateway.port', `Gateway port ${options.port} is not a valid TCP port`, { detail: 'Use a port from 1 to 65535 (0 picks a free one).' }));
+  }
+  for (const [key, name] of [['maxSessions', 'max_sessions'], ['maxSessionsPerPrincipal', 'max_sessions_per_principal']] as const) {
+    const v = options[key];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
+      d.push(error('gateway.session-limit', `Gateway ${name} must be a whole number of at least 1`, { detail: `Set ${name} to 1 or more.` }));
+    }
+  }
+  const durations = [['sessionIdleMs', 'session_idle_timeout'], ['headersTimeoutMs', 'headers_timeout'], ['requestTimeoutMs', 'request_timeout'], ['bodyIdleTimeoutMs', 'body_timeout']] as const;
+  for (const [key, name] of durations) {
+    const v = options[key];
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
+      d.push(error('gateway.timeout', `Gateway ${name} must be a positive duration`, { detail: `Set ${name} to a duration such as 30s.` }));
+    }
+  }
+  const headers = options.headersTimeoutMs ?? HTTP_DEFAULTS.headersTimeoutMs;
+  const request = options.requestTimeoutMs ?? HTTP_DEFAULTS.requestTimeoutMs;
+  if (headers > request) {
+    d.push(error('gateway.timeout', 'Gateway headers_timeout is longer than request_timeout', { detail: 'The whole request includes its headers: make request_timeout at least headers_timeout.' }));
   }
   return d;
 }
@@ -50,8 +84,6 @@ export function gatewayOptionProblems(options: GatewayOptions): string[] {
   return gatewayOptionDiagnostics(options).map((d) => (d.detail ? `${d.summary}. ${d.detail}` : `${d.summary}.`));
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-
 export function createGateway(options: GatewayOptions): Gateway {
   const core = new GatewayCore(options);
   const log = core.logger;
@@ -60,6 +92,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let http: HttpServer | undefined;
   let handler: HttpHandler | undefined;
   let address: GatewayAddress | undefined;
+  const sessionListeners = new Set<(count: number) => void>();
 
   return {
     get address() {
@@ -76,18 +109,30 @@ export function createGateway(options: GatewayOptions): Gateway {
       for (const v of options.virtualServers ?? []) {
         if (core.federation.has(v.name)) log.warn('virtual server shadows a runtime of the same name', { name: v.name });
       }
+      const h = { ...HTTP_DEFAULTS, ...definedOnly(options) };
+      const guard = new RequestGuard({ listenHost: host, port: () => address?.port ?? port, allowedOrigins: options.allowedOrigins, allowedHosts: options.allowedHosts });
       handler = new HttpHandler({
         core,
         auth,
+        guard,
         virtualServers: options.virtualServers ?? [],
-        sessionIdleMs: options.sessionIdleMs,
-        // Without auth, a loopback gateway only answers loopback Host names (DNS-rebinding guard).
-        allowedHostnames: auth.mode === 'none' && LOOPBACK.has(host) ? ['127.0.0.1', 'localhost', '[::1]'] : undefined,
+        sessionIdleMs: h.sessionIdleMs,
+        maxSessions: h.maxSessions,
+        maxSessionsPerPrincipal: h.maxSessionsPerPrincipal,
+        metrics: options.metrics ?? 'auth',
+        bodyIdleMs: h.bodyIdleTimeoutMs,
       });
-      const srv = createServer(handler.handle);
-      // SSE and standalone GET streams are long-lived; node's default request timeout would cut them.
-      srv.requestTimeout = 0;
-      srv.headersTimeout = 60_000;
+      handler.sessions.onCount((n) => {
+        for (const l of sessionListeners) l(n);
+      });
+      // node:http's requestTimeout bounds receiving a request (headers and body), not the
+      // response, so long-lived SSE and GET streams are unaffected. The check runs on an
+      // interval; a quarter of the shorter limit keeps the overshoot small.
+      const srv = createServer({
+        headersTimeout: h.headersTimeoutMs,
+        requestTimeout: h.requestTimeoutMs,
+        connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(Math.min(h.headersTimeoutMs, h.requestTimeoutMs) / 4))),
+      }, handler.handle);
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         srv.listen(port, host, () => {
@@ -125,5 +170,20 @@ export function createGateway(options: GatewayOptions): Gateway {
       return ok;
     },
     metricsText: () => core.metrics.render(),
+    sessionCount: () => handler?.sessionCount ?? 0,
+    onSessionCount(listener) {
+      sessionListeners.add(listener);
+      return () => void sessionListeners.delete(listener);
+    },
   };
+}
+
+/** The options that are set, so spreading them over defaults keeps a default where one is undefined. */
+function definedOnly(o: GatewayOptions): Partial<Record<keyof typeof HTTP_DEFAULTS, number>> {
+  const out: Partial<Record<keyof typeof HTTP_DEFAULTS, number>> = {};
+  for (const k of Object.keys(HTTP_DEFAULTS) as Array<keyof typeof HTTP_DEFAULTS>) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
 }

@@ -1,73 +1,53 @@
 // The downstream HTTP surface on node:http: Streamable HTTP at /mcp and /servers/<name>/mcp,
-// legacy HTTP+SSE at /sse + /messages (also under /servers/<name>/), and the unauthenticated
-// /healthz, /readyz and /metrics. It routes and authenticates; MCP semantics live in the SDK
-// transports and in downstream.ts.
+// legacy HTTP+SSE at /sse + /messages (also under /servers/<name>/), /healthz (open), /readyz
+// (details with auth) and /metrics (auth unless public). It checks Origin and Host, authenticates
+// and admits sessions; MCP semantics live in the SDK transports and in downstream.ts.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Authenticator } from './auth.js';
+import type { AuthResult, Authenticator } from './auth.js';
 import { viewKey, type View } from './catalog.js';
 import type { GatewayCore } from './core.js';
 import { JsonFastPathTransport } from './json-fast-path.js';
+import type { RejectReason } from './metrics.js';
+import type { RequestGuard } from './request-guard.js';
+import { SessionTable, isRefusal, type Refusal } from './session-table.js';
 import type { VirtualServerSpec } from './types.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-interface Session {
-  kind: 'streamable' | 'sse';
-  view: string;
-  server: Server;
-  transport: JsonFastPathTransport | SSEServerTransport;
-  lastSeen: number;
-  /** Open long-lived GET streams; a session with one is connected even when quiet. */
-  openStreams: number;
-}
-
 export interface HttpHandlerOptions {
   core: GatewayCore;
   auth: Authenticator;
+  guard: RequestGuard;
   virtualServers: VirtualServerSpec[];
-  /** When set, MCP requests must carry one of these Host names (DNS-rebinding guard). */
-  allowedHostnames?: string[];
-  /** Streamable HTTP sessions with no request and no open stream for this long are closed; default 30 min. */
-  sessionIdleMs?: number;
+  /** Streamable HTTP sessions with no request and no open stream for this long are closed. */
+  sessionIdleMs: number;
+  maxSessions: number;
+  maxSessionsPerPrincipal: number;
+  /** 'public' serves /metrics without auth. */
+  metrics: 'auth' | 'public';
+  /** A request body that sends nothing for this long is answered 408; 0 disables. */
+  bodyIdleMs: number;
 }
 
 export class HttpHandler {
-  private readonly sessions = new Map<string, Session>();
+  readonly sessions: SessionTable;
   private readonly virtual: Map<string, VirtualServerSpec>;
-
-  private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly o: HttpHandlerOptions) {
     this.virtual = new Map(o.virtualServers.map((v) => [v.name, v]));
-    // Clients that vanish without DELETE would otherwise keep their session forever.
-    const idle = o.sessionIdleMs ?? 30 * 60_000;
-    this.sweeper = setInterval(() => this.sweep(idle), Math.min(60_000, idle)).unref();
-  }
-
-  private sweep(idleMs: number): void {
-    const now = Date.now();
-    for (const [id, s] of this.sessions) {
-      if (s.kind === 'streamable' && s.openStreams === 0 && now - s.lastSeen > idleMs) {
-        this.sessions.delete(id);
-        void s.server.close().catch(() => undefined);
-      }
-    }
+    this.sessions = new SessionTable({ maxTotal: o.maxSessions, maxPerPrincipal: o.maxSessionsPerPrincipal, idleMs: o.sessionIdleMs });
   }
 
   get sessionCount(): number {
     return this.sessions.size;
   }
 
-  async closeAll(): Promise<void> {
-    clearInterval(this.sweeper);
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    await Promise.all(all.map((s) => s.server.close().catch(() => undefined)));
+  closeAll(): Promise<void> {
+    return this.sessions.closeAll();
   }
 
   handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -81,30 +61,40 @@ export class HttpHandler {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    // A browser page of another origin must not drive the gateway, whatever it targets.
+    const origin = this.o.guard.origin(req.headers.origin);
+    if (origin === 'denied') {
+      return this.reject(res, 'origin', 403, 'Origin not allowed: browser pages may use the gateway only from origins listed in gateway.allowed_origins.');
+    }
+    if (origin === 'allowed') {
+      const o = req.headers.origin as string;
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, this.o.guard.preflightHeaders(o));
+        return void res.end();
+      }
+      for (const [k, v] of Object.entries(this.o.guard.corsHeaders(o))) res.setHeader(k, v);
+    }
+    // Liveness reveals nothing and orchestrators probe it under any Host name.
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
-    if (path === '/readyz') return this.readyz(res);
+    if (!this.o.guard.host(req.headers.host)) {
+      return this.reject(res, 'host', 403, 'Host header not allowed: use the listen address, or add the name to gateway.allowed_hosts.');
+    }
+    const verdict = this.o.auth.check(req.headers.authorization);
+    if (path === '/readyz') return this.readyz(res, verdict.ok);
     if (path === '/metrics') {
+      if (!verdict.ok && this.o.metrics !== 'public') return this.unauthorized(res, verdict);
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(this.o.core.metrics.render());
       return;
     }
-    if (this.o.allowedHostnames && !hostAllowed(req.headers.host, this.o.allowedHostnames)) {
-      return json(res, 403, { error: 'Host header not allowed.' });
-    }
-    const verdict = this.o.auth.check(req.headers.authorization);
-    if (!verdict.ok) {
-      const params = verdict.invalidToken ? `, error="invalid_token", error_description="${verdict.reason}"` : '';
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': `Bearer realm="contextforge"${params}` });
-      res.end(JSON.stringify({ error: verdict.reason }));
-      return;
-    }
+    if (!verdict.ok) return this.unauthorized(res, verdict);
     const m = /^(?:\/servers\/([^/]+))?\/(mcp|sse|messages)$/.exec(path);
     if (!m) return json(res, 404, { error: `No route for ${path}. MCP is served at /mcp, /sse and /servers/<name>/mcp.` });
     const view = this.resolveView(m[1] === undefined ? undefined : decodeURIComponent(m[1]));
     if (!view) return json(res, 404, { error: `No runtime or virtual server named '${decodeURIComponent(m[1])}'.` });
     const prefix = m[1] === undefined ? '' : `/servers/${m[1]}`;
-    if (m[2] === 'mcp') return this.streamable(req, res, view);
-    if (m[2] === 'sse') return this.sseOpen(req, res, view, `${prefix}/messages`);
+    if (m[2] === 'mcp') return this.streamable(req, res, view, verdict.principal);
+    if (m[2] === 'sse') return this.sseOpen(req, res, view, `${prefix}/messages`, verdict.principal);
     return this.ssePost(req, res, url, view);
   }
 
@@ -117,18 +107,20 @@ export class HttpHandler {
     return undefined;
   }
 
-  private readyz(res: ServerResponse): void {
+  /** Without auth only the verdict: runtime names and upstream errors (URLs) are for authenticated callers. */
+  private readyz(res: ServerResponse, authenticated: boolean): void {
     const upstreams = this.o.core.federation.status();
     // Ready once every upstream is connected or has failed with a reason after trying.
     const ready = upstreams.every((u) => u.state === 'connected' || (u.attempted && u.lastError !== undefined));
+    if (!authenticated) return json(res, ready ? 200 : 503, { ready });
     json(res, ready ? 200 : 503, { ready, upstreams: upstreams.map((u) => ({ name: u.name, state: u.state, lastError: u.lastError })) });
   }
 
-  private async streamable(req: IncomingMessage, res: ServerResponse, view: View): Promise<void> {
+  private async streamable(req: IncomingMessage, res: ServerResponse, view: View, principal: string): Promise<void> {
     let body: unknown;
     if (req.method === 'POST') {
-      const parsed = await readJson(req);
-      if (!parsed.ok) return jsonRpcError(res, parsed.status, -32700, parsed.error);
+      const parsed = await readJson(req, this.o.bodyIdleMs);
+      if (!parsed.ok) return this.bodyError(res, parsed);
       body = parsed.value;
     }
     const sid = header(req, 'mcp-session-id');
@@ -149,28 +141,47 @@ export class HttpHandler {
     }
     const initializing = req.method === 'POST' && (isInitializeRequest(body) || (Array.isArray(body) && body.some((b) => isInitializeRequest(b))));
     if (!initializing) return jsonRpcError(res, 400, -32000, 'Bad request: no valid session id; send initialize first.');
+    const slot = this.sessions.reserve(principal);
+    if (isRefusal(slot)) return this.refuse(res, slot);
     const server = this.o.core.openServer(view, 'streamable-http');
+    let registered = false;
     // Requests that want no progress are answered as plain JSON (JsonFastPathTransport); the
     // SDK transport keeps SSE for the rest, and the whole protocol surface.
     const transport: JsonFastPathTransport = new JsonFastPathTransport(new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { kind: 'streamable', view: viewKey(view), server, transport, lastSeen: Date.now(), openStreams: 0 });
+        registered = true;
+        const close = (): Promise<void> => server.close().catch(() => undefined);
+        this.sessions.add(id, slot, { kind: 'streamable', view: viewKey(view), principal, transport, lastSeen: Date.now(), openStreams: 0, close });
       },
     }));
     server.onclose = () => {
-      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+      if (transport.sessionId) this.sessions.remove(transport.sessionId);
+      slot.release();
       this.o.core.forgetServer(server);
     };
-    await server.connect(transport);
-    await transport.inner.handleRequest(req, res, body);
+    try {
+      await server.connect(transport);
+      await transport.inner.handleRequest(req, res, body);
+    } finally {
+      // The transport refused the initialize (wrong content type or Accept, a malformed batch):
+      // no session exists, so everything made for it goes now.
+      if (!registered) {
+        slot.release();
+        await server.close().catch(() => undefined);
+        this.o.core.forgetServer(server);
+      }
+    }
   }
 
-  private async sseOpen(req: IncomingMessage, res: ServerResponse, view: View, endpoint: string): Promise<void> {
+  private async sseOpen(req: IncomingMessage, res: ServerResponse, view: View, endpoint: string, principal: string): Promise<void> {
     if (req.method !== 'GET') return json(res, 405, { error: 'Use GET to open the SSE stream.' });
+    const slot = this.sessions.reserve(principal);
+    if (isRefusal(slot)) return this.refuse(res, slot);
     const transport = new SSEServerTransport(endpoint, res);
     const server = this.o.core.openServer(view, 'sse');
-    this.sessions.set(transport.sessionId, { kind: 'sse', view: viewKey(view), server, transport, lastSeen: Date.now(), openStreams: 1 });
+    const close = (): Promise<void> => server.close().catch(() => undefined);
+    this.sessions.add(transport.sessionId, slot, { kind: 'sse', view: viewKey(view), principal, transport, lastSeen: Date.now(), openStreams: 1, close });
     // The SDK's legacy SSE transport sends nothing while idle; proxies cut silent streams, so a
     // comment frame (ignored by clients) goes out every 15 s.
     const keepAlive = setInterval(() => {
@@ -178,19 +189,54 @@ export class HttpHandler {
     }, 15_000).unref();
     server.onclose = () => {
       clearInterval(keepAlive);
-      this.sessions.delete(transport.sessionId);
+      this.sessions.remove(transport.sessionId);
       this.o.core.forgetServer(server);
     };
-    await server.connect(transport);
+    try {
+      await server.connect(transport);
+    } catch (e) {
+      await close();
+      throw e;
+    }
   }
 
   private async ssePost(req: IncomingMessage, res: ServerResponse, url: URL, view: View): Promise<void> {
     if (req.method !== 'POST') return json(res, 405, { error: 'Use POST to send messages.' });
     const s = this.sessions.get(url.searchParams.get('sessionId') ?? '');
     if (!s || s.kind !== 'sse' || s.view !== viewKey(view)) return json(res, 404, { error: 'Session not found. Open a new SSE stream.' });
-    const parsed = await readJson(req);
-    if (!parsed.ok) return jsonRpcError(res, parsed.status, -32700, parsed.error);
+    const parsed = await readJson(req, this.o.bodyIdleMs);
+    if (!parsed.ok) return this.bodyError(res, parsed);
+    s.lastSeen = Date.now();
     await (s.transport as SSEServerTransport).handlePostMessage(req, res, parsed.value);
+  }
+
+  private unauthorized(res: ServerResponse, verdict: Extract<AuthResult, { ok: false }>): void {
+    this.o.core.metrics.observeRejection('auth');
+    const params = verdict.invalidToken ? `, error="invalid_token", error_description="${verdict.reason}"` : '';
+    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': `Bearer realm="contextforge"${params}` });
+    res.end(JSON.stringify({ error: verdict.reason }));
+  }
+
+  private refuse(res: ServerResponse, r: Refusal): void {
+    const [status, text] =
+      r.scope === 'total'
+        ? [503, `Session limit reached: the gateway has ${r.limit} open sessions (gateway.max_sessions).`]
+        : [429, `Session limit reached: these credentials hold ${r.limit} open sessions (gateway.max_sessions_per_principal).`];
+    this.reject(res, 'session-limit', status, `${text} Close unused sessions (DELETE with their Mcp-Session-Id) or wait for idle ones to expire.`);
+  }
+
+  private bodyError(res: ServerResponse, e: BodyError): void {
+    if (e.status === 408) {
+      // The client stopped sending mid-body; the connection cannot carry another request.
+      res.setHeader('connection', 'close');
+      this.o.core.metrics.observeRejection('body-timeout');
+    }
+    jsonRpcError(res, e.status, -32700, e.error);
+  }
+
+  private reject(res: ServerResponse, reason: RejectReason, status: number, message: string): void {
+    this.o.core.metrics.observeRejection(reason);
+    jsonRpcError(res, status, -32000, message);
   }
 }
 
@@ -199,27 +245,33 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function hostAllowed(host: string | undefined, allowed: string[]): boolean {
-  if (!host) return false;
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-  return allowed.includes(name.toLowerCase());
-}
+type BodyError = { ok: false; status: number; error: string };
 
-/** Reads a JSON body of at most MAX_BODY bytes (event callbacks: cheaper than async iteration per request). */
-function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; status: number; error: string }> {
+/**
+ * Reads a JSON body of at most MAX_BODY bytes (event callbacks: cheaper than async iteration per
+ * request). A body that sends nothing for `idleMs` is answered 408 rather than held forever.
+ */
+function readJson(req: IncomingMessage, idleMs: number): Promise<{ ok: true; value: unknown } | BodyError> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
     const onData = (c: Buffer): void => {
+      timer?.refresh();
       size += c.length;
       if (size <= MAX_BODY) return void chunks.push(c);
       // Answer at once; the rest of the body is drained unbuffered.
-      req.off('data', onData);
-      req.off('end', onEnd);
+      stop();
       req.resume();
       resolve({ ok: false, status: 413, error: 'Request body is larger than 4 MiB.' });
     };
     const onEnd = (): void => {
+      stop();
       try {
         const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
         resolve({ ok: true, value: JSON.parse(text) });
@@ -227,9 +279,20 @@ function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | 
         resolve({ ok: false, status: 400, error: 'Parse error: the body is not valid JSON.' });
       }
     };
+    const onError = (e: Error): void => {
+      stop();
+      reject(e);
+    };
+    const timer: NodeJS.Timeout | undefined =
+      idleMs > 0
+        ? setTimeout(() => {
+            stop();
+            resolve({ ok: false, status: 408, error: `Request body stalled: nothing received for ${Math.round(idleMs / 1000)} s.` });
+          }, idleMs)
+        : undefined;
     req.on('data', onData);
     req.once('end', onEnd);
-    req.once('error', reject);
+    req.once('error', onError);
   });
 }
 

@@ -6,6 +6,8 @@ const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 
 export type CallKind = 'tool' | 'prompt' | 'resource';
 export type CallOutcome = 'ok' | 'error' | 'timeout' | 'unavailable' | 'cancelled';
+/** Why the HTTP gateway turned a request away before it reached MCP. */
+export type RejectReason = 'origin' | 'host' | 'auth' | 'session-limit' | 'body-timeout';
 
 interface Series {
   labels: Record<string, string>;
@@ -28,6 +30,7 @@ export interface GaugeSource {
 export class GatewayMetrics {
   private readonly calls = new Map<string, { labels: Record<string, string>; value: number }>();
   private readonly errors = new Map<string, { labels: Record<string, string>; value: number }>();
+  private readonly rejected = new Map<string, { labels: Record<string, string>; value: number }>();
   private readonly latency = new Map<string, Series>();
   private readonly gauges: GaugeSource[] = [];
 
@@ -51,8 +54,15 @@ export class GatewayMetrics {
     for (let i = 0; i < BUCKETS.length; i++) if (o.seconds <= BUCKETS[i]) s.buckets[i]++;
   }
 
+  /** Counts one request refused at the door (bad Origin or Host, no auth, session cap, stalled body). */
+  observeRejection(reason: RejectReason): void {
+    bump(this.rejected, { reason });
+  }
+
   render(): string {
     const out: string[] = [];
+    header(out, 'contextforge_gateway_rejected_requests_total', 'counter', 'HTTP requests refused before reaching MCP, by reason.');
+    for (const c of this.rejected.values()) out.push(`contextforge_gateway_rejected_requests_total${fmt(c.labels)} ${c.value}`);
     header(out, 'contextforge_gateway_calls_total', 'counter', 'Requests routed to upstreams, by runtime, kind, name and outcome.');
     for (const c of this.calls.values()) out.push(`contextforge_gateway_calls_total${fmt(c.labels)} ${c.value}`);
     header(out, 'contextforge_gateway_call_errors_total', 'counter', 'Routed requests that did not succeed, by reason.');

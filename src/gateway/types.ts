@@ -59,7 +59,7 @@ export interface VirtualServerSpec {
 
 export type GatewayAuth =
   | { mode: 'none' }
-  | { mode: 'token'; tokens?: string[]; jwtSecret?: string };
+  | { mode: 'token'; tokens?: string[]; jwtSecret?: string; allowNoExp?: boolean };
 
 export interface GatewayLogger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -86,8 +86,24 @@ export interface GatewayOptions {
   pingIntervalMs?: number;
   /** Reconnect backoff bounds; default 500 ms to 30 000 ms. */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** Streamable HTTP sessions idle this long (no request, no open stream) are closed; default 30 min. */
+  /** Streamable HTTP sessions idle this long (no request, no open stream) are closed; default 5 min. */
   sessionIdleMs?: number;
+  /** Downstream sessions open at once, over all principals; default 1000. */
+  maxSessions?: number;
+  /** Downstream sessions open at once per principal (token, JWT subject); default 100. */
+  maxSessionsPerPrincipal?: number;
+  /** Browser origins (scheme://host[:port]) allowed besides the gateway's own loopback origin. */
+  allowedOrigins?: string[];
+  /** Host names accepted in the Host header besides loopback forms and the listen host. */
+  allowedHosts?: string[];
+  /** 'auth' (default): /metrics needs the gateway auth; 'public': it does not. */
+  metrics?: 'auth' | 'public';
+  /** Time to receive a request's headers; default 10 000 ms. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request (headers and body); default 60 000 ms. Responses are not limited. */
+  requestTimeoutMs?: number;
+  /** A request body that sends nothing for this long is answered 408; default 10 000 ms. */
+  bodyIdleTimeoutMs?: number;
   logger?: GatewayLogger;
 }
 

@@ -49,6 +49,22 @@ export type Source = DockerSource | GithubSource | ComposeSource | CommandSource
  */
 export type TransportType = 'streamable-http' | 'sse' | 'stdio';
 /**
+ * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
+ */
+export type Duration1 = number | string;
+/**
+ * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
+ */
+export type Duration2 = number | string;
+/**
+ * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
+ */
+export type Duration3 = number | string;
+/**
+ * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
+ */
+export type Duration4 = number | string;
+/**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
  * via the `definition` "approver".
  */
@@ -531,6 +547,30 @@ export interface GatewaySettings {
   call_timeout?: Duration;
   max_concurrency?: number;
   /**
+   * Browser origins (scheme://host[:port]) that may use the gateway. A request with any other Origin header gets 403 on every endpoint; requests without Origin (non-browser clients) pass. The gateway's own origin on a loopback name and its port is always allowed.
+   */
+  allowed_origins?: string[];
+  /**
+   * Host names (without port) accepted in the Host header besides loopback names, the listen host and, on a 0.0.0.0 or :: listener, IP addresses. Other Host names get 403 (DNS-rebinding guard); add the names clients use to reach a non-loopback gateway.
+   */
+  allowed_hosts?: string[];
+  /**
+   * Who may read /metrics: auth (the gateway's bearer token or JWT) or public. /healthz is always open; /readyz without auth says only whether the gateway is ready.
+   */
+  metrics?: 'auth' | 'public';
+  /**
+   * Downstream MCP sessions open at once; more are refused with 503 until one closes.
+   */
+  max_sessions?: number;
+  /**
+   * Downstream MCP sessions open at once per credential (static token, or JWT subject); more are refused with 429 until one closes.
+   */
+  max_sessions_per_principal?: number;
+  session_idle_timeout?: Duration1;
+  headers_timeout?: Duration2;
+  request_timeout?: Duration3;
+  body_timeout?: Duration4;
+  /**
    * Virtual servers: sets of tools/prompts/resources across runtimes, by glob over federated names.
    */
   servers?: VirtualServer[];
@@ -553,6 +593,10 @@ export interface GatewayAuth {
    */
   jwt_secret?: string;
   jwt_secret_file?: string;
+  /**
+   * Accept JWTs without an exp claim (they never expire). Default false: such a JWT is refused.
+   */
+  allow_no_exp?: boolean;
 }
 /**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema

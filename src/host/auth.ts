@@ -69,7 +69,8 @@ export function resolveGatewayAuth(config: Pick<LoadedConfig, 'dir' | 'gateway'>
   if (!jwtSecret && a?.jwt_secret_file) jwtSecret = read(a.jwt_secret_file, 'jwt_secret_file')[0];
   if (diags.length) return { diags };
   if (tokens.length || jwtSecret) {
-    return { value: { auth: { mode: 'token', ...(tokens.length ? { tokens } : {}), ...(jwtSecret ? { jwtSecret } : {}) }, source: 'config' }, diags };
+    const allowNoExp = a?.allow_no_exp === true ? { allowNoExp: true } : {};
+    return { value: { auth: { mode: 'token', ...(tokens.length ? { tokens } : {}), ...(jwtSecret ? { jwtSecret, ...allowNoExp } : {}) }, source: 'config' }, diags };
   }
   const d = defaultToken(config.dir, env);
   return { value: { auth: { mode: 'token', tokens: [d.token] }, source: d.source, tokenFile: d.file }, diags };

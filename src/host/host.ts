@@ -98,7 +98,8 @@ function msOf(v: number | string | undefined): number | undefined {
 /** Settings only a restart of the gateway picks up. */
 function restartKey(c: LoadedConfig): string {
   const g = c.gateway;
-  return JSON.stringify([g.host, g.port, g.auth, g.separator, g.servers, c.stack]);
+  const http = [g.allowed_origins, g.allowed_hosts, g.metrics, g.max_sessions, g.max_sessions_per_principal, g.session_idle_timeout, g.headers_timeout, g.request_timeout, g.body_timeout];
+  return JSON.stringify([g.host, g.port, g.auth, g.separator, g.servers, c.stack, http]);
 }
 
 export async function startHost(options: HostOptions): Promise<Result<Host>> {
@@ -141,6 +142,15 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
       port: options.port ?? config.gateway.port ?? 4444,
       auth: auth.auth,
       virtualServers: virtualServers(config),
+      allowedOrigins: config.gateway.allowed_origins,
+      allowedHosts: config.gateway.allowed_hosts,
+      metrics: config.gateway.metrics,
+      maxSessions: config.gateway.max_sessions,
+      maxSessionsPerPrincipal: config.gateway.max_sessions_per_principal,
+      sessionIdleMs: msOf(config.gateway.session_idle_timeout),
+      headersTimeoutMs: msOf(config.gateway.headers_timeout),
+      requestTimeoutMs: msOf(config.gateway.request_timeout),
+      bodyIdleTimeoutMs: msOf(config.gateway.body_timeout),
     };
     const problems = gatewayOptionProblems(gwOptions);
     if (problems.length) return { diags: problems.map((p) => error('gateway.invalid', p)) };
@@ -188,7 +198,7 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     refresh: () => follower!.refresh(),
     async updateConfig(next: LoadedConfig): Promise<string[]> {
       const notes: string[] = [];
-      if (restartKey(next) !== key) notes.push('gateway settings (listen address, auth, separator, virtual servers) changed: restart to apply them');
+      if (restartKey(next) !== key) notes.push('gateway settings (listen address, auth, separator, virtual servers, HTTP limits) changed: restart to apply them');
       config = next;
       ctx.config = next;
       ctx.docker = await dockerClients(next);

@@ -1,6 +1,7 @@
 // Downstream auth against a real gateway and real SDK clients: missing, wrong, valid bearer
-// tokens; valid, expired, not-yet-valid and wrongly signed HS256 JWTs; explicit auth none
-// with its warning; and a token-mode gateway with nothing configured refuses to start.
+// tokens; valid, expired, not-yet-valid, exp-less and wrongly signed HS256 JWTs; /metrics and
+// /readyz behind auth; explicit auth none with its warning; and a token-mode gateway with
+// nothing configured refuses to start.
 import { request } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -87,11 +88,61 @@ test('expired, not-yet-valid, wrongly signed and alg-none JWTs are 401', async (
   assert.equal(verifyHs256(bad[0], SECRET), { ok: false, reason: 'JWT has expired.', invalidToken: true });
 });
 
-test('health endpoints need no token', async () => {
-  for (const p of ['/healthz', '/readyz', '/metrics']) {
-    const r = await fetch(`${base}${p}`);
-    assert.is(r.status, 200, p);
-    await r.body?.cancel();
+test('a JWT without exp is refused by default and accepted with allowNoExp', async () => {
+  const noExp = signHs256({ sub: 'forever' }, SECRET);
+  const r = await post(`Bearer ${noExp}`);
+  assert.is(r.status, 401);
+  assert.match(await r.text(), 'no exp claim');
+  const lenient = createGateway({ port: 0, auth: { mode: 'token', jwtSecret: SECRET, allowNoExp: true }, logger: quietLogger() });
+  const { url } = await lenient.start();
+  try {
+    const c = await connectClient(`${url}/mcp`, noExp);
+    assert.equal((await c.listTools()).tools, []);
+    await c.close();
+  } finally {
+    await lenient.stop();
+  }
+  assert.equal(verifyHs256(noExp, SECRET, { allowNoExp: true }), { ok: true, subject: 'forever', principal: 'jwt:forever' });
+});
+
+test('/healthz is open; /metrics needs the token; /readyz without it names nothing', async () => {
+  const h = await fetch(`${base}/healthz`);
+  assert.is(h.status, 200);
+  await h.body?.cancel();
+  const m = await fetch(`${base}/metrics`);
+  assert.is(m.status, 401);
+  assert.match(m.headers.get('www-authenticate') ?? '', /^Bearer realm="contextforge"/);
+  assert.not.match(await m.text(), 'contextforge_gateway');
+  const wrong = await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer nope' } });
+  assert.is(wrong.status, 401);
+  await wrong.body?.cancel();
+  const ok = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.is(ok.status, 200);
+  assert.match(await ok.text(), 'contextforge_gateway_upstream_up{runtime="ctl"');
+  const anon = await fetch(`${base}/readyz`);
+  assert.is(anon.status, 200);
+  const anonText = await anon.text();
+  assert.equal(JSON.parse(anonText), { ready: true });
+  assert.not.match(anonText, 'ctl');
+  assert.not.match(anonText, up.url.replace(/\/mcp$/, ''));
+  const full = (await (await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { upstreams: Array<{ name: string }> };
+  assert.equal(full.upstreams.map((u) => u.name), ['ctl']);
+});
+
+test('metrics: public serves /metrics without a token, and nothing else opens', async () => {
+  const pub = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, metrics: 'public', logger: quietLogger() });
+  const { url } = await pub.start();
+  try {
+    const m = await fetch(`${url}/metrics`);
+    assert.is(m.status, 200);
+    assert.match(await m.text(), '# TYPE contextforge_gateway_calls_total counter');
+    const r = await fetch(`${url}/readyz`);
+    assert.equal(await r.json(), { ready: true });
+    const mcp = await fetch(`${url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: init });
+    assert.is(mcp.status, 401);
+    await mcp.body?.cancel();
+  } finally {
+    await pub.stop();
   }
 });
 

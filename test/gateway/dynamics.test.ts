@@ -12,6 +12,8 @@ import { createGateway, type Gateway, type UpstreamSpec } from '../../src/gatewa
 import { connectClient, quietLogger, spawnEverything, startControlledServer, text, waitFor, type ControlledServer, type EverythingProcess } from './support/upstreams.js';
 
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}`;
+/** /readyz details and /metrics need the gateway auth. */
+const authed = { headers: { authorization: `Bearer ${TOKEN}` } };
 let ctl: ControlledServer;
 let ev: EverythingProcess;
 let gw: Gateway;
@@ -77,7 +79,7 @@ test('a killed upstream fails fast with a clear error, others keep working, and 
   assert.is(r.isError, true);
   assert.match(text(r), "Runtime 'ev' is unavailable");
   assert.match(text(await client.callTool({ name: 'ctl__echo', arguments: { message: 'still' } })), 'echo: still');
-  const ready = await fetch(`${base}/readyz`);
+  const ready = await fetch(`${base}/readyz`, authed);
   assert.is(ready.status, 200, 'failed-with-reason counts as settled');
   const body = (await ready.json()) as { upstreams: Array<{ name: string; lastError?: string }> };
   assert.ok(body.upstreams.find((u) => u.name === 'ev')?.lastError, 'reason reported');
@@ -106,7 +108,7 @@ test('a burst of 200 concurrent calls through maxConcurrency 4 has no errors and
   assert.ok(results.every((r) => text(r).startsWith('slept')));
   assert.is(ctl.maxConcurrent, 4, 'concurrency bounded at 4 and used fully');
   assert.ok(peakQueue > 0, 'excess calls waited in the queue');
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const metrics = await (await fetch(`${base}/metrics`, authed)).text();
   assert.match(metrics, /contextforge_gateway_calls_total\{runtime="narrow",kind="tool",name="slow",outcome="ok"\} 200/);
 });
 
@@ -119,7 +121,7 @@ test('per-call timeout gives a clear tool error and leaves the upstream usable',
   assert.match(text(r), "Runtime 'tight' did not answer within");
   assert.is(gw.status().find((s) => s.name === 'tight')?.state, 'connected');
   assert.match(text(await client.callTool({ name: 'tight__slow', arguments: { ms: 5 } })), 'slept 5');
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const metrics = await (await fetch(`${base}/metrics`, authed)).text();
   assert.match(metrics, /contextforge_gateway_call_errors_total\{runtime="tight",kind="tool",name="slow",reason="timeout"\} 1/);
 });
 
@@ -149,12 +151,12 @@ test('/readyz is 503 while an upstream is still connecting, then 200 once it fai
   const port = (tarpit.address() as AddressInfo).port;
   try {
     await gw.setUpstreams([...specs, { name: 'stuck', transport: 'streamable-http', url: `http://127.0.0.1:${port}/mcp`, specHash: 'v1', callTimeoutMs: 1500 }]);
-    const r = await fetch(`${base}/readyz`);
+    const r = await fetch(`${base}/readyz`, authed);
     assert.is(r.status, 503);
     const body = (await r.json()) as { ready: boolean; upstreams: Array<{ name: string; state: string }> };
     assert.is(body.ready, false);
     assert.is(body.upstreams.find((u) => u.name === 'stuck')?.state, 'connecting');
-    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 10_000, 'ready after failure');
+    await waitFor(async () => (await fetch(`${base}/readyz`, authed)).status === 200, 10_000, 'ready after failure');
     assert.match(gw.status().find((s) => s.name === 'stuck')?.lastError ?? '', 'Connection failed');
   } finally {
     await gw.setUpstreams(specs);

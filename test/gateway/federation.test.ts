@@ -188,7 +188,7 @@ test('legacy HTTP+SSE downstream works (federated and per runtime)', async () =>
 });
 
 test('/metrics exposes calls, errors, latency, health, in-flight and queue depth', async () => {
-  const r = await fetch(`${base}/metrics`);
+  const r = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.is(r.status, 200);
   assert.match(r.headers.get('content-type') ?? '', 'text/plain');
   const body = await r.text();
@@ -202,11 +202,14 @@ test('/metrics exposes calls, errors, latency, health, in-flight and queue depth
   assert.match(body, /contextforge_gateway_downstream_sessions\{transport="sse"\} [1-9]/);
 });
 
-test('/healthz and /readyz answer without a token', async () => {
+test('/healthz and /readyz answer without a token; /readyz lists upstreams only with one', async () => {
   const h = await fetch(`${base}/healthz`);
   assert.is(h.status, 200);
   await h.body?.cancel();
-  const r = await fetch(`${base}/readyz`);
+  const anon = await fetch(`${base}/readyz`);
+  assert.is(anon.status, 200);
+  assert.equal(await anon.json(), { ready: true });
+  const r = await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.is(r.status, 200);
   const body = (await r.json()) as { ready: boolean; upstreams: unknown[] };
   assert.is(body.ready, true);
