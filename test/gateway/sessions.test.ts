@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createGateway, type Gateway } from '../../src/gateway/index.js';
-import { connectClient, quietLogger, startControlledServer, text, type ControlledServer } from './support/upstreams.js';
+import { connectClient, quietLogger, startControlledServer, text, waitFor, type ControlledServer } from './support/upstreams.js';
 
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}`;
 let up: ControlledServer;
@@ -60,7 +60,8 @@ test('DELETE ends a session', async () => {
 test('an idle session without an open stream is closed; a connected client is kept', async () => {
   const client = await connectClient(`${base}/mcp`, TOKEN);
   const sid = await rawSession('/mcp');
-  await new Promise((r) => setTimeout(r, 3000));
+  // Sessions left by earlier tests idle out too; the client's own stream keeps it alone open.
+  await waitFor(() => gw.sessionCount() === 1, 15_000, 'idle sessions evicted');
   assert.is(await listStatus('/mcp', sid), 404, 'vanished client evicted');
   assert.match(text(await client.callTool({ name: 'ctl__echo', arguments: { message: 'alive' } })), 'echo: alive');
   await client.close();
