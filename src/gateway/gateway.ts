@@ -120,7 +120,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         maxSessions: h.maxSessions,
         maxSessionsPerPrincipal: h.maxSessionsPerPrincipal,
         metrics: options.metrics ?? 'auth',
-        bodyIdleMs: h.bodyIdleTimeoutMs,
+        // setTimeout fires at once past 2^31-1 ms; a longer stall limit means "practically never".
+        bodyIdleMs: Math.min(h.bodyIdleTimeoutMs, 2_147_483_647),
       });
       handler.sessions.onCount((n) => {
         for (const l of sessionListeners) l(n);
