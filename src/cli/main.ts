@@ -1,9 +1,11 @@
 // The contextforge command line: cac parses the arguments first against a table of commands
 // (verbs.ts) that loads nothing; only then is the chosen verb's module imported and registered,
 // so `--version`, `--help` and each verb load what they use and no more. This module owns the
-// wiring, --help/--version, and turning an unexpected throw into exit 1.
+// wiring, --help/--version, the output sink every print passes through (redaction and
+// control-character escaping), and turning an unexpected throw into exit 1.
 
 import { cac, type CAC } from 'cac';
+import { installOutputSink } from '../diag/sink.js';
 import { packageVersion, type VerbRegistrar } from './verb.js';
 import { VERBS, type VerbName } from './verbs.js';
 
@@ -77,6 +79,7 @@ async function applyPathFlags(options: Record<string, unknown>): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  installOutputSink();
   let pending: number | Promise<number> = 0;
   const setExit = (code: number | Promise<number>): void => {
     pending = code;

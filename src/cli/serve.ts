@@ -5,6 +5,7 @@
 import type { CAC } from 'cac';
 import { openSession } from '../apply/session.js';
 import { hasErrors } from '../diag/diagnostic.js';
+import { passThrough } from '../diag/sink.js';
 import { startHost, upstreamLines } from '../host/host.js';
 import { configPath, printDiagnostics } from './config-file.js';
 import { portFlag, servingLines, untilSignal } from './serving.js';
@@ -33,6 +34,8 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const session = opened.session;
   printDiagnostics(opened.diags, opened.sensitive);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  // Over stdio, stdout carries MCP messages for the client: the bytes must arrive unaltered.
+  if (flags.stdio) passThrough(process.stdout);
   const started = await startHost({
     config: session.config,
     store: session.store,

@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { error, hasErrors, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import type { Backend, ContextforgeConfig } from '../generated/config.js';
+import { secrets } from '../diag/redact.js';
 import { parseDotEnv } from './dotenv.js';
+import { decodeUtf8 } from './encoding.js';
 import { loadIncludes, mergeEntries, mergeProfiles } from './include.js';
 import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRuntime, SourceMap } from './model.js';
 import { joinPointer } from './pointer.js';
@@ -17,7 +19,7 @@ import { checkSemantics } from './semantic.js';
 import { checkEndpoints } from './endpoints.js';
 import { collectSensitive } from './sensitive.js';
 import { LazySourceMap } from './source-map.js';
-import { decodeSource, readSourceFile, type SourceFile } from './source-file.js';
+import { readSourceFile, type SourceFile } from './source-file.js';
 
 export interface LoadOptions {
   /** Variables for ${VAR}; default process.env. Values here win over .env. */
@@ -71,13 +73,17 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
   let env: Record<string, string | undefined> = options.env ?? process.env;
   const dotenvPath = resolve(dir, '.env');
   if (options.dotenv !== false) {
+    // Every line of .env may hold a secret: diagnostics never show its values.
+    secrets.maskFile(dotenvPath);
     const read = readConfined(dotenvPath, confinement, { what: '.env file' });
-    if (read.ok) {
-      const parsed = parseDotEnv(decodeSource(read.bytes), dotenvPath);
+    const decoded = read.ok ? decodeUtf8(read.bytes, dotenvPath) : undefined;
+    if (decoded?.diag) diags.push({ ...decoded.diag, severity: 'warning', detail: `${decoded.diag.detail} The file was ignored.` });
+    else if (decoded) {
+      const parsed = parseDotEnv(decoded.text, dotenvPath);
       diags.push(...parsed.diags);
       env = { ...parsed.values, ...env };
       files.push(dotenvPath);
-    } else if (read.reason !== 'missing') diags.push(read.diag);
+    } else if (!read.ok && read.reason !== 'missing') diags.push(read.diag);
   }
 
   const main = readSourceFile(file, { kind: 'config', env, confinement });

@@ -5,8 +5,10 @@
 
 import { error, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { readConfined, type Confinement } from './confine.js';
+import { decodeUtf8 } from './encoding.js';
 import { interpolate } from './interpolate.js';
 import { schemaErrorsToDiagnostics } from './schema-errors.js';
+import { preScanSecrets } from './sensitive.js';
 import { validator } from './schemas.js';
 import { parseYaml, type ParsedYaml } from './yaml-source.js';
 
@@ -38,7 +40,9 @@ export function readSourceFile(path: string, req: ReadSource): SourceFile | { di
     }
     return { diags: [r.diag] };
   }
-  return checkSourceText(decodeSource(r.bytes), path, req.kind, req.env);
+  const decoded = decodeUtf8(r.bytes, path);
+  if (decoded.diag) return { diags: [decoded.diag] };
+  return checkSourceText(decoded.text, path, req.kind, req.env);
 }
 
 /** Bytes of a config file to text (UTF-8). */
@@ -49,6 +53,9 @@ export function decodeSource(bytes: Buffer): string {
 export function checkSourceText(text: string, path: string, kind: 'config' | 'catalog' | 'profile', env: Record<string, string | undefined>): SourceFile {
   const parsed = parseYaml(text, path);
   const diags = [...parsed.diags];
+  // Secrets are known before anything is reported: a file that does not parse has its
+  // secret-looking lines masked, since no structure says where its secrets are.
+  preScanSecrets(text, path, env, !diags.some((d) => d.severity === 'error'));
   // Syntax errors leave no value; errors the parser reports in place (non-finite numbers) do.
   if (parsed.value === undefined && diags.some((d) => d.severity === 'error')) return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
   if (parsed.value === null || parsed.value === undefined || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
@@ -56,6 +63,9 @@ export function checkSourceText(text: string, path: string, kind: 'config' | 'ca
     const empty = parsed.value === null || parsed.value === undefined;
     diags.push(error(empty ? 'yaml.empty' : 'yaml.not-a-mapping', empty ? 'the file is empty' : 'the file is not a mapping', {
       range: parsed.spans.get('')?.value ?? parsed.range(0, 0),
+      // A file that is one scalar may be anything (a password file, /proc/self/environ): its
+      // text is not shown.
+      showSource: empty || Array.isArray(parsed.value),
       detail: empty && kind === 'config' ? 'A config needs at least `name: <stack>`.' : `A file holding ${what} must be a YAML mapping of keys to values.`,
     }));
     return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };

@@ -3,9 +3,10 @@
 // duplicate and reserved keys, non-finite numbers and runaway aliases or nesting into
 // diagnostics, and builds null-prototype mappings. No validation and no interpolation here.
 
-import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, isPair, Scalar, type Alias, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, isPair, Scalar, type Alias, type Document, type Node, type YAMLError } from 'yaml';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { joinPointer, parentPointer } from './pointer.js';
+import { yamlErrorDiagnostics } from './yaml-errors.js';
 
 export interface NodeSpan {
   /** Range of the mapping key, when the node is a mapping value. */
@@ -101,17 +102,12 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     return { file, text, value: undefined, spans, diags, range };
   }
   const diags: Diagnostic[] = [];
+  const syntax: YAMLError[] = [];
   for (const e of doc.errors) {
     const [start, end] = e.pos;
-    // Point at the offending token, not at the indentation before it.
-    let at = start;
-    while (text[at] === ' ' || text[at] === '\t') at++;
-    if (at >= text.length || text[at] === '\n') at = start;
-    diags.push(error('yaml.syntax', `invalid YAML: ${firstLine(e.message)}`, {
-      range: range(at, Math.max(end, at + 1)),
-      detail: 'Fix the YAML syntax at this position (check indentation, quoting and missing ":").',
-    }));
+    syntax.push(e);
   }
+  diags.push(...yamlErrorDiagnostics(syntax, text, range));
   for (const w of doc.warnings) {
     diags.push(warning('yaml.warning', firstLine(w.message), { range: range(w.pos[0], w.pos[1]) }));
   }

@@ -33,6 +33,8 @@ export interface Diagnostic {
   pointer?: string;
   /** The resource address the diagnostic is about, e.g. `runtime.search`. */
   address?: string;
+  /** False when the source line must not be printed (binary or undecodable content). */
+  showSource?: boolean;
 }
 
 /** The result of an operation that can fail with expected errors. */

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
 import type { Diagnostic, Severity } from './diagnostic.js';
-import { redact } from './redact.js';
+import { parse as parseYamlScalar } from 'yaml';
+import { containsSecret, controlName, escapeControl, redact, REDACTED, secrets } from './redact.js';
 
 export interface RenderOptions {
   /** ANSI colours; default: only when stderr is a TTY and NO_COLOR is unset. */
@@ -47,62 +48,161 @@ function displayPath(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-function cachedReader(): (file: string) => string | undefined {
-  const cache = new Map<string, string | undefined>();
+/** A file's text with its line starts, built once per file per rendering (not per diagnostic). */
+interface SourceIndex {
+  text: string;
+  starts: number[];
+}
+
+function indexSource(text: string): SourceIndex {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return { text, starts };
+}
+
+function lineOf(src: SourceIndex, line: number): string | undefined {
+  if (line < 1 || line > src.starts.length) return undefined;
+  const end = line < src.starts.length ? src.starts[line] - 1 : src.text.length;
+  const s = src.text.slice(src.starts[line - 1], end);
+  return s.endsWith('\r') ? s.slice(0, -1) : s;
+}
+
+type Indexer = (file: string) => SourceIndex | undefined;
+
+function cachedIndexer(read?: (file: string) => string | undefined): Indexer {
+  const cache = new Map<string, SourceIndex | undefined>();
   return (file) => {
     if (!cache.has(file)) {
+      let text: string | undefined;
       try {
-        cache.set(file, readFileSync(file, 'utf8'));
+        text = read ? read(file) : readFileSync(file, 'utf8');
       } catch {
-        cache.set(file, undefined);
+        text = undefined;
       }
+      cache.set(file, text === undefined ? undefined : indexSource(text));
     }
     return cache.get(file);
   };
 }
 
+/** At most this many characters of a source line are shown, in a window around the caret. */
+export const EXCERPT_WIDTH = 120;
+
+/** A source line as printed plus, per source column (0-based), the printed column. */
+interface ShownLine {
+  text: string;
+  cols: number[];
+}
+
+/** True when a line holds a secret in any spelling, including inside an escaped quoted scalar. */
+function lineLeaks(line: string, sensitive: Iterable<string> | undefined): boolean {
+  if (containsSecret(line, sensitive)) return true;
+  let n = 0;
+  for (const m of line.matchAll(/"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'/g)) {
+    if (++n > 200) break;
+    if (!m[0].includes('\\') && !m[0].includes("''")) continue;
+    let decoded: unknown;
+    try {
+      decoded = parseYamlScalar(m[0]);
+    } catch {
+      continue;
+    }
+    if (typeof decoded === 'string' && containsSecret(decoded, sensitive)) return true;
+  }
+  return false;
+}
+
+/**
+ * Prints one source line: control characters escaped, tabs as one space, and a masked line cut
+ * after its key (`api_key: (sensitive)`); `cols` keeps carets under the same source text.
+ */
+function showLine(line: string, masked: boolean): ShownLine {
+  let cut = line.length;
+  if (masked) {
+    // Indentation, list dashes and the key stay; everything after the key goes.
+    const key = /^\s*(?:-\s+)*(?:(?:export\s+)?(?:"[^"\\]{0,200}"|'[^']{0,200}'|[^\s:="'{}[\],#]{1,200})\s*(?::(?=\s|$)|=))?/.exec(line)![0];
+    cut = containsSecret(key) ? /^\s*/.exec(line)![0].length : key.length;
+  }
+  let text = '';
+  const cols: number[] = [];
+  for (let i = 0; i < cut; i++) {
+    cols.push(text.length);
+    const c = line[i];
+    text += c === '\t' ? ' ' : /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(c) ? controlName(c) : c;
+  }
+  if (masked) {
+    text += `${text.endsWith(':') ? ' ' : ''}${REDACTED}`;
+    const at = text.length - REDACTED.length;
+    while (cols.length <= line.length) cols.push(at);
+  }
+  cols.push(text.length);
+  return { text, cols };
+}
+
+/** Cuts a long printed line to EXCERPT_WIDTH around [start, end), marking cuts with "…". */
+function elide(text: string, start: number, end: number): { text: string; start: number; end: number } {
+  if (text.length <= EXCERPT_WIDTH) return { text, start, end };
+  let from = Math.max(0, start - Math.floor(EXCERPT_WIDTH / 3));
+  from = Math.min(from, Math.max(0, text.length - EXCERPT_WIDTH));
+  const to = Math.min(text.length, from + EXCERPT_WIDTH);
+  const lead = from > 0 ? '…' : '';
+  const shown = `${lead}${text.slice(from, to)}${to < text.length ? '…' : ''}`;
+  const s = Math.min(start, to) - from + lead.length;
+  const e = Math.min(end, to) - from + lead.length;
+  return { text: shown, start: s, end: e };
+}
+
+/** Text for one line of the report: secrets redacted, control characters escaped. */
+function clean(text: string, sensitive: Iterable<string> | undefined): string {
+  return escapeControl(redact(text, sensitive), true);
+}
+
 /** Renders one diagnostic as human text (several lines, ending with a newline). */
-export function renderDiagnostic(d: Diagnostic, options: RenderOptions = {}): string {
+export function renderDiagnostic(d: Diagnostic, options: RenderOptions & { index?: Indexer } = {}): string {
   const color = options.color ?? false;
   const paint = (code: string, s: string): string => (color ? `${code}${s}${ANSI.reset}` : s);
-  const read = options.readSource ?? cachedReader();
+  const index = options.index ?? cachedIndexer(options.readSource);
   const cwd = options.cwd ?? process.cwd();
+  const sensitive = options.sensitive;
   const sevColor = d.severity === 'error' ? ANSI.red : d.severity === 'warning' ? ANSI.yellow : ANSI.cyan;
   const lines: string[] = [];
-  lines.push(`${paint(ANSI.bold + sevColor, `${d.severity}[${d.code}]`)}${paint(ANSI.bold, `: ${d.summary}`)}`);
+  lines.push(`${paint(ANSI.bold + sevColor, `${d.severity}[${clean(d.code, sensitive)}]`)}${paint(ANSI.bold, `: ${clean(d.summary, sensitive)}`)}`);
   const r = d.range;
   let gutter = '  ';
   if (r) {
     const width = String(r.end.line).length;
     gutter = ' '.repeat(width + 1);
-    lines.push(`${gutter.slice(1)}${paint(ANSI.blue, '-->')} ${displayPath(r.file, cwd)}:${r.start.line}:${r.start.col}`);
-    const text = read(r.file);
-    const srcLine = text?.split(/\r?\n/)[r.start.line - 1];
+    lines.push(`${gutter.slice(1)}${paint(ANSI.blue, '-->')} ${clean(displayPath(r.file, cwd), sensitive)}:${r.start.line}:${r.start.col}`);
+    const src = d.showSource === false ? undefined : index(r.file);
+    const srcLine = src ? lineOf(src, r.start.line) : undefined;
     if (srcLine !== undefined) {
       const bar = paint(ANSI.blue, '|');
-      const shown = srcLine.replace(/\t/g, ' ');
+      const masked = secrets.isMasked(r.file, r.start.line) || lineLeaks(srcLine, sensitive);
+      const shown = showLine(srcLine, masked);
       // The caret covers the span on its first line; multi-line spans run to the line's end.
-      const startCol = Math.max(1, r.start.col);
-      const endCol = r.end.line === r.start.line ? Math.max(r.end.col, startCol + 1) : shown.trimEnd().length + 1;
-      const caretLen = Math.max(1, Math.min(endCol, shown.length + 2) - startCol);
+      const startCol = Math.min(Math.max(1, r.start.col), srcLine.length + 1);
+      const endCol = r.end.line === r.start.line ? Math.max(r.end.col, startCol + 1) : srcLine.trimEnd().length + 1;
+      const from = shown.cols[startCol - 1];
+      const to = Math.max(from + 1, Math.min(shown.cols[Math.min(endCol - 1, srcLine.length)] ?? shown.text.length, shown.text.length + 1));
+      const cut = elide(shown.text, from, to);
       lines.push(`${gutter}${bar}`);
-      lines.push(`${paint(ANSI.blue, String(r.start.line).padStart(width))} ${bar} ${shown}`);
-      lines.push(`${gutter}${bar} ${' '.repeat(startCol - 1)}${paint(sevColor, '^'.repeat(caretLen))}`);
+      lines.push(`${paint(ANSI.blue, String(r.start.line).padStart(width))} ${bar} ${cut.text}`);
+      lines.push(`${gutter}${bar} ${' '.repeat(cut.start)}${paint(sevColor, '^'.repeat(Math.max(1, cut.end - cut.start)))}`);
     }
   } else if (d.address) {
-    lines.push(`  ${paint(ANSI.blue, '-->')} ${d.address}`);
+    lines.push(`  ${paint(ANSI.blue, '-->')} ${clean(d.address, sensitive)}`);
   }
   const eq = `${gutter}${paint(ANSI.blue, '=')}`;
-  if (d.suggestion !== undefined) lines.push(`${eq} help: did you mean "${d.suggestion}"?`);
-  if (d.detail) lines.push(`${eq} help: ${d.detail}`);
-  return redact(lines.join('\n') + '\n', options.sensitive);
+  if (d.suggestion !== undefined) lines.push(`${eq} help: did you mean "${clean(d.suggestion, sensitive)}"?`);
+  if (d.detail) lines.push(`${eq} help: ${clean(d.detail, sensitive)}`);
+  return redact(lines.join('\n') + '\n', sensitive);
 }
 
 /** Renders diagnostics followed by a one-line tally ("2 errors, 1 warning"), or '' for none. */
 export function renderDiagnostics(diags: readonly Diagnostic[], options: RenderOptions = {}): string {
   if (diags.length === 0) return '';
-  const read = options.readSource ?? cachedReader();
-  const parts = diags.map((d) => renderDiagnostic(d, { ...options, readSource: read }));
+  const index = cachedIndexer(options.readSource);
+  const parts = diags.map((d) => renderDiagnostic(d, { ...options, index }));
   return parts.join('\n') + '\n' + tally(diags) + '\n';
 }
 
@@ -116,25 +216,26 @@ export function tally(diags: readonly Diagnostic[]): string {
 
 /** The stable JSON object of one diagnostic, redacted. */
 export function diagnosticToJson(d: Diagnostic, sensitive?: Iterable<string>): DiagnosticJson {
-  const s = sensitive ? [...sensitive] : [];
-  const red = (v: string | undefined): string | null => (v === undefined ? null : redact(v, s));
+  const red = (v: string | undefined): string | null => (v === undefined ? null : redact(v, sensitive));
   return {
     severity: d.severity,
-    code: d.code,
-    summary: redact(d.summary, s),
+    code: red(d.code)!,
+    summary: red(d.summary)!,
     detail: red(d.detail),
     suggestion: red(d.suggestion),
-    file: d.range?.file ?? null,
+    file: red(d.range?.file),
     line: d.range?.start.line ?? null,
     col: d.range?.start.col ?? null,
     endLine: d.range?.end.line ?? null,
     endCol: d.range?.end.col ?? null,
-    pointer: d.pointer ?? null,
+    pointer: red(d.pointer),
   };
 }
 
 /** `--json` output: `{ "ok": bool, "diagnostics": [...] }`, pretty-printed, newline-terminated. */
 export function renderJson(diags: readonly Diagnostic[], sensitive?: Iterable<string>): string {
   const ok = !diags.some((d) => d.severity === 'error');
-  return JSON.stringify({ ok, diagnostics: diags.map((d) => diagnosticToJson(d, sensitive)) }, null, 2) + '\n';
+  // JSON.stringify leaves C1 controls and line separators raw; a terminal would act on them.
+  const json = JSON.stringify({ ok, diagnostics: diags.map((d) => diagnosticToJson(d, sensitive)) }, null, 2);
+  return json.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, controlName) + '\n';
 }

@@ -1,6 +1,6 @@
 // Last-line redaction for everything a plan renderer or the engine prints or stores: a closure
-// over the config's sensitive values around src/diag/redact.ts (the one implementation), plus a
-// deep variant that also redacts object keys.
+// over the config's sensitive values (and the process's redaction set) around
+// src/diag/redact.ts (the one implementation), plus a deep variant that also redacts keys.
 
 import { redact } from '../diag/redact.js';
 
@@ -9,7 +9,6 @@ export type Redactor = (text: string) => string;
 /** A redactor for the given sensitive values. */
 export function makeRedactor(values: Iterable<string>): Redactor {
   const list = [...values];
-  if (list.length === 0) return (text) => text;
   return (text: string): string => redact(text, list);
 }
 
