@@ -152,9 +152,19 @@ function elide(text: string, start: number, end: number): { text: string; start:
   return { text: shown, start: s, end: e };
 }
 
-/** Text for one line of the report: secrets redacted, control characters escaped. */
+/** Longest summary, detail or path printed; longer ones (a 1 MB key) are cut in the middle. */
+export const MESSAGE_WIDTH = 400;
+
+/** Shortens a long message, keeping its start and end (redact first: a cut secret is unknown). */
+export function clip(text: string, width = MESSAGE_WIDTH): string {
+  if (text.length <= width) return text;
+  const half = Math.floor((width - 1) / 2);
+  return `${text.slice(0, half)}…${text.slice(text.length - half)}`;
+}
+
+/** Text for one line of the report: secrets redacted, control characters escaped, clipped. */
 function clean(text: string, sensitive: Iterable<string> | undefined): string {
-  return escapeControl(redact(text, sensitive), true);
+  return clip(escapeControl(redact(text, sensitive), true));
 }
 
 /** Renders one diagnostic as human text (several lines, ending with a newline). */
@@ -216,7 +226,7 @@ export function tally(diags: readonly Diagnostic[]): string {
 
 /** The stable JSON object of one diagnostic, redacted. */
 export function diagnosticToJson(d: Diagnostic, sensitive?: Iterable<string>): DiagnosticJson {
-  const red = (v: string | undefined): string | null => (v === undefined ? null : redact(v, sensitive));
+  const red = (v: string | undefined): string | null => (v === undefined ? null : clip(redact(v, sensitive), 4 * MESSAGE_WIDTH));
   return {
     severity: d.severity,
     code: red(d.code)!,
