@@ -8,7 +8,7 @@ import { readConfined, type Confinement } from './confine.js';
 import { decodeUtf8 } from './encoding.js';
 import { interpolate } from './interpolate.js';
 import { schemaErrorsToDiagnostics } from './schema-errors.js';
-import { preScanSecrets } from './sensitive.js';
+import { preScanSecrets } from './secret-scan.js';
 import { validator } from './schemas.js';
 import { parseYaml, type ParsedYaml } from './yaml-source.js';
 
