@@ -3,7 +3,7 @@
 // duplicate and reserved keys, non-finite numbers and runaway aliases or nesting into
 // diagnostics, and builds null-prototype mappings. No validation and no interpolation here.
 
-import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, isPair, Scalar, type Alias, type Document, type Node, type YAMLError } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, isPair, Scalar, type Alias, type Document, type Node } from 'yaml';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { joinPointer, parentPointer } from './pointer.js';
 import { yamlErrorDiagnostics } from './yaml-errors.js';
@@ -102,12 +102,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     return { file, text, value: undefined, spans, diags, range };
   }
   const diags: Diagnostic[] = [];
-  const syntax: YAMLError[] = [];
-  for (const e of doc.errors) {
-    const [start, end] = e.pos;
-    syntax.push(e);
-  }
-  diags.push(...yamlErrorDiagnostics(syntax, text, range));
+  diags.push(...yamlErrorDiagnostics(doc.errors, text, range));
   for (const w of doc.warnings) {
     diags.push(warning('yaml.warning', firstLine(w.message), { range: range(w.pos[0], w.pos[1]) }));
   }
