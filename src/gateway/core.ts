@@ -57,6 +57,11 @@ export class GatewayCore {
       collect: () => this.federation.status().map((s) => ({ labels: { runtime: s.name }, value: s.queued })),
     });
     this.metrics.addGauge({
+      name: 'contextforge_gateway_upstream_links',
+      help: 'Upstream sessions of their own held by downstream sessions (a server process each on stdio runtimes), per upstream.',
+      collect: () => this.federation.list().map((s) => ({ labels: { runtime: s.name }, value: s.linkCount })),
+    });
+    this.metrics.addGauge({
       name: 'contextforge_gateway_downstream_sessions',
       help: 'Connected downstream MCP sessions, by transport.',
       collect: () => {

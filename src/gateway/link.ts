@@ -31,7 +31,9 @@ export interface LinkOptions {
   runtime: string;
   peer: DownstreamPeer;
   transport: Transport;
-  /** Bounds the handshake and every request relayed to the downstream client. */
+  /** Bounds the handshake and restoring the session's log level and subscriptions. */
+  openTimeoutMs: number;
+  /** Bounds every request relayed to the downstream client. */
   timeoutMs: number;
   logger: GatewayLogger;
   /** Called once when the link ends, for whatever reason. */
@@ -57,9 +59,9 @@ export class UpstreamLink implements PeerLink {
     client.onclose = () => link.end();
     client.onerror = (e) => o.logger.debug('upstream link transport error', { runtime: o.runtime, peer: o.peer.id, error: e.message });
     try {
-      await client.connect(o.transport, { timeout: o.timeoutMs });
+      await client.connect(o.transport, { timeout: o.openTimeoutMs });
       const caps = client.getServerCapabilities() ?? {};
-      const opts = { timeout: o.timeoutMs };
+      const opts = { timeout: o.openTimeoutMs };
       if (o.peer.logLevel && caps.logging) await client.setLoggingLevel(o.peer.logLevel, opts);
       if (caps.resources?.subscribe) {
         for (const uri of o.peer.subscriptions.get(o.runtime)?.keys() ?? []) {

@@ -53,6 +53,11 @@ export class UpstreamUnavailableError extends Error {
 
 const STABLE_MS = 30_000;
 const PING_TIMEOUT_MS = 10_000;
+/**
+ * Opening a downstream session's link (a handshake, and on stdio a server process to start) is
+ * bounded on its own: a tight per-call timeout is meant for the call, not for starting a server.
+ */
+const LINK_OPEN_MIN_MS = 30_000;
 
 export class UpstreamSession {
   catalog: UpstreamCatalog = { tools: [], prompts: [], resources: [], templates: [] };
@@ -198,6 +203,7 @@ export class UpstreamSession {
           runtime: this.name,
           peer,
           transport,
+          openTimeoutMs: Math.max(this.timeoutMs, LINK_OPEN_MIN_MS),
           timeoutMs: this.timeoutMs,
           logger: this.hooks.logger,
           onEnd: () => {

@@ -150,6 +150,8 @@ for (const runtime of ['evhttp', 'evbox'] as const) {
       assert.is(refusedElicit.isError, true, text(refusedElicit));
       assert.match(text(refusedElicit), /does not support elicitation/);
       assert.not.ok(other.logs.some((l) => logText(l).includes('Received Subscribe')), "the other client saw none of the first one's log messages");
+      // One upstream session of its own per client session: two clients, two links.
+      assert.match(gw.metricsText(), new RegExp(`contextforge_gateway_upstream_links\\{runtime="${runtime}"\\} 2\\b`));
     } finally {
       // DELETE ends the gateway sessions (Client.close alone leaves them to the idle sweep).
       for (const c of [client, other.client]) {
@@ -169,6 +171,7 @@ test("closing the clients ends their sessions' exec'd servers; the container kee
     for (const id of execIds) if ((await docker().getExec(id).inspect()).Running) n++;
     return n;
   };
+  assert.match(gw.metricsText(), /contextforge_gateway_upstream_links\{runtime="evbox"\} 0/);
   await waitFor(async () => (await running()) === 1, 30_000, "client sessions' servers exited").catch(async (e: Error) => {
     const states = await Promise.all(execIds.map(async (id) => (await docker().getExec(id).inspect()).Running));
     throw new Error(`${e.message}: ${await running()} of ${execIds.length} still running (${states.join(',')})`);
