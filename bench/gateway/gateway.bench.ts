@@ -1,29 +1,39 @@
-// Gateway benchmark (prints figures; never pass/fail). Same-run baselines:
-//  1. tools/call latency p50/p95/p99 and throughput at concurrency 1, 8, 32, through the gateway
-//     vs directly to the same upstream (server-everything, Streamable HTTP, loopback);
+// Gateway benchmark (prints figures; never pass/fail). Every comparison runs its targets in
+// rounds, the order rotated each round, and reports each target's median figures plus the median
+// and range (min-max) of the per-round ratios to the section's baseline. The gateway under test
+// runs from dist/ in its own process (gateway-child.mjs, plain node), like users run it.
+//  1. tools/call echo at concurrency 1, 8, 32: through the gateway vs directly to the same
+//     upstream (server-everything over Streamable HTTP on loopback);
 //  2. a burst of 1,000 concurrent calls through the gateway (error count);
-//  3. gateway RSS with 0 and with 20 upstream sessions (child process);
-// The gateway runs in its own child process (gateway-child.ts), like supergateway does.
-//  4. stdio bridging: our gateway over a stdio upstream vs supergateway (when installed: set
-//     SUPERGATEWAY_BIN or install it so node_modules/supergateway exists) vs a direct stdio client.
-// Run: node --import tsx bench/gateway/gateway.bench.ts
-//   (BENCH_ROUNDS=n repeats section 1 with direct and gateway alternating; BENCH_SECTIONS=latency)
+//  3. gateway RSS with 0 and with 20 upstream sessions;
+//  4. a stdio server (server-everything stdio) at c = 1, 8, 32: a direct stdio client (baseline),
+//     the gateway spawning the child itself, and the `up` path users get (gateway → process-
+//     backend supervisor's unix socket → child); GATEWAY_DIST_BEFORE=<other build's dist/> adds
+//     that build's `up` path in the same rounds; supergateway joins when installed (SUPERGATEWAY_BIN).
+// Run: npm run build && npm run bench -- gateway   (BENCH_ROUNDS=n, default 5; BENCH_SECTIONS=latency|stdio)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { scopedSignalFetch } from '../../src/gateway/scoped-fetch.js';
+import type { DesiredResource } from '../../src/model/resources.js';
 import { EVERYTHING, connectClient, freePort, spawnEverything } from '../../test/gateway/support/upstreams.js';
 
 const TOKEN = 'bench-token';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+if (!existsSync(join(ROOT, 'dist', 'gateway', 'index.js'))) throw new Error('build first: npm run build (the gateway under test runs from dist/)');
+const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
 
 interface Figures { p50: number; p95: number; p99: number; rps: number; errors: number }
+interface Target { label: string; client: Client; tool: string; pid?: number }
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** `total` echo calls with `concurrency` in flight at once on one client session. */
 async function load(client: Client, tool: string, concurrency: number, total: number): Promise<Figures> {
@@ -50,54 +60,6 @@ async function load(client: Client, tool: string, concurrency: number, total: nu
   return { p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), rps: total / secs, errors };
 }
 
-const f = (n: number): string => n.toFixed(2).padStart(8);
-function row(label: string, x: Figures): void {
-  console.log(`  ${label.padEnd(34)} p50 ${f(x.p50)} ms  p95 ${f(x.p95)} ms  p99 ${f(x.p99)} ms  ${x.rps.toFixed(0).padStart(6)} calls/s  errors ${x.errors}`);
-}
-function ratio(label: string, a: Figures, b: Figures): void {
-  console.log(`  ${label.padEnd(34)} p50 x${(a.p50 / b.p50).toFixed(2)}  p99 x${(a.p99 / b.p99).toFixed(2)}  throughput x${(a.rps / b.rps).toFixed(2)}`);
-}
-
-/** Starts gateway-child.ts with `upstreams`; resolves with its base URL and a stop function. */
-async function startGatewayChild(upstreams: unknown[]): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const script = fileURLToPath(new URL('./gateway-child.ts', import.meta.url));
-  // GATEWAY_NODE_ARGS (space-separated) goes to the gateway's node, e.g. --cpu-prof.
-  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const p = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, UPSTREAMS: JSON.stringify(upstreams), TOKEN }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  p.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let s = '';
-    p.stdout!.on('data', (d: Buffer) => {
-      s += d.toString();
-      if (s.includes('\n')) resolve(s.trim());
-    });
-    p.once('exit', (code) => reject(new Error(`gateway child exited with ${code}`)));
-  });
-  return {
-    url,
-    pid: p.pid!,
-    stop: () => new Promise<void>((r) => {
-      p.once('exit', () => {
-        const lines = stderr.split('\n').filter((l) => l.trim() && !l.startsWith('(Use `node --trace-warnings'));
-        console.log(`  (gateway process stderr: ${lines.length} lines${lines.length ? `, first: ${lines[0].slice(0, 120)}` : ''})`);
-        r();
-      });
-      p.stdin!.end();
-    }),
-  };
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Median of each figure over rounds (each figure on its own, so not one round's row). */
-function medianFigures(xs: Figures[]): Figures {
-  return {
-    p50: median(xs.map((x) => x.p50)), p95: median(xs.map((x) => x.p95)), p99: median(xs.map((x) => x.p99)),
-    rps: median(xs.map((x) => x.rps)), errors: xs.reduce((n, x) => n + x.errors, 0),
-  };
-}
-
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux; 0 elsewhere). */
 function cpuSeconds(pid: number): number {
   try {
@@ -108,57 +70,89 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-function loadAverage(): string {
-  return loadavg().map((l) => l.toFixed(2)).join(' ');
+const f = (n: number): string => n.toFixed(2).padStart(8);
+const range = (xs: number[]): string => `x${median(xs).toFixed(2)} (rounds ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+
+/**
+ * Runs every target `ROUNDS` times at concurrency c, rotating the order each round, and prints
+ * median figures per target and, against `targets[0]` and each pair in `also`, the median and
+ * range of the per-round ratios of p50 and of throughput.
+ */
+async function compare(title: string, targets: Target[], c: number, also: [number, number][] = []): Promise<void> {
+  const total = Math.max(400, c * 50);
+  const runs = targets.map(() => [] as Figures[]);
+  const cpu = targets.map(() => 0);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < targets.length; k++) {
+      const i = (k + r) % targets.length;
+      const t = targets[i];
+      const before = t.pid ? cpuSeconds(t.pid) : 0;
+      runs[i].push(await load(t.client, t.tool, c, total));
+      if (t.pid) cpu[i] += cpuSeconds(t.pid) - before;
+    }
+  }
+  console.log(`  ${title} c=${c} (${total} calls x ${ROUNDS} rounds)`);
+  targets.forEach((t, i) => {
+    const m = (k: keyof Figures): number => median(runs[i].map((x) => x[k]));
+    const cpuNote = t.pid ? `  gateway CPU ${((cpu[i] * 1000) / (ROUNDS * total)).toFixed(3)} ms/call` : '';
+    console.log(`    ${t.label.padEnd(30)} p50 ${f(m('p50'))} ms  p95 ${f(m('p95'))} ms  p99 ${f(m('p99'))} ms  ${m('rps').toFixed(0).padStart(6)} calls/s  errors ${runs[i].reduce((n, x) => n + x.errors, 0)}${cpuNote}`);
+  });
+  const pairs: [number, number][] = [...targets.slice(1).map((_, i): [number, number] => [i + 1, 0]), ...also];
+  for (const [a, b] of pairs) {
+    const p50 = runs[a].map((x, r) => x.p50 / runs[b][r].p50);
+    const tput = runs[a].map((x, r) => x.rps / runs[b][r].rps);
+    console.log(`    ${`${targets[a].label} / ${targets[b].label}`.padEnd(52)} p50 ${range(p50)}  throughput ${range(tput)}`);
+  }
 }
 
-async function latencySection(rounds: number): Promise<void> {
+/** Starts gateway-child.mjs from `dist` with `upstreams`; resolves with its base URL and a stop function. */
+async function startGatewayChild(upstreams: unknown[], dist?: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const script = fileURLToPath(new URL('./gateway-child.mjs', import.meta.url));
+  // GATEWAY_NODE_ARGS (space-separated) goes to the gateway's node, e.g. --cpu-prof.
+  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const env = { ...process.env, UPSTREAMS: JSON.stringify(upstreams), TOKEN, GATEWAY_DIST: dist ?? '' };
+  const p = spawn(process.execPath, [...nodeArgs, script], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  p.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let s = '';
+    p.stdout!.on('data', (d: Buffer) => {
+      s += d.toString();
+      if (s.includes('\n')) resolve(s.trim());
+    });
+    p.once('exit', (code) => reject(new Error(`gateway child exited with ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    pid: p.pid!,
+    stop: () => new Promise<void>((r) => {
+      p.once('exit', () => {
+        const lines = stderr.split('\n').filter((l) => l.trim());
+        if (lines.length) console.log(`  (gateway process stderr: ${lines.length} lines, first: ${lines[0].slice(0, 160)})`);
+        r();
+      });
+      p.stdin!.end();
+    }),
+  };
+}
+
+/** A client of a gateway: the gateway's scoped fetch, so a long run piles no listeners on one signal. */
+const gatewayClient = (url: string): Promise<Client> => connectClient(`${url}/mcp`, TOKEN, scopedSignalFetch());
+const loadAverage = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function latencySection(): Promise<void> {
   const ev = await spawnEverything('streamableHttp');
   const gw = await startGatewayChild([{ name: 'ev', transport: 'streamable-http', url: ev.url }]);
-  const base = gw.url;
-  // The same client code on both paths (the SDK's Streamable HTTP client with the gateway's
-  // scoped fetch, so a long run does not pile listeners on its session signal); the gateway
-  // path only adds its bearer token.
   const direct = await connectClient(ev.url, undefined, scopedSignalFetch());
-  const via = await connectClient(`${base}/mcp`, TOKEN, scopedSignalFetch());
+  const via = await gatewayClient(gw.url);
   try {
-    console.log(`\n1. tools/call echo, everything server over Streamable HTTP on loopback (${rounds} rounds, direct and gateway alternating; medians per figure)`);
+    console.log('\n1. tools/call echo, everything server over Streamable HTTP on loopback');
     console.log(`  load average before: ${loadAverage()} (${cpus().length} cores)`);
     await load(direct, 'echo', 8, 200);
     await load(via, 'ev__echo', 8, 200);
-    for (const c of [1, 8, 32]) {
-      const total = Math.max(400, c * 50);
-      const ds: Figures[] = [];
-      const gs: Figures[] = [];
-      let gwCpu = 0;
-      const viaRun = async (): Promise<void> => {
-        const before = cpuSeconds(gw.pid);
-        gs.push(await load(via, 'ev__echo', c, total));
-        gwCpu += cpuSeconds(gw.pid) - before;
-      };
-      for (let r = 0; r < rounds; r++) {
-        // Alternate which path goes first so a load swing does not always hit the same one.
-        if (r % 2 === 0) {
-          ds.push(await load(direct, 'echo', c, total));
-          await viaRun();
-        } else {
-          await viaRun();
-          ds.push(await load(direct, 'echo', c, total));
-        }
-      }
-      const d = medianFigures(ds);
-      const g = medianFigures(gs);
-      row(`direct      c=${c} (${total} calls)`, d);
-      row(`via gateway c=${c} (${total} calls)`, g);
-      ratio(`gateway/direct c=${c}`, g, d);
-      const added = (k: 'p50' | 'p95' | 'p99'): string => median(gs.map((x, i) => x[k] - ds[i][k])).toFixed(2);
-      const tput = gs.map((x, i) => x.rps / ds[i].rps);
-      console.log(`  ${`added by gateway c=${c}`.padEnd(34)} p50 +${added('p50')} ms  p95 +${added('p95')} ms  p99 +${added('p99')} ms  throughput x${median(tput).toFixed(2)} (rounds ${Math.min(...tput).toFixed(2)}-${Math.max(...tput).toFixed(2)})`);
-      // CPU per call hardly depends on how busy the machine is, unlike wall-clock latency.
-      console.log(`  ${`gateway process CPU c=${c}`.padEnd(34)} ${((gwCpu * 1000) / (rounds * total)).toFixed(3)} ms per call (user+system, /proc, 10 ms ticks)`);
-    }
+    const targets: Target[] = [{ label: 'direct', client: direct, tool: 'echo' }, { label: 'via gateway', client: via, tool: 'ev__echo', pid: gw.pid }];
+    for (const c of [1, 8, 32]) await compare('HTTP upstream', targets, c);
     console.log(`  load average after: ${loadAverage()}`);
-    if (process.env.BENCH_SECTIONS === 'latency') return;
     console.log('\n2. burst of 1,000 concurrent calls through the gateway (maxConcurrency 64 per upstream)');
     const t0 = performance.now();
     const results = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => via.callTool({ name: 'ev__echo', arguments: { message: `b${i}` } })));
@@ -177,13 +171,13 @@ async function latencySection(rounds: number): Promise<void> {
 }
 
 async function rssSection(): Promise<void> {
-  console.log('\n3. gateway RSS (separate process, after upstreams connected and a tools/list)');
+  console.log('\n3. gateway RSS (separate process from dist/, after upstreams connected and a tools/list)');
   const ev = await spawnEverything('streamableHttp');
   try {
-    const child = fileURLToPath(new URL('./rss-child.ts', import.meta.url));
+    const child = fileURLToPath(new URL('./rss-child.mjs', import.meta.url));
     for (const n of [0, 20]) {
       const out = await new Promise<string>((resolve, reject) => {
-        const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', child], { env: { ...process.env, UPSTREAMS: String(n), UPSTREAM_URL: ev.url }, stdio: ['ignore', 'pipe', 'inherit'] });
+        const p = spawn(process.execPath, ['--expose-gc', child], { env: { ...process.env, UPSTREAMS: String(n), UPSTREAM_URL: ev.url }, stdio: ['ignore', 'pipe', 'inherit'] });
         let s = '';
         p.stdout.on('data', (d: Buffer) => void (s += d.toString()));
         p.on('error', reject);
@@ -198,7 +192,7 @@ async function rssSection(): Promise<void> {
 }
 
 function supergatewayBin(): string | undefined {
-  const candidates = [process.env.SUPERGATEWAY_BIN, fileURLToPath(new URL('../../node_modules/supergateway/dist/index.js', import.meta.url))];
+  const candidates = [process.env.SUPERGATEWAY_BIN, join(ROOT, 'node_modules/supergateway/dist/index.js')];
   return candidates.find((c): c is string => !!c && existsSync(c));
 }
 
@@ -214,54 +208,80 @@ async function waitHttp(url: string): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
+/** A process-backend runtime of the everything stdio server, supervised from dist/ as `up` does. */
+async function supervised(dir: string): Promise<{ socketPath: string; remove: () => Promise<void> }> {
+  type ProcessIndex = typeof import('../../src/backends/process/index.js');
+  const { createProcessBackend } = (await import(join(ROOT, 'dist/backends/process/index.js'))) as ProcessIndex;
+  const backend = createProcessBackend('local', { type: 'process' }, { configDir: dir, stack: 'bench' });
+  const desired: DesiredResource = {
+    address: 'runtime.ev', runtime: 'ev', backend: 'local', backendType: 'process',
+    spec: {
+      catalog: 'everything', source: { type: 'command', command: process.execPath, args: [EVERYTHING, 'stdio'] }, transport: { type: 'stdio' }, env: {}, secretDigests: {},
+      guardrails: { profile: 'x', egressAllowed: true, allowedHosts: [], ingressPorts: [], readOnlyRoot: false, allowedMounts: [], dropAll: false, capAdd: [], strict: false },
+      restart: 'always', labels: {},
+    },
+    secretEnv: {}, specHash: 'bench', dependsOn: [], diagnostics: [],
+  };
+  const ctx = { stack: 'bench', signal: new AbortController().signal, progress: () => undefined };
+  const created = await backend.apply(backend.plan(desired, undefined), ctx);
+  const attach = created.observed?.endpoint?.attach;
+  if (!attach || attach.kind !== 'process') throw new Error(`the supervised runtime did not start: ${JSON.stringify(created.diags)}`);
+  return {
+    socketPath: attach.socketPath,
+    remove: async () => {
+      for (const o of (await backend.observe('bench')).value ?? []) await backend.apply(backend.plan(undefined, o), ctx);
+    },
+  };
+}
+
 async function stdioSection(): Promise<void> {
-  console.log('\n4. bridging a stdio server (everything stdio) to Streamable HTTP');
-  const stdioDirect = new Client({ name: 'bench', version: '1' }, { capabilities: {} });
-  await stdioDirect.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
-  const gw = await startGatewayChild([{ name: 'ev', transport: 'stdio', command: process.execPath, args: [EVERYTHING, 'stdio'] }]);
-  const base = gw.url;
-  const ours = await connectClient(`${base}/mcp`, TOKEN);
-  const bin = supergatewayBin();
-  let sg: ChildProcess | undefined;
-  let theirs: Client | undefined;
-  if (bin) {
-    const port = await freePort();
-    sg = spawn(process.execPath, [bin, '--stdio', `${process.execPath} ${EVERYTHING} stdio`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none'], { stdio: 'ignore' });
-    await waitHttp(`http://127.0.0.1:${port}/mcp`);
-    theirs = await connectClient(`http://127.0.0.1:${port}/mcp`);
-  } else {
-    console.log('  supergateway not installed (set SUPERGATEWAY_BIN or `npm i supergateway`): its rows are skipped.');
-  }
+  console.log('\n4. a stdio server (everything stdio) behind Streamable HTTP: direct stdio client, gateway spawning the child, the `up` path (supervisor socket)');
+  console.log(`  load average before: ${loadAverage()} (${cpus().length} cores)`);
+  const dir = mkdtempSync(join(tmpdir(), 'cf-bench-gw-'));
+  const stopAll: (() => Promise<void>)[] = [];
   try {
-    await load(stdioDirect, 'echo', 8, 200);
-    await load(ours, 'ev__echo', 8, 200);
-    if (theirs) await load(theirs, 'echo', 8, 200);
-    for (const c of [1, 8, 32]) {
-      const total = Math.max(400, c * 50);
-      const d = await load(stdioDirect, 'echo', c, total);
-      const o = await load(ours, 'ev__echo', c, total);
-      row(`direct stdio client c=${c}`, d);
-      row(`contextforge gateway c=${c}`, o);
-      if (theirs) {
-        const t = await load(theirs, 'echo', c, total);
-        row(`supergateway --stateful c=${c}`, t);
-        ratio(`contextforge/supergateway c=${c}`, o, t);
-      }
-      ratio(`contextforge/direct-stdio c=${c}`, o, d);
+    const sup = await supervised(dir);
+    stopAll.push(sup.remove);
+    const direct = new Client({ name: 'bench', version: '1' }, { capabilities: {} });
+    await direct.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
+    stopAll.push(() => direct.close());
+    const targets: Target[] = [{ label: 'direct stdio client', client: direct, tool: 'echo' }];
+    const add = async (label: string, upstream: Record<string, unknown>, dist?: string): Promise<void> => {
+      const gw = await startGatewayChild([{ name: 'ev', transport: 'stdio', ...upstream }], dist);
+      stopAll.push(gw.stop);
+      const client = await gatewayClient(gw.url);
+      stopAll.push(() => client.close());
+      targets.push({ label, client, tool: 'ev__echo', pid: gw.pid });
+    };
+    await add('gateway spawns the child', { command: process.execPath, args: [EVERYTHING, 'stdio'] });
+    await add('up path (supervisor socket)', { socket: sup.socketPath });
+    const before = process.env.GATEWAY_DIST_BEFORE;
+    if (before) await add('up path, GATEWAY_DIST_BEFORE', { socket: sup.socketPath }, before);
+    const bin = supergatewayBin();
+    if (bin) {
+      const port = await freePort();
+      const sg: ChildProcess = spawn(process.execPath, [bin, '--stdio', `${process.execPath} ${EVERYTHING} stdio`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none'], { stdio: 'ignore' });
+      stopAll.push(async () => void sg.kill('SIGTERM'));
+      await waitHttp(`http://127.0.0.1:${port}/mcp`);
+      const theirs = await connectClient(`http://127.0.0.1:${port}/mcp`, undefined, scopedSignalFetch());
+      stopAll.push(() => theirs.close());
+      targets.push({ label: 'supergateway --stateful', client: theirs, tool: 'echo', pid: sg.pid });
+    } else {
+      console.log('  supergateway not installed (SUPERGATEWAY_BIN or node_modules/supergateway): its rows are skipped.');
     }
+    for (const t of targets) await load(t.client, t.tool, 8, 200);
+    // The up path against the gateway spawning the child itself: the hop's own cost.
+    const also: [number, number][] = [[2, 1], ...(before ? [[3, 1] as [number, number]] : [])];
+    for (const c of [1, 8, 32]) await compare('stdio upstream', targets, c, also);
+    console.log(`  load average after: ${loadAverage()}`);
   } finally {
-    await stdioDirect.close();
-    await ours.close();
-    await theirs?.close().catch(() => undefined);
-    sg?.kill('SIGTERM');
-    await gw.stop();
+    for (const s of stopAll.reverse()) await s().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-console.log(`gateway bench: node ${process.version}, ${new Date().toISOString()}`);
-// BENCH_ROUNDS (default 3) repeats section 1; BENCH_SECTIONS=latency runs section 1 only.
-await latencySection(Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)));
-if (process.env.BENCH_SECTIONS !== 'latency') {
-  await rssSection();
-  await stdioSection();
-}
+console.log(`gateway bench: node ${process.version}, ${new Date().toISOString()}, ${ROUNDS} rounds per comparison`);
+const sections = process.env.BENCH_SECTIONS;
+if (!sections || sections === 'latency') await latencySection();
+if (!sections) await rssSection();
+if (!sections || sections === 'stdio') await stdioSection();

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { applyPlan, planStack } from '../../src/apply/engine.js';
 import { openStateStore } from '../../src/state/sqlite.js';
 import { buildConfig, entry, profile, runtime } from '../../test/plan/config-builder.js';
-import { removeByLabel, uniqueName } from '../../test/support/docker.js';
+import { uniqueName } from '../../test/support/docker.js';
+import { cleanUpAndVerify } from '../support/cleanup.js';
 import { EVERYTHING_IMAGE, ensureFixtureImages } from '../../test/support/images.js';
 import { backendWith, countingDocker } from './support.js';
 
@@ -46,7 +47,7 @@ try {
   process.stdout.write(`apply of ${N} new runtimes (parallelism ${parallelism}): ${(ms / 1000).toFixed(2)} s, ${counting.calls.length} daemon calls\n`);
   for (const [k, n] of [...byKind.entries()].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(n).padStart(5)}  ${k}\n`);
 } finally {
-  await removeByLabel({ 'dev.contextforge.stack': stack });
+  await cleanUpAndVerify(`stack ${stack}`, { 'dev.contextforge.stack': stack });
   store.close();
   rmSync(dir, { recursive: true, force: true });
 }

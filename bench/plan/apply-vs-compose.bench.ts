@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { docker, removeByLabel, testLabels, uniqueName } from '../../test/support/docker.js';
+import { cleanUpAndVerify } from '../support/cleanup.js';
 import { EVERYTHING_IMAGE, ensureFixtureImages } from '../../test/support/images.js';
 import { waitForMcp } from '../../test/support/mcp.js';
 import { median } from './support.js';
@@ -151,7 +152,7 @@ try {
     }
   }
 } finally {
-  await removeByLabel(testLabels(runId));
+  await cleanUpAndVerify(`run ${runId}`, testLabels(runId));
   rmSync(dir, { recursive: true, force: true });
 }
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;

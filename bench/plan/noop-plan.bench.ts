@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPlan, planStack } from '../../src/apply/engine.js';
 import { openStateStore } from '../../src/state/sqlite.js';
-import { removeByLabel, uniqueName } from '../../test/support/docker.js';
+import { uniqueName } from '../../test/support/docker.js';
+import { cleanUpAndVerify } from '../support/cleanup.js';
 import { BUSYBOX_IMAGE, ensureFixtureImages } from '../../test/support/images.js';
 import { backendWith, countingDocker, median, sleepyConfig } from './support.js';
 
@@ -50,17 +51,8 @@ for (const n of sizes) {
     );
     process.stdout.write(`${rows[rows.length - 1]}\n`);
   } finally {
-    // Removing a thousand containers can hit daemon hiccups ("did not receive an exit event"):
-    // retry so that the bench never leaves its stack behind.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await removeByLabel({ 'dev.contextforge.stack': stack });
-        break;
-      } catch (err) {
-        process.stderr.write(`clean-up of ${stack} hit: ${(err as Error).message.split('\n')[0]}; retrying\n`);
-        await new Promise((r) => setTimeout(r, 2000));
-      }
-    }
+    // Bounded removal with retries, then a check that no container or shim of the stack is left.
+    await cleanUpAndVerify(`stack ${stack}`, { 'dev.contextforge.stack': stack });
     await backend.close?.();
     store.close();
   }

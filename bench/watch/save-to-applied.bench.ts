@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker, removeByLabel, testLabels, uniqueName } from '../../test/support/docker.js';
+import { docker, testLabels, uniqueName } from '../../test/support/docker.js';
+import { cleanUpAndVerify } from '../support/cleanup.js';
 import { EVERYTHING_IMAGE, ensureFixtureImages } from '../../test/support/images.js';
 import { waitForMcp } from '../../test/support/mcp.js';
 import { stackYaml, startCli } from '../../test/watch/support.js';
@@ -116,8 +117,8 @@ try {
   watch.proc.kill('SIGINT');
   await watch.done;
   await run('docker-compose', ['-p', project, '-f', composeFile, 'down', '--remove-orphans', '--timeout', '2']);
-  await removeByLabel({ 'dev.contextforge.stack': stack });
-  await removeByLabel(testLabels(runId));
+  await cleanUpAndVerify(`stack ${stack}`, { 'dev.contextforge.stack': stack });
+  await cleanUpAndVerify(`run ${runId}`, testLabels(runId));
   rmSync(dir, { recursive: true, force: true });
 }
 

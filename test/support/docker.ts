@@ -74,7 +74,7 @@ export function testLabels(runId: string): Record<string, string> {
 /** A label selector: `{ key: value }` matches key=value; a bare string matches `key=value` or `key`. */
 export type LabelSelector = string | Record<string, string>;
 
-function labelFilters(selector: LabelSelector): string[] {
+export function labelFilters(selector: LabelSelector): string[] {
   if (typeof selector === 'string') return [selector];
   const parts = Object.entries(selector).map(([k, v]) => `${k}=${v}`);
   if (parts.length === 0) throw new Error('removeByLabel needs at least one label; refusing to match everything.');
@@ -96,6 +96,9 @@ function isNotFound(err: unknown): boolean {
  * Removes (force, with anonymous volumes) every container, then network, then volume that
  * carries all the given labels. Objects already gone are not errors; anything else is thrown.
  */
+/** Container removals in flight at once in removeByLabel. */
+export const REMOVE_CONCURRENCY = 8;
+
 export async function removeByLabel(selector: LabelSelector): Promise<RemovedCounts> {
   const filters = JSON.stringify({ label: labelFilters(selector) });
   const d = docker();
@@ -105,11 +108,15 @@ export async function removeByLabel(selector: LabelSelector): Promise<RemovedCou
   };
 
   const containers = await d.listContainers({ all: true, filters });
-  await Promise.all(
-    containers.map(async (c) => {
-      await d.getContainer(c.Id).remove({ force: true, v: true }).then(() => counts.containers++, ignoreGone);
-    }),
-  );
+  // At most REMOVE_CONCURRENCY removals in flight: a thousand at once drove the daemon into
+  // 500/409 errors and left containerd shims behind.
+  const queue = containers.map((c) => c.Id);
+  const worker = async (): Promise<void> => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      await d.getContainer(id).remove({ force: true, v: true }).then(() => counts.containers++, ignoreGone);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REMOVE_CONCURRENCY, queue.length) }, worker));
   const networks = await d.listNetworks({ filters });
   for (const n of networks) {
     await d.getNetwork(n.Id).remove().then(() => counts.networks++, ignoreGone);
