@@ -37,11 +37,11 @@ export interface PlanStackResult {
 }
 
 /** Observes every backend at once; an unreachable backend is an error diagnostic. */
-export async function observeAll(stack: string, backends: Readonly<Record<string, Backend>>): Promise<{ observed: ObservedResource[]; diags: Diagnostic[] }> {
+export async function observeAll(stack: string, backends: Readonly<Record<string, Backend>>, desired: readonly DesiredResource[] = []): Promise<{ observed: ObservedResource[]; diags: Diagnostic[] }> {
   const results = await Promise.all(
     Object.entries(backends).map(async ([name, b]) => {
       try {
-        return await b.observe(stack);
+        return await b.observe(stack, desired.filter((d) => d.backend === name));
       } catch (err) {
         return { diags: [error('backend.observe-failed', `observing backend ${name} failed: ${(err as Error).message}`, { detail: 'This is a bug in the backend; run with CONTEXTFORGE_DEBUG=1 and report it.' })] };
       }
@@ -64,13 +64,13 @@ export async function planStack(options: PlanStackOptions): Promise<PlanStackRes
   // Source resolution (I/O: git ls-remote) pins github sources to a commit before the pure diff.
   const resolved = hasErrors(diags)
     ? { desired: compiled.value ?? [], diags: [] }
-    : await resolveSources({ desired: compiled.value ?? [], github: config.github, configDir: config.dir, include: (d) => capabilities[d.backend]?.supports_github_build === true });
+    : await resolveSources({ desired: compiled.value ?? [], github: config.github, configDir: config.dir, include: (d) => capabilities[d.backend]?.supports_github_build === true, seccomp: (d) => capabilities[d.backend]?.supports_seccomp === true });
   const desired = resolved.desired;
   diags.push(...resolved.diags);
   for (const [name, b] of Object.entries(backends)) diags.push(...b.validate(desired.filter((d) => d.backend === name)));
   if (hasErrors(diags)) return { desired, observed: [], diags };
 
-  const seen = await observeAll(config.stack, backends);
+  const seen = await observeAll(config.stack, backends, desired);
   diags.push(...seen.diags);
   if (hasErrors(diags)) return { desired, observed: seen.observed, diags };
 

@@ -1,6 +1,7 @@
 // The backend seam: everything that touches a runtime platform (Docker, Code Engine, local
 // processes) sits behind this one small interface. Backends must not read config files or the
-// state store; they receive compiled desired resources and report observed ones.
+// state store; they receive compiled desired resources and report observed ones. No method
+// depends on another having been called first: each takes everything it needs as arguments.
 
 import type { BackendType } from '../generated/config.js';
 import type { Diagnostic, Result } from '../diag/diagnostic.js';
@@ -49,9 +50,17 @@ export interface Backend {
   describe(): BackendDescription;
   /** Backend-specific checks that need no I/O: name rules, limit combos, registry allow-list. */
   validate(desired: readonly DesiredResource[]): Diagnostic[];
-  /** Every live resource of the stack this backend owns, in O(1) list calls. */
-  observe(stack: string): Promise<Result<ObservedResource[]>>;
-  /** Pure, synchronous diff for one address; exactly one of desired/observed may be undefined. */
+  /**
+   * Every live resource of the stack this backend owns, in O(1) list calls. `desired` is what
+   * the caller is about to plan on this backend (empty or absent for status, logs and destroy):
+   * observe may use it for pre-flight checks (quotas, host facts), never remember it.
+   */
+  observe(stack: string, desired?: readonly DesiredResource[]): Promise<Result<ObservedResource[]>>;
+  /**
+   * Pure, synchronous diff for one address; exactly one of desired/observed may be undefined.
+   * It depends on its arguments only: it may be called before, after or without validate and
+   * observe, in any order (the contract suite shuffles them).
+   */
   plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change;
   /** Performs one change idempotently. */
   apply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome>;

@@ -72,7 +72,10 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
   if (!session) return 1;
   try {
     const { config, backends, store } = session;
-    const seen = await observeAll(config.stack, backends);
+    const caps = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
+    // GitHub sources are pinned to their current commit as plan does, so that in-sync compares alike.
+    const resolved = await resolveSources({ desired: compileDesired(config, { capabilities: caps }).value ?? [], github: config.github, configDir: config.dir, include: (d) => caps[d.backend]?.supports_github_build === true, seccomp: (d) => caps[d.backend]?.supports_seccomp === true });
+    const seen = await observeAll(config.stack, backends, resolved.desired);
     if (seen.diags.some((d) => d.severity === 'error')) {
       report(session, seen.diags);
       return 1;
@@ -84,9 +87,6 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
       const detailed = await b.inspect(mine).catch(() => mine);
       seen.observed = [...seen.observed.filter((o) => o.backend !== name), ...detailed];
     }
-    const caps = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
-    // GitHub sources are pinned to their current commit as plan does, so that in-sync compares alike.
-    const resolved = await resolveSources({ desired: compileDesired(config, { capabilities: caps }).value ?? [], github: config.github, configDir: config.dir, include: (d) => caps[d.backend]?.supports_github_build === true });
     const desired = resolved.desired.map((d) => ({
       address: d.address,
       runtime: d.runtime,

@@ -1,10 +1,11 @@
 // `contextforge validate`: loads and checks a config without touching any backend, prints the
-// diagnostics (or JSON with --json) and exits 0 when there are no errors, 1 otherwise.
+// diagnostics (or JSON with --json) and exits 0 when there are no errors, 1 otherwise. Guardrails
+// a backend cannot enforce come from the compiler's one decision (unenforcedGuardrails).
 
 import type { CAC } from 'cac';
 import { relative } from 'node:path';
 import { hasErrors } from '../diag/diagnostic.js';
-import { loadConfig } from '../config/index.js';
+import { validateConfig } from '../plan/validate-config.js';
 import { configPath, printDiagnostics, printJson, DEFAULT_CONFIG } from './config-file.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
@@ -16,7 +17,7 @@ interface ValidateFlags {
 
 export async function runValidate(flags: ValidateFlags): Promise<number> {
   const path = configPath(flags.file, true)!;
-  const result = await loadConfig(path, { strict: flags.strict === true });
+  const result = await validateConfig(path, { strict: flags.strict === true });
   const failed = hasErrors(result.diags) || !result.value;
   if (flags.json) {
     printJson(result.diags, result.sensitiveValues);

@@ -1,8 +1,10 @@
-// Which guardrails of a profile a backend can enforce, table-driven from BackendCapabilities.
-// validate, `profiles check` and the backends' plan warnings all use this one table, so that
-// the answer to "is read_only_root enforced on Code Engine?" exists exactly once.
+// Which guardrails of a profile a backend can enforce, table-driven from BackendCapabilities,
+// and the one wording of "this control is not enforced". The compiler (plan/desired.ts) is the
+// one caller that decides per runtime, fed by each backend's describe(); `profiles check` reads
+// the table. A host fact a backend finds at observe (no AppArmor) is worded here too.
 
 import type { BackendCapabilities } from '../model/capabilities.js';
+import type { Diagnostic, SourceRange } from '../diag/diagnostic.js';
 import type { BackendType, GuardrailProfile } from '../generated/config.js';
 
 export type ControlName =
@@ -174,4 +176,40 @@ function kindOf(caps: BackendCapabilities): BackendType {
   if (caps.network_isolation_level === 'project') return 'ibm_code_engine';
   if (caps.network_isolation_level === 'none') return 'process';
   return 'docker';
+}
+
+export interface UnenforcedDiagnosticInput {
+  control: ControlName;
+  /** Why the backend cannot enforce it (the table's note, or a host fact). */
+  note: string;
+  profileName: string;
+  backendName: string;
+  backendType: BackendType | string;
+  strict: boolean;
+  address?: string;
+  range?: SourceRange;
+}
+
+/** The one diagnostic for a control that is not enforced: a warning, an error when strict. */
+export function unenforcedDiagnostic(input: UnenforcedDiagnosticInput): Diagnostic {
+  const note = `${input.note.charAt(0).toUpperCase()}${input.note.slice(1)}`;
+  return {
+    severity: input.strict ? 'error' : 'warning',
+    code: 'guardrail.unenforced',
+    summary: `${controlLabel(input.control)} of profile "${input.profileName}" is not enforced on ${input.backendType} backend "${input.backendName}"`,
+    detail: `${note}. ${
+      input.strict
+        ? 'The profile is strict (or --strict was given): use a backend that enforces it, or a profile without it.'
+        : 'The runtime runs without this control; set strict: true on the profile or pass --strict to make this an error.'
+    }`,
+    ...(input.address ? { address: input.address } : {}),
+    ...(input.range ? { range: input.range } : {}),
+  };
+}
+
+/** Every lossy unenforced control of a runtime's profile on a backend with `capabilities`. */
+export function unenforcedDiagnostics(input: Omit<UnenforcedDiagnosticInput, 'control' | 'note'> & { profile: GuardrailProfile; capabilities: BackendCapabilities }): Diagnostic[] {
+  return unenforcedControls(input.profile, input.capabilities, input.backendType)
+    .filter((c) => c.lossy)
+    .map((c) => unenforcedDiagnostic({ ...input, control: c.control, note: c.note }));
 }

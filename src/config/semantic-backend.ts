@@ -6,7 +6,6 @@ import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagn
 import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
 import type { CodeEngineBackend, ContextforgeConfig, DockerBackend } from '../generated/config.js';
 import { describeTable, checkCpuMemory, fitCodeEngineLimits, isValidAppName, limitsFitted, CE_APPS_PER_PROJECT, CE_CPU_MEMORY, CE_MAX_REQUEST_TIMEOUT_SECONDS, CE_APP_NAME_MAX } from './code-engine-rules.js';
-import { controlLabel, unenforcedControls } from './compat.js';
 import { parseImageRef, registryAllowed } from './image-ref.js';
 import { parseDuration, parseMemory } from './quantities.js';
 import { rangeOf, type Located, type RuntimeLink } from './records.js';
@@ -63,7 +62,6 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
   const imageReported = new Set<string>();
   const profilePairReported = new Set<string>();
   const guardrailGroups = new Map<string, { link: RuntimeLink; count: number }>();
-  const unenforcedCache = new Map<string, ReturnType<typeof unenforcedControls>>();
   const parsedImages = new Map<string, ReturnType<typeof parseImageRef>>();
 
   for (const link of links) {
@@ -188,30 +186,6 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
           range: link.profileFrom === 'runtime' ? rangeOf(link.loc, ['guardrails_profile']) : backendRange(),
           address: `runtime.${rt.name}`,
           detail: `It recommends: ${rec.join(', ')}. Check that its guardrails mean what you expect on ${b.type}, or pick a profile made for it.`,
-        }));
-      }
-    }
-
-    // Guardrails the backend cannot enforce: one diagnostic per control per profile × backend.
-    if (link.profile) {
-      const strict = input.strict || link.profile.profile.strict === true;
-      const ckey = `${link.profileName}|${b.type}`;
-      let controls = unenforcedCache.get(ckey);
-      if (!controls) unenforcedCache.set(ckey, (controls = unenforcedControls(link.profile.profile, caps, b.type)));
-      for (const c of controls) {
-        if (!c.lossy) continue;
-        const key = `${link.profileName}|${link.backendName}|${c.control}`;
-        const g = guardrailGroups.get(key);
-        if (g) {
-          g.count++;
-          continue;
-        }
-        guardrailGroups.set(key, { link, count: 1 });
-        const mk = strict ? error : warning;
-        diags.push(mk('guardrail.unenforced', `${controlLabel(c.control)} of profile "${link.profileName}" is not enforced on ${b.type} backend "${link.backendName}"`, {
-          range: link.profileFrom === 'runtime' ? rangeOf(link.loc, ['guardrails_profile']) : backendRange(),
-          address: `runtime.${rt.name}`,
-          detail: `${c.note.charAt(0).toUpperCase()}${c.note.slice(1)}. ${strict ? 'The profile is strict (or --strict was given): use a backend that enforces it, or a profile without it.' : 'The runtime runs without this control; set strict: true on the profile or pass --strict to make this an error.'}`,
         }));
       }
     }

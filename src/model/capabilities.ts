@@ -78,14 +78,16 @@ export const DOCKER_CAPABILITIES: BackendCapabilities = {
 /**
  * IBM Code Engine: a fixed pod security context (it drops capabilities and applies its own
  * seccomp/AppArmor), an always-writable ephemeral filesystem, project-level network isolation,
- * on/off egress only, no pid limits, no host mounts, no compose, no build cache.
+ * on/off egress only, no pid limits, no host mounts, no compose, no build cache, and logs only
+ * in IBM Cloud Logs.
  */
 export const CODE_ENGINE_CAPABILITIES: BackendCapabilities = {
   ...NO_CAPABILITIES,
   supports_egress_control: true,
   supports_resource_limits: true,
   supports_github_build: true,
-  supports_logs: true,
+  // Code Engine keeps logs in IBM Cloud Logs, which this backend does not read.
+  supports_logs: false,
   network_isolation_level: 'project',
   observability_type: 'ibm_cloud',
   max_cpu: 12,

@@ -27,6 +27,11 @@ export interface EffectiveGuardrails {
   maxMemory?: number;
   maxPids?: number;
   seccomp?: string;
+  /**
+   * Digest of the seccomp profile's content when `seccomp` names a file, filled at plan time by
+   * the source resolver, so that editing the file moves the spec hash (and the plan replaces).
+   */
+  seccompDigest?: string;
   apparmor?: string;
   strict: boolean;
 }

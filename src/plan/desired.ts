@@ -3,14 +3,14 @@
 // into plain and secret values and hashes the spec. Pure: no I/O, no clock, no randomness.
 
 import type { BackendCapabilities } from '../model/capabilities.js';
-import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
+import { error, type Diagnostic, type Result, type SourceRange } from '../diag/diagnostic.js';
 import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRuntime } from '../config/model.js';
 import type { Backend as BackendConfig, CodeEngineBackend, ResourceLimits, Transport } from '../generated/config.js';
 import { fitCodeEngineLimits, limitsFitted } from '../config/code-engine-rules.js';
 import { evaluateApproval } from './approval.js';
 import { hashOf, secretDigest } from '../model/canonical.js';
 import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
-import { unenforcedDiagnostics } from './guardrail-warnings.js';
+import { unenforcedDiagnostics } from '../config/compat.js';
 import { parseCpu, parseDuration, parseMemory } from '../config/quantities.js';
 import type { DesiredResource, EffectiveGuardrails, NormalizedSource, RuntimeSpec, TransportSpec } from '../model/resources.js';
 
@@ -74,17 +74,7 @@ function compileRuntime(config: LoadedConfig, runtime: ResolvedRuntime, options:
   if (spec.scale && Object.keys(spec.scale).length === 0) delete spec.scale;
   dropUndefined(spec);
 
-  diags.push(
-    ...unenforcedDiagnostics({
-      address,
-      backend: runtime.backend,
-      backendType: backendConfig.type,
-      profileName,
-      profile,
-      capabilities: options.capabilities?.[runtime.backend] ?? CAPABILITIES_BY_KIND[backendConfig.type],
-      strict: guardrails.strict,
-    }),
-  );
+  diags.push(...runtimeUnenforced({ config, runtime, backendConfig, profileName, profile, strict: guardrails.strict, options }));
 
   const approval = evaluateApproval(config.approval, {
     runtime: runtime.name,
@@ -112,6 +102,55 @@ function compileRuntime(config: LoadedConfig, runtime: ResolvedRuntime, options:
     approval,
   };
   return { value: resource, diags };
+}
+
+/**
+ * The one decision on enforceability: the controls of a runtime's profile that its backend
+ * cannot enforce, judged by the capabilities its describe() returns (the kind's table when no
+ * backend is at hand), pointing at where the runtime names its profile (else its backend).
+ */
+function runtimeUnenforced(input: {
+  config: LoadedConfig;
+  runtime: ResolvedRuntime;
+  backendConfig: BackendConfig;
+  profileName: string;
+  profile: ResolvedProfile;
+  strict: boolean;
+  options: CompileOptions;
+}): Diagnostic[] {
+  const { config, runtime, backendConfig } = input;
+  const index = config.document.runtimes?.findIndex((r) => r.name === runtime.name) ?? -1;
+  const key = runtime.guardrails_profile !== undefined ? 'guardrails_profile' : 'backend';
+  const range: SourceRange | undefined = (index >= 0 ? config.sourceMap.get(`${runtime.origin.file}#/runtimes/${index}/${key}`) : undefined) ?? runtime.origin.range;
+  return unenforcedDiagnostics({
+    profileName: input.profileName,
+    profile: input.profile,
+    backendName: runtime.backend,
+    backendType: backendConfig.type,
+    capabilities: input.options.capabilities?.[runtime.backend] ?? CAPABILITIES_BY_KIND[backendConfig.type],
+    strict: input.strict,
+    address: runtimeAddress(runtime.name),
+    range,
+  });
+}
+
+/**
+ * What `validate` reports about enforceability without compiling: the same decision as
+ * compileDesired makes per runtime, for every enabled runtime whose references resolve.
+ */
+export function unenforcedGuardrails(config: LoadedConfig, options: CompileOptions = {}): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const runtime of config.runtimes) {
+    if (runtime.enabled === false) continue;
+    const entry = config.catalog[runtime.catalog];
+    const backendConfig = config.backends[runtime.backend];
+    const profileName = runtime.guardrails_profile ?? entry?.guardrails_profile ?? config.defaultProfile;
+    const profile = config.profiles[profileName];
+    if (!entry || !backendConfig || !profile) continue;
+    const strict = options.strict === true || profile.strict === true;
+    out.push(...runtimeUnenforced({ config, runtime, backendConfig, profileName, profile, strict, options }));
+  }
+  return out;
 }
 
 function limitsOf(backend: BackendConfig): ResourceLimits | undefined {

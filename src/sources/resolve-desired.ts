@@ -1,7 +1,8 @@
 // The plan's source-resolution phase: every github source of a backend that builds is pinned to
 // the commit its ref names right now (one `git ls-remote` per distinct repo and ref), and every
-// compose file named by path is read; the spec hash is recomputed so that it moves exactly when
-// the commit or the file moves. Touches git and files only; never mutates its input.
+// file a runtime depends on (compose file named by path, seccomp profile) is read; the spec hash
+// is recomputed so that it moves exactly when the commit or a file's content moves. Touches git
+// and files only; never mutates its input.
 
 import { resolve } from 'node:path';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
@@ -11,6 +12,7 @@ import { hashOf } from '../model/canonical.js';
 import type { DesiredResource } from '../model/resources.js';
 import { repoUrl, type GitCredentials } from './github/repo.js';
 import { resolveRef } from './github/resolve.js';
+import { isSeccompFile, readSeccompProfile } from './seccomp.js';
 
 export interface ResolveSourcesInput {
   desired: readonly DesiredResource[];
@@ -18,6 +20,8 @@ export interface ResolveSourcesInput {
   configDir: string;
   /** Resolve only resources for which this returns true (backends that build github sources). */
   include?: (d: DesiredResource) => boolean;
+  /** Hash seccomp profile files only for resources for which this returns true (backends that enforce seccomp); default all. */
+  seccomp?: (d: DesiredResource) => boolean;
   signal?: AbortSignal;
 }
 
@@ -34,7 +38,8 @@ export async function resolveSources(input: ResolveSourcesInput): Promise<{ desi
   const pending = new Map<string, Promise<{ value?: string; diags: Diagnostic[] }>>();
   const diags: Diagnostic[] = [];
   const out = await Promise.all(
-    input.desired.map(async (d) => {
+    input.desired.map(async (given) => {
+      const d = await withSeccompDigest(given, input, diags);
       const s = d.spec.source;
       if (s.type === 'compose' && !s.inline && s.content === undefined) {
         // The file's text becomes part of the spec, so its hash moves when the file changes.
@@ -62,4 +67,18 @@ export async function resolveSources(input: ResolveSourcesInput): Promise<{ desi
     }),
   );
   return { desired: out, diags };
+}
+
+/** The resource with the digest of its seccomp profile file in the spec (and the hash moved). */
+async function withSeccompDigest(d: DesiredResource, input: ResolveSourcesInput, diags: Diagnostic[]): Promise<DesiredResource> {
+  const path = d.spec.guardrails.seccomp;
+  if (!isSeccompFile(path) || (input.seccomp && !input.seccomp(d))) return d;
+  try {
+    const { digest } = await readSeccompProfile(path, input.configDir);
+    const spec = { ...d.spec, guardrails: { ...d.spec.guardrails, seccompDigest: digest } };
+    return { ...d, spec, specHash: hashOf(spec) };
+  } catch (err) {
+    diags.push(error('guardrail.seccomp-unreadable', `The seccomp profile ${path} of ${d.address} cannot be read as JSON`, { address: d.address, range: d.range, detail: `${(err as Error).message}. Fix the path or the file.` }));
+    return d;
+  }
 }

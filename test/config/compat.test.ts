@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CODE_ENGINE_CAPABILITIES, DOCKER_CAPABILITIES, PROCESS_CAPABILITIES } from '../../src/model/capabilities.js';
-import { checkCpuMemory, controlLabel, isValidAppName, loadConfig, parseImageRef, registryAllowed, unenforcedControls, type ImageRef } from '../../src/config/index.js';
+import { checkCpuMemory, controlLabel, isValidAppName, parseImageRef, registryAllowed, unenforcedControls, type ImageRef } from '../../src/config/index.js';
 import { loadLibrary } from '../../src/config/library.js';
+import { validateConfig } from '../../src/plan/validate-config.js';
 
 const presets = loadLibrary(undefined).value!.profiles;
 const labels = (cs: { control: Parameters<typeof controlLabel>[0] }[]): string[] => cs.map((c) => controlLabel(c.control));
@@ -43,7 +44,7 @@ async function validate(yaml: string, strict = false) {
   const dir = mkdtempSync(join(tmpdir(), 'cf-compat-'));
   try {
     writeFileSync(join(dir, 'c.yaml'), yaml);
-    return await loadConfig(join(dir, 'c.yaml'), { env: {}, strict });
+    return await validateConfig(join(dir, 'c.yaml'), { env: {}, strict });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -57,11 +58,13 @@ runtimes:
   - { name: b, catalog: everything, backend: ce, guardrails_profile: restricted }
 `;
 
-test('validate warns once per control for a profile × backend, naming both', async () => {
+test('validate warns once per control per runtime, naming the profile and the backend', async () => {
   const r = await validate(ceStack);
   assert.ok(r.value, JSON.stringify(r.diags));
   const w = r.diags.filter((d) => d.code === 'guardrail.unenforced');
-  assert.is(w.length, 3);
+  // Two runtimes × three lossy controls, each on its own runtime (the plan shows them per change).
+  assert.is(w.length, 6);
+  assert.equal([...new Set(w.map((d) => d.address))].sort(), ['runtime.a', 'runtime.b']);
   assert.ok(w.every((d) => d.severity === 'warning' && d.summary.includes('"restricted"') && d.summary.includes('ibm_code_engine backend "ce"')));
   assert.ok(w.some((d) => d.summary.startsWith('read_only_root')));
 });
@@ -69,7 +72,7 @@ test('validate warns once per control for a profile × backend, naming both', as
 test('--strict (or strict: true on the profile) turns them into errors', async () => {
   const r = await validate(ceStack, true);
   assert.not.ok(r.value);
-  assert.is(r.diags.filter((d) => d.code === 'guardrail.unenforced' && d.severity === 'error').length, 3);
+  assert.is(r.diags.filter((d) => d.code === 'guardrail.unenforced' && d.severity === 'error').length, 6);
 });
 
 test('Code Engine cpu/memory pairs follow the table, in decimal or binary units', () => {

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { relative } from 'node:path';
-import { loadConfig } from '../../src/config/index.js';
+import { validateConfig } from '../../src/plan/validate-config.js';
 import { INVALID, VALID, markersOf, yamlFiles } from './markers.js';
 
 const env = { CF_FIXTURE_SET: 'set-value-0000' };
@@ -19,7 +19,7 @@ test('the invalid corpus has at least 45 configs, each with a marker', () => {
 for (const fixture of invalid) {
   const name = relative(INVALID, fixture);
   test(`invalid/${name}`, async () => {
-    const r = await loadConfig(fixture, { env });
+    const r = await validateConfig(fixture, { env });
     assert.is(r.value, undefined, 'an invalid config must not produce a value');
     const errors = r.diags.filter((d) => d.severity === 'error');
     for (const m of markersOf(fixture)) {
@@ -34,7 +34,7 @@ for (const fixture of invalid) {
 
 for (const fixture of yamlFiles(VALID)) {
   test(`valid/${relative(VALID, fixture)}`, async () => {
-    const r = await loadConfig(fixture, { env });
+    const r = await validateConfig(fixture, { env });
     const errors = r.diags.filter((d) => d.severity === 'error');
     assert.equal(errors.map((d) => `${d.range?.start.line}: ${d.summary}`), []);
     assert.ok(r.value, 'a valid config produces a LoadedConfig');

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/index.js';
+import { validateConfig } from '../../src/plan/validate-config.js';
 import { diagnosticToJson, renderDiagnostic, renderDiagnostics, renderJson } from '../../src/diag/render.js';
 import { redact, REDACTED } from '../../src/diag/redact.js';
 import { didYouMean, editDistance } from '../../src/diag/suggest.js';
@@ -42,7 +43,7 @@ const GOLDEN = [
 
 for (const name of GOLDEN) {
   test(`golden text: ${name}`, async () => {
-    const r = await loadConfig(join(invalid, `${name}.yaml`), { env: {} });
+    const r = await validateConfig(join(invalid, `${name}.yaml`), { env: {} });
     golden(`${name}.txt`, renderDiagnostics(r.diags, { color: false, cwd: root, sensitive: r.sensitiveValues }));
   });
 }

@@ -134,8 +134,15 @@ if (await requireDocker(SUITE)) {
     assert.is(caps.standard, '0000000000000400');
     assert.is.not(caps.unrestricted, '0000000000000000');
     const strict = desired({ stack, runtime: 'strict-aa', image: BUSYBOX_IMAGE, command: ['/bin/sleep', '60'], transport: { type: 'stdio' }, guardrails: { ...PRESETS.restricted, strict: true } });
-    if (!backend.describe().capabilities.supports_apparmor) {
-      // This host has no AppArmor: restricted's apparmor cannot be enforced, so strict refuses.
+    // AppArmor is a fact of the engine's host, reported by observe for the desired set it is given.
+    const gap = (await backend.observe(stack, [strict])).diags.filter((d) => d.code === 'guardrail.unenforced');
+    if (gap.length > 0) {
+      // This host has no AppArmor: restricted's apparmor cannot be enforced, so strict refuses,
+      // in the one wording of every unenforced control, at plan (observe) and again at apply.
+      assert.is(gap.length, 1);
+      assert.is(gap[0].severity, 'error');
+      assert.match(gap[0].summary, /^apparmor of profile "restricted" is not enforced on docker backend/);
+      assert.match(gap[0].detail ?? '', /has no AppArmor/);
       const out = await backend.apply(backend.plan(strict, undefined), applyContext(stack));
       assert.is(out.status, 'failed');
       assert.is(out.diags[0].code, 'guardrail.unenforced');

@@ -3,10 +3,10 @@
 // one generic secret per runtime (never literal); GitHub sources built by Code Engine builds.
 // It touches only apps, secrets and builds with our prefix and mark; it never logs a secret.
 //
-// The engine calls validate(desired) right before observe(stack) when planning: validate keeps
-// the desired set so that observe can run the quota pre-flight with the answers of its own list
-// calls (no extra API call on the no-change path). GitHub refs are pinned to commits by the
-// engine (src/sources); observe resolves any still unpinned with the same resolver.
+// observe(stack, desired) runs the quota pre-flight for the desired set it is given, with the
+// answers of its own list calls (no extra API call on the no-change path); it remembers nothing
+// of it. GitHub refs are pinned to commits by the engine (src/sources) before plan, so plan is
+// pure; apply resolves a ref still unpinned (a hand-made change) for that one change only.
 
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
 import { redact } from '../../diag/redact.js';
@@ -76,9 +76,6 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
   const readyTimeoutMs = opts.readyTimeoutMs ?? 240_000;
   const configDir = opts.configDir ?? process.cwd();
   let projectIdPromise: Promise<Result<string>> | undefined;
-  let pending: DesiredResource[] = [];
-  /** `<url>#<ref>` → commit, filled by observe (plan time) and apply. */
-  const commits = new Map<string, string>();
   let census: ProjectCensus | undefined;
   let censusPromise: Promise<ProjectCensus> | undefined;
   let exactRevisions: Promise<number> | undefined;
@@ -137,31 +134,18 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     return { url: repoUrl({ repo: s.repo, baseUrl: opts.github?.base_url, configDir }), ref: s.commit ?? s.ref };
   }
 
-  function imageOf(d: DesiredResource): { image?: string; commit?: string } {
+  /** The image a runtime runs: its docker image, or the build of its pinned (or `resolved`) commit. */
+  function imageOf(d: DesiredResource, resolved?: string): { image?: string; commit?: string } {
     const s = d.spec.source;
     if (s.type === 'docker') return { image: s.image };
-    const k = sourceKey(d);
-    if (!k || s.type !== 'github') return {};
-    const commit = /^[0-9a-f]{40}$/.test(k.ref) ? k.ref : commits.get(`${k.url}#${k.ref}`);
+    if (s.type !== 'github') return {};
+    const ref = s.commit ?? s.ref;
+    const commit = /^[0-9a-f]{40}$/.test(ref) ? ref : resolved;
     return commit ? { image: builtImage(config, d.spec.catalog, commit), commit } : {};
   }
 
-  async function resolveSources(desired: readonly DesiredResource[]): Promise<Diagnostic[]> {
-    const diags: Diagnostic[] = [];
-    await Promise.all(
-      desired.map(async (d) => {
-        const k = sourceKey(d);
-        if (!k) return;
-        const r = await resolveRef({ url: k.url, ref: k.ref, address: d.address, credentials: githubCredentials(opts.github, configDir) });
-        if (r.value) commits.set(`${k.url}#${k.ref}`, r.value);
-        diags.push(...r.diags);
-      }),
-    );
-    return diags;
-  }
-
-  function want(d: DesiredResource): { app?: ManagedApp; problem?: string } {
-    const img = imageOf(d);
+  function want(d: DesiredResource, resolved?: string): { app?: ManagedApp; problem?: string } {
+    const img = imageOf(d, resolved);
     if (!img.image) return { problem: 'the commit of its GitHub source is not resolved' };
     const r = desiredApp({ desired: d, config, image: img.image });
     return { app: r.value, problem: r.problem };
@@ -253,12 +237,15 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     const scrub = scrubber(d);
     const exists = Boolean(change.observed?.native?.app);
 
-    // The commit may have been resolved by another process (a saved plan): resolve it again.
+    // A change built by hand (not by plan) may carry an unpinned ref: pin it for this change only.
+    let resolved: string | undefined;
     if (d.spec.source.type === 'github' && !imageOf(d).image) {
-      const diags = await resolveSources([d]);
-      if (diags.length) return { status: 'failed', diags: diags.map(scrub) };
+      const k = sourceKey(d)!;
+      const r = await resolveRef({ url: k.url, ref: k.ref, address: d.address, credentials: githubCredentials(opts.github, configDir) });
+      if (!r.value) return { status: 'failed', diags: r.diags.map(scrub) };
+      resolved = r.value;
     }
-    const w = want(d);
+    const w = want(d, resolved);
     if (!w.app) return { status: 'failed', diags: [error('ce.unsupported', `${d.address} cannot run on Code Engine: ${w.problem}`, { address: d.address })] };
 
     const gate = await reserve(project, exists ? 'patch' : 'create', d.address);
@@ -274,7 +261,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
           buildName: buildName(stack, d.runtime),
           source: d.spec.source,
           url: k.url,
-          commit: imageOf(d).commit!,
+          commit: imageOf(d, resolved).commit!,
           image: w.app.image,
           address: d.address,
           signal: ctx.signal,
@@ -364,18 +351,18 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     client,
     projectId: () => resolveProject().catch((err: unknown) => ({ diags: [failure(err, undefined, `backend.${name}`, 'resolving the project').diags[0]] })),
     describe(): BackendDescription {
-      return { name, kind: 'ibm_code_engine', capabilities: { ...CODE_ENGINE_CAPABILITIES, supports_logs: false } };
+      return { name, kind: 'ibm_code_engine', capabilities: CODE_ENGINE_CAPABILITIES };
     },
     validate(desired: readonly DesiredResource[]): Diagnostic[] {
-      pending = desired.filter((d) => d.backend === name);
-      return validateDesired({ backend: name, config, stack: opts.stack ?? '', desired: pending });
+      return validateDesired({ backend: name, config, stack: opts.stack ?? '', desired: desired.filter((d) => d.backend === name) });
     },
-    async observe(stack: string): Promise<Result<ObservedResource[]>> {
+    async observe(stack: string, desired: readonly DesiredResource[] = []): Promise<Result<ObservedResource[]>> {
+      const pending = desired.filter((d) => d.backend === name);
       try {
         const pid = await resolveProject();
         if (!pid.value) return { diags: pid.diags };
         const project = client.project(pid.value);
-        const [apps, secrets, sourceDiags] = await Promise.all([project.apps.list(), project.secrets.list(), resolveSources(pending)]);
+        const [apps, secrets] = await Promise.all([project.apps.list(), project.secrets.list()]);
         const byRuntime = new Map(pending.map((d) => [d.runtime, d]));
         const snap = groupStack({
           stack,
@@ -391,7 +378,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
         exactRevisions = undefined;
         reserved.apps = 0;
         reserved.revisions = 0;
-        const diags: Diagnostic[] = [...sourceDiags];
+        const diags: Diagnostic[] = [];
         // Quota pre-flight for what this plan will write (before any write is made).
         const have = new Map(snap.observed.filter((o) => o.native?.app).map((o) => [o.runtime, o]));
         let newApps = 0;

@@ -17,20 +17,20 @@
 // Replace is delete-then-create: the host port of a fixed host_port could not be held twice,
 // and Docker-chosen ports change anyway, so create-before-delete would buy little here.
 
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
 import type { DockerBackend, GithubSettings } from '../../generated/config.js';
 import type { Change, DesiredResource, ObservedResource } from '../../model/resources.js';
 import type { ApplyContext, ApplyOutcome, Backend, BackendDescription, LogOptions } from '../backend.js';
 import { DOCKER_CAPABILITIES } from '../../model/capabilities.js';
+import { unenforcedDiagnostic } from '../../config/compat.js';
 import { clientFor, localAppArmor, whereOf } from './client.js';
 import { clearName, ensureVolume, NameTakenError, NetworkCache, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
 import { diffRuntime } from './diff.js';
 import { ensureEdgeImage } from './edge-image.js';
 import { daemonFailure, isUnreachable, scrub, unreachableDiagnostic } from './errors.js';
 import { compileRuntime, type CompiledRuntime } from './guardrails.js';
+import { seccompFor } from './seccomp.js';
 import { waitHealthy } from './health.js';
 import { ensureImage, parseImageRef } from './images.js';
 import { containerName, internalNetworkName, LABEL, managedSpec, runtimeLabels, stackFilter, stackLabels, stackNetworkName } from './labels.js';
@@ -85,6 +85,29 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     return infoRead;
   };
 
+  /**
+   * AppArmor is a fact of the host the engine runs on, not of the backend kind (whose table says
+   * Docker supports it): runtimes asking for a profile on an engine without AppArmor get the one
+   * unenforced-control diagnostic, worded by config/compat.ts like every other.
+   */
+  function noAppArmorOn(desired: readonly DesiredResource[]): Diagnostic[] {
+    if (apparmor) return [];
+    return desired
+      .filter((d) => d.backend === name && d.spec.guardrails.apparmor && d.spec.guardrails.apparmor !== 'unconfined')
+      .map((d) =>
+        unenforcedDiagnostic({
+          control: 'apparmor',
+          note: `the Docker engine at ${target.where} has no AppArmor`,
+          profileName: d.spec.guardrails.profile,
+          backendName: name,
+          backendType: 'docker',
+          strict: d.spec.guardrails.strict,
+          address: d.address,
+          range: d.range,
+        }),
+      );
+  }
+
   const composeEnv = (stack: string): ComposeEnv => ({
     docker,
     backend: name,
@@ -118,18 +141,12 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     const v = validateDesired(name, config, [d]).filter((x) => x.severity === 'error');
     if (v.length) return { diags: v };
     await readInfo();
-    let seccompProfile: string | undefined;
-    const sc = spec.guardrails.seccomp;
-    if (sc && sc !== 'runtime/default' && sc !== 'unconfined') {
-      try {
-        seccompProfile = JSON.stringify(JSON.parse(await readFile(resolve(opts.configDir ?? process.cwd(), sc), 'utf8')));
-      } catch (err) {
-        return { diags: [error('docker.seccomp-unreadable', `Seccomp profile ${sc} of ${d.address} cannot be read as JSON`, { address: d.address, detail: `Fix the path or the file (${(err as Error).message}).` })] };
-      }
-    }
-    if (spec.guardrails.apparmor && !apparmor && d.spec.guardrails.strict) {
-      return { diags: [error('guardrail.unenforced', `apparmor of profile ${d.spec.guardrails.profile} cannot be enforced: the Docker engine at ${target.where} has no AppArmor`, { address: d.address, detail: 'Run on a host with AppArmor, or drop apparmor from the strict profile.' })] };
-    }
+    const seccomp = await seccompFor(d, opts.configDir ?? process.cwd());
+    if (!seccomp.value && seccomp.diags.length) return { diags: seccomp.diags };
+    const seccompProfile = seccomp.value?.text;
+    // A saved plan may be applied against another engine: refuse a strict profile here too.
+    const hostGap = noAppArmorOn([d]).filter((x) => x.severity === 'error');
+    if (hostGap.length) return { diags: hostGap };
     return { value: compileRuntime({ desired: d, spec, stack, backendName: name, network: config.network, publishHost, seccompProfile, apparmorAvailable: apparmor }), diags: [] };
   }
 
@@ -286,20 +303,17 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
   const backend: DockerBackendHandle = {
     docker,
     describe(): BackendDescription {
-      return {
-        name,
-        kind: 'docker',
-        // AppArmor depends on the host the daemon runs on.
-        capabilities: { ...DOCKER_CAPABILITIES, supports_compose: true, supports_github_build: true, supports_apparmor: apparmor },
-      };
+      // The kind's table, always: host facts (AppArmor) are reported by observe, not hidden here.
+      return { name, kind: 'docker', capabilities: DOCKER_CAPABILITIES };
     },
     validate(desired: readonly DesiredResource[]): Diagnostic[] {
       return validateDesired(name, config, desired);
     },
-    async observe(stack: string): Promise<Result<ObservedResource[]>> {
+    async observe(stack: string, desired: readonly DesiredResource[] = []): Promise<Result<ObservedResource[]>> {
       try {
         lastStack = stack;
         await readInfo();
+        const hostDiags = noAppArmorOn(desired);
         const snap = await snapshotStack(docker, stack);
         // Compose members are grouped by compose-spec.ts; everything else as single containers.
         const plain = {
@@ -309,7 +323,7 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
           volumes: snap.volumes.filter((v) => !isComposeObject(v.Labels)),
         };
         const compose = groupCompose({ ...snap, backend: name, publishHost });
-        return { value: [...groupSnapshot(plain, groupOpts(stack)), ...compose], diags: [] };
+        return { value: [...groupSnapshot(plain, groupOpts(stack)), ...compose], diags: hostDiags };
       } catch (err) {
         if (isUnreachable(err)) return { diags: [unreachableDiagnostic(target, err)] };
         return { diags: [daemonFailure(err, { target, action: `listing the containers of stack ${stack}` }).diag] };

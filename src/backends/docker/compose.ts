@@ -29,6 +29,7 @@ import {
 } from './compose-spec.js';
 import { scrub } from './errors.js';
 import { edgeHostConfig, securityOptions } from './guardrails.js';
+import { seccompFor } from './seccomp.js';
 import { waitHealthy } from './health.js';
 import { ensureImage, parseImageRef } from './images.js';
 import { LABEL, stackFilter, stackLabels } from './labels.js';
@@ -175,9 +176,9 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
   const c: CompiledCompose = compiled.value;
   const ownLabels = composeLabels({ stack, runtime, backend: env.backend });
 
-  let seccompProfile: string | undefined;
-  const sc = d.spec.guardrails.seccomp;
-  if (sc && sc !== 'runtime/default' && sc !== 'unconfined') seccompProfile = JSON.stringify(JSON.parse(await readFile(resolve(env.configDir, sc), 'utf8')));
+  const seccomp = await seccompFor(d, env.configDir);
+  if (!seccomp.value && seccomp.diags.length) throw Object.assign(new Error(seccomp.diags[0].summary), { diag: seccomp.diags[0] });
+  const seccompProfile = seccomp.value?.text;
 
   const internal = c.topology === 'internal';
   const wantedNets = ['default', ...c.model.networks].map((n) => composeNetworkName(stack, runtime, n, internal));

@@ -10,6 +10,7 @@ import { runContractSuite } from '../contract/suite.js';
 import { rawApi } from './backend-support.js';
 
 let emu: CodeEngineEmulator | undefined;
+let open = 0;
 const SECRET = 'contract-secret-value-0002';
 
 async function emulator(): Promise<CodeEngineEmulator> {
@@ -32,10 +33,13 @@ runContractSuite({
     const e = await emulator();
     const b = await createBackend('ce', backendConfig(e), { stack: 'contract', configDir: process.cwd(), sensitiveValues: new Set([SECRET]) });
     const close = b.close?.bind(b);
-    // The suite closes the backend last: stop the emulator with it so the process exits.
+    // The suite closes every backend it made, the main one last: stop the emulator with the last
+    // so the process exits.
+    open += 1;
     b.close = async () => {
       await close?.();
-      await emu?.close();
+      open -= 1;
+      if (open === 0) await emu?.close();
     };
     return b;
   },

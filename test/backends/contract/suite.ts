@@ -3,7 +3,8 @@
 // lifecycle the engine relies on, and skips checks by capability with the reason printed.
 //
 //   create → observe finds it with its spec hash → plan is noop → change → plan shows
-//   update/replace → apply → delete → observe empty; idempotent re-apply and re-delete;
+//   update/replace → apply → delete → observe empty; idempotent re-apply and re-delete; plan
+//   is pure (first call on a fresh backend, and shuffled among validate/observe calls);
 //   foreign resources (without our marks) never listed nor touched; two stacks never see
 //   each other.
 
@@ -140,6 +141,50 @@ export function runContractSuite(h: ContractHarness): void {
     applyOk(await backend.apply(del, ctx(stack, timeout)), 'delete', ['deleted']);
     assert.equal(await observeOk(backend, stack), []);
     applyOk(await backend.apply(del, ctx(stack, timeout)), 'repeated delete', ['deleted', 'unchanged']);
+  });
+
+  s('plan is pure: called on a fresh backend before validate and observe, and in shuffled order with them, it answers the same', async () => {
+    if (!enabled) return skip('platform unavailable');
+    const stack = newStack();
+    const d0 = h.makeDesired({ stack, runtime: 'one' });
+    const d1 = h.makeDesired({ stack, runtime: 'one', variant: 1 });
+    // First calls on a fresh instance: plan before anything else was ever called on it.
+    const fresh = await h.makeBackend();
+    const firstCreate = fresh.plan(d0, undefined);
+    assert.is(firstCreate.action, 'create', `plan on a fresh backend: ${firstCreate.reason}`);
+    applyOk(await backend.apply(backend.plan(d0, undefined), ctx(stack, timeout)), 'create', ['created']);
+    const [o0] = await observeOk(backend, stack);
+    const cases: [DesiredResource | undefined, ObservedResource | undefined][] = [
+      [d0, undefined],
+      [d1, undefined],
+      [d0, o0],
+      [d1, o0],
+      [undefined, o0],
+    ];
+    const answer = (c: Change): unknown => ({ action: c.action, reason: c.reason, fields: c.fields, steps: c.steps });
+    const expected = cases.map(([d, o]) => answer(fresh.plan(d, o)));
+    assert.equal(expected[0], answer(firstCreate));
+    assert.equal((expected as { action: string }[]).map((e) => e.action).filter((a, i) => i !== 3), ['create', 'create', 'noop', 'delete']);
+    assert.ok(['update', 'replace'].includes((expected[3] as { action: string }).action), 'the variant plans as update or replace');
+    // Shuffled, with validate and observe interleaved at random points (seed printed for replay).
+    const seed = Number(process.env.CF_CONTRACT_SEED ?? Date.now() % 100_000);
+    let state = seed;
+    const random = (): number => ((state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    const other = await h.makeBackend();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const order = cases.map((_, i) => i).sort(() => random() - 0.5);
+        for (const i of order) {
+          if (random() < 0.3) other.validate([d1]);
+          if (random() < 0.3) await other.observe(stack, random() < 0.5 ? [d1] : []);
+          const [d, o] = cases[i];
+          assert.equal(answer(other.plan(d, o)), expected[i], `case ${i} in round ${round} (CF_CONTRACT_SEED=${seed})`);
+        }
+      }
+    } finally {
+      await other.close?.();
+      await fresh.close?.();
+    }
   });
 
   s('two stacks on one platform never see each other', async () => {
