@@ -6,7 +6,7 @@ import { error, type Diagnostic } from '../diag/diagnostic.js';
 import type { LockHolder, StateStore } from '../state/store.js';
 
 export function describeHolder(h: LockHolder): string {
-  return `pid ${h.pid} on host ${h.host} (${h.operation}, since ${h.since})`;
+  return `pid ${h.pid} on host ${h.host} (${h.operation}${h.runId ? `, run ${h.runId}` : ''}, since ${h.since})`;
 }
 
 export function lockedDiagnostic(stack: string, holder: LockHolder, waitedMs: number): Diagnostic {

@@ -9,14 +9,16 @@ import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import type { Backend } from '../backends/backend.js';
 import { closeBackends, createBackends } from '../backends/registry.js';
 import { makeRedactor, type Redactor } from '../plan/redact.js';
-import { openStateStore, type SqliteStateStore } from '../state/sqlite.js';
+import { openStore, type OpenedStore, type StateLocation } from '../state/open.js';
+import { describePgUrl } from '../state/postgres.js';
+import { error } from '../diag/diagnostic.js';
 
 export const DEFAULT_STATE_PATH = '.contextforge/state.db';
 
 export interface Session {
   config: LoadedConfig;
   backends: Record<string, Backend>;
-  store: SqliteStateStore;
+  store: OpenedStore;
   redact: Redactor;
   close(): Promise<void>;
 }
@@ -24,6 +26,12 @@ export interface Session {
 export function statePath(config: LoadedConfig): string {
   const p = config.state?.path ?? DEFAULT_STATE_PATH;
   return isAbsolute(p) ? p : join(config.dir, p);
+}
+
+/** Where the config keeps its state: the SQLite file, or the PostgreSQL database of state.url. */
+export function stateLocation(config: LoadedConfig): StateLocation {
+  if (config.state?.backend === 'postgres' && config.state.url) return { backend: 'postgres', url: config.state.url };
+  return { backend: 'sqlite', path: statePath(config) };
 }
 
 export interface OpenResult {
@@ -51,7 +59,18 @@ export async function openSession(input: { path: string; strict?: boolean; backe
     }
     backends = b.value ?? {};
   }
-  const store = openStateStore({ path: statePath(config), redact });
+  let store: OpenedStore;
+  const where = stateLocation(config);
+  try {
+    store = openStore(where, { redact });
+  } catch (err) {
+    await closeBackends(backends);
+    const place = where.backend === 'postgres' ? `the PostgreSQL state store at ${describePgUrl(where.url)}` : `the state file ${where.path}`;
+    diags.push(error('state.unavailable', `Cannot open ${place}`, {
+      detail: `${redact((err as Error).message)}. Check that the database answers and that state.url is right; nothing was changed.`,
+    }));
+    return { diags, sensitive };
+  }
   return {
     session: {
       config,

@@ -2,7 +2,7 @@
 // the outcome written to the audit log. Only the URL's origin is logged, since webhook paths
 // often carry a token. Deliveries run in the background; drain() waits for them on shutdown.
 
-import { openStateStore } from '../state/sqlite.js';
+import { openStore, type StateLocation } from '../state/open.js';
 import type { ApprovalRecord, EventRecord } from '../state/store.js';
 import { postWebhook, type WebhookOutcome } from './webhook.js';
 import { SYSTEM_ACTOR } from './workflow.js';
@@ -14,8 +14,8 @@ export interface NotifierOptions {
 }
 
 export interface Notifier {
-  /** statePath: where the outcome event is written (the pass's own store closes before it lands). */
-  notify(record: ApprovalRecord, url: string | undefined, statePath: string): void;
+  /** state: where the outcome event is written (the pass's own store closes before it lands). */
+  notify(record: ApprovalRecord, url: string | undefined, state: StateLocation): void;
   /** Waits for deliveries in flight; abort=true stops their retries first. */
   drain(abort?: boolean): Promise<void>;
 }
@@ -39,8 +39,8 @@ function originOf(url: string): string {
   }
 }
 
-function appendTo(path: string, event: Omit<EventRecord, 'id' | 'at'>): void {
-  const store = openStateStore({ path });
+function appendTo(state: StateLocation, event: Omit<EventRecord, 'id' | 'at'>): void {
+  const store = openStore(state);
   try {
     store.appendEvent(event);
   } finally {
@@ -52,7 +52,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const inFlight = new Set<Promise<void>>();
   const controller = new AbortController();
   return {
-    notify(record: ApprovalRecord, url: string | undefined, statePath: string): void {
+    notify(record: ApprovalRecord, url: string | undefined, state: StateLocation): void {
       if (!url) {
         options.log(`Approval ${record.id} requested for ${record.address}; no approval.notification.webhook_url is set, so nobody was notified.`);
         return;
@@ -67,7 +67,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       }).then((r: WebhookOutcome) => {
         const data = { id: record.id, to: originOf(url), attempts: r.attempts, ...(r.status ? { status: r.status } : {}), ...(r.error ? { error: r.error } : {}) };
         try {
-          appendTo(statePath, { stack: record.stack, address: record.address, actor: SYSTEM_ACTOR, type: r.delivered ? 'approval.notified' : 'approval.notify-failed', data });
+          appendTo(state, { stack: record.stack, address: record.address, actor: SYSTEM_ACTOR, type: r.delivered ? 'approval.notified' : 'approval.notify-failed', data });
         } catch (err) {
           options.log(`warning: approval ${record.id}: recording the notification failed: ${(err as Error).message}`);
         }

@@ -7,11 +7,11 @@ import type { CAC } from 'cac';
 import type { LoadedConfig } from '../config/model.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
-import { statePath } from '../apply/session.js';
+import { stateLocation } from '../apply/session.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
 import { startHost, upstreamLines, type Host } from '../host/host.js';
 import { reconcileOnce } from '../host/reconcile.js';
-import { openStateStore } from '../state/sqlite.js';
+import { openStore } from '../state/open.js';
 import { createReconcileLoop } from '../watch/loop.js';
 import { configPath, printDiagnostics } from './config-file.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
@@ -62,7 +62,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
 
   let host: Host | undefined;
   let watcher: ConfigWatcher | undefined;
-  let store: ReturnType<typeof openStateStore> | undefined;
+  let store: ReturnType<typeof openStore> | undefined;
   let stopLoop: () => Promise<void> = async () => undefined;
   try {
     say(`contextforge up: applying ${path}`);
@@ -73,7 +73,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     if (interrupt.signal.aborted) return first.exitCode;
     let config: LoadedConfig = first.config;
 
-    store = openStateStore({ path: statePath(config) });
+    store = openStore(stateLocation(config));
     const started = await startHost({
       config,
       store,

@@ -46,6 +46,17 @@ export function collectSensitive(input: SensitiveInput): Set<string> {
   tokens.forEach((t, i) => add(main, `/gateway/auth/tokens/${i}`, t));
   add(main, '/gateway/auth/jwt_secret', auth.jwt_secret);
   add(main, '/github/token', obj(doc.github).token);
+  // The state database URL may carry a password: the URL and the password alone are both secret.
+  const stateUrl = obj(doc.state).url;
+  add(main, '/state/url', stateUrl);
+  if (typeof stateUrl === 'string') {
+    try {
+      const password = decodeURIComponent(new URL(stateUrl).password);
+      if (password) out.add(password);
+    } catch {
+      // Not a URL: the schema reports it; the whole value is already sensitive.
+    }
+  }
 
   const runtimes = Array.isArray(doc.runtimes) ? doc.runtimes : [];
   runtimes.forEach((rt, i) => {

@@ -646,11 +646,18 @@ export interface ApprovalNotification {
  * via the `definition` "state".
  */
 export interface StateSettings {
-  backend?: 'sqlite';
+  /**
+   * sqlite: a file beside the config (one host). postgres: a shared PostgreSQL database, so that CI jobs and watch hosts share history, approvals and the lock.
+   */
+  backend?: 'sqlite' | 'postgres';
   /**
    * SQLite file, relative to the config.
    */
   path?: string;
+  /**
+   * PostgreSQL connection URL for backend: postgres, e.g. ${DATABASE_URL}. Sensitive (it may carry a password).
+   */
+  url?: string;
   lock_timeout?: Duration;
 }
 /**

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { migrate } from './migrations.js';
+import { toApproval, toEvent, toHolder, toRun, toRuntime, type Row } from './rows.js';
 import type {
   ApprovalRecord,
   ApprovalStatus,
@@ -29,9 +30,6 @@ export interface SqliteStoreOptions {
   lockPollMs?: number;
 }
 
-type Row = Record<string, unknown>;
-
-const parse = <T>(v: unknown, fallback: T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : fallback);
 
 /** True when a process with that pid exists on this host (EPERM means it exists, not ours). */
 export function pidAlive(pid: number): boolean {
@@ -45,6 +43,10 @@ export function pidAlive(pid: number): boolean {
 
 export class SqliteStateStore implements StateStore {
   readonly path: string;
+  /** Printable location (the path). */
+  get location(): string {
+    return this.path;
+  }
   private readonly db: Database.Database;
   private readonly redact: (text: string) => string;
   private readonly pollMs: number;
@@ -71,32 +73,13 @@ export class SqliteStateStore implements StateStore {
   }
 
   // ── runtimes ──────────────────────────────────────────────────────────────
-  private toRuntime(r: Row): RuntimeRecord {
-    const rec: RuntimeRecord = {
-      stack: r.stack as string,
-      address: r.address as string,
-      runtime: r.runtime as string,
-      backend: r.backend as string,
-      backendType: r.backend_type as string,
-      specHash: r.spec_hash as string,
-      spec: parse(r.spec, {} as RuntimeRecord['spec']),
-      status: r.status as string,
-      warnings: parse(r.warnings, [] as string[]),
-      appliedAt: r.applied_at as string,
-      dependsOn: parse(r.depends_on, [] as string[]),
-    };
-    if (r.endpoint) rec.endpoint = parse(r.endpoint, undefined);
-    if (r.native) rec.native = parse(r.native, undefined);
-    return rec;
-  }
-
   listRuntimes(stack: string): RuntimeRecord[] {
-    return (this.db.prepare('SELECT * FROM runtimes WHERE stack = ? ORDER BY address').all(stack) as Row[]).map((r) => this.toRuntime(r));
+    return (this.db.prepare('SELECT * FROM runtimes WHERE stack = ? ORDER BY address').all(stack) as Row[]).map((r) => toRuntime(r));
   }
 
   getRuntime(stack: string, address: string): RuntimeRecord | undefined {
     const r = this.db.prepare('SELECT * FROM runtimes WHERE stack = ? AND address = ?').get(stack, address) as Row | undefined;
-    return r ? this.toRuntime(r) : undefined;
+    return r ? toRuntime(r) : undefined;
   }
 
   putRuntime(rec: RuntimeRecord): void {
@@ -144,14 +127,7 @@ export class SqliteStateStore implements StateStore {
 
   listRuns(stack: string, limit = 50): RunRecord[] {
     const rows = this.db.prepare('SELECT * FROM runs WHERE stack = ? ORDER BY id DESC LIMIT ?').all(stack, limit) as Row[];
-    return rows.map((r) => {
-      const run: RunRecord = { id: r.id as number, stack: r.stack as string, kind: r.kind as RunKind, startedAt: r.started_at as string };
-      if (r.finished_at) run.finishedAt = r.finished_at as string;
-      if (r.outcome) run.outcome = r.outcome as RunRecord['outcome'];
-      if (r.summary) run.summary = parse(r.summary, undefined);
-      if (r.meta) run.meta = parse(r.meta, undefined);
-      return run;
-    });
+    return rows.map(toRun);
   }
 
   // ── events ────────────────────────────────────────────────────────────────
@@ -168,20 +144,10 @@ export class SqliteStateStore implements StateStore {
     const rows = this.db
       .prepare(`SELECT * FROM (SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit) ORDER BY id`)
       .all({ stack, type: options.type, typeLike: options.type?.replace(/\*$/, '%'), address: options.address, limit: options.limit ?? 1000 }) as Row[];
-    return rows.map((r) => {
-      const e: EventRecord = { id: r.id as number, stack: r.stack as string, at: r.at as string, type: r.type as string };
-      if (r.address) e.address = r.address as string;
-      if (r.actor) e.actor = r.actor as string;
-      if (r.data) e.data = parse(r.data, undefined);
-      return e;
-    });
+    return rows.map(toEvent);
   }
 
   // ── lock ──────────────────────────────────────────────────────────────────
-  private toHolder(r: Row): LockHolder {
-    return { pid: r.pid as number, host: r.host as string, since: r.since as string, operation: r.operation as string };
-  }
-
   /** One attempt: take the lock if free, ours, or held by a dead process on this host. */
   private tryLock(stack: string, operation: string): LockResult {
     return this.db
@@ -195,7 +161,7 @@ export class SqliteStateStore implements StateStore {
           write();
           return { ok: true };
         }
-        const holder = this.toHolder(row);
+        const holder = toHolder(row);
         if (holder.host === this.host && holder.pid === process.pid) {
           write();
           return { ok: true };
@@ -228,7 +194,7 @@ export class SqliteStateStore implements StateStore {
         const row = this.db.prepare('SELECT * FROM locks WHERE stack = ?').get(stack) as Row | undefined;
         if (!row) return undefined;
         this.db.prepare('DELETE FROM locks WHERE stack = ?').run(stack);
-        return this.toHolder(row);
+        return toHolder(row);
       })
       .immediate();
   }
@@ -236,29 +202,10 @@ export class SqliteStateStore implements StateStore {
   /** The current holder, if any (for status and error messages). */
   lockHolder(stack: string): LockHolder | undefined {
     const row = this.db.prepare('SELECT * FROM locks WHERE stack = ?').get(stack) as Row | undefined;
-    return row ? this.toHolder(row) : undefined;
+    return row ? toHolder(row) : undefined;
   }
 
   // ── approvals ─────────────────────────────────────────────────────────────
-  private toApproval(r: Row): ApprovalRecord {
-    const a: ApprovalRecord = {
-      id: r.id as string,
-      stack: r.stack as string,
-      address: r.address as string,
-      specHash: r.spec_hash as string,
-      status: r.status as ApprovalStatus,
-      reasons: parse(r.reasons, [] as string[]),
-      approvers: parse(r.approvers, [] as string[][]),
-      request: parse(r.request, {} as Record<string, unknown>),
-      requestedAt: r.requested_at as string,
-      expiresAt: r.expires_at as string,
-    };
-    if (r.decided_by) a.decidedBy = r.decided_by as string;
-    if (r.decided_at) a.decidedAt = r.decided_at as string;
-    if (r.note) a.note = r.note as string;
-    return a;
-  }
-
   createApproval(rec: ApprovalRecord): void {
     this.db
       .prepare(
@@ -275,12 +222,12 @@ export class SqliteStateStore implements StateStore {
     const rows = status
       ? this.db.prepare('SELECT * FROM approvals WHERE stack = ? AND status = ? ORDER BY requested_at').all(stack, status)
       : this.db.prepare('SELECT * FROM approvals WHERE stack = ? ORDER BY requested_at').all(stack);
-    return (rows as Row[]).map((r) => this.toApproval(r));
+    return (rows as Row[]).map((r) => toApproval(r));
   }
 
   getApproval(id: string): ApprovalRecord | undefined {
     const r = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
-    return r ? this.toApproval(r) : undefined;
+    return r ? toApproval(r) : undefined;
   }
 
   decideApproval(id: string, decision: { status: 'approved' | 'rejected' | 'expired'; by: string; note?: string }): ApprovalRecord | undefined {

@@ -54,6 +54,8 @@ export interface LockHolder {
   host: string;
   since: string;
   operation: string;
+  /** The CI run that holds it, when known (PostgreSQL store). */
+  runId?: string;
 }
 
 /**

@@ -3,7 +3,7 @@
 // lands. (`drift.repaired` events come from the engine's recorder, src/apply/record.ts.)
 
 import type { ApplyResult } from '../apply/engine.js';
-import { statePath } from '../apply/session.js';
+import { stateLocation } from '../apply/session.js';
 import type { PassContext } from '../host/reconcile.js';
 import { decisionCommands } from '../approvals/request.js';
 import type { Notifier } from '../approvals/notify.js';
@@ -29,7 +29,7 @@ export function approvalHook(deps: HookDeps): (ctx: PassContext) => 'apply' | 's
         `${rec.address}: needs approval (${rec.reasons.join('; ')}); pending request ${rec.id}, expires ${rec.expiresAt}.\n` +
           `  Approvers: ${[...new Set(rec.approvers.flat())].join(', ') || 'anyone'}. Decide with: ${cmds.approve}  |  ${cmds.reject}`,
       );
-      deps.notifier.notify(rec, ctx.config.approval?.notification?.webhook_url, statePath(ctx.config));
+      deps.notifier.notify(rec, ctx.config.approval?.notification?.webhook_url, stateLocation(ctx.config));
     }
     return r.onlyHeld ? 'skip' : 'apply';
   };

@@ -4,14 +4,14 @@
 // hooks. Stopping lets the pass in flight finish; the lock is only held during a pass.
 
 import { join, relative, resolve } from 'node:path';
-import { statePath } from '../apply/session.js';
+import { stateLocation } from '../apply/session.js';
 import { createNotifier } from '../approvals/notify.js';
 import { expireApprovals } from '../approvals/workflow.js';
 import type { LoadedConfig } from '../config/model.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
 import { reconcileOnce, type ReconcileResult } from '../host/reconcile.js';
-import { openStateStore, type SqliteStateStore } from '../state/sqlite.js';
+import { locationKey, openStore, type OpenedStore } from '../state/open.js';
 import { displayUrl, openGitSync, scrubGitMessage, type CommitInfo, type GitSync } from './git-sync.js';
 import { createReconcileLoop, type Trigger } from './loop.js';
 import { approvalHook, auditHook } from './passes.js';
@@ -65,7 +65,8 @@ export async function runWatch(options: WatchOptions): Promise<number> {
   }
   const configArg = options.git ? path : options.file;
 
-  let store: SqliteStateStore | undefined;
+  let store: OpenedStore | undefined;
+  let storeKey: string | undefined;
   let stack: string | undefined;
   let config: LoadedConfig | undefined;
   let watcher: ConfigWatcher | undefined;
@@ -78,10 +79,11 @@ export async function runWatch(options: WatchOptions): Promise<number> {
   /** Keeps one long-lived store on the current config's state file (approval polling, git events). */
   const adopt = (c: LoadedConfig): void => {
     config = c;
-    const want = statePath(c);
-    if (!store || store.path !== want) {
+    const want = stateLocation(c);
+    if (!store || storeKey !== locationKey(want)) {
       store?.close();
-      store = openStateStore({ path: want });
+      store = openStore(want);
+      storeKey = locationKey(want);
     }
     stack = c.stack;
     watcher?.setFiles(c.files);

@@ -1,9 +1,10 @@
 // Child process for the lock tests: takes the stack lock in the given state DB, prints
 // "locked <pid>", then holds it until told to release (a line "release" on stdin) or killed.
-import { openStateStore } from '../../src/state/sqlite.js';
+// The location is a SQLite path or a postgres:// URL.
+import { openStore, parseStateLocation } from '../../src/state/open.js';
 
 const [path, stack] = process.argv.slice(2);
-const store = openStateStore({ path });
+const store = openStore(parseStateLocation(path));
 const r = await store.acquireLock(stack, 'apply', 5_000);
 if (!r.ok) {
   process.stdout.write(`busy ${r.holder.pid}\n`);
