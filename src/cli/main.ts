@@ -11,7 +11,7 @@ import { VERBS, type VerbName } from './verbs.js';
 
 type VerbModule = Promise<{ register: VerbRegistrar }>;
 
-/** The module that registers each command (state.js registers three). */
+/** The module that registers each command (state.js registers four). */
 const MODULES: Record<VerbName, () => VerbModule> = {
   apply: () => import('./apply.js'),
   approvals: () => import('./approvals.js'),
@@ -27,6 +27,7 @@ const MODULES: Record<VerbName, () => VerbModule> = {
   'force-unlock': () => import('./state.js'),
   history: () => import('./state.js'),
   events: () => import('./state.js'),
+  state: () => import('./state.js'),
   status: () => import('./status.js'),
   up: () => import('./up.js'),
   validate: () => import('./validate.js'),

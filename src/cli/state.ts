@@ -1,11 +1,57 @@
 // State verbs: `force-unlock` (remove a stuck stack lock, printing who held it), `history`
-// (plan/apply runs) and `events` (the append-only audit log). They read only the state store;
-// no backend is contacted.
+// (plan/apply runs), `events` (the append-only audit log) and `state migrate` (copy a SQLite
+// state into PostgreSQL). They read only the state store; no backend is contacted.
 
 import type { CAC } from 'cac';
 import { describeHolder } from '../apply/lock.js';
 import { openOrReport, type CommonFlags } from './session-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
+import { stateLocation } from '../apply/session.js';
+import { copySqliteToPostgres } from '../state/copy.js';
+import { parseStateLocation } from '../state/open.js';
+import { describePgUrl } from '../state/postgres.js';
+import { resolve } from 'node:path';
+
+interface MigrateFlags extends CommonFlags {
+  to?: string;
+  from?: string;
+}
+
+async function runStateMigrate(flags: MigrateFlags): Promise<number> {
+  const to = typeof flags.to === 'string' ? parseStateLocation(flags.to) : undefined;
+  if (!to || to.backend !== 'postgres') {
+    process.stderr.write('error: state migrate needs --to postgres://user@host:port/database\n  the target must be an empty PostgreSQL database\n');
+    return 1;
+  }
+  let from: string;
+  if (typeof flags.from === 'string') from = resolve(flags.from);
+  else {
+    const session = await openOrReport(flags, false);
+    if (!session) return 1;
+    const here = stateLocation(session.config);
+    await session.close();
+    if (here.backend !== 'sqlite') {
+      process.stderr.write('error: this config already keeps its state in PostgreSQL\n  pass --from FILE to copy a SQLite state file\n');
+      return 1;
+    }
+    from = here.path;
+  }
+  const target = describePgUrl(to.url);
+  let r: ReturnType<typeof copySqliteToPostgres>;
+  try {
+    r = copySqliteToPostgres({ sqlitePath: from, url: to.url });
+  } catch (err) {
+    process.stderr.write(`error: cannot reach the PostgreSQL state store at ${target}\n  ${String((err as Error).message).split(to.url).join(target)}\n`);
+    return 1;
+  }
+  for (const c of r.counts ?? []) process.stdout.write(`${c.table.padEnd(10)} ${String(c.source).padStart(7)} in ${from}  ${String(c.target).padStart(7)} in ${target}\n`);
+  if (!r.ok) {
+    process.stderr.write(`error: state not migrated: ${r.reason}\n`);
+    return 1;
+  }
+  process.stdout.write(`Copied the state of ${from} to ${target}; counts are equal. Set state: { backend: postgres, url: ... } to use it.\n`);
+  return 0;
+}
 
 interface ListFlags extends CommonFlags {
   json?: boolean;
@@ -90,4 +136,16 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
     .option('--limit <n>', 'How many of the latest (default 100)')
     .option('--json', 'Print as JSON')
     .action((flags: ListFlags) => setExit(runEvents(flags)));
+  verbCommand(cli, 'state')
+    .option('-f, --file <file>', 'Config file whose SQLite state is copied (default: ./contextforge.yaml)')
+    .option('--from <file>', 'Copy this SQLite state file instead of the config\'s')
+    .option('--to <url>', 'The PostgreSQL database to copy into (must hold no state yet)')
+    .action((action: string, flags: MigrateFlags) => {
+      if (action !== 'migrate') {
+        process.stderr.write(`error: unknown state action "${action}"\n  the only action is: migrate\n`);
+        setExit(1);
+        return;
+      }
+      setExit(runStateMigrate(flags));
+    });
 };

@@ -27,6 +27,7 @@ export const VERBS = {
   'force-unlock': { usage: 'force-unlock', summary: 'Remove the state lock of the stack (when a run died on another host)' },
   history: { usage: 'history', summary: 'List recorded plan/apply/destroy runs' },
   events: { usage: 'events', summary: 'List the audit log (apply outcomes, drift repairs, guardrail warnings, approvals)' },
+  state: { usage: 'state <action>', summary: 'State store maintenance: `state migrate --to postgres://...` copies the SQLite state into PostgreSQL' },
   status: { usage: 'status', summary: 'Show each runtime: state, health, endpoint, uptime, restarts, guardrail warnings' },
   up: { usage: 'up', summary: 'Apply the config, serve it through the gateway, and re-apply on every save' },
   validate: { usage: 'validate', summary: 'Check a config (schema, references, backend rules) without touching any backend' },
