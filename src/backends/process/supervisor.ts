@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSy
 import { dirname } from 'node:path';
 import { createServer, type Socket } from 'node:net';
 import type { StatusFile, SupervisorSpec, SupervisorState } from './files.js';
+import { relay } from './relay.js';
 
 /** How often the supervisor checks that its status file is still its own. */
 const OWNERSHIP_CHECK_MS = 2000;
@@ -41,6 +42,8 @@ interface Kid {
   conn?: Socket;
   /** Being ended on purpose (its session is over, or we stop): its exit is no crash. */
   retiring: boolean;
+  /** Stops relaying between conn and the child (both directions). */
+  unrelay?: () => void;
 }
 
 class Supervisor {
@@ -206,8 +209,12 @@ class Supervisor {
       this.warm = undefined;
       kid.conn = conn;
       this.sessions.add(kid);
-      conn.pipe(kid.proc.stdin!, { end: false });
-      kid.proc.stdout!.pipe(conn, { end: false });
+      const inbound = relay(conn, kid.proc.stdin!);
+      const outbound = relay(kid.proc.stdout!, conn);
+      kid.unrelay = (): void => {
+        inbound();
+        outbound();
+      };
       conn.once('close', () => this.retire(kid));
       log(`session started on child ${kid.proc.pid}`);
       this.startWarm();
@@ -219,7 +226,7 @@ class Supervisor {
   private retire(kid: Kid): void {
     if (kid.retiring) return;
     kid.retiring = true;
-    kid.conn?.unpipe();
+    kid.unrelay?.();
     if (kid.proc.exitCode !== null || kid.proc.signalCode !== null) return;
     log(`session on child ${kid.proc.pid} ended; stopping it`);
     kid.proc.stdin?.end();
@@ -243,7 +250,7 @@ class Supervisor {
       // Last, so that the status file already tells the story when the client sees the close.
       if (kid.conn && !kid.conn.destroyed) {
         // The session's server is gone: its client must reconnect and will get a fresh child.
-        kid.conn.unpipe();
+        kid.unrelay?.();
         kid.conn.destroy();
       }
     }
