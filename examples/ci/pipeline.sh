@@ -11,19 +11,28 @@
 set -eu
 
 CONFIG="${CONTEXTFORGE_CONFIG:-contextforge.yaml}"
-# The repository pins contextforge in its package.json and the job ran `npm ci`: the pinned bin runs
-# from node_modules/.bin directly (no npx lookup, no download). CONTEXTFORGE_BIN overrides it.
+# contextforge is not installed by a registry name (it is not published; a name anyone could
+# register must never run next to credentials): install a pinned git URL or release tarball,
+# e.g. `npm install --prefix "$HOME/.cf" "git+https://<host>/<owner>/contextforge.git#<sha>"`, and
+# set CONTEXTFORGE_BIN to its bin (default: node_modules/.bin/contextforge of this checkout).
+# State: set `state: { backend: postgres, url: ${DATABASE_URL} }` so jobs share one truth.
+# Merge-request jobs should get no cloud credentials; give them to the protected-branch job only.
 CF="${CONTEXTFORGE_BIN:-node_modules/.bin/contextforge}"
+# ci-kit.mjs (comment building, approvers from reviews) ships beside this script in the package.
+KIT="$(dirname "$0")/ci-kit.mjs"
 
 case "${1:-}" in
   plan)
-    "$CF" validate -f "$CONFIG"
     set +e
-    "$CF" plan -f "$CONFIG" --format markdown --detailed-exitcode > plan.md
+    "$CF" plan -f "$CONFIG" --format markdown --detailed-exitcode > plan.md 2> plan.err
     code=$?
     set -e
-    if [ "$code" = 1 ]; then exit 1; fi
-    # Post plan.md as the review comment with your CI's API (e.g. glab mr note, gh pr comment).
+    cat plan.err >&2
+    # comment.md: the plan, or the diagnostics of an invalid config; cut past 60,000 characters
+    # (the full text is plan-full.md: keep it as a job artifact).
+    node "$KIT" comment plan.md "$code" plan.err comment.md
+    # Post comment.md as the review comment with your CI's API (e.g. glab mr note, gh pr comment).
+    if [ "$code" = 1 ]; then echo "plan: failed (see comment.md)" >&2; exit 1; fi
     if [ "$code" = 2 ]; then echo "plan: changes pending (see plan.md)"; else echo "plan: no changes"; fi
     exit 0
     ;;

@@ -91,15 +91,16 @@ test('the GitHub Actions workflow plans with markdown on pull requests and appli
   assert.equal(wf.on.push.branches, ['main']);
   const plan = wf.jobs.plan;
   assert.match(plan.if, /pull_request/);
-  assert.ok(plan.steps.some((s) => /contextforge plan .*--format markdown/.test(s.run ?? '')));
+  assert.ok(plan.steps.some((s) => /CONTEXTFORGE_BIN" plan .*--format markdown/.test(s.run ?? '')));
   assert.ok(plan.steps.some((s) => s.uses?.startsWith('actions/github-script') && /createComment|updateComment/.test(s.with?.script ?? '')));
   const apply = wf.jobs.apply;
   assert.match(apply.if, /push/);
-  const step = apply.steps.find((s) => /contextforge apply/.test(s.run ?? ''))!;
+  const step = apply.steps.find((s) => /CONTEXTFORGE_BIN" apply/.test(s.run ?? ''))!;
   assert.ok(step, 'an apply step');
   assert.match(step.env!.CONTEXTFORGE_APPROVED_BY, /steps\.approvers\.outputs\.list/);
   const who = apply.steps.find((s) => s.with?.script?.includes('listReviews'));
-  assert.ok(who && /APPROVED/.test(who.with!.script), 'approvers come from APPROVED reviews');
+  assert.ok(who, 'the reviews of the merged pull request are fetched');
+  assert.ok(apply.steps.some((s) => /ci-kit\.mjs/.test(s.run ?? '') && /"\$kit" approvers reviews\.json/.test(s.run ?? '')), 'approvers are computed by the kit (test/e2e/ci-kit.test.ts)');
 });
 
 test.run();
