@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The project's test command: type-checks (and builds dist/, which CLI tests execute), then runs
-// every test file in its own Node process under uvu, several at a time, and closes with one
-// summary line that CI reads: "N passed, N failed, N skipped". It owns scheduling, counting and
-// printing; it must not decide what a test asserts. Usage:
+// every test file in its own Node process under uvu, several at a time, with lint and the format
+// check as counted checks of a whole run, and closes with one summary line that CI reads:
+// "N passed, N failed, N skipped". It owns scheduling, counting and printing; it must not decide
+// what a test asserts. Usage:
 //   npm test [-- <substring of test path> ...]      unit and e2e files
 //   npm run test:unit / npm run test:e2e [-- ...]   one kind only
 // A file is e2e when it lives under test/e2e/ or imports the Docker test support (it needs the
@@ -41,7 +42,8 @@ function findTests(dir) {
 }
 
 // A file needs the Docker daemon when it imports the test-side Docker or fixture-image support.
-const DOCKER_IMPORT = /from\s+['"](?:\.\.\/)+(?:support\/(?:docker|images)|backends\/docker\/fixtures)\.js['"]|from\s+['"]dockerode['"]/;
+const DOCKER_IMPORT =
+  /from\s+['"](?:\.\.\/)+(?:support\/(?:docker|images)|backends\/docker\/fixtures)\.js['"]|from\s+['"]dockerode['"]/;
 
 function kindOf(file) {
   const rel = relative(root, file);
@@ -86,7 +88,8 @@ function checkCounts(code, signal) {
 
 function fileCounts(out, code, signal) {
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
-  const num = (label) => [...plain.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].reduce((s, m) => s + Number(m[1]), 0);
+  const num = (label) =>
+    [...plain.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].reduce((s, m) => s + Number(m[1]), 0);
   const total = num('Total');
   const uvuSkipped = num('Skipped');
   // Tests that returned skip() finished normally, so uvu counted them as passed.
@@ -128,7 +131,9 @@ function printBlock(r) {
   const body = r.out.endsWith('\n') || r.out === '' ? r.out : `${r.out}\n`;
   const skips = r.skipped ? `, ${r.skipped} skipped` : '';
   const notes = r.notes.length ? ` [${r.notes.join('; ')}]` : '';
-  process.stdout.write(`\n▶ ${r.title}\n${body}${mark} ${r.title}: ${r.passed} passed, ${r.failed} failed${skips} (${(r.ms / 1000).toFixed(1)} s)${notes}\n`);
+  process.stdout.write(
+    `\n▶ ${r.title}\n${body}${mark} ${r.title}: ${r.passed} passed, ${r.failed} failed${skips} (${(r.ms / 1000).toFixed(1)} s)${notes}\n`,
+  );
 }
 
 const results = [];
@@ -142,28 +147,62 @@ if (!process.env.CF_SKIP_TYPECHECK) {
   const done = await pool(checks, unitJobs, printBlock);
   results.push(...done);
   if (done.some((r) => r.failed)) {
-    process.stdout.write(`\nType-check failed; no tests were run.\n0 passed, ${done.filter((r) => r.failed).length} failed, 0 skipped\n`);
+    process.stdout.write(
+      `\nType-check failed; no tests were run.\n0 passed, ${done.filter((r) => r.failed).length} failed, 0 skipped\n`,
+    );
     process.exit(1);
   }
 }
 
 const files = findTests(join(root, 'test'))
   .filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)))
-  .map((f) => ({ file: f, title: relative(root, f), kind: kindOf(f), cmd: process.execPath, args: ['--import', 'tsx', f] }))
+  .map((f) => ({
+    file: f,
+    title: relative(root, f),
+    kind: kindOf(f),
+    cmd: process.execPath,
+    args: ['--import', 'tsx', f],
+  }))
   .filter((j) => kinds.includes(j.kind));
 // Larger files tend to run longer; starting them first keeps the tail of the run short.
 const bySize = (a, b) => statSync(b.file).size - statSync(a.file).size;
 const unit = files.filter((j) => j.kind === 'unit').sort(bySize);
 const e2e = files.filter((j) => j.kind === 'e2e').sort(bySize);
 
-const [unitResults, e2eResults] = await Promise.all([pool(unit, unitJobs, printBlock), pool(e2e, e2eJobs, printBlock)]);
+// Lint and format are counted checks of a whole run (CI's), not of a narrowed one.
+const checks =
+  filters.length === 0 && kinds.includes('unit')
+    ? [
+        {
+          title: 'lint (eslint)',
+          cmd: process.execPath,
+          args: [join(root, 'node_modules/eslint/bin/eslint.js'), '.'],
+          check: true,
+        },
+        {
+          title: 'format check (prettier)',
+          cmd: process.execPath,
+          args: [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '**/*.{ts,mjs,js}'],
+          check: true,
+        },
+      ]
+    : [];
+
+const [unitResults, e2eResults] = await Promise.all([
+  pool([...checks, ...unit], unitJobs, printBlock),
+  pool(e2e, e2eJobs, printBlock),
+]);
 results.push(...unitResults, ...e2eResults);
 
 const sum = (k) => results.reduce((s, r) => s + r[k], 0);
-process.stdout.write(`\nPer file (${unit.length} unit at ${unitJobs} at a time, ${e2e.length} e2e at ${e2eJobs} at a time; ${((Date.now() - started) / 1000).toFixed(0)} s in all):\n`);
+process.stdout.write(
+  `\nPer file (${unit.length} unit at ${unitJobs} at a time, ${e2e.length} e2e at ${e2eJobs} at a time; ${((Date.now() - started) / 1000).toFixed(0)} s in all):\n`,
+);
 for (const r of results) {
   const mark = r.failed ? '✘' : r.skipped ? '↷' : '✔';
-  process.stdout.write(`  ${mark} ${r.title}  ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped  (${(r.ms / 1000).toFixed(1)} s)\n`);
+  process.stdout.write(
+    `  ${mark} ${r.title}  ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped  (${(r.ms / 1000).toFixed(1)} s)\n`,
+  );
 }
 const failed = sum('failed');
 process.stdout.write(`\n${sum('passed')} passed, ${failed} failed, ${sum('skipped')} skipped\n`);

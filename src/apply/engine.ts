@@ -5,7 +5,7 @@
 
 import { hostname, userInfo } from 'node:os';
 import type { ApplyOutcome, Backend } from '../backends/backend.js';
-import type { LoadedConfig } from '../config/model.js';
+import type { LoadedConfig } from '../config/index.js';
 import { error, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { compileDesired } from '../plan/desired.js';
 import { resolveSources } from '../sources/resolve-desired.js';

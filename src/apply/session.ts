@@ -3,8 +3,7 @@
 // over the config's sensitive values. Closing releases sockets and the database.
 
 import { isAbsolute, join } from 'node:path';
-import { loadConfig } from '../config/index.js';
-import type { LoadedConfig } from '../config/model.js';
+import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import type { Backend } from '../backends/backend.js';
 import { closeBackends, createBackends } from '../backends/registry.js';

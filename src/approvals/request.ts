@@ -3,7 +3,7 @@
 // approvers and the commands that decide it. Built only from the normalized spec, which holds no
 // secret values; the caller still runs it through the redactor.
 
-import type { LoadedConfig } from '../config/model.js';
+import type { LoadedConfig } from '../config/index.js';
 import type { Change, NormalizedSource } from '../model/resources.js';
 
 export interface ApprovalRequest {

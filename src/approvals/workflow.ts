@@ -4,7 +4,7 @@
 // never re-requested for the same spec hash. Evaluation of the rules lives in src/plan/approval.ts.
 
 import { randomBytes } from 'node:crypto';
-import type { LoadedConfig } from '../config/model.js';
+import type { LoadedConfig } from '../config/index.js';
 import type { Redactor } from '../plan/redact.js';
 import type { Change, Plan } from '../model/resources.js';
 import type { ApprovalRecord, StateStore } from '../state/store.js';

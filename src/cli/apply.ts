@@ -11,7 +11,7 @@ import { takeLock } from '../apply/lock.js';
 import { checkSavedPlan, readSavedPlan } from '../apply/saved-plan.js';
 import { hasChanges } from '../plan/diff.js';
 import { renderText } from '../plan/render-text.js';
-import { parseDurationMs } from '../config/quantities.js';
+import { parseDurationMs } from '../config/index.js';
 import type { Plan } from '../model/resources.js';
 import { openOrReport, planOptions, planWith, report, type CommonFlags } from './session-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';

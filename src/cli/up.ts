@@ -4,7 +4,7 @@
 // --down-on-exit. Exit 1 when the first apply cannot even start (invalid config, lock held).
 
 import type { CAC } from 'cac';
-import type { LoadedConfig } from '../config/model.js';
+import type { LoadedConfig } from '../config/index.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
 import { stateLocation } from '../apply/session.js';

@@ -5,7 +5,7 @@
 import type { CAC } from 'cac';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
-import { parseDurationMs } from '../config/quantities.js';
+import { parseDurationMs } from '../config/index.js';
 import { runWatch } from '../watch/watch.js';
 import { printDiagnostics } from './config-file.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';

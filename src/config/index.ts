@@ -4,9 +4,24 @@
 export { loadConfig, loadConfigSync, DEFAULT_PROFILE, type LoadOptions, type LoadResult } from './load.js';
 export type { LoadedConfig, ResolvedProfile, ResolvedCatalogEntry, ResolvedRuntime, Origin, SourceMap } from './model.js';
 export { loadLibrary, type Library } from './library.js';
-export { unenforcedControls, controlStatuses, controlLabel, type ControlName, type ControlStatus, type UnenforcedControl } from './compat.js';
-export { checkCpuMemory, fitCodeEngineLimits, isValidAppName, CE_CPU_MEMORY, CE_APP_NAME, CE_APPS_PER_PROJECT, type CeLimits } from './code-engine-rules.js';
+export { unenforcedControls, unenforcedDiagnostics, controlStatuses, controlLabel, type ControlName, type ControlStatus, type UnenforcedControl } from './compat.js';
+export {
+  checkCpuMemory,
+  fitCodeEngineLimits,
+  limitsFitted,
+  isValidAppName,
+  CE_CPU_MEMORY,
+  CE_APP_NAME,
+  CE_APPS_PER_PROJECT,
+  CE_DEFAULT_CPU,
+  CE_DEFAULT_MEMORY_GB,
+  CE_MAX_REQUEST_TIMEOUT_SECONDS,
+  type CeLimits,
+} from './code-engine-rules.js';
 export { parseImageRef, registryAllowed, type ImageRef } from './image-ref.js';
-export { parseCpu, parseMemory, parseDuration, parseDurationMs } from './quantities.js';
+export { parseCpu, parseMemory, parseDuration, parseDurationMs, formatBytes } from './quantities.js';
 export { rawSchema, type SchemaKind } from './schemas.js';
 export { parseDotEnv } from './dotenv.js';
+export { parseCompose, type ComposeText } from './compose/parse.js';
+export { composeTextOf, positionsOf } from './compose/text.js';
+export { startOrder, type ComposeHealthcheck, type ComposeModel, type ComposePort, type ComposeVolumeMount } from './compose/model.js';

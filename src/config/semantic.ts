@@ -3,7 +3,7 @@
 // Backend-specific rules live in semantic-backend.ts. Runs only on schema-valid input; no I/O.
 
 import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
-import type { Backend, ContextforgeConfig } from '../generated/config.js';
+import type { ContextforgeConfig } from '../generated/config.js';
 import { ownValue, rangeOf, type EntryRecord, type Located, type ProfileRecord, type RuntimeLink } from './records.js';
 import { Suggester } from './suggest-bounded.js';
 import { checkBackendRules } from './semantic-backend.js';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { LoadedConfig } from '../config/model.js';
+import type { LoadedConfig } from '../config/index.js';
 import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import type { GatewayAuth } from '../gateway/index.js';
 

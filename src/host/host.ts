@@ -2,8 +2,7 @@
 // only launch commands) from the config, feeds it the upstreams the state store records, and
 // follows state changes without a restart. It applies nothing itself; apply happens elsewhere.
 
-import type { LoadedConfig } from '../config/model.js';
-import { parseDuration } from '../config/quantities.js';
+import { type LoadedConfig, parseDuration } from '../config/index.js';
 import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import { redact } from '../diag/redact.js';
 import {

@@ -4,8 +4,7 @@
 // It starts and stops nothing; it only describes how to reach what apply recorded.
 
 import type Dockerode from 'dockerode';
-import type { LoadedConfig } from '../config/model.js';
-import { parseDuration } from '../config/quantities.js';
+import { type LoadedConfig, parseDuration } from '../config/index.js';
 import type { Backend as BackendConfig } from '../generated/config.js';
 import { dockerExecConnector, type UpstreamSpec } from '../gateway/index.js';
 import { hashOf } from '../model/canonical.js';

@@ -4,14 +4,11 @@
 
 import type { BackendCapabilities } from '../model/capabilities.js';
 import { error, type Diagnostic, type Result, type SourceRange } from '../diag/diagnostic.js';
-import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRuntime } from '../config/model.js';
+import { type LoadedConfig, type ResolvedCatalogEntry, type ResolvedProfile, type ResolvedRuntime, fitCodeEngineLimits, limitsFitted, unenforcedDiagnostics, parseCpu, parseDuration, parseMemory } from '../config/index.js';
 import type { Backend as BackendConfig, CodeEngineBackend, ResourceLimits, Transport } from '../generated/config.js';
-import { fitCodeEngineLimits, limitsFitted } from '../config/code-engine-rules.js';
 import { evaluateApproval } from './approval.js';
 import { hashOf, secretDigest } from '../model/canonical.js';
 import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
-import { unenforcedDiagnostics } from '../config/compat.js';
-import { parseCpu, parseDuration, parseMemory } from '../config/quantities.js';
 import type { DesiredResource, EffectiveGuardrails, NormalizedSource, RuntimeSpec, TransportSpec } from '../model/resources.js';
 
 export interface CompileOptions {

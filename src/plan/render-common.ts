@@ -2,7 +2,7 @@
 // approval / warning lines. Pure string helpers; secrets are `(sensitive)` by construction.
 
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { formatBytes } from '../config/quantities.js';
+import { formatBytes } from '../config/index.js';
 import type { ActionKind, Change, FieldChange, PlanSummary } from '../model/resources.js';
 
 export const SYMBOL: Record<ActionKind, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };

@@ -6,7 +6,7 @@
 
 import { resolve } from 'node:path';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
-import { composeTextOf } from '../config/compose/text.js';
+import { composeTextOf } from '../config/index.js';
 import type { GithubSettings } from '../generated/config.js';
 import { hashOf } from '../model/canonical.js';
 import type { DesiredResource } from '../model/resources.js';

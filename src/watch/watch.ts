@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { stateLocation } from '../apply/session.js';
 import { createNotifier } from '../approvals/notify.js';
 import { expireApprovals } from '../approvals/workflow.js';
-import type { LoadedConfig } from '../config/model.js';
+import type { LoadedConfig } from '../config/index.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
 import { reconcileOnce, type ReconcileResult } from '../host/reconcile.js';

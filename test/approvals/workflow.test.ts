@@ -51,7 +51,13 @@ test('a held change becomes one pending request with what a reviewer needs and n
   assert.equal(rec.reasons, ['guardrails_profile is restricted']);
   const hours = (Date.parse(rec.expiresAt) - Date.parse(rec.requestedAt)) / 3600_000;
   assert.is(hours, 2);
-  const req = rec.request as Record<string, any>;
+  const req = rec.request as {
+    source: unknown;
+    guardrails: { profile: string; egressAllowed: boolean };
+    resources: { maxPids: number };
+    catalog: { slug: string };
+    commands: { approve: string };
+  };
   assert.equal(req.source, { type: 'docker', image: 'contextforge-fixture/everything:latest', pull: 'missing' });
   assert.is(req.guardrails.profile, 'restricted');
   assert.is(req.guardrails.egressAllowed, false);

@@ -24,7 +24,7 @@ import { diffApp } from './diff.js';
 import { appName, buildName, SECRET_STACK_KEY, secretName } from './names.js';
 import { groupStack, isOwnedApp, isOwnedSecret, revisionNumber, type ProjectCensus } from './observe.js';
 import { CE_REVISIONS_PER_PROJECT, quotaDiagnostics } from './quota.js';
-import { CE_APPS_PER_PROJECT } from '../../config/code-engine-rules.js';
+import { CE_APPS_PER_PROJECT } from '../../config/index.js';
 import { inspectInstances } from './status.js';
 import type { App } from './types.js';
 import { validateDesired } from './validate.js';

@@ -4,7 +4,7 @@
 
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import type { CodeEngineBackend } from '../../generated/config.js';
-import { parseDuration } from '../../config/quantities.js';
+import { parseDuration } from '../../config/index.js';
 import type { NormalizedSource } from '../../model/resources.js';
 import type { ProjectClient } from './client.js';
 import type { BuildPatch, BuildPrototype } from './types.js';

@@ -3,7 +3,7 @@
 // that bound is near the quota are they counted exactly (one revisions list per app).
 
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
-import { CE_APPS_PER_PROJECT } from '../../config/code-engine-rules.js';
+import { CE_APPS_PER_PROJECT } from '../../config/index.js';
 import type { ProjectCensus } from './observe.js';
 
 export const CE_REVISIONS_PER_PROJECT = 120;

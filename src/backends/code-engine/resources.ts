@@ -2,7 +2,7 @@
 // row of the valid combinations table (reference §10), and live values read back into the same
 // canonical strings so that the two compare equal. Pure.
 
-import { CE_DEFAULT_CPU, CE_DEFAULT_MEMORY_GB, fitCodeEngineLimits } from '../../config/code-engine-rules.js';
+import { CE_DEFAULT_CPU, CE_DEFAULT_MEMORY_GB, fitCodeEngineLimits } from '../../config/index.js';
 
 export { CE_DEFAULT_CPU, CE_DEFAULT_MEMORY_GB };
 

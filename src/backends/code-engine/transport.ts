@@ -6,7 +6,7 @@ import { Agent, request as undiciRequest } from 'undici';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
 import { CodeEngineApiError, parseErrorBody, redact, redactError } from './errors.js';
 import { decideEndpoint } from '../../config/endpoint-policy.js';
-import { DEFAULT_RETRY, backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
+import { backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 
 export interface TransportOptions {
   apiKey: string;

@@ -5,7 +5,7 @@
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import type { CodeEngineBackend } from '../../generated/config.js';
 import type { DesiredResource } from '../../model/resources.js';
-import { CE_APPS_PER_PROJECT, CE_MAX_REQUEST_TIMEOUT_SECONDS } from '../../config/code-engine-rules.js';
+import { CE_APPS_PER_PROJECT, CE_MAX_REQUEST_TIMEOUT_SECONDS } from '../../config/index.js';
 import { APP_NAME_MAX, appName } from './names.js';
 import { canonicalMemory, ceResources } from './resources.js';
 

@@ -24,7 +24,6 @@ export function withBuildStep(c: Change): Change {
   if (!c.desired || src?.type !== 'github' || !src.commit) return c;
   const imageMoves = c.action === 'create' || (c.action === 'replace' && c.fields.some((f) => f.path === 'image' || f.path.startsWith('build.')));
   if (!imageMoves) return c;
-  const spec = managedSpec(c.desired);
   return { ...c, steps: [...(c.steps ?? []), 'build'] };
 }
 

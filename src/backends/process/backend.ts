@@ -9,7 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
 import { redact } from '../../diag/redact.js';
 import type { ProcessBackend } from '../../generated/config.js';
-import { parseDuration } from '../../config/quantities.js';
+import { parseDuration } from '../../config/index.js';
 import { defaultResourcePlan } from '../../model/resource-plan.js';
 import type { Change, DesiredResource, ObservedResource, ObservedStatus } from '../../model/resources.js';
 import type { ApplyContext, ApplyOutcome, Backend, BackendDescription, LogOptions } from '../backend.js';

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EmuError, errorBody, matchRoute, readBody, sendReply, type Reply, type Route } from './http-util.js';
 import { mergeFaults, emptyStats, type EmulatorFaults, type EmulatorStats } from './faults.js';
-import { FakeIam, IamError } from './iam.js';
+import { type FakeIam, IamError } from './iam.js';
 import type { HandlerCtx, HandlerOptions } from './handlers.js';
 import type { RenderContext } from './render.js';
 import type { EmuState } from './state.js';
