@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { error, hasErrors, type Diagnostic, type Result } from '../diag/diagnostic.js';
+import { hasErrors, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import type { Backend, ContextforgeConfig } from '../generated/config.js';
 import { secrets } from '../diag/redact.js';
 import { parseDotEnv } from './dotenv.js';
