@@ -26,7 +26,11 @@ function wideEncoding(b: Uint8Array): string | undefined {
   if (n < 4) return undefined;
   let even = 0;
   let odd = 0;
-  for (let i = 0; i < n; i++) if (b[i] === 0) (i % 2 === 0 ? even++ : odd++);
+  for (let i = 0; i < n; i++) {
+    if (b[i] !== 0) continue;
+    if (i % 2 === 0) even++;
+    else odd++;
+  }
   if (odd >= n / 2 - 1 && even === 0) return 'UTF-16LE';
   if (even >= n / 2 - 1 && odd === 0) return 'UTF-16BE';
   return undefined;
