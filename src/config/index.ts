@@ -4,7 +4,7 @@
 export { loadConfig, loadConfigSync, DEFAULT_PROFILE, type LoadOptions, type LoadResult } from './load.js';
 export type { LoadedConfig, ResolvedProfile, ResolvedCatalogEntry, ResolvedRuntime, Origin, SourceMap } from './model.js';
 export { loadLibrary, type Library } from './library.js';
-export { unenforcedControls, unenforcedDiagnostics, controlStatuses, controlLabel, type ControlName, type ControlStatus, type UnenforcedControl } from './compat.js';
+export { unenforcedControls, unenforcedDiagnostic, unenforcedDiagnostics, controlStatuses, controlLabel, type ControlName, type ControlStatus, type UnenforcedControl } from './compat.js';
 export {
   checkCpuMemory,
   fitCodeEngineLimits,

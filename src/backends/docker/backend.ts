@@ -23,7 +23,7 @@ import type { DockerBackend, GithubSettings } from '../../generated/config.js';
 import type { Change, DesiredResource, ObservedResource } from '../../model/resources.js';
 import type { ApplyContext, ApplyOutcome, Backend, BackendDescription, LogOptions } from '../backend.js';
 import { DOCKER_CAPABILITIES } from '../../model/capabilities.js';
-import { unenforcedDiagnostic } from '../../config/compat.js';
+import { unenforcedDiagnostic } from '../../config/index.js';
 import { clientFor, localAppArmor, whereOf } from './client.js';
 import { clearName, ensureVolume, NameTakenError, NetworkCache, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
 import { diffRuntime } from './diff.js';

@@ -3,7 +3,6 @@
 // what it depends on), only changed members replaced, everything of the runtime removed on
 // delete, and logs of all members with a service prefix. Touches only objects it labelled.
 
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { error } from '../../diag/diagnostic.js';
