@@ -198,6 +198,8 @@ export class HttpHandler {
       await close();
       throw e;
     }
+    // A client that left before the transport listened for 'close' would hold its place forever.
+    if (res.destroyed) await close();
   }
 
   private async ssePost(req: IncomingMessage, res: ServerResponse, url: URL, view: View): Promise<void> {
