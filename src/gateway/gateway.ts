@@ -47,9 +47,9 @@ export const HTTP_DEFAULTS = {
   sessionIdleMs: 5 * 60_000,
   maxSessions: 1000,
   maxSessionsPerPrincipal: 100,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 60_000,
-  bodyIdleTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
+  requestTimeoutMs: 120_000,
+  bodyIdleTimeoutMs: 30_000,
 } as const;
 
 /** Every problem with `options` as a diagnostic; empty when the gateway can start. */
