@@ -98,9 +98,9 @@ export interface GatewayOptions {
   allowedHosts?: string[];
   /** 'auth' (default): /metrics needs the gateway auth; 'public': it does not. */
   metrics?: 'auth' | 'public';
-  /** Time to receive a request's headers; default 30 000 ms. */
+  /** Time to receive a request's headers; default 60 000 ms. */
   headersTimeoutMs?: number;
-  /** Time to receive a whole request (headers and body); default 120 000 ms. Responses are not limited. */
+  /** Time to receive a whole request (headers and body); default 300 000 ms. Responses are not limited. */
   requestTimeoutMs?: number;
   /** A request body that sends nothing for this long is answered 408; default 30 000 ms. */
   bodyIdleTimeoutMs?: number;
