@@ -4,6 +4,7 @@
 
 import { parse as parseYamlScalar } from 'yaml';
 import { secrets } from '../diag/redact.js';
+import { editDistance } from '../diag/suggest.js';
 
 /**
  * A key whose value is presumably a secret wherever it appears: `api_key`, `token(s)`,
@@ -11,6 +12,17 @@ import { secrets } from '../diag/redact.js';
  * `tokens_file`: those name where a secret is, not the secret).
  */
 export const SECRET_KEY = /(?:api_?key|apikey|access_?key|private_?key|auth_?key|token|password|passwd|passphrase|pwd|secret|credentials?|bearer|cookie|signature)s?$/i;
+
+/** Secret keys of the config's own schema: a misspelling of one (`api_kye`) is still treated as one. */
+const SECRET_NAMES = ['api_key', 'token', 'tokens', 'secrets', 'jwt_secret', 'password'];
+
+/** True for a key that looks secret or is one edit (two for long names) from a secret key. */
+export function secretLookingKey(key: string): boolean {
+  if (SECRET_KEY.test(key)) return true;
+  if (key.length < 5 || key.length > 14) return false;
+  const k = key.toLowerCase();
+  return SECRET_NAMES.some((n) => Math.abs(n.length - k.length) <= 2 && editDistance(k, n) <= (n.length >= 8 ? 2 : 1));
+}
 
 /** One `key: value` or flow-mapping pair whose key looks secret, found in raw source text. */
 const PAIR = /(?:^|[\s{,[?])(?:"([^"\\\n]{1,200})"|'([^'\n]{1,200})'|([A-Za-z0-9_.-]{1,200}))\s*:(?=\s|$|["'{[])[ \t]*("(?:[^"\\]|\\.)*"?|'(?:[^']|'')*'?|\[[^\]\n]*\]?|[^\n,}\]#]*)/g;
@@ -43,13 +55,15 @@ export function scanSecretLines(text: string): SecretLines {
       if (secret) collectInline(line.replace(/^\s*(?:-\s+)?(?:[^\s:]+:\s*)?/, ''), out);
     } else {
       blockIndent = -1;
+      const lead = /^\s*(?:-\s+)*/.exec(line)![0].length;
       for (const m of line.matchAll(PAIR)) {
         const key = m[1] ?? m[2] ?? m[3] ?? '';
-        if (!SECRET_KEY.test(key)) continue;
+        if (!secretLookingKey(key)) continue;
         secret = true;
         const value = m[4].trim();
-        if (value === '' || /^[|>]/.test(value)) blockIndent = indent;
-        else collectInline(value, out);
+        // Lines indented below a block key continue its value (a block, a folded plain scalar).
+        if (m.index + m[0].search(/["'A-Za-z0-9_.-]/) === lead) blockIndent = indent;
+        if (value !== '' && !/^[|>]/.test(value)) collectInline(value, out);
       }
     }
     if (secret) {
@@ -62,7 +76,8 @@ export function scanSecretLines(text: string): SecretLines {
 
 function collectInline(value: string, out: SecretLines): void {
   const v = value.trim();
-  if (v === '' || v.startsWith('${')) return;
+  // A template is no secret itself: what it interpolates is (the variables, collected apart).
+  if (v === '' || v.includes('${')) return;
   if (v.startsWith('[')) {
     for (const item of v.replace(/^\[|\]$/g, '').split(',')) collectInline(item, out);
     return;
@@ -80,15 +95,15 @@ function collectInline(value: string, out: SecretLines): void {
 }
 
 /**
- * Fills the redaction set from a file's raw text before it is parsed: the values of the
- * variables its secret-looking keys interpolate always, and, when the file does not parse
- * (`parsed: false`), the literal values and the lines themselves (masked in excerpts).
+ * Fills the redaction set from a file's raw text before it is parsed: the values of its
+ * secret-looking keys and of the variables they interpolate, and the lines themselves (masked
+ * in excerpts). Whether the file parses or not: a misspelt key (`api_kye: …`) or an `env`
+ * entry named like a token is outside every secret position the structure knows.
  */
-export function preScanSecrets(text: string, file: string, env: Record<string, string | undefined>, parsed: boolean): void {
+export function preScanSecrets(text: string, file: string, env: Record<string, string | undefined>): void {
   const found = scanSecretLines(text);
   for (const name of found.variables) secrets.add(env[name]);
-  if (parsed) return;
   // Guessed values must be long enough not to shred unrelated output.
-  secrets.addAll(found.values.filter((v) => v.length >= 6));
+  secrets.addAll(found.values.filter((v) => v.length >= 8));
   for (const l of found.lines) secrets.maskLines(file, l);
 }

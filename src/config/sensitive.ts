@@ -30,7 +30,7 @@ export function collectSensitive(input: SensitiveInput): Set<string> {
     secrets.maskLines(at.value.file, at.value.start.line, at.value.end.line);
     if (substituted.length === 0 && value !== null && typeof value !== 'object') {
       const raw = src.parsed.text.slice(at.value.start.offset, at.value.end.offset).trim();
-      if (raw !== '' && !raw.includes('\n')) out.add(/^(["']).*\1$/s.test(raw) ? raw.slice(1, -1) : raw);
+      if (raw !== '' && !raw.includes('\n') && !raw.includes('${')) out.add(/^(["']).*\1$/s.test(raw) ? raw.slice(1, -1) : raw);
     }
   };
   const { doc, main } = input;

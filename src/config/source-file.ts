@@ -53,9 +53,9 @@ export function decodeSource(bytes: Buffer): string {
 export function checkSourceText(text: string, path: string, kind: 'config' | 'catalog' | 'profile', env: Record<string, string | undefined>): SourceFile {
   const parsed = parseYaml(text, path);
   const diags = [...parsed.diags];
-  // Secrets are known before anything is reported: a file that does not parse has its
-  // secret-looking lines masked, since no structure says where its secrets are.
-  preScanSecrets(text, path, env, !diags.some((d) => d.severity === 'error'));
+  // Secrets are known before anything is reported, even when the file does not parse and no
+  // structure says where its secrets are.
+  preScanSecrets(text, path, env);
   // Syntax errors leave no value; errors the parser reports in place (non-finite numbers) do.
   if (parsed.value === undefined && diags.some((d) => d.severity === 'error')) return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
   if (parsed.value === null || parsed.value === undefined || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {

@@ -62,8 +62,9 @@ function closedSingle(source: string): boolean {
   return quotes % 2 === 1;
 }
 
+/** The library's message in sentence case, without the source text it quotes (it may be a secret). */
 function firstLine(message: string): string {
-  const line = message.split('\n')[0].trim();
+  const line = message.split('\n')[0].trim().replace(/(?: in YAML stream)?:\s*["'].*$/s, '').replace(/ in YAML stream$/, '');
   return line.charAt(0).toLowerCase() + line.slice(1).replace(/\.$/, '');
 }
 

@@ -53,21 +53,11 @@ function regexEscape(s: string): string {
   return s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
-/** Printed prefixes of at least this many characters count as the secret (truncated output). */
-export const PREFIX_LENGTH = 24;
-
 /**
- * A pattern for one spelling: the whole of it, or any prefix of at least PREFIX_LENGTH
- * characters (messages shorten long values: `"abcdefgh…"`), matched as far as it goes.
+ * Any printed piece of a secret at least this long counts as the secret: messages quote parts
+ * of values (`"abcdefgh..."`, the text after a `${`), and a mutated line holds pieces of one.
  */
-function spellingPattern(s: string): string {
-  const chars = [...s];
-  if (chars.length <= PREFIX_LENGTH) return regexEscape(s);
-  const tail = chars.slice(PREFIX_LENGTH, PREFIX_LENGTH + 512);
-  let rest = '';
-  for (let i = tail.length - 1; i >= 0; i--) rest = `(?:${regexEscape(tail[i])}${rest})?`;
-  return regexEscape(chars.slice(0, PREFIX_LENGTH).join('')) + rest;
-}
+export const FRAGMENT_LENGTH = 16;
 
 /** A set of secret values with a matcher over all their spellings, rebuilt when it grows. */
 export class SecretSet {
@@ -77,6 +67,8 @@ export class SecretSet {
   /** Files none of whose lines may be shown beyond their key (`.env`). */
   private readonly files = new Set<string>();
   private matcher: RegExp | null | undefined;
+  /** Every FRAGMENT_LENGTH-character window of every spelling → the spellings and offsets. */
+  private windows: Map<string, [string, number][]> | undefined;
 
   /** Adds a value (numbers by their text); short values are ignored, see MIN_REDACT_LENGTH. */
   add(value: unknown): void {
@@ -88,6 +80,7 @@ export class SecretSet {
     // A value with surrounding blanks is also printed trimmed.
     if (s.trim() !== s && s.trim().length >= MIN_REDACT_LENGTH) this.values.add(s.trim());
     this.matcher = undefined;
+    this.windows = undefined;
   }
 
   addAll(values: Iterable<unknown> | undefined): void {
@@ -124,21 +117,83 @@ export class SecretSet {
       for (const v of this.values) for (const s of spellings(v)) all.add(s);
       // Longest first, so that a secret containing another secret is replaced whole.
       const list = [...all].sort((a, b) => b.length - a.length);
-      this.matcher = list.length ? new RegExp(list.map(spellingPattern).join('|'), 'g') : null;
+      this.matcher = list.length ? new RegExp(list.map(regexEscape).join('|'), 'g') : null;
     }
     return this.matcher;
+  }
+
+  private windowTable(): Map<string, [string, number][]> {
+    if (this.windows === undefined) {
+      const table = new Map<string, [string, number][]>();
+      for (const v of this.values) {
+        for (const s of spellings(v)) {
+          for (let i = 0; i + FRAGMENT_LENGTH <= s.length; i++) {
+            const w = s.slice(i, i + FRAGMENT_LENGTH);
+            const list = table.get(w);
+            if (list) list.push([s, i]);
+            else table.set(w, [[s, i]]);
+          }
+        }
+      }
+      this.windows = table;
+    }
+    return this.windows;
+  }
+
+  /**
+   * The [start, end) ranges of the text that are pieces of a secret of FRAGMENT_LENGTH or
+   * more, each grown as far as the text keeps following the secret. Linear in the text: one
+   * table look-up per position.
+   */
+  private fragments(text: string, first = false): [number, number][] {
+    const table = this.windowTable();
+    const out: [number, number][] = [];
+    if (table.size === 0) return out;
+    let floor = 0;
+    for (let i = 0; i + FRAGMENT_LENGTH <= text.length; ) {
+      const hits = table.get(text.slice(i, i + FRAGMENT_LENGTH));
+      if (!hits) {
+        i++;
+        continue;
+      }
+      let start = i;
+      let end = i + FRAGMENT_LENGTH;
+      for (const [s, o] of hits) {
+        let e = i + FRAGMENT_LENGTH;
+        for (let k = o + FRAGMENT_LENGTH; e < text.length && k < s.length && text[e] === s[k]; k++) e++;
+        let b = i;
+        for (let q = o; b > floor && q > 0 && text[b - 1] === s[q - 1]; q--) b--;
+        end = Math.max(end, e);
+        start = Math.min(start, b);
+      }
+      out.push([start, end]);
+      if (first) return out;
+      floor = end;
+      i = end;
+    }
+    return out;
   }
 
   contains(text: string): boolean {
     const re = this.regex();
     if (!re) return false;
     re.lastIndex = 0;
-    return re.test(text);
+    return re.test(text) || this.fragments(text, true).length > 0;
   }
 
   redact(text: string): string {
     const re = this.regex();
-    return re ? text.replace(re, REDACTED) : text;
+    if (!re) return text;
+    const whole = text.replace(re, REDACTED);
+    const pieces = this.fragments(whole);
+    if (pieces.length === 0) return whole;
+    let out = '';
+    let last = 0;
+    for (const [a, b] of pieces) {
+      out += whole.slice(last, a) + REDACTED;
+      last = b;
+    }
+    return out + whole.slice(last);
   }
 }
 
