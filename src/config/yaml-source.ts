@@ -109,7 +109,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   let value: unknown = undefined;
   if (diags.some((d) => d.severity === 'error')) return { file, text, value, spans, diags, range };
   if (doc.contents) {
-    const walker = new Walker(doc, text, range, spans);
+    const walker = new Walker(text, range, spans);
     value = walker.walk(doc.contents as Node, '', -1, -1);
     diags.push(...walker.diags);
     // A bad key or alias leaves no trustworthy value; a non-finite number is reported where it
@@ -140,9 +140,13 @@ class Walker {
   private expanded = 0;
   private overBudget = false;
   private readonly expanding = new Set<Node>();
+  /**
+   * Anchors seen so far in document order: an alias names the latest one before it. The
+   * library's Alias.resolve() searches the whole document per alias instead.
+   */
+  private readonly anchors = new Map<string, Node>();
 
   constructor(
-    private readonly doc: Document.Parsed,
     private readonly text: string,
     private readonly range: (start: number, end: number) => SourceRange,
     private readonly spans: SpanTable,
@@ -162,6 +166,9 @@ class Walker {
       return null;
     }
     if (r && !viaAlias) this.spans.set(pointer, [r[0], r[1], k0, k1, isScalar(node) && node.type === Scalar.PLAIN ? 1 : 0]);
+    // Inside a copy, anchors are old definitions: registering them again could shadow a newer one.
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor && !viaAlias) this.anchors.set(anchor, node);
     if ((isMap(node) || isSeq(node)) && depth >= MAX_NESTING) {
       this.fatal = true;
       this.diags.push(error('yaml.too-deep', 'the YAML nesting is too deep', {
@@ -236,7 +243,7 @@ class Walker {
   }
 
   private alias(node: Alias, at: { pointer: string; k0: number; k1: number; depth: number; viaAlias: number }): unknown {
-    const target = node.resolve(this.doc) as Node | undefined;
+    const target = this.anchors.get(node.source);
     const r = node.range;
     if (!target) {
       this.fatal = true;
