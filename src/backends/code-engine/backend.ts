@@ -22,9 +22,10 @@ import { CodeEngineApiError, CodeEngineClient, type ProjectClient } from './clie
 import { appPrototype, desiredApp, mergePatch, type ManagedApp } from './desired-app.js';
 import { diffApp } from './diff.js';
 import { appName, buildName, SECRET_STACK_KEY, secretName } from './names.js';
-import { groupStack, isOwnedApp, isOwnedSecret, revisionNumber, type ProjectCensus } from './observe.js';
-import { CE_REVISIONS_PER_PROJECT, quotaDiagnostics } from './quota.js';
-import { CE_APPS_PER_PROJECT } from '../../config/index.js';
+import { groupStack, isOwnedApp, isOwnedSecret } from './observe.js';
+import { quotaDiagnostics } from './quota.js';
+import { countRevisions, QuotaGate } from './quota-gate.js';
+import { ProjectRef } from './project-ref.js';
 import { inspectInstances } from './status.js';
 import type { App } from './types.js';
 import { validateDesired } from './validate.js';
@@ -58,8 +59,6 @@ export interface CodeEngineBackendHandle extends Backend {
   inspect(observed: readonly ObservedResource[]): Promise<ObservedResource[]>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 export function createCodeEngineBackend(name: string, config: CodeEngineBackend, opts: CodeEngineBackendOptions = {}): CodeEngineBackendHandle {
   const client =
     opts.client ??
@@ -75,11 +74,8 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
   const pollMs = opts.pollMs ?? 1000;
   const readyTimeoutMs = opts.readyTimeoutMs ?? 240_000;
   const configDir = opts.configDir ?? process.cwd();
-  let projectIdPromise: Promise<Result<string>> | undefined;
-  let census: ProjectCensus | undefined;
-  let censusPromise: Promise<ProjectCensus> | undefined;
-  let exactRevisions: Promise<number> | undefined;
-  const reserved = { apps: 0, revisions: 0 };
+  const projectRef = new ProjectRef(name, config, client);
+  const quota = new QuotaGate();
 
   const scrubber = (d?: DesiredResource) => {
     const values = [config.api_key, ...(opts.sensitiveValues ?? []), ...Object.values(d?.secretEnv ?? {})].filter((v) => v && v.length >= 4);
@@ -89,31 +85,6 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
       ...(diag.detail ? { detail: redact(diag.detail, values) } : {}),
     });
   };
-
-  function resolveProject(): Promise<Result<string>> {
-    projectIdPromise ??= (async (): Promise<Result<string>> => {
-      if (UUID.test(config.project_id)) return { value: config.project_id, diags: [] };
-      const p = await client.findProjectByName(config.project_id);
-      if (!p) {
-        return {
-          diags: [error('ce.project-not-found', `Code Engine project ${config.project_id} of backend ${name} does not exist in ${config.region}`, {
-            detail: 'Set project_id to the id or the exact name of an existing project in that region (ibmcloud ce project list).',
-          })],
-        };
-      }
-      return { value: p.id, diags: [] };
-    })().catch((err: unknown) => {
-      projectIdPromise = undefined;
-      throw err;
-    });
-    return projectIdPromise;
-  }
-
-  async function projectClient(): Promise<ProjectClient> {
-    const id = await resolveProject();
-    if (!id.value) throw Object.assign(new Error(id.diags[0]?.summary ?? 'project not found'), { diags: id.diags });
-    return client.project(id.value);
-  }
 
   function failure(err: unknown, d: DesiredResource | undefined, address: string, action: string): ApplyOutcome {
     const scrub = scrubber(d);
@@ -151,51 +122,6 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     return { app: r.value, problem: r.problem };
   }
 
-  // ---- quota ------------------------------------------------------------------------------
-
-  async function countRevisions(project: ProjectClient, names: readonly string[]): Promise<number> {
-    const counts = await Promise.all(names.map((n) => project.apps.listRevisions(n).then((r) => r.length)));
-    return counts.reduce((a, b) => a + b, 0);
-  }
-
-  function currentCensus(project: ProjectClient): Promise<ProjectCensus> {
-    if (census) return Promise.resolve(census);
-    censusPromise ??= project.apps.list().then((apps) => {
-      census = {
-        apps: apps.length,
-        revisionsUpperBound: apps.reduce((n, a) => n + Math.max(1, revisionNumber(a.status_details?.latest_created_revision)), 0),
-        appNames: apps.map((a) => a.name),
-      };
-      censusPromise = undefined;
-      return census;
-    });
-    return censusPromise;
-  }
-
-  /** Apply-time gate: reserves room for one write or returns why there is none. No API write. */
-  async function reserve(project: ProjectClient, kind: 'create' | 'patch', address: string): Promise<Diagnostic | undefined> {
-    const c = await currentCensus(project);
-    if (kind === 'create' && c.apps + reserved.apps + 1 > CE_APPS_PER_PROJECT) {
-      return error('ce.quota-apps', `creating ${address} would exceed the ${CE_APPS_PER_PROJECT}-app quota of the Code Engine project`, {
-        address,
-        detail: `The project holds ${c.apps} apps. Nothing was written. Delete unused apps or move runtimes to another project.`,
-      });
-    }
-    if (c.revisionsUpperBound + reserved.revisions + 1 > CE_REVISIONS_PER_PROJECT) {
-      exactRevisions ??= countRevisions(project, c.appNames);
-      const exact = await exactRevisions;
-      if (exact + reserved.revisions + 1 > CE_REVISIONS_PER_PROJECT) {
-        return error('ce.quota-revisions', `${kind === 'create' ? 'creating' : 'patching'} ${address} would exceed the ${CE_REVISIONS_PER_PROJECT}-revision quota of the Code Engine project`, {
-          address,
-          detail: `The project holds ${exact} revisions. Nothing was written. Delete old revisions or unused apps first.`,
-        });
-      }
-    }
-    if (kind === 'create') reserved.apps += 1;
-    reserved.revisions += 1;
-    return undefined;
-  }
-
   // ---- apply ------------------------------------------------------------------------------
 
   async function ensureSecret(project: ProjectClient, name: string, data: Record<string, string>, address: string): Promise<void> {
@@ -231,7 +157,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
   async function upsert(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
     const d = change.desired!;
     const stack = ctx.stack;
-    const project = await projectClient();
+    const project = await projectRef.projectClient();
     const app = appName(stack, d.runtime);
     const sName = secretName(stack, d.runtime);
     const scrub = scrubber(d);
@@ -248,7 +174,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     const w = want(d, resolved);
     if (!w.app) return { status: 'failed', diags: [error('ce.unsupported', `${d.address} cannot run on Code Engine: ${w.problem}`, { address: d.address })] };
 
-    const gate = await reserve(project, exists ? 'patch' : 'create', d.address);
+    const gate = await quota.reserve(project, exists ? 'patch' : 'create', d.address);
     if (gate) return { status: 'failed', retryable: false, diags: [gate] };
 
     if (d.spec.source.type === 'github') {
@@ -325,13 +251,13 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     const o = change.observed;
     const stack = ctx.stack;
     const runtime = o?.runtime ?? change.address.replace(/^runtime\./, '');
-    const project = await projectClient();
+    const project = await projectRef.projectClient();
     const app = appName(stack, runtime);
     if (o?.native?.app) {
       ctx.progress(`deleting app ${app}`);
       const cur = await project.apps.find(app);
       if (cur && isOwnedApp(cur.value, stack)) await project.apps.delete(app, { ignoreNotFound: true });
-      if (census) census.apps = Math.max(0, census.apps - 1);
+      quota.removed();
     }
     const sName = secretName(stack, runtime);
     const s = await project.secrets.find(sName);
@@ -349,7 +275,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
 
   const backend: CodeEngineBackendHandle = {
     client,
-    projectId: () => resolveProject().catch((err: unknown) => ({ diags: [failure(err, undefined, `backend.${name}`, 'resolving the project').diags[0]] })),
+    projectId: () => projectRef.id().catch((err: unknown) => ({ diags: [failure(err, undefined, `backend.${name}`, 'resolving the project').diags[0]] })),
     describe(): BackendDescription {
       return { name, kind: 'ibm_code_engine', capabilities: CODE_ENGINE_CAPABILITIES };
     },
@@ -359,7 +285,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     async observe(stack: string, desired: readonly DesiredResource[] = []): Promise<Result<ObservedResource[]>> {
       const pending = desired.filter((d) => d.backend === name);
       try {
-        const pid = await resolveProject();
+        const pid = await projectRef.id();
         if (!pid.value) return { diags: pid.diags };
         const project = client.project(pid.value);
         const [apps, secrets] = await Promise.all([project.apps.list(), project.secrets.list()]);
@@ -374,10 +300,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
             return t && t.type !== 'stdio' ? { transport: t.type, path: t.path ?? '/mcp' } : undefined;
           },
         });
-        census = snap.census;
-        exactRevisions = undefined;
-        reserved.apps = 0;
-        reserved.revisions = 0;
+        quota.reset(snap.census);
         const diags: Diagnostic[] = [];
         // Quota pre-flight for what this plan will write (before any write is made).
         const have = new Map(snap.observed.filter((o) => o.native?.app).map((o) => [o.runtime, o]));
@@ -432,7 +355,7 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
       }
     },
     async inspect(observed: readonly ObservedResource[]): Promise<ObservedResource[]> {
-      const project = await projectClient();
+      const project = await projectRef.projectClient();
       return inspectInstances(project, observed);
     },
     async close(): Promise<void> {
