@@ -4,14 +4,15 @@
 // server), against `docker exec` per gateway session (a server process each). For N new sessions
 // opened one after another and kept open, it reports the time from a new session's connect to
 // its first tools/call answer, and the container's memory (cgroup usage minus inactive file
-// cache, as `docker stats` shows it) per extra session.
-// Run: npm run bench -- gateway-sessions   (SESSIONS=20 to change N)
+// cache, as `docker stats` shows it) per extra session; a third column keeps a warm spare.
+// Run: npm run bench -- gateway-sessions   (SESSIONS=20 to change N, GAP_MS between new sessions)
 import Dockerode from 'dockerode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createGateway, dockerAttachConnector, dockerExecConnector, type StdioConnector } from '../../src/gateway/index.js';
 
 const N = Number(process.env.SESSIONS ?? 10);
+const GAP_MS = Number(process.env.GAP_MS ?? 3000);
 const IMAGE = 'contextforge-fixture/everything:latest';
 const docker = new Dockerode();
 const run = `cf-bench-sessions-${process.pid}`;
@@ -56,6 +57,8 @@ async function measure(label: string, connector: (id: string) => StdioConnector)
     const before = await memoryBytes(id);
     const firstCallMs: number[] = [];
     for (let i = 0; i < N; i++) {
+      // Clients arrive some time apart (the same gap for every variant), as they do in use.
+      await new Promise((r) => setTimeout(r, GAP_MS));
       const t0 = performance.now();
       const c = new Client({ name: `bench-${i}`, version: '0' });
       await c.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
@@ -78,12 +81,15 @@ async function measure(label: string, connector: (id: string) => StdioConnector)
 
 const attach = await measure('attach', (id) => dockerAttachConnector({ docker, containerId: id }));
 const exec = await measure('exec', (id) => dockerExecConnector({ docker, containerId: id }));
-const f = (n: number): string => n.toFixed(1).padStart(8);
-process.stdout.write(`Docker stdio runtime, ${N} new gateway sessions each (same run)\n`);
-process.stdout.write(`                               shared attach   exec per session   ratio\n`);
+const spare = await measure('spare', (id) => dockerExecConnector({ docker, containerId: id, spare: true }));
+const f = (n: number): string => n.toFixed(1).padStart(9);
+const r = (n: number, base: number): string => `${(n / base).toFixed(1)}x`.padStart(7);
+process.stdout.write(`Docker stdio runtime, ${N} new gateway sessions each, ${GAP_MS} ms apart (same run; ratios against the shared attach)\n`);
+process.stdout.write(`                                  shared attach  exec/session   ratio  exec+spare   ratio\n`);
 for (const p of [50, 95]) {
   const a = pct(attach.firstCallMs, p);
   const e = pct(exec.firstCallMs, p);
-  process.stdout.write(`time to first call p${p} (ms)  ${f(a)}        ${f(e)}          ${(e / a).toFixed(1)}x\n`);
+  const w = pct(spare.firstCallMs, p);
+  process.stdout.write(`time to first call p${p} (ms)     ${f(a)}     ${f(e)} ${r(e, a)}   ${f(w)} ${r(w, a)}\n`);
 }
-process.stdout.write(`container memory per extra session (MiB) ${attach.perSessionMiB.toFixed(1).padStart(5)}   ${exec.perSessionMiB.toFixed(1).padStart(8)}\n`);
+process.stdout.write(`container memory per session (MiB) ${f(attach.perSessionMiB)}     ${f(exec.perSessionMiB)}           ${f(spare.perSessionMiB)}\n`);

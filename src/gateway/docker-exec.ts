@@ -3,7 +3,7 @@
 // inside the running container, so it shares the container's cgroup limits, namespaces, network,
 // capabilities and security options, but not its stdin/stdout. Each gateway session therefore
 // has its own JSON-RPC stream. It never starts, stops or removes the container.
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { demuxDocker } from './docker-attach.js';
@@ -17,50 +17,106 @@ export interface DockerExecOptions {
   onStderr?: (line: string) => void;
   /** Called with the exec id once a session's server process has started (for tests and logs). */
   onExec?: (execId: string) => void;
+  /**
+   * Keep one server started ahead (a warm spare) once the gateway serves several client
+   * sessions, so a new session's first call does not wait for a process to start. Default off.
+   */
+  spare?: boolean;
 }
 
 /** How long a closed session's server gets to exit after its stdin ends, before the socket is cut. */
 const EXIT_GRACE_MS = 2000;
 
+/** A session server started in the container, not yet (or already) handed to a transport. */
+interface Started {
+  exec: Dockerode.Exec;
+  socket: Duplex;
+  stdout: Readable;
+  /** The exec's stream ended before anyone used it (the container stopped or restarted). */
+  gone: boolean;
+}
+
+/**
+ * With `spare`, one server is kept started ahead once more than this many were asked for (the
+ * shared session and one client's link): only a gateway serving several client sessions pays
+ * for an idle process, and a single-client `serve --stdio` never does.
+ */
+const SPARE_AFTER = 2;
+
 export function dockerExecConnector(opts: DockerExecOptions): StdioConnector {
+  let served = 0;
+  let spare: Promise<Started> | undefined;
+  let closed = false;
+  const refill = (): void => {
+    if (!opts.spare || closed || spare || served <= SPARE_AFTER) return;
+    const next = startServer(opts);
+    spare = next;
+    next.catch(() => {
+      if (spare === next) spare = undefined;
+    });
+  };
   return {
     key: `docker-exec:${opts.containerId}`,
     async connect(): Promise<Transport> {
-      const container = opts.docker.getContainer(opts.containerId);
-      const info = await container.inspect();
-      if (!info.State.Running) {
-        throw new Error(`Container ${opts.containerId} is not running (status ${info.State.Status}).`);
-      }
-      const cmd = [...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])];
-      if (cmd.length === 0) throw new Error(`Container ${opts.containerId} has no entrypoint or command to start a session's server with.`);
-      // The exec inherits the container's environment; user and working directory are repeated
-      // so the session's server runs exactly as the container's main process does.
-      const exec = await container.exec({
-        Cmd: cmd,
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-        User: info.Config.User || undefined,
-        WorkingDir: info.Config.WorkingDir || undefined,
-      });
-      const socket = (await exec.start({ hijack: true, stdin: true, Tty: false })) as Duplex;
-      opts.onExec?.(exec.id);
-      const stdout = demuxDocker(opts.docker, socket, opts.onStderr);
-      return streamTransport(stdout, socket, {
-        // End of stdin is how an MCP stdio client asks its server to exit; the socket is cut
-        // once the server has gone (its output ends) or after a short grace.
-        onClose: () => {
-          socket.end();
-          const cut = setTimeout(() => {
-            socket.destroy();
-            void stopLingering(exec, opts);
-          }, EXIT_GRACE_MS);
-          cut.unref();
-        },
-      });
+      served++;
+      const taken = spare;
+      spare = undefined;
+      let s = taken ? await taken.catch(() => undefined) : undefined;
+      if (s?.gone) s = undefined;
+      s ??= await startServer(opts);
+      refill();
+      return transportOf(s, opts);
+    },
+    async close(): Promise<void> {
+      closed = true;
+      const left = spare;
+      spare = undefined;
+      const s = await left?.catch(() => undefined);
+      if (s) void transportOf(s, opts).close();
     },
   };
+}
+
+async function startServer(opts: DockerExecOptions): Promise<Started> {
+  const container = opts.docker.getContainer(opts.containerId);
+  const info = await container.inspect();
+  if (!info.State.Running) {
+    throw new Error(`Container ${opts.containerId} is not running (status ${info.State.Status}).`);
+  }
+  const cmd = [...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])];
+  if (cmd.length === 0) throw new Error(`Container ${opts.containerId} has no entrypoint or command to start a session's server with.`);
+  // The exec inherits the container's environment; user and working directory are repeated
+  // so the session's server runs exactly as the container's main process does.
+  const exec = await container.exec({
+    Cmd: cmd,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    User: info.Config.User || undefined,
+    WorkingDir: info.Config.WorkingDir || undefined,
+  });
+  const socket = (await exec.start({ hijack: true, stdin: true, Tty: false })) as Duplex;
+  opts.onExec?.(exec.id);
+  // Output waits in the stream (paused) until the transport starts reading it.
+  const started: Started = { exec, socket, stdout: demuxDocker(opts.docker, socket, opts.onStderr), gone: false };
+  socket.once('close', () => (started.gone = true));
+  return started;
+}
+
+function transportOf(s: Started, opts: DockerExecOptions): Transport {
+  return streamTransport(s.stdout, s.socket, {
+    // End of stdin is how an MCP stdio client asks its server to exit; the socket is cut
+    // after a short grace, and a server still running then is stopped (stopLingering).
+    onClose: () => {
+      s.socket.end();
+      const cut = setTimeout(() => {
+        s.socket.destroy();
+        void stopLingering(s.exec, opts);
+      }, EXIT_GRACE_MS);
+      cut.unref();
+    },
+  });
 }
 
 /**

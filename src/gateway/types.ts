@@ -17,6 +17,8 @@ export interface StdioConnector {
    */
   singleSession?: boolean;
   connect(): Promise<Transport>;
+  /** Releases what the connector keeps ahead (a warm spare); called when its upstream is removed. */
+  close?(): Promise<void>;
 }
 
 export interface UpstreamSpec {

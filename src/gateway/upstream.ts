@@ -280,7 +280,7 @@ export class UpstreamSession {
     this.settleFirst();
     const clients = [this.client, this.connecting].filter((c): c is Client => c !== undefined);
     this.client = this.connecting = undefined;
-    await Promise.all([...clients.map(shutdown), this.closeLinks()]);
+    await Promise.all([...clients.map(shutdown), this.closeLinks(), this.spec.stdio?.close?.().catch(() => undefined)]);
   }
 
   private setState(state: UpstreamState, error?: string): void {

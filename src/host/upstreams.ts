@@ -85,7 +85,7 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
         skipped.push({ runtime: r.runtime, why: `no Docker client for backend ${r.backend}` });
         continue;
       }
-      upstreams.push({ ...base, transport: 'stdio', stdio: dockerExecConnector({ docker, containerId: a.containerId }), specHash });
+      upstreams.push({ ...base, transport: 'stdio', stdio: dockerExecConnector({ docker, containerId: a.containerId, spare: true }), specHash });
     } else {
       skipped.push({ runtime: r.runtime, why: 'its stdio endpoint names nothing to attach to' });
     }

@@ -180,4 +180,29 @@ test("closing the clients ends their sessions' exec'd servers; the container kee
   assert.ok(box, 'the container is still running');
 });
 
+test('with spare, a server is started ahead once several sessions are served, handed out whole and ended on close', async () => {
+  if (!haveDocker) return;
+  const id = (await docker().listContainers({ filters: JSON.stringify({ name: [runId] }) }))[0].Id;
+  const started: string[] = [];
+  const connector = dockerExecConnector({ docker: docker(), containerId: id, spare: true, onExec: (x) => void started.push(x) });
+  const clients: Client[] = [];
+  const open = async (): Promise<Client> => {
+    const c = new Client({ name: 'spare-test', version: '0' });
+    await c.connect(await connector.connect());
+    clients.push(c);
+    return c;
+  };
+  for (let i = 0; i < 3; i++) await open();
+  await waitFor(() => started.length === 4, 20_000, 'a spare started after the third server');
+  const spareId = started[3];
+  const fourth = await open();
+  assert.is(text(await fourth.callTool({ name: 'echo', arguments: { message: 'from the spare' } })), 'Echo: from the spare');
+  await waitFor(() => started.length === 5, 20_000, 'the spare was replaced');
+  for (const c of clients) await c.close();
+  await connector.close!();
+  const exited = async (): Promise<boolean> => (await Promise.all(started.map(async (x) => (await docker().getExec(x).inspect()).Running))).every((r) => !r);
+  await waitFor(exited, 30_000, 'every server, the unused spare included, exited');
+  assert.ok(started.includes(spareId));
+});
+
 test.run();
