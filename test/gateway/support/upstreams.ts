@@ -80,6 +80,10 @@ export interface ControlledServer {
   url: string;
   /** Highest number of tool calls observed running at once. */
   maxConcurrent: number;
+  /** Tool calls running right now. */
+  readonly running: number;
+  /** Makes every `gated` call wait until the returned function is called. */
+  hold(): () => void;
   calls: number;
   cancelled: number;
   /** MCP sessions initialized so far (one per gateway upstream session). */
@@ -100,12 +104,22 @@ export async function startControlledServer(): Promise<ControlledServer> {
     { name: 'echo', inputSchema: { type: 'object', properties: { message: { type: 'string' } } } },
     { name: 'slow', inputSchema: { type: 'object', properties: { ms: { type: 'number' } } } },
     { name: 'progress', inputSchema: { type: 'object', properties: { steps: { type: 'number' } } } },
+    { name: 'gated', inputSchema: { type: 'object' } },
   ];
   const sessions = new Map<string, { server: Server; transport: StreamableHTTPServerTransport }>();
   let running = 0;
+  let gate: Promise<void> = Promise.resolve();
   const state: ControlledServer = {
     url: '',
     maxConcurrent: 0,
+    get running() {
+      return running;
+    },
+    hold() {
+      let release!: () => void;
+      gate = new Promise<void>((r) => (release = r));
+      return release;
+    },
     calls: 0,
     cancelled: 0,
     sessionsOpened: 0,
@@ -154,6 +168,10 @@ export async function startControlledServer(): Promise<ControlledServer> {
             await new Promise((r) => setTimeout(r, 10));
           }
           return { content: [{ type: 'text', text: `done ${steps}` }] };
+        }
+        if (req.params.name === 'gated') {
+          await gate;
+          return { content: [{ type: 'text', text: 'slept gated' }] };
         }
         if (req.params.name === 'echo') return { content: [{ type: 'text', text: `echo: ${String(args.message)}` }] };
         if (tools.some((t) => t.name === req.params.name)) return { content: [{ type: 'text', text: `called ${req.params.name}` }] };
