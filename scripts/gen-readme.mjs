@@ -19,7 +19,7 @@ const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Object-like definitions get their own section; scalars are described inline. */
 function isSection(def) {
-  return def && (def.properties && Object.keys(def.properties).length > 1 || def.oneOf?.every((b) => b.$ref));
+  return def && ((def.properties && Object.keys(def.properties).length > 1) || def.oneOf?.every((b) => b.$ref));
 }
 
 function typeOf(s, queue) {
@@ -71,9 +71,13 @@ function section(name, d, queue) {
   for (const [key, p] of Object.entries(d.properties ?? {})) {
     if (key === '$schema') continue;
     const target = p.$ref ? defs[refName(p.$ref)] : undefined;
-    const desc = [p.description ?? (target && !isSection(target) ? target.description : undefined), limits(p)].filter(Boolean).join(' ');
+    const desc = [p.description ?? (target && !isSection(target) ? target.description : undefined), limits(p)]
+      .filter(Boolean)
+      .join(' ');
     const dflt = p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : '';
-    lines.push(`| \`${key}\`${required.has(key) ? ' (required)' : ''} | ${esc(typeOf(p, queue))} | ${esc(dflt)} | ${esc(desc)} |`);
+    lines.push(
+      `| \`${key}\`${required.has(key) ? ' (required)' : ''} | ${esc(typeOf(p, queue))} | ${esc(dflt)} | ${esc(desc)} |`,
+    );
   }
   lines.push('');
   return lines;

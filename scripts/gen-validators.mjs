@@ -15,7 +15,11 @@ const { buildAjv, rawSchema, schemaHash } = await import('../src/config/schemas.
 const standaloneCode = (await import('ajv/dist/standalone/index.js')).default.default;
 
 const ajv = buildAjv({ source: true });
-const code = standaloneCode(ajv, { config: rawSchema('config').$id, catalog: rawSchema('catalog').$id, profile: rawSchema('profile').$id });
+const code = standaloneCode(ajv, {
+  config: rawSchema('config').$id,
+  catalog: rawSchema('catalog').$id,
+  profile: rawSchema('profile').$id,
+});
 const body = code
   .replace(/^"use strict";/, '')
   // The generated code reaches ajv's runtime helpers through require(); give it one.

@@ -17,7 +17,11 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('build th
 const before = process.env.CONTEXTFORGE_CLI_BEFORE;
 const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 15));
 
-interface Target { label: string; args: string[]; cwd: string }
+interface Target {
+  label: string;
+  args: string[];
+  cwd: string;
+}
 const cases = (b: string, tag: string): Target[] => [
   { label: `${tag} --version`, args: [b, '--version'], cwd: root },
   { label: `${tag} --help`, args: [b, '--help'], cwd: root },
@@ -36,7 +40,11 @@ function timeOnce(t: Target): number {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`cli start-up bench: node ${process.version}, ${rounds} rounds, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores)`);
+console.log(
+  `cli start-up bench: node ${process.version}, ${rounds} rounds, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (${cpus().length} cores)`,
+);
 // One warm-up round fills the page cache so that the first round is not all disk.
 for (const t of targets) timeOnce(t);
 const times = new Map<string, number[]>(targets.map((t) => [t.label, []]));
@@ -53,7 +61,14 @@ for (let r = 0; r < rounds; r++) {
 }
 for (const t of targets) {
   const rs = ratios.get(t.label)!;
-  const ratio = t === floor ? '' : `  x${median(rs).toFixed(2)} node -e 0 (rounds ${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})`;
+  const ratio =
+    t === floor
+      ? ''
+      : `  x${median(rs).toFixed(2)} node -e 0 (rounds ${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})`;
   console.log(`  ${t.label.padEnd(36)} median ${median(times.get(t.label)!).toFixed(0).padStart(5)} ms${ratio}`);
 }
-console.log(`  load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `  load average after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -18,9 +18,14 @@ function median(xs: number[]): number {
 }
 
 const emu = await startCodeEngineEmulator({ timing: { appReadyDelayMs: READY }, log: () => undefined });
-const runtimes = Array.from({ length: N }, (_, i) => ({ name: `app${String(i).padStart(2, '0')}`, env: { INDEX: String(i) } }));
+const runtimes = Array.from({ length: N }, (_, i) => ({
+  name: `app${String(i).padStart(2, '0')}`,
+  env: { INDEX: String(i) },
+}));
 
-async function applyRound(parallelism: number): Promise<{ ms: number; calls: number; writes: number; noop: { ms: number[]; calls: number[]; writes: number } }> {
+async function applyRound(
+  parallelism: number,
+): Promise<{ ms: number; calls: number; writes: number; noop: { ms: number[]; calls: number[]; writes: number } }> {
   const s = new CeStack({ emu, runtimes, pollMs: 250 });
   try {
     await s.load();
@@ -41,7 +46,8 @@ async function applyRound(parallelism: number): Promise<{ ms: number; calls: num
       noop.ms.push(performance.now() - t1);
       noop.calls.push(apiCalls(emu));
       noop.writes += writeCalls(emu);
-      if (!p.plan || p.plan.summary.noop !== N) throw new Error(`not a no-op plan: ${JSON.stringify(p.plan?.summary ?? p.diags)}`);
+      if (!p.plan || p.plan.summary.noop !== N)
+        throw new Error(`not a no-op plan: ${JSON.stringify(p.plan?.summary ?? p.diags)}`);
     }
     emu.setFaults({ latencyMs: 0 });
     const d = await s.apply(await s.plan(true), 20);
@@ -54,7 +60,9 @@ async function applyRound(parallelism: number): Promise<{ ms: number; calls: num
 }
 
 try {
-  process.stdout.write(`Code Engine backend bench: ${N} apps, ${LATENCY} ms latency per API call, emulator deploy time ${READY} ms\n`);
+  process.stdout.write(
+    `Code Engine backend bench: ${N} apps, ${LATENCY} ms latency per API call, emulator deploy time ${READY} ms\n`,
+  );
   const parallel = await applyRound(10);
   const sequential = await applyRound(1);
   const plans = [...parallel.noop.ms, ...sequential.noop.ms];

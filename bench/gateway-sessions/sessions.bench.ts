@@ -9,7 +9,12 @@
 import Dockerode from 'dockerode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { createGateway, dockerAttachConnector, dockerExecConnector, type StdioConnector } from '../../src/gateway/index.js';
+import {
+  createGateway,
+  dockerAttachConnector,
+  dockerExecConnector,
+  type StdioConnector,
+} from '../../src/gateway/index.js';
 
 const N = Number(process.env.SESSIONS ?? 10);
 const GAP_MS = Number(process.env.GAP_MS ?? 3000);
@@ -17,10 +22,13 @@ const IMAGE = 'contextforge-fixture/everything:latest';
 const docker = new Dockerode();
 const run = `cf-bench-sessions-${process.pid}`;
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const pct = (s: number[], p: number): number => [...s].sort((a, b) => a - b)[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+const pct = (s: number[], p: number): number =>
+  [...s].sort((a, b) => a - b)[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 
 async function memoryBytes(id: string): Promise<number> {
-  const s = (await docker.getContainer(id).stats({ stream: false })) as unknown as { memory_stats: { usage: number; stats?: Record<string, number> } };
+  const s = (await docker.getContainer(id).stats({ stream: false })) as unknown as {
+    memory_stats: { usage: number; stats?: Record<string, number> };
+  };
   const cache = s.memory_stats.stats?.inactive_file ?? s.memory_stats.stats?.total_inactive_file ?? 0;
   return s.memory_stats.usage - cache;
 }
@@ -40,7 +48,10 @@ async function container(name: string): Promise<string> {
   return c.id;
 }
 
-async function measure(label: string, connector: (id: string) => StdioConnector): Promise<{ firstCallMs: number[]; perSessionMiB: number }> {
+async function measure(
+  label: string,
+  connector: (id: string) => StdioConnector,
+): Promise<{ firstCallMs: number[]; perSessionMiB: number }> {
   const id = await container(`${run}-${label}`);
   const gw = createGateway({ port: 0, auth: { mode: 'none' }, logger: silent });
   const base = (await gw.start()).url;
@@ -84,7 +95,9 @@ const exec = await measure('exec', (id) => dockerExecConnector({ docker, contain
 const spare = await measure('spare', (id) => dockerExecConnector({ docker, containerId: id, spare: true }));
 const f = (n: number): string => n.toFixed(1).padStart(9);
 const r = (n: number, base: number): string => `${(n / base).toFixed(1)}x`.padStart(7);
-process.stdout.write(`Docker stdio runtime, ${N} new gateway sessions each, ${GAP_MS} ms apart (same run; ratios against the shared attach)\n`);
+process.stdout.write(
+  `Docker stdio runtime, ${N} new gateway sessions each, ${GAP_MS} ms apart (same run; ratios against the shared attach)\n`,
+);
 process.stdout.write(`                                  shared attach  exec/session   ratio  exec+spare   ratio\n`);
 for (const p of [50, 95]) {
   const a = pct(attach.firstCallMs, p);
@@ -92,4 +105,6 @@ for (const p of [50, 95]) {
   const w = pct(spare.firstCallMs, p);
   process.stdout.write(`time to first call p${p} (ms)     ${f(a)}     ${f(e)} ${r(e, a)}   ${f(w)} ${r(w, a)}\n`);
 }
-process.stdout.write(`container memory per session (MiB) ${f(attach.perSessionMiB)}     ${f(exec.perSessionMiB)}           ${f(spare.perSessionMiB)}\n`);
+process.stdout.write(
+  `container memory per session (MiB) ${f(attach.perSessionMiB)}     ${f(exec.perSessionMiB)}           ${f(spare.perSessionMiB)}\n`,
+);

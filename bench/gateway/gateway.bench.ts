@@ -24,11 +24,23 @@ import { EVERYTHING, connectClient, freePort, spawnEverything } from '../../test
 
 const TOKEN = 'bench-token';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-if (!existsSync(join(ROOT, 'dist', 'gateway', 'index.js'))) throw new Error('build first: npm run build (the gateway under test runs from dist/)');
+if (!existsSync(join(ROOT, 'dist', 'gateway', 'index.js')))
+  throw new Error('build first: npm run build (the gateway under test runs from dist/)');
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
 
-interface Figures { p50: number; p95: number; p99: number; rps: number; errors: number }
-interface Target { label: string; client: Client; tool: string; pid?: number }
+interface Figures {
+  p50: number;
+  p95: number;
+  p99: number;
+  rps: number;
+  errors: number;
+}
+interface Target {
+  label: string;
+  client: Client;
+  tool: string;
+  pid?: number;
+}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -71,7 +83,8 @@ function cpuSeconds(pid: number): number {
 }
 
 const f = (n: number): string => n.toFixed(2).padStart(8);
-const range = (xs: number[]): string => `x${median(xs).toFixed(2)} (rounds ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+const range = (xs: number[]): string =>
+  `x${median(xs).toFixed(2)} (rounds ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
 
 /**
  * Runs every target `ROUNDS` times at concurrency c, rotating the order each round, and prints
@@ -95,18 +108,25 @@ async function compare(title: string, targets: Target[], c: number, also: [numbe
   targets.forEach((t, i) => {
     const m = (k: keyof Figures): number => median(runs[i].map((x) => x[k]));
     const cpuNote = t.pid ? `  gateway CPU ${((cpu[i] * 1000) / (ROUNDS * total)).toFixed(3)} ms/call` : '';
-    console.log(`    ${t.label.padEnd(30)} p50 ${f(m('p50'))} ms  p95 ${f(m('p95'))} ms  p99 ${f(m('p99'))} ms  ${m('rps').toFixed(0).padStart(6)} calls/s  errors ${runs[i].reduce((n, x) => n + x.errors, 0)}${cpuNote}`);
+    console.log(
+      `    ${t.label.padEnd(30)} p50 ${f(m('p50'))} ms  p95 ${f(m('p95'))} ms  p99 ${f(m('p99'))} ms  ${m('rps').toFixed(0).padStart(6)} calls/s  errors ${runs[i].reduce((n, x) => n + x.errors, 0)}${cpuNote}`,
+    );
   });
   const pairs: [number, number][] = [...targets.slice(1).map((_, i): [number, number] => [i + 1, 0]), ...also];
   for (const [a, b] of pairs) {
     const p50 = runs[a].map((x, r) => x.p50 / runs[b][r].p50);
     const tput = runs[a].map((x, r) => x.rps / runs[b][r].rps);
-    console.log(`    ${`${targets[a].label} / ${targets[b].label}`.padEnd(52)} p50 ${range(p50)}  throughput ${range(tput)}`);
+    console.log(
+      `    ${`${targets[a].label} / ${targets[b].label}`.padEnd(52)} p50 ${range(p50)}  throughput ${range(tput)}`,
+    );
   }
 }
 
 /** Starts gateway-child.mjs from `dist` with `upstreams`; resolves with its base URL and a stop function. */
-async function startGatewayChild(upstreams: unknown[], dist?: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+async function startGatewayChild(
+  upstreams: unknown[],
+  dist?: string,
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const script = fileURLToPath(new URL('./gateway-child.mjs', import.meta.url));
   // GATEWAY_NODE_ARGS (space-separated) goes to the gateway's node, e.g. --cpu-prof.
   const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -125,20 +145,25 @@ async function startGatewayChild(upstreams: unknown[], dist?: string): Promise<{
   return {
     url,
     pid: p.pid!,
-    stop: () => new Promise<void>((r) => {
-      p.once('exit', () => {
-        const lines = stderr.split('\n').filter((l) => l.trim());
-        if (lines.length) console.log(`  (gateway process stderr: ${lines.length} lines, first: ${lines[0].slice(0, 160)})`);
-        r();
-      });
-      p.stdin!.end();
-    }),
+    stop: () =>
+      new Promise<void>((r) => {
+        p.once('exit', () => {
+          const lines = stderr.split('\n').filter((l) => l.trim());
+          if (lines.length)
+            console.log(`  (gateway process stderr: ${lines.length} lines, first: ${lines[0].slice(0, 160)})`);
+          r();
+        });
+        p.stdin!.end();
+      }),
   };
 }
 
 /** A client of a gateway: the gateway's scoped fetch, so a long run piles no listeners on one signal. */
 const gatewayClient = (url: string): Promise<Client> => connectClient(`${url}/mcp`, TOKEN, scopedSignalFetch());
-const loadAverage = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadAverage = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 async function latencySection(): Promise<void> {
   const ev = await spawnEverything('streamableHttp');
@@ -150,16 +175,23 @@ async function latencySection(): Promise<void> {
     console.log(`  load average before: ${loadAverage()} (${cpus().length} cores)`);
     await load(direct, 'echo', 8, 200);
     await load(via, 'ev__echo', 8, 200);
-    const targets: Target[] = [{ label: 'direct', client: direct, tool: 'echo' }, { label: 'via gateway', client: via, tool: 'ev__echo', pid: gw.pid }];
+    const targets: Target[] = [
+      { label: 'direct', client: direct, tool: 'echo' },
+      { label: 'via gateway', client: via, tool: 'ev__echo', pid: gw.pid },
+    ];
     for (const c of [1, 8, 32]) await compare('HTTP upstream', targets, c);
     console.log(`  load average after: ${loadAverage()}`);
     console.log('\n2. burst of 1,000 concurrent calls through the gateway (maxConcurrency 64 per upstream)');
     const t0 = performance.now();
-    const results = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => via.callTool({ name: 'ev__echo', arguments: { message: `b${i}` } })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 1000 }, (_, i) => via.callTool({ name: 'ev__echo', arguments: { message: `b${i}` } })),
+    );
     const errs = results.filter((r) => r.status === 'rejected' || (r.value as { isError?: boolean }).isError).length;
     console.log(`  1000 calls in ${(performance.now() - t0).toFixed(0)} ms, errors ${errs}`);
     const t1 = performance.now();
-    const dres = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => direct.callTool({ name: 'echo', arguments: { message: `b${i}` } })));
+    const dres = await Promise.allSettled(
+      Array.from({ length: 1000 }, (_, i) => direct.callTool({ name: 'echo', arguments: { message: `b${i}` } })),
+    );
     const derrs = dres.filter((r) => r.status === 'rejected' || (r.value as { isError?: boolean }).isError).length;
     console.log(`  same burst direct: ${(performance.now() - t1).toFixed(0)} ms, errors ${derrs}`);
   } finally {
@@ -177,7 +209,10 @@ async function rssSection(): Promise<void> {
     const child = fileURLToPath(new URL('./rss-child.mjs', import.meta.url));
     for (const n of [0, 20]) {
       const out = await new Promise<string>((resolve, reject) => {
-        const p = spawn(process.execPath, ['--expose-gc', child], { env: { ...process.env, UPSTREAMS: String(n), UPSTREAM_URL: ev.url }, stdio: ['ignore', 'pipe', 'inherit'] });
+        const p = spawn(process.execPath, ['--expose-gc', child], {
+          env: { ...process.env, UPSTREAMS: String(n), UPSTREAM_URL: ev.url },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         let s = '';
         p.stdout.on('data', (d: Buffer) => void (s += d.toString()));
         p.on('error', reject);
@@ -185,7 +220,9 @@ async function rssSection(): Promise<void> {
       });
       console.log(`  ${String(n).padStart(2)} upstreams: ${out}`);
     }
-    console.log('  (the 20 sessions all point at one everything server, so this is the gateway\'s own cost per upstream)');
+    console.log(
+      "  (the 20 sessions all point at one everything server, so this is the gateway's own cost per upstream)",
+    );
   } finally {
     await ev.kill();
   }
@@ -214,28 +251,53 @@ async function supervised(dir: string): Promise<{ socketPath: string; remove: ()
   const { createProcessBackend } = (await import(join(ROOT, 'dist/backends/process/index.js'))) as ProcessIndex;
   const backend = createProcessBackend('local', { type: 'process' }, { configDir: dir, stack: 'bench' });
   const desired: DesiredResource = {
-    address: 'runtime.ev', runtime: 'ev', backend: 'local', backendType: 'process',
+    address: 'runtime.ev',
+    runtime: 'ev',
+    backend: 'local',
+    backendType: 'process',
     spec: {
-      catalog: 'everything', source: { type: 'command', command: process.execPath, args: [EVERYTHING, 'stdio'] }, transport: { type: 'stdio' }, env: {}, secretDigests: {},
-      guardrails: { profile: 'x', egressAllowed: true, allowedHosts: [], ingressPorts: [], readOnlyRoot: false, allowedMounts: [], dropAll: false, capAdd: [], strict: false },
-      restart: 'always', labels: {},
+      catalog: 'everything',
+      source: { type: 'command', command: process.execPath, args: [EVERYTHING, 'stdio'] },
+      transport: { type: 'stdio' },
+      env: {},
+      secretDigests: {},
+      guardrails: {
+        profile: 'x',
+        egressAllowed: true,
+        allowedHosts: [],
+        ingressPorts: [],
+        readOnlyRoot: false,
+        allowedMounts: [],
+        dropAll: false,
+        capAdd: [],
+        strict: false,
+      },
+      restart: 'always',
+      labels: {},
     },
-    secretEnv: {}, specHash: 'bench', dependsOn: [], diagnostics: [],
+    secretEnv: {},
+    specHash: 'bench',
+    dependsOn: [],
+    diagnostics: [],
   };
   const ctx = { stack: 'bench', signal: new AbortController().signal, progress: () => undefined };
   const created = await backend.apply(backend.plan(desired, undefined), ctx);
   const attach = created.observed?.endpoint?.attach;
-  if (!attach || attach.kind !== 'process') throw new Error(`the supervised runtime did not start: ${JSON.stringify(created.diags)}`);
+  if (!attach || attach.kind !== 'process')
+    throw new Error(`the supervised runtime did not start: ${JSON.stringify(created.diags)}`);
   return {
     socketPath: attach.socketPath,
     remove: async () => {
-      for (const o of (await backend.observe('bench')).value ?? []) await backend.apply(backend.plan(undefined, o), ctx);
+      for (const o of (await backend.observe('bench')).value ?? [])
+        await backend.apply(backend.plan(undefined, o), ctx);
     },
   };
 }
 
 async function stdioSection(): Promise<void> {
-  console.log('\n4. a stdio server (everything stdio) behind Streamable HTTP: direct stdio client, gateway spawning the child, the `up` path (supervisor socket)');
+  console.log(
+    '\n4. a stdio server (everything stdio) behind Streamable HTTP: direct stdio client, gateway spawning the child, the `up` path (supervisor socket)',
+  );
   console.log(`  load average before: ${loadAverage()} (${cpus().length} cores)`);
   const dir = mkdtempSync(join(tmpdir(), 'cf-bench-gw-'));
   const stopAll: (() => Promise<void>)[] = [];
@@ -243,7 +305,9 @@ async function stdioSection(): Promise<void> {
     const sup = await supervised(dir);
     stopAll.push(sup.remove);
     const direct = new Client({ name: 'bench', version: '1' }, { capabilities: {} });
-    await direct.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
+    await direct.connect(
+      new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }),
+    );
     stopAll.push(() => direct.close());
     const targets: Target[] = [{ label: 'direct stdio client', client: direct, tool: 'echo' }];
     const add = async (label: string, upstream: Record<string, unknown>, dist?: string): Promise<void> => {
@@ -260,14 +324,31 @@ async function stdioSection(): Promise<void> {
     const bin = supergatewayBin();
     if (bin) {
       const port = await freePort();
-      const sg: ChildProcess = spawn(process.execPath, [bin, '--stdio', `${process.execPath} ${EVERYTHING} stdio`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none'], { stdio: 'ignore' });
+      const sg: ChildProcess = spawn(
+        process.execPath,
+        [
+          bin,
+          '--stdio',
+          `${process.execPath} ${EVERYTHING} stdio`,
+          '--outputTransport',
+          'streamableHttp',
+          '--stateful',
+          '--port',
+          String(port),
+          '--logLevel',
+          'none',
+        ],
+        { stdio: 'ignore' },
+      );
       stopAll.push(async () => void sg.kill('SIGTERM'));
       await waitHttp(`http://127.0.0.1:${port}/mcp`);
       const theirs = await connectClient(`http://127.0.0.1:${port}/mcp`, undefined, scopedSignalFetch());
       stopAll.push(() => theirs.close());
       targets.push({ label: 'supergateway --stateful', client: theirs, tool: 'echo', pid: sg.pid });
     } else {
-      console.log('  supergateway not installed (SUPERGATEWAY_BIN or node_modules/supergateway): its rows are skipped.');
+      console.log(
+        '  supergateway not installed (SUPERGATEWAY_BIN or node_modules/supergateway): its rows are skipped.',
+      );
     }
     for (const t of targets) await load(t.client, t.tool, 8, 200);
     // The up path against the gateway spawning the child itself: the hop's own cost.

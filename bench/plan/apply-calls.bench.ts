@@ -27,10 +27,24 @@ try {
   const config = buildConfig({
     stack,
     backends: { local: { type: 'docker', allow_local_images: true } },
-    profiles: { open: profile('open', { network: { egress_allowed: true, ingress_ports: [3001] }, resources: { max_memory: '256m', max_pids: 200 } }) },
+    profiles: {
+      open: profile('open', {
+        network: { egress_allowed: true, ingress_ports: [3001] },
+        resources: { max_memory: '256m', max_pids: 200 },
+      }),
+    },
     defaultProfile: 'open',
-    catalog: [entry({ name: 'Echo', slug: 'echo', source: { type: 'docker', image: EVERYTHING_IMAGE, args: ['streamableHttp'], pull: 'never' }, transport: { type: 'streamable-http', port: 3001, path: '/mcp' } })],
-    runtimes: Array.from({ length: N }, (_, i) => runtime({ name: `r${String(i).padStart(2, '0')}`, catalog: 'echo', backend: 'local' })),
+    catalog: [
+      entry({
+        name: 'Echo',
+        slug: 'echo',
+        source: { type: 'docker', image: EVERYTHING_IMAGE, args: ['streamableHttp'], pull: 'never' },
+        transport: { type: 'streamable-http', port: 3001, path: '/mcp' },
+      }),
+    ],
+    runtimes: Array.from({ length: N }, (_, i) =>
+      runtime({ name: `r${String(i).padStart(2, '0')}`, catalog: 'echo', backend: 'local' }),
+    ),
   });
   const planned = await planStack({ config, backends: { local: backend }, store });
   if (!planned.plan) throw new Error(JSON.stringify(planned.diags));
@@ -38,14 +52,26 @@ try {
   const t = performance.now();
   const applied = await applyPlan({ plan: planned.plan, backends: { local: backend }, store, parallelism });
   const ms = performance.now() - t;
-  if (applied.exitCode !== 0) throw new Error(`apply failed: ${applied.diags.slice(0, 3).map((d) => `${d.summary} ${d.detail ?? ''}`).join('; ')}`);
+  if (applied.exitCode !== 0)
+    throw new Error(
+      `apply failed: ${applied.diags
+        .slice(0, 3)
+        .map((d) => `${d.summary} ${d.detail ?? ''}`)
+        .join('; ')}`,
+    );
   const byKind = new Map<string, number>();
   for (const c of counting.calls) {
-    const k = c.replace(/\/containers\/[0-9a-f]{12,}/, '/containers/{id}').replace(/\/containers\/cf-[^/]+/, '/containers/{name}').replace(/\/images\/.+\/json$/, '/images/{ref}/json');
+    const k = c
+      .replace(/\/containers\/[0-9a-f]{12,}/, '/containers/{id}')
+      .replace(/\/containers\/cf-[^/]+/, '/containers/{name}')
+      .replace(/\/images\/.+\/json$/, '/images/{ref}/json');
     byKind.set(k, (byKind.get(k) ?? 0) + 1);
   }
-  process.stdout.write(`apply of ${N} new runtimes (parallelism ${parallelism}): ${(ms / 1000).toFixed(2)} s, ${counting.calls.length} daemon calls\n`);
-  for (const [k, n] of [...byKind.entries()].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(n).padStart(5)}  ${k}\n`);
+  process.stdout.write(
+    `apply of ${N} new runtimes (parallelism ${parallelism}): ${(ms / 1000).toFixed(2)} s, ${counting.calls.length} daemon calls\n`,
+  );
+  for (const [k, n] of [...byKind.entries()].sort((a, b) => b[1] - a[1]))
+    process.stdout.write(`  ${String(n).padStart(5)}  ${k}\n`);
 } finally {
   await cleanUpAndVerify(`stack ${stack}`, { 'dev.contextforge.stack': stack });
   store.close();

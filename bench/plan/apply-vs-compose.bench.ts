@@ -27,7 +27,11 @@ const runId = uniqueName('bench-apply');
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const c = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(cmd, args, {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (out += d));
@@ -37,10 +41,28 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 
 function contextforgeCommand(cli = process.env.CONTEXTFORGE_CLI): { cmd: string; pre: string[] } {
   // CONTEXTFORGE_CLI: a compiled cli/main.js to run (e.g. a build of another commit).
-  if (cli) return { cmd: process.execPath, pre: ['--input-type=module', '-e', `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1));`] };
+  if (cli)
+    return {
+      cmd: process.execPath,
+      pre: [
+        '--input-type=module',
+        '-e',
+        `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1));`,
+      ],
+    };
   // The built CLI when dist/ exists (as users run it); else the sources through tsx.
-  if (existsSync(join(root, 'dist/cli/main.js'))) return { cmd: process.execPath, pre: [join(root, 'bin/contextforge.js')] };
-  return { cmd: process.execPath, pre: ['--import', 'tsx', '--input-type=module', '-e', "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));"] };
+  if (existsSync(join(root, 'dist/cli/main.js')))
+    return { cmd: process.execPath, pre: [join(root, 'bin/contextforge.js')] };
+  return {
+    cmd: process.execPath,
+    pre: [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));",
+    ],
+  };
 }
 
 function names(): string[] {
@@ -64,7 +86,10 @@ function writeContextforge(stack: string): string {
     `    source: { type: docker, image: "${EVERYTHING_IMAGE}", args: [streamableHttp], pull: never }`,
     '    transport: { type: streamable-http, port: 3001, path: /mcp }',
     'runtimes:',
-    ...names().map((n) => `  - { name: ${n}, catalog: echo, backend: local, env: { LEVEL: info }, labels: { "dev.contextforge.test": "${runId}" } }`),
+    ...names().map(
+      (n) =>
+        `  - { name: ${n}, catalog: echo, backend: local, env: { LEVEL: info }, labels: { "dev.contextforge.test": "${runId}" } }`,
+    ),
   ];
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
@@ -92,7 +117,9 @@ function writeCompose(project: string): string {
 
 async function composeEndpoints(project: string): Promise<string[]> {
   const list = await docker().listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
-  return list.map((c) => `http://127.0.0.1:${c.Ports.find((p) => p.PrivatePort === 3001 && p.PublicPort)?.PublicPort}/mcp`);
+  return list.map(
+    (c) => `http://127.0.0.1:${c.Ports.find((p) => p.PrivatePort === 3001 && p.PublicPort)?.PublicPort}/mcp`,
+  );
 }
 
 async function timeContextforge(parallelism?: number, cli?: string): Promise<number> {
@@ -101,7 +128,14 @@ async function timeContextforge(parallelism?: number, cli?: string): Promise<num
   const { cmd, pre } = contextforgeCommand(cli);
   try {
     const t = performance.now();
-    const r = await run(cmd, [...pre, 'apply', '--auto-approve', '-f', file, ...(parallelism ? ['--parallelism', String(parallelism)] : [])]);
+    const r = await run(cmd, [
+      ...pre,
+      'apply',
+      '--auto-approve',
+      '-f',
+      file,
+      ...(parallelism ? ['--parallelism', String(parallelism)] : []),
+    ]);
     const ms = performance.now() - t;
     if (r.code !== 0) throw new Error(`contextforge apply failed:\n${r.out.slice(-2000)}`);
     return ms;

@@ -30,9 +30,21 @@ for (const n of sizes) {
     const t0 = performance.now();
     const first = await planStack({ config, backends: { local: backend }, store });
     if (!first.plan) throw new Error(JSON.stringify(first.diags));
-    const applied = await applyPlan({ plan: first.plan, backends: { local: backend }, store, parallelism: 16, actionTimeoutMs: 120_000 });
+    const applied = await applyPlan({
+      plan: first.plan,
+      backends: { local: backend },
+      store,
+      parallelism: 16,
+      actionTimeoutMs: 120_000,
+    });
     const populateS = (performance.now() - t0) / 1000;
-    if (applied.exitCode !== 0) throw new Error(`populating ${n} failed: ${applied.diags.slice(0, 3).map((d) => d.summary).join('; ')}`);
+    if (applied.exitCode !== 0)
+      throw new Error(
+        `populating ${n} failed: ${applied.diags
+          .slice(0, 3)
+          .map((d) => d.summary)
+          .join('; ')}`,
+      );
     const walls: number[] = [];
     let calls: string[] = [];
     let changes = -1;
@@ -44,7 +56,11 @@ for (const n of sizes) {
       calls = [...counting.calls];
       changes = p.plan ? p.plan.changes.filter((c) => c.action !== 'noop').length : -1;
     }
-    const noop = await applyPlan({ plan: (await planStack({ config, backends: { local: backend }, store })).plan!, backends: { local: backend }, store });
+    const noop = await applyPlan({
+      plan: (await planStack({ config, backends: { local: backend }, store })).plan!,
+      backends: { local: backend },
+      store,
+    });
     rows.push(
       `N=${String(n).padStart(4)}  no-op plan ${median(walls).toFixed(0).padStart(5)} ms (median of 5)  daemon calls ${calls.length} [${[...new Set(calls)].join(', ')}]  ` +
         `changes ${changes}  no-op apply backend writes ${noop.writeCalls}  (populate ${populateS.toFixed(1)} s)`,
@@ -58,4 +74,6 @@ for (const n of sizes) {
   }
 }
 rmSync(dir, { recursive: true, force: true });
-process.stdout.write(`\nNo-op plan, local Docker engine (targets: N=100 ≤ 1 s, N=1000 ≤ 3 s; calls constant in N)\n${rows.join('\n')}\n`);
+process.stdout.write(
+  `\nNo-op plan, local Docker engine (targets: N=100 ≤ 1 s, N=1000 ≤ 3 s; calls constant in N)\n${rows.join('\n')}\n`,
+);

@@ -27,7 +27,11 @@ export function countingDocker(): CountingDocker {
 export function backendWith(docker: Dockerode): Promise<Backend> {
   // The factory accepts a client through createDockerBackend's options.
   return import('../../src/backends/docker/index.js').then((m) =>
-    m.createDockerBackend('local', { type: 'docker', allow_local_images: true }, { docker, configDir: process.cwd(), sensitiveValues: new Set() }),
+    m.createDockerBackend(
+      'local',
+      { type: 'docker', allow_local_images: true },
+      { docker, configDir: process.cwd(), sensitiveValues: new Set() },
+    ),
   );
 }
 
@@ -39,10 +43,21 @@ export function sleepyConfig(stack: string, n: number, image: string): LoadedCon
   return buildConfig({
     stack,
     backends: { local: { type: 'docker', allow_local_images: true } },
-    profiles: { quiet: profile('quiet', { network: { egress_allowed: false }, resources: { max_memory: '16m', max_pids: 8 } }) },
+    profiles: {
+      quiet: profile('quiet', { network: { egress_allowed: false }, resources: { max_memory: '16m', max_pids: 8 } }),
+    },
     defaultProfile: 'quiet',
-    catalog: [entry({ name: 'Sleeper', slug: 'sleeper', source: { type: 'docker', image, command: ['/bin/sleep'], args: ['100000'], pull: 'never' }, transport: { type: 'stdio' } })],
-    runtimes: Array.from({ length: n }, (_, i) => runtime({ name: `r${String(i).padStart(4, '0')}`, catalog: 'sleeper', backend: 'local' })),
+    catalog: [
+      entry({
+        name: 'Sleeper',
+        slug: 'sleeper',
+        source: { type: 'docker', image, command: ['/bin/sleep'], args: ['100000'], pull: 'never' },
+        transport: { type: 'stdio' },
+      }),
+    ],
+    runtimes: Array.from({ length: n }, (_, i) =>
+      runtime({ name: `r${String(i).padStart(4, '0')}`, catalog: 'sleeper', backend: 'local' }),
+    ),
   });
 }
 

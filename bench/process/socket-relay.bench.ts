@@ -19,7 +19,11 @@ const stack = 'bench';
 const pct = (s: number[], p: number): number => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 const f = (n: number): string => n.toFixed(3).padStart(9);
 
-async function load(client: Client, concurrency: number, total: number): Promise<{ p50: number; p95: number; p99: number; rps: number; errors: number }> {
+async function load(
+  client: Client,
+  concurrency: number,
+  total: number,
+): Promise<{ p50: number; p95: number; p99: number; rps: number; errors: number }> {
   const lat: number[] = [];
   let next = 0;
   let errors = 0;
@@ -58,13 +62,34 @@ async function relayed(socketPath: string): Promise<Client> {
 
 const backend = createProcessBackend('local', { type: 'process' }, { configDir: dir, stack });
 const desired: DesiredResource = {
-  address: 'runtime.bench', runtime: 'bench', backend: 'local', backendType: 'process',
+  address: 'runtime.bench',
+  runtime: 'bench',
+  backend: 'local',
+  backendType: 'process',
   spec: {
-    catalog: 'quickstart', source: { type: 'command', command: 'node', args: [SERVER] }, transport: { type: 'stdio' }, env: {}, secretDigests: {},
-    guardrails: { profile: 'x', egressAllowed: true, allowedHosts: [], ingressPorts: [], readOnlyRoot: false, allowedMounts: [], dropAll: false, capAdd: [], strict: false },
-    restart: 'always', labels: {},
+    catalog: 'quickstart',
+    source: { type: 'command', command: 'node', args: [SERVER] },
+    transport: { type: 'stdio' },
+    env: {},
+    secretDigests: {},
+    guardrails: {
+      profile: 'x',
+      egressAllowed: true,
+      allowedHosts: [],
+      ingressPorts: [],
+      readOnlyRoot: false,
+      allowedMounts: [],
+      dropAll: false,
+      capAdd: [],
+      strict: false,
+    },
+    restart: 'always',
+    labels: {},
   },
-  secretEnv: {}, specHash: 'bench', dependsOn: [], diagnostics: [],
+  secretEnv: {},
+  specHash: 'bench',
+  dependsOn: [],
+  diagnostics: [],
 };
 const ctx = { stack, signal: new AbortController().signal, progress: () => undefined };
 
@@ -86,8 +111,12 @@ try {
     await load(b, conc, 200);
     const via = await load(b, conc, total);
     await b.close();
-    console.log(`${String(conc).padStart(4)}  direct ${f(base.p50)} ${f(base.p95)} ${f(base.p99)} ${base.rps.toFixed(0).padStart(10)} ${String(base.errors).padStart(7)}`);
-    console.log(`${String(conc).padStart(4)}  socket ${f(via.p50)} ${f(via.p95)} ${f(via.p99)} ${via.rps.toFixed(0).padStart(10)} ${String(via.errors).padStart(7)} ${f(via.p50 - base.p50)}   ${(via.rps / base.rps).toFixed(2)}x`);
+    console.log(
+      `${String(conc).padStart(4)}  direct ${f(base.p50)} ${f(base.p95)} ${f(base.p99)} ${base.rps.toFixed(0).padStart(10)} ${String(base.errors).padStart(7)}`,
+    );
+    console.log(
+      `${String(conc).padStart(4)}  socket ${f(via.p50)} ${f(via.p95)} ${f(via.p99)} ${via.rps.toFixed(0).padStart(10)} ${String(via.errors).padStart(7)} ${f(via.p50 - base.p50)}   ${(via.rps / base.rps).toFixed(2)}x`,
+    );
   }
 
   const setups = async (open: () => Promise<Client>): Promise<number[]> => {
@@ -105,7 +134,9 @@ try {
   const wm = await setups(() => relayed(socketPath));
   console.log('\nsession setup (connect + initialize), 10 runs, ms');
   console.log(`  spawn a child:        p50 ${f(pct(sp, 50))}  max ${f(sp[sp.length - 1])}`);
-  console.log(`  supervisor warm child: p50 ${f(pct(wm, 50))}  max ${f(wm[wm.length - 1])}  (ratio ${(pct(wm, 50) / pct(sp, 50)).toFixed(2)}x)`);
+  console.log(
+    `  supervisor warm child: p50 ${f(pct(wm, 50))}  max ${f(wm[wm.length - 1])}  (ratio ${(pct(wm, 50) / pct(sp, 50)).toFixed(2)}x)`,
+  );
 } finally {
   for (const o of (await backend.observe(stack)).value ?? []) await backend.apply(backend.plan(undefined, o), ctx);
   rmSync(dir, { recursive: true, force: true });

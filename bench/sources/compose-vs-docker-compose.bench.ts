@@ -39,7 +39,11 @@ const COMPOSE = [
   '    command: [streamableHttp]',
   '    ports: ["127.0.0.1::3001"]',
   '    depends_on: [s1, s2]',
-  ...['s1', 's2', 's3', 's4'].flatMap((n) => [`  ${n}:`, `    image: ${BUSYBOX_IMAGE}`, '    command: ["httpd", "-f", "-p", "8080"]']),
+  ...['s1', 's2', 's3', 's4'].flatMap((n) => [
+    `  ${n}:`,
+    `    image: ${BUSYBOX_IMAGE}`,
+    '    command: ["httpd", "-f", "-p", "8080"]',
+  ]),
   '',
 ].join('\n');
 
@@ -48,16 +52,19 @@ async function main(): Promise<void> {
   await ensureFixtureImages();
   writeFileSync(join(dir, 'stack.compose.yaml'), COMPOSE);
   const stack = `bench-compose-${id}`;
-  writeFileSync(join(dir, 'contextforge.yaml'), [
-    `name: ${stack}`,
-    'backends:',
-    '  local: { type: docker, allow_local_images: true }',
-    'catalog:',
-    '  - { name: Five, slug: five, source: { type: compose, compose_file: stack.compose.yaml, main_service: mcp }, transport: { type: streamable-http, port: 3001, path: /mcp } }',
-    'runtimes:',
-    '  - { name: five, catalog: five, backend: local, guardrails_profile: unrestricted }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'contextforge.yaml'),
+    [
+      `name: ${stack}`,
+      'backends:',
+      '  local: { type: docker, allow_local_images: true }',
+      'catalog:',
+      '  - { name: Five, slug: five, source: { type: compose, compose_file: stack.compose.yaml, main_service: mcp }, transport: { type: streamable-http, port: 3001, path: /mcp } }',
+      'runtimes:',
+      '  - { name: five, catalog: five, backend: local, guardrails_profile: unrestricted }',
+      '',
+    ].join('\n'),
+  );
   const cli = [join(root, 'bin/contextforge.js')];
   const project = `cfbench${id}`;
   const cf: number[] = [];
@@ -76,7 +83,10 @@ async function main(): Promise<void> {
     const r = await run('docker-compose', ['-p', project, '-f', 'stack.compose.yaml', 'up', '-d']);
     if (r.code !== 0) throw new Error(`docker-compose up failed:\n${r.out.slice(-2000)}`);
     up.push(Date.now() - t0);
-    const port = (await run('docker-compose', ['-p', project, '-f', 'stack.compose.yaml', 'port', 'mcp', '3001'])).out.trim().split(':').pop();
+    const port = (await run('docker-compose', ['-p', project, '-f', 'stack.compose.yaml', 'port', 'mcp', '3001'])).out
+      .trim()
+      .split(':')
+      .pop();
     const client = await waitForMcp(`http://127.0.0.1:${port}/mcp`, 30_000);
     ready.push(Date.now() - t0);
     await client.close();
@@ -86,7 +96,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) {
       const order = i % 2 === 0 ? [contextforge, compose] : [compose, contextforge];
       for (const f of order) await f();
-      process.stderr.write(`round ${i + 1}: contextforge ${s(cf[i])}, docker-compose ${s(up[i])} (+ready ${s(ready[i])})\n`);
+      process.stderr.write(
+        `round ${i + 1}: contextforge ${s(cf[i])}, docker-compose ${s(up[i])} (+ready ${s(ready[i])})\n`,
+      );
     }
     process.stdout.write(
       `5-service compose stack, same file (${ROUNDS} rounds, medians)\n` +

@@ -25,18 +25,23 @@ async function main(): Promise<void> {
   const slug = `bench-rebuild-${stack.stack.slice(-6)}`;
   const dockerfile = readFileSync(join(FIXTURES, 'Dockerfile'), 'utf8');
   const server = readFileSync(join(FIXTURES, 'server.mjs'), 'utf8');
-  const results = { cold: { apply: [] as number[], build: [] as number[] }, warm: { apply: [] as number[], build: [] as number[] } };
+  const results = {
+    cold: { apply: [] as number[], build: [] as number[] },
+    warm: { apply: [] as number[], build: [] as number[] },
+  };
   try {
-    await stack.load([
-      `github: { base_url: ${JSON.stringify(base)} }`,
-      'backends:',
-      '  local: { type: docker }',
-      'catalog:',
-      `  - { name: Bench, slug: ${slug}, source: { type: github, repo: acme/srv, branch: main }, transport: { type: streamable-http, port: 8080, path: /mcp } }`,
-      'runtimes:',
-      `  - { name: srv, catalog: ${slug}, backend: local, guardrails_profile: unrestricted }`,
-      '',
-    ].join('\n'));
+    await stack.load(
+      [
+        `github: { base_url: ${JSON.stringify(base)} }`,
+        'backends:',
+        '  local: { type: docker }',
+        'catalog:',
+        `  - { name: Bench, slug: ${slug}, source: { type: github, repo: acme/srv, branch: main }, transport: { type: streamable-http, port: 8080, path: /mcp } }`,
+        'runtimes:',
+        `  - { name: srv, catalog: ${slug}, backend: local, guardrails_profile: unrestricted }`,
+        '',
+      ].join('\n'),
+    );
     const first = await stack.apply(await stack.plan());
     if (first.exitCode !== 0) throw new Error(JSON.stringify(first.diags));
     let n = 0;
@@ -44,7 +49,15 @@ async function main(): Promise<void> {
       n += 1;
       if (kind === 'cold') {
         // A new instruction right after the second FROM: every later layer must be rebuilt.
-        await repo.commit({ Dockerfile: dockerfile.replace('FROM contextforge-fixture/node:20\n', `FROM contextforge-fixture/node:20\nLABEL bench.round="${n}-${Date.now()}"\n`) }, `cold ${n}`);
+        await repo.commit(
+          {
+            Dockerfile: dockerfile.replace(
+              'FROM contextforge-fixture/node:20\n',
+              `FROM contextforge-fixture/node:20\nLABEL bench.round="${n}-${Date.now()}"\n`,
+            ),
+          },
+          `cold ${n}`,
+        );
       } else {
         await repo.commit({ 'server.mjs': server.replace("'hello from v1'", `'hello from round ${n}'`) }, `warm ${n}`);
       }
@@ -74,7 +87,11 @@ async function main(): Promise<void> {
     await stack.apply(await stack.plan(true)).catch(() => undefined);
     await stack.close();
     rmSync(base, { recursive: true, force: true });
-    for (const img of await docker().listImages({ filters: JSON.stringify({ reference: [`${slug}:*`] }) })) await docker().getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    for (const img of await docker().listImages({ filters: JSON.stringify({ reference: [`${slug}:*`] }) }))
+      await docker()
+        .getImage(img.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }
 

@@ -27,7 +27,10 @@ function stackDir(kind: 'sqlite' | 'postgres'): string {
   cpSync(join(REPO, 'examples', 'quickstart-server'), join(dir, 'examples', 'quickstart-server'), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const base = readFileSync(join(REPO, 'contextforge.yaml'), 'utf8').replace(/\nruntimes:[\s\S]*?(\n\S|$)/, '$1');
-  const runtimes = Array.from({ length: RUNTIMES }, (_, i) => `  - name: r${i}\n    catalog: quickstart-example\n    backend: local\n`).join('');
+  const runtimes = Array.from(
+    { length: RUNTIMES },
+    (_, i) => `  - name: r${i}\n    catalog: quickstart-example\n    backend: local\n`,
+  ).join('');
   const state = kind === 'postgres' ? '\nstate:\n  backend: postgres\n  url: ${DATABASE_URL}\n' : '';
   writeFileSync(join(dir, 'contextforge.yaml'), `${base.trimEnd()}\nruntimes:\n${runtimes}${state}`);
   return dir;
@@ -35,14 +38,22 @@ function stackDir(kind: 'sqlite' | 'postgres'): string {
 
 function timed(dir: string, url: string, args: string[]): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, DATABASE_URL: url, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: url, NO_COLOR: '1' },
+  });
   const ms = performance.now() - t0;
-  if (r.status !== 0 && !(args[0] === 'plan' && r.status === 2)) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
+  if (r.status !== 0 && !(args[0] === 'plan' && r.status === 2))
+    throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
   return ms;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const figures: Record<'sqlite' | 'postgres', { apply: number[]; noop: number[] }> = { sqlite: { apply: [], noop: [] }, postgres: { apply: [], noop: [] } };
+const figures: Record<'sqlite' | 'postgres', { apply: number[]; noop: number[] }> = {
+  sqlite: { apply: [], noop: [] },
+  postgres: { apply: [], noop: [] },
+};
 
 for (let round = 0; round < ROUNDS; round++) {
   const order: ('sqlite' | 'postgres')[] = round % 2 === 0 ? ['sqlite', 'postgres'] : ['postgres', 'sqlite'];
@@ -67,5 +78,7 @@ process.stdout.write(`                     sqlite     postgres   ratio\n`);
 for (const k of ['apply', 'noop'] as const) {
   const s = median(figures.sqlite[k]);
   const p = median(figures.postgres[k]);
-  process.stdout.write(`${(k === 'apply' ? `apply (${RUNTIMES} new)` : 'no-op plan').padEnd(18)} ${f(s)}  ${f(p)}   ${(p / s).toFixed(2)}\n`);
+  process.stdout.write(
+    `${(k === 'apply' ? `apply (${RUNTIMES} new)` : 'no-op plan').padEnd(18)} ${f(s)}  ${f(p)}   ${(p / s).toFixed(2)}\n`,
+  );
 }

@@ -3,7 +3,13 @@
 // checks that no container with the labels and no containerd shim of a removed container is
 // left, and says so on stdout. It never touches anything outside the selector.
 import { readdirSync, readFileSync } from 'node:fs';
-import { docker, labelFilters, removeByLabel, REMOVE_CONCURRENCY, type LabelSelector } from '../../test/support/docker.js';
+import {
+  docker,
+  labelFilters,
+  removeByLabel,
+  REMOVE_CONCURRENCY,
+  type LabelSelector,
+} from '../../test/support/docker.js';
 
 /** Pids of containerd shims serving any of `ids` (their command line carries `-id <id>`). */
 function shimsOf(ids: Set<string>): number[] {
@@ -44,6 +50,11 @@ export async function cleanUpAndVerify(what: string, selector: LabelSelector): P
     await new Promise((r) => setTimeout(r, 200));
     shims = shimsOf(ids);
   }
-  process.stdout.write(`  clean-up of ${what}: removed ${removed} containers (${REMOVE_CONCURRENCY} at a time); left: ${left.length} containers, ${shims.length} containerd shims\n`);
-  if (left.length || shims.length) throw new Error(`clean-up of ${what} left ${left.length} containers and ${shims.length} shims (pids ${shims.join(' ')})`);
+  process.stdout.write(
+    `  clean-up of ${what}: removed ${removed} containers (${REMOVE_CONCURRENCY} at a time); left: ${left.length} containers, ${shims.length} containerd shims\n`,
+  );
+  if (left.length || shims.length)
+    throw new Error(
+      `clean-up of ${what} left ${left.length} containers and ${shims.length} shims (pids ${shims.join(' ')})`,
+    );
 }

@@ -8,4 +8,13 @@ const t = performance.now();
 const r = loadConfigSync(configPath);
 const ms = performance.now() - t;
 const end = process.memoryUsage().rss;
-process.stdout.write(JSON.stringify({ ok: !!r.value, ms, startRss, afterImport, endRss: end, maxRss: process.resourceUsage().maxRSS * 1024 }));
+process.stdout.write(
+  JSON.stringify({
+    ok: !!r.value,
+    ms,
+    startRss,
+    afterImport,
+    endRss: end,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+  }),
+);

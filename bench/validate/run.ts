@@ -30,32 +30,45 @@ function generate(dir: string, RUNTIMES: number): string {
       kind === 3
         ? `source:\n  type: github\n  repo: example-org/server-${i}\n  tag: v1.${i}.0\n`
         : `source:\n  type: docker\n  image: ghcr.io/example/server-${i}:1.${i}.0\n  args: [--port, "8080"]\n`;
-    writeFileSync(join(dir, 'catalog', `server-${i}.yaml`), [
-      `name: Server ${i}`,
-      `slug: server-${i}`,
-      `description: Generated server number ${i} for the validate benchmark`,
-      `category: ${['data', 'tools', 'ai', 'storage'][kind]}`,
-      `tags: [generated, bench, group-${i % 10}]`,
-      'supported_backends: [docker, ibm_code_engine]',
-      source.trimEnd(),
-      'transport: { type: streamable-http, port: 8080, path: /mcp }',
-      `guardrails_profile: ${i % 2 ? 'standard' : 'team'}`,
-      'env:',
-      '  LOG_LEVEL: { description: Log level, default: info }',
-      '  API_TOKEN: { description: Token, secret: true, required: false }',
-      `featured: ${i < 5}`,
-    ].join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'catalog', `server-${i}.yaml`),
+      [
+        `name: Server ${i}`,
+        `slug: server-${i}`,
+        `description: Generated server number ${i} for the validate benchmark`,
+        `category: ${['data', 'tools', 'ai', 'storage'][kind]}`,
+        `tags: [generated, bench, group-${i % 10}]`,
+        'supported_backends: [docker, ibm_code_engine]',
+        source.trimEnd(),
+        'transport: { type: streamable-http, port: 8080, path: /mcp }',
+        `guardrails_profile: ${i % 2 ? 'standard' : 'team'}`,
+        'env:',
+        '  LOG_LEVEL: { description: Log level, default: info }',
+        '  API_TOKEN: { description: Token, secret: true, required: false }',
+        `featured: ${i < 5}`,
+      ].join('\n') + '\n',
+    );
   }
-  writeFileSync(join(dir, 'profiles', 'team.yaml'), 'name: team\nnetwork: { egress_allowed: true, allowed_hosts: ["*.example.com"] }\nfilesystem: { read_only_root: true }\ncapabilities: { drop_all: true }\nresources: { max_cpu: "1", max_memory: 1g, max_pids: 200 }\n');
+  writeFileSync(
+    join(dir, 'profiles', 'team.yaml'),
+    'name: team\nnetwork: { egress_allowed: true, allowed_hosts: ["*.example.com"] }\nfilesystem: { read_only_root: true }\ncapabilities: { drop_all: true }\nresources: { max_cpu: "1", max_memory: 1g, max_pids: 200 }\n',
+  );
   const lines = [
     'name: bench-stack',
     'backends:',
-    ...[0, 1, 2].map((b) => `  docker${b}:\n    type: docker\n    allowed_registries: [ghcr.io]\n    default_limits: { cpu: "1", memory: 1g, pids: 200 }`),
+    ...[0, 1, 2].map(
+      (b) =>
+        `  docker${b}:\n    type: docker\n    allowed_registries: [ghcr.io]\n    default_limits: { cpu: "1", memory: 1g, pids: 200 }`,
+    ),
     'gateway:',
     '  port: 4444',
     '  auth: { tokens: ["${BENCH_TOKEN:-bench-token-0123456789abcdef}"] }',
     '  servers:',
-    ...Array.from({ length: 20 }, (_, v) => `    - name: group-${v}\n      runtimes: [${Array.from({ length: 10 }, (_, k) => `rt-${v * 10 + k}`).join(', ')}]`),
+    ...Array.from(
+      { length: 20 },
+      (_, v) =>
+        `    - name: group-${v}\n      runtimes: [${Array.from({ length: 10 }, (_, k) => `rt-${v * 10 + k}`).join(', ')}]`,
+    ),
     'runtimes:',
   ];
   for (let i = 0; i < RUNTIMES; i++) {
@@ -113,8 +126,10 @@ async function measure(RUNTIMES: number, RUNS: number): Promise<SizeReport> {
       const t = performance.now();
       const cfgOk = validator('config')(parse(readFileSync(path, 'utf8')));
       let ok = cfgOk;
-      for (const f of glob('catalog/*.yaml', dir).files) ok = (validator('catalog')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
-      for (const f of glob('profiles/*.yaml', dir).files) ok = (validator('profile')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
+      for (const f of glob('catalog/*.yaml', dir).files)
+        ok = (validator('catalog')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
+      for (const f of glob('profiles/*.yaml', dir).files)
+        ok = (validator('profile')(parse(readFileSync(f, 'utf8'))) as boolean) && ok;
       if (!ok) throw new Error('baseline: generated config failed schema validation');
       return performance.now() - t;
     };
@@ -126,7 +141,13 @@ async function measure(RUNTIMES: number, RUNS: number): Promise<SizeReport> {
       const elapsed = performance.now() - t;
       const used = process.cpuUsage(c);
       cpu.push((used.user + used.system) / 1000);
-      if (!r.value) throw new Error(`generated config is invalid: ${r.diags.slice(0, 3).map((d) => d.summary).join('; ')}`);
+      if (!r.value)
+        throw new Error(
+          `generated config is invalid: ${r.diags
+            .slice(0, 3)
+            .map((d) => d.summary)
+            .join('; ')}`,
+        );
       if (r.value.runtimes.length !== RUNTIMES) throw new Error('runtime count mismatch');
       return elapsed;
     };
@@ -145,9 +166,12 @@ async function measure(RUNTIMES: number, RUNS: number): Promise<SizeReport> {
     const maxRssMb = process.resourceUsage().maxRSS / 1024;
     // A fresh process with the compiled code: the memory a `contextforge validate` really needs.
     const dist = fileURLToPath(new URL('../../dist/config/index.js', import.meta.url));
-    let child: { ok: boolean; ms: number; startRss: number; afterImport: number; endRss: number; maxRss: number } | undefined;
+    let child:
+      { ok: boolean; ms: number; startRss: number; afterImport: number; endRss: number; maxRss: number } | undefined;
     if (existsSync(dist)) {
-      const c = spawnSync(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), dist, path], { encoding: 'utf8' });
+      const c = spawnSync(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), dist, path], {
+        encoding: 'utf8',
+      });
       child = c.status === 0 ? JSON.parse(c.stdout) : undefined;
       if (!child?.ok) throw new Error(`child validation failed: ${c.stderr}`);
     }

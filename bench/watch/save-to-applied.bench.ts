@@ -88,7 +88,11 @@ try {
   await (await waitForMcp(await composeUrl(), 60_000)).close();
 
   for (let i = 1; i <= EDITS; i++) {
-    const orders = [['watch', 'compose', 'compose-t0'], ['compose', 'compose-t0', 'watch'], ['compose-t0', 'watch', 'compose']];
+    const orders = [
+      ['watch', 'compose', 'compose-t0'],
+      ['compose', 'compose-t0', 'watch'],
+      ['compose-t0', 'watch', 'compose'],
+    ];
     for (const which of orders[i % 3]) {
       if (which === 'watch') {
         const mark = watch.mark();
@@ -96,13 +100,22 @@ try {
         writeCf(i);
         await watch.waitFor(/Apply complete!|Apply failed/, 120_000, mark);
         const ms = performance.now() - t;
-        if (/Apply failed/.test(watch.out().slice(mark))) throw new Error(`watch apply failed:\n${watch.out().slice(-2000)}`);
+        if (/Apply failed/.test(watch.out().slice(mark)))
+          throw new Error(`watch apply failed:\n${watch.out().slice(-2000)}`);
         watchMs.push(ms);
       } else {
         version += 1;
         writeCompose(version);
         const t = performance.now();
-        const r = await run('docker-compose', ['-p', project, '-f', composeFile, 'up', '-d', ...(which === 'compose-t0' ? ['-t', '0'] : [])]);
+        const r = await run('docker-compose', [
+          '-p',
+          project,
+          '-f',
+          composeFile,
+          'up',
+          '-d',
+          ...(which === 'compose-t0' ? ['-t', '0'] : []),
+        ]);
         const up = performance.now() - t;
         if (r.code !== 0) throw new Error(`docker-compose up failed:\n${r.out}`);
         await (await waitForMcp(await composeUrl(), 60_000)).close();
@@ -111,7 +124,9 @@ try {
       }
     }
     const f = (v: number[]): string => (v[i - 1] / 1000).toFixed(2);
-    process.stdout.write(`edit ${i}/${EDITS}: watch ${f(watchMs)} s; compose up ${f(upMs)} s (+ready ${f(upReadyMs)} s); compose up -t 0 ${f(killMs)} s (+ready ${f(killReadyMs)} s)\n`);
+    process.stdout.write(
+      `edit ${i}/${EDITS}: watch ${f(watchMs)} s; compose up ${f(upMs)} s (+ready ${f(upReadyMs)} s); compose up -t 0 ${f(killMs)} s (+ready ${f(killReadyMs)} s)\n`,
+    );
   }
 } finally {
   watch.proc.kill('SIGINT');
@@ -123,7 +138,8 @@ try {
 }
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-const line = (label: string, v: number[]): string => `  ${label.padEnd(52)} p50 ${s(pct(v, 50))}   p95 ${s(pct(v, 95))}`;
+const line = (label: string, v: number[]): string =>
+  `  ${label.padEnd(52)} p50 ${s(pct(v, 50))}   p95 ${s(pct(v, 95))}`;
 const target = DEBOUNCE_MS + pct(killReadyMs, 95);
 process.stdout.write(
   `\nSave-to-applied, one-runtime env change, ${EDITS} edits each (same run, alternating):\n` +

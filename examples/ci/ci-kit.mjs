@@ -34,7 +34,9 @@ function comment([planPath, codeText, errPath, outPath]) {
     body = body.slice(0, cut) + tail.replace('{shown}', String(cut));
   }
   writeFileSync(outPath, body);
-  process.stdout.write(`comment: ${body.length} characters${body.length < readFileSync(full, 'utf8').length ? ' (truncated)' : ''}\n`);
+  process.stdout.write(
+    `comment: ${body.length} characters${body.length < readFileSync(full, 'utf8').length ? ' (truncated)' : ''}\n`,
+  );
 }
 
 function approvers([reviewsPath, teamsPath]) {
@@ -67,6 +69,8 @@ const [cmd, ...args] = process.argv.slice(2);
 if (cmd === 'comment') comment(args);
 else if (cmd === 'approvers') approvers(args);
 else {
-  process.stderr.write('usage: ci-kit.mjs comment <plan.md> <code> <stderr> <out.md> | approvers <reviews.json> [teams.json]\n');
+  process.stderr.write(
+    'usage: ci-kit.mjs comment <plan.md> <code> <stderr> <out.md> | approvers <reviews.json> [teams.json]\n',
+  );
   process.exit(1);
 }

@@ -45,7 +45,9 @@ server.registerPrompt(
     argsSchema: { name: z.string().describe('Who to greet') },
   },
   ({ name }) => ({
-    messages: [{ role: 'user', content: { type: 'text', text: `${greeting}, ${name}! Tell me about MCP in one sentence.` } }],
+    messages: [
+      { role: 'user', content: { type: 'text', text: `${greeting}, ${name}! Tell me about MCP in one sentence.` } },
+    ],
   }),
 );
 
@@ -58,7 +60,11 @@ server.registerResource(
       {
         uri: uri.href,
         mimeType: 'application/json',
-        text: JSON.stringify({ server: 'contextforge-quickstart', pid: process.pid, startedAt: startedAt.toISOString() }),
+        text: JSON.stringify({
+          server: 'contextforge-quickstart',
+          pid: process.pid,
+          startedAt: startedAt.toISOString(),
+        }),
       },
     ],
   }),

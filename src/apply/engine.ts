@@ -37,13 +37,26 @@ export interface PlanStackResult {
 }
 
 /** Observes every backend at once; an unreachable backend is an error diagnostic. */
-export async function observeAll(stack: string, backends: Readonly<Record<string, Backend>>, desired: readonly DesiredResource[] = []): Promise<{ observed: ObservedResource[]; diags: Diagnostic[] }> {
+export async function observeAll(
+  stack: string,
+  backends: Readonly<Record<string, Backend>>,
+  desired: readonly DesiredResource[] = [],
+): Promise<{ observed: ObservedResource[]; diags: Diagnostic[] }> {
   const results = await Promise.all(
     Object.entries(backends).map(async ([name, b]) => {
       try {
-        return await b.observe(stack, desired.filter((d) => d.backend === name));
+        return await b.observe(
+          stack,
+          desired.filter((d) => d.backend === name),
+        );
       } catch (err) {
-        return { diags: [error('backend.observe-failed', `observing backend ${name} failed: ${(err as Error).message}`, { detail: 'This is a bug in the backend; run with CONTEXTFORGE_DEBUG=1 and report it.' })] };
+        return {
+          diags: [
+            error('backend.observe-failed', `observing backend ${name} failed: ${(err as Error).message}`, {
+              detail: 'This is a bug in the backend; run with CONTEXTFORGE_DEBUG=1 and report it.',
+            }),
+          ],
+        };
       }
     }),
   );
@@ -59,15 +72,24 @@ export async function observeAll(stack: string, backends: Readonly<Record<string
 export async function planStack(options: PlanStackOptions): Promise<PlanStackResult> {
   const { config, backends, store } = options;
   const capabilities = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
-  const compiled = options.destroy ? { value: [], diags: [] } : compileDesired(config, { capabilities, strict: options.strict });
+  const compiled = options.destroy
+    ? { value: [], diags: [] }
+    : compileDesired(config, { capabilities, strict: options.strict });
   const diags: Diagnostic[] = [...compiled.diags];
   // Source resolution (I/O: git ls-remote) pins github sources to a commit before the pure diff.
   const resolved = hasErrors(diags)
     ? { desired: compiled.value ?? [], diags: [] }
-    : await resolveSources({ desired: compiled.value ?? [], github: config.github, configDir: config.dir, include: (d) => capabilities[d.backend]?.supports_github_build === true, seccomp: (d) => capabilities[d.backend]?.supports_seccomp === true });
+    : await resolveSources({
+        desired: compiled.value ?? [],
+        github: config.github,
+        configDir: config.dir,
+        include: (d) => capabilities[d.backend]?.supports_github_build === true,
+        seccomp: (d) => capabilities[d.backend]?.supports_seccomp === true,
+      });
   const desired = resolved.desired;
   diags.push(...resolved.diags);
-  for (const [name, b] of Object.entries(backends)) diags.push(...b.validate(desired.filter((d) => d.backend === name)));
+  for (const [name, b] of Object.entries(backends))
+    diags.push(...b.validate(desired.filter((d) => d.backend === name)));
   if (hasErrors(diags)) return { desired, observed: [], diags };
 
   const seen = await observeAll(config.stack, backends, desired);
@@ -172,7 +194,11 @@ function buildNodes(changes: readonly Change[]): ChangeNode[] {
       const after = deletes.filter((o) => o.dependsOn.includes(c.address)).map((o) => o.address);
       return { id: c.address, after, change: c };
     }
-    return { id: c.address, after: c.dependsOn.filter((a) => changes.some((o) => o.address === a && o.action !== 'delete')), change: c };
+    return {
+      id: c.address,
+      after: c.dependsOn.filter((a) => changes.some((o) => o.address === a && o.action !== 'delete')),
+      change: c,
+    };
   });
 }
 
@@ -201,24 +227,54 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   for (const c of plan.changes) if (c.action === 'noop') recordNoop(store, stack, c);
 
   const acting = plan.changes.filter((c) => c.action !== 'noop');
-  const held = acting.filter((c) => c.needsApproval && c.approval && !approvalSatisfied(c.approval, options.approvedBy ?? []));
+  const held = acting.filter(
+    (c) => c.needsApproval && c.approval && !approvalSatisfied(c.approval, options.approvedBy ?? []),
+  );
   const heldSet = new Set(held.map((c) => c.address));
   for (const c of held) {
     results.push({ address: c.address, action: c.action, status: 'held', attempts: 0, ms: 0, diags: [] });
-    store.appendEvent({ stack, address: c.address, actor, type: 'approval.held', data: { run: runId, reasons: c.approval?.reasons, approvers: c.approval?.approvers, specHash: c.desired?.specHash } });
+    store.appendEvent({
+      stack,
+      address: c.address,
+      actor,
+      type: 'approval.held',
+      data: {
+        run: runId,
+        reasons: c.approval?.reasons,
+        approvers: c.approval?.approvers,
+        specHash: c.desired?.specHash,
+      },
+    });
     say(`${c.address}: held for approval (${c.approval?.reasons.join('; ')})`);
   }
   for (const c of acting) {
     if (c.approval && !heldSet.has(c.address) && c.needsApproval) {
-      store.appendEvent({ stack, address: c.address, actor, type: 'approval.approved', data: { run: runId, by: options.approvedBy, specHash: c.desired?.specHash } });
+      store.appendEvent({
+        stack,
+        address: c.address,
+        actor,
+        type: 'approval.approved',
+        data: { run: runId, by: options.approvedBy, specHash: c.desired?.specHash },
+      });
     }
   }
 
   const runOne = async (change: Change, release: () => void): Promise<boolean> => {
     const action = change.action as Acting;
     if (options.signal?.aborted) {
-      results.push({ address: change.address, action: change.action, status: 'skipped', attempts: 0, ms: 0, diags: [] });
-      diags.push(error('apply.interrupted', `${change.address} was not applied because the run was interrupted`, { address: change.address }));
+      results.push({
+        address: change.address,
+        action: change.action,
+        status: 'skipped',
+        attempts: 0,
+        ms: 0,
+        diags: [],
+      });
+      diags.push(
+        error('apply.interrupted', `${change.address} was not applied because the run was interrupted`, {
+          address: change.address,
+        }),
+      );
       return false;
     }
     const started = Date.now();
@@ -241,15 +297,27 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
     }
     const ms = Date.now() - started;
     recordOutcome({ store, stack, change, outcome, attempts, ms, actor, runId });
-    results.push({ address: change.address, action: change.action, status: outcome.status, attempts, ms, diags: outcome.diags });
+    results.push({
+      address: change.address,
+      action: change.action,
+      status: outcome.status,
+      attempts,
+      ms,
+      diags: outcome.diags,
+    });
     if (outcome.status === 'failed') {
       const why = outcome.diags.find((d) => d.severity === 'error')?.summary ?? 'the backend reported a failure';
       say(failedLine(change.address, action, ms, why));
       diags.push(...outcome.diags.map((d) => ({ ...d, address: d.address ?? change.address })));
-      if (outcome.diags.length === 0) diags.push(error('apply.failed', `${change.address}: ${why}`, { address: change.address }));
+      if (outcome.diags.length === 0)
+        diags.push(error('apply.failed', `${change.address}: ${why}`, { address: change.address }));
       return false;
     }
-    diags.push(...outcome.diags.filter((d) => d.severity !== 'error').map((d) => ({ ...d, address: d.address ?? change.address })));
+    diags.push(
+      ...outcome.diags
+        .filter((d) => d.severity !== 'error')
+        .map((d) => ({ ...d, address: d.address ?? change.address })),
+    );
     say(doneLine(change.address, action, ms));
     return true;
   };
@@ -257,13 +325,26 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   /** One attempt under the per-action timeout; a move between backends is delete then create. */
   const attempt = async (change: Change, started: number, release: () => void): Promise<ApplyOutcome> => {
     const controller = new AbortController();
-    const ctx = { stack, signal: controller.signal, progress: (m: string) => say(backendLine(change.address, m, Date.now() - started)), releaseSlot: release };
+    const ctx = {
+      stack,
+      signal: controller.signal,
+      progress: (m: string) => say(backendLine(change.address, m, Date.now() - started)),
+      releaseSlot: release,
+    };
     const call = async (backend: Backend, c: Change): Promise<ApplyOutcome> => {
       writeCalls += 1;
       try {
         return await backend.apply(c, ctx);
       } catch (err) {
-        return { status: 'failed', diags: [error('apply.exception', `${c.address}: the backend threw: ${(err as Error).message}`, { address: c.address, detail: 'This is a bug in the backend; run with CONTEXTFORGE_DEBUG=1 and report it.' })] };
+        return {
+          status: 'failed',
+          diags: [
+            error('apply.exception', `${c.address}: the backend threw: ${(err as Error).message}`, {
+              address: c.address,
+              detail: 'This is a bug in the backend; run with CONTEXTFORGE_DEBUG=1 and report it.',
+            }),
+          ],
+        };
       }
     };
     const work = async (): Promise<ApplyOutcome> => {
@@ -271,10 +352,21 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
       if (change.reason === 'replace:backend-changed' && o && change.desired) {
         const old = backends[o.backend];
         if (old) {
-          const del = await call(old, { ...change, action: 'delete', reason: 'delete:backend-changed', backend: o.backend, desired: undefined });
+          const del = await call(old, {
+            ...change,
+            action: 'delete',
+            reason: 'delete:backend-changed',
+            backend: o.backend,
+            desired: undefined,
+          });
           if (del.status === 'failed') return del;
         }
-        return call(backends[change.backend], { ...change, action: 'create', reason: 'create:backend-changed', observed: undefined });
+        return call(backends[change.backend], {
+          ...change,
+          action: 'create',
+          reason: 'create:backend-changed',
+          observed: undefined,
+        });
       }
       return call(backends[change.backend], change);
     };
@@ -285,7 +377,16 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
         resolve({
           status: 'failed',
           retryable: false,
-          diags: [error('apply.timeout', `${change.address}: ${change.action} did not finish within ${Math.round(timeoutMs / 1000)}s`, { address: change.address, detail: 'Raise --timeout, or look at `contextforge logs` for why the runtime does not become healthy.' })],
+          diags: [
+            error(
+              'apply.timeout',
+              `${change.address}: ${change.action} did not finish within ${Math.round(timeoutMs / 1000)}s`,
+              {
+                address: change.address,
+                detail: 'Raise --timeout, or look at `contextforge logs` for why the runtime does not become healthy.',
+              },
+            ),
+          ],
         });
       }, timeoutMs);
     });
@@ -312,15 +413,43 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
         // Waiting on a held change is itself a hold, not a failure.
         heldSet.add(n.change.address);
         held.push(n.change);
-        results.push({ address: n.change.address, action: n.change.action, status: 'held', attempts: 0, ms: 0, diags: [] });
-        store.appendEvent({ stack, address: n.change.address, actor, type: 'approval.held', data: { run: runId, waitsFor: blocked } });
+        results.push({
+          address: n.change.address,
+          action: n.change.action,
+          status: 'held',
+          attempts: 0,
+          ms: 0,
+          diags: [],
+        });
+        store.appendEvent({
+          stack,
+          address: n.change.address,
+          actor,
+          type: 'approval.held',
+          data: { run: runId, waitsFor: blocked },
+        });
         say(`${n.change.address}: held (waits for ${blocked}, which needs approval)`);
         return;
       }
       const why = by === 'cycle' ? 'it is part of a dependency cycle' : `${blocked} did not apply`;
-      results.push({ address: n.change.address, action: n.change.action, status: 'skipped', attempts: 0, ms: 0, diags: [] });
-      diags.push(error('apply.skipped', `${n.change.address} was not applied because ${why}`, { address: n.change.address }));
-      store.appendEvent({ stack, address: n.change.address, actor, type: 'apply.skipped', data: { run: runId, blockedBy: blocked } });
+      results.push({
+        address: n.change.address,
+        action: n.change.action,
+        status: 'skipped',
+        attempts: 0,
+        ms: 0,
+        diags: [],
+      });
+      diags.push(
+        error('apply.skipped', `${n.change.address} was not applied because ${why}`, { address: n.change.address }),
+      );
+      store.appendEvent({
+        stack,
+        address: n.change.address,
+        actor,
+        type: 'apply.skipped',
+        data: { run: runId, blockedBy: blocked },
+      });
       say(`${n.change.address}: skipped (${why})`);
     },
   });

@@ -31,7 +31,9 @@ export async function takeLock(input: {
   const r = await input.store.acquireLock(input.stack, input.operation, input.timeoutMs);
   if (!r.ok) return { diag: lockedDiagnostic(input.stack, r.holder, input.timeoutMs) };
   if (r.takenOver) {
-    input.note?.(`Took over the lock of stack ${input.stack} from ${describeHolder(r.takenOver)}: that process no longer exists.`);
+    input.note?.(
+      `Took over the lock of stack ${input.stack} from ${describeHolder(r.takenOver)}: that process no longer exists.`,
+    );
   }
   let released = false;
   return {

@@ -17,7 +17,13 @@ export interface RecordInput {
   runId: number;
 }
 
-function recordFor(stack: string, d: DesiredResource, o: ObservedResource | undefined, status: string, warnings: string[]): RuntimeRecord {
+function recordFor(
+  stack: string,
+  d: DesiredResource,
+  o: ObservedResource | undefined,
+  status: string,
+  warnings: string[],
+): RuntimeRecord {
   const rec: RuntimeRecord = {
     stack,
     address: d.address,
@@ -73,11 +79,17 @@ export function recordOutcome(input: RecordInput): void {
     return;
   }
   if (change.desired) {
-    store.putRuntime(recordFor(stack, change.desired, outcome.observed, outcome.observed?.status ?? 'running', warningsOf(change)));
+    store.putRuntime(
+      recordFor(stack, change.desired, outcome.observed, outcome.observed?.status ?? 'running', warningsOf(change)),
+    );
     const type = change.reason.includes(':drift-') ? 'drift.repaired' : `apply.${outcome.status}`;
     store.appendEvent({ ...base, type, data });
     for (const w of change.diagnostics.filter((d) => d.code.startsWith('guardrail.'))) {
-      store.appendEvent({ ...base, type: 'guardrail.warning', data: { run: input.runId, code: w.code, summary: w.summary, profile: change.desired.spec.guardrails.profile } });
+      store.appendEvent({
+        ...base,
+        type: 'guardrail.warning',
+        data: { run: input.runId, code: w.code, summary: w.summary, profile: change.desired.spec.guardrails.profile },
+      });
     }
   }
 }

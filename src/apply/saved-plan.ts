@@ -9,8 +9,16 @@ import { toPlanDocument } from '../plan/render-json.js';
 import type { Redactor } from '../plan/redact.js';
 import type { Plan } from '../model/resources.js';
 
-export function writeSavedPlan(file: string, plan: Plan, options: { configPath: string; redact: Redactor; contextforgeVersion?: string }): void {
-  const doc = toPlanDocument(plan, { configPath: options.configPath, redact: options.redact, contextforgeVersion: options.contextforgeVersion });
+export function writeSavedPlan(
+  file: string,
+  plan: Plan,
+  options: { configPath: string; redact: Redactor; contextforgeVersion?: string },
+): void {
+  const doc = toPlanDocument(plan, {
+    configPath: options.configPath,
+    redact: options.redact,
+    contextforgeVersion: options.contextforgeVersion,
+  });
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
 }
 
@@ -19,10 +27,22 @@ export function readSavedPlan(file: string): Result<PlanDocument> {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8')) as PlanDocument;
   } catch (err) {
-    return { diags: [error('plan.unreadable', `cannot read saved plan ${file}: ${(err as Error).message}`, { detail: 'Pass a file written by `contextforge plan -out FILE`.' })] };
+    return {
+      diags: [
+        error('plan.unreadable', `cannot read saved plan ${file}: ${(err as Error).message}`, {
+          detail: 'Pass a file written by `contextforge plan -out FILE`.',
+        }),
+      ],
+    };
   }
   if (!doc || doc.formatVersion !== 1 || typeof doc.liveFingerprint !== 'string' || !Array.isArray(doc.changes)) {
-    return { diags: [error('plan.unsupported', `${file} is not a contextforge plan of format version 1`, { detail: 'Re-create it with `contextforge plan -out FILE` using this version of contextforge.' })] };
+    return {
+      diags: [
+        error('plan.unsupported', `${file} is not a contextforge plan of format version 1`, {
+          detail: 'Re-create it with `contextforge plan -out FILE` using this version of contextforge.',
+        }),
+      ],
+    };
   }
   return { value: doc, diags: [] };
 }
@@ -31,17 +51,38 @@ export function readSavedPlan(file: string): Result<PlanDocument> {
 export function checkSavedPlan(saved: PlanDocument, fresh: Plan, file: string): Diagnostic[] {
   const redo = `Run \`contextforge plan -out ${file}\` again, review it, and apply the new plan.`;
   if (saved.stack !== fresh.stack) {
-    return [error('plan.wrong-stack', `saved plan is for stack ${saved.stack}, but the config is stack ${fresh.stack}`, { detail: 'Pass the config the plan was made from with -f.' })];
+    return [
+      error('plan.wrong-stack', `saved plan is for stack ${saved.stack}, but the config is stack ${fresh.stack}`, {
+        detail: 'Pass the config the plan was made from with -f.',
+      }),
+    ];
   }
   if (saved.configFingerprint !== fresh.configFingerprint) {
-    return [error('plan.config-changed', 'saved plan is stale: the configuration changed since it was made', { detail: redo })];
+    return [
+      error('plan.config-changed', 'saved plan is stale: the configuration changed since it was made', {
+        detail: redo,
+      }),
+    ];
   }
   if (saved.liveFingerprint !== fresh.liveFingerprint) {
-    return [error('plan.stale', 'saved plan is stale: the live state changed since it was made', { detail: `Something (another apply, or a change by hand) touched the stack's resources. ${redo}` })];
+    return [
+      error('plan.stale', 'saved plan is stale: the live state changed since it was made', {
+        detail: `Something (another apply, or a change by hand) touched the stack's resources. ${redo}`,
+      }),
+    ];
   }
-  const key = (c: { address: string; action: string; specHash?: string }): string => `${c.address} ${c.action} ${c.action === 'delete' ? '' : c.specHash ?? ''}`;
+  const key = (c: { address: string; action: string; specHash?: string }): string =>
+    `${c.address} ${c.action} ${c.action === 'delete' ? '' : (c.specHash ?? '')}`;
   const a = saved.changes.map(key).sort().join('\n');
-  const b = fresh.changes.map((c) => key({ address: c.address, action: c.action, specHash: c.desired?.specHash })).sort().join('\n');
-  if (a !== b) return [error('plan.stale', 'saved plan is stale: the changes it would make differ from what it recorded', { detail: redo })];
+  const b = fresh.changes
+    .map((c) => key({ address: c.address, action: c.action, specHash: c.desired?.specHash }))
+    .sort()
+    .join('\n');
+  if (a !== b)
+    return [
+      error('plan.stale', 'saved plan is stale: the changes it would make differ from what it recorded', {
+        detail: redo,
+      }),
+    ];
   return [];
 }

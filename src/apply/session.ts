@@ -50,7 +50,12 @@ export async function openSession(input: { path: string; strict?: boolean; backe
   let backends: Record<string, Backend> = {};
   const diags: Diagnostic[] = [...loaded.diags];
   if (input.backends !== false) {
-    const b = await createBackends(config.backends, { stack: config.stack, configDir: config.dir, sensitiveValues: sensitive, github: config.github });
+    const b = await createBackends(config.backends, {
+      stack: config.stack,
+      configDir: config.dir,
+      sensitiveValues: sensitive,
+      github: config.github,
+    });
     diags.push(...b.diags);
     if (hasErrors(b.diags)) {
       await closeBackends(b.value ?? {});
@@ -64,10 +69,15 @@ export async function openSession(input: { path: string; strict?: boolean; backe
     store = openStore(where, { redact });
   } catch (err) {
     await closeBackends(backends);
-    const place = where.backend === 'postgres' ? `the PostgreSQL state store at ${describePgUrl(where.url)}` : `the state file ${where.path}`;
-    diags.push(error('state.unavailable', `Cannot open ${place}`, {
-      detail: `${redact((err as Error).message)}. Check that the database answers and that state.url is right; nothing was changed.`,
-    }));
+    const place =
+      where.backend === 'postgres'
+        ? `the PostgreSQL state store at ${describePgUrl(where.url)}`
+        : `the state file ${where.path}`;
+    diags.push(
+      error('state.unavailable', `Cannot open ${place}`, {
+        detail: `${redact((err as Error).message)}. Check that the database answers and that state.url is right; nothing was changed.`,
+      }),
+    );
     return { diags, sensitive };
   }
   return {

@@ -22,7 +22,10 @@ export interface WalkOptions<N extends WalkNode> {
   onSkip?: (node: N, blockedBy: string) => void;
 }
 
-export async function walkGraph<N extends WalkNode>(nodes: readonly N[], options: WalkOptions<N>): Promise<Map<string, WalkStatus>> {
+export async function walkGraph<N extends WalkNode>(
+  nodes: readonly N[],
+  options: WalkOptions<N>,
+): Promise<Map<string, WalkStatus>> {
   const limit = Math.max(1, Math.floor(options.parallelism));
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const status = new Map<string, WalkStatus>();
@@ -32,7 +35,8 @@ export async function walkGraph<N extends WalkNode>(nodes: readonly N[], options
   const holding = new Set<string>();
   let wake: () => void = () => undefined;
 
-  const blocker = (n: N): string | undefined => n.after.find((a) => byId.has(a) && status.has(a) && status.get(a) !== 'ok');
+  const blocker = (n: N): string | undefined =>
+    n.after.find((a) => byId.has(a) && status.has(a) && status.get(a) !== 'ok');
   const ready = (n: N): boolean => n.after.every((a) => !byId.has(a) || status.get(a) === 'ok');
 
   for (;;) {

@@ -22,21 +22,61 @@ export function decide(input: DecideInput): { value?: ApprovalRecord; diags: Dia
   const rec = store.getApproval(id);
   if (!rec || rec.stack !== stack) {
     const pending = store.listApprovals(stack, 'pending').map((a) => a.id);
-    return { diags: [error('approval.not-found', `no approval request ${id} in stack ${stack}`, { detail: pending.length ? `Pending requests: ${pending.join(', ')}.` : 'There are no pending requests; `contextforge approvals list --all` shows decided ones.' })] };
+    return {
+      diags: [
+        error('approval.not-found', `no approval request ${id} in stack ${stack}`, {
+          detail: pending.length
+            ? `Pending requests: ${pending.join(', ')}.`
+            : 'There are no pending requests; `contextforge approvals list --all` shows decided ones.',
+        }),
+      ],
+    };
   }
   if (rec.status !== 'pending') {
-    return { diags: [error('approval.already-decided', `approval request ${id} is already ${rec.status}${rec.decidedBy ? ` (by ${rec.decidedBy}${rec.decidedAt ? ` at ${rec.decidedAt}` : ''})` : ''}`, { detail: 'A decided request cannot change. Change the runtime in the config to request again, or apply with --approved-by in CI.' })] };
+    return {
+      diags: [
+        error(
+          'approval.already-decided',
+          `approval request ${id} is already ${rec.status}${rec.decidedBy ? ` (by ${rec.decidedBy}${rec.decidedAt ? ` at ${rec.decidedAt}` : ''})` : ''}`,
+          {
+            detail:
+              'A decided request cannot change. Change the runtime in the config to request again, or apply with --approved-by in CI.',
+          },
+        ),
+      ],
+    };
   }
   if (input.decision === 'rejected' && !input.reason?.trim()) {
-    return { diags: [error('approval.reason-required', 'rejecting needs a reason', { detail: 'Pass --reason "<why>"; the requester sees it.' })] };
+    return {
+      diags: [
+        error('approval.reason-required', 'rejecting needs a reason', {
+          detail: 'Pass --reason "<why>"; the requester sees it.',
+        }),
+      ],
+    };
   }
   if (!approvalSatisfied({ reasons: rec.reasons, approvers: rec.approvers }, input.by)) {
     const need = rec.approvers.map((l) => (l.length ? `one of ${l.join(', ')}` : 'anyone')).join(' and ');
-    return { diags: [error('approval.not-an-approver', `${input.by.join(', ') || '(nobody)'} may not decide approval request ${id}`, { detail: `It needs ${need}. Pass --by <approver> (comma-separated for several rules).` })] };
+    return {
+      diags: [
+        error(
+          'approval.not-an-approver',
+          `${input.by.join(', ') || '(nobody)'} may not decide approval request ${id}`,
+          { detail: `It needs ${need}. Pass --by <approver> (comma-separated for several rules).` },
+        ),
+      ],
+    };
   }
   const by = input.by.join(',');
   const done = store.decideApproval(id, { status: input.decision, by, note: input.reason });
-  if (!done) return { diags: [error('approval.already-decided', `approval request ${id} was decided meanwhile`, { detail: 'Run `contextforge approvals show` to see the decision.' })] };
+  if (!done)
+    return {
+      diags: [
+        error('approval.already-decided', `approval request ${id} was decided meanwhile`, {
+          detail: 'Run `contextforge approvals show` to see the decision.',
+        }),
+      ],
+    };
   store.appendEvent({
     stack,
     address: rec.address,

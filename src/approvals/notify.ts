@@ -54,7 +54,9 @@ export function createNotifier(options: NotifierOptions): Notifier {
   return {
     notify(record: ApprovalRecord, url: string | undefined, state: StateLocation): void {
       if (!url) {
-        options.log(`Approval ${record.id} requested for ${record.address}; no approval.notification.webhook_url is set, so nobody was notified.`);
+        options.log(
+          `Approval ${record.id} requested for ${record.address}; no approval.notification.webhook_url is set, so nobody was notified.`,
+        );
         return;
       }
       const p = postWebhook({
@@ -63,15 +65,32 @@ export function createNotifier(options: NotifierOptions): Notifier {
         attempts: options.attempts,
         baseDelayMs: options.baseDelayMs,
         signal: controller.signal,
-        onRetry: (n, ms, why) => options.log(`Approval ${record.id}: webhook attempt ${n} failed (${why}); retrying in ${ms} ms`),
+        onRetry: (n, ms, why) =>
+          options.log(`Approval ${record.id}: webhook attempt ${n} failed (${why}); retrying in ${ms} ms`),
       }).then((r: WebhookOutcome) => {
-        const data = { id: record.id, to: originOf(url), attempts: r.attempts, ...(r.status ? { status: r.status } : {}), ...(r.error ? { error: r.error } : {}) };
+        const data = {
+          id: record.id,
+          to: originOf(url),
+          attempts: r.attempts,
+          ...(r.status ? { status: r.status } : {}),
+          ...(r.error ? { error: r.error } : {}),
+        };
         try {
-          appendTo(state, { stack: record.stack, address: record.address, actor: SYSTEM_ACTOR, type: r.delivered ? 'approval.notified' : 'approval.notify-failed', data });
+          appendTo(state, {
+            stack: record.stack,
+            address: record.address,
+            actor: SYSTEM_ACTOR,
+            type: r.delivered ? 'approval.notified' : 'approval.notify-failed',
+            data,
+          });
         } catch (err) {
           options.log(`warning: approval ${record.id}: recording the notification failed: ${(err as Error).message}`);
         }
-        options.log(r.delivered ? `Approval ${record.id}: approvers notified via ${data.to}` : `warning: approval ${record.id}: the webhook at ${data.to} was not reached after ${r.attempts} attempt(s): ${r.error ?? 'failed'}`);
+        options.log(
+          r.delivered
+            ? `Approval ${record.id}: approvers notified via ${data.to}`
+            : `warning: approval ${record.id}: the webhook at ${data.to} was not reached after ${r.attempts} attempt(s): ${r.error ?? 'failed'}`,
+        );
       });
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));

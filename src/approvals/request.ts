@@ -61,7 +61,11 @@ export function buildRequest(config: LoadedConfig, change: Change): ApprovalRequ
     action: change.action,
     reason: change.reason,
     specHash: d.specHash,
-    catalog: { slug: d.spec.catalog, ...(entry?.name ? { name: entry.name } : {}), ...(entry?.requires_approval ? { requiresApproval: true } : {}) },
+    catalog: {
+      slug: d.spec.catalog,
+      ...(entry?.name ? { name: entry.name } : {}),
+      ...(entry?.requires_approval ? { requiresApproval: true } : {}),
+    },
     source: describeSource(d.spec.source),
     guardrails: {
       profile: g.profile,

@@ -48,7 +48,8 @@ export async function postWebhook(options: WebhookOptions): Promise<WebhookOutco
   // Approval payloads describe changes and who may approve them: they go only to hosts the
   // operator allows, whatever the config says (validation refuses the same hosts earlier).
   const policy = decideEndpoint('webhook_url', options.url);
-  if (!policy.allowed) return { delivered: false, attempts: 0, error: `webhook host ${policy.host} is not allowed: ${policy.why}` };
+  if (!policy.allowed)
+    return { delivered: false, attempts: 0, error: `webhook host ${policy.host} is not allowed: ${policy.why}` };
   for (let attempt = 1; attempt <= attemptsMax; attempt += 1) {
     if (options.signal?.aborted) break;
     let retryable = true;
@@ -61,7 +62,8 @@ export async function postWebhook(options: WebhookOptions): Promise<WebhookOutco
         signal: AbortSignal.any(signals),
       });
       await res.body.dump();
-      if (res.statusCode >= 200 && res.statusCode < 300) return { delivered: true, attempts: attempt, status: res.statusCode };
+      if (res.statusCode >= 200 && res.statusCode < 300)
+        return { delivered: true, attempts: attempt, status: res.statusCode };
       retryable = res.statusCode === 429 || res.statusCode >= 500;
       last = { delivered: false, attempts: attempt, status: res.statusCode, error: `HTTP ${res.statusCode}` };
     } catch (err) {

@@ -23,9 +23,19 @@ export function expireApprovals(store: StateStore, stack: string, now: Date = ne
   const out: ApprovalRecord[] = [];
   for (const a of store.listApprovals(stack, 'pending')) {
     if (a.expiresAt > now.toISOString()) continue;
-    const done = store.decideApproval(a.id, { status: 'expired', by: SYSTEM_ACTOR, note: `no decision before ${a.expiresAt}` });
+    const done = store.decideApproval(a.id, {
+      status: 'expired',
+      by: SYSTEM_ACTOR,
+      note: `no decision before ${a.expiresAt}`,
+    });
     if (!done) continue;
-    store.appendEvent({ stack, address: a.address, actor: SYSTEM_ACTOR, type: 'approval.expired', data: { id: a.id, specHash: a.specHash, expiresAt: a.expiresAt } });
+    store.appendEvent({
+      stack,
+      address: a.address,
+      actor: SYSTEM_ACTOR,
+      type: 'approval.expired',
+      data: { id: a.id, specHash: a.specHash, expiresAt: a.expiresAt },
+    });
     out.push(done);
   }
   return out;
@@ -85,7 +95,9 @@ export function syncApprovals(input: SyncInput): SyncResult {
       status: 'pending',
       reasons: change.approval!.reasons,
       approvers: change.approval!.approvers,
-      request: JSON.parse(input.redact(JSON.stringify({ ...request, commands: decisionCommands(id, input.configArg) }))) as Record<string, unknown>,
+      request: JSON.parse(
+        input.redact(JSON.stringify({ ...request, commands: decisionCommands(id, input.configArg) })),
+      ) as Record<string, unknown>,
       requestedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + hours * 3600_000).toISOString(),
     };
@@ -95,7 +107,14 @@ export function syncApprovals(input: SyncInput): SyncResult {
       address: d.address,
       actor: SYSTEM_ACTOR,
       type: 'approval.requested',
-      data: { id, specHash: d.specHash, reasons: record.reasons, approvers: record.approvers, expiresAt: record.expiresAt, reason: change.approval!.reasons.join('; ') },
+      data: {
+        id,
+        specHash: d.specHash,
+        reasons: record.reasons,
+        approvers: record.approvers,
+        expiresAt: record.expiresAt,
+        reason: change.approval!.reasons.join('; '),
+      },
     });
     created.push(record);
     held.push({ change, record });
@@ -107,7 +126,22 @@ export function syncApprovals(input: SyncInput): SyncResult {
 export function recordApprovedApplied(store: StateStore, stack: string, change: Change, runId: number): void {
   const d = change.desired;
   if (!d || !change.approval || change.needsApproval) return;
-  const rec = store.listApprovals(stack, 'approved').filter((a) => a.address === d.address && a.specHash === d.specHash).pop();
+  const rec = store
+    .listApprovals(stack, 'approved')
+    .filter((a) => a.address === d.address && a.specHash === d.specHash)
+    .pop();
   if (!rec) return;
-  store.appendEvent({ stack, address: d.address, actor: SYSTEM_ACTOR, type: 'approval.applied', data: { id: rec.id, specHash: d.specHash, run: runId, approvedBy: rec.decidedBy, reason: `approved by ${rec.decidedBy ?? '?'}` } });
+  store.appendEvent({
+    stack,
+    address: d.address,
+    actor: SYSTEM_ACTOR,
+    type: 'approval.applied',
+    data: {
+      id: rec.id,
+      specHash: d.specHash,
+      run: runId,
+      approvedBy: rec.decidedBy,
+      reason: `approved by ${rec.decidedBy ?? '?'}`,
+    },
+  });
 }

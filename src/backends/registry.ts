@@ -16,7 +16,11 @@ export interface BackendFactoryContext {
   github?: GithubSettings;
 }
 
-export type BackendFactory = (name: string, config: BackendConfig, ctx: BackendFactoryContext) => Backend | Promise<Backend>;
+export type BackendFactory = (
+  name: string,
+  config: BackendConfig,
+  ctx: BackendFactoryContext,
+) => Backend | Promise<Backend>;
 
 /** Where each backend kind lives, relative to this module; loaded on first use only. */
 const MODULES: Record<BackendType, string> = {
@@ -46,10 +50,17 @@ async function loadFactory(type: BackendType): Promise<BackendFactory | undefine
   const path = MODULES[type];
   if (!path) return undefined;
   try {
-    const mod = (await import(new URL(path, import.meta.url).href)) as { createBackend?: BackendFactory; default?: BackendFactory };
+    const mod = (await import(new URL(path, import.meta.url).href)) as {
+      createBackend?: BackendFactory;
+      default?: BackendFactory;
+    };
     return mod.createBackend ?? mod.default;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(path.slice(2, -3))) return undefined;
+    if (
+      (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      String((err as Error).message).includes(path.slice(2, -3))
+    )
+      return undefined;
     throw err;
   }
 }

@@ -78,7 +78,13 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
   const say = (line: string): void => {
     process.stdout.write(`${session.redact(line)}\n`);
   };
-  const lock = await takeLock({ store, stack: config.stack, operation: destroy ? 'destroy' : 'apply', timeoutMs: lockTimeout, note: say });
+  const lock = await takeLock({
+    store,
+    stack: config.stack,
+    operation: destroy ? 'destroy' : 'apply',
+    timeoutMs: lockTimeout,
+    note: say,
+  });
   if (!lock.release) {
     report(session, [lock.diag!]);
     await session.close();
@@ -89,7 +95,9 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
   const onSigint = (): void => {
     interrupts += 1;
     if (interrupts > 1) {
-      process.stderr.write('Second interrupt: exiting now; state may miss the actions still running (the next plan finds them).\n');
+      process.stderr.write(
+        'Second interrupt: exiting now; state may miss the actions still running (the next plan finds them).\n',
+      );
       process.exit(130);
     }
     process.stderr.write('Interrupt received: no new actions start; waiting for running ones to finish...\n');
@@ -134,7 +142,10 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
     if (hasChanges(plan)) process.stdout.write('\n');
     // CI jobs set CONTEXTFORGE_APPROVED_BY from the pull request's approving reviewers; the flag wins.
     const approvedRaw = flags.approvedBy ?? process.env.CONTEXTFORGE_APPROVED_BY;
-    const approvedBy = (Array.isArray(approvedRaw) ? approvedRaw : approvedRaw ? [approvedRaw] : []).flatMap((a) => String(a).split(',')).map((a) => a.trim()).filter(Boolean);
+    const approvedBy = (Array.isArray(approvedRaw) ? approvedRaw : approvedRaw ? [approvedRaw] : [])
+      .flatMap((a) => String(a).split(','))
+      .map((a) => a.trim())
+      .filter(Boolean);
     const result = await applyPlan({
       plan,
       backends: session.backends,
@@ -152,12 +163,22 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
     for (const x of result.results) counts[x.status] = (counts[x.status] ?? 0) + 1;
     if (result.diags.length) report(session, result.diags);
     if (result.exitCode === 1) {
-      process.stdout.write(`\n${destroy ? 'Destroy' : 'Apply'} failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; state records what did. Fix the cause and run it again.\n`);
+      process.stdout.write(
+        `\n${destroy ? 'Destroy' : 'Apply'} failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; state records what did. Fix the cause and run it again.\n`,
+      );
     } else if (hasChanges(plan) || !destroy) {
-      process.stdout.write(`\n${hasChanges(plan) ? summaryLine(plan, destroy, counts) : 'No changes. The live state matches the configuration.'}\n`);
+      process.stdout.write(
+        `\n${hasChanges(plan) ? summaryLine(plan, destroy, counts) : 'No changes. The live state matches the configuration.'}\n`,
+      );
     }
     if (result.held.length) {
-      const who = [...new Set(plan.changes.filter((c) => result.held.includes(c.address)).flatMap((c) => c.approval?.approvers.flat() ?? []))];
+      const who = [
+        ...new Set(
+          plan.changes
+            .filter((c) => result.held.includes(c.address))
+            .flatMap((c) => c.approval?.approvers.flat() ?? []),
+        ),
+      ];
       process.stdout.write(
         `\n${result.held.length} change(s) held for approval: ${result.held.join(', ')}\n` +
           `  Approvers: ${who.join(', ') || 'anyone'}. Re-run with --approved-by <approver> once approved.\n`,
@@ -181,7 +202,10 @@ export function applyOptions(cmd: ReturnType<CAC['command']>): ReturnType<CAC['c
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
   applyOptions(verbCommand(cli, 'apply'))
-    .option('--approved-by <approvers>', 'Approvers vouching for changes that need approval (comma-separated; default $CONTEXTFORGE_APPROVED_BY)')
+    .option(
+      '--approved-by <approvers>',
+      'Approvers vouching for changes that need approval (comma-separated; default $CONTEXTFORGE_APPROVED_BY)',
+    )
     .example('contextforge apply --auto-approve')
     .example('contextforge apply plan.json')
     .action((planfile: string | undefined, flags: ApplyFlags) => setExit(runApply(flags, planfile)));

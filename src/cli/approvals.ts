@@ -32,12 +32,18 @@ function defaultBy(): string {
 
 function byList(flags: ApprovalsFlags): string[] {
   const raw = flags.by === undefined ? [defaultBy()] : Array.isArray(flags.by) ? flags.by : [flags.by];
-  return raw.flatMap((b) => String(b).split(',')).map((b) => b.trim()).filter(Boolean);
+  return raw
+    .flatMap((b) => String(b).split(','))
+    .map((b) => b.trim())
+    .filter(Boolean);
 }
 
 function line(a: ApprovalRecord): string {
   const who = [...new Set(a.approvers.flat())].join(',') || 'anyone';
-  const when = a.status === 'pending' ? `expires ${a.expiresAt}` : `${a.status} by ${a.decidedBy ?? '?'}${a.decidedAt ? ` at ${a.decidedAt}` : ''}`;
+  const when =
+    a.status === 'pending'
+      ? `expires ${a.expiresAt}`
+      : `${a.status} by ${a.decidedBy ?? '?'}${a.decidedAt ? ` at ${a.decidedAt}` : ''}`;
   return `${a.id}  ${a.status.padEnd(8)} ${a.address.padEnd(24)} approvers: ${who.padEnd(20)} ${when}`;
 }
 
@@ -55,7 +61,8 @@ function details(a: ApprovalRecord, configArg?: string): string {
     `  Spec hash:  ${a.specHash}`,
     `  Requested:  ${a.requestedAt}; expires ${a.expiresAt}`,
   ];
-  if (a.decidedAt) out.push(`  Decision:   ${a.status} by ${a.decidedBy ?? '?'} at ${a.decidedAt}${a.note ? `: ${a.note}` : ''}`);
+  if (a.decidedAt)
+    out.push(`  Decision:   ${a.status} by ${a.decidedBy ?? '?'} at ${a.decidedAt}${a.note ? `: ${a.note}` : ''}`);
   if (a.status === 'pending') {
     const c = decisionCommands(a.id, configArg);
     out.push(`  Approve:    ${c.approve}`, `  Reject:     ${c.reject}`);
@@ -65,11 +72,15 @@ function details(a: ApprovalRecord, configArg?: string): string {
 
 export async function runApprovals(action: string, id: string | undefined, flags: ApprovalsFlags): Promise<number> {
   if (!ACTIONS.includes(action as Action)) {
-    process.stderr.write(`error[cli.bad-argument]: unknown approvals action "${action}"\n  use one of: ${ACTIONS.join(', ')}\n`);
+    process.stderr.write(
+      `error[cli.bad-argument]: unknown approvals action "${action}"\n  use one of: ${ACTIONS.join(', ')}\n`,
+    );
     return 1;
   }
   if (action !== 'list' && !id) {
-    process.stderr.write(`error[cli.bad-argument]: approvals ${action} needs a request id\n  list them with: contextforge approvals list\n`);
+    process.stderr.write(
+      `error[cli.bad-argument]: approvals ${action} needs a request id\n  list them with: contextforge approvals list\n`,
+    );
     return 1;
   }
   const session = await openOrReport(flags, false);
@@ -82,7 +93,8 @@ export async function runApprovals(action: string, id: string | undefined, flags
       const all = store.listApprovals(config.stack);
       const shown = flags.all ? all : all.filter((a) => a.status === 'pending');
       if (flags.json) out(`${JSON.stringify(shown, null, 2)}\n`);
-      else if (shown.length === 0) out(`No ${flags.all ? '' : 'pending '}approval requests for stack ${config.stack}.\n`);
+      else if (shown.length === 0)
+        out(`No ${flags.all ? '' : 'pending '}approval requests for stack ${config.stack}.\n`);
       else out(`${shown.map(line).join('\n')}\n`);
       return 0;
     }
@@ -90,13 +102,22 @@ export async function runApprovals(action: string, id: string | undefined, flags
       expireApprovals(store, config.stack);
       const a = store.getApproval(id!);
       if (!a || a.stack !== config.stack) {
-        process.stderr.write(`error[approval.not-found]: no approval request ${id} in stack ${config.stack}\n  list them with: contextforge approvals list --all\n`);
+        process.stderr.write(
+          `error[approval.not-found]: no approval request ${id} in stack ${config.stack}\n  list them with: contextforge approvals list --all\n`,
+        );
         return 1;
       }
       out(flags.json ? `${JSON.stringify(a, null, 2)}\n` : details(a, flags.file));
       return 0;
     }
-    const r = decide({ store, stack: config.stack, id: id!, decision: action === 'approve' ? 'approved' : 'rejected', by: byList(flags), reason: flags.reason });
+    const r = decide({
+      store,
+      stack: config.stack,
+      id: id!,
+      decision: action === 'approve' ? 'approved' : 'rejected',
+      by: byList(flags),
+      reason: flags.reason,
+    });
     if (!r.value) {
       report(session, r.diags);
       return 1;
@@ -115,12 +136,17 @@ export async function runApprovals(action: string, id: string | undefined, flags
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
   verbCommand(cli, 'approvals')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
-    .option('--by <approver>', 'Who decides (a group or user the rule names; default $CONTEXTFORGE_APPROVER, else user@host)')
+    .option(
+      '--by <approver>',
+      'Who decides (a group or user the rule names; default $CONTEXTFORGE_APPROVER, else user@host)',
+    )
     .option('--reason <text>', 'Why (required for reject)')
     .option('--all', 'list: include decided and expired requests')
     .option('--json', 'list/show: print JSON')
     .example('contextforge approvals list')
     .example('contextforge approvals approve apr-1a2b3c4d --by security-team')
     .example('contextforge approvals reject apr-1a2b3c4d --by security-team --reason "unpinned image"')
-    .action((action: string, id: string | undefined, flags: ApprovalsFlags) => setExit(runApprovals(action, id, flags)));
+    .action((action: string, id: string | undefined, flags: ApprovalsFlags) =>
+      setExit(runApprovals(action, id, flags)),
+    );
 };

@@ -18,7 +18,12 @@ interface CatalogFlags {
   json?: boolean;
 }
 
-const DEFAULT_BACKENDS: Record<string, string[]> = { command: ['process'], compose: ['docker'], docker: ['docker', 'ibm_code_engine'], github: ['docker', 'ibm_code_engine'] };
+const DEFAULT_BACKENDS: Record<string, string[]> = {
+  command: ['process'],
+  compose: ['docker'],
+  docker: ['docker', 'ibm_code_engine'],
+  github: ['docker', 'ibm_code_engine'],
+};
 
 export function backendsOf(e: ResolvedCatalogEntry): string[] {
   return e.supported_backends ?? DEFAULT_BACKENDS[e.source.type] ?? [];
@@ -58,7 +63,9 @@ function runList(f: CatalogFlags): number {
 
 function runShow(slug: string | undefined, f: CatalogFlags): number {
   if (!slug) {
-    process.stderr.write('error: missing catalog slug\n  = help: contextforge catalog show <slug> (see `contextforge catalog list`)\n');
+    process.stderr.write(
+      'error: missing catalog slug\n  = help: contextforge catalog show <slug> (see `contextforge catalog list`)\n',
+    );
     return 1;
   }
   const lib = openLibrary(f.file);
@@ -66,7 +73,9 @@ function runShow(slug: string | undefined, f: CatalogFlags): number {
   const e = lib.catalog[slug];
   if (!e) {
     const s = didYouMean(slug, Object.keys(lib.catalog));
-    process.stderr.write(`error: unknown catalog entry "${slug}"\n${s ? `  = help: did you mean "${s}"?\n` : ''}  = help: run \`contextforge catalog list --all\` to see every entry\n`);
+    process.stderr.write(
+      `error: unknown catalog entry "${slug}"\n${s ? `  = help: did you mean "${s}"?\n` : ''}  = help: run \`contextforge catalog list --all\` to see every entry\n`,
+    );
     return 1;
   }
   if (f.json) {
@@ -80,7 +89,10 @@ function runShow(slug: string | undefined, f: CatalogFlags): number {
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
   verbCommand(cli, 'catalog')
-    .option('-f, --file <file>', 'Config whose catalog to use (default: ./contextforge.yaml if present, else the shipped catalog)')
+    .option(
+      '-f, --file <file>',
+      'Config whose catalog to use (default: ./contextforge.yaml if present, else the shipped catalog)',
+    )
     .option('--category <category>', 'list: only entries of this category')
     .option('--tag <tag>', 'list: only entries with this tag')
     .option('--backend <type>', 'list: only entries supporting this backend type (docker, ibm_code_engine, process)')
@@ -92,7 +104,9 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
       const a = action ?? 'list';
       if (a === 'list') return setExit(runList(flags));
       if (a === 'show') return setExit(runShow(slug, flags));
-      process.stderr.write(`error: unknown catalog action "${a}"\n  = help: use \`catalog list\` or \`catalog show <slug>\`\n`);
+      process.stderr.write(
+        `error: unknown catalog action "${a}"\n  = help: use \`catalog list\` or \`catalog show <slug>\`\n`,
+      );
       setExit(1);
     });
 };

@@ -44,7 +44,11 @@ export function clientSnippet(input: ClientConfigInput): ClientSnippet {
     case 'claude-desktop':
       // Claude Desktop's config file launches local commands only: run the gateway over stdio.
       return {
-        json: { mcpServers: { [name]: { command: input.node, args: [input.bin, 'serve', '--stdio', '-f', input.configFile] } } },
+        json: {
+          mcpServers: {
+            [name]: { command: input.node, args: [input.bin, 'serve', '--stdio', '-f', input.configFile] },
+          },
+        },
         hints: [
           'Merge this into claude_desktop_config.json (macOS: ~/Library/Application Support/Claude/, Windows: %APPDATA%\\Claude\\), then restart Claude Desktop.',
           'It runs `contextforge serve --stdio`, which serves what is applied for this config; no token is needed over stdio.',
@@ -60,7 +64,18 @@ export function clientSnippet(input: ClientConfigInput): ClientSnippet {
               ...(input.auth ? { headers: { Authorization: `Bearer \${input:${name}-token}` } } : {}),
             },
           },
-          ...(input.auth ? { inputs: [{ type: 'promptString', id: `${name}-token`, description: 'contextforge gateway token', password: true }] } : {}),
+          ...(input.auth
+            ? {
+                inputs: [
+                  {
+                    type: 'promptString',
+                    id: `${name}-token`,
+                    description: 'contextforge gateway token',
+                    password: true,
+                  },
+                ],
+              }
+            : {}),
         },
         hints: [
           'Save this as .vscode/mcp.json in your workspace (or merge it into your user mcp.json).',
@@ -76,7 +91,9 @@ export function clientSnippet(input: ClientConfigInput): ClientSnippet {
         },
         hints: [
           'Merge this into ~/.cursor/mcp.json (or .cursor/mcp.json in a project).',
-          ...(input.auth ? [`Cursor reads the token from ${TOKEN_ENV} in its environment: start Cursor with it set.`] : []),
+          ...(input.auth
+            ? [`Cursor reads the token from ${TOKEN_ENV} in its environment: start Cursor with it set.`]
+            : []),
         ],
       };
     case 'inspector':
@@ -84,7 +101,11 @@ export function clientSnippet(input: ClientConfigInput): ClientSnippet {
         json: { mcpServers: { [name]: { type: 'streamable-http', url } } },
         hints: [
           `Save this as inspector.json, then: npx @modelcontextprotocol/inspector --cli --config inspector.json --server ${name}${input.auth ? ` --header "Authorization: Bearer ${TOKEN_PLACEHOLDER}"` : ''} --method tools/list`,
-          ...(input.auth ? [`(the inspector takes headers on the command line only; replace ${TOKEN_PLACEHOLDER} with the gateway token)`] : []),
+          ...(input.auth
+            ? [
+                `(the inspector takes headers on the command line only; replace ${TOKEN_PLACEHOLDER} with the gateway token)`,
+              ]
+            : []),
         ],
       };
   }
@@ -108,7 +129,9 @@ interface Flags {
 
 export async function runClientConfig(client: string | undefined, flags: Flags): Promise<number> {
   if (!client || !(CLIENTS as readonly string[]).includes(client)) {
-    process.stderr.write(`error[cli.unknown-client]: ${client ? `unknown client "${client}"` : 'which client?'}\n  use one of: ${CLIENTS.join(', ')}\n`);
+    process.stderr.write(
+      `error[cli.unknown-client]: ${client ? `unknown client "${client}"` : 'which client?'}\n  use one of: ${CLIENTS.join(', ')}\n`,
+    );
     return 1;
   }
   const file = configPath(flags.file, true)!;
@@ -144,7 +167,14 @@ export async function runClientConfig(client: string | undefined, flags: Flags):
   process.stdout.write(`${JSON.stringify(snippet.json, null, 2)}\n`);
   for (const h of snippet.hints) process.stderr.write(`# ${h}\n`);
   if (auth && client !== 'claude-desktop') {
-    const custom = typeof gateway?.auth === 'object' && Boolean(gateway.auth.tokens?.length || gateway.auth.tokens_file || gateway.auth.jwt_secret || gateway.auth.jwt_secret_file);
+    const custom =
+      typeof gateway?.auth === 'object' &&
+      Boolean(
+        gateway.auth.tokens?.length ||
+        gateway.auth.tokens_file ||
+        gateway.auth.jwt_secret ||
+        gateway.auth.jwt_secret_file,
+      );
     process.stderr.write(
       custom
         ? '# Token: one of the tokens configured under gateway.auth.\n'

@@ -17,7 +17,9 @@ export const DEV_TARGETS = ['code-engine'] as const;
 
 export async function runDev(target: string | undefined, flags: DevFlags): Promise<number> {
   if (target !== 'code-engine') {
-    process.stderr.write(`error[cli.unknown-target]: ${target ? `unknown dev target "${target}"` : 'which dev target?'}\n  use one of: ${DEV_TARGETS.join(', ')}\n`);
+    process.stderr.write(
+      `error[cli.unknown-target]: ${target ? `unknown dev target "${target}"` : 'which dev target?'}\n  use one of: ${DEV_TARGETS.join(', ')}\n`,
+    );
     return 1;
   }
   const port = flags.port === undefined ? 0 : Number(flags.port);
@@ -42,7 +44,9 @@ export async function runDev(target: string | undefined, flags: DevFlags): Promi
         : flags.docker
           ? 'With --docker the emulator needs a reachable Docker engine; start it or drop --docker.'
           : 'Run with CONTEXTFORGE_DEBUG=1 for details.';
-    process.stderr.write(`error[dev.emulator-failed]: the Code Engine emulator did not start: ${e.code ?? e.message}\n  ${detail}\n`);
+    process.stderr.write(
+      `error[dev.emulator-failed]: the Code Engine emulator did not start: ${e.code ?? e.message}\n  ${detail}\n`,
+    );
     return 1;
   }
   const project = emu.projects[0];

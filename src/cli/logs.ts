@@ -22,15 +22,24 @@ export async function runLogs(name: string, flags: LogsFlags): Promise<number> {
     const { config, backends, store } = session;
     const runtime = name.replace(/^runtime\./, '');
     const address = `runtime.${runtime}`;
-    const backendName = config.runtimes.find((r) => r.name === runtime)?.backend ?? store.getRuntime(config.stack, address)?.backend;
+    const backendName =
+      config.runtimes.find((r) => r.name === runtime)?.backend ?? store.getRuntime(config.stack, address)?.backend;
     const backend = backendName ? backends[backendName] : undefined;
     if (!backend) {
       const known = config.runtimes.map((r) => r.name).join(', ') || '(none)';
-      report(session, [error('logs.unknown-runtime', `stack ${config.stack} has no runtime ${runtime}`, { detail: `Known runtimes: ${known}.` })]);
+      report(session, [
+        error('logs.unknown-runtime', `stack ${config.stack} has no runtime ${runtime}`, {
+          detail: `Known runtimes: ${known}.`,
+        }),
+      ]);
       return 1;
     }
     if (!backend.logs || !backend.describe().capabilities.supports_logs) {
-      report(session, [error('logs.unsupported', `backend ${backendName} does not keep logs contextforge can read`, { detail: 'Read them with the platform\'s own tools.' })]);
+      report(session, [
+        error('logs.unsupported', `backend ${backendName} does not keep logs contextforge can read`, {
+          detail: "Read them with the platform's own tools.",
+        }),
+      ]);
       return 1;
     }
     const seen = await backend.observe(config.stack);
@@ -39,13 +48,24 @@ export async function runLogs(name: string, flags: LogsFlags): Promise<number> {
       return 1;
     }
     // Build logs outlive a failed build that never produced a container, so --build needs none.
-    const observed = seen.value.find((o) => o.address === address) ?? (flags.build ? { address, runtime, backend: backendName!, live: {}, status: 'missing' as const } : undefined);
+    const observed =
+      seen.value.find((o) => o.address === address) ??
+      (flags.build ? { address, runtime, backend: backendName!, live: {}, status: 'missing' as const } : undefined);
     if (!observed || (observed.status === 'missing' && !flags.build)) {
-      report(session, [error('logs.not-running', `runtime ${runtime} has no live resource on backend ${backendName}`, { detail: 'Run `contextforge apply` to create it.' })]);
+      report(session, [
+        error('logs.not-running', `runtime ${runtime} has no live resource on backend ${backendName}`, {
+          detail: 'Run `contextforge apply` to create it.',
+        }),
+      ]);
       return 1;
     }
     const tail = flags.tail === undefined ? undefined : Number(flags.tail);
-    for await (const line of backend.logs(observed, { follow: flags.follow, tail, build: flags.build, signal: controller.signal })) {
+    for await (const line of backend.logs(observed, {
+      follow: flags.follow,
+      tail,
+      build: flags.build,
+      signal: controller.signal,
+    })) {
       process.stdout.write(`${session.redact(line.replace(/\n$/, ''))}\n`);
     }
     return 0;

@@ -44,10 +44,16 @@ function newCli(): CAC {
   });
   // An operator decision, so it lives on the command line (and in CONTEXTFORGE_ALLOWED_ENDPOINTS),
   // never in the config a pull request edits.
-  cli.option('--allow-endpoint <host>', 'Allow this host (host, host:port or *.domain) to receive credentials from iam_url, service_url, docker host, github.base_url or webhook_url');
+  cli.option(
+    '--allow-endpoint <host>',
+    'Allow this host (host, host:port or *.domain) to receive credentials from iam_url, service_url, docker host, github.base_url or webhook_url',
+  );
   // The path policy of configs (src/config/confine.ts) is the operator's too.
   cli.option('--allow-path <dir>', 'Also let configs read files below DIR (repeatable; env CONTEXTFORGE_ALLOW_PATHS)');
-  cli.option('--max-file-size <size>', 'Largest file a config may read, e.g. 10m (default 5 MB; env CONTEXTFORGE_MAX_FILE_SIZE)');
+  cli.option(
+    '--max-file-size <size>',
+    'Largest file a config may read, e.g. 10m (default 5 MB; env CONTEXTFORGE_MAX_FILE_SIZE)',
+  );
   cli.version(packageVersion());
   return cli;
 }
@@ -95,7 +101,9 @@ export async function main(argv: string[]): Promise<number> {
     else for (const v of Object.values(VERBS)) cli.command(v.usage, v.summary);
     cli.parse(['node', 'contextforge', ...args], { run: false });
     if (!cli.matchedCommand && cli.args.length > 0) {
-      process.stderr.write(`error: unknown command "${cli.args[0]}"\n  run \`contextforge --help\` for the list of commands\n`);
+      process.stderr.write(
+        `error: unknown command "${cli.args[0]}"\n  run \`contextforge --help\` for the list of commands\n`,
+      );
       return 1;
     }
     if (!cli.matchedCommand && !cli.options.help && !cli.options.version) {

@@ -37,9 +37,15 @@ export async function runPlan(flags: PlanFlags): Promise<number> {
     else if (format === 'markdown') process.stdout.write(renderMarkdown(plan, { redact }));
     else process.stdout.write(renderText(plan, { redact, color: defaultColor(process.stdout) }));
     if (flags.out) {
-      writeSavedPlan(flags.out, plan, { configPath: session.config.path, redact, contextforgeVersion: packageVersion() });
+      writeSavedPlan(flags.out, plan, {
+        configPath: session.config.path,
+        redact,
+        contextforgeVersion: packageVersion(),
+      });
       if (format === 'text') {
-        process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run:\n    contextforge apply ${flags.out}\n`);
+        process.stdout.write(
+          `\nSaved the plan to ${flags.out}. To perform exactly these actions, run:\n    contextforge apply ${flags.out}\n`,
+        );
       }
     }
     session.store.finishRun(session.store.startRun(session.config.stack, 'plan'), 'success', { ...plan.summary });

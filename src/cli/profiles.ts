@@ -29,7 +29,9 @@ function findProfile(name: string | undefined, profiles: Record<string, Resolved
   const p = profiles[name];
   if (!p) {
     const s = didYouMean(name, Object.keys(profiles));
-    process.stderr.write(`error: unknown profile "${name}"\n${s ? `  = help: did you mean "${s}"?\n` : ''}  = help: known profiles: ${Object.keys(profiles).join(', ')}\n`);
+    process.stderr.write(
+      `error: unknown profile "${name}"\n${s ? `  = help: did you mean "${s}"?\n` : ''}  = help: known profiles: ${Object.keys(profiles).join(', ')}\n`,
+    );
   }
   return p;
 }
@@ -39,11 +41,23 @@ function runList(f: ProfileFlags): number {
   if (!lib) return 1;
   const list = Object.values(lib.profiles).sort((a, b) => a.name.localeCompare(b.name));
   if (f.json) {
-    out(`${JSON.stringify(list.map((p) => ({ ...definitionOf(p), name: p.name, builtin: p.builtin })), null, 2)}\n`);
+    out(
+      `${JSON.stringify(
+        list.map((p) => ({ ...definitionOf(p), name: p.name, builtin: p.builtin })),
+        null,
+        2,
+      )}\n`,
+    );
     return 0;
   }
   const rows = [['NAME', 'ORIGIN', 'RECOMMENDED', 'DESCRIPTION']];
-  for (const p of list) rows.push([p.name, p.builtin ? 'shipped' : relative(process.cwd(), p.origin.file) || p.origin.file, (p.recommended_backends ?? []).join(',') || '-', p.description ?? '']);
+  for (const p of list)
+    rows.push([
+      p.name,
+      p.builtin ? 'shipped' : relative(process.cwd(), p.origin.file) || p.origin.file,
+      (p.recommended_backends ?? []).join(',') || '-',
+      p.description ?? '',
+    ]);
   out(table(rows));
   return 0;
 }
@@ -57,14 +71,18 @@ function runShow(name: string | undefined, f: ProfileFlags): number {
     out(`${JSON.stringify({ ...definitionOf(p), name: p.name }, null, 2)}\n`);
     return 0;
   }
-  out(`# ${p.name}, ${p.builtin ? 'shipped with contextforge' : `from ${relative(process.cwd(), p.origin.file) || p.origin.file}`}\n`);
+  out(
+    `# ${p.name}, ${p.builtin ? 'shipped with contextforge' : `from ${relative(process.cwd(), p.origin.file) || p.origin.file}`}\n`,
+  );
   out(stringify({ ...definitionOf(p), name: p.name }));
   return 0;
 }
 
 function runCheck(name: string | undefined, f: ProfileFlags): number {
   if (!f.backend) {
-    process.stderr.write(`error: missing --backend\n  = help: contextforge profiles check <name> --backend <${TYPES.join('|')}>\n`);
+    process.stderr.write(
+      `error: missing --backend\n  = help: contextforge profiles check <name> --backend <${TYPES.join('|')}>\n`,
+    );
     return 1;
   }
   const lib = openLibrary(f.file);
@@ -74,7 +92,9 @@ function runCheck(name: string | undefined, f: ProfileFlags): number {
   const type = f.backend as BackendType;
   if (!TYPES.includes(type)) {
     const s = didYouMean(f.backend, TYPES);
-    process.stderr.write(`error: unknown backend type "${f.backend}"\n${s ? `  = help: did you mean "${s}"?\n` : ''}  = help: use one of: ${TYPES.join(', ')}\n`);
+    process.stderr.write(
+      `error: unknown backend type "${f.backend}"\n${s ? `  = help: did you mean "${s}"?\n` : ''}  = help: use one of: ${TYPES.join(', ')}\n`,
+    );
     return 1;
   }
   const statuses = controlStatuses(p, CAPABILITIES_BY_KIND[type]);
@@ -84,29 +104,53 @@ function runCheck(name: string | undefined, f: ProfileFlags): number {
   if (type === 'ibm_code_engine' && (p.resources?.max_cpu !== undefined || p.resources?.max_memory !== undefined)) {
     // The same rule validate and plan apply to a runtime with no per_deployment_limits.
     const fit = fitCodeEngineLimits({ profile: p.resources });
-    if (fit.ok && fit.fitted) pairNote = `${fit.requestedText} is not a Code Engine pair: runtimes without per_deployment_limits get the largest valid pair under it, ${fit.cpu} vCPU / ${fit.memoryGb}G.`;
+    if (fit.ok && fit.fitted)
+      pairNote = `${fit.requestedText} is not a Code Engine pair: runtimes without per_deployment_limits get the largest valid pair under it, ${fit.cpu} vCPU / ${fit.memoryGb}G.`;
     else if (!fit.ok) pairNote = `${fit.reason}. ${fit.fix}`;
   }
   if (f.json) {
-    out(`${JSON.stringify({
-      profile: p.name,
-      backend: type,
-      controls: statuses.map((s) => ({ control: s.control, label: controlLabel(s.control), set: s.requested, value: s.value, enforced: s.enforced, dropped: s.requested && !s.enforced, lossy: s.lossy, note: s.note })),
-      notEnforceable: dropped.map((s) => controlLabel(s.control)),
-      cpuMemoryPair: pairNote ?? null,
-    }, null, 2)}\n`);
+    out(
+      `${JSON.stringify(
+        {
+          profile: p.name,
+          backend: type,
+          controls: statuses.map((s) => ({
+            control: s.control,
+            label: controlLabel(s.control),
+            set: s.requested,
+            value: s.value,
+            enforced: s.enforced,
+            dropped: s.requested && !s.enforced,
+            lossy: s.lossy,
+            note: s.note,
+          })),
+          notEnforceable: dropped.map((s) => controlLabel(s.control)),
+          cpuMemoryPair: pairNote ?? null,
+        },
+        null,
+        2,
+      )}\n`,
+    );
   } else {
     out(`Profile "${p.name}" on ${type}:\n\n`);
     const rows = [['CONTROL', 'SETTING', 'STATUS', 'NOTE']];
     for (const s of statuses) {
       if (!s.requested) continue;
-      rows.push([controlLabel(s.control), s.value.replace(/^[a-z_]+: /, ''), s.enforced ? 'enforced' : 'NOT ENFORCEABLE', s.enforced ? s.note.replace(/^enforced ?/, '') : s.note]);
+      rows.push([
+        controlLabel(s.control),
+        s.value.replace(/^[a-z_]+: /, ''),
+        s.enforced ? 'enforced' : 'NOT ENFORCEABLE',
+        s.enforced ? s.note.replace(/^enforced ?/, '') : s.note,
+      ]);
     }
     out(table(rows));
     out('\n');
     if (dropped.length) {
       out(`Not enforceable on ${type}: ${dropped.map((s) => controlLabel(s.control)).join(', ')}\n`);
-      if (lossy.length) out(`validate warns about: ${lossy.map((s) => controlLabel(s.control)).join(', ')}${p.strict ? ' (errors: the profile is strict)' : ''}\n`);
+      if (lossy.length)
+        out(
+          `validate warns about: ${lossy.map((s) => controlLabel(s.control)).join(', ')}${p.strict ? ' (errors: the profile is strict)' : ''}\n`,
+        );
     } else {
       out(`Every control of "${p.name}" is enforced on ${type}.\n`);
     }
@@ -117,7 +161,10 @@ function runCheck(name: string | undefined, f: ProfileFlags): number {
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
   verbCommand(cli, 'profiles')
-    .option('-f, --file <file>', 'Config whose profiles to use (default: ./contextforge.yaml if present, else the shipped presets)')
+    .option(
+      '-f, --file <file>',
+      'Config whose profiles to use (default: ./contextforge.yaml if present, else the shipped presets)',
+    )
     .option('--backend <type>', `check: backend type (${TYPES.join(', ')})`)
     .option('--strict', 'check: exit 1 when a control the profile asks for is not enforceable')
     .option('--json', 'Print JSON')
@@ -128,7 +175,9 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
       if (a === 'list') return setExit(runList(flags));
       if (a === 'show') return setExit(runShow(name, flags));
       if (a === 'check') return setExit(runCheck(name, flags));
-      process.stderr.write(`error: unknown profiles action "${a}"\n  = help: use \`profiles list\`, \`profiles show <name>\` or \`profiles check <name> --backend <type>\`\n`);
+      process.stderr.write(
+        `error: unknown profiles action "${a}"\n  = help: use \`profiles list\`, \`profiles show <name>\` or \`profiles check <name> --backend <type>\`\n`,
+      );
       setExit(1);
     });
 };

@@ -10,7 +10,9 @@ const KINDS: SchemaKind[] = ['config', 'catalog', 'profile', 'plan'];
 export function runSchema(flags: { kind?: string }): number {
   const kind = (flags.kind ?? 'config') as SchemaKind;
   if (!KINDS.includes(kind)) {
-    process.stderr.write(`error: unknown schema kind "${String(flags.kind)}"\n  = help: use one of: ${KINDS.join(', ')}\n`);
+    process.stderr.write(
+      `error: unknown schema kind "${String(flags.kind)}"\n  = help: use one of: ${KINDS.join(', ')}\n`,
+    );
     return 1;
   }
   process.stdout.write(`${JSON.stringify(rawSchema(kind), null, 2)}\n`);

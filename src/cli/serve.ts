@@ -56,7 +56,10 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     await host.settled(20_000);
     for (const l of servingLines(host, runtimes)) process.stdout.write(`${l}\n`);
     for (const l of upstreamLines(host.status())) process.stdout.write(`${l}\n`);
-    if (runtimes === 0) process.stdout.write(`Nothing is applied for stack ${session.config.stack} yet: run \`contextforge apply\` (or \`contextforge up\`); the gateway picks it up.\n`);
+    if (runtimes === 0)
+      process.stdout.write(
+        `Nothing is applied for stack ${session.config.stack} yet: run \`contextforge apply\` (or \`contextforge up\`); the gateway picks it up.\n`,
+      );
     process.stdout.write('Press Ctrl-C to stop the gateway (servers keep running).\n');
   }
   const why = await untilSignal(host.closed);

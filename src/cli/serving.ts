@@ -16,7 +16,8 @@ export function portFlag(v: string | number | undefined): number | undefined | E
 export function servingLines(host: Host, runtimes: number): string[] {
   const lines: string[] = [];
   const url = host.address ? `${host.address.url}/mcp` : undefined;
-  if (url) lines.push(`Gateway listening on ${url} (${runtimes} runtime${runtimes === 1 ? '' : 's'} recorded in state)`);
+  if (url)
+    lines.push(`Gateway listening on ${url} (${runtimes} runtime${runtimes === 1 ? '' : 's'} recorded in state)`);
   switch (host.auth.source) {
     case 'none':
       break;

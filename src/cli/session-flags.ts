@@ -16,7 +16,10 @@ export interface CommonFlags {
 
 export function targetsOf(flags: CommonFlags): string[] | undefined {
   if (flags.target === undefined) return undefined;
-  const list = (Array.isArray(flags.target) ? flags.target : [flags.target]).flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
+  const list = (Array.isArray(flags.target) ? flags.target : [flags.target])
+    .flatMap((t) => String(t).split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
   return list.map((t) => (t.startsWith('runtime.') ? t : `runtime.${t}`));
 }
 
@@ -31,7 +34,10 @@ export async function openOrReport(flags: CommonFlags, backends = true, json = f
     await r.session?.close();
     return undefined;
   }
-  printDiagnostics(r.diags.filter((d) => d.severity !== 'error'), r.sensitive);
+  printDiagnostics(
+    r.diags.filter((d) => d.severity !== 'error'),
+    r.sensitive,
+  );
   return r.session;
 }
 
@@ -41,8 +47,19 @@ export function report(session: Session, diags: readonly Diagnostic[], json = fa
 }
 
 /** Plans with the session; prints diagnostics when no plan results. */
-export async function planWith(session: Session, flags: CommonFlags & { destroy?: boolean }, json = false): Promise<PlanStackResult> {
-  const r = await planStack({ config: session.config, backends: session.backends, store: session.store, targets: targetsOf(flags), strict: flags.strict, destroy: flags.destroy });
+export async function planWith(
+  session: Session,
+  flags: CommonFlags & { destroy?: boolean },
+  json = false,
+): Promise<PlanStackResult> {
+  const r = await planStack({
+    config: session.config,
+    backends: session.backends,
+    store: session.store,
+    targets: targetsOf(flags),
+    strict: flags.strict,
+    destroy: flags.destroy,
+  });
   if (!r.plan) report(session, r.diags, json);
   return r;
 }

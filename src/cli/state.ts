@@ -20,7 +20,9 @@ interface MigrateFlags extends CommonFlags {
 async function runStateMigrate(flags: MigrateFlags): Promise<number> {
   const to = typeof flags.to === 'string' ? parseStateLocation(flags.to) : undefined;
   if (!to || to.backend !== 'postgres') {
-    process.stderr.write('error: state migrate needs --to postgres://user@host:port/database\n  the target must be an empty PostgreSQL database\n');
+    process.stderr.write(
+      'error: state migrate needs --to postgres://user@host:port/database\n  the target must be an empty PostgreSQL database\n',
+    );
     return 1;
   }
   let from: string;
@@ -31,7 +33,9 @@ async function runStateMigrate(flags: MigrateFlags): Promise<number> {
     const here = stateLocation(session.config);
     await session.close();
     if (here.backend !== 'sqlite') {
-      process.stderr.write('error: this config already keeps its state in PostgreSQL\n  pass --from FILE to copy a SQLite state file\n');
+      process.stderr.write(
+        'error: this config already keeps its state in PostgreSQL\n  pass --from FILE to copy a SQLite state file\n',
+      );
       return 1;
     }
     from = here.path;
@@ -41,15 +45,24 @@ async function runStateMigrate(flags: MigrateFlags): Promise<number> {
   try {
     r = copySqliteToPostgres({ sqlitePath: from, url: to.url });
   } catch (err) {
-    process.stderr.write(`error: cannot reach the PostgreSQL state store at ${target}\n  ${String((err as Error).message).split(to.url).join(target)}\n`);
+    process.stderr.write(
+      `error: cannot reach the PostgreSQL state store at ${target}\n  ${String((err as Error).message)
+        .split(to.url)
+        .join(target)}\n`,
+    );
     return 1;
   }
-  for (const c of r.counts ?? []) process.stdout.write(`${c.table.padEnd(10)} ${String(c.source).padStart(7)} in ${from}  ${String(c.target).padStart(7)} in ${target}\n`);
+  for (const c of r.counts ?? [])
+    process.stdout.write(
+      `${c.table.padEnd(10)} ${String(c.source).padStart(7)} in ${from}  ${String(c.target).padStart(7)} in ${target}\n`,
+    );
   if (!r.ok) {
     process.stderr.write(`error: state not migrated: ${r.reason}\n`);
     return 1;
   }
-  process.stdout.write(`Copied the state of ${from} to ${target}; counts are equal. Set state: { backend: postgres, url: ... } to use it.\n`);
+  process.stdout.write(
+    `Copied the state of ${from} to ${target}; counts are equal. Set state: { backend: postgres, url: ... } to use it.\n`,
+  );
   return 0;
 }
 
@@ -91,7 +104,11 @@ async function runHistory(flags: ListFlags): Promise<number> {
     for (const r of runs) {
       const s = r.summary ?? {};
       const counts = ['create', 'update', 'replace', 'delete'].map((k) => `${s[k] ?? 0} ${k}`).join(', ');
-      process.stdout.write(session.redact(`#${r.id}  ${r.startedAt}  ${r.kind.padEnd(8)} ${(r.outcome ?? 'running').padEnd(8)} ${counts}${r.meta?.actor ? `  by ${String(r.meta.actor)}` : ''}\n`));
+      process.stdout.write(
+        session.redact(
+          `#${r.id}  ${r.startedAt}  ${r.kind.padEnd(8)} ${(r.outcome ?? 'running').padEnd(8)} ${counts}${r.meta?.actor ? `  by ${String(r.meta.actor)}` : ''}\n`,
+        ),
+      );
     }
     return 0;
   } finally {
@@ -103,7 +120,11 @@ async function runEvents(flags: ListFlags): Promise<number> {
   const session = await openOrReport(flags, false);
   if (!session) return 1;
   try {
-    const events = session.store.listEvents(session.config.stack, { type: flags.type, address: flags.address, limit: flags.limit === undefined ? 100 : Number(flags.limit) });
+    const events = session.store.listEvents(session.config.stack, {
+      type: flags.type,
+      address: flags.address,
+      limit: flags.limit === undefined ? 100 : Number(flags.limit),
+    });
     if (flags.json) {
       process.stdout.write(session.redact(`${JSON.stringify(events, null, 2)}\n`));
       return 0;
@@ -112,7 +133,11 @@ async function runEvents(flags: ListFlags): Promise<number> {
     for (const e of events) {
       const d = e.data ?? {};
       const extra = typeof d.summary === 'string' ? d.summary : typeof d.reason === 'string' ? String(d.reason) : '';
-      process.stdout.write(session.redact(`${e.at}  ${e.type.padEnd(18)} ${(e.address ?? '').padEnd(24)} ${extra}${e.actor ? `  (${e.actor})` : ''}\n`));
+      process.stdout.write(
+        session.redact(
+          `${e.at}  ${e.type.padEnd(18)} ${(e.address ?? '').padEnd(24)} ${extra}${e.actor ? `  (${e.actor})` : ''}\n`,
+        ),
+      );
     }
     return 0;
   } finally {
@@ -138,7 +163,7 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
     .action((flags: ListFlags) => setExit(runEvents(flags)));
   verbCommand(cli, 'state')
     .option('-f, --file <file>', 'Config file whose SQLite state is copied (default: ./contextforge.yaml)')
-    .option('--from <file>', 'Copy this SQLite state file instead of the config\'s')
+    .option('--from <file>', "Copy this SQLite state file instead of the config's")
     .option('--to <url>', 'The PostgreSQL database to copy into (must hold no state yet)')
     .action((action: string, flags: MigrateFlags) => {
       if (action !== 'migrate') {

@@ -32,7 +32,12 @@ export interface RuntimeStatus {
   appliedAt?: string;
 }
 
-export function joinStatus(input: { observed: ObservedResource[]; records: RuntimeRecord[]; desired: { address: string; runtime: string; backend: string; specHash: string; warnings: string[] }[]; now: number }): RuntimeStatus[] {
+export function joinStatus(input: {
+  observed: ObservedResource[];
+  records: RuntimeRecord[];
+  desired: { address: string; runtime: string; backend: string; specHash: string; warnings: string[] }[];
+  now: number;
+}): RuntimeStatus[] {
   const obs = new Map(input.observed.map((o) => [o.address, o]));
   const rec = new Map(input.records.map((r) => [r.address, r]));
   const des = new Map(input.desired.map((d) => [d.address, d]));
@@ -53,8 +58,14 @@ export function joinStatus(input: { observed: ObservedResource[]; records: Runti
     };
     if (health) s.health = health;
     const endpoint = o?.endpoint ?? r?.endpoint;
-    if (endpoint) s.endpoint = endpoint.url ?? (endpoint.attach ? `${endpoint.attach.kind}:${'containerId' in endpoint.attach ? endpoint.attach.containerId.slice(0, 12) : endpoint.attach.socketPath}` : endpoint.transport);
-    if (o?.startedAt && o.status === 'running') s.uptimeSeconds = Math.max(0, Math.round((input.now - Date.parse(o.startedAt)) / 1000));
+    if (endpoint)
+      s.endpoint =
+        endpoint.url ??
+        (endpoint.attach
+          ? `${endpoint.attach.kind}:${'containerId' in endpoint.attach ? endpoint.attach.containerId.slice(0, 12) : endpoint.attach.socketPath}`
+          : endpoint.transport);
+    if (o?.startedAt && o.status === 'running')
+      s.uptimeSeconds = Math.max(0, Math.round((input.now - Date.parse(o.startedAt)) / 1000));
     if (o?.restarts !== undefined) s.restarts = o.restarts;
     if (o?.specHash) s.specHash = o.specHash;
     if (r?.appliedAt) s.appliedAt = r.appliedAt;
@@ -74,7 +85,13 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
     const { config, backends, store } = session;
     const caps = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
     // GitHub sources are pinned to their current commit as plan does, so that in-sync compares alike.
-    const resolved = await resolveSources({ desired: compileDesired(config, { capabilities: caps }).value ?? [], github: config.github, configDir: config.dir, include: (d) => caps[d.backend]?.supports_github_build === true, seccomp: (d) => caps[d.backend]?.supports_seccomp === true });
+    const resolved = await resolveSources({
+      desired: compileDesired(config, { capabilities: caps }).value ?? [],
+      github: config.github,
+      configDir: config.dir,
+      include: (d) => caps[d.backend]?.supports_github_build === true,
+      seccomp: (d) => caps[d.backend]?.supports_seccomp === true,
+    });
     const seen = await observeAll(config.stack, backends, resolved.desired);
     if (seen.diags.some((d) => d.severity === 'error')) {
       report(session, seen.diags);
@@ -94,15 +111,33 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
       specHash: d.specHash,
       warnings: d.diagnostics.filter((x) => x.code.startsWith('guardrail.')).map((x) => x.summary),
     }));
-    const rows = joinStatus({ observed: seen.observed, records: store.listRuntimes(config.stack), desired, now: Date.now() });
+    const rows = joinStatus({
+      observed: seen.observed,
+      records: store.listRuntimes(config.stack),
+      desired,
+      now: Date.now(),
+    });
     // Git mode (`watch --git`) records each applied commit; show the latest one.
     const gitEvent = store.listEvents(config.stack, { type: 'git.applied', limit: 1 })[0];
-    const git = gitEvent?.data ? { commit: String(gitEvent.data.commit), author: String(gitEvent.data.author), subject: String(gitEvent.data.subject ?? ''), at: gitEvent.at } : undefined;
+    const git = gitEvent?.data
+      ? {
+          commit: String(gitEvent.data.commit),
+          author: String(gitEvent.data.author),
+          subject: String(gitEvent.data.subject ?? ''),
+          at: gitEvent.at,
+        }
+      : undefined;
     if (flags.json) {
-      process.stdout.write(session.redact(`${JSON.stringify({ stack: config.stack, ...(git ? { git } : {}), runtimes: rows }, null, 2)}\n`));
+      process.stdout.write(
+        session.redact(
+          `${JSON.stringify({ stack: config.stack, ...(git ? { git } : {}), runtimes: rows }, null, 2)}\n`,
+        ),
+      );
       return 0;
     }
-    const gitLine = git ? `Applied commit ${git.commit} by ${git.author} at ${git.at}${git.subject ? `: ${git.subject}` : ''}\n` : '';
+    const gitLine = git
+      ? `Applied commit ${git.commit} by ${git.author} at ${git.at}${git.subject ? `: ${git.subject}` : ''}\n`
+      : '';
     if (rows.length === 0) {
       process.stdout.write(session.redact(`Stack ${config.stack} has no runtimes.\n${gitLine}`));
       return 0;

@@ -94,7 +94,9 @@ export async function runUp(flags: UpFlags): Promise<number> {
     await h.settled(SETTLE_MS);
     for (const l of servingLines(h, store.listRuntimes(config.stack).length)) say(l);
     for (const l of upstreamLines(h.status())) say(l);
-    say(`Point a client at it: contextforge client-config <claude-desktop|vscode|cursor|inspector>${flags.file ? ` -f ${flags.file}` : ''}`);
+    say(
+      `Point a client at it: contextforge client-config <claude-desktop|vscode|cursor|inspector>${flags.file ? ` -f ${flags.file}` : ''}`,
+    );
 
     if (flags.watch !== false) {
       // The shared reconcile loop: one pass at a time, saves during a pass coalesce into one more.
@@ -103,7 +105,9 @@ export async function runUp(flags: UpFlags): Promise<number> {
           say(`\nConfig changed: re-planning ${path}`);
           const r = await reconcileOnce({ path, strict: flags.strict, signal: interrupt.signal, say, report, color });
           if (!r.config) {
-            say('The config is not valid: nothing was changed; still serving the last applied state. Fix it and save again.');
+            say(
+              'The config is not valid: nothing was changed; still serving the last applied state. Fix it and save again.',
+            );
             return;
           }
           config = r.config;
@@ -123,7 +127,9 @@ export async function runUp(flags: UpFlags): Promise<number> {
         onError: (e) => process.stderr.write(`warning: watching the config failed: ${e.message}\n`),
       });
       await watcher.ready;
-      say(`Watching ${path} for changes. Press Ctrl-C to stop${flags.downOnExit ? ' (runtimes will be removed)' : ' (servers keep running; --down-on-exit removes them)'}.`);
+      say(
+        `Watching ${path} for changes. Press Ctrl-C to stop${flags.downOnExit ? ' (runtimes will be removed)' : ' (servers keep running; --down-on-exit removes them)'}.`,
+      );
       await stopped;
       await watcher.close();
       watcher = undefined;

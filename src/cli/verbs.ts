@@ -11,27 +11,58 @@ export interface VerbEntry {
 /** In the order `--help` lists them. */
 export const VERBS = {
   apply: { usage: 'apply [planfile]', summary: 'Make the live state match the config (or perform a saved plan)' },
-  approvals: { usage: 'approvals <action> [id]', summary: 'Approval requests: list | show <id> | approve <id> | reject <id> --reason "..."' },
-  catalog: { usage: 'catalog [action] [slug]', summary: 'List catalog entries (catalog list) or show one (catalog show <slug>)' },
+  approvals: {
+    usage: 'approvals <action> [id]',
+    summary: 'Approval requests: list | show <id> | approve <id> | reject <id> --reason "..."',
+  },
+  catalog: {
+    usage: 'catalog [action] [slug]',
+    summary: 'List catalog entries (catalog list) or show one (catalog show <slug>)',
+  },
   'client-config': {
     usage: 'client-config [client]',
-    summary: 'Print the config snippet that points an MCP client at the gateway (claude-desktop, vscode, cursor, inspector)',
+    summary:
+      'Print the config snippet that points an MCP client at the gateway (claude-desktop, vscode, cursor, inspector)',
   },
   destroy: { usage: 'destroy', summary: 'Remove everything contextforge created for this stack' },
   dev: { usage: 'dev [target]', summary: 'Development aids: `dev code-engine` runs the local Code Engine emulator' },
   logs: { usage: 'logs <runtime>', summary: 'Print the log lines of a runtime' },
   plan: { usage: 'plan', summary: 'Show what apply would change (desired config vs live state)' },
-  profiles: { usage: 'profiles [action] [name]', summary: 'List guardrail profiles, show one, or check what a backend enforces of it' },
-  schema: { usage: 'schema', summary: 'Print the JSON Schema of contextforge.yaml (or of a catalog entry, profile, plan)' },
+  profiles: {
+    usage: 'profiles [action] [name]',
+    summary: 'List guardrail profiles, show one, or check what a backend enforces of it',
+  },
+  schema: {
+    usage: 'schema',
+    summary: 'Print the JSON Schema of contextforge.yaml (or of a catalog entry, profile, plan)',
+  },
   serve: { usage: 'serve', summary: 'Serve the applied runtimes through the gateway (follows later applies)' },
-  'force-unlock': { usage: 'force-unlock', summary: 'Remove the state lock of the stack (when a run died on another host)' },
+  'force-unlock': {
+    usage: 'force-unlock',
+    summary: 'Remove the state lock of the stack (when a run died on another host)',
+  },
   history: { usage: 'history', summary: 'List recorded plan/apply/destroy runs' },
-  events: { usage: 'events', summary: 'List the audit log (apply outcomes, drift repairs, guardrail warnings, approvals)' },
-  state: { usage: 'state <action>', summary: 'State store maintenance: `state migrate --to postgres://...` copies the SQLite state into PostgreSQL' },
-  status: { usage: 'status', summary: 'Show each runtime: state, health, endpoint, uptime, restarts, guardrail warnings' },
+  events: {
+    usage: 'events',
+    summary: 'List the audit log (apply outcomes, drift repairs, guardrail warnings, approvals)',
+  },
+  state: {
+    usage: 'state <action>',
+    summary: 'State store maintenance: `state migrate --to postgres://...` copies the SQLite state into PostgreSQL',
+  },
+  status: {
+    usage: 'status',
+    summary: 'Show each runtime: state, health, endpoint, uptime, restarts, guardrail warnings',
+  },
   up: { usage: 'up', summary: 'Apply the config, serve it through the gateway, and re-apply on every save' },
-  validate: { usage: 'validate', summary: 'Check a config (schema, references, backend rules) without touching any backend' },
-  watch: { usage: 'watch', summary: 'Reconcile on every save (or new git commit), repair drift on an interval, run approvals' },
+  validate: {
+    usage: 'validate',
+    summary: 'Check a config (schema, references, backend rules) without touching any backend',
+  },
+  watch: {
+    usage: 'watch',
+    summary: 'Reconcile on every save (or new git commit), repair drift on an interval, run approvals',
+  },
 } as const satisfies Record<string, VerbEntry>;
 
 export type VerbName = keyof typeof VERBS;

@@ -24,7 +24,8 @@ export interface WatchFlags {
 function duration(name: string, v: string | number | undefined, fallbackMs: number): number | Error {
   if (v === undefined) return fallbackMs;
   const ms = parseDurationMs(v);
-  if (ms === undefined || ms <= 0) return new Error(`--${name} ${v} is not a positive duration; use e.g. 500ms, 30s, 5m`);
+  if (ms === undefined || ms <= 0)
+    return new Error(`--${name} ${v} is not a positive duration; use e.g. 500ms, 30s, 5m`);
   return ms;
 }
 
@@ -58,7 +59,9 @@ export async function runWatchVerb(flags: WatchFlags): Promise<number> {
   try {
     return await runWatch({
       file: flags.file,
-      git: flags.git ? { url: flags.git, branch: flags.branch ?? 'main', path: flags.path, intervalMs: gitInterval as number } : undefined,
+      git: flags.git
+        ? { url: flags.git, branch: flags.branch ?? 'main', path: flags.path, intervalMs: gitInterval as number }
+        : undefined,
       intervalMs: interval as number,
       debounceMs: debounce as number,
       strict: flags.strict,

@@ -64,11 +64,20 @@ export type ComboCheck = { ok: true; cpu: number; memoryGb: number } | { ok: fal
 /** Checks an exact cpu/memory pair against the table (cores, bytes). */
 export function checkPair(cores: number, bytes: number): ComboCheck {
   const row = rowOf(cores);
-  if (!row) return { ok: false, reason: `${fmtCores(cores)} vCPU is not a Code Engine size`, allowed: `valid vCPU sizes are ${CE_CPU_MEMORY.map(([c]) => fmtCores(c)).join(', ')}` };
+  if (!row)
+    return {
+      ok: false,
+      reason: `${fmtCores(cores)} vCPU is not a Code Engine size`,
+      allowed: `valid vCPU sizes are ${CE_CPU_MEMORY.map(([c]) => fmtCores(c)).join(', ')}`,
+    };
   const gb = row[1].find((g) => sameSize(bytes, g));
   if (gb !== undefined) return { ok: true, cpu: row[0], memoryGb: gb };
   const sizes = row[1].map(fmtGb).join(', ');
-  return { ok: false, reason: `${fmtCores(cores)} vCPU allows ${sizes} of memory`, allowed: `${fmtCores(cores)} vCPU with ${sizes}` };
+  return {
+    ok: false,
+    reason: `${fmtCores(cores)} vCPU allows ${sizes} of memory`,
+    allowed: `${fmtCores(cores)} vCPU with ${sizes}`,
+  };
 }
 
 /** Checks a cpu/memory pair against the table; both values as written in the config. */
@@ -140,12 +149,22 @@ const LABEL: Record<LimitSource, Record<'cpu' | 'memory', string>> = {
  */
 export function fitCodeEngineLimits(input: CeLimitsInput): CeLimits {
   const pick = (key: 'cpu' | 'memory'): LimitValue | undefined | null => {
-    const cands: [unknown, LimitSource][] = key === 'cpu'
-      ? [[input.runtime?.cpu, 'runtime'], [input.backend?.cpu, 'backend'], [input.profile?.max_cpu, 'profile']]
-      : [[input.runtime?.memory, 'runtime'], [input.backend?.memory, 'backend'], [input.profile?.max_memory, 'profile']];
+    const cands: [unknown, LimitSource][] =
+      key === 'cpu'
+        ? [
+            [input.runtime?.cpu, 'runtime'],
+            [input.backend?.cpu, 'backend'],
+            [input.profile?.max_cpu, 'profile'],
+          ]
+        : [
+            [input.runtime?.memory, 'runtime'],
+            [input.backend?.memory, 'backend'],
+            [input.profile?.max_memory, 'profile'],
+          ];
     for (const [raw, from] of cands) {
       if (raw === undefined || raw === null) continue;
-      const value = key === 'cpu' ? parseCpu(raw as number | string) : typeof raw === 'number' ? raw : parseMemory(String(raw));
+      const value =
+        key === 'cpu' ? parseCpu(raw as number | string) : typeof raw === 'number' ? raw : parseMemory(String(raw));
       // null: present but unreadable (the schema normally rejects it first).
       if (value === undefined) return null;
       const text = key === 'memory' && typeof raw === 'number' ? bytesText(raw) : String(raw);
@@ -161,12 +180,28 @@ export function fitCodeEngineLimits(input: CeLimitsInput): CeLimits {
     .map((k) => `${LABEL[requested[k]!.from][k]} ${requested[k]!.text}`);
   const requestedText = parts.join(' / ') || `Code Engine's default ${CE_DEFAULT_CPU} vCPU / ${CE_DEFAULT_MEMORY_GB}G`;
   if (cpu === null || memory === null) {
-    return { ok: false, kind: 'unparseable', requested, requestedText, reason: 'the values could not be read', fix: 'Write cpu as cores (e.g. "0.5") and memory with a unit (e.g. 1G).' };
+    return {
+      ok: false,
+      kind: 'unparseable',
+      requested,
+      requestedText,
+      reason: 'the values could not be read',
+      fix: 'Write cpu as cores (e.g. "0.5") and memory with a unit (e.g. 1G).',
+    };
   }
   const cores = cpu?.value ?? CE_DEFAULT_CPU;
   const bytes = memory?.value ?? CE_DEFAULT_MEMORY_GB * 1e9;
   const exact = checkPair(cores, bytes);
-  if (exact.ok) return { ok: true, cpu: exact.cpu, memoryGb: exact.memoryGb, memoryBytes: Math.round(bytes), fitted: false, requested, requestedText };
+  if (exact.ok)
+    return {
+      ok: true,
+      cpu: exact.cpu,
+      memoryGb: exact.memoryGb,
+      memoryBytes: Math.round(bytes),
+      fitted: false,
+      requested,
+      requestedText,
+    };
   const ceiling = cpu?.from === 'profile' || memory?.from === 'profile';
   if (!ceiling) {
     return {
@@ -181,7 +216,8 @@ export function fitCodeEngineLimits(input: CeLimitsInput): CeLimits {
   // Exact sides must match a row as they are; ceilings admit anything at or below them.
   const fits = (c: number, gb: number): boolean =>
     (cpu === undefined || (cpu.from === 'profile' ? c <= cpu.value + 1e-9 : Math.abs(c - cpu.value) < 1e-9)) &&
-    (memory === undefined || (memory.from === 'profile' ? gb * 1e9 <= memory.value * (1 + 1e-9) : sameSize(memory.value, gb)));
+    (memory === undefined ||
+      (memory.from === 'profile' ? gb * 1e9 <= memory.value * (1 + 1e-9) : sameSize(memory.value, gb)));
   let best: [number, number] | undefined;
   for (const [c, sizes] of CE_CPU_MEMORY) {
     for (const gb of sizes) {
@@ -189,7 +225,16 @@ export function fitCodeEngineLimits(input: CeLimitsInput): CeLimits {
       if (!best || c > best[0] || (c === best[0] && gb > best[1])) best = [c, gb];
     }
   }
-  if (best) return { ok: true, cpu: best[0], memoryGb: best[1], memoryBytes: Math.round(best[1] * 1e9), fitted: true, requested, requestedText };
+  if (best)
+    return {
+      ok: true,
+      cpu: best[0],
+      memoryGb: best[1],
+      memoryBytes: Math.round(best[1] * 1e9),
+      fitted: true,
+      requested,
+      requestedText,
+    };
   const [minCpu, minSizes] = CE_CPU_MEMORY[0];
   const fixedCpu = cpu && cpu.from !== 'profile' ? checkPair(cpu.value, 0) : undefined;
   if (fixedCpu && !fixedCpu.ok) {
@@ -205,7 +250,9 @@ export function fitCodeEngineLimits(input: CeLimitsInput): CeLimits {
   }
   const raise = [
     cpu?.from === 'profile' && cpu.value < minCpu ? `max_cpu to at least ${fmtCores(minCpu)}` : undefined,
-    memory?.from === 'profile' && memory.value < minSizes[0] * 1e9 ? `max_memory to at least ${fmtGb(minSizes[0])}` : undefined,
+    memory?.from === 'profile' && memory.value < minSizes[0] * 1e9
+      ? `max_memory to at least ${fmtGb(minSizes[0])}`
+      : undefined,
   ].filter((x): x is string => x !== undefined);
   return {
     ok: false,
@@ -218,14 +265,24 @@ export function fitCodeEngineLimits(input: CeLimitsInput): CeLimits {
 }
 
 /** The warning for a fitted pair, worded once for validate and plan. */
-export function limitsFitted(input: { fit: Extract<CeLimits, { ok: true }>; profileName?: string; backend: string; address: string; range?: SourceRange }): Diagnostic {
+export function limitsFitted(input: {
+  fit: Extract<CeLimits, { ok: true }>;
+  profileName?: string;
+  backend: string;
+  address: string;
+  range?: SourceRange;
+}): Diagnostic {
   const { fit } = input;
   const of = input.profileName ? ` of profile "${input.profileName}"` : '';
-  return warning('ce.limits-fitted', `${fit.requestedText}${of} fitted to Code Engine's ${fmtCores(fit.cpu)} vCPU / ${fmtGb(fit.memoryGb)}`, {
-    address: input.address,
-    range: input.range,
-    detail: `Code Engine runs only the cpu/memory pairs of its table, and a profile's max_cpu/max_memory are ceilings: the app gets the largest valid pair under them (more cpu first, then more memory). To choose the pair yourself, set per_deployment_limits on backend "${input.backend}" or resources on the runtime. Valid pairs (vCPU: memory): ${describeTable()}.`,
-  });
+  return warning(
+    'ce.limits-fitted',
+    `${fit.requestedText}${of} fitted to Code Engine's ${fmtCores(fit.cpu)} vCPU / ${fmtGb(fit.memoryGb)}`,
+    {
+      address: input.address,
+      range: input.range,
+      detail: `Code Engine runs only the cpu/memory pairs of its table, and a profile's max_cpu/max_memory are ceilings: the app gets the largest valid pair under them (more cpu first, then more memory). To choose the pair yourself, set per_deployment_limits on backend "${input.backend}" or resources on the runtime. Valid pairs (vCPU: memory): ${describeTable()}.`,
+    },
+  );
 }
 
 function bytesText(bytes: number): string {

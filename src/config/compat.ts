@@ -59,7 +59,11 @@ const RULES: Rule[] = [
   {
     control: 'network.egress_allowed',
     enforced: (c) => c.supports_egress_control,
-    read: (p) => ({ requested: p.network?.egress_allowed !== undefined, restrictive: p.network?.egress_allowed === false, value: `egress_allowed: ${String(p.network?.egress_allowed)}` }),
+    read: (p) => ({
+      requested: p.network?.egress_allowed !== undefined,
+      restrictive: p.network?.egress_allowed === false,
+      value: `egress_allowed: ${String(p.network?.egress_allowed)}`,
+    }),
     missing: () => 'processes share the host network; outbound traffic cannot be blocked',
   },
   {
@@ -71,55 +75,97 @@ const RULES: Rule[] = [
       const restrictive = !!h && h.length > 0 && !h.includes('*');
       return { requested: h !== undefined, restrictive, value: `allowed_hosts: ${list(h)}` };
     },
-    missing: (c) => (ce(c) ? 'Code Engine egress is on/off per project, without per-host filtering' : 'no egress filtering for local processes'),
+    missing: (c) =>
+      ce(c)
+        ? 'Code Engine egress is on/off per project, without per-host filtering'
+        : 'no egress filtering for local processes',
   },
   {
     control: 'network.ingress_ports',
     enforced: isolation,
-    read: (p) => ({ requested: p.network?.ingress_ports !== undefined, restrictive: (p.network?.ingress_ports?.length ?? 0) > 0, value: `ingress_ports: ${list(p.network?.ingress_ports)}` }),
+    read: (p) => ({
+      requested: p.network?.ingress_ports !== undefined,
+      restrictive: (p.network?.ingress_ports?.length ?? 0) > 0,
+      value: `ingress_ports: ${list(p.network?.ingress_ports)}`,
+    }),
     missing: () => 'a local process can listen on any port',
   },
   {
     control: 'filesystem.read_only_root',
     enforced: (c) => c.supports_readonly_fs,
-    read: (p) => ({ requested: p.filesystem?.read_only_root !== undefined, restrictive: p.filesystem?.read_only_root === true, value: `read_only_root: ${String(p.filesystem?.read_only_root)}` }),
-    missing: (c) => (ce(c) ? 'the Code Engine filesystem is always ephemeral and writable' : 'a local process writes wherever its user may'),
+    read: (p) => ({
+      requested: p.filesystem?.read_only_root !== undefined,
+      restrictive: p.filesystem?.read_only_root === true,
+      value: `read_only_root: ${String(p.filesystem?.read_only_root)}`,
+    }),
+    missing: (c) =>
+      ce(c)
+        ? 'the Code Engine filesystem is always ephemeral and writable'
+        : 'a local process writes wherever its user may',
   },
   {
     control: 'filesystem.allowed_mounts',
     enforced: (c) => c.supports_mounts,
-    read: (p) => ({ requested: p.filesystem?.allowed_mounts !== undefined, restrictive: (p.filesystem?.allowed_mounts?.length ?? 0) > 0, value: `allowed_mounts: ${list(p.filesystem?.allowed_mounts)}` }),
-    missing: (c) => (ce(c) ? 'Code Engine apps cannot mount host paths' : 'a local process sees the whole host filesystem'),
+    read: (p) => ({
+      requested: p.filesystem?.allowed_mounts !== undefined,
+      restrictive: (p.filesystem?.allowed_mounts?.length ?? 0) > 0,
+      value: `allowed_mounts: ${list(p.filesystem?.allowed_mounts)}`,
+    }),
+    missing: (c) =>
+      ce(c) ? 'Code Engine apps cannot mount host paths' : 'a local process sees the whole host filesystem',
   },
   {
     control: 'capabilities.drop_all',
     // Code Engine's fixed pod security context already drops capabilities.
     enforced: (c) => c.supports_custom_capabilities || ce(c),
-    read: (p) => ({ requested: p.capabilities?.drop_all !== undefined, restrictive: p.capabilities?.drop_all === true, value: `drop_all: ${String(p.capabilities?.drop_all)}` }),
+    read: (p) => ({
+      requested: p.capabilities?.drop_all !== undefined,
+      restrictive: p.capabilities?.drop_all === true,
+      value: `drop_all: ${String(p.capabilities?.drop_all)}`,
+    }),
     missing: () => 'a local process keeps the capabilities of its user',
   },
   {
     control: 'capabilities.add',
     enforced: (c) => c.supports_capability_add,
-    read: (p) => ({ requested: p.capabilities?.add !== undefined, restrictive: (p.capabilities?.add?.length ?? 0) > 0, value: `add: ${list(p.capabilities?.add)}` }),
-    missing: (c) => (ce(c) ? 'Code Engine cannot grant capabilities (fixed pod security standards)' : 'capabilities cannot be granted to a local process'),
+    read: (p) => ({
+      requested: p.capabilities?.add !== undefined,
+      restrictive: (p.capabilities?.add?.length ?? 0) > 0,
+      value: `add: ${list(p.capabilities?.add)}`,
+    }),
+    missing: (c) =>
+      ce(c)
+        ? 'Code Engine cannot grant capabilities (fixed pod security standards)'
+        : 'capabilities cannot be granted to a local process',
   },
   {
     control: 'resources.max_cpu',
     enforced: (c) => c.supports_resource_limits,
-    read: (p) => ({ requested: p.resources?.max_cpu !== undefined, restrictive: p.resources?.max_cpu !== undefined, value: `max_cpu: ${String(p.resources?.max_cpu)}` }),
+    read: (p) => ({
+      requested: p.resources?.max_cpu !== undefined,
+      restrictive: p.resources?.max_cpu !== undefined,
+      value: `max_cpu: ${String(p.resources?.max_cpu)}`,
+    }),
     missing: () => 'no CPU limit for local processes',
   },
   {
     control: 'resources.max_memory',
     enforced: (c) => c.supports_resource_limits,
-    read: (p) => ({ requested: p.resources?.max_memory !== undefined, restrictive: p.resources?.max_memory !== undefined, value: `max_memory: ${String(p.resources?.max_memory)}` }),
+    read: (p) => ({
+      requested: p.resources?.max_memory !== undefined,
+      restrictive: p.resources?.max_memory !== undefined,
+      value: `max_memory: ${String(p.resources?.max_memory)}`,
+    }),
     missing: () => 'no memory limit for local processes',
   },
   {
     control: 'resources.max_pids',
     enforced: (c) => c.supports_pid_limits,
-    read: (p) => ({ requested: p.resources?.max_pids !== undefined, restrictive: p.resources?.max_pids !== undefined, value: `max_pids: ${String(p.resources?.max_pids)}` }),
+    read: (p) => ({
+      requested: p.resources?.max_pids !== undefined,
+      restrictive: p.resources?.max_pids !== undefined,
+      value: `max_pids: ${String(p.resources?.max_pids)}`,
+    }),
     missing: (c) => (ce(c) ? 'Code Engine does not expose pid limits' : 'no pid limit for local processes'),
   },
   {
@@ -132,13 +178,23 @@ const RULES: Rule[] = [
       restrictive: p.seccomp !== undefined && p.seccomp !== 'unconfined',
       value: `seccomp: ${String(p.seccomp)}`,
     }),
-    missing: (c) => (ce(c) ? 'Code Engine applies its own seccomp profile; a custom one cannot be set' : 'no seccomp filter for local processes'),
+    missing: (c) =>
+      ce(c)
+        ? 'Code Engine applies its own seccomp profile; a custom one cannot be set'
+        : 'no seccomp filter for local processes',
   },
   {
     control: 'apparmor',
     enforced: (c) => c.supports_apparmor,
-    read: (p) => ({ requested: p.apparmor !== undefined, restrictive: p.apparmor !== undefined && p.apparmor !== 'unconfined', value: `apparmor: ${String(p.apparmor)}` }),
-    missing: (c) => (ce(c) ? 'Code Engine applies its own AppArmor profile; a custom one cannot be set' : 'no AppArmor confinement for local processes'),
+    read: (p) => ({
+      requested: p.apparmor !== undefined,
+      restrictive: p.apparmor !== undefined && p.apparmor !== 'unconfined',
+      value: `apparmor: ${String(p.apparmor)}`,
+    }),
+    missing: (c) =>
+      ce(c)
+        ? 'Code Engine applies its own AppArmor profile; a custom one cannot be set'
+        : 'no AppArmor confinement for local processes',
   },
 ];
 
@@ -155,9 +211,12 @@ export function controlStatuses(profile: GuardrailProfile, caps: BackendCapabili
     const { requested, restrictive, value } = rule.read(profile);
     const enforced = rule.enforced(caps, profile);
     let note = enforced ? 'enforced' : rule.missing(caps);
-    if (enforced && rule.control === 'capabilities.drop_all' && !caps.supports_custom_capabilities) note = 'enforced by the platform (fixed security context)';
-    if (enforced && rule.control === 'seccomp' && !caps.supports_seccomp) note = 'enforced by the platform (its default seccomp profile)';
-    if (!enforced && requested && !restrictive) note = `${note} (the profile asks for nothing here, so nothing is lost)`;
+    if (enforced && rule.control === 'capabilities.drop_all' && !caps.supports_custom_capabilities)
+      note = 'enforced by the platform (fixed security context)';
+    if (enforced && rule.control === 'seccomp' && !caps.supports_seccomp)
+      note = 'enforced by the platform (its default seccomp profile)';
+    if (!enforced && requested && !restrictive)
+      note = `${note} (the profile asks for nothing here, so nothing is lost)`;
     return { control: rule.control, requested, value, enforced, lossy: requested && restrictive && !enforced, note };
   });
 }
@@ -166,7 +225,11 @@ export function controlStatuses(profile: GuardrailProfile, caps: BackendCapabili
  * The controls a profile sets that a backend cannot enforce. Entries with `lossy: false` are
  * set but ask for nothing (an empty list); validate warns only about lossy ones.
  */
-export function unenforcedControls(profile: GuardrailProfile, caps: BackendCapabilities, backend: BackendType | string = kindOf(caps)): UnenforcedControl[] {
+export function unenforcedControls(
+  profile: GuardrailProfile,
+  caps: BackendCapabilities,
+  backend: BackendType | string = kindOf(caps),
+): UnenforcedControl[] {
   return controlStatuses(profile, caps)
     .filter((s) => s.requested && !s.enforced)
     .map((s) => ({ control: s.control, backend, note: s.note, lossy: s.lossy }));
@@ -208,7 +271,12 @@ export function unenforcedDiagnostic(input: UnenforcedDiagnosticInput): Diagnost
 }
 
 /** Every lossy unenforced control of a runtime's profile on a backend with `capabilities`. */
-export function unenforcedDiagnostics(input: Omit<UnenforcedDiagnosticInput, 'control' | 'note'> & { profile: GuardrailProfile; capabilities: BackendCapabilities }): Diagnostic[] {
+export function unenforcedDiagnostics(
+  input: Omit<UnenforcedDiagnosticInput, 'control' | 'note'> & {
+    profile: GuardrailProfile;
+    capabilities: BackendCapabilities;
+  },
+): Diagnostic[] {
   return unenforcedControls(input.profile, input.capabilities, input.backendType)
     .filter((c) => c.lossy)
     .map((c) => unenforcedDiagnostic({ ...input, control: c.control, note: c.note }));

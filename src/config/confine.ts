@@ -3,7 +3,17 @@
 // allow-list the operator gives (command line or environment, never the config), bounded in
 // size, opened non-blocking so that a FIFO or a device can neither hang nor flood the load.
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { delimiter, dirname, relative, resolve, sep } from 'node:path';
 import { error, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { parseMemory } from './quantities.js';
@@ -53,9 +63,11 @@ export function confinementFor(input: ConfinementInput): { value: Confinement; d
   if (rawMax !== undefined && rawMax.trim() !== '') {
     const n = /^\s*[0-9]+\s*$/.test(rawMax) ? Number(rawMax) : parseMemory(rawMax);
     if (n === undefined || !Number.isSafeInteger(n) || n <= 0) {
-      diags.push(error('config.max-file-size', `invalid ${MAX_FILE_SIZE_ENV} "${rawMax.slice(0, 40)}"`, {
-        detail: `Give a positive number of bytes or a size such as 10m; using the default of ${DEFAULT_MAX_FILE_BYTES} bytes.`,
-      }));
+      diags.push(
+        error('config.max-file-size', `invalid ${MAX_FILE_SIZE_ENV} "${rawMax.slice(0, 40)}"`, {
+          detail: `Give a positive number of bytes or a size such as 10m; using the default of ${DEFAULT_MAX_FILE_BYTES} bytes.`,
+        }),
+      );
     } else maxBytes = n;
   }
   return { value: { root: realOr(input.dir), allowed, maxBytes }, diags };
@@ -117,7 +129,11 @@ export interface ReadRequest {
 export function readConfined(path: string, c: Confinement, req: ReadRequest): ConfinedRead {
   const abs = resolve(path);
   const shown = relative(c.root, abs).startsWith('..') ? abs : relative(c.root, abs) || abs;
-  const fail = (reason: Exclude<ConfinedRead, { ok: true }>['reason'], summary: string, detail: string): ConfinedRead => ({
+  const fail = (
+    reason: Exclude<ConfinedRead, { ok: true }>['reason'],
+    summary: string,
+    detail: string,
+  ): ConfinedRead => ({
     ok: false,
     reason,
     diag: error(`file.${reason}`, summary, { range: req.at, detail }),
@@ -128,7 +144,12 @@ export function readConfined(path: string, c: Confinement, req: ReadRequest): Co
     link = lstatSync(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return fail('missing', `${req.what} not found: ${shown}`, 'Check the path; relative paths are relative to the file that names them.');
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return fail(
+        'missing',
+        `${req.what} not found: ${shown}`,
+        'Check the path; relative paths are relative to the file that names them.',
+      );
     return fail('unreadable', `cannot read ${req.what} ${shown} (${code ?? 'error'})`, 'Check the file permissions.');
   }
   let real: string;
@@ -136,20 +157,38 @@ export function readConfined(path: string, c: Confinement, req: ReadRequest): Co
     real = realpathSync(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return fail('missing', `${req.what} ${shown} is a broken symbolic link (${code ?? 'error'})`, 'Point the link at a file inside the config directory, or replace it with the file.');
+    return fail(
+      'missing',
+      `${req.what} ${shown} is a broken symbolic link (${code ?? 'error'})`,
+      'Point the link at a file inside the config directory, or replace it with the file.',
+    );
   }
   if (!isConfined(real, c)) {
-    return fail('outside', link.isSymbolicLink() ? `${req.what} ${shown} is a symbolic link that leaves the config's directory` : `${req.what} ${shown} is outside the config's directory`, allowHint);
+    return fail(
+      'outside',
+      link.isSymbolicLink()
+        ? `${req.what} ${shown} is a symbolic link that leaves the config's directory`
+        : `${req.what} ${shown} is outside the config's directory`,
+      allowHint,
+    );
   }
   let st: Stats;
   try {
     st = statSync(real);
   } catch (err) {
-    return fail('unreadable', `cannot read ${req.what} ${shown} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'Check the file permissions.');
+    return fail(
+      'unreadable',
+      `cannot read ${req.what} ${shown} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      'Check the file permissions.',
+    );
   }
   if (!st.isFile()) return fail('not-regular', `${req.what} ${shown} is ${kindOf(st)}`, allowHint);
   const tooLarge = (): ConfinedRead =>
-    fail('too-large', `${req.what} ${shown} is larger than ${c.maxBytes} bytes`, `Files a config reads are limited to ${c.maxBytes} bytes; an operator can raise the limit with --max-file-size or ${MAX_FILE_SIZE_ENV}.`);
+    fail(
+      'too-large',
+      `${req.what} ${shown} is larger than ${c.maxBytes} bytes`,
+      `Files a config reads are limited to ${c.maxBytes} bytes; an operator can raise the limit with --max-file-size or ${MAX_FILE_SIZE_ENV}.`,
+    );
   if (st.size > c.maxBytes) return tooLarge();
   let fd: number;
   try {
@@ -157,7 +196,11 @@ export function readConfined(path: string, c: Confinement, req: ReadRequest): Co
     // writer. O_NOFOLLOW: the real path has no links left, so a link here is a swap too.
     fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (err) {
-    return fail('unreadable', `cannot read ${req.what} ${shown} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'Check the file permissions.');
+    return fail(
+      'unreadable',
+      `cannot read ${req.what} ${shown} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      'Check the file permissions.',
+    );
   }
   try {
     const fst = fstatSync(fd);

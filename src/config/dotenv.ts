@@ -22,15 +22,29 @@ export function parseDotEnv(text: string, file: string): DotEnv {
     offset += raw.length + 1;
     if (/^\s*(#.*)?$/.test(raw)) continue;
     const m = LINE.exec(raw);
-    const at = { file, start: { line: i + 1, col: 1, offset: lineOffset }, end: { line: i + 1, col: raw.length + 1, offset: lineOffset + raw.length } };
+    const at = {
+      file,
+      start: { line: i + 1, col: 1, offset: lineOffset },
+      end: { line: i + 1, col: raw.length + 1, offset: lineOffset + raw.length },
+    };
     if (!m) {
-      diags.push(warning('dotenv.syntax', 'line ignored: not KEY=VALUE', { range: at, detail: 'Write each variable as KEY=VALUE; lines starting with # are comments.' }));
+      diags.push(
+        warning('dotenv.syntax', 'line ignored: not KEY=VALUE', {
+          range: at,
+          detail: 'Write each variable as KEY=VALUE; lines starting with # are comments.',
+        }),
+      );
       continue;
     }
     const [, key, rest] = m;
     const value = parseValue(rest);
     if (value === undefined) {
-      diags.push(warning('dotenv.unterminated-quote', `value of ${key} has an unterminated quote`, { range: at, detail: 'Close the quote on the same line.' }));
+      diags.push(
+        warning('dotenv.unterminated-quote', `value of ${key} has an unterminated quote`, {
+          range: at,
+          detail: 'Close the quote on the same line.',
+        }),
+      );
       continue;
     }
     values[key] = value;

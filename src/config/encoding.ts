@@ -37,7 +37,10 @@ function wideEncoding(b: Uint8Array): string | undefined {
 }
 
 /** The file's text, or an `encoding.*` diagnostic saying where the bytes stop being UTF-8. */
-export function decodeUtf8(bytes: Uint8Array, file: string): { text: string; diag?: undefined } | { text?: undefined; diag: Diagnostic } {
+export function decodeUtf8(
+  bytes: Uint8Array,
+  file: string,
+): { text: string; diag?: undefined } | { text?: undefined; diag: Diagnostic } {
   const wide = wideEncoding(bytes);
   if (wide) {
     return {

@@ -66,7 +66,8 @@ function hostMatches(pattern: string, host: string, hostPort: string): boolean {
 /** Host (and host:port) a URL or scp-like git address talks to; undefined for a local path. */
 export function endpointHost(value: string): { host: string; hostPort: string; protocol: string } | undefined {
   const scp = /^[\w.-]+@([\w.-]+):/.exec(value);
-  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return { host: scp[1].toLowerCase(), hostPort: `${scp[1].toLowerCase()}:22`, protocol: 'ssh:' };
+  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+    return { host: scp[1].toLowerCase(), hostPort: `${scp[1].toLowerCase()}:22`, protocol: 'ssh:' };
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return undefined;
   let u: URL;
   try {
@@ -76,22 +77,38 @@ export function endpointHost(value: string): { host: string; hostPort: string; p
   }
   if (u.protocol === 'file:') return undefined;
   const host = u.hostname.toLowerCase();
-  const port = u.port || ({ 'https:': '443', 'http:': '80', 'ssh:': '22', 'tcp:': '2375' } as Record<string, string>)[u.protocol] || '';
+  const port =
+    u.port ||
+    ({ 'https:': '443', 'http:': '80', 'ssh:': '22', 'tcp:': '2375' } as Record<string, string>)[u.protocol] ||
+    '';
   return { host, hostPort: port ? `${host}:${port}` : host, protocol: u.protocol };
 }
 
 /** Whether `value` (the setting of `key`) may receive credentials. */
-export function decideEndpoint(key: EndpointKey, value: string, allow: readonly string[] = operatorAllowList()): EndpointDecision {
+export function decideEndpoint(
+  key: EndpointKey,
+  value: string,
+  allow: readonly string[] = operatorAllowList(),
+): EndpointDecision {
   const target = endpointHost(value);
   if (!target) return { allowed: true, why: 'local-path' };
   const { host, hostPort, protocol } = target;
   if (LOOPBACK.has(host)) return { allowed: true, why: 'loopback' };
   if (allow.some((p) => hostMatches(p, host, hostPort))) return { allowed: true, why: 'allow-list' };
   if (VENDOR[key](host)) {
-    if (protocol === 'https:' || (key === 'github.base_url' && protocol === 'ssh:')) return { allowed: true, why: 'vendor' };
-    return { allowed: false, host: hostPort, why: `the vendor's host is reached over https only, not ${protocol.replace(/:$/, '')}` };
+    if (protocol === 'https:' || (key === 'github.base_url' && protocol === 'ssh:'))
+      return { allowed: true, why: 'vendor' };
+    return {
+      allowed: false,
+      host: hostPort,
+      why: `the vendor's host is reached over https only, not ${protocol.replace(/:$/, '')}`,
+    };
   }
-  return { allowed: false, host: hostPort, why: `${hostPort} is neither the vendor's host nor loopback, and is not in the operator's allow-list` };
+  return {
+    allowed: false,
+    host: hostPort,
+    why: `${hostPort} is neither the vendor's host nor loopback, and is not in the operator's allow-list`,
+  };
 }
 
 /** The fix, in one sentence, for a refused endpoint. */

@@ -27,14 +27,19 @@ function settings(doc: ContextforgeConfig): Setting[] {
   for (const [name, b] of Object.entries(doc.backends ?? {})) {
     const backend = b as { type?: string; iam_url?: unknown; service_url?: unknown; host?: unknown };
     if (backend.type === 'ibm_code_engine') {
-      if (typeof backend.iam_url === 'string') out.push({ key: 'iam_url', value: backend.iam_url, path: ['backends', name, 'iam_url'] });
-      if (typeof backend.service_url === 'string') out.push({ key: 'service_url', value: backend.service_url, path: ['backends', name, 'service_url'] });
+      if (typeof backend.iam_url === 'string')
+        out.push({ key: 'iam_url', value: backend.iam_url, path: ['backends', name, 'iam_url'] });
+      if (typeof backend.service_url === 'string')
+        out.push({ key: 'service_url', value: backend.service_url, path: ['backends', name, 'service_url'] });
     }
-    if (backend.type === 'docker' && typeof backend.host === 'string') out.push({ key: 'docker.host', value: backend.host, path: ['backends', name, 'host'] });
+    if (backend.type === 'docker' && typeof backend.host === 'string')
+      out.push({ key: 'docker.host', value: backend.host, path: ['backends', name, 'host'] });
   }
-  if (typeof doc.github?.base_url === 'string') out.push({ key: 'github.base_url', value: doc.github.base_url, path: ['github', 'base_url'] });
+  if (typeof doc.github?.base_url === 'string')
+    out.push({ key: 'github.base_url', value: doc.github.base_url, path: ['github', 'base_url'] });
   const hook = doc.approval?.notification?.webhook_url;
-  if (typeof hook === 'string') out.push({ key: 'webhook_url', value: hook, path: ['approval', 'notification', 'webhook_url'] });
+  if (typeof hook === 'string')
+    out.push({ key: 'webhook_url', value: hook, path: ['approval', 'notification', 'webhook_url'] });
   return out;
 }
 

@@ -52,31 +52,43 @@ interface Matched {
   at?: SourceRange;
 }
 
-function expand(patterns: string[], input: { dir: string; confinement: Confinement }, diags: Diagnostic[], where?: { loc: Located; key: 'catalog' | 'profiles' }): Matched[] {
+function expand(
+  patterns: string[],
+  input: { dir: string; confinement: Confinement },
+  diags: Diagnostic[],
+  where?: { loc: Located; key: 'catalog' | 'profiles' },
+): Matched[] {
   const out = new Map<string, Matched>();
   patterns.forEach((pattern, i) => {
     const at = where ? rangeOf(where.loc, ['include', where.key, i]) : undefined;
     // The search must not start outside the tree: `/**/*.yaml` would walk the whole disk.
     if (!directoryConfined(globRoot(pattern, input.dir), input.confinement)) {
-      diags.push(error('include.outside', `include pattern "${pattern}" leaves the config's directory`, {
-        range: at,
-        detail: 'Include patterns are relative to the config file and stay below its directory (no absolute paths elsewhere, no "../"); an operator can allow another directory with --allow-path.',
-      }));
+      diags.push(
+        error('include.outside', `include pattern "${pattern}" leaves the config's directory`, {
+          range: at,
+          detail:
+            'Include patterns are relative to the config file and stay below its directory (no absolute paths elsewhere, no "../"); an operator can allow another directory with --allow-path.',
+        }),
+      );
       return;
     }
     const { files, truncated } = glob(pattern, input.dir);
     if (truncated) {
-      diags.push(error('include.too-broad', `include pattern "${pattern}" looks at too many files`, {
-        range: at,
-        detail: 'Narrow the pattern to the directory that holds the files (e.g. catalog/*.yaml).',
-      }));
+      diags.push(
+        error('include.too-broad', `include pattern "${pattern}" looks at too many files`, {
+          range: at,
+          detail: 'Narrow the pattern to the directory that holds the files (e.g. catalog/*.yaml).',
+        }),
+      );
       return;
     }
     if (files.length === 0 && where) {
-      diags.push(warning('include.no-match', `no file matches "${pattern}"`, {
-        range: at,
-        detail: 'The pattern is relative to the config file; fix it or remove it.',
-      }));
+      diags.push(
+        warning('include.no-match', `no file matches "${pattern}"`, {
+          range: at,
+          detail: 'The pattern is relative to the config file; fix it or remove it.',
+        }),
+      );
     }
     for (const f of files) if (!out.has(f)) out.set(f, { file: f, at });
   });
@@ -97,12 +109,18 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
   const self = input.config ? real(input.config.parsed.file) : undefined;
   const notSelf = (m: Matched): boolean => real(m.file) !== self;
   const userCatalog = expand(inc.catalog ?? DEFAULT_CATALOG_GLOBS, input, diags, explicit('catalog')).filter(notSelf);
-  const userProfiles = expand(inc.profiles ?? DEFAULT_PROFILE_GLOBS, input, diags, explicit('profiles')).filter(notSelf);
+  const userProfiles = expand(inc.profiles ?? DEFAULT_PROFILE_GLOBS, input, diags, explicit('profiles')).filter(
+    notSelf,
+  );
   const seen = new Set([...userCatalog, ...userProfiles].map((m) => real(m.file)));
   // Shipped files are ours, not the config's: they are read under the package's own root.
   const pkg: Confinement = { ...input.confinement, root: real(packagePath()), allowed: [] };
   const shipped = (pattern: string, enabled: boolean): Matched[] =>
-    enabled ? glob(pattern, packagePath()).files.filter((f) => !seen.has(real(f))).map((file) => ({ file })) : [];
+    enabled
+      ? glob(pattern, packagePath())
+          .files.filter((f) => !seen.has(real(f)))
+          .map((file) => ({ file }))
+      : [];
   const builtinProfiles = shipped('profiles/*.yaml', inc.builtin_profiles !== false);
   const builtinCatalog = shipped('catalog/*.yaml', inc.builtin_catalog !== false);
 
@@ -122,7 +140,10 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
 
   const profiles: ProfileRecord[] = [];
   const entries: EntryRecord[] = [];
-  for (const [list, builtin] of [[builtinProfiles, true], [userProfiles, false]] as const) {
+  for (const [list, builtin] of [
+    [builtinProfiles, true],
+    [userProfiles, false],
+  ] as const) {
     for (const f of list) {
       const r = read(f, 'profile', builtin);
       if (!r) continue;
@@ -130,7 +151,10 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
       profiles.push({ name: profile.name, profile, builtin, parsed: r.parsed, pointer: '' });
     }
   }
-  for (const [list, builtin] of [[builtinCatalog, true], [userCatalog, false]] as const) {
+  for (const [list, builtin] of [
+    [builtinCatalog, true],
+    [userCatalog, false],
+  ] as const) {
     for (const f of list) {
       const r = read(f, 'catalog', builtin);
       if (!r) continue;
@@ -150,10 +174,12 @@ export function mergeProfiles(records: ProfileRecord[]): { byName: Map<string, P
   for (const r of records) {
     const prev = byName.get(r.name);
     if (prev && !prev.builtin && !r.builtin) {
-      diags.push(error('dup.profile', `duplicate profile "${r.name}"`, {
-        range: r.pointer === '' ? rangeOf(r, ['name']) : rangeOf(r, [], 'key'),
-        detail: `Profile "${r.name}" is already defined in ${where(prev.parsed, prev.pointer)}; rename or remove one.`,
-      }));
+      diags.push(
+        error('dup.profile', `duplicate profile "${r.name}"`, {
+          range: r.pointer === '' ? rangeOf(r, ['name']) : rangeOf(r, [], 'key'),
+          detail: `Profile "${r.name}" is already defined in ${where(prev.parsed, prev.pointer)}; rename or remove one.`,
+        }),
+      );
       continue;
     }
     if (prev && !prev.builtin && r.builtin) continue;
@@ -170,10 +196,12 @@ export function mergeEntries(records: EntryRecord[]): { bySlug: Map<string, Entr
     const slug = r.entry.slug;
     const prev = bySlug.get(slug);
     if (prev && !prev.builtin && !r.builtin) {
-      diags.push(error('dup.catalog-entry', `duplicate catalog entry "${slug}"`, {
-        range: rangeOf(r, ['slug']),
-        detail: `Slug "${slug}" is already defined in ${where(prev.parsed, prev.pointer)}; slugs must be unique across all catalog files.`,
-      }));
+      diags.push(
+        error('dup.catalog-entry', `duplicate catalog entry "${slug}"`, {
+          range: rangeOf(r, ['slug']),
+          detail: `Slug "${slug}" is already defined in ${where(prev.parsed, prev.pointer)}; slugs must be unique across all catalog files.`,
+        }),
+      );
       continue;
     }
     if (prev && !prev.builtin && r.builtin) continue;

@@ -2,9 +2,25 @@
 // loadConfig (the one entry point), the model types, and the capability/compatibility helpers.
 
 export { loadConfig, loadConfigSync, DEFAULT_PROFILE, type LoadOptions, type LoadResult } from './load.js';
-export type { LoadedConfig, ResolvedProfile, ResolvedCatalogEntry, ResolvedRuntime, Origin, SourceMap } from './model.js';
+export type {
+  LoadedConfig,
+  ResolvedProfile,
+  ResolvedCatalogEntry,
+  ResolvedRuntime,
+  Origin,
+  SourceMap,
+} from './model.js';
 export { loadLibrary, type Library } from './library.js';
-export { unenforcedControls, unenforcedDiagnostic, unenforcedDiagnostics, controlStatuses, controlLabel, type ControlName, type ControlStatus, type UnenforcedControl } from './compat.js';
+export {
+  unenforcedControls,
+  unenforcedDiagnostic,
+  unenforcedDiagnostics,
+  controlStatuses,
+  controlLabel,
+  type ControlName,
+  type ControlStatus,
+  type UnenforcedControl,
+} from './compat.js';
 export {
   checkCpuMemory,
   fitCodeEngineLimits,
@@ -24,4 +40,10 @@ export { rawSchema, type SchemaKind } from './schemas.js';
 export { parseDotEnv } from './dotenv.js';
 export { parseCompose, type ComposeText } from './compose/parse.js';
 export { composeTextOf, positionsOf } from './compose/text.js';
-export { startOrder, type ComposeHealthcheck, type ComposeModel, type ComposePort, type ComposeVolumeMount } from './compose/model.js';
+export {
+  startOrder,
+  type ComposeHealthcheck,
+  type ComposeModel,
+  type ComposePort,
+  type ComposeVolumeMount,
+} from './compose/model.js';

@@ -78,11 +78,13 @@ export function interpolate(parsed: ParsedYaml, env: Record<string, string | und
     if (!s.includes('$')) return s;
     const { pieces, bad } = scan(s);
     if (bad) {
-      diags.push(error('interp.bad-syntax', `invalid variable reference "${bad.raw.slice(0, 40)}"`, {
-        range: locate(pointer, bad.raw, 0),
-        pointer,
-        detail: 'Write ${NAME} or ${NAME:-default} (NAME: letters, digits, _), or $${ for a literal "${".',
-      }));
+      diags.push(
+        error('interp.bad-syntax', `invalid variable reference "${bad.raw.slice(0, 40)}"`, {
+          range: locate(pointer, bad.raw, 0),
+          pointer,
+          detail: 'Write ${NAME} or ${NAME:-default} (NAME: letters, digits, _), or $${ for a literal "${".',
+        }),
+      );
       return s;
     }
     if (pieces.length === 0) return s;
@@ -108,17 +110,24 @@ export function interpolate(parsed: ParsedYaml, env: Record<string, string | und
       } else if (p.fallback !== undefined) {
         out += p.fallback;
       } else {
-        diags.push(error('interp.unset-variable', `variable ${p.name} is not set`, {
-          range: locate(pointer, p.raw, nth),
-          pointer,
-          detail: `Set ${p.name} in the environment or in .env beside the config, or give a default: \${${p.name}:-value}.`,
-        }));
+        diags.push(
+          error('interp.unset-variable', `variable ${p.name} is not set`, {
+            range: locate(pointer, p.raw, nth),
+            pointer,
+            detail: `Set ${p.name} in the environment or in .env beside the config, or give a default: \${${p.name}:-value}.`,
+          }),
+        );
       }
     }
     out += s.slice(last);
     if (values.length) substituted.set(pointer, values);
     // A plain scalar that was one expression is typed like YAML would type the text (8080 → number).
-    if (parsed.spans.offsets(pointer)?.plain && pieces.length === 1 && pieces[0].literal === undefined && pieces[0].raw === s) {
+    if (
+      parsed.spans.offsets(pointer)?.plain &&
+      pieces.length === 1 &&
+      pieces[0].literal === undefined &&
+      pieces[0].raw === s
+    ) {
       const typed: unknown = safeScalar(out);
       if (typeof typed === 'number' || typeof typed === 'boolean') return typed;
     }

@@ -19,23 +19,44 @@ export interface Library {
   configPath?: string;
 }
 
-export function loadLibrary(configPath: string | undefined, options: LoadOptions = {}): { value?: Library; diags: Diagnostic[]; sensitiveValues: Set<string> } {
+export function loadLibrary(
+  configPath: string | undefined,
+  options: LoadOptions = {},
+): { value?: Library; diags: Diagnostic[]; sensitiveValues: Set<string> } {
   if (configPath) {
     const r = loadConfigSync(configPath, options);
     if (!r.value) return { diags: r.diags, sensitiveValues: r.sensitiveValues };
-    return { value: { profiles: r.value.profiles, catalog: r.value.catalog, configPath: r.value.path }, diags: r.diags, sensitiveValues: r.sensitiveValues };
+    return {
+      value: { profiles: r.value.profiles, catalog: r.value.catalog, configPath: r.value.path },
+      diags: r.diags,
+      sensitiveValues: r.sensitiveValues,
+    };
   }
-  const inc = loadIncludes({ dir: packagePath(), include: { catalog: [], profiles: [] }, env: options.env ?? process.env, confinement: confinementFor({ dir: packagePath() }).value });
+  const inc = loadIncludes({
+    dir: packagePath(),
+    include: { catalog: [], profiles: [] },
+    env: options.env ?? process.env,
+    confinement: confinementFor({ dir: packagePath() }).value,
+  });
   const profiles = mergeProfiles(inc.profiles);
   const entries = mergeEntries(inc.entries);
   const diags = [...inc.diags, ...profiles.diags, ...entries.diags];
   if (hasErrors(diags)) return { diags, sensitiveValues: new Set() };
   const lib: Library = { profiles: nullRecord(), catalog: nullRecord() };
   for (const [name, r] of profiles.byName) {
-    lib.profiles[name] = { ...r.profile, name, builtin: r.builtin, origin: { file: r.parsed.file, range: rangeOf(r, [], 'key') } };
+    lib.profiles[name] = {
+      ...r.profile,
+      name,
+      builtin: r.builtin,
+      origin: { file: r.parsed.file, range: rangeOf(r, [], 'key') },
+    };
   }
   for (const [slug, r] of entries.bySlug) {
-    lib.catalog[slug] = { ...r.entry, origin: { file: r.parsed.file, range: rangeOf(r, ['slug']) }, baseDir: dirname(r.parsed.file) };
+    lib.catalog[slug] = {
+      ...r.entry,
+      origin: { file: r.parsed.file, range: rangeOf(r, ['slug']) },
+      baseDir: dirname(r.parsed.file),
+    };
   }
   return { value: lib, diags, sensitiveValues: new Set() };
 }

@@ -77,7 +77,8 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
     secrets.maskFile(dotenvPath);
     const read = readConfined(dotenvPath, confinement, { what: '.env file' });
     const decoded = read.ok ? decodeUtf8(read.bytes, dotenvPath) : undefined;
-    if (decoded?.diag) diags.push({ ...decoded.diag, severity: 'warning', detail: `${decoded.diag.detail} The file was ignored.` });
+    if (decoded?.diag)
+      diags.push({ ...decoded.diag, severity: 'warning', detail: `${decoded.diag.detail} The file was ignored.` });
     else if (decoded) {
       const parsed = parseDotEnv(decoded.text, dotenvPath);
       diags.push(...parsed.diags);
@@ -101,25 +102,52 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
   const entryRecords: EntryRecord[] = [...inc.entries];
   if (main.schemaOk) {
     for (const [name, profile] of Object.entries(doc.profiles ?? {})) {
-      profileRecords.push({ name, profile, builtin: false, parsed: main.parsed, pointer: joinPointer('/profiles', name) });
+      profileRecords.push({
+        name,
+        profile,
+        builtin: false,
+        parsed: main.parsed,
+        pointer: joinPointer('/profiles', name),
+      });
     }
-    (doc.catalog ?? []).forEach((entry, i) => entryRecords.push({ entry, builtin: false, parsed: main.parsed, pointer: `/catalog/${i}` }));
+    (doc.catalog ?? []).forEach((entry, i) =>
+      entryRecords.push({ entry, builtin: false, parsed: main.parsed, pointer: `/catalog/${i}` }),
+    );
   }
   const profiles = mergeProfiles(profileRecords);
   const entries = mergeEntries(entryRecords);
   diags.push(...profiles.diags, ...entries.diags);
 
   const sources: SourceFile[] = [main, ...inc.sources];
-  const sensitiveValues = collectSensitive({ doc, main, entries: [...entries.bySlug.values()], includeSources: inc.sources });
+  const sensitiveValues = collectSensitive({
+    doc,
+    main,
+    entries: [...entries.bySlug.values()],
+    includeSources: inc.sources,
+  });
 
   if (!main.schemaOk || !inc.ok) return { diags: sortDiags(diags), sensitiveValues };
 
   const defaultProfile = doc.defaults?.guardrails_profile ?? DEFAULT_PROFILE;
-  diags.push(...checkSemantics({ doc, cfg: main.parsed, profiles: profiles.byName, catalog: entries.bySlug, strict: options.strict === true, defaultProfile }));
+  diags.push(
+    ...checkSemantics({
+      doc,
+      cfg: main.parsed,
+      profiles: profiles.byName,
+      catalog: entries.bySlug,
+      strict: options.strict === true,
+      defaultProfile,
+    }),
+  );
   diags.push(...checkEndpoints({ doc, cfg: main.parsed }));
 
   // Compose and seccomp files named by path: confined, present, and well-formed.
-  const referenced = checkReferencedFiles({ entries: entries.bySlug.values(), profiles: profiles.byName.values(), dir, confinement });
+  const referenced = checkReferencedFiles({
+    entries: entries.bySlug.values(),
+    profiles: profiles.byName.values(),
+    dir,
+    confinement,
+  });
   diags.push(...referenced.diags);
   files.push(...referenced.files);
 
@@ -128,11 +156,20 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
   // Records keyed by user-chosen names have no prototype: a lookup never finds a member of it.
   const resolvedProfiles = nullRecord<ResolvedProfile>();
   for (const [name, r] of profiles.byName) {
-    resolvedProfiles[name] = { ...r.profile, name, builtin: r.builtin, origin: { file: r.parsed.file, range: rangeOf(r, [], 'key') } };
+    resolvedProfiles[name] = {
+      ...r.profile,
+      name,
+      builtin: r.builtin,
+      origin: { file: r.parsed.file, range: rangeOf(r, [], 'key') },
+    };
   }
   const catalog = nullRecord<ResolvedCatalogEntry>();
   for (const [slug, r] of entries.bySlug) {
-    catalog[slug] = { ...r.entry, origin: { file: r.parsed.file, range: rangeOf(r, ['slug']) }, baseDir: dirname(r.parsed.file) };
+    catalog[slug] = {
+      ...r.entry,
+      origin: { file: r.parsed.file, range: rangeOf(r, ['slug']) },
+      baseDir: dirname(r.parsed.file),
+    };
   }
   const runtimes: ResolvedRuntime[] = (doc.runtimes ?? []).map((rt, i) => ({
     ...rt,

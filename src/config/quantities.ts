@@ -8,12 +8,21 @@
  * them. Mixed or other spellings (`mi`, `kB`, `Mb`) are not accepted: they would be ambiguous.
  */
 const MEMORY_UNITS: Readonly<Record<string, number>> = {
-  k: 1024, kb: 1024, Ki: 1024,
-  m: 1024 ** 2, mb: 1024 ** 2, Mi: 1024 ** 2,
-  g: 1024 ** 3, gb: 1024 ** 3, Gi: 1024 ** 3,
-  K: 1e3, KB: 1e3,
-  M: 1e6, MB: 1e6,
-  G: 1e9, GB: 1e9,
+  k: 1024,
+  kb: 1024,
+  Ki: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  Mi: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  Gi: 1024 ** 3,
+  K: 1e3,
+  KB: 1e3,
+  M: 1e6,
+  MB: 1e6,
+  G: 1e9,
+  GB: 1e9,
 };
 
 /** Cores from `0.5`, `"2"`, or millicores `"500m"`; undefined when unparseable or not positive. */
@@ -56,7 +65,14 @@ export function parseDurationMs(v: number | string | undefined): number | undefi
 
 /** Bytes as a short human string for plans: 268435456 → `256Mi`, 500000000 → `500M`. */
 export function formatBytes(bytes: number): string {
-  const units: [string, number][] = [['Gi', 1024 ** 3], ['G', 1e9], ['Mi', 1024 ** 2], ['M', 1e6], ['Ki', 1024], ['K', 1e3]];
+  const units: [string, number][] = [
+    ['Gi', 1024 ** 3],
+    ['G', 1e9],
+    ['Mi', 1024 ** 2],
+    ['M', 1e6],
+    ['Ki', 1024],
+    ['K', 1e3],
+  ];
   for (const [u, f] of units) if (bytes >= f && bytes % f === 0) return `${bytes / f}${u}`;
   for (const [u, f] of units.filter(([u]) => u.endsWith('i'))) if (bytes >= f) return `${(bytes / f).toFixed(1)}${u}`;
   return `${bytes}`;

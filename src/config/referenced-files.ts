@@ -30,7 +30,16 @@ export function checkReferencedFiles(input: ReferencedFilesInput): { diags: Diag
     const at = rangeOf(r, ['source', 'compose_file']);
     // Inline compose YAML is checked in place; it names no file.
     if (s.compose_file.includes('\n')) {
-      if (!r.builtin) diags.push(...checkComposeEntry({ composeFile: s.compose_file, mainService: s.main_service, declaringFile: r.parsed.file, declaringText: r.parsed.text, valueOffset: at.start.offset }));
+      if (!r.builtin)
+        diags.push(
+          ...checkComposeEntry({
+            composeFile: s.compose_file,
+            mainService: s.main_service,
+            declaringFile: r.parsed.file,
+            declaringText: r.parsed.text,
+            valueOffset: at.start.offset,
+          }),
+        );
       continue;
     }
     const path = resolve(dirname(r.parsed.file), s.compose_file);
@@ -42,12 +51,24 @@ export function checkReferencedFiles(input: ReferencedFilesInput): { diags: Diag
     const read = readConfined(path, input.confinement, { what: 'compose file', at });
     if (read.ok) {
       files.push(path);
-      diags.push(...checkComposeEntry({ composeFile: s.compose_file, mainService: s.main_service, declaringFile: r.parsed.file, declaringText: r.parsed.text, valueOffset: at.start.offset, path }));
+      diags.push(
+        ...checkComposeEntry({
+          composeFile: s.compose_file,
+          mainService: s.main_service,
+          declaringFile: r.parsed.file,
+          declaringText: r.parsed.text,
+          valueOffset: at.start.offset,
+          path,
+        }),
+      );
     } else if (read.reason === 'missing') {
-      diags.push(error('compose.file-not-found', `compose file not found: ${s.compose_file}`, {
-        range: at,
-        detail: 'The path is relative to the file that declares the entry; fix it or inline the compose YAML with `|`.',
-      }));
+      diags.push(
+        error('compose.file-not-found', `compose file not found: ${s.compose_file}`, {
+          range: at,
+          detail:
+            'The path is relative to the file that declares the entry; fix it or inline the compose YAML with `|`.',
+        }),
+      );
     } else diags.push(read.diag);
   }
   for (const p of input.profiles) {
@@ -64,10 +85,13 @@ export function checkReferencedFiles(input: ReferencedFilesInput): { diags: Diag
     try {
       JSON.parse(decodeSource(read.bytes));
     } catch {
-      diags.push(error('seccomp.invalid-json', `seccomp profile ${sc} is not valid JSON`, {
-        range: at,
-        detail: 'A seccomp profile is a JSON file (see Docker\'s default profile); fix the file or use runtime/default.',
-      }));
+      diags.push(
+        error('seccomp.invalid-json', `seccomp profile ${sc} is not valid JSON`, {
+          range: at,
+          detail:
+            "A seccomp profile is a JSON file (see Docker's default profile); fix the file or use runtime/default.",
+        }),
+      );
     }
   }
   return { diags, files };

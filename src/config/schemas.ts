@@ -72,7 +72,13 @@ const validators = new Map<SchemaKind, ValidateFunction>();
 export function buildAjv(options: { source?: boolean } = {}): Ajv {
   // Loaded on demand: with up-to-date precompiled validators, ajv's compiler is never needed.
   const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-  const a = new AjvClass({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true, code: { source: options.source === true, esm: true } });
+  const a = new AjvClass({
+    allErrors: true,
+    verbose: true,
+    strict: false,
+    allowUnionTypes: true,
+    code: { source: options.source === true, esm: true },
+  });
   a.addSchema(withDiscriminators(rawSchema('config')));
   a.addSchema(rawSchema('catalog'));
   a.addSchema(rawSchema('profile'));

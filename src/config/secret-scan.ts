@@ -11,7 +11,8 @@ import { editDistance } from '../diag/suggest.js';
  * `password`, `jwt_secret`, `secrets`, `GITHUB_PERSONAL_ACCESS_TOKEN`… (not `token_env`,
  * `tokens_file`: those name where a secret is, not the secret).
  */
-export const SECRET_KEY = /(?:api_?key|apikey|access_?key|private_?key|auth_?key|token|password|passwd|passphrase|pwd|secret|credentials?|bearer|cookie|signature)s?$/i;
+export const SECRET_KEY =
+  /(?:api_?key|apikey|access_?key|private_?key|auth_?key|token|password|passwd|passphrase|pwd|secret|credentials?|bearer|cookie|signature)s?$/i;
 
 /** Secret keys of the config's own schema: a misspelling of one (`api_kye`) is still treated as one. */
 const SECRET_NAMES = ['api_key', 'token', 'tokens', 'secrets', 'jwt_secret', 'password'];
@@ -25,7 +26,8 @@ export function secretLookingKey(key: string): boolean {
 }
 
 /** One `key: value` or flow-mapping pair whose key looks secret, found in raw source text. */
-const PAIR = /(?:^|[\s{,[?])(?:"([^"\\\n]{1,200})"|'([^'\n]{1,200})'|([A-Za-z0-9_.-]{1,200}))\s*:(?=\s|$|["'{[])[ \t]*("(?:[^"\\]|\\.)*"?|'(?:[^']|'')*'?|\[[^\]\n]*\]?|[^\n,}\]#]*)/g;
+const PAIR =
+  /(?:^|[\s{,[?])(?:"([^"\\\n]{1,200})"|'([^'\n]{1,200})'|([A-Za-z0-9_.-]{1,200}))\s*:(?=\s|$|["'{[])[ \t]*("(?:[^"\\]|\\.)*"?|'(?:[^']|'')*'?|\[[^\]\n]*\]?|[^\n,}\]#]*)/g;
 
 export interface SecretLines {
   /** 1-based numbers of the lines that hold (or continue) the value of a secret-looking key. */
@@ -50,7 +52,10 @@ export function scanSecretLines(text: string): SecretLines {
     const indent = line.length - line.trimStart().length;
     const blank = line.trim() === '' || line.trimStart().startsWith('#');
     let secret = false;
-    if (blockIndent >= 0 && (blank || indent > blockIndent || (indent === blockIndent && line.trimStart().startsWith('- ')))) {
+    if (
+      blockIndent >= 0 &&
+      (blank || indent > blockIndent || (indent === blockIndent && line.trimStart().startsWith('- ')))
+    ) {
       secret = !blank;
       if (secret) collectInline(line.replace(/^\s*(?:-\s+)?(?:[^\s:]+:\s*)?/, ''), out);
     } else {

@@ -5,7 +5,17 @@
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
 import type { CodeEngineBackend, ContextforgeConfig, DockerBackend } from '../generated/config.js';
-import { describeTable, checkCpuMemory, fitCodeEngineLimits, isValidAppName, limitsFitted, CE_APPS_PER_PROJECT, CE_CPU_MEMORY, CE_MAX_REQUEST_TIMEOUT_SECONDS, CE_APP_NAME_MAX } from './code-engine-rules.js';
+import {
+  describeTable,
+  checkCpuMemory,
+  fitCodeEngineLimits,
+  isValidAppName,
+  limitsFitted,
+  CE_APPS_PER_PROJECT,
+  CE_CPU_MEMORY,
+  CE_MAX_REQUEST_TIMEOUT_SECONDS,
+  CE_APP_NAME_MAX,
+} from './code-engine-rules.js';
 import { parseImageRef, registryAllowed } from './image-ref.js';
 import { parseDuration, parseMemory } from './quantities.js';
 import { rangeOf, type Located, type RuntimeLink } from './records.js';
@@ -35,7 +45,13 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
       const combo = checkCpuMemory(lim.cpu, lim.memory);
       if (!combo.ok) {
         const key = lim.cpu !== undefined ? 'cpu' : 'memory';
-        diags.push(cpuMemoryError(`${String(lim.cpu ?? CE_DEFAULT.cpu)} vCPU / ${lim.memory ?? CE_DEFAULT.memory}`, combo, rangeOf(root, ['backends', name, 'per_deployment_limits', key])));
+        diags.push(
+          cpuMemoryError(
+            `${String(lim.cpu ?? CE_DEFAULT.cpu)} vCPU / ${lim.memory ?? CE_DEFAULT.memory}`,
+            combo,
+            rangeOf(root, ['backends', name, 'per_deployment_limits', key]),
+          ),
+        );
       }
     }
     const eph = parseMemory(lim?.ephemeral_storage);
@@ -43,17 +59,35 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
       const mem = parseMemory(lim.memory ?? CE_DEFAULT.memory) ?? 0;
       const max = Math.min(48e9, Math.max(400e6, mem));
       if (eph > max * 1.001) {
-        diags.push(error('ce.ephemeral-storage', `ephemeral_storage ${lim.ephemeral_storage} is above the ${max >= 1e9 ? `${max / 1e9}G` : `${max / 1e6}M`} Code Engine allows here`, {
-          range: rangeOf(root, ['backends', name, 'per_deployment_limits', 'ephemeral_storage']),
-          detail: 'Code Engine allows ephemeral storage up to the larger of 400M and the memory limit (at most 48G).',
-        }));
+        diags.push(
+          error(
+            'ce.ephemeral-storage',
+            `ephemeral_storage ${lim.ephemeral_storage} is above the ${max >= 1e9 ? `${max / 1e9}G` : `${max / 1e6}M`} Code Engine allows here`,
+            {
+              range: rangeOf(root, ['backends', name, 'per_deployment_limits', 'ephemeral_storage']),
+              detail:
+                'Code Engine allows ephemeral storage up to the larger of 400M and the memory limit (at most 48G).',
+            },
+          ),
+        );
       }
     }
-    if (b.default_min_scale !== undefined && b.default_max_scale !== undefined && b.default_max_scale !== 0 && b.default_min_scale > b.default_max_scale) {
-      diags.push(error('scale.min-above-max', `default_min_scale (${b.default_min_scale}) is above default_max_scale (${b.default_max_scale})`, {
-        range: rangeOf(root, ['backends', name, 'default_min_scale']),
-        detail: 'Lower default_min_scale or raise default_max_scale.',
-      }));
+    if (
+      b.default_min_scale !== undefined &&
+      b.default_max_scale !== undefined &&
+      b.default_max_scale !== 0 &&
+      b.default_min_scale > b.default_max_scale
+    ) {
+      diags.push(
+        error(
+          'scale.min-above-max',
+          `default_min_scale (${b.default_min_scale}) is above default_max_scale (${b.default_max_scale})`,
+          {
+            range: rangeOf(root, ['backends', name, 'default_min_scale']),
+            detail: 'Lower default_min_scale or raise default_max_scale.',
+          },
+        ),
+      );
     }
   }
 
@@ -75,41 +109,64 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
 
     if (b.type === 'ibm_code_engine') {
       if (!isValidAppName(rt.name)) {
-        diags.push(error('ce.invalid-app-name', `runtime name "${rt.name}" is not a valid Code Engine app name`, {
-          range: rangeOf(link.loc, ['name']),
-          detail: `Code Engine app names use lowercase letters, digits and '-', start with a letter, end with a letter or digit, and have at most ${CE_APP_NAME_MAX} characters${rt.name.includes('_') ? " (replace '_' with '-')" : ''}.`,
-        }));
+        diags.push(
+          error('ce.invalid-app-name', `runtime name "${rt.name}" is not a valid Code Engine app name`, {
+            range: rangeOf(link.loc, ['name']),
+            detail: `Code Engine app names use lowercase letters, digits and '-', start with a letter, end with a letter or digit, and have at most ${CE_APP_NAME_MAX} characters${rt.name.includes('_') ? " (replace '_' with '-')" : ''}.`,
+          }),
+        );
       }
       if (count === CE_APPS_PER_PROJECT + 1) {
-        diags.push(error('ce.too-many-apps', `more than ${CE_APPS_PER_PROJECT} runtimes on Code Engine backend "${link.backendName}"`, {
-          range: backendRange(),
-          detail: `A Code Engine project holds at most ${CE_APPS_PER_PROJECT} apps; spread the runtimes over another backend (project).`,
-        }));
+        diags.push(
+          error(
+            'ce.too-many-apps',
+            `more than ${CE_APPS_PER_PROJECT} runtimes on Code Engine backend "${link.backendName}"`,
+            {
+              range: backendRange(),
+              detail: `A Code Engine project holds at most ${CE_APPS_PER_PROJECT} apps; spread the runtimes over another backend (project).`,
+            },
+          ),
+        );
       }
       const timeout = parseDuration(rt.scale?.request_timeout);
       if (timeout !== undefined && timeout > CE_MAX_REQUEST_TIMEOUT_SECONDS) {
-        diags.push(error('ce.request-timeout', `scale.request_timeout above Code Engine's ${CE_MAX_REQUEST_TIMEOUT_SECONDS} s maximum`, {
-          range: rangeOf(link.loc, ['scale', 'request_timeout']),
-          detail: `Use at most ${CE_MAX_REQUEST_TIMEOUT_SECONDS}s.`,
-        }));
+        diags.push(
+          error(
+            'ce.request-timeout',
+            `scale.request_timeout above Code Engine's ${CE_MAX_REQUEST_TIMEOUT_SECONDS} s maximum`,
+            {
+              range: rangeOf(link.loc, ['scale', 'request_timeout']),
+              detail: `Use at most ${CE_MAX_REQUEST_TIMEOUT_SECONDS}s.`,
+            },
+          ),
+        );
       }
       checkCeResources(link, rt.name, rt.resources, b, diags, profilePairReported);
     }
 
-    if (rt.host_port !== undefined && b.type === 'docker' && doc.gateway?.enabled !== false && rt.host_port === (doc.gateway?.port ?? 4444)) {
-      diags.push(error('runtime.host-port-gateway', `host port ${rt.host_port} is the gateway's port`, {
-        range: rangeOf(link.loc, ['host_port']),
-        detail: 'The gateway listens on this port; pick another host_port or change gateway.port.',
-      }));
+    if (
+      rt.host_port !== undefined &&
+      b.type === 'docker' &&
+      doc.gateway?.enabled !== false &&
+      rt.host_port === (doc.gateway?.port ?? 4444)
+    ) {
+      diags.push(
+        error('runtime.host-port-gateway', `host port ${rt.host_port} is the gateway's port`, {
+          range: rangeOf(link.loc, ['host_port']),
+          detail: 'The gateway listens on this port; pick another host_port or change gateway.port.',
+        }),
+      );
     }
     if (rt.host_port !== undefined && b.type === 'docker') {
       const key = `${link.backendName}:${rt.host_port}`;
       const prev = hostPorts.get(key);
       if (prev) {
-        diags.push(error('runtime.duplicate-host-port', `host port ${rt.host_port} is already used by runtime "${prev}"`, {
-          range: rangeOf(link.loc, ['host_port']),
-          detail: 'Each runtime on one Docker backend needs its own host_port; pick another or remove host_port.',
-        }));
+        diags.push(
+          error('runtime.duplicate-host-port', `host port ${rt.host_port} is already used by runtime "${prev}"`, {
+            range: rangeOf(link.loc, ['host_port']),
+            detail: 'Each runtime on one Docker backend needs its own host_port; pick another or remove host_port.',
+          }),
+        );
       } else hostPorts.set(key, rt.name);
     }
 
@@ -118,60 +175,87 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
     const e = entry.entry;
     const what = `catalog entry "${e.slug}"`;
     if (e.supported_backends && !e.supported_backends.includes(b.type)) {
-      diags.push(error('catalog.unsupported-backend', `${what} does not support ${b.type} backends`, {
-        range: backendRange(),
-        detail: `It supports: ${e.supported_backends.join(', ')}. Choose a backend of one of those types.`,
-      }));
+      diags.push(
+        error('catalog.unsupported-backend', `${what} does not support ${b.type} backends`, {
+          range: backendRange(),
+          detail: `It supports: ${e.supported_backends.join(', ')}. Choose a backend of one of those types.`,
+        }),
+      );
       continue;
     }
     const src = e.source.type;
     let sourceProblem: string | undefined;
-    if (src === 'compose' && !caps.supports_compose) sourceProblem = `compose source of ${what} cannot run on ${b.type} backend "${link.backendName}"`;
-    else if (src === 'command' && b.type !== 'process') sourceProblem = `command source of ${what} needs a process backend`;
-    else if (src !== 'command' && b.type === 'process') sourceProblem = `${src} source of ${what} cannot run on process backend "${link.backendName}"`;
+    if (src === 'compose' && !caps.supports_compose)
+      sourceProblem = `compose source of ${what} cannot run on ${b.type} backend "${link.backendName}"`;
+    else if (src === 'command' && b.type !== 'process')
+      sourceProblem = `command source of ${what} needs a process backend`;
+    else if (src !== 'command' && b.type === 'process')
+      sourceProblem = `${src} source of ${what} cannot run on process backend "${link.backendName}"`;
     if (sourceProblem) {
-      diags.push(error('source.unsupported-backend', sourceProblem, {
-        range: backendRange(),
-        detail: src === 'compose'
-          ? 'Compose stacks need a Docker backend; on Code Engine deploy each service as its own catalog entry.'
-          : src === 'command'
-            ? 'Commands run as local processes; use a process backend, or a docker/github source for containers.'
-            : 'The process backend runs local commands only; use a docker backend, or a catalog entry with a command source.',
-      }));
+      diags.push(
+        error('source.unsupported-backend', sourceProblem, {
+          range: backendRange(),
+          detail:
+            src === 'compose'
+              ? 'Compose stacks need a Docker backend; on Code Engine deploy each service as its own catalog entry.'
+              : src === 'command'
+                ? 'Commands run as local processes; use a process backend, or a docker/github source for containers.'
+                : 'The process backend runs local commands only; use a docker backend, or a catalog entry with a command source.',
+        }),
+      );
       continue;
     }
     if (e.transport?.type === 'stdio' && !caps.supports_stdio_attach) {
-      diags.push(error('transport.stdio-unsupported', `stdio transport of ${what} is not available on ${b.type} backend "${link.backendName}"`, {
-        range: backendRange(),
-        detail: 'Code Engine apps are reached over HTTP only; use an entry with the streamable-http or sse transport.',
-      }));
+      diags.push(
+        error(
+          'transport.stdio-unsupported',
+          `stdio transport of ${what} is not available on ${b.type} backend "${link.backendName}"`,
+          {
+            range: backendRange(),
+            detail:
+              'Code Engine apps are reached over HTTP only; use an entry with the streamable-http or sse transport.',
+          },
+        ),
+      );
     }
     if (e.source.type === 'docker') {
       let parsed = parsedImages.get(e.source.image);
       if (!parsed) parsedImages.set(e.source.image, (parsed = parseImageRef(e.source.image)));
       // Shipped entries are not the user's to edit: point at the runtime that uses them.
-      const imageRange = (): SourceRange => (entry.builtin ? rangeOf(link.loc, ['catalog']) : rangeOf(entry, ['source', 'image']));
+      const imageRange = (): SourceRange =>
+        entry.builtin ? rangeOf(link.loc, ['catalog']) : rangeOf(entry, ['source', 'image']);
       if ('error' in parsed) {
         if (!imageReported.has(e.slug)) {
           imageReported.add(e.slug);
-          diags.push(error('image.invalid-reference', `invalid image reference "${e.source.image}": ${parsed.error}`, {
-            range: imageRange(),
-            detail: 'Write the image as [registry/]repository[:tag][@digest], e.g. docker.io/mcp/filesystem:1.2.0.',
-          }));
+          diags.push(
+            error('image.invalid-reference', `invalid image reference "${e.source.image}": ${parsed.error}`, {
+              range: imageRange(),
+              detail: 'Write the image as [registry/]repository[:tag][@digest], e.g. docker.io/mcp/filesystem:1.2.0.',
+            }),
+          );
         }
       } else if (b.type === 'docker') {
         const db = b as DockerBackend;
         const key = `${e.slug}@${link.backendName}`;
-        if (!registryAllowed(parsed, db.allowed_registries, db.allow_local_images === true) && !imageReported.has(key)) {
+        if (
+          !registryAllowed(parsed, db.allowed_registries, db.allow_local_images === true) &&
+          !imageReported.has(key)
+        ) {
           imageReported.add(key);
           const local = !parsed.registry;
-          diags.push(error('image.registry-not-allowed', `image registry ${parsed.effectiveRegistry} is not allowed on backend "${link.backendName}"`, {
-            address: `runtime.${rt.name}`,
-            range: imageRange(),
-            detail: local
-              ? `The image ${e.source.image} names no registry, so it comes from docker.io. Add docker.io to allowed_registries, or set allow_local_images: true for locally built images. Allowed: ${(db.allowed_registries ?? []).join(', ')}.`
-              : `Image ${e.source.image}; allowed registries: ${(db.allowed_registries ?? []).join(', ')}. Use an image from one of them or extend allowed_registries.`,
-          }));
+          diags.push(
+            error(
+              'image.registry-not-allowed',
+              `image registry ${parsed.effectiveRegistry} is not allowed on backend "${link.backendName}"`,
+              {
+                address: `runtime.${rt.name}`,
+                range: imageRange(),
+                detail: local
+                  ? `The image ${e.source.image} names no registry, so it comes from docker.io. Add docker.io to allowed_registries, or set allow_local_images: true for locally built images. Allowed: ${(db.allowed_registries ?? []).join(', ')}.`
+                  : `Image ${e.source.image}; allowed registries: ${(db.allowed_registries ?? []).join(', ')}. Use an image from one of them or extend allowed_registries.`,
+              },
+            ),
+          );
         }
       }
     }
@@ -182,18 +266,29 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
       const key = `${link.profileName}|${link.backendName}|recommended`;
       if (!guardrailGroups.has(key)) {
         guardrailGroups.set(key, { link, count: 1 });
-        diags.push(warning('profile.not-recommended', `profile "${link.profileName}" is not recommended for ${b.type} backends`, {
-          range: link.profileFrom === 'runtime' ? rangeOf(link.loc, ['guardrails_profile']) : backendRange(),
-          address: `runtime.${rt.name}`,
-          detail: `It recommends: ${rec.join(', ')}. Check that its guardrails mean what you expect on ${b.type}, or pick a profile made for it.`,
-        }));
+        diags.push(
+          warning(
+            'profile.not-recommended',
+            `profile "${link.profileName}" is not recommended for ${b.type} backends`,
+            {
+              range: link.profileFrom === 'runtime' ? rangeOf(link.loc, ['guardrails_profile']) : backendRange(),
+              address: `runtime.${rt.name}`,
+              detail: `It recommends: ${rec.join(', ')}. Check that its guardrails mean what you expect on ${b.type}, or pick a profile made for it.`,
+            },
+          ),
+        );
       }
     }
   }
   return diags;
 }
 
-function cpuMemoryError(pair: string, combo: { ok: false; reason: string; allowed: string }, range: SourceRange, extra = ''): Diagnostic {
+function cpuMemoryError(
+  pair: string,
+  combo: { ok: false; reason: string; allowed: string },
+  range: SourceRange,
+  extra = '',
+): Diagnostic {
   return error('ce.invalid-cpu-memory', `${pair} is not a valid Code Engine cpu/memory pair`, {
     range,
     detail: `${combo.reason === 'unparseable' ? 'The values could not be read' : combo.reason}.${extra} Valid pairs (vCPU: memory): ${describeTable()}.`,
@@ -214,10 +309,24 @@ function checkCeResources(
   diags: Diagnostic[],
   reportedProfiles: Set<string>,
 ): void {
-  const fit = fitCodeEngineLimits({ runtime: resources, backend: b.per_deployment_limits, profile: link.profile?.profile.resources });
-  const runtimeRange = (): SourceRange => rangeOf(link.loc, [link.profileFrom === 'runtime' ? 'guardrails_profile' : 'backend']);
+  const fit = fitCodeEngineLimits({
+    runtime: resources,
+    backend: b.per_deployment_limits,
+    profile: link.profile?.profile.resources,
+  });
+  const runtimeRange = (): SourceRange =>
+    rangeOf(link.loc, [link.profileFrom === 'runtime' ? 'guardrails_profile' : 'backend']);
   if (fit.ok) {
-    if (fit.fitted) diags.push(limitsFitted({ fit, profileName: link.profileName, backend: link.backendName, address: `runtime.${name}`, range: runtimeRange() }));
+    if (fit.fitted)
+      diags.push(
+        limitsFitted({
+          fit,
+          profileName: link.profileName,
+          backend: link.backendName,
+          address: `runtime.${name}`,
+          range: runtimeRange(),
+        }),
+      );
     return;
   }
   const { cpu, memory } = fit.requested;
@@ -227,13 +336,24 @@ function checkCeResources(
     if (reportedProfiles.has(id)) return;
     reportedProfiles.add(id);
     // Point at the ceiling to raise: the one under the table's smallest size, else memory.
-    const key = cpu?.from === 'profile' && cpu.value < CE_CPU_MEMORY[0][0] && memory?.from !== 'profile' ? 'max_cpu' : memory?.from === 'profile' ? 'max_memory' : 'max_cpu';
+    const key =
+      cpu?.from === 'profile' && cpu.value < CE_CPU_MEMORY[0][0] && memory?.from !== 'profile'
+        ? 'max_cpu'
+        : memory?.from === 'profile'
+          ? 'max_memory'
+          : 'max_cpu';
     const at = link.profile.builtin ? runtimeRange() : rangeOf(link.profile, ['resources', key]);
-    diags.push(error('ce.limits-no-fit', `${fit.requestedText} of profile "${link.profileName}" fits no Code Engine cpu/memory pair`, {
-      range: at,
-      address: `runtime.${name}`,
-      detail: `Runtime "${name}" runs on Code Engine backend "${link.backendName}": ${fit.reason}. ${fit.fix}`,
-    }));
+    diags.push(
+      error(
+        'ce.limits-no-fit',
+        `${fit.requestedText} of profile "${link.profileName}" fits no Code Engine cpu/memory pair`,
+        {
+          range: at,
+          address: `runtime.${name}`,
+          detail: `Runtime "${name}" runs on Code Engine backend "${link.backendName}": ${fit.reason}. ${fit.fix}`,
+        },
+      ),
+    );
     return;
   }
   // A full pair from the backend was reported at backend level; a partial one once per backend.
@@ -245,9 +365,18 @@ function checkCeResources(
   }
   const key = fromRuntime ? (cpu?.from === 'runtime' ? 'cpu' : 'memory') : cpu?.from === 'backend' ? 'cpu' : 'memory';
   const pair = `${cpu?.text ?? CE_DEFAULT.cpu} vCPU / ${memory?.text ?? CE_DEFAULT.memory}`;
-  diags.push(error('ce.invalid-cpu-memory', `${pair} is not a valid Code Engine cpu/memory pair`, {
-    range: fromRuntime ? rangeOf(link.loc, ['resources', key]) : rangeOf({ parsed: link.loc.parsed, pointer: '' }, ['backends', link.backendName, 'per_deployment_limits', key]),
-    address: `runtime.${name}`,
-    detail: `${fit.reason.charAt(0).toUpperCase()}${fit.reason.slice(1)}. ${fit.fix}`,
-  }));
+  diags.push(
+    error('ce.invalid-cpu-memory', `${pair} is not a valid Code Engine cpu/memory pair`, {
+      range: fromRuntime
+        ? rangeOf(link.loc, ['resources', key])
+        : rangeOf({ parsed: link.loc.parsed, pointer: '' }, [
+            'backends',
+            link.backendName,
+            'per_deployment_limits',
+            key,
+          ]),
+      address: `runtime.${name}`,
+      detail: `${fit.reason.charAt(0).toUpperCase()}${fit.reason.slice(1)}. ${fit.fix}`,
+    }),
+  );
 }

@@ -30,11 +30,13 @@ export function collectSensitive(input: SensitiveInput): Set<string> {
     secrets.maskLines(at.value.file, at.value.start.line, at.value.end.line);
     if (substituted.length === 0 && value !== null && typeof value !== 'object') {
       const raw = src.parsed.text.slice(at.value.start.offset, at.value.end.offset).trim();
-      if (raw !== '' && !raw.includes('\n') && !raw.includes('${')) out.add(/^(["']).*\1$/s.test(raw) ? raw.slice(1, -1) : raw);
+      if (raw !== '' && !raw.includes('\n') && !raw.includes('${'))
+        out.add(/^(["']).*\1$/s.test(raw) ? raw.slice(1, -1) : raw);
     }
   };
   const { doc, main } = input;
-  const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const obj = (v: unknown): Record<string, unknown> =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
   const bySlug = new Map(input.entries.map((r) => [r.entry.slug, r.entry]));
 
   for (const [name, b] of Object.entries(obj(doc.backends))) {
@@ -64,7 +66,8 @@ export function collectSensitive(input: SensitiveInput): Set<string> {
     for (const [k, v] of Object.entries(obj(r.secrets))) add(main, joinPointer(`/runtimes/${i}/secrets`, k), v);
     const entry = typeof r.catalog === 'string' ? bySlug.get(r.catalog) : undefined;
     for (const [k, v] of Object.entries(obj(r.env))) {
-      if (entry?.env?.[k]?.secret) add(main, joinPointer(`/runtimes/${i}/env`, k), typeof v === 'string' ? v : String(v));
+      if (entry?.env?.[k]?.secret)
+        add(main, joinPointer(`/runtimes/${i}/env`, k), typeof v === 'string' ? v : String(v));
     }
   });
 

@@ -36,7 +36,13 @@ export function readSourceFile(path: string, req: ReadSource): SourceFile | { di
   const r = readConfined(path, req.confinement, { what, at: req.at });
   if (!r.ok) {
     if (r.reason === 'missing' && req.kind === 'config') {
-      return { diags: [error('config.unreadable', `file not found: ${path}`, { detail: 'Check the path, or pass the config with -f FILE.' })] };
+      return {
+        diags: [
+          error('config.unreadable', `file not found: ${path}`, {
+            detail: 'Check the path, or pass the config with -f FILE.',
+          }),
+        ],
+      };
     }
     return { diags: [r.diag] };
   }
@@ -50,34 +56,54 @@ export function decodeSource(bytes: Buffer): string {
   return bytes.toString('utf8');
 }
 
-export function checkSourceText(text: string, path: string, kind: 'config' | 'catalog' | 'profile', env: Record<string, string | undefined>): SourceFile {
+export function checkSourceText(
+  text: string,
+  path: string,
+  kind: 'config' | 'catalog' | 'profile',
+  env: Record<string, string | undefined>,
+): SourceFile {
   const parsed = parseYaml(text, path);
   const diags = [...parsed.diags];
   // Secrets are known before anything is reported, even when the file does not parse and no
   // structure says where its secrets are.
   preScanSecrets(text, path, env);
   // Syntax errors leave no value; errors the parser reports in place (non-finite numbers) do.
-  if (parsed.value === undefined && diags.some((d) => d.severity === 'error')) return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
-  if (parsed.value === null || parsed.value === undefined || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+  if (parsed.value === undefined && diags.some((d) => d.severity === 'error'))
+    return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
+  if (
+    parsed.value === null ||
+    parsed.value === undefined ||
+    typeof parsed.value !== 'object' ||
+    Array.isArray(parsed.value)
+  ) {
     const what = kind === 'config' ? 'a config' : kind === 'catalog' ? 'a catalog entry' : 'a guardrail profile';
     const empty = parsed.value === null || parsed.value === undefined;
-    diags.push(error(empty ? 'yaml.empty' : 'yaml.not-a-mapping', empty ? 'the file is empty' : 'the file is not a mapping', {
-      range: parsed.spans.get('')?.value ?? parsed.range(0, 0),
-      // A file that is one scalar may be anything (a password file, /proc/self/environ): its
-      // text is not shown.
-      showSource: empty || Array.isArray(parsed.value),
-      detail: empty && kind === 'config' ? 'A config needs at least `name: <stack>`.' : `A file holding ${what} must be a YAML mapping of keys to values.`,
-    }));
+    diags.push(
+      error(empty ? 'yaml.empty' : 'yaml.not-a-mapping', empty ? 'the file is empty' : 'the file is not a mapping', {
+        range: parsed.spans.get('')?.value ?? parsed.range(0, 0),
+        // A file that is one scalar may be anything (a password file, /proc/self/environ): its
+        // text is not shown.
+        showSource: empty || Array.isArray(parsed.value),
+        detail:
+          empty && kind === 'config'
+            ? 'A config needs at least `name: <stack>`.'
+            : `A file holding ${what} must be a YAML mapping of keys to values.`,
+      }),
+    );
     return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
   }
   const interp = interpolate(parsed, env);
   diags.push(...interp.diags);
   const validate = validator(kind);
-  const schemaOk = (validate(interp.value) as boolean) && !diags.some((d) => d.severity === 'error' && d.code === 'yaml.number-not-finite');
+  const schemaOk =
+    (validate(interp.value) as boolean) &&
+    !diags.some((d) => d.severity === 'error' && d.code === 'yaml.number-not-finite');
   if (!schemaOk) {
     // A value whose variable is unset, or a non-finite number, already has its diagnostic; its
     // schema error is noise.
-    const unset = new Set<string | undefined>([...interp.diags, ...parsed.diags].map((d) => d.pointer).filter((p) => p !== undefined));
+    const unset = new Set<string | undefined>(
+      [...interp.diags, ...parsed.diags].map((d) => d.pointer).filter((p) => p !== undefined),
+    );
     diags.push(...schemaErrorsToDiagnostics(validate.errors ?? [], parsed).filter((d) => !unset.has(d.pointer)));
   }
   return { parsed, value: interp.value, schemaOk, substituted: interp.substituted, diags };

@@ -64,7 +64,10 @@ export class LazySourceMap extends Map<string, SourceRange> {
     return super.values();
   }
 
-  override forEach(cb: (value: SourceRange, key: string, map: Map<string, SourceRange>) => void, thisArg?: unknown): void {
+  override forEach(
+    cb: (value: SourceRange, key: string, map: Map<string, SourceRange>) => void,
+    thisArg?: unknown,
+  ): void {
     this.all();
     super.forEach(cb, thisArg);
   }

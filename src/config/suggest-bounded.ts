@@ -29,7 +29,8 @@ export class Suggester {
       // didYouMean accepts at most a third of the longer length as distance, and the distance
       // is at least the difference in length: candidates failing that cannot win.
       const longer = Math.max(word.length, c.length);
-      if (c.length > MAX_SUGGEST_NAME || Math.abs(c.length - word.length) > Math.max(1, Math.floor(longer / 3))) continue;
+      if (c.length > MAX_SUGGEST_NAME || Math.abs(c.length - word.length) > Math.max(1, Math.floor(longer / 3)))
+        continue;
       near.push(c);
       cost += (word.length + 1) * (c.length + 1);
       if (cost > this.left) {

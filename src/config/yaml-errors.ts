@@ -28,7 +28,13 @@ export function findUnclosed(text: string): Unclosed | undefined {
           continue;
         }
         if (!t || typeof t !== 'object') continue;
-        const tok = t as { type?: string; offset?: number; source?: string; start?: { source?: string }; end?: { source?: string }[] };
+        const tok = t as {
+          type?: string;
+          offset?: number;
+          source?: string;
+          start?: { source?: string };
+          end?: { source?: string }[];
+        };
         const at = tok.offset ?? 0;
         if (tok.type === 'double-quoted-scalar' && !closedDouble(tok.source ?? '')) {
           if (!quote || at < quote.offset) quote = { kind: '"', offset: at };
@@ -37,7 +43,8 @@ export function findUnclosed(text: string): Unclosed | undefined {
         } else if (tok.type === 'flow-collection') {
           const open = tok.start?.source === '{' ? '{' : '[';
           const close = open === '{' ? '}' : ']';
-          if (!(tok.end ?? []).some((e) => e.source === close) && (!bracket || at < bracket.offset)) bracket = { kind: open, offset: at };
+          if (!(tok.end ?? []).some((e) => e.source === close) && (!bracket || at < bracket.offset))
+            bracket = { kind: open, offset: at };
         }
         for (const v of Object.values(tok)) if (v && typeof v === 'object') stack.push(v);
       }
@@ -64,7 +71,11 @@ function closedSingle(source: string): boolean {
 
 /** The library's message in sentence case, without the source text it quotes (it may be a secret). */
 function firstLine(message: string): string {
-  const line = message.split('\n')[0].trim().replace(/(?: in YAML stream)?:\s*["'].*$/s, '').replace(/ in YAML stream$/, '');
+  const line = message
+    .split('\n')[0]
+    .trim()
+    .replace(/(?: in YAML stream)?:\s*["'].*$/s, '')
+    .replace(/ in YAML stream$/, '');
   return line.charAt(0).toLowerCase() + line.slice(1).replace(/\.$/, '');
 }
 
@@ -88,11 +99,13 @@ export function yamlErrorDiagnostics(errors: readonly YAMLError[], text: string,
   for (const e of errors) {
     const [start, end] = e.pos;
     if (e.code === 'RESOURCE_EXHAUSTION' || /call stack/i.test(e.message)) {
-      push(error('yaml.too-deep', 'the YAML nesting is too deep', {
-        range: range(lineStart(text, start), lineStart(text, start)),
-        detail: 'Mappings and lists nest far deeper here than any config needs; flatten the document.',
-        showSource: false,
-      }));
+      push(
+        error('yaml.too-deep', 'the YAML nesting is too deep', {
+          range: range(lineStart(text, start), lineStart(text, start)),
+          detail: 'Mappings and lists nest far deeper here than any config needs; flatten the document.',
+          showSource: false,
+        }),
+      );
       continue;
     }
     // A tab in the indentation of the line at fault: YAML indents with spaces only.
@@ -100,22 +113,30 @@ export function yamlErrorDiagnostics(errors: readonly YAMLError[], text: string,
     const indent = /^[ \t]*/.exec(text.slice(ls, ls + 1000))![0];
     if (e.code === 'TAB_AS_INDENT' || indent.includes('\t')) {
       const tab = ls + indent.indexOf('\t');
-      push(error('yaml.tab', 'tab character used for indentation', {
-        range: range(tab, tab + 1),
-        detail: 'YAML indents with spaces only; replace the tab with spaces.',
-      }));
+      push(
+        error('yaml.tab', 'tab character used for indentation', {
+          range: range(tab, tab + 1),
+          detail: 'YAML indents with spaces only; replace the tab with spaces.',
+        }),
+      );
       continue;
     }
     if (unclosed === null) unclosed = findUnclosed(text);
     if (unclosed && unclosed.offset <= start) {
       const quote = unclosed.kind === '"' || unclosed.kind === "'";
       const close = { '"': '"', "'": "'", '[': ']', '{': '}' }[unclosed.kind];
-      push(error(quote ? 'yaml.unclosed-quote' : 'yaml.unclosed-bracket', quote ? `unclosed ${unclosed.kind === '"' ? 'double' : 'single'} quote` : `unclosed "${unclosed.kind}"`, {
-        range: range(unclosed.offset, unclosed.offset + 1),
-        detail: quote
-          ? `This string is never closed: add the closing ${close} (a quoted value may run over several lines, so the rest of the file was read as part of it).`
-          : `This ${unclosed.kind === '[' ? 'list' : 'mapping'} has no matching "${close}": add it, or write the items as indented lines.`,
-      }));
+      push(
+        error(
+          quote ? 'yaml.unclosed-quote' : 'yaml.unclosed-bracket',
+          quote ? `unclosed ${unclosed.kind === '"' ? 'double' : 'single'} quote` : `unclosed "${unclosed.kind}"`,
+          {
+            range: range(unclosed.offset, unclosed.offset + 1),
+            detail: quote
+              ? `This string is never closed: add the closing ${close} (a quoted value may run over several lines, so the rest of the file was read as part of it).`
+              : `This ${unclosed.kind === '[' ? 'list' : 'mapping'} has no matching "${close}": add it, or write the items as indented lines.`,
+          },
+        ),
+      );
       continue;
     }
     // Point at the offending token: not at the indentation before it, and not at a blank line
@@ -127,10 +148,12 @@ export function yamlErrorDiagnostics(errors: readonly YAMLError[], text: string,
       while (at > 0 && /\s/.test(text[at])) at--;
       at = Math.max(0, at);
     }
-    push(error('yaml.syntax', `invalid YAML: ${firstLine(e.message)}`, {
-      range: range(at, Math.max(at < start ? at + 1 : end, at + 1)),
-      detail: 'Fix the YAML syntax at this position (check indentation, quoting and missing ":").',
-    }));
+    push(
+      error('yaml.syntax', `invalid YAML: ${firstLine(e.message)}`, {
+        range: range(at, Math.max(at < start ? at + 1 : end, at + 1)),
+        detail: 'Fix the YAML syntax at this position (check indentation, quoting and missing ":").',
+      }),
+    );
   }
   return out;
 }

@@ -3,7 +3,19 @@
 // duplicate and reserved keys, non-finite numbers and runaway aliases or nesting into
 // diagnostics, and builds null-prototype mappings. No validation and no interpolation here.
 
-import { LineCounter, parseDocument, isAlias, isMap, isSeq, isScalar, isPair, Scalar, type Alias, type Document, type Node } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  isAlias,
+  isMap,
+  isSeq,
+  isScalar,
+  isPair,
+  Scalar,
+  type Alias,
+  type Document,
+  type Node,
+} from 'yaml';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { joinPointer, parentPointer } from './pointer.js';
 import { yamlErrorDiagnostics } from './yaml-errors.js';
@@ -85,7 +97,11 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     const { line, col } = lc.linePos(offset);
     return { line, col, offset };
   };
-  const range = (start: number, end: number): SourceRange => ({ file, start: pos(start), end: pos(Math.max(start, end)) });
+  const range = (start: number, end: number): SourceRange => ({
+    file,
+    start: pos(start),
+    end: pos(Math.max(start, end)),
+  });
   const spans = new SpanTable(range);
   // The library's duplicate-key check compares every key with every other key of a mapping
   // (quadratic in the keys); walk() detects duplicates in linear time instead.
@@ -95,10 +111,12 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   } catch (err) {
     // The library composes nested collections recursively: thousands of levels exhaust the stack.
     if (!(err instanceof RangeError)) throw err;
-    const diags = [error('yaml.too-deep', 'the YAML nesting is too deep', {
-      range: range(0, 0),
-      detail: `Mappings and lists may be nested at most ${MAX_NESTING} levels deep; flatten the document.`,
-    })];
+    const diags = [
+      error('yaml.too-deep', 'the YAML nesting is too deep', {
+        range: range(0, 0),
+        detail: `Mappings and lists may be nested at most ${MAX_NESTING} levels deep; flatten the document.`,
+      }),
+    ];
     return { file, text, value: undefined, spans, diags, range };
   }
   const diags: Diagnostic[] = [];
@@ -158,29 +176,37 @@ class Walker {
       if (!this.overBudget) {
         this.overBudget = true;
         this.fatal = true;
-        this.diags.push(error('yaml.alias-expansion', `aliases expand to more than ${MAX_ALIAS_EXPANSION} values`, {
-          range: this.range(r ? r[0] : 0, r ? r[1] : 0),
-          detail: 'An anchor used many times (or anchors nested in anchors) multiplies the document; write the values out or use fewer aliases.',
-        }));
+        this.diags.push(
+          error('yaml.alias-expansion', `aliases expand to more than ${MAX_ALIAS_EXPANSION} values`, {
+            range: this.range(r ? r[0] : 0, r ? r[1] : 0),
+            detail:
+              'An anchor used many times (or anchors nested in anchors) multiplies the document; write the values out or use fewer aliases.',
+          }),
+        );
       }
       return null;
     }
-    if (r && !viaAlias) this.spans.set(pointer, [r[0], r[1], k0, k1, isScalar(node) && node.type === Scalar.PLAIN ? 1 : 0]);
+    if (r && !viaAlias)
+      this.spans.set(pointer, [r[0], r[1], k0, k1, isScalar(node) && node.type === Scalar.PLAIN ? 1 : 0]);
     // Inside a copy, anchors are old definitions: registering them again could shadow a newer one.
     const anchor = (node as { anchor?: string }).anchor;
     if (anchor && !viaAlias) this.anchors.set(anchor, node);
     if ((isMap(node) || isSeq(node)) && depth >= MAX_NESTING) {
       this.fatal = true;
-      this.diags.push(error('yaml.too-deep', 'the YAML nesting is too deep', {
-        range: this.range(r ? r[0] : 0, r ? r[0] + 1 : 0),
-        detail: `Mappings and lists may be nested at most ${MAX_NESTING} levels deep; flatten the document.`,
-      }));
+      this.diags.push(
+        error('yaml.too-deep', 'the YAML nesting is too deep', {
+          range: this.range(r ? r[0] : 0, r ? r[0] + 1 : 0),
+          detail: `Mappings and lists may be nested at most ${MAX_NESTING} levels deep; flatten the document.`,
+        }),
+      );
       return null;
     }
     if (isMap(node)) return this.map(node.items, pointer, depth, viaAlias);
     if (isSeq(node)) {
       const out: unknown[] = [];
-      node.items.forEach((item, i) => out.push(item ? this.walk(item as Node, joinPointer(pointer, i), -1, -1, depth + 1, viaAlias) : null));
+      node.items.forEach((item, i) =>
+        out.push(item ? this.walk(item as Node, joinPointer(pointer, i), -1, -1, depth + 1, viaAlias) : null),
+      );
       return out;
     }
     if (isScalar(node)) return this.scalar(node, pointer);
@@ -199,20 +225,24 @@ class Walker {
       if (RESERVED_KEYS.has(keyText)) {
         this.fatal = true;
         if (!viaAlias) {
-          this.diags.push(error('yaml.reserved-key', `key "${keyText}" is not allowed`, {
-            range: this.range(kr ? kr[0] : 0, kr ? kr[1] : 0),
-            detail: '`__proto__`, `constructor` and `prototype` are reserved in configs; rename the key.',
-          }));
+          this.diags.push(
+            error('yaml.reserved-key', `key "${keyText}" is not allowed`, {
+              range: this.range(kr ? kr[0] : 0, kr ? kr[1] : 0),
+              detail: '`__proto__`, `constructor` and `prototype` are reserved in configs; rename the key.',
+            }),
+          );
         }
         continue;
       }
       if (seen.has(keyText)) {
         this.fatal = true;
         if (!viaAlias) {
-          this.diags.push(error('yaml.duplicate-key', `duplicate key "${keyText}"`, {
-            range: this.range(kr ? kr[0] : 0, kr ? kr[1] : 0),
-            detail: 'Each key may appear once in a mapping; remove or rename one of them.',
-          }));
+          this.diags.push(
+            error('yaml.duplicate-key', `duplicate key "${keyText}"`, {
+              range: this.range(kr ? kr[0] : 0, kr ? kr[1] : 0),
+              detail: 'Each key may appear once in a mapping; remove or rename one of them.',
+            }),
+          );
         }
         continue;
       }
@@ -233,32 +263,41 @@ class Walker {
     if (typeof v === 'number' && !Number.isFinite(v)) {
       const r = node.range;
       const raw = r ? this.text.slice(r[0], Math.min(r[1], r[0] + 40)) : String(v);
-      this.diags.push(error('yaml.number-not-finite', `number ${raw} is not finite`, {
-        range: this.range(r ? r[0] : 0, r ? r[1] : 0),
-        pointer,
-        detail: 'Numbers must be finite (.inf, .nan and values beyond 1.8e308 are not); write a bounded value.',
-      }));
+      this.diags.push(
+        error('yaml.number-not-finite', `number ${raw} is not finite`, {
+          range: this.range(r ? r[0] : 0, r ? r[1] : 0),
+          pointer,
+          detail: 'Numbers must be finite (.inf, .nan and values beyond 1.8e308 are not); write a bounded value.',
+        }),
+      );
     }
     return v;
   }
 
-  private alias(node: Alias, at: { pointer: string; k0: number; k1: number; depth: number; viaAlias: number }): unknown {
+  private alias(
+    node: Alias,
+    at: { pointer: string; k0: number; k1: number; depth: number; viaAlias: number },
+  ): unknown {
     const target = this.anchors.get(node.source);
     const r = node.range;
     if (!target) {
       this.fatal = true;
-      this.diags.push(error('yaml.alias', `unresolved alias "*${node.source}"`, {
-        range: this.range(r ? r[0] : 0, r ? r[1] : 0),
-        detail: `Define the anchor &${node.source} before this alias, or write the value out.`,
-      }));
+      this.diags.push(
+        error('yaml.alias', `unresolved alias "*${node.source}"`, {
+          range: this.range(r ? r[0] : 0, r ? r[1] : 0),
+          detail: `Define the anchor &${node.source} before this alias, or write the value out.`,
+        }),
+      );
       return null;
     }
     if (this.expanding.has(target)) {
       this.fatal = true;
-      this.diags.push(error('yaml.alias', `alias "*${node.source}" refers to a value that contains it`, {
-        range: this.range(r ? r[0] : 0, r ? r[1] : 0),
-        detail: 'A value cannot include itself; write the value out.',
-      }));
+      this.diags.push(
+        error('yaml.alias', `alias "*${node.source}" refers to a value that contains it`, {
+          range: this.range(r ? r[0] : 0, r ? r[1] : 0),
+          detail: 'A value cannot include itself; write the value out.',
+        }),
+      );
       return null;
     }
     // Diagnostics inside the copy point at the alias: the anchor's own spans stay with it.

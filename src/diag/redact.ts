@@ -40,7 +40,9 @@ export function spellings(value: string): string[] {
  * and newlines are kept unless `all` is set (then they are escaped too: keys, values, paths).
  */
 export function escapeControl(text: string, all = false): string {
-  const re = all ? /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g : /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  const re = all
+    ? /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+    : /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
   return text.replace(re, controlName);
 }
 
@@ -72,7 +74,12 @@ export class SecretSet {
 
   /** Adds a value (numbers by their text); short values are ignored, see MIN_REDACT_LENGTH. */
   add(value: unknown): void {
-    const s = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' ? String(value) : undefined;
+    const s =
+      typeof value === 'string'
+        ? value
+        : typeof value === 'number' || typeof value === 'bigint'
+          ? String(value)
+          : undefined;
     if (s === undefined || s.length < MIN_REDACT_LENGTH || this.values.has(s)) return;
     // Keywords are no secret, and redacting them would break every JSON document printed.
     if (/^(true|false|null|undefined|yes|no|on|off)$/i.test(s.trim())) return;
@@ -150,7 +157,7 @@ export class SecretSet {
     const out: [number, number][] = [];
     if (table.size === 0) return out;
     let floor = 0;
-    for (let i = 0; i + FRAGMENT_LENGTH <= text.length; ) {
+    for (let i = 0; i + FRAGMENT_LENGTH <= text.length;) {
       const hits = table.get(text.slice(i, i + FRAGMENT_LENGTH));
       if (!hits) {
         i++;

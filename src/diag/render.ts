@@ -34,7 +34,14 @@ export interface DiagnosticJson {
   pointer: string | null;
 }
 
-const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', blue: '\x1b[34m', cyan: '\x1b[36m', bold: '\x1b[1m', reset: '\x1b[0m' };
+const ANSI = {
+  red: '\x1b[31m',
+  yellow: '\x1b[33m',
+  blue: '\x1b[34m',
+  cyan: '\x1b[36m',
+  bold: '\x1b[1m',
+  reset: '\x1b[0m',
+};
 
 export function defaultColor(stream: NodeJS.WriteStream = process.stderr): boolean {
   if (process.env.NO_COLOR) return false;
@@ -120,7 +127,10 @@ function showLine(line: string, masked: boolean): ShownLine {
   let cut = line.length;
   if (masked) {
     // Indentation, list dashes and the key stay; everything after the key goes.
-    const key = /^\s*(?:-\s+)*(?:(?:export\s+)?(?:"[^"\\]{0,200}"|'[^']{0,200}'|[^\s:="'{}[\],#]{1,200})\s*(?::(?=\s|$)|=))?/.exec(line)![0];
+    const key =
+      /^\s*(?:-\s+)*(?:(?:export\s+)?(?:"[^"\\]{0,200}"|'[^']{0,200}'|[^\s:="'{}[\],#]{1,200})\s*(?::(?=\s|$)|=))?/.exec(
+        line,
+      )![0];
     cut = containsSecret(key) ? /^\s*/.exec(line)![0].length : key.length;
   }
   let text = '';
@@ -128,7 +138,12 @@ function showLine(line: string, masked: boolean): ShownLine {
   for (let i = 0; i < cut; i++) {
     cols.push(text.length);
     const c = line[i];
-    text += c === '\t' ? ' ' : /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(c) ? controlName(c) : c;
+    text +=
+      c === '\t'
+        ? ' '
+        : /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(c)
+          ? controlName(c)
+          : c;
   }
   if (masked) {
     text += `${text.endsWith(':') ? ' ' : ''}${REDACTED}`;
@@ -176,13 +191,17 @@ export function renderDiagnostic(d: Diagnostic, options: RenderOptions & { index
   const sensitive = options.sensitive;
   const sevColor = d.severity === 'error' ? ANSI.red : d.severity === 'warning' ? ANSI.yellow : ANSI.cyan;
   const lines: string[] = [];
-  lines.push(`${paint(ANSI.bold + sevColor, `${d.severity}[${clean(d.code, sensitive)}]`)}${paint(ANSI.bold, `: ${clean(d.summary, sensitive)}`)}`);
+  lines.push(
+    `${paint(ANSI.bold + sevColor, `${d.severity}[${clean(d.code, sensitive)}]`)}${paint(ANSI.bold, `: ${clean(d.summary, sensitive)}`)}`,
+  );
   const r = d.range;
   let gutter = '  ';
   if (r) {
     const width = String(r.end.line).length;
     gutter = ' '.repeat(width + 1);
-    lines.push(`${gutter.slice(1)}${paint(ANSI.blue, '-->')} ${clean(displayPath(r.file, cwd), sensitive)}:${r.start.line}:${r.start.col}`);
+    lines.push(
+      `${gutter.slice(1)}${paint(ANSI.blue, '-->')} ${clean(displayPath(r.file, cwd), sensitive)}:${r.start.line}:${r.start.col}`,
+    );
     const src = d.showSource === false ? undefined : index(r.file);
     const srcLine = src ? lineOf(src, r.start.line) : undefined;
     if (srcLine !== undefined) {
@@ -193,11 +212,16 @@ export function renderDiagnostic(d: Diagnostic, options: RenderOptions & { index
       const startCol = Math.min(Math.max(1, r.start.col), srcLine.length + 1);
       const endCol = r.end.line === r.start.line ? Math.max(r.end.col, startCol + 1) : srcLine.trimEnd().length + 1;
       const from = shown.cols[startCol - 1];
-      const to = Math.max(from + 1, Math.min(shown.cols[Math.min(endCol - 1, srcLine.length)] ?? shown.text.length, shown.text.length + 1));
+      const to = Math.max(
+        from + 1,
+        Math.min(shown.cols[Math.min(endCol - 1, srcLine.length)] ?? shown.text.length, shown.text.length + 1),
+      );
       const cut = elide(shown.text, from, to);
       lines.push(`${gutter}${bar}`);
       lines.push(`${paint(ANSI.blue, String(r.start.line).padStart(width))} ${bar} ${cut.text}`);
-      lines.push(`${gutter}${bar} ${' '.repeat(cut.start)}${paint(sevColor, '^'.repeat(Math.max(1, cut.end - cut.start)))}`);
+      lines.push(
+        `${gutter}${bar} ${' '.repeat(cut.start)}${paint(sevColor, '^'.repeat(Math.max(1, cut.end - cut.start)))}`,
+      );
     }
   } else if (d.address) {
     lines.push(`  ${paint(ANSI.blue, '-->')} ${clean(d.address, sensitive)}`);
@@ -226,7 +250,8 @@ export function tally(diags: readonly Diagnostic[]): string {
 
 /** The stable JSON object of one diagnostic, redacted. */
 export function diagnosticToJson(d: Diagnostic, sensitive?: Iterable<string>): DiagnosticJson {
-  const red = (v: string | undefined): string | null => (v === undefined ? null : clip(redact(v, sensitive), 4 * MESSAGE_WIDTH));
+  const red = (v: string | undefined): string | null =>
+    v === undefined ? null : clip(redact(v, sensitive), 4 * MESSAGE_WIDTH);
   return {
     severity: d.severity,
     code: red(d.code)!,

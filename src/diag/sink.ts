@@ -24,7 +24,12 @@ function wrap(stream: NodeJS.WriteStream): void {
   const write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
     const args = [encoding, cb].filter((a) => a !== undefined) as [];
     if (passthrough.has(stream)) return (original as (c: unknown, ...rest: unknown[]) => boolean)(chunk, ...args);
-    const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk);
+    const text =
+      typeof chunk === 'string'
+        ? chunk
+        : chunk instanceof Uint8Array
+          ? Buffer.from(chunk).toString('utf8')
+          : String(chunk);
     const enc = typeof encoding === 'function' ? [encoding] : typeof cb === 'function' ? [cb] : [];
     return (original as (c: string, ...rest: unknown[]) => boolean)(sanitizeOutput(text), ...enc);
   };

@@ -10,7 +10,8 @@ import type { GatewayAuth } from './types.js';
  * `principal` identifies who is calling without revealing a credential: `token:<n>` for the n-th
  * static token, `jwt:<sub>` for a JWT (`jwt:#<hash prefix>` without `sub`), `anonymous` without auth.
  */
-export type AuthResult = { ok: true; subject?: string; principal: string } | { ok: false; reason: string; invalidToken: boolean };
+export type AuthResult =
+  { ok: true; subject?: string; principal: string } | { ok: false; reason: string; invalidToken: boolean };
 
 /** Clock skew tolerated on exp and nbf. */
 const LEEWAY_S = 30;
@@ -23,14 +24,20 @@ export interface Authenticator {
 /** Problems with an auth configuration; empty when it is usable. */
 export function authDiagnostics(auth: GatewayAuth | undefined): Diagnostic[] {
   if (!auth) {
-    return [error('gateway.auth-missing', 'Gateway auth is not set', { detail: 'Choose token auth, or auth none explicitly.' })];
+    return [
+      error('gateway.auth-missing', 'Gateway auth is not set', {
+        detail: 'Choose token auth, or auth none explicitly.',
+      }),
+    ];
   }
   if (auth.mode === 'none') return [];
   const tokens = (auth.tokens ?? []).filter((t) => t.length > 0);
   if (tokens.length === 0 && !auth.jwtSecret) {
-    return [error('gateway.auth-no-credentials', 'Gateway auth is on but no bearer token or JWT secret is configured', {
-      detail: 'Set gateway.auth tokens or a JWT secret, or choose auth none explicitly.',
-    })];
+    return [
+      error('gateway.auth-no-credentials', 'Gateway auth is on but no bearer token or JWT secret is configured', {
+        detail: 'Set gateway.auth tokens or a JWT secret, or choose auth none explicitly.',
+      }),
+    ];
   }
   return [];
 }
@@ -54,7 +61,8 @@ export function createAuthenticator(auth: GatewayAuth): Authenticator {
         if (timingSafeEqual(d, t) && match < 0) match = i;
       });
       if (match >= 0) return { ok: true, principal: `token:${match}` };
-      if (secret && presented.split('.').length === 3) return verifyHs256(presented, secret, { allowNoExp: auth.allowNoExp });
+      if (secret && presented.split('.').length === 3)
+        return verifyHs256(presented, secret, { allowNoExp: auth.allowNoExp });
       return { ok: false, reason: 'Invalid bearer token.', invalidToken: true };
     },
   };
@@ -99,7 +107,8 @@ export function verifyHs256(jwt: string, secret: string, opts: VerifyOptions = {
     return fail('JWT is not valid yet.');
   }
   const subject = typeof payload.sub === 'string' ? payload.sub : undefined;
-  const principal = subject !== undefined ? `jwt:${subject}` : `jwt:#${createHash('sha256').update(s).digest('hex').slice(0, 12)}`;
+  const principal =
+    subject !== undefined ? `jwt:${subject}` : `jwt:#${createHash('sha256').update(s).digest('hex').slice(0, 12)}`;
   return { ok: true, subject, principal };
 }
 

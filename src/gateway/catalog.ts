@@ -8,9 +8,7 @@ import type { UpstreamSession } from './upstream.js';
 import type { VirtualServerSpec } from './types.js';
 
 export type View =
-  | { kind: 'federated' }
-  | { kind: 'runtime'; name: string }
-  | { kind: 'virtual'; spec: VirtualServerSpec };
+  { kind: 'federated' } | { kind: 'runtime'; name: string } | { kind: 'virtual'; spec: VirtualServerSpec };
 
 export interface Route<T> {
   session: UpstreamSession;
@@ -74,7 +72,14 @@ function single(s: UpstreamSession): Catalog {
   for (const t of s.catalog.tools) c.tools.set(t.name, { session: s, original: t.name, def: t });
   for (const p of s.catalog.prompts) c.prompts.set(p.name, { session: s, original: p.name, def: p });
   for (const r of s.catalog.resources) c.resources.set(r.uri, { session: s, original: r.uri, def: r });
-  for (const t of s.catalog.templates) c.templates.push({ session: s, original: t.uriTemplate, def: t, matcher: new UriTemplate(t.uriTemplate), marker: '' });
+  for (const t of s.catalog.templates)
+    c.templates.push({
+      session: s,
+      original: t.uriTemplate,
+      def: t,
+      matcher: new UriTemplate(t.uriTemplate),
+      marker: '',
+    });
   c.markers.set(uriMarker(s.name), s);
   return c;
 }
@@ -106,7 +111,13 @@ function federate(sessions: UpstreamSession[], sep: string): Catalog {
   for (const { s, d } of tpl) {
     const marker = tplCounts.get(d.uriTemplate)! > 1 ? uriMarker(s.name) : '';
     const exposed = `${marker}${d.uriTemplate}`;
-    c.templates.push({ session: s, original: d.uriTemplate, def: { ...d, uriTemplate: exposed }, matcher: new UriTemplate(d.uriTemplate), marker });
+    c.templates.push({
+      session: s,
+      original: d.uriTemplate,
+      def: { ...d, uriTemplate: exposed },
+      matcher: new UriTemplate(d.uriTemplate),
+      marker,
+    });
   }
   for (const s of sessions) c.markers.set(uriMarker(s.name), s);
   return c;
@@ -116,7 +127,10 @@ function federate(sessions: UpstreamSession[], sep: string): Catalog {
  * Finds the upstream for a resource URI: exact, then marked, then by template. `label` names
  * the static URI or the template (never a filled-in URI), to keep metric series bounded.
  */
-export function routeResource(c: Catalog, uri: string): { session: UpstreamSession; uri: string; label: string } | undefined {
+export function routeResource(
+  c: Catalog,
+  uri: string,
+): { session: UpstreamSession; uri: string; label: string } | undefined {
   const exact = c.resources.get(uri);
   if (exact) return { session: exact.session, uri: exact.original, label: exact.original };
   const m = /^(cf-[a-z0-9.-]*\+)(.+)$/.exec(uri);

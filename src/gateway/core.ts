@@ -44,7 +44,11 @@ export class GatewayCore {
     this.metrics.addGauge({
       name: 'contextforge_gateway_upstream_up',
       help: '1 when the upstream session is connected, else 0.',
-      collect: () => this.federation.status().map((s) => ({ labels: { runtime: s.name, transport: s.transport }, value: s.state === 'connected' ? 1 : 0 })),
+      collect: () =>
+        this.federation.status().map((s) => ({
+          labels: { runtime: s.name, transport: s.transport },
+          value: s.state === 'connected' ? 1 : 0,
+        })),
     });
     this.metrics.addGauge({
       name: 'contextforge_gateway_inflight_requests',
@@ -74,7 +78,10 @@ export class GatewayCore {
 
   /** A new Server for one downstream session, registered for notifications until it closes. */
   openServer(view: View, transport: string): Server {
-    const { server, peer } = createDownstreamServer({ federation: this.federation, metrics: this.metrics, logger: this.logger }, view);
+    const { server, peer } = createDownstreamServer(
+      { federation: this.federation, metrics: this.metrics, logger: this.logger },
+      view,
+    );
     this.servers.set(server, { transport, peer });
     return server;
   }
@@ -105,36 +112,61 @@ export class GatewayCore {
 }
 
 /** Problems with gateway options other than auth (auth.ts checks that); empty when usable. */
-export function coreOptionDiagnostics(o: Pick<GatewayOptions, 'separator' | 'virtualServers' | 'callTimeoutMs' | 'maxConcurrency'>): Diagnostic[] {
+export function coreOptionDiagnostics(
+  o: Pick<GatewayOptions, 'separator' | 'virtualServers' | 'callTimeoutMs' | 'maxConcurrency'>,
+): Diagnostic[] {
   const d: Diagnostic[] = [];
   if (o.separator !== undefined && !validSeparator(o.separator)) {
-    d.push(error('gateway.separator', `Gateway separator '${o.separator}' is not allowed`, {
-      detail: 'Use 1-8 characters from [a-zA-Z0-9_-] so federated names stay valid tool names.',
-    }));
+    d.push(
+      error('gateway.separator', `Gateway separator '${o.separator}' is not allowed`, {
+        detail: 'Use 1-8 characters from [a-zA-Z0-9_-] so federated names stay valid tool names.',
+      }),
+    );
   }
   const seen = new Set<string>();
   for (const v of o.virtualServers ?? []) {
     if (!/^[a-zA-Z0-9_.-]{1,64}$/.test(v.name)) {
-      d.push(error('gateway.virtual-server-name', `Virtual server name '${v.name}' is not allowed`, { detail: 'Use [a-zA-Z0-9_.-], at most 64 characters.' }));
+      d.push(
+        error('gateway.virtual-server-name', `Virtual server name '${v.name}' is not allowed`, {
+          detail: 'Use [a-zA-Z0-9_.-], at most 64 characters.',
+        }),
+      );
     }
-    if (seen.has(v.name)) d.push(error('gateway.virtual-server-duplicate', `Virtual server '${v.name}' is declared twice`, { detail: 'Give each virtual server its own name.' }));
+    if (seen.has(v.name))
+      d.push(
+        error('gateway.virtual-server-duplicate', `Virtual server '${v.name}' is declared twice`, {
+          detail: 'Give each virtual server its own name.',
+        }),
+      );
     seen.add(v.name);
   }
   if (o.callTimeoutMs !== undefined && !(o.callTimeoutMs > 0)) {
-    d.push(error('gateway.call-timeout', 'Gateway call timeout must be positive', { detail: 'Set a duration such as 60s.' }));
+    d.push(
+      error('gateway.call-timeout', 'Gateway call timeout must be positive', { detail: 'Set a duration such as 60s.' }),
+    );
   }
   if (o.maxConcurrency !== undefined && !(Number.isInteger(o.maxConcurrency) && o.maxConcurrency >= 1)) {
-    d.push(error('gateway.max-concurrency', 'Gateway max_concurrency must be a whole number of at least 1', { detail: 'Set max_concurrency to 1 or more.' }));
+    d.push(
+      error('gateway.max-concurrency', 'Gateway max_concurrency must be a whole number of at least 1', {
+        detail: 'Set max_concurrency to 1 or more.',
+      }),
+    );
   }
   return d;
 }
 
 /** Default logger: one JSON line per event on stderr (stdout may carry MCP in stdio mode). */
-export function stderrLogger(level: 'debug' | 'info' | 'warn' | 'error' = process.env.CONTEXTFORGE_LOG_LEVEL === 'debug' ? 'debug' : 'info'): GatewayLogger {
+export function stderrLogger(
+  level: 'debug' | 'info' | 'warn' | 'error' = process.env.CONTEXTFORGE_LOG_LEVEL === 'debug' ? 'debug' : 'info',
+): GatewayLogger {
   const order = { debug: 0, info: 1, warn: 2, error: 3 } as const;
-  const write = (l: keyof typeof order) => (msg: string, fields?: Record<string, unknown>): void => {
-    if (order[l] < order[level]) return;
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: l, component: 'gateway', msg, ...fields })}\n`);
-  };
+  const write =
+    (l: keyof typeof order) =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      if (order[l] < order[level]) return;
+      process.stderr.write(
+        `${JSON.stringify({ time: new Date().toISOString(), level: l, component: 'gateway', msg, ...fields })}\n`,
+      );
+    };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }

@@ -71,7 +71,9 @@ function claimAttach(containerId: string, dir: string): () => void {
       }
     }
   }
-  throw new Error(`Could not claim the attach to container ${containerId}; another gateway is attaching at the same time.`);
+  throw new Error(
+    `Could not claim the attach to container ${containerId}; another gateway is attaching at the same time.`,
+  );
 }
 
 function alive(pid: number): boolean {
@@ -96,7 +98,13 @@ async function attach(opts: DockerAttachOptions, release: () => void): Promise<T
     throw new Error(`Container ${opts.containerId} is not running (status ${info.State.Status}).`);
   }
   // hijack gives one duplex socket: writes go to the container's stdin, reads are framed output.
-  const socket = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+  const socket = (await container.attach({
+    stream: true,
+    stdin: true,
+    stdout: true,
+    stderr: true,
+    hijack: true,
+  })) as Duplex;
   const stdout = demuxDocker(opts.docker, socket, opts.onStderr);
   return streamTransport(stdout, socket, {
     // Ending our side of the attach leaves the container running (StdinOnce is false).

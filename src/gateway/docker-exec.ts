@@ -84,7 +84,8 @@ async function startServer(opts: DockerExecOptions): Promise<Started> {
     throw new Error(`Container ${opts.containerId} is not running (status ${info.State.Status}).`);
   }
   const cmd = [...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])];
-  if (cmd.length === 0) throw new Error(`Container ${opts.containerId} has no entrypoint or command to start a session's server with.`);
+  if (cmd.length === 0)
+    throw new Error(`Container ${opts.containerId} has no entrypoint or command to start a session's server with.`);
   // The exec inherits the container's environment; user and working directory are repeated
   // so the session's server runs exactly as the container's main process does.
   const exec = await container.exec({
@@ -133,7 +134,9 @@ async function stopLingering(exec: Dockerode.Exec, opts: DockerExecOptions): Pro
       process.kill(state.Pid, 'SIGTERM');
       return;
     }
-    opts.onStderr?.(`contextforge: the session's server (exec ${exec.id.slice(0, 12)}) did not exit after its input ended.`);
+    opts.onStderr?.(
+      `contextforge: the session's server (exec ${exec.id.slice(0, 12)}) did not exit after its input ended.`,
+    );
   } catch {
     // Gone already, or not ours to signal (another user, a remote daemon): nothing more to do.
   }

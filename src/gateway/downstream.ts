@@ -5,11 +5,27 @@
 // DownstreamPeer: every upstream request names it, so it runs on that session's own link.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema, CallToolResultSchema, CompleteRequestSchema, CompleteResultSchema, ErrorCode, GetPromptRequestSchema, GetPromptResultSchema,
-  ListPromptsRequestSchema, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
-  McpError, ReadResourceRequestSchema, ReadResourceResultSchema,
-  EmptyResultSchema, RootsListChangedNotificationSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
-  type CallToolResult, type RequestMeta,
+  CallToolRequestSchema,
+  CallToolResultSchema,
+  CompleteRequestSchema,
+  CompleteResultSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  GetPromptResultSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  ReadResourceResultSchema,
+  EmptyResultSchema,
+  RootsListChangedNotificationSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type CallToolResult,
+  type RequestMeta,
 } from '@modelcontextprotocol/sdk/types.js';
 import { routeResource, type View } from './catalog.js';
 import type { Federation } from './federation.js';
@@ -27,7 +43,10 @@ export interface DownstreamDeps {
 type Extra = {
   signal: AbortSignal;
   _meta?: RequestMeta;
-  sendNotification: (n: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
+  sendNotification: (n: {
+    method: 'notifications/progress';
+    params: { progressToken: string | number; progress: number; total?: number; message?: string };
+  }) => Promise<void>;
 };
 
 export function createDownstreamServer(deps: DownstreamDeps, view: View): { server: Server; peer: DownstreamPeer } {
@@ -43,23 +62,43 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
       },
       instructions: instructionsFor(deps, view),
       // A burst of upstream changes reaches clients as one notification per kind.
-      debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'],
+      debouncedNotificationMethods: [
+        'notifications/tools/list_changed',
+        'notifications/prompts/list_changed',
+        'notifications/resources/list_changed',
+      ],
     },
   );
   const cat = () => deps.federation.catalog(view);
   const peer = new DownstreamPeer(server);
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...cat().tools.values()].map((r) => r.def) }));
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [...cat().prompts.values()].map((r) => r.def) }));
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: [...cat().resources.values()].map((r) => r.def) }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates: cat().templates.map((t) => t.def) }));
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({
+    prompts: [...cat().prompts.values()].map((r) => r.def),
+  }));
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({
+    resources: [...cat().resources.values()].map((r) => r.def),
+  }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    resourceTemplates: cat().templates.map((t) => t.def),
+  }));
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const route = cat().tools.get(req.params.name);
-    if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown tool '${req.params.name}'. List tools again: the set may have changed.`);
+    if (!route)
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool '${req.params.name}'. List tools again: the set may have changed.`,
+      );
     const started = performance.now();
     const observe = (outcome: CallOutcome): void =>
-      deps.metrics.observeCall({ runtime: route.session.name, kind: 'tool', name: route.original, outcome, seconds: (performance.now() - started) / 1000 });
+      deps.metrics.observeCall({
+        runtime: route.session.name,
+        kind: 'tool',
+        name: route.original,
+        outcome,
+        seconds: (performance.now() - started) / 1000,
+      });
     try {
       const params = { ...req.params, name: route.original, _meta: forwardMeta(req.params._meta) };
       const result = (await route.session.request(
@@ -73,7 +112,10 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
       observe(outcome);
       if (outcome === 'error' && e instanceof McpError) throw e;
       // Gateway-side failures become a tool error the model can read, naming the runtime.
-      return { isError: true, content: [{ type: 'text', text: failureText(route.session.name, route.session.timeoutMs, outcome, e) }] };
+      return {
+        isError: true,
+        content: [{ type: 'text', text: failureText(route.session.name, route.session.timeoutMs, outcome, e) }],
+      };
     }
   });
 
@@ -82,7 +124,10 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
     if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt '${req.params.name}'.`);
     const params = { ...req.params, name: route.original, _meta: forwardMeta(req.params._meta) };
     return routed(deps, 'prompt', route.session.name, route.original, extra.signal, route.session.timeoutMs, () =>
-      route.session.request((c, o) => c.request({ method: 'prompts/get', params }, GetPromptResultSchema, o), { signal: extra.signal, peer }),
+      route.session.request((c, o) => c.request({ method: 'prompts/get', params }, GetPromptResultSchema, o), {
+        signal: extra.signal,
+        peer,
+      }),
     );
   });
 
@@ -90,11 +135,24 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
     const target = routeResource(cat(), req.params.uri);
     if (!target) throw new McpError(-32002, `Resource not found: ${req.params.uri}`);
     const params = { ...req.params, uri: target.uri, _meta: forwardMeta(req.params._meta) };
-    const result = await routed(deps, 'resource', target.session.name, target.label, extra.signal, target.session.timeoutMs, () =>
-      target.session.request((c, o) => c.request({ method: 'resources/read', params }, ReadResourceResultSchema, o), { signal: extra.signal, peer }),
+    const result = await routed(
+      deps,
+      'resource',
+      target.session.name,
+      target.label,
+      extra.signal,
+      target.session.timeoutMs,
+      () =>
+        target.session.request((c, o) => c.request({ method: 'resources/read', params }, ReadResourceResultSchema, o), {
+          signal: extra.signal,
+          peer,
+        }),
     );
     // Contents name the URI the client asked for, so a marked URI round-trips.
-    return { ...result, contents: result.contents.map((c) => (c.uri === target.uri ? { ...c, uri: req.params.uri } : c)) };
+    return {
+      ...result,
+      contents: result.contents.map((c) => (c.uri === target.uri ? { ...c, uri: req.params.uri } : c)),
+    };
   });
 
   // Argument completion follows the prompt or resource template it refers to.
@@ -114,12 +172,18 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
     if (!target) return empty;
     try {
       return await target.session.request(
-        (c, o) => c.request({ method: 'completion/complete', params: { ...req.params, ref: target.ref } }, CompleteResultSchema, o),
+        (c, o) =>
+          c.request(
+            { method: 'completion/complete', params: { ...req.params, ref: target.ref } },
+            CompleteResultSchema,
+            o,
+          ),
         { signal: extra.signal, peer },
       );
     } catch (e) {
       // An upstream without completion support, or one that is down, simply offers nothing.
-      if (e instanceof McpError && e.code !== ErrorCode.MethodNotFound && e.code !== ErrorCode.ConnectionClosed) throw e;
+      if (e instanceof McpError && e.code !== ErrorCode.MethodNotFound && e.code !== ErrorCode.ConnectionClosed)
+        throw e;
       return empty;
     }
   });
@@ -130,7 +194,10 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
     if (!target) throw new McpError(-32002, `Resource not found: ${req.params.uri}`);
     const method = on ? 'resources/subscribe' : 'resources/unsubscribe';
     await routed(deps, 'resource', target.session.name, target.label, extra.signal, target.session.timeoutMs, () =>
-      target.session.request((c, o) => c.request({ method, params: { uri: target.uri } }, EmptyResultSchema, o), { signal: extra.signal, peer }),
+      target.session.request((c, o) => c.request({ method, params: { uri: target.uri } }, EmptyResultSchema, o), {
+        signal: extra.signal,
+        peer,
+      }),
     );
     peer.subscribed(target.session.name, target.uri, req.params.uri, on);
     return {};
@@ -143,9 +210,12 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
   server.setRequestHandler(SetLevelRequestSchema, async (req, extra) => {
     peer.logLevel = req.params.level;
     const targets = sessionsOf(cat()).filter((s) => s.capabilities.logging && s.status().state === 'connected');
-    const results = await Promise.allSettled(targets.map((s) => s.request((c, o) => c.setLoggingLevel(req.params.level, o), { signal: extra.signal, peer })));
+    const results = await Promise.allSettled(
+      targets.map((s) => s.request((c, o) => c.setLoggingLevel(req.params.level, o), { signal: extra.signal, peer })),
+    );
     results.forEach((r, i) => {
-      if (r.status === 'rejected') deps.logger?.debug('logging/setLevel not relayed', { runtime: targets[i].name, error: message(r.reason) });
+      if (r.status === 'rejected')
+        deps.logger?.debug('logging/setLevel not relayed', { runtime: targets[i].name, error: message(r.reason) });
     });
     return {};
   });
@@ -172,9 +242,18 @@ function instructionsFor(deps: DownstreamDeps, view: View): string | undefined {
   return undefined;
 }
 
-async function routed<T>(deps: DownstreamDeps, kind: CallKind, runtime: string, name: string, signal: AbortSignal, timeoutMs: number, run: () => Promise<T>): Promise<T> {
+async function routed<T>(
+  deps: DownstreamDeps,
+  kind: CallKind,
+  runtime: string,
+  name: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+  run: () => Promise<T>,
+): Promise<T> {
   const started = performance.now();
-  const observe = (outcome: CallOutcome): void => deps.metrics.observeCall({ runtime, kind, name, outcome, seconds: (performance.now() - started) / 1000 });
+  const observe = (outcome: CallOutcome): void =>
+    deps.metrics.observeCall({ runtime, kind, name, outcome, seconds: (performance.now() - started) / 1000 });
   try {
     const r = await run();
     observe('ok');
@@ -198,7 +277,8 @@ function classify(e: unknown, signal: AbortSignal): CallOutcome {
 
 function failureText(runtime: string, timeoutMs: number, outcome: CallOutcome, e: unknown): string {
   if (e instanceof UpstreamUnavailableError) return e.message;
-  if (outcome === 'timeout') return `Runtime '${runtime}' did not answer within ${Math.round(timeoutMs / 1000)} s (per-call timeout).`;
+  if (outcome === 'timeout')
+    return `Runtime '${runtime}' did not answer within ${Math.round(timeoutMs / 1000)} s (per-call timeout).`;
   if (outcome === 'cancelled') return `Request to runtime '${runtime}' was cancelled.`;
   return `Runtime '${runtime}' is unavailable: ${message(e)}. The gateway reconnects automatically; retry later.`;
 }
@@ -210,12 +290,17 @@ function forwardMeta(meta: RequestMeta | undefined): RequestMeta | undefined {
   return Object.keys(rest).length ? (rest as RequestMeta) : undefined;
 }
 
-function progressRelay(extra: Extra): ((p: { progress: number; total?: number; message?: string }) => void) | undefined {
+function progressRelay(
+  extra: Extra,
+): ((p: { progress: number; total?: number; message?: string }) => void) | undefined {
   const token = extra._meta?.progressToken;
   if (token === undefined) return undefined;
   return (p) => {
     void extra
-      .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p.progress, total: p.total, message: p.message } })
+      .sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: p.progress, total: p.total, message: p.message },
+      })
       .catch(() => undefined);
   };
 }

@@ -14,7 +14,12 @@ export class Federation {
   private stopped = false;
 
   constructor(
-    private readonly opts: { separator: string; defaults: UpstreamDefaults; logger: GatewayLogger; onStateChange?: (name: string, state: UpstreamState) => void },
+    private readonly opts: {
+      separator: string;
+      defaults: UpstreamDefaults;
+      logger: GatewayLogger;
+      onStateChange?: (name: string, state: UpstreamState) => void;
+    },
   ) {}
 
   onChange(l: ChangeListener): () => void {
@@ -41,7 +46,9 @@ export class Federation {
   }
 
   status(): UpstreamStatus[] {
-    return this.list().map((s) => s.status()).sort((a, b) => a.name.localeCompare(b.name));
+    return this.list()
+      .map((s) => s.status())
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Resolves when every current upstream has finished its first connection attempt. */

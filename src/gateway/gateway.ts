@@ -56,25 +56,49 @@ export const HTTP_DEFAULTS = {
 export function gatewayOptionDiagnostics(options: GatewayOptions): Diagnostic[] {
   const d = [...coreOptionDiagnostics(options), ...authDiagnostics(options.auth)];
   if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port < 65536)) {
-    d.push(error('gateway.port', `Gateway port ${options.port} is not a valid TCP port`, { detail: 'Use a port from 1 to 65535 (0 picks a free one).' }));
+    d.push(
+      error('gateway.port', `Gateway port ${options.port} is not a valid TCP port`, {
+        detail: 'Use a port from 1 to 65535 (0 picks a free one).',
+      }),
+    );
   }
-  for (const [key, name] of [['maxSessions', 'max_sessions'], ['maxSessionsPerPrincipal', 'max_sessions_per_principal']] as const) {
+  for (const [key, name] of [
+    ['maxSessions', 'max_sessions'],
+    ['maxSessionsPerPrincipal', 'max_sessions_per_principal'],
+  ] as const) {
     const v = options[key];
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-      d.push(error('gateway.session-limit', `Gateway ${name} must be a whole number of at least 1`, { detail: `Set ${name} to 1 or more.` }));
+      d.push(
+        error('gateway.session-limit', `Gateway ${name} must be a whole number of at least 1`, {
+          detail: `Set ${name} to 1 or more.`,
+        }),
+      );
     }
   }
-  const durations = [['sessionIdleMs', 'session_idle_timeout'], ['headersTimeoutMs', 'headers_timeout'], ['requestTimeoutMs', 'request_timeout'], ['bodyIdleTimeoutMs', 'body_timeout']] as const;
+  const durations = [
+    ['sessionIdleMs', 'session_idle_timeout'],
+    ['headersTimeoutMs', 'headers_timeout'],
+    ['requestTimeoutMs', 'request_timeout'],
+    ['bodyIdleTimeoutMs', 'body_timeout'],
+  ] as const;
   for (const [key, name] of durations) {
     const v = options[key];
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
-      d.push(error('gateway.timeout', `Gateway ${name} must be a positive duration`, { detail: `Set ${name} to a duration such as 30s.` }));
+      d.push(
+        error('gateway.timeout', `Gateway ${name} must be a positive duration`, {
+          detail: `Set ${name} to a duration such as 30s.`,
+        }),
+      );
     }
   }
   const headers = options.headersTimeoutMs ?? HTTP_DEFAULTS.headersTimeoutMs;
   const request = options.requestTimeoutMs ?? HTTP_DEFAULTS.requestTimeoutMs;
   if (headers > request) {
-    d.push(error('gateway.timeout', 'Gateway headers_timeout is longer than request_timeout', { detail: 'The whole request includes its headers: make request_timeout at least headers_timeout.' }));
+    d.push(
+      error('gateway.timeout', 'Gateway headers_timeout is longer than request_timeout', {
+        detail: 'The whole request includes its headers: make request_timeout at least headers_timeout.',
+      }),
+    );
   }
   return d;
 }
@@ -104,13 +128,21 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (http) throw new Error('Gateway already started.');
       const auth = createAuthenticator(options.auth);
       if (auth.mode === 'none') {
-        log.warn(`Gateway authentication is disabled (auth: none): anyone who can reach ${host}:${port} can call every tool.`);
+        log.warn(
+          `Gateway authentication is disabled (auth: none): anyone who can reach ${host}:${port} can call every tool.`,
+        );
       }
       for (const v of options.virtualServers ?? []) {
-        if (core.federation.has(v.name)) log.warn('virtual server shadows a runtime of the same name', { name: v.name });
+        if (core.federation.has(v.name))
+          log.warn('virtual server shadows a runtime of the same name', { name: v.name });
       }
       const h = { ...HTTP_DEFAULTS, ...definedOnly(options) };
-      const guard = new RequestGuard({ listenHost: host, port: () => address?.port ?? port, allowedOrigins: options.allowedOrigins, allowedHosts: options.allowedHosts });
+      const guard = new RequestGuard({
+        listenHost: host,
+        port: () => address?.port ?? port,
+        allowedOrigins: options.allowedOrigins,
+        allowedHosts: options.allowedHosts,
+      });
       handler = new HttpHandler({
         core,
         auth,
@@ -131,11 +163,17 @@ export function createGateway(options: GatewayOptions): Gateway {
       // interval; a quarter of the shorter limit keeps the overshoot small. The defaults are
       // node's own (60 s, 300 s): a loaded host that stalls for seconds must not cut requests
       // that are on their way (shorter limits did, in the isolation e2e at load 20 on 2 cores).
-      const srv = createServer({
-        headersTimeout: h.headersTimeoutMs,
-        requestTimeout: h.requestTimeoutMs,
-        connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(Math.min(h.headersTimeoutMs, h.requestTimeoutMs) / 4))),
-      }, handler.handle);
+      const srv = createServer(
+        {
+          headersTimeout: h.headersTimeoutMs,
+          requestTimeout: h.requestTimeoutMs,
+          connectionsCheckingInterval: Math.max(
+            100,
+            Math.min(30_000, Math.floor(Math.min(h.headersTimeoutMs, h.requestTimeoutMs) / 4)),
+          ),
+        },
+        handler.handle,
+      );
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         srv.listen(port, host, () => {

@@ -39,7 +39,11 @@ export class HttpHandler {
 
   constructor(private readonly o: HttpHandlerOptions) {
     this.virtual = new Map(o.virtualServers.map((v) => [v.name, v]));
-    this.sessions = new SessionTable({ maxTotal: o.maxSessions, maxPerPrincipal: o.maxSessionsPerPrincipal, idleMs: o.sessionIdleMs });
+    this.sessions = new SessionTable({
+      maxTotal: o.maxSessions,
+      maxPerPrincipal: o.maxSessionsPerPrincipal,
+      idleMs: o.sessionIdleMs,
+    });
   }
 
   get sessionCount(): number {
@@ -64,7 +68,12 @@ export class HttpHandler {
     // A browser page of another origin must not drive the gateway, whatever it targets.
     const origin = this.o.guard.origin(req.headers.origin);
     if (origin === 'denied') {
-      return this.reject(res, 'origin', 403, 'Origin not allowed: browser pages may use the gateway only from origins listed in gateway.allowed_origins.');
+      return this.reject(
+        res,
+        'origin',
+        403,
+        'Origin not allowed: browser pages may use the gateway only from origins listed in gateway.allowed_origins.',
+      );
     }
     if (origin === 'allowed') {
       const o = req.headers.origin as string;
@@ -77,7 +86,12 @@ export class HttpHandler {
     // Liveness reveals nothing and orchestrators probe it under any Host name.
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (!this.o.guard.host(req.headers.host)) {
-      return this.reject(res, 'host', 403, 'Host header not allowed: use the listen address, or add the name to gateway.allowed_hosts.');
+      return this.reject(
+        res,
+        'host',
+        403,
+        'Host header not allowed: use the listen address, or add the name to gateway.allowed_hosts.',
+      );
     }
     const verdict = this.o.auth.check(req.headers.authorization);
     if (path === '/readyz') return this.readyz(res, verdict.ok);
@@ -89,7 +103,8 @@ export class HttpHandler {
     }
     if (!verdict.ok) return this.unauthorized(res, verdict);
     const m = /^(?:\/servers\/([^/]+))?\/(mcp|sse|messages)$/.exec(path);
-    if (!m) return json(res, 404, { error: `No route for ${path}. MCP is served at /mcp, /sse and /servers/<name>/mcp.` });
+    if (!m)
+      return json(res, 404, { error: `No route for ${path}. MCP is served at /mcp, /sse and /servers/<name>/mcp.` });
     const view = this.resolveView(m[1] === undefined ? undefined : decodeURIComponent(m[1]));
     if (!view) return json(res, 404, { error: `No runtime or virtual server named '${decodeURIComponent(m[1])}'.` });
     const prefix = m[1] === undefined ? '' : `/servers/${m[1]}`;
@@ -113,7 +128,10 @@ export class HttpHandler {
     // Ready once every upstream is connected or has failed with a reason after trying.
     const ready = upstreams.every((u) => u.state === 'connected' || (u.attempted && u.lastError !== undefined));
     if (!authenticated) return json(res, ready ? 200 : 503, { ready });
-    json(res, ready ? 200 : 503, { ready, upstreams: upstreams.map((u) => ({ name: u.name, state: u.state, lastError: u.lastError })) });
+    json(res, ready ? 200 : 503, {
+      ready,
+      upstreams: upstreams.map((u) => ({ name: u.name, state: u.state, lastError: u.lastError })),
+    });
   }
 
   private async streamable(req: IncomingMessage, res: ServerResponse, view: View, principal: string): Promise<void> {
@@ -126,7 +144,8 @@ export class HttpHandler {
     const sid = header(req, 'mcp-session-id');
     if (sid) {
       const s = this.sessions.get(sid);
-      if (!s || s.kind !== 'streamable' || s.view !== viewKey(view)) return jsonRpcError(res, 404, -32001, 'Session not found. Initialize a new session.');
+      if (!s || s.kind !== 'streamable' || s.view !== viewKey(view))
+        return jsonRpcError(res, 404, -32001, 'Session not found. Initialize a new session.');
       s.lastSeen = Date.now();
       if (req.method === 'GET') {
         s.openStreams++;
@@ -139,22 +158,35 @@ export class HttpHandler {
       if (t.tryHandle(req, res, body)) return;
       return t.inner.handleRequest(req, res, body);
     }
-    const initializing = req.method === 'POST' && (isInitializeRequest(body) || (Array.isArray(body) && body.some((b) => isInitializeRequest(b))));
-    if (!initializing) return jsonRpcError(res, 400, -32000, 'Bad request: no valid session id; send initialize first.');
+    const initializing =
+      req.method === 'POST' &&
+      (isInitializeRequest(body) || (Array.isArray(body) && body.some((b) => isInitializeRequest(b))));
+    if (!initializing)
+      return jsonRpcError(res, 400, -32000, 'Bad request: no valid session id; send initialize first.');
     const slot = this.sessions.reserve(principal);
     if (isRefusal(slot)) return this.refuse(res, slot);
     const server = this.o.core.openServer(view, 'streamable-http');
     let registered = false;
     // Requests that want no progress are answered as plain JSON (JsonFastPathTransport); the
     // SDK transport keeps SSE for the rest, and the whole protocol surface.
-    const transport: JsonFastPathTransport = new JsonFastPathTransport(new StreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
-      onsessioninitialized: (id) => {
-        registered = true;
-        const close = (): Promise<void> => server.close().catch(() => undefined);
-        this.sessions.add(id, slot, { kind: 'streamable', view: viewKey(view), principal, transport, lastSeen: Date.now(), openStreams: 0, close });
-      },
-    }));
+    const transport: JsonFastPathTransport = new JsonFastPathTransport(
+      new StreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        onsessioninitialized: (id) => {
+          registered = true;
+          const close = (): Promise<void> => server.close().catch(() => undefined);
+          this.sessions.add(id, slot, {
+            kind: 'streamable',
+            view: viewKey(view),
+            principal,
+            transport,
+            lastSeen: Date.now(),
+            openStreams: 0,
+            close,
+          });
+        },
+      }),
+    );
     server.onclose = () => {
       if (transport.sessionId) this.sessions.remove(transport.sessionId);
       slot.release();
@@ -174,14 +206,28 @@ export class HttpHandler {
     }
   }
 
-  private async sseOpen(req: IncomingMessage, res: ServerResponse, view: View, endpoint: string, principal: string): Promise<void> {
+  private async sseOpen(
+    req: IncomingMessage,
+    res: ServerResponse,
+    view: View,
+    endpoint: string,
+    principal: string,
+  ): Promise<void> {
     if (req.method !== 'GET') return json(res, 405, { error: 'Use GET to open the SSE stream.' });
     const slot = this.sessions.reserve(principal);
     if (isRefusal(slot)) return this.refuse(res, slot);
     const transport = new SSEServerTransport(endpoint, res);
     const server = this.o.core.openServer(view, 'sse');
     const close = (): Promise<void> => server.close().catch(() => undefined);
-    this.sessions.add(transport.sessionId, slot, { kind: 'sse', view: viewKey(view), principal, transport, lastSeen: Date.now(), openStreams: 1, close });
+    this.sessions.add(transport.sessionId, slot, {
+      kind: 'sse',
+      view: viewKey(view),
+      principal,
+      transport,
+      lastSeen: Date.now(),
+      openStreams: 1,
+      close,
+    });
     // The SDK's legacy SSE transport sends nothing while idle; proxies cut silent streams, so a
     // comment frame (ignored by clients) goes out every 15 s.
     const keepAlive = setInterval(() => {
@@ -205,7 +251,8 @@ export class HttpHandler {
   private async ssePost(req: IncomingMessage, res: ServerResponse, url: URL, view: View): Promise<void> {
     if (req.method !== 'POST') return json(res, 405, { error: 'Use POST to send messages.' });
     const s = this.sessions.get(url.searchParams.get('sessionId') ?? '');
-    if (!s || s.kind !== 'sse' || s.view !== viewKey(view)) return json(res, 404, { error: 'Session not found. Open a new SSE stream.' });
+    if (!s || s.kind !== 'sse' || s.view !== viewKey(view))
+      return json(res, 404, { error: 'Session not found. Open a new SSE stream.' });
     const parsed = await readJson(req, this.o.bodyIdleMs);
     if (!parsed.ok) return this.bodyError(res, parsed);
     s.lastSeen = Date.now();
@@ -215,7 +262,10 @@ export class HttpHandler {
   private unauthorized(res: ServerResponse, verdict: Extract<AuthResult, { ok: false }>): void {
     this.o.core.metrics.observeRejection('auth');
     const params = verdict.invalidToken ? `, error="invalid_token", error_description="${verdict.reason}"` : '';
-    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': `Bearer realm="contextforge"${params}` });
+    res.writeHead(401, {
+      'content-type': 'application/json',
+      'www-authenticate': `Bearer realm="contextforge"${params}`,
+    });
     res.end(JSON.stringify({ error: verdict.reason }));
   }
 
@@ -223,8 +273,16 @@ export class HttpHandler {
     const [status, text] =
       r.scope === 'total'
         ? [503, `Session limit reached: the gateway has ${r.limit} open sessions (gateway.max_sessions).`]
-        : [429, `Session limit reached: these credentials hold ${r.limit} open sessions (gateway.max_sessions_per_principal).`];
-    this.reject(res, 'session-limit', status, `${text} Close unused sessions (DELETE with their Mcp-Session-Id) or wait for idle ones to expire.`);
+        : [
+            429,
+            `Session limit reached: these credentials hold ${r.limit} open sessions (gateway.max_sessions_per_principal).`,
+          ];
+    this.reject(
+      res,
+      'session-limit',
+      status,
+      `${text} Close unused sessions (DELETE with their Mcp-Session-Id) or wait for idle ones to expire.`,
+    );
   }
 
   private bodyError(res: ServerResponse, e: BodyError): void {
@@ -289,7 +347,11 @@ function readJson(req: IncomingMessage, idleMs: number): Promise<{ ok: true; val
       idleMs > 0
         ? setTimeout(() => {
             stop();
-            resolve({ ok: false, status: 408, error: `Request body stalled: nothing received for ${Math.round(idleMs / 1000)} s.` });
+            resolve({
+              ok: false,
+              status: 408,
+              error: `Request body stalled: nothing received for ${Math.round(idleMs / 1000)} s.`,
+            });
           }, idleMs)
         : undefined;
     req.on('data', onData);

@@ -6,8 +6,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode, JSONRPCRequestSchema, SUPPORTED_PROTOCOL_VERSIONS,
-  type JSONRPCMessage, type JSONRPCRequest, type MessageExtraInfo, type RequestId,
+  ErrorCode,
+  JSONRPCRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type MessageExtraInfo,
+  type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 
 export class JsonFastPathTransport implements Transport {
@@ -66,7 +71,11 @@ export class JsonFastPathTransport implements Transport {
 
   private failPending(): void {
     for (const [id, res] of this.pending) {
-      reply(res, this.sessionId, { jsonrpc: '2.0', id, error: { code: ErrorCode.ConnectionClosed, message: 'Session closed.' } });
+      reply(res, this.sessionId, {
+        jsonrpc: '2.0',
+        id,
+        error: { code: ErrorCode.ConnectionClosed, message: 'Session closed.' },
+      });
     }
     this.pending.clear();
   }
@@ -87,8 +96,10 @@ function qualifying(req: IncomingMessage, body: unknown): JSONRPCRequest | undef
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
   if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return undefined;
   const version = req.headers['mcp-protocol-version'];
-  if (version !== undefined && (Array.isArray(version) || !SUPPORTED_PROTOCOL_VERSIONS.includes(version))) return undefined;
+  if (version !== undefined && (Array.isArray(version) || !SUPPORTED_PROTOCOL_VERSIONS.includes(version)))
+    return undefined;
   const parsed = JSONRPCRequestSchema.safeParse(body);
-  if (!parsed.success || parsed.data.method === 'initialize' || parsed.data.params?._meta?.progressToken !== undefined) return undefined;
+  if (!parsed.success || parsed.data.method === 'initialize' || parsed.data.params?._meta?.progressToken !== undefined)
+    return undefined;
   return parsed.data;
 }

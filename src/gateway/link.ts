@@ -6,8 +6,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  CreateMessageRequestSchema, ElicitRequestSchema, EmptyResultSchema, ListRootsRequestSchema,
-  LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  EmptyResultSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   type ClientCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { DownstreamPeer, PeerLink, RelayedMethod } from './peer.js';
@@ -43,21 +47,28 @@ export interface LinkOptions {
 export class UpstreamLink implements PeerLink {
   private ended = false;
 
-  private constructor(readonly client: Client, private readonly o: LinkOptions) {}
+  private constructor(
+    readonly client: Client,
+    private readonly o: LinkOptions,
+  ) {}
 
   /** Connects a fresh upstream session for `peer`, restoring its logging level and subscriptions. */
   static async open(o: LinkOptions): Promise<UpstreamLink> {
     const client = new Client(CLIENT_INFO, { capabilities: GATEWAY_CLIENT_CAPABILITIES });
     const link = new UpstreamLink(client, o);
-    const relay = (method: RelayedMethod) => (req: { params?: Record<string, unknown> }, extra: { signal: AbortSignal }) =>
-      o.peer.relay(method, req.params, { runtime: o.runtime, timeoutMs: o.timeoutMs, signal: extra.signal }) as never;
+    const relay =
+      (method: RelayedMethod) => (req: { params?: Record<string, unknown> }, extra: { signal: AbortSignal }) =>
+        o.peer.relay(method, req.params, { runtime: o.runtime, timeoutMs: o.timeoutMs, signal: extra.signal }) as never;
     client.setRequestHandler(CreateMessageRequestSchema, relay('sampling/createMessage'));
     client.setRequestHandler(ElicitRequestSchema, relay('elicitation/create'));
     client.setRequestHandler(ListRootsRequestSchema, relay('roots/list'));
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => o.peer.log(o.runtime, n.params));
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => o.peer.resourceUpdated(o.runtime, n.params.uri));
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) =>
+      o.peer.resourceUpdated(o.runtime, n.params.uri),
+    );
     client.onclose = () => link.end();
-    client.onerror = (e) => o.logger.debug('upstream link transport error', { runtime: o.runtime, peer: o.peer.id, error: e.message });
+    client.onerror = (e) =>
+      o.logger.debug('upstream link transport error', { runtime: o.runtime, peer: o.peer.id, error: e.message });
     try {
       await client.connect(o.transport, { timeout: o.openTimeoutMs });
       const caps = client.getServerCapabilities() ?? {};

@@ -61,11 +61,27 @@ export class GatewayMetrics {
 
   render(): string {
     const out: string[] = [];
-    header(out, 'contextforge_gateway_rejected_requests_total', 'counter', 'HTTP requests refused before reaching MCP, by reason.');
-    for (const c of this.rejected.values()) out.push(`contextforge_gateway_rejected_requests_total${fmt(c.labels)} ${c.value}`);
-    header(out, 'contextforge_gateway_calls_total', 'counter', 'Requests routed to upstreams, by runtime, kind, name and outcome.');
+    header(
+      out,
+      'contextforge_gateway_rejected_requests_total',
+      'counter',
+      'HTTP requests refused before reaching MCP, by reason.',
+    );
+    for (const c of this.rejected.values())
+      out.push(`contextforge_gateway_rejected_requests_total${fmt(c.labels)} ${c.value}`);
+    header(
+      out,
+      'contextforge_gateway_calls_total',
+      'counter',
+      'Requests routed to upstreams, by runtime, kind, name and outcome.',
+    );
     for (const c of this.calls.values()) out.push(`contextforge_gateway_calls_total${fmt(c.labels)} ${c.value}`);
-    header(out, 'contextforge_gateway_call_errors_total', 'counter', 'Routed requests that did not succeed, by reason.');
+    header(
+      out,
+      'contextforge_gateway_call_errors_total',
+      'counter',
+      'Routed requests that did not succeed, by reason.',
+    );
     for (const c of this.errors.values()) out.push(`contextforge_gateway_call_errors_total${fmt(c.labels)} ${c.value}`);
     const h = 'contextforge_gateway_call_duration_seconds';
     header(out, h, 'histogram', 'Latency of routed requests, including queue wait.');
@@ -83,7 +99,10 @@ export class GatewayMetrics {
   }
 }
 
-function bump(map: Map<string, { labels: Record<string, string>; value: number }>, labels: Record<string, string>): void {
+function bump(
+  map: Map<string, { labels: Record<string, string>; value: number }>,
+  labels: Record<string, string>,
+): void {
   const key = labelKey(labels);
   const cur = map.get(key);
   if (cur) cur.value++;

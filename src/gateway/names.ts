@@ -60,7 +60,10 @@ export function uriMarker(runtime: string): string {
 export function globMatcher(patterns: readonly string[] | undefined): (name: string) => boolean {
   if (!patterns || patterns.length === 0) return () => false;
   const res = patterns.map((p) => {
-    const body = p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = p
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     return new RegExp(`^${body}$`);
   });
   return (name) => res.some((r) => r.test(name));

@@ -3,9 +3,16 @@
 // notifications to exactly this session. It never talks to another session and owns no upstream.
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  ElicitResultSchema, ErrorCode, ListRootsResultSchema, McpError,
-  CreateMessageResultSchema, CreateMessageResultWithToolsSchema,
-  type ClientCapabilities, type LoggingLevel, type LoggingMessageNotification, type Result,
+  ElicitResultSchema,
+  ErrorCode,
+  ListRootsResultSchema,
+  McpError,
+  CreateMessageResultSchema,
+  CreateMessageResultWithToolsSchema,
+  type ClientCapabilities,
+  type LoggingLevel,
+  type LoggingMessageNotification,
+  type Result,
 } from '@modelcontextprotocol/sdk/types.js';
 
 /** Server-to-client requests the gateway relays, and the client capability each needs. */
@@ -58,22 +65,38 @@ export class DownstreamPeer {
    * `timeoutMs`. A client that did not declare the capability gets no request: the upstream
    * gets MethodNotFound at once, which is what a direct client without it would answer.
    */
-  async relay(method: RelayedMethod, params: Record<string, unknown> | undefined, opts: { runtime: string; timeoutMs: number; signal?: AbortSignal }): Promise<Result> {
+  async relay(
+    method: RelayedMethod,
+    params: Record<string, unknown> | undefined,
+    opts: { runtime: string; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<Result> {
     const need = NEEDS[method];
     const caps = this.server.getClientCapabilities();
     if (this.closed || !caps?.[need.capability]) {
-      throw new McpError(ErrorCode.MethodNotFound, `The client of this gateway session does not support ${need.what} (runtime '${opts.runtime}' asked for ${method}).`);
+      throw new McpError(
+        ErrorCode.MethodNotFound,
+        `The client of this gateway session does not support ${need.what} (runtime '${opts.runtime}' asked for ${method}).`,
+      );
     }
     const schema =
-      method === 'roots/list' ? ListRootsResultSchema
-      : method === 'elicitation/create' ? ElicitResultSchema
-      : params && 'tools' in params ? CreateMessageResultWithToolsSchema
-      : CreateMessageResultSchema;
+      method === 'roots/list'
+        ? ListRootsResultSchema
+        : method === 'elicitation/create'
+          ? ElicitResultSchema
+          : params && 'tools' in params
+            ? CreateMessageResultWithToolsSchema
+            : CreateMessageResultSchema;
     try {
-      return await this.server.request({ method, params } as never, schema, { timeout: opts.timeoutMs, signal: opts.signal });
+      return await this.server.request({ method, params } as never, schema, {
+        timeout: opts.timeoutMs,
+        signal: opts.signal,
+      });
     } catch (e) {
       if (e instanceof McpError) throw e;
-      throw new McpError(ErrorCode.InternalError, `Relaying ${method} to the client failed: ${e instanceof Error ? e.message : String(e)}`);
+      throw new McpError(
+        ErrorCode.InternalError,
+        `Relaying ${method} to the client failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
@@ -81,7 +104,9 @@ export class DownstreamPeer {
   log(runtime: string, params: LoggingMessageNotification['params']): void {
     if (this.closed) return;
     const logger = params.logger ? `${runtime}/${params.logger}` : runtime;
-    void this.server.notification({ method: 'notifications/message', params: { ...params, logger } }).catch(() => undefined);
+    void this.server
+      .notification({ method: 'notifications/message', params: { ...params, logger } })
+      .catch(() => undefined);
   }
 
   /** Forwards resources/updated for an upstream URI this session subscribed to (else drops it). */
@@ -89,7 +114,9 @@ export class DownstreamPeer {
     if (this.closed) return;
     const shown = this.subscriptions.get(runtime)?.get(uri);
     if (shown === undefined) return;
-    void this.server.notification({ method: 'notifications/resources/updated', params: { uri: shown } }).catch(() => undefined);
+    void this.server
+      .notification({ method: 'notifications/resources/updated', params: { uri: shown } })
+      .catch(() => undefined);
   }
 
   subscribed(runtime: string, upstreamUri: string, shownUri: string, on: boolean): void {

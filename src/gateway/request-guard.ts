@@ -29,7 +29,11 @@ export class RequestGuard {
   constructor(private readonly o: RequestGuardOptions) {
     this.origins = new Set((o.allowedOrigins ?? []).map(normalizeOrigin).filter((x): x is string => x !== undefined));
     this.wildcard = WILDCARD.has(o.listenHost);
-    this.hosts = new Set([...LOOPBACK_NAMES, bracket(o.listenHost.toLowerCase()), ...(o.allowedHosts ?? []).map((h) => bracket(h.toLowerCase()))]);
+    this.hosts = new Set([
+      ...LOOPBACK_NAMES,
+      bracket(o.listenHost.toLowerCase()),
+      ...(o.allowedHosts ?? []).map((h) => bracket(h.toLowerCase())),
+    ]);
   }
 
   /**
@@ -74,7 +78,8 @@ export class RequestGuard {
     return {
       ...this.corsHeaders(origin),
       'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-      'access-control-allow-headers': 'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id',
+      'access-control-allow-headers':
+        'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id',
       'access-control-max-age': '600',
     };
   }

@@ -20,10 +20,14 @@ export function scopedSignalFetch(base: FetchLike = fetch): FetchLike {
       // One listener per session signal. Aborting it aborts every request still reachable:
       // in flight, or with a response body still referenced; a finished request's controller
       // is collected and its entry drops out at the next sweep.
-      outer.addEventListener('abort', () => {
-        for (const ref of created.refs) ref.deref()?.abort(outer.reason);
-        created.refs.clear();
-      }, { once: true });
+      outer.addEventListener(
+        'abort',
+        () => {
+          for (const ref of created.refs) ref.deref()?.abort(outer.reason);
+          created.refs.clear();
+        },
+        { once: true },
+      );
       linked.set(outer, created);
       links = created;
     }

@@ -65,7 +65,11 @@ export class SessionTable {
     if (mine >= this.o.maxPerPrincipal) return { scope: 'principal', limit: this.o.maxPerPrincipal };
     this.reserved++;
     this.perPrincipal.set(principal, mine + 1);
-    return new Reservation(principal, () => this.reserved--, () => this.decrement(principal));
+    return new Reservation(
+      principal,
+      () => this.reserved--,
+      () => this.decrement(principal),
+    );
   }
 
   /** Turns a reserved slot into the live session `id`. */

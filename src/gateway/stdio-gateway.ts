@@ -29,7 +29,11 @@ export interface StdioGateway {
 }
 
 export async function runStdioGateway(opts: StdioGatewayOptions): Promise<StdioGateway> {
-  const diags = coreOptionDiagnostics({ separator: opts.separator, callTimeoutMs: opts.callTimeoutMs, maxConcurrency: opts.maxConcurrency });
+  const diags = coreOptionDiagnostics({
+    separator: opts.separator,
+    callTimeoutMs: opts.callTimeoutMs,
+    maxConcurrency: opts.maxConcurrency,
+  });
   if (diags.length) throw new GatewayConfigError(diags.map((d) => `${d.summary}. ${d.detail ?? ''}`.trim()));
   const core = new GatewayCore(opts);
   const view = !opts.serve
@@ -56,7 +60,10 @@ export async function runStdioGateway(opts: StdioGatewayOptions): Promise<StdioG
   await core.federation.setUpstreams(opts.upstreams ?? []);
   // stdin stays paused (and buffers the client's first messages) until the transport starts.
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([core.federation.settled(), new Promise<void>((r) => (timer = setTimeout(r, opts.waitForUpstreamsMs ?? 10_000)))]);
+  await Promise.race([
+    core.federation.settled(),
+    new Promise<void>((r) => (timer = setTimeout(r, opts.waitForUpstreamsMs ?? 10_000))),
+  ]);
   clearTimeout(timer);
   await server.connect(new StdioServerTransport(stdin, opts.stdout ?? process.stdout));
   core.logger.info('stdio gateway serving', { view: view.kind });

@@ -60,8 +60,7 @@ export interface VirtualServerSpec {
 }
 
 export type GatewayAuth =
-  | { mode: 'none' }
-  | { mode: 'token'; tokens?: string[]; jwtSecret?: string; allowNoExp?: boolean };
+  { mode: 'none' } | { mode: 'token'; tokens?: string[]; jwtSecret?: string; allowNoExp?: boolean };
 
 export interface GatewayLogger {
   debug(msg: string, fields?: Record<string, unknown>): void;

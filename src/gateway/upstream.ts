@@ -9,10 +9,19 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode, McpError,
-  ListPromptsResultSchema, ListResourcesResultSchema, ListResourceTemplatesResultSchema, ListToolsResultSchema,
-  PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema,
-  type Prompt, type Resource, type ResourceTemplate, type Tool,
+  ErrorCode,
+  McpError,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
+  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { Limiter } from './limiter.js';
 import { CLIENT_INFO, GATEWAY_CLIENT_CAPABILITIES, UpstreamLink, shutdownClient as shutdown } from './link.js';
@@ -46,8 +55,13 @@ export interface UpstreamHooks {
 
 /** Thrown (and turned into a clear MCP error) when a call reaches an upstream that is down. */
 export class UpstreamUnavailableError extends Error {
-  constructor(readonly runtime: string, detail: string | undefined) {
-    super(`Runtime '${runtime}' is unavailable${detail ? `: ${detail}` : ''}. The gateway reconnects automatically; retry later.`);
+  constructor(
+    readonly runtime: string,
+    detail: string | undefined,
+  ) {
+    super(
+      `Runtime '${runtime}' is unavailable${detail ? `: ${detail}` : ''}. The gateway reconnects automatically; retry later.`,
+    );
   }
 }
 
@@ -85,7 +99,11 @@ export class UpstreamSession {
   private readonly links = new Map<DownstreamPeer, { gen: number; link: Promise<UpstreamLink> }>();
   private settleFirst!: () => void;
 
-  constructor(readonly spec: UpstreamSpec, private readonly defaults: UpstreamDefaults, private readonly hooks: UpstreamHooks) {
+  constructor(
+    readonly spec: UpstreamSpec,
+    private readonly defaults: UpstreamDefaults,
+    private readonly hooks: UpstreamHooks,
+  ) {
     this.limiter = new Limiter(spec.maxConcurrency ?? defaults.maxConcurrency);
     this.firstAttempt = new Promise((r) => (this.settleFirst = r));
   }
@@ -145,12 +163,14 @@ export class UpstreamSession {
     fn: (client: Client, options: RequestOptions) => Promise<T>,
     opts: { signal?: AbortSignal; onprogress?: RequestOptions['onprogress']; peer?: DownstreamPeer } = {},
   ): Promise<T> {
-    if (this.state !== 'connected' || !this.client) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
+    if (this.state !== 'connected' || !this.client)
+      throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
     return this.limiter.run(async () => {
       const started = Date.now();
       for (let attempt = 0; ; attempt++) {
         const main = this.client;
-        if (this.state !== 'connected' || !main) throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
+        if (this.state !== 'connected' || !main)
+          throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
         const gen = this.generation;
         const peer = opts.peer && !this.spec.stdio?.singleSession ? opts.peer : undefined;
         let client = main;
@@ -173,7 +193,8 @@ export class UpstreamSession {
           this.lastAnswerAt = Date.now();
           return result;
         } catch (e) {
-          if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed && e.code !== ErrorCode.RequestTimeout) this.lastAnswerAt = Date.now();
+          if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed && e.code !== ErrorCode.RequestTimeout)
+            this.lastAnswerAt = Date.now();
           // The upstream forgot our session (it restarted, or an idle instance went away): the
           // request was refused unprocessed, so one retry on a fresh session is safe.
           if (attempt === 0 && !opts.signal?.aborted && e instanceof StreamableHTTPError && e.code === 404) {
@@ -225,17 +246,33 @@ export class UpstreamSession {
     const entry = this.links.get(peer);
     if (!entry) return;
     this.links.delete(peer);
-    void entry.link.then((l) => l.close(), () => undefined);
+    void entry.link.then(
+      (l) => l.close(),
+      () => undefined,
+    );
   }
 
   private closeLinks(): Promise<void> {
     const all = [...this.links.values()];
     this.links.clear();
-    return Promise.all(all.map((e) => e.link.then((l) => l.close(), () => undefined))).then(() => undefined);
+    return Promise.all(
+      all.map((e) =>
+        e.link.then(
+          (l) => l.close(),
+          () => undefined,
+        ),
+      ),
+    ).then(() => undefined);
   }
 
   /** Maps a failed request to the error the caller sees, noting a lost link on the way. */
-  private fail(e: unknown, gen: number, main: Client, peer: DownstreamPeer | undefined, signal: AbortSignal | undefined): never {
+  private fail(
+    e: unknown,
+    gen: number,
+    main: Client,
+    peer: DownstreamPeer | undefined,
+    signal: AbortSignal | undefined,
+  ): never {
     if (signal?.aborted) throw e;
     if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed) throw e;
     if (e instanceof McpError || isConnectionError(e)) {
@@ -303,7 +340,8 @@ export class UpstreamSession {
     try {
       const transport = await this.makeTransport();
       client.onclose = () => this.lost(gen, 'Connection closed.');
-      client.onerror = (e) => this.hooks.logger.debug('upstream transport error', { runtime: this.name, error: e.message });
+      client.onerror = (e) =>
+        this.hooks.logger.debug('upstream transport error', { runtime: this.name, error: e.message });
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshSoon(gen, 'tools'));
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.refreshSoon(gen, 'prompts'));
       client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.refreshSoon(gen, 'resources'));
@@ -320,7 +358,11 @@ export class UpstreamSession {
       this.connectedAt = this.lastAnswerAt = Date.now();
       this.attempted = true;
       this.setState('connected');
-      this.hooks.logger.info('upstream connected', { runtime: this.name, transport: this.spec.transport, tools: this.catalog.tools.length });
+      this.hooks.logger.info('upstream connected', {
+        runtime: this.name,
+        transport: this.spec.transport,
+        tools: this.catalog.tools.length,
+      });
       this.settleFirst();
       for (const w of this.connectedWaiters.splice(0)) w();
       this.startPing(gen, client);
@@ -333,7 +375,11 @@ export class UpstreamSession {
       this.failures++;
       this.attempted = true;
       this.setState('failed', `Connection failed: ${message(e)}`);
-      this.hooks.logger.warn('upstream connection failed', { runtime: this.name, error: this.lastError, failures: this.failures });
+      this.hooks.logger.warn('upstream connection failed', {
+        runtime: this.name,
+        error: this.lastError,
+        failures: this.failures,
+      });
       this.settleFirst();
       this.scheduleRetry();
     }
@@ -359,7 +405,10 @@ export class UpstreamSession {
 
   private scheduleRetry(): void {
     if (this.closed) return;
-    const base = Math.min(this.defaults.backoffMaxMs, this.defaults.backoffInitialMs * 2 ** Math.max(0, this.failures - 1));
+    const base = Math.min(
+      this.defaults.backoffMaxMs,
+      this.defaults.backoffInitialMs * 2 ** Math.max(0, this.failures - 1),
+    );
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.attempt(), delay);
@@ -406,7 +455,9 @@ export class UpstreamSession {
       .then((changed) => {
         if (changed.length && gen === this.generation) this.hooks.onCatalogChange(this.name, changed);
       })
-      .catch((e: unknown) => this.hooks.logger.warn('upstream list refresh failed', { runtime: this.name, kind, error: message(e) }));
+      .catch((e: unknown) =>
+        this.hooks.logger.warn('upstream list refresh failed', { runtime: this.name, kind, error: message(e) }),
+      );
   }
 
   /** Re-reads the given lists; returns the kinds whose content changed. */
@@ -415,21 +466,49 @@ export class UpstreamSession {
     const opts = { timeout: this.timeoutMs };
     const next: UpstreamCatalog = { ...this.catalog };
     if (kinds.includes('tools')) {
-      next.tools = caps.tools ? await pages((cursor) => client.request({ method: 'tools/list', params: { cursor } }, ListToolsResultSchema, opts), (r) => r.tools) : [];
+      next.tools = caps.tools
+        ? await pages(
+            (cursor) => client.request({ method: 'tools/list', params: { cursor } }, ListToolsResultSchema, opts),
+            (r) => r.tools,
+          )
+        : [];
     }
     if (kinds.includes('prompts')) {
-      next.prompts = caps.prompts ? await pages((cursor) => client.request({ method: 'prompts/list', params: { cursor } }, ListPromptsResultSchema, opts), (r) => r.prompts) : [];
+      next.prompts = caps.prompts
+        ? await pages(
+            (cursor) => client.request({ method: 'prompts/list', params: { cursor } }, ListPromptsResultSchema, opts),
+            (r) => r.prompts,
+          )
+        : [];
     }
     if (kinds.includes('resources')) {
-      next.resources = caps.resources ? await pages((cursor) => client.request({ method: 'resources/list', params: { cursor } }, ListResourcesResultSchema, opts), (r) => r.resources) : [];
+      next.resources = caps.resources
+        ? await pages(
+            (cursor) =>
+              client.request({ method: 'resources/list', params: { cursor } }, ListResourcesResultSchema, opts),
+            (r) => r.resources,
+          )
+        : [];
       next.templates = caps.resources
-        ? await pages((cursor) => client.request({ method: 'resources/templates/list', params: { cursor } }, ListResourceTemplatesResultSchema, opts), (r) => r.resourceTemplates).catch(() => [])
+        ? await pages(
+            (cursor) =>
+              client.request(
+                { method: 'resources/templates/list', params: { cursor } },
+                ListResourceTemplatesResultSchema,
+                opts,
+              ),
+            (r) => r.resourceTemplates,
+          ).catch(() => [])
         : [];
     }
     const changed: ListKind[] = [];
     if (JSON.stringify(next.tools) !== JSON.stringify(this.catalog.tools)) changed.push('tools');
     if (JSON.stringify(next.prompts) !== JSON.stringify(this.catalog.prompts)) changed.push('prompts');
-    if (JSON.stringify([next.resources, next.templates]) !== JSON.stringify([this.catalog.resources, this.catalog.templates])) changed.push('resources');
+    if (
+      JSON.stringify([next.resources, next.templates]) !==
+      JSON.stringify([this.catalog.resources, this.catalog.templates])
+    )
+      changed.push('resources');
     this.catalog = next;
     return changed;
   }
@@ -449,12 +528,20 @@ export class UpstreamSession {
     return new StreamableHTTPClientTransport(url, {
       requestInit,
       fetch,
-      reconnectionOptions: { maxReconnectionDelay: 30_000, initialReconnectionDelay: 1_000, reconnectionDelayGrowFactor: 1.5, maxRetries: 2 },
+      reconnectionOptions: {
+        maxReconnectionDelay: 30_000,
+        initialReconnectionDelay: 1_000,
+        reconnectionDelayGrowFactor: 1.5,
+        maxRetries: 2,
+      },
     });
   }
 }
 
-async function pages<R extends { nextCursor?: string }, T>(get: (cursor: string | undefined) => Promise<R>, pick: (r: R) => T[]): Promise<T[]> {
+async function pages<R extends { nextCursor?: string }, T>(
+  get: (cursor: string | undefined) => Promise<R>,
+  pick: (r: R) => T[],
+): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | undefined;
   for (let i = 0; i < 1000; i++) {
@@ -475,7 +562,9 @@ function isConnectionError(e: unknown): boolean {
 export function message(e: unknown): string {
   if (e instanceof Error) {
     const cause = (e as Error & { cause?: unknown }).cause;
-    return cause instanceof Error && cause.message && !e.message.includes(cause.message) ? `${e.message} (${cause.message})` : e.message;
+    return cause instanceof Error && cause.message && !e.message.includes(cause.message)
+      ? `${e.message} (${cause.message})`
+      : e.message;
   }
   return String(e);
 }

@@ -31,7 +31,10 @@ function readLines(path: string): string[] {
 }
 
 /** The default token: env, else the token file, else a new one written to the file. */
-export function defaultToken(configDir: string, env: NodeJS.ProcessEnv = process.env): { token: string; source: 'env' | 'file' | 'generated'; file?: string } {
+export function defaultToken(
+  configDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { token: string; source: 'env' | 'file' | 'generated'; file?: string } {
   const fromEnv = env[TOKEN_ENV]?.trim();
   if (fromEnv) return { token: fromEnv, source: 'env' };
   const file = tokenFilePath(configDir);
@@ -46,7 +49,10 @@ export function defaultToken(configDir: string, env: NodeJS.ProcessEnv = process
   return { token, source: 'generated', file };
 }
 
-export function resolveGatewayAuth(config: Pick<LoadedConfig, 'dir' | 'gateway'>, env: NodeJS.ProcessEnv = process.env): Result<ResolvedAuth> {
+export function resolveGatewayAuth(
+  config: Pick<LoadedConfig, 'dir' | 'gateway'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Result<ResolvedAuth> {
   const a = config.gateway.auth;
   if (a === 'none') return { value: { auth: { mode: 'none' }, source: 'none' }, diags: [] };
   const diags: Diagnostic[] = [];
@@ -70,7 +76,17 @@ export function resolveGatewayAuth(config: Pick<LoadedConfig, 'dir' | 'gateway'>
   if (diags.length) return { diags };
   if (tokens.length || jwtSecret) {
     const allowNoExp = a?.allow_no_exp === true ? { allowNoExp: true } : {};
-    return { value: { auth: { mode: 'token', ...(tokens.length ? { tokens } : {}), ...(jwtSecret ? { jwtSecret, ...allowNoExp } : {}) }, source: 'config' }, diags };
+    return {
+      value: {
+        auth: {
+          mode: 'token',
+          ...(tokens.length ? { tokens } : {}),
+          ...(jwtSecret ? { jwtSecret, ...allowNoExp } : {}),
+        },
+        source: 'config',
+      },
+      diags,
+    };
   }
   const d = defaultToken(config.dir, env);
   return { value: { auth: { mode: 'token', tokens: [d.token] }, source: d.source, tokenFile: d.file }, diags };

@@ -54,12 +54,22 @@ export interface Host {
 }
 
 /** Gateway log lines for people: `warning: ...` and `gateway: ...` with key=value fields. */
-export function humanLogger(write: (line: string) => void, sensitive: Iterable<string> = [], debug = process.env.CONTEXTFORGE_LOG_LEVEL === 'debug'): GatewayLogger {
+export function humanLogger(
+  write: (line: string) => void,
+  sensitive: Iterable<string> = [],
+  debug = process.env.CONTEXTFORGE_LOG_LEVEL === 'debug',
+): GatewayLogger {
   const secrets = [...sensitive];
-  const fmt = (prefix: string) => (msg: string, fields?: Record<string, unknown>): void => {
-    const extra = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('') : '';
-    write(redact(`${prefix}${msg}${extra}`, secrets));
-  };
+  const fmt =
+    (prefix: string) =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      const extra = fields
+        ? Object.entries(fields)
+            .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join('')
+        : '';
+      write(redact(`${prefix}${msg}${extra}`, secrets));
+    };
   return {
     debug: debug ? fmt('gateway: ') : () => undefined,
     info: fmt('gateway: '),
@@ -97,7 +107,17 @@ function msOf(v: number | string | undefined): number | undefined {
 /** Settings only a restart of the gateway picks up. */
 function restartKey(c: LoadedConfig): string {
   const g = c.gateway;
-  const http = [g.allowed_origins, g.allowed_hosts, g.metrics, g.max_sessions, g.max_sessions_per_principal, g.session_idle_timeout, g.headers_timeout, g.request_timeout, g.body_timeout];
+  const http = [
+    g.allowed_origins,
+    g.allowed_hosts,
+    g.metrics,
+    g.max_sessions,
+    g.max_sessions_per_principal,
+    g.session_idle_timeout,
+    g.headers_timeout,
+    g.request_timeout,
+    g.body_timeout,
+  ];
   return JSON.stringify([g.host, g.port, g.auth, g.separator, g.servers, c.stack, http]);
 }
 
@@ -105,11 +125,20 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
   let config = options.config;
   const diags: Diagnostic[] = [];
   if (config.gateway.enabled === false && options.mode === 'http') {
-    return { diags: [error('gateway.disabled', 'the gateway is disabled in this config (gateway.enabled: false)', { detail: 'Set gateway.enabled to true, or run apply instead of serve/up.' })] };
+    return {
+      diags: [
+        error('gateway.disabled', 'the gateway is disabled in this config (gateway.enabled: false)', {
+          detail: 'Set gateway.enabled to true, or run apply instead of serve/up.',
+        }),
+      ],
+    };
   }
   // Over stdio the client launched us itself: there is no listener to protect, and no token
   // file is created for it.
-  const resolved: Result<ResolvedAuth> = options.mode === 'stdio' ? { value: { auth: { mode: 'none' }, source: 'none' }, diags: [] } : resolveGatewayAuth(config);
+  const resolved: Result<ResolvedAuth> =
+    options.mode === 'stdio'
+      ? { value: { auth: { mode: 'none' }, source: 'none' }, diags: [] }
+      : resolveGatewayAuth(config);
   if (!resolved.value) return { diags: resolved.diags };
   const auth = resolved.value;
   const logger = humanLogger(options.log, options.sensitive);
@@ -159,8 +188,17 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const where = `${gwOptions.host}:${gwOptions.port}`;
-      const detail = e.code === 'EADDRINUSE' ? `Another process listens on ${where}; stop it, or pass --port (or set gateway.port).` : e.code === 'EACCES' ? `This user may not listen on ${where}; pick a port above 1023.` : 'Check gateway.host and gateway.port.';
-      return { diags: [error('gateway.listen-failed', `the gateway cannot listen on ${where}: ${e.code ?? e.message}`, { detail })] };
+      const detail =
+        e.code === 'EADDRINUSE'
+          ? `Another process listens on ${where}; stop it, or pass --port (or set gateway.port).`
+          : e.code === 'EACCES'
+            ? `This user may not listen on ${where}; pick a port above 1023.`
+            : 'Check gateway.host and gateway.port.';
+      return {
+        diags: [
+          error('gateway.listen-failed', `the gateway cannot listen on ${where}: ${e.code ?? e.message}`, { detail }),
+        ],
+      };
     }
     await gateway.setUpstreams(initial);
     stopGateway = () => gateway.stop();
@@ -174,7 +212,8 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     status = () => stdio.status();
     settled = async (ms) => {
       const until = Date.now() + ms;
-      while (stdio.status().some((u) => !u.attempted) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      while (stdio.status().some((u) => !u.attempted) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
       return stdio.status().every((u) => u.attempted);
     };
     closed = stdio.closed;
@@ -197,7 +236,10 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     refresh: () => follower!.refresh(),
     async updateConfig(next: LoadedConfig): Promise<string[]> {
       const notes: string[] = [];
-      if (restartKey(next) !== key) notes.push('gateway settings (listen address, auth, separator, virtual servers, HTTP limits) changed: restart to apply them');
+      if (restartKey(next) !== key)
+        notes.push(
+          'gateway settings (listen address, auth, separator, virtual servers, HTTP limits) changed: restart to apply them',
+        );
       config = next;
       ctx.config = next;
       ctx.docker = await dockerClients(next);

@@ -76,14 +76,26 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
   if (warnings.length) options.report(warnings, opened.sensitive);
   const say = (line: string): void => options.say(session.redact(line));
   const lockTimeoutMs = options.lockTimeoutMs ?? (parseDuration(config.state?.lock_timeout) ?? 30) * 1000;
-  const lock = await takeLock({ store, stack: config.stack, operation: options.destroy ? 'destroy' : 'apply', timeoutMs: lockTimeoutMs, note: say });
+  const lock = await takeLock({
+    store,
+    stack: config.stack,
+    operation: options.destroy ? 'destroy' : 'apply',
+    timeoutMs: lockTimeoutMs,
+    note: say,
+  });
   if (!lock.release) {
     options.report([lock.diag!], opened.sensitive);
     await session.close();
     return { config, exitCode: 1, changed: false };
   }
   try {
-    const planned = await planStack({ config, backends: session.backends, store, strict: options.strict, destroy: options.destroy });
+    const planned = await planStack({
+      config,
+      backends: session.backends,
+      store,
+      strict: options.strict,
+      destroy: options.destroy,
+    });
     if (!planned.plan) {
       options.report(planned.diags, opened.sensitive);
       return { config, exitCode: 1, changed: false };
@@ -99,7 +111,16 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
     if (!hasChanges(plan)) {
       say(options.destroy ? 'Nothing to destroy.' : 'No changes. The live state matches the configuration.');
       // Still record refreshed noops (endpoints may have moved) through the engine.
-      const result = await applyPlan({ plan, backends: session.backends, store, onProgress: say, redact: session.redact, kind, meta: options.meta, signal: options.signal });
+      const result = await applyPlan({
+        plan,
+        backends: session.backends,
+        store,
+        onProgress: say,
+        redact: session.redact,
+        kind,
+        meta: options.meta,
+        signal: options.signal,
+      });
       await options.onApplied?.({ ...ctx, result });
       return { config, exitCode: result.exitCode, changed: false, apply: result, plan };
     }
@@ -119,11 +140,15 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
     const counts: Record<string, number> = {};
     for (const r of result.results) counts[r.status] = (counts[r.status] ?? 0) + 1;
     if (result.exitCode === 1) {
-      say(`Apply failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; what runs keeps running.`);
+      say(
+        `Apply failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; what runs keeps running.`,
+      );
     } else if (options.destroy) {
       say(`Destroy complete! Resources: ${counts.deleted ?? 0} destroyed.`);
     } else {
-      say(`Apply complete! Resources: ${counts.created ?? 0} created, ${counts.updated ?? 0} updated, ${counts.deleted ?? 0} destroyed.`);
+      say(
+        `Apply complete! Resources: ${counts.created ?? 0} created, ${counts.updated ?? 0} updated, ${counts.deleted ?? 0} destroyed.`,
+      );
     }
     if (result.held.length) say(`${result.held.length} change(s) held for approval: ${result.held.join(', ')}`);
     return { config, exitCode: result.exitCode, changed: true, apply: result, plan };

@@ -85,7 +85,12 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
         skipped.push({ runtime: r.runtime, why: `no Docker client for backend ${r.backend}` });
         continue;
       }
-      upstreams.push({ ...base, transport: 'stdio', stdio: dockerExecConnector({ docker, containerId: a.containerId, spare: true }), specHash });
+      upstreams.push({
+        ...base,
+        transport: 'stdio',
+        stdio: dockerExecConnector({ docker, containerId: a.containerId, spare: true }),
+        specHash,
+      });
     } else {
       skipped.push({ runtime: r.runtime, why: 'its stdio endpoint names nothing to attach to' });
     }
@@ -107,7 +112,11 @@ export async function dockerClients(config: LoadedConfig): Promise<(backend: str
       if (b.host) {
         const u = new URL(b.host);
         const protocol = u.protocol === 'https:' ? 'https' : 'http';
-        d = new DockerodeCtor({ host: u.hostname, port: Number(u.port || (protocol === 'https' ? 2376 : 2375)), protocol });
+        d = new DockerodeCtor({
+          host: u.hostname,
+          port: Number(u.port || (protocol === 'https' ? 2376 : 2375)),
+          protocol,
+        });
       } else {
         d = new DockerodeCtor(b.socket ? { socketPath: b.socket } : undefined);
       }

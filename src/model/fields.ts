@@ -97,7 +97,8 @@ export function diffFields(
 /** The reason slug for a set of field changes: `image-changed`, `env-changed`, … */
 export function reasonSlug(fields: readonly FieldChange[]): string {
   const tops = new Set(fields.map((f) => f.path));
-  if ([...tops].some((p) => p === 'source.image' || p === 'source.commit' || p === 'source.ref')) return 'image-changed';
+  if ([...tops].some((p) => p === 'source.image' || p === 'source.commit' || p === 'source.ref'))
+    return 'image-changed';
   const first = fields[0]?.path.split('.')[0] ?? 'spec';
   const slug: Record<string, string> = {
     source: 'source-changed',

@@ -35,7 +35,12 @@ export function defaultResourcePlan(
   };
   if (!desired) return { ...base, action: 'delete', reason: 'delete:not-in-config', fields: [] };
   if (!observed) {
-    return { ...base, action: 'create', reason: 'create:new', fields: diffFields(desired.spec, {}, { forcesReplace: () => false }) };
+    return {
+      ...base,
+      action: 'create',
+      reason: 'create:new',
+      fields: diffFields(desired.spec, {}, { forcesReplace: () => false }),
+    };
   }
   const forcesReplace = (p: string): boolean => !(options.inPlace?.(p) ?? false);
   const fieldOpts: DiffFieldsOptions = { scope: options.scope ?? 'all', forcesReplace, ignore: options.ignore };
@@ -43,7 +48,12 @@ export function defaultResourcePlan(
   const kind = (fs: typeof fields): 'update' | 'replace' => (fs.some((f) => f.forcesReplace) ? 'replace' : 'update');
   if (observed.specHash !== desired.specHash) {
     const action = fields.length ? kind(fields) : 'replace';
-    return { ...base, action, reason: `${action}:${fields.length ? reasonSlug(fields) : 'spec-changed'}` as Reason, fields };
+    return {
+      ...base,
+      action,
+      reason: `${action}:${fields.length ? reasonSlug(fields) : 'spec-changed'}` as Reason,
+      fields,
+    };
   }
   if (fields.length) {
     // The recorded hash matches the config but the live values do not: edited by hand.

@@ -111,7 +111,9 @@ export function streamTransport(readable: Readable, writable: Writable, opts: St
         continue;
       }
       if (!isJsonRpcEnvelope(msg)) {
-        transport.onerror?.(new Error('Skipped a line that is not JSON-RPC: not a JSON-RPC 2.0 request, notification or response'));
+        transport.onerror?.(
+          new Error('Skipped a line that is not JSON-RPC: not a JSON-RPC 2.0 request, notification or response'),
+        );
         continue;
       }
       transport.onmessage?.(msg);

@@ -4,12 +4,29 @@
 
 import type { BackendCapabilities } from '../model/capabilities.js';
 import { error, type Diagnostic, type Result, type SourceRange } from '../diag/diagnostic.js';
-import { type LoadedConfig, type ResolvedCatalogEntry, type ResolvedProfile, type ResolvedRuntime, fitCodeEngineLimits, limitsFitted, unenforcedDiagnostics, parseCpu, parseDuration, parseMemory } from '../config/index.js';
+import {
+  type LoadedConfig,
+  type ResolvedCatalogEntry,
+  type ResolvedProfile,
+  type ResolvedRuntime,
+  fitCodeEngineLimits,
+  limitsFitted,
+  unenforcedDiagnostics,
+  parseCpu,
+  parseDuration,
+  parseMemory,
+} from '../config/index.js';
 import type { Backend as BackendConfig, CodeEngineBackend, ResourceLimits, Transport } from '../generated/config.js';
 import { evaluateApproval } from './approval.js';
 import { hashOf, secretDigest } from '../model/canonical.js';
 import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
-import type { DesiredResource, EffectiveGuardrails, NormalizedSource, RuntimeSpec, TransportSpec } from '../model/resources.js';
+import type {
+  DesiredResource,
+  EffectiveGuardrails,
+  NormalizedSource,
+  RuntimeSpec,
+  TransportSpec,
+} from '../model/resources.js';
 
 export interface CompileOptions {
   /**
@@ -39,16 +56,44 @@ export function compileDesired(config: LoadedConfig, options: CompileOptions = {
   return { value: out, diags };
 }
 
-function compileRuntime(config: LoadedConfig, runtime: ResolvedRuntime, options: CompileOptions): Result<DesiredResource> {
+function compileRuntime(
+  config: LoadedConfig,
+  runtime: ResolvedRuntime,
+  options: CompileOptions,
+): Result<DesiredResource> {
   const address = runtimeAddress(runtime.name);
   const range = runtime.origin.range;
   const entry = config.catalog[runtime.catalog];
-  if (!entry) return { diags: [error('ref.unknown-catalog', `runtime ${runtime.name} names unknown catalog entry ${runtime.catalog}`, { address, range })] };
+  if (!entry)
+    return {
+      diags: [
+        error('ref.unknown-catalog', `runtime ${runtime.name} names unknown catalog entry ${runtime.catalog}`, {
+          address,
+          range,
+        }),
+      ],
+    };
   const backendConfig = config.backends[runtime.backend];
-  if (!backendConfig) return { diags: [error('ref.unknown-backend', `runtime ${runtime.name} names unknown backend ${runtime.backend}`, { address, range })] };
+  if (!backendConfig)
+    return {
+      diags: [
+        error('ref.unknown-backend', `runtime ${runtime.name} names unknown backend ${runtime.backend}`, {
+          address,
+          range,
+        }),
+      ],
+    };
   const profileName = runtime.guardrails_profile ?? entry.guardrails_profile ?? config.defaultProfile;
   const profile = config.profiles[profileName];
-  if (!profile) return { diags: [error('ref.unknown-profile', `runtime ${runtime.name} uses unknown guardrails profile ${profileName}`, { address, range })] };
+  if (!profile)
+    return {
+      diags: [
+        error('ref.unknown-profile', `runtime ${runtime.name} uses unknown guardrails profile ${profileName}`, {
+          address,
+          range,
+        }),
+      ],
+    };
 
   const diags: Diagnostic[] = [];
   const guardrails = effectiveGuardrails({ profile, backendConfig, runtime, address, diags, strict: options.strict });
@@ -63,7 +108,8 @@ function compileRuntime(config: LoadedConfig, runtime: ResolvedRuntime, options:
     secretDigests: env.digests,
     guardrails,
     scale: scaleOf(runtime, backendConfig),
-    visibility: runtime.visibility ?? (backendConfig.type === 'ibm_code_engine' ? backendConfig.default_visibility : undefined),
+    visibility:
+      runtime.visibility ?? (backendConfig.type === 'ibm_code_engine' ? backendConfig.default_visibility : undefined),
     hostPort: runtime.host_port,
     restart: runtime.restart ?? 'unless-stopped',
     labels: { ...(runtime.labels ?? {}) },
@@ -71,7 +117,9 @@ function compileRuntime(config: LoadedConfig, runtime: ResolvedRuntime, options:
   if (spec.scale && Object.keys(spec.scale).length === 0) delete spec.scale;
   dropUndefined(spec);
 
-  diags.push(...runtimeUnenforced({ config, runtime, backendConfig, profileName, profile, strict: guardrails.strict, options }));
+  diags.push(
+    ...runtimeUnenforced({ config, runtime, backendConfig, profileName, profile, strict: guardrails.strict, options }),
+  );
 
   const approval = evaluateApproval(config.approval, {
     runtime: runtime.name,
@@ -118,7 +166,9 @@ function runtimeUnenforced(input: {
   const { config, runtime, backendConfig } = input;
   const index = config.document.runtimes?.findIndex((r) => r.name === runtime.name) ?? -1;
   const key = runtime.guardrails_profile !== undefined ? 'guardrails_profile' : 'backend';
-  const range: SourceRange | undefined = (index >= 0 ? config.sourceMap.get(`${runtime.origin.file}#/runtimes/${index}/${key}`) : undefined) ?? runtime.origin.range;
+  const range: SourceRange | undefined =
+    (index >= 0 ? config.sourceMap.get(`${runtime.origin.file}#/runtimes/${index}/${key}`) : undefined) ??
+    runtime.origin.range;
   return unenforcedDiagnostics({
     profileName: input.profileName,
     profile: input.profile,
@@ -181,11 +231,15 @@ function effectiveGuardrails(input: {
     const dflt = parse(backendLimits?.[key] as string | number | undefined);
     if (own !== undefined && profileMax !== undefined && own > profileMax) {
       diags.push(
-        error('guardrail.limit-exceeded', `runtime ${runtime.name} asks for ${key} ${String(requested?.[key])}, above the maximum of profile ${profile.name}`, {
-          address,
-          range: runtime.origin.range,
-          detail: `Lower resources.${key} to at most the profile's max, or use a profile that allows more.`,
-        }),
+        error(
+          'guardrail.limit-exceeded',
+          `runtime ${runtime.name} asks for ${key} ${String(requested?.[key])}, above the maximum of profile ${profile.name}`,
+          {
+            address,
+            range: runtime.origin.range,
+            detail: `Lower resources.${key} to at most the profile's max, or use a profile that allows more.`,
+          },
+        ),
       );
       return profileMax;
     }
@@ -210,7 +264,8 @@ function effectiveGuardrails(input: {
     apparmor: profile.apparmor,
     strict: Boolean(profile.strict || input.strict),
   };
-  if (input.backendConfig.type === 'ibm_code_engine') fitForCodeEngine({ g, profile, backend: input.backendConfig, runtime, address, diags });
+  if (input.backendConfig.type === 'ibm_code_engine')
+    fitForCodeEngine({ g, profile, backend: input.backendConfig, runtime, address, diags });
   return g;
 }
 
@@ -229,7 +284,11 @@ function fitForCodeEngine(input: {
   diags: Diagnostic[];
 }): void {
   const { g, profile, runtime } = input;
-  const fit = fitCodeEngineLimits({ runtime: runtime.resources, backend: input.backend.per_deployment_limits, profile: profile.resources });
+  const fit = fitCodeEngineLimits({
+    runtime: runtime.resources,
+    backend: input.backend.per_deployment_limits,
+    profile: profile.resources,
+  });
   if (!fit.ok) {
     g.maxCpu = fit.requested.cpu?.value;
     g.maxMemory = fit.requested.memory?.value;
@@ -237,7 +296,16 @@ function fitForCodeEngine(input: {
   }
   g.maxCpu = fit.requested.cpu || fit.fitted ? fit.cpu : undefined;
   g.maxMemory = fit.requested.memory || fit.fitted ? fit.memoryBytes : undefined;
-  if (fit.fitted) input.diags.push(limitsFitted({ fit, profileName: profile.name, backend: runtime.backend, address: input.address, range: runtime.origin.range }));
+  if (fit.fitted)
+    input.diags.push(
+      limitsFitted({
+        fit,
+        profileName: profile.name,
+        backend: runtime.backend,
+        address: input.address,
+        range: runtime.origin.range,
+      }),
+    );
 }
 
 function splitEnv(input: {
@@ -272,11 +340,17 @@ function splitEnv(input: {
   for (const [name, s] of Object.entries(specs)) {
     if (s.required && plain[name] === undefined && secret[name] === undefined) {
       input.diags.push(
-        error('env.required-missing', `runtime ${runtime.name} does not set ${name}, which catalog entry ${entry.slug} requires`, {
-          address: input.address,
-          range: runtime.origin.range,
-          detail: s.secret ? `Add ${name} under secrets: of runtime ${runtime.name}.` : `Add ${name} under env: of runtime ${runtime.name}.`,
-        }),
+        error(
+          'env.required-missing',
+          `runtime ${runtime.name} does not set ${name}, which catalog entry ${entry.slug} requires`,
+          {
+            address: input.address,
+            range: runtime.origin.range,
+            detail: s.secret
+              ? `Add ${name} under secrets: of runtime ${runtime.name}.`
+              : `Add ${name} under env: of runtime ${runtime.name}.`,
+          },
+        ),
       );
     }
   }
@@ -320,10 +394,17 @@ export function normalizeSource(entry: ResolvedCatalogEntry): NormalizedSource {
         args: s.args,
         pushToRegistry: s.push_to_registry ?? false,
         registry: s.registry,
-        buildTimeoutSeconds: s.build_timeout === undefined ? undefined : Math.round(parseDuration(s.build_timeout) ?? 0) || undefined,
+        buildTimeoutSeconds:
+          s.build_timeout === undefined ? undefined : Math.round(parseDuration(s.build_timeout) ?? 0) || undefined,
       };
     case 'compose':
-      return { type: 'compose', composeFile: s.compose_file, inline: s.compose_file.includes('\n'), mainService: s.main_service, baseDir: entry.baseDir };
+      return {
+        type: 'compose',
+        composeFile: s.compose_file,
+        inline: s.compose_file.includes('\n'),
+        mainService: s.main_service,
+        baseDir: entry.baseDir,
+      };
     case 'command':
       return { type: 'command', command: s.command, args: s.args ?? [], cwd: s.cwd };
   }

@@ -88,10 +88,14 @@ export function diffPlan(input: DiffInput): Plan {
     if (!d && !o) {
       if (rec && !(rec.backend in input.backends)) {
         diagnostics.push(
-          warning('state.backend-removed', `${address} was recorded on backend ${rec.backend}, which is no longer configured; it is dropped from state and not deleted`, {
-            address,
-            detail: `Remove it by hand from ${rec.backend}, or put the backend back into the config and run destroy.`,
-          }),
+          warning(
+            'state.backend-removed',
+            `${address} was recorded on backend ${rec.backend}, which is no longer configured; it is dropped from state and not deleted`,
+            {
+              address,
+              detail: `Remove it by hand from ${rec.backend}, or put the backend back into the config and run destroy.`,
+            },
+          ),
         );
       }
       if (rec) forget.push(address);

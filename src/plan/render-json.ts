@@ -44,7 +44,12 @@ function changeDoc(c: Change): PlanChange {
   if (c.desired && c.action !== 'delete') out.specHash = c.desired.specHash;
   if (c.observed?.specHash) out.liveSpecHash = c.observed.specHash;
   if (c.observed) out.liveStatus = c.observed.status;
-  if (c.approval) out.approval = { reasons: [...c.approval.reasons], approvers: c.approval.approvers.map((l) => [...l]), needed: Boolean(c.needsApproval) };
+  if (c.approval)
+    out.approval = {
+      reasons: [...c.approval.reasons],
+      approvers: c.approval.approvers.map((l) => [...l]),
+      needed: Boolean(c.needsApproval),
+    };
   if (c.steps?.length) out.steps = [...c.steps];
   return out;
 }

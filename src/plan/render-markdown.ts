@@ -24,12 +24,20 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
     out.push('**No changes.** The live state matches the configuration.', '');
   } else {
     out.push('| Action | Count |', '| --- | ---: |');
-    out.push(`| ➕ create | ${s.create} |`, `| 🔁 update in place | ${s.update} |`, `| ♻️ replace | ${s.replace} |`, `| ➖ destroy | ${s.delete} |`);
+    out.push(
+      `| ➕ create | ${s.create} |`,
+      `| 🔁 update in place | ${s.update} |`,
+      `| ♻️ replace | ${s.replace} |`,
+      `| ➖ destroy | ${s.delete} |`,
+    );
     if (plan.forget?.length) out.push(`| 🗑 drop from state | ${plan.forget.length} |`);
     out.push('');
     for (const c of changes) {
       out.push('<details>');
-      out.push(`<summary><code>${SYMBOL[c.action]} ${c.address}</code> ${HEADLINE[c.action]} (<code>${c.reason}</code>)${c.needsApproval ? ' ✋ needs approval' : ''}</summary>`, '');
+      out.push(
+        `<summary><code>${SYMBOL[c.action]} ${c.address}</code> ${HEADLINE[c.action]} (<code>${c.reason}</code>)${c.needsApproval ? ' ✋ needs approval' : ''}</summary>`,
+        '',
+      );
       out.push(`Backend: \`${c.backend}\` (${c.backendType})`, '');
       if (c.fields.length) {
         out.push('```diff');
@@ -44,7 +52,10 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
       out.push('</details>', '');
     }
   }
-  const warnings = [...plan.diagnostics, ...plan.changes.flatMap((c) => c.diagnostics.map((d) => ({ ...d, address: d.address ?? c.address })))];
+  const warnings = [
+    ...plan.diagnostics,
+    ...plan.changes.flatMap((c) => c.diagnostics.map((d) => ({ ...d, address: d.address ?? c.address }))),
+  ];
   if (warnings.length) {
     out.push('#### Warnings', '');
     for (const d of warnings) out.push(`- ${d.address ? `\`${d.address}\`: ` : ''}${escapeCell(diagLine(d))}`);
@@ -53,7 +64,8 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
   const needing = changes.filter((c) => c.approval);
   if (needing.length) {
     out.push('#### Approvals', '');
-    for (const c of needing) out.push(`- ${c.needsApproval ? '✋' : '✅'} \`${c.address}\`: ${escapeCell(approvalLine(c) ?? '')}`);
+    for (const c of needing)
+      out.push(`- ${c.needsApproval ? '✋' : '✅'} \`${c.address}\`: ${escapeCell(approvalLine(c) ?? '')}`);
     out.push('');
   }
   return `${out.map(redact).join('\n')}`.replace(/\n+$/, '\n');

@@ -14,7 +14,13 @@ export interface TextRenderOptions {
 const CODES = { green: 32, yellow: 33, red: 31, cyan: 36, bold: 1, dim: 2, magenta: 35 } as const;
 type Colour = keyof typeof CODES;
 
-const ACTION_COLOUR: Record<ActionKind, Colour> = { create: 'green', update: 'yellow', replace: 'magenta', delete: 'red', noop: 'dim' };
+const ACTION_COLOUR: Record<ActionKind, Colour> = {
+  create: 'green',
+  update: 'yellow',
+  replace: 'magenta',
+  delete: 'red',
+  noop: 'dim',
+};
 const SYMBOL_COLOUR: Record<string, Colour> = { '+': 'green', '~': 'yellow', '-': 'red' };
 
 export function renderText(plan: Plan, options: TextRenderOptions = {}): string {
@@ -23,13 +29,15 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
   const lines: string[] = [];
   const changes = plan.changes.filter((c) => c.action !== 'noop');
 
-  for (const d of plan.diagnostics) lines.push(paint(d.severity === 'error' ? 'red' : 'yellow', diagLine(d)), ...(d.detail ? [`  ${d.detail}`] : []));
+  for (const d of plan.diagnostics)
+    lines.push(paint(d.severity === 'error' ? 'red' : 'yellow', diagLine(d)), ...(d.detail ? [`  ${d.detail}`] : []));
   if (plan.diagnostics.length) lines.push('');
 
-  if (changes.length === 0 && !(plan.forget?.length)) {
+  if (changes.length === 0 && !plan.forget?.length) {
     lines.push(paint('green', 'No changes.') + ' The live state matches the configuration.');
     const warned = plan.changes.filter((c) => c.diagnostics.length);
-    for (const c of warned) for (const d of c.diagnostics) lines.push(`  ${paint('yellow', '!')} ${c.address}: ${diagLine(d)}`);
+    for (const c of warned)
+      for (const d of c.diagnostics) lines.push(`  ${paint('yellow', '!')} ${c.address}: ${diagLine(d)}`);
     return `${lines.map(redact).join('\n')}\n`;
   }
 
@@ -48,10 +56,12 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
     lines.push('    }');
     const appr = approvalLine(c);
     if (appr) lines.push(`    ${paint(c.needsApproval ? 'red' : 'green', c.needsApproval ? '✋' : '✓')} ${appr}`);
-    for (const d of c.diagnostics) lines.push(`    ${paint(d.severity === 'error' ? 'red' : 'yellow', '!')} ${diagLine(d)}`);
+    for (const d of c.diagnostics)
+      lines.push(`    ${paint(d.severity === 'error' ? 'red' : 'yellow', '!')} ${diagLine(d)}`);
     lines.push('');
   }
-  for (const a of plan.forget ?? []) lines.push(`  # ${a} is gone and no longer configured: it will be dropped from state`);
+  for (const a of plan.forget ?? [])
+    lines.push(`  # ${a} is gone and no longer configured: it will be dropped from state`);
   if (plan.forget?.length) lines.push('');
   const held = changes.filter((c) => c.needsApproval).length;
   lines.push(paint('bold', summaryLine(plan.summary, held)));

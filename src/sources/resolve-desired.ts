@@ -33,7 +33,9 @@ export function githubCredentials(github: GithubSettings | undefined, configDir:
   };
 }
 
-export async function resolveSources(input: ResolveSourcesInput): Promise<{ desired: DesiredResource[]; diags: Diagnostic[] }> {
+export async function resolveSources(
+  input: ResolveSourcesInput,
+): Promise<{ desired: DesiredResource[]; diags: Diagnostic[] }> {
   const credentials = githubCredentials(input.github, input.configDir);
   const pending = new Map<string, Promise<{ value?: string; diags: Diagnostic[] }>>();
   const diags: Diagnostic[] = [];
@@ -47,7 +49,13 @@ export async function resolveSources(input: ResolveSourcesInput): Promise<{ desi
           const spec = { ...d.spec, source: { ...s, content: composeTextOf(s).text } };
           return { ...d, spec, specHash: hashOf(spec) };
         } catch (err) {
-          diags.push(error('compose.file-unreadable', `The compose file of ${d.address} cannot be read`, { address: d.address, range: d.range, detail: `${(err as Error).message}. Fix compose_file.` }));
+          diags.push(
+            error('compose.file-unreadable', `The compose file of ${d.address} cannot be read`, {
+              address: d.address,
+              range: d.range,
+              detail: `${(err as Error).message}. Fix compose_file.`,
+            }),
+          );
           return d;
         }
       }
@@ -70,7 +78,11 @@ export async function resolveSources(input: ResolveSourcesInput): Promise<{ desi
 }
 
 /** The resource with the digest of its seccomp profile file in the spec (and the hash moved). */
-async function withSeccompDigest(d: DesiredResource, input: ResolveSourcesInput, diags: Diagnostic[]): Promise<DesiredResource> {
+async function withSeccompDigest(
+  d: DesiredResource,
+  input: ResolveSourcesInput,
+  diags: Diagnostic[],
+): Promise<DesiredResource> {
   const path = d.spec.guardrails.seccomp;
   if (!isSeccompFile(path) || (input.seccomp && !input.seccomp(d))) return d;
   try {
@@ -78,7 +90,13 @@ async function withSeccompDigest(d: DesiredResource, input: ResolveSourcesInput,
     const spec = { ...d.spec, guardrails: { ...d.spec.guardrails, seccompDigest: digest } };
     return { ...d, spec, specHash: hashOf(spec) };
   } catch (err) {
-    diags.push(error('guardrail.seccomp-unreadable', `The seccomp profile ${path} of ${d.address} cannot be read as JSON`, { address: d.address, range: d.range, detail: `${(err as Error).message}. Fix the path or the file.` }));
+    diags.push(
+      error('guardrail.seccomp-unreadable', `The seccomp profile ${path} of ${d.address} cannot be read as JSON`, {
+        address: d.address,
+        range: d.range,
+        detail: `${(err as Error).message}. Fix the path or the file.`,
+      }),
+    );
     return d;
   }
 }

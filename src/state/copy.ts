@@ -26,19 +26,31 @@ export function copySqliteToPostgres(input: { sqlitePath: string; url: string })
   new PostgresStateStore({ url: input.url }).close();
   const db = new PgBridge({ url: input.url });
   try {
-    const already = COPIED_TABLES.map((t) => ({ t, n: Number(db.query<{ n: number }>(`SELECT count(*) AS n FROM ${t}`)[0].n) })).filter((x) => x.n > 0);
-    if (already.length) return { ok: false, reason: `the target already holds state (${already.map((x) => `${x.n} ${x.t}`).join(', ')}); migrate into an empty database` };
+    const already = COPIED_TABLES.map((t) => ({
+      t,
+      n: Number(db.query<{ n: number }>(`SELECT count(*) AS n FROM ${t}`)[0].n),
+    })).filter((x) => x.n > 0);
+    if (already.length)
+      return {
+        ok: false,
+        reason: `the target already holds state (${already.map((x) => `${x.n} ${x.t}`).join(', ')}); migrate into an empty database`,
+      };
     db.exec('BEGIN');
     try {
       for (const table of COPIED_TABLES) {
         const rows = src.prepare(`SELECT * FROM ${table}`).all() as Record<string, SqlValue>[];
         for (const row of rows) {
           const cols = Object.keys(row);
-          db.run(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, cols.map((c) => row[c]));
+          db.run(
+            `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+            cols.map((c) => row[c]),
+          );
         }
         if (table === 'runs' || table === 'events') {
           // Kept ids: the next insert must continue after the highest copied one.
-          db.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), GREATEST((SELECT MAX(id) FROM ${table}), 1), (SELECT MAX(id) FROM ${table}) IS NOT NULL)`);
+          db.query(
+            `SELECT setval(pg_get_serial_sequence('${table}', 'id'), GREATEST((SELECT MAX(id) FROM ${table}), 1), (SELECT MAX(id) FROM ${table}) IS NOT NULL)`,
+          );
         }
       }
       db.exec('COMMIT');
@@ -52,7 +64,12 @@ export function copySqliteToPostgres(input: { sqlitePath: string; url: string })
       target: Number(db.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)[0].n),
     }));
     const off = counts.filter((c) => c.source !== c.target);
-    if (off.length) return { ok: false, reason: `counts differ after the copy: ${off.map((c) => `${c.table} ${c.source} → ${c.target}`).join(', ')}`, counts };
+    if (off.length)
+      return {
+        ok: false,
+        reason: `counts differ after the copy: ${off.map((c) => `${c.table} ${c.source} → ${c.target}`).join(', ')}`,
+        counts,
+      };
     return { ok: true, counts };
   } finally {
     db.close();

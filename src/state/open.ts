@@ -23,7 +23,10 @@ export function locationKey(loc: StateLocation): string {
   return loc.backend === 'sqlite' ? `sqlite:${loc.path}` : `postgres:${loc.url}`;
 }
 
-export function openStore(loc: StateLocation, options: { redact?: (text: string) => string; lockPollMs?: number } = {}): OpenedStore {
+export function openStore(
+  loc: StateLocation,
+  options: { redact?: (text: string) => string; lockPollMs?: number } = {},
+): OpenedStore {
   if (loc.backend === 'postgres') return new PostgresStateStore({ url: loc.url, ...options });
   return openStateStore({ path: loc.path, ...options });
 }

@@ -15,7 +15,8 @@ export interface BridgeRequest {
   params?: SqlValue[];
 }
 
-export type BridgeReply = { ok: true; rows: SqlRow[]; rowCount: number } | { ok: false; message: string; code?: string };
+export type BridgeReply =
+  { ok: true; rows: SqlRow[]; rowCount: number } | { ok: false; message: string; code?: string };
 
 /** An error reported by PostgreSQL (or the connection), with its SQLSTATE when known. */
 export class PgError extends Error {
@@ -88,7 +89,11 @@ export class PgBridge {
     const waited = before === DEAD ? 'not-equal' : Atomics.wait(this.flag, 0, before, this.timeoutMs);
     const msg = receiveMessageOnPort(this.port);
     if (!msg) {
-      throw new PgError(waited === 'timed-out' ? `PostgreSQL did not answer within ${this.timeoutMs} ms` : 'the PostgreSQL worker ended without an answer');
+      throw new PgError(
+        waited === 'timed-out'
+          ? `PostgreSQL did not answer within ${this.timeoutMs} ms`
+          : 'the PostgreSQL worker ended without an answer',
+      );
     }
     const reply = msg.message as BridgeReply;
     if (!reply.ok) throw new PgError(reply.message, reply.code);

@@ -114,11 +114,17 @@ export function migratePg(db: PgBridge, migrations: readonly Migration[] = PG_MI
       name TEXT NOT NULL,
       applied_at TEXT NOT NULL
     )`);
-    const applied = new Set(db.query<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version));
+    const applied = new Set(
+      db.query<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version),
+    );
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (applied.has(m.version)) continue;
       db.exec(m.sql);
-      db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+      db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      ]);
       done.push(m.version);
     }
     db.exec('COMMIT');

@@ -52,7 +52,9 @@ port.on('message', (req: BridgeRequest) => {
     } catch (err) {
       const e = err as { message?: string; code?: string };
       // Connection strings carry passwords; pg's messages do not include them, but be sure.
-      const message = String(e.message ?? err).split(url).join('(database url)');
+      const message = String(e.message ?? err)
+        .split(url)
+        .join('(database url)');
       answer({ ok: false, message, code: typeof e.code === 'string' ? e.code : undefined });
     }
   })();

@@ -7,7 +7,17 @@ import { hostname } from 'node:os';
 import { PgBridge, type SqlValue } from './pg-bridge.js';
 import { migratePg } from './pg-migrations.js';
 import { ciRunId, toApproval, toEvent, toHolder, toRun, toRuntime, type Row } from './rows.js';
-import type { ApprovalRecord, ApprovalStatus, EventRecord, LockHolder, LockResult, RunKind, RunRecord, RuntimeRecord, StateStore } from './store.js';
+import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  EventRecord,
+  LockHolder,
+  LockResult,
+  RunKind,
+  RunRecord,
+  RuntimeRecord,
+  StateStore,
+} from './store.js';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -72,9 +82,19 @@ export class PostgresStateStore implements StateStore {
          endpoint = excluded.endpoint, status = excluded.status, warnings = excluded.warnings,
          applied_at = excluded.applied_at, native = excluded.native, depends_on = excluded.depends_on`,
       [
-        rec.stack, rec.address, rec.runtime, rec.backend, rec.backendType, rec.specHash,
-        this.redact(JSON.stringify(rec.spec)), rec.endpoint === undefined ? null : JSON.stringify(rec.endpoint), rec.status,
-        this.redact(JSON.stringify(rec.warnings ?? [])), rec.appliedAt, this.redactedJson(rec.native), JSON.stringify(rec.dependsOn ?? []),
+        rec.stack,
+        rec.address,
+        rec.runtime,
+        rec.backend,
+        rec.backendType,
+        rec.specHash,
+        this.redact(JSON.stringify(rec.spec)),
+        rec.endpoint === undefined ? null : JSON.stringify(rec.endpoint),
+        rec.status,
+        this.redact(JSON.stringify(rec.warnings ?? [])),
+        rec.appliedAt,
+        this.redactedJson(rec.native),
+        JSON.stringify(rec.dependsOn ?? []),
       ],
     );
   }
@@ -85,12 +105,20 @@ export class PostgresStateStore implements StateStore {
 
   // ── runs ──────────────────────────────────────────────────────────────────
   startRun(stack: string, kind: RunKind, meta?: Record<string, unknown>): number {
-    const rows = this.db.query<{ id: number }>('INSERT INTO runs (stack, kind, started_at, meta) VALUES ($1, $2, $3, $4) RETURNING id', [stack, kind, new Date().toISOString(), this.redactedJson(meta)]);
+    const rows = this.db.query<{ id: number }>(
+      'INSERT INTO runs (stack, kind, started_at, meta) VALUES ($1, $2, $3, $4) RETURNING id',
+      [stack, kind, new Date().toISOString(), this.redactedJson(meta)],
+    );
     return Number(rows[0].id);
   }
 
   finishRun(id: number, outcome: NonNullable<RunRecord['outcome']>, summary?: Record<string, unknown>): void {
-    this.db.run('UPDATE runs SET finished_at = $1, outcome = $2, summary = $3 WHERE id = $4', [new Date().toISOString(), outcome, this.redactedJson(summary), id]);
+    this.db.run('UPDATE runs SET finished_at = $1, outcome = $2, summary = $3 WHERE id = $4', [
+      new Date().toISOString(),
+      outcome,
+      this.redactedJson(summary),
+      id,
+    ]);
   }
 
   listRuns(stack: string, limit = 50): RunRecord[] {
@@ -100,7 +128,12 @@ export class PostgresStateStore implements StateStore {
   // ── events ────────────────────────────────────────────────────────────────
   appendEvent(event: Omit<EventRecord, 'id' | 'at'> & { at?: string }): void {
     this.db.run('INSERT INTO events (stack, at, type, address, actor, data) VALUES ($1, $2, $3, $4, $5, $6)', [
-      event.stack, event.at ?? new Date().toISOString(), event.type, event.address ?? null, event.actor ?? null, this.redactedJson(event.data),
+      event.stack,
+      event.at ?? new Date().toISOString(),
+      event.type,
+      event.address ?? null,
+      event.actor ?? null,
+      this.redactedJson(event.data),
     ]);
   }
 
@@ -116,7 +149,10 @@ export class PostgresStateStore implements StateStore {
       where.push(`address = $${params.length}`);
     }
     params.push(options.limit ?? 1000);
-    const rows = this.db.query(`SELECT * FROM (SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}) e ORDER BY id`, params);
+    const rows = this.db.query(
+      `SELECT * FROM (SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}) e ORDER BY id`,
+      params,
+    );
     return rows.map(toEvent);
   }
 
@@ -127,17 +163,27 @@ export class PostgresStateStore implements StateStore {
       this.writeHolder(stack, operation);
       return { ok: true };
     }
-    const got = this.db.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended('contextforge.lock:' || $1, 0)) AS ok", [stack])[0]?.ok === true;
+    const got =
+      this.db.query<{ ok: boolean }>(
+        "SELECT pg_try_advisory_lock(hashtextextended('contextforge.lock:' || $1, 0)) AS ok",
+        [stack],
+      )[0]?.ok === true;
     const row = this.db.query('SELECT * FROM locks WHERE stack = $1', [stack])[0];
     if (!got) {
       // Held by a session that has not written its row yet: report it without details.
-      return { ok: false, holder: row ? toHolder(row) : { pid: 0, host: 'unknown', since: new Date().toISOString(), operation: 'unknown' } };
+      return {
+        ok: false,
+        holder: row
+          ? toHolder(row)
+          : { pid: 0, host: 'unknown', since: new Date().toISOString(), operation: 'unknown' },
+      };
     }
     this.held.add(stack);
     this.writeHolder(stack, operation);
     // A row we did not write, while we got the advisory lock: its session ended without
     // releasing (killed, crashed, connection lost). Say whose lock was taken over.
-    if (row && !(Number(row.pid) === process.pid && row.host === this.host)) return { ok: true, takenOver: toHolder(row) };
+    if (row && !(Number(row.pid) === process.pid && row.host === this.host))
+      return { ok: true, takenOver: toHolder(row) };
     return { ok: true };
   }
 
@@ -184,7 +230,11 @@ export class PostgresStateStore implements StateStore {
     );
     for (const s of sessions) this.db.query('SELECT pg_terminate_backend($1)', [s.pid]);
     this.db.run('DELETE FROM locks WHERE stack = $1', [stack]);
-    return row ? toHolder(row) : sessions.length ? { pid: 0, host: 'unknown', since: '', operation: 'unknown' } : undefined;
+    return row
+      ? toHolder(row)
+      : sessions.length
+        ? { pid: 0, host: 'unknown', since: '', operation: 'unknown' }
+        : undefined;
   }
 
   /** The current holder, if any (for status and error messages). */
@@ -199,8 +249,19 @@ export class PostgresStateStore implements StateStore {
       `INSERT INTO approvals (id, stack, address, spec_hash, status, reasons, approvers, request, requested_at, expires_at, decided_by, decided_at, note)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
-        rec.id, rec.stack, rec.address, rec.specHash, rec.status, JSON.stringify(rec.reasons), JSON.stringify(rec.approvers),
-        this.redact(JSON.stringify(rec.request)), rec.requestedAt, rec.expiresAt, rec.decidedBy ?? null, rec.decidedAt ?? null, rec.note ?? null,
+        rec.id,
+        rec.stack,
+        rec.address,
+        rec.specHash,
+        rec.status,
+        JSON.stringify(rec.reasons),
+        JSON.stringify(rec.approvers),
+        this.redact(JSON.stringify(rec.request)),
+        rec.requestedAt,
+        rec.expiresAt,
+        rec.decidedBy ?? null,
+        rec.decidedAt ?? null,
+        rec.note ?? null,
       ],
     );
   }
@@ -217,10 +278,14 @@ export class PostgresStateStore implements StateStore {
     return r ? toApproval(r) : undefined;
   }
 
-  decideApproval(id: string, decision: { status: 'approved' | 'rejected' | 'expired'; by: string; note?: string }): ApprovalRecord | undefined {
-    const n = this.db.run("UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3, note = $4 WHERE id = $5 AND status = 'pending'", [
-      decision.status, decision.by, new Date().toISOString(), decision.note ?? null, id,
-    ]);
+  decideApproval(
+    id: string,
+    decision: { status: 'approved' | 'rejected' | 'expired'; by: string; note?: string },
+  ): ApprovalRecord | undefined {
+    const n = this.db.run(
+      "UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3, note = $4 WHERE id = $5 AND status = 'pending'",
+      [decision.status, decision.by, new Date().toISOString(), decision.note ?? null, id],
+    );
     return n ? this.getApproval(id) : undefined;
   }
 

@@ -1,7 +1,15 @@
 // Row ↔ record mapping shared by the SQLite and PostgreSQL stores: both keep the same columns
 // (JSON as TEXT), so one reading of a row serves both. No SQL and no I/O here.
 
-import type { ApprovalRecord, ApprovalStatus, EventRecord, LockHolder, RunKind, RunRecord, RuntimeRecord } from './store.js';
+import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  EventRecord,
+  LockHolder,
+  RunKind,
+  RunRecord,
+  RuntimeRecord,
+} from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -27,7 +35,12 @@ export function toRuntime(r: Row): RuntimeRecord {
 }
 
 export function toRun(r: Row): RunRecord {
-  const run: RunRecord = { id: Number(r.id), stack: r.stack as string, kind: r.kind as RunKind, startedAt: r.started_at as string };
+  const run: RunRecord = {
+    id: Number(r.id),
+    stack: r.stack as string,
+    kind: r.kind as RunKind,
+    startedAt: r.started_at as string,
+  };
   if (r.finished_at) run.finishedAt = r.finished_at as string;
   if (r.outcome) run.outcome = r.outcome as RunRecord['outcome'];
   if (r.summary) run.summary = parseJson(r.summary, undefined);
@@ -44,7 +57,12 @@ export function toEvent(r: Row): EventRecord {
 }
 
 export function toHolder(r: Row): LockHolder {
-  const h: LockHolder = { pid: Number(r.pid), host: r.host as string, since: r.since as string, operation: r.operation as string };
+  const h: LockHolder = {
+    pid: Number(r.pid),
+    host: r.host as string,
+    since: r.since as string,
+    operation: r.operation as string,
+  };
   if (r.run_id) h.runId = r.run_id as string;
   return h;
 }

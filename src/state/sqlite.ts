@@ -30,7 +30,6 @@ export interface SqliteStoreOptions {
   lockPollMs?: number;
 }
 
-
 /** True when a process with that pid exists on this host (EPERM means it exists, not ours). */
 export function pidAlive(pid: number): boolean {
   try {
@@ -74,11 +73,14 @@ export class SqliteStateStore implements StateStore {
 
   // ── runtimes ──────────────────────────────────────────────────────────────
   listRuntimes(stack: string): RuntimeRecord[] {
-    return (this.db.prepare('SELECT * FROM runtimes WHERE stack = ? ORDER BY address').all(stack) as Row[]).map((r) => toRuntime(r));
+    return (this.db.prepare('SELECT * FROM runtimes WHERE stack = ? ORDER BY address').all(stack) as Row[]).map((r) =>
+      toRuntime(r),
+    );
   }
 
   getRuntime(stack: string, address: string): RuntimeRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM runtimes WHERE stack = ? AND address = ?').get(stack, address) as Row | undefined;
+    const r = this.db.prepare('SELECT * FROM runtimes WHERE stack = ? AND address = ?').get(stack, address) as
+      Row | undefined;
     return r ? toRuntime(r) : undefined;
   }
 
@@ -122,11 +124,15 @@ export class SqliteStateStore implements StateStore {
   }
 
   finishRun(id: number, outcome: NonNullable<RunRecord['outcome']>, summary?: Record<string, unknown>): void {
-    this.db.prepare('UPDATE runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?').run(new Date().toISOString(), outcome, this.redactedJson(summary), id);
+    this.db
+      .prepare('UPDATE runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?')
+      .run(new Date().toISOString(), outcome, this.redactedJson(summary), id);
   }
 
   listRuns(stack: string, limit = 50): RunRecord[] {
-    const rows = this.db.prepare('SELECT * FROM runs WHERE stack = ? ORDER BY id DESC LIMIT ?').all(stack, limit) as Row[];
+    const rows = this.db
+      .prepare('SELECT * FROM runs WHERE stack = ? ORDER BY id DESC LIMIT ?')
+      .all(stack, limit) as Row[];
     return rows.map(toRun);
   }
 
@@ -134,7 +140,14 @@ export class SqliteStateStore implements StateStore {
   appendEvent(event: Omit<EventRecord, 'id' | 'at'> & { at?: string }): void {
     this.db
       .prepare('INSERT INTO events (stack, at, type, address, actor, data) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(event.stack, event.at ?? new Date().toISOString(), event.type, event.address ?? null, event.actor ?? null, this.redactedJson(event.data));
+      .run(
+        event.stack,
+        event.at ?? new Date().toISOString(),
+        event.type,
+        event.address ?? null,
+        event.actor ?? null,
+        this.redactedJson(event.data),
+      );
   }
 
   listEvents(stack: string, options: { type?: string; address?: string; limit?: number } = {}): EventRecord[] {
@@ -142,8 +155,16 @@ export class SqliteStateStore implements StateStore {
     if (options.type) where.push(options.type.endsWith('*') ? 'type LIKE @typeLike' : 'type = @type');
     if (options.address) where.push('address = @address');
     const rows = this.db
-      .prepare(`SELECT * FROM (SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit) ORDER BY id`)
-      .all({ stack, type: options.type, typeLike: options.type?.replace(/\*$/, '%'), address: options.address, limit: options.limit ?? 1000 }) as Row[];
+      .prepare(
+        `SELECT * FROM (SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit) ORDER BY id`,
+      )
+      .all({
+        stack,
+        type: options.type,
+        typeLike: options.type?.replace(/\*$/, '%'),
+        address: options.address,
+        limit: options.limit ?? 1000,
+      }) as Row[];
     return rows.map(toEvent);
   }
 
@@ -155,7 +176,9 @@ export class SqliteStateStore implements StateStore {
         const row = this.db.prepare('SELECT * FROM locks WHERE stack = ?').get(stack) as Row | undefined;
         const mine = { pid: process.pid, host: this.host, since: new Date().toISOString(), operation };
         const write = (): void => {
-          this.db.prepare('INSERT OR REPLACE INTO locks (stack, pid, host, since, operation) VALUES (?, ?, ?, ?, ?)').run(stack, mine.pid, mine.host, mine.since, mine.operation);
+          this.db
+            .prepare('INSERT OR REPLACE INTO locks (stack, pid, host, since, operation) VALUES (?, ?, ?, ?, ?)')
+            .run(stack, mine.pid, mine.host, mine.since, mine.operation);
         };
         if (!row) {
           write();
@@ -213,14 +236,27 @@ export class SqliteStateStore implements StateStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        rec.id, rec.stack, rec.address, rec.specHash, rec.status, JSON.stringify(rec.reasons), JSON.stringify(rec.approvers),
-        this.redact(JSON.stringify(rec.request)), rec.requestedAt, rec.expiresAt, rec.decidedBy ?? null, rec.decidedAt ?? null, rec.note ?? null,
+        rec.id,
+        rec.stack,
+        rec.address,
+        rec.specHash,
+        rec.status,
+        JSON.stringify(rec.reasons),
+        JSON.stringify(rec.approvers),
+        this.redact(JSON.stringify(rec.request)),
+        rec.requestedAt,
+        rec.expiresAt,
+        rec.decidedBy ?? null,
+        rec.decidedAt ?? null,
+        rec.note ?? null,
       );
   }
 
   listApprovals(stack: string, status?: ApprovalStatus): ApprovalRecord[] {
     const rows = status
-      ? this.db.prepare('SELECT * FROM approvals WHERE stack = ? AND status = ? ORDER BY requested_at').all(stack, status)
+      ? this.db
+          .prepare('SELECT * FROM approvals WHERE stack = ? AND status = ? ORDER BY requested_at')
+          .all(stack, status)
       : this.db.prepare('SELECT * FROM approvals WHERE stack = ? ORDER BY requested_at').all(stack);
     return (rows as Row[]).map((r) => toApproval(r));
   }
@@ -230,9 +266,14 @@ export class SqliteStateStore implements StateStore {
     return r ? toApproval(r) : undefined;
   }
 
-  decideApproval(id: string, decision: { status: 'approved' | 'rejected' | 'expired'; by: string; note?: string }): ApprovalRecord | undefined {
+  decideApproval(
+    id: string,
+    decision: { status: 'approved' | 'rejected' | 'expired'; by: string; note?: string },
+  ): ApprovalRecord | undefined {
     const r = this.db
-      .prepare("UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = 'pending'")
+      .prepare(
+        "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = 'pending'",
+      )
       .run(decision.status, decision.by, new Date().toISOString(), decision.note ?? null, id);
     return r.changes ? this.getApproval(id) : undefined;
   }

@@ -103,7 +103,10 @@ export interface StateStore {
   createApproval(record: ApprovalRecord): void;
   listApprovals(stack: string, status?: ApprovalStatus): ApprovalRecord[];
   getApproval(id: string): ApprovalRecord | undefined;
-  decideApproval(id: string, decision: { status: 'approved' | 'rejected' | 'expired'; by: string; note?: string }): ApprovalRecord | undefined;
+  decideApproval(
+    id: string,
+    decision: { status: 'approved' | 'rejected' | 'expired'; by: string; note?: string },
+  ): ApprovalRecord | undefined;
 
   /** Changes whenever any writer commits (PRAGMA data_version for SQLite): cheap change polling. */
   version(): number;

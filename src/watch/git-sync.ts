@@ -46,7 +46,10 @@ export function displayUrl(url: string): string {
 
 /** A git error message with any credentials in URLs removed. */
 export function scrubGitMessage(message: string, url: string): string {
-  return message.split(url).join(displayUrl(url)).replace(/(\w+:\/\/)[^/@\s]+@/g, '$1');
+  return message
+    .split(url)
+    .join(displayUrl(url))
+    .replace(/(\w+:\/\/)[^/@\s]+@/g, '$1');
 }
 
 export function cloneDir(baseDir: string, url: string): string {

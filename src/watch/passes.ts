@@ -21,8 +21,15 @@ export interface HookDeps {
 /** onPlan: creates pending approvals; skips the apply when every change is held anyway. */
 export function approvalHook(deps: HookDeps): (ctx: PassContext) => 'apply' | 'skip' {
   return (ctx) => {
-    const r = syncApprovals({ plan: ctx.plan, config: ctx.config, store: ctx.store, redact: ctx.redact, configArg: deps.configArg });
-    for (const e of r.expired) deps.say(`Approval ${e.id} for ${e.address} expired without a decision; the change stays held.`);
+    const r = syncApprovals({
+      plan: ctx.plan,
+      config: ctx.config,
+      store: ctx.store,
+      redact: ctx.redact,
+      configArg: deps.configArg,
+    });
+    for (const e of r.expired)
+      deps.say(`Approval ${e.id} for ${e.address} expired without a decision; the change stays held.`);
     for (const rec of r.created) {
       const cmds = decisionCommands(rec.id, deps.configArg);
       deps.say(

@@ -56,7 +56,17 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     try {
       git = await openGitSync({ url: options.git.url, branch: options.git.branch, baseDir: cwd });
     } catch (err) {
-      options.report([{ severity: 'error', code: 'git.clone-failed', summary: `cloning ${displayUrl(options.git.url)} failed: ${scrubGitMessage((err as Error).message, options.git.url).split('\n')[0]}`, detail: 'Check the URL, the branch name and your credentials (a token in the URL or an SSH agent).' }], []);
+      options.report(
+        [
+          {
+            severity: 'error',
+            code: 'git.clone-failed',
+            summary: `cloning ${displayUrl(options.git.url)} failed: ${scrubGitMessage((err as Error).message, options.git.url).split('\n')[0]}`,
+            detail: 'Check the URL, the branch name and your credentials (a token in the URL or an SSH agent).',
+          },
+        ],
+        [],
+      );
       return 1;
     }
     path = join(git.dir, options.git.path ?? '.', options.file ?? 'contextforge.yaml');
@@ -110,20 +120,42 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     try {
       head = await git!.fetchHead();
     } catch (err) {
-      say(`warning: fetching ${displayUrl(options.git!.url)} failed: ${scrubGitMessage((err as Error).message, options.git!.url).split('\n')[0]}; retrying in ${Math.round(options.git!.intervalMs / 1000)}s`);
+      say(
+        `warning: fetching ${displayUrl(options.git!.url)} failed: ${scrubGitMessage((err as Error).message, options.git!.url).split('\n')[0]}; retrying in ${Math.round(options.git!.intervalMs / 1000)}s`,
+      );
       return false;
     }
     if (head.sha === applied?.sha || head.sha === rejectedSha) return false;
     say(`\nNew commit ${head.sha.slice(0, 12)} on ${options.git!.branch} by ${head.author}: ${head.subject}`);
     await git!.checkout(head.sha);
-    const meta = { git: { commit: head.sha, author: head.author, subject: head.subject, branch: options.git!.branch, url: displayUrl(options.git!.url) } };
+    const meta = {
+      git: {
+        commit: head.sha,
+        author: head.author,
+        subject: head.subject,
+        branch: options.git!.branch,
+        url: displayUrl(options.git!.url),
+      },
+    };
     const r = await reconcile(false, meta);
     if (!r.config) {
       rejectedSha = head.sha;
-      store?.appendEvent({ stack: stack!, actor: head.author, type: 'git.commit-invalid', data: { commit: head.sha, author: head.author, subject: head.subject, reason: `commit ${head.sha.slice(0, 12)} has an invalid config; skipped` } });
+      store?.appendEvent({
+        stack: stack!,
+        actor: head.author,
+        type: 'git.commit-invalid',
+        data: {
+          commit: head.sha,
+          author: head.author,
+          subject: head.subject,
+          reason: `commit ${head.sha.slice(0, 12)} has an invalid config; skipped`,
+        },
+      });
       if (applied) {
         await git!.checkout(applied.sha);
-        say(`Commit ${head.sha.slice(0, 12)} is not valid: skipped. Commit ${applied.sha.slice(0, 12)} stays applied; push a fix.`);
+        say(
+          `Commit ${head.sha.slice(0, 12)} is not valid: skipped. Commit ${applied.sha.slice(0, 12)} stays applied; push a fix.`,
+        );
       } else {
         say(`Commit ${head.sha.slice(0, 12)} is not valid and nothing was applied yet; waiting for a fix.`);
       }
@@ -136,7 +168,14 @@ export async function runWatch(options: WatchOptions): Promise<number> {
       stack: r.config.stack,
       actor: head.author,
       type: r.exitCode === 1 ? 'git.apply-failed' : 'git.applied',
-      data: { commit: head.sha, author: head.author, subject: head.subject, branch: options.git!.branch, ...(r.apply ? { run: r.apply.runId } : {}), reason: `${head.sha.slice(0, 12)} ${head.subject}` },
+      data: {
+        commit: head.sha,
+        author: head.author,
+        subject: head.subject,
+        branch: options.git!.branch,
+        ...(r.apply ? { run: r.apply.runId } : {}),
+        reason: `${head.sha.slice(0, 12)} ${head.subject}`,
+      },
     });
     if (r.exitCode !== 1) say(`Commit ${head.sha.slice(0, 12)} applied.`);
     return true;
@@ -155,7 +194,9 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     // Re-reporting the same broken file on every tick helps nobody; the next save is planned.
     if (!git && invalid && quiet) return;
     if (triggers.has('config')) say(`\nConfig changed: re-planning ${path}`);
-    const meta = applied ? { git: { commit: applied.sha, author: applied.author, subject: applied.subject, branch: options.git!.branch } } : undefined;
+    const meta = applied
+      ? { git: { commit: applied.sha, author: applied.author, subject: applied.subject, branch: options.git!.branch } }
+      : undefined;
     const r = await reconcile(quiet, meta);
     if (!r.config) {
       invalid = !git;
@@ -169,10 +210,15 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     adopt(r.config);
   };
 
-  const loop = createReconcileLoop({ pass, onError: (e) => say(`error: unexpected failure in a reconcile pass: ${e.message}`) });
+  const loop = createReconcileLoop({
+    pass,
+    onError: (e) => say(`error: unexpected failure in a reconcile pass: ${e.message}`),
+  });
   const timers: NodeJS.Timeout[] = [];
   try {
-    say(`contextforge watch: ${git ? `${displayUrl(options.git!.url)}#${options.git!.branch} (${relative(git.dir, path)})` : path}`);
+    say(
+      `contextforge watch: ${git ? `${displayUrl(options.git!.url)}#${options.git!.branch} (${relative(git.dir, path)})` : path}`,
+    );
     loop.trigger('start');
     await loop.idle();
     if (options.signal.aborted) return 0;
@@ -197,20 +243,31 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     const pollApprovals = (): void => {
       if (!store || !stack) return;
       expireApprovals(store, stack);
-      const now = store.listApprovals(stack).filter((a) => a.status === 'approved').map((a) => a.id).join(',');
+      const now = store
+        .listApprovals(stack)
+        .filter((a) => a.status === 'approved')
+        .map((a) => a.id)
+        .join(',');
       if (now !== decided) {
         decided = now;
         loop.trigger('approval');
       }
     };
-    if (store && stack) decided = store.listApprovals(stack).filter((a) => a.status === 'approved').map((a) => a.id).join(',');
+    if (store && stack)
+      decided = store
+        .listApprovals(stack)
+        .filter((a) => a.status === 'approved')
+        .map((a) => a.id)
+        .join(',');
     timers.push(setInterval(pollApprovals, options.approvalPollMs ?? 1000));
     say(
       `Watching ${git ? `branch ${options.git!.branch} every ${Math.round(options.git!.intervalMs / 1000)}s` : `${config?.files.length ?? 1} file(s)`}; ` +
         `drift check every ${Math.round(options.intervalMs / 1000)}s. Press Ctrl-C to stop (servers keep running).`,
     );
     if (git) say(`State and status: contextforge status -f ${path}`);
-    await new Promise<void>((r) => (options.signal.aborted ? r() : options.signal.addEventListener('abort', () => r(), { once: true })));
+    await new Promise<void>((r) =>
+      options.signal.aborted ? r() : options.signal.addEventListener('abort', () => r(), { once: true }),
+    );
     say('Stopping: finishing the action in flight...');
     return 0;
   } finally {

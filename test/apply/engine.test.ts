@@ -22,7 +22,11 @@ function store(): SqliteStateStore {
 
 const LIB = { ...ECHO_ENTRY, slug: 'lib', source: { type: 'docker' as const, image: 'node:20' } };
 
-function config(names: string[], deps: Record<string, string[]> = {}, extra: Partial<Parameters<typeof runtime>[0]> = {}): LoadedConfig {
+function config(
+  names: string[],
+  deps: Record<string, string[]> = {},
+  extra: Partial<Parameters<typeof runtime>[0]> = {},
+): LoadedConfig {
   return buildConfig({
     backends: { mem: { type: 'docker' } },
     catalog: [LIB],
@@ -30,11 +34,26 @@ function config(names: string[], deps: Record<string, string[]> = {}, extra: Par
   });
 }
 
-async function planAndApply(cfg: LoadedConfig, backend: InMemoryTestBackend, s: SqliteStateStore, opts: Partial<Parameters<typeof applyPlan>[0]> = {}) {
+async function planAndApply(
+  cfg: LoadedConfig,
+  backend: InMemoryTestBackend,
+  s: SqliteStateStore,
+  opts: Partial<Parameters<typeof applyPlan>[0]> = {},
+) {
   const p = await planStack({ config: cfg, backends: { mem: backend }, store: s });
-  assert.equal(p.diags.filter((d) => d.severity === 'error'), []);
+  assert.equal(
+    p.diags.filter((d) => d.severity === 'error'),
+    [],
+  );
   const lines: string[] = [];
-  const r = await applyPlan({ plan: p.plan!, backends: { mem: backend }, store: s, onProgress: (l) => lines.push(l), retry: { baseDelayMs: 5 }, ...opts });
+  const r = await applyPlan({
+    plan: p.plan!,
+    backends: { mem: backend },
+    store: s,
+    onProgress: (l) => lines.push(l),
+    retry: { baseDelayMs: 5 },
+    ...opts,
+  });
   return { plan: p.plan!, result: r, lines };
 }
 
@@ -68,7 +87,13 @@ test('walkGraph respects order and the parallelism bound, and skips dependents o
   assert.ok(done.indexOf('a') < done.indexOf('b') && done.indexOf('b') < done.indexOf('c'));
   assert.equal(skipped.sort(), ['x<bad', 'y<x']);
   assert.is(st.get('bad'), 'failed');
-  const cyc = await walkGraph([{ id: 'm', after: ['n'] }, { id: 'n', after: ['m'] }], { parallelism: 2, run: async () => true });
+  const cyc = await walkGraph(
+    [
+      { id: 'm', after: ['n'] },
+      { id: 'n', after: ['m'] },
+    ],
+    { parallelism: 2, run: async () => true },
+  );
   assert.equal([...cyc.values()], ['skipped', 'skipped']);
 });
 
@@ -119,7 +144,10 @@ test('apply creates in dependency order within the parallelism bound, then a re-
   assert.ok(b.order.indexOf('create:runtime.r00') < b.order.indexOf('create:runtime.r01'));
   assert.ok(b.order.indexOf('create:runtime.r01') < b.order.indexOf('create:runtime.r02'));
   assert.ok(lines.includes('runtime.r00: Creating...'));
-  assert.ok(lines.some((l) => /^runtime\.r00: Creation complete after \d+\.\ds$/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /^runtime\.r00: Creation complete after \d+\.\ds$/.test(l)),
+    lines.join('\n'),
+  );
   assert.ok(lines.some((l) => /^runtime\.r00: working \[\d+\.\ds\]$/.test(l)));
   assert.is(s.listRuntimes('demo').length, 12);
   assert.is(s.listEvents('demo', { type: 'apply.created' }).length, 12);
@@ -152,11 +180,19 @@ test('transient failures are retried with a bound; permanent ones fail, skip dep
   assert.is(result.exitCode, 1);
   assert.is(result.outcome, 'partial');
   const by = Object.fromEntries(result.results.map((r) => [r.address, `${r.status}/${r.attempts}`]));
-  assert.equal(by, { 'runtime.a': 'created/3', 'runtime.b': 'failed/1', 'runtime.c': 'skipped/0', 'runtime.d': 'failed/3' });
+  assert.equal(by, {
+    'runtime.a': 'created/3',
+    'runtime.b': 'failed/1',
+    'runtime.c': 'skipped/0',
+    'runtime.d': 'failed/3',
+  });
   assert.ok(lines.some((l) => l.startsWith('runtime.a: transient failure (daemon busy); retry 1')));
   assert.ok(result.diags.some((d) => d.code === 'apply.skipped' && d.summary.includes('runtime.b did not apply')));
   // State is true: only a is recorded.
-  assert.equal(s.listRuntimes('demo').map((r) => r.address), ['runtime.a']);
+  assert.equal(
+    s.listRuntimes('demo').map((r) => r.address),
+    ['runtime.a'],
+  );
   // Fix the failures; the next apply converges and touches only what is missing.
   b.behaviour.clear();
   const again = await planAndApply(cfg, b, s);
@@ -181,7 +217,11 @@ test('changes needing approval are held (exit 3) unless --approved-by satisfies 
   const b = new InMemoryTestBackend();
   const s = store();
   const cfg = config(['free', 'gated', 'after'], { after: ['gated'] });
-  cfg.approval = { enabled: true, required_for: [{ registry_not_in: ['docker.io/mcp'] }], approvers: ['security-team'] };
+  cfg.approval = {
+    enabled: true,
+    required_for: [{ registry_not_in: ['docker.io/mcp'] }],
+    approvers: ['security-team'],
+  };
   // Everything is from docker.io/library: each change needs approval.
   const { result } = await planAndApply(cfg, b, s);
   assert.is(result.exitCode, 3);
@@ -206,7 +246,11 @@ test('a run killed before its state write is repaired by the next plan without t
   const again = await planAndApply(config(['a', 'b']), b, s);
   assert.equal(again.plan.summary.noop, 2);
   assert.is(b.calls.length, calls);
-  assert.is(s.getRuntime('demo', 'runtime.b')?.specHash, again.plan.changes[1].desired!.specHash, 'the noop refreshed state');
+  assert.is(
+    s.getRuntime('demo', 'runtime.b')?.specHash,
+    again.plan.changes[1].desired!.specHash,
+    'the noop refreshed state',
+  );
 });
 
 test('in-place updates, drift repair, and forget of vanished unconfigured entries', async () => {
@@ -218,17 +262,25 @@ test('in-place updates, drift repair, and forget of vanished unconfigured entrie
   b.resources.get('runtime.a')!.status = 'exited';
   b.resources.delete('runtime.b');
   const drift = await planAndApply(config(['a', 'b'], {}, { scale: { min: 2 } }), b, s);
-  assert.equal(drift.plan.changes.map((c) => c.reason), ['replace:drift-stopped', 'create:drift-missing']);
+  assert.equal(
+    drift.plan.changes.map((c) => c.reason),
+    ['replace:drift-stopped', 'create:drift-missing'],
+  );
   assert.ok(s.listEvents('demo', { type: 'drift.repaired' }).length === 2);
   b.resources.delete('runtime.b');
   const gone = await planAndApply(config(['a'], {}, { scale: { min: 2 } }), b, s);
   assert.equal(gone.plan.forget, ['runtime.b']);
-  assert.equal(s.listRuntimes('demo').map((r) => r.address), ['runtime.a']);
+  assert.equal(
+    s.listRuntimes('demo').map((r) => r.address),
+    ['runtime.a'],
+  );
 });
 
 test('an unreachable backend is a plan diagnostic, not a throw', async () => {
   const b = new InMemoryTestBackend();
-  b.observe = async () => ({ diags: [{ severity: 'error', code: 'docker.unreachable', summary: 'the Docker daemon does not answer' }] });
+  b.observe = async () => ({
+    diags: [{ severity: 'error', code: 'docker.unreachable', summary: 'the Docker daemon does not answer' }],
+  });
   const p = await planStack({ config: config(['a']), backends: { mem: b }, store: store() });
   assert.is(p.plan, undefined);
   assert.ok(p.diags.some((d) => d.code === 'docker.unreachable'));
@@ -239,12 +291,19 @@ test('a runtime moved to another backend is deleted there and created here, in o
   const m2 = new InMemoryTestBackend('mem2');
   const s = store();
   const cfg = (backend: string): LoadedConfig =>
-    buildConfig({ backends: { mem: { type: 'docker' }, mem2: { type: 'docker' } }, catalog: [LIB], runtimes: [runtime({ name: 'mover', catalog: 'lib', backend })] });
+    buildConfig({
+      backends: { mem: { type: 'docker' }, mem2: { type: 'docker' } },
+      catalog: [LIB],
+      runtimes: [runtime({ name: 'mover', catalog: 'lib', backend })],
+    });
   const backends = { mem: m1, mem2: m2 };
   const p1 = await planStack({ config: cfg('mem'), backends, store: s });
   assert.is((await applyPlan({ plan: p1.plan!, backends, store: s })).exitCode, 0);
   const p2 = await planStack({ config: cfg('mem2'), backends, store: s });
-  assert.equal(p2.plan!.changes.map((c) => c.reason), ['replace:backend-changed']);
+  assert.equal(
+    p2.plan!.changes.map((c) => c.reason),
+    ['replace:backend-changed'],
+  );
   assert.is((await applyPlan({ plan: p2.plan!, backends, store: s })).exitCode, 0);
   assert.equal([...m1.resources.keys()], []);
   assert.equal([...m2.resources.keys()], ['runtime.mover']);
@@ -259,9 +318,17 @@ test('a change that waits on a held change is held too (exit 3), not failed', as
   const cfg = buildConfig({
     backends: { mem: { type: 'docker' } },
     catalog: [LIB, { ...LIB, slug: 'gh', source: { type: 'docker', image: 'ghcr.io/acme/srv:1' } }],
-    runtimes: [runtime({ name: 'gated', catalog: 'gh', backend: 'mem' }), runtime({ name: 'after', catalog: 'lib', backend: 'mem', depends_on: ['gated'] }), runtime({ name: 'free', catalog: 'lib', backend: 'mem' })],
+    runtimes: [
+      runtime({ name: 'gated', catalog: 'gh', backend: 'mem' }),
+      runtime({ name: 'after', catalog: 'lib', backend: 'mem', depends_on: ['gated'] }),
+      runtime({ name: 'free', catalog: 'lib', backend: 'mem' }),
+    ],
   });
-  cfg.approval = { enabled: true, required_for: [{ registry_not_in: ['docker.io/library'] }], approvers: ['security-team'] };
+  cfg.approval = {
+    enabled: true,
+    required_for: [{ registry_not_in: ['docker.io/library'] }],
+    approvers: ['security-team'],
+  };
   const { result } = await planAndApply(cfg, b, s);
   assert.is(result.exitCode, 3, JSON.stringify(result.diags));
   assert.equal(result.held.sort(), ['runtime.after', 'runtime.gated']);

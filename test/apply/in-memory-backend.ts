@@ -40,7 +40,10 @@ export class InMemoryTestBackend implements Backend {
 
   async observe(stack: string): Promise<Result<ObservedResource[]>> {
     this.observeCalls += 1;
-    return { value: [...this.resources.values()].filter((r) => r.native?.stack === stack).map((r) => structuredClone(r)), diags: [] };
+    return {
+      value: [...this.resources.values()].filter((r) => r.native?.stack === stack).map((r) => structuredClone(r)),
+      diags: [],
+    };
   }
 
   plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change {
@@ -56,15 +59,33 @@ export class InMemoryTestBackend implements Backend {
       if (b.delayMs) {
         await new Promise<void>((resolve, reject) => {
           const t = setTimeout(resolve, b.delayMs);
-          if (!b.ignoreAbort) ctx.signal.addEventListener('abort', () => { clearTimeout(t); reject(new Error('aborted')); }, { once: true });
+          if (!b.ignoreAbort)
+            ctx.signal.addEventListener(
+              'abort',
+              () => {
+                clearTimeout(t);
+                reject(new Error('aborted'));
+              },
+              { once: true },
+            );
         }).catch(() => undefined);
-        if (ctx.signal.aborted && !b.ignoreAbort) return { status: 'failed', diags: [{ severity: 'error', code: 'test.aborted', summary: 'aborted' }] };
+        if (ctx.signal.aborted && !b.ignoreAbort)
+          return { status: 'failed', diags: [{ severity: 'error', code: 'test.aborted', summary: 'aborted' }] };
       }
       if (b.transientFailures && b.transientFailures > 0) {
         b.transientFailures -= 1;
-        return { status: 'failed', retryable: true, diags: [{ severity: 'error', code: 'test.transient', summary: 'daemon busy' }] };
+        return {
+          status: 'failed',
+          retryable: true,
+          diags: [{ severity: 'error', code: 'test.transient', summary: 'daemon busy' }],
+        };
       }
-      if (b.fail) return { status: 'failed', retryable: false, diags: [{ severity: 'error', code: 'test.failed', summary: `cannot ${change.action} ${change.address}` }] };
+      if (b.fail)
+        return {
+          status: 'failed',
+          retryable: false,
+          diags: [{ severity: 'error', code: 'test.failed', summary: `cannot ${change.action} ${change.address}` }],
+        };
       ctx.progress('working');
       this.order.push(`${change.action}:${change.address}`);
       if (change.action === 'delete') {
@@ -72,7 +93,15 @@ export class InMemoryTestBackend implements Backend {
         return { status: 'deleted', diags: [] };
       }
       const d = change.desired!;
-      const o: ObservedResource = { address: d.address, runtime: d.runtime, backend: d.backend, specHash: d.specHash, live: structuredClone(d.spec) as unknown as ObservedResource["live"], status: 'running', native: { stack: ctx.stack } };
+      const o: ObservedResource = {
+        address: d.address,
+        runtime: d.runtime,
+        backend: d.backend,
+        specHash: d.specHash,
+        live: structuredClone(d.spec) as unknown as ObservedResource['live'],
+        status: 'running',
+        native: { stack: ctx.stack },
+      };
       this.resources.set(d.address, o);
       return { status: change.action === 'create' ? 'created' : 'updated', observed: o, diags: [] };
     } finally {

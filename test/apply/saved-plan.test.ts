@@ -30,18 +30,34 @@ test('apply FILE refuses a changed config, a moved live state, other changes, an
   writeSavedPlan(file, plan, { configPath: '/cfg/contextforge.yaml', redact: (t) => t });
   const doc = readSavedPlan(file).value!;
   const codes = (p: typeof plan): string[] => checkSavedPlan(doc, p, file).map((d) => `${d.code}: ${d.summary}`);
-  assert.equal(codes({ ...plan, configFingerprint: 'sha256:other' }), ['plan.config-changed: saved plan is stale: the configuration changed since it was made']);
-  assert.equal(codes({ ...plan, liveFingerprint: 'sha256:other' }), ['plan.stale: saved plan is stale: the live state changed since it was made']);
-  assert.equal(codes({ ...plan, changes: plan.changes.slice(1) }).map((c) => c.split(':')[0]), ['plan.stale']);
-  assert.equal(codes({ ...plan, stack: 'elsewhere' }).map((c) => c.split(':')[0]), ['plan.wrong-stack']);
+  assert.equal(codes({ ...plan, configFingerprint: 'sha256:other' }), [
+    'plan.config-changed: saved plan is stale: the configuration changed since it was made',
+  ]);
+  assert.equal(codes({ ...plan, liveFingerprint: 'sha256:other' }), [
+    'plan.stale: saved plan is stale: the live state changed since it was made',
+  ]);
+  assert.equal(
+    codes({ ...plan, changes: plan.changes.slice(1) }).map((c) => c.split(':')[0]),
+    ['plan.stale'],
+  );
+  assert.equal(
+    codes({ ...plan, stack: 'elsewhere' }).map((c) => c.split(':')[0]),
+    ['plan.wrong-stack'],
+  );
   const detail = checkSavedPlan(doc, { ...plan, liveFingerprint: 'x' }, file)[0].detail!;
   assert.match(detail, /contextforge plan -out/);
 });
 
 test('a file that is not a plan is a diagnostic', () => {
   writeFileSync(join(dir, 'junk.json'), '{"hello": 1}');
-  assert.equal(readSavedPlan(join(dir, 'junk.json')).diags.map((d) => d.code), ['plan.unsupported']);
-  assert.equal(readSavedPlan(join(dir, 'missing.json')).diags.map((d) => d.code), ['plan.unreadable']);
+  assert.equal(
+    readSavedPlan(join(dir, 'junk.json')).diags.map((d) => d.code),
+    ['plan.unsupported'],
+  );
+  assert.equal(
+    readSavedPlan(join(dir, 'missing.json')).diags.map((d) => d.code),
+    ['plan.unreadable'],
+  );
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -16,7 +16,13 @@ test('joinStatus reports in-sync, drifted, missing and unconfigured runtimes', (
       { address: 'runtime.zulu', runtime: 'zulu', backend: 'local', live: {}, status: 'running' },
     ],
     records: [recordFrom(c)],
-    desired: [a, b, c].map((d) => ({ address: d.address, runtime: d.runtime, backend: d.backend, specHash: d.specHash, warnings: d.runtime === 'alpha' ? ['w1'] : [] })),
+    desired: [a, b, c].map((d) => ({
+      address: d.address,
+      runtime: d.runtime,
+      backend: d.backend,
+      specHash: d.specHash,
+      warnings: d.runtime === 'alpha' ? ['w1'] : [],
+    })),
     now,
   });
   const by = Object.fromEntries(rows.map((r) => [r.runtime, r]));

@@ -25,7 +25,12 @@ async function server(statuses: number[]): Promise<{ url: string; bodies: string
 test('retries 503 then delivers; the payload is the JSON sent', async () => {
   const s = await server([503, 503, 200]);
   const retries: number[] = [];
-  const r = await postWebhook({ url: s.url, payload: { id: 'apr-1', nested: { a: [1, 2] } }, baseDelayMs: 10, onRetry: (n) => retries.push(n) });
+  const r = await postWebhook({
+    url: s.url,
+    payload: { id: 'apr-1', nested: { a: [1, 2] } },
+    baseDelayMs: 10,
+    onRetry: (n) => retries.push(n),
+  });
   await s.close();
   assert.equal(r, { delivered: true, attempts: 3, status: 200 });
   assert.equal(retries, [1, 2]);

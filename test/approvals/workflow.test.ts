@@ -17,20 +17,45 @@ import { recordFrom } from '../plan/plan-scenario.js';
 
 const planner = { plan: defaultResourcePlan };
 
-function setup(env: Record<string, string> = {}, withPlain = true): { config: LoadedConfig; plan: (store: SqliteStateStore, at?: string) => Plan } {
+function setup(
+  env: Record<string, string> = {},
+  withPlain = true,
+): { config: LoadedConfig; plan: (store: SqliteStateStore, at?: string) => Plan } {
   const config = buildConfig({
-    approval: { enabled: true, required_for: [{ guardrails_profile: 'restricted' }], approvers: [{ group: 'security-team' }], timeout_hours: 2, notification: { webhook_url: 'http://127.0.0.1:9/hook' } },
+    approval: {
+      enabled: true,
+      required_for: [{ guardrails_profile: 'restricted' }],
+      approvers: [{ group: 'security-team' }],
+      timeout_hours: 2,
+      notification: { webhook_url: 'http://127.0.0.1:9/hook' },
+    },
     catalog: [ECHO_ENTRY],
     runtimes: [
       ...(withPlain ? [runtime({ name: 'plain', catalog: 'echo', backend: 'local' })] : []),
-      runtime({ name: 'risky', catalog: 'echo', backend: 'local', guardrails_profile: 'restricted', env, secrets: { API_TOKEN: TEST_SECRET } }),
+      runtime({
+        name: 'risky',
+        catalog: 'echo',
+        backend: 'local',
+        guardrails_profile: 'restricted',
+        env,
+        secrets: { API_TOKEN: TEST_SECRET },
+      }),
     ],
   });
   const desired = compileDesired(config).value!;
   return {
     config,
     plan: (store, at = new Date().toISOString()) =>
-      diffPlan({ stack: 'demo', desired, observed: [], state: [], backends: { local: planner }, configFingerprint: 'x', createdAt: at, approvals: store.listApprovals('demo', 'approved') }),
+      diffPlan({
+        stack: 'demo',
+        desired,
+        observed: [],
+        state: [],
+        backends: { local: planner },
+        configFingerprint: 'x',
+        createdAt: at,
+        approvals: store.listApprovals('demo', 'approved'),
+      }),
   };
 }
 
@@ -124,23 +149,54 @@ test('pending requests expire; expired ones are not re-requested; a plan of only
   const r = syncApprovals({ plan: plan(store), config, store, redact, now: past });
   assert.is(r.onlyHeld, true);
   const expired = expireApprovals(store, 'demo');
-  assert.equal(expired.map((e) => e.id), [r.created[0].id]);
+  assert.equal(
+    expired.map((e) => e.id),
+    [r.created[0].id],
+  );
   assert.is(store.getApproval(r.created[0].id)?.status, 'expired');
   assert.is(store.listEvents('demo', { type: 'approval.expired' }).length, 1);
   const again = syncApprovals({ plan: plan(store), config, store, redact });
   assert.is(again.created.length, 0);
   assert.is(again.held[0].record?.status, 'expired');
-  assert.is(decide({ store, stack: 'demo', id: r.created[0].id, decision: 'approved', by: ['security-team'] }).diags[0]?.code, 'approval.already-decided');
+  assert.is(
+    decide({ store, stack: 'demo', id: r.created[0].id, decision: 'approved', by: ['security-team'] }).diags[0]?.code,
+    'approval.already-decided',
+  );
   store.close();
 });
 
 test('an approval outlives the request deadline; repairing drift of an applied spec needs none', () => {
   const { config } = setup({}, false);
   const d = compileDesired(config).value![0];
-  const base = { stack: 'demo', desired: [d], observed: [], backends: { local: planner }, configFingerprint: 'x', createdAt: new Date().toISOString() };
-  const approved = { id: 'apr-1', stack: 'demo', address: d.address, specHash: d.specHash, status: 'approved' as const, reasons: [], approvers: [], request: {}, requestedAt: '2020-01-01T00:00:00Z', expiresAt: '2020-01-03T00:00:00Z' };
-  assert.is(diffPlan({ ...base, state: [], approvals: [approved] }).changes[0].needsApproval, false, 'decided approvals do not expire');
-  assert.is(diffPlan({ ...base, state: [], approvals: [{ ...approved, status: 'expired' }] }).changes[0].needsApproval, true);
+  const base = {
+    stack: 'demo',
+    desired: [d],
+    observed: [],
+    backends: { local: planner },
+    configFingerprint: 'x',
+    createdAt: new Date().toISOString(),
+  };
+  const approved = {
+    id: 'apr-1',
+    stack: 'demo',
+    address: d.address,
+    specHash: d.specHash,
+    status: 'approved' as const,
+    reasons: [],
+    approvers: [],
+    request: {},
+    requestedAt: '2020-01-01T00:00:00Z',
+    expiresAt: '2020-01-03T00:00:00Z',
+  };
+  assert.is(
+    diffPlan({ ...base, state: [], approvals: [approved] }).changes[0].needsApproval,
+    false,
+    'decided approvals do not expire',
+  );
+  assert.is(
+    diffPlan({ ...base, state: [], approvals: [{ ...approved, status: 'expired' }] }).changes[0].needsApproval,
+    true,
+  );
   const rec = recordFrom(d);
   const repair = diffPlan({ ...base, state: [rec], approvals: [] }).changes[0];
   assert.is(repair.reason, 'create:drift-missing');

@@ -33,8 +33,34 @@ const LAYERS: Record<string, readonly string[]> = {
   apply: ['plan', 'backends', 'state', 'sources', 'config', ...BASE],
   reconcile: ['apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'config', ...BASE],
   host: ['reconcile', 'apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'gateway', 'config', ...BASE],
-  watch: ['host', 'reconcile', 'apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'gateway', 'config', ...BASE],
-  cli: ['watch', 'host', 'reconcile', 'apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'gateway', 'emulators', 'config', ...BASE],
+  watch: [
+    'host',
+    'reconcile',
+    'apply',
+    'approvals',
+    'plan',
+    'backends',
+    'state',
+    'sources',
+    'gateway',
+    'config',
+    ...BASE,
+  ],
+  cli: [
+    'watch',
+    'host',
+    'reconcile',
+    'apply',
+    'approvals',
+    'plan',
+    'backends',
+    'state',
+    'sources',
+    'gateway',
+    'emulators',
+    'config',
+    ...BASE,
+  ],
   emulators: [],
 };
 
@@ -75,12 +101,19 @@ test('the parser sees the imports it should (a check that cannot fail is no chec
   assert.ok(desired.includes(join(srcDir, 'model', 'resources.ts')), 'plan/desired.ts imports model/resources.ts');
   assert.ok(files.length > 100, `found ${files.length} source files`);
   const dev = graph.get(join(srcDir, 'cli', 'dev.ts')) ?? [];
-  assert.ok(dev.some((t) => t.includes(join('src', 'emulators'))), 'dynamic imports are read too');
+  assert.ok(
+    dev.some((t) => t.includes(join('src', 'emulators'))),
+    'dynamic imports are read too',
+  );
 });
 
 test('every top-level folder of src/ has a row in the layer table', () => {
   const unknown = [...new Set(files.map(folderOf))].filter((f) => !(f in LAYERS) && !f.endsWith('.ts'));
-  assert.equal(unknown, [], `add these folders to LAYERS in ${rel(fileURLToPath(import.meta.url))} and to docs/architecture.md`);
+  assert.equal(
+    unknown,
+    [],
+    `add these folders to LAYERS in ${rel(fileURLToPath(import.meta.url))} and to docs/architecture.md`,
+  );
 });
 
 test('the layer table itself has no circle', () => {
@@ -102,7 +135,9 @@ test('imports between folders follow the layer table', () => {
       if (!to.startsWith(srcDir)) continue;
       const b = folderOf(to);
       if (a === b || (LAYERS[a] ?? []).includes(b)) continue;
-      violations.push(`${rel(from)} → ${rel(to)} (${a} may import: ${(LAYERS[a] ?? []).join(', ') || 'nothing of src/'})`);
+      violations.push(
+        `${rel(from)} → ${rel(to)} (${a} may import: ${(LAYERS[a] ?? []).join(', ') || 'nothing of src/'})`,
+      );
     }
   }
   assert.equal(violations, [], `imports against the flow:\n  ${violations.join('\n  ')}`);
@@ -110,7 +145,9 @@ test('imports between folders follow the layer table', () => {
 
 test('emulators import nothing from backends (their wire types are their own)', () => {
   const bad = [...graph].flatMap(([from, targets]) =>
-    folderOf(from) === 'emulators' ? targets.filter((t) => t.startsWith(join(srcDir, 'backends'))).map((t) => `${rel(from)} → ${rel(t)}`) : [],
+    folderOf(from) === 'emulators'
+      ? targets.filter((t) => t.startsWith(join(srcDir, 'backends'))).map((t) => `${rel(from)} → ${rel(t)}`)
+      : [],
   );
   assert.equal(bad, []);
 });
@@ -154,7 +191,11 @@ test('no import circle between files (except the documented ones)', () => {
   const all = circles();
   const known = all.filter((c) => KNOWN_CIRCLES.some((k) => c.every((f) => f.startsWith(k.within))));
   const unknown = all.filter((c) => !known.includes(c));
-  assert.equal(unknown.map((c) => c.join(' ⇄ ')), [], 'import circles');
+  assert.equal(
+    unknown.map((c) => c.join(' ⇄ ')),
+    [],
+    'import circles',
+  );
   for (const k of KNOWN_CIRCLES) {
     if (!known.some((c) => c.every((f) => f.startsWith(k.within)))) {
       console.log(`note: the known circle in ${k.within} (issue ${k.issue}) is gone; remove its KNOWN_CIRCLES entry.`);

@@ -45,7 +45,9 @@ test('every snippet is JSON pointing at the configured gateway URL', () => {
   assert.equal(vs.servers.contextforge.type, 'http');
   assert.is(vs.servers.contextforge.url, url);
   assert.is(vs.servers.contextforge.headers.Authorization, 'Bearer ${input:contextforge-token}');
-  assert.equal(vs.inputs, [{ type: 'promptString', id: 'contextforge-token', description: 'contextforge gateway token', password: true }]);
+  assert.equal(vs.inputs, [
+    { type: 'promptString', id: 'contextforge-token', description: 'contextforge gateway token', password: true },
+  ]);
   const cu = snippet('cursor');
   assert.is(cu.mcpServers.contextforge.url, url);
   assert.is(cu.mcpServers.contextforge.headers.Authorization, 'Bearer ${env:CONTEXTFORGE_GATEWAY_TOKEN}');
@@ -85,7 +87,11 @@ test('the VS Code and Cursor snippets reach the gateway with the token filled in
     const s = snippet(client, ['--port', String(port)]);
     const entry = client === 'vscode' ? s.servers.contextforge : s.mcpServers.contextforge;
     const auth = String(entry.headers.Authorization).replace(/\$\{[^}]+\}/, token);
-    assert.equal(await listVia(entry.url, { Authorization: auth }), ['quickstart__add', 'quickstart__echo', 'quickstart__time']);
+    assert.equal(await listVia(entry.url, { Authorization: auth }), [
+      'quickstart__add',
+      'quickstart__echo',
+      'quickstart__time',
+    ]);
   }
 });
 
@@ -94,12 +100,27 @@ test('the Inspector CLI lists the tools with the inspector config file', () => {
   writeFileSync(file, JSON.stringify(snippet('inspector', ['--port', String(port)])));
   // Its cwd is its build dir: inspector-cli 1.0.3 finds its own package.json relative to cwd.
   const buildDir = join(REPO, 'node_modules', '@modelcontextprotocol', 'inspector-cli', 'build');
-  const r = spawnSync(process.execPath, [join(buildDir, 'cli.js'), '--cli', '--config', file, '--server', 'contextforge', '--header', `Authorization: Bearer ${token}`, '--method', 'tools/list'], {
-    cwd: buildDir,
-    env: { PATH: copy.path, HOME: process.env.HOME },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(buildDir, 'cli.js'),
+      '--cli',
+      '--config',
+      file,
+      '--server',
+      'contextforge',
+      '--header',
+      `Authorization: Bearer ${token}`,
+      '--method',
+      'tools/list',
+    ],
+    {
+      cwd: buildDir,
+      env: { PATH: copy.path, HOME: process.env.HOME },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   assert.is(r.status, 0, r.stderr + r.stdout);
   const tools = (JSON.parse(r.stdout) as { tools: Array<{ name: string }> }).tools.map((t) => t.name).sort();
   assert.equal(tools, ['quickstart__add', 'quickstart__echo', 'quickstart__time']);
@@ -109,7 +130,12 @@ test('the Claude Desktop command serves the same runtimes over stdio', async () 
   const s = snippet('claude-desktop');
   const entry = s.mcpServers.contextforge as { command: string; args: string[] };
   const client = new Client({ name: 'claude-desktop-like', version: '0' });
-  const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: { PATH: copy.path, HOME: process.env.HOME ?? '' }, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: entry.command,
+    args: entry.args,
+    env: { PATH: copy.path, HOME: process.env.HOME ?? '' },
+    stderr: 'pipe',
+  });
   await client.connect(transport);
   try {
     const names = (await client.listTools()).tools.map((t) => t.name).sort();

@@ -9,7 +9,10 @@ import { requireBuild, runCli } from './up-support.js';
 requireBuild();
 
 test('dev code-engine serves IAM and /v2 on loopback until interrupted', async () => {
-  const run = runCli(['dev', 'code-engine', '--port', '0', '--project', 'playground'], { cwd: tmpdir(), path: dirname(process.execPath) });
+  const run = runCli(['dev', 'code-engine', '--port', '0', '--project', 'playground'], {
+    cwd: tmpdir(),
+    path: dirname(process.execPath),
+  });
   try {
     const api = (await run.waitFor(/service_url\): (http:\/\/127\.0\.0\.1:\d+\/v2)/))[1];
     const iam = (await run.waitFor(/iam_url\):\s+(http:\/\/127\.0\.0\.1:\d+)/))[1];
@@ -24,7 +27,10 @@ test('dev code-engine serves IAM and /v2 on loopback until interrupted', async (
     const res = await fetch(`${api}/projects`, { headers: { authorization: `Bearer ${access_token}` } });
     assert.is(res.status, 200);
     const body = (await res.json()) as { projects: Array<{ id: string; name: string }> };
-    assert.equal(body.projects.map((p) => [p.id, p.name]), [[projectId, 'playground']]);
+    assert.equal(
+      body.projects.map((p) => [p.id, p.name]),
+      [[projectId, 'playground']],
+    );
     assert.match(run.stdout(), `project_id: ${projectId}`);
   } finally {
     run.child.kill('SIGINT');

@@ -86,7 +86,11 @@ test('plan refuses iam_url/service_url on 127.0.0.2 before any request; the list
   const l = await listener();
   const dir = configDir({ iam: l.url, service: `${l.url}/v2`, project: 'default' });
   try {
-    const run = runCli(['plan', '-f', join(dir, 'contextforge.yaml')], { cwd: dir, path: dirname(process.execPath), env: { CE_KEY: API_KEY } });
+    const run = runCli(['plan', '-f', join(dir, 'contextforge.yaml')], {
+      cwd: dir,
+      path: dirname(process.execPath),
+      env: { CE_KEY: API_KEY },
+    });
     const code = await run.exited;
     const out = run.stdout() + run.stderr();
     assert.is(code, 1, out);
@@ -107,14 +111,22 @@ test('with the operator allow-list (env or --allow-endpoint) the same endpoints 
   const hostPort = new URL(emu.iamUrl).host;
   const dir = configDir({ iam: emu.iamUrl, service: emu.url, project: emu.projects[0].id });
   try {
-    const viaEnv = runCli(['plan', '-f', join(dir, 'contextforge.yaml')], { cwd: dir, path: dirname(process.execPath), env: { CE_KEY: API_KEY, CONTEXTFORGE_ALLOWED_ENDPOINTS: `example.org, ${hostPort}` } });
+    const viaEnv = runCli(['plan', '-f', join(dir, 'contextforge.yaml')], {
+      cwd: dir,
+      path: dirname(process.execPath),
+      env: { CE_KEY: API_KEY, CONTEXTFORGE_ALLOWED_ENDPOINTS: `example.org, ${hostPort}` },
+    });
     const codeEnv = await viaEnv.exited;
     assert.ok(codeEnv === 0 || codeEnv === 2, viaEnv.stdout() + viaEnv.stderr());
     assert.match(viaEnv.stdout(), 'runtime.echo');
     const afterEnv = emu.stats.tokenRequests;
     assert.ok(afterEnv >= 1, 'the allowed IAM endpoint was asked for a token');
 
-    const viaFlag = runCli(['plan', '--allow-endpoint', hostPort, '-f', join(dir, 'contextforge.yaml')], { cwd: dir, path: dirname(process.execPath), env: { CE_KEY: API_KEY } });
+    const viaFlag = runCli(['plan', '--allow-endpoint', hostPort, '-f', join(dir, 'contextforge.yaml')], {
+      cwd: dir,
+      path: dirname(process.execPath),
+      env: { CE_KEY: API_KEY },
+    });
     const codeFlag = await viaFlag.exited;
     assert.ok(codeFlag === 0 || codeFlag === 2, viaFlag.stdout() + viaFlag.stderr());
     assert.ok(emu.stats.tokenRequests > afterEnv, 'the flag allows it too');
@@ -127,7 +139,13 @@ test('with the operator allow-list (env or --allow-endpoint) the same endpoints 
 test('the clients refuse at the point of use too: Code Engine transport and webhook poster', async () => {
   const l = await listener();
   try {
-    const client = new CodeEngineClient({ apiKey: API_KEY, region: 'us-south', serviceUrl: `${l.url}/v2`, iamUrl: l.url, maxRetries: 0 });
+    const client = new CodeEngineClient({
+      apiKey: API_KEY,
+      region: 'us-south',
+      serviceUrl: `${l.url}/v2`,
+      iamUrl: l.url,
+      maxRetries: 0,
+    });
     const err = await client.getProject('x').then(
       () => undefined,
       (e: unknown) => e as Error & { networkCode?: string },

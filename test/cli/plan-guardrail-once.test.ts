@@ -36,7 +36,11 @@ runtimes:
 );
 
 function cli(args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -49,14 +53,23 @@ const mentions = (out: string): string[] =>
 test('plan: read_only_root on the process backend is one warning, with the source range', () => {
   const r = cli(['plan']);
   assert.is(r.code, 0, r.out);
-  assert.equal(mentions(r.out), ['warning[guardrail.unenforced]: read_only_root of profile "ro" is not enforced on process backend "procs"'], r.out);
+  assert.equal(
+    mentions(r.out),
+    ['warning[guardrail.unenforced]: read_only_root of profile "ro" is not enforced on process backend "procs"'],
+    r.out,
+  );
   assert.is(r.out.match(/guardrail\.unenforced/g)?.length, 1, r.out);
   // The JSON plan carries the same one diagnostic, with the range of `guardrails_profile: ro`.
   const json = cli(['plan', '--json']);
-  const plan = JSON.parse(json.out.slice(0, json.out.lastIndexOf('}') + 1)) as { changes: { diagnostics: { code: string; range?: { file: string; start: { line: number; col: number } } }[] }[] };
+  const plan = JSON.parse(json.out.slice(0, json.out.lastIndexOf('}') + 1)) as {
+    changes: { diagnostics: { code: string; range?: { file: string; start: { line: number; col: number } } }[] }[];
+  };
   const diags = plan.changes.flatMap((c) => c.diagnostics).filter((d) => d.code === 'guardrail.unenforced');
   assert.is(diags.length, 1);
-  assert.equal([diags[0].range?.file, diags[0].range?.start.line, diags[0].range?.start.col], [join(dir, 'contextforge.yaml'), 16, 25]);
+  assert.equal(
+    [diags[0].range?.file, diags[0].range?.start.line, diags[0].range?.start.col],
+    [join(dir, 'contextforge.yaml'), 16, 25],
+  );
 });
 
 test('validate reports the same single warning; --strict makes it the one error', () => {
@@ -65,7 +78,11 @@ test('validate reports the same single warning; --strict makes it the one error'
   assert.is(mentions(loose.out).length, 1, loose.out);
   const strict = cli(['validate', '--strict']);
   assert.is(strict.code, 1, strict.out);
-  assert.equal(mentions(strict.out), ['error[guardrail.unenforced]: read_only_root of profile "ro" is not enforced on process backend "procs"'], strict.out);
+  assert.equal(
+    mentions(strict.out),
+    ['error[guardrail.unenforced]: read_only_root of profile "ro" is not enforced on process backend "procs"'],
+    strict.out,
+  );
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

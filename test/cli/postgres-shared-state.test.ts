@@ -53,7 +53,9 @@ async function toolsEventually(want: string[], ms = 30_000): Promise<string[]> {
 /** A process holding the stack lock in the shared database (test/state/lock-holder.ts). */
 function holdLock(stack: string): Promise<{ child: ChildProcess; pid: number }> {
   const script = fileURLToPath(new URL('../state/lock-holder.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, url, stack], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, url, stack], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let seen = '';
@@ -73,7 +75,9 @@ pgTest('serve against PostgreSQL sees a runtime applied by another process', asy
   const gw = (await serve.waitFor(/Gateway listening on (http:\/\/127\.0\.0\.1:\d+\/mcp) \(0 runtimes/, 60_000))[1];
   const token = readFileSync(join(copy.dir, '.contextforge', 'gateway.token'), 'utf8').trim();
   client = new Client({ name: 'pg-follow-test', version: '0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(gw), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(gw), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+  );
   assert.equal((await client.listTools()).tools, []);
 
   const applied = await run(['apply', '--auto-approve']);
@@ -83,38 +87,63 @@ pgTest('serve against PostgreSQL sees a runtime applied by another process', asy
   // The record is in PostgreSQL, not in a file beside the config.
   const store = openStore({ backend: 'postgres', url });
   try {
-    assert.equal(store.listRuntimes('quickstart').map((r) => r.address), ['runtime.quickstart']);
+    assert.equal(
+      store.listRuntimes('quickstart').map((r) => r.address),
+      ['runtime.quickstart'],
+    );
     assert.ok(store.listRuns('quickstart').some((r) => r.kind === 'apply' && r.outcome === 'success'));
   } finally {
     store.close();
   }
 });
 
-pgTest('an apply facing a live lock holder fails naming it; after kill -9 of the holder the next apply converges', async () => {
-  const holder = await holdLock('quickstart');
-  const busy = await run(['apply', '--auto-approve', '--lock-timeout', '1s']);
-  assert.is(busy.code, 1, busy.out);
-  assert.match(busy.out, `locked by pid ${holder.pid}`);
-  holder.child.kill('SIGKILL');
-  await new Promise((r) => holder.child.once('exit', r));
-  const next = await run(['apply', '--auto-approve', '--lock-timeout', '60s']);
-  assert.is(next.code, 0, next.out);
-  assert.match(next.out, `Took over the lock of stack quickstart from pid ${holder.pid}`);
-  const plan = await run(['plan', '--detailed-exitcode']);
-  assert.is(plan.code, 0, `converged: nothing left to do\n${plan.out}`);
-});
+pgTest(
+  'an apply facing a live lock holder fails naming it; after kill -9 of the holder the next apply converges',
+  async () => {
+    const holder = await holdLock('quickstart');
+    const busy = await run(['apply', '--auto-approve', '--lock-timeout', '1s']);
+    assert.is(busy.code, 1, busy.out);
+    assert.match(busy.out, `locked by pid ${holder.pid}`);
+    holder.child.kill('SIGKILL');
+    await new Promise((r) => holder.child.once('exit', r));
+    const next = await run(['apply', '--auto-approve', '--lock-timeout', '60s']);
+    assert.is(next.code, 0, next.out);
+    assert.match(next.out, `Took over the lock of stack quickstart from pid ${holder.pid}`);
+    const plan = await run(['plan', '--detailed-exitcode']);
+    assert.is(plan.code, 0, `converged: nothing left to do\n${plan.out}`);
+  },
+);
 
 pgTest('two applies started together both succeed, one waiting for the other', async () => {
   const cfg = join(copy!.dir, 'contextforge.yaml');
-  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('    backend: local\n', '    backend: local\n  - name: second\n    catalog: quickstart-example\n    backend: local\n'));
-  const [a, b] = await Promise.all([run(['apply', '--auto-approve', '--lock-timeout', '120s']), run(['apply', '--auto-approve', '--lock-timeout', '120s'])]);
+  writeFileSync(
+    cfg,
+    readFileSync(cfg, 'utf8').replace(
+      '    backend: local\n',
+      '    backend: local\n  - name: second\n    catalog: quickstart-example\n    backend: local\n',
+    ),
+  );
+  const [a, b] = await Promise.all([
+    run(['apply', '--auto-approve', '--lock-timeout', '120s']),
+    run(['apply', '--auto-approve', '--lock-timeout', '120s']),
+  ]);
   assert.is(a.code, 0, a.out);
   assert.is(b.code, 0, b.out);
-  const want = ['quickstart__add', 'quickstart__echo', 'quickstart__time', 'second__add', 'second__echo', 'second__time'];
+  const want = [
+    'quickstart__add',
+    'quickstart__echo',
+    'quickstart__time',
+    'second__add',
+    'second__echo',
+    'second__time',
+  ];
   assert.equal(await toolsEventually(want), want, 'serve follows these applies too');
   const store = openStore({ backend: 'postgres', url });
   try {
-    assert.equal(store.listRuntimes('quickstart').map((r) => r.address), ['runtime.quickstart', 'runtime.second']);
+    assert.equal(
+      store.listRuntimes('quickstart').map((r) => r.address),
+      ['runtime.quickstart', 'runtime.second'],
+    );
   } finally {
     store.close();
   }

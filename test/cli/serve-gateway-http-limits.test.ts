@@ -14,7 +14,12 @@ const copy = quickstartCopy();
 const SECRET = `jwt-secret-${Math.random().toString(36).slice(2)}-0123456789`;
 let serve: CliRun | undefined;
 
-const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'cli-test', version: '1' } } });
+const init = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'cli-test', version: '1' } },
+});
 
 test('serve takes metrics, origins, hosts, the per-principal cap and allow_no_exp from the config', async () => {
   const cfg = join(copy.dir, 'contextforge.yaml');
@@ -35,17 +40,29 @@ test('serve takes metrics, origins, hosts, the per-principal cap and allow_no_ex
   serve = runCli(['serve', '--port', '0'], { cwd: copy.dir, path: copy.path });
   const url = (await serve.waitFor(/Gateway listening on (http:\/\/127\.0\.0\.1:\d+)\/mcp/))[1];
   const jwt = signHs256({ sub: 'cli-user' }, SECRET);
-  const headers = { authorization: `Bearer ${jwt}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const headers = {
+    authorization: `Bearer ${jwt}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
 
   const metrics = await fetch(`${url}/metrics`);
   assert.is(metrics.status, 200, 'metrics: public');
   await metrics.body?.cancel();
 
-  const evil = await fetch(`${url}/mcp`, { method: 'POST', headers: { ...headers, origin: 'http://evil.example' }, body: init });
+  const evil = await fetch(`${url}/mcp`, {
+    method: 'POST',
+    headers: { ...headers, origin: 'http://evil.example' },
+    body: init,
+  });
   assert.is(evil.status, 403);
   await evil.body?.cancel();
 
-  const first = await fetch(`${url}/mcp`, { method: 'POST', headers: { ...headers, origin: 'http://app.example:8080' }, body: init });
+  const first = await fetch(`${url}/mcp`, {
+    method: 'POST',
+    headers: { ...headers, origin: 'http://app.example:8080' },
+    body: init,
+  });
   assert.is(first.status, 200, 'allowed origin, and a JWT without exp accepted by allow_no_exp');
   await first.text();
   assert.ok(first.headers.get('mcp-session-id'));

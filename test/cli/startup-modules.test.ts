@@ -20,7 +20,11 @@ let runs = 0;
 /** Runs node with the recorder; returns the exit code, stdout and the list of loaded modules. */
 function recorded(args: string[], cwd = REPO): { code: number | null; stdout: string; loaded: string[] } {
   const log = join(work, `loads-${runs++}.txt`);
-  const r = spawnSync(process.execPath, ['--import', RECORDER, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CF_LOAD_LOG: log, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, ['--import', RECORDER, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CF_LOAD_LOG: log, NO_COLOR: '1' },
+  });
   let loaded: string[] = [];
   try {
     loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
@@ -39,14 +43,20 @@ const HEAVY: Record<string, RegExp> = {
 };
 
 function heavyIn(loaded: string[]): string[] {
-  return Object.entries(HEAVY).filter(([, re]) => loaded.some((l) => re.test(l))).map(([name]) => name);
+  return Object.entries(HEAVY)
+    .filter(([, re]) => loaded.some((l) => re.test(l)))
+    .map(([name]) => name);
 }
 
 /** The precompiled validators need ajv's small runtime helpers (ucs2length), never its compiler. */
 const AJV_COMPILER = /node_modules\/ajv\/(?!dist\/runtime\/)/;
 
 test('the recorder sees a heavy dependency when one is loaded (the check can fail)', () => {
-  const r = recorded(['--input-type=module', '-e', "await import('@modelcontextprotocol/sdk/types.js'); await import('better-sqlite3');"]);
+  const r = recorded([
+    '--input-type=module',
+    '-e',
+    "await import('@modelcontextprotocol/sdk/types.js'); await import('better-sqlite3');",
+  ]);
   assert.is(r.code, 0);
   assert.equal(heavyIn(r.loaded), ['the MCP SDK', 'better-sqlite3']);
 });
@@ -55,19 +65,29 @@ test('contextforge --version loads no heavy dependency and no verb', () => {
   const r = recorded([BIN, '--version']);
   assert.is(r.code, 0);
   assert.match(r.stdout, /contextforge\/\d+\.\d+\.\d+/);
-  assert.ok(r.loaded.some((l) => l.endsWith('/dist/cli/main.js')), 'the recorder saw the CLI load');
+  assert.ok(
+    r.loaded.some((l) => l.endsWith('/dist/cli/main.js')),
+    'the recorder saw the CLI load',
+  );
   assert.equal(heavyIn(r.loaded), []);
   const verbs = r.loaded.filter((l) => /\/dist\/cli\/(?!main|verbs?\.js)[^/]+\.js$/.test(l));
   assert.equal(verbs, [], 'no verb module is loaded');
-  assert.not.ok(r.loaded.some((l) => /node_modules\/yaml\//.test(l)), 'not even the YAML parser');
+  assert.not.ok(
+    r.loaded.some((l) => /node_modules\/yaml\//.test(l)),
+    'not even the YAML parser',
+  );
 });
 
 test('contextforge --help lists every command from the table and loads no verb', () => {
   const r = recorded([BIN, '--help']);
   assert.is(r.code, 0);
-  for (const verb of ['apply', 'plan', 'validate', 'up', 'serve', 'status', 'watch', 'history']) assert.match(r.stdout, new RegExp(`\\n  ${verb}\\b`));
+  for (const verb of ['apply', 'plan', 'validate', 'up', 'serve', 'status', 'watch', 'history'])
+    assert.match(r.stdout, new RegExp(`\\n  ${verb}\\b`));
   assert.equal(heavyIn(r.loaded), []);
-  assert.not.ok(r.loaded.some((l) => /\/dist\/(apply|config|gateway|backends|state)\//.test(l)), 'nothing past the CLI table');
+  assert.not.ok(
+    r.loaded.some((l) => /\/dist\/(apply|config|gateway|backends|state)\//.test(l)),
+    'nothing past the CLI table',
+  );
 });
 
 test('validate loads the config layer and none of the heavy dependencies', () => {
@@ -76,14 +96,22 @@ test('validate loads the config layer and none of the heavy dependencies', () =>
   assert.match(r.stdout, 'is valid');
   assert.ok(r.loaded.some((l) => l.endsWith('/dist/config/load.js')));
   assert.equal(heavyIn(r.loaded.filter((l) => !/node_modules\/ajv\/dist\/runtime\//.test(l))), []);
-  assert.not.ok(r.loaded.some((l) => AJV_COMPILER.test(l)), 'validators stay precompiled: no ajv compiler at run time');
+  assert.not.ok(
+    r.loaded.some((l) => AJV_COMPILER.test(l)),
+    'validators stay precompiled: no ajv compiler at run time',
+  );
 });
 
 test('<verb> --help says what the verb does, with its options', () => {
   for (const verb of ['plan', 'up', 'history', 'client-config']) {
     const r = recorded([BIN, verb, '--help']);
     assert.is(r.code, 0);
-    const summary = { plan: 'Show what apply would change', up: 'Apply the config, serve it through the gateway', history: 'List recorded plan/apply/destroy runs', 'client-config': 'Print the config snippet' }[verb]!;
+    const summary = {
+      plan: 'Show what apply would change',
+      up: 'Apply the config, serve it through the gateway',
+      history: 'List recorded plan/apply/destroy runs',
+      'client-config': 'Print the config snippet',
+    }[verb]!;
     assert.match(r.stdout, summary, `${verb} --help`);
     assert.match(r.stdout, /Options:\n[^]*--help/);
   }
@@ -93,7 +121,10 @@ test('an unknown command is an error, and the known one after a flag value still
   const bad = spawnSync(process.execPath, [BIN, 'bogus'], { encoding: 'utf8' });
   assert.is(bad.status, 1);
   assert.match(bad.stderr, 'unknown command "bogus"');
-  const r = spawnSync(process.execPath, [BIN, '-f', join(REPO, 'contextforge.yaml'), 'validate'], { encoding: 'utf8', cwd: work });
+  const r = spawnSync(process.execPath, [BIN, '-f', join(REPO, 'contextforge.yaml'), 'validate'], {
+    encoding: 'utf8',
+    cwd: work,
+  });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, 'is valid');
 });

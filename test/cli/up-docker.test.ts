@@ -19,7 +19,7 @@ const stack = uniqueName('upd').replace(/[^a-z0-9_-]/g, '-');
 let up: CliRun | undefined;
 let client: Client | undefined;
 
-const text = (r: Record<string, unknown>): string => ((r.content as Array<{ text?: string }>)[0]?.text ?? '');
+const text = (r: Record<string, unknown>): string => (r.content as Array<{ text?: string }>)[0]?.text ?? '';
 
 async function ourContainers(): Promise<string[]> {
   const list = await docker().listContainers({ all: true, filters: { label: [`dev.contextforge.stack=${stack}`] } });
@@ -62,7 +62,11 @@ runtimes:
   - {name: evstdio, catalog: ev-stdio, backend: box}
 `,
   );
-  up = runCli(['up', '--port', '0', '--no-watch', '--down-on-exit'], { cwd: copy.dir, path: copy.path, env: process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {} });
+  up = runCli(['up', '--port', '0', '--no-watch', '--down-on-exit'], {
+    cwd: copy.dir,
+    path: copy.path,
+    env: process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {},
+  });
   const url = (await up.waitFor(/Gateway listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/, 180_000))[1];
   // Upstreams connect on their own schedule after the gateway listens: wait for each event.
   await up.waitFor(/evhttp: connected \(\d+ tools/, 120_000);
@@ -70,12 +74,18 @@ runtimes:
   await up.waitFor(/qs: connected \(3 tools, 1 prompt, 1 resource\)/, 120_000);
   const token = readFileSync(join(copy.dir, '.contextforge', 'gateway.token'), 'utf8').trim();
   client = new Client({ name: 'up-docker', version: '0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+  );
   const names = (await client.listTools()).tools.map((t) => t.name);
-  for (const n of ['qs__echo', 'evhttp__echo', 'evhttp__get-sum', 'evstdio__echo', 'evstdio__get-sum']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  for (const n of ['qs__echo', 'evhttp__echo', 'evhttp__get-sum', 'evstdio__echo', 'evstdio__get-sum'])
+    assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   assert.is(text(await client.callTool({ name: 'evhttp__echo', arguments: { message: 'http' } })), 'Echo: http');
   assert.is(text(await client.callTool({ name: 'evstdio__echo', arguments: { message: 'attach' } })), 'Echo: attach');
-  assert.is(text(await client.callTool({ name: 'evstdio__get-sum', arguments: { a: 20, b: 22 } })), 'The sum of 20 and 22 is 42.');
+  assert.is(
+    text(await client.callTool({ name: 'evstdio__get-sum', arguments: { a: 20, b: 22 } })),
+    'The sum of 20 and 22 is 42.',
+  );
   assert.is(text(await client.callTool({ name: 'qs__add', arguments: { a: 1, b: 2 } })), '3');
   assert.ok((await ourContainers()).length >= 2);
   await client.close();
@@ -92,7 +102,8 @@ test.after(async () => {
     up.child.kill('SIGKILL');
     await up.exited;
   }
-  if (haveDocker && (await ourContainers()).length) runCliSync(['destroy', '--auto-approve'], { cwd: copy.dir, path: copy.path });
+  if (haveDocker && (await ourContainers()).length)
+    runCliSync(['destroy', '--auto-approve'], { cwd: copy.dir, path: copy.path });
   cleanupCopy(copy);
 });
 

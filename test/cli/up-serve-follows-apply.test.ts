@@ -32,14 +32,36 @@ test('serve with nothing applied, then apply and destroy from other processes', 
   assert.match(serve.stdout(), 'Nothing is applied for stack quickstart yet');
   const token = readFileSync(join(copy.dir, '.contextforge', 'gateway.token'), 'utf8').trim();
   client = new Client({ name: 'follow-test', version: '0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+  );
   assert.equal((await client.listTools()).tools, []);
 
-  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('    backend: local\n', '    backend: local\n  - name: second\n    catalog: quickstart-example\n    backend: local\n'));
+  writeFileSync(
+    cfg,
+    readFileSync(cfg, 'utf8').replace(
+      '    backend: local\n',
+      '    backend: local\n  - name: second\n    catalog: quickstart-example\n    backend: local\n',
+    ),
+  );
   const applied = runCliSync(['apply', '--auto-approve'], { cwd: copy.dir, path: copy.path });
   assert.is(applied.code, 0, applied.stdout + applied.stderr);
-  const names = await toolsEventually(['quickstart__add', 'quickstart__echo', 'quickstart__time', 'second__add', 'second__echo', 'second__time']);
-  assert.equal(names, ['quickstart__add', 'quickstart__echo', 'quickstart__time', 'second__add', 'second__echo', 'second__time']);
+  const names = await toolsEventually([
+    'quickstart__add',
+    'quickstart__echo',
+    'quickstart__time',
+    'second__add',
+    'second__echo',
+    'second__time',
+  ]);
+  assert.equal(names, [
+    'quickstart__add',
+    'quickstart__echo',
+    'quickstart__time',
+    'second__add',
+    'second__echo',
+    'second__time',
+  ]);
   const r = await client.callTool({ name: 'second__add', arguments: { a: 2, b: 2 } });
   assert.equal(r.content, [{ type: 'text', text: '4' }]);
 

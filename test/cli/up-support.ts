@@ -11,7 +11,10 @@ export const BIN = join(REPO, 'bin', 'contextforge.js');
 
 /** Fails loudly when dist/ was not built: the CLI tests run the compiled program. */
 export function requireBuild(): void {
-  if (!existsSync(join(REPO, 'dist', 'cli', 'main.js')) || !existsSync(join(REPO, 'dist', 'backends', 'process', 'supervisor.js'))) {
+  if (
+    !existsSync(join(REPO, 'dist', 'cli', 'main.js')) ||
+    !existsSync(join(REPO, 'dist', 'backends', 'process', 'supervisor.js'))
+  ) {
     throw new Error('dist/ is not built: run `npm run build` (npm test does it) before this test');
   }
 }
@@ -62,7 +65,10 @@ export function runCli(args: string[], opts: { cwd: string; path: string; env?: 
       for (;;) {
         const m = (out + '\n' + err).match(re);
         if (m) return m;
-        if (child.exitCode !== null) throw new Error(`contextforge exited (${child.exitCode}) before printing ${re}\nstdout:\n${out}\nstderr:\n${err}`);
+        if (child.exitCode !== null)
+          throw new Error(
+            `contextforge exited (${child.exitCode}) before printing ${re}\nstdout:\n${out}\nstderr:\n${err}`,
+          );
         if (Date.now() > until) throw new Error(`timed out waiting for ${re}\nstdout:\n${out}\nstderr:\n${err}`);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -71,7 +77,10 @@ export function runCli(args: string[], opts: { cwd: string; path: string; env?: 
 }
 
 /** Runs the CLI to completion (for destroy, validate, client-config). */
-export function runCliSync(args: string[], opts: { cwd: string; path: string; env?: Record<string, string> }): { code: number | null; stdout: string; stderr: string } {
+export function runCliSync(
+  args: string[],
+  opts: { cwd: string; path: string; env?: Record<string, string> },
+): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: opts.cwd,
     env: { HOME: process.env.HOME, PATH: opts.path, LANG: 'C', NO_COLOR: '1', ...opts.env },
@@ -104,7 +113,10 @@ export function recordedPids(dir: string): number[] {
     for (const f of readdirSync(join(root, stack))) {
       if (!f.endsWith('.json')) continue;
       try {
-        const st = JSON.parse(readFileSync(join(root, stack, f), 'utf8')) as { supervisorPid?: number; childPid?: number };
+        const st = JSON.parse(readFileSync(join(root, stack, f), 'utf8')) as {
+          supervisorPid?: number;
+          childPid?: number;
+        };
         for (const p of [st.supervisorPid, st.childPid]) if (typeof p === 'number') pids.push(p);
       } catch {
         // Half-written: skipped.

@@ -7,7 +7,15 @@ import { createServer, type Server } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStateStore } from '../../src/state/sqlite.js';
-import { cleanupCopy, livePids, quickstartCopy, requireBuild, runCli, runCliSync, type QuickstartCopy } from './up-support.js';
+import {
+  cleanupCopy,
+  livePids,
+  quickstartCopy,
+  requireBuild,
+  runCli,
+  runCliSync,
+  type QuickstartCopy,
+} from './up-support.js';
 
 requireBuild();
 const copies: QuickstartCopy[] = [];
@@ -20,7 +28,10 @@ const fresh = (): QuickstartCopy => {
 test('an invalid config at start: diagnostic with position, exit 1, nothing started', () => {
   const c = fresh();
   const file = join(c.dir, 'contextforge.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace('    catalog: quickstart-example\n', '    catalog: quickstart-exampel\n'));
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace('    catalog: quickstart-example\n', '    catalog: quickstart-exampel\n'),
+  );
   const r = runCliSync(['up', '--port', '0'], { cwd: c.dir, path: c.path });
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /error\[/);
@@ -62,7 +73,12 @@ test('auth: none is served with a printed warning and no token file', async () =
   const res = await fetch(m[1], {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } },
+    }),
   });
   assert.is(res.status, 200, 'no token needed');
   await res.body?.cancel();

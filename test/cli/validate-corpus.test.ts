@@ -89,7 +89,14 @@ for (const file of valid) {
 
 test('there are examples for docker, code engine, mixed, compose, github and approvals', () => {
   const names = examples.map((f) => relative(join(root, 'examples'), f));
-  for (const n of ['docker-stack.yaml', 'code-engine-stack.yaml', 'mixed.yaml', 'compose.yaml', 'github.yaml', 'approvals.yaml']) {
+  for (const n of [
+    'docker-stack.yaml',
+    'code-engine-stack.yaml',
+    'mixed.yaml',
+    'compose.yaml',
+    'github.yaml',
+    'approvals.yaml',
+  ]) {
     assert.ok(names.includes(n), `examples/${n} is missing`);
   }
 });
@@ -97,7 +104,11 @@ test('there are examples for docker, code engine, mixed, compose, github and app
 test('every example declares the schema for editors', () => {
   for (const f of examples) {
     const first = spawnSync('head', ['-n', '1', f], { encoding: 'utf8' }).stdout;
-    assert.match(first, /^# yaml-language-server: \$schema=\.\.\/schema\/contextforge\.schema\.json/, relative(root, f));
+    assert.match(
+      first,
+      /^# yaml-language-server: \$schema=\.\.\/schema\/contextforge\.schema\.json/,
+      relative(root, f),
+    );
   }
 });
 

@@ -15,7 +15,11 @@ const bin = join(root, 'bin/contextforge.js');
 const empty = mkdtempSync(join(tmpdir(), 'cf-lib-'));
 
 function cli(args: string[], cwd = empty): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -27,8 +31,11 @@ test('acceptance: profiles check restricted --backend ibm_code_engine lists what
   const line = r.stdout.split('\n').find((l) => l.startsWith('Not enforceable on ibm_code_engine:'));
   assert.ok(line, r.stdout);
   for (const c of ['read_only_root', 'capability add', 'max_pids', 'apparmor']) assert.ok(line!.includes(c), c);
-  const json = JSON.parse(cli(['profiles', 'check', 'restricted', '--backend', 'ibm_code_engine', '--json']).stdout) as { notEnforceable: string[] };
-  for (const c of ['read_only_root', 'capability add', 'max_pids', 'apparmor']) assert.ok(json.notEnforceable.includes(c), c);
+  const json = JSON.parse(
+    cli(['profiles', 'check', 'restricted', '--backend', 'ibm_code_engine', '--json']).stdout,
+  ) as { notEnforceable: string[] };
+  for (const c of ['read_only_root', 'capability add', 'max_pids', 'apparmor'])
+    assert.ok(json.notEnforceable.includes(c), c);
 });
 
 test('profiles check on docker enforces everything; --strict exits 1 on the process backend', () => {
@@ -55,7 +62,8 @@ test('profiles check: bad backend type and unknown profile are errors with sugge
 test('profiles list and show work without a config (shipped presets)', () => {
   const l = cli(['profiles', 'list']);
   assert.is(l.code, 0);
-  for (const p of ['airgapped', 'restricted', 'standard', 'unrestricted']) assert.match(l.stdout, new RegExp(`^${p}\\s+shipped`, 'm'));
+  for (const p of ['airgapped', 'restricted', 'standard', 'unrestricted'])
+    assert.match(l.stdout, new RegExp(`^${p}\\s+shipped`, 'm'));
   const s = cli(['profiles', 'show', 'standard']);
   assert.is(s.code, 0);
   assert.match(s.stdout, /max_pids: 100/);
@@ -65,7 +73,10 @@ test('profiles list and show work without a config (shipped presets)', () => {
 test('catalog list: featured first, deprecated hidden unless --all, filters', () => {
   const l = cli(['catalog', 'list']);
   assert.is(l.code, 0, l.stderr);
-  const rows = l.stdout.split('\n').slice(1).filter((x) => x && !x.startsWith('*'));
+  const rows = l.stdout
+    .split('\n')
+    .slice(1)
+    .filter((x) => x && !x.startsWith('*'));
   assert.match(rows[0], /^everything\s/);
   assert.match(rows[1], /^everything-stdio\s/);
   assert.not.match(l.stdout, /everything-sse/);
@@ -97,7 +108,10 @@ test('catalog and profiles read ./contextforge.yaml when present (or -f)', () =>
   try {
     mkdirSync(join(dir, 'catalog'));
     writeFileSync(join(dir, 'contextforge.yaml'), 'name: lib\nprofiles:\n  team:\n    description: team profile\n');
-    writeFileSync(join(dir, 'catalog/notes.yaml'), 'name: Notes\nslug: notes\nfeatured: true\nsource: { type: docker, image: "ghcr.io/x/notes:1" }\n');
+    writeFileSync(
+      join(dir, 'catalog/notes.yaml'),
+      'name: Notes\nslug: notes\nfeatured: true\nsource: { type: docker, image: "ghcr.io/x/notes:1" }\n',
+    );
     assert.match(cli(['catalog', 'list'], dir).stdout, /^notes\s/m);
     assert.match(cli(['profiles', 'list'], dir).stdout, /^team\s+contextforge\.yaml/m);
     assert.match(cli(['profiles', 'list', '-f', join(dir, 'contextforge.yaml')]).stdout, /^team\s/m);
@@ -113,14 +127,17 @@ test('catalog and profiles read ./contextforge.yaml when present (or -f)', () =>
 test('catalog show never prints a secret default of a config entry', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cf-libsecret-'));
   try {
-    writeFileSync(join(dir, 'contextforge.yaml'), [
-      'name: lib',
-      'catalog:',
-      '  - name: S',
-      '    slug: s',
-      '    source: { type: docker, image: "ghcr.io/x/s:1" }',
-      '    env: { TOKEN: { secret: true, default: "default-secret-token-123" } }',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'contextforge.yaml'),
+      [
+        'name: lib',
+        'catalog:',
+        '  - name: S',
+        '    slug: s',
+        '    source: { type: docker, image: "ghcr.io/x/s:1" }',
+        '    env: { TOKEN: { secret: true, default: "default-secret-token-123" } }',
+      ].join('\n'),
+    );
     const r = cli(['catalog', 'show', 's'], dir);
     assert.is(r.code, 0, r.stderr);
     assert.not.ok(r.stdout.includes('default-secret-token-123'));
@@ -131,7 +148,11 @@ test('catalog show never prints a secret default of a config entry', () => {
 });
 
 test('schema prints each JSON Schema; unknown kinds are errors', () => {
-  for (const [kind, title] of [['config', 'ContextforgeConfig'], ['catalog', 'CatalogEntryFile'], ['profile', 'GuardrailProfileFile']]) {
+  for (const [kind, title] of [
+    ['config', 'ContextforgeConfig'],
+    ['catalog', 'CatalogEntryFile'],
+    ['profile', 'GuardrailProfileFile'],
+  ]) {
     const r = cli(['schema', '--kind', kind]);
     assert.is(r.code, 0);
     assert.is((JSON.parse(r.stdout) as { title: string }).title, title);

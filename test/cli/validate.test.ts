@@ -13,8 +13,16 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'bin/contextforge.js');
 
-function cli(args: string[], cwd = root, env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+function cli(
+  args: string[],
+  cwd = root,
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -42,8 +50,26 @@ test('acceptance: --json gives the same diagnostic as JSON; exit 1', () => {
   assert.is(out.diagnostics.length, 1);
   const d = out.diagnostics[0];
   assert.equal(
-    { severity: d.severity, code: d.code, summary: d.summary, suggestion: d.suggestion, line: d.line, col: d.col, endLine: d.endLine, endCol: d.endCol },
-    { severity: 'error', code: 'schema.unknown-key', summary: 'unknown key "egress_alowed"', suggestion: 'egress_allowed', line: 5, col: 7, endLine: 5, endCol: 20 },
+    {
+      severity: d.severity,
+      code: d.code,
+      summary: d.summary,
+      suggestion: d.suggestion,
+      line: d.line,
+      col: d.col,
+      endLine: d.endLine,
+      endCol: d.endCol,
+    },
+    {
+      severity: 'error',
+      code: 'schema.unknown-key',
+      summary: 'unknown key "egress_alowed"',
+      suggestion: 'egress_allowed',
+      line: 5,
+      col: 7,
+      endLine: 5,
+      endCol: 20,
+    },
   );
   assert.is(d.file, join(root, egress));
   assert.is(r.stderr, '');
@@ -86,15 +112,18 @@ test('warnings print but exit 0; --strict makes them errors (exit 1); default fi
 
 test('secret values never appear in the output, even on the line a diagnostic quotes', () => {
   const secret = 'literal-api-key-do-not-print';
-  withConfig(`name: redact\nbackends:\n  ce: { type: ibm_code_engine, region: us-southh, project_id: p, api_key: ${secret} }\n`, (dir) => {
-    const r = cli(['validate'], dir);
-    assert.is(r.code, 1);
-    assert.match(r.stderr, /invalid value "us-southh" for "region"/);
-    assert.not.ok(r.stderr.includes(secret), r.stderr);
-    assert.ok(r.stderr.includes('(sensitive)'));
-    const j = cli(['validate', '--json'], dir);
-    assert.not.ok(j.stdout.includes(secret));
-  });
+  withConfig(
+    `name: redact\nbackends:\n  ce: { type: ibm_code_engine, region: us-southh, project_id: p, api_key: ${secret} }\n`,
+    (dir) => {
+      const r = cli(['validate'], dir);
+      assert.is(r.code, 1);
+      assert.match(r.stderr, /invalid value "us-southh" for "region"/);
+      assert.not.ok(r.stderr.includes(secret), r.stderr);
+      assert.ok(r.stderr.includes('(sensitive)'));
+      const j = cli(['validate', '--json'], dir);
+      assert.not.ok(j.stdout.includes(secret));
+    },
+  );
 });
 
 test('an unset variable points at the expression; a missing file is one clear error', () => {
@@ -106,7 +135,10 @@ test('an unset variable points at the expression; a missing file is one clear er
   withConfig(ceYaml.replace('${KEY}', '${CF_SURELY_UNSET_KEY}'), (dir) => {
     const r = cli(['validate'], dir);
     assert.is(r.code, 1);
-    assert.match(r.stderr, /error\[interp\.unset-variable\]: variable CF_SURELY_UNSET_KEY is not set\n\s+--> contextforge\.yaml:3:/);
+    assert.match(
+      r.stderr,
+      /error\[interp\.unset-variable\]: variable CF_SURELY_UNSET_KEY is not set\n\s+--> contextforge\.yaml:3:/,
+    );
   });
   const missing = cli(['validate', '-f', '/nonexistent/x.yaml']);
   assert.is(missing.code, 1);

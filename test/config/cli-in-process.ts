@@ -77,6 +77,7 @@ export function outputProblems(run: CliRun, opts: { json: boolean; secrets: read
   }
   for (const s of opts.secrets) if (all.includes(s)) problems.push(`secret value ${JSON.stringify(s)} in output`);
   if (run.cpuMs > RUN_CPU_MS) problems.push(`run took ${run.cpuMs.toFixed(0)} ms of CPU (bound ${RUN_CPU_MS} ms)`);
-  if (run.peakRssGrowth > RUN_RSS_BYTES) problems.push(`run grew the peak RSS by ${(run.peakRssGrowth / 1048576).toFixed(0)} MB (bound 200 MB)`);
+  if (run.peakRssGrowth > RUN_RSS_BYTES)
+    problems.push(`run grew the peak RSS by ${(run.peakRssGrowth / 1048576).toFixed(0)} MB (bound 200 MB)`);
   return problems;
 }

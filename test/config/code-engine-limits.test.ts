@@ -54,12 +54,16 @@ test('a ceiling on one side only leaves the other unconstrained', () => {
 });
 
 test('per_deployment_limits and runtime resources are exact: a valid pair wins over the profile, an invalid one is an error', () => {
-  const backend = ok(fitCodeEngineLimits({ backend: { cpu: '0.25', memory: '1G' }, profile: { max_cpu: '0.25', max_memory: '128m' } }));
+  const backend = ok(
+    fitCodeEngineLimits({ backend: { cpu: '0.25', memory: '1G' }, profile: { max_cpu: '0.25', max_memory: '128m' } }),
+  );
   assert.equal([backend.cpu, backend.memoryGb, backend.fitted], [0.25, 1, false]);
   const invalid = bad(fitCodeEngineLimits({ backend: { cpu: '0.25', memory: '256m' } }));
   assert.is(invalid.kind, 'invalid-pair');
   assert.ok(invalid.reason.includes('0.25 vCPU allows 0.5G, 1G, 2G'), invalid.reason);
-  const runtime = bad(fitCodeEngineLimits({ runtime: { cpu: 2, memory: '1G' }, backend: { cpu: '0.5', memory: '1G' } }));
+  const runtime = bad(
+    fitCodeEngineLimits({ runtime: { cpu: 2, memory: '1G' }, backend: { cpu: '0.5', memory: '1G' } }),
+  );
   assert.is(runtime.kind, 'invalid-pair');
   assert.is(runtime.requested.cpu?.from, 'runtime');
   assert.is(runtime.requested.memory?.from, 'runtime');
@@ -92,10 +96,21 @@ test('validate: presets on Code Engine load with a ce.limits-fitted warning per 
   const r = await loadConfig(join(VALID, 'code-engine-presets.yaml'), { env: { CF_FIXTURE_SET: 'set-value-0000' } });
   assert.ok(r.value, JSON.stringify(r.diags));
   const fitted = r.diags.filter((d) => d.code === 'ce.limits-fitted');
-  assert.equal(fitted.map((d) => [d.severity, d.address, d.summary]), [
-    ['warning', 'runtime.standard', 'max_cpu 0.5 / max_memory 512m of profile "standard" fitted to Code Engine\'s 0.25 vCPU / 0.5G'],
-    ['warning', 'runtime.restricted', 'max_cpu 0.25 / max_memory 256m of profile "restricted" fitted to Code Engine\'s 0.125 vCPU / 0.25G'],
-  ]);
+  assert.equal(
+    fitted.map((d) => [d.severity, d.address, d.summary]),
+    [
+      [
+        'warning',
+        'runtime.standard',
+        'max_cpu 0.5 / max_memory 512m of profile "standard" fitted to Code Engine\'s 0.25 vCPU / 0.5G',
+      ],
+      [
+        'warning',
+        'runtime.restricted',
+        'max_cpu 0.25 / max_memory 256m of profile "restricted" fitted to Code Engine\'s 0.125 vCPU / 0.25G',
+      ],
+    ],
+  );
   assert.ok(fitted.every((d) => d.range?.start.line !== undefined));
 });
 
@@ -122,7 +137,7 @@ runtimes:
   assert.not.ok(fixed.diags.some((d) => d.code.startsWith('ce.')));
 });
 
-test('validate: a partial per_deployment_limits pairs with each runtime\'s profile, else with Code Engine\'s default', async () => {
+test("validate: a partial per_deployment_limits pairs with each runtime's profile, else with Code Engine's default", async () => {
   const yaml = (profile: string): string => `name: partial-ce
 backends:
   ce:
@@ -137,9 +152,17 @@ runtimes:
   // standard's max_memory 512m with the exact 0.25 vCPU: 0.25 vCPU / 0.5G, a valid pair as is.
   const withCeiling = await validate(yaml('standard'));
   assert.ok(withCeiling.value, JSON.stringify(withCeiling.diags));
-  assert.not.ok(withCeiling.diags.some((d) => d.code.startsWith('ce.')), JSON.stringify(withCeiling.diags));
+  assert.not.ok(
+    withCeiling.diags.some((d) => d.code.startsWith('ce.')),
+    JSON.stringify(withCeiling.diags),
+  );
   // A profile without resources leaves Code Engine's default 4G, which 0.25 vCPU does not allow.
-  const open = await validate(yaml('permissive').replace('runtimes:', 'profiles:\n  permissive: { network: { egress_allowed: true } }\nruntimes:'));
+  const open = await validate(
+    yaml('permissive').replace(
+      'runtimes:',
+      'profiles:\n  permissive: { network: { egress_allowed: true } }\nruntimes:',
+    ),
+  );
   assert.not.ok(open.value);
   const e = open.diags.find((d) => d.code === 'ce.invalid-cpu-memory');
   assert.ok(e, JSON.stringify(open.diags));

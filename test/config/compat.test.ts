@@ -7,12 +7,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CODE_ENGINE_CAPABILITIES, DOCKER_CAPABILITIES, PROCESS_CAPABILITIES } from '../../src/model/capabilities.js';
-import { checkCpuMemory, controlLabel, isValidAppName, parseImageRef, registryAllowed, unenforcedControls, type ImageRef } from '../../src/config/index.js';
+import {
+  checkCpuMemory,
+  controlLabel,
+  isValidAppName,
+  parseImageRef,
+  registryAllowed,
+  unenforcedControls,
+  type ImageRef,
+} from '../../src/config/index.js';
 import { loadLibrary } from '../../src/config/library.js';
 import { validateConfig } from '../../src/plan/validate-config.js';
 
 const presets = loadLibrary(undefined).value!.profiles;
-const labels = (cs: { control: Parameters<typeof controlLabel>[0] }[]): string[] => cs.map((c) => controlLabel(c.control));
+const labels = (cs: { control: Parameters<typeof controlLabel>[0] }[]): string[] =>
+  cs.map((c) => controlLabel(c.control));
 
 test('docker enforces every control of every preset', () => {
   for (const p of Object.values(presets)) assert.equal(unenforcedControls(p, DOCKER_CAPABILITIES), [], p.name);
@@ -36,7 +45,17 @@ test('standard on Code Engine drops host filtering, read-only root, mounts, cap 
 
 test('the process backend enforces nothing', () => {
   const lossy = labels(unenforcedControls(presets.restricted, PROCESS_CAPABILITIES).filter((c) => c.lossy));
-  assert.equal(lossy, ['egress_allowed', 'ingress_ports', 'read_only_root', 'capability drop_all', 'max_cpu', 'max_memory', 'max_pids', 'seccomp', 'apparmor']);
+  assert.equal(lossy, [
+    'egress_allowed',
+    'ingress_ports',
+    'read_only_root',
+    'capability drop_all',
+    'max_cpu',
+    'max_memory',
+    'max_pids',
+    'seccomp',
+    'apparmor',
+  ]);
   assert.equal(unenforcedControls({}, PROCESS_CAPABILITIES), []);
 });
 
@@ -65,7 +84,14 @@ test('validate warns once per control per runtime, naming the profile and the ba
   // Two runtimes × three lossy controls, each on its own runtime (the plan shows them per change).
   assert.is(w.length, 6);
   assert.equal([...new Set(w.map((d) => d.address))].sort(), ['runtime.a', 'runtime.b']);
-  assert.ok(w.every((d) => d.severity === 'warning' && d.summary.includes('"restricted"') && d.summary.includes('ibm_code_engine backend "ce"')));
+  assert.ok(
+    w.every(
+      (d) =>
+        d.severity === 'warning' &&
+        d.summary.includes('"restricted"') &&
+        d.summary.includes('ibm_code_engine backend "ce"'),
+    ),
+  );
   assert.ok(w.some((d) => d.summary.startsWith('read_only_root')));
 });
 
@@ -94,7 +120,13 @@ test('Code Engine app names', () => {
 
 test('image references: registry detection and allow-lists', () => {
   const p = (s: string): ImageRef => parseImageRef(s) as ImageRef;
-  assert.equal(p('nginx'), { registry: undefined, effectiveRegistry: 'docker.io', repository: 'library/nginx', tag: undefined, digest: undefined });
+  assert.equal(p('nginx'), {
+    registry: undefined,
+    effectiveRegistry: 'docker.io',
+    repository: 'library/nginx',
+    tag: undefined,
+    digest: undefined,
+  });
   assert.is(p('localhost:5000/mcp/x:1').registry, 'localhost:5000');
   assert.is(p('127.0.0.1:5000/x').registry, '127.0.0.1:5000');
   assert.is(p('ghcr.io/o/r@sha256:' + 'a'.repeat(64)).digest, 'sha256:' + 'a'.repeat(64));
@@ -140,7 +172,10 @@ runtimes:
 test('auth: none is a warning, louder when the gateway listens beyond loopback', async () => {
   const local = await validate('name: open\ngateway: { auth: none }\n');
   assert.ok(local.value);
-  assert.equal(local.diags.map((d) => [d.code, d.severity, d.summary]), [['gateway.auth-none', 'warning', 'gateway authentication is off']]);
+  assert.equal(
+    local.diags.map((d) => [d.code, d.severity, d.summary]),
+    [['gateway.auth-none', 'warning', 'gateway authentication is off']],
+  );
   const wide = await validate('name: open\ngateway: { auth: none, host: 0.0.0.0 }\n');
   assert.match(wide.diags[0].summary, /while listening on 0\.0\.0\.0/);
 });

@@ -23,9 +23,16 @@ for (const fixture of invalid) {
     assert.is(r.value, undefined, 'an invalid config must not produce a value');
     const errors = r.diags.filter((d) => d.severity === 'error');
     for (const m of markersOf(fixture)) {
-      const hit = errors.find((d) => d.summary.includes(m.text) && d.range?.file === m.file && d.range.start.line === m.line);
+      const hit = errors.find(
+        (d) => d.summary.includes(m.text) && d.range?.file === m.file && d.range.start.line === m.line,
+      );
       if (!hit) {
-        const got = r.diags.map((d) => `  ${d.severity} ${d.range ? `${relative(INVALID, d.range.file)}:${d.range.start.line}` : '-'} ${d.summary}`).join('\n');
+        const got = r.diags
+          .map(
+            (d) =>
+              `  ${d.severity} ${d.range ? `${relative(INVALID, d.range.file)}:${d.range.start.line}` : '-'} ${d.summary}`,
+          )
+          .join('\n');
         assert.unreachable(`${relative(INVALID, m.file)}:${m.line} expects an error "${m.text}"; got:\n${got}`);
       }
     }
@@ -36,7 +43,10 @@ for (const fixture of yamlFiles(VALID)) {
   test(`valid/${relative(VALID, fixture)}`, async () => {
     const r = await validateConfig(fixture, { env });
     const errors = r.diags.filter((d) => d.severity === 'error');
-    assert.equal(errors.map((d) => `${d.range?.start.line}: ${d.summary}`), []);
+    assert.equal(
+      errors.map((d) => `${d.range?.start.line}: ${d.summary}`),
+      [],
+    );
     assert.ok(r.value, 'a valid config produces a LoadedConfig');
   });
 }

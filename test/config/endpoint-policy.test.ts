@@ -16,7 +16,8 @@ test('vendor hosts over https, exact loopback names and local paths are allowed 
   assert.ok(decideEndpoint('github.base_url', 'git@github.com:org/x.git', []).allowed);
   assert.ok(decideEndpoint('github.base_url', 'repos', []).allowed, 'a local directory sends nothing anywhere');
   assert.ok(decideEndpoint('github.base_url', 'file:///srv/git', []).allowed);
-  for (const h of ['http://127.0.0.1:9', 'http://localhost:9', 'http://[::1]:9']) assert.ok(decideEndpoint('iam_url', h, []).allowed, h);
+  for (const h of ['http://127.0.0.1:9', 'http://localhost:9', 'http://[::1]:9'])
+    assert.ok(decideEndpoint('iam_url', h, []).allowed, h);
 });
 
 test('everything else is refused unless the operator lists it', () => {
@@ -34,27 +35,42 @@ test('everything else is refused unless the operator lists it', () => {
   const allow = parseAllowList('127.0.0.2:8080, *.example.net https://hooks.example.com/ignored/path');
   assert.equal(allow, ['127.0.0.2:8080', '*.example.net', 'hooks.example.com']);
   assert.ok(decideEndpoint('iam_url', 'http://127.0.0.2:8080', allow).allowed);
-  assert.is(decideEndpoint('iam_url', 'http://127.0.0.2:8081', allow).allowed, false, 'host:port entries bind the port');
+  assert.is(
+    decideEndpoint('iam_url', 'http://127.0.0.2:8081', allow).allowed,
+    false,
+    'host:port entries bind the port',
+  );
   assert.ok(decideEndpoint('github.base_url', 'https://git.example.net', allow).allowed);
   assert.ok(decideEndpoint('webhook_url', 'https://hooks.example.com/x', allow).allowed);
-  assert.is(decideEndpoint('webhook_url', 'https://example.net/x', allow).allowed, false, '*.example.net does not match example.net');
+  assert.is(
+    decideEndpoint('webhook_url', 'https://example.net/x', allow).allowed,
+    false,
+    '*.example.net does not match example.net',
+  );
 });
 
 test('the config check names each refused key and the operator-side fix', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cf-endpoint-cfg-'));
   try {
-    writeFileSync(join(dir, 'contextforge.yaml'), [
-      'name: endpoints',
-      'backends:',
-      '  remote: { type: docker, host: "tcp://10.1.2.3:2375" }',
-      'github: { base_url: "https://git.example.net", token: "tok-1234567890" }',
-      'approval:',
-      '  notification: { webhook_url: "https://hooks.example.com/x" }',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'contextforge.yaml'),
+      [
+        'name: endpoints',
+        'backends:',
+        '  remote: { type: docker, host: "tcp://10.1.2.3:2375" }',
+        'github: { base_url: "https://git.example.net", token: "tok-1234567890" }',
+        'approval:',
+        '  notification: { webhook_url: "https://hooks.example.com/x" }',
+        '',
+      ].join('\n'),
+    );
     const r = await loadConfig(join(dir, 'contextforge.yaml'), { env: {}, dotenv: false });
     const refused = r.diags.filter((d) => d.code === 'endpoint.not-allowed');
-    assert.equal(refused.map((d) => d.pointer).sort(), ['/approval/notification/webhook_url', '/backends/remote/host', '/github/base_url']);
+    assert.equal(refused.map((d) => d.pointer).sort(), [
+      '/approval/notification/webhook_url',
+      '/backends/remote/host',
+      '/github/base_url',
+    ]);
     for (const d of refused) {
       assert.match(d.detail ?? '', 'CONTEXTFORGE_ALLOWED_ENDPOINTS=');
       assert.match(d.detail ?? '', '--allow-endpoint');

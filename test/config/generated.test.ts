@@ -13,7 +13,8 @@ import { buildAjv, rawSchema, validator } from '../../src/config/schemas.js';
 import * as precompiled from '../../src/generated/validators.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const node = (args: string[]) => spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const node = (args: string[]) =>
+  spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
 test('src/generated/ is up to date with schema/ (gen-types --check)', () => {
   const r = node(['scripts/gen-types.mjs', '--check']);
@@ -36,7 +37,8 @@ test('the precompiled validators report exactly what a fresh ajv compile reports
   const pre = validator('config');
   assert.is(pre, (precompiled as unknown as Record<string, unknown>).config, 'the precompiled function is in use');
   const fresh = buildAjv().getSchema(rawSchema('config').$id as string)!;
-  const summary = (errs: ErrorObject[] | null | undefined): string[] => (errs ?? []).map((e) => `${e.instancePath} ${e.keyword} ${e.schemaPath}`);
+  const summary = (errs: ErrorObject[] | null | undefined): string[] =>
+    (errs ?? []).map((e) => `${e.instancePath} ${e.keyword} ${e.schemaPath}`);
   pre(bad);
   fresh(bad);
   assert.ok((pre.errors ?? []).length > 5);
@@ -50,9 +52,12 @@ test("README's configuration reference is up to date with the schema (gen-readme
 
 test('the configuration reference documents every definition of the schema', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const schema = JSON.parse(readFileSync(join(root, 'schema/contextforge.schema.json'), 'utf8')) as { definitions: Record<string, { title?: string; properties?: object }> };
+  const schema = JSON.parse(readFileSync(join(root, 'schema/contextforge.schema.json'), 'utf8')) as {
+    definitions: Record<string, { title?: string; properties?: object }>;
+  };
   for (const d of Object.values(schema.definitions)) {
-    if (d.properties && Object.keys(d.properties).length > 1 && d.title) assert.ok(readme.includes(`### ${d.title}`), d.title);
+    if (d.properties && Object.keys(d.properties).length > 1 && d.title)
+      assert.ok(readme.includes(`### ${d.title}`), d.title);
   }
 });
 

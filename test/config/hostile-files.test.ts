@@ -35,8 +35,17 @@ const codes = (r: LoadResult): string[] => r.diags.filter((d) => d.severity === 
 
 /** The result has an error of this code whose summary contains `text` (and line, if given). */
 function expectError(r: LoadResult, code: string, text: string, line?: number): void {
-  const hit = r.diags.find((d) => d.severity === 'error' && d.code === code && d.summary.includes(text) && (line === undefined || d.range?.start.line === line));
-  assert.ok(hit, `expected ${code} "${text}"${line ? ` at line ${line}` : ''}; got ${JSON.stringify(r.diags.map((d) => [d.code, d.summary.slice(0, 120), d.range?.start.line]))}`);
+  const hit = r.diags.find(
+    (d) =>
+      d.severity === 'error' &&
+      d.code === code &&
+      d.summary.includes(text) &&
+      (line === undefined || d.range?.start.line === line),
+  );
+  assert.ok(
+    hit,
+    `expected ${code} "${text}"${line ? ` at line ${line}` : ''}; got ${JSON.stringify(r.diags.map((d) => [d.code, d.summary.slice(0, 120), d.range?.start.line]))}`,
+  );
   assert.is(r.value, undefined);
 }
 
@@ -61,7 +70,12 @@ test('-f naming a FIFO, a device, a directory or /proc/self/mem is an error, and
 });
 
 test('-f through a symbolic link: inside the tree it loads, leaving the tree it is refused', async () => {
-  const dir = tree({ 'real.yaml': MIN, 'inside.yaml': 'link:real.yaml', 'passwd.yaml': 'link:/etc/passwd', 'zero.yaml': 'link:/dev/zero' });
+  const dir = tree({
+    'real.yaml': MIN,
+    'inside.yaml': 'link:real.yaml',
+    'passwd.yaml': 'link:/etc/passwd',
+    'zero.yaml': 'link:/dev/zero',
+  });
   assert.ok(load(join(dir, 'inside.yaml')).value);
   expectError(load(join(dir, 'passwd.yaml')), 'file.outside', 'symbolic link that leaves');
   expectError(load(join(dir, 'zero.yaml')), 'file.outside', 'symbolic link that leaves');
@@ -89,7 +103,11 @@ test('reads are bounded: 5 MB by default, --max-file-size and CONTEXTFORGE_MAX_F
 });
 
 test('.env that is a directory, a FIFO or a link out of the tree is an error; a missing one is fine', async () => {
-  expectError(load(join(tree({ 'c.yaml': MIN, '.env': 'dir:' }), 'c.yaml')), 'file.not-regular', '.env file .env is a directory');
+  expectError(
+    load(join(tree({ 'c.yaml': MIN, '.env': 'dir:' }), 'c.yaml')),
+    'file.not-regular',
+    '.env file .env is a directory',
+  );
   expectError(load(join(tree({ 'c.yaml': MIN, '.env': 'fifo:' }), 'c.yaml')), 'file.not-regular', 'is a FIFO');
   const environ = tree({ 'c.yaml': MIN, '.env': 'link:/proc/self/environ' });
   expectError(load(join(environ, 'c.yaml')), 'file.outside', 'symbolic link that leaves');
@@ -140,7 +158,10 @@ test('compose files and seccomp profiles named through links out of the tree, or
 
 test('the operator allow-list (--allow-path, CONTEXTFORGE_ALLOW_PATHS) admits a directory; .env cannot set it', async () => {
   const shared = tree({ 'e.yaml': 'name: Shared\nslug: shared\nsource: { type: docker, image: ghcr.io/x/s:1 }\n' });
-  const dir = tree({ 'c.yaml': `${MIN}include:\n  catalog: ["${shared}/*.yaml"]\n`, '.env': `CONTEXTFORGE_ALLOW_PATHS=${shared}\n` });
+  const dir = tree({
+    'c.yaml': `${MIN}include:\n  catalog: ["${shared}/*.yaml"]\n`,
+    '.env': `CONTEXTFORGE_ALLOW_PATHS=${shared}\n`,
+  });
   expectError(load(join(dir, 'c.yaml')), 'include.outside', "leaves the config's directory", 3);
   const saved = process.env.CONTEXTFORGE_ALLOW_PATHS;
   try {
@@ -156,7 +177,10 @@ test('the operator allow-list (--allow-path, CONTEXTFORGE_ALLOW_PATHS) admits a 
 });
 
 test('nesting 20,000 levels deep is a diagnostic, not a stack overflow', async () => {
-  const dir = tree({ 'deep.yaml': `${MIN}x-d: ${'['.repeat(20000)}${']'.repeat(20000)}\n`, 'deepmap.yaml': `${MIN}x-d: ${'{a: '.repeat(5000)}1${'}'.repeat(5000)}\n` });
+  const dir = tree({
+    'deep.yaml': `${MIN}x-d: ${'['.repeat(20000)}${']'.repeat(20000)}\n`,
+    'deepmap.yaml': `${MIN}x-d: ${'{a: '.repeat(5000)}1${'}'.repeat(5000)}\n`,
+  });
   for (const f of ['deep.yaml', 'deepmap.yaml']) {
     const r = load(join(dir, f));
     assert.ok(codes(r).length > 0, f);
@@ -177,10 +201,13 @@ function timed(path: string): { r: LoadResult; cpuMs: number } {
 }
 
 test('a 15,000-long depends_on chain validates (iterative cycle check); closing it is one cycle error', () => {
-  const chain = (i: number): string => `  - {name: r${i}, catalog: everything, backend: l${i ? `, depends_on: [r${i - 1}]` : ''}}`;
+  const chain = (i: number): string =>
+    `  - {name: r${i}, catalog: everything, backend: l${i ? `, depends_on: [r${i - 1}]` : ''}}`;
   const dir = tree({
     'chain.yaml': runtimes(15000, chain),
-    'cycle.yaml': runtimes(15000, (i) => (i === 0 ? '  - {name: r0, catalog: everything, backend: l, depends_on: [r14999]}' : chain(i))),
+    'cycle.yaml': runtimes(15000, (i) =>
+      i === 0 ? '  - {name: r0, catalog: everything, backend: l, depends_on: [r14999]}' : chain(i),
+    ),
   });
   const ok = load(join(dir, 'chain.yaml'));
   assert.equal(codes(ok), []);
@@ -199,7 +226,10 @@ test('20,000 unknown keys and 20,000 invalid names: one diagnostic each, within 
   const names = timed(join(dir, 'names.yaml'));
   assert.is(names.r.diags.filter((d) => d.code === 'schema.invalid-name').length, 20000);
   // A bound, not a speed goal: the quadratic steps these inputs used to hit took minutes.
-  assert.ok(keys.cpuMs < 10_000 && names.cpuMs < 10_000, `CPU ${keys.cpuMs.toFixed(0)} ms / ${names.cpuMs.toFixed(0)} ms`);
+  assert.ok(
+    keys.cpuMs < 10_000 && names.cpuMs < 10_000,
+    `CPU ${keys.cpuMs.toFixed(0)} ms / ${names.cpuMs.toFixed(0)} ms`,
+  );
 });
 
 test('a megabyte-long dangling reference and 10,000 dangling references get bounded did-you-mean work', () => {
@@ -225,7 +255,12 @@ test('an alias bomb (a 50,000-item anchor used 1,000 times) stops at the expansi
 });
 
 test('a 10,000-runtime config validates', () => {
-  const dir = tree({ 'big.yaml': runtimes(10000, (i) => `  - name: r${i}\n    catalog: everything\n    backend: l\n    env: {REPLICA: "${i}"}`) });
+  const dir = tree({
+    'big.yaml': runtimes(
+      10000,
+      (i) => `  - name: r${i}\n    catalog: everything\n    backend: l\n    env: {REPLICA: "${i}"}`,
+    ),
+  });
   const r = load(join(dir, 'big.yaml'));
   assert.equal(codes(r), []);
   assert.is(r.value?.runtimes.length, 10000);

@@ -18,15 +18,30 @@ function tree(files: Record<string, string>): string {
   return dir;
 }
 
-const entry = (slug: string, image = 'ghcr.io/x/y:1'): string => `name: ${slug}\nslug: ${slug}\nsource: { type: docker, image: "${image}" }\n`;
+const entry = (slug: string, image = 'ghcr.io/x/y:1'): string =>
+  `name: ${slug}\nslug: ${slug}\nsource: { type: docker, image: "${image}" }\n`;
 
 test('glob: *, ?, ** and literal paths; sorted, files only, dot-files skipped', () => {
-  const dir = tree({ 'a/x.yaml': '', 'a/y.yaml': '', 'a/z.yml': '', 'a/.hidden.yaml': '', 'a/b/c/d.yaml': '', 'a/b/e.yaml': '', 'a/q1.yaml': '' });
+  const dir = tree({
+    'a/x.yaml': '',
+    'a/y.yaml': '',
+    'a/z.yml': '',
+    'a/.hidden.yaml': '',
+    'a/b/c/d.yaml': '',
+    'a/b/e.yaml': '',
+    'a/q1.yaml': '',
+  });
   try {
     const rel = (ps: string[]): string[] => ps.map((p) => p.slice(dir.length + 1));
     assert.equal(rel(glob('a/*.yaml', dir).files), ['a/q1.yaml', 'a/x.yaml', 'a/y.yaml']);
     assert.equal(rel(glob('a/?.yaml', dir).files), ['a/x.yaml', 'a/y.yaml']);
-    assert.equal(rel(glob('a/**/*.yaml', dir).files), ['a/b/c/d.yaml', 'a/b/e.yaml', 'a/q1.yaml', 'a/x.yaml', 'a/y.yaml']);
+    assert.equal(rel(glob('a/**/*.yaml', dir).files), [
+      'a/b/c/d.yaml',
+      'a/b/e.yaml',
+      'a/q1.yaml',
+      'a/x.yaml',
+      'a/y.yaml',
+    ]);
     assert.equal(rel(glob('a/z.yml', dir).files), ['a/z.yml']);
     assert.equal(glob('missing/*.yaml', dir).files, []);
     assert.equal(rel(glob(join(dir, 'a/b/*.yaml'), '/elsewhere').files), ['a/b/e.yaml']);
@@ -37,7 +52,8 @@ test('glob: *, ?, ** and literal paths; sorted, files only, dot-files skipped', 
 
 test('default globs load catalog/ and profiles/ beside the config, plus shipped ones', async () => {
   const dir = tree({
-    'contextforge.yaml': 'name: inc\nbackends: { local: { type: docker } }\nruntimes: [{ name: a, catalog: mine, backend: local, guardrails_profile: team }]\n',
+    'contextforge.yaml':
+      'name: inc\nbackends: { local: { type: docker } }\nruntimes: [{ name: a, catalog: mine, backend: local, guardrails_profile: team }]\n',
     'catalog/mine.yaml': entry('mine'),
     'profiles/team.yaml': 'name: team\nnetwork: { egress_allowed: false }\n',
   });
@@ -48,7 +64,8 @@ test('default globs load catalog/ and profiles/ beside the config, plus shipped 
     assert.ok(c.catalog.mine && c.catalog.everything, 'own and shipped entries');
     assert.is(c.catalog.mine.baseDir, join(dir, 'catalog'));
     assert.ok(c.profiles.team && !c.profiles.team.builtin);
-    for (const p of ['unrestricted', 'standard', 'restricted', 'airgapped']) assert.ok(c.profiles[p]?.builtin, `shipped ${p}`);
+    for (const p of ['unrestricted', 'standard', 'restricted', 'airgapped'])
+      assert.ok(c.profiles[p]?.builtin, `shipped ${p}`);
     assert.ok(c.files.includes(join(dir, 'catalog/mine.yaml')) && c.files.includes(join(dir, 'profiles/team.yaml')));
     assert.ok(c.sourceMap.has(`${join(dir, 'catalog/mine.yaml')}#/slug`));
   } finally {
@@ -74,7 +91,9 @@ test('a user profile or entry replaces the shipped one of the same name', async 
 });
 
 test('builtin_profiles / builtin_catalog false leave the shipped ones out', async () => {
-  const dir = tree({ 'contextforge.yaml': 'name: inc\ninclude: { builtin_profiles: false, builtin_catalog: false }\n' });
+  const dir = tree({
+    'contextforge.yaml': 'name: inc\ninclude: { builtin_profiles: false, builtin_catalog: false }\n',
+  });
   try {
     const r = await loadConfig(join(dir, 'contextforge.yaml'), { env: {} });
     assert.ok(r.value);

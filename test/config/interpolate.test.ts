@@ -48,12 +48,18 @@ test('the second of two identical expressions is located at its own position', (
   const text = 'list:\n  - ${NOPE}\n  - ${NOPE}\n';
   const r = run(text, {});
   assert.is(r.diags.length, 2);
-  assert.equal(r.diags.map((d) => d.range!.start.line), [2, 3]);
+  assert.equal(
+    r.diags.map((d) => d.range!.start.line),
+    [2, 3],
+  );
 });
 
 test('bad syntax is reported, not guessed', () => {
   const r = run('a: "${1BAD}"\nb: "${OPEN"\n', {});
-  assert.equal(r.diags.map((d) => d.code), ['interp.bad-syntax', 'interp.bad-syntax']);
+  assert.equal(
+    r.diags.map((d) => d.code),
+    ['interp.bad-syntax', 'interp.bad-syntax'],
+  );
 });
 
 test('a plain scalar that is one expression is typed like YAML; quoted ones stay strings', () => {
@@ -79,8 +85,21 @@ test('.env: quotes, escapes, export, comments, bad lines', () => {
     'G=url#not-a-comment',
   ].join('\n');
   const r = parseDotEnv(text, '.env');
-  assert.equal(r.values, { A: '1', B: 'two words', C: 'single # kept', D: 'line\nbreak "q"', E: '', G: 'url#not-a-comment' });
-  assert.equal(r.diags.map((d) => [d.code, d.range!.start.line]), [['dotenv.syntax', 7], ['dotenv.unterminated-quote', 8]]);
+  assert.equal(r.values, {
+    A: '1',
+    B: 'two words',
+    C: 'single # kept',
+    D: 'line\nbreak "q"',
+    E: '',
+    G: 'url#not-a-comment',
+  });
+  assert.equal(
+    r.diags.map((d) => [d.code, d.range!.start.line]),
+    [
+      ['dotenv.syntax', 7],
+      ['dotenv.unterminated-quote', 8],
+    ],
+  );
   assert.ok(r.diags.every((d) => d.severity === 'warning'));
 });
 
@@ -88,12 +107,15 @@ test('loadConfig reads .env beside the config; the environment wins over it', as
   const dir = mkdtempSync(join(tmpdir(), 'cf-interp-'));
   try {
     writeFileSync(join(dir, '.env'), 'STACK_DESC=from-dotenv\nOVERRIDDEN=dotenv\nAPI_KEY=dotenv-api-key-123\n');
-    writeFileSync(join(dir, 'contextforge.yaml'), [
-      'name: envtest',
-      'description: "${STACK_DESC} ${OVERRIDDEN}"',
-      'backends:',
-      '  ce: { type: ibm_code_engine, region: us-south, project_id: p, api_key: "${API_KEY}" }',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'contextforge.yaml'),
+      [
+        'name: envtest',
+        'description: "${STACK_DESC} ${OVERRIDDEN}"',
+        'backends:',
+        '  ce: { type: ibm_code_engine, region: us-south, project_id: p, api_key: "${API_KEY}" }',
+      ].join('\n'),
+    );
     const r = await loadConfig(join(dir, 'contextforge.yaml'), { env: { OVERRIDDEN: 'env' } });
     assert.ok(r.value, JSON.stringify(r.diags));
     assert.is(r.value!.document.description, 'from-dotenv env');
@@ -108,23 +130,35 @@ test('loadConfig reads .env beside the config; the environment wins over it', as
 test('secrets, secret env (by catalog spec), tokens and substituted parts are sensitive', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cf-sens-'));
   try {
-    writeFileSync(join(dir, 'contextforge.yaml'), [
-      'name: sens',
-      'github: { token: "${GH}" }',
-      'backends: { local: { type: docker } }',
-      'gateway:',
-      '  auth: { tokens: ["Bearer-${TOK}-suffix"], jwt_secret: "jwt-secret-0123456789" }',
-      'runtimes:',
-      '  - name: analytics',
-      '    catalog: custom-analytics',
-      '    backend: local',
-      '    env: { ANALYTICS_API_TOKEN: "${ANALYTICS}", PLAIN: "visible" }',
-      '    secrets: { OTHER: literal-secret-value }',
-    ].join('\n'));
-    const r = await loadConfig(join(dir, 'contextforge.yaml'), { env: { GH: 'ghp_token_value', TOK: 'tok-part-9876', ANALYTICS: 'analytics-secret' } });
+    writeFileSync(
+      join(dir, 'contextforge.yaml'),
+      [
+        'name: sens',
+        'github: { token: "${GH}" }',
+        'backends: { local: { type: docker } }',
+        'gateway:',
+        '  auth: { tokens: ["Bearer-${TOK}-suffix"], jwt_secret: "jwt-secret-0123456789" }',
+        'runtimes:',
+        '  - name: analytics',
+        '    catalog: custom-analytics',
+        '    backend: local',
+        '    env: { ANALYTICS_API_TOKEN: "${ANALYTICS}", PLAIN: "visible" }',
+        '    secrets: { OTHER: literal-secret-value }',
+      ].join('\n'),
+    );
+    const r = await loadConfig(join(dir, 'contextforge.yaml'), {
+      env: { GH: 'ghp_token_value', TOK: 'tok-part-9876', ANALYTICS: 'analytics-secret' },
+    });
     assert.ok(r.value, JSON.stringify(r.diags));
     const s = r.value!.sensitiveValues;
-    for (const v of ['ghp_token_value', 'Bearer-tok-part-9876-suffix', 'tok-part-9876', 'jwt-secret-0123456789', 'analytics-secret', 'literal-secret-value']) {
+    for (const v of [
+      'ghp_token_value',
+      'Bearer-tok-part-9876-suffix',
+      'tok-part-9876',
+      'jwt-secret-0123456789',
+      'analytics-secret',
+      'literal-secret-value',
+    ]) {
       assert.ok(s.has(v), `${v} should be sensitive`);
     }
     assert.not.ok(s.has('visible'));

@@ -38,14 +38,33 @@ test('uppercase K/M/G and KB/MB/GB are decimal (Code Engine, Kubernetes)', () =>
 });
 
 test('ambiguous or unknown spellings are not read', () => {
-  for (const bad of ['256mi', '256kB', '256Mb', '256gB', '1T', '1024', '12 parsecs', '', 'm']) assert.is(parseMemory(bad), undefined, bad);
+  for (const bad of ['256mi', '256kB', '256Mb', '256gB', '1T', '1024', '12 parsecs', '', 'm'])
+    assert.is(parseMemory(bad), undefined, bad);
   assert.is(parseMemory(undefined), undefined);
 });
 
 test('the schema accepts exactly the spellings the parser reads', () => {
   const validate = validator('config');
-  const accepts = (memory: string): boolean => validate({ name: 'quantities', profiles: { p: { resources: { max_memory: memory } } } }) === true;
-  for (const ok of ['512k', '512kb', '256m', '256mb', '1g', '1gb', '64Ki', '512Mi', '4Gi', '500K', '500KB', '256M', '256MB', '4G', '1GB', '0.5G']) {
+  const accepts = (memory: string): boolean =>
+    validate({ name: 'quantities', profiles: { p: { resources: { max_memory: memory } } } }) === true;
+  for (const ok of [
+    '512k',
+    '512kb',
+    '256m',
+    '256mb',
+    '1g',
+    '1gb',
+    '64Ki',
+    '512Mi',
+    '4Gi',
+    '500K',
+    '500KB',
+    '256M',
+    '256MB',
+    '4G',
+    '1GB',
+    '0.5G',
+  ]) {
     assert.ok(accepts(ok), ok);
     assert.ok(parseMemory(ok) !== undefined, ok);
   }

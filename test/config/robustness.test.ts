@@ -16,7 +16,9 @@ import { outputProblems, runCliInProcess, type CliRun } from './cli-in-process.j
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const examples = join(root, 'examples');
-const names = readdirSync(examples).filter((f) => f.endsWith('.yaml')).sort();
+const names = readdirSync(examples)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const sources = names.map((f) => readFileSync(join(examples, f), 'utf8'));
 const MUTANTS = Number(process.env.CF_FUZZ_MUTANTS ?? 5000);
 const CLI_SAMPLE = 24;
@@ -32,10 +34,55 @@ const SECRETS: Record<string, string> = {
 const SECRET_VARS = Object.keys(SECRETS);
 
 const TOKENS = [
-  '', ' ', ':', '- ', '{', '}', '[', ']', '"', "'", '${X}', '${', '$${', '&a', '*a', '<<: *a', '\t', '#', '!!int', '-1', '999999', 'null', 'true', '~', '? ', '|', '>', 'name: x',
+  '',
+  ' ',
+  ':',
+  '- ',
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  "'",
+  '${X}',
+  '${',
+  '$${',
+  '&a',
+  '*a',
+  '<<: *a',
+  '\t',
+  '#',
+  '!!int',
+  '-1',
+  '999999',
+  'null',
+  'true',
+  '~',
+  '? ',
+  '|',
+  '>',
+  'name: x',
   // Hostile spellings from issue 12.
-  '__proto__: {name: x}', 'constructor', 'hasOwnProperty', 'prototype: 1', '.inf', '-.inf', '.nan', '1e400', '1e300', '99999999999999999999h',
-  '"\\e[2J"', '"\\u202e"', '"\\0"', '/proc/self/environ', '/dev/zero', '../', '/**/*.x', '""', '&b [*b]', 'x'.repeat(300),
+  '__proto__: {name: x}',
+  'constructor',
+  'hasOwnProperty',
+  'prototype: 1',
+  '.inf',
+  '-.inf',
+  '.nan',
+  '1e400',
+  '1e300',
+  '99999999999999999999h',
+  '"\\e[2J"',
+  '"\\u202e"',
+  '"\\0"',
+  '/proc/self/environ',
+  '/dev/zero',
+  '../',
+  '/**/*.x',
+  '""',
+  '&b [*b]',
+  'x'.repeat(300),
 ];
 
 /** Seeded linear congruential generator: the same mutants on every run. */
@@ -60,7 +107,11 @@ function mutate(text: string, rnd: () => number): string {
     } else if (op < 0.65) lines.splice(i, 0, pick(lines));
     else if (op < 0.8) lines[i] = lines[i].replace(/: .*/, `: ${pick(TOKENS)}`);
     // A planted secret moved anywhere: in a secret field, a name, a key's place, a list.
-    else lines[i] = lines[i].replace(/: .*/, `: ${rnd() < 0.5 ? `"\${${pick(SECRET_VARS)}}"` : `\${${pick(SECRET_VARS)}}`}`);
+    else
+      lines[i] = lines[i].replace(
+        /: .*/,
+        `: ${rnd() < 0.5 ? `"\${${pick(SECRET_VARS)}}"` : `\${${pick(SECRET_VARS)}}`}`,
+      );
   }
   return lines.join('\n');
 }
@@ -93,14 +144,22 @@ test(`${MUTANTS} mutants of every example through the CLI entry: bounded, valid 
       const problems = outputProblems(run, { json, secrets: secretValues });
       if (problems.length) {
         failures.push(`m${i} (${names[i % names.length]}, ${json ? '--json' : 'text'}): ${problems.join('; ')}`);
-        for (const p of problems) byKind.set(p.replace(/".*"/, '…').replace(/[0-9]+/g, 'N'), (byKind.get(p.replace(/".*"/, '…').replace(/[0-9]+/g, 'N')) ?? 0) + 1);
+        for (const p of problems)
+          byKind.set(
+            p.replace(/".*"/, '…').replace(/[0-9]+/g, 'N'),
+            (byKind.get(p.replace(/".*"/, '…').replace(/[0-9]+/g, 'N')) ?? 0) + 1,
+          );
       } else rmSync(file);
     }
   } finally {
     if (failures.length === 0) rmSync(dir, { recursive: true, force: true });
   }
   const summary = [...byKind].map(([k, c]) => `${c}× ${k}`).join('; ');
-  assert.equal(failures.length, 0, `${failures.length} of ${MUTANTS} mutants fail (${summary}); kept in ${dir}:\n${failures.slice(0, 20).join('\n')}`);
+  assert.equal(
+    failures.length,
+    0,
+    `${failures.length} of ${MUTANTS} mutants fail (${summary}); kept in ${dir}:\n${failures.slice(0, 20).join('\n')}`,
+  );
   assert.ok(invalid > MUTANTS / 4, `mutations should break many configs (${invalid} of ${MUTANTS} invalid)`);
   process.stdout.write(`  ${MUTANTS} mutants, ${invalid} invalid, highest CPU time per run ${maxCpu.toFixed(0)} ms\n`);
 });
@@ -131,7 +190,10 @@ test(`a sample of ${CLI_SAMPLE} mutants through the real CLI (bin/contextforge.j
       const json = i % 2 === 1;
       const r = await runBinary(['validate', '-f', file, ...(json ? ['--json'] : [])]);
       // CPU and memory are bounded per run in process (above); here the exit code is the process's own.
-      const problems = outputProblems({ code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr, cpuMs: 0, peakRssGrowth: 0 }, { json, secrets: secretValues });
+      const problems = outputProblems(
+        { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr, cpuMs: 0, peakRssGrowth: 0 },
+        { json, secrets: secretValues },
+      );
       if (problems.length) failures.push(`s${i} (${json ? '--json' : 'text'}): ${problems.join('; ')}`);
     }
   } finally {

@@ -65,7 +65,11 @@ function leaks(output: string, value: string, spellings: string[] = []): string[
 }
 
 /** Runs validate (text and JSON) and asserts exit 1, valid JSON and no leak of the secret. */
-function validateLeaksNothing(dir: string, value: string, opts: { env?: Record<string, string>; spellings?: string[]; code?: number } = {}): Run[] {
+function validateLeaksNothing(
+  dir: string,
+  value: string,
+  opts: { env?: Record<string, string>; spellings?: string[]; code?: number } = {},
+): Run[] {
   const text = cli(dir, ['validate', '-f', 'contextforge.yaml'], opts.env);
   const json = cli(dir, ['validate', '-f', 'contextforge.yaml', '--json'], opts.env);
   for (const r of [text, json]) {
@@ -73,12 +77,16 @@ function validateLeaksNothing(dir: string, value: string, opts: { env?: Record<s
     assert.not.match(r.all, /unexpected failure|\n\s+at /);
     assert.equal(leaks(r.all, value, opts.spellings), [], `secret printed:\n${r.all}`);
   }
-  const parsed = JSON.parse(json.out) as { ok: boolean; diagnostics: { code: string; summary: string; line: number | null; col: number | null }[] };
+  const parsed = JSON.parse(json.out) as {
+    ok: boolean;
+    diagnostics: { code: string; summary: string; line: number | null; col: number | null }[];
+  };
   assert.is(parsed.ok, (opts.code ?? 1) === 0);
   return [text, json];
 }
 
-const CE = (apiKey: string, extra = ''): string => `name: hostile\nbackends:\n  ce:\n    type: ibm_code_engine\n    region: us-south\n    project_id: p1\n    api_key: ${apiKey}\n${extra}`;
+const CE = (apiKey: string, extra = ''): string =>
+  `name: hostile\nbackends:\n  ce:\n    type: ibm_code_engine\n    region: us-south\n    project_id: p1\n    api_key: ${apiKey}\n${extra}`;
 
 // --- deliverable 1: secrets -------------------------------------------------------------------
 
@@ -109,7 +117,9 @@ test('a duplicate api_key key', () => {
 test('an escaped spelling in a flow mapping, with an error on the same line', () => {
   const s = secret();
   const escaped = [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
-  const dir = project({ 'contextforge.yaml': `name: hostile\nbackends: {ce: {type: ibm_code_engine, region: us-south, project_id: p1, api_key: "${escaped}", regoin: x}}\n` });
+  const dir = project({
+    'contextforge.yaml': `name: hostile\nbackends: {ce: {type: ibm_code_engine, region: us-south, project_id: p1, api_key: "${escaped}", regoin: x}}\n`,
+  });
   const [text] = validateLeaksNothing(dir, s, { spellings: [escaped] });
   assert.match(text.err, /regoin/);
 });
@@ -153,11 +163,17 @@ test('a malformed .env line holding a secret', () => {
 test('a tab in the line (tab indentation) and a tab inside the secret', () => {
   const s = secret();
   const tabbed = `${s.slice(0, 12)}\t${s.slice(12)}`;
-  const a = project({ 'contextforge.yaml': `name: hostile\nbackends:\n  ce:\n    type: ibm_code_engine\n\tapi_key: ${s}\n` });
+  const a = project({
+    'contextforge.yaml': `name: hostile\nbackends:\n  ce:\n    type: ibm_code_engine\n\tapi_key: ${s}\n`,
+  });
   const [text] = validateLeaksNothing(a, s);
   assert.match(text.err, /error\[yaml\.tab\]/);
-  const b = project({ 'contextforge.yaml': `name: hostile\nbackends: {ce: {type: ibm_code_engine, api_key: "${tabbed}", regoin: 1}}\n` });
-  validateLeaksNothing(b, s, { spellings: [tabbed, tabbed.replace('\t', ' '), tabbed.replace('\t', '\\t'), s.slice(12)] });
+  const b = project({
+    'contextforge.yaml': `name: hostile\nbackends: {ce: {type: ibm_code_engine, api_key: "${tabbed}", regoin: 1}}\n`,
+  });
+  validateLeaksNothing(b, s, {
+    spellings: [tabbed, tabbed.replace('\t', ' '), tabbed.replace('\t', '\\t'), s.slice(12)],
+  });
 });
 
 test('an included file that is not a mapping (an environ-like file with the secret)', () => {
@@ -174,13 +190,17 @@ test('an included file that is not a mapping (an environ-like file with the secr
 
 test('a variable from the process environment in a secret position, echoed by a reference error', () => {
   const s = secret();
-  const dir = project({ 'contextforge.yaml': `${CE('${CF_HOSTILE_TOKEN}')}defaults:\n  backend: \${CF_HOSTILE_TOKEN}\nruntimes: [{name: a, catalog: everything, backend: "\${CF_HOSTILE_TOKEN}x"}]\n` });
+  const dir = project({
+    'contextforge.yaml': `${CE('${CF_HOSTILE_TOKEN}')}defaults:\n  backend: \${CF_HOSTILE_TOKEN}\nruntimes: [{name: a, catalog: everything, backend: "\${CF_HOSTILE_TOKEN}x"}]\n`,
+  });
   validateLeaksNothing(dir, s, { env: { CF_HOSTILE_TOKEN: s } });
 });
 
 test('a long secret printed shortened by a message is still redacted', () => {
   const s = `${secret()}${secret()}${secret()}`;
-  const dir = project({ 'contextforge.yaml': `${CE('${CF_HOSTILE_TOKEN}')}runtimes:\n  - name: "\${CF_HOSTILE_TOKEN}"\n    catalog: everything\n` });
+  const dir = project({
+    'contextforge.yaml': `${CE('${CF_HOSTILE_TOKEN}')}runtimes:\n  - name: "\${CF_HOSTILE_TOKEN}"\n    catalog: everything\n`,
+  });
   validateLeaksNothing(dir, s, { env: { CF_HOSTILE_TOKEN: s } });
 });
 
@@ -199,7 +219,11 @@ test('plan output (text and JSON) never carries a runtime secret', () => {
   const dir = project({
     'contextforge.yaml': `name: hostile-plan-${randomBytes(3).toString('hex')}\nbackends: {host: {type: process}}\nruntimes:\n  - name: a\n    catalog: everything-stdio\n    backend: host\n    secrets: {TOKEN: "${s}"}\n    env: {NOTE: "${s}"}\n`,
   });
-  for (const args of [['plan', '-f', 'contextforge.yaml'], ['plan', '-f', 'contextforge.yaml', '--json'], ['validate', '-f', 'contextforge.yaml']]) {
+  for (const args of [
+    ['plan', '-f', 'contextforge.yaml'],
+    ['plan', '-f', 'contextforge.yaml', '--json'],
+    ['validate', '-f', 'contextforge.yaml'],
+  ]) {
     const r = cli(dir, args);
     assert.ok(r.code === 0 || r.code === 2, r.all);
     assert.equal(leaks(r.all, s), [], r.all);
@@ -210,8 +234,14 @@ test('plan output (text and JSON) never carries a runtime secret', () => {
 // --- deliverable 6: output hygiene ------------------------------------------------------------
 
 test('a key containing an ANSI escape prints escaped (no raw control characters at all)', () => {
-  const dir = project({ 'contextforge.yaml': 'name: hostile\n"\\e[2J\\e[Hvalid: 0 errors\\r": 1\nbackends: {"x\\u009b2J": {type: process}}\n' });
-  for (const args of [['validate', '-f', 'contextforge.yaml'], ['validate', '-f', 'contextforge.yaml', '--json']]) {
+  const dir = project({
+    'contextforge.yaml':
+      'name: hostile\n"\\e[2J\\e[Hvalid: 0 errors\\r": 1\nbackends: {"x\\u009b2J": {type: process}}\n',
+  });
+  for (const args of [
+    ['validate', '-f', 'contextforge.yaml'],
+    ['validate', '-f', 'contextforge.yaml', '--json'],
+  ]) {
     const r = cli(dir, args);
     assert.is(r.code, 1, r.all);
     assert.not.match(r.all, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, 'raw control character in output');
@@ -220,7 +250,10 @@ test('a key containing an ANSI escape prints escaped (no raw control characters 
 });
 
 test('a control character in a source line keeps the caret under the right text', () => {
-  const dir = project({ 'contextforge.yaml': 'name: hostile # \u0007\u001b[31m\nbackends: {x: {type: process, regoin: 1}}\nruntimes: []\nnote_\u001b: 1\n' });
+  const dir = project({
+    'contextforge.yaml':
+      'name: hostile # \u0007\u001b[31m\nbackends: {x: {type: process, regoin: 1}}\nruntimes: []\nnote_\u001b: 1\n',
+  });
   const r = cli(dir, ['validate', '-f', 'contextforge.yaml']);
   assert.is(r.code, 1);
   const lines = r.err.split('\n');
@@ -232,7 +265,9 @@ test('a control character in a source line keeps the caret under the right text'
 });
 
 test('a 1 MB source line is elided around the caret', () => {
-  const dir = project({ 'contextforge.yaml': `name: hostile\nbackends: {x: {type: process}, ${'a'.repeat(1 << 20)}: 1, y: {type: bogus}}\n` });
+  const dir = project({
+    'contextforge.yaml': `name: hostile\nbackends: {x: {type: process}, ${'a'.repeat(1 << 20)}: 1, y: {type: bogus}}\n`,
+  });
   const r = cli(dir, ['validate', '-f', 'contextforge.yaml']);
   assert.is(r.code, 1);
   assert.ok(r.all.length < 20_000, `output of ${r.all.length} characters`);
@@ -242,7 +277,9 @@ test('a 1 MB source line is elided around the caret', () => {
 
 test('the caret stays under a masked value', () => {
   const s = secret();
-  const dir = project({ 'contextforge.yaml': `name: hostile\nbackends: {ce: {type: ibm_code_engine, region: us-south, project_id: p, api_key: ${s}}}\n` });
+  const dir = project({
+    'contextforge.yaml': `name: hostile\nbackends: {ce: {type: ibm_code_engine, region: us-south, project_id: p, api_key: ${s}}}\n`,
+  });
   const r = cli(dir, ['validate', '-f', 'contextforge.yaml']);
   assert.equal(leaks(r.all, s), []);
   const lines = r.err.split('\n');
@@ -255,7 +292,9 @@ test('the caret stays under a masked value', () => {
 function firstDiag(dir: string): { code: string; summary: string; line: number | null; col: number | null } {
   const r = cli(dir, ['validate', '-f', 'contextforge.yaml', '--json']);
   assert.is(r.code, 1, r.all);
-  return (JSON.parse(r.out) as { diagnostics: { code: string; summary: string; line: number | null; col: number | null }[] }).diagnostics[0];
+  return (
+    JSON.parse(r.out) as { diagnostics: { code: string; summary: string; line: number | null; col: number | null }[] }
+  ).diagnostics[0];
 }
 
 test('an unclosed double quote points at the opening quote, not at the end of the file', () => {
@@ -266,7 +305,9 @@ test('an unclosed double quote points at the opening quote, not at the end of th
 test('an unclosed single quote and an unclosed flow mapping point at their opening character', () => {
   const q = firstDiag(project({ 'contextforge.yaml': "name: 'hostile\nbackends: {}\n" }));
   assert.equal([q.code, q.line, q.col], ['yaml.unclosed-quote', 1, 7]);
-  const b = firstDiag(project({ 'contextforge.yaml': 'name: hostile\nbackends: {x: {type: process}\n\n\nruntimes: []\n' }));
+  const b = firstDiag(
+    project({ 'contextforge.yaml': 'name: hostile\nbackends: {x: {type: process}\n\n\nruntimes: []\n' }),
+  );
   assert.equal([b.code, b.summary, b.line, b.col], ['yaml.unclosed-bracket', 'unclosed "{"', 2, 11]);
 });
 
@@ -297,16 +338,24 @@ test('UTF-16 with a byte order mark is an encoding error at byte 0', () => {
 });
 
 test('UTF-16 without a byte order mark is recognised by its NUL pattern', () => {
-  const d = firstDiag(project({ 'contextforge.yaml': Buffer.from('name: hostile\nbackends: {}\n', 'utf16le').swap16() }));
+  const d = firstDiag(
+    project({ 'contextforge.yaml': Buffer.from('name: hostile\nbackends: {}\n', 'utf16le').swap16() }),
+  );
   assert.equal([d.code, d.summary], ['encoding.utf16', 'the file is encoded as UTF-16BE, not UTF-8']);
 });
 
 test('invalid UTF-8 is reported with its byte offset (and in an included file)', () => {
-  const bad = Buffer.concat([Buffer.from('name: hostile\n# caf\u00e9 \ufffd ok\nx: "'), Buffer.from([0xc3, 0x28]), Buffer.from('"\n')]);
+  const bad = Buffer.concat([
+    Buffer.from('name: hostile\n# caf\u00e9 \ufffd ok\nx: "'),
+    Buffer.from([0xc3, 0x28]),
+    Buffer.from('"\n'),
+  ]);
   const offset = bad.indexOf(0xc3, 20);
   const d = firstDiag(project({ 'contextforge.yaml': bad }));
   assert.equal([d.code, d.summary, d.line], ['encoding.invalid-utf8', `invalid UTF-8 at byte ${offset}`, 3]);
-  const inc = firstDiag(project({ 'contextforge.yaml': 'name: hostile\ninclude: {catalog: [catalog/*.yaml]}\n', 'catalog/bad.yaml': bad }));
+  const inc = firstDiag(
+    project({ 'contextforge.yaml': 'name: hostile\ninclude: {catalog: [catalog/*.yaml]}\n', 'catalog/bad.yaml': bad }),
+  );
   assert.is(inc.code, 'encoding.invalid-utf8');
 });
 
@@ -314,7 +363,10 @@ test('a NUL byte is an encoding error and the binary content is not shown', () =
   const s = secret();
   const dir = project({ 'contextforge.yaml': Buffer.from(`name: hostile\nx: 1\0${s}\n`) });
   const [text] = validateLeaksNothing(dir, s);
-  assert.ok(text.err.includes(`error[encoding.nul]: the file contains a NUL byte at byte ${'name: hostile\nx: 1'.length}`), text.err);
+  assert.ok(
+    text.err.includes(`error[encoding.nul]: the file contains a NUL byte at byte ${'name: hostile\nx: 1'.length}`),
+    text.err,
+  );
 });
 
 test.after(() => {

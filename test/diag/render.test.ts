@@ -71,8 +71,23 @@ test('the acceptance case: misspelt key with file:line:col, caret under the key,
 });
 
 test('JSON objects have the stable shape', () => {
-  const d = error('x.y', 'summary', { detail: 'fix it', range: { file: 'f.yaml', start: { line: 2, col: 3, offset: 9 }, end: { line: 2, col: 7, offset: 13 } } });
-  assert.equal(diagnosticToJson(d), { severity: 'error', code: 'x.y', summary: 'summary', detail: 'fix it', suggestion: null, file: 'f.yaml', line: 2, col: 3, endLine: 2, endCol: 7, pointer: null });
+  const d = error('x.y', 'summary', {
+    detail: 'fix it',
+    range: { file: 'f.yaml', start: { line: 2, col: 3, offset: 9 }, end: { line: 2, col: 7, offset: 13 } },
+  });
+  assert.equal(diagnosticToJson(d), {
+    severity: 'error',
+    code: 'x.y',
+    summary: 'summary',
+    detail: 'fix it',
+    suggestion: null,
+    file: 'f.yaml',
+    line: 2,
+    col: 3,
+    endLine: 2,
+    endCol: 7,
+    pointer: null,
+  });
   const parsed = JSON.parse(renderJson([d])) as { ok: boolean; diagnostics: unknown[] };
   assert.is(parsed.ok, false);
   assert.is(parsed.diagnostics.length, 1);

@@ -48,7 +48,33 @@ gateway:
 `;
 
 /** What mutations insert: YAML syntax, escapes, control characters, interpolation, tags. */
-const PIECES = ['"', "'", '[', '{', '}', ']', ':', '\t', '\n', ' ', '#', '-', '&a', '*a', '\\', '\x1b[2J', '${', '"\\x41', '\n    api_key: 1', ': !!binary', '|', '>', ',', '?', '\r'];
+const PIECES = [
+  '"',
+  "'",
+  '[',
+  '{',
+  '}',
+  ']',
+  ':',
+  '\t',
+  '\n',
+  ' ',
+  '#',
+  '-',
+  '&a',
+  '*a',
+  '\\',
+  '\x1b[2J',
+  '${',
+  '"\\x41',
+  '\n    api_key: 1',
+  ': !!binary',
+  '|',
+  '>',
+  ',',
+  '?',
+  '\r',
+];
 
 function mutate(text: string, pick: (n: number) => number): string {
   let t = text;
@@ -69,7 +95,8 @@ function mutate(text: string, pick: (n: number) => number): string {
 function pieces(output: string): string[] {
   const found: string[] = [];
   for (const s of Object.values(S)) {
-    for (let i = 0; i + FRAGMENT_LENGTH <= s.length; i++) if (output.includes(s.slice(i, i + FRAGMENT_LENGTH))) found.push(s.slice(i, i + FRAGMENT_LENGTH));
+    for (let i = 0; i + FRAGMENT_LENGTH <= s.length; i++)
+      if (output.includes(s.slice(i, i + FRAGMENT_LENGTH))) found.push(s.slice(i, i + FRAGMENT_LENGTH));
   }
   return found;
 }
@@ -82,7 +109,9 @@ test(`${MUTANTS} seeded mutants print no piece of a secret`, async () => {
     const file = join(dir, `m${i}.yaml`);
     writeFileSync(file, text);
     const r = await loadConfig(file, { env: { CF_MUTANT_JWT: S.jwt } });
-    const out = renderDiagnostics(r.diags, { color: false, sensitive: r.sensitiveValues }) + renderJson(r.diags, r.sensitiveValues);
+    const out =
+      renderDiagnostics(r.diags, { color: false, sensitive: r.sensitiveValues }) +
+      renderJson(r.diags, r.sensitiveValues);
     JSON.parse(renderJson(r.diags, r.sensitiveValues));
     const leaked = pieces(out);
     if (leaked.length) failures.push(`mutant ${i}: ${leaked[0]}\n--- config\n${text}\n--- output\n${out}`);

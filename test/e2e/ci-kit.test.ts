@@ -20,8 +20,17 @@ const BIN = join(REPO, 'bin', 'contextforge.js');
 const ready = await requirePostgres('CI kit (postgres)');
 const pgTest = ready ? test : test.skip;
 
-interface Step { name?: string; run?: string; uses?: string; if?: string; env?: Record<string, string>; id?: string }
-const workflow = parse(readFileSync(join(REPO, 'examples/ci/github-actions.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> };
+interface Step {
+  name?: string;
+  run?: string;
+  uses?: string;
+  if?: string;
+  env?: Record<string, string>;
+  id?: string;
+}
+const workflow = parse(readFileSync(join(REPO, 'examples/ci/github-actions.yml'), 'utf8')) as {
+  jobs: Record<string, { steps: Step[] }>;
+};
 
 const root = mkdtempSync(join(tmpdir(), 'cf-ci-kit-'));
 const origin = join(root, 'origin.git');
@@ -29,12 +38,23 @@ const author = join(root, 'author');
 let url = '';
 
 function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+  const r = spawnSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    },
+  });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
 
-const APPROVAL = '\napproval:\n  enabled: true\n  required_for:\n    - backend_type: process\n  approvers:\n    - user: alice\n';
+const APPROVAL =
+  '\napproval:\n  enabled: true\n  required_for:\n    - backend_type: process\n  approvers:\n    - user: alice\n';
 const STATE = '\nstate:\n  backend: postgres\n  url: ${DATABASE_URL}\n';
 
 function commit(config: string, message: string): void {
@@ -52,14 +72,25 @@ function checkout(): string {
   return ws;
 }
 
-interface JobResult { ok: boolean; outputs: Record<string, Record<string, string>>; log: string; ran: string[] }
+interface JobResult {
+  ok: boolean;
+  outputs: Record<string, Record<string, string>>;
+  log: string;
+  ran: string[];
+}
 
 function runJob(name: string, ws: string, extraEnv: Record<string, string> = {}): JobResult {
   const outputs: Record<string, Record<string, string>> = {};
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1',
-    CONTEXTFORGE_CONFIG: 'contextforge.yaml', CONTEXTFORGE_PACKAGE: '', CONTEXTFORGE_BIN: BIN,
-    RUNNER_TEMP: mkdtempSync(join(root, 'tmp-')), DATABASE_URL: url, ...extraEnv,
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NO_COLOR: '1',
+    CONTEXTFORGE_CONFIG: 'contextforge.yaml',
+    CONTEXTFORGE_PACKAGE: '',
+    CONTEXTFORGE_BIN: BIN,
+    RUNNER_TEMP: mkdtempSync(join(root, 'tmp-')),
+    DATABASE_URL: url,
+    ...extraEnv,
   };
   let ok = true;
   let log = '';
@@ -71,12 +102,26 @@ function runJob(name: string, ws: string, extraEnv: Record<string, string> = {})
     const envFile = join(env.RUNNER_TEMP, `env-${ran.length}`);
     writeFileSync(out, '');
     writeFileSync(envFile, '');
-    const expr = (s: string): string => s.replace(/\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}/g, (_, id: string, k: string) => outputs[id]?.[k] ?? '');
+    const expr = (s: string): string =>
+      s.replace(
+        /\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}/g,
+        (_, id: string, k: string) => outputs[id]?.[k] ?? '',
+      );
     const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expr(v)]));
-    const r = spawnSync('bash', ['-e', '-c', expr(step.run)], { cwd: ws, encoding: 'utf8', env: { ...env, ...stepEnv, GITHUB_OUTPUT: out, GITHUB_ENV: envFile } });
+    const r = spawnSync('bash', ['-e', '-c', expr(step.run)], {
+      cwd: ws,
+      encoding: 'utf8',
+      env: { ...env, ...stepEnv, GITHUB_OUTPUT: out, GITHUB_ENV: envFile },
+    });
     ran.push(step.name ?? step.run.slice(0, 30));
     log += `--- ${step.name}\n${r.stdout}${r.stderr}`;
-    const kv = (file: string): Record<string, string> => Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const kv = (file: string): Record<string, string> =>
+      Object.fromEntries(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
     if (step.id) outputs[step.id] = kv(out);
     Object.assign(env, kv(envFile));
     if (r.status !== 0) ok = false;
@@ -89,7 +134,9 @@ test.before(() => {
   git(root, 'init', '-q', '-b', 'main', author);
   git(author, 'remote', 'add', 'origin', origin);
   mkdirSync(join(author, 'examples'));
-  cpSync(join(REPO, 'examples', 'quickstart-server'), join(author, 'examples', 'quickstart-server'), { recursive: true });
+  cpSync(join(REPO, 'examples', 'quickstart-server'), join(author, 'examples', 'quickstart-server'), {
+    recursive: true,
+  });
 });
 
 const base = (): string => readFileSync(join(REPO, 'contextforge.yaml'), 'utf8') + STATE + APPROVAL;
@@ -102,7 +149,10 @@ pgTest('pull request with a valid config: the plan comment, the full plan kept, 
   assert.ok(r.ok, r.log);
   assert.is(r.outputs.plan.code, '2', r.log);
   const md = readFileSync(join(ws, 'comment.md'), 'utf8');
-  assert.ok(md.startsWith('<!-- contextforge-plan -->\n### contextforge plan for stack `quickstart`'), md.slice(0, 300));
+  assert.ok(
+    md.startsWith('<!-- contextforge-plan -->\n### contextforge plan for stack `quickstart`'),
+    md.slice(0, 300),
+  );
   assert.match(md, 'runtime.quickstart');
   assert.equal(readFileSync(join(ws, 'plan-full.md'), 'utf8'), md, 'short plans are not cut');
 });
@@ -112,7 +162,10 @@ pgTest('pull request with an invalid config: the comment carries the diagnostics
   const ws = checkout();
   const r = runJob('plan', ws);
   assert.is(r.ok, false, 'the job fails');
-  assert.ok(r.ran.some((n) => /Fail when the plan failed/.test(n)), 'the always() step ran');
+  assert.ok(
+    r.ran.some((n) => /Fail when the plan failed/.test(n)),
+    'the always() step ran',
+  );
   assert.is(r.outputs.plan.code, '1');
   const md = readFileSync(join(ws, 'comment.md'), 'utf8');
   assert.match(md, 'the plan failed');
@@ -125,7 +178,11 @@ test('a comment over 60,000 characters is cut at a line with a summary; the arti
   const lines = Array.from({ length: 3000 }, (_, i) => `| runtime.r${i} | create | ${'x'.repeat(40)} |`);
   writeFileSync(join(dir, 'plan.md'), `### contextforge plan for stack \`big\`\n\n${lines.join('\n')}\n`);
   const kit = join(REPO, 'examples/ci/ci-kit.mjs');
-  const r = spawnSync(process.execPath, [kit, 'comment', join(dir, 'plan.md'), '2', join(dir, 'none'), join(dir, 'comment.md')], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [kit, 'comment', join(dir, 'plan.md'), '2', join(dir, 'none'), join(dir, 'comment.md')],
+    { encoding: 'utf8' },
+  );
   assert.is(r.status, 0, r.stderr);
   const md = readFileSync(join(dir, 'comment.md'), 'utf8');
   const full = readFileSync(join(dir, 'plan-full.md'), 'utf8');
@@ -142,33 +199,46 @@ pgTest('merge: apply with approvers from the latest reviews (a later COMMENTED r
   commit(base(), 'back to the valid config');
   const ws = checkout();
   // Only comments and a withdrawn approval: nobody approves, so the gated change is held.
-  writeFileSync(join(ws, 'reviews.json'), JSON.stringify([
-    { user: { login: 'alice' }, state: 'COMMENTED', submitted_at: '2026-01-01T10:00:00Z' },
-    { user: { login: 'bob' }, state: 'APPROVED', submitted_at: '2026-01-01T10:01:00Z' },
-    { user: { login: 'bob' }, state: 'CHANGES_REQUESTED', submitted_at: '2026-01-01T10:02:00Z' },
-  ]));
+  writeFileSync(
+    join(ws, 'reviews.json'),
+    JSON.stringify([
+      { user: { login: 'alice' }, state: 'COMMENTED', submitted_at: '2026-01-01T10:00:00Z' },
+      { user: { login: 'bob' }, state: 'APPROVED', submitted_at: '2026-01-01T10:01:00Z' },
+      { user: { login: 'bob' }, state: 'CHANGES_REQUESTED', submitted_at: '2026-01-01T10:02:00Z' },
+    ]),
+  );
   writeFileSync(join(ws, 'teams.json'), '{}');
   let r = runJob('apply', ws);
   assert.is(r.ok, false, r.log);
   assert.is(r.outputs.approvers.list, '');
   assert.match(r.log, 'held (exit 3)');
 
-  writeFileSync(join(ws, 'reviews.json'), JSON.stringify([
-    { user: { login: 'alice' }, state: 'APPROVED', submitted_at: '2026-01-01T11:00:00Z' },
-    { user: { login: 'alice' }, state: 'COMMENTED', submitted_at: '2026-01-01T11:05:00Z' },
-    { user: { login: 'bob' }, state: 'CHANGES_REQUESTED', submitted_at: '2026-01-01T11:06:00Z' },
-  ]));
+  writeFileSync(
+    join(ws, 'reviews.json'),
+    JSON.stringify([
+      { user: { login: 'alice' }, state: 'APPROVED', submitted_at: '2026-01-01T11:00:00Z' },
+      { user: { login: 'alice' }, state: 'COMMENTED', submitted_at: '2026-01-01T11:05:00Z' },
+      { user: { login: 'bob' }, state: 'CHANGES_REQUESTED', submitted_at: '2026-01-01T11:06:00Z' },
+    ]),
+  );
   writeFileSync(join(ws, 'teams.json'), JSON.stringify({ alice: ['security-team'] }));
   r = runJob('apply', ws);
   assert.ok(r.ok, r.log);
   assert.is(r.outputs.approvers.list, 'alice,security-team');
   const store = openStore({ backend: 'postgres', url });
   try {
-    assert.equal(store.listRuntimes('quickstart').map((x) => x.address), ['runtime.quickstart']);
+    assert.equal(
+      store.listRuntimes('quickstart').map((x) => x.address),
+      ['runtime.quickstart'],
+    );
   } finally {
     store.close();
   }
-  const down = spawnSync(process.execPath, [BIN, 'destroy', '--auto-approve'], { cwd: ws, encoding: 'utf8', env: { ...process.env, DATABASE_URL: url } });
+  const down = spawnSync(process.execPath, [BIN, 'destroy', '--auto-approve'], {
+    cwd: ws,
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: url },
+  });
   assert.is(down.status, 0, down.stdout + down.stderr);
 });
 

@@ -38,7 +38,11 @@ test.after(async () => {
   if (!enabled) return;
   await emu.close();
   const left = await docker().listImages({ filters: JSON.stringify({ reference: [`${REGISTRY}/*`] }) });
-  for (const img of left) await docker().getImage(img.Id).remove({ force: true }).catch(() => undefined);
+  for (const img of left)
+    await docker()
+      .getImage(img.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
 });
 
 function text(result: unknown): string {
@@ -67,8 +71,14 @@ test('the gateway lists and calls the tools of a server deployed to Code Engine'
     const client = await connectStreamableHttp(`${addr.url}/mcp`);
     try {
       const tools = await client.listTools();
-      assert.ok(tools.tools.some((t) => t.name === `echo__${EVERYTHING.tools.echo}`), tools.tools.map((t) => t.name).join(','));
-      const r = await client.callTool({ name: `echo__${EVERYTHING.tools.echo}`, arguments: { message: 'from code engine' } });
+      assert.ok(
+        tools.tools.some((t) => t.name === `echo__${EVERYTHING.tools.echo}`),
+        tools.tools.map((t) => t.name).join(','),
+      );
+      const r = await client.callTool({
+        name: `echo__${EVERYTHING.tools.echo}`,
+        arguments: { message: 'from code engine' },
+      });
       assert.is(text(r), 'Echo: from code engine');
     } finally {
       await client.close();
@@ -100,11 +110,26 @@ test('a GitHub source builds through a Code Engine build run and the app rolls t
   await git.addConfig('user.name', 'test');
   const sha1 = await commit(`FROM ${EVERYTHING_IMAGE}\nLABEL build=one\n`, 'one');
   const pid = emu.projects[0].id;
-  assert.is((await rawApi(emu, 'POST', `/projects/${pid}/secrets`, { name: 'push-secret', format: 'registry', data: { server: 'cftest.local', username: 'u', password: 'p' } })).status, 201);
+  assert.is(
+    (
+      await rawApi(emu, 'POST', `/projects/${pid}/secrets`, {
+        name: 'push-secret',
+        format: 'registry',
+        data: { server: 'cftest.local', username: 'u', password: 'p' },
+      })
+    ).status,
+    201,
+  );
   const s = new CeStack({
     emu,
     runtimes: [{ name: 'built', catalog: 'echo-gh', scale: { min: 1 } }],
-    backend: ['    build:', `      output_registry: ${REGISTRY}`, '      output_secret: push-secret', '      strategy_size: small', '      timeout: 300s'],
+    backend: [
+      '    build:',
+      `      output_registry: ${REGISTRY}`,
+      '      output_secret: push-secret',
+      '      strategy_size: small',
+      '      timeout: 300s',
+    ],
     catalog: [
       '  - name: Echo from git',
       '    slug: echo-gh',
@@ -119,13 +144,22 @@ test('a GitHub source builds through a Code Engine build run and the app rolls t
     const c1 = p1.plan!.changes[0];
     assert.is(c1.action, 'create');
     assert.equal(c1.steps, ['build']);
-    assert.ok(c1.fields.some((f) => f.path === 'image' && f.after === `${REGISTRY}/echo-gh:${sha1.slice(0, 12)}`), JSON.stringify(c1.fields));
+    assert.ok(
+      c1.fields.some((f) => f.path === 'image' && f.after === `${REGISTRY}/echo-gh:${sha1.slice(0, 12)}`),
+      JSON.stringify(c1.fields),
+    );
     const a1 = await s.apply(p1);
     assert.is(a1.exitCode, 0, JSON.stringify(a1.diags));
-    const app1 = (await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'built')}`)).body as { image_reference: string; status: string; endpoint: string };
+    const app1 = (await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'built')}`)).body as {
+      image_reference: string;
+      status: string;
+      endpoint: string;
+    };
     assert.is(app1.image_reference, `${REGISTRY}/echo-gh:${sha1.slice(0, 12)}`);
     assert.is(app1.status, 'ready');
-    const runs = (await rawApi(emu, 'GET', `/projects/${pid}/build_runs`)).body as { build_runs: Array<{ status: string; status_details: { git_commit_sha?: string } }> };
+    const runs = (await rawApi(emu, 'GET', `/projects/${pid}/build_runs`)).body as {
+      build_runs: Array<{ status: string; status_details: { git_commit_sha?: string } }>;
+    };
     assert.ok(runs.build_runs.some((r) => r.status === 'succeeded' && r.status_details.git_commit_sha === sha1));
     const img = await docker().getImage(app1.image_reference).inspect();
     assert.is(img.Config.Labels?.build, 'one', 'the app runs the image built from the repo');
@@ -143,7 +177,10 @@ test('a GitHub source builds through a Code Engine build run and the app rolls t
     assert.equal(c2.steps, ['build']);
     const a2 = await s.apply(p2);
     assert.is(a2.exitCode, 0, JSON.stringify(a2.diags));
-    const app2 = (await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'built')}`)).body as { image_reference: string; status_details: { latest_ready_revision: string } };
+    const app2 = (await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'built')}`)).body as {
+      image_reference: string;
+      status_details: { latest_ready_revision: string };
+    };
     assert.is(app2.image_reference, `${REGISTRY}/echo-gh:${sha2.slice(0, 12)}`);
     assert.is(app2.status_details.latest_ready_revision, `${appName(s.stack, 'built')}-00002`);
     assert.is((await docker().getImage(app2.image_reference).inspect()).Config.Labels?.build, 'two');
@@ -155,7 +192,10 @@ test('a GitHub source builds through a Code Engine build run and the app rolls t
     const d = a3.diags.find((x) => x.code === 'ce.build-failed');
     assert.ok(d, JSON.stringify(a3.diags));
     assert.match(d!.summary, /failed: \w+/);
-    const app3 = (await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'built')}`)).body as { image_reference: string; status: string };
+    const app3 = (await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'built')}`)).body as {
+      image_reference: string;
+      status: string;
+    };
     assert.is(app3.image_reference, app2.image_reference, 'the running app was not touched');
     assert.is(app3.status, 'ready');
 

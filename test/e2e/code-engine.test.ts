@@ -44,12 +44,52 @@ test('full cycle: create, no-op without writes, in-place update, drift repaired,
   // Objects that are not ours: a foreign app and secret, and an app using our prefix without our mark.
   const s = new CeStack({ emu, runtimes: [] });
   // The emulator seeds Code Engine's system registry secret; it must survive too.
-  const preexisting = ((await rawApi(emu, 'GET', `/projects/${pid}/secrets`)).body as { secrets: Array<{ name: string }> }).secrets.map((x) => x.name);
+  const preexisting = (
+    (await rawApi(emu, 'GET', `/projects/${pid}/secrets`)).body as { secrets: Array<{ name: string }> }
+  ).secrets.map((x) => x.name);
   const lookalike = `${stackPrefix(s.stack)}intruder`;
-  assert.is((await rawApi(emu, 'POST', `/projects/${pid}/apps`, { name: 'foreign-app', image_reference: 'icr.io/x/y:1', scale_cpu_limit: '0.25', scale_memory_limit: '1G' })).status, 201);
-  assert.is((await rawApi(emu, 'POST', `/projects/${pid}/apps`, { name: lookalike, image_reference: 'icr.io/x/y:1', scale_cpu_limit: '0.25', scale_memory_limit: '1G' })).status, 201);
-  assert.is((await rawApi(emu, 'POST', `/projects/${pid}/secrets`, { name: 'foreign-secret', format: 'generic', data: { k: 'v' } })).status, 201);
-  assert.is((await rawApi(emu, 'POST', `/projects/${pid}/secrets`, { name: `${lookalike}-env`, format: 'generic', data: { k: 'v' } })).status, 201);
+  assert.is(
+    (
+      await rawApi(emu, 'POST', `/projects/${pid}/apps`, {
+        name: 'foreign-app',
+        image_reference: 'icr.io/x/y:1',
+        scale_cpu_limit: '0.25',
+        scale_memory_limit: '1G',
+      })
+    ).status,
+    201,
+  );
+  assert.is(
+    (
+      await rawApi(emu, 'POST', `/projects/${pid}/apps`, {
+        name: lookalike,
+        image_reference: 'icr.io/x/y:1',
+        scale_cpu_limit: '0.25',
+        scale_memory_limit: '1G',
+      })
+    ).status,
+    201,
+  );
+  assert.is(
+    (
+      await rawApi(emu, 'POST', `/projects/${pid}/secrets`, {
+        name: 'foreign-secret',
+        format: 'generic',
+        data: { k: 'v' },
+      })
+    ).status,
+    201,
+  );
+  assert.is(
+    (
+      await rawApi(emu, 'POST', `/projects/${pid}/secrets`, {
+        name: `${lookalike}-env`,
+        format: 'generic',
+        data: { k: 'v' },
+      })
+    ).status,
+    201,
+  );
 
   const base: RuntimeDef[] = [
     { name: 'alpha', env: { LEVEL: 'info' }, secrets: { API_TOKEN: SECRET } },
@@ -73,7 +113,12 @@ test('full cycle: create, no-op without writes, in-place update, drift repaired,
     assert.is(alpha.status, 'ready');
     const env = alpha.run_env_variables as Array<Record<string, string>>;
     const token = env.find((e) => e.name === 'API_TOKEN')!;
-    assert.equal(token, { type: 'secret_key_reference', name: 'API_TOKEN', reference: secretName(s.stack, 'alpha'), key: 'API_TOKEN' });
+    assert.equal(token, {
+      type: 'secret_key_reference',
+      name: 'API_TOKEN',
+      reference: secretName(s.stack, 'alpha'),
+      key: 'API_TOKEN',
+    });
     assert.not.ok(JSON.stringify(alpha).includes(SECRET), 'the secret value is not in the app');
     assert.ok(env.some((e) => e.name === 'LEVEL' && e.type === 'literal' && e.value === 'info'));
     assert.is(alpha.scale_cpu_limit, '0.25');
@@ -83,7 +128,11 @@ test('full cycle: create, no-op without writes, in-place update, drift repaired,
     assert.equal(alpha.run_arguments, ['streamableHttp']);
     const sec = await rawApi(emu, 'GET', `/projects/${pid}/secrets/${secretName(s.stack, 'alpha')}`);
     assert.is((sec.body as { format: string }).format, 'generic');
-    assert.is((sec.body as { data: Record<string, string> }).data.API_TOKEN, SECRET, 'the value lives in the Code Engine secret');
+    assert.is(
+      (sec.body as { data: Record<string, string> }).data.API_TOKEN,
+      SECRET,
+      'the value lives in the Code Engine secret',
+    );
     const recorded = s.store.listRuntimes(s.stack);
     assert.is(recorded.length, 2);
     assert.match(recorded.find((r) => r.runtime === 'alpha')!.endpoint?.url ?? '', /^https:\/\/.+\/mcp$/);
@@ -92,12 +141,19 @@ test('full cycle: create, no-op without writes, in-place update, drift repaired,
     emu.resetStats();
     const p2 = await s.plan();
     all.push(renders(p2.plan!));
-    assert.equal(p2.plan!.summary, { create: 0, update: 0, replace: 0, delete: 0, noop: 2 }, JSON.stringify(p2.plan!.changes.map((c) => [c.reason, c.fields])));
+    assert.equal(
+      p2.plan!.summary,
+      { create: 0, update: 0, replace: 0, delete: 0, noop: 2 },
+      JSON.stringify(p2.plan!.changes.map((c) => [c.reason, c.fields])),
+    );
     const a2 = await s.apply(p2);
     assert.is(a2.writeCalls, 0);
     assert.is(writeCalls(emu), 0, 'no write call on the no-change path');
     assert.ok(apiCalls(emu) <= 2, `plan used ${apiCalls(emu)} API calls: ${JSON.stringify(emu.stats.byRoute)}`);
-    assert.not.ok(Object.keys(emu.stats.byRoute).some((k) => k.includes(':app_name')), 'no per-app call');
+    assert.not.ok(
+      Object.keys(emu.stats.byRoute).some((k) => k.includes(':app_name')),
+      'no per-app call',
+    );
 
     // 4. scale and env change: in-place updates
     await s.load([base[0], { name: 'bravo', env: { LEVEL: 'debug' }, scale: { min: 1, max: 3 } }]);
@@ -120,12 +176,22 @@ test('full cycle: create, no-op without writes, in-place update, drift repaired,
     const bravo = await getApp(appName(s.stack, 'bravo'));
     assert.is(bravo.scale_min_instances, 1);
     assert.is(bravo.scale_max_instances, 3);
-    assert.is((bravo.status_details as { latest_created_revision: string }).latest_created_revision, `${appName(s.stack, 'bravo')}-00002`, 'a new revision, same app');
+    assert.is(
+      (bravo.status_details as { latest_created_revision: string }).latest_created_revision,
+      `${appName(s.stack, 'bravo')}-00002`,
+      'a new revision, same app',
+    );
 
     // 5. patched behind our back: plan shows drift, apply repairs
     const alphaName = appName(s.stack, 'alpha');
     const cur = await getApp(alphaName);
-    const edit = await rawApi(emu, 'PATCH', `/projects/${pid}/apps/${alphaName}`, { scale_max_instances: 7, scale_cpu_limit: '0.5' }, { 'if-match': cur.entity_tag });
+    const edit = await rawApi(
+      emu,
+      'PATCH',
+      `/projects/${pid}/apps/${alphaName}`,
+      { scale_max_instances: 7, scale_cpu_limit: '0.5' },
+      { 'if-match': cur.entity_tag },
+    );
     assert.is(edit.status, 200, JSON.stringify(edit.body));
     const p4 = await s.plan();
     all.push(renders(p4.plan!));
@@ -146,13 +212,19 @@ test('full cycle: create, no-op without writes, in-place update, drift repaired,
 
     // 6. a secret value change: sensitive env change, value still only in the secret
     const NEW_SECRET = `${SECRET}-rotated`;
-    await s.load([{ ...base[0], secrets: { API_TOKEN: NEW_SECRET } }, { name: 'bravo', env: { LEVEL: 'debug' }, scale: { min: 1, max: 3 } }]);
+    await s.load([
+      { ...base[0], secrets: { API_TOKEN: NEW_SECRET } },
+      { name: 'bravo', env: { LEVEL: 'debug' }, scale: { min: 1, max: 3 } },
+    ]);
     const p5 = await s.plan();
     const r5 = renders(p5.plan!);
     all.push(r5);
     const c5 = p5.plan!.changes.find((c) => c.address === 'runtime.alpha')!;
     assert.is(c5.reason, 'update:env-changed');
-    assert.equal(c5.fields.map((f) => [f.path, f.before, f.after, f.sensitive]), [['env.API_TOKEN', '(sensitive)', '(sensitive)', true]]);
+    assert.equal(
+      c5.fields.map((f) => [f.path, f.before, f.after, f.sensitive]),
+      [['env.API_TOKEN', '(sensitive)', '(sensitive)', true]],
+    );
     assert.not.ok(r5.includes(NEW_SECRET));
     assert.is((await s.apply(p5)).exitCode, 0);
     const sec2 = await rawApi(emu, 'GET', `/projects/${pid}/secrets/${secretName(s.stack, 'alpha')}`);
@@ -170,21 +242,30 @@ test('full cycle: create, no-op without writes, in-place update, drift repaired,
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
     }
-    (s as { store: unknown }).store = (await import('../../src/state/sqlite.js')).openStateStore({ path: join(s.dir, 'state.db') });
+    (s as { store: unknown }).store = (await import('../../src/state/sqlite.js')).openStateStore({
+      path: join(s.dir, 'state.db'),
+    });
 
     // 8. destroy removes our apps and secrets only
     const p6 = await s.plan(true);
     assert.equal(p6.plan!.summary.delete, 2);
     const a6 = await s.apply(p6);
     assert.is(a6.exitCode, 0, JSON.stringify(a6.diags));
-    const apps = ((await rawApi(emu, 'GET', `/projects/${pid}/apps`)).body as { apps: Array<{ name: string }> }).apps.map((a) => a.name).sort();
+    const apps = ((await rawApi(emu, 'GET', `/projects/${pid}/apps`)).body as { apps: Array<{ name: string }> }).apps
+      .map((a) => a.name)
+      .sort();
     assert.equal(apps, ['foreign-app', lookalike].sort());
-    const secrets = ((await rawApi(emu, 'GET', `/projects/${pid}/secrets`)).body as { secrets: Array<{ name: string }> }).secrets.map((x) => x.name).sort();
+    const secrets = (
+      (await rawApi(emu, 'GET', `/projects/${pid}/secrets`)).body as { secrets: Array<{ name: string }> }
+    ).secrets
+      .map((x) => x.name)
+      .sort();
     assert.equal(secrets, [...preexisting, 'foreign-secret', `${lookalike}-env`].sort());
   } finally {
     await s.close();
     for (const n of ['foreign-app', lookalike]) await rawApi(emu, 'DELETE', `/projects/${pid}/apps/${n}`);
-    for (const n of ['foreign-secret', `${lookalike}-env`]) await rawApi(emu, 'DELETE', `/projects/${pid}/secrets/${n}`);
+    for (const n of ['foreign-secret', `${lookalike}-env`])
+      await rawApi(emu, 'DELETE', `/projects/${pid}/secrets/${n}`);
   }
 });
 
@@ -196,12 +277,12 @@ test('two stacks in one project never touch each other', async () => {
     await b.load();
     assert.is((await a.apply(await a.plan())).exitCode, 0);
     const pb = await b.plan();
-    assert.equal(pb.plan!.summary.create, 1, 'stack b does not see stack a\'s app');
+    assert.equal(pb.plan!.summary.create, 1, "stack b does not see stack a's app");
     assert.is((await b.apply(pb)).exitCode, 0);
     const pa = await a.plan(true);
     assert.equal(pa.plan!.summary.delete, 1);
     assert.is((await a.apply(pa)).exitCode, 0);
-    assert.equal((await b.plan()).plan!.summary.noop, 1, 'stack b is untouched by a\'s destroy');
+    assert.equal((await b.plan()).plan!.summary.noop, 1, "stack b is untouched by a's destroy");
     assert.is((await b.apply(await b.plan(true))).exitCode, 0);
   } finally {
     await a.close();
@@ -212,8 +293,16 @@ test('two stacks in one project never touch each other', async () => {
 test('guardrails Code Engine cannot enforce are warnings in the plan; visibility maps to managed_domain_mappings', async () => {
   const s = new CeStack({
     emu,
-    runtimes: [{ name: 'priv', visibility: 'private' }, { name: 'proj', visibility: 'project' }],
-    profile: ['    network: { egress_allowed: true }', '    filesystem: { read_only_root: true }', '    capabilities: { drop_all: true, add: [NET_ADMIN] }', '    resources: { max_pids: 100 }'],
+    runtimes: [
+      { name: 'priv', visibility: 'private' },
+      { name: 'proj', visibility: 'project' },
+    ],
+    profile: [
+      '    network: { egress_allowed: true }',
+      '    filesystem: { read_only_root: true }',
+      '    capabilities: { drop_all: true, add: [NET_ADMIN] }',
+      '    resources: { max_pids: 100 }',
+    ],
   });
   try {
     await s.load();
@@ -243,7 +332,11 @@ const RUNNER = "import { main } from './src/cli/main.ts'; process.exitCode = awa
 
 function cli(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (out += d));
@@ -260,7 +353,9 @@ test('through the CLI: plan (json, markdown), apply, detailed no-op, status with
     const json = await cli(['plan', '--json', ...f]);
     outputs.push(json.out);
     assert.is(json.code, 0, json.out);
-    const plan = JSON.parse(json.out.slice(json.out.indexOf('{'))) as { changes: Array<{ action: string; fields: Array<{ path: string; after?: unknown }> }> };
+    const plan = JSON.parse(json.out.slice(json.out.indexOf('{'))) as {
+      changes: Array<{ action: string; fields: Array<{ path: string; after?: unknown }> }>;
+    };
     assert.is(plan.changes[0].action, 'create');
     assert.ok(plan.changes[0].fields.some((f) => f.path === 'env.API_TOKEN' && f.after === '(sensitive)'));
     const md = await cli(['plan', '--format', 'markdown', ...f]);
@@ -275,7 +370,11 @@ test('through the CLI: plan (json, markdown), apply, detailed no-op, status with
     const st = await cli(['status', '--json', ...f]);
     outputs.push(st.out);
     assert.is(st.code, 0, st.out);
-    const rows = (JSON.parse(st.out.slice(st.out.indexOf('{'))) as { runtimes: Array<{ runtime: string; state: string; restarts?: number; inSync: boolean; endpoint?: string }> }).runtimes;
+    const rows = (
+      JSON.parse(st.out.slice(st.out.indexOf('{'))) as {
+        runtimes: Array<{ runtime: string; state: string; restarts?: number; inSync: boolean; endpoint?: string }>;
+      }
+    ).runtimes;
     assert.is(rows[0].state, 'running');
     assert.is(rows[0].restarts, 0, 'restarts from the app instances');
     assert.ok(rows[0].inSync);

@@ -23,9 +23,15 @@ test.before(async () => {
 function stackObjects(stack: string): Promise<[number, number, number]> {
   const filters = JSON.stringify({ label: [`dev.contextforge.stack=${stack}`] });
   return Promise.all([
-    docker().listContainers({ all: true, filters }).then((l) => l.length),
-    docker().listNetworks({ filters }).then((l) => l.length),
-    docker().listVolumes({ filters }).then((l) => (l.Volumes ?? []).length),
+    docker()
+      .listContainers({ all: true, filters })
+      .then((l) => l.length),
+    docker()
+      .listNetworks({ filters })
+      .then((l) => l.length),
+    docker()
+      .listVolumes({ filters })
+      .then((l) => (l.Volumes ?? []).length),
   ]);
 }
 
@@ -37,49 +43,73 @@ test('compose: dependency order and health, stack network, per-service replace, 
   try {
     mkdirSync(join(s.dir, 'app'));
     cpSync(FIXTURES, join(s.dir, 'app'), { recursive: true });
-    const compose = (text: string): void => writeFileSync(join(s.dir, 'stack.compose.yaml'), readFileSync(COMPOSE, 'utf8').replace('echo SIDECAR_TEXT', `echo ${text}`));
+    const compose = (text: string): void =>
+      writeFileSync(
+        join(s.dir, 'stack.compose.yaml'),
+        readFileSync(COMPOSE, 'utf8').replace('echo SIDECAR_TEXT', `echo ${text}`),
+      );
     compose('sidecar-v1');
-    await s.load([
-      'backends:',
-      '  local: { type: docker, allow_local_images: true }',
-      'catalog:',
-      '  - name: MCP with sidecar',
-      `    slug: ${runtime}`,
-      '    source: { type: compose, compose_file: stack.compose.yaml, main_service: mcp }',
-      '    transport: { type: streamable-http, port: 8080, path: /mcp }',
-      'runtimes:',
-      `  - name: ${runtime}`,
-      `    catalog: ${runtime}`,
-      '    backend: local',
-      '    guardrails_profile: unrestricted',
-      '',
-    ].join('\n'));
+    await s.load(
+      [
+        'backends:',
+        '  local: { type: docker, allow_local_images: true }',
+        'catalog:',
+        '  - name: MCP with sidecar',
+        `    slug: ${runtime}`,
+        '    source: { type: compose, compose_file: stack.compose.yaml, main_service: mcp }',
+        '    transport: { type: streamable-http, port: 8080, path: /mcp }',
+        'runtimes:',
+        `  - name: ${runtime}`,
+        `    catalog: ${runtime}`,
+        '    backend: local',
+        '    guardrails_profile: unrestricted',
+        '',
+      ].join('\n'),
+    );
 
     const p1 = await s.plan();
     assert.ok(p1.plan, JSON.stringify(p1.diags));
     const c1 = p1.plan!.changes[0];
     assert.is(c1.action, 'create');
-    assert.equal(c1.fields.map((f) => f.path), ['services.sidecar.image', 'services.mcp.image'], 'members in start order');
+    assert.equal(
+      c1.fields.map((f) => f.path),
+      ['services.sidecar.image', 'services.mcp.image'],
+      'members in start order',
+    );
     const a1 = await s.apply(p1);
     assert.is(a1.exitCode, 0, `${JSON.stringify(a1.diags)}\n${s.progress.join('\n')}`);
     const waited = s.progress.findIndex((l) => l.includes('service sidecar is healthy'));
     const startedMain = s.progress.findIndex((l) => l.includes('starting service mcp'));
-    assert.ok(waited >= 0 && startedMain > waited, `mcp starts after the sidecar is healthy:\n${s.progress.join('\n')}`);
+    assert.ok(
+      waited >= 0 && startedMain > waited,
+      `mcp starts after the sidecar is healthy:\n${s.progress.join('\n')}`,
+    );
 
     const o1 = (await s.backend!.observe(s.stack)).value!.find((o) => o.runtime === runtime)!;
     const members1 = o1.native!.members as Record<string, { id: string }>;
-    const [mcpInfo, sideInfo] = await Promise.all([docker().getContainer(members1.mcp.id).inspect(), docker().getContainer(members1.sidecar.id).inspect()]);
+    const [mcpInfo, sideInfo] = await Promise.all([
+      docker().getContainer(members1.mcp.id).inspect(),
+      docker().getContainer(members1.sidecar.id).inspect(),
+    ]);
     assert.is(sideInfo.State.Health?.Status, 'healthy');
     assert.ok(Date.parse(mcpInfo.State.StartedAt) > Date.parse(sideInfo.State.StartedAt), 'sidecar started first');
     for (const info of [mcpInfo, sideInfo]) {
       assert.is(info.HostConfig.Memory, 2048 * 1024 * 1024, `profile memory limit on ${info.Name}`);
       assert.ok(info.HostConfig.SecurityOpt?.includes('no-new-privileges:true'), `no-new-privileges on ${info.Name}`);
-      assert.equal(Object.keys(info.NetworkSettings.Networks), [`contextforge-${s.stack}-${runtime}`], 'one isolated network per deployment');
+      assert.equal(
+        Object.keys(info.NetworkSettings.Networks),
+        [`contextforge-${s.stack}-${runtime}`],
+        'one isolated network per deployment',
+      );
     }
     assert.match(o1.endpoint?.url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
 
     client = await s.client();
-    assert.is(text(await client.callTool({ name: `${runtime}__sidecar`, arguments: {} })), '200 sidecar-v1', 'the tool reaches the sidecar over the stack network');
+    assert.is(
+      text(await client.callTool({ name: `${runtime}__sidecar`, arguments: {} })),
+      '200 sidecar-v1',
+      'the tool reaches the sidecar over the stack network',
+    );
     await client.close();
     client = undefined;
 
@@ -91,7 +121,10 @@ test('compose: dependency order and health, stack network, per-service replace, 
     const c2 = p2.plan!.changes[0];
     assert.is(c2.action, 'update');
     assert.is(c2.reason, 'update:compose-services-changed');
-    assert.ok(c2.fields.length > 0 && c2.fields.every((f) => f.path.startsWith('services.sidecar.')), JSON.stringify(c2.fields));
+    assert.ok(
+      c2.fields.length > 0 && c2.fields.every((f) => f.path.startsWith('services.sidecar.')),
+      JSON.stringify(c2.fields),
+    );
     const a2 = await s.apply(p2);
     assert.is(a2.exitCode, 0, JSON.stringify(a2.diags));
     const o2 = (await s.backend!.observe(s.stack)).value!.find((o) => o.runtime === runtime)!;
@@ -106,7 +139,10 @@ test('compose: dependency order and health, stack network, per-service replace, 
 
     const lines: string[] = [];
     for await (const l of s.backend!.logs!(o2, {})) lines.push(l);
-    assert.ok(lines.some((l) => /^sidecar \| sidecar started$/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^sidecar \| sidecar started$/.test(l)),
+      lines.join('\n'),
+    );
 
     // Destroy: nothing of the stack remains.
     assert.is((await s.apply(await s.plan(true))).exitCode, 0);
@@ -114,7 +150,13 @@ test('compose: dependency order and health, stack network, per-service replace, 
   } finally {
     await client?.close().catch(() => undefined);
     await s.close();
-    for (const img of await docker().listImages({ filters: JSON.stringify({ reference: [`cf-build-${runtime}-mcp:*`] }) })) await docker().getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    for (const img of await docker().listImages({
+      filters: JSON.stringify({ reference: [`cf-build-${runtime}-mcp:*`] }),
+    }))
+      await docker()
+        .getImage(img.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 });
 
@@ -126,19 +168,23 @@ test('compose behind an edge: egress off keeps every member on an internal netwo
   try {
     mkdirSync(join(s.dir, 'app'));
     cpSync(FIXTURES, join(s.dir, 'app'), { recursive: true });
-    writeFileSync(join(s.dir, 'stack.compose.yaml'), readFileSync(COMPOSE, 'utf8').replace('echo SIDECAR_TEXT', 'echo sealed'));
-    const config = (profile: string): string => [
-      'backends:',
-      '  local: { type: docker, allow_local_images: true }',
-      'profiles:',
-      '  sealed: { network: { egress_allowed: false } }',
-      '  filtered: { network: { egress_allowed: true, allowed_hosts: ["api.example.com"] } }',
-      'catalog:',
-      `  - { name: Sealed, slug: ${runtime}, source: { type: compose, compose_file: stack.compose.yaml, main_service: mcp }, transport: { type: streamable-http, port: 8080, path: /mcp } }`,
-      'runtimes:',
-      `  - { name: ${runtime}, catalog: ${runtime}, backend: local, guardrails_profile: ${profile} }`,
-      '',
-    ].join('\n');
+    writeFileSync(
+      join(s.dir, 'stack.compose.yaml'),
+      readFileSync(COMPOSE, 'utf8').replace('echo SIDECAR_TEXT', 'echo sealed'),
+    );
+    const config = (profile: string): string =>
+      [
+        'backends:',
+        '  local: { type: docker, allow_local_images: true }',
+        'profiles:',
+        '  sealed: { network: { egress_allowed: false } }',
+        '  filtered: { network: { egress_allowed: true, allowed_hosts: ["api.example.com"] } }',
+        'catalog:',
+        `  - { name: Sealed, slug: ${runtime}, source: { type: compose, compose_file: stack.compose.yaml, main_service: mcp }, transport: { type: streamable-http, port: 8080, path: /mcp } }`,
+        'runtimes:',
+        `  - { name: ${runtime}, catalog: ${runtime}, backend: local, guardrails_profile: ${profile} }`,
+        '',
+      ].join('\n');
     await s.load(config('sealed'));
     const a1 = await s.apply(await s.plan());
     assert.is(a1.exitCode, 0, `${JSON.stringify(a1.diags)}\n${s.progress.join('\n')}`);
@@ -149,26 +195,40 @@ test('compose behind an edge: egress off keeps every member on an internal netwo
       const info = await docker().getContainer(m.id).inspect();
       const nets = Object.keys(info.NetworkSettings.Networks);
       assert.equal(nets, [`contextforge-${s.stack}-${runtime}-i`]);
-      const net = (await docker().getNetwork(nets[0]).inspect()) as { Internal: boolean; Options?: Record<string, string> };
+      const net = (await docker().getNetwork(nets[0]).inspect()) as {
+        Internal: boolean;
+        Options?: Record<string, string>;
+      };
       assert.is(net.Internal, true, 'members sit on an internal network');
       assert.is(net.Options?.['com.docker.network.bridge.inhibit_ipv4'], 'true', 'whose gateway is no host address');
       assert.equal(info.HostConfig.PortBindings ?? {}, {}, 'members publish nothing themselves');
     }
     client = await s.client();
-    assert.is(text(await client.callTool({ name: `${runtime}__sidecar`, arguments: {} })), '200 sealed', 'served through the edge; services still reach each other');
+    assert.is(
+      text(await client.callTool({ name: `${runtime}__sidecar`, arguments: {} })),
+      '200 sealed',
+      'served through the edge; services still reach each other',
+    );
     await client.close();
     client = undefined;
 
     // Filtered egress: members move to the proxy topology and get the edge's allow-list proxy.
     await s.load(config('filtered'));
     const p2 = await s.plan();
-    assert.ok(p2.plan!.changes[0].fields.some((f) => f.path === 'edge'), JSON.stringify(p2.plan!.changes[0].fields));
+    assert.ok(
+      p2.plan!.changes[0].fields.some((f) => f.path === 'edge'),
+      JSON.stringify(p2.plan!.changes[0].fields),
+    );
     const a2 = await s.apply(p2);
     assert.is(a2.exitCode, 0, JSON.stringify(a2.diags));
     const o2 = (await s.backend!.observe(s.stack)).value!.find((o) => o.runtime === runtime)!;
-    const side = await docker().getContainer((o2.native!.members as Record<string, { id: string }>).sidecar.id).inspect();
+    const side = await docker()
+      .getContainer((o2.native!.members as Record<string, { id: string }>).sidecar.id)
+      .inspect();
     assert.ok(side.Config.Env.includes('HTTP_PROXY=http://contextforge-edge:3128'), side.Config.Env.join(' '));
-    const edge = await docker().getContainer(o2.native!.edgeContainerId as string).inspect();
+    const edge = await docker()
+      .getContainer(o2.native!.edgeContainerId as string)
+      .inspect();
     assert.ok(edge.Config.Env.includes('CF_ALLOWED_HOSTS=["api.example.com"]'), edge.Config.Env.join(' '));
     client = await s.client();
     assert.is(text(await client.callTool({ name: `${runtime}__sidecar`, arguments: {} })), '200 sealed');
@@ -180,7 +240,13 @@ test('compose behind an edge: egress off keeps every member on an internal netwo
   } finally {
     await client?.close().catch(() => undefined);
     await s.close();
-    for (const img of await docker().listImages({ filters: JSON.stringify({ reference: [`cf-build-${runtime}-mcp:*`] }) })) await docker().getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    for (const img of await docker().listImages({
+      filters: JSON.stringify({ reference: [`cf-build-${runtime}-mcp:*`] }),
+    }))
+      await docker()
+        .getImage(img.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 });
 

@@ -5,7 +5,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { TEST_LABEL, docker, publishedPort, removeByLabel, requireDocker, testLabels, uniqueName } from '../support/docker.js';
+import {
+  TEST_LABEL,
+  docker,
+  publishedPort,
+  removeByLabel,
+  requireDocker,
+  testLabels,
+  uniqueName,
+} from '../support/docker.js';
 import { BUSYBOX_IMAGE, EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../support/images.js';
 import { waitForMcp } from '../support/mcp.js';
 import { requireRegistry, startRegistry } from '../support/registry.js';
@@ -128,14 +136,21 @@ if (await requireDocker(SUITE)) {
         await drain(await docker().pull(ref, { authconfig: {} }));
         const pulled = await docker().getImage(ref).inspect();
         assert.is(pulled.Id, original.Id, 'the pulled image is the pushed one');
-        assert.ok(pulled.RepoDigests.some((d) => d.startsWith(`${repo}@sha256:`)), 'it came from the registry');
+        assert.ok(
+          pulled.RepoDigests.some((d) => d.startsWith(`${repo}@sha256:`)),
+          'it came from the registry',
+        );
       } finally {
-        await docker().getImage(ref).remove().catch(() => undefined);
+        await docker()
+          .getImage(ref)
+          .remove()
+          .catch(() => undefined);
         await registry.stop();
       }
     });
   } else {
-    test.skip('a fixture image survives a push to and pull from a local registry (docker-registry missing)', () => undefined);
+    test.skip('a fixture image survives a push to and pull from a local registry (docker-registry missing)', () =>
+      undefined);
   }
 } else {
   test.skip('everything server in Docker (Docker unavailable)', () => undefined);

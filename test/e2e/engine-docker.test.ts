@@ -101,7 +101,12 @@ async function until(pred: () => boolean, timeoutMs: number, what: string): Prom
 
 async function containers(): Promise<{ id: string; address: string; role: string; state: string }[]> {
   const list = await docker().listContainers({ all: true, filters: { label: [`dev.contextforge.stack=${STACK}`] } });
-  return list.map((c) => ({ id: c.Id, address: c.Labels['dev.contextforge.address'], role: c.Labels['dev.contextforge.role'] ?? 'main', state: c.State }));
+  return list.map((c) => ({
+    id: c.Id,
+    address: c.Labels['dev.contextforge.address'],
+    role: c.Labels['dev.contextforge.role'] ?? 'main',
+    state: c.State,
+  }));
 }
 
 async function mainContainers(): Promise<Record<string, string[]>> {
@@ -137,7 +142,10 @@ test('full cycle: 3 creates → no changes → 1 replace → drift repaired → 
   r = await cf('apply', '--auto-approve');
   assert.is(r.code, 0, r.out + r.err);
   assert.match(r.out, /runtime\.alpha: Creation complete after [\d.]+s/);
-  assert.ok(r.out.indexOf('runtime.alpha: Creation complete') < r.out.indexOf('runtime.bravo: Creating...'), 'bravo waits for alpha');
+  assert.ok(
+    r.out.indexOf('runtime.alpha: Creation complete') < r.out.indexOf('runtime.bravo: Creating...'),
+    'bravo waits for alpha',
+  );
   const first = await mainContainers();
   assert.equal(Object.keys(first).sort(), ['runtime.alpha', 'runtime.bravo', 'runtime.charlie']);
   assert.ok(Object.values(first).every((ids) => ids.length === 1));
@@ -149,7 +157,10 @@ test('full cycle: 3 creates → no changes → 1 replace → drift repaired → 
   // A no-change apply makes zero write calls to the daemon (recorded in the run summary).
   r = await cf('apply', '--auto-approve');
   assert.is(r.code, 0);
-  const runs = JSON.parse((await cf('history', '--json', '--limit', '1')).out) as { kind: string; summary: { writeCalls: number } }[];
+  const runs = JSON.parse((await cf('history', '--json', '--limit', '1')).out) as {
+    kind: string;
+    summary: { writeCalls: number };
+  }[];
   assert.is(runs[0].kind, 'apply');
   assert.is(runs[0].summary.writeCalls, 0);
   assert.equal(await mainContainers(), first, 'nothing was recreated');
@@ -158,10 +169,23 @@ test('full cycle: 3 creates → no changes → 1 replace → drift repaired → 
   writeConfig([BASE[0], { ...BASE[1], env: { LEVEL: 'debug' } }, BASE[2]]);
   r = await cf('plan', '--json');
   assert.is(r.code, 0, r.err);
-  const plan = JSON.parse(r.out) as { changes: { address: string; action: string; reason: string; fields: { path: string; before: unknown; after: unknown }[] }[] };
+  const plan = JSON.parse(r.out) as {
+    changes: {
+      address: string;
+      action: string;
+      reason: string;
+      fields: { path: string; before: unknown; after: unknown }[];
+    }[];
+  };
   const acting = plan.changes.filter((c) => c.action !== 'noop');
-  assert.equal(acting.map((c) => [c.address, c.action]), [['runtime.bravo', 'replace']]);
-  assert.ok(acting[0].fields.some((f) => f.path === 'env.LEVEL' && f.before === 'info' && f.after === 'debug'), JSON.stringify(acting[0].fields));
+  assert.equal(
+    acting.map((c) => [c.address, c.action]),
+    [['runtime.bravo', 'replace']],
+  );
+  assert.ok(
+    acting[0].fields.some((f) => f.path === 'env.LEVEL' && f.before === 'info' && f.after === 'debug'),
+    JSON.stringify(acting[0].fields),
+  );
   r = await cf('plan', '--format', 'markdown');
   assert.match(r.out, /<summary><code>-\/\+ runtime\.bravo<\/code>/);
   r = await cf('apply', '--auto-approve');
@@ -202,7 +226,11 @@ test('full cycle: 3 creates → no changes → 1 replace → drift repaired → 
 
 test('kill -9 of apply midway, then apply again: converges without duplicates or orphans', async () => {
   if (!dockerOk) return skip('the Docker daemon does not answer');
-  const many: RuntimeDef[] = [BASE[0], { ...BASE[1], env: { LEVEL: 'debug' } }, ...['d1', 'd2', 'd3', 'd4'].map((name) => ({ name, env: { LEVEL: 'info' } }))];
+  const many: RuntimeDef[] = [
+    BASE[0],
+    { ...BASE[1], env: { LEVEL: 'debug' } },
+    ...['d1', 'd2', 'd3', 'd4'].map((name) => ({ name, env: { LEVEL: 'info' } })),
+  ];
   writeConfig(many);
   const child = start(['apply', '--auto-approve', '--parallelism', '1', '-f', configFile]);
   await until(() => /Creation complete/.test(child.out()), 120_000, 'the first creation');
@@ -211,33 +239,55 @@ test('kill -9 of apply midway, then apply again: converges without duplicates or
   child.kill('SIGKILL');
   await child.done;
   const partial = await mainContainers();
-  assert.ok(Object.keys(partial).length < many.length, `apply was killed before finishing (${Object.keys(partial).length} of ${many.length})`);
+  assert.ok(
+    Object.keys(partial).length < many.length,
+    `apply was killed before finishing (${Object.keys(partial).length} of ${many.length})`,
+  );
 
   const r = await cf('apply', '--auto-approve');
   assert.is(r.code, 0, r.out + r.err);
   assert.match(r.out, /Took over the lock of stack .* from pid \d+ on host .*: that process no longer exists\./);
   const after = await mainContainers();
   assert.equal(Object.keys(after).sort(), many.map((m) => `runtime.${m.name}`).sort());
-  for (const [address, ids] of Object.entries(after)) assert.is(ids.length, 1, `${address} has ${ids.length} containers`);
+  for (const [address, ids] of Object.entries(after))
+    assert.is(ids.length, 1, `${address} has ${ids.length} containers`);
   const all = await containers();
-  assert.ok(all.every((c) => c.state === 'running'), JSON.stringify(all));
-  assert.ok(all.every((c) => after[c.address]), 'no orphaned container of the stack');
+  assert.ok(
+    all.every((c) => c.state === 'running'),
+    JSON.stringify(all),
+  );
+  assert.ok(
+    all.every((c) => after[c.address]),
+    'no orphaned container of the stack',
+  );
   assert.is((await cf('plan', '--detailed-exitcode')).code, 0, 'converged');
 });
 
 test('two concurrent applies: the second fails naming the holder, a patient third waits; no interleaving', async () => {
   if (!dockerOk) return skip('the Docker daemon does not answer');
   // Six replaces one at a time keep the first apply holding the lock for a good while.
-  const all = [BASE[0], BASE[1], ...['d1', 'd2', 'd3', 'd4'].map((name) => ({ name }))].map((r) => ({ ...r, env: { LEVEL: 'warn' } }));
+  const all = [BASE[0], BASE[1], ...['d1', 'd2', 'd3', 'd4'].map((name) => ({ name }))].map((r) => ({
+    ...r,
+    env: { LEVEL: 'warn' },
+  }));
   writeConfig(all);
   const a = start(['apply', '--auto-approve', '--parallelism', '1', '-f', configFile]);
   await until(() => /Replacing\.\.\./.test(a.out()), 60_000, 'the first apply to start replacing');
   const b = start(['apply', '--auto-approve', '--lock-timeout', '1s', '-f', configFile]);
   const codeB = await b.done;
   const aStillRunning = a.exitCode === null;
-  assert.ok(aStillRunning, 'the first apply finished before the second one tried the lock; the machine is too slow for this check');
+  assert.ok(
+    aStillRunning,
+    'the first apply finished before the second one tried the lock; the machine is too slow for this check',
+  );
   assert.is(codeB, 1, b.out() + b.err());
-  assert.match(b.err(), new RegExp(`error\\[state\\.locked\\]: the state of stack ${STACK} is locked by pid ${a.pid} on host \\S+ \\(apply, since `), b.err());
+  assert.match(
+    b.err(),
+    new RegExp(
+      `error\\[state\\.locked\\]: the state of stack ${STACK} is locked by pid ${a.pid} on host \\S+ \\(apply, since `,
+    ),
+    b.err(),
+  );
   assert.match(b.err(), /force-unlock/);
   assert.not.match(b.out(), /Replacing|Creating|Destroying/, 'the refused apply changed nothing');
   // A third apply with a long lock timeout waits for the first, then finds nothing to do.
@@ -264,8 +314,14 @@ test('status shows each runtime; logs print; destroy leaves nothing of the stack
   let r = await cf('status', '--json');
   assert.is(r.code, 0, r.err);
   const st = JSON.parse(r.out) as { runtimes: { runtime: string; state: string; endpoint?: string }[] };
-  assert.equal(st.runtimes.map((x) => x.runtime), ['alpha', 'bravo', 'd1', 'd2', 'd3', 'd4']);
-  assert.ok(st.runtimes.every((x) => x.state === 'running' && /^http:\/\/127\.0\.0\.1:\d+\/mcp$/.test(x.endpoint ?? '')), r.out);
+  assert.equal(
+    st.runtimes.map((x) => x.runtime),
+    ['alpha', 'bravo', 'd1', 'd2', 'd3', 'd4'],
+  );
+  assert.ok(
+    st.runtimes.every((x) => x.state === 'running' && /^http:\/\/127\.0\.0\.1:\d+\/mcp$/.test(x.endpoint ?? '')),
+    r.out,
+  );
   r = await cf('logs', 'alpha', '--tail', '20');
   assert.is(r.code, 0, r.err);
   r = await cf('destroy');

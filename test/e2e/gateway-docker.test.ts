@@ -87,10 +87,13 @@ function cli(args: string[], timeoutMs = 240_000): Promise<{ code: number | null
   });
 }
 
-const text = (r: Record<string, unknown>): string => ((r.content as Array<{ text?: string }> | undefined)?.[0]?.text ?? '');
+const text = (r: Record<string, unknown>): string =>
+  (r.content as Array<{ text?: string }> | undefined)?.[0]?.text ?? '';
 
 async function mainContainer(runtime: RuntimeName): Promise<string[]> {
-  const filters = { label: [`dev.contextforge.stack=${stack}`, `dev.contextforge.runtime=${runtime}`, 'dev.contextforge.role=main'] };
+  const filters = {
+    label: [`dev.contextforge.stack=${stack}`, `dev.contextforge.runtime=${runtime}`, 'dev.contextforge.role=main'],
+  };
   return (await docker().listContainers({ all: false, filters: JSON.stringify(filters) })).map((c) => c.Id);
 }
 
@@ -107,7 +110,10 @@ async function allResources(c: Client): Promise<string[]> {
 }
 
 /** A tool call with its wall time; an MCP-level failure (JSON-RPC error) is returned, not thrown. */
-async function timedCall(name: string, args: Record<string, unknown>): Promise<{ ms: number; isError: boolean; text: string }> {
+async function timedCall(
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ ms: number; isError: boolean; text: string }> {
   const t0 = Date.now();
   try {
     const r = await client!.callTool({ name, arguments: args }, undefined, { timeout: 20_000 });
@@ -129,11 +135,14 @@ test('three transports from Docker through one gateway: tools, prompts, resource
   // The lines after it may arrive in later chunks of the pipe: wait for the last one.
   await serve.waitFor(/Press Ctrl-C to stop the gateway/, 10_000);
   assert.match(serve.stdout(), 'Auth: bearer token from CONTEXTFORGE_GATEWAY_TOKEN');
-  for (const n of NAMES) assert.match(serve.stdout(), new RegExp(`  ${n}: (connected|connecting)`), serve.stdout() + serve.stderr());
+  for (const n of NAMES)
+    assert.match(serve.stdout(), new RegExp(`  ${n}: (connected|connecting)`), serve.stdout() + serve.stderr());
   assert.not.match(serve.stdout() + serve.stderr(), token, 'the token is never printed');
 
   client = new Client({ name: 'gateway-docker-e2e', version: '0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+  );
 
   // serve waits up to 20 s for upstreams before printing; on a loaded machine one may still be
   // connecting, so the full prefixed tool set is polled for (bounded).
@@ -144,19 +153,29 @@ test('three transports from Docker through one gateway: tools, prompts, resource
     if (want.every((w) => tools.includes(w))) break;
   }
   for (const n of NAMES) {
-    for (const tool of ['echo', 'get-sum']) assert.ok(tools.includes(`${n}__${tool}`), `${n}__${tool} in ${tools.join(', ')}`);
+    for (const tool of ['echo', 'get-sum'])
+      assert.ok(tools.includes(`${n}__${tool}`), `${n}__${tool} in ${tools.join(', ')}`);
   }
   assert.not.ok(tools.includes('echo'), 'no unprefixed names');
 
   const prompts = (await client.listPrompts()).prompts.map((p) => p.name);
   const resources = await allResources(client);
   for (const n of NAMES) {
-    assert.is(text(await client.callTool({ name: `${n}__echo`, arguments: { message: `via ${RUNTIMES[n]}` } })), `Echo: via ${RUNTIMES[n]}`);
-    assert.is(text(await client.callTool({ name: `${n}__get-sum`, arguments: { a: 17, b: 25 } })), 'The sum of 17 and 25 is 42.');
+    assert.is(
+      text(await client.callTool({ name: `${n}__echo`, arguments: { message: `via ${RUNTIMES[n]}` } })),
+      `Echo: via ${RUNTIMES[n]}`,
+    );
+    assert.is(
+      text(await client.callTool({ name: `${n}__get-sum`, arguments: { a: 17, b: 25 } })),
+      'The sum of 17 and 25 is 42.',
+    );
 
     assert.ok(prompts.includes(`${n}__simple-prompt`), `${n}__simple-prompt in ${prompts.join(', ')}`);
     const got = await client.getPrompt({ name: `${n}__simple-prompt` });
-    assert.equal(got.messages.map((m) => m.content), [{ type: 'text', text: 'This is a simple prompt without arguments.' }]);
+    assert.equal(
+      got.messages.map((m) => m.content),
+      [{ type: 'text', text: 'This is a simple prompt without arguments.' }],
+    );
 
     // Three copies of the same server expose the same URIs, so each copy is marked with its runtime.
     const prefix = `cf-${n}+demo://resource/static/document/`;
@@ -210,7 +229,10 @@ async function killAndRepair(victim: RuntimeName): Promise<void> {
     last = await timedCall(`${victim}__echo`, { message: 'back' });
   }
   assert.is(last.text, 'Echo: back', `served again after apply (last: ${last.text})\n${serve?.stderr() ?? ''}`);
-  assert.is(text(await client!.callTool({ name: `${victim}__get-sum`, arguments: { a: 17, b: 25 } })), 'The sum of 17 and 25 is 42.');
+  assert.is(
+    text(await client!.callTool({ name: `${victim}__get-sum`, arguments: { a: 17, b: 25 } })),
+    'The sum of 17 and 25 is 42.',
+  );
   for (const n of NAMES) {
     assert.is(text(await client!.callTool({ name: `${n}__echo`, arguments: { message: 'all' } })), 'Echo: all', n);
   }

@@ -84,7 +84,8 @@ function cli(args: string[], timeoutMs = 240_000): Promise<{ code: number | null
   });
 }
 
-const text = (r: Record<string, unknown>): string => ((r.content as Array<{ text?: string }> | undefined)?.[0]?.text ?? '');
+const text = (r: Record<string, unknown>): string =>
+  (r.content as Array<{ text?: string }> | undefined)?.[0]?.text ?? '';
 
 let serve: CliRun | undefined;
 const clients: Array<{ name: string; client: Client }> = [];
@@ -113,8 +114,14 @@ test('two gateway processes, four clients, 200 concurrent calls each per runtime
     // Each client keeps idle sockets for less time than the server's keep-alive, so a reused
     // socket is never one the gateway is closing; 64 connections carry the 200 calls.
     const agent = new Agent({ connections: 64, keepAliveTimeout: 1000 });
-    const fetch = ((u: string | URL, init?: RequestInit) => undiciFetch(u, { ...(init as object), dispatcher: agent })) as unknown as typeof globalThis.fetch;
-    await c.connect(new StreamableHTTPClientTransport(new URL(url), { fetch, requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    const fetch = ((u: string | URL, init?: RequestInit) =>
+      undiciFetch(u, { ...(init as object), dispatcher: agent })) as unknown as typeof globalThis.fetch;
+    await c.connect(
+      new StreamableHTTPClientTransport(new URL(url), {
+        fetch,
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+    );
     clients.push({ name: `http${i}`, client: c });
   }
   const stdio = new Client({ name: 'iso-stdio', version: '0' });
@@ -141,7 +148,9 @@ test('two gateway processes, four clients, 200 concurrent calls each per runtime
         Array.from({ length: CALLS }, async (_, i) => {
           const message = `${name}-${runtime}-${i}-${randomBytes(6).toString('hex')}`;
           try {
-            const r = await client.callTool({ name: `${runtime}__echo`, arguments: { message } }, undefined, { timeout: 180_000 });
+            const r = await client.callTool({ name: `${runtime}__echo`, arguments: { message } }, undefined, {
+              timeout: 180_000,
+            });
             if (r.isError) {
               failed++;
               if (samples.length < 3) samples.push(text(r));

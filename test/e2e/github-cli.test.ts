@@ -61,19 +61,22 @@ test('plan shows the build step; a failed build exits 1 with its log; logs --bui
   await repo.init();
   await repo.commit({ Dockerfile: 'FROM contextforge-fixture/node:20\nCOPY no-such-file.txt /app/\n' }, 'broken');
   const file = join(dir, 'contextforge.yaml');
-  writeFileSync(file, [
-    `name: ${stack}`,
-    'github:',
-    '  base_url: repos',
-    '  token: ${GITHUB_TOKEN}',
-    'backends:',
-    '  local: { type: docker }',
-    'catalog:',
-    `  - { name: Srv, slug: srv-${stack.slice(-6)}, source: { type: github, repo: acme/srv, branch: main }, transport: { type: streamable-http, port: 8080, path: /mcp } }`,
-    'runtimes:',
-    `  - { name: srv, catalog: srv-${stack.slice(-6)}, backend: local, guardrails_profile: unrestricted }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `name: ${stack}`,
+      'github:',
+      '  base_url: repos',
+      '  token: ${GITHUB_TOKEN}',
+      'backends:',
+      '  local: { type: docker }',
+      'catalog:',
+      `  - { name: Srv, slug: srv-${stack.slice(-6)}, source: { type: github, repo: acme/srv, branch: main }, transport: { type: streamable-http, port: 8080, path: /mcp } }`,
+      'runtimes:',
+      `  - { name: srv, catalog: srv-${stack.slice(-6)}, backend: local, guardrails_profile: unrestricted }`,
+      '',
+    ].join('\n'),
+  );
 
   const plan = await cli(['plan', '-f', file]);
   assert.is(plan.code, 0, plan.out);

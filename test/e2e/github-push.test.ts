@@ -18,7 +18,9 @@ let registry: LocalRegistry | undefined;
 const base = mkdtempSync(join(tmpdir(), 'cf-ghpush-'));
 
 test.before(async () => {
-  enabled = (await requireDocker('github push to a local registry (e2e)')) && requireRegistry('github push to a local registry (e2e)');
+  enabled =
+    (await requireDocker('github push to a local registry (e2e)')) &&
+    requireRegistry('github push to a local registry (e2e)');
   if (!enabled) return;
   await ensureFixtureImages();
   registry = await startRegistry();
@@ -38,28 +40,35 @@ test('push the build to the local registry, then deploy the pushed image by its 
   const slug = `pushed-${builder.stack.slice(-6)}`;
   const image = `${registry.host}/mcp/${slug}:${sha.slice(0, 12)}`;
   try {
-    await builder.load([
-      `github: { base_url: ${JSON.stringify(base)} }`,
-      'backends:',
-      `  local: { type: docker, allowed_registries: ["${registry.host}"] }`,
-      'catalog:',
-      '  - name: Pushed',
-      `    slug: ${slug}`,
-      `    source: { type: github, repo: acme/pushed, branch: main, push_to_registry: true, registry: "${registry.host}/mcp" }`,
-      '    transport: { type: streamable-http, port: 8080, path: /mcp }',
-      'runtimes:',
-      '  - name: built',
-      `    catalog: ${slug}`,
-      '    backend: local',
-      '    guardrails_profile: unrestricted',
-      '',
-    ].join('\n'));
+    await builder.load(
+      [
+        `github: { base_url: ${JSON.stringify(base)} }`,
+        'backends:',
+        `  local: { type: docker, allowed_registries: ["${registry.host}"] }`,
+        'catalog:',
+        '  - name: Pushed',
+        `    slug: ${slug}`,
+        `    source: { type: github, repo: acme/pushed, branch: main, push_to_registry: true, registry: "${registry.host}/mcp" }`,
+        '    transport: { type: streamable-http, port: 8080, path: /mcp }',
+        'runtimes:',
+        '  - name: built',
+        `    catalog: ${slug}`,
+        '    backend: local',
+        '    guardrails_profile: unrestricted',
+        '',
+      ].join('\n'),
+    );
     const p = await builder.plan();
     assert.ok(p.plan, JSON.stringify(p.diags));
-    assert.ok(p.plan!.changes[0].fields.some((f) => f.path === 'image' && f.after === image), JSON.stringify(p.plan!.changes[0].fields));
+    assert.ok(
+      p.plan!.changes[0].fields.some((f) => f.path === 'image' && f.after === image),
+      JSON.stringify(p.plan!.changes[0].fields),
+    );
     const a = await builder.apply(p);
     assert.is(a.exitCode, 0, `${JSON.stringify(a.diags)}\n${builder.progress.slice(-10).join('\n')}`);
-    const tags = (await (await fetch(`http://${registry.host}/v2/mcp/${slug}/tags/list`)).json()) as { tags?: string[] };
+    const tags = (await (await fetch(`http://${registry.host}/v2/mcp/${slug}/tags/list`)).json()) as {
+      tags?: string[];
+    };
     assert.equal(tags.tags, [sha.slice(0, 12)], 'the registry holds the pushed tag');
     assert.is((await builder.apply(await builder.plan(true))).exitCode, 0);
   } finally {
@@ -70,31 +79,39 @@ test('push the build to the local registry, then deploy the pushed image by its 
 
   const runner = new DockerStack();
   try {
-    await runner.load([
-      'backends:',
-      `  local: { type: docker, allowed_registries: ["${registry.host}"] }`,
-      'catalog:',
-      '  - name: From registry',
-      `    slug: ${slug}-run`,
-      `    source: { type: docker, image: "${image}" }`,
-      '    transport: { type: streamable-http, port: 8080, path: /mcp }',
-      'runtimes:',
-      '  - name: pulled',
-      `    catalog: ${slug}-run`,
-      '    backend: local',
-      '    guardrails_profile: unrestricted',
-      '',
-    ].join('\n'));
+    await runner.load(
+      [
+        'backends:',
+        `  local: { type: docker, allowed_registries: ["${registry.host}"] }`,
+        'catalog:',
+        '  - name: From registry',
+        `    slug: ${slug}-run`,
+        `    source: { type: docker, image: "${image}" }`,
+        '    transport: { type: streamable-http, port: 8080, path: /mcp }',
+        'runtimes:',
+        '  - name: pulled',
+        `    catalog: ${slug}-run`,
+        '    backend: local',
+        '    guardrails_profile: unrestricted',
+        '',
+      ].join('\n'),
+    );
     const a = await runner.apply(await runner.plan());
     assert.is(a.exitCode, 0, JSON.stringify(a.diags));
-    assert.ok(runner.progress.some((l) => l.includes(`pulling image ${image}`)), 'the image came from the registry');
+    assert.ok(
+      runner.progress.some((l) => l.includes(`pulling image ${image}`)),
+      'the image came from the registry',
+    );
     const client = await runner.client();
     assert.is(text(await client.callTool({ name: 'pulled__greet', arguments: {} })), 'hello from v1');
     await client.close();
     assert.is((await runner.apply(await runner.plan(true))).exitCode, 0);
   } finally {
     await runner.close();
-    await docker().getImage(image).remove({ force: true }).catch(() => undefined);
+    await docker()
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 });
 

@@ -20,7 +20,9 @@ const file = join(dir, 'contextforge.yaml');
 let dockerOk = false;
 
 async function running(name: string): Promise<boolean> {
-  const list = await docker().listContainers({ filters: JSON.stringify({ label: [`dev.contextforge.stack=${STACK}`], name: [`cf-${STACK}-${name}`] }) });
+  const list = await docker().listContainers({
+    filters: JSON.stringify({ label: [`dev.contextforge.stack=${STACK}`], name: [`cf-${STACK}-${name}`] }),
+  });
   return list.some((x) => x.Names.includes(`/cf-${STACK}-${name}`) && x.State === 'running');
 }
 
@@ -64,7 +66,11 @@ test.after(async () => {
   if (dockerOk) {
     await removeByLabel({ 'dev.contextforge.stack': STACK });
     const left = await docker().listImages({ filters: JSON.stringify({ reference: [`${slug}:*`] }) });
-    for (const img of left) await docker().getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    for (const img of left)
+      await docker()
+        .getImage(img.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -81,7 +87,11 @@ test('a github-source runtime is held without security-team and applied with it'
   assert.match(r.out, /Approvers: security-team\. Re-run with --approved-by/);
   assert.ok(await running('plain'), 'the other runtime applied');
   assert.not.ok(await running('greeter'), 'nothing unapproved is applied (not even built)');
-  assert.is((await docker().listImages({ filters: JSON.stringify({ reference: [`${slug}:*`] }) })).length, 0, 'no build happened');
+  assert.is(
+    (await docker().listImages({ filters: JSON.stringify({ reference: [`${slug}:*`] }) })).length,
+    0,
+    'no build happened',
+  );
 
   r = await runCli(['apply', '-f', file, '--auto-approve', '--approved-by', 'security-team']);
   assert.is(r.code, 0, r.out + r.err);
@@ -89,7 +99,9 @@ test('a github-source runtime is held without security-team and applied with it'
   r = await runCli(['events', '-f', file, '--type', 'approval.*', '--json']);
   const ev = JSON.parse(r.out) as { type: string; address?: string; actor?: string }[];
   assert.ok(ev.some((e) => e.type === 'approval.held' && e.address === 'runtime.greeter'));
-  assert.ok(ev.some((e) => e.type === 'approval.approved' && e.address === 'runtime.greeter' && e.actor === 'security-team'));
+  assert.ok(
+    ev.some((e) => e.type === 'approval.approved' && e.address === 'runtime.greeter' && e.actor === 'security-team'),
+  );
 });
 
 test.run();

@@ -30,7 +30,9 @@ function pipeline(step: string, env: Record<string, string> = {}): { code: numbe
 }
 
 async function running(name: string): Promise<boolean> {
-  const list = await docker().listContainers({ filters: JSON.stringify({ label: [`dev.contextforge.stack=${STACK}`], name: [`cf-${STACK}-${name}`] }) });
+  const list = await docker().listContainers({
+    filters: JSON.stringify({ label: [`dev.contextforge.stack=${STACK}`], name: [`cf-${STACK}-${name}`] }),
+  });
   return list.some((x) => x.Names.includes(`/cf-${STACK}-${name}`) && x.State === 'running');
 }
 
@@ -41,11 +43,24 @@ test.before(async () => {
   // The CLI from source, as the `contextforge` the pipeline calls.
   const loader = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
   const main = pathToFileURL(join(ROOT, 'src/cli/main.ts')).href;
-  writeFileSync(bin, `#!/bin/sh\nexec "${process.execPath}" --import "${loader}" --input-type=module -e "import { main } from '${main}'; process.exitCode = await main(process.argv.slice(1));" "$@"\n`);
+  writeFileSync(
+    bin,
+    `#!/bin/sh\nexec "${process.execPath}" --import "${loader}" --input-type=module -e "import { main } from '${main}'; process.exitCode = await main(process.argv.slice(1));" "$@"\n`,
+  );
   chmodSync(bin, 0o755);
   writeFileSync(
     join(dir, 'contextforge.yaml'),
-    stackYaml({ stack: STACK, runtimes: [{ name: 'plain' }, { name: 'risky', profile: 'wide-open' }], approval: ['enabled: true', 'required_for:', '  - guardrails_profile: wide-open', 'approvers:', '  - group: security-team'] }),
+    stackYaml({
+      stack: STACK,
+      runtimes: [{ name: 'plain' }, { name: 'risky', profile: 'wide-open' }],
+      approval: [
+        'enabled: true',
+        'required_for:',
+        '  - guardrails_profile: wide-open',
+        'approvers:',
+        '  - group: security-team',
+      ],
+    }),
   );
 });
 
@@ -85,14 +100,30 @@ test('pipeline.sh: plan writes the PR comment; apply holds without approvers (ex
 test('the GitHub Actions workflow plans with markdown on pull requests and applies on main with the reviewers', () => {
   const wf = parse(readFileSync(join(ROOT, 'examples/ci/github-actions.yml'), 'utf8')) as {
     on: { pull_request: unknown; push: { branches: string[] } };
-    jobs: Record<string, { if: string; steps: { name?: string; run?: string; env?: Record<string, string>; uses?: string; with?: Record<string, string> }[] }>;
+    jobs: Record<
+      string,
+      {
+        if: string;
+        steps: {
+          name?: string;
+          run?: string;
+          env?: Record<string, string>;
+          uses?: string;
+          with?: Record<string, string>;
+        }[];
+      }
+    >;
   };
   assert.ok(wf.on.pull_request);
   assert.equal(wf.on.push.branches, ['main']);
   const plan = wf.jobs.plan;
   assert.match(plan.if, /pull_request/);
   assert.ok(plan.steps.some((s) => /CONTEXTFORGE_BIN" plan .*--format markdown/.test(s.run ?? '')));
-  assert.ok(plan.steps.some((s) => s.uses?.startsWith('actions/github-script') && /createComment|updateComment/.test(s.with?.script ?? '')));
+  assert.ok(
+    plan.steps.some(
+      (s) => s.uses?.startsWith('actions/github-script') && /createComment|updateComment/.test(s.with?.script ?? ''),
+    ),
+  );
   const apply = wf.jobs.apply;
   assert.match(apply.if, /push/);
   const step = apply.steps.find((s) => /CONTEXTFORGE_BIN" apply/.test(s.run ?? ''))!;
@@ -100,7 +131,10 @@ test('the GitHub Actions workflow plans with markdown on pull requests and appli
   assert.match(step.env!.CONTEXTFORGE_APPROVED_BY, /steps\.approvers\.outputs\.list/);
   const who = apply.steps.find((s) => s.with?.script?.includes('listReviews'));
   assert.ok(who, 'the reviews of the merged pull request are fetched');
-  assert.ok(apply.steps.some((s) => /ci-kit\.mjs/.test(s.run ?? '') && /"\$kit" approvers reviews\.json/.test(s.run ?? '')), 'approvers are computed by the kit (test/e2e/ci-kit.test.ts)');
+  assert.ok(
+    apply.steps.some((s) => /ci-kit\.mjs/.test(s.run ?? '') && /"\$kit" approvers reviews\.json/.test(s.run ?? '')),
+    'approvers are computed by the kit (test/e2e/ci-kit.test.ts)',
+  );
 });
 
 test.run();

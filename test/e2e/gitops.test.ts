@@ -22,7 +22,11 @@ let dockerOk = false;
 let watch: Child | undefined;
 
 function git(...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=Alice Ops', '-c', 'user.email=alice@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: work, encoding: 'utf8' }).trim();
+  return execFileSync(
+    'git',
+    ['-c', 'user.name=Alice Ops', '-c', 'user.email=alice@example.com', '-c', 'commit.gpgsign=false', ...args],
+    { cwd: work, encoding: 'utf8' },
+  ).trim();
 }
 
 function commit(content: string, message: string): string {
@@ -36,7 +40,9 @@ function commit(content: string, message: string): string {
 const config = (runtimes: RuntimeDef[]): string => stackYaml({ stack: STACK, runtimes });
 
 async function running(name: string): Promise<string[] | undefined> {
-  const list = await docker().listContainers({ filters: JSON.stringify({ label: [`dev.contextforge.stack=${STACK}`], name: [`cf-${STACK}-${name}`] }) });
+  const list = await docker().listContainers({
+    filters: JSON.stringify({ label: [`dev.contextforge.stack=${STACK}`], name: [`cf-${STACK}-${name}`] }),
+  });
   const c = list.find((x) => x.Names.includes(`/cf-${STACK}-${name}`) && x.State === 'running');
   return c ? ((await docker().getContainer(c.Id).inspect()).Config.Env ?? []) : undefined;
 }
@@ -64,7 +70,22 @@ test.after(async () => {
 test('git mode: commits deploy, an invalid commit is skipped, status shows the applied SHA', async () => {
   if (!dockerOk) return skip('the Docker daemon does not answer');
   const sha1 = commit(config([{ name: 'alpha' }]), 'add alpha');
-  watch = startCli(['watch', '--git', `file://${bare}`, '--branch', 'main', '--path', 'stacks/dev', '--git-interval', '1s', '--interval', '1h'], { cwd: host });
+  watch = startCli(
+    [
+      'watch',
+      '--git',
+      `file://${bare}`,
+      '--branch',
+      'main',
+      '--path',
+      'stacks/dev',
+      '--git-interval',
+      '1s',
+      '--interval',
+      '1h',
+    ],
+    { cwd: host },
+  );
   await watch.waitFor(new RegExp(`Commit ${sha1.slice(0, 12)} applied\\.`), 180_000);
   assert.ok(await running('alpha'));
   const statusLine = await watch.waitFor(/State and status: contextforge status -f \S+/, 30_000);
@@ -80,16 +101,29 @@ test('git mode: commits deploy, an invalid commit is skipped, status shows the a
 
   let r = await runCli(['events', '-f', clonedConfig, '--type', 'git.*', '--json']);
   const events = JSON.parse(r.out) as { type: string; actor?: string; data?: Record<string, unknown> }[];
-  assert.equal(events.filter((e) => e.type === 'git.applied').map((e) => e.data?.commit), [sha1, sha2]);
+  assert.equal(
+    events.filter((e) => e.type === 'git.applied').map((e) => e.data?.commit),
+    [sha1, sha2],
+  );
   assert.is(events.find((e) => e.data?.commit === sha2)?.data?.author, 'Alice Ops <alice@example.com>');
   r = await runCli(['history', '-f', clonedConfig, '--json']);
   const runs = JSON.parse(r.out) as { kind: string; meta?: { git?: { commit?: string; author?: string } } }[];
-  assert.ok(runs.some((x) => x.kind === 'reconcile' && x.meta?.git?.commit === sha2 && x.meta.git.author === 'Alice Ops <alice@example.com>'), r.out);
+  assert.ok(
+    runs.some(
+      (x) =>
+        x.kind === 'reconcile' && x.meta?.git?.commit === sha2 && x.meta.git.author === 'Alice Ops <alice@example.com>',
+    ),
+    r.out,
+  );
 
   // An invalid commit: reported, skipped; the previous one stays applied.
   mark = watch.mark();
   const sha3 = commit(`${config([{ name: 'alpha' }])}not_a_key: 1\n`, 'break the config');
-  await watch.waitFor(new RegExp(`Commit ${sha3.slice(0, 12)} is not valid: skipped\\. Commit ${sha2.slice(0, 12)} stays applied`), 60_000, mark);
+  await watch.waitFor(
+    new RegExp(`Commit ${sha3.slice(0, 12)} is not valid: skipped\\. Commit ${sha2.slice(0, 12)} stays applied`),
+    60_000,
+    mark,
+  );
   assert.match(watch.err(), /error\[[a-z.-]+\]: .*not_a_key/);
   assert.ok(await running('alpha'));
   assert.ok(await running('beta'), 'beta was not removed by the invalid commit');
@@ -100,7 +134,10 @@ test('git mode: commits deploy, an invalid commit is skipped, status shows the a
   r = await runCli(['status', '-f', clonedConfig, '--json']);
   assert.is((JSON.parse(r.out) as { git?: { commit: string } }).git?.commit, sha2);
   r = await runCli(['events', '-f', clonedConfig, '--type', 'git.commit-invalid', '--json']);
-  assert.equal((JSON.parse(r.out) as { data?: { commit?: string } }[]).map((e) => e.data?.commit), [sha3]);
+  assert.equal(
+    (JSON.parse(r.out) as { data?: { commit?: string } }[]).map((e) => e.data?.commit),
+    [sha3],
+  );
 
   // A fix applies (and removes beta, as the fixed config says).
   mark = watch.mark();

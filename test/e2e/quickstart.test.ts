@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { cleanupCopy, livePids, quickstartCopy, requireBuild, runCli, runCliSync, type CliRun } from '../cli/up-support.js';
+import {
+  cleanupCopy,
+  livePids,
+  quickstartCopy,
+  requireBuild,
+  runCli,
+  runCliSync,
+  type CliRun,
+} from '../cli/up-support.js';
 
 requireBuild();
 const copy = quickstartCopy();
@@ -21,11 +29,15 @@ let client: Client | undefined;
 let url = '';
 let token = '';
 
-const text = (r: Record<string, unknown>): string => ((r.content as Array<{ text?: string }>)[0]?.text ?? '');
+const text = (r: Record<string, unknown>): string => (r.content as Array<{ text?: string }>)[0]?.text ?? '';
 
 test('up applies the quick start and serves it on a free port', async () => {
   // Docker is absent: no docker binary on PATH, and DOCKER_HOST points at nothing.
-  up = runCli(['up', '--port', '0'], { cwd: copy.dir, path: copy.path, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+  up = runCli(['up', '--port', '0'], {
+    cwd: copy.dir,
+    path: copy.path,
+    env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+  });
   const m = await up.waitFor(/Gateway listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/, 60_000);
   url = m[1];
   await up.waitFor(/Watching .*contextforge\.yaml/);
@@ -41,10 +53,15 @@ test('up applies the quick start and serves it on a free port', async () => {
 
 test('an SDK client lists and calls the example tools through /mcp with the token', async () => {
   client = new Client({ name: 'quickstart-e2e', version: '0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+  );
   const names = (await client.listTools()).tools.map((t) => t.name).sort();
   assert.equal(names, ['quickstart__add', 'quickstart__echo', 'quickstart__time'], up!.stderr());
-  assert.is(text(await client.callTool({ name: 'quickstart__echo', arguments: { message: 'hello through the gateway' } })), 'hello through the gateway');
+  assert.is(
+    text(await client.callTool({ name: 'quickstart__echo', arguments: { message: 'hello through the gateway' } })),
+    'hello through the gateway',
+  );
   assert.is(text(await client.callTool({ name: 'quickstart__add', arguments: { a: 19, b: 23 } })), '42');
   const prompt = await client.getPrompt({ name: 'quickstart__greet', arguments: { name: 'Ada' } });
   assert.match(JSON.stringify(prompt.messages), 'Hello, Ada!');
@@ -84,7 +101,9 @@ test('a valid edit is applied live and the gateway follows it', async () => {
   let greeting = '';
   while (Date.now() < until) {
     try {
-      greeting = JSON.stringify((await client!.getPrompt({ name: 'quickstart__greet', arguments: { name: 'Ada' } })).messages);
+      greeting = JSON.stringify(
+        (await client!.getPrompt({ name: 'quickstart__greet', arguments: { name: 'Ada' } })).messages,
+      );
       if (greeting.includes('Howdy')) break;
     } catch {
       // The upstream is reconnecting to the new server.
@@ -108,13 +127,26 @@ test('adding a runtime: the connected client gets tools/list_changed and sees th
   await up!.waitFor(new RegExp(`(Apply complete![^]*){${applies + 1}}`), 30_000);
   assert.match(up!.stdout(), 'runtime.second: Creation complete');
   const until = Date.now() + 15_000;
-  while ((changed === 0 || !(await client!.listTools()).tools.some((t) => t.name === 'second__echo')) && Date.now() < until) {
+  while (
+    (changed === 0 || !(await client!.listTools()).tools.some((t) => t.name === 'second__echo')) &&
+    Date.now() < until
+  ) {
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(changed > 0, 'notifications/tools/list_changed arrived');
   const names = (await client!.listTools()).tools.map((t) => t.name).sort();
-  assert.equal(names, ['quickstart__add', 'quickstart__echo', 'quickstart__time', 'second__add', 'second__echo', 'second__time']);
-  assert.is(text(await client!.callTool({ name: 'second__echo', arguments: { message: 'from the new runtime' } })), 'from the new runtime');
+  assert.equal(names, [
+    'quickstart__add',
+    'quickstart__echo',
+    'quickstart__time',
+    'second__add',
+    'second__echo',
+    'second__time',
+  ]);
+  assert.is(
+    text(await client!.callTool({ name: 'second__echo', arguments: { message: 'from the new runtime' } })),
+    'from the new runtime',
+  );
 });
 
 test('Ctrl-C exits 0, stops the gateway and leaves the servers running', async () => {

@@ -26,8 +26,15 @@ mkdirSync(cache);
 mkdirSync(home);
 // No user npmrc, an empty cache, and no network for npm: a download attempt is an error.
 const env: NodeJS.ProcessEnv = {
-  PATH: process.env.PATH, HOME: home, LANG: 'C', NO_COLOR: '1',
-  npm_config_cache: cache, npm_config_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false',
+  PATH: process.env.PATH,
+  HOME: home,
+  LANG: 'C',
+  NO_COLOR: '1',
+  npm_config_cache: cache,
+  npm_config_offline: 'true',
+  npm_config_update_notifier: 'false',
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
 };
 let up: ChildProcess | undefined;
 
@@ -45,7 +52,7 @@ function run(cmd: string, args: string[], cwd: string): void {
   assert.is(r.status, 0, `${cmd} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-test('the main-job line is `npm ci && <a command that runs this checkout\'s own bin>`', () => {
+test("the main-job line is `npm ci && <a command that runs this checkout's own bin>`", () => {
   const line = mainJobLine();
   assert.match(line, /^npm ci && \S/);
   assert.not.match(line, /\bnpx\b/, 'npx would install the project into its cache first');
@@ -60,7 +67,12 @@ test('on a fresh clone with an empty offline npm cache, the main job serves the 
   run('npm', ['run', 'prepare'], clone);
 
   // The main job as the README spells it, in a shell like a user's, in its own process group.
-  up = spawn('sh', ['-c', `${main} -- --port 0`], { cwd: clone, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  up = spawn('sh', ['-c', `${main} -- --port 0`], {
+    cwd: clone,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   up.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   up.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -81,7 +93,9 @@ test('on a fresh clone with an empty offline npm cache, the main job serves the 
 
   const token = readFileSync(join(clone, '.contextforge', 'gateway.token'), 'utf8').trim();
   const client = new Client({ name: 'readme-main-job', version: '0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+  );
   const names = (await client.listTools()).tools.map((t) => t.name);
   assert.ok(names.includes('quickstart__echo'), names.join(', '));
   await client.close();
@@ -103,7 +117,12 @@ test.after(() => {
       // Gone.
     }
   }
-  if (livePids(clone).length) spawnSync(process.execPath, [join(clone, 'bin', 'contextforge.js'), 'destroy', '--auto-approve'], { cwd: clone, env, timeout: 60_000 });
+  if (livePids(clone).length)
+    spawnSync(process.execPath, [join(clone, 'bin', 'contextforge.js'), 'destroy', '--auto-approve'], {
+      cwd: clone,
+      env,
+      timeout: 60_000,
+    });
   for (const p of livePids(clone)) {
     try {
       process.kill(p, 'SIGKILL');

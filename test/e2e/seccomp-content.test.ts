@@ -20,7 +20,10 @@ const profileFile = join(dir, 'seccomp.json');
 let dockerOk = false;
 
 const allowAll = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['reboot'], action: 'SCMP_ACT_ERRNO' }] };
-const denyMkdir = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['reboot', 'mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+const denyMkdir = {
+  defaultAction: 'SCMP_ACT_ALLOW',
+  syscalls: [{ names: ['reboot', 'mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+};
 
 writeFileSync(
   configFile,
@@ -49,11 +52,15 @@ const RUNNER = "import { main } from './src/cli/main.ts'; process.exitCode = awa
 
 function cf(...args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args, '-f', configFile], {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args, '-f', configFile],
+      {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -62,14 +69,23 @@ function cf(...args: string[]): Promise<{ code: number; out: string }> {
 }
 
 async function mainContainer(): Promise<{ id: string; created: number }> {
-  const list = await docker().listContainers({ all: true, filters: { label: [`dev.contextforge.stack=${STACK}`, 'dev.contextforge.address=runtime.s'] } });
+  const list = await docker().listContainers({
+    all: true,
+    filters: { label: [`dev.contextforge.stack=${STACK}`, 'dev.contextforge.address=runtime.s'] },
+  });
   const main = list.filter((c) => (c.Labels['dev.contextforge.role'] ?? 'main') === 'main');
   assert.is(main.length, 1, `one main container, got ${main.length}`);
   return { id: main[0].Id, created: main[0].Created };
 }
 
 async function mkdirIn(id: string): Promise<string> {
-  const exec = await docker().getContainer(id).exec({ Cmd: ['/bin/sh', '-c', 'mkdir /tmp/probe-dir && echo made; echo rc=$?'], AttachStdout: true, AttachStderr: true });
+  const exec = await docker()
+    .getContainer(id)
+    .exec({
+      Cmd: ['/bin/sh', '-c', 'mkdir /tmp/probe-dir && echo made; echo rc=$?'],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
   const stream = await exec.start({});
   let out = '';
   stream.on('data', (d: Buffer) => (out += d.toString('utf8')));

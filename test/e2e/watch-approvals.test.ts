@@ -26,7 +26,9 @@ let watch: Child | undefined;
 let hook: { server: Server; url: string; bodies: Record<string, unknown>[]; hits: number } | undefined;
 
 async function running(stack: string, name: string): Promise<{ id: string; env: string[] } | undefined> {
-  const list = await docker().listContainers({ filters: JSON.stringify({ label: [`dev.contextforge.stack=${stack}`], name: [`cf-${stack}-${name}`] }) });
+  const list = await docker().listContainers({
+    filters: JSON.stringify({ label: [`dev.contextforge.stack=${stack}`], name: [`cf-${stack}-${name}`] }),
+  });
   const c = list.find((x) => x.Names.includes(`/cf-${stack}-${name}`) && x.State === 'running');
   if (!c) return undefined;
   const info = await docker().getContainer(c.Id).inspect();
@@ -59,7 +61,14 @@ test.before(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  hook = { server, url: `http://127.0.0.1:${port}/approvals`, bodies, get hits() { return state.hits; } } as typeof hook;
+  hook = {
+    server,
+    url: `http://127.0.0.1:${port}/approvals`,
+    bodies,
+    get hits() {
+      return state.hits;
+    },
+  } as typeof hook;
 });
 
 test.after(async () => {
@@ -75,7 +84,13 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const CI_APPROVAL = ['enabled: true', 'required_for:', '  - guardrails_profile: wide-open', 'approvers:', '  - group: security-team'];
+const CI_APPROVAL = [
+  'enabled: true',
+  'required_for:',
+  '  - guardrails_profile: wide-open',
+  'approvers:',
+  '  - group: security-team',
+];
 
 test('CI: apply holds the approval-needing runtime (exit 3) and applies the rest; approvers let it through', async () => {
   if (!dockerOk) return skip('the Docker daemon does not answer');
@@ -91,12 +106,19 @@ test('CI: apply holds the approval-needing runtime (exit 3) and applies the rest
   // The CI job's environment variable (set from the pull request's reviewers).
   r = await runCli(['apply', '-f', ciFile, '--auto-approve'], { env: { CONTEXTFORGE_APPROVED_BY: 'someone-else' } });
   assert.is(r.code, 3, 'an approver no rule names does not count');
-  r = await runCli(['apply', '-f', ciFile, '--auto-approve'], { env: { CONTEXTFORGE_APPROVED_BY: 'dev@example.com,security-team' } });
+  r = await runCli(['apply', '-f', ciFile, '--auto-approve'], {
+    env: { CONTEXTFORGE_APPROVED_BY: 'dev@example.com,security-team' },
+  });
   assert.is(r.code, 0, r.out + r.err);
   assert.ok(await running(CI_STACK, 'risky'), 'risky applied once approved');
 
   // A change to it needs approval again; the markdown plan (PR comment) says so.
-  writeStack(ciFile, CI_STACK, [{ name: 'plain' }, { name: 'risky', profile: 'wide-open', env: { MODE: 'v2' } }], CI_APPROVAL);
+  writeStack(
+    ciFile,
+    CI_STACK,
+    [{ name: 'plain' }, { name: 'risky', profile: 'wide-open', env: { MODE: 'v2' } }],
+    CI_APPROVAL,
+  );
   r = await runCli(['plan', '-f', ciFile, '--format', 'markdown']);
   assert.is(r.code, 0, r.err);
   assert.match(r.out, /\| *Action *\|/i, 'a summary table');
@@ -131,7 +153,10 @@ test('watch: pending request, webhook, approve → applied on the next pass; rej
   writeStack(wFile, W_STACK, [{ name: 'plain' }, { name: 'risky', catalog: 'vetted' }], approval);
   watch = startCli(['watch', '-f', wFile, '--interval', '2s']);
   await watch.waitFor(/Watching \d+ file\(s\)/, 180_000);
-  const idLine = await watch.waitFor(/runtime\.risky: needs approval \([^)]*\); pending request apr-[0-9a-f]{8}/, 10_000);
+  const idLine = await watch.waitFor(
+    /runtime\.risky: needs approval \([^)]*\); pending request apr-[0-9a-f]{8}/,
+    10_000,
+  );
   const id = /apr-[0-9a-f]{8}/.exec(idLine)![0];
   assert.ok(await running(W_STACK, 'plain'), 'the other runtime was applied');
   assert.not.ok(await running(W_STACK, 'risky'));
@@ -175,8 +200,17 @@ test('watch: pending request, webhook, approve → applied on the next pass; rej
 
   // Add risky2 under the wide-open rule, then reject it.
   mark = watch.mark();
-  writeStack(wFile, W_STACK, [{ name: 'plain' }, { name: 'risky', catalog: 'vetted' }, { name: 'risky2', profile: 'wide-open' }], approval);
-  const line2 = await watch.waitFor(/runtime\.risky2: needs approval \(guardrails_profile is wide-open\); pending request apr-[0-9a-f]{8}/, 60_000, mark);
+  writeStack(
+    wFile,
+    W_STACK,
+    [{ name: 'plain' }, { name: 'risky', catalog: 'vetted' }, { name: 'risky2', profile: 'wide-open' }],
+    approval,
+  );
+  const line2 = await watch.waitFor(
+    /runtime\.risky2: needs approval \(guardrails_profile is wide-open\); pending request apr-[0-9a-f]{8}/,
+    60_000,
+    mark,
+  );
   const id2 = /apr-[0-9a-f]{8}/.exec(line2)![0];
   await until(async () => hook!.bodies.find((b) => b.id === id2), 30_000, 'the second webhook');
   r = await runCli(['approvals', 'reject', id2, '--by', 'security-team', '-f', wFile]);
@@ -188,17 +222,27 @@ test('watch: pending request, webhook, approve → applied on the next pass; rej
   assert.not.ok(await running(W_STACK, 'risky2'), 'a rejected change is not applied');
   r = await runCli(['approvals', 'list', '--all', '--json', '-f', wFile]);
   const all = JSON.parse(r.out) as { id: string; address: string; status: string; note?: string }[];
-  assert.equal(all.map((a) => [a.address, a.status]).sort(), [['runtime.risky', 'approved'], ['runtime.risky2', 'rejected']]);
+  assert.equal(all.map((a) => [a.address, a.status]).sort(), [
+    ['runtime.risky', 'approved'],
+    ['runtime.risky2', 'rejected'],
+  ]);
 
   // The audit log holds all of it.
   r = await runCli(['events', '-f', wFile, '--type', 'approval.*', '--json']);
-  const events = JSON.parse(r.out) as { type: string; address?: string; actor?: string; data?: Record<string, unknown> }[];
+  const events = JSON.parse(r.out) as {
+    type: string;
+    address?: string;
+    actor?: string;
+    data?: Record<string, unknown>;
+  }[];
   const has = (type: string, address: string): boolean => events.some((e) => e.type === type && e.address === address);
   assert.ok(has('approval.requested', 'runtime.risky') && has('approval.requested', 'runtime.risky2'));
   assert.ok(has('approval.notified', 'runtime.risky'));
   assert.ok(events.some((e) => e.type === 'approval.approved' && e.actor === 'security-team' && e.data?.id === id));
   assert.ok(has('approval.applied', 'runtime.risky'));
-  assert.ok(events.some((e) => e.type === 'approval.rejected' && e.data?.reason === 'egress too wide' && e.data?.id === id2));
+  assert.ok(
+    events.some((e) => e.type === 'approval.rejected' && e.data?.reason === 'egress too wide' && e.data?.id === id2),
+  );
   r = await runCli(['events', '-f', wFile, '--type', 'approval.*']);
   assert.match(r.out, /approval\.rejected +runtime\.risky2 +egress too wide +\(security-team\)/);
 

@@ -23,10 +23,14 @@ let proxy: CountingProxy | undefined;
 let watch: Child | undefined;
 let dockerOk = false;
 
-const write = (env: Record<string, string>): void => writeFileSync(file, stackYaml({ stack: STACK, socket: proxy!.socketPath, runtimes: [{ name: 'alpha', env }] }));
+const write = (env: Record<string, string>): void =>
+  writeFileSync(file, stackYaml({ stack: STACK, socket: proxy!.socketPath, runtimes: [{ name: 'alpha', env }] }));
 
 async function alpha(): Promise<{ id: string; state: string; env: string[] } | undefined> {
-  const list = await docker().listContainers({ all: true, filters: JSON.stringify({ label: [`dev.contextforge.stack=${STACK}`, 'dev.contextforge.address=runtime.alpha'] }) });
+  const list = await docker().listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`dev.contextforge.stack=${STACK}`, 'dev.contextforge.address=runtime.alpha'] }),
+  });
   const main = list.find((c) => c.Names.some((n) => n === `/cf-${STACK}-alpha`));
   if (!main) return undefined;
   const info = await docker().getContainer(main.Id).inspect();
@@ -80,7 +84,10 @@ test('a save is applied; a touch makes no engine call; an invalid save keeps the
 
   // Invalid save: diagnostic printed, nothing torn down.
   mark = watch.mark();
-  writeFileSync(file, `${stackYaml({ stack: STACK, socket: proxy!.socketPath, runtimes: [{ name: 'alpha', env: { GREETING: 'three' } }] })}bogus_key: true\n`);
+  writeFileSync(
+    file,
+    `${stackYaml({ stack: STACK, socket: proxy!.socketPath, runtimes: [{ name: 'alpha', env: { GREETING: 'three' } }] })}bogus_key: true\n`,
+  );
   await watch.waitFor(/The config is not valid/, 60_000, mark);
   assert.match(watch.err(), /error\[[a-z.-]+\]: .*bogus_key/);
   const kept = await alpha();
@@ -120,18 +127,28 @@ test('docker kill of a managed container is repaired within the drift interval a
   assert.is(before?.state, 'running');
   await docker().getContainer(before!.id).kill();
   const killedAt = Date.now();
-  const back = await until(async () => {
-    const a = await alpha();
-    return a?.state === 'running' ? a : undefined;
-  }, 120_000, 'alpha running again');
+  const back = await until(
+    async () => {
+      const a = await alpha();
+      return a?.state === 'running' ? a : undefined;
+    },
+    120_000,
+    'alpha running again',
+  );
   // Not a pass/fail timing (the machine is shared): printed for the record.
-  process.stdout.write(`  (alpha back ${((Date.now() - killedAt) / 1000).toFixed(1)} s after docker kill, drift interval 2 s)\n`);
+  process.stdout.write(
+    `  (alpha back ${((Date.now() - killedAt) / 1000).toFixed(1)} s after docker kill, drift interval 2 s)\n`,
+  );
   assert.ok(back.env.includes('GREETING=four'));
-  const ev = await until(async () => {
-    const r = await runCli(['events', '-f', file, '--type', 'drift.repaired', '--json']);
-    const list = JSON.parse(r.out) as { address?: string; data?: { reason?: string } }[];
-    return list.find((e) => e.address === 'runtime.alpha' && /drift/.test(e.data?.reason ?? '')) ?? undefined;
-  }, 30_000, 'a drift.repaired event');
+  const ev = await until(
+    async () => {
+      const r = await runCli(['events', '-f', file, '--type', 'drift.repaired', '--json']);
+      const list = JSON.parse(r.out) as { address?: string; data?: { reason?: string } }[];
+      return list.find((e) => e.address === 'runtime.alpha' && /drift/.test(e.data?.reason ?? '')) ?? undefined;
+    },
+    30_000,
+    'a drift.repaired event',
+  );
   assert.match(ev.data!.reason!, /^update:drift-stopped$|^replace:drift-failed$|^create:drift-missing$/);
 
   // SIGTERM while a replace is in flight: it finishes, the lock is released, exit 0.

@@ -40,7 +40,13 @@ test.before(async () => {
   if (!enabled) return;
   await ensureFixtureImages();
   emu = await startCodeEngineEmulator({ docker: true, log: () => undefined });
-  client = new CodeEngineClient({ apiKey: 'docker-mode', region: 'us-south', serviceUrl: emu.url, iamUrl: emu.iamUrl, retryBaseMs: 10 });
+  client = new CodeEngineClient({
+    apiKey: 'docker-mode',
+    region: 'us-south',
+    serviceUrl: emu.url,
+    iamUrl: emu.iamUrl,
+    retryBaseMs: 10,
+  });
   project = client.project(emu.projects[0].id);
 });
 
@@ -49,15 +55,26 @@ test.after(async () => {
   await client.close();
   const id = emu.emulatorId;
   await emu.close();
-  const left = await docker().listContainers({ all: true, filters: JSON.stringify({ label: [`${EMULATOR_LABEL}=${id}`] }) });
+  const left = await docker().listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`${EMULATOR_LABEL}=${id}`] }),
+  });
   if (repoDir) await rm(repoDir, { recursive: true, force: true });
-  await docker().getImage(builtTag).remove().catch(() => undefined);
+  await docker()
+    .getImage(builtTag)
+    .remove()
+    .catch(() => undefined);
   assert.is(left.length, 0, 'close() removed every container of the emulator');
 });
 
 test('the everything image runs as an app; its endpoint on 127.0.0.1 serves MCP', async () => {
   if (!enabled) return skip('the Docker daemon does not answer');
-  const created = await project.apps.create({ name: 'everything', image_reference: EVERYTHING_IMAGE, image_port: EVERYTHING.port, ...small });
+  const created = await project.apps.create({
+    name: 'everything',
+    image_reference: EVERYTHING_IMAGE,
+    image_port: EVERYTHING.port,
+    ...small,
+  });
   assert.is(created.value.status, 'deploying');
   const app = await settle('everything');
   assert.is(app.status, 'ready', JSON.stringify(app.status_details));
@@ -65,7 +82,10 @@ test('the everything image runs as an app; its endpoint on 127.0.0.1 serves MCP'
   const mcp = await connectStreamableHttp(`${app.endpoint}${EVERYTHING.streamableHttp.path}`);
   try {
     const tools = await mcp.listTools();
-    assert.ok(tools.tools.some((t) => t.name === EVERYTHING.tools.echo), 'echo tool listed');
+    assert.ok(
+      tools.tools.some((t) => t.name === EVERYTHING.tools.echo),
+      'echo tool listed',
+    );
   } finally {
     await mcp.close();
   }
@@ -81,7 +101,8 @@ test('secret env, run_commands and PORT reach the container; PATCH replaces it',
   if (!enabled) return skip('the Docker daemon does not answer');
   const value = `hello-${Math.random().toString(36).slice(2)}`;
   await project.secrets.create({ name: 'greeting', format: 'generic', data: { text: value } });
-  const serve = 'mkdir -p /tmp/www && echo "$GREETING $EXTRA $CE_APP" > /tmp/www/index.html && exec httpd -f -p "$PORT" -h /tmp/www';
+  const serve =
+    'mkdir -p /tmp/www && echo "$GREETING $EXTRA $CE_APP" > /tmp/www/index.html && exec httpd -f -p "$PORT" -h /tmp/www';
   await project.apps.create({
     name: 'hello',
     image_reference: BUSYBOX_IMAGE,
@@ -98,7 +119,12 @@ test('secret env, run_commands and PORT reach the container; PATCH replaces it',
   assert.is((await (await fetch(`${first.endpoint}/`)).text()).trim(), `${value} one hello`);
   const [before] = await containersOf('hello');
 
-  const patched = await project.apps.patchWithRetryOn412('hello', () => ({ run_env_variables: [{ type: 'secret_key_reference', name: 'GREETING', reference: 'greeting', key: 'text' }, { type: 'literal', name: 'EXTRA', value: 'two' }] }));
+  const patched = await project.apps.patchWithRetryOn412('hello', () => ({
+    run_env_variables: [
+      { type: 'secret_key_reference', name: 'GREETING', reference: 'greeting', key: 'text' },
+      { type: 'literal', name: 'EXTRA', value: 'two' },
+    ],
+  }));
   assert.is(patched.value.status_details.latest_created_revision, 'hello-00002');
   const second = await settle('hello');
   assert.is(second.status, 'ready');
@@ -116,7 +142,12 @@ test('secret env, run_commands and PORT reach the container; PATCH replaces it',
 
 test('an app whose container exits is failed with the exit code; a missing image fails too', async () => {
   if (!enabled) return skip('the Docker daemon does not answer');
-  await project.apps.create({ name: 'crash', image_reference: BUSYBOX_IMAGE, run_commands: ['/bin/sh', '-c', 'exit 3'], ...small });
+  await project.apps.create({
+    name: 'crash',
+    image_reference: BUSYBOX_IMAGE,
+    run_commands: ['/bin/sh', '-c', 'exit 3'],
+    ...small,
+  });
   const crashed = await settle('crash');
   assert.is(crashed.status, 'failed');
   const [rev] = await project.apps.listRevisions('crash');
@@ -129,7 +160,10 @@ test('an app whose container exits is failed with the exit code; a missing image
   await project.apps.create({ name: 'noimage', image_reference: 'contextforge-fixture/does-not-exist:1', ...small });
   const missing = await settle('noimage');
   assert.is(missing.status, 'failed');
-  assert.is((await project.apps.listRevisions('noimage'))[0].status_details.reason, 'fetch_image_failed_unknown_manifest');
+  assert.is(
+    (await project.apps.listRevisions('noimage'))[0].status_details.reason,
+    'fetch_image_failed_unknown_manifest',
+  );
 });
 
 test('a build run clones a local git repo at source_revision and really builds output_image', async () => {
@@ -171,7 +205,10 @@ test('a build run clones a local git repo at source_revision and really builds o
   assert.is.not(failed.status_details.git_commit_sha, v1, 'built from the head of main');
 
   const remote = await project.buildRuns.create({ build_name: 'svc', source_url: 'https://example.com/repo.git' });
-  const unreachable = await project.buildRuns.waitForCompletion(remote.value.name, { intervalMs: 100, timeoutMs: 30_000 });
+  const unreachable = await project.buildRuns.waitForCompletion(remote.value.name, {
+    intervalMs: 100,
+    timeoutMs: 30_000,
+  });
   assert.is(unreachable.status, 'failed');
   assert.is(unreachable.status_details.reason, 'missing_code_repo_access');
 });

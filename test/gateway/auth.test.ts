@@ -27,10 +27,18 @@ test.after(async () => {
   await up.close();
 });
 
-const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+const init = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
 
 async function post(auth?: string): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
   if (auth) headers.authorization = auth;
   return fetch(`${base}/mcp`, { method: 'POST', headers, body: init });
 }
@@ -93,7 +101,11 @@ test('a JWT without exp is refused by default and accepted with allowNoExp', asy
   const r = await post(`Bearer ${noExp}`);
   assert.is(r.status, 401);
   assert.match(await r.text(), 'no exp claim');
-  const lenient = createGateway({ port: 0, auth: { mode: 'token', jwtSecret: SECRET, allowNoExp: true }, logger: quietLogger() });
+  const lenient = createGateway({
+    port: 0,
+    auth: { mode: 'token', jwtSecret: SECRET, allowNoExp: true },
+    logger: quietLogger(),
+  });
   const { url } = await lenient.start();
   try {
     const c = await connectClient(`${url}/mcp`, noExp);
@@ -102,7 +114,11 @@ test('a JWT without exp is refused by default and accepted with allowNoExp', asy
   } finally {
     await lenient.stop();
   }
-  assert.equal(verifyHs256(noExp, SECRET, { allowNoExp: true }), { ok: true, subject: 'forever', principal: 'jwt:forever' });
+  assert.equal(verifyHs256(noExp, SECRET, { allowNoExp: true }), {
+    ok: true,
+    subject: 'forever',
+    principal: 'jwt:forever',
+  });
 });
 
 test('/healthz is open; /metrics needs the token; /readyz without it names nothing', async () => {
@@ -125,12 +141,22 @@ test('/healthz is open; /metrics needs the token; /readyz without it names nothi
   assert.equal(JSON.parse(anonText), { ready: true });
   assert.not.match(anonText, 'ctl');
   assert.not.match(anonText, up.url.replace(/\/mcp$/, ''));
-  const full = (await (await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { upstreams: Array<{ name: string }> };
-  assert.equal(full.upstreams.map((u) => u.name), ['ctl']);
+  const full = (await (await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+    upstreams: Array<{ name: string }>;
+  };
+  assert.equal(
+    full.upstreams.map((u) => u.name),
+    ['ctl'],
+  );
 });
 
 test('metrics: public serves /metrics without a token, and nothing else opens', async () => {
-  const pub = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, metrics: 'public', logger: quietLogger() });
+  const pub = createGateway({
+    port: 0,
+    auth: { mode: 'token', tokens: [TOKEN] },
+    metrics: 'public',
+    logger: quietLogger(),
+  });
   const { url } = await pub.start();
   try {
     const m = await fetch(`${url}/metrics`);
@@ -138,7 +164,11 @@ test('metrics: public serves /metrics without a token, and nothing else opens', 
     assert.match(await m.text(), '# TYPE contextforge_gateway_calls_total counter');
     const r = await fetch(`${url}/readyz`);
     assert.equal(await r.json(), { ready: true });
-    const mcp = await fetch(`${url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: init });
+    const mcp = await fetch(`${url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: init,
+    });
     assert.is(mcp.status, 401);
     await mcp.body?.cancel();
   } finally {
@@ -151,7 +181,10 @@ test('auth none must be explicit, logs a warning, and lets clients in', async ()
   const open = createGateway({ port: 0, auth: { mode: 'none' }, logger: quietLogger(lines) });
   const { url } = await open.start();
   try {
-    assert.ok(lines.some((l) => l.startsWith('warn') && l.includes('authentication is disabled')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith('warn') && l.includes('authentication is disabled')),
+      lines.join('\n'),
+    );
     const c = await connectClient(`${url}/mcp`);
     assert.equal((await c.listTools()).tools, []);
     await c.close();

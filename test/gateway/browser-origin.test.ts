@@ -49,7 +49,12 @@ test.before(async () => {
   // read by the page handlers only when a page is requested.
   evilOrigin = await pageServer();
   appOrigin = await pageServer();
-  gw = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, allowedOrigins: [appOrigin], logger: quietLogger() });
+  gw = createGateway({
+    port: 0,
+    auth: { mode: 'token', tokens: [TOKEN] },
+    allowedOrigins: [appOrigin],
+    logger: quietLogger(),
+  });
   const a = await gw.start();
   gwUrl = a.url;
   gwPort = a.port;
@@ -66,9 +71,19 @@ function dumpDom(url: string, extra: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       CHROMIUM!,
-      ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, '--virtual-time-budget=15000', ...extra, '--dump-dom', url],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        `--user-data-dir=${profile}`,
+        '--virtual-time-budget=15000',
+        ...extra,
+        '--dump-dom',
+        url,
+      ],
       { timeout: 120_000 },
-      (err, stdout, stderr) => (err ? reject(new Error(`chromium failed: ${err.message}\n${stderr}`)) : resolve(stdout)),
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`chromium failed: ${err.message}\n${stderr}`)) : resolve(stdout),
     );
   });
 }
@@ -86,7 +101,9 @@ test('a foreign page with the token is blocked by the browser; an allowed page o
 
 test('a DNS-rebound name reaching the loopback listener is refused; localhost is served', async () => {
   if (!CHROMIUM) return skip('Chromium is not installed (Debian package chromium)');
-  const rebound = await dumpDom(`http://attacker.example:${gwPort}/readyz`, ['--host-resolver-rules=MAP attacker.example 127.0.0.1']);
+  const rebound = await dumpDom(`http://attacker.example:${gwPort}/readyz`, [
+    '--host-resolver-rules=MAP attacker.example 127.0.0.1',
+  ]);
   assert.match(rebound, 'Host header not allowed', rebound);
   const local = await dumpDom(`http://localhost:${gwPort}/readyz`);
   assert.match(local, '{"ready":true}', local);

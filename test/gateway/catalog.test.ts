@@ -8,7 +8,10 @@ import { TOOL_NAME_PATTERN } from '../../src/gateway/names.js';
 import type { UpstreamSession } from '../../src/gateway/upstream.js';
 
 /** The catalog reads only a session's name and cached lists, so plain data stands in for one. */
-function session(name: string, lists: { tools?: string[]; prompts?: string[]; resources?: string[]; templates?: string[] }): UpstreamSession {
+function session(
+  name: string,
+  lists: { tools?: string[]; prompts?: string[]; resources?: string[]; templates?: string[] },
+): UpstreamSession {
   const tool = (n: string): Tool => ({ name: n, inputSchema: { type: 'object' } });
   return {
     name,
@@ -52,7 +55,11 @@ test('colliding resource URIs are marked per runtime; unique ones are kept; read
   const b = session('beta', { resources: ['file:///shared'], templates: ['demo://{id}', 'beta://{x}'] });
   const c = buildCatalog([a, b], fed, '__');
   assert.equal([...c.resources.keys()].sort(), ['cf-alpha+file:///shared', 'cf-beta+file:///shared', 'file:///only-a']);
-  assert.equal(c.templates.map((t) => t.def.uriTemplate).sort(), ['beta://{x}', 'cf-alpha+demo://{id}', 'cf-beta+demo://{id}']);
+  assert.equal(c.templates.map((t) => t.def.uriTemplate).sort(), [
+    'beta://{x}',
+    'cf-alpha+demo://{id}',
+    'cf-beta+demo://{id}',
+  ]);
   assert.equal(pick(routeResource(c, 'cf-beta+file:///shared')), ['beta', 'file:///shared']);
   assert.equal(pick(routeResource(c, 'file:///only-a')), ['alpha', 'file:///only-a']);
   assert.equal(pick(routeResource(c, 'cf-alpha+demo://7')), ['alpha', 'demo://7']);
@@ -66,14 +73,22 @@ test('colliding resource URIs are marked per runtime; unique ones are kept; read
 test('virtual server: globs plus whole runtimes', () => {
   const a = session('alpha', { tools: ['echo', 'sum'], prompts: ['p1'], resources: ['file:///a'] });
   const b = session('beta', { tools: ['echo', 'sum'], prompts: ['p2'] });
-  const c = buildCatalog([a, b], { kind: 'virtual', spec: { name: 'v', tools: ['*__echo'], runtimes: ['beta'] } }, '__');
+  const c = buildCatalog(
+    [a, b],
+    { kind: 'virtual', spec: { name: 'v', tools: ['*__echo'], runtimes: ['beta'] } },
+    '__',
+  );
   assert.equal([...c.tools.keys()].sort(), ['alpha__echo', 'beta__echo', 'beta__sum']);
   assert.equal([...c.prompts.keys()], ['beta__p2']);
   assert.equal([...c.resources.keys()], []);
 });
 
 test('a single-runtime view keeps upstream names', () => {
-  const c = buildCatalog([session('alpha', { tools: ['get.item'] }), session('beta', { tools: ['x'] })], { kind: 'runtime', name: 'alpha' }, '__');
+  const c = buildCatalog(
+    [session('alpha', { tools: ['get.item'] }), session('beta', { tools: ['x'] })],
+    { kind: 'runtime', name: 'alpha' },
+    '__',
+  );
   assert.equal([...c.tools.keys()], ['get.item']);
   assert.equal([...buildCatalog([], { kind: 'runtime', name: 'gone' }, '__').tools.keys()], []);
 });

@@ -9,7 +9,16 @@ import * as assert from 'uvu/assert';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createGateway, type Gateway, type UpstreamSpec } from '../../src/gateway/index.js';
-import { connectClient, quietLogger, spawnEverything, startControlledServer, text, waitFor, type ControlledServer, type EverythingProcess } from './support/upstreams.js';
+import {
+  connectClient,
+  quietLogger,
+  spawnEverything,
+  startControlledServer,
+  text,
+  waitFor,
+  type ControlledServer,
+  type EverythingProcess,
+} from './support/upstreams.js';
 
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}`;
 /** /readyz details and /metrics need the gateway auth. */
@@ -24,7 +33,13 @@ let specs: UpstreamSpec[] = [];
 
 test.before(async () => {
   [ctl, ev] = await Promise.all([startControlledServer(), spawnEverything('streamableHttp')]);
-  gw = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, logger: quietLogger(), pingIntervalMs: 300, backoff: { initialMs: 100, maxMs: 500 } });
+  gw = createGateway({
+    port: 0,
+    auth: { mode: 'token', tokens: [TOKEN] },
+    logger: quietLogger(),
+    pingIntervalMs: 300,
+    backoff: { initialMs: 100, maxMs: 500 },
+  });
   base = (await gw.start()).url;
   specs = [{ name: 'ctl', transport: 'streamable-http', url: ctl.url, specHash: 'v1' }];
   await gw.setUpstreams(specs);
@@ -67,7 +82,11 @@ test('unchanged specHash keeps the session; a changed one replaces it', async ()
   specs = specs.map((s) => (s.name === 'ctl' ? { ...s, specHash: 'v2' } : s));
   await gw.setUpstreams(specs);
   assert.ok((await names()).includes('ctl__echo'), 'tools stay listed while the replacement connects');
-  await waitFor(() => gw.status().find((s) => s.name === 'ctl')?.state === 'connected' && ctl.sessionsOpened === opened + 1, 10_000, 'replacement session');
+  await waitFor(
+    () => gw.status().find((s) => s.name === 'ctl')?.state === 'connected' && ctl.sessionsOpened === opened + 1,
+    10_000,
+    'replacement session',
+  );
   assert.match(text(await client.callTool({ name: 'ctl__echo', arguments: { message: 'after' } })), 'echo: after');
 });
 
@@ -99,9 +118,17 @@ test('a burst of 200 concurrent calls through maxConcurrency 4 has no errors and
   // running, 196 queued at the gateway), not sampled while calls come and go at machine speed.
   const release = ctl.hold();
   const pending = Promise.all(
-    Array.from({ length: 200 }, () => client.callTool({ name: 'narrow__gated', arguments: {} }).catch((e: Error) => ({ isError: true, content: [{ type: 'text', text: e.message }] }))),
+    Array.from({ length: 200 }, () =>
+      client
+        .callTool({ name: 'narrow__gated', arguments: {} })
+        .catch((e: Error) => ({ isError: true, content: [{ type: 'text', text: e.message }] })),
+    ),
   );
-  await waitFor(() => ctl.running === 4 && gw.status().find((s) => s.name === 'narrow')?.queued === 196, 60_000, '4 running and 196 queued');
+  await waitFor(
+    () => ctl.running === 4 && gw.status().find((s) => s.name === 'narrow')?.queued === 196,
+    60_000,
+    '4 running and 196 queued',
+  );
   assert.is(ctl.maxConcurrent, 4, 'concurrency bounded at 4 and used fully');
   release();
   const results = await pending;
@@ -110,7 +137,10 @@ test('a burst of 200 concurrent calls through maxConcurrency 4 has no errors and
   assert.ok(results.every((r) => text(r).startsWith('slept')));
   assert.is(ctl.maxConcurrent, 4, 'never more than 4 at once');
   const metrics = await (await fetch(`${base}/metrics`, authed)).text();
-  assert.match(metrics, /contextforge_gateway_calls_total\{runtime="narrow",kind="tool",name="gated",outcome="ok"\} 200/);
+  assert.match(
+    metrics,
+    /contextforge_gateway_calls_total\{runtime="narrow",kind="tool",name="gated",outcome="ok"\} 200/,
+  );
 });
 
 test('per-call timeout gives a clear tool error and leaves the upstream usable', async () => {
@@ -123,14 +153,26 @@ test('per-call timeout gives a clear tool error and leaves the upstream usable',
   assert.is(gw.status().find((s) => s.name === 'tight')?.state, 'connected');
   assert.match(text(await client.callTool({ name: 'tight__slow', arguments: { ms: 5 } })), 'slept 5');
   const metrics = await (await fetch(`${base}/metrics`, authed)).text();
-  assert.match(metrics, /contextforge_gateway_call_errors_total\{runtime="tight",kind="tool",name="slow",reason="timeout"\} 1/);
+  assert.match(
+    metrics,
+    /contextforge_gateway_call_errors_total\{runtime="tight",kind="tool",name="slow",reason="timeout"\} 1/,
+  );
 });
 
 test('progress notifications from the upstream reach the downstream caller', async () => {
   const seen: Array<{ progress: number; total?: number; message?: string }> = [];
-  const r = await client.callTool({ name: 'ctl__progress', arguments: { steps: 3 } }, undefined, { onprogress: (p) => void seen.push(p) });
+  const r = await client.callTool({ name: 'ctl__progress', arguments: { steps: 3 } }, undefined, {
+    onprogress: (p) => void seen.push(p),
+  });
   assert.is(text(r), 'done 3');
-  assert.equal(seen.map((p) => [p.progress, p.total, p.message]), [[1, 3, 'step 1'], [2, 3, 'step 2'], [3, 3, 'step 3']]);
+  assert.equal(
+    seen.map((p) => [p.progress, p.total, p.message]),
+    [
+      [1, 3, 'step 1'],
+      [2, 3, 'step 2'],
+      [3, 3, 'step 3'],
+    ],
+  );
 });
 
 test('downstream cancellation aborts the upstream request', async () => {
@@ -139,7 +181,10 @@ test('downstream cancellation aborts the upstream request', async () => {
   const call = client.callTool({ name: 'ctl__slow', arguments: { ms: 20_000 } }, undefined, { signal: ac.signal });
   await waitFor(() => gw.status().find((s) => s.name === 'ctl')!.inFlight === 1, 5000, 'call in flight');
   ac.abort('test cancels');
-  await call.then(() => assert.unreachable('must reject'), () => undefined);
+  await call.then(
+    () => assert.unreachable('must reject'),
+    () => undefined,
+  );
   await waitFor(() => ctl.cancelled === before + 1, 5000, 'upstream saw the cancellation');
   assert.is(gw.status().find((s) => s.name === 'ctl')!.inFlight, 0);
 });
@@ -151,7 +196,16 @@ test('/readyz is 503 while an upstream is still connecting, then 200 once it fai
   await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', r));
   const port = (tarpit.address() as AddressInfo).port;
   try {
-    await gw.setUpstreams([...specs, { name: 'stuck', transport: 'streamable-http', url: `http://127.0.0.1:${port}/mcp`, specHash: 'v1', callTimeoutMs: 1500 }]);
+    await gw.setUpstreams([
+      ...specs,
+      {
+        name: 'stuck',
+        transport: 'streamable-http',
+        url: `http://127.0.0.1:${port}/mcp`,
+        specHash: 'v1',
+        callTimeoutMs: 1500,
+      },
+    ]);
     const r = await fetch(`${base}/readyz`, authed);
     assert.is(r.status, 503);
     const body = (await r.json()) as { ready: boolean; upstreams: Array<{ name: string; state: string }> };
@@ -170,7 +224,10 @@ test('an upstream that forgot the session (404) is re-initialized and the call r
   const other = await startControlledServer();
   try {
     // No ping: only the call itself can discover that the session is gone.
-    await gw.setUpstreams([...specs, { name: 'phoenix', transport: 'streamable-http', url: other.url, specHash: 'v1', pingIntervalMs: 0 }]);
+    await gw.setUpstreams([
+      ...specs,
+      { name: 'phoenix', transport: 'streamable-http', url: other.url, specHash: 'v1', pingIntervalMs: 0 },
+    ]);
     await waitFor(async () => (await names()).includes('phoenix__echo'), 10_000, 'phoenix listed');
     assert.match(text(await client.callTool({ name: 'phoenix__echo', arguments: { message: 'one' } })), 'echo: one');
     await other.restart();
@@ -191,7 +248,16 @@ test('removing an upstream that is still connecting abandons the attempt', async
   await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', r));
   const port = (tarpit.address() as AddressInfo).port;
   try {
-    await gw.setUpstreams([...specs, { name: 'hung', transport: 'streamable-http', url: `http://127.0.0.1:${port}/mcp`, specHash: 'v1', callTimeoutMs: 120_000 }]);
+    await gw.setUpstreams([
+      ...specs,
+      {
+        name: 'hung',
+        transport: 'streamable-http',
+        url: `http://127.0.0.1:${port}/mcp`,
+        specHash: 'v1',
+        callTimeoutMs: 120_000,
+      },
+    ]);
     await waitFor(() => sockets.length > 0, 10_000, 'the attempt reached the tarpit');
     assert.is(gw.status().find((s) => s.name === 'hung')?.state, 'connecting');
     await gw.setUpstreams(specs);

@@ -6,7 +6,14 @@ import * as assert from 'uvu/assert';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { createGateway, spawnStdioConnector, TOOL_NAME_PATTERN, type Gateway } from '../../src/gateway/index.js';
-import { EVERYTHING, connectClient, quietLogger, spawnEverything, text, type EverythingProcess } from './support/upstreams.js';
+import {
+  EVERYTHING,
+  connectClient,
+  quietLogger,
+  spawnEverything,
+  text,
+  type EverythingProcess,
+} from './support/upstreams.js';
 
 const TOKEN = `t-${Math.random().toString(36).slice(2)}`;
 let http: EverythingProcess;
@@ -22,7 +29,13 @@ test.before(async () => {
     auth: { mode: 'token', tokens: [TOKEN] },
     logger: quietLogger(),
     virtualServers: [
-      { name: 'echoes', description: 'Echo tools only.', tools: ['*__echo'], prompts: ['alpha__simple-*'], resources: ['demo://resource/static/*'] },
+      {
+        name: 'echoes',
+        description: 'Echo tools only.',
+        tools: ['*__echo'],
+        prompts: ['alpha__simple-*'],
+        resources: ['demo://resource/static/*'],
+      },
       { name: 'just-beta', runtimes: ['beta'], tools: ['gamma__get-sum'] },
     ],
   });
@@ -30,7 +43,12 @@ test.before(async () => {
   await gw.setUpstreams([
     { name: 'alpha', transport: 'streamable-http', url: http.url, specHash: '1' },
     { name: 'beta', transport: 'sse', url: sse.url, specHash: '1' },
-    { name: 'gamma', transport: 'stdio', stdio: spawnStdioConnector({ command: process.execPath, args: [EVERYTHING, 'stdio'] }), specHash: '1' },
+    {
+      name: 'gamma',
+      transport: 'stdio',
+      stdio: spawnStdioConnector({ command: process.execPath, args: [EVERYTHING, 'stdio'] }),
+      specHash: '1',
+    },
   ]);
   assert.ok(await gw.settled(30_000), 'upstreams settled');
 });
@@ -49,7 +67,15 @@ async function client(path: string): Promise<Client> {
 
 test('every upstream is connected', () => {
   const st = gw.status();
-  assert.equal(st.map((s) => [s.name, s.state]), [['alpha', 'connected'], ['beta', 'connected'], ['gamma', 'connected']], JSON.stringify(st));
+  assert.equal(
+    st.map((s) => [s.name, s.state]),
+    [
+      ['alpha', 'connected'],
+      ['beta', 'connected'],
+      ['gamma', 'connected'],
+    ],
+    JSON.stringify(st),
+  );
 });
 
 test('federated tool names are prefixed, valid, and cover all three upstreams', async () => {
@@ -107,19 +133,25 @@ test('resources: identical URIs across upstreams are marked per runtime, and rea
   assert.ok(('text' in read.contents[0] && read.contents[0].text) || 'blob' in read.contents[0]);
   const { resourceTemplates } = await c.listResourceTemplates();
   const tpl = resourceTemplates.map((t) => t.uriTemplate);
-  assert.ok(tpl.some((t) => t.startsWith('cf-alpha+demo://resource/dynamic/text/')), tpl.join(','));
+  assert.ok(
+    tpl.some((t) => t.startsWith('cf-alpha+demo://resource/dynamic/text/')),
+    tpl.join(','),
+  );
   const dyn = await c.readResource({ uri: 'cf-gamma+demo://resource/dynamic/text/7' });
   assert.match(JSON.stringify(dyn.contents), 'Resource 7');
 });
 
 test('/servers/<runtime>/mcp serves one runtime with its own names', async () => {
   const c = await client('/servers/beta/mcp');
-  assert.ok(c.getInstructions(), 'the runtime\'s own instructions are passed on');
+  assert.ok(c.getInstructions(), "the runtime's own instructions are passed on");
   const names = (await c.listTools()).tools.map((t) => t.name);
   assert.ok(names.includes('echo') && !names.some((n) => n.includes('__')), names.join(','));
   assert.match(text(await c.callTool({ name: 'echo', arguments: { message: 'direct' } })), 'direct');
   const { resources } = await c.listResources();
-  assert.ok(resources.some((r) => r.uri.startsWith('demo://resource/static/')), 'unmarked URIs');
+  assert.ok(
+    resources.some((r) => r.uri.startsWith('demo://resource/static/')),
+    'unmarked URIs',
+  );
   const read = await c.readResource({ uri: 'demo://resource/dynamic/text/3' });
   assert.match(JSON.stringify(read.contents), 'Resource 3');
 });
@@ -143,7 +175,10 @@ test('virtual server with whole runtimes plus a glob; description becomes instru
   const c = await client('/servers/just-beta/mcp');
   const names = (await c.listTools()).tools.map((t) => t.name);
   assert.ok(names.includes('beta__echo') && names.includes('gamma__get-sum'), names.join(','));
-  assert.not.ok(names.some((n) => n.startsWith('alpha__') || n === 'gamma__echo'), names.join(','));
+  assert.not.ok(
+    names.some((n) => n.startsWith('alpha__') || n === 'gamma__echo'),
+    names.join(','),
+  );
   assert.ok((await c.listPrompts()).prompts.every((p) => p.name.startsWith('beta__')));
   const echoes = await client('/servers/echoes/mcp');
   assert.is(echoes.getInstructions(), 'Echo tools only.');
@@ -151,7 +186,10 @@ test('virtual server with whole runtimes plus a glob; description becomes instru
 
 test('argument completion is routed for prompts and resource templates', async () => {
   const c = await client('/mcp');
-  const p = await c.complete({ ref: { type: 'ref/prompt', name: 'alpha__completable-prompt' }, argument: { name: 'department', value: 'E' } });
+  const p = await c.complete({
+    ref: { type: 'ref/prompt', name: 'alpha__completable-prompt' },
+    argument: { name: 'department', value: 'E' },
+  });
   assert.equal(p.completion.values, ['Engineering']);
   const dep = await c.complete({
     ref: { type: 'ref/prompt', name: 'gamma__completable-prompt' },
@@ -163,12 +201,19 @@ test('argument completion is routed for prompts and resource templates', async (
   assert.equal(none.completion.values, []);
   const tpl = (await c.listResourceTemplates()).resourceTemplates.find((t) => t.uriTemplate.startsWith('cf-beta+'));
   assert.ok(tpl, 'a marked template');
-  const r = await c.complete({ ref: { type: 'ref/resource', uri: tpl!.uriTemplate }, argument: { name: 'resourceId', value: '1' } });
+  const r = await c.complete({
+    ref: { type: 'ref/resource', uri: tpl!.uriTemplate },
+    argument: { name: 'resourceId', value: '1' },
+  });
   assert.ok(r.completion.values.length > 0 && r.completion.values.every((v) => v.startsWith('1')), JSON.stringify(r));
 });
 
 test('unknown /servers/<name> is a 404', async () => {
-  const r = await fetch(`${base}/servers/nope/mcp`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
+  const r = await fetch(`${base}/servers/nope/mcp`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
   assert.is(r.status, 404);
   await r.body?.cancel();
 });
@@ -193,7 +238,10 @@ test('/metrics exposes calls, errors, latency, health, in-flight and queue depth
   assert.match(r.headers.get('content-type') ?? '', 'text/plain');
   const body = await r.text();
   assert.match(body, /contextforge_gateway_calls_total\{runtime="alpha",kind="tool",name="echo",outcome="ok"\} \d+/);
-  assert.match(body, /contextforge_gateway_call_duration_seconds_bucket\{runtime="gamma",kind="tool",name="get-sum",le="\+Inf"\} \d+/);
+  assert.match(
+    body,
+    /contextforge_gateway_call_duration_seconds_bucket\{runtime="gamma",kind="tool",name="get-sum",le="\+Inf"\} \d+/,
+  );
   assert.match(body, /contextforge_gateway_call_duration_seconds_count\{runtime="beta",kind="tool",name="echo"\} \d+/);
   assert.match(body, /contextforge_gateway_upstream_up\{runtime="beta",transport="sse"\} 1/);
   assert.match(body, /contextforge_gateway_inflight_requests\{runtime="alpha"\} 0/);

@@ -9,14 +9,24 @@ import { createGateway, spawnStdioConnector, type Gateway } from '../../src/gate
 import { EVERYTHING, quietLogger } from './support/upstreams.js';
 
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}`;
-const CLI_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/@modelcontextprotocol/inspector-cli/build');
+const CLI_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../node_modules/@modelcontextprotocol/inspector-cli/build',
+);
 let gw: Gateway;
 let mcpUrl = '';
 
 test.before(async () => {
   gw = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, logger: quietLogger() });
   mcpUrl = `${(await gw.start()).url}/mcp`;
-  await gw.setUpstreams([{ name: 'ev', transport: 'stdio', stdio: spawnStdioConnector({ command: process.execPath, args: [EVERYTHING, 'stdio'] }), specHash: '1' }]);
+  await gw.setUpstreams([
+    {
+      name: 'ev',
+      transport: 'stdio',
+      stdio: spawnStdioConnector({ command: process.execPath, args: [EVERYTHING, 'stdio'] }),
+      specHash: '1',
+    },
+  ]);
   assert.ok(await gw.settled());
 });
 
@@ -27,7 +37,10 @@ test.after(async () => {
 /** Runs the inspector CLI; its cwd is its build dir because v1.0.3 finds its package.json relative to cwd. */
 function inspector(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['index.js', mcpUrl, '--transport', 'http', ...args], { cwd: CLI_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['index.js', mcpUrl, '--transport', 'http', ...args], {
+      cwd: CLI_DIR,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
@@ -46,7 +59,17 @@ test('inspector CLI lists federated tools with the bearer token', async () => {
 });
 
 test('inspector CLI calls a federated tool', async () => {
-  const r = await inspector(['--header', `Authorization: Bearer ${TOKEN}`, '--method', 'tools/call', '--tool-name', 'ev__get-sum', '--tool-arg', 'a=20', 'b=22']);
+  const r = await inspector([
+    '--header',
+    `Authorization: Bearer ${TOKEN}`,
+    '--method',
+    'tools/call',
+    '--tool-name',
+    'ev__get-sum',
+    '--tool-arg',
+    'a=20',
+    'b=22',
+  ]);
   assert.is(r.code, 0, r.err);
   const body = JSON.parse(r.out) as { content: Array<{ text: string }> };
   assert.match(body.content[0].text, 'is 42');

@@ -2,7 +2,14 @@
 // shortened with a stable hash, glob matching for virtual servers, the FIFO limiter order.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { disambiguate, federatedName, globMatcher, markedUri, sanitizeName, TOOL_NAME_PATTERN } from '../../src/gateway/names.js';
+import {
+  disambiguate,
+  federatedName,
+  globMatcher,
+  markedUri,
+  sanitizeName,
+  TOOL_NAME_PATTERN,
+} from '../../src/gateway/names.js';
 import { Limiter } from '../../src/gateway/limiter.js';
 
 test('plain names are <runtime><sep><tool>', () => {

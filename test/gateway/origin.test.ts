@@ -22,7 +22,13 @@ let port = 0;
 
 test.before(async () => {
   up = await startControlledServer();
-  gw = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, allowedOrigins: [ALLOWED], allowedHosts: ['gw.internal'], logger: quietLogger() });
+  gw = createGateway({
+    port: 0,
+    auth: { mode: 'token', tokens: [TOKEN] },
+    allowedOrigins: [ALLOWED],
+    allowedHosts: ['gw.internal'],
+    logger: quietLogger(),
+  });
   const a = await gw.start();
   base = a.url;
   port = a.port;
@@ -35,12 +41,25 @@ test.after(async () => {
   await up.close();
 });
 
-const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-const mcpHeaders = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const init = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
+const mcpHeaders = {
+  authorization: `Bearer ${TOKEN}`,
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
 
 async function sdkClient(origin: string): Promise<Client> {
   const client = new Client({ name: 'browserish', version: '1' }, { capabilities: {} });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${TOKEN}`, origin } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${TOKEN}`, origin } },
+    }),
+  );
   return client;
 }
 
@@ -73,18 +92,31 @@ test('the same request from an allowed origin passes, with CORS headers', async 
   await r.body?.cancel();
   const sid = r.headers.get('mcp-session-id');
   assert.ok(sid);
-  const d = await fetch(`${base}/mcp`, { method: 'DELETE', headers: { ...mcpHeaders, origin: ALLOWED, 'mcp-session-id': sid!, 'mcp-protocol-version': '2025-06-18' } });
+  const d = await fetch(`${base}/mcp`, {
+    method: 'DELETE',
+    headers: { ...mcpHeaders, origin: ALLOWED, 'mcp-session-id': sid!, 'mcp-protocol-version': '2025-06-18' },
+  });
   assert.is(d.status, 200);
   await d.body?.cancel();
 });
 
 test('CORS preflight: an allowed origin gets the methods and headers, a foreign one 403', async () => {
-  const ok = await fetch(`${base}/mcp`, { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+  const ok = await fetch(`${base}/mcp`, {
+    method: 'OPTIONS',
+    headers: {
+      origin: ALLOWED,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    },
+  });
   assert.is(ok.status, 204);
   assert.is(ok.headers.get('access-control-allow-origin'), ALLOWED);
   assert.match(ok.headers.get('access-control-allow-headers') ?? '', 'authorization');
   assert.match(ok.headers.get('access-control-allow-methods') ?? '', 'POST');
-  const bad = await fetch(`${base}/mcp`, { method: 'OPTIONS', headers: { origin: EVIL, 'access-control-request-method': 'POST' } });
+  const bad = await fetch(`${base}/mcp`, {
+    method: 'OPTIONS',
+    headers: { origin: EVIL, 'access-control-request-method': 'POST' },
+  });
   assert.is(bad.status, 403);
   assert.is(bad.headers.get('access-control-allow-origin'), null);
   await bad.body?.cancel();
@@ -96,7 +128,14 @@ test('the gateway own loopback origin passes; another port, "null" and non-http 
     assert.is(r.status, 200, origin);
     await r.body?.cancel();
   }
-  for (const origin of [`http://127.0.0.1:${port + 1}`, `https://127.0.0.1:${port}`, 'null', 'file://', 'chrome-extension://abc', 'not a url']) {
+  for (const origin of [
+    `http://127.0.0.1:${port + 1}`,
+    `https://127.0.0.1:${port}`,
+    'null',
+    'file://',
+    'chrome-extension://abc',
+    'not a url',
+  ]) {
     const r = await fetch(`${base}/mcp`, { method: 'POST', headers: { ...mcpHeaders, origin }, body: init });
     assert.is(r.status, 403, origin);
     await r.body?.cancel();
@@ -106,8 +145,14 @@ test('the gateway own loopback origin passes; another port, "null" and non-http 
 test('a foreign Origin is refused on every endpoint, legacy SSE included', async () => {
   const auth = { authorization: `Bearer ${TOKEN}`, origin: EVIL };
   const paths: Array<[string, string]> = [
-    ['GET', '/sse'], ['POST', '/messages?sessionId=x'], ['POST', '/servers/ctl/mcp'], ['GET', '/servers/ctl/sse'],
-    ['GET', '/metrics'], ['GET', '/readyz'], ['GET', '/healthz'], ['GET', '/nowhere'],
+    ['GET', '/sse'],
+    ['POST', '/messages?sessionId=x'],
+    ['POST', '/servers/ctl/mcp'],
+    ['GET', '/servers/ctl/sse'],
+    ['GET', '/metrics'],
+    ['GET', '/readyz'],
+    ['GET', '/healthz'],
+    ['GET', '/nowhere'],
   ];
   for (const [method, path] of paths) {
     const r = await fetch(`${base}${path}`, { method, headers: auth, body: method === 'POST' ? '{}' : undefined });
@@ -117,7 +162,14 @@ test('a foreign Origin is refused on every endpoint, legacy SSE included', async
   const sse = new Client({ name: 'sse', version: '1' }, { capabilities: {} });
   const headers = { authorization: `Bearer ${TOKEN}`, origin: EVIL };
   try {
-    await sse.connect(new SSEClientTransport(new URL(`${base}/sse`), { requestInit: { headers }, eventSourceInit: { fetch: (u, i) => fetch(u, { ...i, headers: { ...(i?.headers as Record<string, string>), ...headers } }) } }));
+    await sse.connect(
+      new SSEClientTransport(new URL(`${base}/sse`), {
+        requestInit: { headers },
+        eventSourceInit: {
+          fetch: (u, i) => fetch(u, { ...i, headers: { ...(i?.headers as Record<string, string>), ...headers } }),
+        },
+      }),
+    );
     assert.unreachable('SSE connect must fail');
   } catch (e) {
     assert.match(String(e), '403');
@@ -151,7 +203,11 @@ test('guard rules: wildcard listeners take IP literals but not foreign names; na
   assert.not.ok(loop.host('10.1.2.3:4444'), 'a loopback listener takes only its own names');
   assert.is(loop.origin(undefined), 'absent');
   assert.is(loop.origin(['http://localhost:4444', 'http://evil.example']), 'denied');
-  const named = new RequestGuard({ listenHost: 'gw.example.com', port: () => 443, allowedOrigins: ['https://App.Example.com:443/'] });
+  const named = new RequestGuard({
+    listenHost: 'gw.example.com',
+    port: () => 443,
+    allowedOrigins: ['https://App.Example.com:443/'],
+  });
   assert.ok(named.host('gw.example.com'));
   assert.is(named.origin('https://app.example.com'), 'allowed', 'origins compare in canonical form');
 });

@@ -10,7 +10,11 @@ import * as assert from 'uvu/assert';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
-  CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import { createGateway, dockerExecConnector, type Gateway, type UpstreamSpec } from '../../src/gateway/index.js';
@@ -29,7 +33,9 @@ const execIds: string[] = [];
 test.before(async () => {
   haveDocker = await requireDocker('gateway protocol relay over docker exec');
   ev = await spawnEverything('streamableHttp');
-  const specs: UpstreamSpec[] = [{ name: 'evhttp', transport: 'streamable-http', url: ev.url, specHash: '1', callTimeoutMs: 60_000 }];
+  const specs: UpstreamSpec[] = [
+    { name: 'evhttp', transport: 'streamable-http', url: ev.url, specHash: '1', callTimeoutMs: 60_000 },
+  ];
   if (haveDocker) {
     await ensureFixtureImages();
     const c = await docker().createContainer({
@@ -43,7 +49,13 @@ test.before(async () => {
       HostConfig: { NetworkMode: 'none' },
     });
     await c.start();
-    specs.push({ name: 'evbox', transport: 'stdio', stdio: dockerExecConnector({ docker: docker(), containerId: c.id, onExec: (id) => void execIds.push(id) }), specHash: '1', callTimeoutMs: 60_000 });
+    specs.push({
+      name: 'evbox',
+      transport: 'stdio',
+      stdio: dockerExecConnector({ docker: docker(), containerId: c.id, onExec: (id) => void execIds.push(id) }),
+      specHash: '1',
+      callTimeoutMs: 60_000,
+    });
   }
   gw = createGateway({ port: 0, auth: { mode: 'token', tokens: [TOKEN] }, logger: quietLogger() });
   base = (await gw.start()).url;
@@ -68,12 +80,19 @@ interface Seen {
 
 async function capableClient(): Promise<{ client: Client; seen: Seen }> {
   const seen: Seen = { sampling: 0, elicitation: 0, roots: 0, logs: [], updated: [] };
-  const client = new Client({ name: 'relay-capable', version: '0' }, { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } });
+  const client = new Client(
+    { name: 'relay-capable', version: '0' },
+    { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } },
+  );
   client.setRequestHandler(CreateMessageRequestSchema, (req) => {
     seen.sampling++;
     const first = req.params.messages[0]?.content;
     const asked = first && !Array.isArray(first) && first.type === 'text' ? first.text : '';
-    return { model: 'relay-test-model', role: 'assistant', content: { type: 'text', text: `sampled answer to <${asked}>` } };
+    return {
+      model: 'relay-test-model',
+      role: 'assistant',
+      content: { type: 'text', text: `sampled answer to <${asked}>` },
+    };
   });
   client.setRequestHandler(ElicitRequestSchema, () => {
     seen.elicitation++;
@@ -85,7 +104,11 @@ async function capableClient(): Promise<{ client: Client; seen: Seen }> {
   });
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void seen.logs.push(n.params));
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void seen.updated.push(n.params.uri));
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+    }),
+  );
   return { client, seen };
 }
 
@@ -93,11 +116,16 @@ async function plainClient(): Promise<{ client: Client; logs: LoggingMessageNoti
   const logs: LoggingMessageNotification['params'][] = [];
   const client = new Client({ name: 'relay-plain', version: '0' });
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+    }),
+  );
   return { client, logs };
 }
 
-const logText = (l: LoggingMessageNotification['params']): string => (typeof l.data === 'string' ? l.data : JSON.stringify(l.data));
+const logText = (l: LoggingMessageNotification['params']): string =>
+  typeof l.data === 'string' ? l.data : JSON.stringify(l.data);
 
 for (const runtime of ['evhttp', 'evbox'] as const) {
   test(`${runtime}: sampling, elicitation, roots, logging and subscriptions reach the right client`, async () => {
@@ -106,11 +134,19 @@ for (const runtime of ['evhttp', 'evbox'] as const) {
     const other = await plainClient();
     try {
       const tools = (await client.listTools()).tools.map((t) => t.name);
-      for (const t of ['trigger-sampling-request', 'trigger-elicitation-request', 'get-roots-list', 'toggle-subscriber-updates']) {
+      for (const t of [
+        'trigger-sampling-request',
+        'trigger-elicitation-request',
+        'get-roots-list',
+        'toggle-subscriber-updates',
+      ]) {
         assert.ok(tools.includes(`${runtime}__${t}`), `${runtime}__${t} listed`);
       }
 
-      const sampled = await client.callTool({ name: `${runtime}__trigger-sampling-request`, arguments: { prompt: 'what is 6x7', maxTokens: 20 } });
+      const sampled = await client.callTool({
+        name: `${runtime}__trigger-sampling-request`,
+        arguments: { prompt: 'what is 6x7', maxTokens: 20 },
+      });
       assert.is(sampled.isError, undefined, text(sampled));
       assert.match(text(sampled), 'relay-test-model');
       assert.match(text(sampled), 'sampled answer to <Resource trigger-sampling-request context: what is 6x7>');
@@ -126,16 +162,28 @@ for (const runtime of ['evhttp', 'evbox'] as const) {
 
       // logging/setLevel reaches the upstream: at 'error' its info-level notes are not sent.
       // Both runtimes expose the same URIs, so each copy carries its runtime's marker.
-      const uri = (await client.listResources()).resources.map((r) => r.uri).find((u) => u.startsWith(`cf-${runtime}+`))!;
+      const uri = (await client.listResources()).resources
+        .map((r) => r.uri)
+        .find((u) => u.startsWith(`cf-${runtime}+`))!;
       assert.ok(uri, 'a resource to subscribe to');
       await client.setLoggingLevel('error');
       await client.unsubscribeResource({ uri });
       await client.setLoggingLevel('debug');
       await client.subscribeResource({ uri });
-      await waitFor(() => seen.logs.some((l) => logText(l).includes('Received Subscribe Resource request')), 20_000, 'subscribe log message');
-      assert.not.ok(seen.logs.some((l) => logText(l).includes('Received Unsubscribe')), 'the upstream honoured level error');
+      await waitFor(
+        () => seen.logs.some((l) => logText(l).includes('Received Subscribe Resource request')),
+        20_000,
+        'subscribe log message',
+      );
+      assert.not.ok(
+        seen.logs.some((l) => logText(l).includes('Received Unsubscribe')),
+        'the upstream honoured level error',
+      );
       const tagged = seen.logs.find((l) => logText(l).includes('Received Subscribe'))!;
-      assert.ok(tagged.logger === runtime || tagged.logger?.startsWith(`${runtime}/`), `log tagged with the runtime: ${tagged.logger}`);
+      assert.ok(
+        tagged.logger === runtime || tagged.logger?.startsWith(`${runtime}/`),
+        `log tagged with the runtime: ${tagged.logger}`,
+      );
 
       const toggled = await client.callTool({ name: `${runtime}__toggle-subscriber-updates`, arguments: {} });
       assert.match(text(toggled), 'Started');
@@ -143,13 +191,22 @@ for (const runtime of ['evhttp', 'evbox'] as const) {
       await client.callTool({ name: `${runtime}__toggle-subscriber-updates`, arguments: {} });
 
       // A client without the capabilities: a clean error in the tool result, not a hang.
-      const refused = await other.client.callTool({ name: `${runtime}__trigger-sampling-request`, arguments: { prompt: 'x' } });
+      const refused = await other.client.callTool({
+        name: `${runtime}__trigger-sampling-request`,
+        arguments: { prompt: 'x' },
+      });
       assert.is(refused.isError, true, text(refused));
       assert.match(text(refused), /does not support sampling/);
-      const refusedElicit = await other.client.callTool({ name: `${runtime}__trigger-elicitation-request`, arguments: {} });
+      const refusedElicit = await other.client.callTool({
+        name: `${runtime}__trigger-elicitation-request`,
+        arguments: {},
+      });
       assert.is(refusedElicit.isError, true, text(refusedElicit));
       assert.match(text(refusedElicit), /does not support elicitation/);
-      assert.not.ok(other.logs.some((l) => logText(l).includes('Received Subscribe')), "the other client saw none of the first one's log messages");
+      assert.not.ok(
+        other.logs.some((l) => logText(l).includes('Received Subscribe')),
+        "the other client saw none of the first one's log messages",
+      );
       // One upstream session of its own per client session: two clients, two links.
       assert.match(gw.metricsText(), new RegExp(`contextforge_gateway_upstream_links\\{runtime="${runtime}"\\} 2\\b`));
     } finally {
@@ -172,10 +229,12 @@ test("closing the clients ends their sessions' exec'd servers; the container kee
     return n;
   };
   assert.match(gw.metricsText(), /contextforge_gateway_upstream_links\{runtime="evbox"\} 0/);
-  await waitFor(async () => (await running()) === 1, 30_000, "client sessions' servers exited").catch(async (e: Error) => {
-    const states = await Promise.all(execIds.map(async (id) => (await docker().getExec(id).inspect()).Running));
-    throw new Error(`${e.message}: ${await running()} of ${execIds.length} still running (${states.join(',')})`);
-  });
+  await waitFor(async () => (await running()) === 1, 30_000, "client sessions' servers exited").catch(
+    async (e: Error) => {
+      const states = await Promise.all(execIds.map(async (id) => (await docker().getExec(id).inspect()).Running));
+      throw new Error(`${e.message}: ${await running()} of ${execIds.length} still running (${states.join(',')})`);
+    },
+  );
   const box = (await docker().listContainers({ filters: JSON.stringify({ name: [runId] }) }))[0];
   assert.ok(box, 'the container is still running');
 });
@@ -184,7 +243,12 @@ test('with spare, a server is started ahead once several sessions are served, ha
   if (!haveDocker) return;
   const id = (await docker().listContainers({ filters: JSON.stringify({ name: [runId] }) }))[0].Id;
   const started: string[] = [];
-  const connector = dockerExecConnector({ docker: docker(), containerId: id, spare: true, onExec: (x) => void started.push(x) });
+  const connector = dockerExecConnector({
+    docker: docker(),
+    containerId: id,
+    spare: true,
+    onExec: (x) => void started.push(x),
+  });
   const clients: Client[] = [];
   const open = async (): Promise<Client> => {
     const c = new Client({ name: 'spare-test', version: '0' });
@@ -196,11 +260,15 @@ test('with spare, a server is started ahead once several sessions are served, ha
   await waitFor(() => started.length === 4, 20_000, 'a spare started after the third server');
   const spareId = started[3];
   const fourth = await open();
-  assert.is(text(await fourth.callTool({ name: 'echo', arguments: { message: 'from the spare' } })), 'Echo: from the spare');
+  assert.is(
+    text(await fourth.callTool({ name: 'echo', arguments: { message: 'from the spare' } })),
+    'Echo: from the spare',
+  );
   await waitFor(() => started.length === 5, 20_000, 'the spare was replaced');
   for (const c of clients) await c.close();
   await connector.close!();
-  const exited = async (): Promise<boolean> => (await Promise.all(started.map(async (x) => (await docker().getExec(x).inspect()).Running))).every((r) => !r);
+  const exited = async (): Promise<boolean> =>
+    (await Promise.all(started.map(async (x) => (await docker().getExec(x).inspect()).Running))).every((r) => !r);
   await waitFor(exited, 30_000, 'every server, the unused spare included, exited');
   assert.ok(started.includes(spareId));
 });

@@ -11,7 +11,11 @@ const TOKEN = `tok-${Math.random().toString(36).slice(2)}`;
 let up: ControlledServer;
 let gw: Gateway;
 let base = '';
-const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const headers = {
+  authorization: `Bearer ${TOKEN}`,
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
 
 test.before(async () => {
   up = await startControlledServer();
@@ -27,22 +31,37 @@ test.after(async () => {
 });
 
 async function session(): Promise<Record<string, string>> {
-  const init = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+  const init = {
+    jsonrpc: '2.0',
+    id: 0,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  };
   const r = await fetch(`${base}/mcp`, { method: 'POST', headers, body: JSON.stringify(init) });
   await r.text();
   const sid = r.headers.get('mcp-session-id');
   assert.ok(sid, 'session id issued');
   const h = { ...headers, 'mcp-session-id': sid!, 'mcp-protocol-version': '2025-06-18' };
-  const n = await fetch(`${base}/mcp`, { method: 'POST', headers: h, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  const n = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: h,
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
   assert.is(n.status, 202);
   return h;
 }
 
-const post = (h: Record<string, string>, body: unknown): Promise<Response> => fetch(`${base}/mcp`, { method: 'POST', headers: h, body: JSON.stringify(body) });
+const post = (h: Record<string, string>, body: unknown): Promise<Response> =>
+  fetch(`${base}/mcp`, { method: 'POST', headers: h, body: JSON.stringify(body) });
 
 test('a call without a progress token is answered as JSON', async () => {
   const h = await session();
-  const r = await post(h, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'ctl__echo', arguments: { message: 'hi' } } });
+  const r = await post(h, {
+    jsonrpc: '2.0',
+    id: 7,
+    method: 'tools/call',
+    params: { name: 'ctl__echo', arguments: { message: 'hi' } },
+  });
   assert.is(r.status, 200);
   assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
   assert.is(r.headers.get('mcp-session-id'), h['mcp-session-id']);
@@ -56,18 +75,43 @@ test('a call without a progress token is answered as JSON', async () => {
 
 test('a call with a progress token streams the relayed progress, then the result', async () => {
   const h = await session();
-  const r = await post(h, { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'ctl__progress', arguments: { steps: 3 }, _meta: { progressToken: 'p1' } } });
+  const r = await post(h, {
+    jsonrpc: '2.0',
+    id: 8,
+    method: 'tools/call',
+    params: { name: 'ctl__progress', arguments: { steps: 3 }, _meta: { progressToken: 'p1' } },
+  });
   assert.is(r.status, 200);
   assert.match(r.headers.get('content-type') ?? '', /^text\/event-stream/);
-  const events = (await r.text()).split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { method?: string; id?: number; params?: { progressToken?: string; progress?: number } });
+  const events = (await r.text())
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map(
+      (l) =>
+        JSON.parse(l.slice(6)) as {
+          method?: string;
+          id?: number;
+          params?: { progressToken?: string; progress?: number };
+        },
+    );
   const progress = events.filter((e) => e.method === 'notifications/progress');
-  assert.equal(progress.map((p) => [p.params?.progressToken, p.params?.progress]), [['p1', 1], ['p1', 2], ['p1', 3]]);
+  assert.equal(
+    progress.map((p) => [p.params?.progressToken, p.params?.progress]),
+    [
+      ['p1', 1],
+      ['p1', 2],
+      ['p1', 3],
+    ],
+  );
   assert.is(events[events.length - 1].id, 8);
 });
 
-test('protocol errors on a plain request are still the SDK transport\'s', async () => {
+test("protocol errors on a plain request are still the SDK transport's", async () => {
   const h = await session();
-  const bad = await post({ ...h, 'mcp-protocol-version': '1999-01-01' }, { jsonrpc: '2.0', id: 9, method: 'tools/list' });
+  const bad = await post(
+    { ...h, 'mcp-protocol-version': '1999-01-01' },
+    { jsonrpc: '2.0', id: 9, method: 'tools/list' },
+  );
   assert.is(bad.status, 400);
   await bad.text();
   const noAccept = await post({ ...h, accept: 'application/json' }, { jsonrpc: '2.0', id: 10, method: 'tools/list' });
@@ -77,7 +121,11 @@ test('protocol errors on a plain request are still the SDK transport\'s', async 
 
 test('a body over 4 MiB gets 413; malformed JSON gets 400 with a parse error', async () => {
   const h = await session();
-  const big = await fetch(`${base}/mcp`, { method: 'POST', headers: h, body: `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${'x'.repeat(5 * 1024 * 1024)}"}}` });
+  const big = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: h,
+    body: `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${'x'.repeat(5 * 1024 * 1024)}"}}`,
+  });
   assert.is(big.status, 413);
   assert.match(((await big.json()) as { error: { message: string } }).error.message, '4 MiB');
   const bad = await fetch(`${base}/mcp`, { method: 'POST', headers: h, body: '{"jsonrpc":' });
@@ -89,10 +137,20 @@ test('a JSON-path call is cancelled upstream by notifications/cancelled', async 
   const h = await session();
   const before = up.cancelled;
   const calls = up.calls;
-  const pending = post(h, { jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'ctl__slow', arguments: { ms: 20_000 } } });
+  const pending = post(h, {
+    jsonrpc: '2.0',
+    id: 11,
+    method: 'tools/call',
+    params: { name: 'ctl__slow', arguments: { ms: 20_000 } },
+  });
   // The session's own upstream link opens on its first call: cancel once the upstream runs it.
-  for (const deadline = Date.now() + 10_000; up.calls === calls && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
-  const c = await post(h, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 11, reason: 'test' } });
+  for (const deadline = Date.now() + 10_000; up.calls === calls && Date.now() < deadline;)
+    await new Promise((r) => setTimeout(r, 20));
+  const c = await post(h, {
+    jsonrpc: '2.0',
+    method: 'notifications/cancelled',
+    params: { requestId: 11, reason: 'test' },
+  });
   assert.is(c.status, 202);
   const deadline = Date.now() + 10_000;
   while (up.cancelled === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

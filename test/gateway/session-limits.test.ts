@@ -37,10 +37,23 @@ test.after(async () => {
   await gw.stop();
 });
 
-const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+const init = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
 
 async function refusal(token: string): Promise<{ status: number; message: string }> {
-  const r = await fetch(`${base}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: init });
+  const r = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: init,
+  });
   const body = (await r.json()) as { jsonrpc: string; error: { code: number; message: string } };
   assert.is(body.jsonrpc, '2.0');
   assert.is(body.error.code, -32000);
@@ -89,7 +102,14 @@ test('legacy SSE sessions count against the caps and free their place when the s
   const sse = async (): Promise<Client> => {
     const c = new Client({ name: 'sse', version: '1' }, { capabilities: {} });
     const headers = { authorization: `Bearer ${A}` };
-    await c.connect(new SSEClientTransport(new URL(`${base}/sse`), { requestInit: { headers }, eventSourceInit: { fetch: (u, i) => fetch(u, { ...i, headers: { ...(i?.headers as Record<string, string>), ...headers } }) } }));
+    await c.connect(
+      new SSEClientTransport(new URL(`${base}/sse`), {
+        requestInit: { headers },
+        eventSourceInit: {
+          fetch: (u, i) => fetch(u, { ...i, headers: { ...(i?.headers as Record<string, string>), ...headers } }),
+        },
+      }),
+    );
     return c;
   };
   const s1 = await sse();
@@ -109,7 +129,15 @@ test('legacy SSE sessions count against the caps and free their place when the s
 test('refused initializes hold no place: 30 of them with one place left, then a real client fits', async () => {
   const held = [await connectClient(`${base}/mcp`, A), await connectClient(`${base}/mcp`, B)];
   for (let i = 0; i < 30; i++) {
-    const r = await fetch(`${base}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${B}`, 'content-type': 'text/plain', accept: 'application/json, text/event-stream' }, body: init });
+    const r = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${B}`,
+        'content-type': 'text/plain',
+        accept: 'application/json, text/event-stream',
+      },
+      body: init,
+    });
     assert.is(r.status, 415);
     await r.body?.cancel();
   }
@@ -121,7 +149,9 @@ test('refused initializes hold no place: 30 of them with one place left, then a 
 
 test('a body that stalls after a valid token is answered 408 and the connection closed', async () => {
   const sock = await rawSocket();
-  sock.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${A}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${init.length}\r\n\r\n${init.slice(0, 20)}`);
+  sock.write(
+    `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${A}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${init.length}\r\n\r\n${init.slice(0, 20)}`,
+  );
   const answer = await untilClosed(sock);
   assert.match(answer, /^HTTP\/1\.1 408 /);
   assert.match(answer, '"jsonrpc":"2.0"');

@@ -29,7 +29,15 @@ test.before(async () => {
   const script = fileURLToPath(new URL('./support/soak-gateway.ts', import.meta.url));
   child = fork(script, [], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
-    env: { ...process.env, SOAK_OPTIONS: JSON.stringify({ token: TOKEN, sessionIdleMs: 1000, maxSessions: 2 * N, maxSessionsPerPrincipal: 2 * N }) },
+    env: {
+      ...process.env,
+      SOAK_OPTIONS: JSON.stringify({
+        token: TOKEN,
+        sessionIdleMs: 1000,
+        maxSessions: 2 * N,
+        maxSessionsPerPrincipal: 2 * N,
+      }),
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   base = await new Promise<string>((resolve, reject) => {
@@ -48,8 +56,17 @@ test.after(async () => {
   if (child.connected) await ask('stop');
 });
 
-const initBody = (id: number): Record<string, unknown> => ({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'soak', version: '1' } } });
-const good = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const initBody = (id: number): Record<string, unknown> => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'soak', version: '1' } },
+});
+const good = {
+  authorization: `Bearer ${TOKEN}`,
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
 
 /** Three ways the SDK transport refuses an initialize after the gateway allocated a server for it. */
 const rejected = [
@@ -61,9 +78,11 @@ const rejected = [
 /** Runs `count` tasks with at most `width` in flight. */
 async function pool(count: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 async function rejectMany(count: number): Promise<Map<number, number>> {
@@ -100,7 +119,11 @@ test('5,000 refused initializes and 5,000 abandoned sessions leave no session, n
   assert.is(baseline.gauge, 0);
 
   const statuses = await rejectMany(N);
-  assert.equal([...statuses.entries()].sort(), [[400, 1666], [406, 1667], [415, 1667]]);
+  assert.equal([...statuses.entries()].sort(), [
+    [400, 1666],
+    [406, 1667],
+    [415, 1667],
+  ]);
   const afterRejected = await ask('mem');
   assert.is(afterRejected.sessions, 0, 'a refused initialize opens no session');
   assert.is(afterRejected.gauge, 0, 'a refused initialize leaves no server in the downstream_sessions gauge');
@@ -112,8 +135,13 @@ test('5,000 refused initializes and 5,000 abandoned sessions leave no session, n
   assert.is(after.sessions, 0, 'idle sweep closed every abandoned session');
   assert.is(after.gauge, 0, 'every closed session left the downstream_sessions gauge');
   const growth = after.heapUsed - baseline.heapUsed;
-  assert.ok(growth < HEAP_BOUND, `heap grew ${(growth / 1048576).toFixed(1)} MiB over ${2 * N} initializes (bound ${HEAP_BOUND / 1048576} MiB)`);
-  console.log(`soak: heap after GC ${(baseline.heapUsed / 1048576).toFixed(1)} → ${(after.heapUsed / 1048576).toFixed(1)} MiB over ${2 * N} initializes`);
+  assert.ok(
+    growth < HEAP_BOUND,
+    `heap grew ${(growth / 1048576).toFixed(1)} MiB over ${2 * N} initializes (bound ${HEAP_BOUND / 1048576} MiB)`,
+  );
+  console.log(
+    `soak: heap after GC ${(baseline.heapUsed / 1048576).toFixed(1)} → ${(after.heapUsed / 1048576).toFixed(1)} MiB over ${2 * N} initializes`,
+  );
 });
 
 test.run();

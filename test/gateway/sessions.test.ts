@@ -4,13 +4,24 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createGateway, type Gateway } from '../../src/gateway/index.js';
-import { connectClient, quietLogger, startControlledServer, text, waitFor, type ControlledServer } from './support/upstreams.js';
+import {
+  connectClient,
+  quietLogger,
+  startControlledServer,
+  text,
+  waitFor,
+  type ControlledServer,
+} from './support/upstreams.js';
 
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}`;
 let up: ControlledServer;
 let gw: Gateway;
 let base = '';
-const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const headers = {
+  authorization: `Bearer ${TOKEN}`,
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
 
 test.before(async () => {
   up = await startControlledServer();
@@ -26,19 +37,32 @@ test.after(async () => {
 });
 
 async function rawSession(path: string): Promise<string> {
-  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+  const init = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  };
   const r = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(init) });
   assert.is(r.status, 200);
   await r.text();
   const sid = r.headers.get('mcp-session-id');
   assert.ok(sid, 'session id issued');
-  const n = await fetch(`${base}${path}`, { method: 'POST', headers: { ...headers, 'mcp-session-id': sid!, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  const n = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { ...headers, 'mcp-session-id': sid!, 'mcp-protocol-version': '2025-06-18' },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
   assert.is(n.status, 202);
   return sid!;
 }
 
 async function listStatus(path: string, sid: string): Promise<number> {
-  const r = await fetch(`${base}${path}`, { method: 'POST', headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
+  const r = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+  });
   await r.text();
   return r.status;
 }
@@ -51,7 +75,10 @@ test('a session id works only on the endpoint that issued it', async () => {
 
 test('DELETE ends a session', async () => {
   const sid = await rawSession('/mcp');
-  const d = await fetch(`${base}/mcp`, { method: 'DELETE', headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' } });
+  const d = await fetch(`${base}/mcp`, {
+    method: 'DELETE',
+    headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+  });
   assert.is(d.status, 200);
   await d.body?.cancel();
   assert.is(await listStatus('/mcp', sid), 404);

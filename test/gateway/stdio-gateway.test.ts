@@ -39,10 +39,14 @@ test('a client that launches the gateway as a command gets the federation', asyn
   const pid = transport.pid!;
   try {
     // Upstreams connect after the stdio server starts; the list fills in (with list_changed).
-    await waitFor(async () => {
-      const names = (await client.listTools()).tools.map((t) => t.name);
-      return names.includes('web__echo') && names.includes('local__echo');
-    }, 20_000, 'both upstreams listed');
+    await waitFor(
+      async () => {
+        const names = (await client.listTools()).tools.map((t) => t.name);
+        return names.includes('web__echo') && names.includes('local__echo');
+      },
+      20_000,
+      'both upstreams listed',
+    );
     assert.match(text(await client.callTool({ name: 'web__echo', arguments: { message: 'over http' } })), 'over http');
     assert.match(text(await client.callTool({ name: 'local__get-sum', arguments: { a: 40, b: 2 } })), '42');
     assert.match(stderr, 'stdio gateway serving', 'logs go to stderr');

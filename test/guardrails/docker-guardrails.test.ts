@@ -38,7 +38,9 @@ interface ExecResult {
  * container, because the daemon copies the two streams separately and may reorder them.
  */
 async function sh(containerId: string, script: string, timeoutMs = 30_000, cmd?: string[]): Promise<ExecResult> {
-  const exec = await docker().getContainer(containerId).exec({ Cmd: cmd ?? ['/bin/sh', '-c', `exec 2>&1; ${script}`], AttachStdout: true, AttachStderr: true });
+  const exec = await docker()
+    .getContainer(containerId)
+    .exec({ Cmd: cmd ?? ['/bin/sh', '-c', `exec 2>&1; ${script}`], AttachStdout: true, AttachStderr: true });
   const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream & { destroy(): void };
   const decoder = new FrameDecoder();
   const lines: string[] = [];
@@ -48,8 +50,14 @@ async function sh(containerId: string, script: string, timeoutMs = 30_000, cmd?:
       reject(new Error(`probe took longer than ${timeoutMs} ms: ${script}`));
     }, timeoutMs);
     stream.on('data', (c: Buffer) => lines.push(...decoder.push(c)));
-    stream.on('end', () => { clearTimeout(timer); resolve(); });
-    stream.on('error', (e) => { clearTimeout(timer); reject(e); });
+    stream.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
   lines.push(...decoder.flush());
   const info = await exec.inspect();
@@ -89,7 +97,11 @@ if (await requireDocker(SUITE)) {
       const c = await docker().createContainer({
         name,
         Image: BUSYBOX_IMAGE,
-        Cmd: ['/bin/sh', '-c', `mkdir -p /tmp/www && echo "hello from ${name}" > /tmp/www/index.html && httpd -f -p 8000 -h /tmp/www`],
+        Cmd: [
+          '/bin/sh',
+          '-c',
+          `mkdir -p /tmp/www && echo "hello from ${name}" > /tmp/www/index.html && httpd -f -p 8000 -h /tmp/www`,
+        ],
         Labels: testLabels(runId),
         HostConfig: { NetworkMode: `contextforge-${stack}` },
       });
@@ -114,10 +126,18 @@ if (await requireDocker(SUITE)) {
   });
 
   test('allowed_mounts: the standard profile gets writable /data and /cache, and nothing else is mounted', async () => {
-    const r = await sh(id('standard'), 'touch /data/x && touch /cache/y && echo mounts=ok; grep -E " /(data|cache) " /proc/self/mounts | wc -l');
+    const r = await sh(
+      id('standard'),
+      'touch /data/x && touch /cache/y && echo mounts=ok; grep -E " /(data|cache) " /proc/self/mounts | wc -l',
+    );
     assert.match(r.out, /mounts=ok/);
     assert.match(r.out, /^2$/m);
-    assert.equal(backend.validate([desired({ stack, runtime: 'm', image: BUSYBOX_IMAGE, guardrails: { allowedMounts: ['/etc'] } })]).map((d) => d.code), ['docker.mount-not-allowed']);
+    assert.equal(
+      backend
+        .validate([desired({ stack, runtime: 'm', image: BUSYBOX_IMAGE, guardrails: { allowedMounts: ['/etc'] } })])
+        .map((d) => d.code),
+      ['docker.mount-not-allowed'],
+    );
   });
 
   test('drop_all: no effective capabilities (standard keeps only NET_BIND_SERVICE); no-new-privileges and seccomp always', async () => {
@@ -133,7 +153,14 @@ if (await requireDocker(SUITE)) {
     // NET_BIND_SERVICE is capability 10.
     assert.is(caps.standard, '0000000000000400');
     assert.is.not(caps.unrestricted, '0000000000000000');
-    const strict = desired({ stack, runtime: 'strict-aa', image: BUSYBOX_IMAGE, command: ['/bin/sleep', '60'], transport: { type: 'stdio' }, guardrails: { ...PRESETS.restricted, strict: true } });
+    const strict = desired({
+      stack,
+      runtime: 'strict-aa',
+      image: BUSYBOX_IMAGE,
+      command: ['/bin/sleep', '60'],
+      transport: { type: 'stdio' },
+      guardrails: { ...PRESETS.restricted, strict: true },
+    });
     // AppArmor is a fact of the engine's host, reported by observe for the desired set it is given.
     const gap = (await backend.observe(stack, [strict])).diags.filter((d) => d.code === 'guardrail.unenforced');
     if (gap.length > 0) {
@@ -151,7 +178,11 @@ if (await requireDocker(SUITE)) {
   });
 
   test('egress off (airgapped, no port): only lo, no routes, connecting out fails at once', async () => {
-    const r = await sh(id('airgapped'), 'cat /proc/net/dev; echo ROUTES; tail -n +2 /proc/net/route; echo END; nc -w 2 1.1.1.1 80; echo rc=$?', 10_000);
+    const r = await sh(
+      id('airgapped'),
+      'cat /proc/net/dev; echo ROUTES; tail -n +2 /proc/net/route; echo END; nc -w 2 1.1.1.1 80; echo rc=$?',
+      10_000,
+    );
     const dev = r.out.slice(0, r.out.indexOf('ROUTES'));
     const ifaces = [...dev.matchAll(/^\s*(\w+):/gm)].map((m) => m[1]);
     assert.equal(ifaces, ['lo']);
@@ -168,17 +199,25 @@ if (await requireDocker(SUITE)) {
     const info = await docker().getContainer(id('restricted')).inspect();
     const netName = Object.keys(info.NetworkSettings.Networks)[0];
     assert.is(netName, `contextforge-${stack}-probe-restricted-internal`);
-    const net = (await docker().getNetwork(netName).inspect()) as Dockerode.NetworkInspectInfo & { Options?: Record<string, string> };
+    const net = (await docker().getNetwork(netName).inspect()) as Dockerode.NetworkInspectInfo & {
+      Options?: Record<string, string>;
+    };
     assert.is(net.Internal, true);
     assert.is(net.Options?.['com.docker.network.bridge.inhibit_ipv4'], 'true');
     const gateway = net.IPAM?.Config?.[0]?.Gateway;
-    const hostAddrs = Object.values(networkInterfaces()).flat().map((a) => a?.address);
+    const hostAddrs = Object.values(networkInterfaces())
+      .flat()
+      .map((a) => a?.address);
     assert.ok(gateway && !hostAddrs.includes(gateway), `gateway ${gateway} must not be a host address`);
     const r = await sh(id('restricted'), 'nc -w 3 1.1.1.1 80; echo rc=$?', 15_000);
     assert.match(r.out, /rc=1/);
     assert.not.match(r.out, /open/);
     // The edge sidecar joins both networks but must not forward packets between them.
-    const edge = await sh(o.native!.edgeContainerId as string, '', 10_000, ['/usr/bin/node', '-e', "process.stdout.write(require('fs').readFileSync('/proc/sys/net/ipv4/ip_forward','utf8'))"]);
+    const edge = await sh(o.native!.edgeContainerId as string, '', 10_000, [
+      '/usr/bin/node',
+      '-e',
+      "process.stdout.write(require('fs').readFileSync('/proc/sys/net/ipv4/ip_forward','utf8'))",
+    ]);
     assert.is(edge.out.trim(), '0');
     // Control: the unrestricted probe's gateway is a host address, i.e. it does have a way out.
     const openInfo = await docker().getContainer(id('unrestricted')).inspect();
@@ -200,12 +239,15 @@ if (await requireDocker(SUITE)) {
     assert.is(out.status, 'created', JSON.stringify(out.diags));
     const client = await connectStreamableHttp(out.observed!.endpoint!.url!);
     try {
-      const r = (await client.callTool({ name: EVERYTHING.tools.echo, arguments: { message: 'inside' } })) as { content: Array<{ text: string }> };
+      const r = (await client.callTool({ name: EVERYTHING.tools.echo, arguments: { message: 'inside' } })) as {
+        content: Array<{ text: string }>;
+      };
       assert.is(r.content[0].text, 'Echo: inside');
     } finally {
       await client.close();
     }
-    const probe = "const s=require('net').connect({host:'1.1.1.1',port:80,timeout:3000});" +
+    const probe =
+      "const s=require('net').connect({host:'1.1.1.1',port:80,timeout:3000});" +
       "s.on('connect',()=>{console.log('CONNECTED');process.exit(0)});s.on('timeout',()=>{console.log('TIMEOUT');process.exit(1)});" +
       "s.on('error',e=>{console.log('ERR '+e.code);process.exit(1)})";
     const r = await sh(out.observed!.native!.containerId as string, '', 15_000, ['/usr/bin/node', '-e', probe]);
@@ -214,7 +256,8 @@ if (await requireDocker(SUITE)) {
   });
 
   test('max_memory: an allocation above the limit is killed (airgapped 128m); unrestricted 2g completes', async () => {
-    const alloc = 'awk \'BEGIN{s="x"; for(i=0;i<27;i++) s=s s; print "len=" length(s)}\'; echo rc=$?; ' +
+    const alloc =
+      'awk \'BEGIN{s="x"; for(i=0;i<27;i++) s=s s; print "len=" length(s)}\'; echo rc=$?; ' +
       'read lim < /sys/fs/cgroup/memory/memory.limit_in_bytes; read sw < /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null; echo limit=$lim memsw=$sw';
     const r = await sh(id('airgapped'), alloc, 60_000);
     assert.match(r.out, /rc=137/);
@@ -226,7 +269,8 @@ if (await requireDocker(SUITE)) {
   });
 
   test('max_cpu: the CFS quota matches (restricted 0.25 cores, standard 0.5)', async () => {
-    const q = 'read q < /sys/fs/cgroup/cpu/cpu.cfs_quota_us; read p < /sys/fs/cgroup/cpu/cpu.cfs_period_us; echo q=$q p=$p';
+    const q =
+      'read q < /sys/fs/cgroup/cpu/cpu.cfs_quota_us; read p < /sys/fs/cgroup/cpu/cpu.cfs_period_us; echo q=$q p=$p';
     const rq = await sh(id('restricted'), q);
     assert.match(rq.out, /q=25000 p=100000/, rq.out);
     assert.match((await sh(id('standard'), q)).out, /q=50000 p=100000/);
@@ -240,15 +284,19 @@ if (await requireDocker(SUITE)) {
     // sleep keeps nc from half-closing before the answer arrives).
     const viaProxy = (target: string, line: string): string =>
       `p=\${HTTP_PROXY#http://}; (printf '${line}\\r\\nHost: ${target}\\r\\n\\r\\n'; sleep 2) | nc -w 3 \${p%:*} \${p##*:}`;
-    const r = await sh(id('standard'), [
-      'echo proxy=$HTTP_PROXY',
-      viaProxy(ALLOWED, `GET http://${ALLOWED}:8000/index.html HTTP/1.0`),
-      viaProxy(DENIED, `GET http://${DENIED}:8000/index.html HTTP/1.0`),
-      viaProxy(ALLOWED, `CONNECT ${ALLOWED}:8000 HTTP/1.1`) + ' | head -1',
-      viaProxy(DENIED, `CONNECT ${DENIED}:8000 HTTP/1.1`) + ' | head -1',
-      `nc -w 3 ${ALLOWED} 8000 </dev/null; echo direct-rc=$?`,
-      'nc -w 3 1.1.1.1 80 </dev/null; echo ip-rc=$?',
-    ].join('; '), 40_000);
+    const r = await sh(
+      id('standard'),
+      [
+        'echo proxy=$HTTP_PROXY',
+        viaProxy(ALLOWED, `GET http://${ALLOWED}:8000/index.html HTTP/1.0`),
+        viaProxy(DENIED, `GET http://${DENIED}:8000/index.html HTTP/1.0`),
+        viaProxy(ALLOWED, `CONNECT ${ALLOWED}:8000 HTTP/1.1`) + ' | head -1',
+        viaProxy(DENIED, `CONNECT ${DENIED}:8000 HTTP/1.1`) + ' | head -1',
+        `nc -w 3 ${ALLOWED} 8000 </dev/null; echo direct-rc=$?`,
+        'nc -w 3 1.1.1.1 80 </dev/null; echo ip-rc=$?',
+      ].join('; '),
+      40_000,
+    );
     if (process.env.DEBUG_PROBES) console.log(r.out);
     assert.match(r.out, new RegExp(`proxy=http://${edge}:3128`));
     assert.match(r.out, new RegExp(`hello from ${ALLOWED}`));
@@ -260,9 +308,16 @@ if (await requireDocker(SUITE)) {
     assert.match(r.out, /ip-rc=1/);
     // The proxy logs decisions (host only), which the edge's logs show.
     const lines: string[] = [];
-    for await (const l of backend.logs!({ ...std, native: { containerId: std.native!.edgeContainerId } }, { tail: 50 })) lines.push(l);
-    assert.ok(lines.some((l) => l.includes(`deny http ${DENIED}`)), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes(`allow connect ${ALLOWED}:8000`)), lines.join('\n'));
+    for await (const l of backend.logs!({ ...std, native: { containerId: std.native!.edgeContainerId } }, { tail: 50 }))
+      lines.push(l);
+    assert.ok(
+      lines.some((l) => l.includes(`deny http ${DENIED}`)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.includes(`allow connect ${ALLOWED}:8000`)),
+      lines.join('\n'),
+    );
   });
 
   test('ingress_ports: only the listed ports are published, and only on 127.0.0.1', async () => {
@@ -270,23 +325,40 @@ if (await requireDocker(SUITE)) {
       stack,
       runtime: 'ingress',
       image: BUSYBOX_IMAGE,
-      command: ['/bin/sh', '-c', 'mkdir -p /tmp/www && echo ingress-ok > /tmp/www/index.html && httpd -f -p 8081 -h /tmp/www'],
+      command: [
+        '/bin/sh',
+        '-c',
+        'mkdir -p /tmp/www && echo ingress-ok > /tmp/www/index.html && httpd -f -p 8081 -h /tmp/www',
+      ],
       transport: { type: 'stdio' },
       guardrails: { ...PRESETS.unrestricted, ingressPorts: [8081, 8082] },
     });
     const out = await backend.apply(backend.plan(d, undefined), applyContext(stack));
     assert.is(out.status, 'created', JSON.stringify(out.diags));
-    const [c] = await docker().listContainers({ filters: JSON.stringify({ id: [out.observed!.native!.containerId as string] }) });
+    const [c] = await docker().listContainers({
+      filters: JSON.stringify({ id: [out.observed!.native!.containerId as string] }),
+    });
     const published = c.Ports.filter((p) => p.PublicPort);
     assert.equal([...new Set(published.map((p) => p.PrivatePort))].sort(), [8081, 8082]);
-    assert.ok(published.every((p) => p.IP === '127.0.0.1'), JSON.stringify(published));
+    assert.ok(
+      published.every((p) => p.IP === '127.0.0.1'),
+      JSON.stringify(published),
+    );
     // Every port any container of the stack publishes is on loopback (edges included).
     const all = await docker().listContainers({ filters: JSON.stringify({ label: [`${LABEL.stack}=${stack}`] }) });
-    assert.ok(all.flatMap((x) => x.Ports).filter((p) => p.PublicPort).every((p) => p.IP === '127.0.0.1'));
+    assert.ok(
+      all
+        .flatMap((x) => x.Ports)
+        .filter((p) => p.PublicPort)
+        .every((p) => p.IP === '127.0.0.1'),
+    );
     const port = published.find((p) => p.PrivatePort === 8081)!.PublicPort;
     let body = '';
     for (let i = 0; i < 50 && !body.includes('ingress-ok'); i++) {
-      body = await fetch(`http://127.0.0.1:${port}/index.html`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+      body = await fetch(`http://127.0.0.1:${port}/index.html`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (!body.includes('ingress-ok')) await new Promise((r) => setTimeout(r, 200));
     }
     assert.match(body, /ingress-ok/);
@@ -296,15 +368,38 @@ if (await requireDocker(SUITE)) {
     const dir = await mkdtemp(join(tmpdir(), 'cf-seccomp-'));
     try {
       const profile = join(dir, 'deny-mkdir.json');
-      await writeFile(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
+      await writeFile(
+        profile,
+        JSON.stringify({
+          defaultAction: 'SCMP_ACT_ALLOW',
+          syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+        }),
+      );
       const mk = (runtime: string, seccomp: string) =>
-        desired({ stack, runtime, image: BUSYBOX_IMAGE, command: ['/bin/sleep', '900'], transport: { type: 'stdio' }, guardrails: { ...PRESETS.unrestricted, seccomp } });
-      const outs = await Promise.all([mk('sc-file', profile), mk('sc-off', 'unconfined')].map((d) => backend.apply(backend.plan(d, undefined), applyContext(stack))));
+        desired({
+          stack,
+          runtime,
+          image: BUSYBOX_IMAGE,
+          command: ['/bin/sleep', '900'],
+          transport: { type: 'stdio' },
+          guardrails: { ...PRESETS.unrestricted, seccomp },
+        });
+      const outs = await Promise.all(
+        [mk('sc-file', profile), mk('sc-off', 'unconfined')].map((d) =>
+          backend.apply(backend.plan(d, undefined), applyContext(stack)),
+        ),
+      );
       for (const o of outs) assert.is(o.status, 'created', JSON.stringify(o.diags));
-      const filtered = await sh(outs[0].observed!.native!.containerId as string, 'mkdir /tmp/d; echo rc=$?; grep Seccomp: /proc/self/status');
+      const filtered = await sh(
+        outs[0].observed!.native!.containerId as string,
+        'mkdir /tmp/d; echo rc=$?; grep Seccomp: /proc/self/status',
+      );
       assert.match(filtered.out, /Operation not permitted/);
       assert.match(filtered.out, /rc=1/);
-      const off = await sh(outs[1].observed!.native!.containerId as string, 'mkdir /tmp/d && echo made; grep Seccomp: /proc/self/status');
+      const off = await sh(
+        outs[1].observed!.native!.containerId as string,
+        'mkdir /tmp/d && echo made; grep Seccomp: /proc/self/status',
+      );
       assert.match(off.out, /made/);
       assert.match(off.out, /Seccomp:\s+0/);
     } finally {
@@ -315,7 +410,8 @@ if (await requireDocker(SUITE)) {
   // Last on purpose: the killed sleeps stay as zombies (PID 1 is sleep, which does not reap),
   // holding the restricted probe at its pid limit, so no later exec could start there.
   test('max_pids: a fork bomb stops at the limit (restricted 50); unrestricted spawns them all', async () => {
-    const bomb = 'sh -c \'n=0; while [ $n -lt 80 ]; do sleep 31 & n=$((n+1)); done; echo spawned-all\'; ' +
+    const bomb =
+      "sh -c 'n=0; while [ $n -lt 80 ]; do sleep 31 & n=$((n+1)); done; echo spawned-all'; " +
       'read cur < /sys/fs/cgroup/pids/pids.current; read max < /sys/fs/cgroup/pids/pids.max; echo current=$cur max=$max; kill -9 -1';
     const r = await sh(id('restricted'), bomb, 30_000);
     assert.match(r.out, /can't fork/);

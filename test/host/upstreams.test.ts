@@ -19,8 +19,17 @@ const dir = mkdtempSync(join(tmpdir(), 'cf-host-'));
 
 function rec(runtime: string, over: Partial<RuntimeRecord>): RuntimeRecord {
   return {
-    stack: 's', address: `runtime.${runtime}`, runtime, backend: 'b', backendType: 'docker', specHash: `h-${runtime}`,
-    spec: {} as RuntimeRecord['spec'], status: 'running', warnings: [], appliedAt: new Date(0).toISOString(), ...over,
+    stack: 's',
+    address: `runtime.${runtime}`,
+    runtime,
+    backend: 'b',
+    backendType: 'docker',
+    specHash: `h-${runtime}`,
+    spec: {} as RuntimeRecord['spec'],
+    status: 'running',
+    warnings: [],
+    appliedAt: new Date(0).toISOString(),
+    ...over,
   };
 }
 
@@ -38,8 +47,14 @@ test('records become upstreams by endpoint kind, with timeouts and concurrency',
     [
       rec('web', { endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:1/mcp' } }),
       rec('old', { endpoint: { transport: 'sse', url: 'http://127.0.0.1:2/sse' } }),
-      rec('ce', { backendType: 'ibm_code_engine', endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:3/mcp' } }),
-      rec('proc', { backendType: 'process', endpoint: { transport: 'stdio', attach: { kind: 'process', socketPath: '/tmp/x.sock' } } }),
+      rec('ce', {
+        backendType: 'ibm_code_engine',
+        endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:3/mcp' },
+      }),
+      rec('proc', {
+        backendType: 'process',
+        endpoint: { transport: 'stdio', attach: { kind: 'process', socketPath: '/tmp/x.sock' } },
+      }),
       rec('box', { backend: 'd', endpoint: { transport: 'stdio', attach: { kind: 'docker', containerId: 'abc' } } }),
       rec('slow', { endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:4/mcp' } }),
       rec('noendpoint', {}),
@@ -64,7 +79,10 @@ test('records become upstreams by endpoint kind, with timeouts and concurrency',
   assert.is(by.get('web')!.maxConcurrency, 4);
   assert.equal(set.skipped.map((s) => s.runtime).sort(), ['gone', 'noendpoint']);
   // A new endpoint for the same spec (container replaced) is a new upstream identity.
-  const moved = upstreamsFromRecords([rec('web', { endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:9/mcp' } })], { config });
+  const moved = upstreamsFromRecords(
+    [rec('web', { endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:9/mcp' } })],
+    { config },
+  );
   assert.is.not(moved.upstreams[0].specHash, by.get('web')!.specHash);
 });
 
@@ -119,8 +137,15 @@ test('auth: default token generated once (0600), env wins, tokens_file, none', (
   const env = resolveGatewayAuth(g(undefined), { CONTEXTFORGE_GATEWAY_TOKEN: 'from-env-token' });
   assert.equal(env.value!.auth, { mode: 'token', tokens: ['from-env-token'] });
   writeFileSync(join(dir, 'tokens.txt'), '# team tokens\nalpha-token\n\nbeta-token\n');
-  const listed = resolveGatewayAuth(g({ tokens: ['inline-token'], tokens_file: 'tokens.txt', jwt_secret: 'jwt-secret-value' }), {});
-  assert.equal(listed.value!.auth, { mode: 'token', tokens: ['inline-token', 'alpha-token', 'beta-token'], jwtSecret: 'jwt-secret-value' });
+  const listed = resolveGatewayAuth(
+    g({ tokens: ['inline-token'], tokens_file: 'tokens.txt', jwt_secret: 'jwt-secret-value' }),
+    {},
+  );
+  assert.equal(listed.value!.auth, {
+    mode: 'token',
+    tokens: ['inline-token', 'alpha-token', 'beta-token'],
+    jwtSecret: 'jwt-secret-value',
+  });
   const missing = resolveGatewayAuth(g({ tokens_file: 'nope.txt' }), {});
   assert.is(missing.value, undefined);
   assert.is(missing.diags[0].code, 'gateway.auth-file');

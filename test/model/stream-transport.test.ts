@@ -27,7 +27,13 @@ test('messages sent in one turn leave in one write, in order', async () => {
   const sent = Array.from({ length: 5 }, (_, i) => t.send({ jsonrpc: '2.0', id: i, method: 'ping' }));
   await Promise.all(sent);
   assert.is(writes.length, 1);
-  assert.equal(writes[0].trimEnd().split('\n').map((l) => JSON.parse(l).id), [0, 1, 2, 3, 4]);
+  assert.equal(
+    writes[0]
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l).id),
+    [0, 1, 2, 3, 4],
+  );
   await t.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
   sink.end();
   await once(sink, 'finish');
@@ -56,9 +62,14 @@ test('reads lines split across chunks, CRLF and blank lines; skips what is not J
   await t.start();
   src.write('{"jsonrpc":"2.0","id":1,"res');
   src.write('ult":{"tools":[]}}\r\n\nnot json\n{"jsonrpc":"1.0","id":2,"result":{}}\n');
-  src.write('{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"no"}}\n{"jsonrpc":"2.0","method":"notifications/message","params":{}}\n');
+  src.write(
+    '{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"no"}}\n{"jsonrpc":"2.0","method":"notifications/message","params":{}}\n',
+  );
   await new Promise((r) => setImmediate(r));
-  assert.equal(got.map((m) => ('id' in m ? m.id : (m as { method: string }).method)), [1, 3, 'notifications/message']);
+  assert.equal(
+    got.map((m) => ('id' in m ? m.id : (m as { method: string }).method)),
+    [1, 3, 'notifications/message'],
+  );
   assert.is(errors.length, 2);
   assert.ok(errors.every((e) => e.startsWith('Skipped a line that is not JSON-RPC')));
 });
@@ -87,7 +98,10 @@ test('an overlong line without a newline is dropped with an error, and reading g
   src.write('\n{"jsonrpc":"2.0","id":7,"result":{}}\n');
   await new Promise((r) => setImmediate(r));
   assert.match(errors[0], 'longer than 64 bytes');
-  assert.equal(got.map((m) => (m as { id: number }).id), [7]);
+  assert.equal(
+    got.map((m) => (m as { id: number }).id),
+    [7],
+  );
 });
 
 test.run();

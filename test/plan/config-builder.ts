@@ -16,7 +16,17 @@ export function entry(e: CatalogEntry): ResolvedCatalogEntry {
 }
 
 export function runtime(r: Runtime): ResolvedRuntime {
-  return { ...r, origin: { file: '/cfg/contextforge.yaml', range: { file: '/cfg/contextforge.yaml', start: { line: 10, col: 5, offset: 100 }, end: { line: 10, col: 20, offset: 115 } } } };
+  return {
+    ...r,
+    origin: {
+      file: '/cfg/contextforge.yaml',
+      range: {
+        file: '/cfg/contextforge.yaml',
+        start: { line: 10, col: 5, offset: 100 },
+        end: { line: 10, col: 20, offset: 115 },
+      },
+    },
+  };
 }
 
 export interface BuildInput {
@@ -56,7 +66,9 @@ export const ECHO_ENTRY = entry({
 
 export function buildConfig(input: BuildInput): LoadedConfig {
   const catalog = Object.fromEntries((input.catalog ?? [ECHO_ENTRY]).map((e) => [e.slug, e]));
-  const backends = input.backends ?? { local: { type: 'docker', allow_local_images: true, default_limits: { memory: '256m' } } };
+  const backends = input.backends ?? {
+    local: { type: 'docker', allow_local_images: true, default_limits: { memory: '256m' } },
+  };
   const sensitive = new Set<string>();
   for (const r of input.runtimes) for (const v of Object.values(r.secrets ?? {})) sensitive.add(v);
   return {

@@ -20,8 +20,15 @@ test('diffFields: before → after per path, secrets sensitive without values', 
 });
 
 test('diffFields live-only scope ignores fields the backend does not read back', () => {
-  const fields = diffFields({ env: { A: '1' }, guardrails: { maxPids: 10, readOnlyRoot: true } }, { env: {}, guardrails: { maxPids: 20 } }, { scope: 'live-only' });
-  assert.equal(fields.map((f) => f.path), ['env.A', 'guardrails.maxPids']);
+  const fields = diffFields(
+    { env: { A: '1' }, guardrails: { maxPids: 10, readOnlyRoot: true } },
+    { env: {}, guardrails: { maxPids: 20 } },
+    { scope: 'live-only' },
+  );
+  assert.equal(
+    fields.map((f) => f.path),
+    ['env.A', 'guardrails.maxPids'],
+  );
 });
 
 test('the scenario plan has one change per address with the expected actions and reasons', () => {
@@ -54,16 +61,37 @@ test('approval requirement is carried onto changes and satisfied by a recorded a
   const { plan, desired } = scenario();
   const foxtrot = desired.find((d) => d.runtime === 'foxtrot')!;
   assert.ok(foxtrot.approval, 'the fixture image is not from docker.io/library');
-  const planner = { plan: (d?: typeof foxtrot, o?: Parameters<typeof defaultResourcePlan>[1]) => defaultResourcePlan(d, o) };
-  const base = { stack: 'demo', desired: [foxtrot], observed: [], state: [], backends: { local: planner }, configFingerprint: 'x', createdAt: CREATED_AT };
+  const planner = {
+    plan: (d?: typeof foxtrot, o?: Parameters<typeof defaultResourcePlan>[1]) => defaultResourcePlan(d, o),
+  };
+  const base = {
+    stack: 'demo',
+    desired: [foxtrot],
+    observed: [],
+    state: [],
+    backends: { local: planner },
+    configFingerprint: 'x',
+    createdAt: CREATED_AT,
+  };
   const p1 = diffPlan(base);
   assert.is(p1.changes[0].needsApproval, true);
   const approved = {
-    id: 'a1', stack: 'demo', address: foxtrot.address, specHash: foxtrot.specHash, status: 'approved' as const, reasons: [], approvers: [], request: {},
-    requestedAt: CREATED_AT, expiresAt: '2099-01-01T00:00:00.000Z',
+    id: 'a1',
+    stack: 'demo',
+    address: foxtrot.address,
+    specHash: foxtrot.specHash,
+    status: 'approved' as const,
+    reasons: [],
+    approvers: [],
+    request: {},
+    requestedAt: CREATED_AT,
+    expiresAt: '2099-01-01T00:00:00.000Z',
   };
   assert.is(diffPlan({ ...base, approvals: [approved] }).changes[0].needsApproval, false);
-  assert.is(diffPlan({ ...base, approvals: [{ ...approved, specHash: 'sha256:other' }] }).changes[0].needsApproval, true);
+  assert.is(
+    diffPlan({ ...base, approvals: [{ ...approved, specHash: 'sha256:other' }] }).changes[0].needsApproval,
+    true,
+  );
   assert.ok(plan);
 });
 
@@ -71,18 +99,38 @@ test('drift: stopped → replace:drift-stopped, hand-edited → replace:drift-ed
   const { desired } = scenario();
   const d = desired[0];
   assert.is(defaultResourcePlan(d, observedFrom(d, { status: 'exited' })).reason, 'replace:drift-stopped');
-  assert.is(defaultResourcePlan(d, observedFrom(d, { status: 'exited' }), { restartInPlace: true }).reason, 'update:drift-stopped');
+  assert.is(
+    defaultResourcePlan(d, observedFrom(d, { status: 'exited' }), { restartInPlace: true }).reason,
+    'update:drift-stopped',
+  );
   const edited = defaultResourcePlan(d, observedFrom(d, {}, { env: { LOG_LEVEL: 'trace' } }));
   assert.is(edited.reason, 'replace:drift-edited');
-  assert.equal(edited.fields.map((f) => [f.path, f.before, f.after]), [['env.LOG_LEVEL', 'trace', 'info']]);
+  assert.equal(
+    edited.fields.map((f) => [f.path, f.before, f.after]),
+    [['env.LOG_LEVEL', 'trace', 'info']],
+  );
   assert.is(defaultResourcePlan(d, observedFrom(d)).action, 'noop');
 });
 
 test('targets keep the targeted address and its dependencies only', () => {
   const { desired } = scenario();
-  const planner = { plan: (d?: (typeof desired)[number], o?: Parameters<typeof defaultResourcePlan>[1]) => defaultResourcePlan(d, o) };
-  const p = diffPlan({ stack: 'demo', desired, observed: [], state: [], backends: { local: planner, procs: planner }, configFingerprint: 'x', createdAt: CREATED_AT, targets: ['runtime.charlie'] });
-  assert.equal(p.changes.map((c) => c.address), ['runtime.alpha', 'runtime.charlie']);
+  const planner = {
+    plan: (d?: (typeof desired)[number], o?: Parameters<typeof defaultResourcePlan>[1]) => defaultResourcePlan(d, o),
+  };
+  const p = diffPlan({
+    stack: 'demo',
+    desired,
+    observed: [],
+    state: [],
+    backends: { local: planner, procs: planner },
+    configFingerprint: 'x',
+    createdAt: CREATED_AT,
+    targets: ['runtime.charlie'],
+  });
+  assert.equal(
+    p.changes.map((c) => c.address),
+    ['runtime.alpha', 'runtime.charlie'],
+  );
   assert.equal(p.targets, ['runtime.alpha', 'runtime.charlie']);
 });
 

@@ -11,7 +11,11 @@ import { buildConfig, ECHO_ENTRY, runtime, TEST_SECRET } from './config-builder.
 
 export const CREATED_AT = '2026-01-02T03:04:05.000Z';
 
-export function observedFrom(d: DesiredResource, patch: Partial<ObservedResource> = {}, livePatch: Record<string, unknown> = {}): ObservedResource {
+export function observedFrom(
+  d: DesiredResource,
+  patch: Partial<ObservedResource> = {},
+  livePatch: Record<string, unknown> = {},
+): ObservedResource {
   return {
     address: d.address,
     runtime: d.runtime,
@@ -42,18 +46,37 @@ export function recordFrom(d: DesiredResource): RuntimeRecord {
 
 /** Every kind of change at once: create, replace (env + secret), drift-missing, delete, noop, update. */
 export function scenario(): { plan: Plan; desired: DesiredResource[] } {
-  const approval = { enabled: true, required_for: [{ registry_not_in: ['docker.io/library'] }], approvers: ['security-team'] };
+  const approval = {
+    enabled: true,
+    required_for: [{ registry_not_in: ['docker.io/library'] }],
+    approvers: ['security-team'],
+  };
   const config = buildConfig({
     approval,
-    backends: { local: { type: 'docker', allow_local_images: true, default_limits: { memory: '256m' } }, procs: { type: 'process' } },
+    backends: {
+      local: { type: 'docker', allow_local_images: true, default_limits: { memory: '256m' } },
+      procs: { type: 'process' },
+    },
     catalog: [
       ECHO_ENTRY,
       { ...ECHO_ENTRY, slug: 'lib', source: { type: 'docker', image: 'node:20' } },
-      { ...ECHO_ENTRY, slug: 'cmd', source: { type: 'command', command: 'node', args: ['server.js'] }, transport: undefined, env: {} },
+      {
+        ...ECHO_ENTRY,
+        slug: 'cmd',
+        source: { type: 'command', command: 'node', args: ['server.js'] },
+        transport: undefined,
+        env: {},
+      },
     ],
     runtimes: [
       runtime({ name: 'alpha', catalog: 'lib', backend: 'local' }),
-      runtime({ name: 'bravo', catalog: 'lib', backend: 'local', env: { LOG_LEVEL: 'debug' }, secrets: { API_TOKEN: `${TEST_SECRET}-new` } }),
+      runtime({
+        name: 'bravo',
+        catalog: 'lib',
+        backend: 'local',
+        env: { LOG_LEVEL: 'debug' },
+        secrets: { API_TOKEN: `${TEST_SECRET}-new` },
+      }),
       runtime({ name: 'charlie', catalog: 'lib', backend: 'local', depends_on: ['alpha'] }),
       runtime({ name: 'delta', catalog: 'lib', backend: 'local' }),
       runtime({ name: 'echo', catalog: 'lib', backend: 'local', scale: { min: 2 } }),
@@ -66,10 +89,16 @@ export function scenario(): { plan: Plan; desired: DesiredResource[] } {
   const by = Object.fromEntries(desired.map((d) => [d.runtime, d]));
   // bravo as it was applied before: LOG_LEVEL info and the old token.
   const oldBravo = compileDesired(
-    buildConfig({ catalog: [{ ...ECHO_ENTRY, slug: 'lib', source: { type: 'docker', image: 'node:20' } }], runtimes: [runtime({ name: 'bravo', catalog: 'lib', backend: 'local', secrets: { API_TOKEN: TEST_SECRET } })] }),
+    buildConfig({
+      catalog: [{ ...ECHO_ENTRY, slug: 'lib', source: { type: 'docker', image: 'node:20' } }],
+      runtimes: [runtime({ name: 'bravo', catalog: 'lib', backend: 'local', secrets: { API_TOKEN: TEST_SECRET } })],
+    }),
   ).value![0];
   const oldEcho = compileDesired(
-    buildConfig({ catalog: [{ ...ECHO_ENTRY, slug: 'lib', source: { type: 'docker', image: 'node:20' } }], runtimes: [runtime({ name: 'echo', catalog: 'lib', backend: 'local' })] }),
+    buildConfig({
+      catalog: [{ ...ECHO_ENTRY, slug: 'lib', source: { type: 'docker', image: 'node:20' } }],
+      runtimes: [runtime({ name: 'echo', catalog: 'lib', backend: 'local' })],
+    }),
   ).value![0];
   const observed: ObservedResource[] = [
     observedFrom(oldBravo),
@@ -78,8 +107,15 @@ export function scenario(): { plan: Plan; desired: DesiredResource[] } {
     observedFrom(by.foxtrot),
     { address: 'runtime.golf', runtime: 'golf', backend: 'local', specHash: 'sha256:old', live: {}, status: 'running' },
   ];
-  const state: RuntimeRecord[] = [recordFrom(by.charlie), recordFrom(by.delta), { ...recordFrom(by.delta), address: 'runtime.hotel', runtime: 'hotel' }];
-  const planner = { plan: (d?: DesiredResource, o?: ObservedResource) => defaultResourcePlan(d, o, { inPlace: (p) => p.startsWith('scale.') }) };
+  const state: RuntimeRecord[] = [
+    recordFrom(by.charlie),
+    recordFrom(by.delta),
+    { ...recordFrom(by.delta), address: 'runtime.hotel', runtime: 'hotel' },
+  ];
+  const planner = {
+    plan: (d?: DesiredResource, o?: ObservedResource) =>
+      defaultResourcePlan(d, o, { inPlace: (p) => p.startsWith('scale.') }),
+  };
   const plan = diffPlan({
     stack: 'demo',
     desired,

@@ -21,7 +21,8 @@ function golden(name: string, actual: string): void {
   if (process.env.UPDATE === '1' || !existsSync(file)) {
     mkdirSync(goldenDir, { recursive: true });
     writeFileSync(file, actual);
-    if (process.env.UPDATE !== '1') throw new Error(`golden file ${name} was missing and has been written; re-run to compare`);
+    if (process.env.UPDATE !== '1')
+      throw new Error(`golden file ${name} was missing and has been written; re-run to compare`);
     return;
   }
   assert.fixture(actual, readFileSync(file, 'utf8'), `${name} differs from the golden file (UPDATE=1 regenerates)`);
@@ -72,7 +73,12 @@ test('no renderer ever prints a secret value, even one a backend leaked into a f
 
 test('a plan without changes says so', () => {
   const { plan } = scenario();
-  const none = { ...plan, changes: plan.changes.filter((c) => c.action === 'noop'), forget: undefined, summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 2 } };
+  const none = {
+    ...plan,
+    changes: plan.changes.filter((c) => c.action === 'noop'),
+    forget: undefined,
+    summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 2 },
+  };
   assert.match(renderText(none), /^No changes\. The live state matches the configuration\./);
   assert.match(renderMarkdown(none), /\*\*No changes\.\*\*/);
   assert.ok(CREATED_AT);

@@ -44,7 +44,10 @@ export class DockerStack {
     writeFileSync(this.file, `name: ${this.stack}\n${body}`);
     const r = await loadConfig(this.file);
     const errors = r.diags.filter((d) => d.severity === 'error');
-    if (!r.value || errors.length) throw new Error(`config did not load: ${errors.map((d) => `${d.code}: ${d.summary} @${d.range?.start.line}`).join('; ')}`);
+    if (!r.value || errors.length)
+      throw new Error(
+        `config did not load: ${errors.map((d) => `${d.code}: ${d.summary} @${d.range?.start.line}`).join('; ')}`,
+      );
     this.config = r.value;
     this.backend ??= createDockerBackend('local', this.config.backends.local as DockerBackend, {
       docker: this.counting.docker,
@@ -61,10 +64,17 @@ export class DockerStack {
 
   async apply(p: PlanStackResult): Promise<ApplyResult> {
     if (!p.plan) throw new Error(`no plan: ${p.diags.map((d) => `${d.code}: ${d.summary}`).join('; ')}`);
-    return applyPlan({ plan: p.plan, backends: { local: this.backend! }, store: this.store, retry: { attempts: 1 }, actionTimeoutMs: 300_000, onProgress: (l) => {
-      this.progress.push(l);
-      this.progressAt.push(Date.now());
-    } });
+    return applyPlan({
+      plan: p.plan,
+      backends: { local: this.backend! },
+      store: this.store,
+      retry: { attempts: 1 },
+      actionTimeoutMs: 300_000,
+      onProgress: (l) => {
+        this.progress.push(l);
+        this.progressAt.push(Date.now());
+      },
+    });
   }
 
   /** Number of POST /build requests since the client was created. */
@@ -75,7 +85,11 @@ export class DockerStack {
   /** An MCP client on a gateway that serves what the state says is running now. */
   async client(): Promise<Client> {
     if (!this.gateway) {
-      this.gateway = createGateway({ port: 0, auth: { mode: 'none' }, logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+      this.gateway = createGateway({
+        port: 0,
+        auth: { mode: 'none' },
+        logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      });
       this.gatewayUrl = (await this.gateway.start()).url;
     }
     const set = upstreamsFromRecords(this.store.listRuntimes(this.stack), { config: this.config });

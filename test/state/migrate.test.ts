@@ -16,7 +16,11 @@ const dirs: string[] = [];
 const dbs: string[] = [];
 
 function cli(args: string[], cwd: string): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -30,10 +34,32 @@ function cli(args: string[], cwd: string): { code: number | null; out: string } 
     for (let i = 0; i < 3; i++) {
       const run = src.startRun(stack, 'apply', { actor: `u${i}` });
       src.appendEvent({ stack, type: 'apply.created', address: `runtime.r${i}`, data: { i } });
-      src.putRuntime({ stack, address: `runtime.r${i}`, runtime: `r${i}`, backend: 'local', backendType: 'docker', specHash: `h${i}`, spec: {} as never, status: 'running', warnings: [], appliedAt: 't' });
+      src.putRuntime({
+        stack,
+        address: `runtime.r${i}`,
+        runtime: `r${i}`,
+        backend: 'local',
+        backendType: 'docker',
+        specHash: `h${i}`,
+        spec: {} as never,
+        status: 'running',
+        warnings: [],
+        appliedAt: 't',
+      });
       src.finishRun(run, 'success', { create: 1 });
     }
-    src.createApproval({ id: `${stack}-ap`, stack, address: 'runtime.r0', specHash: 'h0', status: 'pending', reasons: ['r'], approvers: [['sec']], request: {}, requestedAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-02T00:00:00Z' });
+    src.createApproval({
+      id: `${stack}-ap`,
+      stack,
+      address: 'runtime.r0',
+      specHash: 'h0',
+      status: 'pending',
+      reasons: ['r'],
+      approvers: [['sec']],
+      request: {},
+      requestedAt: '2026-01-01T00:00:00Z',
+      expiresAt: '2026-01-02T00:00:00Z',
+    });
   }
   src.decideApproval('other-ap', { status: 'approved', by: 'sec' });
   const url = await freshDatabase('cf_migrate');

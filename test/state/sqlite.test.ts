@@ -29,7 +29,10 @@ test('migrations are numbered, recorded, and applied once', () => {
   assert.is(schemaVersion(db), MIGRATIONS[MIGRATIONS.length - 1].version);
   assert.equal(migrate(db), [], 'a second run applies nothing');
   const rows = db.prepare('SELECT version, name FROM schema_migrations').all();
-  assert.equal(rows, MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+  assert.equal(
+    rows,
+    MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
+  );
   assert.is(db.pragma('journal_mode', { simple: true }), 'wal');
   // A later migration is picked up by the same runner.
   assert.equal(migrate(db, [...MIGRATIONS, { version: 99, name: 'test', sql: 'CREATE TABLE t99 (x INTEGER)' }]), [99]);
@@ -40,17 +43,45 @@ test('runtimes, runs and events round-trip; events are append-only', () => {
   const store = openStateStore({ path: tempDb() });
   const { desired } = scenario();
   const d = desired[0];
-  store.putRuntime({ stack: 's', address: d.address, runtime: d.runtime, backend: 'local', backendType: 'docker', specHash: d.specHash, spec: d.spec, status: 'running', warnings: ['w'], appliedAt: 't', dependsOn: ['runtime.x'], endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:1/mcp' } });
+  store.putRuntime({
+    stack: 's',
+    address: d.address,
+    runtime: d.runtime,
+    backend: 'local',
+    backendType: 'docker',
+    specHash: d.specHash,
+    spec: d.spec,
+    status: 'running',
+    warnings: ['w'],
+    appliedAt: 't',
+    dependsOn: ['runtime.x'],
+    endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:1/mcp' },
+  });
   assert.is(store.getRuntime('s', d.address)!.specHash, d.specHash);
   assert.equal(store.getRuntime('s', d.address)!.spec, d.spec);
   assert.equal(store.listRuntimes('other'), []);
   const run = store.startRun('s', 'apply', { actor: 'me' });
   store.finishRun(run, 'success', { create: 1 });
-  assert.equal(store.listRuns('s')[0], { id: run, stack: 's', kind: 'apply', startedAt: store.listRuns('s')[0].startedAt, finishedAt: store.listRuns('s')[0].finishedAt, outcome: 'success', summary: { create: 1 }, meta: { actor: 'me' } });
+  assert.equal(store.listRuns('s')[0], {
+    id: run,
+    stack: 's',
+    kind: 'apply',
+    startedAt: store.listRuns('s')[0].startedAt,
+    finishedAt: store.listRuns('s')[0].finishedAt,
+    outcome: 'success',
+    summary: { create: 1 },
+    meta: { actor: 'me' },
+  });
   store.appendEvent({ stack: 's', type: 'apply.created', address: d.address, data: { n: 1 } });
   store.appendEvent({ stack: 's', type: 'guardrail.warning', address: d.address });
-  assert.equal(store.listEvents('s').map((e) => e.type), ['apply.created', 'guardrail.warning']);
-  assert.equal(store.listEvents('s', { type: 'apply.*' }).map((e) => e.type), ['apply.created']);
+  assert.equal(
+    store.listEvents('s').map((e) => e.type),
+    ['apply.created', 'guardrail.warning'],
+  );
+  assert.equal(
+    store.listEvents('s', { type: 'apply.*' }).map((e) => e.type),
+    ['apply.created'],
+  );
   const v = store.version();
   assert.type(v, 'number');
   store.deleteRuntime('s', d.address);
@@ -64,19 +95,36 @@ test('runtimes, runs and events round-trip; events are append-only', () => {
 
 test('approvals: create, list, decide once', () => {
   const store = openStateStore({ path: tempDb() });
-  const rec = { id: 'ap1', stack: 's', address: 'runtime.a', specHash: 'sha256:x', status: 'pending' as const, reasons: ['r'], approvers: [['sec']], request: { image: 'x' }, requestedAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-03T00:00:00Z' };
+  const rec = {
+    id: 'ap1',
+    stack: 's',
+    address: 'runtime.a',
+    specHash: 'sha256:x',
+    status: 'pending' as const,
+    reasons: ['r'],
+    approvers: [['sec']],
+    request: { image: 'x' },
+    requestedAt: '2026-01-01T00:00:00Z',
+    expiresAt: '2026-01-03T00:00:00Z',
+  };
   store.createApproval(rec);
   assert.is(store.listApprovals('s', 'pending').length, 1);
   const decided = store.decideApproval('ap1', { status: 'approved', by: 'sec', note: 'ok' })!;
   assert.is(decided.status, 'approved');
   assert.is(decided.decidedBy, 'sec');
-  assert.is(store.decideApproval('ap1', { status: 'rejected', by: 'x' }), undefined, 'a decided approval stays decided');
+  assert.is(
+    store.decideApproval('ap1', { status: 'rejected', by: 'x' }),
+    undefined,
+    'a decided approval stays decided',
+  );
   store.close();
 });
 
 function startHolder(path: string, stack: string): Promise<{ child: ChildProcess; pid: number; lines: string[] }> {
   const script = fileURLToPath(new URL('./lock-holder.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, path, stack], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, path, stack], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines: string[] = [];
   return new Promise((resolve, reject) => {
     child.stdout!.setEncoding('utf8');
@@ -132,11 +180,22 @@ test('a lock left by a killed process on this host is taken over and reported; f
   store.releaseLock('stk');
   // A holder on another host is never taken over; force-unlock removes it.
   const db = new Database(path);
-  db.prepare('INSERT INTO locks (stack, pid, host, since, operation) VALUES (?, ?, ?, ?, ?)').run('stk', 1, 'elsewhere.example', '2026-01-01T00:00:00Z', 'apply');
+  db.prepare('INSERT INTO locks (stack, pid, host, since, operation) VALUES (?, ?, ?, ?, ?)').run(
+    'stk',
+    1,
+    'elsewhere.example',
+    '2026-01-01T00:00:00Z',
+    'apply',
+  );
   db.close();
   const busy = await store.acquireLock('stk', 'apply', 0);
   assert.is(busy.ok, false);
-  assert.equal(store.forceUnlock('stk'), { pid: 1, host: 'elsewhere.example', since: '2026-01-01T00:00:00Z', operation: 'apply' });
+  assert.equal(store.forceUnlock('stk'), {
+    pid: 1,
+    host: 'elsewhere.example',
+    since: '2026-01-01T00:00:00Z',
+    operation: 'apply',
+  });
   assert.is((await store.acquireLock('stk', 'apply', 0)).ok, true);
   assert.is(store.forceUnlock('none'), undefined);
   store.close();
@@ -157,13 +216,37 @@ test('applying a plan with secrets never writes a secret value to the database f
     },
     apply: async (c) => ({
       status: c.action === 'delete' ? 'deleted' : 'created',
-      observed: c.desired ? { address: c.address, runtime: c.desired.runtime, backend: c.backend, specHash: c.desired.specHash, live: { ...c.desired.spec }, status: 'running' } : undefined,
-      diags: [{ severity: 'warning', code: 'test.echo', summary: `env ${Object.values(c.desired?.secretEnv ?? {}).join(',')}` }],
+      observed: c.desired
+        ? {
+            address: c.address,
+            runtime: c.desired.runtime,
+            backend: c.backend,
+            specHash: c.desired.specHash,
+            live: { ...c.desired.spec },
+            status: 'running',
+          }
+        : undefined,
+      diags: [
+        {
+          severity: 'warning',
+          code: 'test.echo',
+          summary: `env ${Object.values(c.desired?.secretEnv ?? {}).join(',')}`,
+        },
+      ],
     }),
   };
   const secretsInPlan = plan.changes.flatMap((c) => Object.values(c.desired?.secretEnv ?? {}));
-  assert.ok(secretsInPlan.some((s) => s.includes(TEST_SECRET)), 'the plan carries secret values to apply');
-  const r = await applyPlan({ plan, backends: { local: echoBackend, procs: echoBackend }, store, approvedBy: ['security-team'], retry: { attempts: 1 } });
+  assert.ok(
+    secretsInPlan.some((s) => s.includes(TEST_SECRET)),
+    'the plan carries secret values to apply',
+  );
+  const r = await applyPlan({
+    plan,
+    backends: { local: echoBackend, procs: echoBackend },
+    store,
+    approvedBy: ['security-team'],
+    retry: { attempts: 1 },
+  });
   assert.is(r.exitCode, 0, JSON.stringify(r.diags));
   store.close();
   const dir = join(path, '..');

@@ -50,7 +50,9 @@ const sqliteKind: Kind = {
   dump: async (loc) => {
     const db = new Database(loc);
     try {
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+      const tables = (
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+      ).map((t) => t.name);
       return tables.map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all())).join('\n');
     } finally {
       db.close();
@@ -72,7 +74,9 @@ const postgresKind: Kind = {
     await sql(loc, statement);
   },
   dump: async (loc) => {
-    const tables = (await sql(loc, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r: { tablename: string }) => r.tablename);
+    const tables = (await sql(loc, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map(
+      (r: { tablename: string }) => r.tablename,
+    );
     const out: string[] = [];
     for (const t of tables) out.push(JSON.stringify((await sql(loc, `SELECT * FROM "${t}"`)).rows));
     return out.join('\n');
@@ -84,7 +88,9 @@ const postgresKind: Kind = {
 
 function startHolder(loc: string, stack: string): Promise<{ child: ChildProcess; pid: number; lines: string[] }> {
   const script = fileURLToPath(new URL('./lock-holder.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, loc, stack], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, loc, stack], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines: string[] = [];
   return new Promise((resolve, reject) => {
     child.stdout!.setEncoding('utf8');
@@ -99,7 +105,8 @@ function startHolder(loc: string, stack: string): Promise<{ child: ChildProcess;
   });
 }
 
-const open = (loc: string, redact?: (t: string) => string): OpenedStore => openStore(parseStateLocation(loc), { redact, lockPollMs: 50 });
+const open = (loc: string, redact?: (t: string) => string): OpenedStore =>
+  openStore(parseStateLocation(loc), { redact, lockPollMs: 50 });
 
 function contract(kind: Kind, ready = true): void {
   // Without a server (outside CI) each test is registered as skipped, so the count shows it.
@@ -110,8 +117,32 @@ function contract(kind: Kind, ready = true): void {
     const store = open(loc);
     const { desired } = scenario();
     const d = desired[0];
-    store.putRuntime({ stack: 's', address: d.address, runtime: d.runtime, backend: 'local', backendType: 'docker', specHash: d.specHash, spec: d.spec, status: 'running', warnings: ['w'], appliedAt: 't', dependsOn: ['runtime.x'], endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:1/mcp' } });
-    store.putRuntime({ stack: 's', address: d.address, runtime: d.runtime, backend: 'local', backendType: 'docker', specHash: 'sha256:other', spec: d.spec, status: 'running', warnings: [], appliedAt: 't2' });
+    store.putRuntime({
+      stack: 's',
+      address: d.address,
+      runtime: d.runtime,
+      backend: 'local',
+      backendType: 'docker',
+      specHash: d.specHash,
+      spec: d.spec,
+      status: 'running',
+      warnings: ['w'],
+      appliedAt: 't',
+      dependsOn: ['runtime.x'],
+      endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:1/mcp' },
+    });
+    store.putRuntime({
+      stack: 's',
+      address: d.address,
+      runtime: d.runtime,
+      backend: 'local',
+      backendType: 'docker',
+      specHash: 'sha256:other',
+      spec: d.spec,
+      status: 'running',
+      warnings: [],
+      appliedAt: 't2',
+    });
     assert.is(store.getRuntime('s', d.address)!.specHash, 'sha256:other', 'a second put updates');
     assert.equal(store.getRuntime('s', d.address)!.spec, d.spec);
     assert.is(store.listRuntimes('s').length, 1);
@@ -120,20 +151,45 @@ function contract(kind: Kind, ready = true): void {
     assert.type(run, 'number');
     store.finishRun(run, 'success', { create: 1 });
     const [last] = store.listRuns('s');
-    assert.equal(last, { id: run, stack: 's', kind: 'apply', startedAt: last.startedAt, finishedAt: last.finishedAt, outcome: 'success', summary: { create: 1 }, meta: { actor: 'me' } });
+    assert.equal(last, {
+      id: run,
+      stack: 's',
+      kind: 'apply',
+      startedAt: last.startedAt,
+      finishedAt: last.finishedAt,
+      outcome: 'success',
+      summary: { create: 1 },
+      meta: { actor: 'me' },
+    });
     store.appendEvent({ stack: 's', type: 'apply.created', address: d.address, data: { n: 1 } });
     store.appendEvent({ stack: 's', type: 'guardrail.warning', address: d.address, actor: 'ci' });
     store.appendEvent({ stack: 's', type: 'apply.deleted', address: 'runtime.y' });
-    assert.equal(store.listEvents('s').map((e) => e.type), ['apply.created', 'guardrail.warning', 'apply.deleted']);
-    assert.equal(store.listEvents('s', { type: 'apply.*' }).map((e) => e.type), ['apply.created', 'apply.deleted']);
-    assert.equal(store.listEvents('s', { address: 'runtime.y' }).map((e) => e.type), ['apply.deleted']);
-    assert.equal(store.listEvents('s', { limit: 1 }).map((e) => e.type), ['apply.deleted'], 'the limit keeps the newest');
+    assert.equal(
+      store.listEvents('s').map((e) => e.type),
+      ['apply.created', 'guardrail.warning', 'apply.deleted'],
+    );
+    assert.equal(
+      store.listEvents('s', { type: 'apply.*' }).map((e) => e.type),
+      ['apply.created', 'apply.deleted'],
+    );
+    assert.equal(
+      store.listEvents('s', { address: 'runtime.y' }).map((e) => e.type),
+      ['apply.deleted'],
+    );
+    assert.equal(
+      store.listEvents('s', { limit: 1 }).map((e) => e.type),
+      ['apply.deleted'],
+      'the limit keeps the newest',
+    );
     assert.is(store.listEvents('s')[1].actor, 'ci');
     store.deleteRuntime('s', d.address);
     assert.is(store.getRuntime('s', d.address), undefined);
     store.close();
     for (const statement of ["UPDATE events SET type = 'x'", 'DELETE FROM events']) {
-      const refused = await kind.raw(loc, statement).then(() => undefined, (e: Error) => e);
+      const refused = await kind.raw(loc, statement).then(
+        () => undefined,
+        (e: Error) => e,
+      );
       assert.ok(refused && /append-only/.test(refused.message), `${statement} is refused`);
     }
     const again = open(loc);
@@ -143,27 +199,59 @@ function contract(kind: Kind, ready = true): void {
 
   t('approvals: create, list by status, decide exactly once', async () => {
     const store = open(await kind.fresh());
-    const rec = { id: 'ap1', stack: 's', address: 'runtime.a', specHash: 'sha256:x', status: 'pending' as const, reasons: ['r'], approvers: [['sec']], request: { image: 'x' }, requestedAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-03T00:00:00Z' };
+    const rec = {
+      id: 'ap1',
+      stack: 's',
+      address: 'runtime.a',
+      specHash: 'sha256:x',
+      status: 'pending' as const,
+      reasons: ['r'],
+      approvers: [['sec']],
+      request: { image: 'x' },
+      requestedAt: '2026-01-01T00:00:00Z',
+      expiresAt: '2026-01-03T00:00:00Z',
+    };
     store.createApproval(rec);
     store.createApproval({ ...rec, id: 'ap2', requestedAt: '2026-01-02T00:00:00Z' });
-    assert.equal(store.listApprovals('s', 'pending').map((a) => a.id), ['ap1', 'ap2']);
+    assert.equal(
+      store.listApprovals('s', 'pending').map((a) => a.id),
+      ['ap1', 'ap2'],
+    );
     assert.equal(store.getApproval('ap1'), rec);
     const decided = store.decideApproval('ap1', { status: 'approved', by: 'sec', note: 'ok' })!;
     assert.is(decided.status, 'approved');
     assert.is(decided.decidedBy, 'sec');
     assert.is(decided.note, 'ok');
-    assert.is(store.decideApproval('ap1', { status: 'rejected', by: 'x' }), undefined, 'a decided approval stays decided');
-    assert.equal(store.listApprovals('s', 'pending').map((a) => a.id), ['ap2']);
+    assert.is(
+      store.decideApproval('ap1', { status: 'rejected', by: 'x' }),
+      undefined,
+      'a decided approval stays decided',
+    );
+    assert.equal(
+      store.listApprovals('s', 'pending').map((a) => a.id),
+      ['ap2'],
+    );
     assert.is(store.listApprovals('s').length, 2);
     store.close();
   });
 
-  t("the change counter moves when another connection writes", async () => {
+  t('the change counter moves when another connection writes', async () => {
     const loc = await kind.fresh();
     const reader = open(loc);
     const writer = open(loc);
     const before = reader.version();
-    writer.putRuntime({ stack: 's', address: 'runtime.a', runtime: 'a', backend: 'b', backendType: 'docker', specHash: 'h', spec: {} as never, status: 'running', warnings: [], appliedAt: 't' });
+    writer.putRuntime({
+      stack: 's',
+      address: 'runtime.a',
+      runtime: 'a',
+      backend: 'b',
+      backendType: 'docker',
+      specHash: 'h',
+      spec: {} as never,
+      status: 'running',
+      warnings: [],
+      appliedAt: 't',
+    });
     assert.is.not(reader.version(), before);
     const mid = reader.version();
     assert.is(reader.version(), mid, 'stable while nobody writes');
@@ -239,11 +327,32 @@ function contract(kind: Kind, ready = true): void {
       },
       apply: async (c) => ({
         status: c.action === 'delete' ? 'deleted' : 'created',
-        observed: c.desired ? { address: c.address, runtime: c.desired.runtime, backend: c.backend, specHash: c.desired.specHash, live: { ...c.desired.spec }, status: 'running' } : undefined,
-        diags: [{ severity: 'warning', code: 'test.echo', summary: `env ${Object.values(c.desired?.secretEnv ?? {}).join(',')}` }],
+        observed: c.desired
+          ? {
+              address: c.address,
+              runtime: c.desired.runtime,
+              backend: c.backend,
+              specHash: c.desired.specHash,
+              live: { ...c.desired.spec },
+              status: 'running',
+            }
+          : undefined,
+        diags: [
+          {
+            severity: 'warning',
+            code: 'test.echo',
+            summary: `env ${Object.values(c.desired?.secretEnv ?? {}).join(',')}`,
+          },
+        ],
       }),
     };
-    const r = await applyPlan({ plan, backends: { local: echoBackend, procs: echoBackend }, store, approvedBy: ['security-team'], retry: { attempts: 1 } });
+    const r = await applyPlan({
+      plan,
+      backends: { local: echoBackend, procs: echoBackend },
+      store,
+      approvedBy: ['security-team'],
+      retry: { attempts: 1 },
+    });
     assert.is(r.exitCode, 0, JSON.stringify(r.diags));
     assert.ok(store.listRuntimes('demo').length >= 4, 'runtimes were recorded');
     assert.ok(store.listEvents('demo').some((e) => e.type === 'guardrail.warning'));

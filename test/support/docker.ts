@@ -25,7 +25,12 @@ export function dockerAvailable(): Promise<boolean> {
     });
     try {
       return await Promise.race([
-        docker().ping().then(() => true, () => false),
+        docker()
+          .ping()
+          .then(
+            () => true,
+            () => false,
+          ),
         timeout,
       ]);
     } finally {
@@ -50,8 +55,7 @@ export async function requireDocker(suiteName: string): Promise<boolean> {
     );
   }
   process.stdout.write(
-    `- skipped ${suiteName}: the Docker daemon at ${where} does not answer ` +
-      '(set CI=1 to make this a failure).\n',
+    `- skipped ${suiteName}: the Docker daemon at ${where} does not answer ` + '(set CI=1 to make this a failure).\n',
   );
   return false;
 }
@@ -61,7 +65,10 @@ export async function requireDocker(suiteName: string): Promise<boolean> {
  * lower case, `<prefix>-<base36 time>-<random hex>`.
  */
 export function uniqueName(prefix: string): string {
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '');
+  const clean = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '');
   const stamp = Date.now().toString(36);
   return `${clean || 'cf'}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
@@ -113,17 +120,26 @@ export async function removeByLabel(selector: LabelSelector): Promise<RemovedCou
   const queue = containers.map((c) => c.Id);
   const worker = async (): Promise<void> => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      await d.getContainer(id).remove({ force: true, v: true }).then(() => counts.containers++, ignoreGone);
+      await d
+        .getContainer(id)
+        .remove({ force: true, v: true })
+        .then(() => counts.containers++, ignoreGone);
     }
   };
   await Promise.all(Array.from({ length: Math.min(REMOVE_CONCURRENCY, queue.length) }, worker));
   const networks = await d.listNetworks({ filters });
   for (const n of networks) {
-    await d.getNetwork(n.Id).remove().then(() => counts.networks++, ignoreGone);
+    await d
+      .getNetwork(n.Id)
+      .remove()
+      .then(() => counts.networks++, ignoreGone);
   }
   const { Volumes: volumes } = await d.listVolumes({ filters });
   for (const v of volumes ?? []) {
-    await d.getVolume(v.Name).remove().then(() => counts.volumes++, ignoreGone);
+    await d
+      .getVolume(v.Name)
+      .remove()
+      .then(() => counts.volumes++, ignoreGone);
   }
   return counts;
 }

@@ -22,12 +22,16 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * closes the connection at once (as docker-proxy does while the container is not yet
  * listening), and closing the transport aborts that fetch.
  */
-async function open(kind: McpHttpTransport, url: string | URL, headers: Record<string, string> | undefined, timeoutMs: number): Promise<Client> {
+async function open(
+  kind: McpHttpTransport,
+  url: string | URL,
+  headers: Record<string, string> | undefined,
+  timeoutMs: number,
+): Promise<Client> {
   // For SSE, requestInit headers are sent on the stream GET as well as on every POSTed message.
   const opts = { requestInit: headers ? { headers } : undefined };
-  const transport = kind === 'sse'
-    ? new SSEClientTransport(toUrl(url), opts)
-    : new StreamableHTTPClientTransport(toUrl(url), opts);
+  const transport =
+    kind === 'sse' ? new SSEClientTransport(toUrl(url), opts) : new StreamableHTTPClientTransport(toUrl(url), opts);
   const client = new Client(clientInfo);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
@@ -65,7 +69,11 @@ export interface WaitForMcpOptions {
  * Retries connect + initialize until the server answers or `timeoutMs` has passed, then returns
  * the connected Client (close it when done). On timeout it throws with the last error seen.
  */
-export async function waitForMcp(url: string | URL, timeoutMs: number, options: WaitForMcpOptions = {}): Promise<Client> {
+export async function waitForMcp(
+  url: string | URL,
+  timeoutMs: number,
+  options: WaitForMcpOptions = {},
+): Promise<Client> {
   const kind = options.transport ?? 'streamableHttp';
   const interval = options.intervalMs ?? 200;
   const deadline = Date.now() + timeoutMs;
@@ -84,5 +92,7 @@ export async function waitForMcp(url: string | URL, timeoutMs: number, options: 
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
   const reason = lastError instanceof Error ? lastError.message : String(lastError);
-  throw new Error(`MCP server at ${String(url)} did not answer initialize within ${timeoutMs} ms (${attempts} attempts); last error: ${reason}`);
+  throw new Error(
+    `MCP server at ${String(url)} did not answer initialize within ${timeoutMs} ms (${attempts} attempts); last error: ${reason}`,
+  );
 }

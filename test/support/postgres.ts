@@ -22,7 +22,10 @@ export async function requirePostgres(suiteName: string): Promise<boolean> {
     }
   }
   if (!why) return true;
-  if (process.env.CI) throw new Error(`${suiteName}: ${why}, and CI is set, so this suite fails instead of skipping. .ci/run starts a cluster.`);
+  if (process.env.CI)
+    throw new Error(
+      `${suiteName}: ${why}, and CI is set, so this suite fails instead of skipping. .ci/run starts a cluster.`,
+    );
   process.stdout.write(`- skipped ${suiteName}: ${why} (set CI=1 to make this a failure).\n`);
   return false;
 }

@@ -63,7 +63,10 @@ export async function startRegistry(timeoutMs = 15_000): Promise<LocalRegistry> 
 
   try {
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`docker-registry did not listen within ${timeoutMs} ms:\n${log}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`docker-registry did not listen within ${timeoutMs} ms:\n${log}`)),
+        timeoutMs,
+      );
       const onData = (chunk: Buffer): void => {
         log += chunk.toString();
         const m = /listening on 127\.0\.0\.1:(\d+)/.exec(log);

@@ -14,7 +14,9 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-const UPSTREAM = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice(7) : '/var/run/docker.sock';
+const UPSTREAM = process.env.DOCKER_HOST?.startsWith('unix://')
+  ? process.env.DOCKER_HOST.slice(7)
+  : '/var/run/docker.sock';
 
 export async function startCountingProxy(socketPath: string): Promise<CountingProxy> {
   rmSync(socketPath, { force: true });
@@ -47,13 +49,20 @@ export async function startCountingProxy(socketPath: string): Promise<CountingPr
   // Attach/hijack requests upgrade the connection; splice the raw sockets.
   server.on('upgrade', (req, socket, head) => {
     seen.push(`${req.method} ${req.url} (upgrade)`);
-    const up = track(connect(UPSTREAM, () => {
-      const lines = [`${req.method} ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`), '', ''];
-      up.write(lines.join('\r\n'));
-      if (head.length) up.write(head);
-      up.pipe(socket);
-      socket.pipe(up);
-    }));
+    const up = track(
+      connect(UPSTREAM, () => {
+        const lines = [
+          `${req.method} ${req.url} HTTP/1.1`,
+          ...Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`),
+          '',
+          '',
+        ];
+        up.write(lines.join('\r\n'));
+        if (head.length) up.write(head);
+        up.pipe(socket);
+        socket.pipe(up);
+      }),
+    );
     up.on('error', () => socket.destroy());
     socket.on('close', () => up.destroy());
     socket.on('error', () => up.destroy());

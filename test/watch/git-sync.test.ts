@@ -12,7 +12,12 @@ import { cloneDir, displayUrl, openGitSync, scrubGitMessage } from '../../src/wa
 const dir = mkdtempSync(join(tmpdir(), 'cf-git-sync-'));
 const bare = join(dir, 'r.git');
 const work = join(dir, 'work');
-const git = (...a: string[]): string => execFileSync('git', ['-c', 'user.name=Bob', '-c', 'user.email=bob@example.com', ...a], { cwd: work, encoding: 'utf8', stdio: 'pipe' }).trim();
+const git = (...a: string[]): string =>
+  execFileSync('git', ['-c', 'user.name=Bob', '-c', 'user.email=bob@example.com', ...a], {
+    cwd: work,
+    encoding: 'utf8',
+    stdio: 'pipe',
+  }).trim();
 function commit(body: string, msg: string): string {
   writeFileSync(join(work, 'contextforge.yaml'), body);
   git('add', '-A');

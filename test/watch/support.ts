@@ -45,7 +45,9 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
     all += d;
     poke();
   });
-  const done = new Promise<number>((resolve) => proc.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  const done = new Promise<number>((resolve) =>
+    proc.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1))),
+  );
   let exited = false;
   void done.then(() => {
     exited = true;
@@ -85,7 +87,10 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
 }
 
 /** Runs one CLI command to completion. */
-export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; out: string; err: string }> {
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; out: string; err: string }> {
   const c = startCli(args, options);
   const code = await c.done;
   return { code, out: c.out(), err: c.err() };
@@ -149,7 +154,12 @@ export function stackYaml(def: StackDef): string {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls fn until it returns a truthy value or timeoutMs passes. */
-export async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string, everyMs = 250): Promise<T> {
+export async function until<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -59,7 +59,11 @@ export interface CodeEngineBackendHandle extends Backend {
   inspect(observed: readonly ObservedResource[]): Promise<ObservedResource[]>;
 }
 
-export function createCodeEngineBackend(name: string, config: CodeEngineBackend, opts: CodeEngineBackendOptions = {}): CodeEngineBackendHandle {
+export function createCodeEngineBackend(
+  name: string,
+  config: CodeEngineBackend,
+  opts: CodeEngineBackendOptions = {},
+): CodeEngineBackendHandle {
   const client =
     opts.client ??
     new CodeEngineClient({
@@ -78,7 +82,9 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
   const quota = new QuotaGate();
 
   const scrubber = (d?: DesiredResource) => {
-    const values = [config.api_key, ...(opts.sensitiveValues ?? []), ...Object.values(d?.secretEnv ?? {})].filter((v) => v && v.length >= 4);
+    const values = [config.api_key, ...(opts.sensitiveValues ?? []), ...Object.values(d?.secretEnv ?? {})].filter(
+      (v) => v && v.length >= 4,
+    );
     return (diag: Diagnostic): Diagnostic => ({
       ...diag,
       summary: redact(diag.summary, values),
@@ -90,11 +96,21 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     const scrub = scrubber(d);
     const carried = (err as { diags?: Diagnostic[] }).diags;
     if (carried) return { status: 'failed', diags: carried.map((x) => scrub({ ...x, address })) };
-    if (err instanceof CodeEngineApiError) return { status: 'failed', retryable: err.retryable, diags: [scrub(err.toDiagnostic({ address }))] };
+    if (err instanceof CodeEngineApiError)
+      return { status: 'failed', retryable: err.retryable, diags: [scrub(err.toDiagnostic({ address }))] };
     if (err instanceof Error && (err.name === 'AbortError' || /abort|timeout/i.test(err.message))) {
-      return { status: 'failed', retryable: false, diags: [error('ce.interrupted', `${action} of ${address} was interrupted`, { address })] };
+      return {
+        status: 'failed',
+        retryable: false,
+        diags: [error('ce.interrupted', `${action} of ${address} was interrupted`, { address })],
+      };
     }
-    return { status: 'failed', diags: [scrub(error('ce.apply-failed', `${action} of ${address} failed: ${(err as Error).message}`, { address }))] };
+    return {
+      status: 'failed',
+      diags: [
+        scrub(error('ce.apply-failed', `${action} of ${address} failed: ${(err as Error).message}`, { address })),
+      ],
+    };
   }
 
   // ---- GitHub sources -------------------------------------------------------------------
@@ -124,11 +140,21 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
 
   // ---- apply ------------------------------------------------------------------------------
 
-  async function ensureSecret(project: ProjectClient, name: string, data: Record<string, string>, address: string): Promise<void> {
+  async function ensureSecret(
+    project: ProjectClient,
+    name: string,
+    data: Record<string, string>,
+    address: string,
+  ): Promise<void> {
     const found = await project.secrets.find(name);
     if (found && !isOwnedSecret(found.value, data[SECRET_STACK_KEY])) {
       throw Object.assign(new Error('secret name taken'), {
-        diags: [error('ce.name-taken', `Code Engine secret ${name} exists but was not created by this stack`, { address, detail: 'Rename or delete that secret yourself; contextforge never touches secrets without its mark.' })],
+        diags: [
+          error('ce.name-taken', `Code Engine secret ${name} exists but was not created by this stack`, {
+            address,
+            detail: 'Rename or delete that secret yourself; contextforge never touches secrets without its mark.',
+          }),
+        ],
       });
     }
     if (!found) {
@@ -143,13 +169,21 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     await project.secrets.replaceWithRetryOn412(name, (cur) => (same(cur.data) ? null : { format: 'generic', data }));
   }
 
-  function observedFrom(app: App, d: DesiredResource, stack: string, secret?: { name: string; data: Record<string, string> }): ObservedResource | undefined {
+  function observedFrom(
+    app: App,
+    d: DesiredResource,
+    stack: string,
+    secret?: { name: string; data: Record<string, string> },
+  ): ObservedResource | undefined {
     const snap = groupStack({
       stack,
       backend: name,
       apps: [app],
       secrets: secret ? [{ name: secret.name, format: 'generic', data: secret.data } as never] : [],
-      pathOf: () => (d.spec.transport.type === 'stdio' ? undefined : { transport: d.spec.transport.type, path: d.spec.transport.path ?? '/mcp' }),
+      pathOf: () =>
+        d.spec.transport.type === 'stdio'
+          ? undefined
+          : { transport: d.spec.transport.type, path: d.spec.transport.path ?? '/mcp' },
     });
     return snap.observed.find((o) => o.runtime === d.runtime);
   }
@@ -167,12 +201,23 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     let resolved: string | undefined;
     if (d.spec.source.type === 'github' && !imageOf(d).image) {
       const k = sourceKey(d)!;
-      const r = await resolveRef({ url: k.url, ref: k.ref, address: d.address, credentials: githubCredentials(opts.github, configDir) });
+      const r = await resolveRef({
+        url: k.url,
+        ref: k.ref,
+        address: d.address,
+        credentials: githubCredentials(opts.github, configDir),
+      });
       if (!r.value) return { status: 'failed', diags: r.diags.map(scrub) };
       resolved = r.value;
     }
     const w = want(d, resolved);
-    if (!w.app) return { status: 'failed', diags: [error('ce.unsupported', `${d.address} cannot run on Code Engine: ${w.problem}`, { address: d.address })] };
+    if (!w.app)
+      return {
+        status: 'failed',
+        diags: [
+          error('ce.unsupported', `${d.address} cannot run on Code Engine: ${w.problem}`, { address: d.address }),
+        ],
+      };
 
     const gate = await quota.reserve(project, exists ? 'patch' : 'create', d.address);
     if (gate) return { status: 'failed', retryable: false, diags: [gate] };
@@ -203,21 +248,43 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
       ctx.progress(`writing secret ${sName}`);
       await ensureSecret(project, sName, secretData, d.address);
     }
-    const proto = appPrototype({ name: app, stack, app: w.app, specHash: d.specHash, secretName: secretData ? sName : undefined });
+    const proto = appPrototype({
+      name: app,
+      stack,
+      app: w.app,
+      specHash: d.specHash,
+      secretName: secretData ? sName : undefined,
+    });
     let created = false;
     if (!exists) {
       ctx.progress(`creating app ${app}`);
       const r = await project.apps.create(proto);
       created = r.outcome !== 'existing';
       if (r.outcome === 'existing' && !isOwnedApp(r.value, stack)) {
-        return { status: 'failed', diags: [error('ce.name-taken', `Code Engine app ${app} exists but was not created by stack ${stack}`, { address: d.address, detail: 'Rename the runtime, or delete that app yourself; contextforge never touches apps without its mark.' })] };
+        return {
+          status: 'failed',
+          diags: [
+            error('ce.name-taken', `Code Engine app ${app} exists but was not created by stack ${stack}`, {
+              address: d.address,
+              detail:
+                'Rename the runtime, or delete that app yourself; contextforge never touches apps without its mark.',
+            }),
+          ],
+        };
       }
     }
     if (!created) {
       ctx.progress(`patching app ${app}`);
       try {
         await project.apps.patchWithRetryOn412(app, (cur) => {
-          if (!isOwnedApp(cur, stack)) throw Object.assign(new Error('not ours'), { diags: [error('ce.name-taken', `Code Engine app ${app} is no longer marked as stack ${stack}'s`, { address: d.address })] });
+          if (!isOwnedApp(cur, stack))
+            throw Object.assign(new Error('not ours'), {
+              diags: [
+                error('ce.name-taken', `Code Engine app ${app} is no longer marked as stack ${stack}'s`, {
+                  address: d.address,
+                }),
+              ],
+            });
           return mergePatch(cur, proto);
         });
       } catch (err) {
@@ -230,7 +297,9 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
       await project.secrets.delete(String(change.observed.native.secret), { ignoreNotFound: true });
     }
     ctx.progress(`waiting for app ${app} to become ready`);
-    const settled = (await project.apps.waitUntilSettled(app, { intervalMs: pollMs, timeoutMs: readyTimeoutMs, signal: ctx.signal })).value;
+    const settled = (
+      await project.apps.waitUntilSettled(app, { intervalMs: pollMs, timeoutMs: readyTimeoutMs, signal: ctx.signal })
+    ).value;
     const observed = observedFrom(settled, d, stack, secretData ? { name: sName, data: secretData } : undefined);
     if (settled.status === 'ready') return { status: exists ? 'updated' : 'created', observed, diags: [] };
     const reason = settled.status_details?.reason ?? settled.status;
@@ -238,12 +307,19 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
       status: 'failed',
       observed,
       retryable: settled.status === 'deploying',
-      diags: [error(settled.status === 'deploying' ? 'ce.not-ready' : 'ce.app-failed', `Code Engine app ${app} of ${d.address} is ${settled.status}: ${reason}`, {
-        address: d.address,
-        detail: settled.status === 'deploying'
-          ? `It did not become ready within ${Math.round(readyTimeoutMs / 1000)}s; apply again to keep waiting.`
-          : 'The latest revision does not run: check the image, its port and its logs (IBM Cloud Logs).',
-      })],
+      diags: [
+        error(
+          settled.status === 'deploying' ? 'ce.not-ready' : 'ce.app-failed',
+          `Code Engine app ${app} of ${d.address} is ${settled.status}: ${reason}`,
+          {
+            address: d.address,
+            detail:
+              settled.status === 'deploying'
+                ? `It did not become ready within ${Math.round(readyTimeoutMs / 1000)}s; apply again to keep waiting.`
+                : 'The latest revision does not run: check the image, its port and its logs (IBM Cloud Logs).',
+          },
+        ),
+      ],
     };
   }
 
@@ -275,12 +351,20 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
 
   const backend: CodeEngineBackendHandle = {
     client,
-    projectId: () => projectRef.id().catch((err: unknown) => ({ diags: [failure(err, undefined, `backend.${name}`, 'resolving the project').diags[0]] })),
+    projectId: () =>
+      projectRef.id().catch((err: unknown) => ({
+        diags: [failure(err, undefined, `backend.${name}`, 'resolving the project').diags[0]],
+      })),
     describe(): BackendDescription {
       return { name, kind: 'ibm_code_engine', capabilities: CODE_ENGINE_CAPABILITIES };
     },
     validate(desired: readonly DesiredResource[]): Diagnostic[] {
-      return validateDesired({ backend: name, config, stack: opts.stack ?? '', desired: desired.filter((d) => d.backend === name) });
+      return validateDesired({
+        backend: name,
+        config,
+        stack: opts.stack ?? '',
+        desired: desired.filter((d) => d.backend === name),
+      });
     },
     async observe(stack: string, desired: readonly DesiredResource[] = []): Promise<Result<ObservedResource[]>> {
       const pending = desired.filter((d) => d.backend === name);
@@ -313,7 +397,13 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
             newRevisions += 1;
             continue;
           }
-          const c = diffApp({ backend: name, desired: d, observed: o, want: want(d).app, built: d.spec.source.type === 'github' });
+          const c = diffApp({
+            backend: name,
+            desired: d,
+            observed: o,
+            want: want(d).app,
+            built: d.spec.source.type === 'github',
+          });
           if (c.action === 'update') newRevisions += 1;
         }
         const removedApps = [...have.keys()].filter((rt) => !byRuntime.has(rt)).length;
@@ -335,7 +425,14 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
     plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change {
       if (!desired) return diffApp({ backend: name, desired, observed });
       const w = want(desired);
-      return diffApp({ backend: name, desired, observed, want: w.app, problem: w.problem, built: desired.spec.source.type === 'github' });
+      return diffApp({
+        backend: name,
+        desired,
+        observed,
+        want: w.app,
+        problem: w.problem,
+        built: desired.spec.source.type === 'github',
+      });
     },
     async apply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
       try {
@@ -347,7 +444,15 @@ export function createCodeEngineBackend(name: string, config: CodeEngineBackend,
           case 'create':
           case 'update':
           case 'replace':
-            if (!change.desired) return { status: 'failed', diags: [error('ce.no-desired', `${change.action} of ${change.address} has no desired spec`, { address: change.address })] };
+            if (!change.desired)
+              return {
+                status: 'failed',
+                diags: [
+                  error('ce.no-desired', `${change.action} of ${change.address} has no desired spec`, {
+                    address: change.address,
+                  }),
+                ],
+              };
             return await upsert(change, ctx);
         }
       } catch (err) {

@@ -46,7 +46,8 @@ function buildPrototype(input: BuildInput): BuildPrototype {
     strategy_size: b.strategy_size ?? 'medium',
     timeout: timeout === undefined ? 600 : Math.min(3600, Math.max(1, Math.round(timeout))),
   };
-  if (input.source.context && input.source.context !== '.') proto.source_context_dir = input.source.context.replace(/^\.\//, '');
+  if (input.source.context && input.source.context !== '.')
+    proto.source_context_dir = input.source.context.replace(/^\.\//, '');
   const params = Object.entries(input.source.buildArgs);
   if (params.length) proto.run_build_params = params.map(([name, value]) => ({ type: 'literal', name, value }));
   return proto;
@@ -72,7 +73,11 @@ export async function runBuild(input: BuildInput): Promise<{ ok: boolean; diags:
   }
   input.progress(`building ${input.image} from ${input.commit.slice(0, 12)}`);
   const run = await project.buildRuns.create({ build_name: buildName });
-  const done = await project.buildRuns.waitForCompletion(run.value.name, { intervalMs: input.pollMs ?? 1000, signal: input.signal, timeoutMs: (proto.timeout ?? 600) * 1000 + 60_000 });
+  const done = await project.buildRuns.waitForCompletion(run.value.name, {
+    intervalMs: input.pollMs ?? 1000,
+    signal: input.signal,
+    timeoutMs: (proto.timeout ?? 600) * 1000 + 60_000,
+  });
   if (done.status === 'succeeded') {
     input.progress(`build run ${done.name} succeeded`);
     return { ok: true, diags: [] };
@@ -80,16 +85,24 @@ export async function runBuild(input: BuildInput): Promise<{ ok: boolean; diags:
   const reason = done.status_details?.reason ?? done.status;
   return {
     ok: false,
-    diags: [error('ce.build-failed', `the Code Engine build of ${input.address} ${done.status === 'failed' ? 'failed' : 'did not finish'}: ${reason}`, {
-      address: input.address,
-      detail: `Build run ${done.name} of build ${buildName} (commit ${input.commit.slice(0, 12)}) ended ${done.status} with reason ${reason}. ${hintFor(reason)}`,
-    })],
+    diags: [
+      error(
+        'ce.build-failed',
+        `the Code Engine build of ${input.address} ${done.status === 'failed' ? 'failed' : 'did not finish'}: ${reason}`,
+        {
+          address: input.address,
+          detail: `Build run ${done.name} of build ${buildName} (commit ${input.commit.slice(0, 12)}) ended ${done.status} with reason ${reason}. ${hintFor(reason)}`,
+        },
+      ),
+    ],
   };
 }
 
 function hintFor(reason: string): string {
-  if (reason === 'missing_code_repo_access') return 'Code Engine cannot read the repository: make it reachable or add a source secret.';
-  if (reason === 'missing_registry_access' || reason === 'spec_output_secret_ref_not_found') return 'Check build.output_secret (a registry secret with push rights in the project).';
+  if (reason === 'missing_code_repo_access')
+    return 'Code Engine cannot read the repository: make it reachable or add a source secret.';
+  if (reason === 'missing_registry_access' || reason === 'spec_output_secret_ref_not_found')
+    return 'Check build.output_secret (a registry secret with push rights in the project).';
   if (reason === 'timeout') return 'Raise build.timeout (at most 3600 s) or a larger build.strategy_size.';
   return 'Look at the build run logs with `ibmcloud ce buildrun logs`.';
 }

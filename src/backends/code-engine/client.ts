@@ -120,12 +120,15 @@ export class CodeEngineClient {
   }
 
   /** POST /projects (202, status `creating`). Ambiguous failures are resolved by name. */
-  async createProject(prototype: ProjectPrototype): Promise<{ value: Project; outcome: CreateResult<Project>['outcome'] }> {
+  async createProject(
+    prototype: ProjectPrototype,
+  ): Promise<{ value: Project; outcome: CreateResult<Project>['outcome'] }> {
     const policy = this.transport.retryPolicy;
     let ambiguous = false;
     for (let attempt = 0; ; attempt++) {
       const res = await this.transport.once<Project>({ method: 'POST', path: '/projects', body: prototype });
-      if (!(res instanceof CodeEngineApiError)) return { value: res.body, outcome: ambiguous ? 'recovered' : 'created' };
+      if (!(res instanceof CodeEngineApiError))
+        return { value: res.body, outcome: ambiguous ? 'recovered' : 'created' };
       if (!isRetryableStatus(res.status) || attempt >= policy.maxRetries) throw res;
       await sleep(backoffDelayMs(policy, attempt, res.retryAfterSeconds));
       if (isAmbiguousFailure(res.status)) {
@@ -152,7 +155,10 @@ export class ProjectClient {
   readonly builds: BuildsApi;
   readonly buildRuns: BuildRunsApi;
 
-  constructor(transport: Transport, readonly projectId: string) {
+  constructor(
+    transport: Transport,
+    readonly projectId: string,
+  ) {
     const base = `/projects/${encodeURIComponent(projectId)}`;
     this.apps = new AppsApi(transport, `${base}/apps`, 'apps', 'PATCH');
     this.secrets = new SecretsApi(transport, `${base}/secrets`, 'secrets', 'PUT');
@@ -168,7 +174,11 @@ export class AppsApi extends VersionedCollection<App, AppPrototype, AppPatch> {
   }
 
   /** Read-compute-patch that survives concurrent writers; compute returns null for "no change". */
-  patchWithRetryOn412(name: string, computePatch: (current: App) => AppPatch | null, maxAttempts?: number): Promise<Versioned<App> & { updated: boolean }> {
+  patchWithRetryOn412(
+    name: string,
+    computePatch: (current: App) => AppPatch | null,
+    maxAttempts?: number,
+  ): Promise<Versioned<App> & { updated: boolean }> {
     return this.updateWithRetryOn412(name, computePatch, maxAttempts);
   }
 
@@ -189,7 +199,8 @@ export class AppsApi extends VersionedCollection<App, AppPrototype, AppPatch> {
     for (;;) {
       const cur = await this.get(name);
       const a = cur.value;
-      const latestReady = a.status === 'ready' && a.status_details?.latest_ready_revision === a.status_details?.latest_created_revision;
+      const latestReady =
+        a.status === 'ready' && a.status_details?.latest_ready_revision === a.status_details?.latest_created_revision;
       if (latestReady || a.status === 'failed' || a.status === 'warning' || Date.now() >= deadline) return cur;
       await pause(opts.intervalMs ?? 2_000, opts.signal);
     }
@@ -202,7 +213,11 @@ export class SecretsApi extends VersionedCollection<Secret, SecretPrototype, Sec
     return this.update(name, replacement, etag);
   }
 
-  replaceWithRetryOn412(name: string, compute: (current: Secret) => SecretReplacement | null, maxAttempts?: number): Promise<Versioned<Secret> & { updated: boolean }> {
+  replaceWithRetryOn412(
+    name: string,
+    compute: (current: Secret) => SecretReplacement | null,
+    maxAttempts?: number,
+  ): Promise<Versioned<Secret> & { updated: boolean }> {
     return this.updateWithRetryOn412(name, compute, maxAttempts);
   }
 }
@@ -212,7 +227,11 @@ export class BuildsApi extends VersionedCollection<Build, BuildPrototype, BuildP
     return this.update(name, mergePatch, etag);
   }
 
-  patchWithRetryOn412(name: string, computePatch: (current: Build) => BuildPatch | null, maxAttempts?: number): Promise<Versioned<Build> & { updated: boolean }> {
+  patchWithRetryOn412(
+    name: string,
+    computePatch: (current: Build) => BuildPatch | null,
+    maxAttempts?: number,
+  ): Promise<Versioned<Build> & { updated: boolean }> {
     return this.updateWithRetryOn412(name, computePatch, maxAttempts);
   }
 }
@@ -247,7 +266,9 @@ export function generateRunName(buildName?: string): string {
   const d = new Date();
   const p = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
-  const rand = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
+  const rand = Math.floor(Math.random() * 0x10000)
+    .toString(16)
+    .padStart(4, '0');
   const prefix = (buildName ?? 'build').slice(0, 40).replace(/-+$/, '');
   return `${prefix}-run-${stamp}-${rand}`;
 }

@@ -21,12 +21,21 @@ export interface ListOptions {
 }
 
 /** Follows `next.start` until absent and returns every item, in server order. */
-export async function listAll<T>(transport: Transport, path: string, key: string, opts: ListOptions = {}): Promise<T[]> {
+export async function listAll<T>(
+  transport: Transport,
+  path: string,
+  key: string,
+  opts: ListOptions = {},
+): Promise<T[]> {
   const items: T[] = [];
   const seen = new Set<string>();
   let start: string | undefined;
   for (;;) {
-    const res = await transport.request<PageBody>({ method: 'GET', path, query: { ...opts.query, limit: opts.limit ?? 100, start } });
+    const res = await transport.request<PageBody>({
+      method: 'GET',
+      path,
+      query: { ...opts.query, limit: opts.limit ?? 100, start },
+    });
     const page = res.body?.[key];
     if (Array.isArray(page)) items.push(...(page as T[]));
     start = res.body?.next?.start;
@@ -88,7 +97,12 @@ export class NamedCollection<T, P extends object> {
       try {
         res = await this.transport.once<T>({ method: 'POST', path: this.path, body: prototype });
       } catch (e) {
-        if (e instanceof CodeEngineApiError && e.service === 'iam' && isRetryableStatus(e.status) && attempt < policy.maxRetries) {
+        if (
+          e instanceof CodeEngineApiError &&
+          e.service === 'iam' &&
+          isRetryableStatus(e.status) &&
+          attempt < policy.maxRetries
+        ) {
           await sleep(backoffDelayMs(policy, attempt));
           continue;
         }
@@ -118,11 +132,18 @@ export class NamedCollection<T, P extends object> {
    * DELETE (202). Returns true when deleted, false when it was already gone. A 404 on the first
    * try is an error unless `ignoreNotFound`: it may mean a wrong project id rather than "done".
    */
-  async delete(name: string, opts: { ignoreNotFound?: boolean; query?: Record<string, string> } = {}): Promise<boolean> {
+  async delete(
+    name: string,
+    opts: { ignoreNotFound?: boolean; query?: Record<string, string> } = {},
+  ): Promise<boolean> {
     const policy = this.transport.retryPolicy;
     let ambiguous = false;
     for (let attempt = 0; ; attempt++) {
-      const res = await this.transport.once<unknown>({ method: 'DELETE', path: this.itemPath(name), query: opts.query });
+      const res = await this.transport.once<unknown>({
+        method: 'DELETE',
+        path: this.itemPath(name),
+        query: opts.query,
+      });
       if (!(res instanceof CodeEngineApiError)) return true;
       if (res.status === 404 && (ambiguous || opts.ignoreNotFound)) return ambiguous;
       if (!isRetryableStatus(res.status) || attempt >= policy.maxRetries) throw res;

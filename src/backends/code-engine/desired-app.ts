@@ -35,8 +35,16 @@ export interface ManagedApp {
   probes: { readiness: NormalizedProbe; liveness: NormalizedProbe | null };
 }
 
-export const VISIBILITY_TO_CE: Record<Visibility, ManagedDomainMappings> = { public: 'local_public', private: 'local_private', project: 'local' };
-const CE_TO_VISIBILITY: Record<ManagedDomainMappings, Visibility> = { local_public: 'public', local_private: 'private', local: 'project' };
+export const VISIBILITY_TO_CE: Record<Visibility, ManagedDomainMappings> = {
+  public: 'local_public',
+  private: 'local_private',
+  project: 'local',
+};
+const CE_TO_VISIBILITY: Record<ManagedDomainMappings, Visibility> = {
+  local_public: 'public',
+  local_private: 'private',
+  local: 'project',
+};
 
 /** Code Engine's defaults (reference §5), used where config says nothing. */
 export const CE_SCALE_DEFAULTS = { min: 0, max: 10, concurrency: 100, requestTimeout: 300 } as const;
@@ -67,12 +75,14 @@ export interface DesiredAppInput {
 export function desiredApp(input: DesiredAppInput): { value?: ManagedApp; problem?: string } {
   const { desired: d, config } = input;
   const s = d.spec;
-  if (s.source.type === 'compose' || s.source.type === 'command') return { problem: `${s.source.type} sources cannot run on Code Engine` };
+  if (s.source.type === 'compose' || s.source.type === 'command')
+    return { problem: `${s.source.type} sources cannot run on Code Engine` };
   if (s.transport.type === 'stdio') return { problem: 'stdio transport cannot be reached on Code Engine' };
   const port = s.transport.port ?? 8080;
   const res = ceResources(s.guardrails.maxCpu, s.guardrails.maxMemory);
   if (!res.ok) return { problem: `${res.requested} is not a valid Code Engine pair: ${res.reason}` };
-  const imageSecret = s.source.type === 'github' ? (config.image_secret ?? config.build?.output_secret) : config.image_secret;
+  const imageSecret =
+    s.source.type === 'github' ? (config.image_secret ?? config.build?.output_secret) : config.image_secret;
   const app: ManagedApp = {
     image: input.image,
     port,
@@ -198,7 +208,8 @@ export function liveApp(input: LiveAppInput): { value: ManagedApp; specHash?: st
     },
   };
   if (app.image_secret) value.imageSecret = app.image_secret;
-  if (app.scale_ephemeral_storage_limit) value.resources.ephemeralStorage = canonicalMemory(app.scale_ephemeral_storage_limit);
+  if (app.scale_ephemeral_storage_limit)
+    value.resources.ephemeralStorage = canonicalMemory(app.scale_ephemeral_storage_limit);
   return { value, specHash };
 }
 
@@ -217,7 +228,8 @@ export function mergePatch(current: App, proto: AppPrototype): AppPatch | null {
     if (key === 'name' || want === undefined) continue;
     const have = cur[key];
     const same = PROBE_KEYS.has(key)
-      ? canonicalJson(normalizeProbe(have as Probe | undefined, port)) === canonicalJson(normalizeProbe(want as Probe, proto.image_port ?? 8080))
+      ? canonicalJson(normalizeProbe(have as Probe | undefined, port)) ===
+        canonicalJson(normalizeProbe(want as Probe, proto.image_port ?? 8080))
       : key === 'scale_cpu_limit'
         ? canonicalCpu(have as string | undefined) === canonicalCpu(want as string)
         : key === 'scale_memory_limit' || key === 'scale_ephemeral_storage_limit'

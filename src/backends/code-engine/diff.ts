@@ -48,7 +48,12 @@ export function diffApp(input: CeDiffInput): Change {
   const diags: Diagnostic[] = [];
   if (!d) return { ...base, action: 'delete', reason: 'delete:not-in-config', fields: [], diagnostics: diags };
   if (!input.want) {
-    diags.push({ severity: 'error', code: 'ce.unsupported', summary: `${d.address} cannot run on Code Engine: ${input.problem ?? 'unknown reason'}`, address: d.address });
+    diags.push({
+      severity: 'error',
+      code: 'ce.unsupported',
+      summary: `${d.address} cannot run on Code Engine: ${input.problem ?? 'unknown reason'}`,
+      address: d.address,
+    });
     return { ...base, action: 'noop', reason: 'noop:unsupported', fields: [], diagnostics: diags };
   }
   const steps = input.built ? ['build'] : undefined;
@@ -56,7 +61,14 @@ export function diffApp(input: CeDiffInput): Change {
   const present = o && o.native?.app;
   if (!o || !present) {
     const fields = diffFields(want as unknown as Record<string, unknown>, {}, { forcesReplace: () => false });
-    return { ...base, action: 'create', reason: o ? 'create:drift-missing' : 'create:new', fields, diagnostics: diags, ...(steps ? { steps } : {}) };
+    return {
+      ...base,
+      action: 'create',
+      reason: o ? 'create:drift-missing' : 'create:new',
+      fields,
+      diagnostics: diags,
+      ...(steps ? { steps } : {}),
+    };
   }
   const ignore = ['health'];
   if (!want.resources.ephemeralStorage) ignore.push('resources.ephemeralStorage');
@@ -69,15 +81,23 @@ export function diffApp(input: CeDiffInput): Change {
   }
   if (fields.length === 0) {
     if (o.status === 'failed') {
-      diags.push(warning('ce.app-failed', `Code Engine app of ${d.address} is ${String(o.native?.appStatus)}: ${String(o.native?.reason ?? 'no reason given')}`, {
-        address: d.address,
-        detail: 'The configuration is applied but the latest revision does not run; check the image and `contextforge status`.',
-      }));
+      diags.push(
+        warning(
+          'ce.app-failed',
+          `Code Engine app of ${d.address} is ${String(o.native?.appStatus)}: ${String(o.native?.reason ?? 'no reason given')}`,
+          {
+            address: d.address,
+            detail:
+              'The configuration is applied but the latest revision does not run; check the image and `contextforge status`.',
+          },
+        ),
+      );
     }
     return { ...base, action: 'noop', reason: 'noop:up-to-date', fields, diagnostics: diags };
   }
   const sourceMoved = input.built && fields.every((f) => f.path === 'image');
-  const reason: Reason = o.specHash === d.specHash && !sourceMoved ? 'update:drift-edited' : `update:${reasonSlug(fields)}`;
+  const reason: Reason =
+    o.specHash === d.specHash && !sourceMoved ? 'update:drift-edited' : `update:${reasonSlug(fields)}`;
   const imageMoved = fields.some((f) => f.path === 'image');
   return { ...base, action: 'update', reason, fields, diagnostics: diags, ...(steps && imageMoved ? { steps } : {}) };
 }

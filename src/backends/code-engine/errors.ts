@@ -48,7 +48,9 @@ export class CodeEngineApiError extends Error {
     const first = init.errors?.[0];
     const what = init.status === 0 ? `network error ${init.networkCode ?? ''}`.trim() : `HTTP ${init.status}`;
     const detail = first ? `${first.code}: ${first.message}` : (init.message ?? '');
-    super(`${init.service === 'iam' ? 'IAM' : 'Code Engine'} ${init.method} ${init.path} failed: ${what}${detail ? ` (${detail})` : ''}`);
+    super(
+      `${init.service === 'iam' ? 'IAM' : 'Code Engine'} ${init.method} ${init.path} failed: ${what}${detail ? ` (${detail})` : ''}`,
+    );
     this.name = 'CodeEngineApiError';
     this.service = init.service;
     this.status = init.status;
@@ -62,7 +64,9 @@ export class CodeEngineApiError extends Error {
 
   /** True when trying again later may succeed (429, 5xx except 501, no response, 412). */
   get retryable(): boolean {
-    return this.status === 0 || this.status === 429 || this.status === 412 || (this.status >= 500 && this.status !== 501);
+    return (
+      this.status === 0 || this.status === 429 || this.status === 412 || (this.status >= 500 && this.status !== 501)
+    );
   }
 
   /** The first error code of the body, e.g. `resource_not_found`. */
@@ -93,24 +97,60 @@ function hintFor(err: CodeEngineApiError): { code: string; summary: string; hint
   }
   switch (err.status) {
     case 400:
-      return { code: 'ce.bad-request', summary: 'Code Engine rejected the request', hint: 'Fix the field named in the detail (see the valid cpu/memory combinations and name rules).' };
+      return {
+        code: 'ce.bad-request',
+        summary: 'Code Engine rejected the request',
+        hint: 'Fix the field named in the detail (see the valid cpu/memory combinations and name rules).',
+      };
     case 401:
-      return { code: 'ce.unauthorized', summary: 'Code Engine did not accept the credentials', hint: 'Check the API key and the IAM url; the token may be expired or issued by another IAM.' };
+      return {
+        code: 'ce.unauthorized',
+        summary: 'Code Engine did not accept the credentials',
+        hint: 'Check the API key and the IAM url; the token may be expired or issued by another IAM.',
+      };
     case 403:
-      return { code: 'ce.forbidden', summary: 'Access to the Code Engine project was denied', hint: 'Grant the API key\'s identity an IAM role (Writer or Manager) on the Code Engine project.' };
+      return {
+        code: 'ce.forbidden',
+        summary: 'Access to the Code Engine project was denied',
+        hint: "Grant the API key's identity an IAM role (Writer or Manager) on the Code Engine project.",
+      };
     case 404:
-      return { code: 'ce.not-found', summary: 'Code Engine resource not found', hint: 'Check the project id and region; the project may have been deleted.' };
+      return {
+        code: 'ce.not-found',
+        summary: 'Code Engine resource not found',
+        hint: 'Check the project id and region; the project may have been deleted.',
+      };
     case 409:
-      return { code: 'ce.conflict', summary: 'A Code Engine resource with that name already exists', hint: 'Choose another name or adopt/delete the existing resource.' };
+      return {
+        code: 'ce.conflict',
+        summary: 'A Code Engine resource with that name already exists',
+        hint: 'Choose another name or adopt/delete the existing resource.',
+      };
     case 412:
-      return { code: 'ce.precondition-failed', summary: 'The resource changed since it was read', hint: 'Someone else updated it; re-read and retry (apply again).' };
+      return {
+        code: 'ce.precondition-failed',
+        summary: 'The resource changed since it was read',
+        hint: 'Someone else updated it; re-read and retry (apply again).',
+      };
     case 429:
-      return { code: 'ce.rate-limited', summary: 'Code Engine rate limit reached', hint: 'Too many requests; wait and retry, or lower the apply parallelism.' };
+      return {
+        code: 'ce.rate-limited',
+        summary: 'Code Engine rate limit reached',
+        hint: 'Too many requests; wait and retry, or lower the apply parallelism.',
+      };
     default:
       if (err.status >= 500) {
-        return { code: 'ce.server-error', summary: `Code Engine server error (${err.status})`, hint: 'A problem on the Code Engine side; retry later.' };
+        return {
+          code: 'ce.server-error',
+          summary: `Code Engine server error (${err.status})`,
+          hint: 'A problem on the Code Engine side; retry later.',
+        };
       }
-      return { code: 'ce.error', summary: `Code Engine request failed (${err.status})`, hint: 'See the detail for the reason.' };
+      return {
+        code: 'ce.error',
+        summary: `Code Engine request failed (${err.status})`,
+        hint: 'See the detail for the reason.',
+      };
   }
 }
 
@@ -123,13 +163,21 @@ export function describeError(err: CodeEngineApiError): CodeEngineErrorSummary {
   });
   const where = `${err.method} ${err.path} -> ${err.status === 0 ? (err.networkCode ?? 'no response') : err.status}`;
   const trace = err.trace ? ` (trace ${err.trace})` : '';
-  return { code: h.code, summary: h.summary, context: `${where}${parts.length ? `: ${parts.join('; ')}` : ''}${trace}`, hint: h.hint };
+  return {
+    code: h.code,
+    summary: h.summary,
+    context: `${where}${parts.length ? `: ${parts.join('; ')}` : ''}${trace}`,
+    hint: h.hint,
+  };
 }
 
 /** The shared Diagnostic for an API error: `detail` is the context followed by the hint. */
 export function toDiagnostic(err: CodeEngineApiError, extra: { address?: string } = {}): Diagnostic {
   const d = describeError(err);
-  return diagError(d.code, d.summary, { detail: `${d.context}. ${d.hint}`, ...(extra.address ? { address: extra.address } : {}) });
+  return diagError(d.code, d.summary, {
+    detail: `${d.context}. ${d.hint}`,
+    ...(extra.address ? { address: extra.address } : {}),
+  });
 }
 
 /** Parses a §9 error container; tolerates IAM's `{errorCode, errorMessage}` and junk bodies. */
@@ -146,7 +194,12 @@ export function parseErrorBody(text: string): { errors: ApiErrorItem[]; trace?: 
     if (Array.isArray(b.errors)) {
       const errors = b.errors
         .filter((e): e is ApiErrorItem => !!e && typeof e === 'object')
-        .map((e) => ({ code: String(e.code ?? 'unknown'), message: String(e.message ?? ''), ...(e.target ? { target: e.target } : {}), ...(e.more_info ? { more_info: e.more_info } : {}) }));
+        .map((e) => ({
+          code: String(e.code ?? 'unknown'),
+          message: String(e.message ?? ''),
+          ...(e.target ? { target: e.target } : {}),
+          ...(e.more_info ? { more_info: e.more_info } : {}),
+        }));
       return { errors, trace: typeof b.trace === 'string' ? b.trace : undefined };
     }
     if (typeof b.errorCode === 'string' || typeof b.errorMessage === 'string') {
@@ -158,7 +211,10 @@ export function parseErrorBody(text: string): { errors: ApiErrorItem[]; trace?: 
 
 /** Replaces the given secrets (and any bearer token) in `text` with `(sensitive)`. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  const out = redactValues(text, secrets.filter((v): v is string => !!v));
+  const out = redactValues(
+    text,
+    secrets.filter((v): v is string => !!v),
+  );
   // Bearer tokens that we did not know about (e.g. echoed by a proxy) are cut too.
   return out.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/g, 'Bearer (sensitive)');
 }

@@ -18,7 +18,11 @@ export const APP_NAME_MAX = 63;
 
 /** Lowercase, `[a-z0-9-]` only, starting with a letter, no trailing '-', at most 20 chars. */
 export function stackSlug(stack: string): string {
-  let s = stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+/, '');
+  let s = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+/, '');
   if (!/^[a-z]/.test(s)) s = `s${s}`;
   s = s.slice(0, STACK_SLUG_MAX).replace(/-+$/, '');
   return s || 's';

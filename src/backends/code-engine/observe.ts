@@ -29,7 +29,9 @@ export interface StackSnapshot {
 }
 
 export function isOwnedApp(app: App, stack: string): boolean {
-  return (app.run_env_variables ?? []).some((e) => (e.type ?? 'literal') === 'literal' && e.name === STACK_ENV && e.value === stack);
+  return (app.run_env_variables ?? []).some(
+    (e) => (e.type ?? 'literal') === 'literal' && e.name === STACK_ENV && e.value === stack,
+  );
 }
 
 export function isOwnedSecret(secret: Pick<Secret, 'data' | 'format'>, stack: string): boolean {

@@ -39,9 +39,16 @@ export class ProjectRef {
     const p = await this.client.findProjectByName(config.project_id);
     if (!p) {
       return {
-        diags: [error('ce.project-not-found', `Code Engine project ${config.project_id} of backend ${this.backendName} does not exist in ${config.region}`, {
-          detail: 'Set project_id to the id or the exact name of an existing project in that region (ibmcloud ce project list).',
-        })],
+        diags: [
+          error(
+            'ce.project-not-found',
+            `Code Engine project ${config.project_id} of backend ${this.backendName} does not exist in ${config.region}`,
+            {
+              detail:
+                'Set project_id to the id or the exact name of an existing project in that region (ibmcloud ce project list).',
+            },
+          ),
+        ],
       };
     }
     return { value: p.id, diags: [] };

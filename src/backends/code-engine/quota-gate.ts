@@ -37,19 +37,27 @@ export class QuotaGate {
   async reserve(project: ProjectClient, kind: 'create' | 'patch', address: string): Promise<Diagnostic | undefined> {
     const c = await this.current(project);
     if (kind === 'create' && c.apps + this.reserved.apps + 1 > CE_APPS_PER_PROJECT) {
-      return error('ce.quota-apps', `creating ${address} would exceed the ${CE_APPS_PER_PROJECT}-app quota of the Code Engine project`, {
-        address,
-        detail: `The project holds ${c.apps} apps. Nothing was written. Delete unused apps or move runtimes to another project.`,
-      });
+      return error(
+        'ce.quota-apps',
+        `creating ${address} would exceed the ${CE_APPS_PER_PROJECT}-app quota of the Code Engine project`,
+        {
+          address,
+          detail: `The project holds ${c.apps} apps. Nothing was written. Delete unused apps or move runtimes to another project.`,
+        },
+      );
     }
     if (c.revisionsUpperBound + this.reserved.revisions + 1 > CE_REVISIONS_PER_PROJECT) {
       this.exactRevisions ??= countRevisions(project, c.appNames);
       const exact = await this.exactRevisions;
       if (exact + this.reserved.revisions + 1 > CE_REVISIONS_PER_PROJECT) {
-        return error('ce.quota-revisions', `${kind === 'create' ? 'creating' : 'patching'} ${address} would exceed the ${CE_REVISIONS_PER_PROJECT}-revision quota of the Code Engine project`, {
-          address,
-          detail: `The project holds ${exact} revisions. Nothing was written. Delete old revisions or unused apps first.`,
-        });
+        return error(
+          'ce.quota-revisions',
+          `${kind === 'create' ? 'creating' : 'patching'} ${address} would exceed the ${CE_REVISIONS_PER_PROJECT}-revision quota of the Code Engine project`,
+          {
+            address,
+            detail: `The project holds ${exact} revisions. Nothing was written. Delete old revisions or unused apps first.`,
+          },
+        );
       }
     }
     if (kind === 'create') this.reserved.apps += 1;
@@ -62,7 +70,10 @@ export class QuotaGate {
     this.censusPromise ??= project.apps.list().then((apps) => {
       const census: ProjectCensus = {
         apps: apps.length,
-        revisionsUpperBound: apps.reduce((n, a) => n + Math.max(1, revisionNumber(a.status_details?.latest_created_revision)), 0),
+        revisionsUpperBound: apps.reduce(
+          (n, a) => n + Math.max(1, revisionNumber(a.status_details?.latest_created_revision)),
+          0,
+        ),
         appNames: apps.map((a) => a.name),
       };
       this.census = census;

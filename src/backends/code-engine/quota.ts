@@ -31,16 +31,28 @@ export async function quotaDiagnostics(input: QuotaCheckInput): Promise<Diagnost
   const diags: Diagnostic[] = [];
   const apps = census.apps - need.removedApps + need.newApps;
   if (need.newApps > 0 && apps > CE_APPS_PER_PROJECT) {
-    diags.push(error('ce.quota-apps', `Code Engine project ${input.project} of backend ${backend} would hold ${apps} apps, above its quota of ${CE_APPS_PER_PROJECT}`, {
-      detail: `The project already has ${census.apps} apps (contextforge's and others'); this plan creates ${need.newApps}. Nothing was written. Delete unused apps or move runtimes to another project.`,
-    }));
+    diags.push(
+      error(
+        'ce.quota-apps',
+        `Code Engine project ${input.project} of backend ${backend} would hold ${apps} apps, above its quota of ${CE_APPS_PER_PROJECT}`,
+        {
+          detail: `The project already has ${census.apps} apps (contextforge's and others'); this plan creates ${need.newApps}. Nothing was written. Delete unused apps or move runtimes to another project.`,
+        },
+      ),
+    );
   }
   if (need.newRevisions > 0 && census.revisionsUpperBound + need.newRevisions > CE_REVISIONS_PER_PROJECT) {
     const exact = await input.countRevisions();
     if (exact + need.newRevisions > CE_REVISIONS_PER_PROJECT) {
-      diags.push(error('ce.quota-revisions', `Code Engine project ${input.project} of backend ${backend} would hold ${exact + need.newRevisions} app revisions, above its quota of ${CE_REVISIONS_PER_PROJECT}`, {
-        detail: `The project holds ${exact} revisions; this plan adds ${need.newRevisions}. Nothing was written. Delete old revisions (ibmcloud ce revision delete) or unused apps first.`,
-      }));
+      diags.push(
+        error(
+          'ce.quota-revisions',
+          `Code Engine project ${input.project} of backend ${backend} would hold ${exact + need.newRevisions} app revisions, above its quota of ${CE_REVISIONS_PER_PROJECT}`,
+          {
+            detail: `The project holds ${exact} revisions; this plan adds ${need.newRevisions}. Nothing was written. Delete old revisions (ibmcloud ce revision delete) or unused apps first.`,
+          },
+        ),
+      );
     }
   }
   return diags;

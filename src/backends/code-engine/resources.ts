@@ -6,7 +6,8 @@ import { CE_DEFAULT_CPU, CE_DEFAULT_MEMORY_GB, fitCodeEngineLimits } from '../..
 
 export { CE_DEFAULT_CPU, CE_DEFAULT_MEMORY_GB };
 
-export type CeResources = { ok: true; cpu: string; memory: string } | { ok: false; requested: string; reason: string; fix: string };
+export type CeResources =
+  { ok: true; cpu: string; memory: string } | { ok: false; requested: string; reason: string; fix: string };
 
 /** Table memory sizes on the wire: `250M`, `4G` (what Code Engine itself returns). */
 export function formatGb(gb: number): string {

@@ -41,7 +41,12 @@ export const MAX_RETRY_AFTER_MS = 30_000;
  * Delay before retry number `attempt` (0-based): full jitter over base*2^attempt capped at
  * maxDelayMs, but never shorter than the server's Retry-After (itself capped at 30 s).
  */
-export function backoffDelayMs(policy: RetryPolicy, attempt: number, retryAfterSeconds?: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfterSeconds?: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseMs * 2 ** attempt);
   const jittered = Math.round(random() * ceiling);
   const floor = retryAfterSeconds !== undefined ? Math.min(MAX_RETRY_AFTER_MS, retryAfterSeconds * 1000) : 0;

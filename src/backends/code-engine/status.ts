@@ -4,7 +4,10 @@
 import type { ObservedResource } from '../../model/resources.js';
 import type { ProjectClient } from './client.js';
 
-export async function inspectInstances(project: ProjectClient, observed: readonly ObservedResource[]): Promise<ObservedResource[]> {
+export async function inspectInstances(
+  project: ProjectClient,
+  observed: readonly ObservedResource[],
+): Promise<ObservedResource[]> {
   return Promise.all(
     observed.map(async (o) => {
       const app = o.native?.app;

@@ -77,11 +77,18 @@ export class Transport {
    * validation let through. Asked on every request so that the allow-list is read as it is now.
    */
   private refuseUnlessAllowed(method: string, path: string): void {
-    for (const [key, url, service] of [['iam_url', this.opts.iamUrl, 'iam'], ['service_url', this.opts.serviceUrl, 'codeengine']] as const) {
+    for (const [key, url, service] of [
+      ['iam_url', this.opts.iamUrl, 'iam'],
+      ['service_url', this.opts.serviceUrl, 'codeengine'],
+    ] as const) {
       const d = decideEndpoint(key, url);
       if (d.allowed) continue;
       throw new CodeEngineApiError({
-        service, status: 0, method, path, networkCode: 'endpoint_refused',
+        service,
+        status: 0,
+        method,
+        path,
+        networkCode: 'endpoint_refused',
         message: `credentials are not sent to ${d.host} (${key}): ${d.why}; set CONTEXTFORGE_ALLOWED_ENDPOINTS=${d.host} or pass --allow-endpoint ${d.host} to allow it`,
       });
     }
@@ -96,11 +103,22 @@ export class Transport {
       // The SDK's error may carry the IAM response; keep status and IAM's code/message only.
       const err = e as { status?: number; message?: string; result?: { errorCode?: string; errorMessage?: string } };
       const status = typeof err.status === 'number' ? err.status : 0;
-      const errors = err.result?.errorCode || err.result?.errorMessage
-        ? [{ code: err.result.errorCode ?? 'iam_error', message: err.result.errorMessage ?? '' }]
-        : [{ code: 'iam_error', message: String(err.message ?? 'token request failed') }];
+      const errors =
+        err.result?.errorCode || err.result?.errorMessage
+          ? [{ code: err.result.errorCode ?? 'iam_error', message: err.result.errorMessage ?? '' }]
+          : [{ code: 'iam_error', message: String(err.message ?? 'token request failed') }];
       this.opts.onRequest?.('POST', '/identity/token', status);
-      throw redactError(new CodeEngineApiError({ service: 'iam', status, method, path: '/identity/token', errors, networkCode: status === 0 ? 'iam_unreachable' : undefined }), this.secrets());
+      throw redactError(
+        new CodeEngineApiError({
+          service: 'iam',
+          status,
+          method,
+          path: '/identity/token',
+          errors,
+          networkCode: status === 0 ? 'iam_unreachable' : undefined,
+        }),
+        this.secrets(),
+      );
     }
     return reqOpts.headers.Authorization ?? '';
   }
@@ -147,15 +165,34 @@ export class Transport {
       }
       const parsed = parseErrorBody(text);
       const retryAfterSeconds = parseRetryAfter(res.headers['retry-after']);
-      return redactError(new CodeEngineApiError({ service: 'codeengine', status, method: req.method, path, errors: parsed.errors, trace: parsed.trace, retryAfterSeconds }), this.secrets(authz));
+      return redactError(
+        new CodeEngineApiError({
+          service: 'codeengine',
+          status,
+          method: req.method,
+          path,
+          errors: parsed.errors,
+          trace: parsed.trace,
+          retryAfterSeconds,
+        }),
+        this.secrets(authz),
+      );
     } catch (e) {
       if (status !== 0) throw e; // a bug while handling a response (e.g. bad JSON on 2xx)
       const err = e as { name?: string; code?: unknown; cause?: { code?: unknown }; message?: string };
       const timedOut = err.name === 'TimeoutError' || err.name === 'AbortError';
-      const code = typeof err.code === 'string' ? err.code : typeof err.cause?.code === 'string' ? err.cause.code : undefined;
+      const code =
+        typeof err.code === 'string' ? err.code : typeof err.cause?.code === 'string' ? err.cause.code : undefined;
       const networkCode = timedOut ? 'ETIMEDOUT' : (code ?? 'network_error');
       this.opts.onRequest?.(req.method, path, 0);
-      return new CodeEngineApiError({ service: 'codeengine', status: 0, method: req.method, path, networkCode, message: redact(String(err.message ?? ''), this.secrets(authz)) });
+      return new CodeEngineApiError({
+        service: 'codeengine',
+        status: 0,
+        method: req.method,
+        path,
+        networkCode,
+        message: redact(String(err.message ?? ''), this.secrets(authz)),
+      });
     }
   }
 
@@ -171,7 +208,12 @@ export class Transport {
       try {
         res = await this.once<T>(req);
       } catch (e) {
-        if (e instanceof CodeEngineApiError && e.service === 'iam' && isRetryableStatus(e.status) && attempt < this.opts.retry.maxRetries) {
+        if (
+          e instanceof CodeEngineApiError &&
+          e.service === 'iam' &&
+          isRetryableStatus(e.status) &&
+          attempt < this.opts.retry.maxRetries
+        ) {
           await sleep(backoffDelayMs(this.opts.retry, attempt));
           continue;
         }

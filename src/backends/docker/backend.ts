@@ -25,7 +25,15 @@ import type { ApplyContext, ApplyOutcome, Backend, BackendDescription, LogOption
 import { DOCKER_CAPABILITIES } from '../../model/capabilities.js';
 import { unenforcedDiagnostic } from '../../config/index.js';
 import { clientFor, localAppArmor, whereOf } from './client.js';
-import { clearName, ensureVolume, NameTakenError, NetworkCache, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
+import {
+  clearName,
+  ensureVolume,
+  NameTakenError,
+  NetworkCache,
+  removeContainer,
+  removeNetworkIfOurs,
+  removeVolumeIfOurs,
+} from './containers.js';
 import { diffRuntime } from './diff.js';
 import { ensureEdgeImage } from './edge-image.js';
 import { daemonFailure, isUnreachable, scrub, unreachableDiagnostic } from './errors.js';
@@ -33,7 +41,16 @@ import { compileRuntime, type CompiledRuntime } from './guardrails.js';
 import { seccompFor } from './seccomp.js';
 import { waitHealthy } from './health.js';
 import { ensureImage, parseImageRef } from './images.js';
-import { containerName, internalNetworkName, LABEL, managedSpec, runtimeLabels, stackFilter, stackLabels, stackNetworkName } from './labels.js';
+import {
+  containerName,
+  internalNetworkName,
+  LABEL,
+  managedSpec,
+  runtimeLabels,
+  stackFilter,
+  stackLabels,
+  stackNetworkName,
+} from './labels.js';
 import { containerLogs, FrameDecoder } from './logs.js';
 import { groupSnapshot, snapshotStack } from './observe.js';
 import { validateDesired } from './validate.js';
@@ -61,8 +78,14 @@ export interface DockerBackendHandle extends Backend {
   readonly docker: Dockerode;
 }
 
-export function createDockerBackend(name: string, config: DockerBackend, opts: DockerBackendOptions = {}): DockerBackendHandle {
-  const built = opts.docker ? { docker: opts.docker, where: whereOf(opts.docker, 'the configured Docker engine') } : clientFor(config);
+export function createDockerBackend(
+  name: string,
+  config: DockerBackend,
+  opts: DockerBackendOptions = {},
+): DockerBackendHandle {
+  const built = opts.docker
+    ? { docker: opts.docker, where: whereOf(opts.docker, 'the configured Docker engine') }
+    : clientFor(config);
   const docker = built.docker;
   const target = { where: built.where };
   const publishHost = config.publish_host ?? '127.0.0.1';
@@ -135,7 +158,14 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
   async function compileFor(d: DesiredResource, stack: string): Promise<Result<CompiledRuntime>> {
     const spec = managedSpec(d);
     if (!spec && d.spec.source.type === 'github') {
-      return { diags: [error('docker.source-unresolved', `The commit of the github source of ${d.address} is not resolved`, { address: d.address, detail: 'Plan again: the plan resolves the branch or tag to a commit before apply.' })] };
+      return {
+        diags: [
+          error('docker.source-unresolved', `The commit of the github source of ${d.address} is not resolved`, {
+            address: d.address,
+            detail: 'Plan again: the plan resolves the branch or tag to a commit before apply.',
+          }),
+        ],
+      };
     }
     if (!spec) return { diags: validateDesired(name, config, [d]) };
     const v = validateDesired(name, config, [d]).filter((x) => x.severity === 'error');
@@ -147,15 +177,40 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     // A saved plan may be applied against another engine: refuse a strict profile here too.
     const hostGap = noAppArmorOn([d]).filter((x) => x.severity === 'error');
     if (hostGap.length) return { diags: hostGap };
-    return { value: compileRuntime({ desired: d, spec, stack, backendName: name, network: config.network, publishHost, seccompProfile, apparmorAvailable: apparmor }), diags: [] };
+    return {
+      value: compileRuntime({
+        desired: d,
+        spec,
+        stack,
+        backendName: name,
+        network: config.network,
+        publishHost,
+        seccompProfile,
+        apparmorAvailable: apparmor,
+      }),
+      diags: [],
+    };
   }
 
-  async function startUnit(d: DesiredResource, stack: string, ctx: ApplyContext, compiled: CompiledRuntime): Promise<void> {
+  async function startUnit(
+    d: DesiredResource,
+    stack: string,
+    ctx: ApplyContext,
+    compiled: CompiledRuntime,
+  ): Promise<void> {
     const spec = managedSpec(d)!;
     // A github build is on this engine already (ensureBuilt ran before the old container went).
-    const local = spec.build !== undefined || (!parseImageRef(spec.image).registry && (config.allow_local_images ?? false));
+    const local =
+      spec.build !== undefined || (!parseImageRef(spec.image).registry && (config.allow_local_images ?? false));
     const pull = d.spec.source.type === 'docker' ? d.spec.source.pull : 'missing';
-    const img = await ensureImage({ docker, image: spec.image, pull, local, progress: ctx.progress, signal: ctx.signal });
+    const img = await ensureImage({
+      docker,
+      image: spec.image,
+      pull,
+      local,
+      progress: ctx.progress,
+      signal: ctx.signal,
+    });
     if (img.missing) throw Object.assign(new Error(img.missing.summary), { diag: img.missing });
     const labelsOfStack = stackLabels({ stack, backend: name });
     const ensureNets = async (): Promise<void> => {
@@ -163,11 +218,17 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         await networks.ensure({ name: compiled.stackNetwork, internal: false, labels: labelsOfStack, stack });
       }
       if (compiled.internalNetwork) {
-        await networks.ensure({ name: compiled.internalNetwork, internal: true, labels: runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }), stack });
+        await networks.ensure({
+          name: compiled.internalNetwork,
+          internal: true,
+          labels: runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }),
+          stack,
+        });
       }
     };
     await ensureNets();
-    for (const v of compiled.volumes) await ensureVolume(docker, v.name, runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }));
+    for (const v of compiled.volumes)
+      await ensureVolume(docker, v.name, runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }));
     await clearName(docker, compiled.main.name!, stack);
     ctx.progress(`creating container ${compiled.main.name}`);
     await networks.createContainer(compiled.main, ensureNets, (c) => c.start());
@@ -177,7 +238,13 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
   async function startEdge(compiled: CompiledRuntime, stack: string, ctx: ApplyContext): Promise<void> {
     const edgeOpts = compiled.edge!;
     edgeOpts.Image = await ensureEdgeImage(docker, ctx.progress, opts.edgeImage);
-    const ensureNet = (): Promise<void> => networks.ensure({ name: compiled.stackNetwork, internal: false, labels: stackLabels({ stack, backend: name }), stack });
+    const ensureNet = (): Promise<void> =>
+      networks.ensure({
+        name: compiled.stackNetwork,
+        internal: false,
+        labels: stackLabels({ stack, backend: name }),
+        stack,
+      });
     await ensureNet();
     await clearName(docker, edgeOpts.name!, stack);
     ctx.progress(`creating edge sidecar ${edgeOpts.name}`);
@@ -188,21 +255,43 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
   }
 
   async function removeUnit(observed: ObservedResource | undefined, stack: string, runtime: string): Promise<void> {
-    const ids = [observed?.native?.containerId, observed?.native?.edgeContainerId, ...((observed?.native?.extraContainers as string[] | undefined) ?? [])];
+    const ids = [
+      observed?.native?.containerId,
+      observed?.native?.edgeContainerId,
+      ...((observed?.native?.extraContainers as string[] | undefined) ?? []),
+    ];
     for (const id of ids) if (typeof id === 'string') await removeContainer(docker, id);
     // By name too: the observation may predate a container an interrupted apply left behind.
     await clearName(docker, containerName(stack, runtime, 'main'), stack);
     await clearName(docker, containerName(stack, runtime, 'edge'), stack);
   }
 
-  async function healthAndObserve(d: DesiredResource, stack: string, ctx: ApplyContext): Promise<{ observed?: ObservedResource; diags: Diagnostic[] }> {
+  async function healthAndObserve(
+    d: DesiredResource,
+    stack: string,
+    ctx: ApplyContext,
+  ): Promise<{ observed?: ObservedResource; diags: Diagnostic[] }> {
     const observed = await observeRuntime(stack, d.runtime);
     const containerId = observed?.native?.containerId as string | undefined;
-    if (!observed || !containerId) return { diags: [error('docker.vanished', `The container of ${d.address} disappeared right after it was created`, { address: d.address })] };
+    if (!observed || !containerId)
+      return {
+        diags: [
+          error('docker.vanished', `The container of ${d.address} disappeared right after it was created`, {
+            address: d.address,
+          }),
+        ],
+      };
     ctx.progress(`waiting for ${d.address} to become healthy`);
     // The containers exist and run: from here on this action only waits for the server.
     ctx.releaseSlot?.();
-    const health = await waitHealthy({ docker, containerId, endpoint: observed.endpoint, timeoutMs: healthTimeoutMs, signal: ctx.signal, progress: ctx.progress });
+    const health = await waitHealthy({
+      docker,
+      containerId,
+      endpoint: observed.endpoint,
+      timeoutMs: healthTimeoutMs,
+      signal: ctx.signal,
+      progress: ctx.progress,
+    });
     const info = await docker.getContainer(containerId).inspect();
     observed.restarts = info.RestartCount;
     observed.startedAt = info.State.StartedAt;
@@ -212,13 +301,16 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
     }
     observed.status = info.State.Running ? 'failed' : 'exited';
     const tail: string[] = [];
-    for await (const line of containerLogs(docker, containerId, { tail: 5 })) tail.push(scrub(line, Object.values(d.secretEnv)));
+    for await (const line of containerLogs(docker, containerId, { tail: 5 }))
+      tail.push(scrub(line, Object.values(d.secretEnv)));
     return {
       observed,
-      diags: [error('docker.unhealthy', `${d.address} did not become healthy: ${health.why}`, {
-        address: d.address,
-        detail: `Last log lines:\n${tail.join('\n') || '(none)'}\nSee \`contextforge logs ${d.runtime}\`.`,
-      })],
+      diags: [
+        error('docker.unhealthy', `${d.address} did not become healthy: ${health.why}`, {
+          address: d.address,
+          detail: `Last log lines:\n${tail.join('\n') || '(none)'}\nSee \`contextforge logs ${d.runtime}\`.`,
+        }),
+      ],
     };
   }
 
@@ -243,22 +335,38 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
       case 'delete': {
         ctx.progress(`removing ${change.address}`);
         await removeUnit(change.observed, stack, runtime);
-        const nets = (change.observed?.native?.networks as string[] | undefined) ?? [internalNetworkName(stack, runtime)];
+        const nets = (change.observed?.native?.networks as string[] | undefined) ?? [
+          internalNetworkName(stack, runtime),
+        ];
         for (const n of new Set([...nets, internalNetworkName(stack, runtime)])) {
           networks.forget(n);
           await removeNetworkIfOurs(docker, n, stack);
         }
-        for (const v of (change.observed?.native?.volumes as string[] | undefined) ?? []) await removeVolumeIfOurs(docker, v, stack);
+        for (const v of (change.observed?.native?.volumes as string[] | undefined) ?? [])
+          await removeVolumeIfOurs(docker, v, stack);
         await cleanupStack(stack);
         return { status: 'deleted', diags: [] };
       }
       case 'create':
       case 'replace': {
-        if (!d) return { status: 'failed', diags: [error('docker.no-desired', `${change.action} of ${change.address} has no desired spec`)] };
+        if (!d)
+          return {
+            status: 'failed',
+            diags: [error('docker.no-desired', `${change.action} of ${change.address} has no desired spec`)],
+          };
         const compiled = await compileFor(d, stack);
         if (!compiled.value) return { status: 'failed', diags: compiled.diags };
         // Build before touching the old container: a failed build leaves it serving.
-        const built = await ensureBuilt({ docker, desired: d, stack, backend: name, configDir: opts.configDir ?? process.cwd(), github: opts.github, ctx, secrets: [...Object.values(d.secretEnv), ...(opts.sensitiveValues ?? [])] });
+        const built = await ensureBuilt({
+          docker,
+          desired: d,
+          stack,
+          backend: name,
+          configDir: opts.configDir ?? process.cwd(),
+          github: opts.github,
+          ctx,
+          secrets: [...Object.values(d.secretEnv), ...(opts.sensitiveValues ?? [])],
+        });
         if (built.length) return { status: 'failed', diags: built };
         if (change.action === 'replace' || change.observed) {
           ctx.progress(`removing the old container of ${change.address}`);
@@ -272,26 +380,39 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         }
         await startUnit(d, stack, ctx, compiled.value);
         const r = await healthAndObserve(d, stack, ctx);
-        return { status: r.diags.length ? 'failed' : change.action === 'create' ? 'created' : 'updated', observed: r.observed, diags: r.diags };
+        return {
+          status: r.diags.length ? 'failed' : change.action === 'create' ? 'created' : 'updated',
+          observed: r.observed,
+          diags: r.diags,
+        };
       }
       case 'update': {
-        if (!d) return { status: 'failed', diags: [error('docker.no-desired', `update of ${change.address} has no desired spec`)] };
+        if (!d)
+          return {
+            status: 'failed',
+            diags: [error('docker.no-desired', `update of ${change.address} has no desired spec`)],
+          };
         const compiled = await compileFor(d, stack);
         if (!compiled.value) return { status: 'failed', diags: compiled.diags };
         const current = await observeRuntime(stack, runtime);
         if (!current?.native?.containerId) {
           await startUnit(d, stack, ctx, compiled.value);
         } else {
-          for (const id of (current.native.extraContainers as string[] | undefined) ?? []) await removeContainer(docker, id);
+          for (const id of (current.native.extraContainers as string[] | undefined) ?? [])
+            await removeContainer(docker, id);
           if (current.native.state !== 'running') {
             ctx.progress(`starting ${containerName(stack, runtime)}`);
-            await docker.getContainer(current.native.containerId as string).start().catch((err: unknown) => {
-              if ((err as { statusCode?: number }).statusCode !== 304) throw err;
-            });
+            await docker
+              .getContainer(current.native.containerId as string)
+              .start()
+              .catch((err: unknown) => {
+                if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+              });
           }
           if (compiled.value.edge) {
             if (!current.native.edgeContainerId) await startEdge(compiled.value, stack, ctx);
-            else if (current.native.edgeState !== 'running') await docker.getContainer(current.native.edgeContainerId as string).start();
+            else if (current.native.edgeState !== 'running')
+              await docker.getContainer(current.native.edgeContainerId as string).start();
           }
         }
         const r = await healthAndObserve(d, stack, ctx);
@@ -330,7 +451,8 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
       }
     },
     plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change {
-      if (desired?.spec.source.type === 'compose' || (!desired && observed?.native?.compose)) return diffCompose({ desired, observed, backend: name });
+      if (desired?.spec.source.type === 'compose' || (!desired && observed?.native?.compose))
+        return diffCompose({ desired, observed, backend: name });
       return withBuildStep(diffRuntime({ desired, observed, backend: name }));
     },
     async apply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
@@ -349,16 +471,32 @@ export function createDockerBackend(name: string, config: DockerBackend, opts: D
         if (err instanceof NameTakenError) {
           return {
             status: 'failed',
-            diags: [error('docker.name-taken', err.message, { address: change.address, detail: `Rename or remove that ${err.kind} yourself; contextforge never touches objects without its labels.` })],
+            diags: [
+              error('docker.name-taken', err.message, {
+                address: change.address,
+                detail: `Rename or remove that ${err.kind} yourself; contextforge never touches objects without its labels.`,
+              }),
+            ],
           };
         }
-        const f = daemonFailure(err, { target, action: `applying ${change.action} of ${change.address}`, address: change.address, secrets });
+        const f = daemonFailure(err, {
+          target,
+          action: `applying ${change.action} of ${change.address}`,
+          address: change.address,
+          secrets,
+        });
         return { status: 'failed', retryable: f.retryable, diags: [f.diag] };
       }
     },
     logs(observed: ObservedResource, options: LogOptions): AsyncIterable<string> {
       if (observed.native?.compose && !options.build) return composeLogs(docker, observed, options);
-      if (options.build) return buildLog({ configDir: opts.configDir ?? process.cwd(), stack: lastStack, runtime: observed.runtime, tail: options.tail });
+      if (options.build)
+        return buildLog({
+          configDir: opts.configDir ?? process.cwd(),
+          stack: lastStack,
+          runtime: observed.runtime,
+          tail: options.tail,
+        });
       const id = observed.native?.containerId;
       if (typeof id !== 'string') {
         return (async function* () {

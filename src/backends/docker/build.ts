@@ -75,9 +75,17 @@ export async function listFiles(root: string): Promise<string[]> {
   return out.sort();
 }
 
-function follow(docker: Dockerode, stream: NodeJS.ReadableStream, onEvent: (e: BuildEvent) => void): Promise<BuildEvent[]> {
+function follow(
+  docker: Dockerode,
+  stream: NodeJS.ReadableStream,
+  onEvent: (e: BuildEvent) => void,
+): Promise<BuildEvent[]> {
   return new Promise((resolveP, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null, out: BuildEvent[]) => (err ? reject(err) : resolveP(out ?? [])), onEvent);
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, out: BuildEvent[]) => (err ? reject(err) : resolveP(out ?? [])),
+      onEvent,
+    );
   });
 }
 
@@ -98,16 +106,23 @@ export async function buildFromGit(input: BuildInput): Promise<BuildResult> {
   };
   const fail = (summary: string, detail?: string): BuildResult => ({
     ok: false,
-    diags: [error('docker.build-failed', summary, {
-      address,
-      detail: `${detail ? `${detail}\n` : ''}Last build log lines:\n${tail.join('\n') || '(none)'}\nFull log: ${input.logFile} (contextforge logs --build ${address.replace(/^runtime\./, '')}). The running version, if any, was left in place.`,
-    })],
+    diags: [
+      error('docker.build-failed', summary, {
+        address,
+        detail: `${detail ? `${detail}\n` : ''}Last build log lines:\n${tail.join('\n') || '(none)'}\nFull log: ${input.logFile} (contextforge logs --build ${address.replace(/^runtime\./, '')}). The running version, if any, was left in place.`,
+      }),
+    ],
   });
   let checkout: Awaited<ReturnType<typeof checkoutCommit>> | undefined;
   try {
     emit(`cloning ${scrubGit(input.url)} at ${source.commit.slice(0, 12)} (${source.ref})`);
     try {
-      checkout = await checkoutCommit({ url: input.url, commit: source.commit, credentials: input.credentials, signal });
+      checkout = await checkoutCommit({
+        url: input.url,
+        commit: source.commit,
+        credentials: input.credentials,
+        signal,
+      });
     } catch (err) {
       if (timeout.aborted) return fail(`Cloning the repository of ${address} timed out`);
       if (signal.aborted) return fail(`The build of ${address} was cancelled`);
@@ -117,11 +132,18 @@ export async function buildFromGit(input: BuildInput): Promise<BuildResult> {
     const contextDir = resolve(checkout.dir, source.context);
     const dockerfile = relative(contextDir, resolve(checkout.dir, source.dockerfile)).split(sep).join('/');
     if (!contextDir.startsWith(checkout.dir) || dockerfile.startsWith('..')) {
-      return fail(`The context or dockerfile of ${address} lies outside the repository or the context`, 'context and dockerfile are paths inside the repository; the dockerfile must be inside the context.');
+      return fail(
+        `The context or dockerfile of ${address} lies outside the repository or the context`,
+        'context and dockerfile are paths inside the repository; the dockerfile must be inside the context.',
+      );
     }
-    if (!(await stat(contextDir).catch(() => undefined))?.isDirectory()) return fail(`Context directory ${source.context} does not exist at ${source.commit.slice(0, 12)}`);
+    if (!(await stat(contextDir).catch(() => undefined))?.isDirectory())
+      return fail(`Context directory ${source.context} does not exist at ${source.commit.slice(0, 12)}`);
     const files = await listFiles(contextDir);
-    if (!files.includes(dockerfile)) return fail(`${source.dockerfile} does not exist at ${source.commit.slice(0, 12)} of the repository of ${address}`);
+    if (!files.includes(dockerfile))
+      return fail(
+        `${source.dockerfile} does not exist at ${source.commit.slice(0, 12)} of the repository of ${address}`,
+      );
     emit(`building ${input.image} (${files.length} files in context ${source.context})`);
     const stream = (await input.docker.buildImage({ context: contextDir, src: files }, {
       t: input.image,
@@ -145,7 +167,11 @@ export async function buildFromGit(input: BuildInput): Promise<BuildResult> {
       if (e.aux?.ID) imageId = e.aux.ID;
       if (e.error) failure = e.errorDetail?.message ?? e.error;
     }).catch((err: Error) => {
-      failure = signal.aborted ? (timeout.aborted ? `timed out after ${Math.round(input.timeoutMs / 1000)}s` : 'cancelled') : err.message;
+      failure = signal.aborted
+        ? timeout.aborted
+          ? `timed out after ${Math.round(input.timeoutMs / 1000)}s`
+          : 'cancelled'
+        : err.message;
     });
     if (partial.trim()) emit(partial);
     if (failure) {
@@ -154,7 +180,11 @@ export async function buildFromGit(input: BuildInput): Promise<BuildResult> {
     }
     if (source.pushToRegistry) {
       const pushed = await push(input, emit, signal);
-      if (pushed) return fail(`Pushing ${input.image} failed: ${clean(pushed)}`, 'Check the registry address, that it is reachable, and CONTEXTFORGE_REGISTRY_USERNAME / CONTEXTFORGE_REGISTRY_PASSWORD.');
+      if (pushed)
+        return fail(
+          `Pushing ${input.image} failed: ${clean(pushed)}`,
+          'Check the registry address, that it is reachable, and CONTEXTFORGE_REGISTRY_USERNAME / CONTEXTFORGE_REGISTRY_PASSWORD.',
+        );
     }
     emit(`built ${input.image}`);
     return { ok: true, imageId };
@@ -169,8 +199,15 @@ async function push(input: BuildInput, emit: (l: string) => void, signal: AbortS
   emit(`pushing ${input.image}`);
   try {
     const cut = input.image.lastIndexOf(':');
-    const [repo, tag] = cut > input.image.lastIndexOf('/') ? [input.image.slice(0, cut), input.image.slice(cut + 1)] : [input.image, 'latest'];
-    const stream = (await input.docker.getImage(repo).push({ tag, authconfig: input.registryAuth ?? {}, abortSignal: signal } as unknown as Dockerode.ImagePushOptions)) as NodeJS.ReadableStream;
+    const [repo, tag] =
+      cut > input.image.lastIndexOf('/')
+        ? [input.image.slice(0, cut), input.image.slice(cut + 1)]
+        : [input.image, 'latest'];
+    const stream = (await input.docker.getImage(repo).push({
+      tag,
+      authconfig: input.registryAuth ?? {},
+      abortSignal: signal,
+    } as unknown as Dockerode.ImagePushOptions)) as NodeJS.ReadableStream;
     let failure: string | undefined;
     await follow(input.docker, stream, (e) => {
       if (e.error) failure = e.errorDetail?.message ?? e.error;

@@ -13,7 +13,14 @@ export function clientFor(config: DockerBackend): { docker: Dockerode; where: st
     assertEndpointAllowed('docker.host', config.host);
     const u = new URL(config.host);
     const protocol = u.protocol === 'https:' ? 'https' : 'http';
-    return { docker: new Dockerode({ host: u.hostname, port: Number(u.port || (protocol === 'https' ? 2376 : 2375)), protocol }), where: config.host };
+    return {
+      docker: new Dockerode({
+        host: u.hostname,
+        port: Number(u.port || (protocol === 'https' ? 2376 : 2375)),
+        protocol,
+      }),
+      where: config.host,
+    };
   }
   if (config.socket) return { docker: new Dockerode({ socketPath: config.socket }), where: config.socket };
   return { docker: new Dockerode(), where: process.env.DOCKER_HOST ?? '/var/run/docker.sock' };
@@ -29,7 +36,10 @@ export function whereOf(docker: Dockerode, fallback: string): string {
 /** A local daemon's AppArmor support, guessed from the kernel until the daemon tells us. */
 export function localAppArmor(): boolean {
   try {
-    return existsSync('/sys/module/apparmor/parameters/enabled') && readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+    return (
+      existsSync('/sys/module/apparmor/parameters/enabled') &&
+      readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y'
+    );
   } catch {
     return false;
   }

@@ -7,8 +7,23 @@ import { dirname, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import { canonicalJson, hashOf } from '../../model/canonical.js';
-import type { Change, DesiredResource, Endpoint, FieldChange, NormalizedSource, ObservedResource } from '../../model/resources.js';
-import { type ComposeHealthcheck, type ComposeModel, type ComposePort, type ComposeVolumeMount, startOrder, parseCompose, positionsOf } from '../../config/index.js';
+import type {
+  Change,
+  DesiredResource,
+  Endpoint,
+  FieldChange,
+  NormalizedSource,
+  ObservedResource,
+} from '../../model/resources.js';
+import {
+  type ComposeHealthcheck,
+  type ComposeModel,
+  type ComposePort,
+  type ComposeVolumeMount,
+  startOrder,
+  parseCompose,
+  positionsOf,
+} from '../../config/index.js';
 import { LABEL, stackLabels, type ManagedGuardrails } from './labels.js';
 import { healthFromStatus, statusOf } from './observe.js';
 import { egressFiltered } from './guardrails.js';
@@ -86,10 +101,20 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
   if (s.type !== 'compose') return { diags: [] };
   const c = composeContent(s);
   if (c.text === undefined) {
-    return { diags: [error('docker.compose-unresolved', `The compose file of ${d.address} was not read`, { address: d.address, detail: 'Plan again: the plan reads compose files before the diff.' })] };
+    return {
+      diags: [
+        error('docker.compose-unresolved', `The compose file of ${d.address} was not read`, {
+          address: d.address,
+          detail: 'Plan again: the plan reads compose files before the diff.',
+        }),
+      ],
+    };
   }
   const pos = positionsOf(c.text);
-  const parsed = parseCompose({ text: c.text, file: c.file, toRange: (a, b) => ({ file: c.file, start: pos(a), end: pos(b) }) }, s.mainService);
+  const parsed = parseCompose(
+    { text: c.text, file: c.file, toRange: (a, b) => ({ file: c.file, start: pos(a), end: pos(b) }) },
+    s.mainService,
+  );
   if (!parsed.value) return { diags: parsed.diags.map((x) => ({ ...x, address: d.address })) };
   const model = parsed.value;
   const { profile: _p, strict: _s, ...guardrails } = d.spec.guardrails;
@@ -102,17 +127,32 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
     // Proxy-aware clients go through the edge's allow-list; services reach each other directly.
     const proxy = `http://${EDGE_ALIAS}:${EDGE_PROXY_PORT_COMPOSE}`;
     const noProxy = ['localhost', '127.0.0.1', ...Object.keys(model.services).sort()].join(',');
-    Object.assign(proxyEnv, { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy, NO_PROXY: noProxy, no_proxy: noProxy });
+    Object.assign(proxyEnv, {
+      HTTP_PROXY: proxy,
+      HTTPS_PROXY: proxy,
+      http_proxy: proxy,
+      https_proxy: proxy,
+      NO_PROXY: noProxy,
+      no_proxy: noProxy,
+    });
   }
   for (const [name, svc] of Object.entries(model.services)) {
     const main = name === s.mainService;
     const ports = [...svc.ports];
     // The MCP port of the main service is always published (loopback, Docker picks the port).
-    if (main && mainPort !== undefined && !ports.some((p) => p.container === mainPort)) ports.push({ container: mainPort, host: d.spec.hostPort });
+    if (main && mainPort !== undefined && !ports.some((p) => p.container === mainPort))
+      ports.push({ container: mainPort, host: d.spec.hostPort });
     const spec: MemberSpec = {
       service: name,
       main,
-      mcp: main && mainPort !== undefined ? { transport: d.spec.transport.type as 'streamable-http' | 'sse', port: mainPort, path: d.spec.transport.path ?? '/mcp' } : undefined,
+      mcp:
+        main && mainPort !== undefined
+          ? {
+              transport: d.spec.transport.type as 'streamable-http' | 'sse',
+              port: mainPort,
+              path: d.spec.transport.path ?? '/mcp',
+            }
+          : undefined,
       image: svc.image ?? builtMemberImage(d.runtime, name, s, svc.build!),
       build: svc.build,
       entrypoint: svc.entrypoint,
@@ -149,7 +189,10 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
     if (filtered) spec.allowedHosts = [...d.spec.guardrails.allowedHosts];
     edge = { spec, hash: hashOf(spec) };
   }
-  return { value: { model, order: startOrder(model) ?? Object.keys(model.services).sort(), members, topology, edge }, diags: parsed.diags };
+  return {
+    value: { model, order: startOrder(model) ?? Object.keys(model.services).sort(), members, topology, edge },
+    diags: parsed.diags,
+  };
 }
 
 /**
@@ -157,9 +200,20 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
  * are in the tag, so two stacks (or two directories) never share one. Context file contents are
  * not hashed: a changed file under an unchanged context is rebuilt by the next replace only.
  */
-function builtMemberImage(runtime: string, service: string, s: ComposeSource, build: { context: string; dockerfile?: string; args: Record<string, string> }): string {
+function builtMemberImage(
+  runtime: string,
+  service: string,
+  s: ComposeSource,
+  build: { context: string; dockerfile?: string; args: Record<string, string> },
+): string {
   const base = s.inline ? s.baseDir : dirname(resolve(s.baseDir, s.composeFile));
-  const key = hashOf({ context: resolve(base, build.context), dockerfile: build.dockerfile ?? 'Dockerfile', args: build.args }).replace(/^sha256:/, '').slice(0, 12);
+  const key = hashOf({
+    context: resolve(base, build.context),
+    dockerfile: build.dockerfile ?? 'Dockerfile',
+    args: build.args,
+  })
+    .replace(/^sha256:/, '')
+    .slice(0, 12);
   return `cf-build-${runtime}-${service}:${key}`.toLowerCase();
 }
 
@@ -168,7 +222,8 @@ function dropUndefined(o: Record<string, unknown>): void {
 }
 
 export function composeNetworkName(stack: string, runtime: string, network = 'default', internal = false): string {
-  const base = network === 'default' ? `contextforge-${stack}-${runtime}` : `contextforge-${stack}-${runtime}-${network}`;
+  const base =
+    network === 'default' ? `contextforge-${stack}-${runtime}` : `contextforge-${stack}-${runtime}-${network}`;
   // Internal networks get their own names: a topology change is then a new network, not an edit.
   return internal ? `${base}-i` : base;
 }
@@ -189,7 +244,12 @@ export function memberContainerName(stack: string, runtime: string, service: str
 }
 
 /** Ownership labels of a compose runtime's networks and volumes (and, with a service, members). */
-export function composeLabels(input: { stack: string; runtime: string; backend: string; service?: string }): Record<string, string> {
+export function composeLabels(input: {
+  stack: string;
+  runtime: string;
+  backend: string;
+  service?: string;
+}): Record<string, string> {
   return {
     ...stackLabels(input),
     [LABEL.address]: `runtime.${input.runtime}`,
@@ -224,13 +284,23 @@ export function groupCompose(input: {
   backend: string;
   publishHost: string;
 }): ObservedResource[] {
-  const by = new Map<string, { members: Record<string, ObservedMember>; edge?: Dockerode.ContainerInfo; extra: string[]; networks: string[]; volumes: string[] }>();
+  const by = new Map<
+    string,
+    {
+      members: Record<string, ObservedMember>;
+      edge?: Dockerode.ContainerInfo;
+      extra: string[];
+      networks: string[];
+      volumes: string[];
+    }
+  >();
   const slot = (rt: string) => {
     let s = by.get(rt);
     if (!s) by.set(rt, (s = { members: {}, extra: [], networks: [], volumes: [] }));
     return s;
   };
-  const mine = (l: Record<string, string> | null | undefined): string | undefined => (isComposeObject(l) && l![LABEL.backend] === input.backend ? l![LABEL.runtime] : undefined);
+  const mine = (l: Record<string, string> | null | undefined): string | undefined =>
+    isComposeObject(l) && l![LABEL.backend] === input.backend ? l![LABEL.runtime] : undefined;
   for (const c of input.containers) {
     const rt = mine(c.Labels);
     if (!rt) continue;
@@ -247,7 +317,17 @@ export function groupCompose(input: {
     } catch {
       spec = undefined;
     }
-    const m: ObservedMember = { id: c.Id, name: c.Names[0]?.replace(/^\//, '') ?? '', state: c.State, status: c.Status, hash: c.Labels[LABEL.specHash], runtimeHash: c.Labels[COMPOSE_LABEL.runtimeHash], created: c.Created, spec, ports: c.Ports };
+    const m: ObservedMember = {
+      id: c.Id,
+      name: c.Names[0]?.replace(/^\//, '') ?? '',
+      state: c.State,
+      status: c.Status,
+      hash: c.Labels[LABEL.specHash],
+      runtimeHash: c.Labels[COMPOSE_LABEL.runtimeHash],
+      created: c.Created,
+      spec,
+      ports: c.Ports,
+    };
     const prev = s.members[svc];
     if (prev) {
       const keep = prev.state === 'running' || m.state !== 'running' ? prev : m;
@@ -268,7 +348,11 @@ export function groupCompose(input: {
     const main = Object.values(s.members).find((m) => m.spec?.main);
     const endpoint = main ? memberEndpoint(main, s.edge, input.publishHost) : undefined;
     const states = Object.values(s.members).map((m) => statusOf(m.state, m.status));
-    const status = !main ? (Object.keys(s.members).length ? 'failed' : 'missing') : states.find((x) => x !== 'running') ?? 'running';
+    const status = !main
+      ? Object.keys(s.members).length
+        ? 'failed'
+        : 'missing'
+      : (states.find((x) => x !== 'running') ?? 'running');
     const newest = Object.values(s.members).sort((a, b) => b.created - a.created)[0];
     out.push({
       address: `runtime.${runtime}`,
@@ -276,7 +360,12 @@ export function groupCompose(input: {
       backend: input.backend,
       specHash: newest?.runtimeHash,
       live: {
-        compose: Object.fromEntries(Object.entries(s.members).map(([k, m]) => [k, { hash: m.hash, spec: m.spec, state: m.state, health: healthFromStatus(m.status) }])),
+        compose: Object.fromEntries(
+          Object.entries(s.members).map(([k, m]) => [
+            k,
+            { hash: m.hash, spec: m.spec, state: m.state, health: healthFromStatus(m.status) },
+          ]),
+        ),
       },
       status: Object.keys(s.members).length === 0 ? 'missing' : status,
       endpoint,
@@ -284,7 +373,9 @@ export function groupCompose(input: {
       native: {
         compose: true,
         containerId: main?.id,
-        members: Object.fromEntries(Object.entries(s.members).map(([k, m]) => [k, { id: m.id, name: m.name, state: m.state }])),
+        members: Object.fromEntries(
+          Object.entries(s.members).map(([k, m]) => [k, { id: m.id, name: m.name, state: m.state }]),
+        ),
         edgeContainerId: s.edge?.Id,
         edgeState: s.edge?.State,
         edgeHash: s.edge?.Labels[LABEL.specHash],
@@ -297,27 +388,42 @@ export function groupCompose(input: {
   return out;
 }
 
-function memberEndpoint(m: ObservedMember, edge: Dockerode.ContainerInfo | undefined, publishHost: string): Endpoint | undefined {
+function memberEndpoint(
+  m: ObservedMember,
+  edge: Dockerode.ContainerInfo | undefined,
+  publishHost: string,
+): Endpoint | undefined {
   const mcp = m.spec?.mcp;
   if (!mcp) return undefined;
   // Behind an edge, the edge publishes the port it forwards to the main service's MCP port.
   let forwards: EdgeSpec['forwards'] = [];
   try {
-    forwards = edge ? (JSON.parse(edge.Labels[LABEL.spec] ?? '{}') as EdgeSpec).forwards ?? [] : [];
+    forwards = edge ? ((JSON.parse(edge.Labels[LABEL.spec] ?? '{}') as EdgeSpec).forwards ?? []) : [];
   } catch {
     forwards = [];
   }
   const internal = m.spec ? composeTopology(m.spec.guardrails) === 'internal' : false;
   const holder = internal ? edge : undefined;
-  const privatePort = internal ? forwards.find((f) => f.service === m.spec!.service && f.port === mcp.port)?.listen : mcp.port;
+  const privatePort = internal
+    ? forwards.find((f) => f.service === m.spec!.service && f.port === mcp.port)?.listen
+    : mcp.port;
   const ports = holder ? holder.Ports : internal ? [] : m.ports;
-  const binding = ports.find((p) => p.PrivatePort === privatePort && p.PublicPort && (p.IP === publishHost || p.IP === '0.0.0.0'));
+  const binding = ports.find(
+    (p) => p.PrivatePort === privatePort && p.PublicPort && (p.IP === publishHost || p.IP === '0.0.0.0'),
+  );
   if (!binding) return undefined;
   const host = publishHost === '0.0.0.0' || publishHost === '' ? '127.0.0.1' : publishHost;
-  return { transport: mcp.transport, url: `http://${host.includes(':') ? `[${host}]` : host}:${binding.PublicPort}${mcp.path}` };
+  return {
+    transport: mcp.transport,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${binding.PublicPort}${mcp.path}`,
+  };
 }
 
-function flat(prefix: string, before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): FieldChange[] {
+function flat(
+  prefix: string,
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+): FieldChange[] {
   const out: FieldChange[] = [];
   for (const k of [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].sort()) {
     const b = before?.[k];
@@ -330,9 +436,18 @@ function flat(prefix: string, before: Record<string, unknown> | undefined, after
 }
 
 /** The pure diff of a compose runtime: fields name the services that change. */
-export function diffCompose(input: { desired?: DesiredResource; observed?: ObservedResource; backend: string }): Change {
+export function diffCompose(input: {
+  desired?: DesiredResource;
+  observed?: ObservedResource;
+  backend: string;
+}): Change {
   const { desired: d, observed: o } = input;
-  const base = (action: Change['action'], reason: Change['reason'], fields: FieldChange[], diags: Diagnostic[] = []): Change => ({
+  const base = (
+    action: Change['action'],
+    reason: Change['reason'],
+    fields: FieldChange[],
+    diags: Diagnostic[] = [],
+  ): Change => ({
     address: d?.address ?? o?.address ?? 'runtime.unknown',
     action,
     reason,
@@ -346,12 +461,21 @@ export function diffCompose(input: { desired?: DesiredResource; observed?: Obser
     approval: d?.approval,
   });
   const live = (o?.live.compose ?? {}) as Record<string, { hash?: string; spec?: MemberSpec; state: string }>;
-  if (!d) return base('delete', 'delete:not-in-config', Object.keys(live).sort().map((k) => ({ path: `services.${k}`, before: live[k].spec?.image ?? 'present' })));
+  if (!d)
+    return base(
+      'delete',
+      'delete:not-in-config',
+      Object.keys(live)
+        .sort()
+        .map((k) => ({ path: `services.${k}`, before: live[k].spec?.image ?? 'present' })),
+    );
   const compiled = compileCompose(d);
   if (!compiled.value) return base('noop', 'noop:invalid-compose', [], compiled.diags);
   const want = compiled.value.members;
-  const created = (): FieldChange[] => compiled.value!.order.map((k) => ({ path: `services.${k}.image`, after: want[k].spec.image }));
-  if (!o || o.status === 'missing' || Object.keys(live).length === 0) return base('create', o ? 'create:drift-missing' : 'create:new', created());
+  const created = (): FieldChange[] =>
+    compiled.value!.order.map((k) => ({ path: `services.${k}.image`, after: want[k].spec.image }));
+  if (!o || o.status === 'missing' || Object.keys(live).length === 0)
+    return base('create', o ? 'create:drift-missing' : 'create:new', created());
   const fields: FieldChange[] = [];
   let stoppedOnly = true;
   for (const k of compiled.value.order) {
@@ -360,8 +484,16 @@ export function diffCompose(input: { desired?: DesiredResource; observed?: Obser
       fields.push({ path: `services.${k}`, before: undefined, after: want[k].spec.image, forcesReplace: true });
       stoppedOnly = false;
     } else if (l.hash !== want[k].hash) {
-      const f = flat(`services.${k}`, l.spec as unknown as Record<string, unknown>, want[k].spec as unknown as Record<string, unknown>);
-      fields.push(...(f.length ? f : [{ path: `services.${k}`, before: '(changed)', after: '(changed)', forcesReplace: true, sensitive: true }]));
+      const f = flat(
+        `services.${k}`,
+        l.spec as unknown as Record<string, unknown>,
+        want[k].spec as unknown as Record<string, unknown>,
+      );
+      fields.push(
+        ...(f.length
+          ? f
+          : [{ path: `services.${k}`, before: '(changed)', after: '(changed)', forcesReplace: true, sensitive: true }]),
+      );
       stoppedOnly = false;
     } else if (l.state !== 'running') {
       fields.push({ path: `services.${k}.state`, before: l.state, after: 'running' });
@@ -369,7 +501,12 @@ export function diffCompose(input: { desired?: DesiredResource; observed?: Obser
   }
   for (const k of Object.keys(live).sort()) {
     if (!want[k]) {
-      fields.push({ path: `services.${k}`, before: live[k].spec?.image ?? 'present', after: undefined, forcesReplace: true });
+      fields.push({
+        path: `services.${k}`,
+        before: live[k].spec?.image ?? 'present',
+        after: undefined,
+        forcesReplace: true,
+      });
       stoppedOnly = false;
     }
   }
@@ -378,9 +515,15 @@ export function diffCompose(input: { desired?: DesiredResource; observed?: Obser
   const edge = compiled.value.edge;
   const liveEdge = o.native?.edgeContainerId as string | undefined;
   if (edge && (!liveEdge || o.native?.edgeHash !== edge.hash)) {
-    fields.push({ path: 'edge', before: liveEdge ? '(other forwards)' : undefined, after: edge.spec.allowedHosts ? 'forwards + egress allow-list' : 'forwards, no egress', forcesReplace: Boolean(liveEdge) });
+    fields.push({
+      path: 'edge',
+      before: liveEdge ? '(other forwards)' : undefined,
+      after: edge.spec.allowedHosts ? 'forwards + egress allow-list' : 'forwards, no egress',
+      forcesReplace: Boolean(liveEdge),
+    });
     stoppedOnly = false;
-  } else if (edge && o.native?.edgeState !== 'running') fields.push({ path: 'edge.state', before: o.native?.edgeState, after: 'running' });
+  } else if (edge && o.native?.edgeState !== 'running')
+    fields.push({ path: 'edge.state', before: o.native?.edgeState, after: 'running' });
   else if (!edge && liveEdge) {
     fields.push({ path: 'edge', before: 'present', after: undefined, forcesReplace: true });
     stoppedOnly = false;

@@ -13,23 +13,50 @@ export function validateCompose(d: DesiredResource, config: DockerBackend): Diag
   const diags: Diagnostic[] = [];
   const g = d.spec.guardrails;
   if (d.spec.transport.type === 'stdio') {
-    diags.push(error('docker.compose-stdio', `The main service of ${d.address} must speak HTTP`, { ...at, detail: 'Compose runtimes are reached through a published port; set transport.type to streamable-http or sse.' }));
+    diags.push(
+      error('docker.compose-stdio', `The main service of ${d.address} must speak HTTP`, {
+        ...at,
+        detail: 'Compose runtimes are reached through a published port; set transport.type to streamable-http or sse.',
+      }),
+    );
   }
   const compiled = compileCompose(d);
   // Unread path sources are resolved by the plan right before validate; nothing to check then.
-  if (!compiled.value) return [...diags, ...compiled.diags.filter((x) => x.code !== 'docker.compose-unresolved').map((x) => ({ ...x, address: d.address }))];
+  if (!compiled.value)
+    return [
+      ...diags,
+      ...compiled.diags
+        .filter((x) => x.code !== 'docker.compose-unresolved')
+        .map((x) => ({ ...x, address: d.address })),
+    ];
   for (const { spec } of Object.values(compiled.value.members)) {
     if (!spec.build) {
-      const r = checkRegistry(spec.image, { allowedRegistries: config.allowed_registries ?? [], allowLocalImages: config.allow_local_images ?? false }, d.address);
+      const r = checkRegistry(
+        spec.image,
+        { allowedRegistries: config.allowed_registries ?? [], allowLocalImages: config.allow_local_images ?? false },
+        d.address,
+      );
       if (r) diags.push({ ...r, range: d.range, summary: `${r.summary} (service ${spec.service})` });
     }
     for (const v of spec.volumes) {
       const allowed = g.allowedMounts.some((m) => v.target === m || v.target.startsWith(`${m.replace(/\/+$/, '')}/`));
       if (g.allowedMounts.length > 0 && !allowed) {
-        diags.push(error('docker.mount-not-allowed', `Service ${spec.service} of ${d.address} mounts ${v.target}, which profile ${g.profile} does not list in allowed_mounts`, { ...at, detail: `Mount under one of: ${g.allowedMounts.join(', ')}.` }));
+        diags.push(
+          error(
+            'docker.mount-not-allowed',
+            `Service ${spec.service} of ${d.address} mounts ${v.target}, which profile ${g.profile} does not list in allowed_mounts`,
+            { ...at, detail: `Mount under one of: ${g.allowedMounts.join(', ')}.` },
+          ),
+        );
       }
       if (g.allowedMounts.length === 0 && g.readOnlyRoot) {
-        diags.push(error('docker.mount-not-allowed', `Service ${spec.service} of ${d.address} mounts ${v.target}, but profile ${g.profile} allows no mounts`, { ...at, detail: 'Remove the volume, or use a profile whose allowed_mounts lists the path.' }));
+        diags.push(
+          error(
+            'docker.mount-not-allowed',
+            `Service ${spec.service} of ${d.address} mounts ${v.target}, but profile ${g.profile} allows no mounts`,
+            { ...at, detail: 'Remove the volume, or use a profile whose allowed_mounts lists the path.' },
+          ),
+        );
       }
     }
   }

@@ -52,7 +52,11 @@ export interface ComposeEnv {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The compose runtime as it is now (list calls filtered to the stack). */
-export async function observeCompose(env: ComposeEnv, stack: string, runtime: string): Promise<ObservedResource | undefined> {
+export async function observeCompose(
+  env: ComposeEnv,
+  stack: string,
+  runtime: string,
+): Promise<ObservedResource | undefined> {
   const filters = stackFilter(stack);
   const [containers, networks, volumes] = await Promise.all([
     env.docker.listContainers({ all: true, filters }),
@@ -62,7 +66,10 @@ export async function observeCompose(env: ComposeEnv, stack: string, runtime: st
   return groupCompose({
     containers,
     networks,
-    volumes: (volumes.Volumes ?? []).map((v) => ({ Name: v.Name, Labels: (v.Labels as Record<string, string> | null) ?? null })),
+    volumes: (volumes.Volumes ?? []).map((v) => ({
+      Name: v.Name,
+      Labels: (v.Labels as Record<string, string> | null) ?? null,
+    })),
     backend: env.backend,
     publishHost: env.publishHost,
   }).find((o) => o.runtime === runtime);
@@ -72,7 +79,15 @@ function nanos(ms: number | undefined): number | undefined {
   return ms === undefined ? undefined : Math.round(ms * 1e6);
 }
 
-function memberOptions(input: { env: ComposeEnv; d: DesiredResource; stack: string; spec: MemberSpec; hash: string; seccompProfile?: string; internal: boolean }): Dockerode.ContainerCreateOptions {
+function memberOptions(input: {
+  env: ComposeEnv;
+  d: DesiredResource;
+  stack: string;
+  spec: MemberSpec;
+  hash: string;
+  seccompProfile?: string;
+  internal: boolean;
+}): Dockerode.ContainerCreateOptions {
   const { env, d, stack, spec, internal } = input;
   const g = spec.guardrails;
   const envList = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
@@ -81,7 +96,10 @@ function memberOptions(input: { env: ComposeEnv; d: DesiredResource; stack: stri
   const exposed: Record<string, Record<string, never>> = {};
   for (const p of spec.ports) {
     const key = `${p.container}/tcp`;
-    (portBindings[key] ??= []).push({ HostIp: p.hostIp ?? env.publishHost, HostPort: p.host !== undefined ? String(p.host) : '' });
+    (portBindings[key] ??= []).push({
+      HostIp: p.hostIp ?? env.publishHost,
+      HostPort: p.host !== undefined ? String(p.host) : '',
+    });
     exposed[key] = {};
   }
   const nets = spec.networks.length ? spec.networks : ['default'];
@@ -102,17 +120,35 @@ function memberOptions(input: { env: ComposeEnv; d: DesiredResource; stack: stri
     },
     // Behind an edge (internal topology) nothing is published by the member itself.
     ExposedPorts: internal ? undefined : exposed,
-    Healthcheck: h ? { Test: h.test, Interval: nanos(h.intervalMs), Timeout: nanos(h.timeoutMs), Retries: h.retries, StartPeriod: nanos(h.startPeriodMs) } : undefined,
+    Healthcheck: h
+      ? {
+          Test: h.test,
+          Interval: nanos(h.intervalMs),
+          Timeout: nanos(h.timeoutMs),
+          Retries: h.retries,
+          StartPeriod: nanos(h.startPeriodMs),
+        }
+      : undefined,
     HostConfig: {
       NetworkMode: primary,
       PortBindings: internal ? undefined : portBindings,
-      Mounts: spec.volumes.map((v) => ({ Type: 'volume' as const, Source: composeVolumeName(stack, d.runtime, v.source), Target: v.target, ReadOnly: v.readOnly })),
+      Mounts: spec.volumes.map((v) => ({
+        Type: 'volume' as const,
+        Source: composeVolumeName(stack, d.runtime, v.source),
+        Target: v.target,
+        ReadOnly: v.readOnly,
+      })),
       // The runtime's guardrail profile, on every member of the stack.
       ReadonlyRootfs: g.readOnlyRoot,
       Tmpfs: g.readOnlyRoot ? { '/tmp': 'rw,nosuid,nodev,size=64m' } : undefined,
       CapDrop: g.dropAll ? ['ALL'] : undefined,
       CapAdd: g.capAdd.length ? g.capAdd.map((c) => c.replace(/^CAP_/, '')) : undefined,
-      SecurityOpt: securityOptions({ seccomp: g.seccomp, seccompProfile: input.seccompProfile, apparmor: g.apparmor, apparmorAvailable: env.apparmorAvailable }),
+      SecurityOpt: securityOptions({
+        seccomp: g.seccomp,
+        seccompProfile: input.seccompProfile,
+        apparmor: g.apparmor,
+        apparmorAvailable: env.apparmorAvailable,
+      }),
       NanoCpus: g.maxCpu !== undefined ? Math.round(g.maxCpu * 1e9) : undefined,
       Memory: g.maxMemory,
       MemorySwap: g.maxMemory,
@@ -124,20 +160,30 @@ function memberOptions(input: { env: ComposeEnv; d: DesiredResource; stack: stri
 }
 
 /** Waits for a dependency: running, and healthy when asked and it has a healthcheck. */
-async function waitDependency(input: { docker: Dockerode; id: string; service: string; healthy: boolean; timeoutMs: number; signal: AbortSignal; progress(m: string): void }): Promise<string | undefined> {
+async function waitDependency(input: {
+  docker: Dockerode;
+  id: string;
+  service: string;
+  healthy: boolean;
+  timeoutMs: number;
+  signal: AbortSignal;
+  progress(m: string): void;
+}): Promise<string | undefined> {
   const deadline = Date.now() + input.timeoutMs;
   let said = false;
   for (;;) {
     const info = await input.docker.getContainer(input.id).inspect();
     const health = info.State.Health?.Status;
-    if (!info.State.Running && info.State.Status !== 'created') return `service ${input.service} is ${info.State.Status}`;
+    if (!info.State.Running && info.State.Status !== 'created')
+      return `service ${input.service} is ${info.State.Status}`;
     if (info.State.Running && (!input.healthy || !health || health === 'healthy')) {
       if (input.healthy) input.progress(`service ${input.service} is ${health ?? 'running (no healthcheck)'}`);
       return undefined;
     }
     if (health === 'unhealthy') return `service ${input.service} is unhealthy`;
     if (input.signal.aborted) return `waiting for ${input.service} was interrupted`;
-    if (Date.now() > deadline) return `service ${input.service} did not become healthy within ${Math.round(input.timeoutMs / 1000)}s`;
+    if (Date.now() > deadline)
+      return `service ${input.service} did not become healthy within ${Math.round(input.timeoutMs / 1000)}s`;
     if (!said) {
       input.progress(`waiting for service ${input.service} to become ${input.healthy ? 'healthy' : 'running'}`);
       said = true;
@@ -146,21 +192,47 @@ async function waitDependency(input: { docker: Dockerode; id: string; service: s
   }
 }
 
-async function buildMember(env: ComposeEnv, d: DesiredResource, spec: MemberSpec, ctx: ApplyContext): Promise<string | undefined> {
+async function buildMember(
+  env: ComposeEnv,
+  d: DesiredResource,
+  spec: MemberSpec,
+  ctx: ApplyContext,
+): Promise<string | undefined> {
   const s = d.spec.source;
   if (!spec.build || s.type !== 'compose') return undefined;
   const base = s.inline ? s.baseDir : dirname(resolve(s.baseDir, s.composeFile));
   const context = resolve(base, spec.build.context);
   ctx.progress(`building ${spec.image} for service ${spec.service}`);
-  const stream = (await env.docker.buildImage({ context, src: await listFiles(context) }, { t: spec.image, dockerfile: spec.build.dockerfile ?? 'Dockerfile', buildargs: spec.build.args, rm: true, abortSignal: ctx.signal } as Dockerode.ImageBuildOptions)) as NodeJS.ReadableStream;
-  const out: Array<{ error?: string; stream?: string }> = await new Promise((res, rej) => env.docker.modem.followProgress(stream, (e: Error | null, o: Array<{ error?: string }>) => (e ? rej(e) : res(o ?? []))));
+  const stream = (await env.docker.buildImage({ context, src: await listFiles(context) }, {
+    t: spec.image,
+    dockerfile: spec.build.dockerfile ?? 'Dockerfile',
+    buildargs: spec.build.args,
+    rm: true,
+    abortSignal: ctx.signal,
+  } as Dockerode.ImageBuildOptions)) as NodeJS.ReadableStream;
+  const out: Array<{ error?: string; stream?: string }> = await new Promise((res, rej) =>
+    env.docker.modem.followProgress(stream, (e: Error | null, o: Array<{ error?: string }>) =>
+      e ? rej(e) : res(o ?? []),
+    ),
+  );
   const failed = out.find((e) => e.error);
   if (!failed) return undefined;
-  const tail = out.map((e) => e.stream ?? '').join('').split('\n').filter(Boolean).slice(-8).join('\n');
+  const tail = out
+    .map((e) => e.stream ?? '')
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .slice(-8)
+    .join('\n');
   return `${failed.error}\n${tail}`;
 }
 
-export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyContext, secrets: readonly string[]): Promise<ApplyOutcome> {
+export async function applyCompose(
+  env: ComposeEnv,
+  change: Change,
+  ctx: ApplyContext,
+  secrets: readonly string[],
+): Promise<ApplyOutcome> {
   const stack = ctx.stack;
   const runtime = change.desired?.runtime ?? change.observed?.runtime ?? change.address.replace(/^runtime\./, '');
   if (change.action === 'noop') return { status: 'unchanged', observed: change.observed, diags: [] };
@@ -171,23 +243,29 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
   const d = change.desired!;
   const compiled = compileCompose(d);
   if (!compiled.value) return { status: 'failed', diags: compiled.diags };
-  const fail = (summary: string, detail?: string): ApplyOutcome => ({ status: 'failed', diags: [error('docker.compose-failed', summary, { address: d.address, detail })] });
+  const fail = (summary: string, detail?: string): ApplyOutcome => ({
+    status: 'failed',
+    diags: [error('docker.compose-failed', summary, { address: d.address, detail })],
+  });
   const c: CompiledCompose = compiled.value;
   const ownLabels = composeLabels({ stack, runtime, backend: env.backend });
 
   const seccomp = await seccompFor(d, env.configDir);
-  if (!seccomp.value && seccomp.diags.length) throw Object.assign(new Error(seccomp.diags[0].summary), { diag: seccomp.diags[0] });
+  if (!seccomp.value && seccomp.diags.length)
+    throw Object.assign(new Error(seccomp.diags[0].summary), { diag: seccomp.diags[0] });
   const seccompProfile = seccomp.value?.text;
 
   const internal = c.topology === 'internal';
   const wantedNets = ['default', ...c.model.networks].map((n) => composeNetworkName(stack, runtime, n, internal));
   for (const n of wantedNets) await ensureNetwork(env.docker, { name: n, internal, labels: ownLabels, stack });
-  for (const v of c.model.volumes) await env.docker.createVolume({ Name: composeVolumeName(stack, runtime, v), Labels: ownLabels });
+  for (const v of c.model.volumes)
+    await env.docker.createVolume({ Name: composeVolumeName(stack, runtime, v), Labels: ownLabels });
 
   const current = await observeCompose(env, stack, runtime);
   const live = (current?.live.compose ?? {}) as Record<string, { hash?: string; state: string }>;
   const ids = { ...((current?.native?.members ?? {}) as Record<string, { id: string }>) };
-  for (const id of (current?.native?.extraContainers as string[] | undefined) ?? []) await removeContainer(env.docker, id);
+  for (const id of (current?.native?.extraContainers as string[] | undefined) ?? [])
+    await removeContainer(env.docker, id);
   // Services no longer in the file go first.
   for (const [svc, m] of Object.entries(ids)) {
     if (!c.members[svc]) {
@@ -207,8 +285,21 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
     const built = await buildMember(env, d, spec, ctx);
     if (built) return { failed: fail(`The image of service ${svc} of ${d.address} did not build`, built) };
     const local = Boolean(spec.build) || (!parseImageRef(spec.image).registry && env.allowLocalImages);
-    const img = await ensureImage({ docker: env.docker, image: spec.image, pull: 'missing', local, progress: ctx.progress, signal: ctx.signal });
-    if (img.missing) return { failed: { status: 'failed', diags: [{ ...img.missing, address: d.address, summary: `${img.missing.summary} (service ${svc})` }] } };
+    const img = await ensureImage({
+      docker: env.docker,
+      image: spec.image,
+      pull: 'missing',
+      local,
+      progress: ctx.progress,
+      signal: ctx.signal,
+    });
+    if (img.missing)
+      return {
+        failed: {
+          status: 'failed',
+          diags: [{ ...img.missing, address: d.address, summary: `${img.missing.summary} (service ${svc})` }],
+        },
+      };
     if (ids[svc]) {
       ctx.progress(`replacing service ${svc}`);
       await removeContainer(env.docker, ids[svc].id);
@@ -217,7 +308,10 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
     await clearName(env.docker, opts.name!, stack);
     const created = await env.docker.createContainer(opts);
     const nets = spec.networks.length ? spec.networks : ['default'];
-    for (const n of nets.slice(1)) await env.docker.getNetwork(composeNetworkName(stack, runtime, n, internal)).connect({ Container: created.id, EndpointConfig: { Aliases: [svc] } });
+    for (const n of nets.slice(1))
+      await env.docker
+        .getNetwork(composeNetworkName(stack, runtime, n, internal))
+        .connect({ Container: created.id, EndpointConfig: { Aliases: [svc] } });
     return { id: created.id };
   };
   const prepared = new Map(c.order.map((svc) => [svc, prepare(svc)] as const));
@@ -230,11 +324,22 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
       if (depFailed || !ids[dep]) return fail(`Service ${svc} of ${d.address} depends on ${dep}, which did not start`);
       // service_started is met once the dependency's start returned; health needs polling.
       if (cond !== 'service_healthy') continue;
-      const why = await waitDependency({ docker: env.docker, id: ids[dep].id, service: dep, healthy: true, timeoutMs: env.healthTimeoutMs, signal: ctx.signal, progress: ctx.progress });
+      const why = await waitDependency({
+        docker: env.docker,
+        id: ids[dep].id,
+        service: dep,
+        healthy: true,
+        timeoutMs: env.healthTimeoutMs,
+        signal: ctx.signal,
+        progress: ctx.progress,
+      });
       if (why) {
         const tail: string[] = [];
         for await (const l of containerLogs(env.docker, ids[dep].id, { tail: 5 })) tail.push(scrub(l, secrets));
-        return fail(`Service ${svc} of ${d.address} cannot start: ${why}`, `Last log lines of ${dep}:\n${tail.join('\n') || '(none)'}`);
+        return fail(
+          `Service ${svc} of ${d.address} cannot start: ${why}`,
+          `Last log lines of ${dep}:\n${tail.join('\n') || '(none)'}`,
+        );
       }
     }
     if (p.id) {
@@ -243,9 +348,12 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
       ids[svc] = { id: p.id };
     } else if (live[svc]?.state !== 'running') {
       ctx.progress(`starting service ${svc}`);
-      await env.docker.getContainer(ids[svc].id).start().catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode !== 304) throw err;
-      });
+      await env.docker
+        .getContainer(ids[svc].id)
+        .start()
+        .catch((err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+        });
     }
     return undefined;
   };
@@ -253,32 +361,72 @@ export async function applyCompose(env: ComposeEnv, change: Change, ctx: ApplyCo
   const started = new Map<string, Promise<ApplyOutcome | undefined>>();
   // c.order is topological: a member's dependencies are in the map before it.
   for (const svc of c.order) started.set(svc, startMember(svc));
-  const settled = await Promise.allSettled([...c.order.map((svc) => started.get(svc)!), ...prepared.values(), edgeDone]);
+  const settled = await Promise.allSettled([
+    ...c.order.map((svc) => started.get(svc)!),
+    ...prepared.values(),
+    edgeDone,
+  ]);
   const thrown = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (thrown) throw thrown.reason;
-  const failed = settled.slice(0, c.order.length).map((r) => (r.status === 'fulfilled' ? (r.value as ApplyOutcome | undefined) : undefined)).find((x) => x !== undefined);
+  const failed = settled
+    .slice(0, c.order.length)
+    .map((r) => (r.status === 'fulfilled' ? (r.value as ApplyOutcome | undefined) : undefined))
+    .find((x) => x !== undefined);
   if (failed) return failed;
 
   // Networks of a previous topology (or removed from the file) go once nothing uses them.
-  const filters = JSON.stringify({ label: [`${LABEL.stack}=${stack}`, `${LABEL.runtime}=${runtime}`, `${LABEL.role}=compose`, `${LABEL.backend}=${env.backend}`] });
-  for (const n of await env.docker.listNetworks({ filters })) if (!wantedNets.includes(n.Name)) await removeNetworkIfOurs(env.docker, n.Name, stack);
+  const filters = JSON.stringify({
+    label: [
+      `${LABEL.stack}=${stack}`,
+      `${LABEL.runtime}=${runtime}`,
+      `${LABEL.role}=compose`,
+      `${LABEL.backend}=${env.backend}`,
+    ],
+  });
+  for (const n of await env.docker.listNetworks({ filters }))
+    if (!wantedNets.includes(n.Name)) await removeNetworkIfOurs(env.docker, n.Name, stack);
 
   const observed = await observeCompose(env, stack, runtime);
   const mainId = observed?.native?.containerId as string | undefined;
   if (!observed || !mainId) return fail(`The main service of ${d.address} disappeared right after it was created`);
   ctx.progress(`waiting for ${d.address} to become healthy`);
-  const health = await waitHealthy({ docker: env.docker, containerId: mainId, endpoint: observed.endpoint, timeoutMs: env.healthTimeoutMs, signal: ctx.signal, progress: ctx.progress });
+  const health = await waitHealthy({
+    docker: env.docker,
+    containerId: mainId,
+    endpoint: observed.endpoint,
+    timeoutMs: env.healthTimeoutMs,
+    signal: ctx.signal,
+    progress: ctx.progress,
+  });
   if (!health.ok) {
     const tail: string[] = [];
     for await (const l of containerLogs(env.docker, mainId, { tail: 5 })) tail.push(scrub(l, secrets));
-    return { status: 'failed', observed, diags: [error('docker.unhealthy', `${d.address} did not become healthy: ${health.why}`, { address: d.address, detail: `Last log lines:\n${tail.join('\n') || '(none)'}` })] };
+    return {
+      status: 'failed',
+      observed,
+      diags: [
+        error('docker.unhealthy', `${d.address} did not become healthy: ${health.why}`, {
+          address: d.address,
+          detail: `Last log lines:\n${tail.join('\n') || '(none)'}`,
+        }),
+      ],
+    };
   }
   observed.status = 'running';
   return { status: change.action === 'create' ? 'created' : 'updated', observed, diags: [] };
 }
 
 /** The edge of an internal runtime: created or replaced when its spec changed, removed when not needed. */
-async function ensureEdge(input: { env: ComposeEnv; d: DesiredResource; stack: string; runtime: string; c: CompiledCompose; current?: ObservedResource; ctx: ApplyContext; labels: Record<string, string> }): Promise<void> {
+async function ensureEdge(input: {
+  env: ComposeEnv;
+  d: DesiredResource;
+  stack: string;
+  runtime: string;
+  c: CompiledCompose;
+  current?: ObservedResource;
+  ctx: ApplyContext;
+  labels: Record<string, string>;
+}): Promise<void> {
   const { env, stack, runtime, c, current, ctx } = input;
   const liveId = current?.native?.edgeContainerId as string | undefined;
   const want = c.edge;
@@ -287,22 +435,39 @@ async function ensureEdge(input: { env: ComposeEnv; d: DesiredResource; stack: s
     return;
   }
   if (liveId && current?.native?.edgeHash === want.hash) {
-    if (current.native.edgeState !== 'running') await env.docker.getContainer(liveId).start().catch((err: unknown) => {
-      if ((err as { statusCode?: number }).statusCode !== 304) throw err;
-    });
+    if (current.native.edgeState !== 'running')
+      await env.docker
+        .getContainer(liveId)
+        .start()
+        .catch((err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+        });
     return;
   }
   if (liveId) await removeContainer(env.docker, liveId);
   const image = await ensureEdgeImage(env.docker, ctx.progress, env.edgeImage);
-  await ensureNetwork(env.docker, { name: env.stackNetwork, internal: false, labels: stackLabels({ stack, backend: env.backend }), stack });
+  await ensureNetwork(env.docker, {
+    name: env.stackNetwork,
+    internal: false,
+    labels: stackLabels({ stack, backend: env.backend }),
+    stack,
+  });
   const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
   const exposed: Record<string, Record<string, never>> = {};
   for (const f of want.spec.forwards) {
-    portBindings[`${f.listen}/tcp`] = [{ HostIp: f.hostIp ?? env.publishHost, HostPort: f.host !== undefined ? String(f.host) : '' }];
+    portBindings[`${f.listen}/tcp`] = [
+      { HostIp: f.hostIp ?? env.publishHost, HostPort: f.host !== undefined ? String(f.host) : '' },
+    ];
     exposed[`${f.listen}/tcp`] = {};
   }
-  const edgeEnv = [`CF_FORWARD=${JSON.stringify(want.spec.forwards.map((f) => ({ listen: f.listen, host: f.service, port: f.port })))}`];
-  if (want.spec.allowedHosts) edgeEnv.push(`CF_PROXY_PORT=${EDGE_PROXY_PORT_COMPOSE}`, `CF_ALLOWED_HOSTS=${JSON.stringify(want.spec.allowedHosts)}`);
+  const edgeEnv = [
+    `CF_FORWARD=${JSON.stringify(want.spec.forwards.map((f) => ({ listen: f.listen, host: f.service, port: f.port })))}`,
+  ];
+  if (want.spec.allowedHosts)
+    edgeEnv.push(
+      `CF_PROXY_PORT=${EDGE_PROXY_PORT_COMPOSE}`,
+      `CF_ALLOWED_HOSTS=${JSON.stringify(want.spec.allowedHosts)}`,
+    );
   const name = composeEdgeName(stack, runtime);
   await clearName(env.docker, name, stack);
   ctx.progress(`creating edge ${name} (${want.spec.allowedHosts ? 'egress allow-list' : 'no egress'})`);
@@ -311,18 +476,32 @@ async function ensureEdge(input: { env: ComposeEnv; d: DesiredResource; stack: s
     Image: image,
     Entrypoint: ['/usr/bin/node', EDGE_PROGRAM_PATH],
     Env: edgeEnv,
-    Labels: { ...composeLabels({ stack, runtime, backend: env.backend, service: EDGE_SERVICE }), [LABEL.specHash]: want.hash, [LABEL.spec]: canonicalJson(want.spec) },
+    Labels: {
+      ...composeLabels({ stack, runtime, backend: env.backend, service: EDGE_SERVICE }),
+      [LABEL.specHash]: want.hash,
+      [LABEL.spec]: canonicalJson(want.spec),
+    },
     ExposedPorts: exposed,
     User: '65534:65534',
     HostConfig: edgeHostConfig(env.stackNetwork, portBindings),
   });
-  for (const n of want.spec.networks) await env.docker.getNetwork(composeNetworkName(stack, runtime, n, true)).connect({ Container: edge.id, EndpointConfig: { Aliases: [EDGE_ALIAS] } });
+  for (const n of want.spec.networks)
+    await env.docker
+      .getNetwork(composeNetworkName(stack, runtime, n, true))
+      .connect({ Container: edge.id, EndpointConfig: { Aliases: [EDGE_ALIAS] } });
   await edge.start();
 }
 
 /** Removes every container, network and volume of one compose runtime (ours only). */
 export async function deleteCompose(env: ComposeEnv, stack: string, runtime: string, ctx: ApplyContext): Promise<void> {
-  const filters = JSON.stringify({ label: [`${LABEL.stack}=${stack}`, `${LABEL.runtime}=${runtime}`, `${LABEL.role}=compose`, `${LABEL.backend}=${env.backend}`] });
+  const filters = JSON.stringify({
+    label: [
+      `${LABEL.stack}=${stack}`,
+      `${LABEL.runtime}=${runtime}`,
+      `${LABEL.role}=compose`,
+      `${LABEL.backend}=${env.backend}`,
+    ],
+  });
   const containers = await env.docker.listContainers({ all: true, filters });
   ctx.progress(`removing ${containers.length} service container(s) of runtime.${runtime}`);
   await Promise.all(containers.map((c) => removeContainer(env.docker, c.Id)));
@@ -330,16 +509,24 @@ export async function deleteCompose(env: ComposeEnv, stack: string, runtime: str
   const vols = await env.docker.listVolumes({ filters });
   for (const v of vols.Volumes ?? []) await removeVolumeIfOurs(env.docker, v.Name, stack);
   // The stack network (used by edges) goes with the last container of the stack.
-  if ((await env.docker.listContainers({ all: true, filters: stackFilter(stack) })).length === 0) await removeNetworkIfOurs(env.docker, env.stackNetwork, stack);
+  if ((await env.docker.listContainers({ all: true, filters: stackFilter(stack) })).length === 0)
+    await removeNetworkIfOurs(env.docker, env.stackNetwork, stack);
 }
 
 /** Log lines of every member, each prefixed with its service name. */
-export async function* composeLogs(docker: Dockerode, observed: ObservedResource, options: LogOptions): AsyncIterable<string> {
-  const members = Object.entries((observed.native?.members ?? {}) as Record<string, { id: string }>).sort(([a], [b]) => a.localeCompare(b));
+export async function* composeLogs(
+  docker: Dockerode,
+  observed: ObservedResource,
+  options: LogOptions,
+): AsyncIterable<string> {
+  const members = Object.entries((observed.native?.members ?? {}) as Record<string, { id: string }>).sort(([a], [b]) =>
+    a.localeCompare(b),
+  );
   const width = Math.max(0, ...members.map(([s]) => s.length));
   const prefix = (svc: string, line: string): string => `${svc.padEnd(width)} | ${line}`;
   if (!options.follow) {
-    for (const [svc, m] of members) for await (const line of containerLogs(docker, m.id, options)) yield prefix(svc, line);
+    for (const [svc, m] of members)
+      for await (const line of containerLogs(docker, m.id, options)) yield prefix(svc, line);
     return;
   }
   // Following: interleave the members' streams as lines arrive.
@@ -365,4 +552,3 @@ export async function* composeLogs(docker: Dockerode, observed: ObservedResource
     while (queue.length) yield queue.shift()!;
   }
 }
-

@@ -7,7 +7,10 @@ import { daemonMessage, isConflict, isNotFound } from './errors.js';
 import { LABEL, MANAGED_BY } from './labels.js';
 
 export class NameTakenError extends Error {
-  constructor(readonly kind: 'container' | 'network', readonly objectName: string) {
+  constructor(
+    readonly kind: 'container' | 'network',
+    readonly objectName: string,
+  ) {
     super(`A ${kind} named ${objectName} exists but is not managed by this contextforge stack`);
   }
 }
@@ -29,7 +32,9 @@ export interface NetworkSpec {
  * (the backend's `network` setting may name one) but never modified or removed later.
  */
 export async function ensureNetwork(docker: Dockerode, spec: NetworkSpec): Promise<void> {
-  const existing = (await docker.listNetworks({ filters: JSON.stringify({ name: [spec.name] }) })).find((n) => n.Name === spec.name);
+  const existing = (await docker.listNetworks({ filters: JSON.stringify({ name: [spec.name] }) })).find(
+    (n) => n.Name === spec.name,
+  );
   if (existing) {
     if (spec.internal && !ownedBy(existing.Labels, spec.stack)) throw new NameTakenError('network', spec.name);
     return;
@@ -60,7 +65,8 @@ export async function removeContainer(docker: Dockerode, id: string): Promise<vo
   try {
     await docker.getContainer(id).remove({ force: true, v: true });
   } catch (err) {
-    if (!isNotFound(err) && !(isConflict(err) && /already in progress/i.test(String((err as Error).message)))) throw err;
+    if (!isNotFound(err) && !(isConflict(err) && /already in progress/i.test(String((err as Error).message))))
+      throw err;
   }
 }
 
@@ -123,11 +129,13 @@ export class NetworkCache {
   ensure(spec: NetworkSpec): Promise<void> {
     if (this.ready.has(spec.name)) return Promise.resolve();
     const prev = this.locks.get(spec.name) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(async () => {
-      if (this.ready.has(spec.name)) return;
-      await ensureNetwork(this.docker, spec);
-      this.ready.add(spec.name);
-    });
+    const next = prev
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.ready.has(spec.name)) return;
+        await ensureNetwork(this.docker, spec);
+        this.ready.add(spec.name);
+      });
     this.locks.set(spec.name, next);
     return next;
   }

@@ -5,7 +5,14 @@
 
 import { warning, type Diagnostic } from '../../diag/diagnostic.js';
 import { canonicalJson } from '../../model/canonical.js';
-import type { ActionKind, Change, DesiredResource, FieldChange, ObservedResource, Reason } from '../../model/resources.js';
+import type {
+  ActionKind,
+  Change,
+  DesiredResource,
+  FieldChange,
+  ObservedResource,
+  Reason,
+} from '../../model/resources.js';
 import { dockerHash, managedSpec, type DockerManagedSpec } from './labels.js';
 
 /** Reason by the first group of fields that differs, most significant first. */
@@ -25,10 +32,15 @@ function same(a: unknown, b: unknown): boolean {
   return canonicalJson(a ?? null) === canonicalJson(b ?? null);
 }
 
-function mapFields(prefix: string, before: Record<string, unknown> = {}, after: Record<string, unknown> = {}): FieldChange[] {
+function mapFields(
+  prefix: string,
+  before: Record<string, unknown> = {},
+  after: Record<string, unknown> = {},
+): FieldChange[] {
   const out: FieldChange[] = [];
   for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-    if (!same(before[key], after[key])) out.push({ path: `${prefix}.${key}`, before: before[key], after: after[key], forcesReplace: true });
+    if (!same(before[key], after[key]))
+      out.push({ path: `${prefix}.${key}`, before: before[key], after: after[key], forcesReplace: true });
   }
   return out;
 }
@@ -43,17 +55,42 @@ export function specFields(before: DockerManagedSpec, after: DockerManagedSpec):
   scalar('entrypoint', before.entrypoint, after.entrypoint);
   scalar('cmd', before.cmd, after.cmd);
   out.push(...mapFields('env', before.env, after.env));
-  out.push(...mapFields('guardrails', before.guardrails as unknown as Record<string, unknown>, after.guardrails as unknown as Record<string, unknown>));
-  out.push(...mapFields('transport', before.transport as unknown as Record<string, unknown>, after.transport as unknown as Record<string, unknown>));
+  out.push(
+    ...mapFields(
+      'guardrails',
+      before.guardrails as unknown as Record<string, unknown>,
+      after.guardrails as unknown as Record<string, unknown>,
+    ),
+  );
+  out.push(
+    ...mapFields(
+      'transport',
+      before.transport as unknown as Record<string, unknown>,
+      after.transport as unknown as Record<string, unknown>,
+    ),
+  );
   scalar('hostPort', before.hostPort, after.hostPort);
   scalar('restart', before.restart, after.restart);
   out.push(...mapFields('labels', before.labels, after.labels));
-  if (before.build || after.build) out.push(...mapFields('build', before.build as unknown as Record<string, unknown>, after.build as unknown as Record<string, unknown>));
+  if (before.build || after.build)
+    out.push(
+      ...mapFields(
+        'build',
+        before.build as unknown as Record<string, unknown>,
+        after.build as unknown as Record<string, unknown>,
+      ),
+    );
   for (const name of [...new Set([...before.secretNames, ...after.secretNames])].sort()) {
     const had = before.secretNames.includes(name);
     const has = after.secretNames.includes(name);
     if (had !== has) {
-      out.push({ path: `secretEnv.${name}`, before: had ? '(sensitive)' : undefined, after: has ? '(sensitive)' : undefined, sensitive: true, forcesReplace: true });
+      out.push({
+        path: `secretEnv.${name}`,
+        before: had ? '(sensitive)' : undefined,
+        after: has ? '(sensitive)' : undefined,
+        sensitive: true,
+        forcesReplace: true,
+      });
     }
   }
   return out;
@@ -70,7 +107,13 @@ interface DiffInput {
   backend: string;
 }
 
-function change(input: DiffInput, action: ActionKind, reason: Reason, fields: FieldChange[] = [], diags: Diagnostic[] = []): Change {
+function change(
+  input: DiffInput,
+  action: ActionKind,
+  reason: Reason,
+  fields: FieldChange[] = [],
+  diags: Diagnostic[] = [],
+): Change {
   const d = input.desired;
   return {
     address: d?.address ?? input.observed?.address ?? 'runtime.unknown',
@@ -108,44 +151,81 @@ export function diffRuntime(input: DiffInput): Change {
 
   const live = observed.live.docker as DockerManagedSpec | undefined;
   if (!live) {
-    return change(input, 'replace', 'replace:drift-edited', [{ path: 'labels', before: '(unreadable spec label)', after: 'spec', forcesReplace: true }]);
+    return change(input, 'replace', 'replace:drift-edited', [
+      { path: 'labels', before: '(unreadable spec label)', after: 'spec', forcesReplace: true },
+    ]);
   }
   const fields = specFields(live, want);
   if (fields.length > 0) return change(input, 'replace', reasonFor(fields), fields);
   if (observed.live.dockerHash !== dockerHash(want, desired.spec.secretDigests)) {
     // Same names and plain values, yet the hash moved: a secret value changed.
-    const secretFields = want.secretNames.map((n) => ({ path: `secretEnv.${n}`, before: '(sensitive)', after: '(sensitive)', sensitive: true, forcesReplace: true }));
-    return change(input, 'replace', 'replace:env-changed', secretFields.length ? secretFields : [{ path: 'spec', before: '(changed)', after: '(changed)', forcesReplace: true }]);
+    const secretFields = want.secretNames.map((n) => ({
+      path: `secretEnv.${n}`,
+      before: '(sensitive)',
+      after: '(sensitive)',
+      sensitive: true,
+      forcesReplace: true,
+    }));
+    return change(
+      input,
+      'replace',
+      'replace:env-changed',
+      secretFields.length
+        ? secretFields
+        : [{ path: 'spec', before: '(changed)', after: '(changed)', forcesReplace: true }],
+    );
   }
 
   const imageId = observed.live.imageId as string | undefined;
   const current = observed.live.imageCurrentId as string | undefined;
   if (current && imageId && current !== imageId) {
-    return change(input, 'replace', 'replace:image-changed', [{ path: 'imageId', before: imageId, after: current, forcesReplace: true }]);
+    return change(input, 'replace', 'replace:image-changed', [
+      { path: 'imageId', before: imageId, after: current, forcesReplace: true },
+    ]);
   }
   const drift = (observed.live.listDrift as string[] | undefined) ?? [];
   if (drift.length > 0) {
-    return change(input, 'replace', 'replace:drift-edited', drift.map((d) => ({ path: 'container', before: d, after: 'as configured', forcesReplace: true })));
+    return change(
+      input,
+      'replace',
+      'replace:drift-edited',
+      drift.map((d) => ({ path: 'container', before: d, after: 'as configured', forcesReplace: true })),
+    );
   }
   if (observed.status === 'stopped' || observed.status === 'exited') {
-    return change(input, 'update', 'update:drift-stopped', [{ path: 'state', before: observed.status, after: 'running' }]);
+    return change(input, 'update', 'update:drift-stopped', [
+      { path: 'state', before: observed.status, after: 'running' },
+    ]);
   }
   if (observed.native?.state === 'dead') {
-    return change(input, 'replace', 'replace:drift-failed', [{ path: 'state', before: 'dead', after: 'running', forcesReplace: true }]);
+    return change(input, 'replace', 'replace:drift-failed', [
+      { path: 'state', before: 'dead', after: 'running', forcesReplace: true },
+    ]);
   }
   if (!observed.live.edgePresent) {
-    return change(input, 'update', 'update:drift-edge-missing', [{ path: 'edge', before: 'missing', after: 'running' }]);
+    return change(input, 'update', 'update:drift-edge-missing', [
+      { path: 'edge', before: 'missing', after: 'running' },
+    ]);
   }
   if (!observed.live.edgeRunning) {
-    return change(input, 'update', 'update:drift-stopped', [{ path: 'edge.state', before: observed.native?.edgeState, after: 'running' }]);
+    return change(input, 'update', 'update:drift-stopped', [
+      { path: 'edge.state', before: observed.native?.edgeState, after: 'running' },
+    ]);
   }
   const extra = (observed.native?.extraContainers as string[] | undefined) ?? [];
   if (extra.length > 0) {
-    return change(input, 'update', 'update:drift-duplicate', [{ path: 'containers', before: extra.length + 1, after: 1 }]);
+    return change(input, 'update', 'update:drift-duplicate', [
+      { path: 'containers', before: extra.length + 1, after: 1 },
+    ]);
   }
   const diags: Diagnostic[] = [];
   if (observed.status === 'failed') {
-    diags.push(warning('docker.unhealthy', `Container of ${desired.address} reports unhealthy`, { address: desired.address, detail: 'Run `contextforge logs` for this runtime to see why.' }));
+    diags.push(
+      warning('docker.unhealthy', `Container of ${desired.address} reports unhealthy`, {
+        address: desired.address,
+        detail: 'Run `contextforge logs` for this runtime to see why.',
+      }),
+    );
   }
   return change(input, 'noop', 'noop:up-to-date', [], diags);
 }

@@ -50,7 +50,11 @@ async function imageExists(docker: Dockerode, tag: string): Promise<boolean> {
 const inFlight = new WeakMap<Dockerode, Map<string, Promise<string>>>();
 
 /** Makes sure the edge image exists on the engine and returns its name; throws on failure. */
-export async function ensureEdgeImage(docker: Dockerode, progress: (m: string) => void, override?: string): Promise<string> {
+export async function ensureEdgeImage(
+  docker: Dockerode,
+  progress: (m: string) => void,
+  override?: string,
+): Promise<string> {
   const configured = override ?? process.env.CONTEXTFORGE_EDGE_IMAGE;
   if (configured) return configured;
   const tag = edgeImageTag();
@@ -66,7 +70,9 @@ export async function ensureEdgeImage(docker: Dockerode, progress: (m: string) =
 async function buildEdgeImage(docker: Dockerode, tag: string, progress: (m: string) => void): Promise<string> {
   if (await imageExists(docker, tag)) return tag;
   if (process.platform !== 'linux') {
-    throw new Error('The edge sidecar image can only be built from a Linux node binary; set CONTEXTFORGE_EDGE_IMAGE to an image with node at /usr/bin/node.');
+    throw new Error(
+      'The edge sidecar image can only be built from a Linux node binary; set CONTEXTFORGE_EDGE_IMAGE to an image with node at /usr/bin/node.',
+    );
   }
   progress(`building edge sidecar image ${tag} from ${process.execPath}`);
   const ctx = await mkdtemp(join(tmpdir(), 'contextforge-edge-'));

@@ -43,7 +43,8 @@ export function isTransient(err: unknown): boolean {
   const e = asErr(err);
   if (e.code && TRANSIENT_CODES.has(e.code)) return true;
   if (e.statusCode !== undefined && e.statusCode >= 500) return true;
-  if (e.statusCode === 409 && /in progress|is already in progress|removal of container/i.test(daemonMessage(e))) return true;
+  if (e.statusCode === 409 && /in progress|is already in progress|removal of container/i.test(daemonMessage(e)))
+    return true;
   return false;
 }
 
@@ -75,7 +76,7 @@ export function unreachableDiagnostic(target: DaemonTarget, err: unknown): Diagn
   return error('docker.unreachable', `The Docker daemon at ${target.where} is not answering: ${why}`, {
     detail:
       'Start the daemon (for example `sudo systemctl start docker` or `sudo dockerd &`), check that ' +
-      'DOCKER_HOST or the backend\'s socket/host setting points at it, and that your user may use the ' +
+      "DOCKER_HOST or the backend's socket/host setting points at it, and that your user may use the " +
       'socket (membership of the docker group).',
   });
 }

@@ -21,9 +21,16 @@ interface RawEvent {
 }
 
 /** Resolves once the daemon has accepted the subscription (events after that are delivered). */
-export async function watchContainer(docker: Dockerode, containerId: string, signal: AbortSignal): Promise<ContainerWatch> {
+export async function watchContainer(
+  docker: Dockerode,
+  containerId: string,
+  signal: AbortSignal,
+): Promise<ContainerWatch> {
   const filters = JSON.stringify({ type: ['container'], container: [containerId], event: ['die', 'health_status'] });
-  const stream = (await docker.getEvents({ filters, abortSignal: signal } as Dockerode.GetEventsOptions)) as NodeJS.ReadableStream & { destroy?: () => void };
+  const stream = (await docker.getEvents({
+    filters,
+    abortSignal: signal,
+  } as Dockerode.GetEventsOptions)) as NodeJS.ReadableStream & { destroy?: () => void };
   let listener: ((e: ContainerEvent) => void) | undefined;
   const pending: ContainerEvent[] = [];
   let open = true;
@@ -47,7 +54,8 @@ export async function watchContainer(docker: Dockerode, containerId: string, sig
       }
       const action = ev.Action ?? ev.status ?? '';
       if (action === 'die') emit({ kind: 'die' });
-      else if (action.startsWith('health_status')) emit({ kind: 'health', status: action.slice(action.indexOf(':') + 1).trim() });
+      else if (action.startsWith('health_status'))
+        emit({ kind: 'health', status: action.slice(action.indexOf(':') + 1).trim() });
     }
   });
   const ended = (): void => {

@@ -22,7 +22,9 @@ const DEFAULT_BUILD_TIMEOUT_S = 600;
 export function withBuildStep(c: Change): Change {
   const src = c.desired?.spec.source;
   if (!c.desired || src?.type !== 'github' || !src.commit) return c;
-  const imageMoves = c.action === 'create' || (c.action === 'replace' && c.fields.some((f) => f.path === 'image' || f.path.startsWith('build.')));
+  const imageMoves =
+    c.action === 'create' ||
+    (c.action === 'replace' && c.fields.some((f) => f.path === 'image' || f.path.startsWith('build.')));
   if (!imageMoves) return c;
   return { ...c, steps: [...(c.steps ?? []), 'build'] };
 }
@@ -38,7 +40,9 @@ export interface EnsureBuiltInput {
   secrets: readonly string[];
 }
 
-function registryAuth(registry: string | undefined): { username: string; password: string; serveraddress: string } | undefined {
+function registryAuth(
+  registry: string | undefined,
+): { username: string; password: string; serveraddress: string } | undefined {
   const username = process.env.CONTEXTFORGE_REGISTRY_USERNAME;
   const password = process.env.CONTEXTFORGE_REGISTRY_PASSWORD;
   if (!registry || !username || !password) return undefined;
@@ -87,7 +91,12 @@ export async function ensureBuilt(input: EnsureBuiltInput): Promise<Diagnostic[]
 }
 
 /** Lines of the newest stored build log of a runtime (failed builds included). */
-export async function* buildLog(input: { configDir: string; stack: string; runtime: string; tail?: number }): AsyncIterable<string> {
+export async function* buildLog(input: {
+  configDir: string;
+  stack: string;
+  runtime: string;
+  tail?: number;
+}): AsyncIterable<string> {
   const dir = join(input.configDir, '.contextforge', 'builds', input.stack, input.runtime);
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.log'));
   if (names.length === 0) {
@@ -96,6 +105,8 @@ export async function* buildLog(input: { configDir: string; stack: string; runti
   }
   const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n))).mtimeMs })));
   dated.sort((a, b) => b.t - a.t);
-  const lines = (await readFile(join(dir, dated[0].n), 'utf8')).split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
+  const lines = (await readFile(join(dir, dated[0].n), 'utf8'))
+    .split('\n')
+    .filter((l, i, all) => l !== '' || i < all.length - 1);
   yield* input.tail !== undefined ? lines.slice(-input.tail) : lines;
 }

@@ -79,7 +79,8 @@ export function securityOptions(input: {
 }): string[] {
   const out = ['no-new-privileges:true'];
   if (input.seccomp === 'unconfined') out.push('seccomp=unconfined');
-  else if (input.seccomp && input.seccomp !== 'runtime/default' && input.seccompProfile) out.push(`seccomp=${input.seccompProfile}`);
+  else if (input.seccomp && input.seccomp !== 'runtime/default' && input.seccompProfile)
+    out.push(`seccomp=${input.seccompProfile}`);
   if (input.apparmor && input.apparmorAvailable) out.push(`apparmor=${input.apparmor}`);
   return out;
 }

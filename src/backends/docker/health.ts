@@ -51,10 +51,20 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 export function httpAnswers(url: string, timeoutMs = 1000, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve(false);
-    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, signal, headers: { accept: 'text/event-stream, application/json' } }, (res) => {
-      res.destroy();
-      resolve(true);
-    });
+    const req = request(
+      url,
+      {
+        method: 'GET',
+        agent: false,
+        timeout: timeoutMs,
+        signal,
+        headers: { accept: 'text/event-stream, application/json' },
+      },
+      (res) => {
+        res.destroy();
+        resolve(true);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
     req.end();
@@ -76,10 +86,21 @@ export async function mcpInitialize(endpoint: Endpoint, timeoutMs: number, signa
   const guarded = (input: string | URL, init?: RequestInit): Promise<Response> =>
     fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, attempt.signal]) : attempt.signal });
   const client = new Client({ name: 'contextforge-health', version: '0.1.0' });
-  const transport = endpoint.transport === 'sse' ? new SSEClientTransport(url, { fetch: guarded }) : new StreamableHTTPClientTransport(url, { fetch: guarded });
-  const aborted = new Promise<boolean>((resolve) => attempt.signal.addEventListener('abort', () => resolve(false), { once: true }));
+  const transport =
+    endpoint.transport === 'sse'
+      ? new SSEClientTransport(url, { fetch: guarded })
+      : new StreamableHTTPClientTransport(url, { fetch: guarded });
+  const aborted = new Promise<boolean>((resolve) =>
+    attempt.signal.addEventListener('abort', () => resolve(false), { once: true }),
+  );
   try {
-    return await Promise.race([client.connect(transport).then(() => true, () => false), aborted]);
+    return await Promise.race([
+      client.connect(transport).then(
+        () => true,
+        () => false,
+      ),
+      aborted,
+    ]);
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
@@ -95,7 +116,10 @@ type Verdict = HealthResult | undefined;
 function judge(info: Dockerode.ContainerInspectInfo): Verdict {
   const state = info.State;
   if (!state.Running && !state.Restarting) {
-    return { ok: false, why: `the container stopped (exit code ${state.ExitCode}${state.OOMKilled ? ', killed for exceeding max_memory' : ''})` };
+    return {
+      ok: false,
+      why: `the container stopped (exit code ${state.ExitCode}${state.OOMKilled ? ', killed for exceeding max_memory' : ''})`,
+    };
   }
   if (state.Health?.Status === 'healthy') return { ok: true, via: 'docker healthcheck' };
   if (state.Health?.Status === 'unhealthy') return { ok: false, why: 'the Docker healthcheck reports unhealthy' };
@@ -135,7 +159,14 @@ export async function waitHealthy(opts: HealthOptions): Promise<HealthResult> {
     // State: events when the stream is up, plus a rare inspect in case it is not.
     const watchState = async (): Promise<void> => {
       watch?.onEvent(async (e) => {
-        if (e.kind === 'health') settle(e.status === 'healthy' ? { ok: true, via: 'docker healthcheck' } : e.status === 'unhealthy' ? { ok: false, why: 'the Docker healthcheck reports unhealthy' } : undefined);
+        if (e.kind === 'health')
+          settle(
+            e.status === 'healthy'
+              ? { ok: true, via: 'docker healthcheck' }
+              : e.status === 'unhealthy'
+                ? { ok: false, why: 'the Docker healthcheck reports unhealthy' }
+                : undefined,
+          );
         else settle(judge(await container.inspect().catch(() => first)));
       });
       while (!stop.signal.aborted) {
@@ -159,7 +190,10 @@ export async function waitHealthy(opts: HealthOptions): Promise<HealthResult> {
       opts.progress(`waiting for MCP initialize at ${opts.endpoint.url}`);
       while (!stop.signal.aborted) {
         const left = Math.max(500, Math.min(5000, deadline - Date.now()));
-        if ((await httpAnswers(opts.endpoint.url!, 1000, stop.signal)) && (await mcpInitialize(opts.endpoint, left, stop.signal))) {
+        if (
+          (await httpAnswers(opts.endpoint.url!, 1000, stop.signal)) &&
+          (await mcpInitialize(opts.endpoint, left, stop.signal))
+        ) {
           settle({ ok: true, via: 'MCP initialize' });
           return;
         }
@@ -173,7 +207,12 @@ export async function waitHealthy(opts: HealthOptions): Promise<HealthResult> {
       clearTimeout(timer);
     }
     if (verdict) return verdict;
-    return { ok: false, why: opts.signal?.aborted ? 'the action was cancelled' : `not healthy within ${Math.round(opts.timeoutMs / 1000)}s` };
+    return {
+      ok: false,
+      why: opts.signal?.aborted
+        ? 'the action was cancelled'
+        : `not healthy within ${Math.round(opts.timeoutMs / 1000)}s`,
+    };
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     stop.abort();

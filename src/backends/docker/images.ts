@@ -70,12 +70,16 @@ export function checkRegistry(image: string, policy: RegistryPolicy, address?: s
   });
   if (ok) return undefined;
   const registry = ref.registry ?? 'docker.io';
-  return error('docker.registry-not-allowed', `Image ${image} comes from registry ${registry}, which is not in allowed_registries`, {
-    address,
-    detail: ref.registry
-      ? `Add ${registry} to the backend's allowed_registries, or use an image from one of: ${policy.allowedRegistries.join(', ')}.`
-      : `An image without a registry means docker.io; add docker.io to allowed_registries, or set allow_local_images: true to run an image built on this engine.`,
-  });
+  return error(
+    'docker.registry-not-allowed',
+    `Image ${image} comes from registry ${registry}, which is not in allowed_registries`,
+    {
+      address,
+      detail: ref.registry
+        ? `Add ${registry} to the backend's allowed_registries, or use an image from one of: ${policy.allowedRegistries.join(', ')}.`
+        : `An image without a registry means docker.io; add docker.io to allowed_registries, or set allow_local_images: true to run an image built on this engine.`,
+    },
+  );
 }
 
 export interface EnsureImageOptions {
@@ -176,15 +180,21 @@ async function pullImage(opts: EnsureImageOptions): Promise<void> {
       (err: Error | null, output: PullEvent[]) => {
         const failed = output?.find((e) => e.error);
         if (err) reject(err);
-        else if (failed) reject(Object.assign(new Error(failed.errorDetail?.message ?? failed.error), { statusCode: 500 }));
+        else if (failed)
+          reject(Object.assign(new Error(failed.errorDetail?.message ?? failed.error), { statusCode: 500 }));
         else resolve();
       },
       (event: PullEvent) => {
         // Layer progress arrives many times a second; one line every two seconds is enough.
         const now = Date.now();
-        if (event.status && (now - lastReport > 2000 || /Pull complete|Downloaded newer|up to date/i.test(event.status))) {
+        if (
+          event.status &&
+          (now - lastReport > 2000 || /Pull complete|Downloaded newer|up to date/i.test(event.status))
+        ) {
           lastReport = now;
-          opts.progress(`pull ${opts.image}: ${event.id ? `${event.id} ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}`);
+          opts.progress(
+            `pull ${opts.image}: ${event.id ? `${event.id} ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}`,
+          );
         }
       },
     );

@@ -11,4 +11,8 @@ export { LABEL, MANAGED_BY, containerName, stackNetworkName, internalNetworkName
 export { hostAllowed } from './egress-proxy.js';
 
 export const createBackend: BackendFactory = (name, config, ctx) =>
-  createDockerBackend(name, config as DockerBackend, { configDir: ctx.configDir, sensitiveValues: ctx.sensitiveValues, github: ctx.github });
+  createDockerBackend(name, config as DockerBackend, {
+    configDir: ctx.configDir,
+    sensitiveValues: ctx.sensitiveValues,
+    github: ctx.github,
+  });

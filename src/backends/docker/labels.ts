@@ -57,7 +57,11 @@ export interface BuildSpec {
 
 /** `<slug>:<sha12>` of a github build, under `registry/` when the source pushes. Lower case. */
 export function builtImageName(slug: string, commit: string, registry?: string): string {
-  const name = slug.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'image';
+  const name =
+    slug
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[._-]+/, '') || 'image';
   const repo = registry ? `${registry.replace(/\/+$/, '')}/${name}` : name;
   return `${repo}:${commit.slice(0, 12)}`;
 }
@@ -74,7 +78,15 @@ export function managedSpec(d: DesiredResource): DockerManagedSpec | null {
     run = {
       image: builtImageName(s.catalog, src.commit, push ? src.registry : undefined),
       cmd: src.args,
-      build: { repo: src.repo, ref: src.ref, commit: src.commit, dockerfile: src.dockerfile, context: src.context, buildArgs: { ...src.buildArgs }, push },
+      build: {
+        repo: src.repo,
+        ref: src.ref,
+        commit: src.commit,
+        dockerfile: src.dockerfile,
+        context: src.context,
+        buildArgs: { ...src.buildArgs },
+        push,
+      },
     };
   } else return null;
   const { profile: _p, strict: _s, ...guardrails } = s.guardrails;
@@ -130,7 +142,11 @@ export function runtimeLabels(input: OwnershipInput & { role: ContainerRole }): 
 }
 
 /** Full labels of the main container: ownership, hashes, the managed spec, and user labels. */
-export function mainContainerLabels(d: DesiredResource, stack: string, spec: DockerManagedSpec): Record<string, string> {
+export function mainContainerLabels(
+  d: DesiredResource,
+  stack: string,
+  spec: DockerManagedSpec,
+): Record<string, string> {
   // User labels go first so that they can never overwrite an ownership label.
   return {
     ...spec.labels,

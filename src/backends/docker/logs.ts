@@ -40,7 +40,12 @@ export async function* containerLogs(
   const c = docker.getContainer(containerId);
   const decoder = new FrameDecoder();
   // tail omitted means every line.
-  const base = { stdout: true, stderr: true, timestamps: false, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) };
+  const base = {
+    stdout: true,
+    stderr: true,
+    timestamps: false,
+    ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+  };
   if (!opts.follow) {
     const buf = await c.logs({ ...base, follow: false });
     yield* decoder.push(buf);

@@ -31,11 +31,15 @@ export async function snapshotStack(docker: Dockerode, stack: string, runtime?: 
     runtime === undefined ? docker.listImages() : Promise.resolve(undefined),
   ]);
   const imageIds = new Map<string, string>();
-  for (const img of images ?? (await imagesOf(docker, containers))) for (const tag of img.RepoTags ?? []) imageIds.set(tag, img.Id);
+  for (const img of images ?? (await imagesOf(docker, containers)))
+    for (const tag of img.RepoTags ?? []) imageIds.set(tag, img.Id);
   return {
     containers,
     networks,
-    volumes: (volumes.Volumes ?? []).map((v) => ({ Name: v.Name, Labels: (v.Labels as Record<string, string> | null) ?? null })),
+    volumes: (volumes.Volumes ?? []).map((v) => ({
+      Name: v.Name,
+      Labels: (v.Labels as Record<string, string> | null) ?? null,
+    })),
     imageIds,
   };
 }
@@ -46,7 +50,10 @@ function runtimeFilter(stack: string, runtime: string): string {
 }
 
 /** Tags and ids of the images the containers' spec labels name (one inspect each, missing ones skipped). */
-async function imagesOf(docker: Dockerode, containers: Dockerode.ContainerInfo[]): Promise<Array<{ Id: string; RepoTags?: string[] }>> {
+async function imagesOf(
+  docker: Dockerode,
+  containers: Dockerode.ContainerInfo[],
+): Promise<Array<{ Id: string; RepoTags?: string[] }>> {
   const refs = new Set<string>();
   for (const c of containers) {
     const spec = parseManagedSpec(c.Labels?.[LABEL.spec]);
@@ -101,7 +108,9 @@ function endpointOf(
   const t = spec.transport;
   if (t.type === 'stdio') return { transport: 'stdio', attach: { kind: 'docker', containerId: main.Id } };
   const holder = topologyOf(spec) === 'internal' ? edge : main;
-  const binding = holder?.Ports.find((p) => p.PrivatePort === t.port && p.PublicPort && (p.IP === publishHost || p.IP === '0.0.0.0'));
+  const binding = holder?.Ports.find(
+    (p) => p.PrivatePort === t.port && p.PublicPort && (p.IP === publishHost || p.IP === '0.0.0.0'),
+  );
   if (!binding) return undefined;
   const host = publishHost === '0.0.0.0' || publishHost === '' ? '127.0.0.1' : publishHost;
   const hostPart = host.includes(':') ? `[${host}]` : host;
@@ -112,16 +121,22 @@ function endpointOf(
 export function listDrift(spec: DockerManagedSpec, c: Dockerode.ContainerInfo, expectNetwork: string): string[] {
   const out: string[] = [];
   const topology: Topology = topologyOf(spec);
-  if (c.HostConfig?.NetworkMode && c.HostConfig.NetworkMode !== expectNetwork) out.push(`network ${c.HostConfig.NetworkMode}`);
+  if (c.HostConfig?.NetworkMode && c.HostConfig.NetworkMode !== expectNetwork)
+    out.push(`network ${c.HostConfig.NetworkMode}`);
   // A network connected by hand (docker network connect) would be a way around the topology.
   const attached = Object.keys(c.NetworkSettings?.Networks ?? {}).filter((n) => n !== expectNetwork);
   if (attached.length > 0) out.push(`also attached to ${attached.sort().join(', ')}`);
   if (topology === 'open') {
     const want = portsToPublish(spec).join(',');
-    const have = [...new Set(c.Ports.filter((p) => p.PublicPort).map((p) => p.PrivatePort))].sort((a, b) => a - b).join(',');
+    const have = [...new Set(c.Ports.filter((p) => p.PublicPort).map((p) => p.PrivatePort))]
+      .sort((a, b) => a - b)
+      .join(',');
     if (c.State === 'running' && want !== have) out.push(`published ports [${have}] instead of [${want}]`);
   }
-  const mounts = c.Mounts.filter((m) => m.Type === 'volume' || m.Type === 'bind').map((m) => m.Destination).sort().join(',');
+  const mounts = c.Mounts.filter((m) => m.Type === 'volume' || m.Type === 'bind')
+    .map((m) => m.Destination)
+    .sort()
+    .join(',');
   const wantMounts = [...spec.guardrails.allowedMounts].sort().join(',');
   if (mounts !== wantMounts) out.push(`mounts [${mounts}] instead of [${wantMounts}]`);
   return out;
@@ -137,7 +152,16 @@ export interface GroupOptions {
 
 /** One observed resource per runtime that has any object of ours on this backend. */
 export function groupSnapshot(snap: StackSnapshot, opts: GroupOptions): ObservedResource[] {
-  const byRuntime = new Map<string, { main?: Dockerode.ContainerInfo; edge?: Dockerode.ContainerInfo; extra: Dockerode.ContainerInfo[]; networks: string[]; volumes: string[] }>();
+  const byRuntime = new Map<
+    string,
+    {
+      main?: Dockerode.ContainerInfo;
+      edge?: Dockerode.ContainerInfo;
+      extra: Dockerode.ContainerInfo[];
+      networks: string[];
+      volumes: string[];
+    }
+  >();
   const slot = (runtime: string) => {
     let s = byRuntime.get(runtime);
     if (!s) byRuntime.set(runtime, (s = { extra: [], networks: [], volumes: [] }));
@@ -202,7 +226,8 @@ export function groupSnapshot(snap: StackSnapshot, opts: GroupOptions): Observed
     };
     if (spec) {
       const topology = topologyOf(spec);
-      const expectNetwork = topology === 'none' ? 'none' : topology === 'internal' ? opts.internalNetwork(runtime) : opts.stackNetwork;
+      const expectNetwork =
+        topology === 'none' ? 'none' : topology === 'internal' ? opts.internalNetwork(runtime) : opts.stackNetwork;
       Object.assign(live, {
         docker: spec,
         source: { type: 'docker', image: spec.image, command: spec.entrypoint, args: spec.cmd, pull: 'missing' },

@@ -14,12 +14,24 @@ export async function seccompFor(d: DesiredResource, configDir: string): Promise
   try {
     profile = await readSeccompProfile(path, configDir);
   } catch (err) {
-    return { diags: [error('docker.seccomp-unreadable', `Seccomp profile ${path} of ${d.address} cannot be read as JSON`, { address: d.address, detail: `Fix the path or the file (${(err as Error).message}).` })] };
+    return {
+      diags: [
+        error('docker.seccomp-unreadable', `Seccomp profile ${path} of ${d.address} cannot be read as JSON`, {
+          address: d.address,
+          detail: `Fix the path or the file (${(err as Error).message}).`,
+        }),
+      ],
+    };
   }
   const planned = d.spec.guardrails.seccompDigest;
   if (planned && planned !== profile.digest) {
     return {
-      diags: [error('docker.seccomp-changed', `Seccomp profile ${path} of ${d.address} changed after the plan was made`, { address: d.address, detail: 'Plan again: the new content replaces the container with the new filter.' })],
+      diags: [
+        error('docker.seccomp-changed', `Seccomp profile ${path} of ${d.address} changed after the plan was made`, {
+          address: d.address,
+          detail: 'Plan again: the new content replaces the container with the new filter.',
+        }),
+      ],
     };
   }
   return { value: profile, diags: [] };

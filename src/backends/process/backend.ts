@@ -28,7 +28,22 @@ export interface ProcessBackendOptions {
 }
 
 /** Variables of the CLI's environment that children inherit; everything else must be declared. */
-const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TERM', 'SYSTEMROOT'];
+const INHERITED_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TERM',
+  'SYSTEMROOT',
+];
 
 const DEFAULTS = { maxRestarts: 10, backoffInitialMs: 500, backoffMaxMs: 30_000, stableMs: 10_000 };
 
@@ -58,7 +73,13 @@ export function toObserved(st: StatusFile): ObservedResource {
     status: observedStatus(st, alive),
     restarts: st.restarts,
     startedAt: st.startedAt,
-    native: { supervisorPid: st.supervisorPid, childPid: st.childPid, sessionPids: st.sessionPids ?? [], logPath: st.logPath, launchId: st.launchId },
+    native: {
+      supervisorPid: st.supervisorPid,
+      childPid: st.childPid,
+      sessionPids: st.sessionPids ?? [],
+      logPath: st.logPath,
+      launchId: st.launchId,
+    },
   };
   if (alive) o.endpoint = { transport: 'stdio', attach: { kind: 'process', socketPath: st.socketPath } };
   return o;
@@ -68,7 +89,9 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
   const base = resolve(options.configDir, config.working_dir ?? '.');
   const restart = {
     maxRestarts: config.restart?.max_restarts ?? DEFAULTS.maxRestarts,
-    backoffInitialMs: Math.round((parseDuration(config.restart?.backoff_initial) ?? DEFAULTS.backoffInitialMs / 1000) * 1000),
+    backoffInitialMs: Math.round(
+      (parseDuration(config.restart?.backoff_initial) ?? DEFAULTS.backoffInitialMs / 1000) * 1000,
+    ),
     backoffMaxMs: Math.round((parseDuration(config.restart?.backoff_max) ?? DEFAULTS.backoffMaxMs / 1000) * 1000),
     stableMs: DEFAULTS.stableMs,
   };
@@ -97,11 +120,21 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
     const cwd = src.cwd ? resolve(base, src.cwd) : base;
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
       return {
-        diags: [error('process.cwd-missing', `working directory ${cwd} of ${d.address} does not exist`, { address: d.address, detail: 'Fix source.cwd of the catalog entry or working_dir of the backend.' })],
+        diags: [
+          error('process.cwd-missing', `working directory ${cwd} of ${d.address} does not exist`, {
+            address: d.address,
+            detail: 'Fix source.cwd of the catalog entry or working_dir of the backend.',
+          }),
+        ],
       };
     }
     // `node` means the Node that runs contextforge: it exists even where PATH lacks node.
-    const command = src.command === 'node' ? process.execPath : src.command.includes('/') && !isAbsolute(src.command) ? resolve(cwd, src.command) : src.command;
+    const command =
+      src.command === 'node'
+        ? process.execPath
+        : src.command.includes('/') && !isAbsolute(src.command)
+          ? resolve(cwd, src.command)
+          : src.command;
     const launchId = randomUUID();
     const env: Record<string, string> = {};
     for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
@@ -137,20 +170,29 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
     const diags: Diagnostic[] = [];
     if (d.spec.source.type !== 'command') {
       diags.push(
-        error('process.source-unsupported', `runtime ${d.runtime} uses a ${d.spec.source.type} source, which backend ${name} (process) cannot run`, {
-          address: d.address,
-          range: d.range,
-          detail: 'The process backend runs local commands only: give the catalog entry `source: {type: command, command: ...}`, or put the runtime on a docker backend.',
-        }),
+        error(
+          'process.source-unsupported',
+          `runtime ${d.runtime} uses a ${d.spec.source.type} source, which backend ${name} (process) cannot run`,
+          {
+            address: d.address,
+            range: d.range,
+            detail:
+              'The process backend runs local commands only: give the catalog entry `source: {type: command, command: ...}`, or put the runtime on a docker backend.',
+          },
+        ),
       );
     }
     if (d.spec.transport.type !== 'stdio') {
       diags.push(
-        error('process.transport-unsupported', `runtime ${d.runtime} speaks ${d.spec.transport.type}, but backend ${name} (process) attaches to stdio only`, {
-          address: d.address,
-          range: d.range,
-          detail: 'Set `transport: {type: stdio}` on the catalog entry (command sources speak stdio by default).',
-        }),
+        error(
+          'process.transport-unsupported',
+          `runtime ${d.runtime} speaks ${d.spec.transport.type}, but backend ${name} (process) attaches to stdio only`,
+          {
+            address: d.address,
+            range: d.range,
+            detail: 'Set `transport: {type: stdio}` on the catalog entry (command sources speak stdio by default).',
+          },
+        ),
       );
     }
     return diags;
@@ -173,10 +215,14 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
       return {
         status: 'failed',
         diags: [
-          error('process.start-failed', `${d.address} did not start: ${redact(r.error ?? 'no status was written', secrets)}`, {
-            address: d.address,
-            detail: `Check the command of catalog entry ${d.spec.catalog}; the full log is ${spec.logPath}.`,
-          }),
+          error(
+            'process.start-failed',
+            `${d.address} did not start: ${redact(r.error ?? 'no status was written', secrets)}`,
+            {
+              address: d.address,
+              detail: `Check the command of catalog entry ${d.spec.catalog}; the full log is ${spec.logPath}.`,
+            },
+          ),
         ],
       };
     }
@@ -186,7 +232,9 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
   async function remove(o: ObservedResource | undefined, address: string, stack: string): Promise<ApplyOutcome> {
     const runtime = o?.runtime ?? address.replace(/^runtime\./, '');
     const files = runtimeFiles(dirOf(stack), runtime);
-    await stopSupervisor(files.status, { pid: typeof o?.native?.supervisorPid === 'number' ? o.native.supervisorPid : undefined });
+    await stopSupervisor(files.status, {
+      pid: typeof o?.native?.supervisorPid === 'number' ? o.native.supervisorPid : undefined,
+    });
     removeRuntimeFiles(files);
     return { status: 'deleted', diags: [] };
   }
@@ -215,12 +263,19 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
         case 'create':
         case 'update':
         case 'replace':
-          if (!change.desired) return { status: 'failed', diags: [error('process.no-desired', `${change.address}: ${change.action} without a desired spec`)] };
+          if (!change.desired)
+            return {
+              status: 'failed',
+              diags: [error('process.no-desired', `${change.address}: ${change.action} without a desired spec`)],
+            };
           return start(change.desired, ctx, change.action === 'create');
       }
     },
     logs(observed: ObservedResource, opts: LogOptions): AsyncIterable<string> {
-      const logPath = typeof observed.native?.logPath === 'string' ? observed.native.logPath : runtimeFiles(dirOf(options.stack ?? ''), observed.runtime).log;
+      const logPath =
+        typeof observed.native?.logPath === 'string'
+          ? observed.native.logPath
+          : runtimeFiles(dirOf(options.stack ?? ''), observed.runtime).log;
       return readLogLines(logPath, opts);
     },
   };

@@ -84,7 +84,13 @@ export function runtimeFiles(dir: string, runtime: string): RuntimeFiles {
 export function parseStatus(text: string): StatusFile | undefined {
   try {
     const v = JSON.parse(text) as Partial<StatusFile>;
-    if (v && v.version === 1 && typeof v.runtime === 'string' && typeof v.supervisorPid === 'number' && typeof v.socketPath === 'string') {
+    if (
+      v &&
+      v.version === 1 &&
+      typeof v.runtime === 'string' &&
+      typeof v.supervisorPid === 'number' &&
+      typeof v.socketPath === 'string'
+    ) {
       return v as StatusFile;
     }
   } catch {

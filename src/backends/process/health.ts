@@ -8,12 +8,22 @@ import { streamTransport } from '../../model/stream-transport.js';
 
 export type HandshakeResult = { ok: true; server: string } | { ok: false; error: string };
 
-export async function mcpHandshake(socketPath: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<HandshakeResult> {
+export async function mcpHandshake(
+  socketPath: string,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<HandshakeResult> {
   let socket: Socket | undefined;
   const client = new Client({ name: 'contextforge-health', version: '1' });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<HandshakeResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, error: `it did not answer the MCP initialize request within ${Math.round(options.timeoutMs / 1000)}s` }), options.timeoutMs);
+    timer = setTimeout(
+      () =>
+        resolve({
+          ok: false,
+          error: `it did not answer the MCP initialize request within ${Math.round(options.timeoutMs / 1000)}s`,
+        }),
+      options.timeoutMs,
+    );
   });
   const attempt = (async (): Promise<HandshakeResult> => {
     socket = await new Promise<Socket>((resolve, reject) => {

@@ -10,4 +10,8 @@ export { processDir, runtimeFiles, type StatusFile } from './files.js';
 export { readStatus, supervisorAlive, pidAlive } from './launch.js';
 
 export const createBackend: BackendFactory = (name, config, ctx) =>
-  createProcessBackend(name, config as ProcessBackend, { stack: ctx.stack, configDir: ctx.configDir, sensitiveValues: ctx.sensitiveValues });
+  createProcessBackend(name, config as ProcessBackend, {
+    stack: ctx.stack,
+    configDir: ctx.configDir,
+    sensitiveValues: ctx.sensitiveValues,
+  });

@@ -106,7 +106,10 @@ export async function launchSupervisor(spec: SupervisorSpec, options: LaunchOpti
   const deadline = Date.now() + startTimeoutMs;
   rotateLog(spec.logPath);
   const fd = openSync(spec.logPath, 'a', 0o600);
-  writeSync(fd, `--- launch ${spec.launchId} of ${spec.address} (spec ${spec.specHash.slice(0, 12)}) at ${new Date().toISOString()}\n`);
+  writeSync(
+    fd,
+    `--- launch ${spec.launchId} of ${spec.address} (spec ${spec.specHash.slice(0, 12)}) at ${new Date().toISOString()}\n`,
+  );
   const { execArgv, script } = supervisorCommand();
   const child = spawn(process.execPath, [...execArgv, script, spec.address], {
     detached: true,
@@ -128,7 +131,10 @@ export async function launchSupervisor(spec: SupervisorSpec, options: LaunchOpti
   };
   /** Why the launch already failed, judging by the status file and the supervisor's exit. */
   const failed = (st: StatusFile | undefined): string | undefined =>
-    exitCode !== undefined || st?.state === 'failed' || (st?.state === 'backoff' && st.restarts > 0) || (st?.restarts ?? 0) > 0
+    exitCode !== undefined ||
+    st?.state === 'failed' ||
+    (st?.state === 'backoff' && st.restarts > 0) ||
+    (st?.restarts ?? 0) > 0
       ? failureText(st, spec.logPath, spec.launchId)
       : undefined;
   const give = async (error: string, st?: StatusFile): Promise<LaunchResult> => {
@@ -143,7 +149,11 @@ export async function launchSupervisor(spec: SupervisorSpec, options: LaunchOpti
     const why = failed(st);
     if (why) return give(why, st);
     if (st?.state === 'running' && st.childPid) break;
-    if (Date.now() > deadline) return give(`the server did not start within ${Math.round(startTimeoutMs / 1000)}s${logTail(spec.logPath, spec.launchId)}`, st);
+    if (Date.now() > deadline)
+      return give(
+        `the server did not start within ${Math.round(startTimeoutMs / 1000)}s${logTail(spec.logPath, spec.launchId)}`,
+        st,
+      );
     await sleep(50);
   }
 
@@ -190,7 +200,10 @@ export function logTail(logPath: string, launchId: string, lines = 8): string {
     return '';
   }
   const start = text.lastIndexOf(`--- launch ${launchId}`);
-  const own = (start >= 0 ? text.slice(start) : text).split('\n').slice(1).filter((l) => l.trim());
+  const own = (start >= 0 ? text.slice(start) : text)
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim());
   const tail = own.slice(-lines);
   return tail.length ? `; last log lines:\n    ${tail.join('\n    ')}` : '';
 }

@@ -102,7 +102,9 @@ class Supervisor {
       return; // Half-written by a concurrent writer: looked at again next time.
     }
     if (!other.launchId || other.launchId === this.spec.launchId) return;
-    const newer = (other.startedAt ?? '') > this.startedAt || ((other.startedAt ?? '') === this.startedAt && other.launchId > this.spec.launchId);
+    const newer =
+      (other.startedAt ?? '') > this.startedAt ||
+      ((other.startedAt ?? '') === this.startedAt && other.launchId > this.spec.launchId);
     if (newer) {
       this.replaced = true;
       void this.shutdown(`replaced by launch ${other.launchId}`);
@@ -155,7 +157,11 @@ class Supervisor {
 
   private startWarm(): void {
     if (this.stopping || this.warm) return;
-    const proc = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(this.spec.command, this.spec.args, {
+      cwd: this.spec.cwd,
+      env: this.spec.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const kid: Kid = { proc, ready: false, retiring: false };
     this.warm = kid;
     let settled = false;
@@ -187,7 +193,11 @@ class Supervisor {
   private onConnection(conn: Socket): void {
     conn.on('error', () => undefined);
     if (this.stopping || this.state === 'failed' || this.sessions.size + this.waiting.length >= MAX_SESSIONS) {
-      log(this.stopping || this.state === 'failed' ? 'refused a connection: not serving' : `refused a connection: ${MAX_SESSIONS} sessions already`);
+      log(
+        this.stopping || this.state === 'failed'
+          ? 'refused a connection: not serving'
+          : `refused a connection: ${MAX_SESSIONS} sessions already`,
+      );
       conn.destroy();
       return;
     }
@@ -257,7 +267,12 @@ class Supervisor {
   }
 
   /** Records an exit and decides what follows: nothing, a restart after backoff, or giving up. */
-  private account(kid: Kid, wasWarm: boolean, ranMs: number, exit: { code: number | null; signal: NodeJS.Signals | null; error?: string }): void {
+  private account(
+    kid: Kid,
+    wasWarm: boolean,
+    ranMs: number,
+    exit: { code: number | null; signal: NodeJS.Signals | null; error?: string },
+  ): void {
     if (kid.retiring) {
       this.writeStatus();
       return;
@@ -279,7 +294,10 @@ class Supervisor {
       this.writeStatus();
       return;
     }
-    const delay = Math.min(this.spec.restart.backoffMaxMs, this.spec.restart.backoffInitialMs * 2 ** (this.failures - 1));
+    const delay = Math.min(
+      this.spec.restart.backoffMaxMs,
+      this.spec.restart.backoffInitialMs * 2 ** (this.failures - 1),
+    );
     log(`${what}; restarting in ${delay} ms (restart ${this.restarts})`);
     this.state = 'backoff';
     this.writeStatus();
@@ -306,7 +324,9 @@ class Supervisor {
       this.server.close();
       removeQuietly(this.spec.socketPath);
     }
-    const kids = [...this.sessions, ...(this.warm ? [this.warm] : [])].filter((k) => k.proc.exitCode === null && k.proc.signalCode === null);
+    const kids = [...this.sessions, ...(this.warm ? [this.warm] : [])].filter(
+      (k) => k.proc.exitCode === null && k.proc.signalCode === null,
+    );
     await Promise.all(
       kids.map(async (k) => {
         k.conn?.destroy();

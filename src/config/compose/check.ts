@@ -20,6 +20,10 @@ export interface ComposeEntryInput {
 export function checkComposeEntry(input: ComposeEntryInput): Diagnostic[] {
   const src = input.path
     ? composeFromFile(input.path)
-    : composeInline(input.composeFile, { fileText: input.declaringText, file: input.declaringFile, valueOffset: input.valueOffset });
+    : composeInline(input.composeFile, {
+        fileText: input.declaringText,
+        file: input.declaringFile,
+        valueOffset: input.valueOffset,
+      });
   return parseCompose(src, input.mainService).diags;
 }

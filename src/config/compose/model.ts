@@ -97,7 +97,8 @@ export function startOrder(model: ComposeModel): string[] | undefined {
     if (s === 'done') return true;
     if (s === 'visiting') return false;
     state.set(name, 'visiting');
-    for (const dep of Object.keys(model.services[name]?.dependsOn ?? {}).sort()) if (model.services[dep] && !visit(dep)) return false;
+    for (const dep of Object.keys(model.services[name]?.dependsOn ?? {}).sort())
+      if (model.services[dep] && !visit(dep)) return false;
     state.set(name, 'done');
     order.push(name);
     return true;

@@ -59,7 +59,11 @@ export function composeInline(content: string, loc: InlineLocation): ComposeText
       if (nl < 0) break;
       p = nl + 1;
     }
-    const firstNonEmpty = fileLineStarts.find((s) => loc.fileText.slice(s, loc.fileText.indexOf('\n', s) < 0 ? undefined : loc.fileText.indexOf('\n', s)).trim() !== '');
+    const firstNonEmpty = fileLineStarts.find(
+      (s) =>
+        loc.fileText.slice(s, loc.fileText.indexOf('\n', s) < 0 ? undefined : loc.fileText.indexOf('\n', s)).trim() !==
+        '',
+    );
     if (firstNonEmpty !== undefined) indent = /^ */.exec(loc.fileText.slice(firstNonEmpty))![0].length;
   }
   const contentStarts = lineStarts(content);
@@ -79,7 +83,10 @@ export function composeInline(content: string, loc: InlineLocation): ComposeText
 }
 
 /** The compose text of a source: inline YAML (contains a newline) or a path relative to baseDir. */
-export function composeTextOf(source: { composeFile: string; inline: boolean; baseDir: string }): { text: string; path?: string } {
+export function composeTextOf(source: { composeFile: string; inline: boolean; baseDir: string }): {
+  text: string;
+  path?: string;
+} {
   if (source.inline) return { text: source.composeFile };
   const path = resolve(source.baseDir, source.composeFile);
   return { text: readFileSync(path, 'utf8'), path };

@@ -68,7 +68,9 @@ export async function runDockerBuild({ docker, run, signal, log }: DockerBuildIn
       run.details.git_branch_name = cfg.source_revision ?? (await repo.revparse(['--abbrev-ref', 'HEAD'])).trim();
       const last = await repo.log({ maxCount: 1 });
       run.details.git_commit_author = last.latest?.author_name;
-      run.details.source_timestamp = last.latest?.date ? new Date(last.latest.date).toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+      run.details.source_timestamp = last.latest?.date
+        ? new Date(last.latest.date).toISOString().replace(/\.\d{3}Z$/, 'Z')
+        : undefined;
     } catch (e) {
       log(`build run ${run.name}: git: ${e instanceof Error ? e.message : String(e)}`);
       finish(run, 'failed', 'missing_code_repo_access');
@@ -90,10 +92,18 @@ export async function runDockerBuild({ docker, run, signal, log }: DockerBuildIn
     const image = cfg.output_image!;
     const timeoutMs = (cfg.timeout ?? 600) * 1000;
     const timeout = AbortSignal.timeout(timeoutMs);
-    const stream = await docker.buildImage({ context, src: await listFiles(context) }, { t: image, dockerfile: specFile, rm: true, forcerm: true, abortSignal: AbortSignal.any([signal, timeout]) } as Docker.ImageBuildOptions);
+    const stream = await docker.buildImage({ context, src: await listFiles(context) }, {
+      t: image,
+      dockerfile: specFile,
+      rm: true,
+      forcerm: true,
+      abortSignal: AbortSignal.any([signal, timeout]),
+    } as Docker.ImageBuildOptions);
     type Progress = { error?: string; errorDetail?: { message?: string } };
     const output: Progress[] = await new Promise<Progress[]>((res, rej) => {
-      docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => (err ? rej(err) : res(out)));
+      docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) =>
+        err ? rej(err) : res(out),
+      );
     }).catch((e: unknown) => {
       if (timeout.aborted) return [{ error: 'timeout' } as Progress];
       throw e;

@@ -54,7 +54,9 @@ export class DockerRuntime implements AppRuntime {
     try {
       await this.docker.ping();
     } catch (e) {
-      throw new Error(`Docker mode needs a reachable Docker engine (${this.opts.socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock'}): ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(
+        `Docker mode needs a reachable Docker engine (${this.opts.socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock'}): ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     const info = (await this.docker.info()) as { NCPU?: number };
     this.hostCpus = info.NCPU ?? 1;
@@ -70,7 +72,9 @@ export class DockerRuntime implements AppRuntime {
 
   private enqueue(rec: AppRecord, step: () => Promise<void>): void {
     rec.chain = this.track(
-      rec.chain.then(step).catch((e: unknown) => this.opts.log(`docker: ${rec.appName}: ${e instanceof Error ? e.message : String(e)}`)),
+      rec.chain
+        .then(step)
+        .catch((e: unknown) => this.opts.log(`docker: ${rec.appName}: ${e instanceof Error ? e.message : String(e)}`)),
     );
   }
 
@@ -203,10 +207,13 @@ export class DockerRuntime implements AppRuntime {
     const p = rev.config.probe_readiness;
     const http = p?.type === 'http';
     return new Promise((resolve) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: http ? (p?.path ?? '/') : '/', method: 'GET', agent: false, timeout: 1000 }, (res) => {
-        res.resume();
-        resolve(!http || ((res.statusCode ?? 500) >= 200 && (res.statusCode ?? 500) < 400));
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: http ? (p?.path ?? '/') : '/', method: 'GET', agent: false, timeout: 1000 },
+        (res) => {
+          res.resume();
+          resolve(!http || ((res.statusCode ?? 500) >= 200 && (res.statusCode ?? 500) < 400));
+        },
+      );
       req.on('timeout', () => req.destroy());
       req.on('error', () => resolve(false));
       req.end();
@@ -218,7 +225,10 @@ export class DockerRuntime implements AppRuntime {
     if (this.ticking || this.closed || this.records.size === 0) return;
     this.ticking = true;
     try {
-      const list = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${EMULATOR_LABEL}=${this.opts.emulatorId}`] }) });
+      const list = await this.docker.listContainers({
+        all: true,
+        filters: JSON.stringify({ label: [`${EMULATOR_LABEL}=${this.opts.emulatorId}`] }),
+      });
       const byId = new Map(list.map((c) => [c.Id, c]));
       for (const rec of this.records.values()) {
         const rev = rec.revision;
@@ -229,12 +239,21 @@ export class DockerRuntime implements AppRuntime {
           continue;
         }
         if (c.State === 'exited' || c.State === 'dead') {
-          const inspect = await this.docker.getContainer(c.Id).inspect().catch(() => undefined);
+          const inspect = await this.docker
+            .getContainer(c.Id)
+            .inspect()
+            .catch(() => undefined);
           const code = inspect?.State.ExitCode ?? 1;
-          if (code === 0 || (inspect?.RestartCount ?? 0) >= RESTART_RETRIES) this.fail(rev, `container_failed_exit_code_${code}`);
+          if (code === 0 || (inspect?.RestartCount ?? 0) >= RESTART_RETRIES)
+            this.fail(rev, `container_failed_exit_code_${code}`);
           continue;
         }
-        if (rev.status === 'loading' && c.State === 'running' && rec.hostPort && (await this.probe(rec.hostPort, rev))) {
+        if (
+          rev.status === 'loading' &&
+          c.State === 'running' &&
+          rec.hostPort &&
+          (await this.probe(rec.hostPort, rev))
+        ) {
           rev.status = 'ready';
           rev.reason = 'ready';
           rev.readyAt = Date.now();
@@ -257,7 +276,14 @@ export class DockerRuntime implements AppRuntime {
       return [];
     }
     const s = info.State;
-    const status: AppInstance['status'] = s.Running && !s.Restarting ? 'running' : s.Status === 'exited' || s.Status === 'dead' ? (s.ExitCode === 0 ? 'succeeded' : 'failed') : 'pending';
+    const status: AppInstance['status'] =
+      s.Running && !s.Restarting
+        ? 'running'
+        : s.Status === 'exited' || s.Status === 'dead'
+          ? s.ExitCode === 0
+            ? 'succeeded'
+            : 'failed'
+          : 'pending';
     const id = info.Id;
     return [
       instanceObject(ctx, project, app, rec.revision, {
@@ -280,7 +306,9 @@ export class DockerRuntime implements AppRuntime {
         .catch((e: unknown) => {
           run.status = 'failed';
           run.details.reason = 'failed';
-          this.opts.log(`docker: build run ${run.name} in ${project.name}: ${e instanceof Error ? e.message : String(e)}`);
+          this.opts.log(
+            `docker: build run ${run.name} in ${project.name}: ${e instanceof Error ? e.message : String(e)}`,
+          );
         }),
     );
   }
@@ -290,14 +318,23 @@ export class DockerRuntime implements AppRuntime {
     clearInterval(this.timer);
     this.abort.abort();
     await Promise.allSettled([...this.tasks]);
-    const list = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${EMULATOR_LABEL}=${this.opts.emulatorId}`] }) });
-    await Promise.all(list.map((c) => this.removeContainer(c.Id).catch((e: unknown) => this.opts.log(`docker: remove ${c.Id}: ${String(e)}`))));
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${EMULATOR_LABEL}=${this.opts.emulatorId}`] }),
+    });
+    await Promise.all(
+      list.map((c) =>
+        this.removeContainer(c.Id).catch((e: unknown) => this.opts.log(`docker: remove ${c.Id}: ${String(e)}`)),
+      ),
+    );
     this.records.clear();
     if (this.opts.removeBuiltImages ?? true) {
       for (const image of this.builtImages) {
-        await this.docker.getImage(image).remove().catch(() => undefined);
+        await this.docker
+          .getImage(image)
+          .remove()
+          .catch(() => undefined);
       }
     }
   }
 }
-

@@ -47,7 +47,13 @@ export interface EmulatorStats {
 }
 
 export function emptyStats(): EmulatorStats {
-  return { total: 0, tokenRequests: 0, byRoute: {}, byStatus: {}, faultsInjected: { '429': 0, '5xx': 0, '5xxAfterWrite': 0, resetAfterWrite: 0, '412Race': 0 } };
+  return {
+    total: 0,
+    tokenRequests: 0,
+    byRoute: {},
+    byStatus: {},
+    faultsInjected: { '429': 0, '5xx': 0, '5xxAfterWrite': 0, resetAfterWrite: 0, '412Race': 0 },
+  };
 }
 
 /** mulberry32: tiny, fast, seedable. Quality is plenty for fault dice. */
@@ -71,16 +77,24 @@ export function mergeFaults(current: EmulatorFaults, patch: unknown): EmulatorFa
   }
   const next: EmulatorFaults = { ...current };
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (!(k in DEFAULT_FAULTS)) throw new EmuError(400, 'unknown_field', `Unknown fault "${k}". Known: ${Object.keys(DEFAULT_FAULTS).join(', ')}.`);
+    if (!(k in DEFAULT_FAULTS))
+      throw new EmuError(
+        400,
+        'unknown_field',
+        `Unknown fault "${k}". Known: ${Object.keys(DEFAULT_FAULTS).join(', ')}.`,
+      );
     const key = k as keyof EmulatorFaults;
     if (typeof DEFAULT_FAULTS[key] === 'boolean') {
       if (typeof v !== 'boolean') throw new EmuError(400, 'invalid_field_value', `Fault "${k}" must be a boolean.`);
       (next[key] as boolean) = v;
       continue;
     }
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new EmuError(400, 'invalid_field_value', `Fault "${k}" must be a non-negative number.`);
-    if ((PROBABILITIES as readonly string[]).includes(k) && v > 1) throw new EmuError(400, 'invalid_field_value', `Fault "${k}" is a probability between 0 and 1.`);
-    if (k === 'status5xx' && (v < 500 || v > 599 || !Number.isInteger(v))) throw new EmuError(400, 'invalid_field_value', 'status5xx must be a 5xx status.');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new EmuError(400, 'invalid_field_value', `Fault "${k}" must be a non-negative number.`);
+    if ((PROBABILITIES as readonly string[]).includes(k) && v > 1)
+      throw new EmuError(400, 'invalid_field_value', `Fault "${k}" is a probability between 0 and 1.`);
+    if (k === 'status5xx' && (v < 500 || v > 599 || !Number.isInteger(v)))
+      throw new EmuError(400, 'invalid_field_value', 'status5xx must be a 5xx status.');
     (next[key] as number) = v;
   }
   return next;

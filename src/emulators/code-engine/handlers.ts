@@ -53,13 +53,21 @@ function unquote(tag: string): string {
 export function checkIfMatch(ctx: HandlerCtx, current: () => string, bump: () => void): void {
   const header = ctx.headers['if-match'];
   if (header === undefined || header === '') {
-    throw new EmuError(400, 'missing_if_match_header', 'The If-Match header is required for this operation. Send the entity_tag of the resource, or * to match any version.');
+    throw new EmuError(
+      400,
+      'missing_if_match_header',
+      'The If-Match header is required for this operation. Send the entity_tag of the resource, or * to match any version.',
+    );
   }
   if (ctx.takeRace412()) bump();
   if (header.trim() === '*') return;
   const tags = header.split(',').map(unquote);
   if (!tags.includes(current())) {
-    throw new EmuError(412, 'precondition_failed', 'The entity tag in the If-Match header does not match the current entity tag of the resource. Read the resource again and retry.');
+    throw new EmuError(
+      412,
+      'precondition_failed',
+      'The entity tag in the If-Match header does not match the current entity tag of the resource. Read the resource again and retry.',
+    );
   }
 }
 

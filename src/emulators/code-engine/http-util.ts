@@ -71,7 +71,11 @@ export async function readBody(req: IncomingMessage, maxBytes = 2 * 1024 * 1024)
 }
 
 /** Parses a JSON object body, requiring one of the given content types. */
-export function parseJsonObject(text: string, contentType: string | undefined, allowed: string[]): Record<string, unknown> {
+export function parseJsonObject(
+  text: string,
+  contentType: string | undefined,
+  allowed: string[],
+): Record<string, unknown> {
   const ct = (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (!allowed.includes(ct)) {
     throw new EmuError(415, 'unsupported_media_type', `Content-Type must be ${allowed.join(' or ')}.`);
@@ -105,7 +109,11 @@ export function route<C>(method: string, template: string, handler: (ctx: C) => 
   return { method, template, regex: new RegExp(`^${pattern}/?$`), keys, handler };
 }
 
-export function matchRoute<C>(routes: Route<C>[], method: string, path: string): { route: Route<C>; params: Record<string, string> } | { methodNotAllowed: true } | null {
+export function matchRoute<C>(
+  routes: Route<C>[],
+  method: string,
+  path: string,
+): { route: Route<C>; params: Record<string, string> } | { methodNotAllowed: true } | null {
   let pathMatched = false;
   for (const r of routes) {
     const m = r.regex.exec(path);

@@ -47,7 +47,11 @@ export class FakeIam {
   exchange(form: URLSearchParams): Record<string, unknown> {
     const grant = form.get('grant_type');
     if (grant !== 'urn:ibm:params:oauth:grant-type:apikey') {
-      throw new IamError(400, 'BXNIM0109E', 'Property missing or empty: grant_type must be urn:ibm:params:oauth:grant-type:apikey.');
+      throw new IamError(
+        400,
+        'BXNIM0109E',
+        'Property missing or empty: grant_type must be urn:ibm:params:oauth:grant-type:apikey.',
+      );
     }
     const apikey = form.get('apikey') ?? '';
     if (!apikey) throw new IamError(400, 'BXNIM0109E', 'Property missing or empty: apikey.');
@@ -87,7 +91,12 @@ export class FakeIam {
   /** Throws a Code Engine 401 unless the header carries a live token we issued. */
   verify(authorization: string | undefined): void {
     const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-    if (!m) throw new EmuError(401, 'unauthorized', 'The request is missing an IAM access token (Authorization: Bearer <token>).');
+    if (!m)
+      throw new EmuError(
+        401,
+        'unauthorized',
+        'The request is missing an IAM access token (Authorization: Bearer <token>).',
+      );
     const exp = this.tokens.get(m[1]);
     if (exp === undefined) throw new EmuError(401, 'unauthorized', 'The IAM access token is not valid.');
     if (exp * 1000 <= Date.now()) throw new EmuError(401, 'unauthorized', 'The IAM access token has expired.');

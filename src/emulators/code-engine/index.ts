@@ -5,7 +5,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_FAULTS, emptyStats, mergeFaults, seededRandom, type EmulatorFaults, type EmulatorStats } from './faults.js';
+import {
+  DEFAULT_FAULTS,
+  emptyStats,
+  mergeFaults,
+  seededRandom,
+  type EmulatorFaults,
+  type EmulatorStats,
+} from './faults.js';
 import { FakeIam } from './iam.js';
 import type { AppRuntime, RenderContext } from './render.js';
 import { createHandler } from './server.js';
@@ -91,7 +98,14 @@ export async function startCodeEngineEmulator(opts: CodeEngineEmulatorOptions = 
   if (opts.docker) {
     const { DockerRuntime } = await import('./docker-runtime.js');
     const d = typeof opts.docker === 'object' ? opts.docker : {};
-    const dr = new DockerRuntime({ emulatorId, socketPath: d.socketPath, removeBuiltImages: d.removeBuiltImages, state, region, log });
+    const dr = new DockerRuntime({
+      emulatorId,
+      socketPath: d.socketPath,
+      removeBuiltImages: d.removeBuiltImages,
+      state,
+      region,
+      log,
+    });
     await dr.ping();
     runtime = dr;
     render.runtime = dr;
@@ -106,7 +120,14 @@ export async function startCodeEngineEmulator(opts: CodeEngineEmulatorOptions = 
       random: seededRandom(opts.seed ?? Math.floor(Math.random() * 2 ** 32)),
       faults,
       stats,
-      info: () => ({ emulatorId, url: `${render.baseUrl}/v2`, iamUrl: render.baseUrl, region, docker: !!runtime, projects: projectList() }),
+      info: () => ({
+        emulatorId,
+        url: `${render.baseUrl}/v2`,
+        iamUrl: render.baseUrl,
+        region,
+        docker: !!runtime,
+        projects: projectList(),
+      }),
       log,
     }),
   );

@@ -57,6 +57,8 @@ try {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 } catch (e) {
-  process.stderr.write(`error: could not start the Code Engine emulator: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(
+    `error: could not start the Code Engine emulator: ${e instanceof Error ? e.message : String(e)}\n`,
+  );
   process.exit(1);
 }

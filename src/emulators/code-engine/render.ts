@@ -66,7 +66,12 @@ export function computedEnv(ctx: RenderContext, p: EmuProject, app: EmuApp): Env
   ];
 }
 
-export function appStatus(app: EmuApp): { status: string; reason: string; latestReady?: EmuRevision; latest?: EmuRevision } {
+export function appStatus(app: EmuApp): {
+  status: string;
+  reason: string;
+  latestReady?: EmuRevision;
+  latest?: EmuRevision;
+} {
   const latest = latestRevision(app);
   const ready = latestReadyRevision(app);
   const st = latest ? revisionStatus(latest) : 'loading';
@@ -111,7 +116,12 @@ export function renderApp(ctx: RenderContext, p: EmuProject, app: EmuApp): Recor
   };
 }
 
-export function renderRevision(ctx: RenderContext, p: EmuProject, app: EmuApp, rev: EmuRevision): Record<string, unknown> {
+export function renderRevision(
+  ctx: RenderContext,
+  p: EmuProject,
+  app: EmuApp,
+  rev: EmuRevision,
+): Record<string, unknown> {
   const status = revisionStatus(rev);
   return {
     ...structuredClone(rev.config),
@@ -143,7 +153,15 @@ export function simulatedInstances(ctx: RenderContext, p: EmuProject, app: EmuAp
   for (let i = 0; i < simulatedInstanceCount(rev); i++) {
     const h = createHash('sha256').update(`${rev.id}/${i}`).digest('hex');
     const name = `${rev.name}-deployment-${h.slice(0, 10)}-${h.slice(10, 15)}`;
-    out.push(instanceObject(ctx, p, app, rev, { name, id: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`, status: 'running', restarts: 0, startedAt: rev.created_at }));
+    out.push(
+      instanceObject(ctx, p, app, rev, {
+        name,
+        id: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`,
+        status: 'running',
+        restarts: 0,
+        startedAt: rev.created_at,
+      }),
+    );
   }
   return out;
 }
@@ -153,7 +171,15 @@ export function instanceObject(
   p: EmuProject,
   app: EmuApp,
   rev: EmuRevision,
-  o: { name: string; id: string; status: AppInstance['status']; restarts: number; startedAt: string; exitCode?: number; completedAt?: string },
+  o: {
+    name: string;
+    id: string;
+    status: AppInstance['status'];
+    restarts: number;
+    startedAt: string;
+    exitCode?: number;
+    completedAt?: string;
+  },
 ): AppInstance {
   const containerStatus = o.status === 'running' ? 'running' : o.status === 'pending' ? 'pending' : 'terminated';
   return {
@@ -180,7 +206,12 @@ export function instanceObject(
           ...(o.exitCode !== undefined ? { exit_code: o.exitCode } : {}),
         },
       },
-      system_container: { current_state: { container_status: containerStatus === 'terminated' ? 'terminated' : 'running', started_at: o.startedAt } },
+      system_container: {
+        current_state: {
+          container_status: containerStatus === 'terminated' ? 'terminated' : 'running',
+          started_at: o.startedAt,
+        },
+      },
     },
   };
 }
@@ -203,7 +234,8 @@ export function renderSecret(ctx: RenderContext, p: EmuProject, s: EmuSecret): R
 
 export function buildStatus(p: EmuProject, b: EmuBuild): { status: 'ready' | 'failed'; reason: string } {
   if (!p.secrets.has(b.config.output_secret)) return { status: 'failed', reason: 'spec_output_secret_ref_not_found' };
-  if (b.config.source_secret && !p.secrets.has(b.config.source_secret)) return { status: 'failed', reason: 'spec_source_secret_not_found' };
+  if (b.config.source_secret && !p.secrets.has(b.config.source_secret))
+    return { status: 'failed', reason: 'spec_source_secret_not_found' };
   return { status: 'ready', reason: 'registered' };
 }
 
@@ -227,8 +259,11 @@ export function renderBuild(ctx: RenderContext, p: EmuProject, b: EmuBuild): Rec
 export function renderBuildRun(ctx: RenderContext, p: EmuProject, r: EmuBuildRun): Record<string, unknown> {
   advanceBuildRun(r);
   // The digest and completion time only exist once the run has finished.
-  const hidden = r.status === 'succeeded' ? [] : r.status === 'failed' ? ['output_digest'] : ['output_digest', 'completion_time'];
-  const details = Object.fromEntries(Object.entries(r.details).filter(([k, v]) => v !== undefined && !hidden.includes(k)));
+  const hidden =
+    r.status === 'succeeded' ? [] : r.status === 'failed' ? ['output_digest'] : ['output_digest', 'completion_time'];
+  const details = Object.fromEntries(
+    Object.entries(r.details).filter(([k, v]) => v !== undefined && !hidden.includes(k)),
+  );
   return {
     ...structuredClone(r.config),
     ...(r.build_name ? { build_name: r.build_name } : {}),

@@ -20,7 +20,11 @@ function addRevision(ctx: HandlerCtx, p: EmuProject, app: EmuApp, config: AppCon
   const retention = Math.max(1, ctx.options.revisionRetention);
   const willCollect = app.revisions.length >= retention ? 1 : 0;
   if (ctx.state.revisionCount(p) + 1 - willCollect > QUOTAS.revisions) {
-    throw new EmuError(400, 'quota_exceeded', `The project has reached its limit of ${QUOTAS.revisions} app revisions. Delete apps or old revisions first.`);
+    throw new EmuError(
+      400,
+      'quota_exceeded',
+      `The project has reached its limit of ${QUOTAS.revisions} app revisions. Delete apps or old revisions first.`,
+    );
   }
   const index = app.nextRevision++;
   const rev = {
@@ -58,12 +62,25 @@ export function appRoutes(): Route<HandlerCtx>[] {
       const p = projectOf(ctx);
       const cfg = normalizeApp(jsonBody(ctx), ctx.version);
       if (p.apps.has(cfg.name)) {
-        throw new EmuError(409, 'resource_already_exists', `An app with the name "${cfg.name}" already exists in this project.`, { type: 'field', name: 'name' });
+        throw new EmuError(
+          409,
+          'resource_already_exists',
+          `An app with the name "${cfg.name}" already exists in this project.`,
+          { type: 'field', name: 'name' },
+        );
       }
       if (p.apps.size >= QUOTAS.apps) {
         throw new EmuError(400, 'quota_exceeded', `The project has reached its limit of ${QUOTAS.apps} apps.`);
       }
-      const app: EmuApp = { id: randomUUID(), name: cfg.name, created_at: nowIso(), config: cfg, etag: ctx.state.nextEtag(), revisions: [], nextRevision: 1 };
+      const app: EmuApp = {
+        id: randomUUID(),
+        name: cfg.name,
+        created_at: nowIso(),
+        config: cfg,
+        etag: ctx.state.nextEtag(),
+        revisions: [],
+        nextRevision: 1,
+      };
       addRevision(ctx, p, app, cfg);
       p.apps.set(app.name, app);
       return reply(ctx, p, app, 201);
@@ -76,9 +93,16 @@ export function appRoutes(): Route<HandlerCtx>[] {
       const p = projectOf(ctx);
       const app = appOf(ctx, p);
       const patch = jsonBody(ctx, ['application/merge-patch+json']);
-      checkIfMatch(ctx, () => app.etag, () => (app.etag = ctx.state.nextEtag()));
+      checkIfMatch(
+        ctx,
+        () => app.etag,
+        () => (app.etag = ctx.state.nextEtag()),
+      );
       if ('name' in patch && patch.name !== app.name) {
-        throw new EmuError(400, 'invalid_field_value', 'The field name cannot be changed.', { type: 'field', name: 'name' });
+        throw new EmuError(400, 'invalid_field_value', 'The field name cannot be changed.', {
+          type: 'field',
+          name: 'name',
+        });
       }
       const merged = mergePatch(app.config, patch) as Record<string, unknown>;
       const cfg = normalizeApp({ ...merged, name: app.name }, ctx.version);
@@ -114,7 +138,11 @@ export function appRoutes(): Route<HandlerCtx>[] {
       const rev = app.revisions.find((r) => r.name === ctx.params.revision_name);
       if (!rev) throw notFound();
       if (rev === latestRevision(app) || rev === latestReadyRevision(app)) {
-        throw new EmuError(400, 'revision_in_use', 'The latest created or latest ready revision of an app cannot be deleted.');
+        throw new EmuError(
+          400,
+          'revision_in_use',
+          'The latest created or latest ready revision of an app cannot be deleted.',
+        );
       }
       app.revisions.splice(app.revisions.indexOf(rev), 1);
       return { status: 202 };
@@ -122,7 +150,9 @@ export function appRoutes(): Route<HandlerCtx>[] {
     route('GET', `${base}/:app_name/instances`, async (ctx) => {
       const p = projectOf(ctx);
       const app = appOf(ctx, p);
-      const items = ctx.render.runtime ? await ctx.render.runtime.instances(p, app, ctx.render) : simulatedInstances(ctx.render, p, app);
+      const items = ctx.render.runtime
+        ? await ctx.render.runtime.instances(p, app, ctx.render)
+        : simulatedInstances(ctx.render, p, app);
       return { status: 200, body: paginate(items, ctx.query, `${ctx.render.baseUrl}${ctx.path}`, 'instances') };
     }),
   ];

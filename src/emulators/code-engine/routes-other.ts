@@ -19,23 +19,44 @@ function list(ctx: HandlerCtx, key: string, items: unknown[]): { status: number;
 
 export function projectRoutes(): Route<HandlerCtx>[] {
   return [
-    route('GET', '/v2/projects', (ctx) => list(ctx, 'projects', [...ctx.state.projects.values()].map((p) => renderProject(ctx.render, p)))),
+    route('GET', '/v2/projects', (ctx) =>
+      list(
+        ctx,
+        'projects',
+        [...ctx.state.projects.values()].map((p) => renderProject(ctx.render, p)),
+      ),
+    ),
     route('POST', '/v2/projects', (ctx) => {
       const body = jsonBody(ctx);
-      for (const k of Object.keys(body)) if (!['name', 'resource_group_id', 'tags'].includes(k)) throw badField(k, `Unknown field ${k}.`, 'unknown_field');
+      for (const k of Object.keys(body))
+        if (!['name', 'resource_group_id', 'tags'].includes(k))
+          throw badField(k, `Unknown field ${k}.`, 'unknown_field');
       const name = body.name;
       if (typeof name !== 'string' || name.length < 1 || name.length > 128 || !PROJECT_NAME.test(name)) {
-        throw badField('name', 'The project name must be 1-128 characters of letters, digits, space, "-", ".", "_" and ":".', name === undefined ? 'missing_field' : 'invalid_field_value');
+        throw badField(
+          'name',
+          'The project name must be 1-128 characters of letters, digits, space, "-", ".", "_" and ":".',
+          name === undefined ? 'missing_field' : 'invalid_field_value',
+        );
       }
       if ([...ctx.state.projects.values()].some((p) => p.name === name)) {
-        throw new EmuError(409, 'resource_already_exists', `A project with the name "${name}" already exists in this region.`, { type: 'field', name: 'name' });
+        throw new EmuError(
+          409,
+          'resource_already_exists',
+          `A project with the name "${name}" already exists in this region.`,
+          { type: 'field', name: 'name' },
+        );
       }
-      if (ctx.state.projects.size >= QUOTAS.projects) throw new EmuError(400, 'quota_exceeded', `The limit of ${QUOTAS.projects} projects per region is reached.`);
+      if (ctx.state.projects.size >= QUOTAS.projects)
+        throw new EmuError(400, 'quota_exceeded', `The limit of ${QUOTAS.projects} projects per region is reached.`);
       const p = ctx.state.addProject({ name, region: ctx.render.region });
       if (typeof body.resource_group_id === 'string') p.resource_group_id = body.resource_group_id;
       return { status: 202, body: renderProject(ctx.render, p) };
     }),
-    route('GET', '/v2/projects/:project_id', (ctx) => ({ status: 200, body: renderProject(ctx.render, projectOf(ctx)) })),
+    route('GET', '/v2/projects/:project_id', (ctx) => ({
+      status: 200,
+      body: renderProject(ctx.render, projectOf(ctx)),
+    })),
     route('DELETE', '/v2/projects/:project_id', (ctx) => {
       const p = projectOf(ctx);
       for (const app of p.apps.values()) ctx.render.runtime?.remove(p, app);
@@ -45,7 +66,14 @@ export function projectRoutes(): Route<HandlerCtx>[] {
     route('GET', '/v2/projects/:project_id/status_details', (ctx) => {
       const p = projectOf(ctx);
       const active = Date.now() >= p.readyAt;
-      return { status: 200, body: { project: active ? 'enabled' : 'disabled', domain: active ? 'ready' : 'unknown', vpe: active ? 'ready' : 'unknown' } };
+      return {
+        status: 200,
+        body: {
+          project: active ? 'enabled' : 'disabled',
+          domain: active ? 'ready' : 'unknown',
+          vpe: active ? 'ready' : 'unknown',
+        },
+      };
     }),
     route('GET', '/v2/projects/:project_id/egress_ips', (ctx) => {
       projectOf(ctx);
@@ -65,20 +93,43 @@ export function secretRoutes(): Route<HandlerCtx>[] {
     route('GET', base, (ctx) => {
       const p = projectOf(ctx);
       const format = ctx.query.get('format');
-      const items = [...p.secrets.values()].filter((s) => !format || s.format === format).map((s) => renderSecret(ctx.render, p, s));
+      const items = [...p.secrets.values()]
+        .filter((s) => !format || s.format === format)
+        .map((s) => renderSecret(ctx.render, p, s));
       return list(ctx, 'secrets', items);
     }),
     route('POST', base, (ctx) => {
       const p = projectOf(ctx);
       const body = jsonBody(ctx);
-      for (const k of Object.keys(body)) if (!['name', 'format', 'data', 'service_access', 'service_operator'].includes(k)) throw badField(k, `Unknown field ${k}.`, 'unknown_field');
+      for (const k of Object.keys(body))
+        if (!['name', 'format', 'data', 'service_access', 'service_operator'].includes(k))
+          throw badField(k, `Unknown field ${k}.`, 'unknown_field');
       const name = body.name;
       if (typeof name !== 'string' || !name) throw badField('name', 'The field name is required.', 'missing_field');
-      if (name.length > 253 || !SECRET_NAME.test(name)) throw badField('name', `The secret name must be a DNS subdomain (${SECRET_NAME.source}, at most 253 characters).`);
+      if (name.length > 253 || !SECRET_NAME.test(name))
+        throw badField(
+          'name',
+          `The secret name must be a DNS subdomain (${SECRET_NAME.source}, at most 253 characters).`,
+        );
       const { format, data } = validateSecretData(body);
-      if (p.secrets.has(name)) throw new EmuError(409, 'resource_already_exists', `A secret with the name "${name}" already exists in this project.`, { type: 'field', name: 'name' });
-      if (p.secrets.size >= QUOTAS.secrets) throw new EmuError(400, 'quota_exceeded', `The project has reached its limit of ${QUOTAS.secrets} secrets.`);
-      const s = { id: randomUUID(), name, created_at: nowIso(), format, data, etag: ctx.state.nextEtag(), generated_by: 'user' as const };
+      if (p.secrets.has(name))
+        throw new EmuError(
+          409,
+          'resource_already_exists',
+          `A secret with the name "${name}" already exists in this project.`,
+          { type: 'field', name: 'name' },
+        );
+      if (p.secrets.size >= QUOTAS.secrets)
+        throw new EmuError(400, 'quota_exceeded', `The project has reached its limit of ${QUOTAS.secrets} secrets.`);
+      const s = {
+        id: randomUUID(),
+        name,
+        created_at: nowIso(),
+        format,
+        data,
+        etag: ctx.state.nextEtag(),
+        generated_by: 'user' as const,
+      };
       p.secrets.set(name, s);
       return { status: 201, body: renderSecret(ctx.render, p, s), headers: etagHeaders(s.etag) };
     }),
@@ -91,10 +142,16 @@ export function secretRoutes(): Route<HandlerCtx>[] {
       const p = projectOf(ctx);
       const s = secretOf(ctx, p);
       const body = jsonBody(ctx);
-      checkIfMatch(ctx, () => s.etag, () => (s.etag = ctx.state.nextEtag()));
-      for (const k of Object.keys(body)) if (!['format', 'data'].includes(k)) throw badField(k, `Unknown field ${k}.`, 'unknown_field');
+      checkIfMatch(
+        ctx,
+        () => s.etag,
+        () => (s.etag = ctx.state.nextEtag()),
+      );
+      for (const k of Object.keys(body))
+        if (!['format', 'data'].includes(k)) throw badField(k, `Unknown field ${k}.`, 'unknown_field');
       const { format, data } = validateSecretData(body);
-      if (format !== s.format) throw badField('format', `The format of an existing secret cannot change (it is ${s.format}).`);
+      if (format !== s.format)
+        throw badField('format', `The format of an existing secret cannot change (it is ${s.format}).`);
       if (!jsonEqual(data, s.data)) {
         s.data = data;
         s.etag = ctx.state.nextEtag();
@@ -119,13 +176,24 @@ export function buildRoutes(): Route<HandlerCtx>[] {
   return [
     route('GET', base, (ctx) => {
       const p = projectOf(ctx);
-      return list(ctx, 'builds', [...p.builds.values()].map((b) => renderBuild(ctx.render, p, b)));
+      return list(
+        ctx,
+        'builds',
+        [...p.builds.values()].map((b) => renderBuild(ctx.render, p, b)),
+      );
     }),
     route('POST', base, (ctx) => {
       const p = projectOf(ctx);
       const cfg = normalizeBuild(jsonBody(ctx), { requireName: true });
-      if (p.builds.has(cfg.name)) throw new EmuError(409, 'resource_already_exists', `A build with the name "${cfg.name}" already exists in this project.`, { type: 'field', name: 'name' });
-      if (p.builds.size >= QUOTAS.builds) throw new EmuError(400, 'quota_exceeded', `The project has reached its limit of ${QUOTAS.builds} builds.`);
+      if (p.builds.has(cfg.name))
+        throw new EmuError(
+          409,
+          'resource_already_exists',
+          `A build with the name "${cfg.name}" already exists in this project.`,
+          { type: 'field', name: 'name' },
+        );
+      if (p.builds.size >= QUOTAS.builds)
+        throw new EmuError(400, 'quota_exceeded', `The project has reached its limit of ${QUOTAS.builds} builds.`);
       const b = { id: randomUUID(), name: cfg.name, created_at: nowIso(), config: cfg, etag: ctx.state.nextEtag() };
       p.builds.set(b.name, b);
       return { status: 201, body: renderBuild(ctx.render, p, b), headers: etagHeaders(b.etag) };
@@ -139,9 +207,16 @@ export function buildRoutes(): Route<HandlerCtx>[] {
       const p = projectOf(ctx);
       const b = buildOf(ctx, p);
       const patch = jsonBody(ctx, ['application/merge-patch+json']);
-      checkIfMatch(ctx, () => b.etag, () => (b.etag = ctx.state.nextEtag()));
+      checkIfMatch(
+        ctx,
+        () => b.etag,
+        () => (b.etag = ctx.state.nextEtag()),
+      );
       if ('name' in patch && patch.name !== b.name) throw badField('name', 'The field name cannot be changed.');
-      const cfg = normalizeBuild({ ...(mergePatch(b.config, patch) as Record<string, unknown>), name: b.name }, { requireName: true });
+      const cfg = normalizeBuild(
+        { ...(mergePatch(b.config, patch) as Record<string, unknown>), name: b.name },
+        { requireName: true },
+      );
       if (!jsonEqual(cfg, b.config)) {
         b.config = cfg;
         b.etag = ctx.state.nextEtag();
@@ -180,16 +255,21 @@ export function buildRunRoutes(): Route<HandlerCtx>[] {
     route('GET', base, (ctx) => {
       const p = projectOf(ctx);
       const buildName = ctx.query.get('build_name');
-      const items = [...p.buildRuns.values()].filter((r) => !buildName || r.build_name === buildName).map((r) => renderBuildRun(ctx.render, p, r));
+      const items = [...p.buildRuns.values()]
+        .filter((r) => !buildName || r.build_name === buildName)
+        .map((r) => renderBuildRun(ctx.render, p, r));
       return list(ctx, 'build_runs', items);
     }),
     route('POST', base, (ctx) => {
       const p = projectOf(ctx);
       const body = jsonBody(ctx);
       const { build_name: buildName, name, service_account: sa, ...overrides } = body;
-      if (buildName !== undefined && typeof buildName !== 'string') throw badField('build_name', 'The field build_name must be a string.');
-      if (name !== undefined && (typeof name !== 'string' || name.length > 63 || !BUILD_NAME.test(name))) throw badField('name', `The field name must match ${BUILD_NAME.source} (at most 63 characters).`);
-      if (sa !== undefined && !['default', 'manager', 'reader', 'writer', 'none'].includes(sa as string)) throw badField('service_account', 'service_account must be one of: default, manager, reader, writer, none.');
+      if (buildName !== undefined && typeof buildName !== 'string')
+        throw badField('build_name', 'The field build_name must be a string.');
+      if (name !== undefined && (typeof name !== 'string' || name.length > 63 || !BUILD_NAME.test(name)))
+        throw badField('name', `The field name must match ${BUILD_NAME.source} (at most 63 characters).`);
+      if (sa !== undefined && !['default', 'manager', 'reader', 'writer', 'none'].includes(sa as string))
+        throw badField('service_account', 'service_account must be one of: default, manager, reader, writer, none.');
       const build = buildName ? p.builds.get(buildName) : undefined;
       let config: Partial<BuildPrototype>;
       if (buildName) {
@@ -199,9 +279,21 @@ export function buildRunRoutes(): Route<HandlerCtx>[] {
         const { name: _n, ...rest } = normalizeBuild(overrides, { requireName: false });
         config = rest;
       }
-      const runNameFinal = (name as string | undefined) ?? runName(buildName as string | undefined, (n) => p.buildRuns.has(n));
-      if (p.buildRuns.has(runNameFinal)) throw new EmuError(409, 'resource_already_exists', `A build run with the name "${runNameFinal}" already exists in this project.`, { type: 'field', name: 'name' });
-      if (p.buildRuns.size >= QUOTAS.buildRuns) throw new EmuError(400, 'quota_exceeded', `The project has reached its limit of ${QUOTAS.buildRuns} build runs.`);
+      const runNameFinal =
+        (name as string | undefined) ?? runName(buildName as string | undefined, (n) => p.buildRuns.has(n));
+      if (p.buildRuns.has(runNameFinal))
+        throw new EmuError(
+          409,
+          'resource_already_exists',
+          `A build run with the name "${runNameFinal}" already exists in this project.`,
+          { type: 'field', name: 'name' },
+        );
+      if (p.buildRuns.size >= QUOTAS.buildRuns)
+        throw new EmuError(
+          400,
+          'quota_exceeded',
+          `The project has reached its limit of ${QUOTAS.buildRuns} build runs.`,
+        );
       const run: EmuBuildRun = {
         id: randomUUID(),
         name: runNameFinal,

@@ -24,7 +24,13 @@ export interface ServerDeps {
   log: (line: string) => void;
 }
 
-const ROUTES: Route<HandlerCtx>[] = [...projectRoutes(), ...appRoutes(), ...secretRoutes(), ...buildRoutes(), ...buildRunRoutes()];
+const ROUTES: Route<HandlerCtx>[] = [
+  ...projectRoutes(),
+  ...appRoutes(),
+  ...secretRoutes(),
+  ...buildRoutes(),
+  ...buildRunRoutes(),
+];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -35,7 +41,11 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
   return (req, res) => {
     handle(deps, req, res).catch((e: unknown) => {
       deps.log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      if (!res.headersSent) sendReply(res, { status: 500, body: errorBody(new EmuError(500, 'internal_server_error', 'Internal emulator error.')) });
+      if (!res.headersSent)
+        sendReply(res, {
+          status: 500,
+          body: errorBody(new EmuError(500, 'internal_server_error', 'Internal emulator error.')),
+        });
       else res.destroy();
     });
   };
@@ -49,7 +59,10 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   if (path === '/identity/token') return handleIam(deps, req, res, method);
   if (path.startsWith('/__emulator/')) return handleAdmin(deps, req, res, method, path);
   if (!path.startsWith('/v2/') && path !== '/v2') {
-    return sendReply(res, { status: 404, body: errorBody(new EmuError(404, 'resource_not_found', 'Resource not found.')) });
+    return sendReply(res, {
+      status: 404,
+      body: errorBody(new EmuError(404, 'resource_not_found', 'Resource not found.')),
+    });
   }
 
   let rawBody: string;
@@ -89,14 +102,21 @@ async function apiReply(
     deps.iam.verify(req.headers.authorization);
     if (f.rate429 > 0 && deps.random() < f.rate429) {
       deps.stats.faultsInjected['429']++;
-      throw new EmuError(429, 'too_many_requests', 'Rate limit exceeded. Retry after a short delay.', undefined, { 'retry-after': String(f.retryAfterSeconds) });
+      throw new EmuError(429, 'too_many_requests', 'Rate limit exceeded. Retry after a short delay.', undefined, {
+        'retry-after': String(f.retryAfterSeconds),
+      });
     }
     if (f.rate5xx > 0 && deps.random() < f.rate5xx) {
       deps.stats.faultsInjected['5xx']++;
-      throw new EmuError(f.status5xx, 'service_unavailable', 'The service is temporarily unavailable (injected fault).');
+      throw new EmuError(
+        f.status5xx,
+        'service_unavailable',
+        'The service is temporarily unavailable (injected fault).',
+      );
     }
     if (!match) throw new EmuError(404, 'resource_not_found', 'Resource not found.');
-    if ('methodNotAllowed' in match) throw new EmuError(405, 'method_not_allowed', `Method ${method} is not allowed on this resource.`);
+    if ('methodNotAllowed' in match)
+      throw new EmuError(405, 'method_not_allowed', `Method ${method} is not allowed on this resource.`);
     const ctx: HandlerCtx = {
       state: deps.state,
       render: deps.render,
@@ -118,7 +138,11 @@ async function apiReply(
     const reply = await match.route.handler(ctx);
     if (method !== 'GET' && reply.status < 300 && f.rate5xxAfterWrite > 0 && deps.random() < f.rate5xxAfterWrite) {
       deps.stats.faultsInjected['5xxAfterWrite']++;
-      throw new EmuError(f.status5xx, 'service_unavailable', 'The service is temporarily unavailable (injected fault after the write).');
+      throw new EmuError(
+        f.status5xx,
+        'service_unavailable',
+        'The service is temporarily unavailable (injected fault after the write).',
+      );
     }
     if (method !== 'GET' && reply.status < 300 && f.rateResetAfterWrite > 0 && deps.random() < f.rateResetAfterWrite) {
       deps.stats.faultsInjected.resetAfterWrite++;
@@ -137,7 +161,8 @@ async function handleIam(deps: ServerDeps, req: IncomingMessage, res: ServerResp
   try {
     if (method !== 'POST') throw new IamError(405, 'BXNIM0107E', 'Only POST is supported on /identity/token.');
     const ct = (req.headers['content-type'] ?? '').split(';')[0].trim();
-    if (ct !== 'application/x-www-form-urlencoded') throw new IamError(400, 'BXNIM0109E', 'Content-Type must be application/x-www-form-urlencoded.');
+    if (ct !== 'application/x-www-form-urlencoded')
+      throw new IamError(400, 'BXNIM0109E', 'Content-Type must be application/x-www-form-urlencoded.');
     sendReply(res, { status: 200, body: deps.iam.exchange(new URLSearchParams(raw)) });
   } catch (e) {
     if (!(e instanceof IamError)) throw e;
@@ -145,7 +170,13 @@ async function handleIam(deps: ServerDeps, req: IncomingMessage, res: ServerResp
   }
 }
 
-async function handleAdmin(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
+async function handleAdmin(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  path: string,
+): Promise<void> {
   const raw = await readBody(req);
   try {
     const key = `${method} ${path.replace(/\/$/, '')}`;
@@ -173,7 +204,11 @@ async function handleAdmin(deps: ServerDeps, req: IncomingMessage, res: ServerRe
       case 'GET /__emulator/info':
         return sendReply(res, { status: 200, body: deps.info() });
       default:
-        throw new EmuError(404, 'resource_not_found', 'Unknown admin endpoint. Known: GET/POST /__emulator/faults, GET /__emulator/stats, POST /__emulator/stats/reset, POST /__emulator/tokens/revoke, GET /__emulator/info.');
+        throw new EmuError(
+          404,
+          'resource_not_found',
+          'Unknown admin endpoint. Known: GET/POST /__emulator/faults, GET /__emulator/stats, POST /__emulator/stats/reset, POST /__emulator/tokens/revoke, GET /__emulator/info.',
+        );
     }
   } catch (e) {
     if (!(e instanceof EmuError)) throw e;

@@ -128,7 +128,11 @@ export class EmuState {
       name: regName,
       created_at: p.created_at,
       format: 'registry',
-      data: { server: `private.${opts.region.split('-')[0]}.icr.io`, username: 'iamapikey', password: randomBytes(16).toString('hex') },
+      data: {
+        server: `private.${opts.region.split('-')[0]}.icr.io`,
+        username: 'iamapikey',
+        password: randomBytes(16).toString('hex'),
+      },
       etag: this.nextEtag(),
       generated_by: 'system',
     });

@@ -10,7 +10,9 @@ export type AppConfig = Required<Omit<AppPrototype, 'image_secret' | 'probe_live
 
 export const APP_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const COMPONENT = '[a-z0-9]([a-z0-9\\-_.]*[a-z0-9])?';
-const IMAGE_REF = new RegExp(`^(${COMPONENT}(:[0-9]+)?/)?(${COMPONENT}/)*${COMPONENT}(:[\\w][\\w.-]{0,127})?(@sha256:[a-fA-F0-9]{64})?$`);
+const IMAGE_REF = new RegExp(
+  `^(${COMPONENT}(:[0-9]+)?/)?(${COMPONENT}/)*${COMPONENT}(:[\\w][\\w.-]{0,127})?(@sha256:[a-fA-F0-9]{64})?$`,
+);
 const QUANTITY = /^([0-9.]+)([eEinumkKMGTPB]*)$/;
 const ENV_PREFIX = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -29,11 +31,30 @@ export const CPU_MEMORY_COMBOS: ReadonlyArray<readonly [number, readonly number[
 ];
 
 const APP_FIELDS: ReadonlySet<string> = new Set([
-  'name', 'image_reference', 'image_port', 'image_secret', 'managed_domain_mappings', 'probe_liveness', 'probe_readiness',
-  'run_commands', 'run_arguments', 'run_as_user', 'run_service_account', 'run_compute_resource_token_enabled',
-  'run_env_variables', 'run_volume_mounts', 'scale_cpu_limit', 'scale_memory_limit', 'scale_ephemeral_storage_limit',
-  'scale_min_instances', 'scale_max_instances', 'scale_initial_instances', 'scale_concurrency', 'scale_concurrency_target',
-  'scale_request_timeout', 'scale_down_delay',
+  'name',
+  'image_reference',
+  'image_port',
+  'image_secret',
+  'managed_domain_mappings',
+  'probe_liveness',
+  'probe_readiness',
+  'run_commands',
+  'run_arguments',
+  'run_as_user',
+  'run_service_account',
+  'run_compute_resource_token_enabled',
+  'run_env_variables',
+  'run_volume_mounts',
+  'scale_cpu_limit',
+  'scale_memory_limit',
+  'scale_ephemeral_storage_limit',
+  'scale_min_instances',
+  'scale_max_instances',
+  'scale_initial_instances',
+  'scale_concurrency',
+  'scale_concurrency_target',
+  'scale_request_timeout',
+  'scale_down_delay',
 ]);
 
 const DEFAULTS: Omit<AppConfig, 'name' | 'image_reference' | 'scale_concurrency_target'> = {
@@ -64,8 +85,23 @@ export function parseQuantity(raw: string): number | undefined {
   const n = Number(m[1]);
   if (!Number.isFinite(n)) return undefined;
   const mult: Record<string, number> = {
-    '': 1, m: 1e-3, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, B: 1,
-    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, MB: 1e6, GB: 1e9, KB: 1e3, TB: 1e12,
+    '': 1,
+    m: 1e-3,
+    k: 1e3,
+    K: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    B: 1,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    MB: 1e6,
+    GB: 1e9,
+    KB: 1e3,
+    TB: 1e12,
   };
   const f = mult[m[2]];
   return f === undefined ? undefined : n * f;
@@ -97,7 +133,10 @@ function str(body: Record<string, unknown>, key: string, max: number, pattern?: 
   const v = body[key];
   if (v === undefined) return;
   if (typeof v !== 'string' || v.length > max || (pattern && !pattern.test(v))) {
-    throw badField(key, `The field ${key} has an invalid value${pattern ? ` (must match ${pattern.source}, at most ${max} characters)` : ''}.`);
+    throw badField(
+      key,
+      `The field ${key} has an invalid value${pattern ? ` (must match ${pattern.source}, at most ${max} characters)` : ''}.`,
+    );
   }
 }
 
@@ -121,7 +160,8 @@ function validateProbe(key: string, v: unknown): void {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw badField(key, `The field ${key} must be an object.`);
   const p = v as Record<string, unknown>;
   const known = new Set(['type', 'path', 'port', 'initial_delay', 'interval', 'timeout', 'failure_threshold']);
-  for (const k of Object.keys(p)) if (!known.has(k)) throw badField(`${key}.${k}`, `Unknown field ${key}.${k}.`, 'unknown_field');
+  for (const k of Object.keys(p))
+    if (!known.has(k)) throw badField(`${key}.${k}`, `Unknown field ${key}.${k}.`, 'unknown_field');
   oneOf(p, 'type', ['tcp', 'http']);
   if (p.path !== undefined) {
     if (p.type !== 'http') throw badField(`${key}.path`, 'A probe path is only allowed for http probes.');
@@ -136,18 +176,28 @@ function validateProbe(key: string, v: unknown): void {
 
 function validateEnv(list: unknown): void {
   if (list === undefined) return;
-  if (!Array.isArray(list) || list.length > 100) throw badField('run_env_variables', 'run_env_variables must be an array of at most 100 items.');
+  if (!Array.isArray(list) || list.length > 100)
+    throw badField('run_env_variables', 'run_env_variables must be an array of at most 100 items.');
   list.forEach((raw, i) => {
     const at = `run_env_variables[${i}]`;
     if (!raw || typeof raw !== 'object') throw badField(at, `${at} must be an object.`);
     const e = raw as Record<string, unknown>;
-    for (const k of Object.keys(e)) if (!['type', 'name', 'value', 'reference', 'key', 'prefix'].includes(k)) throw badField(`${at}.${k}`, `Unknown field ${at}.${k}.`, 'unknown_field');
-    oneOf(e, 'type', ['literal', 'config_map_full_reference', 'secret_full_reference', 'config_map_key_reference', 'secret_key_reference']);
+    for (const k of Object.keys(e))
+      if (!['type', 'name', 'value', 'reference', 'key', 'prefix'].includes(k))
+        throw badField(`${at}.${k}`, `Unknown field ${at}.${k}.`, 'unknown_field');
+    oneOf(e, 'type', [
+      'literal',
+      'config_map_full_reference',
+      'secret_full_reference',
+      'config_map_key_reference',
+      'secret_key_reference',
+    ]);
     for (const k of ['name', 'key', 'reference']) str(e, k, 253);
     str(e, 'value', 1_048_576);
     const type = (e.type as string | undefined) ?? 'literal';
     const need = (k: string): void => {
-      if (typeof e[k] !== 'string' || e[k] === '') throw badField(`${at}.${k}`, `${at}.${k} is required for type ${type}.`, 'missing_field');
+      if (typeof e[k] !== 'string' || e[k] === '')
+        throw badField(`${at}.${k}`, `${at}.${k} is required for type ${type}.`, 'missing_field');
     };
     if (type === 'literal') need('name');
     if (type.endsWith('_key_reference')) ['name', 'reference', 'key'].forEach(need);
@@ -160,7 +210,8 @@ function validateEnv(list: unknown): void {
 
 function validateMounts(list: unknown, version: string | null): void {
   if (list === undefined) return;
-  if (!Array.isArray(list) || list.length > 100) throw badField('run_volume_mounts', 'run_volume_mounts must be an array of at most 100 items.');
+  if (!Array.isArray(list) || list.length > 100)
+    throw badField('run_volume_mounts', 'run_volume_mounts must be an array of at most 100 items.');
   list.forEach((raw, i) => {
     const at = `run_volume_mounts[${i}]`;
     if (!raw || typeof raw !== 'object') throw badField(at, `${at} must be an object.`);
@@ -168,8 +219,10 @@ function validateMounts(list: unknown, version: string | null): void {
     if ('name' in m && (version === null || version >= '2025-07-10')) {
       throw badField(`${at}.name`, `${at}.name is no longer supported from version 2025-07-10.`);
     }
-    if (typeof m.mount_path !== 'string' || !m.mount_path.startsWith('/') || m.mount_path.length > 256) throw badField(`${at}.mount_path`, `${at}.mount_path must be an absolute path.`);
-    if (typeof m.reference !== 'string' || !m.reference) throw badField(`${at}.reference`, `${at}.reference is required.`, 'missing_field');
+    if (typeof m.mount_path !== 'string' || !m.mount_path.startsWith('/') || m.mount_path.length > 256)
+      throw badField(`${at}.mount_path`, `${at}.mount_path must be an absolute path.`);
+    if (typeof m.reference !== 'string' || !m.reference)
+      throw badField(`${at}.reference`, `${at}.reference is required.`, 'missing_field');
     oneOf(m, 'type', ['config_map', 'secret', 'persistent_data_store']);
     if (m.type === undefined) throw badField(`${at}.type`, `${at}.type is required.`, 'missing_field');
   });
@@ -183,11 +236,16 @@ export function normalizeApp(body: Record<string, unknown>, version: string | nu
   for (const k of Object.keys(body)) {
     if (!APP_FIELDS.has(k)) throw badField(k, `Unknown field ${k}.`, 'unknown_field');
   }
-  if (typeof body.name !== 'string' || body.name === '') throw badField('name', 'The field name is required.', 'missing_field');
+  if (typeof body.name !== 'string' || body.name === '')
+    throw badField('name', 'The field name is required.', 'missing_field');
   str(body, 'name', 63, APP_NAME);
-  if (typeof body.image_reference !== 'string' || body.image_reference === '') throw badField('image_reference', 'The field image_reference is required.', 'missing_field');
+  if (typeof body.image_reference !== 'string' || body.image_reference === '')
+    throw badField('image_reference', 'The field image_reference is required.', 'missing_field');
   if ((body.image_reference as string).length > 256 || !IMAGE_REF.test(body.image_reference as string)) {
-    throw badField('image_reference', 'The field image_reference must look like REGISTRY/NAMESPACE/REPOSITORY:TAG (lowercase, at most 256 characters).');
+    throw badField(
+      'image_reference',
+      'The field image_reference must look like REGISTRY/NAMESPACE/REPOSITORY:TAG (lowercase, at most 256 characters).',
+    );
   }
   int(body, 'image_port', 0, 65535);
   str(body, 'image_secret', 253);
@@ -198,7 +256,10 @@ export function normalizeApp(body: Record<string, unknown>, version: string | nu
   stringArray(body, 'run_arguments');
   int(body, 'run_as_user', 0, 2147483647);
   oneOf(body, 'run_service_account', ['default', 'manager', 'reader', 'writer', 'none']);
-  if (body.run_compute_resource_token_enabled !== undefined && typeof body.run_compute_resource_token_enabled !== 'boolean') {
+  if (
+    body.run_compute_resource_token_enabled !== undefined &&
+    typeof body.run_compute_resource_token_enabled !== 'boolean'
+  ) {
     throw badField('run_compute_resource_token_enabled', 'run_compute_resource_token_enabled must be a boolean.');
   }
   validateEnv(body.run_env_variables);
@@ -214,7 +275,12 @@ export function normalizeApp(body: Record<string, unknown>, version: string | nu
   int(body, 'scale_request_timeout', 1, 600);
   int(body, 'scale_down_delay', 0, 3600);
 
-  const cfg = { name: body.name, image_reference: body.image_reference, ...DEFAULTS, ...stripUndefined(body) } as AppConfig;
+  const cfg = {
+    name: body.name,
+    image_reference: body.image_reference,
+    ...DEFAULTS,
+    ...stripUndefined(body),
+  } as AppConfig;
   if (cfg.scale_concurrency_target === undefined) cfg.scale_concurrency_target = cfg.scale_concurrency;
   cfg.run_env_variables = cfg.run_env_variables.map((e: EnvVar) => ({ type: 'literal', ...e }));
   // The deprecated mount `name` (accepted before 2025-07-10) is not kept, as in newer versions.
@@ -224,9 +290,13 @@ export function normalizeApp(body: Record<string, unknown>, version: string | nu
   });
   checkResources(cfg);
   if (cfg.scale_max_instances !== 0 && cfg.scale_min_instances > cfg.scale_max_instances) {
-    throw badField('scale_min_instances', `scale_min_instances (${cfg.scale_min_instances}) must not exceed scale_max_instances (${cfg.scale_max_instances}).`);
+    throw badField(
+      'scale_min_instances',
+      `scale_min_instances (${cfg.scale_min_instances}) must not exceed scale_max_instances (${cfg.scale_max_instances}).`,
+    );
   }
-  for (const p of [cfg.probe_liveness, cfg.probe_readiness] as (Probe | undefined)[]) if (p && p.type === undefined) p.type = 'tcp';
+  for (const p of [cfg.probe_liveness, cfg.probe_readiness] as (Probe | undefined)[])
+    if (p && p.type === undefined) p.type = 'tcp';
   return cfg;
 }
 
@@ -237,7 +307,9 @@ function checkResources(cfg: AppConfig): void {
   if (mem === undefined) throw badField('scale_memory_limit', 'scale_memory_limit is not a valid quantity.');
   const row = CPU_MEMORY_COMBOS.find(([c]) => near(c, cpu));
   if (!row || !row[1].some((m) => near(m, mem))) {
-    const allowed = row ? row[1].map((m) => `${m}G`).join(', ') : 'none (valid vCPU values: 0.125, 0.25, 0.5, 1, 2, 4, 6, 8, 10, 12)';
+    const allowed = row
+      ? row[1].map((m) => `${m}G`).join(', ')
+      : 'none (valid vCPU values: 0.125, 0.25, 0.5, 1, 2, 4, 6, 8, 10, 12)';
     throw new EmuError(
       400,
       'invalid_cpu_memory_combination',
@@ -246,10 +318,14 @@ function checkResources(cfg: AppConfig): void {
     );
   }
   const eph = memoryGb(cfg.scale_ephemeral_storage_limit);
-  if (eph === undefined) throw badField('scale_ephemeral_storage_limit', 'scale_ephemeral_storage_limit is not a valid quantity.');
+  if (eph === undefined)
+    throw badField('scale_ephemeral_storage_limit', 'scale_ephemeral_storage_limit is not a valid quantity.');
   const cap = Math.min(48, Math.max(0.4, mem));
   if (eph > cap + 1e-9) {
-    throw badField('scale_ephemeral_storage_limit', `scale_ephemeral_storage_limit ${cfg.scale_ephemeral_storage_limit} exceeds the maximum of max(400M, memory) = ${cap}G (and at most 48G).`);
+    throw badField(
+      'scale_ephemeral_storage_limit',
+      `scale_ephemeral_storage_limit ${cfg.scale_ephemeral_storage_limit} exceeds the maximum of max(400M, memory) = ${cap}G (and at most 48G).`,
+    );
   }
 }
 
@@ -260,7 +336,8 @@ function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
 /** RFC 7396 merge patch (objects merge recursively, null deletes, arrays replace). */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -270,5 +347,5 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 /** Bytes for Docker limits (HostConfig.Memory) from a CE memory quantity. */
 export function memoryBytes(raw: string): number {
-  return Math.round((parseQuantity(raw) ?? 4e9));
+  return Math.round(parseQuantity(raw) ?? 4e9);
 }

@@ -6,7 +6,12 @@
 
 /** The kinds of environment entry an app may carry (§5). */
 export type EnvVar = {
-  type?: 'literal' | 'config_map_full_reference' | 'secret_full_reference' | 'config_map_key_reference' | 'secret_key_reference';
+  type?:
+    | 'literal'
+    | 'config_map_full_reference'
+    | 'secret_full_reference'
+    | 'config_map_key_reference'
+    | 'secret_key_reference';
   name?: string;
   value?: string;
   reference?: string;
@@ -119,7 +124,13 @@ export type BuildPrototype = {
   strategy_spec_file?: string;
   strategy_size?: 'small' | 'medium' | 'large' | 'xlarge' | 'xxlarge';
   timeout?: number;
-  run_build_params?: { type?: 'literal' | 'config_map_key_reference' | 'secret_key_reference'; name?: string; value?: string; reference?: string; key?: string }[];
+  run_build_params?: {
+    type?: 'literal' | 'config_map_key_reference' | 'secret_key_reference';
+    name?: string;
+    value?: string;
+    reference?: string;
+    key?: string;
+  }[];
 };
 
 /** The life cycle of a build run as the emulator advances it. */

@@ -45,6 +45,15 @@ export async function checkoutCommit(input: CheckoutInput): Promise<Checkout> {
   } catch (err) {
     await cleanup();
     if (input.signal?.aborted) throw err;
-    throw new CheckoutError(`Cloning ${scrubGit(input.url)} at ${input.commit.slice(0, 12)} failed: ${scrubGit(String((err as Error).message), input.credentials).split('\n').filter((l) => l.trim()).slice(0, 3).join(' ')}`);
+    throw new CheckoutError(
+      `Cloning ${scrubGit(input.url)} at ${input.commit.slice(0, 12)} failed: ${scrubGit(
+        String((err as Error).message),
+        input.credentials,
+      )
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(0, 3)
+        .join(' ')}`,
+    );
   }
 }

@@ -29,7 +29,8 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 export function repoUrl(loc: RepoLocation): string {
   const { repo } = loc;
   if (SCHEME.test(repo) || /^[\w.-]+@[\w.-]+:/.test(repo)) return repo;
-  if (isAbsolute(repo) || repo.startsWith('./') || repo.startsWith('../')) return pathToFileURL(resolve(loc.configDir, repo)).href;
+  if (isAbsolute(repo) || repo.startsWith('./') || repo.startsWith('../'))
+    return pathToFileURL(resolve(loc.configDir, repo)).href;
   const base = loc.baseUrl ?? 'https://github.com';
   if (SCHEME.test(base)) return `${base.replace(/\/+$/, '')}/${repo}`;
   return pathToFileURL(resolve(loc.configDir, base, repo)).href;
@@ -51,11 +52,27 @@ function shellQuote(s: string): string {
  * `url` (the remote git will talk to) is a host the operator's endpoint policy allows: a catalog
  * entry or github.base_url written in a pull request must not collect it.
  */
-export function gitEnv(creds: GitCredentials = {}, base: NodeJS.ProcessEnv = process.env, url?: string): Record<string, string> {
+export function gitEnv(
+  creds: GitCredentials = {},
+  base: NodeJS.ProcessEnv = process.env,
+  url?: string,
+): Record<string, string> {
   // Only what git needs from our environment: a user's GIT_* or PAGER settings stay out, both
   // for reproducible builds and because simple-git refuses unexpected ones.
   const env: Record<string, string> = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SSH_AUTH_SOCK', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy']) {
+  for (const k of [
+    'PATH',
+    'HOME',
+    'TMPDIR',
+    'LANG',
+    'SSH_AUTH_SOCK',
+    'HTTPS_PROXY',
+    'HTTP_PROXY',
+    'NO_PROXY',
+    'https_proxy',
+    'http_proxy',
+    'no_proxy',
+  ]) {
     const v = base[k];
     if (v !== undefined) env[k] = v;
   }

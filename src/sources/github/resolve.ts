@@ -48,22 +48,31 @@ export async function resolveRef(input: ResolveInput): Promise<Result<string>> {
   const creds = input.credentials ?? {};
   let out: string;
   try {
-    out = await simpleGit({ abort: input.signal, unsafe: GIT_UNSAFE }).env(gitEnv(creds, process.env, input.url)).listRemote([input.url]);
+    out = await simpleGit({ abort: input.signal, unsafe: GIT_UNSAFE })
+      .env(gitEnv(creds, process.env, input.url))
+      .listRemote([input.url]);
   } catch (err) {
-    const first = scrubGit(String((err as Error).message), creds).split('\n').find((l) => l.trim()) ?? 'unknown error';
+    const first =
+      scrubGit(String((err as Error).message), creds)
+        .split('\n')
+        .find((l) => l.trim()) ?? 'unknown error';
     return {
-      diags: [error('github.unreachable', `The repository of ${input.address ?? input.url} cannot be read`, {
-        address: input.address,
-        detail: `git ls-remote ${scrubGit(input.url)} failed: ${first}. Check repo, github.base_url and the credentials (github.token or github.ssh_key_file).`,
-      })],
+      diags: [
+        error('github.unreachable', `The repository of ${input.address ?? input.url} cannot be read`, {
+          address: input.address,
+          detail: `git ls-remote ${scrubGit(input.url)} failed: ${first}. Check repo, github.base_url and the credentials (github.token or github.ssh_key_file).`,
+        }),
+      ],
     };
   }
   const sha = pickRef(parseLsRemote(out), input.ref);
   if (sha) return { value: sha, diags: [] };
   return {
-    diags: [error('github.ref-unknown', `${input.ref} is not a branch, tag or commit of ${scrubGit(input.url)}`, {
-      address: input.address,
-      detail: 'Fix branch/tag/commit of the catalog entry; a commit must be given in full or be a branch/tag tip.',
-    })],
+    diags: [
+      error('github.ref-unknown', `${input.ref} is not a branch, tag or commit of ${scrubGit(input.url)}`, {
+        address: input.address,
+        detail: 'Fix branch/tag/commit of the catalog entry; a commit must be given in full or be a branch/tag tip.',
+      }),
+    ],
   };
 }

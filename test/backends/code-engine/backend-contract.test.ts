@@ -19,7 +19,15 @@ async function emulator(): Promise<CodeEngineEmulator> {
 }
 
 function backendConfig(e: CodeEngineEmulator): CodeEngineBackend {
-  return { type: 'ibm_code_engine', region: 'us-south', project_id: e.projects[0].id, api_key: 'contract-key', service_url: e.url, iam_url: e.iamUrl, per_deployment_limits: { cpu: '0.25', memory: '1G' } };
+  return {
+    type: 'ibm_code_engine',
+    region: 'us-south',
+    project_id: e.projects[0].id,
+    api_key: 'contract-key',
+    service_url: e.url,
+    iam_url: e.iamUrl,
+    per_deployment_limits: { cpu: '0.25', memory: '1G' },
+  };
 }
 
 async function names(e: CodeEngineEmulator, kind: 'apps' | 'secrets'): Promise<string[]> {
@@ -31,7 +39,11 @@ runContractSuite({
   name: 'code engine (emulator)',
   makeBackend: async () => {
     const e = await emulator();
-    const b = await createBackend('ce', backendConfig(e), { stack: 'contract', configDir: process.cwd(), sensitiveValues: new Set([SECRET]) });
+    const b = await createBackend('ce', backendConfig(e), {
+      stack: 'contract',
+      configDir: process.cwd(),
+      sensitiveValues: new Set([SECRET]),
+    });
     const close = b.close?.bind(b);
     // The suite closes every backend it made, the main one last: stop the emulator with the last
     // so the process exits.
@@ -46,11 +58,27 @@ runContractSuite({
   makeDesired: ({ stack, runtime: name, variant }) => {
     const config = buildConfig({
       stack,
-      backends: { ce: { type: 'ibm_code_engine', region: 'us-south', project_id: 'p', api_key: 'k', per_deployment_limits: { cpu: '0.25', memory: '1G' } } },
+      backends: {
+        ce: {
+          type: 'ibm_code_engine',
+          region: 'us-south',
+          project_id: 'p',
+          api_key: 'k',
+          per_deployment_limits: { cpu: '0.25', memory: '1G' },
+        },
+      },
       profiles: { open: profile('open', { network: { egress_allowed: true } }) },
       defaultProfile: 'open',
       catalog: [ECHO_ENTRY],
-      runtimes: [runtime({ name, catalog: 'echo', backend: 'ce', env: { VARIANT: String(variant ?? 0) }, secrets: { API_TOKEN: SECRET } })],
+      runtimes: [
+        runtime({
+          name,
+          catalog: 'echo',
+          backend: 'ce',
+          env: { VARIANT: String(variant ?? 0) },
+          secrets: { API_TOKEN: SECRET },
+        }),
+      ],
     });
     const r = compileDesired(config);
     if (!r.value?.length) throw new Error(`harness config does not compile: ${JSON.stringify(r.diags)}`);
@@ -60,15 +88,22 @@ runContractSuite({
   cleanupStack: async (stack) => {
     const e = await emulator();
     const pid = e.projects[0].id;
-    for (const n of (await names(e, 'apps')).filter((x) => x.startsWith(stackPrefix(stack)))) await rawApi(e, 'DELETE', `/projects/${pid}/apps/${n}`);
-    for (const n of (await names(e, 'secrets')).filter((x) => x.startsWith(stackPrefix(stack)))) await rawApi(e, 'DELETE', `/projects/${pid}/secrets/${n}`);
+    for (const n of (await names(e, 'apps')).filter((x) => x.startsWith(stackPrefix(stack))))
+      await rawApi(e, 'DELETE', `/projects/${pid}/apps/${n}`);
+    for (const n of (await names(e, 'secrets')).filter((x) => x.startsWith(stackPrefix(stack))))
+      await rawApi(e, 'DELETE', `/projects/${pid}/secrets/${n}`);
   },
   makeForeign: async ({ stack, runtime: name }) => {
     // Our exact name scheme, but created by someone else: no CONTEXTFORGE_STACK mark.
     const e = await emulator();
     const pid = e.projects[0].id;
     const app = `${stackPrefix(stack)}${name}`;
-    const r = await rawApi(e, 'POST', `/projects/${pid}/apps`, { name: app, image_reference: 'icr.io/x/y:1', scale_cpu_limit: '0.25', scale_memory_limit: '1G' });
+    const r = await rawApi(e, 'POST', `/projects/${pid}/apps`, {
+      name: app,
+      image_reference: 'icr.io/x/y:1',
+      scale_cpu_limit: '0.25',
+      scale_memory_limit: '1G',
+    });
     if (r.status !== 201) throw new Error(`foreign app not created: ${r.status}`);
     return {
       exists: async () => (await rawApi(e, 'GET', `/projects/${pid}/apps/${app}`)).status === 200,

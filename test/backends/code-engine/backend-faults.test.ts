@@ -24,13 +24,26 @@ test.after(async () => {
 async function ourApps(stack: string): Promise<string[]> {
   emu.setFaults({ rate429: 0, rate5xx: 0, rate5xxAfterWrite: 0, rateResetAfterWrite: 0 });
   const r = await rawApi(emu, 'GET', `/projects/${pid}/apps?limit=100`);
-  return (r.body as { apps: Array<{ name: string }> }).apps.map((a) => a.name).filter((n) => n.startsWith(stackPrefix(stack))).sort();
+  return (r.body as { apps: Array<{ name: string }> }).apps
+    .map((a) => a.name)
+    .filter((n) => n.startsWith(stackPrefix(stack)))
+    .sort();
 }
 
-const STORM = { rate429: 0.15, rate5xx: 0.08, rate5xxAfterWrite: 0.05, rateResetAfterWrite: 0.02, retryAfterSeconds: 0 };
+const STORM = {
+  rate429: 0.15,
+  rate5xx: 0.08,
+  rate5xxAfterWrite: 0.05,
+  rateResetAfterWrite: 0.02,
+  retryAfterSeconds: 0,
+};
 
 test('apply converges under 30 % 429/5xx with no duplicate or stray apps', async () => {
-  const runtimes: RuntimeDef[] = Array.from({ length: 12 }, (_, i) => ({ name: `svc${i}`, env: { N: String(i) }, ...(i % 2 ? { secrets: { API_TOKEN: SECRET } } : {}) }));
+  const runtimes: RuntimeDef[] = Array.from({ length: 12 }, (_, i) => ({
+    name: `svc${i}`,
+    env: { N: String(i) },
+    ...(i % 2 ? { secrets: { API_TOKEN: SECRET } } : {}),
+  }));
   const s = new CeStack({ emu, runtimes });
   try {
     await s.load();
@@ -49,7 +62,11 @@ test('apply converges under 30 % 429/5xx with no duplicate or stray apps', async
     assert.equal(names, runtimes.map((r) => appName(s.stack, r.name)).sort(), 'exactly one app per runtime');
     const p = await s.plan();
     assert.ok(p.plan);
-    assert.equal(p.plan!.summary, { create: 0, update: 0, replace: 0, delete: 0, noop: 12 }, JSON.stringify(p.plan!.changes.filter((c) => c.action !== 'noop').map((c) => [c.address, c.reason, c.fields])));
+    assert.equal(
+      p.plan!.summary,
+      { create: 0, update: 0, replace: 0, delete: 0, noop: 12 },
+      JSON.stringify(p.plan!.changes.filter((c) => c.action !== 'noop').map((c) => [c.address, c.reason, c.fields])),
+    );
     const sec = await rawApi(emu, 'GET', `/projects/${pid}/secrets/${secretName(s.stack, 'svc1')}`);
     assert.is((sec.body as { data: Record<string, string> }).data.API_TOKEN, SECRET);
 
@@ -60,8 +77,13 @@ test('apply converges under 30 % 429/5xx with no duplicate or stray apps', async
     const destroyed = await s.apply(d);
     assert.is(destroyed.exitCode, 0, JSON.stringify(destroyed.diags));
     assert.equal(await ourApps(s.stack), []);
-    const secrets = ((await rawApi(emu, 'GET', `/projects/${pid}/secrets`)).body as { secrets: Array<{ name: string }> }).secrets.map((x) => x.name);
-    assert.not.ok(secrets.some((n) => n.startsWith(stackPrefix(s.stack))), secrets.join(','));
+    const secrets = (
+      (await rawApi(emu, 'GET', `/projects/${pid}/secrets`)).body as { secrets: Array<{ name: string }> }
+    ).secrets.map((x) => x.name);
+    assert.not.ok(
+      secrets.some((n) => n.startsWith(stackPrefix(s.stack))),
+      secrets.join(','),
+    );
   } finally {
     emu.setFaults({ rate429: 0, rate5xx: 0, rate5xxAfterWrite: 0, rateResetAfterWrite: 0 });
     await s.close();
@@ -84,7 +106,10 @@ test('a 412 race on the patch is resolved by re-reading and re-diffing', async (
     assert.is(emu.stats.faultsInjected['412Race'], before + 1, 'the race happened');
     assert.is((emu.stats.byStatus['412'] ?? 0) - patches412, 1, 'one 412, then success after a re-read');
     assert.is(a.results[0].attempts, 1, 'resolved inside the backend, not by an engine retry');
-    const app = (await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'raced')}`)).body as { scale_max_instances: number; run_env_variables: Array<{ name: string; value?: string }> };
+    const app = (await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'raced')}`)).body as {
+      scale_max_instances: number;
+      run_env_variables: Array<{ name: string; value?: string }>;
+    };
     assert.is(app.scale_max_instances, 6);
     assert.ok(app.run_env_variables.some((e) => e.name === 'MODE' && e.value === 'fast'));
     assert.is((await s.plan()).plan!.summary.noop, 1);

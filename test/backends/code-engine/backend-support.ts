@@ -102,7 +102,8 @@ export class CeStack {
     writeFileSync(this.file, yamlFor({ ...this.opts, ...extra, runtimes }, this.stack));
     const r = await loadConfig(this.file);
     const errors = r.diags.filter((d) => d.severity === 'error');
-    if (!r.value || errors.length) throw new Error(`config did not load: ${errors.map((d) => `${d.code}: ${d.summary}`).join('; ')}`);
+    if (!r.value || errors.length)
+      throw new Error(`config did not load: ${errors.map((d) => `${d.code}: ${d.summary}`).join('; ')}`);
     this.config = r.value;
     this.backend ??= createCodeEngineBackend('ce', this.config.backends.ce as CodeEngineBackend, {
       stack: this.stack,
@@ -120,7 +121,14 @@ export class CeStack {
 
   async apply(p: PlanStackResult, parallelism?: number): Promise<ApplyResult> {
     if (!p.plan) throw new Error(`no plan: ${p.diags.map((d) => `${d.code}: ${d.summary}`).join('; ')}`);
-    return applyPlan({ plan: p.plan, backends: { ce: this.backend }, store: this.store, parallelism, retry: { baseDelayMs: 20 }, onProgress: (l) => this.progress.push(l) });
+    return applyPlan({
+      plan: p.plan,
+      backends: { ce: this.backend },
+      store: this.store,
+      parallelism,
+      retry: { baseDelayMs: 20 },
+      onProgress: (l) => this.progress.push(l),
+    });
   }
 
   projectId(): ReturnType<CodeEngineBackendHandle['projectId']> {
@@ -148,7 +156,13 @@ export function apiCalls(emu: CodeEngineEmulator): number {
 }
 
 /** A raw HTTP call to the emulator's API with a fresh token (someone else's client). */
-export async function rawApi(emu: CodeEngineEmulator, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; etag?: string }> {
+export async function rawApi(
+  emu: CodeEngineEmulator,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown; etag?: string }> {
   const tok = await fetch(`${emu.iamUrl}/identity/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -157,7 +171,12 @@ export async function rawApi(emu: CodeEngineEmulator, method: string, path: stri
   const { access_token } = (await tok.json()) as { access_token: string };
   const res = await fetch(`${emu.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${access_token}`, accept: 'application/json', ...(body ? { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } : {}), ...headers },
+    headers: {
+      authorization: `Bearer ${access_token}`,
+      accept: 'application/json',
+      ...(body ? { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } : {}),
+      ...headers,
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();

@@ -13,7 +13,11 @@ let project: ProjectClient;
 const calls: Array<{ method: string; path: string; status: number }> = [];
 
 test.before(async () => {
-  emu = await startCodeEngineEmulator({ apiKeys: [API_KEY], timing: { appReadyDelayMs: 50, buildRunPendingMs: 30, buildRunDurationMs: 60 }, log: () => undefined });
+  emu = await startCodeEngineEmulator({
+    apiKeys: [API_KEY],
+    timing: { appReadyDelayMs: 50, buildRunPendingMs: 30, buildRunDurationMs: 60 },
+    log: () => undefined,
+  });
   client = new CodeEngineClient({
     apiKey: API_KEY,
     region: 'us-south',
@@ -30,7 +34,13 @@ test.after(async () => {
   await emu.close();
 });
 
-const app = (name: string, extra: Record<string, unknown> = {}) => ({ name, image_reference: 'icr.io/codeengine/helloworld', scale_cpu_limit: '0.25', scale_memory_limit: '1G', ...extra });
+const app = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  image_reference: 'icr.io/codeengine/helloworld',
+  scale_cpu_limit: '0.25',
+  scale_memory_limit: '1G',
+  ...extra,
+});
 
 test('many API calls share one IAM token fetch', async () => {
   emu.resetStats();
@@ -92,13 +102,21 @@ test('waitUntilSettled: deploying → ready with latest revision ready', async (
   const settled = await project.apps.waitUntilSettled('settle', { intervalMs: 20, timeoutMs: 5000 });
   assert.is(settled.value.status, 'ready');
   assert.is(settled.value.status_details.latest_ready_revision, 'settle-00001');
-  assert.match(settled.value.endpoint ?? '', /^https:\/\/settle\.[a-z0-9]{11}\.us-south\.codeengine\.appdomain\.cloud$/);
+  assert.match(
+    settled.value.endpoint ?? '',
+    /^https:\/\/settle\.[a-z0-9]{11}\.us-south\.codeengine\.appdomain\.cloud$/,
+  );
 });
 
 test('waitUntilSettled stops when its signal aborts', async () => {
   // An emulator whose apps take a minute to become ready: only the abort can end the wait.
   const slowEmu = await startCodeEngineEmulator({ timing: { appReadyDelayMs: 60_000 }, log: () => undefined });
-  const slow = new CodeEngineClient({ apiKey: 'k-slow', region: 'us-south', serviceUrl: slowEmu.url, iamUrl: slowEmu.iamUrl });
+  const slow = new CodeEngineClient({
+    apiKey: 'k-slow',
+    region: 'us-south',
+    serviceUrl: slowEmu.url,
+    iamUrl: slowEmu.iamUrl,
+  });
   try {
     const apps = slow.project(slowEmu.projects[0].id).apps;
     await apps.create(app('slow'));
@@ -138,8 +156,10 @@ test('patch with a stale etag gets 412; patchWithRetryOn412 re-reads and converg
   assert.is(emu.stats.faultsInjected['412Race'], 1);
   assert.ok(res.updated);
   assert.is(res.value.scale_min_instances, 1);
-  assert.is(res.value.scale_max_instances, 3, 'the other writer\'s change is kept');
-  const again = await project.apps.patchWithRetryOn412('settle', (cur) => (cur.scale_min_instances === 1 ? null : { scale_min_instances: 1 }));
+  assert.is(res.value.scale_max_instances, 3, "the other writer's change is kept");
+  const again = await project.apps.patchWithRetryOn412('settle', (cur) =>
+    cur.scale_min_instances === 1 ? null : { scale_min_instances: 1 },
+  );
   assert.not.ok(again.updated, 'no write when nothing changes');
   const revisions = await project.apps.listRevisions('settle');
   assert.is(revisions[0].name, 'settle-00003', 'one new revision per config change');
@@ -165,7 +185,10 @@ test('invalid cpu/memory: 400 whose diagnostic quotes the error body', async () 
     assert.match(err.trace ?? '', /^codeengine-api-[0-9a-f]{32}$/);
     const d = err.toDiagnostic();
     assert.is(d.code, 'ce.bad-request');
-    assert.match(d.detail ?? '', /invalid_cpu_memory_combination: The combination of CPU 1 and memory 1G is not supported/);
+    assert.match(
+      d.detail ?? '',
+      /invalid_cpu_memory_combination: The combination of CPU 1 and memory 1G is not supported/,
+    );
     assert.match(d.detail ?? '', /2G, 4G, 8G/);
     assert.match(d.detail ?? '', /\[field scale_memory_limit\]/);
   }
@@ -179,7 +202,11 @@ test('secrets: create, get, replace with If-Match, 412 when stale; values never 
   assert.is(created.value.resource_type, 'secret_generic_v2');
   const got = await project.secrets.get('db-creds');
   assert.is(got.value.data?.PASSWORD, value);
-  const replaced = await project.secrets.replace('db-creds', { format: 'generic', data: { PASSWORD: `${value}-2` } }, got.etag);
+  const replaced = await project.secrets.replace(
+    'db-creds',
+    { format: 'generic', data: { PASSWORD: `${value}-2` } },
+    got.etag,
+  );
   assert.is.not(replaced.etag, got.etag);
   const errors: CodeEngineApiError[] = [];
   for (const attempt of [
@@ -195,7 +222,10 @@ test('secrets: create, get, replace with If-Match, 412 when stale; values never 
       errors.push(e as CodeEngineApiError);
     }
   }
-  assert.equal(errors.map((e) => e.status), [412, 400, 400]);
+  assert.equal(
+    errors.map((e) => e.status),
+    [412, 400, 400],
+  );
   for (const e of errors) {
     const d = e.toDiagnostic();
     for (const text of [e.message, d.summary, d.detail ?? '', JSON.stringify(e.errors)]) {
@@ -231,7 +261,13 @@ test('unknown project: 404 diagnostic names the project id as the thing to check
 
 test('wrong API key: IAM error diagnostic, without the key', async () => {
   const wrongKey = `wrong-${Math.random().toString(36).slice(2)}-key`;
-  const bad = new CodeEngineClient({ apiKey: wrongKey, region: 'us-south', serviceUrl: emu.url, iamUrl: emu.iamUrl, retryBaseMs: 1 });
+  const bad = new CodeEngineClient({
+    apiKey: wrongKey,
+    region: 'us-south',
+    serviceUrl: emu.url,
+    iamUrl: emu.iamUrl,
+    retryBaseMs: 1,
+  });
   try {
     await bad.listProjects();
     assert.unreachable('must fail');
@@ -245,7 +281,8 @@ test('wrong API key: IAM error diagnostic, without the key', async () => {
     assert.is(d.code, 'ce.auth-failed');
     assert.match(d.detail ?? '', /API key/);
     assert.match(d.detail ?? '', /IAM url/);
-    for (const text of [err.message, d.detail ?? '', d.summary, JSON.stringify(err)]) assert.not.ok(text.includes(wrongKey), 'api key leaked');
+    for (const text of [err.message, d.detail ?? '', d.summary, JSON.stringify(err)])
+      assert.not.ok(text.includes(wrongKey), 'api key leaked');
   } finally {
     await bad.close();
   }
@@ -270,7 +307,13 @@ test('raw request without a token: 401 with the error container', async () => {
 });
 
 test('builds and build runs: create, patch, run pending → running → succeeded with git sha and digest', async () => {
-  const b = await project.builds.create({ name: 'img', output_image: 'private.us.icr.io/ns/img:1', output_secret: 'ce-auto-icr-private-us-south', strategy_type: 'dockerfile', source_url: 'https://github.com/example/repo' });
+  const b = await project.builds.create({
+    name: 'img',
+    output_image: 'private.us.icr.io/ns/img:1',
+    output_secret: 'ce-auto-icr-private-us-south',
+    strategy_type: 'dockerfile',
+    source_url: 'https://github.com/example/repo',
+  });
   assert.is(b.outcome, 'created');
   assert.is(b.value.status, 'ready');
   assert.is(b.value.strategy_spec_file, 'Dockerfile');
@@ -285,11 +328,17 @@ test('builds and build runs: create, patch, run pending → running → succeede
   assert.match(done.status_details.output_digest ?? '', /^sha256:[0-9a-f]{64}$/);
   assert.ok(done.status_details.start_time && done.status_details.completion_time);
   const byBuild = await project.buildRuns.listByBuild('img');
-  assert.equal(byBuild.map((r) => r.name), [run.value.name]);
+  assert.equal(
+    byBuild.map((r) => r.name),
+    [run.value.name],
+  );
   emu.setFaults({ failBuildRuns: true });
   const failing = await project.buildRuns.create({ build_name: 'img' });
   emu.setFaults({ failBuildRuns: false });
-  assert.is((await project.buildRuns.waitForCompletion(failing.value.name, { intervalMs: 10, timeoutMs: 5000 })).status, 'failed');
+  assert.is(
+    (await project.buildRuns.waitForCompletion(failing.value.name, { intervalMs: 10, timeoutMs: 5000 })).status,
+    'failed',
+  );
   assert.ok(await project.buildRuns.delete(run.value.name));
   assert.ok(await project.builds.delete('img'));
   assert.is((await project.buildRuns.listByBuild('img')).length, 0, 'runs go with their build');

@@ -32,12 +32,25 @@ test.after(async () => {
 });
 
 test.before.each(() => {
-  emu.setFaults({ rate429: 0, rate5xx: 0, rate5xxAfterWrite: 0, rateResetAfterWrite: 0, latencyMs: 0, retryAfterSeconds: 0 });
+  emu.setFaults({
+    rate429: 0,
+    rate5xx: 0,
+    rate5xxAfterWrite: 0,
+    rateResetAfterWrite: 0,
+    latencyMs: 0,
+    retryAfterSeconds: 0,
+  });
   emu.resetStats();
   statuses.length = 0;
 });
 
-const app = (name: string) => ({ name, image_reference: 'icr.io/codeengine/helloworld', scale_cpu_limit: '0.125', scale_memory_limit: '0.25G', scale_ephemeral_storage_limit: '0.25G' });
+const app = (name: string) => ({
+  name,
+  image_reference: 'icr.io/codeengine/helloworld',
+  scale_cpu_limit: '0.125',
+  scale_memory_limit: '0.25G',
+  scale_ephemeral_storage_limit: '0.25G',
+});
 
 test('429 storm at 30 %: 30 concurrent creates all succeed exactly once', async () => {
   emu.setFaults({ rate429: 0.3 });
@@ -46,7 +59,11 @@ test('429 storm at 30 %: 30 concurrent creates all succeed exactly once', async 
   emu.setFaults({ rate429: 0 });
   assert.ok(emu.stats.faultsInjected['429'] > 0, 'the storm happened');
   assert.ok(statuses.includes(429), 'the client saw 429s');
-  assert.equal(results.map((r) => r.outcome), names.map(() => 'created'), '429 is never ambiguous: every outcome is created');
+  assert.equal(
+    results.map((r) => r.outcome),
+    names.map(() => 'created'),
+    '429 is never ambiguous: every outcome is created',
+  );
   const live = (await project.apps.list()).filter((a) => a.name.startsWith('storm-'));
   assert.is(live.length, 30);
   assert.is(new Set(live.map((a) => a.name)).size, 30);
@@ -94,28 +111,43 @@ test('5xx after the write landed: create checks by name instead of creating twic
   emu.setFaults({ rate5xxAfterWrite: 0.5 });
   const names = Array.from({ length: 20 }, (_, i) => `lost-${i}`);
   const results = await Promise.all(names.map((n) => project.apps.create(app(n))));
-  const secrets = await Promise.all(names.map((n) => project.secrets.create({ name: `sec-${n}`, format: 'generic', data: { a: 'b' } })));
+  const secrets = await Promise.all(
+    names.map((n) => project.secrets.create({ name: `sec-${n}`, format: 'generic', data: { a: 'b' } })),
+  );
   emu.setFaults({ rate5xxAfterWrite: 0 });
   assert.ok(emu.stats.faultsInjected['5xxAfterWrite'] > 0, 'responses were lost');
-  const recovered = results.filter((r) => r.outcome === 'recovered').length + secrets.filter((r) => r.outcome === 'recovered').length;
+  const recovered =
+    results.filter((r) => r.outcome === 'recovered').length + secrets.filter((r) => r.outcome === 'recovered').length;
   assert.ok(recovered > 0, 'some creates were recovered by looking them up');
-  assert.ok([...results, ...secrets].every((r) => r.outcome !== 'existing'), 'our own landed writes are never reported as pre-existing');
+  assert.ok(
+    [...results, ...secrets].every((r) => r.outcome !== 'existing'),
+    'our own landed writes are never reported as pre-existing',
+  );
   const apps = (await project.apps.list()).filter((a) => a.name.startsWith('lost-'));
   assert.is(apps.length, 20);
-  for (const a of apps) assert.is(a.status_details.latest_created_revision, `${a.name}-00001`, 'each app created once: one revision');
+  for (const a of apps)
+    assert.is(a.status_details.latest_created_revision, `${a.name}-00001`, 'each app created once: one revision');
   assert.is(emu.stats.byStatus['409'] ?? 0, 0, 'never re-POSTed a create that had landed');
   emu.setFaults({ rate5xxAfterWrite: 0.5 });
   const deleted = await Promise.all(names.map((n) => project.apps.delete(n)));
   emu.setFaults({ rate5xxAfterWrite: 0 });
   assert.ok(deleted.every((d) => typeof d === 'boolean'));
-  assert.is((await project.apps.list()).filter((a) => a.name.startsWith('lost-')).length, 0, 'deletes converge despite lost responses');
+  assert.is(
+    (await project.apps.list()).filter((a) => a.name.startsWith('lost-')).length,
+    0,
+    'deletes converge despite lost responses',
+  );
 });
 
 test('connection reset after the write: creates recover by name, patches converge', async () => {
   emu.setFaults({ rateResetAfterWrite: 0.5 });
   const names = Array.from({ length: 12 }, (_, i) => `reset-${i}`);
   const results = await Promise.all(names.map((n) => project.apps.create(app(n))));
-  const patched = await Promise.all(names.map((n) => project.apps.patchWithRetryOn412(n, (cur) => (cur.scale_max_instances === 4 ? null : { scale_max_instances: 4 }))));
+  const patched = await Promise.all(
+    names.map((n) =>
+      project.apps.patchWithRetryOn412(n, (cur) => (cur.scale_max_instances === 4 ? null : { scale_max_instances: 4 })),
+    ),
+  );
   emu.setFaults({ rateResetAfterWrite: 0 });
   assert.ok(emu.stats.faultsInjected.resetAfterWrite > 0, 'connections were reset');
   assert.ok(statuses.includes(0), 'the client saw transport failures');
@@ -131,7 +163,15 @@ test('connection reset after the write: creates recover by name, patches converg
 });
 
 test('a request slower than timeoutMs is a transport error (status 0), retried within bounds', async () => {
-  const impatient = new CodeEngineClient({ apiKey: 'resilience-key', region: 'us-south', serviceUrl: emu.url, iamUrl: emu.iamUrl, maxRetries: 1, retryBaseMs: 1, timeoutMs: 100 });
+  const impatient = new CodeEngineClient({
+    apiKey: 'resilience-key',
+    region: 'us-south',
+    serviceUrl: emu.url,
+    iamUrl: emu.iamUrl,
+    maxRetries: 1,
+    retryBaseMs: 1,
+    timeoutMs: 100,
+  });
   await impatient.listProjects(); // the token is fetched while the emulator is fast
   emu.setFaults({ latencyMs: 400 });
   try {
@@ -149,7 +189,13 @@ test('a request slower than timeoutMs is a transport error (status 0), retried w
 });
 
 test('build run create after a lost response is not started twice', async () => {
-  await project.builds.create({ name: 'b1', output_image: 'icr.io/ns/b1:1', output_secret: 'ce-auto-icr-private-us-south', strategy_type: 'dockerfile', source_url: 'https://example.com/r.git' });
+  await project.builds.create({
+    name: 'b1',
+    output_image: 'icr.io/ns/b1:1',
+    output_secret: 'ce-auto-icr-private-us-south',
+    strategy_type: 'dockerfile',
+    source_url: 'https://example.com/r.git',
+  });
   emu.setFaults({ rate5xxAfterWrite: 1 });
   // Every write "fails", but the run landed; the client finds it by its generated name.
   const run = await project.buildRuns.create({ build_name: 'b1' });

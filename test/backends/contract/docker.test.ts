@@ -7,7 +7,10 @@ import { docker, removeByLabel, requireDocker, testLabels, uniqueName } from '..
 import { EVERYTHING_IMAGE, ensureFixtureImages } from '../../support/images.js';
 import { runContractSuite } from './suite.js';
 
-const OPEN = profile('open', { network: { egress_allowed: true, ingress_ports: [3001] }, resources: { max_memory: '256m', max_pids: 200 } });
+const OPEN = profile('open', {
+  network: { egress_allowed: true, ingress_ports: [3001] },
+  resources: { max_memory: '256m', max_pids: 200 },
+});
 const runId = uniqueName('contract');
 
 runContractSuite({
@@ -17,15 +20,30 @@ runContractSuite({
     await ensureFixtureImages();
     return true;
   },
-  makeBackend: () => createBackend('local', { type: 'docker', allow_local_images: true }, { stack: 'contract', configDir: process.cwd(), sensitiveValues: new Set(['contract-secret-value-0001']) }),
+  makeBackend: () =>
+    createBackend(
+      'local',
+      { type: 'docker', allow_local_images: true },
+      { stack: 'contract', configDir: process.cwd(), sensitiveValues: new Set(['contract-secret-value-0001']) },
+    ),
   makeDesired: ({ stack, runtime: name, variant }) => {
     const config = buildConfig({
       stack,
       backends: { local: { type: 'docker', allow_local_images: true } },
       profiles: { open: OPEN },
       defaultProfile: 'open',
-      catalog: [{ ...ECHO_ENTRY, source: { type: 'docker', image: EVERYTHING_IMAGE, args: ['streamableHttp'], pull: 'never' } }],
-      runtimes: [runtime({ name, catalog: 'echo', backend: 'local', env: { VARIANT: String(variant ?? 0) }, secrets: { API_TOKEN: 'contract-secret-value-0001' } })],
+      catalog: [
+        { ...ECHO_ENTRY, source: { type: 'docker', image: EVERYTHING_IMAGE, args: ['streamableHttp'], pull: 'never' } },
+      ],
+      runtimes: [
+        runtime({
+          name,
+          catalog: 'echo',
+          backend: 'local',
+          env: { VARIANT: String(variant ?? 0) },
+          secrets: { API_TOKEN: 'contract-secret-value-0001' },
+        }),
+      ],
     });
     const r = compileDesired(config);
     if (!r.value?.length) throw new Error(`harness config does not compile: ${JSON.stringify(r.diags)}`);
@@ -58,4 +76,3 @@ runContractSuite({
     };
   },
 });
-

@@ -34,7 +34,10 @@ export interface ContractHarness {
    * Creates a resource on the platform WITHOUT our marks, named like one of ours would be in
    * `stack`; returns whether it still exists and a remover. Absent: the foreign check skips.
    */
-  makeForeign?(input: { stack: string; runtime: string }): Promise<{ exists(): Promise<boolean>; remove(): Promise<void> }>;
+  makeForeign?(input: {
+    stack: string;
+    runtime: string;
+  }): Promise<{ exists(): Promise<boolean>; remove(): Promise<void> }>;
   /** Per-apply timeout for the suite (health waits can be slow); default 120 s. */
   applyTimeoutMs?: number;
   /** Capability overrides (default: the backend's describe()). */
@@ -48,13 +51,20 @@ function ctx(stack: string, timeoutMs: number): ApplyContext & { lines: string[]
 
 async function observeOk(b: Backend, stack: string): Promise<ObservedResource[]> {
   const r = await b.observe(stack);
-  assert.equal(r.diags.filter((d) => d.severity === 'error'), [], 'observe reported errors');
+  assert.equal(
+    r.diags.filter((d) => d.severity === 'error'),
+    [],
+    'observe reported errors',
+  );
   assert.ok(r.value, 'observe returned a value');
   return r.value!.filter((o) => o.status !== 'missing');
 }
 
 function applyOk(outcome: ApplyOutcome, what: string, allowed: ApplyOutcome['status'][]): void {
-  assert.ok(allowed.includes(outcome.status), `${what}: status ${outcome.status} (${outcome.diags.map((d) => d.summary).join('; ')})`);
+  assert.ok(
+    allowed.includes(outcome.status),
+    `${what}: status ${outcome.status} (${outcome.diags.map((d) => d.summary).join('; ')})`,
+  );
 }
 
 export function runContractSuite(h: ContractHarness): void {
@@ -89,7 +99,10 @@ export function runContractSuite(h: ContractHarness): void {
     assert.ok(['docker', 'ibm_code_engine', 'process'].includes(d.kind));
     assert.type(d.capabilities.supports_logs, 'boolean');
     const desired = h.makeDesired({ stack: 'contract-validate', runtime: 'one' });
-    assert.equal(backend.validate([desired]).filter((x) => x.severity === 'error'), []);
+    assert.equal(
+      backend.validate([desired]).filter((x) => x.severity === 'error'),
+      [],
+    );
   });
 
   s('create → observe finds it with its spec hash → plan is noop; re-apply is idempotent', async () => {
@@ -121,7 +134,10 @@ export function runContractSuite(h: ContractHarness): void {
     assert.is.not(d1.specHash, d0.specHash, 'the harness variant changes the spec');
     const [o0] = await observeOk(backend, stack);
     const change = backend.plan(d1, o0);
-    assert.ok(change.action === 'update' || change.action === 'replace', `expected update/replace, got ${change.action}`);
+    assert.ok(
+      change.action === 'update' || change.action === 'replace',
+      `expected update/replace, got ${change.action}`,
+    );
     assert.ok(change.fields.length > 0, 'the change names the fields that moved');
     applyOk(await backend.apply(change, ctx(stack, timeout)), change.action, ['updated', 'created']);
     const [o1] = await observeOk(backend, stack);
@@ -143,55 +159,73 @@ export function runContractSuite(h: ContractHarness): void {
     applyOk(await backend.apply(del, ctx(stack, timeout)), 'repeated delete', ['deleted', 'unchanged']);
   });
 
-  s('plan is pure: called on a fresh backend before validate and observe, and in shuffled order with them, it answers the same', async () => {
-    if (!enabled) return skip('platform unavailable');
-    const stack = newStack();
-    const d0 = h.makeDesired({ stack, runtime: 'one' });
-    const d1 = h.makeDesired({ stack, runtime: 'one', variant: 1 });
-    // First calls on a fresh instance: plan before anything else was ever called on it.
-    const fresh = await h.makeBackend();
-    const firstCreate = fresh.plan(d0, undefined);
-    assert.is(firstCreate.action, 'create', `plan on a fresh backend: ${firstCreate.reason}`);
-    applyOk(await backend.apply(backend.plan(d0, undefined), ctx(stack, timeout)), 'create', ['created']);
-    const [o0] = await observeOk(backend, stack);
-    const cases: [DesiredResource | undefined, ObservedResource | undefined][] = [
-      [d0, undefined],
-      [d1, undefined],
-      [d0, o0],
-      [d1, o0],
-      [undefined, o0],
-    ];
-    const answer = (c: Change): unknown => ({ action: c.action, reason: c.reason, fields: c.fields, steps: c.steps });
-    const expected = cases.map(([d, o]) => answer(fresh.plan(d, o)));
-    assert.equal(expected[0], answer(firstCreate));
-    assert.equal((expected as { action: string }[]).map((e) => e.action).filter((a, i) => i !== 3), ['create', 'create', 'noop', 'delete']);
-    assert.ok(['update', 'replace'].includes((expected[3] as { action: string }).action), 'the variant plans as update or replace');
-    // Shuffled, with validate and observe interleaved at random points (seed printed for replay).
-    const seed = Number(process.env.CF_CONTRACT_SEED ?? Date.now() % 100_000);
-    let state = seed;
-    const random = (): number => ((state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
-    const other = await h.makeBackend();
-    try {
-      for (let round = 0; round < 3; round++) {
-        const order = cases.map((_, i) => i).sort(() => random() - 0.5);
-        for (const i of order) {
-          if (random() < 0.3) other.validate([d1]);
-          if (random() < 0.3) await other.observe(stack, random() < 0.5 ? [d1] : []);
-          const [d, o] = cases[i];
-          assert.equal(answer(other.plan(d, o)), expected[i], `case ${i} in round ${round} (CF_CONTRACT_SEED=${seed})`);
+  s(
+    'plan is pure: called on a fresh backend before validate and observe, and in shuffled order with them, it answers the same',
+    async () => {
+      if (!enabled) return skip('platform unavailable');
+      const stack = newStack();
+      const d0 = h.makeDesired({ stack, runtime: 'one' });
+      const d1 = h.makeDesired({ stack, runtime: 'one', variant: 1 });
+      // First calls on a fresh instance: plan before anything else was ever called on it.
+      const fresh = await h.makeBackend();
+      const firstCreate = fresh.plan(d0, undefined);
+      assert.is(firstCreate.action, 'create', `plan on a fresh backend: ${firstCreate.reason}`);
+      applyOk(await backend.apply(backend.plan(d0, undefined), ctx(stack, timeout)), 'create', ['created']);
+      const [o0] = await observeOk(backend, stack);
+      const cases: [DesiredResource | undefined, ObservedResource | undefined][] = [
+        [d0, undefined],
+        [d1, undefined],
+        [d0, o0],
+        [d1, o0],
+        [undefined, o0],
+      ];
+      const answer = (c: Change): unknown => ({ action: c.action, reason: c.reason, fields: c.fields, steps: c.steps });
+      const expected = cases.map(([d, o]) => answer(fresh.plan(d, o)));
+      assert.equal(expected[0], answer(firstCreate));
+      assert.equal(
+        (expected as { action: string }[]).map((e) => e.action).filter((a, i) => i !== 3),
+        ['create', 'create', 'noop', 'delete'],
+      );
+      assert.ok(
+        ['update', 'replace'].includes((expected[3] as { action: string }).action),
+        'the variant plans as update or replace',
+      );
+      // Shuffled, with validate and observe interleaved at random points (seed printed for replay).
+      const seed = Number(process.env.CF_CONTRACT_SEED ?? Date.now() % 100_000);
+      let state = seed;
+      const random = (): number => (state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+      const other = await h.makeBackend();
+      try {
+        for (let round = 0; round < 3; round++) {
+          const order = cases.map((_, i) => i).sort(() => random() - 0.5);
+          for (const i of order) {
+            if (random() < 0.3) other.validate([d1]);
+            if (random() < 0.3) await other.observe(stack, random() < 0.5 ? [d1] : []);
+            const [d, o] = cases[i];
+            assert.equal(
+              answer(other.plan(d, o)),
+              expected[i],
+              `case ${i} in round ${round} (CF_CONTRACT_SEED=${seed})`,
+            );
+          }
         }
+      } finally {
+        await other.close?.();
+        await fresh.close?.();
       }
-    } finally {
-      await other.close?.();
-      await fresh.close?.();
-    }
-  });
+    },
+  );
 
   s('two stacks on one platform never see each other', async () => {
     if (!enabled) return skip('platform unavailable');
     const a = newStack();
     const b = newStack();
-    for (const st of [a, b]) applyOk(await backend.apply(backend.plan(h.makeDesired({ stack: st, runtime: 'same' }), undefined), ctx(st, timeout)), `create in ${st}`, ['created']);
+    for (const st of [a, b])
+      applyOk(
+        await backend.apply(backend.plan(h.makeDesired({ stack: st, runtime: 'same' }), undefined), ctx(st, timeout)),
+        `create in ${st}`,
+        ['created'],
+      );
     const seenA = await observeOk(backend, a);
     const seenB = await observeOk(backend, b);
     assert.is(seenA.length, 1);
@@ -211,7 +245,11 @@ export function runContractSuite(h: ContractHarness): void {
       const d = h.makeDesired({ stack, runtime: 'one' });
       applyOk(await backend.apply(backend.plan(d, undefined), ctx(stack, timeout)), 'create', ['created']);
       const seen = await observeOk(backend, stack);
-      assert.equal(seen.map((o) => o.address), [d.address], 'only our resource is observed');
+      assert.equal(
+        seen.map((o) => o.address),
+        [d.address],
+        'only our resource is observed',
+      );
       applyOk(await backend.apply(backend.plan(undefined, seen[0]), ctx(stack, timeout)), 'delete', ['deleted']);
       assert.ok(await foreign.exists(), 'the foreign resource still exists');
     } finally {
@@ -230,7 +268,8 @@ export function runContractSuite(h: ContractHarness): void {
     const lines: string[] = [];
     for await (const line of backend.logs(o, { tail: 20, signal: AbortSignal.timeout(10_000) })) lines.push(line);
     assert.ok(Array.isArray(lines));
-    for (const secret of Object.values(d.secretEnv)) assert.not.ok(lines.join('\n').includes(secret), 'a log line carried a secret');
+    for (const secret of Object.values(d.secretEnv))
+      assert.not.ok(lines.join('\n').includes(secret), 'a log line carried a secret');
   });
 
   s.run();

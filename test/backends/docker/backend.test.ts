@@ -34,7 +34,14 @@ function textOf(result: unknown): string {
 }
 
 function sleeper(stack: string, runtime: string, extra: Partial<Parameters<typeof desired>[0]> = {}): DesiredResource {
-  return desired({ stack, runtime, image: BUSYBOX_IMAGE, command: ['/bin/sh', '-c', 'echo started; sleep 600'], transport: { type: 'stdio' }, ...extra });
+  return desired({
+    stack,
+    runtime,
+    image: BUSYBOX_IMAGE,
+    command: ['/bin/sh', '-c', 'echo started; sleep 600'],
+    transport: { type: 'stdio' },
+    ...extra,
+  });
 }
 
 async function applyAll(b: ReturnType<typeof createDockerBackend>, changes: Change[], stack: string): Promise<void> {
@@ -60,14 +67,32 @@ if (await requireDocker(SUITE)) {
     const stack = newStack('cf-cycle');
     const b = createDockerBackend('local', config);
     const ev = (env: Record<string, string>) =>
-      desired({ stack, runtime: 'ev', image: EVERYTHING_IMAGE, args: [...EVERYTHING.streamableHttp.cmd], transport: { type: 'streamable-http', port: EVERYTHING.port, path: '/mcp' }, env, secrets: { API_TOKEN: SECRET } });
-    const io = desired({ stack, runtime: 'io', image: EVERYTHING_IMAGE, args: [...EVERYTHING.stdio.cmd], transport: { type: 'stdio' }, guardrails: PRESETS.airgapped });
+      desired({
+        stack,
+        runtime: 'ev',
+        image: EVERYTHING_IMAGE,
+        args: [...EVERYTHING.streamableHttp.cmd],
+        transport: { type: 'streamable-http', port: EVERYTHING.port, path: '/mcp' },
+        env,
+        secrets: { API_TOKEN: SECRET },
+      });
+    const io = desired({
+      stack,
+      runtime: 'io',
+      image: EVERYTHING_IMAGE,
+      args: [...EVERYTHING.stdio.cmd],
+      transport: { type: 'stdio' },
+      guardrails: PRESETS.airgapped,
+    });
     let want = [ev({ LOG: 'info' }), io];
 
     const first = await b.observe(stack);
     assert.equal(first.value, []);
     const creates = want.map((d) => b.plan(d, undefined));
-    assert.equal(creates.map((c) => c.reason), ['create:new', 'create:new']);
+    assert.equal(
+      creates.map((c) => c.reason),
+      ['create:new', 'create:new'],
+    );
     assert.not.ok(JSON.stringify(creates.map((c) => c.fields)).includes(SECRET));
     await applyAll(b, creates, stack);
 
@@ -86,36 +111,61 @@ if (await requireDocker(SUITE)) {
     const attach = ioObs.endpoint?.attach;
     assert.ok(attach && attach.kind === 'docker');
     const stdio = new Client({ name: 'cf-test', version: '0' });
-    await stdio.connect(await dockerAttachConnector({ docker: b.docker, containerId: (attach as { containerId: string }).containerId }).connect());
+    await stdio.connect(
+      await dockerAttachConnector({
+        docker: b.docker,
+        containerId: (attach as { containerId: string }).containerId,
+      }).connect(),
+    );
     try {
-      assert.is(textOf(await stdio.callTool({ name: EVERYTHING.tools.sum, arguments: { a: 2, b: 3 } })), 'The sum of 2 and 3 is 5.');
+      assert.is(
+        textOf(await stdio.callTool({ name: EVERYTHING.tools.sum, arguments: { a: 2, b: 3 } })),
+        'The sum of 2 and 3 is 5.',
+      );
     } finally {
       await stdio.close();
     }
 
     // The secret reaches the container's env (Docker has no other channel) but no label.
-    const info = await docker().getContainer(evObs.native!.containerId as string).inspect();
+    const info = await docker()
+      .getContainer(evObs.native!.containerId as string)
+      .inspect();
     assert.ok(info.Config.Env.includes(`API_TOKEN=${SECRET}`));
     assert.not.ok(JSON.stringify(info.Config.Labels).includes(SECRET));
     assert.is(info.Config.Labels[LABEL.managedBy], 'contextforge');
     assert.is(info.Config.Labels[LABEL.address], 'runtime.ev');
     assert.ok(info.HostConfig.SecurityOpt?.includes('no-new-privileges:true'));
 
-    assert.equal(want.map((d) => b.plan(d, seen.get(d.runtime)).action), ['noop', 'noop']);
+    assert.equal(
+      want.map((d) => b.plan(d, seen.get(d.runtime)).action),
+      ['noop', 'noop'],
+    );
 
     // Edit one runtime's env: exactly one replace, with the field's before and after.
     want = [ev({ LOG: 'debug' }), io];
     const plan2 = want.map((d) => b.plan(d, seen.get(d.runtime)));
-    assert.equal(plan2.map((c) => c.action), ['replace', 'noop']);
+    assert.equal(
+      plan2.map((c) => c.action),
+      ['replace', 'noop'],
+    );
     assert.is(plan2[0].reason, 'replace:env-changed');
     assert.equal(plan2[0].fields, [{ path: 'env.LOG', before: 'info', after: 'debug', forcesReplace: true }]);
-    await applyAll(b, plan2.filter((c) => c.action !== 'noop'), stack);
+    await applyAll(
+      b,
+      plan2.filter((c) => c.action !== 'noop'),
+      stack,
+    );
     seen = byRuntime((await b.observe(stack)).value);
     assert.is.not(seen.get('ev')!.native!.containerId, evObs.native!.containerId);
-    assert.equal(want.map((d) => b.plan(d, seen.get(d.runtime)).action), ['noop', 'noop']);
+    assert.equal(
+      want.map((d) => b.plan(d, seen.get(d.runtime)).action),
+      ['noop', 'noop'],
+    );
 
     // Stopped by hand → update:drift-stopped, and apply starts it again.
-    await docker().getContainer(seen.get('ev')!.native!.containerId as string).stop({ t: 1 });
+    await docker()
+      .getContainer(seen.get('ev')!.native!.containerId as string)
+      .stop({ t: 1 });
     seen = byRuntime((await b.observe(stack)).value);
     const stopped = b.plan(want[0], seen.get('ev'));
     assert.is(stopped.reason, 'update:drift-stopped');
@@ -125,7 +175,9 @@ if (await requireDocker(SUITE)) {
     assert.is(b.plan(want[0], seen.get('ev')).action, 'noop');
 
     // Removed by hand → gone from observe → create; apply repairs.
-    await docker().getContainer(seen.get('ev')!.native!.containerId as string).remove({ force: true });
+    await docker()
+      .getContainer(seen.get('ev')!.native!.containerId as string)
+      .remove({ force: true });
     seen = byRuntime((await b.observe(stack)).value);
     assert.not.ok(seen.has('ev'));
     const repaired = b.plan(want[0], seen.get('ev'));
@@ -135,7 +187,11 @@ if (await requireDocker(SUITE)) {
     assert.is(b.plan(want[0], seen.get('ev')).action, 'noop');
 
     // Delete everything: no container, network or volume of the stack remains.
-    await applyAll(b, [...seen.values()].map((o) => b.plan(undefined, o)), stack);
+    await applyAll(
+      b,
+      [...seen.values()].map((o) => b.plan(undefined, o)),
+      stack,
+    );
     const filters = JSON.stringify({ label: [`${LABEL.stack}=${stack}`] });
     assert.is((await docker().listContainers({ all: true, filters })).length, 0);
     assert.is((await docker().listNetworks({ filters })).length, 0);
@@ -159,13 +215,29 @@ if (await requireDocker(SUITE)) {
     await foreign.start();
 
     const seenA = (await b.observe(a)).value!;
-    assert.equal(seenA.map((o) => o.runtime), ['web']);
-    assert.equal((await other.observe(a)).value!.map((o) => o.runtime), ['api']);
-    await applyAll(b, seenA.map((o) => b.plan(undefined, o)), a);
+    assert.equal(
+      seenA.map((o) => o.runtime),
+      ['web'],
+    );
+    assert.equal(
+      (await other.observe(a)).value!.map((o) => o.runtime),
+      ['api'],
+    );
+    await applyAll(
+      b,
+      seenA.map((o) => b.plan(undefined, o)),
+      a,
+    );
 
     assert.equal((await b.observe(a)).value, []);
-    assert.equal((await b.observe(bStack)).value!.map((o) => o.runtime), ['web']);
-    assert.equal((await other.observe(a)).value!.map((o) => o.runtime), ['api']);
+    assert.equal(
+      (await b.observe(bStack)).value!.map((o) => o.runtime),
+      ['web'],
+    );
+    assert.equal(
+      (await other.observe(a)).value!.map((o) => o.runtime),
+      ['api'],
+    );
     assert.is((await foreign.inspect()).State.Running, true);
     // The stack network stays while another backend's container of the stack still uses it.
     const nets = await docker().listNetworks({ filters: JSON.stringify({ name: [`contextforge-${a}`] }) });
@@ -175,7 +247,12 @@ if (await requireDocker(SUITE)) {
   test('a container name held by someone else is reported, not taken over', async () => {
     const stack = newStack('cf-name');
     const b = createDockerBackend('local', config);
-    const squatter = await docker().createContainer({ name: `cf-${stack}-web`, Image: BUSYBOX_IMAGE, Cmd: ['sleep', '600'], Labels: testLabels(runId) });
+    const squatter = await docker().createContainer({
+      name: `cf-${stack}-web`,
+      Image: BUSYBOX_IMAGE,
+      Cmd: ['sleep', '600'],
+      Labels: testLabels(runId),
+    });
     const out = await b.apply(b.plan(sleeper(stack, 'web'), undefined), applyContext(stack));
     assert.is(out.status, 'failed');
     assert.is(out.diags[0].code, 'docker.name-taken');
@@ -188,7 +265,11 @@ if (await requireDocker(SUITE)) {
     const counting = countingDocker();
     const b = createDockerBackend('local', config, { docker: counting.docker });
     await applyAll(b, [b.plan(sleeper(small, 'r0'), undefined)], small);
-    await applyAll(b, ['r0', 'r1', 'r2', 'r3'].map((r) => b.plan(sleeper(large, r), undefined)), large);
+    await applyAll(
+      b,
+      ['r0', 'r1', 'r2', 'r3'].map((r) => b.plan(sleeper(large, r), undefined)),
+      large,
+    );
 
     counting.reset();
     const one = await b.observe(small);
@@ -199,8 +280,14 @@ if (await requireDocker(SUITE)) {
     assert.is(one.value!.length, 1);
     assert.is(four.value!.length, 4);
     assert.equal(largeCalls.sort(), smallCalls.sort());
-    assert.ok(largeCalls.every((r) => r.startsWith('GET ')), largeCalls.join(', '));
-    assert.ok(largeCalls.every((r) => /^GET \/(containers\/json|networks|volumes|images\/json|info)$/.test(r)), largeCalls.join(', '));
+    assert.ok(
+      largeCalls.every((r) => r.startsWith('GET ')),
+      largeCalls.join(', '),
+    );
+    assert.ok(
+      largeCalls.every((r) => /^GET \/(containers\/json|networks|volumes|images\/json|info)$/.test(r)),
+      largeCalls.join(', '),
+    );
 
     counting.reset();
     for (const o of four.value!) {
@@ -220,7 +307,10 @@ if (await requireDocker(SUITE)) {
     assert.ok(r.diags[0].summary.includes(socket));
     assert.match(r.diags[0].detail ?? '', /Start the daemon/);
     assert.not.match(JSON.stringify(r.diags), /\n\s+at /);
-    const out = await b.apply(b.plan(sleeper('nostack', 'x', { secrets: { K: SECRET } }), undefined), applyContext('nostack'));
+    const out = await b.apply(
+      b.plan(sleeper('nostack', 'x', { secrets: { K: SECRET } }), undefined),
+      applyContext('nostack'),
+    );
     assert.is(out.status, 'failed');
     assert.is(out.diags[0].code, 'docker.unreachable');
     assert.not.ok(JSON.stringify(out.diags).includes(SECRET));
@@ -229,16 +319,29 @@ if (await requireDocker(SUITE)) {
   test('an image from a registry not allowed is refused by validate and apply, before any pull', async () => {
     const stack = newStack('cf-reg');
     const counting = countingDocker();
-    const b = createDockerBackend('local', { type: 'docker', allowed_registries: ['127.0.0.1:5999'] }, { docker: counting.docker });
+    const b = createDockerBackend(
+      'local',
+      { type: 'docker', allowed_registries: ['127.0.0.1:5999'] },
+      { docker: counting.docker },
+    );
     const d = sleeper(stack, 'web', { image: 'ghcr.io/acme/never-pulled:1', pull: 'always' });
-    assert.equal(b.validate([d]).map((x) => x.code), ['docker.registry-not-allowed']);
+    assert.equal(
+      b.validate([d]).map((x) => x.code),
+      ['docker.registry-not-allowed'],
+    );
     counting.reset();
     const out = await b.apply(b.plan(d, undefined), applyContext(stack));
     assert.is(out.status, 'failed');
     assert.is(out.diags[0].code, 'docker.registry-not-allowed');
-    assert.not.ok(counting.requests.some((r) => r.startsWith('POST /images/create')), counting.requests.join(', '));
+    assert.not.ok(
+      counting.requests.some((r) => r.startsWith('POST /images/create')),
+      counting.requests.join(', '),
+    );
     // And a local image is refused when allow_local_images is off and docker.io is not allowed.
-    assert.equal(b.validate([sleeper(stack, 'web')]).map((x) => x.code), ['docker.registry-not-allowed']);
+    assert.equal(
+      b.validate([sleeper(stack, 'web')]).map((x) => x.code),
+      ['docker.registry-not-allowed'],
+    );
   });
 
   test('logs are demultiplexed lines; a failing server is reported with scrubbed log lines', async () => {
@@ -271,15 +374,25 @@ if (await requireDocker(SUITE)) {
     await applyAll(b, [b.plan(d, undefined)], stack);
     let [o] = (await b.observe(stack)).value!;
     // What a killed replace can leave behind: a second container carrying the same labels.
-    const info = await docker().getContainer(o.native!.containerId as string).inspect();
-    const dup = await docker().createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '600'], Labels: info.Config.Labels, HostConfig: { NetworkMode: `contextforge-${stack}` } });
+    const info = await docker()
+      .getContainer(o.native!.containerId as string)
+      .inspect();
+    const dup = await docker().createContainer({
+      Image: BUSYBOX_IMAGE,
+      Cmd: ['sleep', '600'],
+      Labels: info.Config.Labels,
+      HostConfig: { NetworkMode: `contextforge-${stack}` },
+    });
     [o] = (await b.observe(stack)).value!;
     const c = b.plan(d, o);
     assert.is(c.reason, 'update:drift-duplicate');
     await applyAll(b, [c], stack);
     [o] = (await b.observe(stack)).value!;
     assert.is(b.plan(d, o).action, 'noop');
-    await dup.inspect().then(() => assert.unreachable('the duplicate should be gone'), (err: { statusCode?: number }) => assert.is(err.statusCode, 404));
+    await dup.inspect().then(
+      () => assert.unreachable('the duplicate should be gone'),
+      (err: { statusCode?: number }) => assert.is(err.statusCode, 404),
+    );
 
     // Connecting the container to another network by hand is an edit that forces a replace.
     const extraNet = await docker().createNetwork({ Name: `${stack}-extra`, Labels: testLabels(runId) });
@@ -296,7 +409,9 @@ if (await requireDocker(SUITE)) {
   test('logs --follow yields new lines as they come and stops on abort', async () => {
     const stack = newStack('cf-follow');
     const b = createDockerBackend('local', config);
-    const d = sleeper(stack, 'ticker', { command: ['/bin/sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'] });
+    const d = sleeper(stack, 'ticker', {
+      command: ['/bin/sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'],
+    });
     await applyAll(b, [b.plan(d, undefined)], stack);
     const [o] = (await b.observe(stack)).value!;
     const ac = new AbortController();
@@ -308,7 +423,10 @@ if (await requireDocker(SUITE)) {
     }
     clearTimeout(guard);
     assert.is(seen.length, 3);
-    assert.ok(seen.every((l) => /^tick \d+$/.test(l)), seen.join(','));
+    assert.ok(
+      seen.every((l) => /^tick \d+$/.test(l)),
+      seen.join(','),
+    );
   });
 
   test('a stack network removed by hand is created again by the next create of the same backend', async () => {
@@ -316,11 +434,16 @@ if (await requireDocker(SUITE)) {
     const b = createDockerBackend('local', config);
     await applyAll(b, [b.plan(sleeper(stack, 'one'), undefined)], stack);
     const [o] = (await b.observe(stack)).value!;
-    await docker().getContainer(o.native!.containerId as string).remove({ force: true });
+    await docker()
+      .getContainer(o.native!.containerId as string)
+      .remove({ force: true });
     await docker().getNetwork(`contextforge-${stack}`).remove();
     await applyAll(b, [b.plan(sleeper(stack, 'two'), undefined)], stack);
     const seen = (await b.observe(stack)).value!;
-    assert.equal(seen.map((x) => [x.runtime, x.status]), [['two', 'running']]);
+    assert.equal(
+      seen.map((x) => [x.runtime, x.status]),
+      [['two', 'running']],
+    );
   });
 
   test('a guardrail change that moves a runtime off its internal network drops that network', async () => {

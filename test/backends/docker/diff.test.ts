@@ -17,11 +17,22 @@ import { desired, PRESETS } from './fixtures.js';
 const SECRET = 'tok-3f9a1c-very-secret';
 
 function base(over: Parameters<typeof desired>[0] extends infer T ? Partial<T> : never = {}): DesiredResource {
-  return desired({ stack: 'demo', runtime: 'search', image: 'ghcr.io/acme/search:1.0', env: { LOG: 'info' }, secrets: { TOKEN: SECRET }, ...over });
+  return desired({
+    stack: 'demo',
+    runtime: 'search',
+    image: 'ghcr.io/acme/search:1.0',
+    env: { LOG: 'info' },
+    secrets: { TOKEN: SECRET },
+    ...over,
+  });
 }
 
 /** What observe reports for a container created from `d` and left alone. */
-function observedFrom(d: DesiredResource, extra: Partial<ObservedResource> = {}, live: Record<string, unknown> = {}): ObservedResource {
+function observedFrom(
+  d: DesiredResource,
+  extra: Partial<ObservedResource> = {},
+  live: Record<string, unknown> = {},
+): ObservedResource {
   const spec = managedSpec(d)!;
   return {
     address: d.address,
@@ -29,7 +40,16 @@ function observedFrom(d: DesiredResource, extra: Partial<ObservedResource> = {},
     backend: d.backend,
     specHash: d.specHash,
     status: 'running',
-    live: { docker: spec, dockerHash: dockerHash(spec, d.spec.secretDigests), imageId: 'sha256:aaa', imageCurrentId: 'sha256:aaa', listDrift: [], edgePresent: true, edgeRunning: true, ...live },
+    live: {
+      docker: spec,
+      dockerHash: dockerHash(spec, d.spec.secretDigests),
+      imageId: 'sha256:aaa',
+      imageCurrentId: 'sha256:aaa',
+      listDrift: [],
+      edgePresent: true,
+      edgeRunning: true,
+      ...live,
+    },
     native: { containerId: 'c1', state: 'running', extraContainers: [] },
     ...extra,
   };
@@ -43,7 +63,11 @@ test('no observed resource is a create:new; observed without container is create
   const secret = c.fields.find((f) => f.path === 'secretEnv.TOKEN');
   assert.ok(secret?.sensitive);
   assert.is(secret?.after, '(sensitive)');
-  const missing = diffRuntime({ desired: d, observed: { ...observedFrom(d), status: 'missing', live: {} }, backend: 'local' });
+  const missing = diffRuntime({
+    desired: d,
+    observed: { ...observedFrom(d), status: 'missing', live: {} },
+    backend: 'local',
+  });
   assert.is(missing.reason, 'create:drift-missing');
 });
 
@@ -61,18 +85,33 @@ test('env, image and guardrail edits are replaces with their reason and before/a
   assert.is(env.reason, 'replace:env-changed');
   assert.equal(env.fields, [{ path: 'env.LOG', before: 'info', after: 'debug', forcesReplace: true }]);
 
-  const image = diffRuntime({ desired: base({ image: 'ghcr.io/acme/search:1.1' }), observed: observedFrom(d), backend: 'local' });
+  const image = diffRuntime({
+    desired: base({ image: 'ghcr.io/acme/search:1.1' }),
+    observed: observedFrom(d),
+    backend: 'local',
+  });
   assert.is(image.reason, 'replace:image-changed');
   assert.is(image.fields[0].before, 'ghcr.io/acme/search:1.0');
 
-  const g = diffRuntime({ desired: base({ guardrails: { maxPids: 10 } }), observed: observedFrom(d), backend: 'local' });
+  const g = diffRuntime({
+    desired: base({ guardrails: { maxPids: 10 } }),
+    observed: observedFrom(d),
+    backend: 'local',
+  });
   assert.is(g.reason, 'replace:guardrails-changed');
-  assert.equal(g.fields.map((f) => f.path), ['guardrails.maxPids']);
+  assert.equal(
+    g.fields.map((f) => f.path),
+    ['guardrails.maxPids'],
+  );
 });
 
 test('a changed secret value is a replace whose fields are sensitive and show no value', () => {
   const d = base();
-  const c = diffRuntime({ desired: base({ secrets: { TOKEN: 'another-secret-value' } }), observed: observedFrom(d), backend: 'local' });
+  const c = diffRuntime({
+    desired: base({ secrets: { TOKEN: 'another-secret-value' } }),
+    observed: observedFrom(d),
+    backend: 'local',
+  });
   assert.is(c.action, 'replace');
   assert.is(c.reason, 'replace:env-changed');
   assert.ok(c.fields.every((f) => f.sensitive));
@@ -83,11 +122,25 @@ test('a changed secret value is a replace whose fields are sensitive and show no
 
 test('drift: stopped → update, tag moved → replace:image-changed, hand edits → replace:drift-edited', () => {
   const d = base();
-  assert.is(diffRuntime({ desired: d, observed: observedFrom(d, { status: 'exited' }), backend: 'local' }).reason, 'update:drift-stopped');
-  assert.is(diffRuntime({ desired: d, observed: observedFrom(d, {}, { imageCurrentId: 'sha256:bbb' }), backend: 'local' }).reason, 'replace:image-changed');
-  const edited = diffRuntime({ desired: d, observed: observedFrom(d, {}, { listDrift: ['network bridge'] }), backend: 'local' });
+  assert.is(
+    diffRuntime({ desired: d, observed: observedFrom(d, { status: 'exited' }), backend: 'local' }).reason,
+    'update:drift-stopped',
+  );
+  assert.is(
+    diffRuntime({ desired: d, observed: observedFrom(d, {}, { imageCurrentId: 'sha256:bbb' }), backend: 'local' })
+      .reason,
+    'replace:image-changed',
+  );
+  const edited = diffRuntime({
+    desired: d,
+    observed: observedFrom(d, {}, { listDrift: ['network bridge'] }),
+    backend: 'local',
+  });
   assert.is(edited.reason, 'replace:drift-edited');
-  assert.is(diffRuntime({ desired: d, observed: observedFrom(d, {}, { edgePresent: false }), backend: 'local' }).reason, 'update:drift-edge-missing');
+  assert.is(
+    diffRuntime({ desired: d, observed: observedFrom(d, {}, { edgePresent: false }), backend: 'local' }).reason,
+    'update:drift-edge-missing',
+  );
   const noLabel = diffRuntime({ desired: d, observed: observedFrom(d, {}, { docker: undefined }), backend: 'local' });
   assert.is(noLabel.reason, 'replace:drift-edited');
 });
@@ -111,7 +164,12 @@ test('labels carry the managed spec but no secret value', () => {
 });
 
 test('image references and the registry allow-list', () => {
-  assert.equal(parseImageRef('127.0.0.1:5000/mcp/x:1'), { registry: '127.0.0.1:5000', repository: 'mcp/x', tag: '1', digest: undefined });
+  assert.equal(parseImageRef('127.0.0.1:5000/mcp/x:1'), {
+    registry: '127.0.0.1:5000',
+    repository: 'mcp/x',
+    tag: '1',
+    digest: undefined,
+  });
   assert.is(qualifiedRepository(parseImageRef('nginx')), 'docker.io/library/nginx');
   assert.is(parseImageRef('contextforge-fixture/busybox:latest').registry, undefined);
   const policy = { allowedRegistries: ['127.0.0.1:5000', 'docker.io/mcp'], allowLocalImages: false };
@@ -128,19 +186,48 @@ test('validate: unsupported sources, ports outside ingress_ports, forbidden moun
   const codes = (ds: DesiredResource[]): string[] => validateDesired('local', cfg, ds).map((x) => x.code);
   assert.equal(codes([base({ source: { type: 'command', command: 'x', args: [] } })]), ['docker.source-unsupported']);
   // Compose runs on Docker (compose-*.ts): a file outside the subset is refused, a valid one passes.
-  assert.equal(codes([base({ source: { type: 'compose', composeFile: 'x', inline: true, mainService: 'a', baseDir: '/' } })]), ['compose.invalid']);
-  assert.equal(codes([base({ source: { type: 'compose', composeFile: 'services:\n  a:\n    image: ghcr.io/x/a:1\n', inline: true, mainService: 'a', baseDir: '/' } })]), []);
+  assert.equal(
+    codes([base({ source: { type: 'compose', composeFile: 'x', inline: true, mainService: 'a', baseDir: '/' } })]),
+    ['compose.invalid'],
+  );
+  assert.equal(
+    codes([
+      base({
+        source: {
+          type: 'compose',
+          composeFile: 'services:\n  a:\n    image: ghcr.io/x/a:1\n',
+          inline: true,
+          mainService: 'a',
+          baseDir: '/',
+        },
+      }),
+    ]),
+    [],
+  );
   assert.equal(codes([base({ image: 'quay.io/x/y' })]), ['docker.registry-not-allowed']);
   assert.equal(codes([base({ guardrails: { ingressPorts: [8080] } })]), ['docker.port-not-allowed']);
   assert.equal(codes([base({ guardrails: { allowedMounts: ['/etc'] } })]), ['docker.mount-not-allowed']);
-  assert.equal(codes([base({ hostPort: 18000 }), desired({ stack: 'demo', runtime: 'b', image: 'ghcr.io/a/b', hostPort: 18000 })]), ['docker.host-port-conflict']);
+  assert.equal(
+    codes([base({ hostPort: 18000 }), desired({ stack: 'demo', runtime: 'b', image: 'ghcr.io/a/b', hostPort: 18000 })]),
+    ['docker.host-port-conflict'],
+  );
   assert.equal(codes([base()]), []);
 });
 
 test('HostConfig compiled from each preset', () => {
   const compile = (g: keyof typeof PRESETS, transport?: Parameters<typeof desired>[0]['transport']) => {
-    const d = base({ guardrails: PRESETS[g], transport: transport ?? { type: 'streamable-http', port: 8080, path: '/mcp' } });
-    return compileRuntime({ desired: d, spec: managedSpec(d)!, stack: 'demo', backendName: 'local', publishHost: '127.0.0.1', apparmorAvailable: false });
+    const d = base({
+      guardrails: PRESETS[g],
+      transport: transport ?? { type: 'streamable-http', port: 8080, path: '/mcp' },
+    });
+    return compileRuntime({
+      desired: d,
+      spec: managedSpec(d)!,
+      stack: 'demo',
+      backendName: 'local',
+      publishHost: '127.0.0.1',
+      apparmorAvailable: false,
+    });
   };
   const open = compile('unrestricted');
   assert.is(open.topology, 'open');
@@ -158,7 +245,10 @@ test('HostConfig compiled from each preset', () => {
   assert.equal(std.main.HostConfig?.CapAdd, ['NET_BIND_SERVICE']);
   assert.is(std.main.HostConfig?.ReadonlyRootfs, true);
   assert.ok(std.main.HostConfig?.Tmpfs?.['/tmp']);
-  assert.equal(std.main.HostConfig?.Mounts?.map((m) => m.Target), ['/data', '/cache']);
+  assert.equal(
+    std.main.HostConfig?.Mounts?.map((m) => m.Target),
+    ['/data', '/cache'],
+  );
   assert.is(std.main.HostConfig?.NanoCpus, 500_000_000);
   assert.is(std.main.HostConfig?.Memory, 512 * 1024 * 1024);
   assert.is(std.main.HostConfig?.MemorySwap, 512 * 1024 * 1024);
@@ -169,7 +259,10 @@ test('HostConfig compiled from each preset', () => {
   assert.is(restricted.topology, 'internal');
   assert.not.ok(restricted.main.Env?.some((e) => e.startsWith('HTTP_PROXY')));
   assert.not.ok(restricted.edge?.Env?.some((e) => e.startsWith('CF_PROXY_PORT')));
-  assert.equal(restricted.edge?.HostConfig?.Sysctls, { 'net.ipv4.ip_forward': '0', 'net.ipv4.ip_unprivileged_port_start': '0' });
+  assert.equal(restricted.edge?.HostConfig?.Sysctls, {
+    'net.ipv4.ip_forward': '0',
+    'net.ipv4.ip_unprivileged_port_start': '0',
+  });
   assert.equal(restricted.edge?.HostConfig?.CapDrop, ['ALL']);
   assert.is(restricted.edge?.HostConfig?.ReadonlyRootfs, true);
   // The host has no AppArmor here: the option is left out rather than sent to a daemon that would ignore it.
@@ -180,7 +273,12 @@ test('HostConfig compiled from each preset', () => {
   assert.is(air.main.HostConfig?.NetworkMode, 'none');
   assert.is(air.main.OpenStdin, true);
   assert.is(air.main.Tty, false);
-  assert.is(topologyOf(managedSpec(base({ guardrails: PRESETS.airgapped, transport: { type: 'streamable-http', port: 8080 } }))!), 'internal');
+  assert.is(
+    topologyOf(
+      managedSpec(base({ guardrails: PRESETS.airgapped, transport: { type: 'streamable-http', port: 8080 } }))!,
+    ),
+    'internal',
+  );
 });
 
 test('egress allow-list patterns, and the sidecar program agrees with them', () => {
@@ -195,7 +293,9 @@ test('egress allow-list patterns, and the sidecar program agrees with them', () 
     ['anything', ['*'], true],
     ['anything', [], false],
   ];
-  const fromProgram = new Function(`${/function hostAllowed[\s\S]*?\n}\n/.exec(EDGE_PROGRAM)![0]}; return hostAllowed;`)() as typeof hostAllowed;
+  const fromProgram = new Function(
+    `${/function hostAllowed[\s\S]*?\n}\n/.exec(EDGE_PROGRAM)![0]}; return hostAllowed;`,
+  )() as typeof hostAllowed;
   for (const [host, patterns, expected] of cases) {
     assert.is(hostAllowed(host, patterns), expected, `${host} vs ${patterns.join(',')}`);
     assert.is(fromProgram(host, patterns), expected, `program: ${host} vs ${patterns.join(',')}`);
@@ -218,11 +318,18 @@ test('frame decoder splits stdout and stderr frames into lines', () => {
 
 test('daemon failures: transient ones are retryable, unreachable is its own diagnostic, secrets are scrubbed', () => {
   const target = { where: '/run/x.sock' };
-  const f = (err: unknown) => daemonFailure(err, { target, action: 'creating container', address: 'runtime.a', secrets: [SECRET] });
+  const f = (err: unknown) =>
+    daemonFailure(err, { target, action: 'creating container', address: 'runtime.a', secrets: [SECRET] });
   assert.is(f(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })).retryable, true);
   assert.is(f({ statusCode: 500, json: { message: 'driver failed' } }).retryable, true);
-  assert.is(f({ statusCode: 409, json: { message: 'removal of container abc is already in progress' } }).retryable, true);
-  assert.is(f({ statusCode: 409, json: { message: 'Conflict. The container name is already in use' } }).retryable, false);
+  assert.is(
+    f({ statusCode: 409, json: { message: 'removal of container abc is already in progress' } }).retryable,
+    true,
+  );
+  assert.is(
+    f({ statusCode: 409, json: { message: 'Conflict. The container name is already in use' } }).retryable,
+    false,
+  );
   assert.is(f({ statusCode: 400, json: { message: 'invalid reference format' } }).retryable, false);
   const refused = Object.assign(new Error('connect ECONNREFUSED /run/x.sock'), { code: 'ECONNREFUSED' });
   assert.ok(isUnreachable(refused));

@@ -4,29 +4,72 @@
 import Docker from 'dockerode';
 import { removeByLabel } from '../../support/docker.js';
 import { hashOf, secretDigest } from '../../../src/model/canonical.js';
-import type { DesiredResource, EffectiveGuardrails, NormalizedSource, TransportSpec } from '../../../src/model/resources.js';
+import type {
+  DesiredResource,
+  EffectiveGuardrails,
+  NormalizedSource,
+  TransportSpec,
+} from '../../../src/model/resources.js';
 
 const MB = 1024 * 1024;
 
 /** The seed's presets (002_*.txt, "guardrails.profiles"), as the compiler would merge them. */
 export const PRESETS: Record<'unrestricted' | 'standard' | 'restricted' | 'airgapped', EffectiveGuardrails> = {
   unrestricted: {
-    profile: 'unrestricted', egressAllowed: true, allowedHosts: ['*'], ingressPorts: [], readOnlyRoot: false,
-    allowedMounts: [], dropAll: false, capAdd: [], maxCpu: 2, maxMemory: 2048 * MB, strict: false,
+    profile: 'unrestricted',
+    egressAllowed: true,
+    allowedHosts: ['*'],
+    ingressPorts: [],
+    readOnlyRoot: false,
+    allowedMounts: [],
+    dropAll: false,
+    capAdd: [],
+    maxCpu: 2,
+    maxMemory: 2048 * MB,
+    strict: false,
   },
   standard: {
-    profile: 'standard', egressAllowed: true, allowedHosts: ['*.googleapis.com', 'api.openai.com', 'api.anthropic.com'],
-    ingressPorts: [], readOnlyRoot: true, allowedMounts: ['/data', '/cache'], dropAll: true, capAdd: ['NET_BIND_SERVICE'],
-    maxCpu: 0.5, maxMemory: 512 * MB, maxPids: 100, strict: false,
+    profile: 'standard',
+    egressAllowed: true,
+    allowedHosts: ['*.googleapis.com', 'api.openai.com', 'api.anthropic.com'],
+    ingressPorts: [],
+    readOnlyRoot: true,
+    allowedMounts: ['/data', '/cache'],
+    dropAll: true,
+    capAdd: ['NET_BIND_SERVICE'],
+    maxCpu: 0.5,
+    maxMemory: 512 * MB,
+    maxPids: 100,
+    strict: false,
   },
   restricted: {
-    profile: 'restricted', egressAllowed: false, allowedHosts: [], ingressPorts: [8080], readOnlyRoot: true,
-    allowedMounts: [], dropAll: true, capAdd: [], maxCpu: 0.25, maxMemory: 256 * MB, maxPids: 50,
-    seccomp: 'runtime/default', apparmor: 'mcp-restricted', strict: false,
+    profile: 'restricted',
+    egressAllowed: false,
+    allowedHosts: [],
+    ingressPorts: [8080],
+    readOnlyRoot: true,
+    allowedMounts: [],
+    dropAll: true,
+    capAdd: [],
+    maxCpu: 0.25,
+    maxMemory: 256 * MB,
+    maxPids: 50,
+    seccomp: 'runtime/default',
+    apparmor: 'mcp-restricted',
+    strict: false,
   },
   airgapped: {
-    profile: 'airgapped', egressAllowed: false, allowedHosts: [], ingressPorts: [], readOnlyRoot: true,
-    allowedMounts: [], dropAll: true, capAdd: [], maxCpu: 0.25, maxMemory: 128 * MB, strict: false,
+    profile: 'airgapped',
+    egressAllowed: false,
+    allowedHosts: [],
+    ingressPorts: [],
+    readOnlyRoot: true,
+    allowedMounts: [],
+    dropAll: true,
+    capAdd: [],
+    maxCpu: 0.25,
+    maxMemory: 128 * MB,
+    strict: false,
   },
 };
 
@@ -55,7 +98,13 @@ export function desired(input: DesiredInput): DesiredResource {
   }
   const spec = {
     catalog: input.runtime,
-    source: input.source ?? { type: 'docker' as const, image: input.image, command: input.command, args: input.args, pull: input.pull ?? 'never' },
+    source: input.source ?? {
+      type: 'docker' as const,
+      image: input.image,
+      command: input.command,
+      args: input.args,
+      pull: input.pull ?? 'never',
+    },
     transport: input.transport ?? { type: 'streamable-http' as const, port: 3001, path: '/mcp' },
     env: input.env ?? {},
     secretDigests,
@@ -94,13 +143,29 @@ export function countingDocker(options?: Docker.DockerOptions): CountingDocker {
     requests.push(`${opts.method} ${opts.path.split('?')[0]}`);
     return dial(opts, cb);
   };
-  return { docker, requests, reset: () => { requests.length = 0; } };
+  return {
+    docker,
+    requests,
+    reset: () => {
+      requests.length = 0;
+    },
+  };
 }
 
 /** An ApplyContext for tests: progress lines are collected, not printed. */
-export function applyContext(stack: string, timeoutMs = 120_000): { stack: string; signal: AbortSignal; progress(m: string): void; lines: string[] } {
+export function applyContext(
+  stack: string,
+  timeoutMs = 120_000,
+): { stack: string; signal: AbortSignal; progress(m: string): void; lines: string[] } {
   const lines: string[] = [];
-  return { stack, signal: AbortSignal.timeout(timeoutMs), progress: (m: string) => { lines.push(m); }, lines };
+  return {
+    stack,
+    signal: AbortSignal.timeout(timeoutMs),
+    progress: (m: string) => {
+      lines.push(m);
+    },
+    lines,
+  };
 }
 
 /**

@@ -31,7 +31,16 @@ function input(image: string, logFile: string, extra: { timeoutMs: number; signa
   return {
     docker: docker(),
     url: `file://${join(dir, 'repo')}`,
-    source: { type: 'github' as const, repo: 'repo', ref: 'main', commit, dockerfile: 'Dockerfile', context: '.', buildArgs: {}, pushToRegistry: false },
+    source: {
+      type: 'github' as const,
+      repo: 'repo',
+      ref: 'main',
+      commit,
+      dockerfile: 'Dockerfile',
+      context: '.',
+      buildArgs: {},
+      pushToRegistry: false,
+    },
     image,
     labels: {},
     logFile,
@@ -62,14 +71,18 @@ test('aborting the apply cancels the build', async () => {
   const controller = new AbortController();
   const log = join(dir, 'logs', 'cancel.log');
   const timer = setTimeout(() => controller.abort(new Error('interrupted')), 3000);
-  const r = await buildFromGit(input('cf-test-slow-build:cancel', log, { timeoutMs: 300_000, signal: controller.signal }));
+  const r = await buildFromGit(
+    input('cf-test-slow-build:cancel', log, { timeoutMs: 300_000, signal: controller.signal }),
+  );
   clearTimeout(timer);
   assert.is(r.ok, false);
   assert.match((r as { diags: Array<{ summary: string }> }).diags[0].summary, /cancelled/);
   // The engine stops the build step too: its intermediate container goes away.
   let left = 1;
   for (let i = 0; i < 40 && left > 0; i++) {
-    left = (await docker().listContainers({ all: true, filters: JSON.stringify({ ancestor: [BUSYBOX_IMAGE] }) })).filter((c) => c.Command.includes('sleep 120')).length;
+    left = (
+      await docker().listContainers({ all: true, filters: JSON.stringify({ ancestor: [BUSYBOX_IMAGE] }) })
+    ).filter((c) => c.Command.includes('sleep 120')).length;
     if (left) await new Promise((res) => setTimeout(res, 250));
   }
   assert.is(left, 0, 'no build container keeps running');

@@ -25,9 +25,12 @@ async function follow(stream: NodeJS.ReadableStream): Promise<void> {
 }
 
 async function untag(ref: string): Promise<void> {
-  await docker().getImage(ref).remove({ noprune: true }).catch((err: { statusCode?: number }) => {
-    if (err.statusCode !== 404) throw err;
-  });
+  await docker()
+    .getImage(ref)
+    .remove({ noprune: true })
+    .catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 404) throw err;
+    });
 }
 
 if ((await requireDocker(SUITE)) && requireRegistry(SUITE)) {
@@ -39,7 +42,11 @@ if ((await requireDocker(SUITE)) && requireRegistry(SUITE)) {
     remote = `${repo}:${tag}`;
     await docker().getImage(BUSYBOX_IMAGE).tag({ repo, tag });
     // The engine insists on an X-Registry-Auth header even for a registry without auth.
-    await follow(await docker().getImage(remote).push({ authconfig: { serveraddress: registry.host } }));
+    await follow(
+      await docker()
+        .getImage(remote)
+        .push({ authconfig: { serveraddress: registry.host } }),
+    );
     // Only our extra tag goes; the fixture image itself stays.
     await untag(remote);
   });
@@ -52,8 +59,19 @@ if ((await requireDocker(SUITE)) && requireRegistry(SUITE)) {
 
   test('pull: never on a missing image is a diagnostic and makes no pull request', async () => {
     const counting = countingDocker();
-    const b = createDockerBackend('local', { type: 'docker', allowed_registries: [registry!.host] }, { docker: counting.docker });
-    const d = desired({ stack, runtime: 'never', image: remote, pull: 'never', command: ['/bin/sleep', '60'], transport: { type: 'stdio' } });
+    const b = createDockerBackend(
+      'local',
+      { type: 'docker', allowed_registries: [registry!.host] },
+      { docker: counting.docker },
+    );
+    const d = desired({
+      stack,
+      runtime: 'never',
+      image: remote,
+      pull: 'never',
+      command: ['/bin/sleep', '60'],
+      transport: { type: 'stdio' },
+    });
     const out = await b.apply(b.plan(d, undefined), applyContext(stack));
     assert.is(out.status, 'failed');
     assert.is(out.diags[0].code, 'docker.image-missing');
@@ -62,13 +80,26 @@ if ((await requireDocker(SUITE)) && requireRegistry(SUITE)) {
 
   test('a missing image from an allowed registry is pulled, with progress, then run', async () => {
     const b = createDockerBackend('local', { type: 'docker', allowed_registries: [registry!.host] });
-    const d = desired({ stack, runtime: 'pulled', image: remote, pull: 'missing', command: ['/bin/sleep', '600'], transport: { type: 'stdio' } });
+    const d = desired({
+      stack,
+      runtime: 'pulled',
+      image: remote,
+      pull: 'missing',
+      command: ['/bin/sleep', '600'],
+      transport: { type: 'stdio' },
+    });
     assert.equal(b.validate([d]), []);
     const ctx = applyContext(stack);
     const out = await b.apply(b.plan(d, undefined), ctx);
     assert.is(out.status, 'created', JSON.stringify(out.diags));
-    assert.ok(ctx.lines.some((l) => l.startsWith(`pulling image ${remote}`)), ctx.lines.join('\n'));
-    assert.ok(ctx.lines.some((l) => l.startsWith(`pull ${remote}:`)), ctx.lines.join('\n'));
+    assert.ok(
+      ctx.lines.some((l) => l.startsWith(`pulling image ${remote}`)),
+      ctx.lines.join('\n'),
+    );
+    assert.ok(
+      ctx.lines.some((l) => l.startsWith(`pull ${remote}:`)),
+      ctx.lines.join('\n'),
+    );
     assert.is(out.observed?.status, 'running');
   });
 

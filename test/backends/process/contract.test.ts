@@ -17,7 +17,8 @@ const SECRET = `contract-secret-${randomBytes(6).toString('hex')}`;
 
 runContractSuite({
   name: 'process',
-  makeBackend: () => createBackend('local', { type: 'process' }, { stack: 'contract', configDir, sensitiveValues: new Set([SECRET]) }),
+  makeBackend: () =>
+    createBackend('local', { type: 'process' }, { stack: 'contract', configDir, sensitiveValues: new Set([SECRET]) }),
   makeDesired: ({ runtime, variant }): DesiredResource => ({
     address: `runtime.${runtime}`,
     runtime,
@@ -30,8 +31,15 @@ runContractSuite({
       env: { VARIANT: String(variant ?? 0) },
       secretDigests: { API_TOKEN: 'sha256:digest' },
       guardrails: {
-        profile: 'unrestricted', egressAllowed: true, allowedHosts: [], ingressPorts: [], readOnlyRoot: false,
-        allowedMounts: [], dropAll: false, capAdd: [], strict: false,
+        profile: 'unrestricted',
+        egressAllowed: true,
+        allowedHosts: [],
+        ingressPorts: [],
+        readOnlyRoot: false,
+        allowedMounts: [],
+        dropAll: false,
+        capAdd: [],
+        strict: false,
       },
       restart: 'always',
       labels: {},

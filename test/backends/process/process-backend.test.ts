@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { createProcessBackend, pidAlive, readStatus, runtimeFiles, processDir } from '../../../src/backends/process/index.js';
+import {
+  createProcessBackend,
+  pidAlive,
+  readStatus,
+  runtimeFiles,
+  processDir,
+} from '../../../src/backends/process/index.js';
 import { processSocketConnector } from '../../../src/host/process-connector.js';
 import type { Backend, ApplyContext } from '../../../src/backends/backend.js';
 import type { Change, DesiredResource, ObservedResource } from '../../../src/model/resources.js';
@@ -21,7 +27,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const pids = new Set<number>();
 let firstSessionPid = 0;
 
-function desired(runtime: string, over: Partial<{ command: string; args: string[]; hash: string }> = {}): DesiredResource {
+function desired(
+  runtime: string,
+  over: Partial<{ command: string; args: string[]; hash: string }> = {},
+): DesiredResource {
   return {
     address: `runtime.${runtime}`,
     runtime,
@@ -34,8 +43,15 @@ function desired(runtime: string, over: Partial<{ command: string; args: string[
       env: { QUICKSTART_GREETING: 'Hi' },
       secretDigests: { API_TOKEN: 'digest-only' },
       guardrails: {
-        profile: 'unrestricted', egressAllowed: true, allowedHosts: [], ingressPorts: [], readOnlyRoot: false,
-        allowedMounts: [], dropAll: false, capAdd: [], strict: false,
+        profile: 'unrestricted',
+        egressAllowed: true,
+        allowedHosts: [],
+        ingressPorts: [],
+        readOnlyRoot: false,
+        allowedMounts: [],
+        dropAll: false,
+        capAdd: [],
+        strict: false,
       },
       restart: 'always',
       labels: {},
@@ -130,7 +146,9 @@ test('create starts a supervised child reachable through the socket', async () =
     // A second concurrent connection gets its own child: one server process per session.
     const second = await connect(socketPath);
     try {
-      const other = JSON.parse(((await second.readResource({ uri: 'quickstart://about' })).contents[0] as { text: string }).text) as { pid: number };
+      const other = JSON.parse(
+        ((await second.readResource({ uri: 'quickstart://about' })).contents[0] as { text: string }).text,
+      ) as { pid: number };
       assert.is.not(other.pid, info.pid);
       track({ native: { childPid: other.pid } } as unknown as ObservedResource);
       const during = readStatus(runtimeFiles(processDir(dir, stack), 'alpha').status)!;
@@ -138,7 +156,9 @@ test('create starts a supervised child reachable through the socket', async () =
     } finally {
       await second.close();
     }
-    assert.equal((await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } })).content, [{ type: 'text', text: '2' }]);
+    assert.equal((await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } })).content, [
+      { type: 'text', text: '2' },
+    ]);
   } finally {
     await client.close();
   }
@@ -152,7 +172,7 @@ test('a new connection gets a fresh child', async () => {
     const info = JSON.parse((about.contents[0] as { text: string }).text) as { pid: number };
     assert.ok(firstSessionPid > 0);
     assert.is.not(info.pid, firstSessionPid);
-    assert.not.ok(pidAlive(firstSessionPid), 'the first session\'s child was retired');
+    assert.not.ok(pidAlive(firstSessionPid), "the first session's child was retired");
     track({ native: { childPid: info.pid } } as unknown as ObservedResource);
     assert.is(readStatus(files.status)!.restarts, 0, 'a replaced session child is not a crash');
   } finally {
@@ -177,7 +197,9 @@ test('the supervisor restarts a crashed child and counts the restart', async () 
   assert.is(after.supervisorPid, st.supervisorPid, 'the supervisor itself survived');
   const client = await connect(files.socket);
   try {
-    assert.equal((await client.callTool({ name: 'add', arguments: { a: 3, b: 4 } })).content, [{ type: 'text', text: '7' }]);
+    assert.equal((await client.callTool({ name: 'add', arguments: { a: 3, b: 4 } })).content, [
+      { type: 'text', text: '7' },
+    ]);
     // A session child that dies ends its session; the client sees the transport close.
     const sessionPid = readStatus(files.status)!.sessionPids![0];
     track({ native: { childPid: sessionPid } } as unknown as ObservedResource);
@@ -190,7 +212,9 @@ test('the supervisor restarts a crashed child and counts the restart', async () 
   }
   const again = await connect(files.socket);
   try {
-    assert.equal((await again.callTool({ name: 'echo', arguments: { message: 'back' } })).content, [{ type: 'text', text: 'back' }]);
+    assert.equal((await again.callTool({ name: 'echo', arguments: { message: 'back' } })).content, [
+      { type: 'text', text: 'back' },
+    ]);
   } finally {
     await again.close();
   }
@@ -219,7 +243,10 @@ test('a spec change is a replace with a new spec hash', async () => {
   const d = desired('alpha', { hash: 'hash-2', args: [SERVER, '--unused-flag'] });
   const change = backend.plan(d, o);
   assert.is(change.action, 'replace');
-  assert.ok(change.fields.some((f) => f.path.startsWith('source.args')), JSON.stringify(change.fields));
+  assert.ok(
+    change.fields.some((f) => f.path.startsWith('source.args')),
+    JSON.stringify(change.fields),
+  );
   const out = await backend.apply(change, ctx());
   assert.is(out.status, 'updated', JSON.stringify(out.diags));
   track(out.observed);
@@ -240,7 +267,11 @@ test('a command that exits at once fails the apply and leaves nothing running', 
 });
 
 test('a command that runs but does not speak MCP fails the health check', async () => {
-  const impatient = createProcessBackend('local', { type: 'process' }, { configDir: dir, stack, healthTimeoutMs: 1500 });
+  const impatient = createProcessBackend(
+    'local',
+    { type: 'process' },
+    { configDir: dir, stack, healthTimeoutMs: 1500 },
+  );
   const d = desired('silent', { args: ['-e', 'setInterval(() => {}, 1000)'] });
   const out = await impatient.apply(impatient.plan(d, undefined), ctx());
   assert.is(out.status, 'failed');
@@ -299,7 +330,9 @@ test('a cleaned-away status file is written again; a newer launch retires the or
     throw new Error(`${e.message}\n${readFileSync(files.log, 'utf8')}`);
   });
   try {
-    assert.equal((await client.callTool({ name: 'add', arguments: { a: 5, b: 5 } })).content, [{ type: 'text', text: '10' }]);
+    assert.equal((await client.callTool({ name: 'add', arguments: { a: 5, b: 5 } })).content, [
+      { type: 'text', text: '10' },
+    ]);
   } finally {
     await client.close();
   }
@@ -310,7 +343,10 @@ test('validate rejects non-command sources and HTTP transports', () => {
   const d = desired('web');
   d.spec.source = { type: 'docker', image: 'x', pull: 'missing' };
   d.spec.transport = { type: 'streamable-http', port: 8080, path: '/mcp' };
-  const codes = backend.validate([d]).map((x) => x.code).sort();
+  const codes = backend
+    .validate([d])
+    .map((x) => x.code)
+    .sort();
   assert.equal(codes, ['process.source-unsupported', 'process.transport-unsupported']);
 });
 

@@ -7,9 +7,19 @@ import { quietLogger, startControlledServer } from './upstreams.js';
 
 type Request = { id: number; kind: 'mem' | 'zero' | 'stop' };
 
-const options = JSON.parse(process.env.SOAK_OPTIONS ?? '{}') as { token: string; sessionIdleMs: number; maxSessions: number; maxSessionsPerPrincipal: number };
+const options = JSON.parse(process.env.SOAK_OPTIONS ?? '{}') as {
+  token: string;
+  sessionIdleMs: number;
+  maxSessions: number;
+  maxSessionsPerPrincipal: number;
+};
 const up = await startControlledServer();
-const gw = createGateway({ port: 0, auth: { mode: 'token', tokens: [options.token] }, logger: quietLogger(), ...options });
+const gw = createGateway({
+  port: 0,
+  auth: { mode: 'token', tokens: [options.token] },
+  logger: quietLogger(),
+  ...options,
+});
 const { url } = await gw.start();
 await gw.setUpstreams([{ name: 'ctl', transport: 'streamable-http', url: up.url, specHash: '1' }]);
 await gw.settled();
@@ -21,7 +31,8 @@ const send = (m: unknown): void => void process.send!(m);
 /** The downstream_sessions gauge summed over transports: the servers the core still holds. */
 function gaugeSessions(): number {
   let n = 0;
-  for (const m of gw.metricsText().matchAll(/^contextforge_gateway_downstream_sessions\{[^}]*\} (\d+)$/gm)) n += Number(m[1]);
+  for (const m of gw.metricsText().matchAll(/^contextforge_gateway_downstream_sessions\{[^}]*\} (\d+)$/gm))
+    n += Number(m[1]);
   return n;
 }
 
@@ -37,7 +48,9 @@ async function settleHeap(): Promise<number> {
 process.on('message', (raw) => {
   const req = raw as Request;
   if (req.kind === 'mem') {
-    void settleHeap().then((heapUsed) => send({ id: req.id, heapUsed, sessions: gw.sessionCount(), gauge: gaugeSessions() }));
+    void settleHeap().then((heapUsed) =>
+      send({ id: req.id, heapUsed, sessions: gw.sessionCount(), gauge: gaugeSessions() }),
+    );
   } else if (req.kind === 'zero') {
     if (gw.sessionCount() === 0) return send({ id: req.id });
     const off = gw.onSessionCount((n) => {
@@ -46,10 +59,13 @@ process.on('message', (raw) => {
       send({ id: req.id });
     });
   } else {
-    void gw.stop().then(() => up.close()).then(() => {
-      send({ id: req.id });
-      process.disconnect();
-    });
+    void gw
+      .stop()
+      .then(() => up.close())
+      .then(() => {
+        send({ id: req.id });
+        process.disconnect();
+      });
   }
 });
 send({ ready: url });

@@ -8,12 +8,19 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, isInitializeRequest, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  isInitializeRequest,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 
-export const EVERYTHING = fileURLToPath(new URL('../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url));
+export const EVERYTHING = fileURLToPath(
+  new URL('../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url),
+);
 
 export async function freePort(): Promise<number> {
   const s = createServer();
@@ -56,7 +63,10 @@ export async function spawnEverything(mode: 'streamableHttp' | 'sse'): Promise<E
 }
 
 async function launch(mode: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [EVERYTHING, mode], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [EVERYTHING, mode], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`everything ${mode} did not start: ${err}`)), 20_000);
@@ -140,7 +150,10 @@ export async function startControlledServer(): Promise<ControlledServer> {
     },
   };
   const makeServer = (): Server => {
-    const server = new Server({ name: 'controlled', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
+    const server = new Server(
+      { name: 'controlled', version: '1.0.0' },
+      { capabilities: { tools: { listChanged: true } } },
+    );
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
     server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       state.calls++;
@@ -164,7 +177,11 @@ export async function startControlledServer(): Promise<ControlledServer> {
           const steps = Number(args.steps ?? 3);
           const token = extra._meta?.progressToken;
           for (let i = 1; i <= steps; i++) {
-            if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps, message: `step ${i}` } });
+            if (token !== undefined)
+              await extra.sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress: i, total: steps, message: `step ${i}` },
+              });
             await new Promise((r) => setTimeout(r, 10));
           }
           return { content: [{ type: 'text', text: `done ${steps}` }] };
@@ -174,7 +191,8 @@ export async function startControlledServer(): Promise<ControlledServer> {
           return { content: [{ type: 'text', text: 'slept gated' }] };
         }
         if (req.params.name === 'echo') return { content: [{ type: 'text', text: `echo: ${String(args.message)}` }] };
-        if (tools.some((t) => t.name === req.params.name)) return { content: [{ type: 'text', text: `called ${req.params.name}` }] };
+        if (tools.some((t) => t.name === req.params.name))
+          return { content: [{ type: 'text', text: `called ${req.params.name}` }] };
         throw new Error(`unknown tool ${req.params.name}`);
       } finally {
         running--;
@@ -226,7 +244,13 @@ export function text(result: unknown): string {
   return (r.content ?? []).map((c) => c.text ?? '').join('');
 }
 
-export function quietLogger(lines: string[] = []): { debug: (m: string) => void; info: (m: string) => void; warn: (m: string, f?: Record<string, unknown>) => void; error: (m: string, f?: Record<string, unknown>) => void; lines: string[] } {
+export function quietLogger(lines: string[] = []): {
+  debug: (m: string) => void;
+  info: (m: string) => void;
+  warn: (m: string, f?: Record<string, unknown>) => void;
+  error: (m: string, f?: Record<string, unknown>) => void;
+  lines: string[];
+} {
   return {
     lines,
     debug: () => undefined,
@@ -236,7 +260,11 @@ export function quietLogger(lines: string[] = []): { debug: (m: string) => void;
   };
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;
