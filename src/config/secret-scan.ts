@@ -108,6 +108,12 @@ function collectInline(value: string, out: SecretLines): void {
 export function preScanSecrets(text: string, file: string, env: Record<string, string | undefined>): void {
   const found = scanSecretLines(text);
   for (const name of found.variables) secrets.add(env[name]);
+  // A variable named like a credential (`IBM_CLOUD_API_KEY`, `GITHUB_TOKEN`) is a secret wherever
+  // the file interpolates it: a pull request that moves `${IBM_CLOUD_API_KEY}` into a plain field
+  // (`backend:`, an env value) must not get it echoed by a diagnostic or a plan line.
+  for (const m of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]{0,200})/g)) {
+    if (SECRET_KEY.test(m[1]!)) secrets.add(env[m[1]!]);
+  }
   // Guessed values must be long enough not to shred unrelated output.
   secrets.addAll(found.values.filter((v) => v.length >= 8));
   for (const l of found.lines) secrets.maskLines(file, l);

@@ -196,6 +196,15 @@ test('a variable from the process environment in a secret position, echoed by a 
   validateLeaksNothing(dir, s, { env: { CF_HOSTILE_TOKEN: s } });
 });
 
+test('a credential-named variable moved into a plain field (no secret position refers to it)', () => {
+  const s = secret();
+  const dir = project({
+    'contextforge.yaml': `name: hostile\nbackends:\n  local: {type: process}\nruntimes:\n  - name: a\n    catalog: everything\n    backend: "\${IBM_CLOUD_API_KEY}"\n`,
+  });
+  const [text] = validateLeaksNothing(dir, s, { env: { IBM_CLOUD_API_KEY: s } });
+  assert.match(text.err, /unknown backend "\(sensitive\)"/);
+});
+
 test('a long secret printed shortened by a message is still redacted', () => {
   const s = `${secret()}${secret()}${secret()}`;
   const dir = project({
