@@ -86,14 +86,18 @@ export class PgBridge {
     // The worker bumps the counter after each answer, or sets it to -1 when it cannot go on.
     const before = Atomics.load(this.flag, 0);
     if (before !== DEAD) this.port.postMessage(req);
-    const waited = before === DEAD ? 'not-equal' : Atomics.wait(this.flag, 0, before, this.timeoutMs);
-    const msg = receiveMessageOnPort(this.port);
-    if (!msg) {
-      throw new PgError(
-        waited === 'timed-out'
-          ? `PostgreSQL did not answer within ${this.timeoutMs} ms`
-          : 'the PostgreSQL worker ended without an answer',
-      );
+    // Wait for the answer itself, not only for the counter: a wake whose message is not on the
+    // port yet (or a counter bumped by a late answer) waits again until the deadline.
+    const deadline = Date.now() + this.timeoutMs;
+    let seen = before;
+    let msg = receiveMessageOnPort(this.port);
+    while (!msg) {
+      if (seen === DEAD) throw new PgError('the PostgreSQL worker ended without an answer');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new PgError(`PostgreSQL did not answer within ${this.timeoutMs} ms`);
+      Atomics.wait(this.flag, 0, seen, Math.min(left, 1000));
+      seen = Atomics.load(this.flag, 0);
+      msg = receiveMessageOnPort(this.port);
     }
     const reply = msg.message as BridgeReply;
     if (!reply.ok) throw new PgError(reply.message, reply.code);
