@@ -55,16 +55,21 @@ function displayPath(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-/** A file's text with its line starts, built once per file per rendering (not per diagnostic). */
+/**
+ * A file's text with its line starts, built once per file per rendering (not per diagnostic),
+ * and each source line as printed, built once per line: a line holding thousands of
+ * diagnostics (a 30 KB flow mapping) is scanned for secrets and escaped once, not per caret.
+ */
 interface SourceIndex {
   text: string;
   starts: number[];
+  shown: Map<number, ShownLine>;
 }
 
 function indexSource(text: string): SourceIndex {
   const starts = [0];
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return { text, starts };
+  return { text, starts, shown: new Map() };
 }
 
 function lineOf(src: SourceIndex, line: number): string | undefined {
@@ -206,8 +211,12 @@ export function renderDiagnostic(d: Diagnostic, options: RenderOptions & { index
     const srcLine = src ? lineOf(src, r.start.line) : undefined;
     if (srcLine !== undefined) {
       const bar = paint(ANSI.blue, '|');
-      const masked = secrets.isMasked(r.file, r.start.line) || lineLeaks(srcLine, sensitive);
-      const shown = showLine(srcLine, masked);
+      let shown = src!.shown.get(r.start.line);
+      if (!shown) {
+        const masked = secrets.isMasked(r.file, r.start.line) || lineLeaks(srcLine, sensitive);
+        shown = showLine(srcLine, masked);
+        src!.shown.set(r.start.line, shown);
+      }
       // The caret covers the span on its first line; multi-line spans run to the line's end.
       const startCol = Math.min(Math.max(1, r.start.col), srcLine.length + 1);
       const endCol = r.end.line === r.start.line ? Math.max(r.end.col, startCol + 1) : srcLine.trimEnd().length + 1;
