@@ -94,6 +94,18 @@ export class SecretSet {
     for (const v of values ?? []) this.add(v);
   }
 
+  /**
+   * Forgets every value and masked line. For a harness that runs many CLI invocations in one
+   * process: each must redact only what its own input declares, as a fresh process would.
+   */
+  clear(): void {
+    this.values.clear();
+    this.lines.clear();
+    this.files.clear();
+    this.matcher = undefined;
+    this.windows = undefined;
+  }
+
   /** Marks source lines [from, to] of a file as holding a secret. */
   maskLines(file: string, from: number, to = from): void {
     let set = this.lines.get(file);

@@ -1,8 +1,10 @@
 // Runs the CLI's own entry (src/cli/main.ts) inside the test process, capturing every byte it
-// writes to stdout and stderr, with extra environment variables set for the run only. Used by
-// the hostile corpus and the mutation fuzz, which need thousands of runs and per-run bounds.
+// writes to stdout and stderr, with extra environment variables set for the run only and an
+// empty redaction set at its start. Used by the hostile corpus and the mutation fuzz, which
+// need thousands of runs and per-run bounds.
 
 import { main } from '../../src/cli/main.js';
+import { secrets } from '../../src/diag/redact.js';
 
 export interface CliRun {
   code: number;
@@ -34,6 +36,9 @@ export async function runCliInProcess(args: string[], env: Record<string, string
   const err = process.stderr.write;
   const rssBefore = process.memoryUsage().rss;
   const cpu = process.cpuUsage();
+  // Each run starts with an empty redaction set, as a fresh process does: values left by earlier
+  // runs would hide a leak that the real CLI shows (fuzz mutant s21, issue 12).
+  secrets.clear();
   process.stdout.write = capture(chunks.stdout);
   process.stderr.write = capture(chunks.stderr);
   let code: number;
