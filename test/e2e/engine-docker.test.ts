@@ -64,7 +64,10 @@ function writeConfig(runtimes: RuntimeDef[], extra: { socket?: string; stack?: s
 
 const RUNNER = "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
 
-function start(args: string[]): ChildProcess & { out: () => string; err: () => string; done: Promise<number> } {
+function start(
+  args: string[],
+  onOut?: (out: string) => void,
+): ChildProcess & { out: () => string; err: () => string; done: Promise<number> } {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], {
     cwd: root,
     env: { ...process.env, E2E_TOKEN: SECRET, NO_COLOR: '1', FORCE_COLOR: '0' },
@@ -72,7 +75,10 @@ function start(args: string[]): ChildProcess & { out: () => string; err: () => s
   }) as ChildProcess & { out: () => string; err: () => string; done: Promise<number> };
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d) => (out += d));
+  child.stdout!.on('data', (d) => {
+    out += d;
+    onOut?.(out);
+  });
   child.stderr!.on('data', (d) => (err += d));
   child.out = () => out;
   child.err = () => err;
@@ -231,14 +237,23 @@ test('kill -9 of apply midway, then apply again: converges without duplicates or
     { ...BASE[1], env: { LEVEL: 'debug' } },
     ...['d1', 'd2', 'd3', 'd4'].map((name) => ({ name, env: { LEVEL: 'info' } })),
   ];
+  // The kill is sent from the output event itself (not a polling loop) once the second creation
+  // starts; should the apply still have finished first on a starved machine, the new runtimes are
+  // removed and the kill is tried again (a precondition of the scenario, bounded to 3 tries).
+  let partial: Record<string, string[]> = {};
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    writeConfig(many);
+    const child = start(['apply', '--auto-approve', '--parallelism', '1', '-f', configFile], (out) => {
+      if (/Creation complete/.test(out) && (out.match(/Creating\.\.\./g)?.length ?? 0) >= 2) child.kill('SIGKILL');
+    });
+    await child.done;
+    partial = await mainContainers();
+    if (Object.keys(partial).length < many.length || attempt === 3) break;
+    writeConfig(BASE);
+    const reset = await cf('apply', '--auto-approve');
+    assert.is(reset.code, 0, reset.out + reset.err);
+  }
   writeConfig(many);
-  const child = start(['apply', '--auto-approve', '--parallelism', '1', '-f', configFile]);
-  await until(() => /Creation complete/.test(child.out()), 120_000, 'the first creation');
-  // Kill it between actions or in the middle of one; either way state must stay truthful.
-  await until(() => (child.out().match(/Creating\.\.\./g)?.length ?? 0) >= 2, 60_000, 'the second creation to start');
-  child.kill('SIGKILL');
-  await child.done;
-  const partial = await mainContainers();
   assert.ok(
     Object.keys(partial).length < many.length,
     `apply was killed before finishing (${Object.keys(partial).length} of ${many.length})`,
