@@ -6,7 +6,17 @@
 import { hostname } from 'node:os';
 import { PgBridge, type SqlValue } from './pg-bridge.js';
 import { migratePg } from './pg-migrations.js';
-import { ciRunId, toApproval, toEvent, toHolder, toRun, toRuntime, type Row } from './rows.js';
+import {
+  approvalValues,
+  ciRunId,
+  runtimeValues,
+  toApproval,
+  toEvent,
+  toHolder,
+  toRun,
+  toRuntime,
+  type Row,
+} from './rows.js';
 import type {
   ApprovalRecord,
   ApprovalStatus,
@@ -81,21 +91,7 @@ export class PostgresStateStore implements StateStore {
          backend_type = excluded.backend_type, spec_hash = excluded.spec_hash, spec = excluded.spec,
          endpoint = excluded.endpoint, status = excluded.status, warnings = excluded.warnings,
          applied_at = excluded.applied_at, native = excluded.native, depends_on = excluded.depends_on`,
-      [
-        rec.stack,
-        rec.address,
-        rec.runtime,
-        rec.backend,
-        rec.backendType,
-        rec.specHash,
-        this.redact(JSON.stringify(rec.spec)),
-        rec.endpoint === undefined ? null : JSON.stringify(rec.endpoint),
-        rec.status,
-        this.redact(JSON.stringify(rec.warnings ?? [])),
-        rec.appliedAt,
-        this.redactedJson(rec.native),
-        JSON.stringify(rec.dependsOn ?? []),
-      ],
+      runtimeValues(rec, this.redact),
     );
   }
 
@@ -248,21 +244,7 @@ export class PostgresStateStore implements StateStore {
     this.db.run(
       `INSERT INTO approvals (id, stack, address, spec_hash, status, reasons, approvers, request, requested_at, expires_at, decided_by, decided_at, note)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        rec.id,
-        rec.stack,
-        rec.address,
-        rec.specHash,
-        rec.status,
-        JSON.stringify(rec.reasons),
-        JSON.stringify(rec.approvers),
-        this.redact(JSON.stringify(rec.request)),
-        rec.requestedAt,
-        rec.expiresAt,
-        rec.decidedBy ?? null,
-        rec.decidedAt ?? null,
-        rec.note ?? null,
-      ],
+      approvalValues(rec, this.redact),
     );
   }
 

@@ -12,6 +12,49 @@ import type {
 } from './store.js';
 
 export type Row = Record<string, unknown>;
+type Value = string | number | null;
+type Redact = (text: string) => string;
+
+/**
+ * A runtime record as the values of its columns, in table order (stack … depends_on). Which
+ * columns pass through the redactor is decided here once for both stores.
+ */
+export function runtimeValues(rec: RuntimeRecord, redact: Redact): Value[] {
+  return [
+    rec.stack,
+    rec.address,
+    rec.runtime,
+    rec.backend,
+    rec.backendType,
+    rec.specHash,
+    redact(JSON.stringify(rec.spec)),
+    rec.endpoint === undefined ? null : JSON.stringify(rec.endpoint),
+    rec.status,
+    redact(JSON.stringify(rec.warnings ?? [])),
+    rec.appliedAt,
+    rec.native === undefined ? null : redact(JSON.stringify(rec.native)),
+    JSON.stringify(rec.dependsOn ?? []),
+  ];
+}
+
+/** An approval record as the values of its columns, in table order (id … note). */
+export function approvalValues(rec: ApprovalRecord, redact: Redact): Value[] {
+  return [
+    rec.id,
+    rec.stack,
+    rec.address,
+    rec.specHash,
+    rec.status,
+    JSON.stringify(rec.reasons),
+    JSON.stringify(rec.approvers),
+    redact(JSON.stringify(rec.request)),
+    rec.requestedAt,
+    rec.expiresAt,
+    rec.decidedBy ?? null,
+    rec.decidedAt ?? null,
+    rec.note ?? null,
+  ];
+}
 
 export const parseJson = <T>(v: unknown, fallback: T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : fallback);
 

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { migrate } from './migrations.js';
-import { toApproval, toEvent, toHolder, toRun, toRuntime, type Row } from './rows.js';
+import { approvalValues, runtimeValues, toApproval, toEvent, toHolder, toRun, toRuntime, type Row } from './rows.js';
 import type {
   ApprovalRecord,
   ApprovalStatus,
@@ -63,10 +63,6 @@ export class SqliteStateStore implements StateStore {
     this.pollMs = options.lockPollMs ?? 200;
   }
 
-  private json(value: unknown): string | null {
-    return value === undefined ? null : JSON.stringify(value);
-  }
-
   private redactedJson(value: unknown): string | null {
     return value === undefined ? null : this.redact(JSON.stringify(value));
   }
@@ -88,27 +84,13 @@ export class SqliteStateStore implements StateStore {
     this.db
       .prepare(
         `INSERT INTO runtimes (stack, address, runtime, backend, backend_type, spec_hash, spec, endpoint, status, warnings, applied_at, native, depends_on)
-         VALUES (@stack, @address, @runtime, @backend, @backendType, @specHash, @spec, @endpoint, @status, @warnings, @appliedAt, @native, @dependsOn)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (stack, address) DO UPDATE SET runtime = excluded.runtime, backend = excluded.backend,
            backend_type = excluded.backend_type, spec_hash = excluded.spec_hash, spec = excluded.spec,
            endpoint = excluded.endpoint, status = excluded.status, warnings = excluded.warnings,
            applied_at = excluded.applied_at, native = excluded.native, depends_on = excluded.depends_on`,
       )
-      .run({
-        stack: rec.stack,
-        address: rec.address,
-        runtime: rec.runtime,
-        backend: rec.backend,
-        backendType: rec.backendType,
-        specHash: rec.specHash,
-        spec: this.redact(JSON.stringify(rec.spec)),
-        endpoint: this.json(rec.endpoint),
-        status: rec.status,
-        warnings: this.redact(JSON.stringify(rec.warnings ?? [])),
-        appliedAt: rec.appliedAt,
-        native: this.redactedJson(rec.native),
-        dependsOn: JSON.stringify(rec.dependsOn ?? []),
-      });
+      .run(...runtimeValues(rec, this.redact));
   }
 
   deleteRuntime(stack: string, address: string): void {
@@ -235,21 +217,7 @@ export class SqliteStateStore implements StateStore {
         `INSERT INTO approvals (id, stack, address, spec_hash, status, reasons, approvers, request, requested_at, expires_at, decided_by, decided_at, note)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        rec.id,
-        rec.stack,
-        rec.address,
-        rec.specHash,
-        rec.status,
-        JSON.stringify(rec.reasons),
-        JSON.stringify(rec.approvers),
-        this.redact(JSON.stringify(rec.request)),
-        rec.requestedAt,
-        rec.expiresAt,
-        rec.decidedBy ?? null,
-        rec.decidedAt ?? null,
-        rec.note ?? null,
-      );
+      .run(...approvalValues(rec, this.redact));
   }
 
   listApprovals(stack: string, status?: ApprovalStatus): ApprovalRecord[] {
