@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyPlan, planStack } from '../../src/apply/engine.js';
+import { applyPlan } from '../../src/apply/engine.js';
+import { planStack } from '../../src/plan/stack.js';
 import { openStateStore } from '../../src/state/sqlite.js';
 import { uniqueName } from '../../test/support/docker.js';
 import { cleanUpAndVerify } from '../support/cleanup.js';

@@ -4,7 +4,7 @@
 
 import type { Command } from 'cac';
 import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import { planStack, type PlanStackResult } from '../apply/engine.js';
+import { planStack, type PlanStackResult } from '../plan/stack.js';
 import { openSession, type Session } from '../apply/session.js';
 import { configPath, DEFAULT_CONFIG, printDiagnostics, printJson } from './config-file.js';
 

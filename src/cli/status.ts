@@ -3,7 +3,7 @@
 // changes nothing.
 
 import type { CAC } from 'cac';
-import { observeAll } from '../apply/engine.js';
+import { observeAll } from '../plan/stack.js';
 import { formatElapsed } from '../apply/progress.js';
 import { compileDesired } from '../plan/desired.js';
 import { resolveSources } from '../sources/resolve-desired.js';

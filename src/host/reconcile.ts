@@ -3,7 +3,8 @@
 // config is reported and nothing is touched; what already runs keeps running. Printing goes
 // through the callbacks; watch adds approvals, drift events and git metadata through the hooks.
 
-import { applyPlan, planStack, type ApplyResult } from '../apply/engine.js';
+import { applyPlan, type ApplyResult } from '../apply/engine.js';
+import { planStack } from '../plan/stack.js';
 import { recordNoop } from '../apply/record.js';
 import { takeLock } from '../apply/lock.js';
 import { openSession } from '../apply/session.js';
