@@ -75,6 +75,8 @@ const LINK_OPEN_MIN_MS = 30_000;
 
 export class UpstreamSession {
   catalog: UpstreamCatalog = { tools: [], prompts: [], resources: [], templates: [] };
+  /** How many reads of each list have begun; a read commits only if it is still the newest. */
+  private readonly readSeq: Record<ListKind, number> = { tools: 0, prompts: 0, resources: 0 };
   /** The upstream's own instructions from its last initialize, if any. */
   instructions: string | undefined;
   private client: Client | undefined;
@@ -460,13 +462,19 @@ export class UpstreamSession {
       );
   }
 
-  /** Re-reads the given lists; returns the kinds whose content changed. */
+  /**
+   * Re-reads the given lists; returns the kinds whose content changed. Reads of different kinds
+   * overlap (the first full read on connect, and a `list_changed` arriving meanwhile), so each
+   * kind is committed onto the catalog as it is when its read ends, never onto a copy taken at
+   * the start, and only when no newer read of the same kind began in between.
+   */
   private async refresh(client: Client, kinds: ListKind[]): Promise<ListKind[]> {
     const caps = client.getServerCapabilities() ?? {};
     const opts = { timeout: this.timeoutMs };
-    const next: UpstreamCatalog = { ...this.catalog };
+    const seq = Object.fromEntries(kinds.map((k) => [k, ++this.readSeq[k]])) as Partial<Record<ListKind, number>>;
+    const read: Partial<UpstreamCatalog> = {};
     if (kinds.includes('tools')) {
-      next.tools = caps.tools
+      read.tools = caps.tools
         ? await pages(
             (cursor) => client.request({ method: 'tools/list', params: { cursor } }, ListToolsResultSchema, opts),
             (r) => r.tools,
@@ -474,7 +482,7 @@ export class UpstreamSession {
         : [];
     }
     if (kinds.includes('prompts')) {
-      next.prompts = caps.prompts
+      read.prompts = caps.prompts
         ? await pages(
             (cursor) => client.request({ method: 'prompts/list', params: { cursor } }, ListPromptsResultSchema, opts),
             (r) => r.prompts,
@@ -482,14 +490,14 @@ export class UpstreamSession {
         : [];
     }
     if (kinds.includes('resources')) {
-      next.resources = caps.resources
+      read.resources = caps.resources
         ? await pages(
             (cursor) =>
               client.request({ method: 'resources/list', params: { cursor } }, ListResourcesResultSchema, opts),
             (r) => r.resources,
           )
         : [];
-      next.templates = caps.resources
+      read.templates = caps.resources
         ? await pages(
             (cursor) =>
               client.request(
@@ -501,14 +509,28 @@ export class UpstreamSession {
           ).catch(() => [])
         : [];
     }
+    const current = this.catalog;
+    const next: UpstreamCatalog = { ...current };
     const changed: ListKind[] = [];
-    if (JSON.stringify(next.tools) !== JSON.stringify(this.catalog.tools)) changed.push('tools');
-    if (JSON.stringify(next.prompts) !== JSON.stringify(this.catalog.prompts)) changed.push('prompts');
+    const fresh = (k: ListKind): boolean => seq[k] === this.readSeq[k];
+    if (read.tools && fresh('tools') && JSON.stringify(read.tools) !== JSON.stringify(current.tools)) {
+      next.tools = read.tools;
+      changed.push('tools');
+    }
+    if (read.prompts && fresh('prompts') && JSON.stringify(read.prompts) !== JSON.stringify(current.prompts)) {
+      next.prompts = read.prompts;
+      changed.push('prompts');
+    }
     if (
-      JSON.stringify([next.resources, next.templates]) !==
-      JSON.stringify([this.catalog.resources, this.catalog.templates])
-    )
+      read.resources &&
+      read.templates &&
+      fresh('resources') &&
+      JSON.stringify([read.resources, read.templates]) !== JSON.stringify([current.resources, current.templates])
+    ) {
+      next.resources = read.resources;
+      next.templates = read.templates;
       changed.push('resources');
+    }
     this.catalog = next;
     return changed;
   }
