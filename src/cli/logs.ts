@@ -1,5 +1,6 @@
 // `contextforge logs <runtime>`: the runtime's log lines from its backend (--follow, --tail N,
-// --build for build logs where the backend keeps them). Every line passes the redactor.
+// --build for build logs where the backend keeps them). Every line passes the redactor. Unlike
+// the other verbs, -f means --follow here (as in `docker logs -f`); the config is --file.
 
 import type { CAC } from 'cac';
 import { error } from '../diag/diagnostic.js';
@@ -80,9 +81,11 @@ export async function runLogs(name: string, flags: LogsFlags): Promise<number> {
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
   verbCommand(cli, 'logs')
-    .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
-    .option('--follow', 'Keep printing new lines until interrupted')
+    // As in `docker logs -f` and `kubectl logs -f`, -f follows here; the config is --file only.
+    .option('-f, --follow', 'Keep printing new lines until interrupted')
+    .option('--file <file>', 'Config file (default: ./contextforge.yaml; no -f here: -f is --follow)')
     .option('--tail <n>', 'Only the last N lines')
     .option('--build', 'Build logs instead of runtime logs, where the backend keeps them')
+    .example('contextforge logs everything -f --tail 20')
     .action((runtime: string, flags: LogsFlags) => setExit(runLogs(runtime, flags)));
 };

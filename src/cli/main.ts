@@ -7,6 +7,7 @@
 import { cac, type CAC } from 'cac';
 import { installOutputSink } from '../diag/sink.js';
 import { packageVersion, type VerbRegistrar } from './verb.js';
+import { unknownCommandMessage, unknownOptionMessage } from './unknown-input.js';
 import { VERBS, type VerbName } from './verbs.js';
 
 type VerbModule = Promise<{ register: VerbRegistrar }>;
@@ -40,6 +41,10 @@ function newCli(): CAC {
   cli.help((sections) => {
     const cmd = cli.matchedCommand;
     if (cmd?.description) sections.splice(1, 0, { body: cmd.description });
+    // cac gives every --no-X flag the default true (X is on unless negated) and prints it as
+    // "--no-X (default: true)", which reads as if the negation were the default.
+    for (const s of sections)
+      if (s.title === 'Options') s.body = s.body.replace(/^(\s*--no-\S+.*?)\s*\(default: true\)$/gm, '$1');
     return sections;
   });
   // An operator decision, so it lives on the command line (and in CONTEXTFORGE_ALLOWED_ENDPOINTS),
@@ -88,22 +93,22 @@ async function applyPathFlags(options: Record<string, unknown>): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   installOutputSink();
   let pending: number | Promise<number> = 0;
+  let cli: CAC | undefined;
+  let args: string[] = [];
   const setExit = (code: number | Promise<number>): void => {
     pending = code;
   };
   try {
     // Terraform spells it `-out FILE`; the parser would read that as -o -u -t.
-    const args = argv.map((a) => (a === '-out' ? '--out' : a.startsWith('-out=') ? `--out=${a.slice(5)}` : a));
+    args = argv.map((a) => (a === '-out' ? '--out' : a.startsWith('-out=') ? `--out=${a.slice(5)}` : a));
     const verb = chosenVerb(args);
-    const cli = newCli();
+    cli = newCli();
     if (verb) (await MODULES[verb]()).register(cli, setExit);
     // Without a command, the table alone is the command list of the global help.
     else for (const v of Object.values(VERBS)) cli.command(v.usage, v.summary);
     cli.parse(['node', 'contextforge', ...args], { run: false });
     if (!cli.matchedCommand && cli.args.length > 0) {
-      process.stderr.write(
-        `error: unknown command "${cli.args[0]}"\n  run \`contextforge --help\` for the list of commands\n`,
-      );
+      process.stderr.write(unknownCommandMessage(String(cli.args[0])));
       return 1;
     }
     if (!cli.matchedCommand && !cli.options.help && !cli.options.version) {
@@ -124,6 +129,11 @@ export async function main(argv: string[]): Promise<number> {
     const e = err as Error;
     // cac throws CACError for bad flags/arguments: a user mistake, not a bug.
     if (e && e.name === 'CACError') {
+      const unknown = cli && unknownOptionMessage(cli, args, e.message);
+      if (unknown) {
+        process.stderr.write(unknown);
+        return 1;
+      }
       process.stderr.write(`error: ${e.message}\n  run \`contextforge <command> --help\` for usage\n`);
       return 1;
     }

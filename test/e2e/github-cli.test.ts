@@ -85,7 +85,7 @@ test('plan shows the build step; a failed build exits 1 with its log; logs --bui
   assert.is(apply.code, 1, apply.out);
   assert.match(apply.out, /docker\.build-failed/);
   assert.match(apply.out, /COPY no-such-file\.txt/, 'the build log lines are in the diagnostic');
-  const logs = await cli(['logs', 'srv', '--build', '-f', file]);
+  const logs = await cli(['logs', 'srv', '--build', '--file', file]);
   assert.is(logs.code, 0, logs.out);
   assert.match(logs.out, /cloning .* at [0-9a-f]{12} \(main\)/);
   assert.match(logs.out, /no-such-file\.txt/);
