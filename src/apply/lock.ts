@@ -6,14 +6,14 @@ import { error, type Diagnostic } from '../diag/diagnostic.js';
 import type { LockHolder, StateStore } from '../state/store.js';
 
 export function describeHolder(h: LockHolder): string {
-  return `pid ${h.pid} on host ${h.host} (${h.operation}${h.runId ? `, run ${h.runId}` : ''}, since ${h.since})`;
+  return `pid ${h.pid} on host ${h.host} (${h.operation}${h.runId ? `, run ${h.runId}` : ''}, since ${h.since}${h.id ? `, lock id ${h.id}` : ''})`;
 }
 
 export function lockedDiagnostic(stack: string, holder: LockHolder, waitedMs: number): Diagnostic {
   return error('state.locked', `the state of stack ${stack} is locked by ${describeHolder(holder)}`, {
     detail:
       `Waited ${Math.round(waitedMs / 1000)}s. Wait for that run to finish (or pass a longer --lock-timeout). ` +
-      'If that process crashed on another host, remove the lock with `contextforge force-unlock`.',
+      `If that process crashed on another host, remove the lock with \`contextforge force-unlock ${holder.id ?? 'LOCK_ID'}\`.`,
   });
 }
 

@@ -3,7 +3,6 @@
 // applied, 1 error or partial failure, 3 changes held for approval.
 
 import type { CAC } from 'cac';
-import { createInterface } from 'node:readline/promises';
 import { error } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
 import { applyPlan } from '../apply/engine.js';
@@ -13,6 +12,7 @@ import { hasChanges } from '../plan/diff.js';
 import { renderText } from '../plan/render-text.js';
 import { parseDurationMs } from '../config/index.js';
 import type { Plan } from '../model/resources.js';
+import { confirm } from './prompt.js';
 import { openOrReport, planOptions, planWith, report, type CommonFlags } from './session-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
@@ -30,16 +30,6 @@ function durationFlag(name: string, v: string | number | undefined, fallbackMs: 
   if (v === undefined) return fallbackMs;
   const ms = parseDurationMs(v);
   return ms === undefined ? new Error(`--${name} ${v} is not a duration; use e.g. 30s, 5m or a number of seconds`) : ms;
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const answer = await rl.question(question);
-    return answer.trim() === 'yes';
-  } finally {
-    rl.close();
-  }
 }
 
 function summaryLine(plan: Plan, destroy: boolean, counts: Record<string, number>): string {

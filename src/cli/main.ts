@@ -99,8 +99,10 @@ export async function main(argv: string[]): Promise<number> {
     pending = code;
   };
   try {
-    // Terraform spells it `-out FILE`; the parser would read that as -o -u -t.
-    args = argv.map((a) => (a === '-out' ? '--out' : a.startsWith('-out=') ? `--out=${a.slice(5)}` : a));
+    // Terraform spells them `-out FILE` and `-force`; the parser would read those as -o -u -t and -f -o ….
+    args = argv.map((a) =>
+      a === '-out' ? '--out' : a.startsWith('-out=') ? `--out=${a.slice(5)}` : a === '-force' ? '--force' : a,
+    );
     const verb = chosenVerb(args);
     cli = newCli();
     if (verb) (await MODULES[verb]()).register(cli, setExit);

@@ -1,4 +1,4 @@
-// State verbs: `force-unlock` (remove a stuck stack lock, printing who held it), `history`
+// State verbs: `force-unlock LOCK_ID` (remove a stuck stack lock, printing who held it), `history`
 // (plan/apply runs), `events` (the append-only audit log) and `state migrate` (copy a SQLite
 // state into PostgreSQL). They read only the state store; no backend is contacted.
 
@@ -10,7 +10,10 @@ import { stateLocation } from '../apply/session.js';
 import { copySqliteToPostgres } from '../state/copy.js';
 import { parseStateLocation } from '../state/open.js';
 import { describePgUrl } from '../state/postgres.js';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { pidAlive } from '../state/sqlite.js';
+import { confirm } from './prompt.js';
 
 interface MigrateFlags extends CommonFlags {
   to?: string;
@@ -73,18 +76,64 @@ interface ListFlags extends CommonFlags {
   address?: string;
 }
 
-async function runForceUnlock(flags: CommonFlags): Promise<number> {
+interface UnlockFlags extends CommonFlags {
+  force?: boolean;
+}
+
+/**
+ * Terraform's rules: the lock id must be named (so that a lock taken after the user looked is
+ * never removed), the user confirms unless --force, and a holder that is alive on this host is
+ * never unlocked (it would go on writing while another run starts); stop that process instead.
+ */
+async function runForceUnlock(lockId: string | undefined, flags: UnlockFlags): Promise<number> {
   const session = await openOrReport(flags, false);
   if (!session) return 1;
   try {
     const { config, store } = session;
-    const holder = store.forceUnlock(config.stack);
+    const holder = store.lockHolder(config.stack);
     if (!holder) {
       process.stdout.write(`Stack ${config.stack} is not locked.\n`);
-      return 0;
+      return lockId === undefined ? 0 : 1;
     }
-    store.appendEvent({ stack: config.stack, type: 'lock.forced', data: { ...holder } });
-    process.stdout.write(`Removed the lock of stack ${config.stack} held by ${describeHolder(holder)}.\n`);
+    if (lockId === undefined || lockId !== holder.id) {
+      process.stderr.write(
+        `error[state.lock-id]: ${lockId === undefined ? 'force-unlock needs the lock id' : `the lock of stack ${config.stack} has another id than ${lockId}`}\n` +
+          `  The lock is held by ${describeHolder(holder)}.\n` +
+          `  If that run is gone, remove it with: contextforge force-unlock ${holder.id ?? 'LOCK_ID'}\n`,
+      );
+      return 1;
+    }
+    if (holder.host === hostname() && pidAlive(holder.pid)) {
+      process.stderr.write(
+        `error[state.lock-alive]: the lock of stack ${config.stack} is held by a live process on this host: ${describeHolder(holder)}\n` +
+          `  Let it finish, or stop it (kill ${holder.pid}); its lock is then taken over by the next run.\n`,
+      );
+      return 1;
+    }
+    if (!flags.force) {
+      if (!process.stdin.isTTY) {
+        process.stderr.write(
+          'error[state.needs-confirmation]: force-unlock needs confirmation, but stdin is not a terminal\n' +
+            '  Pass -force once you are sure the holder is gone.\n',
+        );
+        return 1;
+      }
+      const ok = await confirm(
+        `Do you really want to remove the lock of stack ${config.stack} held by ${describeHolder(holder)}?\n` +
+          "  A run that still holds it would go on changing state beside the next one. Only 'yes' will be accepted to confirm.\n\n  Enter a value: ",
+      );
+      if (!ok) {
+        process.stderr.write('error[state.unlock-cancelled]: Force-unlock cancelled\n');
+        return 1;
+      }
+    }
+    const removed = store.forceUnlock(config.stack, lockId);
+    if (!removed) {
+      process.stderr.write(`error[state.lock-id]: the lock of stack ${config.stack} changed hands; nothing removed\n`);
+      return 1;
+    }
+    store.appendEvent({ stack: config.stack, type: 'lock.forced', data: { ...removed } });
+    process.stdout.write(`Removed the lock of stack ${config.stack} held by ${describeHolder(removed)}.\n`);
     return 0;
   } finally {
     await session.close();
@@ -148,7 +197,9 @@ async function runEvents(flags: ListFlags): Promise<number> {
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
   verbCommand(cli, 'force-unlock')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
-    .action((flags: CommonFlags) => setExit(runForceUnlock(flags)));
+    .option('--force', 'Do not ask for confirmation (Terraform spells it -force; both work)')
+    .example('contextforge force-unlock 0b6c2a9e-…')
+    .action((lockId: string | undefined, flags: UnlockFlags) => setExit(runForceUnlock(lockId, flags)));
   verbCommand(cli, 'history')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
     .option('--limit <n>', 'How many (default 20)')

@@ -38,8 +38,8 @@ export const VERBS = {
   },
   serve: { usage: 'serve', summary: 'Serve the applied runtimes through the gateway (follows later applies)' },
   'force-unlock': {
-    usage: 'force-unlock',
-    summary: 'Remove the state lock of the stack (when a run died on another host)',
+    usage: 'force-unlock [lock-id]',
+    summary: 'Remove the state lock of the stack by its id (when a run died on another host); asks unless -force',
   },
   history: { usage: 'history', summary: 'List recorded plan/apply/destroy runs' },
   events: {

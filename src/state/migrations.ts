@@ -82,6 +82,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Each acquisition gets an id, so that force-unlock removes the lock the user looked at
+    // (as Terraform's `force-unlock LOCK_ID`) and never a newer one taken in the meantime.
+    version: 2,
+    name: 'lock-id',
+    sql: `ALTER TABLE locks ADD COLUMN id TEXT; UPDATE locks SET id = lower(hex(randomblob(16)));`,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

@@ -101,6 +101,11 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER approvals_version AFTER INSERT OR UPDATE OR DELETE ON approvals FOR EACH STATEMENT EXECUTE FUNCTION contextforge_bump_version();
     `,
   },
+  {
+    version: 2,
+    name: 'lock-id',
+    sql: `ALTER TABLE locks ADD COLUMN id TEXT; UPDATE locks SET id = md5(random()::text);`,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

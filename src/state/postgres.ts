@@ -3,6 +3,7 @@
 // lock is a session advisory lock, so it dies with its holder's connection (kill -9 included);
 // the `locks` row only names the holder for messages. Never store or print the database URL.
 
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PgBridge, type SqlValue } from './pg-bridge.js';
 import { migratePg } from './pg-migrations.js';
@@ -55,6 +56,8 @@ export class PostgresStateStore implements StateStore {
   private readonly host = hostname();
   /** Stacks whose advisory lock this session holds (PostgreSQL counts re-entries; we do not). */
   private readonly held = new Set<string>();
+  /** The id of each lock this session holds. */
+  private readonly heldIds = new Map<string, string>();
 
   constructor(options: PostgresStoreOptions) {
     this.location = describePgUrl(options.url);
@@ -183,12 +186,15 @@ export class PostgresStateStore implements StateStore {
     return { ok: true };
   }
 
+  /** Writes our holder row; re-taking a lock this session holds keeps its id. */
   private writeHolder(stack: string, operation: string): void {
+    const id = this.heldIds.get(stack) ?? randomUUID();
+    this.heldIds.set(stack, id);
     this.db.run(
-      `INSERT INTO locks (stack, pid, host, since, operation, run_id, session_pid) VALUES ($1, $2, $3, $4, $5, $6, pg_backend_pid())
+      `INSERT INTO locks (stack, pid, host, since, operation, run_id, session_pid, id) VALUES ($1, $2, $3, $4, $5, $6, pg_backend_pid(), $7)
        ON CONFLICT (stack) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since,
-         operation = excluded.operation, run_id = excluded.run_id, session_pid = excluded.session_pid`,
-      [stack, process.pid, this.host, new Date().toISOString(), operation, ciRunId() ?? null],
+         operation = excluded.operation, run_id = excluded.run_id, session_pid = excluded.session_pid, id = excluded.id`,
+      [stack, process.pid, this.host, new Date().toISOString(), operation, ciRunId() ?? null, id],
     );
   }
 
@@ -206,14 +212,16 @@ export class PostgresStateStore implements StateStore {
     this.db.run('DELETE FROM locks WHERE stack = $1 AND session_pid = pg_backend_pid()', [stack]);
     this.db.query("SELECT pg_advisory_unlock(hashtextextended('contextforge.lock:' || $1, 0))", [stack]);
     this.held.delete(stack);
+    this.heldIds.delete(stack);
   }
 
   /**
    * Removes the holder row and ends the session that holds the advisory lock (which releases
    * it); needs the right to signal that backend (same role or superuser).
    */
-  forceUnlock(stack: string): LockHolder | undefined {
+  forceUnlock(stack: string, id?: string): LockHolder | undefined {
     const row = this.db.query('SELECT * FROM locks WHERE stack = $1', [stack])[0];
+    if (id !== undefined && row?.id !== id) return undefined;
     if (this.held.has(stack)) {
       this.releaseLock(stack);
       return row ? toHolder(row) : undefined;

@@ -107,6 +107,7 @@ export function toHolder(r: Row): LockHolder {
     operation: r.operation as string,
   };
   if (r.run_id) h.runId = r.run_id as string;
+  if (r.id) h.id = r.id as string;
   return h;
 }
 

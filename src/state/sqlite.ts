@@ -5,6 +5,7 @@
 
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { migrate } from './migrations.js';
@@ -157,10 +158,11 @@ export class SqliteStateStore implements StateStore {
       .transaction((): LockResult => {
         const row = this.db.prepare('SELECT * FROM locks WHERE stack = ?').get(stack) as Row | undefined;
         const mine = { pid: process.pid, host: this.host, since: new Date().toISOString(), operation };
-        const write = (): void => {
+        // Re-taking our own lock keeps its id: the id names one holding, not one call.
+        const write = (id: string = randomUUID()): void => {
           this.db
-            .prepare('INSERT OR REPLACE INTO locks (stack, pid, host, since, operation) VALUES (?, ?, ?, ?, ?)')
-            .run(stack, mine.pid, mine.host, mine.since, mine.operation);
+            .prepare('INSERT OR REPLACE INTO locks (stack, pid, host, since, operation, id) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(stack, mine.pid, mine.host, mine.since, mine.operation, id);
         };
         if (!row) {
           write();
@@ -168,7 +170,7 @@ export class SqliteStateStore implements StateStore {
         }
         const holder = toHolder(row);
         if (holder.host === this.host && holder.pid === process.pid) {
-          write();
+          write(holder.id);
           return { ok: true };
         }
         if (holder.host === this.host && !pidAlive(holder.pid)) {
@@ -193,11 +195,11 @@ export class SqliteStateStore implements StateStore {
     this.db.prepare('DELETE FROM locks WHERE stack = ? AND pid = ? AND host = ?').run(stack, process.pid, this.host);
   }
 
-  forceUnlock(stack: string): LockHolder | undefined {
+  forceUnlock(stack: string, id?: string): LockHolder | undefined {
     return this.db
       .transaction(() => {
         const row = this.db.prepare('SELECT * FROM locks WHERE stack = ?').get(stack) as Row | undefined;
-        if (!row) return undefined;
+        if (!row || (id !== undefined && row.id !== id)) return undefined;
         this.db.prepare('DELETE FROM locks WHERE stack = ?').run(stack);
         return toHolder(row);
       })

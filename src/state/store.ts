@@ -50,6 +50,8 @@ export interface EventRecord {
 }
 
 export interface LockHolder {
+  /** Unique per acquisition; `force-unlock` must name it (absent on locks older than the id). */
+  id?: string;
   pid: number;
   host: string;
   since: string;
@@ -98,7 +100,13 @@ export interface StateStore {
   /** Waits up to timeoutMs for the stack lock; returns the holder on failure. */
   acquireLock(stack: string, operation: string, timeoutMs: number): Promise<LockResult>;
   releaseLock(stack: string): void;
-  forceUnlock(stack: string): LockHolder | undefined;
+  /**
+   * Removes the stack's lock when its id is `id` (any holder when `id` is undefined) and returns
+   * the holder removed; undefined when the stack is not locked or another acquisition holds it.
+   */
+  forceUnlock(stack: string, id?: string): LockHolder | undefined;
+  /** The current holder, if any (for force-unlock's checks and messages). */
+  lockHolder(stack: string): LockHolder | undefined;
 
   createApproval(record: ApprovalRecord): void;
   listApprovals(stack: string, status?: ApprovalStatus): ApprovalRecord[];

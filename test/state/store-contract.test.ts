@@ -303,7 +303,12 @@ function contract(kind: Kind, ready = true): void {
     const second = await startHolder(loc, 'stk');
     try {
       assert.is((await store.acquireLock('stk', 'apply', 0)).ok, false);
-      assert.is(store.forceUnlock('stk')?.pid, second.pid);
+      // Only the acquisition named by its id is removed; each acquisition has its own.
+      const id = store.lockHolder('stk')?.id;
+      assert.ok(id, 'the holder row carries a lock id');
+      assert.is(store.forceUnlock('stk', 'not-that-one'), undefined);
+      assert.is(store.lockHolder('stk')?.pid, second.pid);
+      assert.is(store.forceUnlock('stk', id)?.pid, second.pid);
       assert.is((await store.acquireLock('stk', 'apply', 30_000)).ok, true);
       assert.is(store.forceUnlock('none'), undefined);
     } finally {
