@@ -47,9 +47,17 @@ export function readSavedPlan(file: string): Result<PlanDocument> {
   return { value: doc, diags: [] };
 }
 
-/** Refusals for a saved plan that no longer matches the config or the live state. */
-export function checkSavedPlan(saved: PlanDocument, fresh: Plan, file: string): Diagnostic[] {
-  const redo = `Run \`contextforge plan -out ${file}\` again, review it, and apply the new plan.`;
+/**
+ * Refusals for a saved plan that no longer matches the config or the live state. `replan` is
+ * the command that makes a new one (with the -f of the config it was made from).
+ */
+export function checkSavedPlan(
+  saved: PlanDocument,
+  fresh: Plan,
+  file: string,
+  replan = `contextforge plan -out ${file}`,
+): Diagnostic[] {
+  const redo = `Run \`${replan}\` again, review it, and apply the new plan.`;
   if (saved.stack !== fresh.stack) {
     return [
       error('plan.wrong-stack', `saved plan is for stack ${saved.stack}, but the config is stack ${fresh.stack}`, {

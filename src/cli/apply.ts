@@ -3,6 +3,7 @@
 // applied, 1 error or partial failure, 3 changes held for approval.
 
 import type { CAC } from 'cac';
+import { existsSync } from 'node:fs';
 import { error } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
 import { applyPlan } from '../apply/engine.js';
@@ -13,6 +14,8 @@ import { renderText } from '../plan/render-text.js';
 import { parseDurationMs } from '../config/index.js';
 import type { Plan } from '../model/resources.js';
 import { confirm } from './prompt.js';
+import type { PlanDocument } from '../generated/plan.js';
+import { configPath as defaultConfigPath, printDiagnostics } from './config-file.js';
 import { openOrReport, planOptions, planWith, report, type CommonFlags } from './session-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
@@ -37,6 +40,17 @@ function summaryLine(plan: Plan, destroy: boolean, counts: Record<string, number
   return `Apply complete! Resources: ${counts.created ?? 0} created, ${counts.updated ?? 0} updated, ${plan.summary.replace ? `${plan.summary.replace} replaced, ` : ''}${counts.deleted ?? 0} destroyed.`;
 }
 
+/** A path as one shell word: quoted only when the shell would split or expand it. */
+function shellWord(s: string): string {
+  return /^[\w./:@%+,=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `contextforge plan [-f CONFIG] -out FILE`, with -f when the config is not ./contextforge.yaml. */
+function replanCommand(config: string, file: string): string {
+  const f = config === defaultConfigPath(undefined, true) ? '' : ` -f ${shellWord(config)}`;
+  return `contextforge plan${f} -out ${shellWord(file)}`;
+}
+
 export async function runApply(flags: ApplyFlags, planFile: string | undefined, destroy = false): Promise<number> {
   const parallelism = flags.parallelism === undefined ? 10 : Number(flags.parallelism);
   if (!Number.isInteger(parallelism) || parallelism < 1) {
@@ -55,6 +69,19 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
         `  Pass --auto-approve, or review a saved plan first: contextforge plan -out plan.json && contextforge apply plan.json\n`,
     );
     return 1;
+  }
+  // A saved plan names the config it was made from: without -f, apply reads that one.
+  let saved: PlanDocument | undefined;
+  if (planFile) {
+    const s = readSavedPlan(planFile);
+    if (!s.value) {
+      printDiagnostics(s.diags, []);
+      return 1;
+    }
+    saved = s.value;
+    // (A plan carried to another checkout, as CI artifacts are, falls back to ./contextforge.yaml.)
+    if (flags.file === undefined && saved.configPath && existsSync(saved.configPath))
+      flags = { ...flags, file: saved.configPath };
   }
   const session = await openOrReport(flags);
   if (!session) return 1;
@@ -95,28 +122,20 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
   };
   process.on('SIGINT', onSigint);
   try {
-    let targets = flags.target;
-    let saved;
-    if (planFile) {
-      const s = readSavedPlan(planFile);
-      if (!s.value) {
-        report(session, s.diags);
-        return 1;
-      }
-      saved = s.value;
-      if (saved.targets?.length) targets = saved.targets;
-    }
+    const targets = saved?.targets?.length ? saved.targets : flags.target;
     const r = await planWith(session, { ...flags, target: targets, destroy });
     if (!r.plan) return 1;
     const plan = r.plan;
     if (saved) {
-      const refusals = checkSavedPlan(saved, plan, planFile!);
+      const refusals = checkSavedPlan(saved, plan, planFile!, replanCommand(config.path, planFile!));
       if (refusals.length) {
         report(session, refusals);
         return 1;
       }
     } else {
-      process.stdout.write(renderText(plan, { redact: session.redact, color: defaultColor(process.stdout) }));
+      process.stdout.write(
+        renderText(plan, { redact: session.redact, color: defaultColor(process.stdout), verbose: flags.verbose }),
+      );
     }
     if (hasChanges(plan) && !saved && !flags.autoApprove) {
       const ok = await confirm(

@@ -35,7 +35,8 @@ export async function runPlan(flags: PlanFlags): Promise<number> {
     // Per-resource errors (e.g. strict guardrails) were reported by planStack; print the rest.
     if (format === 'json') process.stdout.write(renderJson(plan, { redact, contextforgeVersion: packageVersion() }));
     else if (format === 'markdown') process.stdout.write(renderMarkdown(plan, { redact }));
-    else process.stdout.write(renderText(plan, { redact, color: defaultColor(process.stdout) }));
+    else
+      process.stdout.write(renderText(plan, { redact, color: defaultColor(process.stdout), verbose: flags.verbose }));
     if (flags.out) {
       writeSavedPlan(flags.out, plan, {
         configPath: session.config.path,

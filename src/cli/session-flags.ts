@@ -12,6 +12,7 @@ export interface CommonFlags {
   file?: string;
   strict?: boolean;
   target?: string | string[];
+  verbose?: boolean;
 }
 
 export function targetsOf(flags: CommonFlags): string[] | undefined {
@@ -68,5 +69,6 @@ export function planOptions(cmd: Command): Command {
   return cmd
     .option('-f, --file <file>', `Config file (default: ./${DEFAULT_CONFIG})`)
     .option('--strict', 'Treat guardrails a backend cannot enforce as errors')
-    .option('--target <address>', 'Limit to runtime.<name> (repeatable) and what it depends on');
+    .option('--target <address>', 'Limit to runtime.<name> (repeatable) and what it depends on')
+    .option('--verbose', "List every field of a created runtime, its profile's values and defaults too");
 }

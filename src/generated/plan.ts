@@ -82,6 +82,10 @@ export interface PlanChange {
    */
   reason: string;
   /**
+   * Every cause, most significant first (the first is reason); present when there are several.
+   */
+  reasons?: string[];
+  /**
    * Backend name.
    */
   backend: string;

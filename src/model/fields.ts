@@ -96,21 +96,34 @@ export function diffFields(
 
 /** The reason slug for a set of field changes: `image-changed`, `env-changed`, … */
 export function reasonSlug(fields: readonly FieldChange[]): string {
-  const tops = new Set(fields.map((f) => f.path));
-  if ([...tops].some((p) => p === 'source.image' || p === 'source.commit' || p === 'source.ref'))
-    return 'image-changed';
-  const first = fields[0]?.path.split('.')[0] ?? 'spec';
-  const slug: Record<string, string> = {
-    source: 'source-changed',
-    env: 'env-changed',
-    guardrails: 'guardrails-changed',
-    scale: 'scale-changed',
-    transport: 'transport-changed',
-    hostPort: 'port-changed',
-    restart: 'restart-changed',
-    labels: 'labels-changed',
-    visibility: 'visibility-changed',
-    catalog: 'catalog-changed',
-  };
-  return slug[first] ?? 'spec-changed';
+  return reasonSlugs(fields)[0];
 }
+
+/** Every reason slug a set of field changes has, most significant (the image) first. */
+export function reasonSlugs(fields: readonly FieldChange[]): string[] {
+  const out: string[] = [];
+  const add = (s: string): void => {
+    if (!out.includes(s)) out.push(s);
+  };
+  if (fields.some((f) => f.path === 'source.image' || f.path === 'source.commit' || f.path === 'source.ref'))
+    add('image-changed');
+  for (const f of fields) {
+    const top = f.path.split('.')[0];
+    if (top === 'source' && out.includes('image-changed') && /^source\.(image|commit|ref)$/.test(f.path)) continue;
+    add(SLUG_BY_TOP[top] ?? 'spec-changed');
+  }
+  return out.length ? out : ['spec-changed'];
+}
+
+const SLUG_BY_TOP: Record<string, string> = {
+  source: 'source-changed',
+  env: 'env-changed',
+  guardrails: 'guardrails-changed',
+  scale: 'scale-changed',
+  transport: 'transport-changed',
+  hostPort: 'port-changed',
+  restart: 'restart-changed',
+  labels: 'labels-changed',
+  visibility: 'visibility-changed',
+  catalog: 'catalog-changed',
+};

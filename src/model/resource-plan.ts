@@ -2,7 +2,7 @@
 // when missing, delete when unwanted, repair stopped or hand-edited resources, and replace or
 // update when the spec hash moved. Backends pass which fields they can change in place.
 
-import { diffFields, reasonSlug, type DiffFieldsOptions } from './fields.js';
+import { diffFields, reasonSlugs, type DiffFieldsOptions } from './fields.js';
 import type { Change, DesiredResource, ObservedResource, Reason } from './resources.js';
 
 export interface ResourcePlanOptions {
@@ -48,12 +48,8 @@ export function defaultResourcePlan(
   const kind = (fs: typeof fields): 'update' | 'replace' => (fs.some((f) => f.forcesReplace) ? 'replace' : 'update');
   if (observed.specHash !== desired.specHash) {
     const action = fields.length ? kind(fields) : 'replace';
-    return {
-      ...base,
-      action,
-      reason: `${action}:${fields.length ? reasonSlug(fields) : 'spec-changed'}` as Reason,
-      fields,
-    };
+    const reasons = (fields.length ? reasonSlugs(fields) : ['spec-changed']).map((s) => `${action}:${s}` as Reason);
+    return { ...base, action, reason: reasons[0], ...(reasons.length > 1 ? { reasons } : {}), fields };
   }
   if (fields.length) {
     // The recorded hash matches the config but the live values do not: edited by hand.

@@ -112,6 +112,11 @@ export interface DesiredResource {
   /** Guardrail and compatibility warnings from compilation. */
   diagnostics: Diagnostic[];
   approval?: ApprovalRequirement;
+  /**
+   * Keys of spec.guardrails whose value is just what the profile says (nothing in the runtime or
+   * backend changed it); a created runtime's plan names the profile instead of listing them.
+   */
+  fromProfile?: string[];
 }
 
 export type ObservedStatus = 'running' | 'starting' | 'stopped' | 'exited' | 'failed' | 'missing' | 'unknown';
@@ -154,7 +159,10 @@ export interface FieldChange {
 export interface Change {
   address: string;
   action: ActionKind;
+  /** The most significant cause; `reasons` lists every cause when there are several. */
   reason: Reason;
+  /** Every cause, most significant first (reason is the first), when more than one applies. */
+  reasons?: Reason[];
   backend: string;
   backendType: BackendType;
   fields: FieldChange[];

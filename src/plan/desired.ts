@@ -145,8 +145,20 @@ function compileRuntime(
     // errors are returned to the caller, which refuses to plan.
     diagnostics: diags.filter((d) => d.code.startsWith('guardrail.') || d.code === 'ce.limits-fitted'),
     approval,
+    fromProfile: profileKeys(guardrails, profile),
   };
   return { value: resource, diags };
+}
+
+/** Keys of the effective guardrails that hold the profile's own value (limits may be overridden). */
+function profileKeys(g: EffectiveGuardrails, profile: ResolvedProfile): string[] {
+  const res = profile.resources ?? {};
+  const limits: Record<string, unknown> = {
+    maxCpu: parseCpu(res.max_cpu),
+    maxMemory: parseMemory(res.max_memory),
+    maxPids: res.max_pids,
+  };
+  return Object.keys(g).filter((k) => k !== 'profile' && (!(k in limits) || limits[k] === g[k as keyof typeof g]));
 }
 
 /**

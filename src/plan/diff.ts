@@ -25,6 +25,8 @@ export interface DiffInput {
   approvals?: readonly ApprovalRecord[];
   /** Plan-level diagnostics (backend validation, …). */
   diagnostics?: readonly Diagnostic[];
+  /** Addresses of runtimes the config keeps with `enabled: false`: their deletes say so. */
+  disabled?: readonly string[];
 }
 
 /** sha256 of what the plan was computed against: each observed address, backend, hash, status. */
@@ -128,6 +130,7 @@ export function diffPlan(input: DiffInput): Plan {
       change.backendType = rec.backendType as Change['backendType'];
     }
     if (change.action === 'create' && rec && change.reason === 'create:new') change.reason = 'create:drift-missing';
+    if (change.action === 'delete' && !d && input.disabled?.includes(address)) change.reason = 'delete:disabled';
     change.dependsOn = d ? [...d.dependsOn] : [...(rec?.dependsOn ?? [])];
     const seen = new Set<string>();
     change.diagnostics = [...(d?.diagnostics ?? []), ...change.diagnostics].filter((x) => {

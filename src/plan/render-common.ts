@@ -4,6 +4,7 @@
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { formatBytes } from '../config/index.js';
 import type { ActionKind, Change, FieldChange, PlanSummary } from '../model/resources.js';
+import { configKey } from './field-keys.js';
 
 export const SYMBOL: Record<ActionKind, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };
 
@@ -23,14 +24,20 @@ export function formatValue(path: string, value: unknown, sensitive?: boolean): 
   return JSON.stringify(value);
 }
 
-/** `path = after`, `path = before → after`, or `path = before → (removed)`. */
+/** Every cause of a change: `replace:image-changed, env-changed`. */
+export function reasonText(c: Change): string {
+  const all = c.reasons?.length ? c.reasons : [c.reason];
+  return all.map((r, i) => (i === 0 ? r : r.slice(r.indexOf(':') + 1))).join(', ');
+}
+
+/** `key = after`, `key = before → after`, or `key = before → (removed)`, in the config's key names. */
 export function fieldLine(f: FieldChange, action: ActionKind, pad = 0): { symbol: string; text: string } {
   const has = (v: unknown): boolean => v !== undefined;
   let symbol = '~';
   if (!has(f.before) && has(f.after)) symbol = '+';
   else if (has(f.before) && !has(f.after)) symbol = '-';
   if (action === 'create') symbol = '+';
-  const path = f.path.padEnd(pad);
+  const path = configKey(f.path).padEnd(pad);
   let text: string;
   if (symbol === '+') text = `${path} = ${formatValue(f.path, f.after, f.sensitive)}`;
   else if (symbol === '-') text = `${path} = ${formatValue(f.path, f.before, f.sensitive)} → (removed)`;

@@ -28,6 +28,7 @@ function changeDoc(c: Change): PlanChange {
     address: c.address,
     action: c.action,
     reason: c.reason,
+    ...(c.reasons && c.reasons.length > 1 ? { reasons: [...c.reasons] } : {}),
     backend: c.backend,
     backendType: c.backendType,
     fields: c.fields.map((f) => {

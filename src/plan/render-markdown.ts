@@ -2,7 +2,8 @@
 // <details> block per changed runtime with a diff of its fields, warnings, and the approvals
 // still needed. Every line passes through the redactor; secrets are `(sensitive)`.
 
-import { approvalLine, diagLine, fieldLine, HEADLINE, SYMBOL } from './render-common.js';
+import { approvalLine, diagLine, fieldLine, HEADLINE, reasonText, SYMBOL } from './render-common.js';
+import { shownFields } from './field-keys.js';
 import { identityRedactor, type Redactor } from './redact.js';
 import type { Plan } from '../model/resources.js';
 
@@ -35,19 +36,22 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
     for (const c of changes) {
       out.push('<details>');
       out.push(
-        `<summary><code>${SYMBOL[c.action]} ${c.address}</code> ${HEADLINE[c.action]} (<code>${c.reason}</code>)${c.needsApproval ? ' ✋ needs approval' : ''}</summary>`,
+        `<summary><code>${SYMBOL[c.action]} ${c.address}</code> ${HEADLINE[c.action]} (<code>${reasonText(c)}</code>)${c.needsApproval ? ' ✋ needs approval' : ''}</summary>`,
         '',
       );
       out.push(`Backend: \`${c.backend}\` (${c.backendType})`, '');
-      if (c.fields.length) {
+      const { fields, hidden } = shownFields(c);
+      if (fields.length) {
         out.push('```diff');
-        for (const f of c.fields) {
+        for (const f of fields) {
           const { symbol, text } = fieldLine(f, c.action);
           // diff syntax highlights only + and -; an in-place change shows as `!`.
           out.push(`${symbol === '~' ? '!' : symbol} ${text}`);
         }
         out.push('```', '');
       }
+      if (hidden)
+        out.push(`${hidden} more settings from the profile and defaults (\`plan --verbose\` lists them).`, '');
       for (const d of c.diagnostics) out.push(`> ⚠️ ${escapeCell(diagLine(d))}`, '');
       out.push('</details>', '');
     }

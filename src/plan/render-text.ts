@@ -2,13 +2,25 @@
 // field-level before → after lines, reasons, warnings and approval marks; colour only when the
 // caller says the output is a TTY. Every line passes through the redactor.
 
-import { approvalLine, diagLine, fieldLine, HEADLINE, runtimeLabel, summaryLine, SYMBOL } from './render-common.js';
+import {
+  approvalLine,
+  diagLine,
+  fieldLine,
+  HEADLINE,
+  reasonText,
+  runtimeLabel,
+  summaryLine,
+  SYMBOL,
+} from './render-common.js';
+import { configKey, shownFields } from './field-keys.js';
 import { identityRedactor, type Redactor } from './redact.js';
 import type { ActionKind, Plan } from '../model/resources.js';
 
 export interface TextRenderOptions {
   color?: boolean;
   redact?: Redactor;
+  /** Every field of a created runtime, defaults and profile values included. */
+  verbose?: boolean;
 }
 
 const CODES = { green: 32, yellow: 33, red: 31, cyan: 36, bold: 1, dim: 2, magenta: 35 } as const;
@@ -44,14 +56,17 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
   lines.push('contextforge will perform the following actions:', '');
   for (const c of changes) {
     const sym = SYMBOL[c.action];
-    lines.push(paint('bold', `  # ${c.address} ${HEADLINE[c.action]}`) + paint('dim', ` (${c.reason})`));
+    lines.push(paint('bold', `  # ${c.address} ${HEADLINE[c.action]}`) + paint('dim', ` (${reasonText(c)})`));
     lines.push(`${paint(ACTION_COLOUR[c.action], sym.padStart(3))} ${runtimeLabel(c.address)} {`);
-    const pad = Math.max('backend'.length, ...c.fields.map((f) => f.path.length));
+    const { fields, hidden } = shownFields(c, options.verbose);
+    const pad = Math.max('backend'.length, ...fields.map((f) => configKey(f.path).length));
     lines.push(`        ${'backend'.padEnd(pad)} = "${c.backend}" (${c.backendType})`);
-    for (const f of c.fields) {
+    for (const f of fields) {
       const { symbol, text } = fieldLine(f, c.action, pad);
       lines.push(`      ${paint(SYMBOL_COLOUR[symbol] ?? 'yellow', symbol)} ${text}`);
     }
+    if (hidden)
+      lines.push(paint('dim', `        # ${hidden} more from the profile and defaults (--verbose shows them)`));
     for (const step of c.steps ?? []) lines.push(`      ${paint('cyan', '»')} ${step}`);
     lines.push('    }');
     const appr = approvalLine(c);

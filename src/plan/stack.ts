@@ -100,6 +100,7 @@ export async function planStack(options: PlanStackOptions): Promise<PlanStackRes
     targets: options.targets,
     approvals: store.listApprovals(config.stack, 'approved'),
     diagnostics: diags.filter((d) => !d.address),
+    disabled: options.destroy ? [] : config.runtimes.filter((r) => r.enabled === false).map((r) => `runtime.${r.name}`),
   });
   // Warnings about one address (backend validation, observe) travel with its change.
   for (const d of diags) {

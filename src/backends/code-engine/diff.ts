@@ -20,8 +20,13 @@ const SLUGS: Array<[(p: string) => boolean, string]> = [
 ];
 
 export function reasonSlug(fields: readonly FieldChange[]): string {
-  for (const [test, slug] of SLUGS) if (fields.some((f) => test(f.path))) return slug;
-  return 'spec-changed';
+  return reasonSlugs(fields)[0];
+}
+
+/** Every cause among the fields, most significant first. */
+export function reasonSlugs(fields: readonly FieldChange[]): string[] {
+  const out = SLUGS.filter(([test]) => fields.some((f) => test(f.path))).map(([, slug]) => slug);
+  return out.length ? out : ['spec-changed'];
 }
 
 export interface CeDiffInput {
@@ -96,8 +101,16 @@ export function diffApp(input: CeDiffInput): Change {
     return { ...base, action: 'noop', reason: 'noop:up-to-date', fields, diagnostics: diags };
   }
   const sourceMoved = input.built && fields.every((f) => f.path === 'image');
-  const reason: Reason =
-    o.specHash === d.specHash && !sourceMoved ? 'update:drift-edited' : `update:${reasonSlug(fields)}`;
+  const drift = o.specHash === d.specHash && !sourceMoved;
+  const reasons: Reason[] = drift ? ['update:drift-edited'] : reasonSlugs(fields).map((s): Reason => `update:${s}`);
   const imageMoved = fields.some((f) => f.path === 'image');
-  return { ...base, action: 'update', reason, fields, diagnostics: diags, ...(steps && imageMoved ? { steps } : {}) };
+  return {
+    ...base,
+    action: 'update',
+    reason: reasons[0],
+    ...(reasons.length > 1 ? { reasons } : {}),
+    fields,
+    diagnostics: diags,
+    ...(steps && imageMoved ? { steps } : {}),
+  };
 }

@@ -17,7 +17,7 @@ import { dockerHash, managedSpec, type DockerManagedSpec } from './labels.js';
 
 /** Reason by the first group of fields that differs, most significant first. */
 const GROUPS: Array<{ test: (path: string) => boolean; reason: Reason }> = [
-  { test: (p) => p === 'image', reason: 'replace:image-changed' },
+  { test: (p) => p === 'image' || p === 'imageId', reason: 'replace:image-changed' },
   { test: (p) => p.startsWith('build.'), reason: 'replace:build-changed' },
   { test: (p) => p === 'entrypoint' || p === 'cmd', reason: 'replace:command-changed' },
   { test: (p) => p.startsWith('env.') || p.startsWith('secretEnv'), reason: 'replace:env-changed' },
@@ -96,9 +96,11 @@ export function specFields(before: DockerManagedSpec, after: DockerManagedSpec):
   return out;
 }
 
-function reasonFor(fields: FieldChange[]): Reason {
-  for (const g of GROUPS) if (fields.some((f) => g.test(f.path))) return g.reason;
-  return 'replace:spec-changed';
+/** Every cause among the fields, most significant first. */
+function reasonsFor(fields: FieldChange[]): Reason[] {
+  const out: Reason[] = [];
+  for (const g of GROUPS) if (fields.some((f) => g.test(f.path)) && !out.includes(g.reason)) out.push(g.reason);
+  return out.length ? out : ['replace:spec-changed'];
 }
 
 interface DiffInput {
@@ -110,15 +112,17 @@ interface DiffInput {
 function change(
   input: DiffInput,
   action: ActionKind,
-  reason: Reason,
+  reason: Reason | Reason[],
   fields: FieldChange[] = [],
   diags: Diagnostic[] = [],
 ): Change {
   const d = input.desired;
+  const reasons = Array.isArray(reason) ? reason : [reason];
   return {
     address: d?.address ?? input.observed?.address ?? 'runtime.unknown',
     action,
-    reason,
+    reason: reasons[0],
+    ...(reasons.length > 1 ? { reasons } : {}),
     backend: d?.backend ?? input.observed?.backend ?? input.backend,
     backendType: 'docker',
     fields,
@@ -156,33 +160,48 @@ export function diffRuntime(input: DiffInput): Change {
     ]);
   }
   const fields = specFields(live, want);
-  if (fields.length > 0) return change(input, 'replace', reasonFor(fields), fields);
-  if (observed.live.dockerHash !== dockerHash(want, desired.spec.secretDigests)) {
+  // The same tag rebuilt (a new image ID behind it) is a cause of its own, listed beside any
+  // other field that changed: a reader must see every reason the container is replaced.
+  const imageId = observed.live.imageId as string | undefined;
+  const current = observed.live.imageCurrentId as string | undefined;
+  const rebuilt: FieldChange | undefined =
+    current && imageId && current !== imageId && !fields.some((f) => f.path === 'image')
+      ? { path: 'imageId', before: imageId, after: current, forcesReplace: true }
+      : undefined;
+  const hashMoved = observed.live.dockerHash !== dockerHash(want, desired.spec.secretDigests);
+  const secretFields = want.secretNames.map((n) => ({
+    path: `secretEnv.${n}`,
+    before: '(sensitive)',
+    after: '(sensitive)',
+    sensitive: true,
+    forcesReplace: true,
+  }));
+  if (fields.length > 0) {
+    // With the same secret names, the live hash recomputed from the live spec and the desired
+    // secret digests tells whether a secret value moved too.
+    const sameNames = canonicalJson([...live.secretNames].sort()) === canonicalJson([...want.secretNames].sort());
+    const secretsToo =
+      sameNames && observed.live.dockerHash !== dockerHash(live, desired.spec.secretDigests) ? secretFields : [];
+    const all = [...(rebuilt ? [rebuilt] : []), ...fields, ...secretsToo];
+    return change(input, 'replace', reasonsFor(all), all);
+  }
+  if (hashMoved) {
     // Same names and plain values, yet the hash moved: a secret value changed.
-    const secretFields = want.secretNames.map((n) => ({
-      path: `secretEnv.${n}`,
-      before: '(sensitive)',
-      after: '(sensitive)',
-      sensitive: true,
-      forcesReplace: true,
-    }));
+    const all: FieldChange[] = [
+      ...(rebuilt ? [rebuilt] : []),
+      ...(secretFields.length
+        ? secretFields
+        : [{ path: 'spec', before: '(changed)', after: '(changed)', forcesReplace: true }]),
+    ];
     return change(
       input,
       'replace',
-      'replace:env-changed',
-      secretFields.length
-        ? secretFields
-        : [{ path: 'spec', before: '(changed)', after: '(changed)', forcesReplace: true }],
+      rebuilt ? ['replace:image-changed', 'replace:env-changed'] : 'replace:env-changed',
+      all,
     );
   }
 
-  const imageId = observed.live.imageId as string | undefined;
-  const current = observed.live.imageCurrentId as string | undefined;
-  if (current && imageId && current !== imageId) {
-    return change(input, 'replace', 'replace:image-changed', [
-      { path: 'imageId', before: imageId, after: current, forcesReplace: true },
-    ]);
-  }
+  if (rebuilt) return change(input, 'replace', 'replace:image-changed', [rebuilt]);
   const drift = (observed.live.listDrift as string[] | undefined) ?? [];
   if (drift.length > 0) {
     return change(

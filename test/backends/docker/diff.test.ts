@@ -145,6 +145,36 @@ test('drift: stopped → update, tag moved → replace:image-changed, hand edits
   assert.is(noLabel.reason, 'replace:drift-edited');
 });
 
+test('a rebuilt image plus an env edit lists both and names both causes (issue 19)', () => {
+  const d = base();
+  const edited = base({ env: { LOG: 'debug' } });
+  const c = diffRuntime({
+    desired: edited,
+    observed: observedFrom(d, {}, { imageCurrentId: 'sha256:bbb' }),
+    backend: 'local',
+  });
+  assert.is(c.action, 'replace');
+  assert.equal(c.reasons, ['replace:image-changed', 'replace:env-changed']);
+  assert.equal(
+    c.fields.map((f) => f.path),
+    ['imageId', 'env.LOG'],
+  );
+  // A secret value changed together with a plain one: the secret is listed too (sensitive).
+  const both = diffRuntime({
+    desired: base({ env: { LOG: 'debug' }, secrets: { TOKEN: `${SECRET}-rotated` } }),
+    observed: observedFrom(d),
+    backend: 'local',
+  });
+  assert.equal(
+    both.fields.map((f) => [f.path, f.after]),
+    [
+      ['env.LOG', 'debug'],
+      ['secretEnv.TOKEN', '(sensitive)'],
+    ],
+  );
+  assert.not.ok(JSON.stringify(both.fields).includes(SECRET));
+});
+
 test('a runtime no longer desired is a delete:not-in-config', () => {
   const d = base();
   const c = diffRuntime({ desired: undefined, observed: observedFrom(d), backend: 'local' });
