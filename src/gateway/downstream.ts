@@ -33,6 +33,7 @@ import type { GatewayLogger } from './types.js';
 import type { CallKind, CallOutcome, GatewayMetrics } from './metrics.js';
 import { DownstreamPeer } from './peer.js';
 import { UpstreamUnavailableError, message, type UpstreamSession } from './upstream.js';
+import { wireHandler } from './wire-error.js';
 
 export interface DownstreamDeps {
   federation: Federation;
@@ -71,6 +72,10 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
   );
   const cat = () => deps.federation.catalog(view);
   const peer = new DownstreamPeer(server);
+  // Every handler's McpError reaches the client with one "MCP error <code>:" prefix, not two.
+  const register = server.setRequestHandler.bind(server);
+  server.setRequestHandler = ((schema: never, handler: (...args: never[]) => unknown) =>
+    register(schema, wireHandler(handler) as never)) as typeof server.setRequestHandler;
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...cat().tools.values()].map((r) => r.def) }));
   server.setRequestHandler(ListPromptsRequestSchema, () => ({

@@ -16,6 +16,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { DownstreamPeer, PeerLink, RelayedMethod } from './peer.js';
 import type { GatewayLogger } from './types.js';
+import { wireHandler } from './wire-error.js';
 
 export const CLIENT_INFO = { name: 'contextforge-gateway', version: '0.1.0' };
 
@@ -58,7 +59,10 @@ export class UpstreamLink implements PeerLink {
     const link = new UpstreamLink(client, o);
     const relay =
       (method: RelayedMethod) => (req: { params?: Record<string, unknown> }, extra: { signal: AbortSignal }) =>
-        o.peer.relay(method, req.params, { runtime: o.runtime, timeoutMs: o.timeoutMs, signal: extra.signal }) as never;
+        // The upstream reads the error with one "MCP error <code>:" prefix (wire-error.ts).
+        wireHandler(() =>
+          o.peer.relay(method, req.params, { runtime: o.runtime, timeoutMs: o.timeoutMs, signal: extra.signal }),
+        )() as never;
     client.setRequestHandler(CreateMessageRequestSchema, relay('sampling/createMessage'));
     client.setRequestHandler(ElicitRequestSchema, relay('elicitation/create'));
     client.setRequestHandler(ListRootsRequestSchema, relay('roots/list'));

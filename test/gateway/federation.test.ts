@@ -108,6 +108,21 @@ test('unknown tool is a JSON-RPC error naming the tool', async () => {
     assert.unreachable('should throw');
   } catch (e) {
     assert.match((e as Error).message, "Unknown tool 'nope__echo'");
+    // One "MCP error <code>:" prefix, not the gateway's plus the client's (issue 19).
+    assert.ok((e as Error).message.startsWith("MCP error -32602: Unknown tool 'nope__echo'"), (e as Error).message);
+  }
+});
+
+test("an upstream's error reaches the client with one MCP error prefix", async () => {
+  const c = await client('/mcp');
+  try {
+    // args-prompt requires `city`: the upstream answers InvalidParams.
+    await c.getPrompt({ name: 'gamma__args-prompt', arguments: {} });
+    assert.unreachable('should throw');
+  } catch (e) {
+    const message = (e as Error).message;
+    assert.match(message, /^MCP error -?\d+: /);
+    assert.is(message.match(/MCP error/g)?.length, 1, message);
   }
 });
 
