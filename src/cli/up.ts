@@ -10,14 +10,18 @@ import { defaultColor } from '../diag/render.js';
 import { stateLocation } from '../apply/session.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
 import { startHost, upstreamLines, type Host } from '../host/host.js';
-import { reconcileOnce } from '../host/reconcile.js';
+import { reconcileOnce, type ReconcileResult } from '../host/reconcile.js';
 import { openStore } from '../state/open.js';
+import { createNotifier } from '../approvals/notify.js';
+import { chainHooks, deleteGuard, missingNote, mtimeQuietMs } from '../watch/guard.js';
 import { createReconcileLoop } from '../watch/loop.js';
+import { approvalHook, auditHook, pollApprovals, type ApprovalPoller } from '../watch/passes.js';
+import { duration, guardOptions, guardSettings, type GuardFlags } from './host-flags.js';
 import { configPath, printDiagnostics } from './config-file.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 import { portFlag, servingLines } from './serving.js';
 
-export interface UpFlags {
+export interface UpFlags extends GuardFlags {
   file?: string;
   host?: string;
   port?: string | number;
@@ -25,6 +29,7 @@ export interface UpFlags {
   downOnExit?: boolean;
   watch?: boolean;
   autoApprove?: boolean;
+  debounce?: string | number;
 }
 
 /** Longest `up` waits for upstreams to connect before it reports them. */
@@ -41,6 +46,14 @@ export async function runUp(flags: UpFlags): Promise<number> {
     process.stderr.write(`error[cli.bad-flag]: ${port.message}\n`);
     return 1;
   }
+  const guard = guardSettings(flags);
+  const debounce = duration('debounce', flags.debounce, 200);
+  for (const v of [guard, debounce])
+    if (v instanceof Error) {
+      process.stderr.write(`error[cli.bad-flag]: ${v.message}\n`);
+      return 1;
+    }
+  if (guard instanceof Error) return 1;
   const path = configPath(flags.file, true)!;
   const color = defaultColor(process.stdout);
   const interrupt = new AbortController();
@@ -63,15 +76,73 @@ export async function runUp(flags: UpFlags): Promise<number> {
   let host: Host | undefined;
   let watcher: ConfigWatcher | undefined;
   let store: ReturnType<typeof openStore> | undefined;
-  let stopLoop: () => Promise<void> = async () => undefined;
+  let config: LoadedConfig | undefined;
+  let settle: NodeJS.Timeout | undefined;
+  const cancelSettle = (): void => {
+    if (settle) clearTimeout(settle);
+    settle = undefined;
+  };
+  const notifier = createNotifier({ log: (l) => say(l) });
+  // The same gate and approval workflow as `watch`: deletes wait for a quiet file, keep data
+  // volumes and can be turned off; held changes become approval requests (and webhooks).
+  const hooks = chainHooks(
+    deleteGuard({
+      path,
+      strict: flags.strict,
+      ...guard,
+      quietForMs: () => (watcher ? watcher.quietForMs() : mtimeQuietMs(config?.files ?? [path])),
+      say,
+      retryIn: (ms) => {
+        cancelSettle();
+        settle = setTimeout(() => loop.trigger('settle'), ms);
+      },
+    }),
+    approvalHook({ notifier, say, configArg: flags.file }),
+  );
+  const reconcile = (): Promise<ReconcileResult> =>
+    reconcileOnce({
+      path,
+      strict: flags.strict,
+      signal: interrupt.signal,
+      say,
+      report,
+      color,
+      onPlan: hooks,
+      onApplied: auditHook(),
+    });
+  // The shared reconcile loop: one pass at a time, saves during a pass coalesce into one more.
+  const loop = createReconcileLoop({
+    pass: async (triggers) => {
+      if (triggers.has('config')) say(`\nConfig changed: re-planning ${path}`);
+      else if (triggers.has('approval')) say(`\nAn approval was decided: re-planning ${path}`);
+      const r = await reconcile();
+      if (!r.config) {
+        say(
+          'The config is not valid: nothing was changed; still serving the last applied state. Fix it and save again.',
+        );
+        return;
+      }
+      config = r.config;
+      if (!host) return;
+      for (const note of await host.updateConfig(config)) say(`note: ${note}`);
+      watcher?.setFiles(config.files);
+      if (!r.changed) return;
+      await host.refresh();
+      await host.settled(SETTLE_MS);
+      say('Serving:');
+      for (const l of upstreamLines(host.status())) say(l);
+    },
+    onError: (e) => process.stderr.write(`error: unexpected failure in a reconcile pass: ${e.message}\n`),
+  });
+  let approvals: ApprovalPoller | undefined;
   try {
     say(`contextforge up: applying ${path}`);
-    const first = await reconcileOnce({ path, strict: flags.strict, signal: interrupt.signal, say, report, color });
+    const first = await reconcile();
     // Nothing could be applied (invalid config, lock held, backend unreachable): a plain error.
-    // A partial apply still serves what did start.
-    if (!first.config || !first.apply) return 1;
+    // A partial apply still serves what did start; a pass the guard held back serves what runs.
+    if (!first.config || (!first.apply && !first.skipped)) return 1;
     if (interrupt.signal.aborted) return first.exitCode;
-    let config: LoadedConfig = first.config;
+    config = first.config;
 
     store = openStore(stateLocation(config));
     const started = await startHost({
@@ -97,33 +168,23 @@ export async function runUp(flags: UpFlags): Promise<number> {
     say(
       `Point a client at it: contextforge client-config <claude-desktop|vscode|cursor|inspector>${flags.file ? ` -f ${flags.file}` : ''}`,
     );
+    // Decisions made with `contextforge approvals` run a pass at once.
+    approvals = pollApprovals({
+      store: () => store,
+      stack: () => config?.stack,
+      onDecided: () => loop.trigger('approval'),
+    });
 
     if (flags.watch !== false) {
-      // The shared reconcile loop: one pass at a time, saves during a pass coalesce into one more.
-      const loop = createReconcileLoop({
-        pass: async () => {
-          say(`\nConfig changed: re-planning ${path}`);
-          const r = await reconcileOnce({ path, strict: flags.strict, signal: interrupt.signal, say, report, color });
-          if (!r.config) {
-            say(
-              'The config is not valid: nothing was changed; still serving the last applied state. Fix it and save again.',
-            );
-            return;
-          }
-          config = r.config;
-          for (const note of await h.updateConfig(config)) say(`note: ${note}`);
-          watcher?.setFiles(config.files);
-          await h.refresh();
-          await h.settled(SETTLE_MS);
-          say('Serving:');
-          for (const l of upstreamLines(h.status())) say(l);
-        },
-        onError: (e) => process.stderr.write(`error: unexpected failure in a reconcile pass: ${e.message}\n`),
-      });
-      stopLoop = () => loop.stop();
       watcher = watchConfig({
         files: config.files,
-        onChange: () => loop.trigger('config'),
+        debounceMs: debounce as number,
+        onChange: ({ missing }) => {
+          // A newer version supersedes a pass that waited for the old one to settle.
+          cancelSettle();
+          if (missing.length) say(missingNote(missing));
+          else loop.trigger('config');
+        },
         onError: (e) => process.stderr.write(`warning: watching the config failed: ${e.message}\n`),
       });
       await watcher.ready;
@@ -133,11 +194,13 @@ export async function runUp(flags: UpFlags): Promise<number> {
       await stopped;
       await watcher.close();
       watcher = undefined;
-      await stopLoop();
     } else {
       say('Press Ctrl-C to stop.');
       await stopped;
     }
+    cancelSettle();
+    approvals.stop();
+    await loop.stop();
 
     await host.stop();
     host = undefined;
@@ -152,15 +215,18 @@ export async function runUp(flags: UpFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    cancelSettle();
+    approvals?.stop();
     await watcher?.close();
-    await stopLoop();
+    await loop.stop();
+    await notifier.drain(true);
     await host?.stop();
     store?.close();
   }
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  verbCommand(cli, 'up')
+  const cmd = verbCommand(cli, 'up')
     .option('-f, --file <path>', 'Config file (default ./contextforge.yaml)')
     .option('--host <address>', 'Gateway listen address (default gateway.host, else 127.0.0.1)')
     .option('--port <port>', 'Gateway listen port (default gateway.port, else 4444; 0 picks a free one)')
@@ -168,6 +234,8 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
     .option('--down-on-exit', 'Remove every runtime of the stack when stopping')
     .option('--no-watch', 'Apply and serve once; do not watch the config file')
     .option('--auto-approve', 'Accepted for symmetry with apply; up always applies without asking')
+    .option('--debounce <duration>', 'Wait this long after the last save before planning (default 200ms)');
+  guardOptions(cmd)
     .example('contextforge up')
     .example('contextforge up -f stacks/dev.yaml --port 0 --down-on-exit')
     .action((flags: UpFlags) => setExit(runUp(flags)));

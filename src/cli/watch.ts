@@ -5,12 +5,12 @@
 import type { CAC } from 'cac';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
-import { parseDurationMs } from '../config/index.js';
 import { runWatch } from '../watch/watch.js';
 import { printDiagnostics } from './config-file.js';
+import { duration, guardOptions, guardSettings, type GuardFlags, type GuardSettings } from './host-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
-export interface WatchFlags {
+export interface WatchFlags extends GuardFlags {
   file?: string;
   interval?: string | number;
   git?: string;
@@ -21,19 +21,12 @@ export interface WatchFlags {
   strict?: boolean;
 }
 
-function duration(name: string, v: string | number | undefined, fallbackMs: number): number | Error {
-  if (v === undefined) return fallbackMs;
-  const ms = parseDurationMs(v);
-  if (ms === undefined || ms <= 0)
-    return new Error(`--${name} ${v} is not a positive duration; use e.g. 500ms, 30s, 5m`);
-  return ms;
-}
-
 export async function runWatchVerb(flags: WatchFlags): Promise<number> {
   const interval = duration('interval', flags.interval, 60_000);
   const gitInterval = duration('git-interval', flags.gitInterval, 30_000);
   const debounce = duration('debounce', flags.debounce, 200);
-  for (const v of [interval, gitInterval, debounce]) {
+  const guard = guardSettings(flags);
+  for (const v of [interval, gitInterval, debounce, guard]) {
     if (v instanceof Error) {
       process.stderr.write(`error[cli.bad-flag]: ${v.message}\n`);
       return 1;
@@ -64,6 +57,7 @@ export async function runWatchVerb(flags: WatchFlags): Promise<number> {
         : undefined,
       intervalMs: interval as number,
       debounceMs: debounce as number,
+      ...(guard as GuardSettings),
       strict: flags.strict,
       say: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
       report: (diags: readonly Diagnostic[], sensitive: Iterable<string>) => printDiagnostics(diags, sensitive),
@@ -77,7 +71,7 @@ export async function runWatchVerb(flags: WatchFlags): Promise<number> {
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
-  verbCommand(cli, 'watch')
+  const cmd = verbCommand(cli, 'watch')
     .option('-f, --file <file>', 'Config file (default ./contextforge.yaml; with --git, its name inside --path)')
     .option('--interval <duration>', 'Drift reconciliation interval (default 60s)')
     .option('--git <url>', 'Follow a git repository instead of a local file')
@@ -85,7 +79,8 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
     .option('--path <dir>', 'Directory of the config inside the repository (default its root)')
     .option('--git-interval <duration>', 'How often to fetch the branch (default 30s)')
     .option('--debounce <duration>', 'Wait this long after the last save before planning (default 200ms)')
-    .option('--strict', 'Treat guardrails a backend cannot enforce as errors')
+    .option('--strict', 'Treat guardrails a backend cannot enforce as errors');
+  guardOptions(cmd)
     .example('contextforge watch --interval 30s')
     .example('contextforge watch --git https://git.example.com/ops/mcp.git --branch main --path stacks/prod')
     .action((flags: WatchFlags) => setExit(runWatchVerb(flags)));

@@ -18,6 +18,7 @@ import type { RunKind, StateStore } from '../state/store.js';
 
 /** What the hooks see: the plan of this pass and the open session, inside the lock. */
 export interface PassContext {
+  /** onPlan may replace it with a narrower plan (e.g. without deletes); the rest is applied. */
   plan: Plan;
   config: LoadedConfig;
   store: StateStore;
@@ -101,14 +102,16 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
       options.report(planned.diags, opened.sensitive);
       return { config, exitCode: 1, changed: false };
     }
-    const plan = planned.plan;
-    const ctx: PassContext = { plan, config, store, redact: session.redact };
+    const ctx: PassContext = { plan: planned.plan, config, store, redact: session.redact };
     const kind: RunKind = options.destroy ? 'destroy' : (options.kind ?? 'apply');
-    if (!hasChanges(plan) && options.quiet) {
-      for (const c of plan.changes) if (c.action === 'noop') recordNoop(store, config.stack, c);
-      return { config, exitCode: 0, changed: false, plan };
+    if (!hasChanges(ctx.plan) && options.quiet) {
+      for (const c of ctx.plan.changes) if (c.action === 'noop') recordNoop(store, config.stack, c);
+      return { config, exitCode: 0, changed: false, plan: ctx.plan };
     }
-    if ((await options.onPlan?.(ctx)) === 'skip') return { config, exitCode: 0, changed: false, plan, skipped: true };
+    if ((await options.onPlan?.(ctx)) === 'skip')
+      return { config, exitCode: 0, changed: false, plan: ctx.plan, skipped: true };
+    // The hook may have narrowed the plan (a host that does not prune drops its deletes).
+    const plan = ctx.plan;
     if (!hasChanges(plan)) {
       say(options.destroy ? 'Nothing to destroy.' : 'No changes. The live state matches the configuration.');
       // Still record refreshed noops (endpoints may have moved) through the engine.

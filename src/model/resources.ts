@@ -179,6 +179,11 @@ export interface Change {
    * apply engine holds such changes unless `approvedBy` satisfies them.
    */
   needsApproval?: boolean;
+  /**
+   * A delete that must leave the runtime's data volumes in place (set on every delete a
+   * watching host runs: a file that shrank by mistake must never cost data).
+   */
+  keepVolumes?: boolean;
 }
 
 export interface PlanSummary {

@@ -2,8 +2,11 @@
 // time, coalesces triggers that arrive during a pass into one more pass, and on stop lets the
 // pass in flight finish. It knows nothing about configs or backends; the pass function does.
 
-/** Why a pass runs; the pass may act differently (e.g. print less on a quiet drift check). */
-export type Trigger = 'start' | 'config' | 'drift' | 'git' | 'approval';
+/**
+ * Why a pass runs; the pass may act differently (e.g. print less on a quiet drift check).
+ * 'settle': a pass that waited for the file to be quiet before deleting runs again.
+ */
+export type Trigger = 'start' | 'config' | 'drift' | 'git' | 'approval' | 'settle';
 
 export interface ReconcileLoopOptions {
   /** One pass. Receives every trigger coalesced into it (at least one). */

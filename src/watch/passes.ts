@@ -7,7 +7,8 @@ import { stateLocation } from '../apply/session.js';
 import type { PassContext } from '../host/reconcile.js';
 import { decisionCommands } from '../approvals/request.js';
 import type { Notifier } from '../approvals/notify.js';
-import { recordApprovedApplied, syncApprovals } from '../approvals/workflow.js';
+import { expireApprovals, recordApprovedApplied, syncApprovals } from '../approvals/workflow.js';
+import type { StateStore } from '../state/store.js';
 
 const DONE = new Set(['created', 'updated', 'deleted', 'unchanged']);
 
@@ -52,4 +53,48 @@ export function auditHook(): (ctx: PassContext & { result: ApplyResult }) => voi
       recordApprovedApplied(ctx.store, ctx.plan.stack, c, ctx.result.runId);
     }
   };
+}
+
+export interface ApprovalPoller {
+  stop(): void;
+}
+
+/**
+ * Decisions are made by other processes (`contextforge approvals`); a cheap poll of the state
+ * store notices a new approval (and expires overdue requests) and asks for a pass right away
+ * instead of waiting for the next drift check.
+ */
+export function pollApprovals(input: {
+  /** The store in use now (a host re-opens it when the config moves its state). */
+  store: () => StateStore | undefined;
+  stack: () => string | undefined;
+  onDecided: () => void;
+  intervalMs?: number;
+}): ApprovalPoller {
+  const approved = (store: StateStore, stack: string): string =>
+    store
+      .listApprovals(stack)
+      .filter((a) => a.status === 'approved')
+      .map((a) => a.id)
+      .join(',');
+  const first = input.stack();
+  const firstStore = input.store();
+  let decided = first && firstStore ? approved(firstStore, first) : '';
+  const timer = setInterval(() => {
+    const stack = input.stack();
+    const store = input.store();
+    if (!stack || !store) return;
+    try {
+      expireApprovals(store, stack);
+      const now = approved(store, stack);
+      if (now !== decided) {
+        decided = now;
+        input.onDecided();
+      }
+    } catch {
+      // A busy or failing store is reported by the pass that uses it; polling tries again.
+    }
+  }, input.intervalMs ?? 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

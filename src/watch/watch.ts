@@ -6,7 +6,6 @@
 import { join, relative, resolve } from 'node:path';
 import { stateLocation } from '../apply/session.js';
 import { createNotifier } from '../approvals/notify.js';
-import { expireApprovals } from '../approvals/workflow.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
@@ -14,7 +13,15 @@ import { reconcileOnce, type ReconcileResult } from '../host/reconcile.js';
 import { locationKey, openStore, type OpenedStore } from '../state/open.js';
 import { displayUrl, openGitSync, scrubGitMessage, type CommitInfo, type GitSync } from './git-sync.js';
 import { createReconcileLoop, type Trigger } from './loop.js';
-import { approvalHook, auditHook } from './passes.js';
+import {
+  chainHooks,
+  deleteGuard,
+  DEFAULT_DELETE_QUIET_MS,
+  DEFAULT_MAX_DELETES,
+  missingNote,
+  mtimeQuietMs,
+} from './guard.js';
+import { approvalHook, auditHook, pollApprovals } from './passes.js';
 
 export interface WatchGitOptions {
   url: string;
@@ -43,6 +50,13 @@ export interface WatchOptions {
   signal: AbortSignal;
   /** Webhook retry tuning (tests shorten it). */
   webhook?: { attempts?: number; baseDelayMs?: number };
+  /** How long the config must be unchanged before a pass may delete (default 5 s). */
+  deleteQuietMs?: number;
+  /** False: never delete runtimes that left the config (--no-prune). */
+  prune?: boolean;
+  /** Deletes of more runtimes than this in one pass need allowMassDelete (default 5). */
+  maxDeletes?: number;
+  allowMassDelete?: boolean;
 }
 
 /** Runs until the signal aborts. Exit code: 0 after a clean stop, 1 when it could not start. */
@@ -99,6 +113,27 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     watcher?.setFiles(c.files);
   };
 
+  let settle: NodeJS.Timeout | undefined;
+  const cancelSettle = (): void => {
+    if (settle) clearTimeout(settle);
+    settle = undefined;
+  };
+  const guard = deleteGuard({
+    path,
+    strict: options.strict,
+    // A commit checked out by this host is complete: only a local file can be half-written.
+    deleteQuietMs: git ? 0 : (options.deleteQuietMs ?? DEFAULT_DELETE_QUIET_MS),
+    quietForMs: () => (watcher ? watcher.quietForMs() : mtimeQuietMs(config?.files ?? [path])),
+    prune: options.prune !== false,
+    maxDeletes: options.maxDeletes ?? DEFAULT_MAX_DELETES,
+    allowMassDelete: options.allowMassDelete === true,
+    say,
+    retryIn: (ms) => {
+      cancelSettle();
+      settle = setTimeout(() => loop.trigger('settle'), ms);
+    },
+  });
+
   const reconcile = (quiet: boolean, meta?: Record<string, unknown>): Promise<ReconcileResult> =>
     reconcileOnce({
       path,
@@ -110,7 +145,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
       kind: 'reconcile',
       quiet,
       meta,
-      onPlan: approvalHook({ notifier, say, configArg }),
+      onPlan: chainHooks(guard, approvalHook({ notifier, say, configArg })),
       onApplied: auditHook(),
     });
 
@@ -215,6 +250,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     onError: (e) => say(`error: unexpected failure in a reconcile pass: ${e.message}`),
   });
   const timers: NodeJS.Timeout[] = [];
+  let stopApprovals = (): void => undefined;
   try {
     say(
       `contextforge watch: ${git ? `${displayUrl(options.git!.url)}#${options.git!.branch} (${relative(git.dir, path)})` : path}`,
@@ -230,36 +266,27 @@ export async function runWatch(options: WatchOptions): Promise<number> {
       watcher = watchConfig({
         files: config?.files ?? [path],
         debounceMs: options.debounceMs,
-        onChange: () => loop.trigger('config'),
+        onChange: ({ missing }) => {
+          // A newer version supersedes a pass that waited for the old one to settle.
+          cancelSettle();
+          if (missing.length) say(missingNote(missing));
+          else loop.trigger('config');
+        },
         onError: (e) => say(`warning: watching the config failed: ${e.message}`),
       });
       await watcher.ready;
     }
     timers.push(setInterval(() => loop.trigger('drift'), options.intervalMs));
     if (git) timers.push(setInterval(() => loop.trigger('git'), options.git!.intervalMs));
-    // Decisions are made by other processes (`contextforge approvals`); a cheap poll of the
-    // state file notices them and runs a pass right away instead of waiting for the interval.
-    let decided = '';
-    const pollApprovals = (): void => {
-      if (!store || !stack) return;
-      expireApprovals(store, stack);
-      const now = store
-        .listApprovals(stack)
-        .filter((a) => a.status === 'approved')
-        .map((a) => a.id)
-        .join(',');
-      if (now !== decided) {
-        decided = now;
-        loop.trigger('approval');
-      }
-    };
-    if (store && stack)
-      decided = store
-        .listApprovals(stack)
-        .filter((a) => a.status === 'approved')
-        .map((a) => a.id)
-        .join(',');
-    timers.push(setInterval(pollApprovals, options.approvalPollMs ?? 1000));
+    // Decisions made with `contextforge approvals` run a pass at once.
+    const approvals = pollApprovals({
+      store: () => store,
+      stack: () => stack,
+      onDecided: () => loop.trigger('approval'),
+      intervalMs: options.approvalPollMs,
+    });
+    stopApprovals = () => approvals.stop();
+
     say(
       `Watching ${git ? `branch ${options.git!.branch} every ${Math.round(options.git!.intervalMs / 1000)}s` : `${config?.files.length ?? 1} file(s)`}; ` +
         `drift check every ${Math.round(options.intervalMs / 1000)}s. Press Ctrl-C to stop (servers keep running).`,
@@ -272,6 +299,8 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     return 0;
   } finally {
     for (const t of timers) clearInterval(t);
+    stopApprovals();
+    cancelSettle();
     await watcher?.close();
     await loop.stop();
     await notifier.drain(true);

@@ -3,7 +3,7 @@
 // and setFiles() moves the watch to a new file set.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watchConfig } from '../../src/host/config-watch.js';
@@ -45,6 +45,62 @@ test('saves fire once per settled change; identical content does not fire', asyn
     assert.is(await firedTimes(3), 3, 'a file added by setFiles fires');
   } finally {
     await w.close();
+  }
+});
+
+test('deletes, renames, a directory in its place and a swapped directory: each new version fires', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'cf-watch-swap-'));
+  const cfgDir = join(root, 'stack');
+  mkdirSync(cfgDir);
+  const f = join(cfgDir, 'contextforge.yaml');
+  writeFileSync(f, 'name: v0\n');
+  const seen: Array<{ missing: string[]; text: string }> = [];
+  const w = watchConfig({
+    files: [f],
+    debounceMs: 100,
+    rearmMs: 100,
+    onChange: (c) => void seen.push({ missing: c.missing, text: c.missing.length ? '' : readFileSync(f, 'utf8') }),
+  });
+  /** Waits (bounded, generous) for the next report and returns it. */
+  const next = async (): Promise<{ missing: string[]; text: string }> => {
+    const n = seen.length;
+    const until = Date.now() + 15_000;
+    while (seen.length === n && Date.now() < until) await sleep(25);
+    assert.ok(seen.length > n, 'the watcher reported a change');
+    return seen[seen.length - 1];
+  };
+  try {
+    await w.ready;
+    for (let i = 1; i <= 3; i++) {
+      rmSync(f);
+      assert.equal((await next()).missing, [f], `delete ${i} is reported as missing`);
+      writeFileSync(f, `name: v${i}\n`);
+      assert.equal(await next(), { missing: [], text: `name: v${i}\n` }, `recreated version ${i} fires`);
+    }
+    renameSync(f, `${f}.away`);
+    assert.equal((await next()).missing, [f], 'renamed away: missing');
+    writeFileSync(`${f}.away`, 'name: renamed\n');
+    renameSync(`${f}.away`, f);
+    assert.is((await next()).text, 'name: renamed\n', 'renamed back with new content fires');
+    rmSync(f);
+    mkdirSync(f);
+    assert.equal((await next()).missing, [f], 'a directory in its place is not a config');
+    rmSync(f, { recursive: true });
+    writeFileSync(f, 'name: back\n');
+    assert.is((await next()).text, 'name: back\n', 'the file back in place of the directory fires');
+    // The whole directory swapped for another (rename over it): the watch re-arms.
+    const fresh = join(root, 'stack.new');
+    mkdirSync(fresh);
+    writeFileSync(join(fresh, 'contextforge.yaml'), 'name: swapped\n');
+    renameSync(cfgDir, join(root, 'stack.old'));
+    renameSync(fresh, cfgDir);
+    assert.is((await next()).text, 'name: swapped\n', 'a swapped directory fires');
+    writeFileSync(f, 'name: after-swap\n');
+    assert.is((await next()).text, 'name: after-swap\n', 'saves in the swapped-in directory fire');
+    assert.ok(w.quietForMs() < 60_000, 'quietForMs counts from the last write');
+  } finally {
+    await w.close();
+    rmSync(root, { recursive: true, force: true });
   }
 });
 

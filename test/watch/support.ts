@@ -20,6 +20,8 @@ export interface Child {
   waitFor(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
   /** Current length of the combined output (a mark for waitFor). */
   mark(): number;
+  /** The combined output (stdout and stderr as they arrived), which mark() indexes. */
+  all(): string;
 }
 
 export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Child {
@@ -59,6 +61,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
     err: () => err,
     done,
     mark: () => all.length,
+    all: () => all,
     waitFor(pattern: RegExp, timeoutMs = 120_000, from = 0): Promise<string> {
       return new Promise((resolve, reject) => {
         const check = (): void => {

@@ -342,8 +342,13 @@ export function createDockerBackend(
           networks.forget(n);
           await removeNetworkIfOurs(docker, n, stack);
         }
-        for (const v of (change.observed?.native?.volumes as string[] | undefined) ?? [])
-          await removeVolumeIfOurs(docker, v, stack);
+        if (change.keepVolumes) {
+          const kept = (change.observed?.native?.volumes as string[] | undefined) ?? [];
+          if (kept.length) ctx.progress(`keeping the data volume(s) ${kept.join(', ')}`);
+        } else {
+          for (const v of (change.observed?.native?.volumes as string[] | undefined) ?? [])
+            await removeVolumeIfOurs(docker, v, stack);
+        }
         await cleanupStack(stack);
         return { status: 'deleted', diags: [] };
       }

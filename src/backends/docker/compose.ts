@@ -237,7 +237,7 @@ export async function applyCompose(
   const runtime = change.desired?.runtime ?? change.observed?.runtime ?? change.address.replace(/^runtime\./, '');
   if (change.action === 'noop') return { status: 'unchanged', observed: change.observed, diags: [] };
   if (change.action === 'delete') {
-    await deleteCompose(env, stack, runtime, ctx);
+    await deleteCompose(env, stack, runtime, ctx, { keepVolumes: change.keepVolumes === true });
     return { status: 'deleted', diags: [] };
   }
   const d = change.desired!;
@@ -492,8 +492,14 @@ async function ensureEdge(input: {
   await edge.start();
 }
 
-/** Removes every container, network and volume of one compose runtime (ours only). */
-export async function deleteCompose(env: ComposeEnv, stack: string, runtime: string, ctx: ApplyContext): Promise<void> {
+/** Removes every container, network and (unless keepVolumes) volume of one compose runtime (ours only). */
+export async function deleteCompose(
+  env: ComposeEnv,
+  stack: string,
+  runtime: string,
+  ctx: ApplyContext,
+  opts: { keepVolumes?: boolean } = {},
+): Promise<void> {
   const filters = JSON.stringify({
     label: [
       `${LABEL.stack}=${stack}`,
@@ -507,7 +513,7 @@ export async function deleteCompose(env: ComposeEnv, stack: string, runtime: str
   await Promise.all(containers.map((c) => removeContainer(env.docker, c.Id)));
   for (const n of await env.docker.listNetworks({ filters })) await removeNetworkIfOurs(env.docker, n.Name, stack);
   const vols = await env.docker.listVolumes({ filters });
-  for (const v of vols.Volumes ?? []) await removeVolumeIfOurs(env.docker, v.Name, stack);
+  if (!opts.keepVolumes) for (const v of vols.Volumes ?? []) await removeVolumeIfOurs(env.docker, v.Name, stack);
   // The stack network (used by edges) goes with the last container of the stack.
   if ((await env.docker.listContainers({ all: true, filters: stackFilter(stack) })).length === 0)
     await removeNetworkIfOurs(env.docker, env.stackNetwork, stack);
