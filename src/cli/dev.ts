@@ -11,6 +11,8 @@ interface DevFlags {
   docker?: boolean;
   region?: string;
   project?: string;
+  realistic?: boolean;
+  strictClient?: boolean;
 }
 
 export const DEV_TARGETS = ['code-engine'] as const;
@@ -27,6 +29,10 @@ export async function runDev(target: string | undefined, flags: DevFlags): Promi
     process.stderr.write(`error[cli.bad-flag]: --port must be a TCP port (0-65535), not ${flags.port}\n`);
     return 1;
   }
+  if (flags.realistic && flags.strictClient) {
+    process.stderr.write('error[cli.bad-flag]: --realistic and --strict-client exclude each other\n');
+    return 1;
+  }
   const { startCodeEngineEmulator } = await import('../emulators/code-engine/index.js');
   let emu: Awaited<ReturnType<typeof startCodeEngineEmulator>>;
   try {
@@ -34,6 +40,7 @@ export async function runDev(target: string | undefined, flags: DevFlags): Promi
       port,
       region: flags.region,
       docker: flags.docker === true,
+      behaviour: flags.strictClient ? 'strict-client' : 'realistic',
       projects: [{ name: flags.project ?? 'default' }],
     });
   } catch (err) {
@@ -51,7 +58,7 @@ export async function runDev(target: string | undefined, flags: DevFlags): Promi
   }
   const project = emu.projects[0];
   const lines = [
-    `Code Engine emulator listening on ${emu.baseUrl}`,
+    `Code Engine emulator listening on ${emu.baseUrl} (${emu.behaviour} mode)`,
     `  API (service_url): ${emu.url}`,
     `  IAM (iam_url):     ${emu.iamUrl}`,
     `  region: ${emu.region}; project ${project?.name} (${project?.id}); apps ${emu.docker ? 'run on the local Docker' : 'are simulated (pass --docker to run them)'}`,
@@ -81,6 +88,8 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
     .option('--docker', 'Run app images on the local Docker engine')
     .option('--region <region>', 'Region the emulator reports (default us-south)')
     .option('--project <name>', 'Name of the project it starts with (default "default")')
+    .option('--realistic', 'Behave like the real service where it differs (default)')
+    .option('--strict-client', "Behave as the client assumes (the emulator's original mode)")
     .example('contextforge dev code-engine --port 8765')
     .action((target: string | undefined, flags: DevFlags) => setExit(runDev(target, flags)));
 };

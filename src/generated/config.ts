@@ -257,6 +257,10 @@ export interface CodeEngineBuildSettings {
   output_secret?: string;
   strategy_size?: 'small' | 'medium' | 'large' | 'xlarge' | 'xxlarge';
   timeout?: Duration;
+  /**
+   * Build runs kept per build; older ones are deleted after each build (a project allows 100).
+   */
+  keep_runs?: number;
 }
 export interface CodeEngineObservability {
   cloud_logs_instance_id?: string;

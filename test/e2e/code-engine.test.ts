@@ -15,7 +15,14 @@ import { renderJson } from '../../src/plan/render-json.js';
 import { renderMarkdown } from '../../src/plan/render-markdown.js';
 import { renderText } from '../../src/plan/render-text.js';
 import type { Plan } from '../../src/model/resources.js';
-import { CeStack, rawApi, writeCalls, apiCalls, type RuntimeDef } from '../backends/code-engine/backend-support.js';
+import {
+  CeStack,
+  rawApi,
+  writeCalls,
+  apiCalls,
+  deleteAppsAndWait,
+  type RuntimeDef,
+} from '../backends/code-engine/backend-support.js';
 
 const SECRET = `ce-secret-${randomBytes(8).toString('hex')}`;
 let emu: CodeEngineEmulator;
@@ -263,7 +270,7 @@ test('full cycle: create, no-op without writes, in-place update, drift repaired,
     assert.equal(secrets, [...preexisting, 'foreign-secret', `${lookalike}-env`].sort());
   } finally {
     await s.close();
-    for (const n of ['foreign-app', lookalike]) await rawApi(emu, 'DELETE', `/projects/${pid}/apps/${n}`);
+    await deleteAppsAndWait(emu, pid, ['foreign-app', lookalike]);
     for (const n of ['foreign-secret', `${lookalike}-env`])
       await rawApi(emu, 'DELETE', `/projects/${pid}/secrets/${n}`);
   }
@@ -323,6 +330,83 @@ test('guardrails Code Engine cannot enforce are warnings in the plan; visibility
     assert.is(rec?.endpoint?.url, undefined, 'a project-only app has no endpoint the gateway can dial');
     await s.apply(await s.plan(true));
   } finally {
+    await s.close();
+  }
+});
+
+const BROKEN_CATALOG = [
+  '  - name: Broken',
+  '    slug: broken',
+  '    source: { type: docker, image: "contextforge-fixture/broken-image:latest", args: [streamableHttp] }',
+  '    transport: { type: streamable-http, port: 3001, path: /mcp }',
+];
+
+test('realistic mode: a fresh process plans a no-op; destroy then apply at once converges; a failing new revision is not "updated"', async () => {
+  assert.is(emu.behaviour, 'realistic');
+  const runtimes: RuntimeDef[] = [{ name: 'rx', env: { A: '1' }, secrets: { API_TOKEN: SECRET } }, { name: 'ry' }];
+  const s = new CeStack({ emu, runtimes, catalog: BROKEN_CATALOG });
+  let fresh: CeStack | undefined;
+  try {
+    await s.load();
+    const a1 = await s.apply(await s.plan());
+    assert.is(a1.exitCode, 0, JSON.stringify(a1.diags));
+
+    // What the client must survive: probe defaults read back, secret lists without data.
+    const rx = await getApp(appName(s.stack, 'rx'));
+    const probe = rx.probe_readiness as Record<string, unknown>;
+    assert.equal([probe.port, probe.initial_delay, probe.interval], [0, 0, 10], 'defaults filled in on read');
+    const listed = (
+      (await rawApi(emu, 'GET', `/projects/${pid}/secrets`)).body as {
+        secrets: Array<{ name: string; data?: unknown }>;
+      }
+    ).secrets.find((x) => x.name === secretName(s.stack, 'rx'));
+    assert.ok(listed, 'our secret is listed');
+    assert.is(listed!.data, undefined, 'the list carries no data');
+
+    // A new process (no memory of its writes): one GET for our one secret, nothing else.
+    fresh = new CeStack({ emu, stack: s.stack, runtimes, catalog: BROKEN_CATALOG });
+    await fresh.load();
+    emu.resetStats();
+    const p2 = await fresh.plan();
+    assert.equal(
+      p2.plan!.summary,
+      { create: 0, update: 0, replace: 0, delete: 0, noop: 2 },
+      JSON.stringify(p2.plan!.changes.map((c) => [c.address, c.reason, c.fields])),
+    );
+    assert.is(
+      emu.stats.byRoute['GET /v2/projects/:project_id/secrets/:secret_name'],
+      1,
+      JSON.stringify(emu.stats.byRoute),
+    );
+    assert.is(apiCalls(emu), 3, JSON.stringify(emu.stats.byRoute));
+    assert.is(writeCalls(emu), 0);
+    // The same process again: the entity tag still matches, so no GET at all.
+    emu.resetStats();
+    assert.is((await fresh.plan()).plan!.summary.noop, 2);
+    assert.is(apiCalls(emu), 2, JSON.stringify(emu.stats.byRoute));
+
+    // Destroy, then apply at once: deletes are asynchronous, destroy waits until they are gone.
+    const d = await s.apply(await s.plan(true));
+    assert.is(d.exitCode, 0, JSON.stringify(d.diags));
+    assert.is((await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'rx')}`)).status, 404);
+    const a2 = await s.apply(await s.plan());
+    assert.is(a2.exitCode, 0, JSON.stringify(a2.diags));
+    assert.equal((await s.plan()).plan!.summary.noop, 2);
+
+    // A new revision that fails: the old one still serves and shows `ready` right after the
+    // PATCH, but the wait requires the new revision, so apply reports the failure.
+    emu.setFaults({ failImage: 'broken-image' });
+    await s.load([{ ...runtimes[0], catalog: 'broken' }, runtimes[1]]);
+    const a3 = await s.apply(await s.plan());
+    assert.is(a3.exitCode, 1, 'a failing revision is not reported as updated');
+    assert.ok(
+      a3.diags.some((x) => x.code === 'ce.app-failed' && /warning/.test(x.summary)),
+      JSON.stringify(a3.diags),
+    );
+  } finally {
+    emu.setFaults({ failImage: '' });
+    await s.apply(await s.plan(true)).catch(() => undefined);
+    await fresh?.close();
     await s.close();
   }
 });

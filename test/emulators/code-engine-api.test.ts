@@ -57,6 +57,7 @@ function assertErrorContainer(r: Res, status: number, code: string): void {
 
 test.before(async () => {
   emu = await startCodeEngineEmulator({
+    behaviour: 'strict-client',
     projects: [{ name: 'alpha', id: '15314cc3-85b4-4338-903f-c28cdee6d005', subdomain: 'abcdefghijk' }],
     timing: { appReadyDelayMs: 40, projectReadyDelayMs: 40, buildRunPendingMs: 20, buildRunDurationMs: 20 },
     revisionRetention: 10,

@@ -21,7 +21,7 @@ import { githubCredentials } from '../../sources/resolve-desired.js';
 import { CodeEngineApiError, CodeEngineClient, type ProjectClient } from './client.js';
 import { appPrototype, desiredApp, mergePatch, type ManagedApp } from './desired-app.js';
 import { diffApp } from './diff.js';
-import { appName, buildName, SECRET_STACK_KEY, secretName } from './names.js';
+import { appName, buildName, runtimeOfSecret, SECRET_STACK_KEY, secretName } from './names.js';
 import { groupStack, isOwnedApp, isOwnedSecret } from './observe.js';
 import { quotaDiagnostics } from './quota.js';
 import { countRevisions, QuotaGate } from './quota-gate.js';
@@ -29,6 +29,7 @@ import { ProjectRef } from './project-ref.js';
 import { inspectInstances } from './status.js';
 import type { App } from './types.js';
 import { validateDesired } from './validate.js';
+import { SecretDataCache } from './secret-data.js';
 
 export interface CodeEngineBackendOptions {
   /** The stack this backend serves (names in validate); observe/apply take it from their calls. */
@@ -45,6 +46,8 @@ export interface CodeEngineBackendOptions {
   pollMs?: number;
   /** Upper bound of the wait for an app to become ready (default 4 min). */
   readyTimeoutMs?: number;
+  /** Upper bound of the wait for a deleted app to be gone (default 2 min). */
+  deleteTimeoutMs?: number;
   /** Client retry tuning (default: the client's). */
   retryBaseMs?: number;
   maxRetries?: number;
@@ -77,6 +80,8 @@ export function createCodeEngineBackend(
     });
   const pollMs = opts.pollMs ?? 1000;
   const readyTimeoutMs = opts.readyTimeoutMs ?? 240_000;
+  const deleteTimeoutMs = opts.deleteTimeoutMs ?? 120_000;
+  const secretDataCache = new SecretDataCache();
   const configDir = opts.configDir ?? process.cwd();
   const projectRef = new ProjectRef(name, config, client);
   const quota = new QuotaGate();
@@ -159,14 +164,20 @@ export function createCodeEngineBackend(
     }
     if (!found) {
       const r = await project.secrets.create({ name, format: 'generic', data });
-      if (r.outcome !== 'existing') return;
+      if (r.outcome !== 'existing') {
+        secretDataCache.remember(name, r.etag || r.value.entity_tag, data);
+        return;
+      }
     }
     const same = (cur: Record<string, string> | undefined): boolean => {
       const a = Object.keys(cur ?? {}).sort();
       const b = Object.keys(data).sort();
       return a.length === b.length && a.every((k, i) => k === b[i] && cur![k] === data[k]);
     };
-    await project.secrets.replaceWithRetryOn412(name, (cur) => (same(cur.data) ? null : { format: 'generic', data }));
+    const r = await project.secrets.replaceWithRetryOn412(name, (cur) =>
+      same(cur.data) ? null : { format: 'generic', data },
+    );
+    secretDataCache.remember(name, r.etag || r.value.entity_tag, data);
   }
 
   function observedFrom(
@@ -256,6 +267,8 @@ export function createCodeEngineBackend(
       secretName: secretData ? sName : undefined,
     });
     let created = false;
+    // The latest revision before our PATCH: readiness then waits for a newer one.
+    let afterRevision: string | undefined;
     if (!exists) {
       ctx.progress(`creating app ${app}`);
       const r = await project.apps.create(proto);
@@ -276,7 +289,9 @@ export function createCodeEngineBackend(
     if (!created) {
       ctx.progress(`patching app ${app}`);
       try {
-        await project.apps.patchWithRetryOn412(app, (cur) => {
+        let before: { etag: string; revision?: string } | undefined;
+        const r = await project.apps.patchWithRetryOn412(app, (cur) => {
+          before = { etag: cur.entity_tag, revision: cur.status_details?.latest_created_revision };
           if (!isOwnedApp(cur, stack))
             throw Object.assign(new Error('not ours'), {
               diags: [
@@ -287,6 +302,8 @@ export function createCodeEngineBackend(
             });
           return mergePatch(cur, proto);
         });
+        // A write that changed the app (its entity tag moved) makes a new revision.
+        if (r.updated && before && r.etag !== before.etag) afterRevision = before.revision ?? `${app}-00000`;
       } catch (err) {
         // Deleted behind our back between plan and apply: create it instead.
         if (!(err instanceof CodeEngineApiError && err.status === 404)) throw err;
@@ -295,10 +312,16 @@ export function createCodeEngineBackend(
     }
     if (!secretData && change.observed?.native?.secret) {
       await project.secrets.delete(String(change.observed.native.secret), { ignoreNotFound: true });
+      secretDataCache.forget(String(change.observed.native.secret));
     }
     ctx.progress(`waiting for app ${app} to become ready`);
     const settled = (
-      await project.apps.waitUntilSettled(app, { intervalMs: pollMs, timeoutMs: readyTimeoutMs, signal: ctx.signal })
+      await project.apps.waitUntilSettled(app, {
+        intervalMs: pollMs,
+        timeoutMs: readyTimeoutMs,
+        signal: ctx.signal,
+        afterRevision,
+      })
     ).value;
     const observed = observedFrom(settled, d, stack, secretData ? { name: sName, data: secretData } : undefined);
     if (settled.status === 'ready') return { status: exists ? 'updated' : 'created', observed, diags: [] };
@@ -332,7 +355,28 @@ export function createCodeEngineBackend(
     if (o?.native?.app) {
       ctx.progress(`deleting app ${app}`);
       const cur = await project.apps.find(app);
-      if (cur && isOwnedApp(cur.value, stack)) await project.apps.delete(app, { ignoreNotFound: true });
+      if (cur && isOwnedApp(cur.value, stack)) {
+        await project.apps.delete(app, { ignoreNotFound: true });
+        // Deletion is asynchronous on Code Engine: an apply right after must not POST into (409)
+        // or patch a dying app, so the delete is done only once the app is gone.
+        ctx.progress(`waiting for app ${app} to be gone`);
+        const gone = await project.apps.waitUntilGone(app, {
+          intervalMs: pollMs,
+          timeoutMs: deleteTimeoutMs,
+          signal: ctx.signal,
+        });
+        if (!gone)
+          return {
+            status: 'failed',
+            retryable: true,
+            diags: [
+              error('ce.delete-timeout', `Code Engine app ${app} of ${change.address} is still being deleted`, {
+                address: change.address,
+                detail: `Code Engine deletes apps asynchronously; it was still there ${Math.round(deleteTimeoutMs / 1000)}s after the delete was accepted. Apply (or destroy) again to keep waiting; check the app with \`ibmcloud ce app get --name ${app}\`.`,
+              }),
+            ],
+          };
+      }
       quota.removed();
     }
     const sName = secretName(stack, runtime);
@@ -340,6 +384,7 @@ export function createCodeEngineBackend(
     if (s && isOwnedSecret(s.value, stack)) {
       ctx.progress(`deleting secret ${sName}`);
       await project.secrets.delete(sName, { ignoreNotFound: true });
+      secretDataCache.forget(sName);
     }
     const b = await project.builds.find(buildName(stack, runtime));
     if (b) {
@@ -372,7 +417,8 @@ export function createCodeEngineBackend(
         const pid = await projectRef.id();
         if (!pid.value) return { diags: pid.diags };
         const project = client.project(pid.value);
-        const [apps, secrets] = await Promise.all([project.apps.list(), project.secrets.list()]);
+        const [apps, listed] = await Promise.all([project.apps.list(), project.secrets.list()]);
+        const secrets = await secretDataCache.complete(project, listed, (n) => runtimeOfSecret(stack, n) !== undefined);
         const byRuntime = new Map(pending.map((d) => [d.runtime, d]));
         const snap = groupStack({
           stack,

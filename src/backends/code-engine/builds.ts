@@ -78,6 +78,7 @@ export async function runBuild(input: BuildInput): Promise<{ ok: boolean; diags:
     signal: input.signal,
     timeoutMs: (proto.timeout ?? 600) * 1000 + 60_000,
   });
+  await pruneBuildRuns(project, buildName, input.config.build?.keep_runs ?? DEFAULT_KEEP_RUNS, done.name);
   if (done.status === 'succeeded') {
     input.progress(`build run ${done.name} succeeded`);
     return { ok: true, diags: [] };
@@ -96,6 +97,35 @@ export async function runBuild(input: BuildInput): Promise<{ ok: boolean; diags:
       ),
     ],
   };
+}
+
+/** Build runs kept per build unless `build.keep_runs` says otherwise (a project allows 100). */
+export const DEFAULT_KEEP_RUNS = 5;
+
+/**
+ * Deletes the oldest finished runs of a build beyond the newest `keep` (the run just made is
+ * always kept; runs still pending or running are left alone). Best effort: a failure to prune
+ * never fails the build.
+ */
+export async function pruneBuildRuns(
+  project: ProjectClient,
+  buildName: string,
+  keep: number,
+  current?: string,
+): Promise<number> {
+  try {
+    const runs = (await project.buildRuns.listByBuild(buildName)).sort(
+      (a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.name.localeCompare(a.name),
+    );
+    const old = runs
+      .filter((r) => r.name !== current)
+      .slice(Math.max(0, keep - (current ? 1 : 0)))
+      .filter((r) => r.status === 'succeeded' || r.status === 'failed');
+    for (const r of old) await project.buildRuns.delete(r.name, { ignoreNotFound: true });
+    return old.length;
+  } catch {
+    return 0;
+  }
 }
 
 function hintFor(reason: string): string {

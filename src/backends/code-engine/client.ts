@@ -168,7 +168,7 @@ export class ProjectClient {
 }
 
 export class AppsApi extends VersionedCollection<App, AppPrototype, AppPatch> {
-  /** PATCH with `application/merge-patch+json` and `If-Match: etag` (412 when stale). */
+  /** PATCH with `application/merge-patch+json` and `If-Match: etag` (412 or 409 when stale). */
   patch(name: string, mergePatch: AppPatch, etag: string): Promise<Versioned<App>> {
     return this.update(name, mergePatch, etag);
   }
@@ -192,19 +192,51 @@ export class AppsApi extends VersionedCollection<App, AppPrototype, AppPatch> {
 
   /**
    * Polls until the app settles: `ready` with the latest revision ready, or `failed`/`warning`.
-   * On timeout returns the last observation (still `deploying`); the caller decides.
+   * With `afterRevision` (the latest created revision before a PATCH) it settles only once a
+   * newer revision exists: the service creates the revision after the PATCH has answered, so
+   * until then the app still shows the old revision, often `ready`. Without it, a revision must
+   * exist at all (a new app has none at first). On timeout returns the last observation; the
+   * caller decides.
    */
-  async waitUntilSettled(name: string, opts: WaitOptions = {}): Promise<Versioned<App>> {
+  async waitUntilSettled(name: string, opts: SettleOptions = {}): Promise<Versioned<App>> {
     const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
+    const floor = revisionNumber(opts.afterRevision);
     for (;;) {
       const cur = await this.get(name);
       const a = cur.value;
-      const latestReady =
-        a.status === 'ready' && a.status_details?.latest_ready_revision === a.status_details?.latest_created_revision;
-      if (latestReady || a.status === 'failed' || a.status === 'warning' || Date.now() >= deadline) return cur;
+      const created = a.status_details?.latest_created_revision;
+      const moved = created !== undefined && revisionNumber(created) > floor;
+      const latestReady = a.status === 'ready' && a.status_details?.latest_ready_revision === created;
+      if ((moved && (latestReady || a.status === 'failed' || a.status === 'warning')) || Date.now() >= deadline)
+        return cur;
       await pause(opts.intervalMs ?? 2_000, opts.signal);
     }
   }
+
+  /**
+   * Polls GET until the app answers 404. Code Engine deletes asynchronously (the CLI's
+   * `app delete --no-wait` "begins the delete and does not wait"), and a create under the same
+   * name fails until it is gone. Resolves true when gone, false at the timeout.
+   */
+  async waitUntilGone(name: string, opts: WaitOptions = {}): Promise<boolean> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+    for (;;) {
+      if (!(await this.find(name))) return true;
+      if (Date.now() >= deadline) return false;
+      await pause(opts.intervalMs ?? 1_000, opts.signal);
+    }
+  }
+}
+
+/** `my-app-00007` → 7; 0 when absent or unnumbered. */
+export function revisionNumber(name: string | undefined): number {
+  const m = /-(\d+)$/.exec(name ?? '');
+  return m ? Number(m[1]) : 0;
+}
+
+export interface SettleOptions extends WaitOptions {
+  /** The latest created revision before the write; settle only on a newer one. */
+  afterRevision?: string;
 }
 
 export class SecretsApi extends VersionedCollection<Secret, SecretPrototype, SecretReplacement> {

@@ -177,7 +177,8 @@ export class VersionedCollection<T, P extends object, U> extends NamedCollection
   }
 
   /**
-   * Read, compute, write; on 412 (someone else wrote in between) read again and recompute.
+   * Read, compute, write; on a stale entity tag (412, or 409 saying so: someone else wrote in
+   * between) read again and recompute.
    * `compute` returns null when nothing needs to change. `updated` tells whether we wrote.
    */
   protected async updateWithRetryOn412(
@@ -192,7 +193,7 @@ export class VersionedCollection<T, P extends object, U> extends NamedCollection
       try {
         return { ...(await this.update(name, change, current.etag)), updated: true };
       } catch (e) {
-        if (!(e instanceof CodeEngineApiError) || e.status !== 412 || attempt >= maxAttempts) throw e;
+        if (!(e instanceof CodeEngineApiError) || !e.staleEntityTag || attempt >= maxAttempts) throw e;
       }
     }
   }

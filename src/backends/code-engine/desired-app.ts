@@ -53,14 +53,26 @@ export const CE_SCALE_DEFAULTS = { min: 0, max: 10, concurrency: 100, requestTim
 const READINESS: Probe = { type: 'tcp' };
 const LIVENESS: Probe = { type: 'tcp', interval: 30, timeout: 5, failure_threshold: 3 };
 
+/**
+ * The service's probe defaults (IBM's Terraform provider: type tcp, interval 10, timeout 1,
+ * failure_threshold 1; port 0 or absent means the app port; an unset initial_delay may read
+ * back as 0). A probe is compared after these are filled in, so a probe the service echoes with
+ * its defaults spelled out equals the one we sent without them.
+ */
+export const CE_PROBE_DEFAULTS = { type: 'tcp', interval: 10, timeout: 1, failureThreshold: 1 } as const;
+
 export function normalizeProbe(p: Probe | undefined | null, appPort: number): NormalizedProbe | null {
   if (!p) return null;
-  const type = p.type ?? 'tcp';
+  const type = p.type ?? CE_PROBE_DEFAULTS.type;
   const parts: string[] = [type];
-  if (type === 'http') parts.push(`path=${p.path ?? '/'}`);
+  if (type === 'http') parts.push(`path=${p.path || '/'}`);
   parts.push(`port=${!p.port || p.port === appPort ? 'app' : p.port}`);
-  if (p.initial_delay !== undefined) parts.push(`delay=${p.initial_delay}s`);
-  parts.push(`interval=${p.interval ?? 10}s`, `timeout=${p.timeout ?? 1}s`, `failures=${p.failure_threshold ?? 1}`);
+  if (p.initial_delay) parts.push(`delay=${p.initial_delay}s`);
+  parts.push(
+    `interval=${p.interval || CE_PROBE_DEFAULTS.interval}s`,
+    `timeout=${p.timeout || CE_PROBE_DEFAULTS.timeout}s`,
+    `failures=${p.failure_threshold || CE_PROBE_DEFAULTS.failureThreshold}`,
+  );
   return parts.join(' ');
 }
 

@@ -8,6 +8,10 @@ import type { ApiErrorContainer, ApiErrorItem } from './types.js';
 
 export type CodeEngineService = 'codeengine' | 'iam';
 
+/** Words of a 409 body that mean a stale entity tag (not a duplicate name or a dying resource). */
+const STALE_TAG_WORDS =
+  /etag|entity[_ -]?tag|if-match|precondition|resource ?version|has been modified|was modified|latest version/i;
+
 /** The parts of a diagnostic, before they are folded into the shared Diagnostic shape. */
 export interface CodeEngineErrorSummary {
   /** Dotted, stable: `ce.bad-request`, `ce.auth-failed`, ... */
@@ -62,11 +66,23 @@ export class CodeEngineApiError extends Error {
     this.networkCode = init.networkCode;
   }
 
-  /** True when trying again later may succeed (429, 5xx except 501, no response, 412). */
+  /** True when trying again later may succeed (429, 5xx except 501, no response, stale tag). */
   get retryable(): boolean {
     return (
-      this.status === 0 || this.status === 429 || this.status === 412 || (this.status >= 500 && this.status !== 501)
+      this.status === 0 || this.status === 429 || this.staleEntityTag || (this.status >= 500 && this.status !== 501)
     );
+  }
+
+  /**
+   * True when If-Match named an entity tag that is no longer current. IBM documents no status
+   * for this: 412 is the HTTP convention, and a Kubernetes-backed API answers 409 Conflict for a
+   * stale resourceVersion. A 409 counts only when its body says so, because 409 also means
+   * "name already exists" and "being deleted".
+   */
+  get staleEntityTag(): boolean {
+    if (this.status === 412) return true;
+    if (this.status !== 409) return false;
+    return this.errors.some((e) => STALE_TAG_WORDS.test(`${e.code} ${e.message}`));
   }
 
   /** The first error code of the body, e.g. `resource_not_found`. */
@@ -121,6 +137,18 @@ function hintFor(err: CodeEngineApiError): { code: string; summary: string; hint
         hint: 'Check the project id and region; the project may have been deleted.',
       };
     case 409:
+      if (err.staleEntityTag)
+        return {
+          code: 'ce.precondition-failed',
+          summary: 'The resource changed since it was read',
+          hint: 'Someone else updated it; re-read and retry (apply again).',
+        };
+      if (err.errors.some((e) => /delet/i.test(`${e.code} ${e.message}`)))
+        return {
+          code: 'ce.being-deleted',
+          summary: 'The Code Engine resource is still being deleted',
+          hint: 'Code Engine deletes asynchronously; wait until it is gone, then apply again.',
+        };
       return {
         code: 'ce.conflict',
         summary: 'A Code Engine resource with that name already exists',

@@ -6,6 +6,7 @@ import type { ObservedResource, ObservedStatus } from '../../model/resources.js'
 import { liveApp } from './desired-app.js';
 import { runtimeOfApp, runtimeOfSecret, SECRET_STACK_KEY, STACK_ENV } from './names.js';
 import type { App, Secret } from './types.js';
+import { revisionNumber } from './client.js';
 
 export interface ProjectCensus {
   /** Every app of the project, ours and others'. */
@@ -38,10 +39,7 @@ export function isOwnedSecret(secret: Pick<Secret, 'data' | 'format'>, stack: st
   return secret.format === 'generic' && secret.data?.[SECRET_STACK_KEY] === stack;
 }
 
-export function revisionNumber(name: string | undefined): number {
-  const m = /-(\d+)$/.exec(name ?? '');
-  return m ? Number(m[1]) : 0;
-}
+export { revisionNumber };
 
 export function statusOf(app: App): ObservedStatus {
   switch (app.status) {

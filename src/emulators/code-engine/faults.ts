@@ -23,6 +23,11 @@ export interface EmulatorFaults {
   race412Once: boolean;
   /** Non-Docker mode: build runs end `failed` instead of `succeeded`. */
   failBuildRuns: boolean;
+  /**
+   * Non-Docker mode: revisions whose image_reference contains this text end `failed`
+   * (`fetch_image_failed_unknown_manifest`) instead of `ready`. Empty: none fail.
+   */
+  failImage: string;
 }
 
 export const DEFAULT_FAULTS: EmulatorFaults = {
@@ -35,6 +40,7 @@ export const DEFAULT_FAULTS: EmulatorFaults = {
   retryAfterSeconds: 0,
   race412Once: false,
   failBuildRuns: false,
+  failImage: '',
 };
 
 export interface EmulatorStats {
@@ -84,6 +90,11 @@ export function mergeFaults(current: EmulatorFaults, patch: unknown): EmulatorFa
         `Unknown fault "${k}". Known: ${Object.keys(DEFAULT_FAULTS).join(', ')}.`,
       );
     const key = k as keyof EmulatorFaults;
+    if (typeof DEFAULT_FAULTS[key] === 'string') {
+      if (typeof v !== 'string') throw new EmuError(400, 'invalid_field_value', `Fault "${k}" must be a string.`);
+      (next[key] as string) = v;
+      continue;
+    }
     if (typeof DEFAULT_FAULTS[key] === 'boolean') {
       if (typeof v !== 'boolean') throw new EmuError(400, 'invalid_field_value', `Fault "${k}" must be a boolean.`);
       (next[key] as boolean) = v;

@@ -6,12 +6,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { EmuError, notFound, parseJsonObject } from './http-util.js';
 import type { EmulatorFaults } from './faults.js';
 import type { RenderContext } from './render.js';
-import type { EmuProject, EmuState } from './state.js';
+import type { EmulatorBehaviour, EmuProject, EmuState } from './state.js';
 
 export interface HandlerOptions {
   /** Revisions kept per app before older ones are garbage-collected (default 5). */
   revisionRetention: number;
+  behaviour: EmulatorBehaviour;
 }
+
+export const realistic = (ctx: HandlerCtx): boolean => ctx.options.behaviour === 'realistic';
 
 export interface HandlerCtx {
   state: EmuState;
@@ -63,6 +66,13 @@ export function checkIfMatch(ctx: HandlerCtx, current: () => string, bump: () =>
   if (header.trim() === '*') return;
   const tags = header.split(',').map(unquote);
   if (!tags.includes(current())) {
+    // Realistic mode: a Kubernetes-backed API reports a stale resourceVersion as 409 Conflict.
+    if (realistic(ctx))
+      throw new EmuError(
+        409,
+        'entity_tag_mismatch',
+        'The resource was modified after the entity tag in If-Match was read. Read the resource again and retry.',
+      );
     throw new EmuError(
       412,
       'precondition_failed',

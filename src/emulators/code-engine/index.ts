@@ -16,9 +16,10 @@ import {
 import { FakeIam } from './iam.js';
 import type { AppRuntime, RenderContext } from './render.js';
 import { createHandler } from './server.js';
-import { EmuState, type Timing } from './state.js';
+import { EmuState, type EmulatorBehaviour, type Timing } from './state.js';
 
 export type { EmulatorFaults, EmulatorStats } from './faults.js';
+export type { EmulatorBehaviour } from './state.js';
 
 export interface EmulatorProjectSeed {
   name: string;
@@ -45,6 +46,12 @@ export interface CodeEngineEmulatorOptions {
   timing?: Partial<Timing>;
   /** Revisions kept per app before older ones are garbage-collected (default 5). */
   revisionRetention?: number;
+  /**
+   * `realistic` (default): the behaviours of IBM's service that the client must survive (secret
+   * lists without `data`, asynchronous deletes, revisions created after the write answers, probe
+   * defaults filled in on read, 409 for a stale entity tag). `strict-client`: the original mode.
+   */
+  behaviour?: EmulatorBehaviour;
   faults?: Partial<EmulatorFaults>;
   /** Seed of the fault dice (default random). */
   seed?: number;
@@ -61,6 +68,7 @@ export interface CodeEngineEmulator {
   emulatorId: string;
   region: string;
   docker: boolean;
+  behaviour: EmulatorBehaviour;
   projects: Array<{ id: string; name: string; subdomain: string }>;
   /** Live fault switches: assignments take effect on the next request. */
   faults: EmulatorFaults;
@@ -76,6 +84,7 @@ export interface CodeEngineEmulator {
 
 export async function startCodeEngineEmulator(opts: CodeEngineEmulatorOptions = {}): Promise<CodeEngineEmulator> {
   const region = opts.region ?? 'us-south';
+  const behaviour: EmulatorBehaviour = opts.behaviour ?? 'realistic';
   const host = opts.host ?? '127.0.0.1';
   const emulatorId = randomBytes(6).toString('hex');
   const log = opts.log ?? ((line: string) => process.stderr.write(`[code-engine-emulator] ${line}\n`));
@@ -84,6 +93,8 @@ export async function startCodeEngineEmulator(opts: CodeEngineEmulatorOptions = 
     projectReadyDelayMs: 500,
     buildRunPendingMs: 200,
     buildRunDurationMs: 1000,
+    deleteDelayMs: 2000,
+    revisionLagMs: 300,
     ...opts.timing,
   });
   for (const seed of opts.projects ?? [{ name: 'default' }]) {
@@ -92,7 +103,7 @@ export async function startCodeEngineEmulator(opts: CodeEngineEmulatorOptions = 
   const faults: EmulatorFaults = mergeFaults({ ...DEFAULT_FAULTS }, opts.faults ?? {});
   const stats = emptyStats();
   const iam = new FakeIam({ apiKeys: opts.apiKeys, tokenTtlSeconds: opts.tokenTtlSeconds });
-  const render: RenderContext = { baseUrl: '', region };
+  const render: RenderContext = { baseUrl: '', region, realistic: behaviour === 'realistic' };
 
   let runtime: AppRuntime | undefined;
   if (opts.docker) {
@@ -116,7 +127,7 @@ export async function startCodeEngineEmulator(opts: CodeEngineEmulatorOptions = 
       state,
       iam,
       render,
-      options: { revisionRetention: opts.revisionRetention ?? 5 },
+      options: { revisionRetention: opts.revisionRetention ?? 5, behaviour },
       random: seededRandom(opts.seed ?? Math.floor(Math.random() * 2 ** 32)),
       faults,
       stats,
@@ -126,6 +137,7 @@ export async function startCodeEngineEmulator(opts: CodeEngineEmulatorOptions = 
         iamUrl: render.baseUrl,
         region,
         docker: !!runtime,
+        behaviour,
         projects: projectList(),
       }),
       log,
@@ -152,6 +164,7 @@ export async function startCodeEngineEmulator(opts: CodeEngineEmulatorOptions = 
     emulatorId,
     region,
     docker: !!runtime,
+    behaviour,
     get projects() {
       return projectList();
     },

@@ -10,6 +10,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     docker: { type: 'boolean', default: false },
+    realistic: { type: 'boolean', default: false },
+    'strict-client': { type: 'boolean', default: false },
     region: { type: 'string', default: 'us-south' },
     project: { type: 'string', multiple: true },
     'api-key': { type: 'string', multiple: true },
@@ -21,7 +23,8 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'Usage: main.ts [--port N] [--host 127.0.0.1] [--docker] [--region us-south]\n' +
-      '               [--project NAME]... [--api-key KEY]... [--ready-delay-ms MS]\n',
+      '               [--project NAME]... [--api-key KEY]... [--ready-delay-ms MS]\n' +
+      '               [--realistic (default) | --strict-client]\n',
   );
   process.exit(0);
 }
@@ -32,8 +35,14 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
+if (values.realistic && values['strict-client']) {
+  process.stderr.write('error: --realistic and --strict-client exclude each other\n');
+  process.exit(1);
+}
+
 try {
   const emu = await startCodeEngineEmulator({
+    behaviour: values['strict-client'] ? 'strict-client' : 'realistic',
     port,
     host: values.host,
     docker: values.docker,
@@ -43,7 +52,7 @@ try {
     timing: values['ready-delay-ms'] ? { appReadyDelayMs: Number(values['ready-delay-ms']) } : undefined,
   });
   const lines = [
-    `Code Engine emulator ${emu.emulatorId} listening${emu.docker ? ' (Docker mode: apps run as local containers)' : ''}`,
+    `Code Engine emulator ${emu.emulatorId} listening (${emu.behaviour} mode)${emu.docker ? ' (Docker mode: apps run as local containers)' : ''}`,
     `  service_url: ${emu.url}`,
     `  iam_url:     ${emu.iamUrl}`,
     `  api key:     ${values['api-key']?.length ? '(one of the --api-key values)' : 'any non-empty value'}`,

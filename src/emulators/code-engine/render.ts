@@ -3,7 +3,8 @@
 // Read-only over the state, except for lazily advancing time-driven lifecycles.
 
 import { createHash } from 'node:crypto';
-import type { AppInstance, EnvVar } from './wire.js';
+import type { AppInstance, EnvVar, Probe } from './wire.js';
+import type { AppConfig } from './validate-app.js';
 import { secretResourceType } from './validate-other.js';
 import {
   ACCOUNT_ID,
@@ -24,6 +25,36 @@ export interface RenderContext {
   baseUrl: string;
   region: string;
   runtime?: AppRuntime;
+  /** Realistic mode: probe defaults filled in on read, secret lists without `data`. */
+  realistic?: boolean;
+}
+
+/**
+ * Realistic mode: a probe as the service reads it back, every field with its default (IBM's
+ * Terraform provider documents type tcp, interval 10, timeout 1, failure_threshold 1; port and
+ * initial_delay come back as 0 when unset). An app without a readiness probe gets the default one.
+ */
+export function probeAsRead(p: Probe | undefined, readiness: boolean): Probe | undefined {
+  if (!p && !readiness) return undefined;
+  const q = p ?? {};
+  return {
+    type: q.type ?? 'tcp',
+    ...(q.path !== undefined ? { path: q.path } : {}),
+    port: q.port ?? 0,
+    initial_delay: q.initial_delay ?? 0,
+    interval: q.interval ?? 10,
+    timeout: q.timeout ?? 1,
+    failure_threshold: q.failure_threshold ?? 1,
+  };
+}
+
+function configAsRead(ctx: RenderContext, config: AppConfig): Record<string, unknown> {
+  const c: Record<string, unknown> = structuredClone(config);
+  if (!ctx.realistic) return c;
+  c.probe_readiness = probeAsRead(config.probe_readiness, true);
+  const live = probeAsRead(config.probe_liveness, false);
+  if (live) c.probe_liveness = live;
+  return c;
 }
 
 /** Runs app images and builds for real (Docker mode); absent in pure simulation mode. */
@@ -96,7 +127,7 @@ export function renderApp(ctx: RenderContext, p: EmuProject, app: EmuApp): Recor
         : `https://${app.name}.${p.subdomain}.${ctx.region}.codeengine.appdomain.cloud`;
   }
   return {
-    ...structuredClone(app.config),
+    ...configAsRead(ctx, app.config),
     id: app.id,
     href: `${projectHref(ctx, p)}/apps/${app.name}`,
     project_id: p.id,
@@ -124,7 +155,7 @@ export function renderRevision(
 ): Record<string, unknown> {
   const status = revisionStatus(rev);
   return {
-    ...structuredClone(rev.config),
+    ...configAsRead(ctx, rev.config),
     name: rev.name,
     app_name: app.name,
     id: rev.id,
@@ -216,10 +247,14 @@ export function instanceObject(
   };
 }
 
-export function renderSecret(ctx: RenderContext, p: EmuProject, s: EmuSecret): Record<string, unknown> {
+/**
+ * `listed`: the object as a list item. In realistic mode it has no `data`: IBM's SDK marks
+ * `Secret.data` optional and its Terraform provider reads data only from a single-secret GET.
+ */
+export function renderSecret(ctx: RenderContext, p: EmuProject, s: EmuSecret, listed = false): Record<string, unknown> {
   return {
     created_at: s.created_at,
-    data: { ...s.data },
+    ...(listed && ctx.realistic ? {} : { data: { ...s.data } }),
     entity_tag: s.etag,
     format: s.format,
     generated_by: s.generated_by,

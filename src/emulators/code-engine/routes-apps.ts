@@ -4,28 +4,34 @@
 
 import { randomUUID } from 'node:crypto';
 import { EmuError, notFound, paginate, route, type Reply, type Route } from './http-util.js';
-import { checkIfMatch, etagHeaders, jsonBody, jsonEqual, projectOf, type HandlerCtx } from './handlers.js';
+import { checkIfMatch, etagHeaders, jsonBody, jsonEqual, projectOf, realistic, type HandlerCtx } from './handlers.js';
 import { renderApp, renderRevision, simulatedInstances } from './render.js';
 import { QUOTAS, latestReadyRevision, latestRevision, nowIso, type EmuApp, type EmuProject } from './state.js';
 import { mergePatch, normalizeApp, type AppConfig } from './validate-app.js';
 
 function appOf(ctx: HandlerCtx, p: EmuProject): EmuApp {
+  advance(ctx, p);
   const a = p.apps.get(ctx.params.app_name);
   if (!a) throw notFound();
   return a;
 }
 
-/** Adds revision `<app>-0000N` for `config`, garbage-collecting old ones; enforces the quota. */
-function addRevision(ctx: HandlerCtx, p: EmuProject, app: EmuApp, config: AppConfig): void {
+function checkRevisionQuota(ctx: HandlerCtx, p: EmuProject, app: EmuApp): void {
   const retention = Math.max(1, ctx.options.revisionRetention);
   const willCollect = app.revisions.length >= retention ? 1 : 0;
-  if (ctx.state.revisionCount(p) + 1 - willCollect > QUOTAS.revisions) {
+  const pending = [...p.apps.values()].filter((a) => a.pendingRevision && a !== app).length;
+  if (ctx.state.revisionCount(p) + pending + 1 - willCollect > QUOTAS.revisions) {
     throw new EmuError(
       400,
       'quota_exceeded',
       `The project has reached its limit of ${QUOTAS.revisions} app revisions. Delete apps or old revisions first.`,
     );
   }
+}
+
+/** Adds revision `<app>-0000N` for `config`, garbage-collecting old ones (quota checked before). */
+function addRevision(ctx: HandlerCtx, p: EmuProject, app: EmuApp, config: AppConfig): void {
+  const retention = Math.max(1, ctx.options.revisionRetention);
   const index = app.nextRevision++;
   const rev = {
     id: randomUUID(),
@@ -35,6 +41,9 @@ function addRevision(ctx: HandlerCtx, p: EmuProject, app: EmuApp, config: AppCon
     status: 'loading' as const,
     reason: 'deploying',
     readyAt: ctx.render.runtime ? Number.POSITIVE_INFINITY : Date.now() + ctx.state.timing.appReadyDelayMs,
+    ...(ctx.faults.failImage && config.image_reference.includes(ctx.faults.failImage)
+      ? { failReason: 'fetch_image_failed_unknown_manifest' }
+      : {}),
   };
   app.revisions.push(rev);
   const keep = new Set([rev, latestReadyRevision(app)]);
@@ -46,6 +55,45 @@ function addRevision(ctx: HandlerCtx, p: EmuProject, app: EmuApp, config: AppCon
   ctx.render.runtime?.deploy(p, app, rev);
 }
 
+/**
+ * A write's revision: at once in strict-client mode; in realistic mode after `revisionLagMs`
+ * (Knative creates the revision when its controller reconciles the service, after the API has
+ * answered), coalescing writes made before it exists.
+ */
+function requestRevision(ctx: HandlerCtx, p: EmuProject, app: EmuApp, config: AppConfig): void {
+  checkRevisionQuota(ctx, p, app);
+  if (!realistic(ctx)) return addRevision(ctx, p, app, config);
+  app.pendingRevision = { config: structuredClone(config), at: Date.now() + ctx.state.timing.revisionLagMs };
+}
+
+/**
+ * Advances the time-driven parts of realistic mode for every app of the project: pending
+ * revisions come into being, apps whose deletion has run its course disappear.
+ */
+function advance(ctx: HandlerCtx, p: EmuProject): void {
+  const now = Date.now();
+  for (const app of [...p.apps.values()]) {
+    if (app.deletingUntil !== undefined) {
+      if (now >= app.deletingUntil) p.apps.delete(app.name);
+      continue;
+    }
+    if (app.pendingRevision && now >= app.pendingRevision.at) {
+      const { config } = app.pendingRevision;
+      app.pendingRevision = undefined;
+      addRevision(ctx, p, app, config);
+    }
+  }
+}
+
+function beingDeleted(app: EmuApp): EmuError {
+  return new EmuError(
+    409,
+    'resource_being_deleted',
+    `The app "${app.name}" is being deleted. Wait until it is gone before creating or changing it.`,
+    { type: 'app', name: app.name },
+  );
+}
+
 function reply(ctx: HandlerCtx, p: EmuProject, app: EmuApp, status: number): Reply {
   return { status, body: renderApp(ctx.render, p, app), headers: etagHeaders(app.etag) };
 }
@@ -55,13 +103,17 @@ export function appRoutes(): Route<HandlerCtx>[] {
   return [
     route('GET', base, (ctx) => {
       const p = projectOf(ctx);
+      advance(ctx, p);
       const items = [...p.apps.values()].map((a) => renderApp(ctx.render, p, a));
       return { status: 200, body: paginate(items, ctx.query, `${ctx.render.baseUrl}${ctx.path}`, 'apps') };
     }),
     route('POST', base, (ctx) => {
       const p = projectOf(ctx);
+      advance(ctx, p);
       const cfg = normalizeApp(jsonBody(ctx), ctx.version);
-      if (p.apps.has(cfg.name)) {
+      const existing = p.apps.get(cfg.name);
+      if (existing?.deletingUntil !== undefined) throw beingDeleted(existing);
+      if (existing) {
         throw new EmuError(
           409,
           'resource_already_exists',
@@ -81,7 +133,7 @@ export function appRoutes(): Route<HandlerCtx>[] {
         revisions: [],
         nextRevision: 1,
       };
-      addRevision(ctx, p, app, cfg);
+      requestRevision(ctx, p, app, cfg);
       p.apps.set(app.name, app);
       return reply(ctx, p, app, 201);
     }),
@@ -93,6 +145,7 @@ export function appRoutes(): Route<HandlerCtx>[] {
       const p = projectOf(ctx);
       const app = appOf(ctx, p);
       const patch = jsonBody(ctx, ['application/merge-patch+json']);
+      if (app.deletingUntil !== undefined) throw beingDeleted(app);
       checkIfMatch(
         ctx,
         () => app.etag,
@@ -107,7 +160,7 @@ export function appRoutes(): Route<HandlerCtx>[] {
       const merged = mergePatch(app.config, patch) as Record<string, unknown>;
       const cfg = normalizeApp({ ...merged, name: app.name }, ctx.version);
       if (jsonEqual(cfg, app.config)) return reply(ctx, p, app, 200);
-      addRevision(ctx, p, app, cfg);
+      requestRevision(ctx, p, app, cfg);
       app.config = cfg;
       app.etag = ctx.state.nextEtag();
       return reply(ctx, p, app, 200);
@@ -115,8 +168,13 @@ export function appRoutes(): Route<HandlerCtx>[] {
     route('DELETE', `${base}/:app_name`, (ctx) => {
       const p = projectOf(ctx);
       const app = appOf(ctx, p);
-      p.apps.delete(app.name);
-      ctx.render.runtime?.remove(p, app);
+      if (app.deletingUntil === undefined) ctx.render.runtime?.remove(p, app);
+      // Realistic mode: `ibmcloud ce app delete --no-wait` "begins the delete and does not wait";
+      // the app stays visible until Knative has torn it down.
+      if (realistic(ctx)) {
+        app.deletingUntil ??= Date.now() + ctx.state.timing.deleteDelayMs;
+        app.pendingRevision = undefined;
+      } else p.apps.delete(app.name);
       return { status: 202 };
     }),
     route('GET', `${base}/:app_name/revisions`, (ctx) => {

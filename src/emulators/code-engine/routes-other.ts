@@ -95,7 +95,7 @@ export function secretRoutes(): Route<HandlerCtx>[] {
       const format = ctx.query.get('format');
       const items = [...p.secrets.values()]
         .filter((s) => !format || s.format === format)
-        .map((s) => renderSecret(ctx.render, p, s));
+        .map((s) => renderSecret(ctx.render, p, s, true));
       return list(ctx, 'secrets', items);
     }),
     route('POST', base, (ctx) => {

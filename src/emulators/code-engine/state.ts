@@ -12,7 +12,19 @@ export interface Timing {
   projectReadyDelayMs: number;
   buildRunPendingMs: number;
   buildRunDurationMs: number;
+  /** Realistic mode: how long a deleted app stays visible (and unpatchable) before it is gone. */
+  deleteDelayMs: number;
+  /** Realistic mode: how long after a POST/PATCH answers before its revision exists. */
+  revisionLagMs: number;
 }
+
+/**
+ * `realistic` behaves like IBM's service where the two are known or likely to differ (see
+ * README.md, "Realistic mode"); `strict-client` is the original emulator, written to the
+ * client's own assumptions (secret data in lists, synchronous deletes, revisions created by the
+ * PATCH itself, probes echoed as sent, 412 for a stale entity tag).
+ */
+export type EmulatorBehaviour = 'realistic' | 'strict-client';
 
 export interface EmuRevision {
   id: string;
@@ -23,6 +35,8 @@ export interface EmuRevision {
   reason: string;
   /** Non-Docker mode: when `loading` turns `ready` (ms epoch). Docker mode: Infinity. */
   readyAt: number;
+  /** Non-Docker mode: at `readyAt` the revision fails with this reason instead. */
+  failReason?: string;
 }
 
 export interface EmuApp {
@@ -33,6 +47,10 @@ export interface EmuApp {
   etag: string;
   revisions: EmuRevision[];
   nextRevision: number;
+  /** Realistic mode: the revision a write asked for, created once `at` has passed. */
+  pendingRevision?: { config: AppConfig; at: number };
+  /** Realistic mode: set by DELETE; the app is gone once this time has passed. */
+  deletingUntil?: number;
 }
 
 export interface EmuSecret {
@@ -150,8 +168,8 @@ export class EmuState {
 /** The status of a revision right now (a loading revision turns ready once its time has come). */
 export function revisionStatus(rev: EmuRevision, now = Date.now()): EmuRevision['status'] {
   if (rev.status === 'loading' && rev.readyAt <= now) {
-    rev.status = 'ready';
-    rev.reason = 'ready';
+    rev.status = rev.failReason ? 'failed' : 'ready';
+    rev.reason = rev.failReason ?? 'ready';
   }
   return rev.status;
 }

@@ -168,7 +168,8 @@ function validateProbe(key: string, v: unknown): void {
     str(p, 'path', 2048, /^\/.*$/);
   }
   int(p, 'port', 0, 65535);
-  int(p, 'initial_delay', 1, 10);
+  // 0 is what the service reads back for an unset delay (realistic mode echoes it).
+  int(p, 'initial_delay', 0, 10);
   int(p, 'interval', 1, 60);
   int(p, 'timeout', 1, 3600);
   int(p, 'failure_threshold', 1, 10);

@@ -14,7 +14,13 @@ let pid = '';
 const SECRET = `fault-secret-${randomBytes(6).toString('hex')}`;
 
 test.before(async () => {
-  emu = await startCodeEngineEmulator({ timing: { appReadyDelayMs: 50 }, seed: 42, log: () => undefined });
+  // Realistic mode (the default): secret lists without data, asynchronous deletes, revisions
+  // after the write answers, probe defaults on read, 409 for a stale tag.
+  emu = await startCodeEngineEmulator({
+    timing: { appReadyDelayMs: 50, deleteDelayMs: 400, revisionLagMs: 100 },
+    seed: 42,
+    log: () => undefined,
+  });
   pid = emu.projects[0].id;
 });
 test.after(async () => {
@@ -28,6 +34,29 @@ async function ourApps(stack: string): Promise<string[]> {
     .map((a) => a.name)
     .filter((n) => n.startsWith(stackPrefix(stack)))
     .sort();
+}
+
+/** Exactly one app per runtime, each created once (one revision), one secret per secret runtime. */
+async function assertNoDuplicates(stack: string, runtimes: RuntimeDef[]): Promise<void> {
+  emu.setFaults({ rate429: 0, rate5xx: 0, rate5xxAfterWrite: 0, rateResetAfterWrite: 0 });
+  const apps = (
+    (await rawApi(emu, 'GET', `/projects/${pid}/apps?limit=100`)).body as {
+      apps: Array<{ name: string; status_details: { latest_created_revision?: string } }>;
+    }
+  ).apps.filter((a) => a.name.startsWith(stackPrefix(stack)));
+  assert.equal(apps.map((a) => a.name).sort(), runtimes.map((r) => appName(stack, r.name)).sort());
+  for (const a of apps)
+    assert.is(a.status_details.latest_created_revision, `${a.name}-00001`, `${a.name}: one revision, no re-write`);
+  const secrets = (
+    (await rawApi(emu, 'GET', `/projects/${pid}/secrets?limit=100`)).body as { secrets: Array<{ name: string }> }
+  ).secrets.filter((x) => x.name.startsWith(stackPrefix(stack)));
+  assert.equal(
+    secrets.map((x) => x.name).sort(),
+    runtimes
+      .filter((r) => r.secrets)
+      .map((r) => secretName(stack, r.name))
+      .sort(),
+  );
 }
 
 const STORM = {
@@ -69,6 +98,7 @@ test('apply converges under 30 % 429/5xx with no duplicate or stray apps', async
     );
     const sec = await rawApi(emu, 'GET', `/projects/${pid}/secrets/${secretName(s.stack, 'svc1')}`);
     assert.is((sec.body as { data: Record<string, string> }).data.API_TOKEN, SECRET);
+    await assertNoDuplicates(s.stack, runtimes);
 
     // Destroy under the same storm also converges in one run.
     emu.setFaults(STORM);
@@ -84,6 +114,16 @@ test('apply converges under 30 % 429/5xx with no duplicate or stray apps', async
       secrets.some((n) => n.startsWith(stackPrefix(s.stack))),
       secrets.join(','),
     );
+
+    // Destroy then an immediate apply, still under the storm: in realistic mode the deleted apps
+    // linger (asynchronous delete), so this converges only because destroy waited for them.
+    emu.setFaults(STORM);
+    const again = await s.apply(await s.plan());
+    assert.is(again.exitCode, 0, JSON.stringify(again.diags));
+    await assertNoDuplicates(s.stack, runtimes);
+    emu.setFaults(STORM);
+    assert.is((await s.apply(await s.plan(true))).exitCode, 0);
+    assert.equal(await ourApps(s.stack), []);
   } finally {
     emu.setFaults({ rate429: 0, rate5xx: 0, rate5xxAfterWrite: 0, rateResetAfterWrite: 0 });
     await s.close();
@@ -100,11 +140,13 @@ test('a 412 race on the patch is resolved by re-reading and re-diffing', async (
     assert.is(p.plan!.changes[0].action, 'update');
     emu.setFaults({ race412Once: true });
     const before = emu.stats.faultsInjected['412Race'];
-    const patches412 = emu.stats.byStatus['412'] ?? 0;
+    // The stale-tag status: 409 Conflict in realistic mode (Kubernetes), 412 in strict-client mode.
+    const stale = emu.behaviour === 'realistic' ? '409' : '412';
+    const patches412 = emu.stats.byStatus[stale] ?? 0;
     const a = await s.apply(p);
     assert.is(a.exitCode, 0, JSON.stringify(a.diags));
     assert.is(emu.stats.faultsInjected['412Race'], before + 1, 'the race happened');
-    assert.is((emu.stats.byStatus['412'] ?? 0) - patches412, 1, 'one 412, then success after a re-read');
+    assert.is((emu.stats.byStatus[stale] ?? 0) - patches412, 1, `one ${stale}, then success after a re-read`);
     assert.is(a.results[0].attempts, 1, 'resolved inside the backend, not by an engine retry');
     const app = (await rawApi(emu, 'GET', `/projects/${pid}/apps/${appName(s.stack, 'raced')}`)).body as {
       scale_max_instances: number;

@@ -183,3 +183,18 @@ export async function rawApi(
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, etag: res.headers.get('etag') ?? undefined };
 }
+
+/**
+ * Deletes apps through the raw API and waits until each answers 404: in realistic mode a
+ * deleted app stays visible for a while (Code Engine deletes asynchronously).
+ */
+export async function deleteAppsAndWait(emu: CodeEngineEmulator, pid: string, names: readonly string[]): Promise<void> {
+  for (const n of names) await rawApi(emu, 'DELETE', `/projects/${pid}/apps/${n}`);
+  const deadline = Date.now() + 60_000;
+  for (const n of names) {
+    while ((await rawApi(emu, 'GET', `/projects/${pid}/apps/${n}`)).status !== 404) {
+      if (Date.now() > deadline) throw new Error(`app ${n} was not gone within 60 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

@@ -10,7 +10,7 @@ import type { DesiredResource } from '../../../src/model/resources.js';
 import { createCodeEngineBackend } from '../../../src/backends/code-engine/index.js';
 import type { CodeEngineBackend } from '../../../src/generated/config.js';
 import { appName } from '../../../src/backends/code-engine/names.js';
-import { CeStack, rawApi, writeCalls, yamlFor, type RuntimeDef } from './backend-support.js';
+import { CeStack, rawApi, writeCalls, yamlFor, type RuntimeDef, deleteAppsAndWait } from './backend-support.js';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,7 +240,7 @@ test('quota pre-flight: foreign apps count; plan refuses the 41st app, apply ref
     assert.is(writeCalls(emu), w1, 'the gate made no write');
   } finally {
     await s.close();
-    for (const n of foreign) await rawApi(emu, 'DELETE', `/projects/${pid}/apps/${n}`);
+    await deleteAppsAndWait(emu, pid, foreign);
   }
 });
 

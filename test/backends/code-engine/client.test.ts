@@ -13,7 +13,10 @@ let project: ProjectClient;
 const calls: Array<{ method: string; path: string; status: number }> = [];
 
 test.before(async () => {
+  // The client's wire contract against the original emulator; realistic-mode behaviours are
+  // covered by client-realistic.test.ts.
   emu = await startCodeEngineEmulator({
+    behaviour: 'strict-client',
     apiKeys: [API_KEY],
     timing: { appReadyDelayMs: 50, buildRunPendingMs: 30, buildRunDurationMs: 60 },
     log: () => undefined,

@@ -12,7 +12,13 @@ let project: ProjectClient;
 const statuses: number[] = [];
 
 test.before(async () => {
-  emu = await startCodeEngineEmulator({ seed: 20260611, timing: { appReadyDelayMs: 10 }, log: () => undefined });
+  // Realistic mode with instant deletion and revision lag 0 (a revision still appears only after
+  // the write has answered): the retry paths are what is under test here.
+  emu = await startCodeEngineEmulator({
+    seed: 20260611,
+    timing: { appReadyDelayMs: 10, deleteDelayMs: 0, revisionLagMs: 0 },
+    log: () => undefined,
+  });
   client = new CodeEngineClient({
     apiKey: 'resilience-key',
     region: 'us-south',
@@ -152,7 +158,11 @@ test('connection reset after the write: creates recover by name, patches converg
   assert.ok(emu.stats.faultsInjected.resetAfterWrite > 0, 'connections were reset');
   assert.ok(statuses.includes(0), 'the client saw transport failures');
   assert.ok(results.some((r) => r.outcome === 'recovered'));
-  assert.is(emu.stats.byStatus['409'] ?? 0, 0, 'no create was re-sent after it landed');
+  // (A 409 may appear here: in realistic mode a PATCH re-sent after a reset meets a stale tag.)
+  assert.ok(
+    results.every((r) => r.outcome !== 'existing'),
+    'no create was re-sent after it landed',
+  );
   for (const n of names) {
     const { value } = await project.apps.get(n);
     assert.is(value.scale_max_instances, 4);
