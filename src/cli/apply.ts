@@ -25,6 +25,8 @@ export interface ApplyFlags extends CommonFlags {
   lockTimeout?: string | number;
   approvedBy?: string | string[];
   timeout?: string | number;
+  /** destroy only: remove the data volumes too. */
+  deleteVolumes?: boolean;
 }
 
 export const EXIT_HELD = 3;
@@ -180,6 +182,17 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
         `\n${hasChanges(plan) ? summaryLine(plan, destroy, counts) : 'No changes. The live state matches the configuration.'}\n`,
       );
     }
+    const keptVolumes = plan.changes.flatMap((c) =>
+      c.action === 'delete' &&
+      !c.deleteVolumes &&
+      result.results.some((x) => x.address === c.address && x.status === 'deleted')
+        ? (c.observed?.volumes ?? [])
+        : [],
+    );
+    if (keptVolumes.length)
+      process.stdout.write(
+        `Kept ${keptVolumes.length} data volume(s): ${keptVolumes.join(', ')}\n  \`contextforge destroy --delete-volumes\` removes them.\n`,
+      );
     if (result.held.length) {
       const who = [
         ...new Set(

@@ -50,7 +50,7 @@ export function report(session: Session, diags: readonly Diagnostic[], json = fa
 /** Plans with the session; prints diagnostics when no plan results. */
 export async function planWith(
   session: Session,
-  flags: CommonFlags & { destroy?: boolean },
+  flags: CommonFlags & { destroy?: boolean; deleteVolumes?: boolean },
   json = false,
 ): Promise<PlanStackResult> {
   const r = await planStack({
@@ -60,6 +60,7 @@ export async function planWith(
     targets: targetsOf(flags),
     strict: flags.strict,
     destroy: flags.destroy,
+    deleteVolumes: flags.deleteVolumes,
   });
   if (!r.plan) report(session, r.diags, json);
   return r;

@@ -38,7 +38,8 @@ export function joinStatus(input: {
   desired: { address: string; runtime: string; backend: string; specHash: string; warnings: string[] }[];
   now: number;
 }): RuntimeStatus[] {
-  const obs = new Map(input.observed.map((o) => [o.address, o]));
+  // Data volumes kept by a delete are not a runtime (the destroy plan names them).
+  const obs = new Map(input.observed.filter((o) => !o.volumesOnly).map((o) => [o.address, o]));
   const rec = new Map(input.records.map((r) => [r.address, r]));
   const des = new Map(input.desired.map((d) => [d.address, d]));
   const addresses = [...new Set([...obs.keys(), ...rec.keys(), ...des.keys()])].sort();

@@ -143,6 +143,13 @@ export interface ObservedResource {
   startedAt?: string;
   /** Backend-specific handle: container ids, app entity tag, … Never contains secrets. */
   native?: Record<string, unknown>;
+  /**
+   * The data volumes the runtime owns (Docker volumes made from `allowed_mounts`). A delete
+   * keeps them unless the plan says otherwise (Change.deleteVolumes), as `docker compose down`.
+   */
+  volumes?: string[];
+  /** Nothing of the runtime is left but its kept data volumes (after a destroy or a removal). */
+  volumesOnly?: boolean;
 }
 
 export interface FieldChange {
@@ -184,6 +191,8 @@ export interface Change {
    * watching host runs: a file that shrank by mistake must never cost data).
    */
   keepVolumes?: boolean;
+  /** A delete that removes the runtime's data volumes too (`destroy --delete-volumes`). */
+  deleteVolumes?: boolean;
 }
 
 export interface PlanSummary {

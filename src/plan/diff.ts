@@ -27,6 +27,10 @@ export interface DiffInput {
   diagnostics?: readonly Diagnostic[];
   /** Addresses of runtimes the config keeps with `enabled: false`: their deletes say so. */
   disabled?: readonly string[];
+  /** Deletes remove the runtimes' data volumes too (`destroy --delete-volumes`); else they stay. */
+  deleteVolumes?: boolean;
+  /** A destroy plan: it also names the data volumes earlier deletes kept. */
+  destroy?: boolean;
 }
 
 /** sha256 of what the plan was computed against: each observed address, backend, hash, status. */
@@ -69,6 +73,26 @@ function scrubFields(change: Change, secretNames: ReadonlySet<string>): void {
   }
 }
 
+/**
+ * Says in the plan what happens to a runtime's data volumes: a delete keeps them unless
+ * `deleteVolumes` (and the apply obeys Change.deleteVolumes), a create takes kept ones over.
+ */
+function volumeSteps(change: Change, opts: { kept?: string[]; deleteVolumes: boolean }): void {
+  const volumes = opts.kept ?? change.observed?.volumes ?? [];
+  if (volumes.length === 0) return;
+  if (change.action === 'delete') {
+    change.deleteVolumes = opts.deleteVolumes;
+    change.steps = [
+      ...(change.steps ?? []),
+      ...volumes.map((v) =>
+        opts.deleteVolumes ? `delete data volume ${v}` : `keep data volume ${v} (destroy --delete-volumes removes it)`,
+      ),
+    ];
+  } else if (opts.kept && change.action === 'create') {
+    change.steps = [...(change.steps ?? []), ...volumes.map((v) => `reuse kept data volume ${v}`)];
+  }
+}
+
 export function diffPlan(input: DiffInput): Plan {
   const desiredBy = new Map(input.desired.map((d) => [d.address, d]));
   const observedBy = new Map<string, ObservedResource>();
@@ -81,12 +105,25 @@ export function diffPlan(input: DiffInput): Plan {
   const diagnostics: Diagnostic[] = [...(input.diagnostics ?? [])];
   const changes: Change[] = [];
   const forget: string[] = [];
+  /** Data volumes left by earlier deletes, which this plan keeps as well. */
+  const keptBefore: string[] = [];
 
   const addresses = [...new Set([...desiredBy.keys(), ...observedBy.keys(), ...stateBy.keys()])].sort();
   for (const address of addresses) {
     const d = desiredBy.get(address);
-    const o = observedBy.get(address);
+    let o = observedBy.get(address);
     const rec = stateBy.get(address);
+    // Only data volumes kept by an earlier delete: a new runtime of that name takes them over
+    // (a create), and without one they stay out of the plan unless volumes are to be deleted.
+    const kept = o?.volumesOnly ? o.volumes : undefined;
+    if (kept && (d || !input.deleteVolumes)) {
+      o = undefined;
+      if (!d) {
+        keptBefore.push(...kept);
+        if (rec) forget.push(address);
+        continue;
+      }
+    }
     if (!d && !o) {
       if (rec && !(rec.backend in input.backends)) {
         diagnostics.push(
@@ -150,6 +187,7 @@ export function diffPlan(input: DiffInput): Plan {
       delete change.needsApproval;
     }
     scrubFields(change, new Set(Object.keys(d?.secretEnv ?? {}).concat(Object.keys(d?.spec.secretDigests ?? {}))));
+    volumeSteps(change, { kept, deleteVolumes: input.deleteVolumes === true });
     changes.push(change);
   }
 
@@ -179,6 +217,12 @@ export function diffPlan(input: DiffInput): Plan {
     summary: summarize(kept),
   };
   if (keptForget.length) plan.forget = keptForget;
+  if (input.destroy && keptBefore.length)
+    plan.diagnostics.push(
+      warning('plan.volumes-kept', `Data volumes kept by an earlier delete stay: ${keptBefore.sort().join(', ')}`, {
+        detail: 'They hold the data of allowed_mounts; `contextforge destroy --delete-volumes` removes them.',
+      }),
+    );
   if (targets) plan.targets = targets;
   return plan;
 }

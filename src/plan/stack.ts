@@ -19,6 +19,8 @@ export interface PlanStackOptions {
   strict?: boolean;
   /** Plan the removal of everything of the stack (destroy). */
   destroy?: boolean;
+  /** Deletes remove data volumes too (`destroy --delete-volumes`). */
+  deleteVolumes?: boolean;
   now?: () => Date;
 }
 
@@ -101,6 +103,8 @@ export async function planStack(options: PlanStackOptions): Promise<PlanStackRes
     approvals: store.listApprovals(config.stack, 'approved'),
     diagnostics: diags.filter((d) => !d.address),
     disabled: options.destroy ? [] : config.runtimes.filter((r) => r.enabled === false).map((r) => `runtime.${r.name}`),
+    destroy: options.destroy,
+    deleteVolumes: options.deleteVolumes,
   });
   // Warnings about one address (backend validation, observe) travel with its change.
   for (const d of diags) {

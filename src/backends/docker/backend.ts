@@ -54,6 +54,7 @@ import {
 import { containerLogs, FrameDecoder } from './logs.js';
 import { groupSnapshot, snapshotStack } from './observe.js';
 import { validateDesired } from './validate.js';
+import { ownVolumesForImageUser } from './volume-owner.js';
 import { buildLog, ensureBuilt, withBuildStep } from './github.js';
 import { applyCompose, composeLogs, type ComposeEnv } from './compose.js';
 import { diffCompose, groupCompose, isComposeObject } from './compose-spec.js';
@@ -229,6 +230,13 @@ export function createDockerBackend(
     await ensureNets();
     for (const v of compiled.volumes)
       await ensureVolume(docker, v.name, runtimeLabels({ stack, runtime: d.runtime, backend: name, role: 'main' }));
+    await ownVolumesForImageUser({
+      docker,
+      image: spec.image,
+      volumes: compiled.volumes.map((v) => v.name),
+      helperImage: () => ensureEdgeImage(docker, ctx.progress, opts.edgeImage),
+      stack,
+    });
     await clearName(docker, compiled.main.name!, stack);
     ctx.progress(`creating container ${compiled.main.name}`);
     await networks.createContainer(compiled.main, ensureNets, (c) => c.start());
@@ -342,13 +350,12 @@ export function createDockerBackend(
           networks.forget(n);
           await removeNetworkIfOurs(docker, n, stack);
         }
-        if (change.keepVolumes) {
-          const kept = (change.observed?.native?.volumes as string[] | undefined) ?? [];
-          if (kept.length) ctx.progress(`keeping the data volume(s) ${kept.join(', ')}`);
-        } else {
-          for (const v of (change.observed?.native?.volumes as string[] | undefined) ?? [])
-            await removeVolumeIfOurs(docker, v, stack);
-        }
+        // Data volumes stay unless the plan says to delete them (destroy --delete-volumes); a
+        // watching host's deletes keep them whatever the plan says.
+        const volumes = change.observed?.volumes ?? [];
+        if (change.deleteVolumes && !change.keepVolumes)
+          for (const v of volumes) await removeVolumeIfOurs(docker, v, stack);
+        else if (volumes.length) ctx.progress(`keeping the data volume(s) ${volumes.join(', ')}`);
         await cleanupStack(stack);
         return { status: 'deleted', diags: [] };
       }

@@ -207,7 +207,17 @@ export function groupSnapshot(snap: StackSnapshot, opts: GroupOptions): Observed
     };
     if (!s.main) {
       if (s.edge) native.edgeContainerId = s.edge.Id;
-      out.push({ address, runtime, backend: opts.backend, live: {}, status: 'missing', native });
+      const volumesOnly = !s.edge && s.extra.length === 0 && s.networks.length === 0 && s.volumes.length > 0;
+      out.push({
+        address,
+        runtime,
+        backend: opts.backend,
+        live: {},
+        status: 'missing',
+        native,
+        ...(s.volumes.length ? { volumes: [...s.volumes].sort() } : {}),
+        ...(volumesOnly ? { volumesOnly } : {}),
+      });
       continue;
     }
     const c = s.main;
@@ -255,6 +265,7 @@ export function groupSnapshot(snap: StackSnapshot, opts: GroupOptions): Observed
       // List data has no start time; the creation time is the closest it offers.
       startedAt: c.State === 'running' ? new Date(c.Created * 1000).toISOString() : undefined,
       native,
+      ...(s.volumes.length ? { volumes: [...s.volumes].sort() } : {}),
     });
   }
   return out;
