@@ -28,7 +28,13 @@ export interface ApprovalRequest {
 export function describeSource(source: NormalizedSource): Record<string, unknown> {
   switch (source.type) {
     case 'docker':
-      return { type: 'docker', image: source.image, pull: source.pull };
+      return {
+        type: 'docker',
+        image: source.image,
+        pull: source.pull,
+        ...(source.command ? { command: source.command } : {}),
+        ...(source.args ? { args: source.args } : {}),
+      };
     case 'github':
       return {
         type: 'github',
@@ -38,11 +44,13 @@ export function describeSource(source: NormalizedSource): Record<string, unknown
         dockerfile: source.dockerfile,
         context: source.context,
         ...(source.registry ? { registry: source.registry } : {}),
+        ...(source.args ? { args: source.args } : {}),
       };
     case 'compose':
       return { type: 'compose', composeFile: source.composeFile, mainService: source.mainService };
     case 'command':
-      return { type: 'command', command: source.command };
+      // The arguments are what the reviewer approves as much as the command (`npx -y <pkg>`).
+      return { type: 'command', command: source.command, ...(source.args ? { args: source.args } : {}) };
   }
 }
 

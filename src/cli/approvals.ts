@@ -8,6 +8,8 @@ import { decide } from '../approvals/decide.js';
 import { decisionCommands } from '../approvals/request.js';
 import { expireApprovals } from '../approvals/workflow.js';
 import type { ApprovalRecord } from '../state/store.js';
+import { formatBytes } from '../config/index.js';
+import { configKey } from '../plan/field-keys.js';
 import { openOrReport, report, type CommonFlags } from './session-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
@@ -47,15 +49,35 @@ function line(a: ApprovalRecord): string {
   return `${a.id}  ${a.status.padEnd(8)} ${a.address.padEnd(24)} approvers: ${who.padEnd(20)} ${when}`;
 }
 
+const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function valueText(key: string, v: unknown): string {
+  if (Array.isArray(v))
+    return v.length ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ') : 'none';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'number' && /bytes$/i.test(key)) return formatBytes(v);
+  if (v && typeof v === 'object') return `{ ${readable(v)} }`;
+  return String(v);
+}
+
+/** `key: value, key: value` in the config's key names: what a reviewer reads instead of JSON. */
+function readable(v: unknown, name: (key: string) => string = (k) => snake(k.replace(/Bytes$/, ''))): string {
+  if (!v || typeof v !== 'object') return v === undefined ? '(none)' : String(v);
+  const parts = Object.entries(v as Record<string, unknown>)
+    .filter(([, x]) => x !== undefined)
+    .map(([k, x]) => `${name(k)}: ${valueText(k, x)}`);
+  return parts.length ? parts.join(', ') : '(none)';
+}
+
 function details(a: ApprovalRecord, configArg?: string): string {
   const r = a.request as Record<string, unknown>;
   const out = [
     `Approval request ${a.id} (${a.status})`,
     `  Runtime:    ${a.address} on ${String(r.backend ?? '?')} (${String(r.backendType ?? '?')}), ${String(r.action ?? '?')} (${String(r.reason ?? '?')})`,
-    `  Catalog:    ${JSON.stringify(r.catalog ?? {})}`,
-    `  Source:     ${JSON.stringify(r.source ?? {})}`,
-    `  Guardrails: ${JSON.stringify(r.guardrails ?? {})}`,
-    `  Resources:  ${JSON.stringify(r.resources ?? {})}`,
+    `  Catalog:    ${readable(r.catalog)}`,
+    `  Source:     ${readable(r.source)}`,
+    `  Guardrails: ${readable(r.guardrails, (k) => configKey(`guardrails.${k}`))}`,
+    `  Resources:  ${readable(r.resources)}`,
     `  Why:        ${a.reasons.join('; ')}`,
     `  Approvers:  ${a.approvers.map((l) => (l.length ? l.join(' or ') : 'anyone')).join(', and ')}`,
     `  Spec hash:  ${a.specHash}`,

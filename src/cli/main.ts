@@ -7,7 +7,6 @@
 import { cac, type CAC } from 'cac';
 import { installOutputSink } from '../diag/sink.js';
 import { packageVersion, type VerbRegistrar } from './verb.js';
-import { unknownCommandMessage, unknownOptionMessage } from './unknown-input.js';
 import { VERBS, type VerbName } from './verbs.js';
 
 type VerbModule = Promise<{ register: VerbRegistrar }>;
@@ -110,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     else for (const v of Object.values(VERBS)) cli.command(v.usage, v.summary);
     cli.parse(['node', 'contextforge', ...args], { run: false });
     if (!cli.matchedCommand && cli.args.length > 0) {
+      const { unknownCommandMessage } = await import('./unknown-input.js');
       process.stderr.write(unknownCommandMessage(String(cli.args[0])));
       return 1;
     }
@@ -131,6 +131,8 @@ export async function main(argv: string[]): Promise<number> {
     const e = err as Error;
     // cac throws CACError for bad flags/arguments: a user mistake, not a bug.
     if (e && e.name === 'CACError') {
+      // Loaded only for a refused command line (startup loads no module it does not use).
+      const { unknownOptionMessage } = await import('./unknown-input.js');
       const unknown = cli && unknownOptionMessage(cli, args, e.message);
       if (unknown) {
         process.stderr.write(unknown);

@@ -49,7 +49,12 @@ export async function runPlan(flags: PlanFlags): Promise<number> {
         );
       }
     }
-    session.store.finishRun(session.store.startRun(session.config.stack, 'plan'), 'success', { ...plan.summary });
+    // A plan changes nothing, so history keeps it only when saved (-out): that file is what a
+    // later `apply FILE` performs, and its row says when it was made.
+    if (flags.out) {
+      const run = session.store.startRun(session.config.stack, 'plan', { planFile: flags.out });
+      session.store.finishRun(run, 'success', { ...plan.summary });
+    }
     if (flags.detailedExitcode && hasChanges(plan)) return 2;
     return 0;
   } finally {

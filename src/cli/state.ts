@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pidAlive } from '../state/sqlite.js';
 import { confirm } from './prompt.js';
+import { table } from './library-view.js';
 
 interface MigrateFlags extends CommonFlags {
   to?: string;
@@ -149,16 +150,23 @@ async function runHistory(flags: ListFlags): Promise<number> {
       process.stdout.write(session.redact(`${JSON.stringify(runs, null, 2)}\n`));
       return 0;
     }
-    if (runs.length === 0) process.stdout.write(`No runs recorded for stack ${session.config.stack}.\n`);
+    if (runs.length === 0) {
+      process.stdout.write(`No runs recorded for stack ${session.config.stack}.\n`);
+      return 0;
+    }
+    const rows = [['RUN', 'STARTED', 'KIND', 'OUTCOME', 'CREATE', 'UPDATE', 'REPLACE', 'DELETE', 'BY']];
     for (const r of runs) {
       const s = r.summary ?? {};
-      const counts = ['create', 'update', 'replace', 'delete'].map((k) => `${s[k] ?? 0} ${k}`).join(', ');
-      process.stdout.write(
-        session.redact(
-          `#${r.id}  ${r.startedAt}  ${r.kind.padEnd(8)} ${(r.outcome ?? 'running').padEnd(8)} ${counts}${r.meta?.actor ? `  by ${String(r.meta.actor)}` : ''}\n`,
-        ),
-      );
+      rows.push([
+        `#${r.id}`,
+        r.startedAt,
+        r.kind,
+        r.outcome ?? 'running',
+        ...['create', 'update', 'replace', 'delete'].map((k) => String(s[k] ?? 0)),
+        r.meta?.actor ? String(r.meta.actor) : '',
+      ]);
     }
+    process.stdout.write(session.redact(table(rows)));
     return 0;
   } finally {
     await session.close();

@@ -41,7 +41,7 @@ export const VERBS = {
     usage: 'force-unlock [lock-id]',
     summary: 'Remove the state lock of the stack by its id (when a run died on another host); asks unless -force',
   },
-  history: { usage: 'history', summary: 'List recorded plan/apply/destroy runs' },
+  history: { usage: 'history', summary: 'List recorded plan/apply/destroy runs (a plan only when saved with -out)' },
   events: {
     usage: 'events',
     summary: 'List the audit log (apply outcomes, drift repairs, guardrail warnings, approvals)',

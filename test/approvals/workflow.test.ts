@@ -83,7 +83,12 @@ test('a held change becomes one pending request with what a reviewer needs and n
     catalog: { slug: string };
     commands: { approve: string };
   };
-  assert.equal(req.source, { type: 'docker', image: 'contextforge-fixture/everything:latest', pull: 'missing' });
+  assert.equal(req.source, {
+    type: 'docker',
+    image: 'contextforge-fixture/everything:latest',
+    pull: 'missing',
+    args: ['streamableHttp'],
+  });
   assert.is(req.guardrails.profile, 'restricted');
   assert.is(req.guardrails.egressAllowed, false);
   assert.is(req.resources.maxPids, 64);

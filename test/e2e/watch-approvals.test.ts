@@ -180,7 +180,7 @@ test('watch: pending request, webhook, approve → applied on the next pass; rej
   assert.is(r.code, 0, r.err);
   assert.match(r.out, new RegExp(`${id}\\s+pending\\s+runtime\\.risky`));
   r = await runCli(['approvals', 'show', id, '-f', wFile]);
-  assert.match(r.out, /Source: +\{"type":"docker","image":"contextforge-fixture\/everything:latest"/);
+  assert.match(r.out, /Source: +type: docker, image: contextforge-fixture\/everything:latest/);
   await sleep(5000);
   r = await runCli(['approvals', 'list', '--all', '--json', '-f', wFile]);
   assert.is((JSON.parse(r.out) as unknown[]).length, 1, 'no duplicate request');
