@@ -25,7 +25,11 @@ export const VERBS = {
       'Print the config snippet that points an MCP client at the gateway (claude-desktop, vscode, cursor, inspector)',
   },
   destroy: { usage: 'destroy', summary: 'Remove everything contextforge created for this stack' },
-  dev: { usage: 'dev [target]', summary: 'Development aids: `dev code-engine` runs the local Code Engine emulator' },
+  dev: {
+    usage: 'dev [target] [subject]',
+    summary:
+      'Development aids: `dev code-engine` runs the local Code Engine emulator; `dev smoke code-engine` checks a real account',
+  },
   logs: { usage: 'logs <runtime>', summary: 'Print the log lines of a runtime' },
   plan: { usage: 'plan', summary: 'Show what apply would change (desired config vs live state)' },
   profiles: {

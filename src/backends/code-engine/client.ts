@@ -5,7 +5,7 @@
 import { NamedCollection, VersionedCollection, listAll, etagOf, type ListOptions } from './collection.js';
 import { CodeEngineApiError } from './errors.js';
 import { DEFAULT_RETRY, isAmbiguousFailure, isRetryableStatus, backoffDelayMs, sleep } from './retry.js';
-import { Transport } from './transport.js';
+import { Transport, type ApiRequest } from './transport.js';
 import type {
   App,
   AppInstance,
@@ -97,6 +97,17 @@ export class CodeEngineClient {
       userAgent: 'contextforge-code-engine-client/0.1 (lang=node.js)',
       onRequest: opts.onRequest,
     });
+  }
+
+  /**
+   * One request, no retries, no interpretation: the status (0 without a response), the body
+   * and, for errors, the parsed error (with Retry-After). For probing how a service behaves
+   * (`dev smoke code-engine`), never for reconciling.
+   */
+  async rawOnce<T>(req: ApiRequest): Promise<{ status: number; etag?: string; body?: T; error?: CodeEngineApiError }> {
+    const res = await this.transport.once<T>(req);
+    if (res instanceof CodeEngineApiError) return { status: res.status, error: res };
+    return { status: res.status, etag: res.etag, body: res.body };
   }
 
   /** Closes the keep-alive connection pool. */
