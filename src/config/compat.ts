@@ -194,7 +194,9 @@ const RULES: Rule[] = [
     missing: (c) =>
       ce(c)
         ? 'Code Engine applies its own AppArmor profile; a custom one cannot be set'
-        : 'no AppArmor confinement for local processes',
+        : c.network_isolation_level === 'none'
+          ? 'no AppArmor confinement for local processes'
+          : 'the Docker engine has no AppArmor (its host kernel does not run it)',
   },
 ];
 
@@ -213,6 +215,12 @@ export function controlStatuses(profile: GuardrailProfile, caps: BackendCapabili
     let note = enforced ? 'enforced' : rule.missing(caps);
     if (enforced && rule.control === 'capabilities.drop_all' && !caps.supports_custom_capabilities)
       note = 'enforced by the platform (fixed security context)';
+    // Docker adds a capability to the container's bounding set; a server running as a non-root
+    // USER starts with no effective capabilities (Docker sets no ambient ones), so the add only
+    // reaches root in the container or a binary with file capabilities.
+    if (enforced && rule.control === 'capabilities.add' && requested && caps.network_isolation_level === 'container')
+      note =
+        'enforced for root in the container; a non-root USER gets no effective capabilities from it (bounding set only, no ambient capabilities)';
     if (enforced && rule.control === 'seccomp' && !caps.supports_seccomp)
       note = 'enforced by the platform (its default seccomp profile)';
     if (!enforced && requested && !restrictive)

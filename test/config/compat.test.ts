@@ -10,6 +10,7 @@ import { CODE_ENGINE_CAPABILITIES, DOCKER_CAPABILITIES, PROCESS_CAPABILITIES } f
 import {
   checkCpuMemory,
   controlLabel,
+  controlStatuses,
   isValidAppName,
   parseImageRef,
   registryAllowed,
@@ -25,6 +26,19 @@ const labels = (cs: { control: Parameters<typeof controlLabel>[0] }[]): string[]
 
 test('docker enforces every control of every preset', () => {
   for (const p of Object.values(presets)) assert.equal(unenforcedControls(p, DOCKER_CAPABILITIES), [], p.name);
+});
+
+test('docker: capability add is noted as root-only; a missing AppArmor is worded for Docker, not processes', () => {
+  const add = controlStatuses(presets.standard, DOCKER_CAPABILITIES).find((s) => s.control === 'capabilities.add')!;
+  assert.ok(add.enforced);
+  assert.match(add.note, 'non-root USER gets no effective capabilities');
+  const noAa = { ...DOCKER_CAPABILITIES, supports_apparmor: false };
+  const aa = controlStatuses(presets.restricted, noAa).find((s) => s.control === 'apparmor')!;
+  assert.not.ok(aa.enforced);
+  assert.match(aa.note, 'Docker engine has no AppArmor');
+  assert.not.match(aa.note, 'local processes');
+  const proc = controlStatuses(presets.restricted, PROCESS_CAPABILITIES).find((s) => s.control === 'apparmor')!;
+  assert.match(proc.note, 'local processes');
 });
 
 test('restricted on Code Engine: read_only_root, capability add, max_pids, apparmor are not enforceable', () => {
