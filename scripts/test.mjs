@@ -141,7 +141,7 @@ const results = [];
 // Type-checks first: CLI tests execute dist/, so nothing else may start before it is built.
 if (!process.env.CF_SKIP_TYPECHECK) {
   const checks = [
-    { title: 'tsc (build dist/)', cmd: process.execPath, args: [tsc, '-p', 'tsconfig.json'], check: true },
+    { title: 'tsc (build dist/)', cmd: process.execPath, args: [join(root, 'scripts/build.mjs')], check: true },
     { title: 'tsc (type-check tests)', cmd: process.execPath, args: [tsc, '-p', 'tsconfig.test.json'], check: true },
   ];
   const done = await pool(checks, unitJobs, printBlock);

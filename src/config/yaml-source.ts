@@ -18,6 +18,7 @@ import {
 } from 'yaml';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { joinPointer, parentPointer } from './pointer.js';
+import { snapshotFor } from './parse-snapshot.js';
 import { yamlErrorDiagnostics } from './yaml-errors.js';
 
 export interface NodeSpan {
@@ -30,7 +31,7 @@ export interface NodeSpan {
 }
 
 /** [valueStart, valueEnd, keyStart (-1: none), keyEnd, plain (0/1)]: offsets only, to stay small. */
-type RawSpan = [number, number, number, number, number];
+export type RawSpan = [number, number, number, number, number];
 
 /**
  * Spans by JSON pointer. Ranges are stored as offsets and turned into line/column ranges only
@@ -65,6 +66,11 @@ export class SpanTable {
 
   keys(): IterableIterator<string> {
     return this.raw.keys();
+  }
+
+  /** Every pointer with its raw offsets, for the shipped-file snapshot (parse-snapshot.ts). */
+  entries(): Array<[string, RawSpan]> {
+    return [...this.raw];
   }
 
   get size(): number {
@@ -103,6 +109,16 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     end: pos(Math.max(start, end)),
   });
   const spans = new SpanTable(range);
+  const snap = snapshotFor(text);
+  if (snap) {
+    // A file shipped with the package, parsed at build time: the same value and spans, without
+    // running the parser (most of `validate`'s start-up otherwise). The parser would have
+    // recorded these line starts: offset 0 and the one after every newline.
+    lc.addNewLine(0);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
+    for (const [pointer, raw] of snap.spans) spans.set(pointer, raw);
+    return { file, text, value: snap.value, spans, diags: [], range };
+  }
   // The library's duplicate-key check compares every key with every other key of a mapping
   // (quadratic in the keys); walk() detects duplicates in linear time instead.
   let doc: Document.Parsed;

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// The package build: compiles src/ to dist/ with tsc, then records the parse results of the YAML
+// files shipped with the package in dist/shipped-yaml.json (see src/config/parse-snapshot.ts).
+// Used by `npm run build`, npm's `prepare` (so `npm ci` builds) and the test runner.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
+const { parseYaml } = await import(dist('config/yaml-source.js'));
+const { textHash, SNAPSHOT_URL, SNAPSHOT_VERSION } = await import(dist('config/parse-snapshot.js'));
+
+/** Texts to record: every shipped profile and catalog file, and the compose YAML inlined in entries. */
+const texts = [];
+for (const dir of ['profiles', 'catalog']) {
+  for (const name of readdirSync(join(root, dir)).sort()) {
+    if (!/\.ya?ml$/.test(name)) continue;
+    const text = readFileSync(join(root, dir, name), 'utf8');
+    texts.push({ name: `${dir}/${name}`, text });
+    if (dir !== 'catalog') continue;
+    const parsed = parseYaml(text, name);
+    const inline = parsed.value?.source?.compose_file;
+    if (typeof inline === 'string' && inline.includes('\n'))
+      texts.push({ name: `${dir}/${name}#compose`, text: inline });
+  }
+}
+
+const files = {};
+for (const { name, text } of texts) {
+  const parsed = parseYaml(text, name);
+  // Only clean parses are recorded: a file with any diagnostic is parsed (and reported) as usual.
+  if (parsed.diags.length > 0 || parsed.value === undefined) {
+    process.stderr.write(`build: ${name} not snapshotted (${parsed.diags.length} diagnostics)\n`);
+    continue;
+  }
+  const json = JSON.stringify({ value: parsed.value, spans: parsed.spans.entries() });
+  // The snapshot must give back exactly the parsed value: JSON cannot carry -0, NaN or undefined.
+  if (!sameValue(JSON.parse(json).value, parsed.value)) {
+    process.stderr.write(`build: ${name} not snapshotted (its value does not survive JSON)\n`);
+    continue;
+  }
+  files[textHash(text)] = json;
+}
+writeFileSync(SNAPSHOT_URL, JSON.stringify({ version: SNAPSHOT_VERSION, files }));
+
+function sameValue(a, b) {
+  if (typeof a !== typeof b) return false;
+  if (a === null || b === null || typeof a !== 'object') return Object.is(a, b);
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameValue(a[k], b[k]));
+}
