@@ -14,6 +14,12 @@ export interface DecideInput {
   decision: 'approved' | 'rejected';
   by: string[];
   reason?: string;
+  /**
+   * Who is recorded as deciding, when it is not `by` itself: the console records the
+   * authenticated principal's name (and `principal`, how it was recognized), while `by` holds
+   * every identity the rules are matched against (the user, its JWT subject and groups).
+   */
+  actor?: { name: string; principal: string; via: string };
 }
 
 export function decide(input: DecideInput): { value?: ApprovalRecord; diags: Diagnostic[] } {
@@ -67,7 +73,7 @@ export function decide(input: DecideInput): { value?: ApprovalRecord; diags: Dia
       ],
     };
   }
-  const by = input.by.join(',');
+  const by = input.actor?.name ?? input.by.join(',');
   const done = store.decideApproval(id, { status: input.decision, by, note: input.reason });
   if (!done)
     return {
@@ -82,7 +88,12 @@ export function decide(input: DecideInput): { value?: ApprovalRecord; diags: Dia
     address: rec.address,
     actor: by,
     type: `approval.${input.decision}`,
-    data: { id, specHash: rec.specHash, ...(input.reason ? { reason: input.reason } : {}) },
+    data: {
+      id,
+      specHash: rec.specHash,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.actor ? { principal: input.actor.principal, via: input.actor.via } : {}),
+    },
   });
   return { value: done, diags: [] };
 }

@@ -38,9 +38,23 @@ export interface ApplyContext {
   releaseSlot?(): void;
 }
 
+/** A runtime's resource usage now; a field is absent where the backend does not know it. */
+export interface RuntimeUsage {
+  cpuPercent?: number;
+  cpuLimit?: number;
+  memoryBytes?: number;
+  memoryLimitBytes?: number;
+  pids?: number;
+  pidsLimit?: number;
+  networkRxBytes?: number;
+  networkTxBytes?: number;
+}
+
 export interface LogOptions {
   follow?: boolean;
   tail?: number;
+  /** Only lines written at or after this time (Unix seconds), where the backend timestamps lines (Docker). */
+  since?: number;
   /** Build logs instead of runtime logs, where the backend keeps them. */
   build?: boolean;
   signal?: AbortSignal;
@@ -69,6 +83,8 @@ export interface Backend {
    * verb only; plan never calls it, so observe stays O(1) in list calls. Optional.
    */
   inspect?(observed: readonly ObservedResource[]): Promise<ObservedResource[]>;
+  /** Current resource usage of one runtime (Docker stats), for the console and metrics. Optional. */
+  usage?(observed: ObservedResource): Promise<RuntimeUsage | undefined>;
   /** Log lines of a runtime (capability supports_logs). */
   logs?(observed: ObservedResource, options: LogOptions): AsyncIterable<string>;
   /** Releases connections (sockets, agents). */

@@ -4,9 +4,9 @@
 import type { CAC } from 'cac';
 import { relative } from 'node:path';
 import { stringify } from 'yaml';
-import type { ResolvedCatalogEntry } from '../config/index.js';
+import { backendsOf, definitionOf, filterEntries } from '../config/index.js';
 import { didYouMean } from '../diag/suggest.js';
-import { definitionOf, openLibrary, out, table } from './library-view.js';
+import { openLibrary, out, table } from './library-view.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface CatalogFlags {
@@ -16,27 +16,6 @@ interface CatalogFlags {
   backend?: string;
   all?: boolean;
   json?: boolean;
-}
-
-const DEFAULT_BACKENDS: Record<string, string[]> = {
-  command: ['process'],
-  compose: ['docker'],
-  docker: ['docker', 'ibm_code_engine'],
-  github: ['docker', 'ibm_code_engine'],
-};
-
-export function backendsOf(e: ResolvedCatalogEntry): string[] {
-  return e.supported_backends ?? DEFAULT_BACKENDS[e.source.type] ?? [];
-}
-
-/** Entries after filters: featured first, then by slug; deprecated ones only with `all`. */
-export function filterEntries(entries: ResolvedCatalogEntry[], f: CatalogFlags): ResolvedCatalogEntry[] {
-  return entries
-    .filter((e) => f.all || !e.deprecated)
-    .filter((e) => !f.category || e.category === f.category)
-    .filter((e) => !f.tag || (e.tags ?? []).includes(f.tag))
-    .filter((e) => !f.backend || backendsOf(e).includes(f.backend))
-    .sort((a, b) => Number(!!b.featured) - Number(!!a.featured) || a.slug.localeCompare(b.slug));
 }
 
 function runList(f: CatalogFlags): number {

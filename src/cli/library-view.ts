@@ -38,9 +38,3 @@ export function table(rows: string[][]): string {
       .join('\n') + '\n'
   );
 }
-
-/** Strips the resolution fields (origin, baseDir, builtin) before showing a definition. */
-export function definitionOf<T extends object>(v: T): Record<string, unknown> {
-  const { origin: _o, baseDir: _b, builtin: _x, ...rest } = v as Record<string, unknown>;
-  return rest;
-}

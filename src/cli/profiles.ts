@@ -5,11 +5,11 @@
 import type { CAC } from 'cac';
 import { relative } from 'node:path';
 import { stringify } from 'yaml';
-import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
-import { controlLabel, controlStatuses, type ResolvedProfile, fitCodeEngineLimits } from '../config/index.js';
+import type { ResolvedProfile } from '../config/index.js';
+import { BACKEND_TYPES, definitionOf, profileCheck } from '../config/index.js';
 import { didYouMean } from '../diag/suggest.js';
 import type { BackendType } from '../generated/config.js';
-import { definitionOf, openLibrary, out, table } from './library-view.js';
+import { openLibrary, out, table } from './library-view.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface ProfileFlags {
@@ -19,7 +19,7 @@ interface ProfileFlags {
   strict?: boolean;
 }
 
-const TYPES: BackendType[] = ['docker', 'ibm_code_engine', 'process'];
+const TYPES = BACKEND_TYPES;
 
 function findProfile(name: string | undefined, profiles: Record<string, ResolvedProfile>): ResolvedProfile | undefined {
   if (!name) {
@@ -97,47 +97,17 @@ function runCheck(name: string | undefined, f: ProfileFlags): number {
     );
     return 1;
   }
-  const statuses = controlStatuses(p, CAPABILITIES_BY_KIND[type]);
-  const dropped = statuses.filter((s) => s.requested && !s.enforced);
-  const lossy = dropped.filter((s) => s.lossy);
-  let pairNote: string | undefined;
-  if (type === 'ibm_code_engine' && (p.resources?.max_cpu !== undefined || p.resources?.max_memory !== undefined)) {
-    // The same rule validate and plan apply to a runtime with no per_deployment_limits.
-    const fit = fitCodeEngineLimits({ profile: p.resources });
-    if (fit.ok && fit.fitted)
-      pairNote = `${fit.requestedText} is not a Code Engine pair: runtimes without per_deployment_limits get the largest valid pair under it, ${fit.cpu} vCPU / ${fit.memoryGb}G.`;
-    else if (!fit.ok) pairNote = `${fit.reason}. ${fit.fix}`;
-  }
+  const check = profileCheck(p, type);
   if (f.json) {
-    out(
-      `${JSON.stringify(
-        {
-          profile: p.name,
-          backend: type,
-          controls: statuses.map((s) => ({
-            control: s.control,
-            label: controlLabel(s.control),
-            set: s.requested,
-            value: s.value,
-            enforced: s.enforced,
-            dropped: s.requested && !s.enforced,
-            lossy: s.lossy,
-            note: s.note,
-          })),
-          notEnforceable: dropped.map((s) => controlLabel(s.control)),
-          cpuMemoryPair: pairNote ?? null,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const { lossy: _lossy, ...json } = check;
+    out(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     out(`Profile "${p.name}" on ${type}:\n\n`);
     const rows = [['CONTROL', 'SETTING', 'STATUS', 'NOTE']];
-    for (const s of statuses) {
-      if (!s.requested) continue;
+    for (const s of check.controls) {
+      if (!s.set) continue;
       rows.push([
-        controlLabel(s.control),
+        s.label,
         s.value.replace(/^[a-z_]+: /, ''),
         s.enforced ? 'enforced' : 'NOT ENFORCEABLE',
         s.enforced ? s.note.replace(/^enforced ?/, '') : s.note,
@@ -145,18 +115,16 @@ function runCheck(name: string | undefined, f: ProfileFlags): number {
     }
     out(table(rows));
     out('\n');
-    if (dropped.length) {
-      out(`Not enforceable on ${type}: ${dropped.map((s) => controlLabel(s.control)).join(', ')}\n`);
-      if (lossy.length)
-        out(
-          `validate warns about: ${lossy.map((s) => controlLabel(s.control)).join(', ')}${p.strict ? ' (errors: the profile is strict)' : ''}\n`,
-        );
+    if (check.notEnforceable.length) {
+      out(`Not enforceable on ${type}: ${check.notEnforceable.join(', ')}\n`);
+      if (check.lossy.length)
+        out(`validate warns about: ${check.lossy.join(', ')}${p.strict ? ' (errors: the profile is strict)' : ''}\n`);
     } else {
       out(`Every control of "${p.name}" is enforced on ${type}.\n`);
     }
-    if (pairNote) out(`Note: ${pairNote}\n`);
+    if (check.cpuMemoryPair) out(`Note: ${check.cpuMemoryPair}\n`);
   }
-  return (f.strict || p.strict) && lossy.length > 0 ? 1 : 0;
+  return (f.strict || p.strict) && check.lossy.length > 0 ? 1 : 0;
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {

@@ -3,75 +3,13 @@
 // changes nothing.
 
 import type { CAC } from 'cac';
-import { observeAll } from '../plan/stack.js';
+import { collectStatus } from '../apply/live-status.js';
 import { formatElapsed } from '../apply/progress.js';
-import { compileDesired } from '../plan/desired.js';
-import { resolveSources } from '../sources/resolve-desired.js';
-import type { ObservedResource } from '../model/resources.js';
-import type { RuntimeRecord } from '../state/store.js';
 import { openOrReport, report, type CommonFlags } from './session-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface StatusFlags extends CommonFlags {
   json?: boolean;
-}
-
-export interface RuntimeStatus {
-  address: string;
-  runtime: string;
-  backend: string;
-  configured: boolean;
-  state: string;
-  health?: string;
-  endpoint?: string;
-  uptimeSeconds?: number;
-  restarts?: number;
-  specHash?: string;
-  inSync: boolean;
-  warnings: string[];
-  appliedAt?: string;
-}
-
-export function joinStatus(input: {
-  observed: ObservedResource[];
-  records: RuntimeRecord[];
-  desired: { address: string; runtime: string; backend: string; specHash: string; warnings: string[] }[];
-  now: number;
-}): RuntimeStatus[] {
-  // Data volumes kept by a delete are not a runtime (the destroy plan names them).
-  const obs = new Map(input.observed.filter((o) => !o.volumesOnly).map((o) => [o.address, o]));
-  const rec = new Map(input.records.map((r) => [r.address, r]));
-  const des = new Map(input.desired.map((d) => [d.address, d]));
-  const addresses = [...new Set([...obs.keys(), ...rec.keys(), ...des.keys()])].sort();
-  return addresses.map((address) => {
-    const o = obs.get(address);
-    const r = rec.get(address);
-    const d = des.get(address);
-    const health = typeof o?.live?.health === 'string' ? (o.live.health as string) : undefined;
-    const s: RuntimeStatus = {
-      address,
-      runtime: o?.runtime ?? r?.runtime ?? d!.runtime,
-      backend: o?.backend ?? r?.backend ?? d!.backend,
-      configured: Boolean(d),
-      state: o ? o.status : r ? 'missing' : 'not created',
-      inSync: Boolean(o && d && o.specHash === d.specHash && (o.status === 'running' || o.status === 'starting')),
-      warnings: d?.warnings ?? r?.warnings ?? [],
-    };
-    if (health) s.health = health;
-    const endpoint = o?.endpoint ?? r?.endpoint;
-    if (endpoint)
-      s.endpoint =
-        endpoint.url ??
-        (endpoint.attach
-          ? `${endpoint.attach.kind}:${'containerId' in endpoint.attach ? endpoint.attach.containerId.slice(0, 12) : endpoint.attach.socketPath}`
-          : endpoint.transport);
-    if (o?.startedAt && o.status === 'running')
-      s.uptimeSeconds = Math.max(0, Math.round((input.now - Date.parse(o.startedAt)) / 1000));
-    if (o?.restarts !== undefined) s.restarts = o.restarts;
-    if (o?.specHash) s.specHash = o.specHash;
-    if (r?.appliedAt) s.appliedAt = r.appliedAt;
-    return s;
-  });
 }
 
 function table(rows: string[][]): string {
@@ -84,40 +22,12 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
   if (!session) return 1;
   try {
     const { config, backends, store } = session;
-    const caps = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
-    // GitHub sources are pinned to their current commit as plan does, so that in-sync compares alike.
-    const resolved = await resolveSources({
-      desired: compileDesired(config, { capabilities: caps }).value ?? [],
-      github: config.github,
-      configDir: config.dir,
-      include: (d) => caps[d.backend]?.supports_github_build === true,
-      seccomp: (d) => caps[d.backend]?.supports_seccomp === true,
-    });
-    const seen = await observeAll(config.stack, backends, resolved.desired);
-    if (seen.diags.some((d) => d.severity === 'error')) {
-      report(session, seen.diags);
+    const live = await collectStatus({ config, backends, store });
+    if (live.diags.some((d) => d.severity === 'error')) {
+      report(session, live.diags);
       return 1;
     }
-    // Backends whose status details need more calls (Code Engine instances) add them here only.
-    for (const [name, b] of Object.entries(backends)) {
-      if (!b.inspect) continue;
-      const mine = seen.observed.filter((o) => o.backend === name);
-      const detailed = await b.inspect(mine).catch(() => mine);
-      seen.observed = [...seen.observed.filter((o) => o.backend !== name), ...detailed];
-    }
-    const desired = resolved.desired.map((d) => ({
-      address: d.address,
-      runtime: d.runtime,
-      backend: d.backend,
-      specHash: d.specHash,
-      warnings: d.diagnostics.filter((x) => x.code.startsWith('guardrail.')).map((x) => x.summary),
-    }));
-    const rows = joinStatus({
-      observed: seen.observed,
-      records: store.listRuntimes(config.stack),
-      desired,
-      now: Date.now(),
-    });
+    const rows = live.rows;
     // Git mode (`watch --git`) records each applied commit; show the latest one.
     const gitEvent = store.listEvents(config.stack, { type: 'git.applied', limit: 1 })[0];
     const git = gitEvent?.data

@@ -47,3 +47,12 @@ export {
   type ComposePort,
   type ComposeVolumeMount,
 } from './compose/model.js';
+export {
+  BACKEND_TYPES,
+  backendsOf,
+  definitionOf,
+  filterEntries,
+  profileCheck,
+  type CatalogFilter,
+  type ProfileCheck,
+} from './library-views.js';

@@ -4,14 +4,14 @@
 // layer writes the 401.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
-import type { GatewayAuth } from './types.js';
+import type { AuthVerdict, GatewayAuth } from './types.js';
 
 /**
  * `principal` identifies who is calling without revealing a credential: `token:<n>` for the n-th
- * static token, `jwt:<sub>` for a JWT (`jwt:#<hash prefix>` without `sub`), `anonymous` without auth.
+ * static token, `user:<name>` for a named user's token, `jwt:<sub>` for a JWT (`jwt:#<hash
+ * prefix>` without `sub`), `anonymous` without auth.
  */
-export type AuthResult =
-  { ok: true; subject?: string; principal: string } | { ok: false; reason: string; invalidToken: boolean };
+export type AuthResult = AuthVerdict;
 
 /** Clock skew tolerated on exp and nbf. */
 const LEEWAY_S = 30;
@@ -31,7 +31,7 @@ export function authDiagnostics(auth: GatewayAuth | undefined): Diagnostic[] {
     ];
   }
   if (auth.mode === 'none') return [];
-  const tokens = (auth.tokens ?? []).filter((t) => t.length > 0);
+  const tokens = [...(auth.tokens ?? []), ...(auth.users ?? []).flatMap((u) => u.tokens)].filter((t) => t.length > 0);
   if (tokens.length === 0 && !auth.jwtSecret) {
     return [
       error('gateway.auth-no-credentials', 'Gateway auth is on but no bearer token or JWT secret is configured', {
@@ -46,6 +46,9 @@ export function createAuthenticator(auth: GatewayAuth): Authenticator {
   if (auth.mode === 'none') return { mode: 'none', check: () => ({ ok: true, principal: 'anonymous' }) };
   // Hashing first gives equal-length buffers, so timingSafeEqual never leaks the token length.
   const digests = (auth.tokens ?? []).filter((t) => t.length > 0).map(sha256);
+  const named = (auth.users ?? []).flatMap((u) =>
+    u.tokens.filter((t) => t.length > 0).map((t) => ({ name: u.name, d: sha256(t) })),
+  );
   const secret = auth.jwtSecret;
   return {
     mode: 'token',
@@ -61,6 +64,9 @@ export function createAuthenticator(auth: GatewayAuth): Authenticator {
         if (timingSafeEqual(d, t) && match < 0) match = i;
       });
       if (match >= 0) return { ok: true, principal: `token:${match}` };
+      let user: string | undefined;
+      for (const n of named) if (timingSafeEqual(d, n.d) && user === undefined) user = n.name;
+      if (user !== undefined) return { ok: true, principal: `user:${user}` };
       if (secret && presented.split('.').length === 3)
         return verifyHs256(presented, secret, { allowNoExp: auth.allowNoExp });
       return { ok: false, reason: 'Invalid bearer token.', invalidToken: true };
@@ -109,7 +115,11 @@ export function verifyHs256(jwt: string, secret: string, opts: VerifyOptions = {
   const subject = typeof payload.sub === 'string' ? payload.sub : undefined;
   const principal =
     subject !== undefined ? `jwt:${subject}` : `jwt:#${createHash('sha256').update(s).digest('hex').slice(0, 12)}`;
-  return { ok: true, subject, principal };
+  // Only string members count: a claim is data from whoever minted the token, bounded here.
+  const groups = Array.isArray(payload.groups)
+    ? payload.groups.filter((g): g is string => typeof g === 'string' && g.length <= 256).slice(0, 100)
+    : undefined;
+  return { ok: true, subject, principal, ...(groups ? { groups } : {}) };
 }
 
 /** Signs an HS256 JWT; used by tests and by operators minting a token for a client. */

@@ -8,6 +8,7 @@ import { error, type Diagnostic } from '../diag/diagnostic.js';
 import { authDiagnostics, createAuthenticator } from './auth.js';
 import { GatewayCore, coreOptionDiagnostics } from './core.js';
 import { HttpHandler } from './http.js';
+import type { GaugeSource } from './metrics.js';
 import { RequestGuard } from './request-guard.js';
 import type { GatewayOptions, UpstreamSpec, UpstreamStatus } from './types.js';
 
@@ -28,6 +29,8 @@ export interface Gateway {
   settled(timeoutMs?: number): Promise<boolean>;
   /** Prometheus text, the same as GET /metrics. */
   metricsText(): string;
+  /** Adds gauges read at scrape time (the console's per-runtime status and usage). */
+  addGauge(source: GaugeSource): void;
   /** Open downstream HTTP sessions (Streamable HTTP and legacy SSE). */
   sessionCount(): number;
   /** Calls `listener` with the open session count whenever it changes; returns an unsubscribe. */
@@ -154,6 +157,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         metrics: options.metrics ?? 'auth',
         // setTimeout fires at once past 2^31-1 ms; a longer stall limit means "practically never".
         bodyIdleMs: Math.min(h.bodyIdleTimeoutMs, 2_147_483_647),
+        extension: options.extension,
       });
       handler.sessions.onCount((n) => {
         for (const l of sessionListeners) l(n);
@@ -211,6 +215,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       return ok;
     },
     metricsText: () => core.metrics.render(),
+    addGauge: (source) => core.metrics.addGauge(source),
     sessionCount: () => handler?.sessionCount ?? 0,
     onSessionCount(listener) {
       sessionListeners.add(listener);

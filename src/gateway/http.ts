@@ -14,7 +14,7 @@ import { JsonFastPathTransport } from './json-fast-path.js';
 import type { RejectReason } from './metrics.js';
 import type { RequestGuard } from './request-guard.js';
 import { SessionTable, isRefusal, type Refusal } from './session-table.js';
-import type { VirtualServerSpec } from './types.js';
+import type { HttpExtension, VirtualServerSpec } from './types.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 
@@ -31,6 +31,7 @@ export interface HttpHandlerOptions {
   metrics: 'auth' | 'public';
   /** A request body that sends nothing for this long is answered 408; 0 disables. */
   bodyIdleMs: number;
+  extension?: HttpExtension;
 }
 
 export class HttpHandler {
@@ -100,6 +101,15 @@ export class HttpHandler {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(this.o.core.metrics.render());
       return;
+    }
+    const ext = this.o.extension;
+    if (ext && ext.prefixes.some((p) => path === p || path.startsWith(`${p}/`))) {
+      return ext.handle(req, res, {
+        url,
+        path,
+        auth: verdict,
+        rejected: () => this.o.core.metrics.observeRejection('auth'),
+      });
     }
     if (!verdict.ok) return this.unauthorized(res, verdict);
     const m = /^(?:\/servers\/([^/]+))?\/(mcp|sse|messages)$/.exec(path);

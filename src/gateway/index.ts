@@ -19,9 +19,14 @@ export { dockerAttachConnector, type DockerAttachOptions } from './docker-attach
 export { dockerExecConnector, type DockerExecOptions } from './docker-exec.js';
 export { signHs256, verifyHs256 } from './auth.js';
 export { stderrLogger } from './core.js';
+export type { GaugeSample, GaugeSource } from './metrics.js';
 export { federatedName, TOOL_NAME_PATTERN } from './names.js';
 export type {
+  AuthVerdict,
   GatewayAuth,
+  HttpExtension,
+  HttpExtensionContext,
+  NamedTokens,
   GatewayLogger,
   GatewayOptions,
   StdioConnector,

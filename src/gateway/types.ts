@@ -1,6 +1,7 @@
 // The gateway's input contract: what the rest of contextforge hands to the gateway (upstream
 // specs, virtual servers, listen and auth options) and what it reads back (status).
 // It must not import config or state types: callers translate into these shapes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 export type UpstreamTransport = 'streamable-http' | 'sse' | 'stdio';
@@ -59,8 +60,44 @@ export interface VirtualServerSpec {
   resources?: string[];
 }
 
+/** A named principal's static bearer tokens; a request with one of them is `user:<name>`. */
+export interface NamedTokens {
+  name: string;
+  tokens: string[];
+}
+
 export type GatewayAuth =
-  { mode: 'none' } | { mode: 'token'; tokens?: string[]; jwtSecret?: string; allowNoExp?: boolean };
+  | { mode: 'none' }
+  | { mode: 'token'; tokens?: string[]; users?: NamedTokens[]; jwtSecret?: string; allowNoExp?: boolean };
+
+/**
+ * Who is calling, as the HTTP layer established it: `principal` names the credential without
+ * revealing it (`token:<n>`, `user:<name>`, `jwt:<sub>`, `anonymous`); a JWT adds its `sub` and
+ * its `groups` claim (strings only).
+ */
+export type AuthVerdict =
+  | { ok: true; principal: string; subject?: string; groups?: string[] }
+  | { ok: false; reason: string; invalidToken: boolean };
+
+/**
+ * Extra HTTP routes served on the gateway's listener (the operator console). Requests to a path
+ * equal to or under one of `prefixes` reach `handle` after the Origin and Host checks, with the
+ * auth verdict: the extension answers unauthenticated requests itself (its own error format),
+ * calling `rejected()` so that the gateway's rejection metric counts them.
+ */
+export interface HttpExtension {
+  prefixes: string[];
+  handle(req: IncomingMessage, res: ServerResponse, ctx: HttpExtensionContext): Promise<void>;
+}
+
+export interface HttpExtensionContext {
+  url: URL;
+  /** The path without trailing slashes. */
+  path: string;
+  auth: AuthVerdict;
+  /** Counts one request refused for want of auth. */
+  rejected(): void;
+}
 
 export interface GatewayLogger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -105,6 +142,8 @@ export interface GatewayOptions {
   requestTimeoutMs?: number;
   /** A request body that sends nothing for this long is answered 408; default 30 000 ms. */
   bodyIdleTimeoutMs?: number;
+  /** Extra routes on the same listener, behind the same Origin, Host and auth checks. */
+  extension?: HttpExtension;
   logger?: GatewayLogger;
 }
 

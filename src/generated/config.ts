@@ -541,6 +541,10 @@ export interface ScaleSettings {
  */
 export interface GatewaySettings {
   enabled?: boolean;
+  /**
+   * Serve the operator console (HTTP API under /api/v1, web UI under /ui) on the gateway's listener, behind the same auth. Default true.
+   */
+  console?: boolean;
   host?: string;
   port?: number;
   /**
@@ -601,6 +605,41 @@ export interface GatewayAuth {
    * Accept JWTs without an exp claim (they never expire). Default false: such a JWT is refused.
    */
   allow_no_exp?: boolean;
+  /**
+   * Named principals for the operator console (/api/v1, /ui). Each has a token file or JWT claims that identify it, and roles: viewer reads, approver also decides approval requests whose rules name it (or one of its JWT groups), admin may do everything. Tokens of gateway.auth.tokens and the default token act as admin (host trust); a JWT that matches no user is a viewer.
+   *
+   * @maxItems 1000
+   */
+  users?: GatewayUser[];
+}
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "gatewayUser".
+ */
+export interface GatewayUser {
+  /**
+   * The principal's name, as approval rules and the audit log show it.
+   */
+  name: string;
+  /**
+   * File holding this user's bearer token (one per line; # comments). The token is never printed. A user needs token_file, jwt, or both.
+   */
+  token_file?: string;
+  /**
+   * JWT claims that identify this user: a token whose sub equals sub, or whose groups claim holds one of groups.
+   */
+  jwt?: {
+    sub?: string;
+    /**
+     * @minItems 1
+     * @maxItems 100
+     */
+    groups?: [string, ...string[]];
+  };
+  /**
+   * @minItems 1
+   */
+  roles: ['viewer' | 'approver' | 'admin', ...('viewer' | 'approver' | 'admin')[]];
 }
 /**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { isAbsolute, join, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
 import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
-import type { GatewayAuth } from '../gateway/index.js';
+import type { GatewayAuth, NamedTokens } from '../gateway/index.js';
 
 export const TOKEN_ENV = 'CONTEXTFORGE_GATEWAY_TOKEN';
 
@@ -71,16 +71,46 @@ export function resolveGatewayAuth(
     }
   };
   if (a?.tokens_file) tokens.push(...read(a.tokens_file, 'tokens_file'));
+  // Named users: their tokens identify them (principal user:<name>); JWT-only users need no file.
+  const users: NamedTokens[] = [];
+  for (const u of a?.users ?? []) {
+    if (!u.token_file && !u.jwt) {
+      diags.push(
+        error('gateway.auth-user', `gateway.auth.users entry ${u.name} has neither token_file nor jwt`, {
+          detail: 'Give the user a token_file, or the JWT claims (sub or groups) that identify it.',
+        }),
+      );
+      continue;
+    }
+    if (u.token_file) users.push({ name: u.name, tokens: read(u.token_file, `users[${u.name}].token_file`) });
+  }
+  const names = (a?.users ?? []).map((u) => u.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined)
+    diags.push(
+      error('gateway.auth-user', `gateway.auth.users names ${dup} twice`, {
+        detail: 'Each user needs a name of its own; approval rules and the audit log refer to it.',
+      }),
+    );
   let jwtSecret = a?.jwt_secret;
   if (!jwtSecret && a?.jwt_secret_file) jwtSecret = read(a.jwt_secret_file, 'jwt_secret_file')[0];
   if (diags.length) return { diags };
-  if (tokens.length || jwtSecret) {
+  if (a?.users?.some((u) => u.jwt) && !jwtSecret)
+    return {
+      diags: [
+        error('gateway.auth-user', 'gateway.auth.users identify a user by JWT claims but no JWT secret is set', {
+          detail: 'Set gateway.auth.jwt_secret (or jwt_secret_file), or give those users a token_file.',
+        }),
+      ],
+    };
+  if (tokens.length || jwtSecret || users.length) {
     const allowNoExp = a?.allow_no_exp === true ? { allowNoExp: true } : {};
     return {
       value: {
         auth: {
           mode: 'token',
           ...(tokens.length ? { tokens } : {}),
+          ...(users.length ? { users } : {}),
           ...(jwtSecret ? { jwtSecret, ...allowNoExp } : {}),
         },
         source: 'config',

@@ -18,6 +18,7 @@ import {
   type VirtualServerSpec,
 } from '../gateway/index.js';
 import type { StateStore } from '../state/store.js';
+import { createConsole, type Console } from '../console/console.js';
 import { resolveGatewayAuth, type ResolvedAuth } from './auth.js';
 import { followState, type StateFollower } from './follow.js';
 import { dockerClients, upstreamsFromRecords, type UpstreamContext } from './upstreams.js';
@@ -118,7 +119,7 @@ function restartKey(c: LoadedConfig): string {
     g.request_timeout,
     g.body_timeout,
   ];
-  return JSON.stringify([g.host, g.port, g.auth, g.separator, g.servers, c.stack, http]);
+  return JSON.stringify([g.host, g.port, g.auth, g.separator, g.servers, c.stack, g.console, http]);
 }
 
 export async function startHost(options: HostOptions): Promise<Result<Host>> {
@@ -158,12 +159,22 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
   let follower: StateFollower | undefined;
   let stopGateway: () => Promise<void>;
   let setUpstreams: (s: UpstreamSpec[]) => Promise<void>;
-  let status: () => UpstreamStatus[];
+  let status: () => UpstreamStatus[] = () => [];
   let settled: (ms: number) => Promise<boolean>;
   let address: GatewayAddress | undefined;
   let closed: Promise<void> | undefined;
+  let operatorConsole: Console | undefined;
 
   if (options.mode === 'http') {
+    // The operator console (API + UI) shares the listener and its auth; it reads the config the
+    // host serves now, so a reload shows at once.
+    if (config.gateway.console !== false)
+      operatorConsole = createConsole({
+        config: () => config,
+        store: options.store,
+        gatewayStatus: () => status(),
+        warn: (line) => logger.warn(line),
+      });
     const gwOptions: GatewayOptions = {
       ...common,
       host: options.host ?? config.gateway.host ?? '127.0.0.1',
@@ -179,13 +190,18 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
       headersTimeoutMs: msOf(config.gateway.headers_timeout),
       requestTimeoutMs: msOf(config.gateway.request_timeout),
       bodyIdleTimeoutMs: msOf(config.gateway.body_timeout),
+      extension: operatorConsole?.extension,
     };
     const problems = gatewayOptionProblems(gwOptions);
-    if (problems.length) return { diags: problems.map((p) => error('gateway.invalid', p)) };
+    if (problems.length) {
+      await operatorConsole?.close();
+      return { diags: problems.map((p) => error('gateway.invalid', p)) };
+    }
     const gateway: Gateway = createGateway(gwOptions);
     try {
       address = await gateway.start();
     } catch (err) {
+      await operatorConsole?.close();
       const e = err as NodeJS.ErrnoException;
       const where = `${gwOptions.host}:${gwOptions.port}`;
       const detail =
@@ -251,6 +267,7 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     async stop() {
       follower?.stop();
       follower = undefined;
+      await operatorConsole?.close();
       await stopGateway();
     },
   };

@@ -13,7 +13,8 @@ export interface JsonRenderOptions {
   configPath?: string;
 }
 
-function diagDoc(d: Diagnostic): PlanDiagnostic {
+/** A diagnostic in the plan JSON shape (also the console API's). */
+export function diagDoc(d: Diagnostic): PlanDiagnostic {
   const out: PlanDiagnostic = { severity: d.severity, code: d.code, summary: d.summary };
   if (d.detail) out.detail = d.detail;
   if (d.suggestion) out.suggestion = d.suggestion;

@@ -2,7 +2,7 @@
 // missing, or left over (not in config), with uptime from the live start time.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { joinStatus } from '../../src/cli/status.js';
+import { joinStatus } from '../../src/apply/live-status.js';
 import { recordFrom, observedFrom, scenario } from '../plan/plan-scenario.js';
 
 test('joinStatus reports in-sync, drifted, missing and unconfigured runtimes', () => {

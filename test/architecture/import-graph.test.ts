@@ -32,9 +32,25 @@ const LAYERS: Record<string, readonly string[]> = {
   approvals: ['plan', 'state', 'config', ...BASE],
   apply: ['plan', 'backends', 'state', 'sources', 'config', ...BASE],
   reconcile: ['apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'config', ...BASE],
-  host: ['reconcile', 'apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'gateway', 'config', ...BASE],
+  // The operator console reads what the pipeline reads (live status, plan, library, state) and
+  // decides approvals; it plugs into the gateway's listener as an extension, and host wires it.
+  console: ['apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'gateway', 'config', ...BASE],
+  host: [
+    'console',
+    'reconcile',
+    'apply',
+    'approvals',
+    'plan',
+    'backends',
+    'state',
+    'sources',
+    'gateway',
+    'config',
+    ...BASE,
+  ],
   watch: [
     'host',
+    'console',
     'reconcile',
     'apply',
     'approvals',
@@ -48,6 +64,7 @@ const LAYERS: Record<string, readonly string[]> = {
   ],
   cli: [
     'watch',
+    'console',
     'host',
     'reconcile',
     'apply',

@@ -35,7 +35,7 @@ export class FrameDecoder {
 export async function* containerLogs(
   docker: Dockerode,
   containerId: string,
-  opts: { follow?: boolean; tail?: number; signal?: AbortSignal },
+  opts: { follow?: boolean; tail?: number; since?: number; signal?: AbortSignal },
 ): AsyncIterable<string> {
   const c = docker.getContainer(containerId);
   const decoder = new FrameDecoder();
@@ -45,6 +45,7 @@ export async function* containerLogs(
     stderr: true,
     timestamps: false,
     ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+    ...(opts.since !== undefined ? { since: opts.since } : {}),
   };
   if (!opts.follow) {
     const buf = await c.logs({ ...base, follow: false });
