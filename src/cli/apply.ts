@@ -8,6 +8,7 @@ import { error } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
 import { applyPlan } from '../apply/engine.js';
 import { takeLock } from '../apply/lock.js';
+import { writeLockAfterApply } from '../host/lock-refresh.js';
 import { checkSavedPlan, readSavedPlan } from '../apply/saved-plan.js';
 import { hasChanges } from '../plan/diff.js';
 import { renderText } from '../plan/render-text.js';
@@ -170,6 +171,9 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
       signal: interrupt.signal,
       meta: planFile ? { planFile } : undefined,
     });
+    if (!destroy && result.exitCode !== 1) {
+      for (const line of await writeLockAfterApply({ config, store, desired: r.desired })) say(line);
+    }
     const counts: Record<string, number> = {};
     for (const x of result.results) counts[x.status] = (counts[x.status] ?? 0) + 1;
     if (result.diags.length) report(session, result.diags);

@@ -20,6 +20,7 @@ const MODULES: Record<VerbName, () => VerbModule> = {
   destroy: () => import('./destroy.js'),
   dev: () => import('./dev.js'),
   logs: () => import('./logs.js'),
+  lock: () => import('./lock.js'),
   plan: () => import('./plan.js'),
   profiles: () => import('./profiles.js'),
   schema: () => import('./schema.js'),

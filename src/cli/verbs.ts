@@ -31,6 +31,10 @@ export const VERBS = {
       'Development aids: `dev code-engine` runs the local Code Engine emulator; `dev smoke code-engine` checks a real account',
   },
   logs: { usage: 'logs <runtime>', summary: 'Print the log lines of a runtime' },
+  lock: {
+    usage: 'lock',
+    summary: "Pin each runtime's artifact and tool surface into contextforge.lock (--check: exit 1 when it is stale)",
+  },
   plan: { usage: 'plan', summary: 'Show what apply would change (desired config vs live state)' },
   profiles: {
     usage: 'profiles [action] [name]',

@@ -555,6 +555,10 @@ export interface GatewaySettings {
   call_timeout?: Duration;
   max_concurrency?: number;
   /**
+   * What the gateway does with a tool, prompt or resource whose definition differs from contextforge.lock (or is not in it), for runtimes the lock pins. enforce (the default when a lock exists): not listed and not callable. warn: listed and flagged (event, metric, status line). off: the lock is not consulted.
+   */
+  tool_lock?: 'enforce' | 'warn' | 'off';
+  /**
    * Browser origins (scheme://host[:port]) that may use the gateway. A request with any other Origin header gets 403 on every endpoint; requests without Origin (non-browser clients) pass. The gateway's own origin on a loopback name and its port is always allowed.
    */
   allowed_origins?: string[];
@@ -678,6 +682,10 @@ export interface ApprovalRule {
   registry_not_in?: string[];
   guardrails_profile?: string;
   backend_type?: BackendType;
+  /**
+   * true: a change that alters the tool surface pinned in contextforge.lock (a tool, prompt or resource added, removed or redefined) needs approval.
+   */
+  tool_surface_changed?: true;
   approvers?: Approver[];
 }
 export interface ApprovalNotification {

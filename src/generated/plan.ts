@@ -5,6 +5,11 @@
  * via the `definition` "action".
  */
 export type PlanAction = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+/**
+ * This interface was referenced by `PlanDocument`'s JSON-Schema
+ * via the `definition` "surfaceKind".
+ */
+export type SurfaceKind = 'tools' | 'prompts' | 'resources' | 'resource_templates';
 
 /**
  * A contextforge plan as printed by `contextforge plan --json` and saved by `plan -out FILE`. formatVersion changes only when a field is removed or changes meaning; new optional fields may appear within a version. Secret values never appear: sensitive fields carry the marker "(sensitive)" or nothing.
@@ -51,6 +56,10 @@ export interface PlanDocument {
    * Addresses the plan was restricted to by --target, with their dependencies.
    */
   targets?: string[];
+  /**
+   * Tool-surface discovery: for each runtime whose artifact differs from contextforge.lock, what the new artifact lists compared with the pinned surface.
+   */
+  surfaces?: PlanSurfaceReport[];
   /**
    * Plan-level warnings and errors.
    */
@@ -171,4 +180,77 @@ export interface PlanSourcePos {
   line: number;
   col: number;
   offset: number;
+}
+/**
+ * This interface was referenced by `PlanDocument`'s JSON-Schema
+ * via the `definition` "surfaceReport".
+ */
+export interface PlanSurfaceReport {
+  address: string;
+  runtime: string;
+  artifact: PlanArtifactPin;
+  lockedArtifact?: PlanArtifactPin;
+  /**
+   * True when the lock held a surface for this runtime (the diff is against it); false: everything listed is new.
+   */
+  pinned: boolean;
+  /**
+   * Why the surface was not discovered (the sandbox failed, --no-discover, a backend without a sandbox).
+   */
+  note?: string;
+  diff?: PlanSurfaceDiff;
+}
+/**
+ * This interface was referenced by `PlanDocument`'s JSON-Schema
+ * via the `definition` "artifactPin".
+ */
+export interface PlanArtifactPin {
+  type: 'docker' | 'github' | 'compose' | 'command' | 'code_engine';
+  ref: string;
+  digest?: string;
+  members?: {
+    [k: string]: string;
+  };
+  note?: string;
+}
+/**
+ * This interface was referenced by `PlanDocument`'s JSON-Schema
+ * via the `definition` "surfaceDiff".
+ */
+export interface PlanSurfaceDiff {
+  added: PlanSurfaceItem[];
+  removed: PlanSurfaceItem[];
+  changed: PlanSurfaceItemChange[];
+}
+/**
+ * This interface was referenced by `PlanDocument`'s JSON-Schema
+ * via the `definition` "surfaceItem".
+ */
+export interface PlanSurfaceItem {
+  kind: SurfaceKind;
+  key: string;
+  definition: {};
+}
+export interface PlanSurfaceItemChange {
+  kind: SurfaceKind;
+  key: string;
+  beforeHash: string;
+  afterHash: string;
+  /**
+   * Word diff of the description: runs of same, removed and added text.
+   */
+  description?: {
+    op: 'same' | 'removed' | 'added';
+    text: string;
+  }[];
+  /**
+   * Leaf paths changed inside inputSchema, outputSchema or arguments.
+   */
+  schemaPaths?: string[];
+  annotations?: {
+    key: string;
+    before?: unknown;
+    after?: unknown;
+  }[];
+  fields?: string[];
 }

@@ -5,6 +5,7 @@
 
 import type { BackendType, TransportType } from '../generated/config.js';
 import type { Diagnostic, SourceRange } from '../diag/diagnostic.js';
+import type { ArtifactPin, SurfaceDiff } from './tool-surface.js';
 
 export type ActionKind = 'create' | 'update' | 'replace' | 'delete' | 'noop';
 
@@ -221,4 +222,19 @@ export interface Plan {
   forget?: string[];
   /** `--target` addresses the plan was restricted to (with their dependencies), if any. */
   targets?: string[];
+  /** Tool-surface discovery for runtimes whose artifact differs from contextforge.lock. */
+  surfaces?: SurfaceReport[];
+}
+
+/** What a runtime's new artifact shows the model, against what the lock pins. */
+export interface SurfaceReport {
+  address: string;
+  runtime: string;
+  artifact: ArtifactPin;
+  lockedArtifact?: ArtifactPin;
+  /** The lock held a surface for the runtime: the diff is against it (else all is new). */
+  pinned: boolean;
+  diff?: SurfaceDiff;
+  /** Why no surface was discovered. */
+  note?: string;
 }

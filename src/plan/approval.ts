@@ -99,3 +99,33 @@ export function approvalSatisfied(requirement: ApprovalRequirement, approvedBy: 
   if (given.size === 0) return false;
   return requirement.approvers.every((list) => list.length === 0 || list.some((a) => given.has(a)));
 }
+
+/**
+ * The approval a change to a pinned tool surface needs: every rule with `tool_surface_changed:
+ * true` whose other keys also match the subject. Undefined when no such rule matches.
+ */
+export function surfaceChangeApproval(
+  settings: ApprovalSettings | undefined,
+  subject: ApprovalSubject,
+): ApprovalRequirement | undefined {
+  if (!settings || settings.enabled === false) return undefined;
+  const reasons: string[] = [];
+  const approvers: string[][] = [];
+  for (const rule of settings.required_for ?? []) {
+    if (rule.tool_surface_changed !== true) continue;
+    const { tool_surface_changed: _t, approvers: who, ...rest } = rule;
+    if (Object.keys(rest).length) {
+      const other = evaluateApproval(
+        { ...settings, required_for: [{ ...rest, approvers: who }] },
+        {
+          ...subject,
+          entryRequiresApproval: false,
+        },
+      );
+      if (!other) continue;
+      reasons.push(`the pinned tool surface changes and ${other.reasons.join(' and ')}`);
+    } else reasons.push('the pinned tool surface changes');
+    approvers.push(who ? who.map(approverName) : (settings.approvers ?? []).map(approverName));
+  }
+  return reasons.length ? { reasons, approvers } : undefined;
+}

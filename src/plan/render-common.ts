@@ -3,7 +3,8 @@
 
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { formatBytes } from '../config/index.js';
-import type { ActionKind, Change, FieldChange, PlanSummary } from '../model/resources.js';
+import type { ActionKind, Change, FieldChange, PlanSummary, SurfaceReport } from '../model/resources.js';
+import { surfaceDiffEmpty, surfaceDiffLines, type ArtifactPin } from '../model/tool-surface.js';
 import { configKey } from './field-keys.js';
 
 export const SYMBOL: Record<ActionKind, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };
@@ -65,4 +66,18 @@ export function summaryLine(s: PlanSummary, held = 0): string {
 export function runtimeLabel(address: string): string {
   const [kind, ...rest] = address.split('.');
   return `${kind} "${rest.join('.')}"`;
+}
+
+const pinText = (p: ArtifactPin | undefined): string => (p ? (p.digest ?? p.ref) : '(not locked)');
+
+/**
+ * The tool-surface lines of one runtime for the human renderers: a headline naming the artifact
+ * pair, then one line per added, removed or changed definition (description as a word diff).
+ */
+export function surfaceLines(r: SurfaceReport): { headline: string; lines: string[]; warning?: string } {
+  const headline = `tool surface of ${r.runtime}: ${pinText(r.lockedArtifact)} → ${pinText(r.artifact)}`;
+  if (!r.diff) return { headline, lines: [], warning: `tool-surface discovery skipped: ${r.note ?? 'no surface'}` };
+  if (surfaceDiffEmpty(r.diff)) return { headline, lines: ['(unchanged: every definition matches the lock)'] };
+  const lines = surfaceDiffLines(r.pinned ? r.diff : { ...r.diff, removed: [], changed: [] });
+  return { headline: r.pinned ? headline : `${headline} (not pinned before: everything is new)`, lines };
 }

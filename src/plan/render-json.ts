@@ -71,6 +71,7 @@ export function toPlanDocument(plan: Plan, options: JsonRenderOptions = {}): Pla
   if (options.configPath) doc.configPath = options.configPath;
   if (plan.forget?.length) doc.forget = [...plan.forget];
   if (plan.targets?.length) doc.targets = [...plan.targets];
+  if (plan.surfaces?.length) doc.surfaces = JSON.parse(JSON.stringify(plan.surfaces)) as PlanDocument['surfaces'];
   return redactDeep(doc, options.redact ?? identityRedactor);
 }
 

@@ -2,7 +2,7 @@
 // <details> block per changed runtime with a diff of its fields, warnings, and the approvals
 // still needed. Every line passes through the redactor; secrets are `(sensitive)`.
 
-import { approvalLine, diagLine, fieldLine, HEADLINE, reasonText, SYMBOL } from './render-common.js';
+import { approvalLine, diagLine, fieldLine, HEADLINE, reasonText, surfaceLines, SYMBOL } from './render-common.js';
 import { shownFields } from './field-keys.js';
 import { identityRedactor, type Redactor } from './redact.js';
 import type { Plan } from '../model/resources.js';
@@ -54,6 +54,17 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
         out.push(`${hidden} more settings from the profile and defaults (\`plan --verbose\` lists them).`, '');
       for (const d of c.diagnostics) out.push(`> ⚠️ ${escapeCell(diagLine(d))}`, '');
       out.push('</details>', '');
+    }
+  }
+  // Outside the collapsed blocks: the reviewer approves what the model will read.
+  if (plan.surfaces?.length) {
+    out.push('#### What the model will read (tool surface)', '');
+    for (const r of plan.surfaces) {
+      const s = surfaceLines(r);
+      out.push(`**\`${r.address}\`**: ${escapeCell(s.headline)}`, '');
+      if (s.lines.length)
+        out.push('```diff', ...s.lines.map((l) => (l.startsWith('~') ? `!${l.slice(1)}` : l)), '```', '');
+      if (s.warning) out.push(`> ⚠️ ${escapeCell(s.warning)}`, '');
     }
   }
   const warnings = [

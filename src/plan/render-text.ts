@@ -10,6 +10,7 @@ import {
   reasonText,
   runtimeLabel,
   summaryLine,
+  surfaceLines,
   SYMBOL,
 } from './render-common.js';
 import { configKey, shownFields } from './field-keys.js';
@@ -69,6 +70,13 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
       lines.push(paint('dim', `        # ${hidden} more from the profile and defaults (--verbose shows them)`));
     for (const step of c.steps ?? []) lines.push(`      ${paint('cyan', '»')} ${step}`);
     lines.push('    }');
+    const surface = plan.surfaces?.find((r) => r.address === c.address);
+    if (surface) {
+      const s = surfaceLines(surface);
+      lines.push(`    ${paint('bold', s.headline)}`);
+      for (const l of s.lines) lines.push(`      ${paint(SYMBOL_COLOUR[l[0]] ?? 'dim', l)}`);
+      if (s.warning) lines.push(`    ${paint('yellow', '!')} ${s.warning}`);
+    }
     const appr = approvalLine(c);
     if (appr) lines.push(`    ${paint(c.needsApproval ? 'red' : 'green', c.needsApproval ? '✋' : '✓')} ${appr}`);
     for (const d of c.diagnostics)

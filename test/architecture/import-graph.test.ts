@@ -25,16 +25,19 @@ const LAYERS: Record<string, readonly string[]> = {
   model: ['diag', 'generated'],
   config: [...BASE],
   sources: ['config', ...BASE],
+  // contextforge.lock (issue 13): the file format and the staleness check. Pure data over model/;
+  // the pipeline (plan, apply, host, cli) reads and writes it, the gateway gets it translated.
+  lock: ['config', ...BASE],
   state: ['config', ...BASE],
   backends: ['sources', 'config', ...BASE],
   gateway: ['config', 'state', ...BASE],
-  plan: ['backends', 'state', 'sources', 'config', ...BASE],
+  plan: ['backends', 'state', 'sources', 'lock', 'config', ...BASE],
   approvals: ['plan', 'state', 'config', ...BASE],
-  apply: ['plan', 'backends', 'state', 'sources', 'config', ...BASE],
-  reconcile: ['apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'config', ...BASE],
+  apply: ['plan', 'backends', 'state', 'sources', 'lock', 'config', ...BASE],
+  reconcile: ['apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'lock', 'config', ...BASE],
   // The operator console reads what the pipeline reads (live status, plan, library, state) and
   // decides approvals; it plugs into the gateway's listener as an extension, and host wires it.
-  console: ['apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'gateway', 'config', ...BASE],
+  console: ['apply', 'approvals', 'plan', 'backends', 'state', 'sources', 'lock', 'gateway', 'config', ...BASE],
   host: [
     'console',
     'reconcile',
@@ -44,6 +47,7 @@ const LAYERS: Record<string, readonly string[]> = {
     'backends',
     'state',
     'sources',
+    'lock',
     'gateway',
     'config',
     ...BASE,
@@ -58,6 +62,7 @@ const LAYERS: Record<string, readonly string[]> = {
     'backends',
     'state',
     'sources',
+    'lock',
     'gateway',
     'config',
     ...BASE,
@@ -73,6 +78,7 @@ const LAYERS: Record<string, readonly string[]> = {
     'backends',
     'state',
     'sources',
+    'lock',
     'gateway',
     'emulators',
     'config',
