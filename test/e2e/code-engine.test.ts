@@ -4,7 +4,8 @@
 // apps and secrets), the secret kept out of app env, plans and state, and guardrail warnings.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -414,11 +415,11 @@ test('realistic mode: a fresh process plans a no-op; destroy then apply at once 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUNNER = "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
 
-function cli(args: string[]): Promise<{ code: number; out: string }> {
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -471,6 +472,35 @@ test('through the CLI: plan (json, markdown), apply, detailed no-op, status with
     for (const o of outputs) assert.not.ok(o.includes(SECRET), 'secret printed by the CLI');
   } finally {
     await s.close();
+  }
+});
+
+test('the shipped examples/code-engine-stack.yaml plans without an exposure warning and applies (project visibility)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cf-ce-example-'));
+  try {
+    // The example as shipped, pointed at the emulator (the only lines added).
+    const text = readFileSync(join(ROOT, 'examples/code-engine-stack.yaml'), 'utf8').replace(
+      '    type: ibm_code_engine\n',
+      `    type: ibm_code_engine\n    service_url: ${emu.url}\n    iam_url: ${emu.iamUrl}\n`,
+    );
+    assert.match(text, /service_url: http:\/\/127\.0\.0\.1/);
+    const file = join(dir, 'contextforge.yaml');
+    writeFileSync(file, text);
+    const env = { CE_PROJECT_ID: pid, IBM_CLOUD_API_KEY: 'example-key-0123' };
+    const plan = await cli(['plan', '-f', file], env);
+    assert.is(plan.code, 0, plan.out);
+    assert.not.match(plan.out, /public-unprotected/);
+    assert.match(plan.out, /runtime\.everything/);
+    const ap = await cli(['apply', '--auto-approve', '-f', file], env);
+    assert.is(ap.code, 0, ap.out);
+    const app = await getApp(appName('ce-demo', 'everything'));
+    assert.is(app.managed_domain_mappings, 'local', 'project visibility: no public endpoint');
+    assert.is(app.endpoint, undefined);
+    assert.match(String(app.image_reference), /@sha256:[0-9a-f]{64}$/, 'pinned by digest');
+    const de = await cli(['destroy', '--auto-approve', '-f', file], env);
+    assert.is(de.code, 0, de.out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -1,6 +1,7 @@
 // Code Engine checks of desired runtimes that need no I/O: app names after our stack prefix,
 // sources and transports Code Engine cannot run, cpu/memory pairs of the valid-combinations
-// table, scale limits, build settings for github sources, and the 40-apps-per-project quota.
+// table, scale limits, build settings for github sources, the 40-apps-per-project quota, and
+// public apps without protection (exposure.ts).
 
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import type { CodeEngineBackend } from '../../generated/config.js';
@@ -8,6 +9,7 @@ import type { DesiredResource } from '../../model/resources.js';
 import { CE_APPS_PER_PROJECT, CE_MAX_REQUEST_TIMEOUT_SECONDS } from '../../config/index.js';
 import { APP_NAME_MAX, appName } from './names.js';
 import { canonicalMemory, ceResources } from './resources.js';
+import { exposureDiagnostics } from './exposure.js';
 
 const APP_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -160,5 +162,6 @@ export function validateDesired(input: ValidateInput): Diagnostic[] {
       }
     }
   }
+  diags.push(...exposureDiagnostics(backend, mine));
   return diags;
 }

@@ -64,13 +64,49 @@ test('the config front end refuses the four cases before any backend exists', as
   assert.is(emu.stats.total, before, 'no request reached the emulator');
 });
 
+test('a public app without protection is a warning, an error when strict; project, private or the auth label quiet it', async () => {
+  const s = new CeStack({ emu, runtimes: [{ name: 'open' }] });
+  try {
+    const cfg = await s.load();
+    const [d] = compileDesired(cfg).value!;
+    const exposure = (x: DesiredResource) => s.backend.validate([x]).filter((g) => g.code === 'ce.public-unprotected');
+    const [w] = exposure(d);
+    assert.is(w?.severity, 'warning');
+    assert.match(w.summary, /unauthenticated MCP server on the internet/);
+    assert.match(w.detail ?? '', /visibility: project/);
+    assert.is(w.address, 'runtime.open');
+    assert.is(exposure(clone(d, (x) => (x.spec.guardrails.strict = true)))[0]?.severity, 'error');
+    assert.equal(exposure(clone(d, (x) => (x.spec.visibility = 'project'))), []);
+    assert.equal(exposure(clone(d, (x) => (x.spec.visibility = 'private'))), []);
+    assert.equal(
+      exposure(clone(d, (x) => (x.spec.labels = { 'contextforge.dev/public-endpoint': 'authenticated' }))),
+      [],
+    );
+    // Through the compiler: --strict turns it into an error of the plan.
+    const strict = compileDesired(cfg, { strict: true }).value!;
+    assert.is(s.backend.validate(strict).find((g) => g.code === 'ce.public-unprotected')?.severity, 'error');
+    const p = await s.plan();
+    assert.ok(
+      p.diags.some((g) => g.code === 'ce.public-unprotected' && g.severity === 'warning'),
+      JSON.stringify(p.diags),
+    );
+  } finally {
+    await s.close();
+  }
+});
+
 test('backend.validate refuses each case as a diagnostic (pure: no request)', async () => {
   const s = new CeStack({ emu, runtimes: [{ name: 'ok' }] });
   try {
     const cfg = await s.load();
     const [d] = compileDesired(cfg).value!;
     const before = emu.stats.total;
-    const codes = (ds: DesiredResource[]): string[] => s.backend.validate(ds).map((x) => x.code);
+    // (The public-exposure warning has its own test below.)
+    const codes = (ds: DesiredResource[]): string[] =>
+      s.backend
+        .validate(ds)
+        .map((x) => x.code)
+        .filter((c) => c !== 'ce.public-unprotected');
     assert.equal(codes([d]), []);
     assert.ok(codes([clone(d, (x) => (x.spec.guardrails.maxMemory = 4e9))]).includes('ce.invalid-cpu-memory'));
     assert.ok(codes([clone(d, (x) => (x.spec.guardrails.maxCpu = 3))]).includes('ce.invalid-cpu-memory'));
