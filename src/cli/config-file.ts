@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { defaultColor, renderDiagnostics, renderJson } from '../diag/render.js';
+import { summarizeUnenforced } from '../config/index.js';
 
 export const DEFAULT_CONFIG = 'contextforge.yaml';
 
@@ -17,7 +18,8 @@ export function configPath(file: string | undefined, required: boolean): string 
 
 /** Prints diagnostics to stderr for people (with colour on a TTY). */
 export function printDiagnostics(diags: readonly Diagnostic[], sensitive: Iterable<string>): void {
-  const text = renderDiagnostics(diags, { color: defaultColor(process.stderr), sensitive });
+  // A runtime's unenforced controls read as one warning, not one per control.
+  const text = renderDiagnostics(summarizeUnenforced(diags), { color: defaultColor(process.stderr), sensitive });
   if (text) process.stderr.write(text);
 }
 

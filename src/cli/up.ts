@@ -11,6 +11,7 @@ import { stateLocation } from '../apply/session.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
 import { startHost, upstreamLines, type Host } from '../host/host.js';
 import { reconcileOnce, type ReconcileResult } from '../host/reconcile.js';
+import { createWarningGate } from '../host/warning-gate.js';
 import { openStore } from '../state/open.js';
 import { createNotifier } from '../approvals/notify.js';
 import { chainHooks, deleteGuard, missingNote, mtimeQuietMs } from '../watch/guard.js';
@@ -99,8 +100,10 @@ export async function runUp(flags: UpFlags): Promise<number> {
     }),
     approvalHook({ notifier, say, configArg: flags.file }),
   );
+  const warnings = createWarningGate();
   const reconcile = (): Promise<ReconcileResult> =>
     reconcileOnce({
+      warnings,
       path,
       strict: flags.strict,
       signal: interrupt.signal,

@@ -289,3 +289,43 @@ export function unenforcedDiagnostics(
     .filter((c) => c.lossy)
     .map((c) => unenforcedDiagnostic({ ...input, control: c.control, note: c.note }));
 }
+
+const UNENFORCED_SUMMARY = /^(.+) of profile "(.*)" is not enforced on (\S+) backend "(.*)"$/;
+
+/**
+ * The unenforced-control warnings of one runtime as one diagnostic: a profile made for
+ * containers on the process backend loses eight controls at once, and eight warnings per
+ * runtime per command drowned everything else. Other diagnostics, errors (strict) included,
+ * pass unchanged; the merged one keeps the first one's position and lists every note.
+ */
+export function summarizeUnenforced(diags: readonly Diagnostic[]): Diagnostic[] {
+  const groups = new Map<string, { first: Diagnostic; at: number; labels: string[]; notes: string[] }>();
+  const out: Diagnostic[] = [];
+  for (const d of diags) {
+    const m = d.code === 'guardrail.unenforced' && d.severity === 'warning' ? UNENFORCED_SUMMARY.exec(d.summary) : null;
+    if (!m) {
+      out.push(d);
+      continue;
+    }
+    const key = [d.address ?? '', m[2], m[3], m[4]].join('\0');
+    const g = groups.get(key);
+    const note = d.detail?.split('. ')[0] ?? '';
+    if (g) {
+      g.labels.push(m[1]);
+      if (note) g.notes.push(note);
+      continue;
+    }
+    groups.set(key, { first: d, at: out.length, labels: [m[1]], notes: note ? [note] : [] });
+    out.push(d);
+  }
+  for (const g of groups.values()) {
+    if (g.labels.length < 2) continue;
+    const m = UNENFORCED_SUMMARY.exec(g.first.summary)!;
+    out[g.at] = {
+      ...g.first,
+      summary: `${g.labels.join(', ')} of profile "${m[2]}" are not enforced on ${m[3]} backend "${m[4]}"`,
+      detail: `${[...new Set(g.notes)].map((n, i) => (i ? n.charAt(0).toLowerCase() + n.slice(1) : n)).join('; ')}. The runtime runs without these controls; set strict: true on the profile or pass --strict to make them errors, or pick a profile made for ${m[3]}.`,
+    };
+  }
+  return out;
+}

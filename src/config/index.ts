@@ -15,6 +15,7 @@ export {
   unenforcedControls,
   unenforcedDiagnostic,
   unenforcedDiagnostics,
+  summarizeUnenforced,
   controlStatuses,
   controlLabel,
   type ControlName,

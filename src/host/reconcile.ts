@@ -15,6 +15,7 @@ import type { Redactor } from '../plan/redact.js';
 import { renderText } from '../plan/render-text.js';
 import type { Plan } from '../model/resources.js';
 import type { RunKind, StateStore } from '../state/store.js';
+import type { WarningGate } from './warning-gate.js';
 
 /** What the hooks see: the plan of this pass and the open session, inside the lock. */
 export interface PassContext {
@@ -49,6 +50,8 @@ export interface ReconcileOptions {
   quiet?: boolean;
   /** Sees the plan before anything is applied; 'skip' applies nothing this pass. */
   onPlan?: (ctx: PassContext) => 'apply' | 'skip' | Promise<'apply' | 'skip'>;
+  /** Long-running hosts: each warning is printed once per version of the config. */
+  warnings?: WarningGate;
   /** Sees the apply result before the lock is released. */
   onApplied?: (ctx: PassContext & { result: ApplyResult }) => void | Promise<void>;
 }
@@ -74,7 +77,8 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
   }
   const session = opened.session;
   const { config, store } = session;
-  const warnings = opened.diags.filter((d) => d.severity !== 'error');
+  const loaded = opened.diags.filter((d) => d.severity !== 'error');
+  const warnings = options.warnings ? options.warnings.admit(config.fingerprint, loaded) : loaded;
   if (warnings.length) options.report(warnings, opened.sensitive);
   const say = (line: string): void => options.say(session.redact(line));
   const lockTimeoutMs = options.lockTimeoutMs ?? (parseDuration(config.state?.lock_timeout) ?? 30) * 1000;

@@ -4,6 +4,7 @@
 
 import { approvalLine, diagLine, fieldLine, HEADLINE, reasonText, surfaceLines, SYMBOL } from './render-common.js';
 import { shownFields } from './field-keys.js';
+import { summarizeUnenforced } from '../config/index.js';
 import { identityRedactor, type Redactor } from './redact.js';
 import type { Plan } from '../model/resources.js';
 
@@ -52,7 +53,7 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
       }
       if (hidden)
         out.push(`${hidden} more settings from the profile and defaults (\`plan --verbose\` lists them).`, '');
-      for (const d of c.diagnostics) out.push(`> ⚠️ ${escapeCell(diagLine(d))}`, '');
+      for (const d of summarizeUnenforced(c.diagnostics)) out.push(`> ⚠️ ${escapeCell(diagLine(d))}`, '');
       out.push('</details>', '');
     }
   }
@@ -69,7 +70,9 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
   }
   const warnings = [
     ...plan.diagnostics,
-    ...plan.changes.flatMap((c) => c.diagnostics.map((d) => ({ ...d, address: d.address ?? c.address }))),
+    ...plan.changes.flatMap((c) =>
+      summarizeUnenforced(c.diagnostics).map((d) => ({ ...d, address: d.address ?? c.address })),
+    ),
   ];
   if (warnings.length) {
     out.push('#### Warnings', '');

@@ -14,6 +14,7 @@ import {
   SYMBOL,
 } from './render-common.js';
 import { configKey, shownFields } from './field-keys.js';
+import { summarizeUnenforced } from '../config/index.js';
 import { identityRedactor, type Redactor } from './redact.js';
 import type { ActionKind, Plan } from '../model/resources.js';
 
@@ -50,7 +51,8 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
     lines.push(paint('green', 'No changes.') + ' The live state matches the configuration.');
     const warned = plan.changes.filter((c) => c.diagnostics.length);
     for (const c of warned)
-      for (const d of c.diagnostics) lines.push(`  ${paint('yellow', '!')} ${c.address}: ${diagLine(d)}`);
+      for (const d of summarizeUnenforced(c.diagnostics))
+        lines.push(`  ${paint('yellow', '!')} ${c.address}: ${diagLine(d)}`);
     return `${lines.map(redact).join('\n')}\n`;
   }
 
@@ -79,7 +81,7 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
     }
     const appr = approvalLine(c);
     if (appr) lines.push(`    ${paint(c.needsApproval ? 'red' : 'green', c.needsApproval ? '✋' : '✓')} ${appr}`);
-    for (const d of c.diagnostics)
+    for (const d of summarizeUnenforced(c.diagnostics))
       lines.push(`    ${paint(d.severity === 'error' ? 'red' : 'yellow', '!')} ${diagLine(d)}`);
     lines.push('');
   }

@@ -10,6 +10,7 @@ import type { LoadedConfig } from '../config/index.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
 import { reconcileOnce, type ReconcileResult } from '../host/reconcile.js';
+import { createWarningGate } from '../host/warning-gate.js';
 import { locationKey, openStore, type OpenedStore } from '../state/open.js';
 import { displayUrl, openGitSync, scrubGitMessage, type CommitInfo, type GitSync } from './git-sync.js';
 import { createReconcileLoop, type Trigger } from './loop.js';
@@ -134,8 +135,10 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     },
   });
 
+  const warnings = createWarningGate();
   const reconcile = (quiet: boolean, meta?: Record<string, unknown>): Promise<ReconcileResult> =>
     reconcileOnce({
+      warnings,
       path,
       strict: options.strict,
       signal: options.signal,
