@@ -11,7 +11,7 @@ import { approvalSatisfied } from '../plan/approval.js';
 import { identityRedactor, type Redactor } from '../plan/redact.js';
 import type { RunKind, StateStore } from '../state/store.js';
 import { backendLine, doneLine, failedLine, retryLine, startLine, stillLine } from './progress.js';
-import { recordNoop, recordOutcome } from './record.js';
+import { recordNoop, recordOutcome, stateWriteFailed } from './record.js';
 import { walkGraph, type WalkNode } from './walk.js';
 
 export interface RetryPolicy {
@@ -110,17 +110,44 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   const baseDelay = options.retry?.baseDelayMs ?? 1000;
   const maxDelay = options.retry?.maxDelayMs ?? 10_000;
   const stillEvery = options.stillEveryMs ?? 10_000;
-  const runId = store.startRun(stack, options.kind ?? 'apply', { actor, ...(options.meta ?? {}) });
   const results: ActionResult[] = [];
   const diags: Diagnostic[] = [];
   let writeCalls = 0;
+  /** A state write failed: the run fails (exit 1) even when every backend action worked. */
+  let stateFailed = false;
+  const write = (what: string, fn: () => void): boolean => {
+    try {
+      fn();
+      return true;
+    } catch (err) {
+      stateFailed = true;
+      const d = stateWriteFailed(store, what, err);
+      if (!diags.some((x) => x.code === d.code && x.summary === d.summary)) diags.push(d);
+      say(`error: ${d.summary}`);
+      return false;
+    }
+  };
+  let runId = -1;
+  // Nothing touches a backend before the run is on record.
+  if (
+    !write(
+      'starting the run',
+      () => (runId = store.startRun(stack, options.kind ?? 'apply', { actor, ...(options.meta ?? {}) })),
+    )
+  )
+    return { outcome: 'failed', exitCode: 1, results, held: [], diags, runId, writeCalls };
 
   // State-only housekeeping first: forget vanished unconfigured entries, refresh noops.
   for (const address of plan.forget ?? []) {
-    store.deleteRuntime(stack, address);
-    store.appendEvent({ stack, address, actor, type: 'state.forgotten', data: { run: runId } });
+    write(`forgetting ${address}`, () =>
+      store.transaction(() => {
+        store.deleteRuntime(stack, address);
+        store.appendEvent({ stack, address, actor, type: 'state.forgotten', data: { run: runId } });
+      }),
+    );
   }
-  for (const c of plan.changes) if (c.action === 'noop') recordNoop(store, stack, c);
+  for (const c of plan.changes)
+    if (c.action === 'noop') write(`refreshing ${c.address}`, () => recordNoop(store, stack, c));
 
   const acting = plan.changes.filter((c) => c.action !== 'noop');
   const held = acting.filter(
@@ -129,29 +156,33 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   const heldSet = new Set(held.map((c) => c.address));
   for (const c of held) {
     results.push({ address: c.address, action: c.action, status: 'held', attempts: 0, ms: 0, diags: [] });
-    store.appendEvent({
-      stack,
-      address: c.address,
-      actor,
-      type: 'approval.held',
-      data: {
-        run: runId,
-        reasons: c.approval?.reasons,
-        approvers: c.approval?.approvers,
-        specHash: c.desired?.specHash,
-      },
-    });
-    say(`${c.address}: held for approval (${c.approval?.reasons.join('; ')})`);
-  }
-  for (const c of acting) {
-    if (c.approval && !heldSet.has(c.address) && c.needsApproval) {
+    write('writing an audit event', () =>
       store.appendEvent({
         stack,
         address: c.address,
         actor,
-        type: 'approval.approved',
-        data: { run: runId, by: options.approvedBy, specHash: c.desired?.specHash },
-      });
+        type: 'approval.held',
+        data: {
+          run: runId,
+          reasons: c.approval?.reasons,
+          approvers: c.approval?.approvers,
+          specHash: c.desired?.specHash,
+        },
+      }),
+    );
+    say(`${c.address}: held for approval (${c.approval?.reasons.join('; ')})`);
+  }
+  for (const c of acting) {
+    if (c.approval && !heldSet.has(c.address) && c.needsApproval) {
+      write('writing an audit event', () =>
+        store.appendEvent({
+          stack,
+          address: c.address,
+          actor,
+          type: 'approval.approved',
+          data: { run: runId, by: options.approvedBy, specHash: c.desired?.specHash },
+        }),
+      );
     }
   }
 
@@ -192,7 +223,27 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
       clearInterval(ticker);
     }
     const ms = Date.now() - started;
-    recordOutcome({ store, stack, change, outcome, attempts, ms, actor, runId });
+    if (
+      !write(`recording ${change.address}`, () =>
+        recordOutcome({ store, stack, change, outcome, attempts, ms, actor, runId }),
+      )
+    ) {
+      // The backend acted, but state does not say so: this action failed as far as anyone
+      // reading state (the gateway, the next plan) is concerned.
+      const d = diags.find(
+        (x) => x.code === 'state.write-failed' && x.summary.startsWith(`recording ${change.address}:`),
+      );
+      results.push({
+        address: change.address,
+        action: change.action,
+        status: 'failed',
+        attempts,
+        ms,
+        diags: d ? [d] : [],
+      });
+      say(failedLine(change.address, action, ms, 'its outcome could not be recorded in state'));
+      return false;
+    }
     results.push({
       address: change.address,
       action: change.action,
@@ -317,13 +368,15 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
           ms: 0,
           diags: [],
         });
-        store.appendEvent({
-          stack,
-          address: n.change.address,
-          actor,
-          type: 'approval.held',
-          data: { run: runId, waitsFor: blocked },
-        });
+        write('writing an audit event', () =>
+          store.appendEvent({
+            stack,
+            address: n.change.address,
+            actor,
+            type: 'approval.held',
+            data: { run: runId, waitsFor: blocked },
+          }),
+        );
         say(`${n.change.address}: held (waits for ${blocked}, which needs approval)`);
         return;
       }
@@ -339,13 +392,15 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
       diags.push(
         error('apply.skipped', `${n.change.address} was not applied because ${why}`, { address: n.change.address }),
       );
-      store.appendEvent({
-        stack,
-        address: n.change.address,
-        actor,
-        type: 'apply.skipped',
-        data: { run: runId, blockedBy: blocked },
-      });
+      write('writing an audit event', () =>
+        store.appendEvent({
+          stack,
+          address: n.change.address,
+          actor,
+          type: 'apply.skipped',
+          data: { run: runId, blockedBy: blocked },
+        }),
+      );
       say(`${n.change.address}: skipped (${why})`);
     },
   });
@@ -353,8 +408,10 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   const failed = results.filter((r) => r.status === 'failed' || r.status === 'skipped').length;
   const applied = results.filter((r) => r.status !== 'failed' && r.status !== 'skipped' && r.status !== 'held').length;
   const outcome: ApplyResult['outcome'] = failed ? (applied ? 'partial' : 'failed') : held.length ? 'held' : 'success';
-  const exitCode: ApplyResult['exitCode'] = failed ? 1 : held.length ? 3 : 0;
-  store.finishRun(runId, outcome, { ...plan.summary, applied, failed, held: held.length, writeCalls });
+  write('finishing the run', () =>
+    store.finishRun(runId, outcome, { ...plan.summary, applied, failed, held: held.length, writeCalls }),
+  );
+  const exitCode: ApplyResult['exitCode'] = failed || stateFailed ? 1 : held.length ? 3 : 0;
   results.sort((a, b) => a.address.localeCompare(b.address));
   return { outcome, exitCode, results, held: held.map((c) => c.address), diags, runId, writeCalls };
 }

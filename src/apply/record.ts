@@ -3,6 +3,7 @@
 // of each outcome, guardrail warnings included. No backend calls here.
 
 import type { ApplyOutcome } from '../backends/backend.js';
+import { error, type Diagnostic } from '../diag/diagnostic.js';
 import type { Change, DesiredResource, ObservedResource } from '../model/resources.js';
 import type { RuntimeRecord, StateStore } from '../state/store.js';
 
@@ -46,7 +47,12 @@ export function warningsOf(change: Change): string[] {
   return change.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.summary);
 }
 
+/** Records one outcome and its audit events in one transaction (both or neither; throws on failure). */
 export function recordOutcome(input: RecordInput): void {
+  input.store.transaction(() => writeOutcome(input));
+}
+
+function writeOutcome(input: RecordInput): void {
   const { store, stack, change, outcome } = input;
   const base = { stack, address: change.address, actor: input.actor };
   const data = {
@@ -109,4 +115,22 @@ export function recordNoop(store: StateStore, stack: string, change: Change): bo
   if (same) return false;
   store.putRuntime(recordFor(stack, d, o, o.status, warningsOf(change)));
   return true;
+}
+
+/**
+ * The diagnostic of a state write that failed: the backend may already have the change, so the
+ * record cannot be trusted; it names the store and how to recover (the next apply observes the
+ * backend and records what runs).
+ */
+export function stateWriteFailed(store: StateStore, what: string, err: unknown): Diagnostic {
+  const message = (err as Error)?.message ?? String(err);
+  const code = (err as { code?: string })?.code;
+  const busy = code === 'SQLITE_BUSY' || /locked|busy/i.test(message);
+  return error('state.write-failed', `${what}: writing the state store ${store.location} failed: ${message}`, {
+    detail:
+      (busy
+        ? 'Another process holds a write lock on it (an open sqlite3 shell, a backup or sync tool): close it. '
+        : 'The file may be damaged, or its disk full or read-only: free space, fix its permissions, or restore it from a backup (or move it aside: the next apply records what the backend runs; history and approvals start empty). ') +
+      'The backend may already run the change while state does not record it; run `contextforge apply` again: it observes the backend and records what runs.',
+  });
 }

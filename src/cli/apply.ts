@@ -179,7 +179,11 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
     if (result.diags.length) report(session, result.diags);
     if (result.exitCode === 1) {
       process.stdout.write(
-        `\n${destroy ? 'Destroy' : 'Apply'} failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; state records what did. Fix the cause and run it again.\n`,
+        `\n${destroy ? 'Destroy' : 'Apply'} failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; ${
+          result.diags.some((d) => d.code === 'state.write-failed')
+            ? 'the state store could not record every outcome (see above), so do not trust it until the next apply succeeds'
+            : 'state records what did'
+        }. Fix the cause and run it again.\n`,
       );
     } else if (hasChanges(plan) || !destroy) {
       process.stdout.write(

@@ -53,6 +53,13 @@ export interface PlanDocument {
    */
   forget?: string[];
   /**
+   * Resources the backend runs as configured whose state record is out of date (a failed state write, a hand edit); apply rewrites the record from the backend and touches nothing else.
+   */
+  refresh?: {
+    address: string;
+    why: string;
+  }[];
+  /**
    * Addresses the plan was restricted to by --target, with their dependencies.
    */
   targets?: string[];

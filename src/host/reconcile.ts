@@ -130,6 +130,7 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
         signal: options.signal,
       });
       await options.onApplied?.({ ...ctx, result });
+      if (result.diags.length) options.report(result.diags, opened.sensitive);
       return { config, exitCode: result.exitCode, changed: false, apply: result, plan };
     }
     options.say(renderText(plan, { redact: session.redact, color: options.color ?? false }));
@@ -149,7 +150,10 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
     for (const r of result.results) counts[r.status] = (counts[r.status] ?? 0) + 1;
     if (result.exitCode === 1) {
       say(
-        `Apply failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; what runs keeps running.`,
+        `Apply failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; what runs keeps running` +
+          (result.diags.some((d) => d.code === 'state.write-failed')
+            ? '; the state store could not record every outcome, and the next pass records what runs.'
+            : '.'),
       );
     } else if (options.destroy) {
       say(`Destroy complete! Resources: ${counts.deleted ?? 0} destroyed.`);

@@ -220,6 +220,11 @@ export interface Plan {
    * them from state without calling any backend.
    */
   forget?: string[];
+  /**
+   * Resources the backend runs as configured whose state record is out of date (e.g. a state
+   * write failed): apply rewrites the record from what the backend reports, nothing else.
+   */
+  refresh?: Array<{ address: string; why: string }>;
   /** `--target` addresses the plan was restricted to (with their dependencies), if any. */
   targets?: string[];
   /** Tool-surface discovery for runtimes whose artifact differs from contextforge.lock. */

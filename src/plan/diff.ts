@@ -7,7 +7,7 @@ import { warning, type Diagnostic } from '../diag/diagnostic.js';
 import type { ApprovalRecord, RuntimeRecord } from '../state/store.js';
 import { hashOf } from '../model/canonical.js';
 import { SENSITIVE } from '../model/fields.js';
-import type { Change, DesiredResource, ObservedResource, Plan, PlanSummary } from '../model/resources.js';
+import type { Change, DesiredResource, Endpoint, ObservedResource, Plan, PlanSummary } from '../model/resources.js';
 
 export interface DiffInput {
   stack: string;
@@ -49,7 +49,35 @@ export function summarize(changes: readonly Change[]): PlanSummary {
 
 export function hasChanges(plan: Plan): boolean {
   const s = plan.summary;
-  return s.create + s.update + s.replace + s.delete > 0 || (plan.forget?.length ?? 0) > 0;
+  return (
+    s.create + s.update + s.replace + s.delete > 0 || (plan.forget?.length ?? 0) > 0 || (plan.refresh?.length ?? 0) > 0
+  );
+}
+
+const shortHash = (h: string): string => h.replace(/^sha256:/, '').slice(0, 12);
+
+function endpointText(e: Endpoint | undefined): string {
+  if (!e) return 'none';
+  if (e.url) return e.url;
+  if (e.attach)
+    return e.attach.kind === 'docker' ? `container ${e.attach.containerId.slice(0, 12)}` : e.attach.socketPath;
+  return e.transport;
+}
+
+/**
+ * Why the state record of a resource the backend runs as configured is out of date (a state
+ * write that failed, a record edited by hand), or undefined when it is current. The backend is
+ * the truth: the gateway routes by the record, so a stale endpoint must be shown and rewritten.
+ */
+export function staleRecord(rec: RuntimeRecord, o: ObservedResource): string | undefined {
+  const parts: string[] = [];
+  if (o.specHash && rec.specHash !== o.specHash)
+    parts.push(`spec: state records ${shortHash(rec.specHash)}, the backend runs ${shortHash(o.specHash)}`);
+  const was = endpointText(rec.endpoint);
+  const is = endpointText(o.endpoint);
+  // A record without an endpoint predates endpoint recording; only a different one misroutes.
+  if (rec.endpoint && o.endpoint && was !== is) parts.push(`endpoint: state records ${was}, the backend serves ${is}`);
+  return parts.length ? parts.join('; ') : undefined;
 }
 
 /**
@@ -107,6 +135,7 @@ export function diffPlan(input: DiffInput): Plan {
   const forget: string[] = [];
   /** Data volumes left by earlier deletes, which this plan keeps as well. */
   const keptBefore: string[] = [];
+  const refresh: Array<{ address: string; why: string }> = [];
 
   const addresses = [...new Set([...desiredBy.keys(), ...observedBy.keys(), ...stateBy.keys()])].sort();
   for (const address of addresses) {
@@ -189,6 +218,10 @@ export function diffPlan(input: DiffInput): Plan {
     scrubFields(change, new Set(Object.keys(d?.secretEnv ?? {}).concat(Object.keys(d?.spec.secretDigests ?? {}))));
     volumeSteps(change, { kept, deleteVolumes: input.deleteVolumes === true });
     changes.push(change);
+    if (change.action === 'noop' && rec && o) {
+      const why = staleRecord(rec, o);
+      if (why) refresh.push({ address, why });
+    }
   }
 
   let kept = changes;
@@ -223,6 +256,8 @@ export function diffPlan(input: DiffInput): Plan {
         detail: 'They hold the data of allowed_mounts; `contextforge destroy --delete-volumes` removes them.',
       }),
     );
+  const keptRefresh = targets ? refresh.filter((r) => targets!.includes(r.address)) : refresh;
+  if (keptRefresh.length) plan.refresh = keptRefresh;
   if (targets) plan.targets = targets;
   return plan;
 }

@@ -70,6 +70,7 @@ export function toPlanDocument(plan: Plan, options: JsonRenderOptions = {}): Pla
   if (options.contextforgeVersion) doc.contextforgeVersion = options.contextforgeVersion;
   if (options.configPath) doc.configPath = options.configPath;
   if (plan.forget?.length) doc.forget = [...plan.forget];
+  if (plan.refresh?.length) doc.refresh = plan.refresh.map((r) => ({ ...r }));
   if (plan.targets?.length) doc.targets = [...plan.targets];
   if (plan.surfaces?.length) doc.surfaces = JSON.parse(JSON.stringify(plan.surfaces)) as PlanDocument['surfaces'];
   return redactDeep(doc, options.redact ?? identityRedactor);

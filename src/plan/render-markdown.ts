@@ -22,7 +22,7 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
   const changes = plan.changes.filter((c) => c.action !== 'noop');
   const out: string[] = [];
   out.push(`### contextforge plan for stack \`${plan.stack}\``, '');
-  if (changes.length === 0 && !plan.forget?.length) {
+  if (changes.length === 0 && !plan.forget?.length && !plan.refresh?.length) {
     out.push('**No changes.** The live state matches the configuration.', '');
   } else {
     out.push('| Action | Count |', '| --- | ---: |');
@@ -33,6 +33,7 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
       `| ➖ destroy | ${s.delete} |`,
     );
     if (plan.forget?.length) out.push(`| 🗑 drop from state | ${plan.forget.length} |`);
+    if (plan.refresh?.length) out.push(`| ↻ refresh state record | ${plan.refresh.length} |`);
     out.push('');
     for (const c of changes) {
       out.push('<details>');

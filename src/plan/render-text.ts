@@ -47,7 +47,7 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
     lines.push(paint(d.severity === 'error' ? 'red' : 'yellow', diagLine(d)), ...(d.detail ? [`  ${d.detail}`] : []));
   if (plan.diagnostics.length) lines.push('');
 
-  if (changes.length === 0 && !plan.forget?.length) {
+  if (changes.length === 0 && !plan.forget?.length && !plan.refresh?.length) {
     lines.push(paint('green', 'No changes.') + ' The live state matches the configuration.');
     const warned = plan.changes.filter((c) => c.diagnostics.length);
     for (const c of warned)
@@ -88,6 +88,9 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
   for (const a of plan.forget ?? [])
     lines.push(`  # ${a} is gone and no longer configured: it will be dropped from state`);
   if (plan.forget?.length) lines.push('');
+  for (const r of plan.refresh ?? [])
+    lines.push(`  # ${r.address}: the state record is out of date (${r.why}); apply records what the backend runs`);
+  if (plan.refresh?.length) lines.push('');
   const held = changes.filter((c) => c.needsApproval).length;
   lines.push(paint('bold', summaryLine(plan.summary, held)));
   return `${lines.map(redact).join('\n')}\n`;

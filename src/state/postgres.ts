@@ -72,6 +72,29 @@ export class PostgresStateStore implements StateStore {
     }
   }
 
+  /** Open transaction depth: nested calls join the outer transaction. */
+  private depth = 0;
+
+  transaction<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.db.run('BEGIN');
+    this.depth += 1;
+    try {
+      const r = fn();
+      this.db.run('COMMIT');
+      return r;
+    } catch (err) {
+      try {
+        this.db.run('ROLLBACK');
+      } catch {
+        // The connection is gone; the server rolled back with it.
+      }
+      throw err;
+    } finally {
+      this.depth -= 1;
+    }
+  }
+
   private redactedJson(value: unknown): string | null {
     return value === undefined ? null : this.redact(JSON.stringify(value));
   }

@@ -68,6 +68,11 @@ export class SqliteStateStore implements StateStore {
     return value === undefined ? null : this.redact(JSON.stringify(value));
   }
 
+  transaction<T>(fn: () => T): T {
+    // Nested: better-sqlite3 turns the inner one into a savepoint of the outer transaction.
+    return this.db.inTransaction ? this.db.transaction(fn)() : this.db.transaction(fn).immediate();
+  }
+
   // ── runtimes ──────────────────────────────────────────────────────────────
   listRuntimes(stack: string): RuntimeRecord[] {
     return (this.db.prepare('SELECT * FROM runtimes WHERE stack = ? ORDER BY address').all(stack) as Row[]).map((r) =>

@@ -85,6 +85,14 @@ export interface ApprovalRecord {
 }
 
 export interface StateStore {
+  /** Where it is, printable: the file path, or the URL without its password. */
+  readonly location: string;
+  /**
+   * Runs fn (synchronous) in one transaction: its writes land together or not at all, so an
+   * outcome and the audit events describing it are never separated. Nested calls join the outer one.
+   */
+  transaction<T>(fn: () => T): T;
+
   listRuntimes(stack: string): RuntimeRecord[];
   getRuntime(stack: string, address: string): RuntimeRecord | undefined;
   putRuntime(record: RuntimeRecord): void;

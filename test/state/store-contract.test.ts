@@ -368,9 +368,89 @@ function contract(kind: Kind, ready = true): void {
   });
 }
 
+/** A trigger that makes every insert into events fail, as a damaged events page would. */
+function failEvents(kind: Kind): string[] {
+  return kind.name === 'sqlite'
+    ? ["CREATE TRIGGER cf_fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'events page damaged'); END"]
+    : [
+        "CREATE FUNCTION cf_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'events page damaged'; END $$ LANGUAGE plpgsql",
+        'CREATE TRIGGER cf_fail BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION cf_fail()',
+      ];
+}
+
+function outcomeContract(kind: Kind, ready = true): void {
+  const t = (name: string, fn: () => Promise<void>): void => (ready ? test : test.skip)(`[${kind.name}] ${name}`, fn);
+
+  t(
+    'an outcome and its audit event land together; a failed write fails the apply (exit 1, the store named)',
+    async () => {
+      const loc = await kind.fresh();
+      const store = open(loc);
+      store.close();
+      for (const st of failEvents(kind)) await kind.raw(loc, st);
+      const broken = open(loc);
+      const { plan } = scenario();
+      const created = plan.changes.filter((c) => c.action === 'create');
+      assert.ok(created.length > 0);
+      const backend: Backend = {
+        describe: () => ({ name: 'echo', kind: 'docker', capabilities: NO_CAPABILITIES }),
+        validate: () => [],
+        observe: async () => ({ value: [], diags: [] }),
+        plan: () => {
+          throw new Error('not used');
+        },
+        apply: async (c) => ({
+          status: 'created',
+          observed: {
+            address: c.address,
+            runtime: c.desired!.runtime,
+            backend: c.backend,
+            specHash: c.desired!.specHash,
+            live: {},
+            status: 'running',
+            endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:9/mcp' },
+          },
+          diags: [],
+        }),
+      };
+      const only = {
+        ...plan,
+        changes: created,
+        summary: { ...plan.summary, update: 0, replace: 0, delete: 0, noop: 0 },
+      };
+      delete only.forget;
+      const r = await applyPlan({
+        plan: only,
+        backends: { local: backend, procs: backend },
+        store: broken,
+        approvedBy: ['security-team'],
+        retry: { attempts: 1 },
+      });
+      assert.is(r.exitCode, 1, 'the apply fails when its outcomes cannot be recorded');
+      const d = r.diags.find((x) => x.code === 'state.write-failed');
+      assert.ok(d, JSON.stringify(r.diags));
+      assert.ok(d!.summary.includes(broken.location), `${d!.summary} names ${broken.location}`);
+      assert.match(d!.summary, /events page damaged/);
+      assert.match(d!.detail ?? '', /run `contextforge apply` again/);
+      // Each action failed for want of a record, or waited on one that did.
+      assert.ok(
+        r.results.every((x) => x.status === 'failed' || x.status === 'skipped'),
+        JSON.stringify(r.results),
+      );
+      assert.ok(r.results.some((x) => x.status === 'failed'));
+      // Neither half of any outcome landed: no record without its event.
+      for (const c of created)
+        assert.is(broken.getRuntime(plan.stack, c.address), undefined, `${c.address} not recorded`);
+      broken.close();
+    },
+  );
+}
+
 contract(sqliteKind);
+outcomeContract(sqliteKind);
 const pgReady = await requirePostgres('state store contract (postgres)');
 contract(postgresKind, pgReady);
+outcomeContract(postgresKind, pgReady);
 
 test.after(async () => {
   await sqliteKind.cleanup();

@@ -354,7 +354,15 @@ export function groupCompose(input: {
         : 'missing'
       : (states.find((x) => x !== 'running') ?? 'running');
     const newest = Object.values(s.members).sort((a, b) => b.created - a.created)[0];
+    // Only named volumes left (a watching host's delete keeps them): not a runtime to delete again.
+    const volumesOnly =
+      Object.keys(s.members).length === 0 &&
+      !s.edge &&
+      s.extra.length === 0 &&
+      s.networks.length === 0 &&
+      s.volumes.length > 0;
     out.push({
+      ...(volumesOnly ? { volumesOnly, volumes: [...s.volumes].sort() } : {}),
       address: `runtime.${runtime}`,
       runtime,
       backend: input.backend,
