@@ -65,6 +65,8 @@ test.after(async () => {
     .remove()
     .catch(() => undefined);
   assert.is(left.length, 0, 'close() removed every container of the emulator');
+  const nets = await docker().listNetworks({ filters: JSON.stringify({ label: [`${EMULATOR_LABEL}=${id}`] }) });
+  assert.is(nets.length, 0, 'close() removed the project networks');
 });
 
 test('the everything image runs as an app; its endpoint on 127.0.0.1 serves MCP', async () => {
@@ -95,6 +97,47 @@ test('the everything image runs as an app; its endpoint on 127.0.0.1 serves MCP'
   assert.is(inst.status_details.restarts, 0);
   const containers = await containersOf('everything');
   assert.is(containers.length, 1);
+});
+
+test('project visibility: an app reaches another by its endpoint_internal; a project-only app has no host port', async () => {
+  if (!enabled) return skip('the Docker daemon does not answer');
+  const secretText = `inside-${Math.random().toString(36).slice(2)}`;
+  const serve = (body: string): string =>
+    `mkdir -p /tmp/www && echo "${body}" > /tmp/www/index.html && exec httpd -f -p "$PORT" -h /tmp/www`;
+  await project.apps.create({
+    name: 'inner',
+    image_reference: BUSYBOX_IMAGE,
+    image_port: 8080,
+    managed_domain_mappings: 'local',
+    run_commands: ['/bin/sh', '-c', serve(secretText)],
+    ...small,
+  });
+  const inner = await settle('inner');
+  assert.is(inner.status, 'ready', JSON.stringify(inner.status_details));
+  assert.is(inner.endpoint, undefined, 'no endpoint outside the project');
+  assert.match(inner.endpoint_internal, /^http:\/\/inner\.[a-z0-9]+\.svc\.cluster\.local:8080$/);
+  const [c] = await containersOf('inner');
+  const info = await docker().getContainer(c.Id).inspect();
+  const bound = Object.values(info.NetworkSettings.Ports ?? {}).filter((b) => b && b.length);
+  assert.equal(bound, [], 'no port of a project-only app is published on the host');
+
+  // A public app of the same project fetches the inner one by its internal URL and serves it.
+  const fetchInner = `mkdir -p /tmp/www && until wget -q -O /tmp/www/index.html ${inner.endpoint_internal}/; do sleep 0.2; done; exec httpd -f -p "$PORT" -h /tmp/www`;
+  await project.apps.create({
+    name: 'outer',
+    image_reference: BUSYBOX_IMAGE,
+    image_port: 8080,
+    run_commands: ['/bin/sh', '-c', fetchInner],
+    ...small,
+  });
+  const outer = await settle('outer');
+  assert.is(outer.status, 'ready', JSON.stringify(outer.status_details));
+  assert.match(outer.endpoint ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.is((await (await fetch(`${outer.endpoint}/`)).text()).trim(), secretText, 'reached over internal DNS');
+  for (const n of ['inner', 'outer']) {
+    await project.apps.delete(n);
+    assert.ok(await project.apps.waitUntilGone(n, { intervalMs: 100, timeoutMs: 30_000 }));
+  }
 });
 
 test('secret env, run_commands and PORT reach the container; PATCH replaces it', async () => {

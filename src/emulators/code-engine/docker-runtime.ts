@@ -1,6 +1,8 @@
-// Docker mode of the emulator: runs each app revision as a local container (port published on
-// 127.0.0.1), derives revision status from the container, and turns build runs into real
-// `docker build`s. Touches only containers labelled with this emulator's id; removes them on close.
+// Docker mode of the emulator: runs each app revision as a local container on its project's own
+// Docker network, where `<app>.<subdomain>.svc.cluster.local` resolves as Code Engine's internal
+// DNS does; apps that are not project-only also get their port published on 127.0.0.1. Derives
+// revision status from the container, and turns build runs into real `docker build`s. Touches
+// only containers and networks labelled with this emulator's id; removes them on close.
 
 import Docker from 'dockerode';
 import { request as httpRequest } from 'node:http';
@@ -44,6 +46,7 @@ export class DockerRuntime implements AppRuntime {
   private ticking = false;
   private closed = false;
   private hostCpus = 1;
+  private readonly networks = new Map<string, Promise<string>>();
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = new Docker(opts.socketPath ? { socketPath: opts.socketPath } : undefined);
@@ -104,6 +107,32 @@ export class DockerRuntime implements AppRuntime {
     return port ? `http://127.0.0.1:${port}` : undefined;
   }
 
+  /**
+   * The project-internal URL: the container listens on its image port (real Code Engine routes
+   * port 80 of `<app>.<subdomain>.svc.cluster.local` to it), so the port is part of the URL.
+   */
+  internalEndpoint(project: EmuProject, app: EmuApp): string {
+    return `http://${app.name}.${project.subdomain}.svc.cluster.local:${app.config.image_port}`;
+  }
+
+  /** The project's network (created once): its containers find each other by internal DNS. */
+  private projectNetwork(project: EmuProject): Promise<string> {
+    let net = this.networks.get(project.id);
+    if (!net) {
+      const name = `cfemu-${this.opts.emulatorId}-${project.id.slice(0, 8)}`;
+      net = this.docker
+        .createNetwork({
+          Name: name,
+          CheckDuplicate: true,
+          Labels: { [EMULATOR_LABEL]: this.opts.emulatorId, [`${EMULATOR_LABEL}.project`]: project.id },
+        })
+        .then(() => name);
+      net.catch(() => this.networks.delete(project.id));
+      this.networks.set(project.id, net);
+    }
+    return net;
+  }
+
   private fail(rev: EmuRevision, reason: string): void {
     rev.status = 'failed';
     rev.reason = reason;
@@ -152,6 +181,10 @@ export class DockerRuntime implements AppRuntime {
     await this.removeContainer(rec.containerId);
     rec.containerId = undefined;
     const portKey = `${cfg.image_port}/tcp`;
+    // Project-only apps (`local`) are reachable inside the project network only: no host port.
+    const published = cfg.managed_domain_mappings !== 'local';
+    const network = await this.projectNetwork(project);
+    const aliases = [`${app.name}.${project.subdomain}.svc.cluster.local`, `${app.name}.${project.subdomain}`];
     const create = (hostPort: string): Promise<Docker.Container> =>
       this.docker.createContainer({
         name: `cfemu-${this.opts.emulatorId}-${app.id.slice(0, 8)}-${rev.name}`.slice(0, 128),
@@ -167,13 +200,16 @@ export class DockerRuntime implements AppRuntime {
           [`${EMULATOR_LABEL}.app`]: app.name,
           [`${EMULATOR_LABEL}.revision`]: rev.name,
         },
+        NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
         HostConfig: {
-          PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: hostPort }] },
+          NetworkMode: network,
+          ...(published ? { PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: hostPort }] } } : {}),
           RestartPolicy: { Name: 'on-failure', MaximumRetryCount: RESTART_RETRIES },
           Memory: memoryBytes(cfg.scale_memory_limit),
           NanoCpus: Math.round(Math.min(parseQuantity(cfg.scale_cpu_limit) ?? 1, this.hostCpus) * 1e9),
         },
       });
+    if (!published) rec.hostPort = undefined;
     let container = await create(rec.hostPort ? String(rec.hostPort) : '');
     try {
       await container.start();
@@ -248,11 +284,13 @@ export class DockerRuntime implements AppRuntime {
             this.fail(rev, `container_failed_exit_code_${code}`);
           continue;
         }
+        // A project-only app has no host port, and the emulator sends no traffic into the
+        // project network: it counts as ready once its container runs.
+        const local = rev.config.managed_domain_mappings === 'local';
         if (
           rev.status === 'loading' &&
           c.State === 'running' &&
-          rec.hostPort &&
-          (await this.probe(rec.hostPort, rev))
+          (local ? !rec.hostPort : rec.hostPort && (await this.probe(rec.hostPort, rev)))
         ) {
           rev.status = 'ready';
           rev.reason = 'ready';
@@ -328,6 +366,15 @@ export class DockerRuntime implements AppRuntime {
       ),
     );
     this.records.clear();
+    const nets = await this.docker.listNetworks({
+      filters: JSON.stringify({ label: [`${EMULATOR_LABEL}=${this.opts.emulatorId}`] }),
+    });
+    for (const n of nets)
+      await this.docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch((e: unknown) => this.opts.log(`docker: remove network ${n.Name}: ${String(e)}`));
+    this.networks.clear();
     if (this.opts.removeBuiltImages ?? true) {
       for (const image of this.builtImages) {
         await this.docker

@@ -63,6 +63,8 @@ export interface AppRuntime {
   remove(project: EmuProject, app: EmuApp): void;
   /** `http://127.0.0.1:<port>` once the container's port is published. */
   endpoint(project: EmuProject, app: EmuApp): string | undefined;
+  /** The URL other apps of the project reach this one at. */
+  internalEndpoint(project: EmuProject, app: EmuApp): string;
   instances(project: EmuProject, app: EmuApp, ctx: RenderContext): Promise<AppInstance[]>;
   runBuild(project: EmuProject, run: EmuBuildRun): void;
   close(): Promise<void>;
@@ -136,7 +138,9 @@ export function renderApp(ctx: RenderContext, p: EmuProject, app: EmuApp): Recor
     created_at: app.created_at,
     entity_tag: app.etag,
     ...(endpoint ? { endpoint } : {}),
-    endpoint_internal: `http://${app.name}.${p.subdomain}.svc.cluster.local`,
+    endpoint_internal: ctx.runtime
+      ? ctx.runtime.internalEndpoint(p, app)
+      : `http://${app.name}.${p.subdomain}.svc.cluster.local`,
     status: s.status,
     status_details: {
       ...(s.latest ? { latest_created_revision: s.latest.name } : {}),
