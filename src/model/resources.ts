@@ -118,6 +118,11 @@ export interface DesiredResource {
    * backend changed it); a created runtime's plan names the profile instead of listing them.
    */
   fromProfile?: string[];
+  /**
+   * How long the start may take until the server answers (the catalog entry's `health.timeout`),
+   * a cold package install included. Outside the spec hash: a longer wait replaces nothing.
+   */
+  healthTimeoutMs?: number;
 }
 
 export type ObservedStatus = 'running' | 'starting' | 'stopped' | 'exited' | 'failed' | 'missing' | 'unknown';

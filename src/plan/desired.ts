@@ -14,6 +14,7 @@ import {
   unenforcedDiagnostics,
   parseCpu,
   parseDuration,
+  parseDurationMs,
   parseMemory,
 } from '../config/index.js';
 import type { Backend as BackendConfig, CodeEngineBackend, ResourceLimits, Transport } from '../generated/config.js';
@@ -147,6 +148,8 @@ function compileRuntime(
     approval,
     fromProfile: profileKeys(guardrails, profile),
   };
+  const healthTimeoutMs = parseDurationMs(entry.health?.timeout);
+  if (healthTimeoutMs !== undefined) resource.healthTimeoutMs = healthTimeoutMs;
   return { value: resource, diags };
 }
 

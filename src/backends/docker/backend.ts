@@ -296,7 +296,7 @@ export function createDockerBackend(
       docker,
       containerId,
       endpoint: observed.endpoint,
-      timeoutMs: healthTimeoutMs,
+      timeoutMs: d.healthTimeoutMs ?? healthTimeoutMs,
       signal: ctx.signal,
       progress: ctx.progress,
     });

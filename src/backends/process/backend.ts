@@ -208,7 +208,11 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
     removeRuntimeFiles({ status: spec.statusPath, socket: spec.socketPath });
     ctx.progress(`starting ${[spec.command, ...spec.args].join(' ')}`);
     ctx.progress('waiting for the MCP handshake');
-    const r = await launchSupervisor(spec, { healthTimeoutMs: options.healthTimeoutMs, signal: ctx.signal });
+    // The catalog's health.timeout first: a cold `npx -y` install happens inside this wait.
+    const r = await launchSupervisor(spec, {
+      healthTimeoutMs: d.healthTimeoutMs ?? options.healthTimeoutMs,
+      signal: ctx.signal,
+    });
     if (r.error || !r.status) {
       await stopSupervisor(spec.statusPath);
       const secrets = [...Object.values(d.secretEnv), ...(options.sensitiveValues ?? [])];

@@ -36,7 +36,10 @@ export async function mcpHandshake(
     });
     socket.on('error', () => undefined);
     const s = socket;
-    await client.connect(streamTransport(s, s, { onClose: () => void s.destroy() }));
+    // The SDK's own request timeout (60 s) must not cut a longer health.timeout short.
+    await client.connect(streamTransport(s, s, { onClose: () => void s.destroy() }), {
+      timeout: options.timeoutMs + 1000,
+    });
     const info = client.getServerVersion();
     return { ok: true, server: info ? `${info.name} ${info.version}` : 'unnamed server' };
   })().catch((err: Error): HandshakeResult => ({ ok: false, error: `the MCP handshake failed: ${err.message}` }));

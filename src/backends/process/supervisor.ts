@@ -1,7 +1,8 @@
 // The detached supervisor of one process-backend runtime (entry point, run as its own process).
 // It keeps one warm child ready, hands it to the next connection on its unix socket (so every
 // client session gets its own fresh server, as a stdio MCP server expects), starts the next warm
-// child, and restarts crashed children with bounded exponential backoff. Never logs env values.
+// child once the handed-over one has answered, and restarts crashed children with bounded
+// exponential backoff. Never logs env values.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -203,6 +204,7 @@ class Supervisor {
     }
     // Until a child takes it, the connection stays paused: whatever the client sends waits.
     this.waiting.push(conn);
+    if (!this.backoffTimer) this.startWarm();
     conn.once('close', () => {
       const i = this.waiting.indexOf(conn);
       if (i >= 0) this.waiting.splice(i, 1);
@@ -227,7 +229,10 @@ class Supervisor {
       };
       conn.once('close', () => this.retire(kid));
       log(`session started on child ${kid.proc.pid}`);
-      this.startWarm();
+      // The next warm child starts once this one has answered: a command that installs on its
+      // first run (`npx -y …`) then installs once, not twice at the same time (the second run
+      // finds the package in place). A connection that arrives before that starts its own child.
+      kid.proc.stdout!.once('data', () => this.startWarm());
       this.writeStatus();
     }
   }
