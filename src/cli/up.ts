@@ -1,5 +1,6 @@
-// `contextforge up`: validate → apply (auto-approved) → serve → watch the config file, in one
-// foreground process. A bad edit prints diagnostics and changes nothing; Ctrl-C lets the action
+// `contextforge up`: validate → apply (auto-approved) → serve → watch the config file and repair
+// drift on an interval (as `watch`), retrying a failed apply with backoff, in one foreground
+// process. A bad edit prints diagnostics and changes nothing; Ctrl-C lets the action
 // in flight finish, releases the lock and stops the gateway; servers keep running unless
 // --down-on-exit. Exit 1 when the first apply cannot even start (invalid config, lock held).
 
@@ -31,6 +32,7 @@ export interface UpFlags extends GuardFlags {
   watch?: boolean;
   autoApprove?: boolean;
   debounce?: string | number;
+  interval?: string | number;
 }
 
 /** Longest `up` waits for upstreams to connect before it reports them. */
@@ -49,7 +51,8 @@ export async function runUp(flags: UpFlags): Promise<number> {
   }
   const guard = guardSettings(flags);
   const debounce = duration('debounce', flags.debounce, 200);
-  for (const v of [guard, debounce])
+  const interval = duration('interval', flags.interval, 60_000);
+  for (const v of [guard, debounce, interval])
     if (v instanceof Error) {
       process.stderr.write(`error[cli.bad-flag]: ${v.message}\n`);
       return 1;
@@ -101,11 +104,15 @@ export async function runUp(flags: UpFlags): Promise<number> {
     approvalHook({ notifier, say, configArg: flags.file }),
   );
   const warnings = createWarningGate();
-  const reconcile = (): Promise<ReconcileResult> =>
+  /** The file on disk did not load at the last pass; drift checks wait for the next save. */
+  let invalid = false;
+  let driftTimer: NodeJS.Timeout | undefined;
+  const reconcile = (quiet = false): Promise<ReconcileResult> =>
     reconcileOnce({
       warnings,
       path,
       strict: flags.strict,
+      quiet,
       signal: interrupt.signal,
       say,
       report,
@@ -118,25 +125,36 @@ export async function runUp(flags: UpFlags): Promise<number> {
     pass: async (triggers) => {
       if (triggers.has('config')) say(`\nConfig changed: re-planning ${path}`);
       else if (triggers.has('approval')) say(`\nAn approval was decided: re-planning ${path}`);
-      const r = await reconcile();
+      // A drift check or a retry prints nothing when there is nothing to do.
+      const quiet = !triggers.has('config') && !triggers.has('approval') && !triggers.has('settle');
+      // Re-reporting the same broken file on every drift check helps nobody; the next save is planned.
+      if (quiet && invalid) return;
+      const r = await reconcile(quiet);
       if (!r.config) {
+        invalid = true;
         say(
           'The config is not valid: nothing was changed; still serving the last applied state. Fix it and save again.',
         );
         return;
       }
+      invalid = false;
       config = r.config;
       if (!host) return;
       for (const note of await host.updateConfig(config)) say(`note: ${note}`);
       watcher?.setFiles(config.files);
-      if (!r.changed) return;
-      await host.refresh();
-      await host.settled(SETTLE_MS);
-      say('Serving:');
-      for (const l of upstreamLines(host.status())) say(l);
+      if (r.changed) {
+        await host.refresh();
+        await host.settled(SETTLE_MS);
+        say('Serving:');
+        for (const l of upstreamLines(host.status())) say(l);
+      }
+      // A runtime that did not start (or any failed action) is tried again, with backoff.
+      return r.exitCode === 1 ? 'failed' : undefined;
     },
     onError: (e) => process.stderr.write(`error: unexpected failure in a reconcile pass: ${e.message}\n`),
+    onRetry: (ms) => say(`The apply did not complete: retrying in ${Math.round(ms / 1000)}s.`),
   });
+
   let approvals: ApprovalPoller | undefined;
   try {
     say(`contextforge up: applying ${path}`);
@@ -171,6 +189,9 @@ export async function runUp(flags: UpFlags): Promise<number> {
     say(
       `Point a client at it: contextforge client-config <claude-desktop|vscode|cursor|inspector>${flags.file ? ` -f ${flags.file}` : ''}`,
     );
+    if (first.exitCode === 1) loop.failedOutside();
+    // The same periodic pass as `watch`: a container killed or removed by hand comes back.
+    driftTimer = setInterval(() => loop.trigger('drift'), interval as number);
     // Decisions made with `contextforge approvals` run a pass at once.
     approvals = pollApprovals({
       store: () => store,
@@ -202,6 +223,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
       await stopped;
     }
     cancelSettle();
+    clearInterval(driftTimer);
     approvals.stop();
     await loop.stop();
 
@@ -219,6 +241,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     cancelSettle();
+    clearInterval(driftTimer);
     approvals?.stop();
     await watcher?.close();
     await loop.stop();
@@ -237,7 +260,8 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
     .option('--down-on-exit', 'Remove every runtime of the stack when stopping')
     .option('--no-watch', 'Apply and serve once; do not watch the config file')
     .option('--auto-approve', 'Accepted for symmetry with apply; up always applies without asking')
-    .option('--debounce <duration>', 'Wait this long after the last save before planning (default 200ms)');
+    .option('--debounce <duration>', 'Wait this long after the last save before planning (default 200ms)')
+    .option('--interval <duration>', 'Drift check interval: repair what was stopped or removed by hand (default 60s)');
   guardOptions(cmd)
     .example('contextforge up')
     .example('contextforge up -f stacks/dev.yaml --port 0 --down-on-exit')

@@ -51,6 +51,8 @@ export interface WatchOptions {
   signal: AbortSignal;
   /** Webhook retry tuning (tests shorten it). */
   webhook?: { attempts?: number; baseDelayMs?: number };
+  /** Backoff of retries after a failed apply (default 2 s doubling to 5 min; tests shorten it). */
+  retry?: { initialMs: number; maxMs: number };
   /** How long the config must be unchanged before a pass may delete (default 5 s). */
   deleteQuietMs?: number;
   /** False: never delete runtimes that left the config (--no-prune). */
@@ -219,7 +221,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     return true;
   };
 
-  const pass = async (triggers: ReadonlySet<Trigger>): Promise<void> => {
+  const pass = async (triggers: ReadonlySet<Trigger>): Promise<void | 'failed'> => {
     if (git && (triggers.has('git') || triggers.has('start'))) {
       const moved = await gitPass();
       // A fetch that found nothing new is not a drift check; a new commit was just reconciled.
@@ -246,11 +248,15 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     }
     invalid = false;
     adopt(r.config);
+    // A runtime that did not start (or any failed action) is tried again, with backoff.
+    return r.exitCode === 1 ? 'failed' : undefined;
   };
 
   const loop = createReconcileLoop({
     pass,
     onError: (e) => say(`error: unexpected failure in a reconcile pass: ${e.message}`),
+    onRetry: (ms) => say(`The apply did not complete: retrying in ${Math.round(ms / 1000)}s.`),
+    retry: options.retry,
   });
   const timers: NodeJS.Timeout[] = [];
   let stopApprovals = (): void => undefined;
