@@ -8,6 +8,11 @@ import { runtimeOfApp, runtimeOfSecret, SECRET_STACK_KEY, STACK_ENV } from './na
 import type { App, Secret } from './types.js';
 import { revisionNumber } from './client.js';
 
+/** Marks of the gateway app and its secret (see gateway-app.ts, which re-exports them). */
+export const ROLE_ENV = 'CONTEXTFORGE_ROLE';
+export const ROLE_KEY = 'contextforge.role';
+export const GATEWAY_ROLE = 'gateway';
+
 export interface ProjectCensus {
   /** Every app of the project, ours and others'. */
   apps: number;
@@ -79,7 +84,7 @@ export function groupStack(input: GroupInput): StackSnapshot {
   const secretsByRuntime = new Map<string, Secret>();
   for (const s of input.secrets) {
     const rt = runtimeOfSecret(stack, s.name);
-    if (rt && isOwnedSecret(s, stack)) secretsByRuntime.set(rt, s);
+    if (rt && isOwnedSecret(s, stack) && s.data?.[ROLE_KEY] !== GATEWAY_ROLE) secretsByRuntime.set(rt, s);
   }
   const observed: ObservedResource[] = [];
   const foreignLookalikes: string[] = [];
@@ -92,6 +97,8 @@ export function groupStack(input: GroupInput): StackSnapshot {
       foreignLookalikes.push(app.name);
       continue;
     }
+    // The gateway deployed next to the runtimes is ours but not a runtime.
+    if ((app.run_env_variables ?? []).some((e) => e.name === ROLE_ENV && e.value === GATEWAY_ROLE)) continue;
     const secret = secretsByRuntime.get(runtime);
     const live = liveApp({ app, stack, runtime, secret });
     const t = input.pathOf?.(runtime);
