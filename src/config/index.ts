@@ -57,3 +57,4 @@ export {
   type CatalogFilter,
   type ProfileCheck,
 } from './library-views.js';
+export { packagePath } from './package-root.js';

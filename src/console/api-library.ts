@@ -75,6 +75,7 @@ export const libraryRoutes: Route[] = [
           entries: entries.map(card),
           categories: uniq(all.map((e) => e.category)),
           tags: uniq(all.flatMap((e) => e.tags ?? [])),
+          configBackends: Object.entries(ctx.config.backends).map(([name, b]) => ({ name, type: b.type })),
         },
       };
     },

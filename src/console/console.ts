@@ -8,7 +8,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
-import type { HttpExtension, HttpExtensionContext } from '../gateway/index.js';
+import type { GaugeSource, HttpExtension, HttpExtensionContext } from '../gateway/index.js';
+import { DeploymentGauges } from './metrics.js';
 import { redactDeep } from '../plan/redact.js';
 import { approvalRoutes } from './api-approvals.js';
 import { eventRoutes } from './api-events.js';
@@ -20,6 +21,8 @@ import { API_PREFIX, openApiDocument } from './openapi.js';
 import { hasRole, identify } from './roles.js';
 import { ApiError, type ApiReply, type Route } from './route.js';
 import { componentSchemas } from './schemas.js';
+import { serveUi, UI_PREFIX } from './static.js';
+import { snippetRoutes } from './api-snippet.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -40,6 +43,7 @@ const docRoute: Route = {
 export const ROUTES: readonly Route[] = [
   ...runtimeRoutes,
   ...libraryRoutes,
+  ...snippetRoutes,
   ...eventRoutes,
   ...approvalRoutes,
   docRoute,
@@ -71,6 +75,8 @@ export interface ConsoleOptions extends ConsoleDeps {
 
 export interface Console {
   readonly extension: HttpExtension;
+  /** Per-runtime gauges for the gateway's /metrics. */
+  readonly gauges: GaugeSource[];
   readonly context: ConsoleContext;
   close(): Promise<void>;
 }
@@ -220,9 +226,10 @@ export function createConsole(options: ConsoleOptions): Console {
   }
 
   const extension: HttpExtension = {
-    prefixes: [API_PREFIX],
+    prefixes: [API_PREFIX, UI_PREFIX],
     async handle(req, res, x) {
       try {
+        if (x.path === UI_PREFIX || x.path.startsWith(`${UI_PREFIX}/`)) return await serveUi(req, res, x.path);
         await api(req, res, x);
       } catch (err) {
         if (err instanceof ApiError) return sendError(res, err);
@@ -232,8 +239,10 @@ export function createConsole(options: ConsoleOptions): Console {
     },
   };
 
+  const gauges = new DeploymentGauges(ctx);
   return {
     extension,
+    gauges: gauges.sources(),
     context: ctx,
     async close() {
       closing.abort();

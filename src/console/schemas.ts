@@ -158,9 +158,18 @@ const API: Record<string, JsonSchema> = {
   },
   CatalogList: {
     type: 'object',
-    required: ['entries', 'categories', 'tags'],
+    required: ['entries', 'categories', 'tags', 'configBackends'],
     additionalProperties: false,
-    properties: { entries: { type: 'array', items: ref('CatalogCard') }, categories: strings, tags: strings },
+    properties: {
+      entries: { type: 'array', items: ref('CatalogCard') },
+      categories: strings,
+      tags: strings,
+      configBackends: {
+        type: 'array',
+        description: 'The backends of the served config a runtime may name.',
+        items: { type: 'object', required: ['name', 'type'], properties: { name: str, type: str } },
+      },
+    },
   },
   CatalogDetail: {
     type: 'object',
@@ -177,10 +186,6 @@ const API: Record<string, JsonSchema> = {
       backend: { type: 'string', maxLength: 128, description: 'A backend name of the served config.' },
       profile: { type: 'string', maxLength: 128 },
       env: { type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 4096 } },
-      commit: {
-        type: 'boolean',
-        description: 'Commit the snippet on a new branch when the config lives in a git work tree (admin only).',
-      },
     },
   },
   DeploySnippet: {
@@ -191,8 +196,6 @@ const API: Record<string, JsonSchema> = {
       yaml: { type: 'string', description: 'The runtime entry to add under runtimes:.' },
       valid: { type: 'boolean' },
       diagnostics: { type: 'array', items: ref('plan.diagnostic') },
-      branch: str,
-      commit: str,
     },
   },
   ProfileSummary: {

@@ -216,6 +216,7 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
         ],
       };
     }
+    for (const g of operatorConsole?.gauges ?? []) gateway.addGauge(g);
     await gateway.setUpstreams(initial);
     stopGateway = () => gateway.stop();
     setUpstreams = (s) => gateway.setUpstreams(s);

@@ -149,6 +149,21 @@ test('a viewer reads but may not decide; an approver named by the rule decides a
   assert.is(e!.data?.via, 'console');
 });
 
+test('/metrics gains per-runtime status gauges', async () => {
+  const deadline = Date.now() + 30_000;
+  let text = '';
+  // A scrape serves the last snapshot and starts a refresh when it is stale: the next has it.
+  while (Date.now() < deadline) {
+    text = (await api(s, '/metrics', s.tokens.admin)).text;
+    if (text.includes('contextforge_runtime_up{')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.match(text, 'contextforge_runtime_up{runtime="quickstart",backend="local"} 1');
+  assert.match(text, 'contextforge_runtime_status{runtime="quickstart",backend="local",status="running"} 1');
+  assert.match(text, 'contextforge_runtime_in_sync{runtime="quickstart",backend="local"} 1');
+  assert.not.ok(text.includes(s.secret));
+});
+
 test('the event stream sends new audit events and log lines follow over SSE', async () => {
   const ac = new AbortController();
   const r = await fetch(`${s.base}/api/v1/events/stream`, {

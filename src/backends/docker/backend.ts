@@ -52,6 +52,7 @@ import {
   stackNetworkName,
 } from './labels.js';
 import { containerLogs, FrameDecoder } from './logs.js';
+import { containerUsage } from './usage.js';
 import { groupSnapshot, snapshotStack } from './observe.js';
 import { validateDesired } from './validate.js';
 import { ownVolumesForImageUser } from './volume-owner.js';
@@ -499,6 +500,11 @@ export function createDockerBackend(
         });
         return { status: 'failed', retryable: f.retryable, diags: [f.diag] };
       }
+    },
+    async usage(observed: ObservedResource) {
+      const id = observed.native?.containerId;
+      if (typeof id !== 'string' || observed.status !== 'running') return undefined;
+      return containerUsage(docker, id);
     },
     logs(observed: ObservedResource, options: LogOptions): AsyncIterable<string> {
       if (observed.native?.compose && !options.build) return composeLogs(docker, observed, options);
