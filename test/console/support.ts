@@ -17,7 +17,9 @@ export interface ServedStack {
 
 const rand = (): string => randomBytes(18).toString('base64url');
 
-export async function serveStack(extraYaml = ''): Promise<ServedStack> {
+export async function serveStack(
+  options: { transform?: (yaml: string) => string; env?: Record<string, string> } = {},
+): Promise<ServedStack> {
   const copy = quickstartCopy();
   const tokens = { admin: `adm-${rand()}`, alice: `ali-${rand()}`, victor: `vic-${rand()}` };
   const secret = `s3cret-${rand()}`;
@@ -45,11 +47,11 @@ export async function serveStack(extraYaml = ''): Promise<ServedStack> {
       '',
     ].join('\n'),
   );
-  writeFileSync(file, yaml + extraYaml);
+  writeFileSync(file, options.transform ? options.transform(yaml) : yaml);
   const up = runCli(['up', '--port', '0', '--down-on-exit'], {
     cwd: copy.dir,
     path: copy.path,
-    env: { CF_TEST_API_KEY: secret, CF_TEST_ADMIN_TOKEN: tokens.admin },
+    env: { CF_TEST_API_KEY: secret, CF_TEST_ADMIN_TOKEN: tokens.admin, ...options.env },
   });
   const m = await up.waitFor(/Gateway listening on (http:\/\/127\.0\.0\.1:\d+)\/mcp/, 90_000);
   return {
