@@ -215,7 +215,8 @@ test('full cycle: 3 creates → no changes → 1 replace → drift repaired → 
   r = await cf('apply', join(dir, 'drift.plan.json'));
   assert.is(r.code, 1);
   assert.match(r.err, /error\[plan\.stale\]: saved plan is stale: the live state changed since it was made/);
-  assert.match(r.err, /plan -out/);
+  // The hint re-plans the same config (-f), not ./contextforge.yaml.
+  assert.match(r.err, /plan -f \S+ -out /);
 
   // A fresh saved plan applies (no prompt needed for a plan file).
   writeConfig([BASE[0], { ...BASE[1], env: { LEVEL: 'debug' } }]);

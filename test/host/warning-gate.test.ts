@@ -14,7 +14,7 @@ import { compileDesired } from '../../src/plan/desired.js';
 import { diffPlan } from '../../src/plan/diff.js';
 import { renderText } from '../../src/plan/render-text.js';
 import { defaultResourcePlan } from '../../src/model/resource-plan.js';
-import { buildConfig, runtime } from '../plan/config-builder.js';
+import { buildConfig, entry, runtime } from '../plan/config-builder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cf-gate-'));
 const file = join(dir, 'contextforge.yaml');
@@ -65,12 +65,12 @@ test("a runtime's unenforced controls are one warning line in the plan", () => {
   const cfg = buildConfig({
     backends: { procs: { type: 'process' } },
     catalog: [
-      {
+      entry({
         slug: 'cmd',
         name: 'Cmd',
         source: { type: 'command', command: 'node', args: ['server.js'] },
         transport: { type: 'stdio' },
-      },
+      }),
     ],
     runtimes: [runtime({ name: 'juliet', catalog: 'cmd', backend: 'procs', guardrails_profile: 'restricted' })],
   });
