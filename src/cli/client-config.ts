@@ -1,18 +1,22 @@
 // `contextforge client-config <client>`: prints (stdout, JSON only) the snippet that points an
-// MCP client at the gateway, and on stderr where to put it and where the token is. It never
-// prints a token: snippets carry a placeholder or an environment reference instead.
+// MCP client at the gateway (the running one's port when it runs), and on stderr where to put it
+// and where the token is; `--write` merges it into the client's config file instead. It never
+// prints or writes a token: snippets carry a placeholder or an environment reference instead.
 
 import type { CAC } from 'cac';
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/index.js';
 import type { GatewaySettings } from '../generated/config.js';
 import { hasErrors } from '../diag/diagnostic.js';
 import { TOKEN_ENV, tokenFilePath } from '../host/auth.js';
+import { servedUrl } from '../host/served.js';
+import { clientConfigFile, writeClientConfig, type WritableClient } from './client-config-write.js';
 import { configPath, printDiagnostics } from './config-file.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
-export const CLIENTS = ['claude-desktop', 'vscode', 'cursor', 'inspector'] as const;
+export const CLIENTS = ['claude-desktop', 'vscode', 'cursor', 'claude-code', 'inspector'] as const;
 export type ClientKind = (typeof CLIENTS)[number];
 
 export interface ClientConfigInput {
@@ -96,6 +100,25 @@ export function clientSnippet(input: ClientConfigInput): ClientSnippet {
             : []),
         ],
       };
+    case 'claude-code':
+      // Claude Code expands ${VAR} in .mcp.json from its environment.
+      return {
+        json: {
+          mcpServers: {
+            [name]: {
+              type: 'http',
+              url,
+              ...(input.auth ? { headers: { Authorization: `Bearer \${${TOKEN_ENV}}` } } : {}),
+            },
+          },
+        },
+        hints: [
+          'Save this as .mcp.json in your project (or run: claude mcp add --transport http ...).',
+          ...(input.auth
+            ? [`Claude Code reads the token from ${TOKEN_ENV} in its environment: start it with that set.`]
+            : []),
+        ],
+      };
     case 'inspector':
       return {
         json: { mcpServers: { [name]: { type: 'streamable-http', url } } },
@@ -111,7 +134,19 @@ export function clientSnippet(input: ClientConfigInput): ClientSnippet {
   }
 }
 
-function gatewayUrl(g: GatewaySettings | undefined, host?: string, port?: number): string {
+/** The URL to point at: --host/--port, else the gateway of this config that runs, else its settings. */
+function gatewayUrl(
+  g: GatewaySettings | undefined,
+  host: string | undefined,
+  port: number | undefined,
+  served: string | undefined,
+): string {
+  if (served && host === undefined && port === undefined) {
+    const u = new URL(served);
+    if (u.hostname === '0.0.0.0') u.hostname = '127.0.0.1';
+    if (u.hostname === '[::]') u.hostname = '[::1]';
+    return `${u.origin}/mcp`;
+  }
   let h = host ?? g?.host ?? '127.0.0.1';
   // A gateway listening on every interface is still reached on loopback from this machine.
   if (h === '0.0.0.0') h = '127.0.0.1';
@@ -125,6 +160,8 @@ interface Flags {
   name?: string;
   host?: string;
   port?: string | number;
+  write?: boolean;
+  configPath?: string;
 }
 
 export async function runClientConfig(client: string | undefined, flags: Flags): Promise<number> {
@@ -155,17 +192,42 @@ export async function runClientConfig(client: string | undefined, flags: Flags):
     return 1;
   }
   const auth = gateway?.auth !== 'none';
+  const served = servedUrl(dir ?? dirname(file));
   const snippet = clientSnippet({
     client: client as ClientKind,
     name: flags.name ?? 'contextforge',
-    url: gatewayUrl(gateway, flags.host, port),
+    url: gatewayUrl(gateway, flags.host, port, served),
     auth,
     configFile: file,
     bin: fileURLToPath(new URL('../../bin/contextforge.js', import.meta.url)),
     node: process.execPath,
   });
-  process.stdout.write(`${JSON.stringify(snippet.json, null, 2)}\n`);
-  for (const h of snippet.hints) process.stderr.write(`# ${h}\n`);
+  if (flags.write) {
+    if (client === 'inspector') {
+      process.stderr.write(
+        'error[cli.bad-flag]: the inspector has no config file of its own to write; save the printed snippet instead\n',
+      );
+      return 1;
+    }
+    const target = resolve(flags.configPath ?? clientConfigFile(client as WritableClient, process.cwd()));
+    const w = writeClientConfig(target, snippet.json as Record<string, unknown>);
+    if ('error' in w) {
+      process.stderr.write(`error[client-config.unwritable]: ${w.error}\n  ${w.detail}\n`);
+      return 1;
+    }
+    process.stdout.write(
+      `Wrote server "${flags.name ?? 'contextforge'}" into ${w.file}${w.backup ? ` (the previous file is ${w.backup})` : ''}.\n`,
+    );
+  } else {
+    process.stdout.write(`${JSON.stringify(snippet.json, null, 2)}\n`);
+    for (const h of snippet.hints) process.stderr.write(`# ${h}\n`);
+  }
+  if (flags.host === undefined && port === undefined)
+    process.stderr.write(
+      served
+        ? `# The gateway of this config is running: pointing at ${served}.\n`
+        : '# No gateway of this config is running: pointing at the port of its gateway settings (start it with `contextforge up` or `serve`).\n',
+    );
   if (auth && client !== 'claude-desktop') {
     const custom =
       typeof gateway?.auth === 'object' &&
@@ -189,7 +251,10 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
     .option('-f, --file <path>', 'Config file (default ./contextforge.yaml)')
     .option('--name <name>', 'Server name in the client config (default contextforge)')
     .option('--host <address>', 'Gateway host to point at (default gateway.host)')
-    .option('--port <port>', 'Gateway port to point at (default gateway.port)')
+    .option('--port <port>', 'Gateway port to point at (default: the running gateway, else gateway.port)')
+    .option('--write', "Merge the entry into the client's config file (the old file is kept as <file>.bak)")
+    .option('--config-path <file>', "With --write: the client config file to merge into (default: the client's own)")
+    .example('contextforge client-config claude-code --write')
     .example('contextforge client-config vscode > .vscode/mcp.json')
     .example('contextforge client-config claude-desktop')
     .action((client: string | undefined, flags: Flags) => setExit(runClientConfig(client, flags)));

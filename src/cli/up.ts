@@ -187,7 +187,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     for (const l of servingLines(h, store.listRuntimes(config.stack).length)) say(l);
     for (const l of upstreamLines(h.status())) say(l);
     say(
-      `Point a client at it: contextforge client-config <claude-desktop|vscode|cursor|inspector>${flags.file ? ` -f ${flags.file}` : ''}`,
+      `Point a client at it: contextforge client-config <claude-desktop|vscode|cursor|claude-code|inspector> [--write]${flags.file ? ` -f ${flags.file}` : ''}`,
     );
     if (first.exitCode === 1) loop.failedOutside();
     // The same periodic pass as `watch`: a container killed or removed by hand comes back.

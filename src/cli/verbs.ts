@@ -22,7 +22,7 @@ export const VERBS = {
   'client-config': {
     usage: 'client-config [client]',
     summary:
-      'Print the config snippet that points an MCP client at the gateway (claude-desktop, vscode, cursor, inspector)',
+      'Print (or --write into its config file) the entry that points an MCP client at the gateway (claude-desktop, vscode, cursor, claude-code, inspector)',
   },
   destroy: { usage: 'destroy', summary: 'Remove everything contextforge created for this stack' },
   dev: {

@@ -21,6 +21,7 @@ import type { StateStore } from '../state/store.js';
 import { createConsole, type Console } from '../console/console.js';
 import { resolveGatewayAuth, type ResolvedAuth } from './auth.js';
 import { followState, type StateFollower } from './follow.js';
+import { forgetServed, recordServed } from './served.js';
 import { dockerClients, upstreamsFromRecords, type UpstreamContext } from './upstreams.js';
 
 export interface HostOptions {
@@ -218,7 +219,12 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     }
     for (const g of operatorConsole?.gauges ?? []) gateway.addGauge(g);
     await gateway.setUpstreams(initial);
-    stopGateway = () => gateway.stop();
+    recordServed(config.dir, address.url);
+    const servedDir = config.dir;
+    stopGateway = async () => {
+      forgetServed(servedDir);
+      await gateway.stop();
+    };
     setUpstreams = (s) => gateway.setUpstreams(s);
     status = () => gateway.status();
     settled = (ms) => gateway.settled(ms);

@@ -69,7 +69,7 @@ test('auth: none leaves the headers out; unknown clients are an error', () => {
   const bad = cli(['client-config', 'emacs', '-f', cfg]);
   assert.is(bad.code, 1);
   assert.match(bad.stderr, 'unknown client "emacs"');
-  assert.match(bad.stderr, 'claude-desktop, vscode, cursor, inspector');
+  assert.match(bad.stderr, 'claude-desktop, vscode, cursor, claude-code, inspector');
 });
 
 test('apply (short-lived) then serve (separate process) serves the quick start', async () => {
