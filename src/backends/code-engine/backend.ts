@@ -30,6 +30,7 @@ import { inspectInstances } from './status.js';
 import type { App } from './types.js';
 import { validateDesired } from './validate.js';
 import { SecretDataCache } from './secret-data.js';
+import { removeRuntime } from './remove.js';
 
 export interface CodeEngineBackendOptions {
   /** The stack this backend serves (names in validate); observe/apply take it from their calls. */
@@ -346,52 +347,16 @@ export function createCodeEngineBackend(
     };
   }
 
-  async function remove(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
-    const o = change.observed;
-    const stack = ctx.stack;
-    const runtime = o?.runtime ?? change.address.replace(/^runtime\./, '');
-    const project = await projectRef.projectClient();
-    const app = appName(stack, runtime);
-    if (o?.native?.app) {
-      ctx.progress(`deleting app ${app}`);
-      const cur = await project.apps.find(app);
-      if (cur && isOwnedApp(cur.value, stack)) {
-        await project.apps.delete(app, { ignoreNotFound: true });
-        // Deletion is asynchronous on Code Engine: an apply right after must not POST into (409)
-        // or patch a dying app, so the delete is done only once the app is gone.
-        ctx.progress(`waiting for app ${app} to be gone`);
-        const gone = await project.apps.waitUntilGone(app, {
-          intervalMs: pollMs,
-          timeoutMs: deleteTimeoutMs,
-          signal: ctx.signal,
-        });
-        if (!gone)
-          return {
-            status: 'failed',
-            retryable: true,
-            diags: [
-              error('ce.delete-timeout', `Code Engine app ${app} of ${change.address} is still being deleted`, {
-                address: change.address,
-                detail: `Code Engine deletes apps asynchronously; it was still there ${Math.round(deleteTimeoutMs / 1000)}s after the delete was accepted. Apply (or destroy) again to keep waiting; check the app with \`ibmcloud ce app get --name ${app}\`.`,
-              }),
-            ],
-          };
-      }
-      quota.removed();
-    }
-    const sName = secretName(stack, runtime);
-    const s = await project.secrets.find(sName);
-    if (s && isOwnedSecret(s.value, stack)) {
-      ctx.progress(`deleting secret ${sName}`);
-      await project.secrets.delete(sName, { ignoreNotFound: true });
-      secretDataCache.forget(sName);
-    }
-    const b = await project.builds.find(buildName(stack, runtime));
-    if (b) {
-      ctx.progress(`deleting build ${buildName(stack, runtime)}`);
-      await project.builds.delete(buildName(stack, runtime), { ignoreNotFound: true });
-    }
-    return { status: 'deleted', diags: [] };
+  function remove(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
+    return removeRuntime({
+      change,
+      ctx,
+      project: () => projectRef.projectClient(),
+      pollMs,
+      deleteTimeoutMs,
+      onAppDeleted: () => quota.removed(),
+      onSecretDeleted: (n) => secretDataCache.forget(n),
+    });
   }
 
   const backend: CodeEngineBackendHandle = {
