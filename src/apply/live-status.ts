@@ -2,6 +2,7 @@
 // backend offers through inspect) joined with state and the compiled config. Shared by the
 // `status` verb and the operator console; read-only, it takes no lock and changes nothing.
 
+import { connect } from 'node:net';
 import { compileDesired } from '../plan/desired.js';
 import { resolveSources } from '../sources/resolve-desired.js';
 import type { LoadedConfig } from '../config/index.js';
@@ -84,6 +85,8 @@ export async function collectStatus(input: {
   store: StateStore;
   /** Skip the per-resource details of inspect (one call per resource). */
   inspect?: boolean;
+  /** Try a connection to each running runtime's HTTP endpoint (unreachable ones are unhealthy). */
+  probe?: boolean;
 }): Promise<LiveStatus> {
   const { config, backends, store } = input;
   const caps = Object.fromEntries(Object.entries(backends).map(([n, b]) => [n, b.describe().capabilities]));
@@ -120,10 +123,54 @@ export async function collectStatus(input: {
     desired,
     now: Date.now(),
   });
+  if (input.probe) await probeEndpoints(rows);
   return { rows, observed: seen.observed, desired: resolved.desired, diags: seen.diags };
 }
 
 /** The guardrail warnings compilation attached to a runtime, as one-line summaries. */
 export function guardrailWarnings(d: DesiredResource): string[] {
   return d.diagnostics.filter((x) => x.code.startsWith('guardrail.')).map((x) => x.summary);
+}
+
+/** Longest a status waits for one endpoint to accept a connection. */
+const PROBE_MS = 2_000;
+
+/** 'ok', or why a TCP connection to the URL's host and port failed. */
+function connectTo(url: string): Promise<string> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return Promise.resolve('ok');
+  }
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (why: string): void => {
+      socket.destroy();
+      resolve(why);
+    };
+    socket.setTimeout(PROBE_MS, () => done('no answer'));
+    socket.once('connect', () => done('ok'));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+  });
+}
+
+/**
+ * A runtime that runs as configured but whose endpoint refuses connections serves nobody: it is
+ * reported unhealthy and not in sync, whatever the container says (a sidecar cut off from its
+ * network, a port published to nothing). One connection attempt per HTTP endpoint, in parallel.
+ */
+export async function probeEndpoints(rows: RuntimeStatus[]): Promise<void> {
+  await Promise.all(
+    rows
+      .filter((r) => r.state === 'running' && r.endpoint && /^https?:\/\//.test(r.endpoint))
+      .map(async (r) => {
+        const why = await connectTo(r.endpoint!);
+        if (why === 'ok') return;
+        r.health = `unreachable (${why})`;
+        r.inSync = false;
+      }),
+  );
 }

@@ -5,6 +5,7 @@
 import type { CAC } from 'cac';
 import { collectStatus } from '../apply/live-status.js';
 import { formatElapsed } from '../apply/progress.js';
+import type { LockHolder } from '../state/store.js';
 import { openOrReport, report, type CommonFlags } from './session-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
@@ -17,12 +18,19 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
 }
 
+/** A held stack lock, with its holder and age: an apply in flight, or one that died holding it. */
+function lockLine(holder: LockHolder | undefined): string {
+  if (!holder) return '';
+  const age = formatElapsed(Math.max(0, Date.now() - Date.parse(holder.since)));
+  return `Locked by ${holder.operation} (pid ${holder.pid} on ${holder.host}) since ${holder.since}, ${age} ago${holder.id ? `; lock id ${holder.id}` : ''}\n`;
+}
+
 export async function runStatus(flags: StatusFlags): Promise<number> {
   const session = await openOrReport(flags);
   if (!session) return 1;
   try {
     const { config, backends, store } = session;
-    const live = await collectStatus({ config, backends, store });
+    const live = await collectStatus({ config, backends, store, probe: true });
     if (live.diags.some((d) => d.severity === 'error')) {
       report(session, live.diags);
       return 1;
@@ -38,10 +46,11 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
           at: gitEvent.at,
         }
       : undefined;
+    const lock = store.lockHolder(config.stack);
     if (flags.json) {
       process.stdout.write(
         session.redact(
-          `${JSON.stringify({ stack: config.stack, ...(git ? { git } : {}), runtimes: rows }, null, 2)}\n`,
+          `${JSON.stringify({ stack: config.stack, ...(git ? { git } : {}), ...(lock ? { lock } : {}), runtimes: rows }, null, 2)}\n`,
         ),
       );
       return 0;
@@ -50,7 +59,7 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
       ? `Applied commit ${git.commit} by ${git.author} at ${git.at}${git.subject ? `: ${git.subject}` : ''}\n`
       : '';
     if (rows.length === 0) {
-      process.stdout.write(session.redact(`Stack ${config.stack} has no runtimes.\n${gitLine}`));
+      process.stdout.write(session.redact(`Stack ${config.stack} has no runtimes.\n${gitLine}${lockLine(lock)}`));
       return 0;
     }
     const lines = [['RUNTIME', 'BACKEND', 'STATE', 'HEALTH', 'ENDPOINT', 'UPTIME', 'RESTARTS', 'SYNC']];
@@ -63,10 +72,16 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
         r.endpoint ?? '-',
         r.uptimeSeconds === undefined ? '-' : formatElapsed(r.uptimeSeconds * 1000),
         r.restarts === undefined ? '-' : String(r.restarts),
-        !r.configured ? 'not in config' : r.inSync ? 'in sync' : 'drift (run plan)',
+        !r.configured
+          ? 'not in config'
+          : r.inSync
+            ? 'in sync'
+            : r.health?.startsWith('unreachable')
+              ? 'unhealthy (run plan)'
+              : 'drift (run plan)',
       ]);
     }
-    let out = `Stack ${config.stack}\n${gitLine}\n${table(lines)}\n`;
+    let out = `Stack ${config.stack}\n${gitLine}${lockLine(lock)}\n${table(lines)}\n`;
     const warned = rows.filter((r) => r.warnings.length);
     if (warned.length) {
       out += '\nGuardrail warnings:\n';

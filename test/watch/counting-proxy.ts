@@ -18,7 +18,15 @@ const UPSTREAM = process.env.DOCKER_HOST?.startsWith('unix://')
   ? process.env.DOCKER_HOST.slice(7)
   : '/var/run/docker.sock';
 
-export async function startCountingProxy(socketPath: string): Promise<CountingProxy> {
+export interface ProxyOptions {
+  /**
+   * Called for each plain request; true holds it: it is never forwarded and never answered, as
+   * if the engine hung at that call (a test then kills the client mid-operation, deterministically).
+   */
+  hold?: (method: string, url: string) => boolean;
+}
+
+export async function startCountingProxy(socketPath: string, options: ProxyOptions = {}): Promise<CountingProxy> {
   rmSync(socketPath, { force: true });
   const seen: string[] = [];
   // Every upstream connection is tracked so close() can end them: a long-lived stream (the
@@ -32,6 +40,7 @@ export async function startCountingProxy(socketPath: string): Promise<CountingPr
   };
   const server: Server = createServer((req: IncomingMessage, res) => {
     seen.push(`${req.method} ${req.url}`);
+    if (options.hold?.(req.method ?? 'GET', req.url ?? '')) return;
     const up = track(
       request({ socketPath: UPSTREAM, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);

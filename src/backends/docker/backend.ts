@@ -423,7 +423,12 @@ export function createDockerBackend(
               });
           }
           if (compiled.value.edge) {
-            if (!current.native.edgeContainerId) await startEdge(compiled.value, stack, ctx);
+            // A sidecar cut off from a network (half-created, or disconnected by hand) is made anew.
+            if (current.native.edgeContainerId && ((current.live.edgeDrift as string[] | undefined) ?? []).length) {
+              ctx.progress(`re-creating the edge sidecar of ${change.address}`);
+              await removeContainer(docker, current.native.edgeContainerId as string);
+              await startEdge(compiled.value, stack, ctx);
+            } else if (!current.native.edgeContainerId) await startEdge(compiled.value, stack, ctx);
             else if (current.native.edgeState !== 'running')
               await docker.getContainer(current.native.edgeContainerId as string).start();
           }

@@ -221,6 +221,15 @@ export function diffRuntime(input: DiffInput): Change {
       { path: 'state', before: 'dead', after: 'running', forcesReplace: true },
     ]);
   }
+  const edge = (observed.live.edgeDrift as string[] | undefined) ?? [];
+  if (edge.length > 0) {
+    return change(
+      input,
+      'update',
+      'update:drift-edge-edited',
+      edge.map((d) => ({ path: 'edge', before: d, after: 'as configured' })),
+    );
+  }
   if (!observed.live.edgePresent) {
     return change(input, 'update', 'update:drift-edge-missing', [
       { path: 'edge', before: 'missing', after: 'running' },

@@ -124,8 +124,11 @@ export function listDrift(spec: DockerManagedSpec, c: Dockerode.ContainerInfo, e
   if (c.HostConfig?.NetworkMode && c.HostConfig.NetworkMode !== expectNetwork)
     out.push(`network ${c.HostConfig.NetworkMode}`);
   // A network connected by hand (docker network connect) would be a way around the topology.
-  const attached = Object.keys(c.NetworkSettings?.Networks ?? {}).filter((n) => n !== expectNetwork);
+  const networks = Object.keys(c.NetworkSettings?.Networks ?? {});
+  const attached = networks.filter((n) => n !== expectNetwork);
   if (attached.length > 0) out.push(`also attached to ${attached.sort().join(', ')}`);
+  // Disconnected by hand (docker network disconnect): NetworkMode still names it, nothing routes.
+  if (expectNetwork !== 'none' && !networks.includes(expectNetwork)) out.push(`not attached to ${expectNetwork}`);
   if (topology === 'open') {
     const want = portsToPublish(spec).join(',');
     const have = [...new Set(c.Ports.filter((p) => p.PublicPort).map((p) => p.PrivatePort))]
@@ -139,6 +142,31 @@ export function listDrift(spec: DockerManagedSpec, c: Dockerode.ContainerInfo, e
     .join(',');
   const wantMounts = [...spec.guardrails.allowedMounts].sort().join(',');
   if (mounts !== wantMounts) out.push(`mounts [${mounts}] instead of [${wantMounts}]`);
+  return out;
+}
+
+/**
+ * What keeps an internal runtime's edge sidecar from carrying traffic, from list data: it must
+ * sit on the stack network (where its port is published) and on the runtime's internal network
+ * (where the server is), and once running it must publish the transport's port. A sidecar an
+ * interrupted apply created but never connected, or one disconnected by hand, is drift.
+ */
+export function edgeDrift(
+  spec: DockerManagedSpec,
+  edge: Dockerode.ContainerInfo,
+  nets: { stack: string; internal: string },
+  publishHost: string,
+): string[] {
+  const out: string[] = [];
+  const on = Object.keys(edge.NetworkSettings?.Networks ?? {});
+  for (const n of [nets.stack, nets.internal]) if (!on.includes(n)) out.push(`edge sidecar not attached to ${n}`);
+  const t = spec.transport;
+  if (edge.State === 'running' && t.type !== 'stdio') {
+    const published = edge.Ports.some(
+      (p) => p.PrivatePort === t.port && p.PublicPort && (p.IP === publishHost || p.IP === '0.0.0.0'),
+    );
+    if (!published) out.push(`edge sidecar publishes no port for ${t.port} on ${publishHost}`);
+  }
   return out;
 }
 
@@ -249,6 +277,15 @@ export function groupSnapshot(snap: StackSnapshot, opts: GroupOptions): Observed
         topology,
         imageCurrentId: snap.imageIds.get(withTag(spec.image)),
         listDrift: listDrift(spec, c, expectNetwork),
+        edgeDrift:
+          topology === 'internal' && s.edge
+            ? edgeDrift(
+                spec,
+                s.edge,
+                { stack: opts.stackNetwork, internal: opts.internalNetwork(runtime) },
+                opts.publishHost,
+              )
+            : [],
         edgePresent: topology !== 'internal' || s.edge !== undefined,
         edgeRunning: topology !== 'internal' || s.edge?.State === 'running',
       });
