@@ -39,7 +39,7 @@ import { ensureEdgeImage } from './edge-image.js';
 import { daemonFailure, isUnreachable, scrub, unreachableDiagnostic } from './errors.js';
 import { compileRuntime, type CompiledRuntime } from './guardrails.js';
 import { seccompFor } from './seccomp.js';
-import { waitHealthy } from './health.js';
+import { mcpInitialize, waitHealthy } from './health.js';
 import { ensureImage, parseImageRef } from './images.js';
 import {
   containerName,
@@ -505,6 +505,19 @@ export function createDockerBackend(
         });
         return { status: 'failed', retryable: f.retryable, diags: [f.diag] };
       }
+    },
+    /**
+     * status only: an HTTP runtime without a Docker healthcheck is probed with one MCP initialize
+     * (apply's own test), so HEALTH says whether it answers now.
+     */
+    async inspect(observed: readonly ObservedResource[]): Promise<ObservedResource[]> {
+      return Promise.all(
+        observed.map(async (o) => {
+          if (o.live.health !== undefined || o.status !== 'running' || !o.endpoint?.url) return o;
+          const ok = await mcpInitialize(o.endpoint, 5_000);
+          return { ...o, live: { ...o.live, health: ok ? 'healthy' : 'unhealthy' } };
+        }),
+      );
     },
     async usage(observed: ObservedResource) {
       const id = observed.native?.containerId;

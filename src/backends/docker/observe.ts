@@ -260,7 +260,11 @@ export function groupSnapshot(snap: StackSnapshot, opts: GroupOptions): Observed
     const live: ObservedResource['live'] = {
       imageId: c.ImageID,
       dockerHash: c.Labels[LABEL.dockerHash],
-      health: healthFromStatus(c.Status),
+      // Without a Docker healthcheck, a stdio server is healthy by apply's own test (it has nothing
+      // to probe from outside): its container runs. HTTP servers are probed by inspect (status).
+      health:
+        healthFromStatus(c.Status) ??
+        (spec?.transport.type === 'stdio' && c.State === 'running' ? 'healthy' : undefined),
     };
     if (spec) {
       const topology = topologyOf(spec);
