@@ -7,6 +7,9 @@ import { collectStatus } from '../apply/live-status.js';
 import { formatElapsed } from '../apply/progress.js';
 import type { LockHolder } from '../state/store.js';
 import { openOrReport, report, type CommonFlags } from './session-flags.js';
+import type { Session } from '../apply/session.js';
+import { lockPathFor, lockStamp, readLock } from '../lock/file.js';
+import { surfaceSize } from '../model/tool-surface.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface StatusFlags extends CommonFlags {
@@ -87,11 +90,48 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
       out += '\nGuardrail warnings:\n';
       for (const r of warned) for (const w of r.warnings) out += `  ! ${r.runtime}: ${w}\n`;
     }
+    out += lockSection(
+      session,
+      rows.map((r) => r.runtime),
+    );
     process.stdout.write(session.redact(out));
     return 0;
   } finally {
     await session.close();
   }
+}
+
+/**
+ * One line per runtime on contextforge.lock: how many definitions it pins, and the mismatches
+ * the gateway reported (event tool.unpinned) since the lock was last written.
+ */
+function lockSection(session: Session, runtimes: string[]): string {
+  const path = lockPathFor(session.config.path);
+  const lock = readLock(path);
+  if (!lock.value) return lock.diags.length ? `\nLock: ${lock.diags[0].summary}\n` : '';
+  const since = new Date(Number(lockStamp(path).split(':')[0]) || 0).toISOString();
+  let out = `\nTool surface lock (${path}, gateway.tool_lock: ${session.config.gateway.tool_lock ?? 'enforce'}):\n`;
+  for (const runtime of runtimes) {
+    const surface = lock.value.runtimes[runtime]?.surface;
+    if (!surface) {
+      out += `  ${runtime}: not pinned (served without a lock check)\n`;
+      continue;
+    }
+    const seen = new Map<string, string>();
+    for (const e of session.store.listEvents(session.config.stack, {
+      type: 'tool.unpinned',
+      address: `runtime.${runtime}`,
+      limit: 200,
+    })) {
+      if (e.at < since || !e.data) continue;
+      seen.set(`${String(e.data.kind)} ${String(e.data.name)}`, e.data.expected ? 'differs' : 'not in the lock');
+    }
+    out += `  ${runtime}: ${surfaceSize(surface)} definitions pinned`;
+    out += seen.size
+      ? `; the gateway reported ${seen.size} mismatch(es): ${[...seen].map(([k, v]) => `${k} (${v})`).join(', ')}\n`
+      : '; no mismatch reported\n';
+  }
+  return out;
 }
 
 export const register: VerbRegistrar = (cli: CAC, setExit) => {

@@ -6,6 +6,8 @@ import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprot
 import { disambiguate, federatedName, globMatcher, markedUri, uriMarker } from './names.js';
 import type { UpstreamSession } from './upstream.js';
 import type { VirtualServerSpec } from './types.js';
+import { lockKey, UNPINNED_META, unpinnedOf, type Unpinned } from './tool-lock.js';
+import { surfaceKey, type SurfaceKind } from '../model/tool-surface.js';
 
 export type View =
   { kind: 'federated' } | { kind: 'runtime'; name: string } | { kind: 'virtual'; spec: VirtualServerSpec };
@@ -31,6 +33,8 @@ export interface Catalog {
   templates: TemplateRoute[];
   /** Marker → session, for reads of `cf-<runtime>+<uri>` URIs. */
   markers: Map<string, UpstreamSession>;
+  /** Exposed tool/prompt name or resource URI → why contextforge.lock hides it (enforce mode). */
+  blocked: Map<string, { session: UpstreamSession; unpinned: Unpinned }>;
 }
 
 export function viewKey(view: View): string {
@@ -59,20 +63,48 @@ export function buildCatalog(sessions: UpstreamSession[], view: View, sep: strin
     resources: filterMap(cat.resources, res),
     templates: cat.templates.filter((t) => tpl(t.def.uriTemplate, t)),
     markers: cat.markers,
+    blocked: cat.blocked,
   };
 }
 
 function empty(): Catalog {
-  return { tools: new Map(), prompts: new Map(), resources: new Map(), templates: [], markers: new Map() };
+  return {
+    tools: new Map(),
+    prompts: new Map(),
+    resources: new Map(),
+    templates: [],
+    markers: new Map(),
+    blocked: new Map(),
+  };
 }
 
 /** One runtime on its own keeps its own names: clients see it as if connected directly. */
 function single(s: UpstreamSession): Catalog {
   const c = empty();
-  for (const t of s.catalog.tools) c.tools.set(t.name, { session: s, original: t.name, def: t });
-  for (const p of s.catalog.prompts) c.prompts.set(p.name, { session: s, original: p.name, def: p });
-  for (const r of s.catalog.resources) c.resources.set(r.uri, { session: s, original: r.uri, def: r });
-  for (const t of s.catalog.templates)
+  const block = (exposed: (d: { name?: string; uri?: string }) => string) => (u: Unpinned, d: object) =>
+    c.blocked.set(exposed(d), { session: s, unpinned: u });
+  for (const t of visible(
+    s,
+    'tools',
+    s.catalog.tools,
+    block((d) => d.name!),
+  ))
+    c.tools.set(t.name, { session: s, original: t.name, def: t });
+  for (const p of visible(
+    s,
+    'prompts',
+    s.catalog.prompts,
+    block((d) => d.name!),
+  ))
+    c.prompts.set(p.name, { session: s, original: p.name, def: p });
+  for (const r of visible(
+    s,
+    'resources',
+    s.catalog.resources,
+    block((d) => d.uri!),
+  ))
+    c.resources.set(r.uri, { session: s, original: r.uri, def: r });
+  for (const t of visible(s, 'resource_templates', s.catalog.templates, () => undefined))
     c.templates.push({
       session: s,
       original: t.uriTemplate,
@@ -97,16 +129,42 @@ function federate(sessions: UpstreamSession[], sep: string): Catalog {
     }
     return out;
   };
-  c.tools = named((s) => s.catalog.tools);
-  c.prompts = named((s) => s.catalog.prompts);
+  const block =
+    (s: UpstreamSession, exposed: (d: { name?: string; uri?: string }) => string) => (u: Unpinned, d: object) =>
+      c.blocked.set(exposed(d), { session: s, unpinned: u });
+  c.tools = named((s) =>
+    visible(
+      s,
+      'tools',
+      s.catalog.tools,
+      block(s, (d) => federatedName(s.name, d.name!, sep)),
+    ),
+  );
+  c.prompts = named((s) =>
+    visible(
+      s,
+      'prompts',
+      s.catalog.prompts,
+      block(s, (d) => federatedName(s.name, d.name!, sep)),
+    ),
+  );
 
-  const res = sessions.flatMap((s) => s.catalog.resources.map((d) => ({ s, d })));
+  const res = sessions.flatMap((s) =>
+    visible(
+      s,
+      'resources',
+      s.catalog.resources,
+      block(s, (d) => d.uri!),
+    ).map((d) => ({ s, d })),
+  );
   const resCounts = countBy(res.map((e) => e.d.uri));
   for (const { s, d } of res) {
     const uri = resCounts.get(d.uri)! > 1 ? markedUri(s.name, d.uri) : d.uri;
     if (!c.resources.has(uri)) c.resources.set(uri, { session: s, original: d.uri, def: { ...d, uri } });
   }
-  const tpl = sessions.flatMap((s) => s.catalog.templates.map((d) => ({ s, d })));
+  const tpl = sessions.flatMap((s) =>
+    visible(s, 'resource_templates', s.catalog.templates, () => undefined).map((d) => ({ s, d })),
+  );
   const tplCounts = countBy(tpl.map((e) => e.d.uriTemplate));
   for (const { s, d } of tpl) {
     const marker = tplCounts.get(d.uriTemplate)! > 1 ? uriMarker(s.name) : '';
@@ -157,4 +215,31 @@ function countBy(keys: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
   return m;
+}
+
+/**
+ * The definitions of one list that the session's lock lets through: all of them without a lock;
+ * under `enforce` only those whose hash matches (the others go to onBlocked); under `warn` all,
+ * the mismatched ones flagged in `_meta`. The verdict is cached per list, so this costs a lookup.
+ */
+function visible<T extends object>(
+  s: UpstreamSession,
+  kind: SurfaceKind,
+  list: T[],
+  onBlocked: (u: Unpinned, d: T) => void,
+): T[] {
+  const lock = s.spec.lock;
+  if (!lock) return list;
+  const unpinned = unpinnedOf(s.catalog, lock);
+  if (unpinned.size === 0) return list;
+  const out: T[] = [];
+  for (const d of list) {
+    const u = unpinned.get(lockKey(kind, surfaceKey(kind, d)));
+    if (!u) out.push(d);
+    else if (lock.mode === 'warn') {
+      const meta = (d as { _meta?: Record<string, unknown> })._meta;
+      out.push({ ...d, _meta: { ...meta, [UNPINNED_META]: { expected: u.expected ?? null, actual: u.actual } } });
+    } else onBlocked(u, d);
+  }
+  return out;
 }

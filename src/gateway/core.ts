@@ -10,7 +10,7 @@ import { Federation } from './federation.js';
 import { GatewayMetrics } from './metrics.js';
 import { validSeparator } from './names.js';
 import type { ListKind } from './upstream.js';
-import type { GatewayLogger, GatewayOptions } from './types.js';
+import type { GatewayLogger, GatewayOptions, UnpinnedEvent } from './types.js';
 
 export interface CoreOptions {
   separator?: string;
@@ -19,6 +19,7 @@ export interface CoreOptions {
   pingIntervalMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
   logger?: GatewayLogger;
+  onUnpinned?: (e: UnpinnedEvent) => void;
 }
 
 export class GatewayCore {
@@ -26,12 +27,26 @@ export class GatewayCore {
   readonly metrics = new GatewayMetrics();
   readonly logger: GatewayLogger;
   private readonly servers = new Map<Server, { transport: string; peer: DownstreamPeer }>();
+  /** Mismatches with contextforge.lock reported so far, per runtime (a counter for /metrics). */
+  private readonly unpinnedReported = new Map<string, number>();
 
   constructor(opts: CoreOptions) {
     this.logger = opts.logger ?? stderrLogger();
     this.federation = new Federation({
       separator: opts.separator ?? '__',
       logger: this.logger,
+      onUnpinned: (e) => {
+        this.unpinnedReported.set(e.runtime, (this.unpinnedReported.get(e.runtime) ?? 0) + 1);
+        this.logger.warn('tool.unpinned', {
+          runtime: e.runtime,
+          kind: e.kind,
+          name: e.key,
+          mode: e.mode,
+          expected: e.expected ?? '(not in the lock)',
+          actual: e.actual,
+        });
+        opts.onUnpinned?.(e);
+      },
       defaults: {
         callTimeoutMs: opts.callTimeoutMs ?? 60_000,
         maxConcurrency: opts.maxConcurrency ?? 16,
@@ -64,6 +79,20 @@ export class GatewayCore {
       name: 'contextforge_gateway_upstream_links',
       help: 'Upstream sessions of their own held by downstream sessions (a server process each on stdio runtimes), per upstream.',
       collect: () => this.federation.list().map((s) => ({ labels: { runtime: s.name }, value: s.linkCount })),
+    });
+    this.metrics.addGauge({
+      name: 'contextforge_gateway_unpinned_definitions',
+      help: 'Listed tools, prompts and resources that differ from contextforge.lock now, per upstream and lock mode (hidden under enforce, flagged under warn).',
+      collect: () =>
+        this.federation
+          .status()
+          .filter((s) => s.lock)
+          .map((s) => ({ labels: { runtime: s.name, mode: s.lock!.mode }, value: s.lock!.unpinned.length })),
+    });
+    this.metrics.addGauge({
+      name: 'contextforge_gateway_unpinned_events_total',
+      help: 'Mismatches with contextforge.lock reported (event tool.unpinned), per upstream, since the gateway started.',
+      collect: () => [...this.unpinnedReported].map(([runtime, value]) => ({ labels: { runtime }, value })),
     });
     this.metrics.addGauge({
       name: 'contextforge_gateway_downstream_sessions',

@@ -27,7 +27,8 @@ import {
   type CallToolResult,
   type RequestMeta,
 } from '@modelcontextprotocol/sdk/types.js';
-import { routeResource, type View } from './catalog.js';
+import { routeResource, type Catalog, type View } from './catalog.js';
+import { blockedText } from './tool-lock.js';
 import type { Federation } from './federation.js';
 import type { GatewayLogger } from './types.js';
 import type { CallKind, CallOutcome, GatewayMetrics } from './metrics.js';
@@ -90,6 +91,7 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const route = cat().tools.get(req.params.name);
+    if (!route) refuseBlocked(cat(), req.params.name);
     if (!route)
       throw new McpError(
         ErrorCode.InvalidParams,
@@ -126,6 +128,7 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
 
   server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
     const route = cat().prompts.get(req.params.name);
+    if (!route) refuseBlocked(cat(), req.params.name);
     if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt '${req.params.name}'.`);
     const params = { ...req.params, name: route.original, _meta: forwardMeta(req.params._meta) };
     return routed(deps, 'prompt', route.session.name, route.original, extra.signal, route.session.timeoutMs, () =>
@@ -138,6 +141,7 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
 
   server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
     const target = routeResource(cat(), req.params.uri);
+    if (!target) refuseBlocked(cat(), req.params.uri);
     if (!target) throw new McpError(-32002, `Resource not found: ${req.params.uri}`);
     const params = { ...req.params, uri: target.uri, _meta: forwardMeta(req.params._meta) };
     const result = await routed(
@@ -228,6 +232,12 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
   server.setNotificationHandler(RootsListChangedNotificationSchema, () => peer.rootsChanged());
 
   return { server, peer };
+}
+
+/** A name the lock hides is refused with an error naming the lock, not as an unknown name. */
+function refuseBlocked(c: Catalog, name: string): void {
+  const b = c.blocked.get(name);
+  if (b) throw new McpError(ErrorCode.InvalidParams, blockedText(b.session.name, b.unpinned));
 }
 
 /** The upstream sessions a view's catalog routes to, each once. */

@@ -3,7 +3,8 @@
 // It owns session lifecycles; it knows nothing about HTTP or downstream sessions.
 import { buildCatalog, viewKey, type Catalog, type View } from './catalog.js';
 import { UpstreamSession, type ListKind, type UpstreamDefaults } from './upstream.js';
-import type { GatewayLogger, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
+import type { GatewayLogger, UnpinnedEvent, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
+import { unpinnedOf } from './tool-lock.js';
 
 export type ChangeListener = (kinds: ListKind[], runtimes: string[]) => void;
 
@@ -19,8 +20,12 @@ export class Federation {
       defaults: UpstreamDefaults;
       logger: GatewayLogger;
       onStateChange?: (name: string, state: UpstreamState) => void;
+      onUnpinned?: (e: UnpinnedEvent) => void;
     },
   ) {}
+
+  /** Mismatches already reported: `<runtime>\0<kind>\0<key>\0<hash>`, so each is reported once. */
+  private readonly reported = new Set<string>();
 
   onChange(l: ChangeListener): () => void {
     this.listeners.add(l);
@@ -47,8 +52,25 @@ export class Federation {
 
   status(): UpstreamStatus[] {
     return this.list()
-      .map((s) => s.status())
+      .map((s) => {
+        const st = s.status();
+        const lock = s.spec.lock;
+        if (lock) st.lock = { mode: lock.mode, unpinned: [...unpinnedOf(s.catalog, lock).values()] };
+        return st;
+      })
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Reports each new mismatch of a session's lists with its lock (once per live hash). */
+  private checkLock(session: UpstreamSession): void {
+    const lock = session.spec.lock;
+    if (!lock) return;
+    for (const u of unpinnedOf(session.catalog, lock).values()) {
+      const key = `${session.name}\0${u.kind}\0${u.key}\0${u.actual}`;
+      if (this.reported.has(key)) continue;
+      this.reported.add(key);
+      this.opts.onUnpinned?.({ runtime: session.name, mode: lock.mode, ...u });
+    }
   }
 
   /** Resolves when every current upstream has finished its first connection attempt. */
@@ -86,7 +108,9 @@ export class Federation {
       const session = new UpstreamSession(spec, this.opts.defaults, {
         logger: this.opts.logger,
         onCatalogChange: (n, kinds) => {
-          if (this.sessions.get(n) === session) this.changed(kinds, [n]);
+          if (this.sessions.get(n) !== session) return;
+          this.checkLock(session);
+          this.changed(kinds, [n]);
         },
         onStateChange: (n, state) => this.opts.onStateChange?.(n, state),
       });
@@ -94,6 +118,8 @@ export class Federation {
       // so clients do not see them vanish and return during a routine replacement.
       const before = previous.get(name);
       if (before) session.catalog = before.catalog;
+      // A new lock (the reason for many replacements) is checked against the lists at once.
+      this.checkLock(session);
       this.sessions.set(name, session);
       if (!before) touched.push(name);
       this.opts.logger.info('upstream added', { runtime: name, transport: spec.transport });

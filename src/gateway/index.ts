@@ -35,4 +35,8 @@ export type {
   UpstreamStatus,
   UpstreamTransport,
   VirtualServerSpec,
+  UpstreamLock,
+  UnpinnedDefinition,
+  UnpinnedEvent,
 } from './types.js';
+export { UNPINNED_META } from './tool-lock.js';

@@ -3,6 +3,15 @@
 // It must not import config or state types: callers translate into these shapes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { SurfaceKind } from '../model/tool-surface.js';
+
+/** What the host hands the gateway for a runtime whose lock entry pins a surface. */
+export interface UpstreamLock {
+  /** enforce: not listed, not callable; warn: listed, flagged in `_meta`. */
+  mode: 'enforce' | 'warn';
+  /** Kind → key (name, URI, URI template) → pinned definition hash. */
+  hashes: Record<SurfaceKind, Record<string, string>>;
+}
 
 export type UpstreamTransport = 'streamable-http' | 'sse' | 'stdio';
 
@@ -41,6 +50,11 @@ export interface UpstreamSpec {
    * scale to zero). Default: the gateway's pingIntervalMs.
    */
   pingIntervalMs?: number;
+  /**
+   * The runtime's pinned surface from contextforge.lock: what does not match is hidden and not
+   * callable (enforce) or flagged (warn). Undefined: everything is served, as without a lock.
+   */
+  lock?: UpstreamLock;
   /** When it changes, the upstream session is closed and a new one opened. */
   specHash: string;
 }
@@ -145,6 +159,8 @@ export interface GatewayOptions {
   /** Extra routes on the same listener, behind the same Origin, Host and auth checks. */
   extension?: HttpExtension;
   logger?: GatewayLogger;
+  /** Called for every new mismatch between an upstream's lists and its lock entry. */
+  onUnpinned?: (e: UnpinnedEvent) => void;
 }
 
 export type UpstreamState = 'connecting' | 'connected' | 'failed';
@@ -165,4 +181,22 @@ export interface UpstreamStatus {
   resources: number;
   inFlight: number;
   queued: number;
+  /** Present for a runtime the lock pins: its mode and what currently does not match. */
+  lock?: { mode: 'enforce' | 'warn'; unpinned: UnpinnedDefinition[] };
+}
+
+/** A listed definition that differs from contextforge.lock (or is not in it). */
+export interface UnpinnedDefinition {
+  kind: SurfaceKind;
+  /** Tool or prompt name, resource URI or URI template, as the upstream lists it. */
+  key: string;
+  /** The pinned hash; absent when the lock does not list the definition. */
+  expected?: string;
+  actual: string;
+}
+
+/** Reported once per runtime, definition and live hash (on connect or list_changed). */
+export interface UnpinnedEvent extends UnpinnedDefinition {
+  runtime: string;
+  mode: 'enforce' | 'warn';
 }

@@ -11,6 +11,8 @@ export interface FollowOptions {
   stack: () => string;
   build: (records: RuntimeRecord[]) => UpstreamSpec[];
   apply: (specs: UpstreamSpec[]) => Promise<void>;
+  /** Another input of the build besides the store (the lock file's stamp): a change rebuilds. */
+  stamp?: () => string;
   /** Poll interval of the change counter; default 1000 ms. */
   intervalMs?: number;
   onError?: (err: Error) => void;
@@ -24,6 +26,7 @@ export interface StateFollower {
 
 export function followState(options: FollowOptions): StateFollower {
   let lastVersion = -1;
+  let lastStamp: string | undefined;
   let chain: Promise<void> = Promise.resolve();
   let stopped = false;
   let lastKey: string | undefined;
@@ -33,8 +36,10 @@ export function followState(options: FollowOptions): StateFollower {
       if (stopped) return;
       try {
         const v = options.store.version();
-        if (!force && v === lastVersion) return;
+        const stamp = options.stamp?.();
+        if (!force && v === lastVersion && stamp === lastStamp) return;
         lastVersion = v;
+        lastStamp = stamp;
         const specs = options.build(options.store.listRuntimes(options.stack()));
         // Same upstream identities as last time: nothing to tell the gateway.
         const key = specs.map((s) => `${s.name}\0${s.specHash}`).join('\n');

@@ -15,6 +15,7 @@ import {
   type GatewayOptions,
   type UpstreamSpec,
   type UpstreamStatus,
+  type UnpinnedEvent,
   type VirtualServerSpec,
 } from '../gateway/index.js';
 import type { StateStore } from '../state/store.js';
@@ -23,6 +24,7 @@ import { resolveGatewayAuth, type ResolvedAuth } from './auth.js';
 import { followState, type StateFollower } from './follow.js';
 import { forgetServed, recordServed } from './served.js';
 import { dockerClients, upstreamsFromRecords, type UpstreamContext } from './upstreams.js';
+import { lockPathFor, lockStamp, readLock } from '../lock/file.js';
 
 export interface HostOptions {
   config: LoadedConfig;
@@ -94,11 +96,24 @@ export function virtualServers(config: LoadedConfig): VirtualServerSpec[] {
 /** One line per upstream for the operator: `quickstart: connected (3 tools, 1 prompt, 1 resource)`. */
 export function upstreamLines(statuses: readonly UpstreamStatus[]): string[] {
   const n = (k: number, what: string): string => `${k} ${what}${k === 1 ? '' : 's'}`;
-  return statuses.map((u) =>
+  return statuses.flatMap((u) => [
     u.state === 'connected'
       ? `  ${u.name}: connected (${n(u.tools, 'tool')}, ${n(u.prompts, 'prompt')}, ${n(u.resources, 'resource')})`
       : `  ${u.name}: ${u.state}${u.lastError ? ` (${u.lastError})` : ''}`,
-  );
+    ...lockLines(u),
+  ]);
+}
+
+/** `    lock (enforce): hidden: tool echo (differs from the lock), ...` for a runtime with mismatches. */
+export function lockLines(u: UpstreamStatus): string[] {
+  if (!u.lock?.unpinned.length) return [];
+  const what = u.lock.unpinned
+    .map(
+      (x) =>
+        `${x.kind.replace(/s$/, '').replace('_', ' ')} ${x.key} (${x.expected ? 'differs from the lock' : 'not in the lock'})`,
+    )
+    .join(', ');
+  return [`    lock (${u.lock.mode}): ${u.lock.mode === 'enforce' ? 'hidden' : 'flagged'}: ${what}`];
 }
 
 function msOf(v: number | string | undefined): number | undefined {
@@ -145,7 +160,14 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
   const auth = resolved.value;
   const logger = humanLogger(options.log, options.sensitive);
   const ctx: UpstreamContext = { config, docker: await dockerClients(config) };
+  // contextforge.lock is re-read on every rebuild; an unreadable one keeps the last good lock.
+  const readCurrentLock = (): void => {
+    const r = readLock(lockPathFor(config.path));
+    for (const d of r.diags) logger.warn(`${d.summary}; the gateway keeps enforcing the lock it read before`);
+    if (!r.diags.length) ctx.lock = r.value;
+  };
   const build = (records: Parameters<typeof upstreamsFromRecords>[0]): UpstreamSpec[] => {
+    readCurrentLock();
     const set = upstreamsFromRecords(records, ctx);
     for (const s of set.skipped) logger.debug(`not serving ${s.runtime}: ${s.why}`);
     return set.upstreams;
@@ -155,6 +177,28 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     callTimeoutMs: msOf(config.gateway.call_timeout),
     maxConcurrency: config.gateway.max_concurrency,
     logger,
+    // Every mismatch with the lock lands in the audit log (`contextforge events --type tool.unpinned`).
+    onUnpinned: (e: UnpinnedEvent) => {
+      try {
+        options.store.appendEvent({
+          stack: config.stack,
+          address: `runtime.${e.runtime}`,
+          actor: 'gateway',
+          type: 'tool.unpinned',
+          data: {
+            runtime: e.runtime,
+            kind: e.kind,
+            name: e.key,
+            mode: e.mode,
+            expected: e.expected ?? null,
+            actual: e.actual,
+            reason: `${e.kind.replace(/s$/, '')} ${e.key} ${e.expected ? 'differs from' : 'is not in'} contextforge.lock (${e.mode === 'enforce' ? 'hidden' : 'flagged'})`,
+          },
+        });
+      } catch (err) {
+        logger.warn(`recording tool.unpinned failed: ${(err as Error).message}`);
+      }
+    },
   };
   const initial = build(options.store.listRuntimes(config.stack));
   let follower: StateFollower | undefined;
@@ -247,6 +291,7 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     stack: () => config.stack,
     build,
     apply: setUpstreams,
+    stamp: () => lockStamp(lockPathFor(config.path)),
     intervalMs: options.pollMs,
     onError: (err) => logger.warn(`following state failed: ${err.message}`),
   });

@@ -6,7 +6,9 @@
 import type Dockerode from 'dockerode';
 import { type LoadedConfig, parseDuration } from '../config/index.js';
 import type { Backend as BackendConfig } from '../generated/config.js';
-import { dockerExecConnector, type UpstreamSpec } from '../gateway/index.js';
+import { dockerExecConnector, type UpstreamLock, type UpstreamSpec } from '../gateway/index.js';
+import type { LockFile } from '../lock/file.js';
+import { SURFACE_KINDS } from '../model/tool-surface.js';
 import { hashOf } from '../model/canonical.js';
 import type { RuntimeRecord } from '../state/store.js';
 import { processSocketConnector } from './process-connector.js';
@@ -21,6 +23,19 @@ export interface UpstreamContext {
   config?: LoadedConfig;
   /** A Docker client for a docker backend name (stdio attach); undefined when not available. */
   docker?: (backend: string) => Dockerode | undefined;
+  /** contextforge.lock as last read, and gateway.tool_lock (default enforce). */
+  lock?: LockFile;
+}
+
+/** The gateway's view of a runtime's lock entry; undefined when nothing is enforced for it. */
+export function upstreamLock(runtime: string, ctx: UpstreamContext): UpstreamLock | undefined {
+  const mode = ctx.config?.gateway.tool_lock ?? 'enforce';
+  const surface = ctx.lock?.runtimes[runtime]?.surface;
+  if (mode === 'off' || !surface) return undefined;
+  const hashes = Object.fromEntries(
+    SURFACE_KINDS.map((k) => [k, Object.fromEntries(Object.entries(surface[k]).map(([key, e]) => [key, e.hash]))]),
+  ) as UpstreamLock['hashes'];
+  return { mode, hashes };
 }
 
 export interface SkippedRuntime {
@@ -67,7 +82,15 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
     // Code Engine apps scale to zero when idle; a liveness ping would keep one instance warm.
     const noPing = r.backendType === 'ibm_code_engine' ? { pingIntervalMs: 0 } : {};
     const base = { name: r.runtime, callTimeoutMs, ...(maxConcurrency ? { maxConcurrency } : {}), ...noPing };
-    const specHash = hashOf({ spec: r.specHash, endpoint: e, callTimeoutMs, maxConcurrency: maxConcurrency ?? null });
+    const lock = upstreamLock(r.runtime, ctx);
+    if (lock) Object.assign(base, { lock });
+    const specHash = hashOf({
+      spec: r.specHash,
+      endpoint: e,
+      callTimeoutMs,
+      maxConcurrency: maxConcurrency ?? null,
+      ...(lock ? { lock } : {}),
+    });
     if (e.transport === 'streamable-http' || e.transport === 'sse') {
       if (!e.url) {
         skipped.push({ runtime: r.runtime, why: `its ${e.transport} endpoint has no URL` });

@@ -119,3 +119,13 @@ function checkItem(kind: SurfaceKind, _key: string, item: unknown): string | und
   if (definitionHash(kind, i.definition) !== i.hash) return 'the hash does not match the definition';
   return undefined;
 }
+
+/** Changes whenever the lock file is written, replaced or removed (mtime and size). */
+export function lockStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'none';
+  }
+}

@@ -7,7 +7,10 @@ import { buildCatalog, routeResource } from '../../src/gateway/catalog.js';
 import { TOOL_NAME_PATTERN } from '../../src/gateway/names.js';
 import type { UpstreamSession } from '../../src/gateway/upstream.js';
 
-/** The catalog reads only a session's name and cached lists, so plain data stands in for one. */
+/**
+ * The catalog reads only a session's name, cached lists and spec (for its lock), so plain data
+ * stands in for one.
+ */
 function session(
   name: string,
   lists: { tools?: string[]; prompts?: string[]; resources?: string[]; templates?: string[] },
@@ -15,6 +18,7 @@ function session(
   const tool = (n: string): Tool => ({ name: n, inputSchema: { type: 'object' } });
   return {
     name,
+    spec: { name },
     catalog: {
       tools: (lists.tools ?? []).map(tool),
       prompts: (lists.prompts ?? []).map((n): Prompt => ({ name: n })),
