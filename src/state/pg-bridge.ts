@@ -42,17 +42,23 @@ export const DEAD = -1;
  * either fails it answers with the error and marks itself dead, so that no caller waits forever.
  */
 const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const fail = (err) => {
-  workerData.port.postMessage({ ok: false, message: 'the PostgreSQL worker failed: ' + String(err && err.message || err) });
-  Atomics.store(workerData.flag, 0, ${-1});
-  Atomics.notify(workerData.flag, 0);
-};
-process.on('uncaughtException', fail);
 (async () => {
-  if (workerData.tsx) (await import(workerData.tsx)).register();
-  await import(workerData.entry);
-})().catch(fail);
+  // import(), not require(): evaluated code is an ES module when the parent runs with
+  // --input-type=module (as the CLI tests' runner does), and CommonJS otherwise.
+  const { workerData } = await import('node:worker_threads');
+  const fail = (err) => {
+    workerData.port.postMessage({ ok: false, message: 'the PostgreSQL worker failed: ' + String(err && err.message || err) });
+    Atomics.store(workerData.flag, 0, ${-1});
+    Atomics.notify(workerData.flag, 0);
+  };
+  process.on('uncaughtException', fail);
+  try {
+    if (workerData.tsx) (await import(workerData.tsx)).register();
+    await import(workerData.entry);
+  } catch (err) {
+    fail(err);
+  }
+})();
 `;
 
 export class PgBridge {

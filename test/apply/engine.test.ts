@@ -3,23 +3,17 @@
 // a no-change apply. Real-backend behaviour is covered by test/e2e/engine-docker.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { applyPlan } from '../../src/apply/engine.js';
 import { planStack } from '../../src/plan/stack.js';
 import { walkGraph } from '../../src/apply/walk.js';
-import { openStateStore, type SqliteStateStore } from '../../src/state/sqlite.js';
+import type { StateStore } from '../../src/state/store.js';
+import { openTestStore } from '../support/stores.js';
 import { buildConfig, runtime, ECHO_ENTRY } from '../plan/config-builder.js';
 import { InMemoryTestBackend } from './in-memory-backend.js';
 import type { LoadedConfig } from '../../src/config/model.js';
 
-const dirs: string[] = [];
-function store(): SqliteStateStore {
-  const dir = mkdtempSync(join(tmpdir(), 'cf-engine-'));
-  dirs.push(dir);
-  return openStateStore({ path: join(dir, 'state.db') });
-}
+/** A fresh store of the suite's kind (SQLite; PostgreSQL in engine.postgres.test.ts). */
+const store = (): Promise<StateStore> => openTestStore();
 
 const LIB = { ...ECHO_ENTRY, slug: 'lib', source: { type: 'docker' as const, image: 'node:20' } };
 
@@ -38,7 +32,7 @@ function config(
 async function planAndApply(
   cfg: LoadedConfig,
   backend: InMemoryTestBackend,
-  s: SqliteStateStore,
+  s: StateStore,
   opts: Partial<Parameters<typeof applyPlan>[0]> = {},
 ) {
   const p = await planStack({ config: cfg, backends: { mem: backend }, store: s });
@@ -135,7 +129,7 @@ test('walkGraph: a node that released its slot lets the next start, and its depe
 
 test('apply creates in dependency order within the parallelism bound, then a re-plan is all noop with zero writes', async () => {
   const b = new InMemoryTestBackend();
-  const s = store();
+  const s = await store();
   const names = Array.from({ length: 12 }, (_, i) => `r${String(i).padStart(2, '0')}`);
   for (const n of names) b.behaviour.set(`runtime.${n}`, { delayMs: 20 });
   const cfg = config(names, { r01: ['r00'], r02: ['r01'] });
@@ -161,7 +155,7 @@ test('apply creates in dependency order within the parallelism bound, then a re-
 
 test('deletes run in reverse dependency order', async () => {
   const b = new InMemoryTestBackend();
-  const s = store();
+  const s = await store();
   await planAndApply(config(['a', 'b', 'c'], { b: ['a'], c: ['b'] }), b, s);
   b.order.length = 0;
   const { result } = await planAndApply(config([]), b, s);
@@ -172,7 +166,7 @@ test('deletes run in reverse dependency order', async () => {
 
 test('transient failures are retried with a bound; permanent ones fail, skip dependents, and re-apply converges', async () => {
   const b = new InMemoryTestBackend();
-  const s = store();
+  const s = await store();
   b.behaviour.set('runtime.a', { transientFailures: 2 });
   b.behaviour.set('runtime.b', { fail: true });
   b.behaviour.set('runtime.d', { transientFailures: 5 });
@@ -204,7 +198,7 @@ test('transient failures are retried with a bound; permanent ones fail, skip dep
 
 test('a per-action timeout fails the action even when the backend ignores the abort', async () => {
   const b = new InMemoryTestBackend();
-  const s = store();
+  const s = await store();
   b.behaviour.set('runtime.slow', { delayMs: 2000, ignoreAbort: true });
   b.behaviour.set('runtime.polite', { delayMs: 2000 });
   const started = Date.now();
@@ -216,7 +210,7 @@ test('a per-action timeout fails the action even when the backend ignores the ab
 
 test('changes needing approval are held (exit 3) unless --approved-by satisfies them; dependents wait', async () => {
   const b = new InMemoryTestBackend();
-  const s = store();
+  const s = await store();
   const cfg = config(['free', 'gated', 'after'], { after: ['gated'] });
   cfg.approval = {
     enabled: true,
@@ -239,7 +233,7 @@ test('changes needing approval are held (exit 3) unless --approved-by satisfies 
 
 test('a run killed before its state write is repaired by the next plan without touching the backend', async () => {
   const b = new InMemoryTestBackend();
-  const s = store();
+  const s = await store();
   await planAndApply(config(['a', 'b']), b, s);
   // Simulate a kill after the backend created b but before state recorded it.
   s.deleteRuntime('demo', 'runtime.b');
@@ -256,7 +250,7 @@ test('a run killed before its state write is repaired by the next plan without t
 
 test('in-place updates, drift repair, and forget of vanished unconfigured entries', async () => {
   const b = new InMemoryTestBackend();
-  const s = store();
+  const s = await store();
   await planAndApply(config(['a', 'b']), b, s);
   const scaled = await planAndApply(config(['a', 'b'], {}, { scale: { min: 2 } }), b, s);
   assert.equal(scaled.plan.summary.update, 2);
@@ -282,7 +276,7 @@ test('an unreachable backend is a plan diagnostic, not a throw', async () => {
   b.observe = async () => ({
     diags: [{ severity: 'error', code: 'docker.unreachable', summary: 'the Docker daemon does not answer' }],
   });
-  const p = await planStack({ config: config(['a']), backends: { mem: b }, store: store() });
+  const p = await planStack({ config: config(['a']), backends: { mem: b }, store: await store() });
   assert.is(p.plan, undefined);
   assert.ok(p.diags.some((d) => d.code === 'docker.unreachable'));
 });
@@ -290,7 +284,7 @@ test('an unreachable backend is a plan diagnostic, not a throw', async () => {
 test('a runtime moved to another backend is deleted there and created here, in one replace', async () => {
   const m1 = new InMemoryTestBackend('mem');
   const m2 = new InMemoryTestBackend('mem2');
-  const s = store();
+  const s = await store();
   const cfg = (backend: string): LoadedConfig =>
     buildConfig({
       backends: { mem: { type: 'docker' }, mem2: { type: 'docker' } },
@@ -315,7 +309,7 @@ test('a runtime moved to another backend is deleted there and created here, in o
 
 test('a change that waits on a held change is held too (exit 3), not failed', async () => {
   const b = new InMemoryTestBackend();
-  const s = store();
+  const s = await store();
   const cfg = buildConfig({
     backends: { mem: { type: 'docker' } },
     catalog: [LIB, { ...LIB, slug: 'gh', source: { type: 'docker', image: 'ghcr.io/acme/srv:1' } }],
@@ -334,10 +328,6 @@ test('a change that waits on a held change is held too (exit 3), not failed', as
   assert.is(result.exitCode, 3, JSON.stringify(result.diags));
   assert.equal(result.held.sort(), ['runtime.after', 'runtime.gated']);
   assert.equal(b.order, ['create:runtime.free']);
-});
-
-test.after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 test.run();

@@ -1,4 +1,4 @@
-// The approval workflow on a real SQLite store (in memory) with plans from the real compiler and
+// The approval workflow on a real store (SQLite; PostgreSQL in workflow.postgres.test.ts) with plans from the real compiler and
 // diff: one pending record per (address, spec hash), the request a reviewer sees (no secrets),
 // decisions with approver checks and audit events, expiry, and no re-request after a rejection.
 import { test } from 'uvu';
@@ -11,7 +11,8 @@ import { diffPlan } from '../../src/plan/diff.js';
 import { makeRedactor } from '../../src/plan/redact.js';
 import { defaultResourcePlan } from '../../src/model/resource-plan.js';
 import type { Plan } from '../../src/model/resources.js';
-import { openStateStore, type SqliteStateStore } from '../../src/state/sqlite.js';
+import type { StateStore } from '../../src/state/store.js';
+import { openTestStore } from '../support/stores.js';
 import { buildConfig, ECHO_ENTRY, runtime, TEST_SECRET } from '../plan/config-builder.js';
 import { recordFrom } from '../plan/plan-scenario.js';
 
@@ -20,7 +21,7 @@ const planner = { plan: defaultResourcePlan };
 function setup(
   env: Record<string, string> = {},
   withPlain = true,
-): { config: LoadedConfig; plan: (store: SqliteStateStore, at?: string) => Plan } {
+): { config: LoadedConfig; plan: (store: StateStore, at?: string) => Plan } {
   const config = buildConfig({
     approval: {
       enabled: true,
@@ -61,8 +62,8 @@ function setup(
 
 const redact = makeRedactor(new Set([TEST_SECRET]));
 
-test('a held change becomes one pending request with what a reviewer needs and no secret', () => {
-  const store = openStateStore({ path: ':memory:' });
+test('a held change becomes one pending request with what a reviewer needs and no secret', async () => {
+  const store = await openTestStore();
   const { config, plan } = setup();
   const p = plan(store);
   const r = syncApprovals({ plan: p, config, store, redact });
@@ -107,8 +108,8 @@ test('a held change becomes one pending request with what a reviewer needs and n
   store.close();
 });
 
-test('decisions: approver check, reason on reject, audit events; approved satisfies the plan; rejected is not re-requested', () => {
-  const store = openStateStore({ path: ':memory:' });
+test('decisions: approver check, reason on reject, audit events; approved satisfies the plan; rejected is not re-requested', async () => {
+  const store = await openTestStore();
   const { config, plan } = setup();
   const rec = syncApprovals({ plan: plan(store), config, store, redact }).created[0];
 
@@ -147,8 +148,8 @@ test('decisions: approver check, reason on reject, audit events; approved satisf
   store.close();
 });
 
-test('pending requests expire; expired ones are not re-requested; a plan of only held changes says so', () => {
-  const store = openStateStore({ path: ':memory:' });
+test('pending requests expire; expired ones are not re-requested; a plan of only held changes says so', async () => {
+  const store = await openTestStore();
   const { config, plan } = setup({}, false);
   const past = new Date(Date.now() - 3 * 3600_000);
   const r = syncApprovals({ plan: plan(store), config, store, redact, now: past });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages } from '../support/images.js';
-import { openStateStore } from '../../src/state/sqlite.js';
+import { openCliStateStore } from '../support/stores.js';
 import { startCountingProxy, type CountingProxy } from '../watch/counting-proxy.js';
 import { runCli, sleep, stackYaml, startCli, until, type Child } from '../watch/support.js';
 
@@ -105,7 +105,7 @@ test('a save is applied; a touch makes no engine call; an invalid save keeps the
   watch.proc.kill('SIGINT');
   assert.is(await watch.done, 0, watch.out() + watch.err());
   assert.match(watch.out(), /Stopped; the lock is released/);
-  const store = openStateStore({ path: join(dir, '.contextforge', 'state.db') });
+  const store = openCliStateStore(dir);
   try {
     assert.is(store.lockHolder(STACK), undefined, 'lock released');
   } finally {
@@ -160,7 +160,7 @@ test('docker kill of a managed container is repaired within the drift interval a
   assert.match(watch.out().slice(mark), /runtime\.alpha: Replacement complete after/);
   assert.match(watch.out().slice(mark), /Stopped; the lock is released/);
   assert.ok((await alpha())?.env.includes('GREETING=five'), 'the action in flight completed');
-  const store = openStateStore({ path: join(dir, '.contextforge', 'state.db') });
+  const store = openCliStateStore(dir);
   try {
     assert.is(store.lockHolder(STACK), undefined, 'lock released');
   } finally {

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EVERYTHING_IMAGE } from '../support/images.js';
+import { testStateYaml } from '../support/stores.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // tsx's loader by absolute URL, since `--import tsx` resolves against the working directory.
@@ -145,6 +146,8 @@ export function stackYaml(def: StackDef): string {
     '    transport: { type: streamable-http, port: 3001, path: /mcp }',
   ];
   if (def.approval) lines.push('approval:', ...def.approval.map((l) => `  ${l}`));
+  // The suite's state store: SQLite by default, PostgreSQL under a *.postgres.test.ts wrapper.
+  lines.push(...testStateYaml());
   lines.push('runtimes:');
   for (const r of def.runtimes) {
     lines.push(`  - name: ${r.name}`, `    catalog: ${r.catalog ?? 'echo'}`, '    backend: local');
