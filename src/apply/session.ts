@@ -40,8 +40,17 @@ export interface OpenResult {
   sensitive: Set<string>;
 }
 
-export async function openSession(input: { path: string; strict?: boolean; backends?: boolean }): Promise<OpenResult> {
-  const loaded = await loadConfig(input.path, { strict: input.strict === true });
+export async function openSession(input: {
+  path: string;
+  strict?: boolean;
+  backends?: boolean;
+  /** `plan` may go without backend credentials (LoadOptions.optionalCredentials). */
+  optionalCredentials?: boolean;
+}): Promise<OpenResult> {
+  const loaded = await loadConfig(input.path, {
+    strict: input.strict === true,
+    optionalCredentials: input.optionalCredentials === true,
+  });
   const sensitive = new Set<string>(loaded.sensitiveValues ?? []);
   if (!loaded.value || hasErrors(loaded.diags)) return { diags: loaded.diags, sensitive };
   const config = loaded.value;

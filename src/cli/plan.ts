@@ -25,7 +25,8 @@ export async function runPlan(flags: PlanFlags): Promise<number> {
     process.stderr.write(`error[cli.bad-format]: unknown --format ${format}\n  use one of: text, json, markdown\n`);
     return 1;
   }
-  const session = await openOrReport(flags, true, format === 'json');
+  // A plan may go without cloud credentials (a pull-request job): see LoadOptions.optionalCredentials.
+  const session = await openOrReport(flags, true, format === 'json', true);
   if (!session) return 1;
   try {
     const r = await planWith(session, flags, format === 'json');

@@ -31,9 +31,14 @@ export function targetsOf(flags: CommonFlags): string[] | undefined {
 }
 
 /** Opens the session or prints why not; the caller returns 1 when undefined. */
-export async function openOrReport(flags: CommonFlags, backends = true, json = false): Promise<Session | undefined> {
+export async function openOrReport(
+  flags: CommonFlags,
+  backends = true,
+  json = false,
+  optionalCredentials = false,
+): Promise<Session | undefined> {
   const path = configPath(flags.file, true)!;
-  const r = await openSession({ path, strict: flags.strict, backends });
+  const r = await openSession({ path, strict: flags.strict, backends, optionalCredentials });
   if (!r.session || hasErrors(r.diags)) {
     // With --json the failure is JSON on stdout too, so that CI parses one format.
     if (json) printJson(r.diags, r.sensitive);

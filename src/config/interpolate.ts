@@ -4,7 +4,7 @@
 // never keys; the parsed value is rewritten in place. No files, no process state (env is passed).
 
 import { parse as parseYamlScalar } from 'yaml';
-import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
 import { joinPointer } from './pointer.js';
 import type { ParsedYaml } from './yaml-source.js';
 
@@ -13,7 +13,21 @@ export interface InterpolationResult {
   diags: Diagnostic[];
   /** Pointer → the variable values substituted into the string at that pointer. */
   substituted: Map<string, string[]>;
+  /** Backend credentials left unset where the caller allowed it (see InterpolateOptions). */
+  missingCredentials: Array<{ backend: string; variable: string }>;
 }
+
+export interface InterpolateOptions {
+  /**
+   * `plan` without cloud credentials (a pull-request job): an unset variable in a backend's
+   * `api_key` is a warning, the key is left empty and the backend is not observed. Every other
+   * command needs the key, so by default it is an error like any unset variable.
+   */
+  optionalCredentials?: boolean;
+}
+
+/** The config pointers of backend credentials that `plan` may go without. */
+const CREDENTIAL_POINTER = /^\/backends\/([^/]+)\/api_key$/;
 
 interface Piece {
   /** Index of the expression in the string. */
@@ -56,8 +70,13 @@ function scan(s: string): { pieces: Piece[]; bad?: { at: number; raw: string } }
   return { pieces };
 }
 
-export function interpolate(parsed: ParsedYaml, env: Record<string, string | undefined>): InterpolationResult {
+export function interpolate(
+  parsed: ParsedYaml,
+  env: Record<string, string | undefined>,
+  options: InterpolateOptions = {},
+): InterpolationResult {
   const diags: Diagnostic[] = [];
+  const missingCredentials: InterpolationResult['missingCredentials'] = [];
   const substituted = new Map<string, string[]>();
 
   const locate = (pointer: string, raw: string, nth: number): ReturnType<ParsedYaml['range']> | undefined => {
@@ -109,6 +128,16 @@ export function interpolate(parsed: ParsedYaml, env: Record<string, string | und
         values.push(v!);
       } else if (p.fallback !== undefined) {
         out += p.fallback;
+      } else if (options.optionalCredentials && CREDENTIAL_POINTER.test(pointer)) {
+        const backend = CREDENTIAL_POINTER.exec(pointer)![1];
+        missingCredentials.push({ backend, variable: p.name! });
+        diags.push(
+          warning('backend.no-credentials', `backend ${backend} has no credentials: ${p.name} is not set`, {
+            range: locate(pointer, p.raw, nth),
+            pointer,
+            detail: `The plan compares its runtimes with the last recorded apply instead of observing them, so drift on the backend cannot be seen. apply needs ${p.name}.`,
+          }),
+        );
       } else {
         diags.push(
           error('interp.unset-variable', `variable ${p.name} is not set`, {
@@ -159,7 +188,7 @@ export function interpolate(parsed: ParsedYaml, env: Record<string, string | und
     return typeof v === 'string' ? visitString(v, pointer) : v;
   };
 
-  return { value: visit(parsed.value, ''), diags, substituted };
+  return { value: visit(parsed.value, ''), diags, substituted, missingCredentials };
 }
 
 function safeScalar(text: string): unknown {

@@ -35,6 +35,11 @@ export interface LoadOptions {
   allowPaths?: string[];
   /** Bytes one file may have (the operator's --max-file-size); default 5 MB. */
   maxFileBytes?: number;
+  /**
+   * `plan` only: a backend whose `api_key` variable is unset is loaded without it (a warning)
+   * and listed in LoadedConfig.unobserved, instead of failing the load.
+   */
+  optionalCredentials?: boolean;
 }
 
 /** A load result: the config when there are no errors, and always the sensitive values seen. */
@@ -87,7 +92,12 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
     } else if (!read.ok && read.reason !== 'missing') diags.push(read.diag);
   }
 
-  const main = readSourceFile(file, { kind: 'config', env, confinement });
+  const main = readSourceFile(file, {
+    kind: 'config',
+    env,
+    confinement,
+    optionalCredentials: options.optionalCredentials === true,
+  });
   diags.push(...main.diags);
   if (!('parsed' in main) || main.value === undefined) return { diags: sortDiags(diags), sensitiveValues: new Set() };
   const doc = main.value as ContextforgeConfig;
@@ -195,6 +205,9 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
     sourceMap,
     sensitiveValues,
     fingerprint: fingerprint({ doc, profiles: resolvedProfiles, catalog }, sensitiveValues),
+    ...('missingCredentials' in main && main.missingCredentials
+      ? { unobserved: Object.fromEntries(main.missingCredentials.map((m) => [m.backend, m.variable])) }
+      : {}),
   };
   return { value, diags: sortDiags(diags), sensitiveValues };
 }

@@ -71,4 +71,9 @@ export interface LoadedConfig {
   sensitiveValues: Set<string>;
   /** sha256 of the effective configuration, secrets included only as digests. */
   fingerprint: string;
+  /**
+   * Backends `plan` must not observe because their credentials are not set (a pull-request job
+   * without cloud credentials): backend name -> the unset variable. Only with optionalCredentials.
+   */
+  unobserved?: Record<string, string>;
 }

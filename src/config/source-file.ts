@@ -20,6 +20,8 @@ export interface SourceFile {
   schemaOk: boolean;
   substituted: Map<string, string[]>;
   diags: Diagnostic[];
+  /** Backend credentials left unset under `optionalCredentials` (plan only). */
+  missingCredentials?: Array<{ backend: string; variable: string }>;
 }
 
 export interface ReadSource {
@@ -29,6 +31,8 @@ export interface ReadSource {
   confinement: Confinement;
   /** The key that named the file (an include pattern), for diagnostics about the file itself. */
   at?: SourceRange;
+  /** See InterpolateOptions.optionalCredentials (the config file only). */
+  optionalCredentials?: boolean;
 }
 
 export function readSourceFile(path: string, req: ReadSource): SourceFile | { diags: Diagnostic[] } {
@@ -48,7 +52,7 @@ export function readSourceFile(path: string, req: ReadSource): SourceFile | { di
   }
   const decoded = decodeUtf8(r.bytes, path);
   if (decoded.diag) return { diags: [decoded.diag] };
-  return checkSourceText(decoded.text, path, req.kind, req.env);
+  return checkSourceText(decoded.text, path, req.kind, req.env, { optionalCredentials: req.optionalCredentials });
 }
 
 /** Bytes of a config file to text (UTF-8). */
@@ -61,6 +65,7 @@ export function checkSourceText(
   path: string,
   kind: 'config' | 'catalog' | 'profile',
   env: Record<string, string | undefined>,
+  options: { optionalCredentials?: boolean } = {},
 ): SourceFile {
   const parsed = parseYaml(text, path);
   const diags = [...parsed.diags];
@@ -92,19 +97,29 @@ export function checkSourceText(
     );
     return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
   }
-  const interp = interpolate(parsed, env);
+  const interp = interpolate(parsed, env, { optionalCredentials: kind === 'config' && options.optionalCredentials });
   diags.push(...interp.diags);
   const validate = validator(kind);
-  const schemaOk =
-    (validate(interp.value) as boolean) &&
-    !diags.some((d) => d.severity === 'error' && d.code === 'yaml.number-not-finite');
+  const finiteError = diags.some((d) => d.severity === 'error' && d.code === 'yaml.number-not-finite');
+  let schemaOk = (validate(interp.value) as boolean) && !finiteError;
   if (!schemaOk) {
     // A value whose variable is unset, or a non-finite number, already has its diagnostic; its
     // schema error is noise.
     const unset = new Set<string | undefined>(
       [...interp.diags, ...parsed.diags].map((d) => d.pointer).filter((p) => p !== undefined),
     );
-    diags.push(...schemaErrorsToDiagnostics(validate.errors ?? [], parsed).filter((d) => !unset.has(d.pointer)));
+    const schemaDiags = schemaErrorsToDiagnostics(validate.errors ?? [], parsed).filter((d) => !unset.has(d.pointer));
+    diags.push(...schemaDiags);
+    // Credentials a plan may go without leave their key empty: the schema's only complaint.
+    if (interp.missingCredentials.length > 0 && schemaDiags.length === 0 && !finiteError)
+      schemaOk = !diags.some((d) => d.severity === 'error');
   }
-  return { parsed, value: interp.value, schemaOk, substituted: interp.substituted, diags };
+  return {
+    parsed,
+    value: interp.value,
+    schemaOk,
+    substituted: interp.substituted,
+    diags,
+    ...(interp.missingCredentials.length ? { missingCredentials: interp.missingCredentials } : {}),
+  };
 }

@@ -156,6 +156,11 @@ export interface ObservedResource {
   volumes?: string[];
   /** Nothing of the runtime is left but its kept data volumes (after a destroy or a removal). */
   volumesOnly?: boolean;
+  /**
+   * Not observed: what the state recorded of the last apply, standing in for a backend the plan
+   * could not contact (no credentials). `live` is then the applied spec, not backend values.
+   */
+  recorded?: boolean;
 }
 
 export interface FieldChange {

@@ -3,6 +3,7 @@
 // summary and fingerprints. PURE: no I/O, no clock (createdAt is passed in).
 
 import type { Backend } from '../backends/backend.js';
+import { defaultResourcePlan } from '../model/resource-plan.js';
 import { warning, type Diagnostic } from '../diag/diagnostic.js';
 import type { ApprovalRecord, RuntimeRecord } from '../state/store.js';
 import { hashOf } from '../model/canonical.js';
@@ -186,7 +187,8 @@ export function diffPlan(input: DiffInput): Plan {
     } else {
       const owner = input.backends[(d ?? o)!.backend];
       if (!owner) throw new Error(`no backend instance for ${(d ?? o)!.backend}`);
-      change = owner.plan(d, o);
+      // A recorded stand-in holds the applied spec, not the backend's live values: compare specs.
+      change = o?.recorded ? defaultResourcePlan(d, o, { inPlace: () => true }) : owner.plan(d, o);
     }
     change = { ...change, address, desired: d, observed: o, fields: change.fields.map((f) => ({ ...f })) };
     if (d) {

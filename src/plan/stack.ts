@@ -4,10 +4,10 @@
 
 import type { Backend } from '../backends/backend.js';
 import type { LoadedConfig } from '../config/index.js';
-import { error, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import type { DesiredResource, ObservedResource, Plan } from '../model/resources.js';
+import { error, hasErrors, warning, type Diagnostic } from '../diag/diagnostic.js';
+import type { DesiredResource, ObservedResource, ObservedStatus, Plan } from '../model/resources.js';
 import { resolveSources } from '../sources/resolve-desired.js';
-import type { StateStore } from '../state/store.js';
+import type { RuntimeRecord, StateStore } from '../state/store.js';
 import { compileDesired } from './desired.js';
 import { diffPlan } from './diff.js';
 
@@ -87,8 +87,26 @@ export async function planStack(options: PlanStackOptions): Promise<PlanStackRes
     diags.push(...b.validate(desired.filter((d) => d.backend === name)));
   if (hasErrors(diags)) return { desired, observed: [], diags };
 
-  const seen = await observeAll(config.stack, backends, desired);
+  // A backend without credentials (plan in a pull-request job) is not contacted: its runtimes
+  // are compared with what the last apply recorded, as `terraform plan -refresh=false` does.
+  const unobserved = config.unobserved ?? {};
+  const observable = Object.fromEntries(Object.entries(backends).filter(([n]) => !Object.hasOwn(unobserved, n)));
+  const seen = await observeAll(config.stack, observable, desired);
   diags.push(...seen.diags);
+  if (Object.keys(unobserved).length > 0) {
+    const records = store.listRuntimes(config.stack);
+    for (const [name, variable] of Object.entries(unobserved)) {
+      const mine = records.filter((r) => r.backend === name);
+      seen.observed.push(...mine.map(recordedAsObserved));
+      diags.push(
+        warning('backend.not-observed', `backend ${name} was not observed: ${variable} is not set`, {
+          detail:
+            `Its ${mine.length} recorded runtime(s) are compared with the last apply recorded in the state, so ` +
+            `changes to the config show but drift on the backend does not. Set ${variable} to observe it; apply needs it.`,
+        }),
+      );
+    }
+  }
   if (hasErrors(diags)) return { desired, observed: seen.observed, diags };
 
   const plan = diffPlan({
@@ -114,4 +132,21 @@ export async function planStack(options: PlanStackOptions): Promise<PlanStackRes
     else if (!c) plan.diagnostics.push(d);
   }
   return { plan, desired, observed: seen.observed, diags };
+}
+
+const STATUSES = new Set<string>(['running', 'starting', 'stopped', 'exited', 'failed', 'missing', 'unknown']);
+
+/** What the state recorded of a runtime, standing in for an observation the plan could not make. */
+function recordedAsObserved(r: RuntimeRecord): ObservedResource {
+  return {
+    address: r.address,
+    runtime: r.runtime,
+    backend: r.backend,
+    specHash: r.specHash,
+    live: { ...r.spec },
+    recorded: true,
+    status: (STATUSES.has(r.status) ? r.status : 'unknown') as ObservedStatus,
+    ...(r.endpoint ? { endpoint: r.endpoint } : {}),
+    ...(r.native ? { native: r.native } : {}),
+  };
 }

@@ -79,7 +79,8 @@ export class CodeEngineClient {
   private readonly transport: Transport;
 
   constructor(opts: CodeEngineClientOptions) {
-    if (!opts.apiKey) throw new Error('CodeEngineClient: apiKey is required');
+    // An empty apiKey is allowed for a plan without credentials (the backend is not observed);
+    // any request then fails with a no_credentials error before anything is sent.
     if (!opts.region) throw new Error('CodeEngineClient: region is required');
     this.region = opts.region;
     this.serviceUrl = (opts.serviceUrl ?? `https://api.${opts.region}.codeengine.cloud.ibm.com/v2`).replace(/\/$/, '');

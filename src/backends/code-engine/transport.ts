@@ -41,13 +41,14 @@ export class Transport {
   private readonly opts: TransportOptions;
   private readonly agent: Agent;
   private readonly basePath: string;
-  private auth: IamAuthenticator;
+  /** Made on first use: a plan without credentials builds the backend but never calls it. */
+  private auth: IamAuthenticator | undefined;
 
   constructor(opts: TransportOptions) {
     this.opts = opts;
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 16 });
     this.basePath = new URL(opts.serviceUrl).pathname.replace(/\/$/, '');
-    this.auth = this.newAuthenticator();
+    this.auth = opts.apiKey ? this.newAuthenticator() : undefined;
   }
 
   get retryPolicy(): RetryPolicy {
@@ -96,6 +97,16 @@ export class Transport {
 
   private async authorization(method: string, path: string): Promise<string> {
     this.refuseUnlessAllowed(method, path);
+    if (!this.opts.apiKey)
+      throw new CodeEngineApiError({
+        service: 'iam',
+        status: 0,
+        method,
+        path,
+        networkCode: 'no_credentials',
+        message: 'this Code Engine backend has no API key (its api_key variable is not set)',
+      });
+    this.auth ??= this.newAuthenticator();
     const reqOpts: { headers: Record<string, string> } = { headers: {} };
     try {
       await this.auth.authenticate(reqOpts);
