@@ -115,7 +115,7 @@ test('project visibility: an app reaches another by its endpoint_internal; a pro
   const inner = await settle('inner');
   assert.is(inner.status, 'ready', JSON.stringify(inner.status_details));
   assert.is(inner.endpoint, undefined, 'no endpoint outside the project');
-  assert.match(inner.endpoint_internal, /^http:\/\/inner\.[a-z0-9]+\.svc\.cluster\.local:8080$/);
+  assert.match(inner.endpoint_internal ?? '', /^http:\/\/inner\.[a-z0-9]+\.svc\.cluster\.local:8080$/);
   const [c] = await containersOf('inner');
   const info = await docker().getContainer(c.Id).inspect();
   const bound = Object.values(info.NetworkSettings.Ports ?? {}).filter((b) => b && b.length);
