@@ -376,6 +376,14 @@ export class UpstreamSession {
       void shutdown(client);
       this.failures++;
       this.attempted = true;
+      if (containerGone(e)) {
+        // Replaced or destroyed: retrying this container id cannot work. The state follower
+        // hands the gateway the runtime's new endpoint (a new upstream) when apply records it.
+        this.setState('failed', 'The container is gone; waiting for the state to name its replacement.');
+        this.hooks.logger.warn('upstream container gone', { runtime: this.name });
+        this.settleFirst();
+        return;
+      }
       this.setState('failed', `Connection failed: ${message(e)}`);
       this.hooks.logger.warn('upstream connection failed', {
         runtime: this.name,
@@ -589,4 +597,9 @@ export function message(e: unknown): string {
       : e.message;
   }
   return String(e);
+}
+
+/** Docker's answer for a container id that no longer exists (404 "No such container"). */
+function containerGone(e: unknown): boolean {
+  return (e as { statusCode?: number }).statusCode === 404 && /no such container/i.test(message(e));
 }
