@@ -153,7 +153,10 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
     .option('--port <port>', 'Listen port on 127.0.0.1 (default: a free one)')
     .option('--docker', 'Run app images on the local Docker engine')
     .option('--region <region>', 'Region the emulator reports (default us-south)')
-    .option('--project <name>', 'Name of the project it starts with (default "default")')
+    .option(
+      '--project <name>',
+      'Emulator: name of the project it starts with (default "default"); smoke: project id or name',
+    )
     .option('--realistic', 'Behave like the real service where it differs (default)')
     .option('--strict-client', "Behave as the client assumes (the emulator's original mode)")
     .option('--service-url <url>', "smoke: the Code Engine API (default: the region's)")

@@ -1,7 +1,8 @@
 // `contextforge dev smoke code-engine` against the emulator in both modes, through the CLI: each
 // check reports what the service did (the two modes differ exactly where the real service may
 // differ from the client's assumptions), every verdict is ok (the client copes with both), and
-// nothing it created is left. In-process, a 429 storm during the burst shows Retry-After read.
+// nothing it created is left. In-process, a 429 storm during the burst shows Retry-After read,
+// and a project without private visibility shows local_private as unsupported.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -106,8 +107,9 @@ for (const behaviour of ['realistic', 'strict-client'] as const) {
   });
 }
 
-test('a 429 during the burst: Retry-After is read and reported', async () => {
+test('a 429 during the burst: Retry-After is read; a project without private visibility: unsupported', async () => {
   const emu = await startCodeEngineEmulator({
+    projects: [{ name: 'no-private', privateVisibility: false }],
     timing: { appReadyDelayMs: 20, revisionLagMs: 50, deleteDelayMs: 100 },
     seed: 7,
     log: () => undefined,
@@ -132,6 +134,10 @@ test('a 429 during the burst: Retry-After is read and reported', async () => {
     const row = report.rows.find((r) => r.check === 'Retry-After on 429')!;
     assert.match(row.seen, /^\d+ of 40 got 429, \d+ with Retry-After/);
     assert.match(row.detail ?? '', /Retry-After 2s/);
+    const priv = report.rows.find((r) => r.check === 'local_private visibility')!;
+    assert.is(priv.verdict, 'unsupported');
+    assert.match(priv.seen, /^refused \(HTTP 400\)/);
+    assert.match(priv.detail ?? '', /does not support private visibility/);
     assert.ok(report.cleanedUp);
   } finally {
     await client.close();

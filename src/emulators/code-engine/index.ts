@@ -27,6 +27,8 @@ export interface EmulatorProjectSeed {
   id?: string;
   /** The project's DNS subdomain; random 11 characters when absent. */
   subdomain?: string;
+  /** Whether apps may use `local_private` (default true); false answers 400, as a project without private visibility does. */
+  privateVisibility?: boolean;
 }
 
 export interface CodeEngineEmulatorOptions {

@@ -85,6 +85,17 @@ function advance(ctx: HandlerCtx, p: EmuProject): void {
   }
 }
 
+/** `local_private` needs a project that supports private visibility. */
+function checkVisibility(p: EmuProject, cfg: AppConfig): void {
+  if (cfg.managed_domain_mappings === 'local_private' && !p.privateVisibility)
+    throw new EmuError(
+      400,
+      'private_visibility_not_supported',
+      'This project does not support private visibility (local_private). Use local_public or local.',
+      { type: 'field', name: 'managed_domain_mappings' },
+    );
+}
+
 function beingDeleted(app: EmuApp): EmuError {
   return new EmuError(
     409,
@@ -111,6 +122,7 @@ export function appRoutes(): Route<HandlerCtx>[] {
       const p = projectOf(ctx);
       advance(ctx, p);
       const cfg = normalizeApp(jsonBody(ctx), ctx.version);
+      checkVisibility(p, cfg);
       const existing = p.apps.get(cfg.name);
       if (existing?.deletingUntil !== undefined) throw beingDeleted(existing);
       if (existing) {
@@ -159,6 +171,7 @@ export function appRoutes(): Route<HandlerCtx>[] {
       }
       const merged = mergePatch(app.config, patch) as Record<string, unknown>;
       const cfg = normalizeApp({ ...merged, name: app.name }, ctx.version);
+      checkVisibility(p, cfg);
       if (jsonEqual(cfg, app.config)) return reply(ctx, p, app, 200);
       requestRevision(ctx, p, app, cfg);
       app.config = cfg;

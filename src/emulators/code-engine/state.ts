@@ -93,6 +93,8 @@ export interface EmuProject {
   created_at: string;
   readyAt: number;
   resource_group_id: string;
+  /** Whether `local_private` is accepted (a project must support private visibility). */
+  privateVisibility: boolean;
   apps: Map<string, EmuApp>;
   secrets: Map<string, EmuSecret>;
   builds: Map<string, EmuBuild>;
@@ -126,7 +128,14 @@ export class EmuState {
     return String(this.etagCounter);
   }
 
-  addProject(opts: { name: string; id?: string; subdomain?: string; active?: boolean; region: string }): EmuProject {
+  addProject(opts: {
+    name: string;
+    id?: string;
+    subdomain?: string;
+    active?: boolean;
+    region: string;
+    privateVisibility?: boolean;
+  }): EmuProject {
     const p: EmuProject = {
       id: opts.id ?? randomUUID(),
       name: opts.name,
@@ -134,6 +143,7 @@ export class EmuState {
       created_at: nowIso(),
       readyAt: opts.active ? 0 : Date.now() + this.timing.projectReadyDelayMs,
       resource_group_id: randomBytes(16).toString('hex'),
+      privateVisibility: opts.privateVisibility ?? true,
       apps: new Map(),
       secrets: new Map(),
       builds: new Map(),
