@@ -134,8 +134,16 @@ function reduceOneOf(errors: ErrorObject[]): ErrorObject[] {
     const candidates = (under.get(o.instancePath) ?? [])
       .filter((e) => e !== o && order.has(e))
       .sort((x, y) => order.get(x)! - order.get(y)!);
+    // A definition used in more than one place is compiled once, and its errors carry paths
+    // relative to it (`#/type`), naming neither the oneOf nor the $ref: when exactly one branch
+    // is a $ref, an error that matches no inline branch came from that definition. (Not for a
+    // oneOf on the document root, where unrelated errors are under its path too.)
+    const refBranches =
+      o.instancePath === '' ? [] : variants.flatMap((v, i) => (typeof v.$ref === 'string' ? [i] : []));
+    const inline = (e: ErrorObject): boolean => e.schemaPath.startsWith(`${o.schemaPath}/`);
     for (const e of candidates) {
-      const idx = prefixes.findIndex((ps) => ps.some((p) => e.schemaPath.startsWith(p)));
+      let idx = prefixes.findIndex((ps) => ps.some((p) => e.schemaPath.startsWith(p)));
+      if (idx < 0 && refBranches.length === 1 && !inline(e)) idx = refBranches[0];
       if (idx < 0) continue;
       const branch = branches.get(idx);
       if (branch) branch.push(e);
