@@ -11,6 +11,7 @@ import { approvalSatisfied } from '../plan/approval.js';
 import { identityRedactor, type Redactor } from '../plan/redact.js';
 import type { RunKind, StateStore } from '../state/store.js';
 import { backendLine, doneLine, failedLine, retryLine, startLine, stillLine } from './progress.js';
+import { tallyOutcomes, type ApplyTally } from './outcome.js';
 import { recordNoop, recordOutcome, stateWriteFailed } from './record.js';
 import { walkGraph, type WalkNode } from './walk.js';
 
@@ -61,6 +62,8 @@ export interface ApplyResult {
   exitCode: 0 | 1 | 3;
   results: ActionResult[];
   held: string[];
+  /** What the run did, counted from the outcomes (src/apply/outcome.ts): every summary reads this. */
+  tally: ApplyTally;
   diags: Diagnostic[];
   runId: number;
   /** Number of backend.apply calls made (0 for a no-change apply). */
@@ -135,7 +138,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
       () => (runId = store.startRun(stack, options.kind ?? 'apply', { actor, ...(options.meta ?? {}) })),
     )
   )
-    return { outcome: 'failed', exitCode: 1, results, held: [], diags, runId, writeCalls };
+    return { outcome: 'failed', exitCode: 1, results, held: [], tally: tallyOutcomes([]), diags, runId, writeCalls };
 
   // State-only housekeeping first: forget vanished unconfigured entries, refresh noops.
   for (const address of plan.forget ?? []) {
@@ -408,10 +411,11 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   const failed = results.filter((r) => r.status === 'failed' || r.status === 'skipped').length;
   const applied = results.filter((r) => r.status !== 'failed' && r.status !== 'skipped' && r.status !== 'held').length;
   const outcome: ApplyResult['outcome'] = failed ? (applied ? 'partial' : 'failed') : held.length ? 'held' : 'success';
+  const tally = tallyOutcomes(results);
   write('finishing the run', () =>
-    store.finishRun(runId, outcome, { ...plan.summary, applied, failed, held: held.length, writeCalls }),
+    store.finishRun(runId, outcome, { ...plan.summary, applied, failed, held: held.length, writeCalls, tally }),
   );
   const exitCode: ApplyResult['exitCode'] = failed || stateFailed ? 1 : held.length ? 3 : 0;
   results.sort((a, b) => a.address.localeCompare(b.address));
-  return { outcome, exitCode, results, held: held.map((c) => c.address), diags, runId, writeCalls };
+  return { outcome, exitCode, results, held: held.map((c) => c.address), tally, diags, runId, writeCalls };
 }

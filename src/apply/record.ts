@@ -4,6 +4,7 @@
 
 import type { ApplyOutcome } from '../backends/backend.js';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { settledAs } from './outcome.js';
 import type { Change, DesiredResource, ObservedResource } from '../model/resources.js';
 import type { RuntimeRecord, StateStore } from '../state/store.js';
 
@@ -88,7 +89,10 @@ function writeOutcome(input: RecordInput): void {
     store.putRuntime(
       recordFor(stack, change.desired, outcome.observed, outcome.observed?.status ?? 'running', warningsOf(change)),
     );
-    const type = change.reason.includes(':drift-') ? 'drift.repaired' : `apply.${outcome.status}`;
+    // A replace is recorded as one, whatever verb the backend's outcome used (issue 19).
+    const type = change.reason.includes(':drift-')
+      ? 'drift.repaired'
+      : `apply.${settledAs(change.action, outcome.status) ?? outcome.status}`;
     store.appendEvent({ ...base, type, data });
     for (const w of change.diagnostics.filter((d) => d.code.startsWith('guardrail.'))) {
       store.appendEvent({

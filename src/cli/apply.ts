@@ -1,23 +1,20 @@
-// `contextforge apply [PLANFILE]` (and the shared flow of `destroy`): lock the stack, plan (or
-// check a saved plan against a fresh one), confirm, apply with progress lines, report. Exit 0
-// applied, 1 error or partial failure, 3 changes held for approval.
+// `contextforge apply [PLANFILE]` (and `destroy`): parse the flags, then run the one pass of
+// src/reconcile/pass.ts with a confirmation prompt as its gate. Exit 0 applied, 1 error or
+// partial failure, 3 changes held for approval.
 
 import type { CAC } from 'cac';
 import { existsSync } from 'node:fs';
-import { error } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
-import { applyPlan } from '../apply/engine.js';
-import { takeLock } from '../apply/lock.js';
-import { writeLockAfterApply } from '../host/lock-refresh.js';
-import { checkSavedPlan, readSavedPlan } from '../apply/saved-plan.js';
+import { readSavedPlan } from '../apply/saved-plan.js';
 import { hasChanges } from '../plan/diff.js';
-import { renderText } from '../plan/render-text.js';
 import { parseDurationMs } from '../config/index.js';
-import type { Plan } from '../model/resources.js';
+import { resolveLockTimeout, runPass } from '../reconcile/pass.js';
 import { confirm } from './prompt.js';
 import type { PlanDocument } from '../generated/plan.js';
 import { configPath as defaultConfigPath, printDiagnostics } from './config-file.js';
-import { openOrReport, planOptions, planWith, report, type CommonFlags } from './session-flags.js';
+import { openOrReport, planOptions, report, targetsOf, type CommonFlags } from './session-flags.js';
+import { onInterrupt } from './signals.js';
+import { writeLockAfterApply } from '../host/lock-refresh.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
 export interface ApplyFlags extends CommonFlags {
@@ -36,11 +33,6 @@ function durationFlag(name: string, v: string | number | undefined, fallbackMs: 
   if (v === undefined) return fallbackMs;
   const ms = parseDurationMs(v);
   return ms === undefined ? new Error(`--${name} ${v} is not a duration; use e.g. 30s, 5m or a number of seconds`) : ms;
-}
-
-function summaryLine(plan: Plan, destroy: boolean, counts: Record<string, number>): string {
-  if (destroy) return `Destroy complete! Resources: ${counts.deleted ?? 0} destroyed.`;
-  return `Apply complete! Resources: ${counts.created ?? 0} created, ${counts.updated ?? 0} updated, ${plan.summary.replace ? `${plan.summary.replace} replaced, ` : ''}${counts.deleted ?? 0} destroyed.`;
 }
 
 /** A path as one shell word: quoted only when the shell would split or expand it. */
@@ -88,136 +80,73 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
   }
   const session = await openOrReport(flags);
   if (!session) return 1;
-  const { config, store } = session;
-  const lockTimeout = durationFlag('lock-timeout', flags.lockTimeout ?? config.state?.lock_timeout, 30_000);
-  if (lockTimeout instanceof Error) {
-    process.stderr.write(`error[cli.bad-flag]: ${lockTimeout.message}\n`);
+  const { config } = session;
+  const lockTimeout = resolveLockTimeout(flags.lockTimeout, config);
+  if (typeof lockTimeout !== 'number') {
+    report(session, [lockTimeout]);
     await session.close();
     return 1;
   }
-  const say = (line: string): void => {
-    process.stdout.write(`${session.redact(line)}\n`);
-  };
-  const lock = await takeLock({
-    store,
-    stack: config.stack,
-    operation: destroy ? 'destroy' : 'apply',
-    timeoutMs: lockTimeout,
-    note: say,
-  });
-  if (!lock.release) {
-    report(session, [lock.diag!]);
-    await session.close();
-    return 1;
-  }
-  const interrupt = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts += 1;
-    if (interrupts > 1) {
-      process.stderr.write(
-        'Second interrupt: exiting now; state may miss the actions still running (the next plan finds them).\n',
-      );
-      process.exit(130);
-    }
-    process.stderr.write('Interrupt received: no new actions start; waiting for running ones to finish...\n');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const say = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const interrupts = onInterrupt('no new actions start; waiting for running ones to finish');
   try {
-    const targets = saved?.targets?.length ? saved.targets : flags.target;
-    const r = await planWith(session, { ...flags, target: targets, destroy });
-    if (!r.plan) return 1;
-    const plan = r.plan;
-    if (saved) {
-      const refusals = checkSavedPlan(saved, plan, planFile!, replanCommand(config.path, planFile!));
-      if (refusals.length) {
-        report(session, refusals);
-        return 1;
-      }
-    } else {
-      process.stdout.write(
-        renderText(plan, { redact: session.redact, color: defaultColor(process.stdout), verbose: flags.verbose }),
-      );
-    }
-    if (hasChanges(plan) && !saved && !flags.autoApprove) {
-      const ok = await confirm(
-        destroy
-          ? `\nDo you really want to destroy every runtime of stack ${config.stack}?\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: `
-          : `\nDo you want to perform these actions on stack ${config.stack}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,
-      );
-      if (!ok) {
-        report(session, [error('apply.cancelled', `${destroy ? 'Destroy' : 'Apply'} cancelled`)]);
-        return 1;
-      }
-    }
-    if (hasChanges(plan)) process.stdout.write('\n');
     // CI jobs set CONTEXTFORGE_APPROVED_BY from the pull request's approving reviewers; the flag wins.
     const approvedRaw = flags.approvedBy ?? process.env.CONTEXTFORGE_APPROVED_BY;
     const approvedBy = (Array.isArray(approvedRaw) ? approvedRaw : approvedRaw ? [approvedRaw] : [])
       .flatMap((a) => String(a).split(','))
       .map((a) => a.trim())
       .filter(Boolean);
-    const result = await applyPlan({
-      plan,
-      backends: session.backends,
-      store,
+    const r = await runPass({
+      session,
+      out: {
+        say,
+        report: (diags) => report(session, diags),
+        color: defaultColor(process.stdout),
+        verbose: flags.verbose,
+      },
+      destroy,
+      deleteVolumes: flags.deleteVolumes,
+      strict: flags.strict,
+      targets: targetsOf(flags),
+      saved: saved && { doc: saved, file: planFile!, replan: replanCommand(config.path, planFile!) },
+      lockTimeoutMs: lockTimeout,
       parallelism,
       actionTimeoutMs: actionTimeout,
       approvedBy,
-      onProgress: say,
-      redact: session.redact,
-      kind: destroy ? 'destroy' : 'apply',
-      signal: interrupt.signal,
+      signal: interrupts.signal,
       meta: planFile ? { planFile } : undefined,
+      showUnchanged: true,
+      surfaces: { discover: flags.discover !== false },
+      // contextforge.lock follows what apply made run (issue 13).
+      onApplied: async ({ result, desired, store }) => {
+        if (destroy || result.exitCode === 1) return;
+        for (const line of await writeLockAfterApply({ config, store, desired })) say(session.redact(line));
+      },
+      gate: async (ctx) => {
+        ctx.showPlan();
+        if (!hasChanges(ctx.plan) || saved || flags.autoApprove) return 'apply';
+        const ok = await confirm(
+          destroy
+            ? `\nDo you really want to destroy every runtime of stack ${config.stack}?\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: `
+            : `\nDo you want to perform these actions on stack ${config.stack}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,
+        );
+        return ok ? 'apply' : 'cancel';
+      },
     });
-    if (!destroy && result.exitCode !== 1) {
-      for (const line of await writeLockAfterApply({ config, store, desired: r.desired })) say(line);
-    }
-    const counts: Record<string, number> = {};
-    for (const x of result.results) counts[x.status] = (counts[x.status] ?? 0) + 1;
-    if (result.diags.length) report(session, result.diags);
-    if (result.exitCode === 1) {
-      process.stdout.write(
-        `\n${destroy ? 'Destroy' : 'Apply'} failed: ${(counts.failed ?? 0) + (counts.skipped ?? 0)} of ${result.results.length} actions did not complete; ${
-          result.diags.some((d) => d.code === 'state.write-failed')
-            ? 'the state store could not record every outcome (see above), so do not trust it until the next apply succeeds'
-            : 'state records what did'
-        }. Fix the cause and run it again.\n`,
-      );
-    } else if (hasChanges(plan) || !destroy) {
-      process.stdout.write(
-        `\n${hasChanges(plan) ? summaryLine(plan, destroy, counts) : 'No changes. The live state matches the configuration.'}\n`,
-      );
-    }
-    const keptVolumes = plan.changes.flatMap((c) =>
-      c.action === 'delete' &&
-      !c.deleteVolumes &&
-      result.results.some((x) => x.address === c.address && x.status === 'deleted')
-        ? (c.observed?.volumes ?? [])
-        : [],
-    );
-    if (keptVolumes.length)
-      process.stdout.write(
-        `Kept ${keptVolumes.length} data volume(s): ${keptVolumes.join(', ')}\n  \`contextforge destroy --delete-volumes\` removes them.\n`,
-      );
-    if (result.held.length) {
+    if (r.apply?.held.length && r.plan) {
+      const held = new Set(r.apply.held);
       const who = [
         ...new Set(
-          plan.changes
-            .filter((c) => result.held.includes(c.address))
-            .flatMap((c) => c.approval?.approvers.flat() ?? []),
+          r.plan.changes.filter((c) => held.has(c.address)).flatMap((c) => c.approval?.approvers.flat() ?? []),
         ),
       ];
       process.stdout.write(
-        `\n${result.held.length} change(s) held for approval: ${result.held.join(', ')}\n` +
-          `  Approvers: ${who.join(', ') || 'anyone'}. Re-run with --approved-by <approver> once approved.\n`,
+        `  Approvers: ${who.join(', ') || 'anyone'}. Re-run with --approved-by <approver> once approved.\n`,
       );
     }
-    return result.exitCode;
+    return r.exitCode;
   } finally {
-    process.off('SIGINT', onSigint);
-    lock.release();
+    interrupts.dispose();
     await session.close();
   }
 }

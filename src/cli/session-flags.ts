@@ -7,10 +7,7 @@ import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { planStack, type PlanStackResult } from '../plan/stack.js';
 import { openSession, type Session } from '../apply/session.js';
 import { configPath, DEFAULT_CONFIG, printDiagnostics, printJson } from './config-file.js';
-import { resolveArtifacts } from '../backends/artifacts.js';
-import { discoverSurface } from '../backends/sandbox.js';
-import { lockPathFor, readLock } from '../lock/file.js';
-import { discoverSurfaces, holdSurfaceChanges } from '../plan/surface.js';
+import { addSurfaces } from '../plan/stack-surfaces.js';
 
 export interface CommonFlags {
   file?: string;
@@ -74,29 +71,16 @@ export async function planWith(
     deleteVolumes: flags.deleteVolumes,
   });
   if (!r.plan) report(session, r.diags, json);
-  else if (!flags.destroy) await addSurfaces(session, r, flags.discover !== false, json);
+  else if (!flags.destroy) {
+    const diags = await addSurfaces({
+      config: session.config,
+      plan: r.plan,
+      desired: r.desired,
+      discover: flags.discover !== false,
+    });
+    if (diags.length) report(session, diags, json);
+  }
   return r;
-}
-
-/**
- * Compares the plan's artifacts with contextforge.lock and, for those that change, shows what
- * the new artifact lists (discovered in a sandbox); approval rules on surface changes apply.
- */
-async function addSurfaces(session: Session, r: PlanStackResult, discover: boolean, json: boolean): Promise<void> {
-  const plan = r.plan!;
-  const lock = readLock(lockPathFor(session.config.path));
-  if (lock.diags.length) report(session, lock.diags, json);
-  const pins = await resolveArtifacts(r.desired, { backends: session.config.backends });
-  const ctx = { backends: session.config.backends, configDir: session.config.dir };
-  const reports = await discoverSurfaces({
-    plan,
-    desired: r.desired,
-    lock: lock.value,
-    pins,
-    discover: discover ? (d) => discoverSurface(d, ctx) : undefined,
-  });
-  if (reports.length) plan.surfaces = reports;
-  holdSurfaceChanges(plan, r.desired, session.config.approval);
 }
 
 export function planOptions(cmd: Command): Command {

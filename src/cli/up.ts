@@ -11,7 +11,7 @@ import { defaultColor } from '../diag/render.js';
 import { stateLocation } from '../apply/session.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
 import { startHost, upstreamLines, type Host } from '../host/host.js';
-import { reconcileOnce, type ReconcileResult } from '../host/reconcile.js';
+import { reconcileOnce, type ReconcileResult } from '../reconcile/once.js';
 import { createWarningGate } from '../host/warning-gate.js';
 import { openStore } from '../state/open.js';
 import { createNotifier } from '../approvals/notify.js';
@@ -22,6 +22,7 @@ import { duration, guardOptions, guardSettings, type GuardFlags } from './host-f
 import { configPath, printDiagnostics } from './config-file.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 import { portFlag, servingLines } from './serving.js';
+import { onInterrupt } from './signals.js';
 
 export interface UpFlags extends GuardFlags {
   file?: string;
@@ -60,22 +61,8 @@ export async function runUp(flags: UpFlags): Promise<number> {
   if (guard instanceof Error) return 1;
   const path = configPath(flags.file, true)!;
   const color = defaultColor(process.stdout);
-  const interrupt = new AbortController();
-  let interrupts = 0;
-  let stopRequested: () => void = () => undefined;
-  const stopped = new Promise<void>((r) => (stopRequested = r));
-  const onSignal = (): void => {
-    interrupts += 1;
-    if (interrupts > 1) {
-      process.stderr.write('Second interrupt: exiting now; the next plan finds whatever was left half-done.\n');
-      process.exit(130);
-    }
-    process.stderr.write('Interrupt received: finishing the action in flight, then stopping the gateway...\n');
-    interrupt.abort();
-    stopRequested();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupts = onInterrupt('finishing the action in flight, then stopping the gateway');
+  const stopped = interrupts.stopped;
 
   let host: Host | undefined;
   let watcher: ConfigWatcher | undefined;
@@ -113,11 +100,11 @@ export async function runUp(flags: UpFlags): Promise<number> {
       path,
       strict: flags.strict,
       quiet,
-      signal: interrupt.signal,
+      signal: interrupts.signal,
       say,
       report,
       color,
-      onPlan: hooks,
+      gate: hooks,
       onApplied: auditHook(),
     });
   // The shared reconcile loop: one pass at a time, saves during a pass coalesce into one more.
@@ -162,7 +149,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     // Nothing could be applied (invalid config, lock held, backend unreachable): a plain error.
     // A partial apply still serves what did start; a pass the guard held back serves what runs.
     if (!first.config || (!first.apply && !first.skipped)) return 1;
-    if (interrupt.signal.aborted) return first.exitCode;
+    if (interrupts.signal.aborted) return first.exitCode;
     config = first.config;
 
     store = openStore(stateLocation(config));
@@ -238,8 +225,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     }
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
     cancelSettle();
     clearInterval(driftTimer);
     approvals?.stop();

@@ -1,4 +1,4 @@
-// `contextforge watch`: parse the flags, wire SIGINT/SIGTERM to a clean stop, and hand over to
+// `contextforge watch`: parse the flags, wire SIGINT/SIGTERM to a clean stop (cli/signals.ts), and hand over to
 // src/watch/watch.ts. Exit 0 after a clean stop, 1 for bad flags or a repository that cannot be
 // cloned. A second signal exits at once (130).
 
@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diag/diagnostic.js';
 import { defaultColor } from '../diag/render.js';
 import { runWatch } from '../watch/watch.js';
 import { printDiagnostics } from './config-file.js';
+import { onInterrupt } from './signals.js';
 import { duration, guardOptions, guardSettings, type GuardFlags, type GuardSettings } from './host-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
@@ -36,19 +37,7 @@ export async function runWatchVerb(flags: WatchFlags): Promise<number> {
     process.stderr.write('error[cli.bad-flag]: --branch, --path and --git-interval need --git <url>\n');
     return 1;
   }
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (): void => {
-    signals += 1;
-    if (signals > 1) {
-      process.stderr.write('Second interrupt: exiting now; the next plan finds whatever was left half-done.\n');
-      process.exit(130);
-    }
-    process.stderr.write('Interrupt received: finishing the action in flight, then stopping...\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupts = onInterrupt('finishing the action in flight, then stopping');
   try {
     return await runWatch({
       file: flags.file,
@@ -62,11 +51,10 @@ export async function runWatchVerb(flags: WatchFlags): Promise<number> {
       say: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
       report: (diags: readonly Diagnostic[], sensitive: Iterable<string>) => printDiagnostics(diags, sensitive),
       color: defaultColor(process.stdout),
-      signal: controller.signal,
+      signal: interrupts.signal,
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 }
 

@@ -1,12 +1,12 @@
 // The safety gate a watching host (`up`, `watch`) puts in front of every pass, through
-// reconcileOnce's onPlan hook: the file is re-read and must still say what was planned; deletes
+// the gate of the one pass (src/reconcile/pass.ts): the file is re-read and must still say what was planned; deletes
 // wait until the file has been quiet for --delete-quiet, stay out with --no-prune, need
 // --allow-mass-delete above a bound, are logged before they run, and never take data volumes.
 // It decides whether this pass may apply; it performs nothing.
 
 import { statSync } from 'node:fs';
 import { loadConfig } from '../config/index.js';
-import type { PassContext } from '../host/reconcile.js';
+import type { PassContext } from '../reconcile/pass.js';
 import { summarize } from '../plan/diff.js';
 
 /** Default --delete-quiet: how long the config must be unchanged before a pass may delete. */

@@ -4,7 +4,7 @@
 
 import type { ApplyResult } from '../apply/engine.js';
 import { stateLocation } from '../apply/session.js';
-import type { PassContext } from '../host/reconcile.js';
+import type { PassContext } from '../reconcile/pass.js';
 import { decisionCommands } from '../approvals/request.js';
 import type { Notifier } from '../approvals/notify.js';
 import { expireApprovals, recordApprovedApplied, syncApprovals } from '../approvals/workflow.js';
@@ -19,7 +19,7 @@ export interface HookDeps {
   configArg?: string;
 }
 
-/** onPlan: creates pending approvals; skips the apply when every change is held anyway. */
+/** gate: creates pending approvals; skips the apply when every change is held anyway. */
 export function approvalHook(deps: HookDeps): (ctx: PassContext) => 'apply' | 'skip' {
   return (ctx) => {
     const r = syncApprovals({

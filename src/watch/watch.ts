@@ -9,7 +9,7 @@ import { createNotifier } from '../approvals/notify.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { watchConfig, type ConfigWatcher } from '../host/config-watch.js';
-import { reconcileOnce, type ReconcileResult } from '../host/reconcile.js';
+import { reconcileOnce, type ReconcileResult } from '../reconcile/once.js';
 import { createWarningGate } from '../host/warning-gate.js';
 import { locationKey, openStore, type OpenedStore } from '../state/open.js';
 import { displayUrl, openGitSync, scrubGitMessage, type CommitInfo, type GitSync } from './git-sync.js';
@@ -150,7 +150,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
       kind: 'reconcile',
       quiet,
       meta,
-      onPlan: chainHooks(guard, approvalHook({ notifier, say, configArg })),
+      gate: chainHooks(guard, approvalHook({ notifier, say, configArg })),
       onApplied: auditHook(),
     });
 

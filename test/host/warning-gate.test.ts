@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reconcileOnce } from '../../src/host/reconcile.js';
+import { reconcileOnce } from '../../src/reconcile/once.js';
 import { createWarningGate } from '../../src/host/warning-gate.js';
 import type { Diagnostic } from '../../src/diag/diagnostic.js';
 import { compileDesired } from '../../src/plan/desired.js';

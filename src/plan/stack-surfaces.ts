@@ -1,0 +1,35 @@
+// The tool-surface step of planning a stack (issue 13), shared by `plan` and the one pass of
+// `apply`: compare the plan's artifacts with contextforge.lock and, for those that change, show
+// what the new artifact lists (discovered in a sandbox); approval rules on surface changes
+// apply. Prints nothing: the lock file's own diagnostics are returned.
+
+import { resolveArtifacts } from '../backends/artifacts.js';
+import { discoverSurface } from '../backends/sandbox.js';
+import type { LoadedConfig } from '../config/index.js';
+import type { Diagnostic } from '../diag/diagnostic.js';
+import { lockPathFor, readLock } from '../lock/file.js';
+import type { DesiredResource, Plan } from '../model/resources.js';
+import { discoverSurfaces, holdSurfaceChanges } from './surface.js';
+
+export async function addSurfaces(input: {
+  config: LoadedConfig;
+  plan: Plan;
+  desired: readonly DesiredResource[];
+  /** false (`--no-discover`): no sandbox is started. */
+  discover: boolean;
+}): Promise<Diagnostic[]> {
+  const { config, plan } = input;
+  const lock = readLock(lockPathFor(config.path));
+  const pins = await resolveArtifacts(input.desired, { backends: config.backends });
+  const ctx = { backends: config.backends, configDir: config.dir };
+  const reports = await discoverSurfaces({
+    plan,
+    desired: input.desired,
+    lock: lock.value,
+    pins,
+    discover: input.discover ? (d) => discoverSurface(d, ctx) : undefined,
+  });
+  if (reports.length) plan.surfaces = reports;
+  holdSurfaceChanges(plan, input.desired, config.approval);
+  return lock.diags;
+}
