@@ -2,14 +2,12 @@
 // the gateway's upstream sessions), one runtime's detail (guardrails asked vs enforced, usage,
 // last apply, lock entry, recent events) and its logs, as JSON or followed over SSE.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { collectStatus, type LiveStatus, type RuntimeStatus } from '../apply/live-status.js';
 import type { Backend } from '../backends/backend.js';
 import { profileCheck } from '../config/index.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { UpstreamStatus } from '../gateway/index.js';
+import { lockPathFor, readLock } from '../lock/file.js';
 import type { ConsoleContext } from './context.js';
 import { ApiError, type ApiReply, type Route } from './route.js';
 import { eventView } from './api-events.js';
@@ -56,6 +54,7 @@ export function summaries(ctx: ConsoleContext, live: LiveStatus): RuntimeSummary
         tools: u.tools,
         prompts: u.prompts,
         resources: u.resources,
+        ...(u.lock ? { lock: u.lock } : {}),
       };
     return s;
   });
@@ -77,20 +76,25 @@ function profileOf(config: LoadedConfig, runtime: string): string | undefined {
   return r.guardrails_profile ?? config.catalog[r.catalog]?.guardrails_profile ?? config.defaultProfile;
 }
 
-/** The runtime's entry of contextforge.lock, when a lock exists (issue 13 writes it). */
+/**
+ * The runtime's entry of contextforge.lock (issue 13), when a lock exists: the pinned artifact
+ * and the pinned tool surface as names and hashes (the definitions stay in the file).
+ */
 function lockEntry(config: LoadedConfig, runtime: string): Record<string, unknown> | undefined {
-  const p = join(config.dir, 'contextforge.lock');
-  if (!existsSync(p)) return undefined;
-  try {
-    const doc = parse(readFileSync(p, 'utf8'), { maxAliasCount: 100 }) as Record<string, unknown> | null;
-    const runtimes = doc?.runtimes as Record<string, unknown> | unknown[] | undefined;
-    const entry = Array.isArray(runtimes)
-      ? runtimes.find((x) => (x as { name?: string })?.name === runtime)
-      : runtimes?.[runtime];
-    return entry && typeof entry === 'object' ? (entry as Record<string, unknown>) : { present: true };
-  } catch {
-    return { present: true, unreadable: true };
-  }
+  const read = readLock(lockPathFor(config.path));
+  if (read.diags.length) return { error: read.diags[0].summary };
+  const entry = read.value?.runtimes[runtime];
+  if (!read.value) return undefined;
+  if (!entry) return { pinned: false };
+  const surface = entry.surface
+    ? Object.fromEntries(
+        Object.entries(entry.surface).map(([kind, defs]) => [
+          kind,
+          Object.entries(defs ?? {}).map(([key, d]) => ({ key, hash: d.hash })),
+        ]),
+      )
+    : undefined;
+  return { pinned: true, ...(entry.artifact ? { artifact: entry.artifact } : {}), ...(surface ? { surface } : {}) };
 }
 
 function nameParam(name: string): string {

@@ -78,6 +78,23 @@ const API: Record<string, JsonSchema> = {
       tools: int,
       prompts: int,
       resources: int,
+      lock: {
+        type: 'object',
+        description:
+          'How the gateway enforces contextforge.lock on this runtime, and what it lists that the lock does not pin.',
+        required: ['mode', 'unpinned'],
+        properties: {
+          mode: { enum: ['enforce', 'warn'] },
+          unpinned: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['kind', 'key', 'actual'],
+              properties: { kind: str, key: str, expected: str, actual: str },
+            },
+          },
+        },
+      },
     },
   },
   RuntimeSummary: {

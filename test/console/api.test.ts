@@ -9,7 +9,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ROUTES } from '../../src/console/console.js';
 import { openStateStore } from '../../src/state/sqlite.js';
-import { requireBuild } from '../cli/up-support.js';
+import { requireBuild, runCliSync } from '../cli/up-support.js';
 import { api, serveStack, type ServedStack } from './support.js';
 
 requireBuild();
@@ -147,6 +147,22 @@ test('a viewer reads but may not decide; an approver named by the rule decides a
   assert.is(e!.actor, 'alice');
   assert.is(e!.data?.principal, 'user:alice');
   assert.is(e!.data?.via, 'console');
+});
+
+test('a runtime shows its contextforge.lock entry once `contextforge lock` wrote one', async () => {
+  const before = (await api(s, '/api/v1/runtimes/quickstart', s.tokens.admin)).body as { lock?: unknown };
+  assert.is(before.lock, undefined, 'no lock file yet');
+  const r = runCliSync(['lock'], {
+    cwd: s.copy.dir,
+    path: s.copy.path,
+    env: { CF_TEST_API_KEY: s.secret, CF_TEST_ADMIN_TOKEN: s.tokens.admin },
+  });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const after = (await api(s, '/api/v1/runtimes/quickstart', s.tokens.admin)).body as {
+    lock?: { pinned: boolean; surface?: { tools?: { key: string; hash: string }[] } };
+  };
+  assert.is(after.lock?.pinned, true);
+  assert.equal(after.lock?.surface?.tools?.map((t) => t.key).sort(), ['add', 'echo', 'time']);
 });
 
 test('/metrics gains per-runtime status gauges', async () => {

@@ -184,6 +184,24 @@ async function runtimes() {
   ];
 }
 
+/** The lock's view of a runtime: pinned or not, and what the gateway sees that the lock does not pin. */
+function surfaceText(r) {
+  if (!r.lock) return 'no contextforge.lock';
+  if (r.lock.error) return `lock unreadable: ${r.lock.error}`;
+  if (!r.lock.pinned) return 'not in contextforge.lock';
+  const counts = Object.entries(r.lock.surface ?? {})
+    .filter(([, v]) => v.length)
+    .map(([k, v]) => `${v.length} ${k}`)
+    .join(', ');
+  const live = r.gateway?.lock;
+  const drift = live?.unpinned?.length
+    ? ` — ${live.unpinned.length} listed definition(s) differ from the lock (${live.mode}): ${live.unpinned.map((u) => u.key).join(', ')}`
+    : live
+      ? ` — matches the lock (${live.mode})`
+      : '';
+  return `pinned${r.lock.artifact?.digest ? ` ${r.lock.artifact.digest}` : ''}: ${counts || 'empty surface'}${drift}`;
+}
+
 async function runtimeDetail(name) {
   const r = await api(`/runtimes/${encodeURIComponent(name)}`);
   const logBox = el('pre', { class: 'logs', 'aria-label': 'Log lines', tabindex: '0' });
@@ -227,7 +245,7 @@ async function runtimeDetail(name) {
           : '–',
       ],
       ['Spec hash', r.specHash ?? '–'],
-      ['Tool surface', r.lock ? JSON.stringify(r.lock) : 'no contextforge.lock'],
+      ['Tool surface', surfaceText(r)],
     ].flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]),
   );
   return [
