@@ -127,7 +127,8 @@ export async function runUp(flags: UpFlags): Promise<number> {
       invalid = false;
       config = r.config;
       if (!host) return;
-      for (const note of await host.updateConfig(config)) say(`note: ${note}`);
+      if (host.gatewaySettingsChanged(config) && config.fingerprint !== refusedGateway) await restartGateway(config);
+      else for (const note of await host.updateConfig(config)) say(`note: ${note}`);
       watcher?.setFiles(config.files);
       if (r.changed) {
         await host.refresh();
@@ -141,6 +142,47 @@ export async function runUp(flags: UpFlags): Promise<number> {
     onError: (e) => process.stderr.write(`error: unexpected failure in a reconcile pass: ${e.message}\n`),
     onRetry: (ms) => say(`The apply did not complete: retrying in ${Math.round(ms / 1000)}s.`),
   });
+
+  /**
+   * Gateway settings (virtual servers, auth, listen address, limits) changed under `up`: a new
+   * gateway takes over with them, on the port the old one served when --port chose it. Clients
+   * reconnect. If the new settings cannot be served, the old ones are served again.
+   */
+  let refusedGateway: string | undefined;
+  const restartGateway = async (next: LoadedConfig): Promise<void> => {
+    const old = host!;
+    const previous = config!;
+    const keepPort = port === undefined ? undefined : old.address?.port;
+    await old.stop();
+    host = undefined;
+    const start = (c: LoadedConfig): ReturnType<typeof startHost> =>
+      startHost({
+        config: c,
+        store: store!,
+        mode: 'http',
+        host: flags.host,
+        port: keepPort,
+        log: (l) => void process.stderr.write(`${l}\n`),
+        sensitive: c.sensitiveValues,
+      });
+    let started = await start(next);
+    if (!started.value) {
+      report(started.diags, next.sensitiveValues);
+      say('The new gateway settings cannot be served: serving the previous ones again until the next change.');
+      refusedGateway = next.fingerprint;
+      started = await start(previous);
+      if (!started.value) {
+        report(started.diags, previous.sensitiveValues);
+        say('error: the gateway could not be started again; restart `contextforge up`.');
+        return;
+      }
+    } else say('Gateway settings changed: the gateway restarted with them (clients reconnect).');
+    host = started.value;
+    await host.refresh();
+    await host.settled(SETTLE_MS);
+    for (const l of servingLines(host, store!.listRuntimes(next.stack).length)) say(l);
+    for (const l of upstreamLines(host.status())) say(l);
+  };
 
   let approvals: ApprovalPoller | undefined;
   try {

@@ -49,6 +49,11 @@ export interface Host {
   refresh(): Promise<void>;
   /** Takes a new config (timeouts, concurrency); returns notes on settings that need a restart. */
   updateConfig(config: LoadedConfig): Promise<string[]>;
+  /**
+   * True when `next` changes what the gateway was started with (listen address, auth,
+   * separator, virtual servers, HTTP limits): those take a new gateway (up starts one).
+   */
+  gatewaySettingsChanged(next: LoadedConfig): boolean;
   status(): UpstreamStatus[];
   /** Waits until every upstream finished its first connection attempt (false on timeout). */
   settled(timeoutMs: number): Promise<boolean>;
@@ -302,6 +307,7 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     auth,
     closed,
     refresh: () => follower!.refresh(),
+    gatewaySettingsChanged: (next) => restartKey(next) !== key,
     async updateConfig(next: LoadedConfig): Promise<string[]> {
       const notes: string[] = [];
       if (restartKey(next) !== key)
