@@ -158,6 +158,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         // setTimeout fires at once past 2^31-1 ms; a longer stall limit means "practically never".
         bodyIdleMs: Math.min(h.bodyIdleTimeoutMs, 2_147_483_647),
         extension: options.extension,
+        readiness: options.readiness,
       });
       handler.sessions.onCount((n) => {
         for (const l of sessionListeners) l(n);

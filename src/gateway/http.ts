@@ -32,6 +32,7 @@ export interface HttpHandlerOptions {
   /** A request body that sends nothing for this long is answered 408; 0 disables. */
   bodyIdleMs: number;
   extension?: HttpExtension;
+  readiness?: () => { ok: boolean; component: string; detail?: string };
 }
 
 export class HttpHandler {
@@ -136,10 +137,14 @@ export class HttpHandler {
   private readyz(res: ServerResponse, authenticated: boolean): void {
     const upstreams = this.o.core.federation.status();
     // Ready once every upstream is connected or has failed with a reason after trying.
-    const ready = upstreams.every((u) => u.state === 'connected' || (u.attempted && u.lastError !== undefined));
+    const extra = this.o.readiness?.();
+    const ready =
+      (extra?.ok ?? true) &&
+      upstreams.every((u) => u.state === 'connected' || (u.attempted && u.lastError !== undefined));
     if (!authenticated) return json(res, ready ? 200 : 503, { ready });
     json(res, ready ? 200 : 503, {
       ready,
+      ...(extra ? { [extra.component]: { ok: extra.ok, ...(extra.detail ? { detail: extra.detail } : {}) } } : {}),
       upstreams: upstreams.map((u) => ({ name: u.name, state: u.state, lastError: u.lastError })),
     });
   }

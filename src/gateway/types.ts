@@ -158,6 +158,11 @@ export interface GatewayOptions {
   bodyIdleTimeoutMs?: number;
   /** Extra routes on the same listener, behind the same Origin, Host and auth checks. */
   extension?: HttpExtension;
+  /**
+   * Readiness of what feeds the gateway besides its upstreams (the host's state store): /readyz
+   * answers 503 while it reports not ok, and shows why to authenticated callers.
+   */
+  readiness?: () => { ok: boolean; component: string; detail?: string };
   logger?: GatewayLogger;
   /** Called for every new mismatch between an upstream's lists and its lock entry. */
   onUnpinned?: (e: UnpinnedEvent) => void;

@@ -18,6 +18,8 @@ import {
   type UnpinnedEvent,
   type VirtualServerSpec,
 } from '../gateway/index.js';
+import { stateLocation } from '../apply/session.js';
+import { openStore } from '../state/open.js';
 import type { StateStore } from '../state/store.js';
 import { createConsole, type Console } from '../console/console.js';
 import { resolveGatewayAuth, type ResolvedAuth } from './auth.js';
@@ -241,6 +243,16 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
       requestTimeoutMs: msOf(config.gateway.request_timeout),
       bodyIdleTimeoutMs: msOf(config.gateway.body_timeout),
       extension: operatorConsole?.extension,
+      readiness: () => {
+        const h = follower?.health();
+        if (!h || h.ok) return { ok: true, component: 'state' };
+        const inMs = Math.max(0, (h.retryAt ?? Date.now()) - Date.now());
+        return {
+          ok: false,
+          component: 'state',
+          detail: `the state store fails (${h.lastError}); attempt ${h.failures + 1} in ${Math.ceil(inMs / 1000)}s`,
+        };
+      },
     };
     const problems = gatewayOptionProblems(gwOptions);
     if (problems.length) {
@@ -293,12 +305,17 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
 
   follower = followState({
     store: options.store,
+    reopen: () => openStore(stateLocation(config)),
     stack: () => config.stack,
     build,
     apply: setUpstreams,
     stamp: () => lockStamp(lockPathFor(config.path)),
     intervalMs: options.pollMs,
-    onError: (err) => logger.warn(`following state failed: ${err.message}`),
+    onError: (err) =>
+      logger.warn(
+        `following state failed: ${err.message}; retrying with backoff on a fresh connection (the gateway keeps serving what it has)`,
+      ),
+    onRecovered: () => logger.info('the state store answers again; following applies'),
   });
   // The settings the running gateway was started with; a reload that differs gets a note.
   const key = restartKey(config);
