@@ -1,0 +1,90 @@
+// Child process for the call soak test: a real gateway with two upstreams of server-everything,
+// one over Streamable HTTP (a child process on loopback) and one over stdio (spawned by the
+// gateway), run under --expose-gc. Before the gateway is loaded it records every AbortSignal
+// that gets an 'abort' listener (weakly), so it can report, after a GC, how many such listeners
+// are still attached to live signals, the most on one signal (now, and at its peak between
+// GCs: undici lifts a signal's warning limit to 1,500, so the warning alone comes late), the heap, and every process
+// warning seen (MaxListenersExceededWarning among them). It answers IPC: 'probe' and 'stop'.
+import { getEventListeners } from 'node:events';
+
+const signals = new Set<WeakRef<AbortSignal>>();
+const seen = new WeakSet<AbortSignal>();
+/** The most abort listeners one signal held at any moment (read after each add, before any GC). */
+let peak = 0;
+const add = EventTarget.prototype.addEventListener;
+EventTarget.prototype.addEventListener = function (this: EventTarget, type: string, ...rest: unknown[]) {
+  (add as (...a: unknown[]) => void).call(this, type, ...rest);
+  if (type !== 'abort' || !(this instanceof AbortSignal)) return;
+  if (!seen.has(this)) {
+    seen.add(this);
+    signals.add(new WeakRef(this));
+  }
+  peak = Math.max(peak, getEventListeners(this, 'abort').length);
+} as typeof EventTarget.prototype.addEventListener;
+
+const warnings: string[] = [];
+process.on('warning', (w) => warnings.push(`${w.name}: ${w.message}`));
+
+const { createGateway } = await import('../../../src/gateway/index.js');
+const { spawnStdioConnector } = await import('../../../src/gateway/index.js');
+const { EVERYTHING, quietLogger, spawnEverything } = await import('./upstreams.js');
+
+const token = process.env.SOAK_TOKEN ?? 'soak';
+const ev = await spawnEverything('streamableHttp');
+const gw = createGateway({
+  port: 0,
+  auth: { mode: 'token', tokens: [token] },
+  logger: quietLogger(),
+  maxConcurrency: 64,
+});
+const { url } = await gw.start();
+await gw.setUpstreams([
+  { name: 'http', transport: 'streamable-http', url: ev.url, specHash: '1' },
+  {
+    name: 'stdio',
+    transport: 'stdio',
+    specHash: '1',
+    stdio: spawnStdioConnector({ command: process.execPath, args: [EVERYTHING, 'stdio'] }),
+  },
+]);
+await gw.settled();
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('listener-soak-gateway needs --expose-gc');
+const send = (m: unknown): void => void process.send!(m);
+
+async function probe(): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 4; i++) {
+    gc!();
+    await new Promise((r) => setImmediate(r));
+  }
+  let live = 0;
+  let listeners = 0;
+  let most = 0;
+  for (const ref of signals) {
+    const s = ref.deref();
+    if (!s) {
+      signals.delete(ref);
+      continue;
+    }
+    live++;
+    const n = getEventListeners(s, 'abort').length;
+    listeners += n;
+    most = Math.max(most, n);
+  }
+  return { heapUsed: process.memoryUsage().heapUsed, signals: live, listeners, most, peak, warnings: [...warnings] };
+}
+
+process.on('message', (raw) => {
+  const req = raw as { id: number; kind: 'probe' | 'stop' };
+  if (req.kind === 'probe') void probe().then((r) => send({ id: req.id, ...r }));
+  else
+    void gw
+      .stop()
+      .then(() => ev.kill())
+      .then(() => {
+        send({ id: req.id });
+        process.disconnect();
+      });
+});
+send({ ready: url });
