@@ -3,7 +3,6 @@
 // updates it produces can only reach that session. It relays them through the DownstreamPeer;
 // it never decides routing or retries (UpstreamSession does) and never serves another peer.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CreateMessageRequestSchema,
@@ -14,6 +13,7 @@ import {
   ResourceUpdatedNotificationSchema,
   type ClientCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
+import { CallChannel } from './call-channel.js';
 import type { DownstreamPeer, PeerLink, RelayedMethod } from './peer.js';
 import type { GatewayLogger } from './types.js';
 import { wireHandler } from './wire-error.js';
@@ -50,13 +50,16 @@ export class UpstreamLink implements PeerLink {
 
   private constructor(
     readonly client: Client,
+    /** Pass-through calls on this link's session (see call-channel.ts). */
+    readonly channel: CallChannel,
     private readonly o: LinkOptions,
   ) {}
 
   /** Connects a fresh upstream session for `peer`, restoring its logging level and subscriptions. */
   static async open(o: LinkOptions): Promise<UpstreamLink> {
     const client = new Client(CLIENT_INFO, { capabilities: GATEWAY_CLIENT_CAPABILITIES });
-    const link = new UpstreamLink(client, o);
+    const channel = new CallChannel(o.transport);
+    const link = new UpstreamLink(client, channel, o);
     const relay =
       (method: RelayedMethod) => (req: { params?: Record<string, unknown> }, extra: { signal: AbortSignal }) =>
         // The upstream reads the error with one "MCP error <code>:" prefix (wire-error.ts).
@@ -74,7 +77,7 @@ export class UpstreamLink implements PeerLink {
     client.onerror = (e) =>
       o.logger.debug('upstream link transport error', { runtime: o.runtime, peer: o.peer.id, error: e.message });
     try {
-      await client.connect(o.transport, { timeout: o.openTimeoutMs });
+      await client.connect(channel, { timeout: o.openTimeoutMs });
       const caps = client.getServerCapabilities() ?? {};
       const opts = { timeout: o.openTimeoutMs };
       if (o.peer.logLevel && caps.logging) await client.setLoggingLevel(o.peer.logLevel, opts);
@@ -113,7 +116,7 @@ export class UpstreamLink implements PeerLink {
 export async function shutdownClient(client: Client): Promise<void> {
   client.onclose = undefined;
   const t = client.transport;
-  if (t instanceof StreamableHTTPClientTransport && t.sessionId) {
+  if (t instanceof CallChannel && t.sessionId) {
     await Promise.race([t.terminateSession().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
   }
   await client.close().catch(() => undefined);

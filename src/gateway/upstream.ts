@@ -2,10 +2,11 @@
 // list_changed, detect a dropped connection (close, failed call, failed ping) and reconnect
 // with bounded backoff. Requests go through a FIFO limiter and a per-call timeout; a request on
 // behalf of a downstream session runs on that session's own link (link.ts), opened lazily.
+// A Streamable HTTP upstream has one undici Pool that all its sessions share (http-upstream.ts).
 // It must never open a session per call, and never block one upstream on another.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -23,6 +24,9 @@ import {
   type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { Pool, errors as undiciErrors } from 'undici';
+import { CallChannel } from './call-channel.js';
+import { HttpUpstreamTransport } from './http-upstream.js';
 import { Limiter } from './limiter.js';
 import { CLIENT_INFO, GATEWAY_CLIENT_CAPABILITIES, UpstreamLink, shutdownClient as shutdown } from './link.js';
 import type { DownstreamPeer } from './peer.js';
@@ -80,6 +84,10 @@ export class UpstreamSession {
   /** The upstream's own instructions from its last initialize, if any. */
   instructions: string | undefined;
   private client: Client | undefined;
+  /** The shared session's channel (pass-through calls on the shared session). */
+  private channel: CallChannel | undefined;
+  /** Keep-alive connections to a Streamable HTTP upstream, shared by the session and every link. */
+  private pool: Pool | undefined;
   /** The client of an attempt still in progress, so close() can cut it short. */
   private connecting: Client | undefined;
   private state: UpstreamState = 'connecting';
@@ -97,6 +105,8 @@ export class UpstreamSession {
   private readonly limiter: Limiter;
   private readonly firstAttempt: Promise<void>;
   private connectedWaiters: Array<() => void> = [];
+  /** Lists whose list_changed arrived before the session was connected. */
+  private readonly refreshOnConnect = new Set<ListKind>();
   /** Per downstream session, its own upstream session of the current generation. */
   private readonly links = new Map<DownstreamPeer, { gen: number; link: Promise<UpstreamLink> }>();
   private settleFirst!: () => void;
@@ -162,7 +172,7 @@ export class UpstreamSession {
    * pass through.
    */
   async request<T>(
-    fn: (client: Client, options: RequestOptions) => Promise<T>,
+    fn: (client: Client, options: RequestOptions, channel: CallChannel) => Promise<T>,
     opts: { signal?: AbortSignal; onprogress?: RequestOptions['onprogress']; peer?: DownstreamPeer } = {},
   ): Promise<T> {
     if (this.state !== 'connected' || !this.client)
@@ -171,14 +181,15 @@ export class UpstreamSession {
       const started = Date.now();
       for (let attempt = 0; ; attempt++) {
         const main = this.client;
-        if (this.state !== 'connected' || !main)
+        if (this.state !== 'connected' || !main || !this.channel)
           throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
         const gen = this.generation;
         const peer = opts.peer && !this.spec.stdio?.singleSession ? opts.peer : undefined;
         let client = main;
+        let channel = this.channel;
         if (peer) {
           try {
-            client = await this.linkFor(peer, gen);
+            ({ client, channel } = await this.linkFor(peer, gen));
           } catch (e) {
             if (opts.signal?.aborted) throw e;
             this.probe(gen, main);
@@ -186,12 +197,16 @@ export class UpstreamSession {
           }
         }
         try {
-          const result = await fn(client, {
-            signal: opts.signal,
-            timeout: this.timeoutMs,
-            onprogress: opts.onprogress,
-            resetTimeoutOnProgress: opts.onprogress !== undefined,
-          });
+          const result = await fn(
+            client,
+            {
+              signal: opts.signal,
+              timeout: this.timeoutMs,
+              onprogress: opts.onprogress,
+              resetTimeoutOnProgress: opts.onprogress !== undefined,
+            },
+            channel,
+          );
           this.lastAnswerAt = Date.now();
           return result;
         } catch (e) {
@@ -214,7 +229,7 @@ export class UpstreamSession {
   }
 
   /** The link of `peer` for generation `gen`, opened on first use. */
-  private linkFor(peer: DownstreamPeer, gen: number): Promise<Client> {
+  private linkFor(peer: DownstreamPeer, gen: number): Promise<UpstreamLink> {
     let entry = this.links.get(peer);
     if (entry && entry.gen !== gen) {
       this.dropLink(peer);
@@ -241,7 +256,7 @@ export class UpstreamSession {
         if (this.links.get(peer) === fresh) this.links.delete(peer);
       });
     }
-    return entry.link.then((l) => l.client);
+    return entry.link;
   }
 
   private dropLink(peer: DownstreamPeer): void {
@@ -318,8 +333,11 @@ export class UpstreamSession {
     clearInterval(this.pingTimer);
     this.settleFirst();
     const clients = [this.client, this.connecting].filter((c): c is Client => c !== undefined);
-    this.client = this.connecting = undefined;
+    this.client = this.connecting = this.channel = undefined;
     await Promise.all([...clients.map(shutdown), this.closeLinks(), this.spec.stdio?.close?.().catch(() => undefined)]);
+    // Sessions ended politely above; whatever is still open (GET streams) goes with the pool.
+    await this.pool?.destroy().catch(() => undefined);
+    this.pool = undefined;
   }
 
   private setState(state: UpstreamState, error?: string): void {
@@ -334,25 +352,27 @@ export class UpstreamSession {
   private async attempt(): Promise<void> {
     if (this.closed) return;
     const gen = ++this.generation;
+    this.refreshOnConnect.clear();
     this.setState('connecting');
     // The shared session declares what links declare, so it lists the same tools; it has no
     // downstream client, so server-to-client requests on it get the SDK's MethodNotFound.
     const client = new Client(CLIENT_INFO, { capabilities: GATEWAY_CLIENT_CAPABILITIES });
     this.connecting = client;
     try {
-      const transport = await this.makeTransport();
+      const channel = new CallChannel(await this.makeTransport());
       client.onclose = () => this.lost(gen, 'Connection closed.');
       client.onerror = (e) =>
         this.hooks.logger.debug('upstream transport error', { runtime: this.name, error: e.message });
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshSoon(gen, 'tools'));
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.refreshSoon(gen, 'prompts'));
       client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.refreshSoon(gen, 'resources'));
-      await client.connect(transport, { timeout: this.timeoutMs });
+      await client.connect(channel, { timeout: this.timeoutMs });
       if (gen !== this.generation) {
         await shutdown(client);
         return;
       }
       this.client = client;
+      this.channel = channel;
       this.connecting = undefined;
       this.instructions = client.getInstructions();
       const changed = await this.refresh(client, ['tools', 'prompts', 'resources']);
@@ -369,6 +389,8 @@ export class UpstreamSession {
       for (const w of this.connectedWaiters.splice(0)) w();
       this.startPing(gen, client);
       if (changed.length) this.hooks.onCatalogChange(this.name, changed);
+      for (const kind of this.refreshOnConnect) this.refreshSoon(gen, kind);
+      this.refreshOnConnect.clear();
     } catch (e) {
       if (this.connecting === client) this.connecting = undefined;
       if (gen !== this.generation) return;
@@ -401,7 +423,7 @@ export class UpstreamSession {
     this.generation++;
     clearInterval(this.pingTimer);
     const client = this.client;
-    this.client = undefined;
+    this.client = this.channel = undefined;
     // Only a session that stayed up a while resets the backoff; a crash loop keeps growing it.
     if (Date.now() - this.connectedAt > STABLE_MS) this.failures = 0;
     this.failures++;
@@ -461,6 +483,12 @@ export class UpstreamSession {
   private refreshSoon(gen: number, kind: ListKind): void {
     const client = this.client;
     if (gen !== this.generation || !client) return;
+    // A list_changed during the handshake (servers that register tools as a session starts) is
+    // read once connected: a catalog must not list tools of a session that cannot take calls yet.
+    if (this.state !== 'connected') {
+      this.refreshOnConnect.add(kind);
+      return;
+    }
     this.refresh(client, [kind])
       .then((changed) => {
         if (changed.length && gen === this.generation) this.hooks.onCatalogChange(this.name, changed);
@@ -551,20 +579,17 @@ export class UpstreamSession {
     }
     if (!s.url) throw new Error(`Upstream '${s.name}' uses ${s.transport} but has no url.`);
     const url = new URL(s.url);
-    const requestInit = s.headers ? { headers: s.headers } : undefined;
-    const fetch = scopedSignalFetch();
-    if (s.transport === 'sse') return new SSEClientTransport(url, { requestInit, fetch });
-    // The SDK's own stream reconnection would mask a dead upstream; our session loop owns that.
-    return new StreamableHTTPClientTransport(url, {
-      requestInit,
-      fetch,
-      reconnectionOptions: {
-        maxReconnectionDelay: 30_000,
-        initialReconnectionDelay: 1_000,
-        reconnectionDelayGrowFactor: 1.5,
-        maxRetries: 2,
-      },
-    });
+    if (s.transport === 'sse') {
+      // Legacy HTTP+SSE keeps the SDK transport: one long stream per session, rarely hot.
+      const requestInit = s.headers ? { headers: s.headers } : undefined;
+      return new SSEClientTransport(url, { requestInit, fetch: scopedSignalFetch() });
+    }
+    // Unlimited connections: each link's GET stream holds one, and calls must never queue
+    // behind them (the limiter bounds calls). No body timeout: SSE streams idle by design, and
+    // per-call timeouts and the liveness ping bound everything else.
+    this.pool ??= new Pool(url.origin, { bodyTimeout: 0, keepAliveTimeout: 30_000 });
+    // A stream ending early is reopened twice; the session loop owns reconnecting a dead upstream.
+    return new HttpUpstreamTransport({ url, pool: this.pool, headers: s.headers, getStreamRetries: 2 });
   }
 }
 
@@ -586,6 +611,7 @@ async function pages<R extends { nextCursor?: string }, T>(
 /** Errors that say the link is gone (HTTP failure, refused socket, closed transport). */
 function isConnectionError(e: unknown): boolean {
   if (e instanceof StreamableHTTPError || e instanceof SseError || e instanceof TypeError) return true;
+  if (e instanceof undiciErrors.UndiciError) return true;
   return e instanceof Error && /not connected|closed|ECONN|EPIPE|socket/i.test(e.message);
 }
 
