@@ -4,7 +4,7 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
 import type { View } from './catalog.js';
-import { createDownstreamServer } from './downstream.js';
+import { createDownstreamServer, type DirectHandler } from './downstream.js';
 import type { DownstreamPeer } from './peer.js';
 import { Federation } from './federation.js';
 import { GatewayMetrics } from './metrics.js';
@@ -26,7 +26,7 @@ export class GatewayCore {
   readonly federation: Federation;
   readonly metrics = new GatewayMetrics();
   readonly logger: GatewayLogger;
-  private readonly servers = new Map<Server, { transport: string; peer: DownstreamPeer }>();
+  private readonly servers = new Map<Server, { transport: string; peer: DownstreamPeer; direct: DirectHandler }>();
   /** Mismatches with contextforge.lock reported so far, per runtime (a counter for /metrics). */
   private readonly unpinnedReported = new Map<string, number>();
 
@@ -107,12 +107,17 @@ export class GatewayCore {
 
   /** A new Server for one downstream session, registered for notifications until it closes. */
   openServer(view: View, transport: string): Server {
-    const { server, peer } = createDownstreamServer(
+    const { server, peer, direct } = createDownstreamServer(
       { federation: this.federation, metrics: this.metrics, logger: this.logger },
       view,
     );
-    this.servers.set(server, { transport, peer });
+    this.servers.set(server, { transport, peer, direct });
     return server;
+  }
+
+  /** The fast-path entry of a server from openServer (see DirectHandler). */
+  directFor(server: Server): DirectHandler | undefined {
+    return this.servers.get(server)?.direct;
   }
 
   /** The session is gone: its upstream links (own server processes, HTTP sessions) end too. */

@@ -3,29 +3,33 @@
 // progress, propagate cancellation, and turn gateway-side failures into clear MCP errors.
 // One Server per downstream session (an SDK Server serves one transport), with its
 // DownstreamPeer: every upstream request names it, so it runs on that session's own link.
+// The same handlers also serve the `direct` entry (the HTTP fast path, json-fast-path.ts), which
+// skips the SDK Server for single requests that want no progress; pass-through requests go
+// upstream on the link's CallChannel, so their results are parsed once and never re-validated.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
-  CallToolResultSchema,
   CompleteRequestSchema,
   CompleteResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
-  GetPromptResultSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
-  ReadResourceResultSchema,
   EmptyResultSchema,
   RootsListChangedNotificationSchema,
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type CallToolResult,
+  type GetPromptResult,
+  type JSONRPCRequest,
+  type ReadResourceResult,
   type RequestMeta,
+  type Result,
 } from '@modelcontextprotocol/sdk/types.js';
 import { routeResource, type Catalog, type View } from './catalog.js';
 import { blockedText } from './tool-lock.js';
@@ -51,7 +55,16 @@ type Extra = {
   }) => Promise<void>;
 };
 
-export function createDownstreamServer(deps: DownstreamDeps, view: View): { server: Server; peer: DownstreamPeer } {
+/**
+ * Serves one single request without the SDK Server: a promise of its result (or of an McpError),
+ * or undefined when the method or its params are not ones it takes (the SDK path answers those).
+ */
+export type DirectHandler = (request: JSONRPCRequest, signal: AbortSignal) => Promise<Result> | undefined;
+
+export function createDownstreamServer(
+  deps: DownstreamDeps,
+  view: View,
+): { server: Server; peer: DownstreamPeer; direct: DirectHandler } {
   const server = new Server(
     { name: 'contextforge-gateway', version: '0.1.0' },
     {
@@ -78,18 +91,16 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
   server.setRequestHandler = ((schema: never, handler: (...args: never[]) => unknown) =>
     register(schema, wireHandler(handler) as never)) as typeof server.setRequestHandler;
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...cat().tools.values()].map((r) => r.def) }));
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({
-    prompts: [...cat().prompts.values()].map((r) => r.def),
-  }));
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({
-    resources: [...cat().resources.values()].map((r) => r.def),
-  }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
-    resourceTemplates: cat().templates.map((t) => t.def),
-  }));
+  const listTools = (): Result => ({ tools: [...cat().tools.values()].map((r) => r.def) });
+  const listPrompts = (): Result => ({ prompts: [...cat().prompts.values()].map((r) => r.def) });
+  const listResources = (): Result => ({ resources: [...cat().resources.values()].map((r) => r.def) });
+  const listTemplates = (): Result => ({ resourceTemplates: cat().templates.map((t) => t.def) });
+  server.setRequestHandler(ListToolsRequestSchema, listTools);
+  server.setRequestHandler(ListPromptsRequestSchema, listPrompts);
+  server.setRequestHandler(ListResourcesRequestSchema, listResources);
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, listTemplates);
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+  const callTool = async (req: ToolCall, extra: HandlerExtra): Promise<CallToolResult> => {
     const route = cat().tools.get(req.params.name);
     if (!route) refuseBlocked(cat(), req.params.name);
     if (!route)
@@ -108,10 +119,11 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
       });
     try {
       const params = { ...req.params, name: route.original, _meta: forwardMeta(req.params._meta) };
-      const result = (await route.session.request(
-        (c, o) => c.request({ method: 'tools/call', params }, CallToolResultSchema, o),
-        { signal: extra.signal, onprogress: progressRelay(extra as Extra), peer },
-      )) as CallToolResult;
+      const result = (await route.session.request((_c, o, ch) => ch.call('tools/call', params, o), {
+        signal: extra.signal,
+        onprogress: progressRelay(extra),
+        peer,
+      })) as CallToolResult;
       observe(result.isError ? 'error' : 'ok');
       return result;
     } catch (e) {
@@ -124,27 +136,29 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
         content: [{ type: 'text', text: failureText(route.session.name, route.session.timeoutMs, outcome, e) }],
       };
     }
-  });
+  };
+  server.setRequestHandler(CallToolRequestSchema, callTool);
 
-  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
+  const getPrompt = async (req: PromptGet, extra: HandlerExtra): Promise<GetPromptResult> => {
     const route = cat().prompts.get(req.params.name);
     if (!route) refuseBlocked(cat(), req.params.name);
     if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt '${req.params.name}'.`);
     const params = { ...req.params, name: route.original, _meta: forwardMeta(req.params._meta) };
     return routed(deps, 'prompt', route.session.name, route.original, extra.signal, route.session.timeoutMs, () =>
-      route.session.request((c, o) => c.request({ method: 'prompts/get', params }, GetPromptResultSchema, o), {
+      route.session.request((_c, o, ch) => ch.call('prompts/get', params, o), {
         signal: extra.signal,
         peer,
       }),
-    );
-  });
+    ) as Promise<GetPromptResult>;
+  };
+  server.setRequestHandler(GetPromptRequestSchema, getPrompt);
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+  const readResource = async (req: ResourceRead, extra: HandlerExtra): Promise<ReadResourceResult> => {
     const target = routeResource(cat(), req.params.uri);
     if (!target) refuseBlocked(cat(), req.params.uri);
     if (!target) throw new McpError(-32002, `Resource not found: ${req.params.uri}`);
     const params = { ...req.params, uri: target.uri, _meta: forwardMeta(req.params._meta) };
-    const result = await routed(
+    const result = (await routed(
       deps,
       'resource',
       target.session.name,
@@ -152,17 +166,19 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
       extra.signal,
       target.session.timeoutMs,
       () =>
-        target.session.request((c, o) => c.request({ method: 'resources/read', params }, ReadResourceResultSchema, o), {
+        target.session.request((_c, o, ch) => ch.call('resources/read', params, o), {
           signal: extra.signal,
           peer,
         }),
-    );
+    )) as ReadResourceResult;
     // Contents name the URI the client asked for, so a marked URI round-trips.
+    if (target.uri === req.params.uri || !Array.isArray(result.contents)) return result;
     return {
       ...result,
       contents: result.contents.map((c) => (c.uri === target.uri ? { ...c, uri: req.params.uri } : c)),
     };
-  });
+  };
+  server.setRequestHandler(ReadResourceRequestSchema, readResource);
 
   // Argument completion follows the prompt or resource template it refers to.
   server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
@@ -231,7 +247,51 @@ export function createDownstreamServer(deps: DownstreamDeps, view: View): { serv
 
   server.setNotificationHandler(RootsListChangedNotificationSchema, () => peer.rootsChanged());
 
-  return { server, peer };
+  // The fast path takes what these handlers take, with params checked as the SDK schemas would
+  // (anything unusual, tasks included, is left to the SDK Server and its validation).
+  const direct: DirectHandler = (request, signal) => {
+    const params = request.params as Record<string, unknown> | undefined;
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params)))
+      return undefined;
+    const extra: HandlerExtra = { signal, _meta: params?._meta as RequestMeta | undefined };
+    switch (request.method) {
+      case 'tools/call':
+        if (typeof params?.name !== 'string' || !optionalObject(params.arguments) || params.task !== undefined)
+          return undefined;
+        return callTool({ params: params as ToolCall['params'] }, extra);
+      case 'prompts/get':
+        if (typeof params?.name !== 'string' || !optionalObject(params.arguments)) return undefined;
+        return getPrompt({ params: params as PromptGet['params'] }, extra);
+      case 'resources/read':
+        if (typeof params?.uri !== 'string') return undefined;
+        return readResource({ params: params as ResourceRead['params'] }, extra);
+      case 'tools/list':
+        return Promise.resolve(listTools());
+      case 'prompts/list':
+        return Promise.resolve(listPrompts());
+      case 'resources/list':
+        return Promise.resolve(listResources());
+      case 'resources/templates/list':
+        return Promise.resolve(listTemplates());
+      case 'ping':
+        return Promise.resolve({});
+      default:
+        return undefined;
+    }
+  };
+
+  return { server, peer, direct };
+}
+
+type ToolCall = { params: { name: string; arguments?: Record<string, unknown>; _meta?: RequestMeta } };
+type PromptGet = { params: { name: string; arguments?: Record<string, string>; _meta?: RequestMeta } };
+type ResourceRead = { params: { uri: string; _meta?: RequestMeta } };
+
+/** What the call handlers use of the SDK's request extra; the fast path passes only signal and _meta. */
+type HandlerExtra = Pick<Extra, 'signal' | '_meta'> & Partial<Pick<Extra, 'sendNotification'>>;
+
+function optionalObject(v: unknown): boolean {
+  return v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
 }
 
 /** A name the lock hides is refused with an error naming the lock, not as an unknown name. */
@@ -306,16 +366,15 @@ function forwardMeta(meta: RequestMeta | undefined): RequestMeta | undefined {
 }
 
 function progressRelay(
-  extra: Extra,
+  extra: HandlerExtra,
 ): ((p: { progress: number; total?: number; message?: string }) => void) | undefined {
   const token = extra._meta?.progressToken;
-  if (token === undefined) return undefined;
+  const send = extra.sendNotification;
+  if (token === undefined || !send) return undefined;
   return (p) => {
-    void extra
-      .sendNotification({
-        method: 'notifications/progress',
-        params: { progressToken: token, progress: p.progress, total: p.total, message: p.message },
-      })
-      .catch(() => undefined);
+    void send({
+      method: 'notifications/progress',
+      params: { progressToken: token, progress: p.progress, total: p.total, message: p.message },
+    }).catch(() => undefined);
   };
 }

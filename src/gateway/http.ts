@@ -202,6 +202,7 @@ export class HttpHandler {
         },
       }),
     );
+    transport.direct = this.o.core.directFor(server);
     server.onclose = () => {
       if (transport.sessionId) this.sessions.remove(transport.sessionId);
       slot.release();
