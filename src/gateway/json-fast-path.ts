@@ -17,6 +17,7 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { DirectHandler } from './downstream.js';
+import { onTheWire } from './wire-error.js';
 
 /** A request answered by the direct handler: its response and the controller that cancels it. */
 interface DirectCall {
@@ -146,9 +147,9 @@ function reply(res: ServerResponse, sessionId: string | undefined, message: JSON
   res.end(JSON.stringify(message));
 }
 
-/** The JSON-RPC error the SDK Server would send for a handler that threw `e`. */
+/** The JSON-RPC error the SDK Server would send for a handler that threw `e` (bare message, wire-error.ts). */
 function errorOf(e: unknown): { code: number; message: string; data?: unknown } {
-  const x = e as { code?: unknown; message?: unknown; data?: unknown } | undefined;
+  const x = onTheWire(e) as { code?: unknown; message?: unknown; data?: unknown } | undefined;
   const code = typeof x?.code === 'number' && Number.isSafeInteger(x.code) ? x.code : ErrorCode.InternalError;
   const message = typeof x?.message === 'string' ? x.message : 'Internal error';
   return x?.data !== undefined ? { code, message, data: x.data } : { code, message };
