@@ -16,6 +16,16 @@ interface Series {
   buckets: number[];
 }
 
+type Counter = { labels: Record<string, string>; value: number };
+
+/** Cached references into the counter maps for one (runtime, kind, name). */
+interface CallEntry {
+  base: Record<string, string>;
+  calls: Partial<Record<CallOutcome, Counter>>;
+  errors: Partial<Record<CallOutcome, Counter>>;
+  latency: Series;
+}
+
 export interface GaugeSample {
   labels: Record<string, string>;
   value: number;
@@ -32,6 +42,7 @@ export class GatewayMetrics {
   private readonly errors = new Map<string, { labels: Record<string, string>; value: number }>();
   private readonly rejected = new Map<string, { labels: Record<string, string>; value: number }>();
   private readonly latency = new Map<string, Series>();
+  private readonly entries = new Map<string, Map<CallKind, Map<string, CallEntry>>>();
   private readonly gauges: GaugeSource[] = [];
 
   addGauge(source: GaugeSource): void {
@@ -40,18 +51,35 @@ export class GatewayMetrics {
 
   /** Records one routed request: a call count, an error count unless ok, and its latency. */
   observeCall(o: { runtime: string; kind: CallKind; name: string; outcome: CallOutcome; seconds: number }): void {
-    const base = { runtime: o.runtime, kind: o.kind, name: o.name };
-    bump(this.calls, { ...base, outcome: o.outcome });
-    if (o.outcome !== 'ok') bump(this.errors, { ...base, reason: o.outcome });
-    const key = labelKey(base);
-    let s = this.latency.get(key);
-    if (!s) {
-      s = { labels: base, count: 0, sum: 0, buckets: BUCKETS.map(() => 0) };
-      this.latency.set(key, s);
-    }
+    const e = this.entry(o.runtime, o.kind, o.name);
+    (e.calls[o.outcome] ??= counter(this.calls, { ...e.base, outcome: o.outcome })).value++;
+    if (o.outcome !== 'ok') (e.errors[o.outcome] ??= counter(this.errors, { ...e.base, reason: o.outcome })).value++;
+    const s = e.latency;
     s.count++;
     s.sum += o.seconds;
     for (let i = 0; i < BUCKETS.length; i++) if (o.seconds <= BUCKETS[i]) s.buckets[i]++;
+  }
+
+  /**
+   * The series of one (runtime, kind, name), found by nested lookups so that a call after the
+   * first allocates nothing (no label objects, no keys built).
+   */
+  private entry(runtime: string, kind: CallKind, name: string): CallEntry {
+    let byKind = this.entries.get(runtime);
+    if (!byKind) this.entries.set(runtime, (byKind = new Map()));
+    let byName = byKind.get(kind);
+    if (!byName) byKind.set(kind, (byName = new Map()));
+    let e = byName.get(name);
+    if (!e) {
+      const base = { runtime, kind, name };
+      const key = labelKey(base);
+      let latency = this.latency.get(key);
+      if (!latency)
+        this.latency.set(key, (latency = { labels: base, count: 0, sum: 0, buckets: BUCKETS.map(() => 0) }));
+      e = { base, calls: {}, errors: {}, latency };
+      byName.set(name, e);
+    }
+    return e;
   }
 
   /** Counts one request refused at the door (bad Origin or Host, no auth, session cap, stalled body). */
@@ -107,6 +135,14 @@ function bump(
   const cur = map.get(key);
   if (cur) cur.value++;
   else map.set(key, { labels, value: 1 });
+}
+
+/** The counter for `labels` in `map`, created at 0 when new. */
+function counter(map: Map<string, Counter>, labels: Record<string, string>): Counter {
+  const key = labelKey(labels);
+  let c = map.get(key);
+  if (!c) map.set(key, (c = { labels, value: 0 }));
+  return c;
 }
 
 function labelKey(labels: Record<string, string>): string {
