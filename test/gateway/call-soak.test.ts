@@ -1,5 +1,5 @@
-// 100,000 calls per upstream path leave nothing behind: against a real gateway in a child
-// process (--expose-gc) fronting server-everything over Streamable HTTP and over stdio, each path
+// 100,000 calls leave nothing behind: against a real gateway in a child process (--expose-gc)
+// fronting an SDK server over Streamable HTTP and server-everything over stdio, each path (50,000)
 // takes sequential calls then calls 32 at a time, every one checked for its own echo. Asserted on
 // counts after GC against a warmed-up baseline: abort listeners still attached to live signals
 // (so no per-call listener piles up on a long-lived signal), the most on any one signal at any
@@ -13,11 +13,11 @@ import { Pool } from 'undici';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}`;
-/** Calls per upstream path; CALL_SOAK_CALLS makes a quicker local run, CI uses the full count. */
-const CALLS = Number(process.env.CALL_SOAK_CALLS ?? 100_000);
+/** Calls per upstream path (two paths: 100,000 in all); CALL_SOAK_CALLS makes a quicker local run. */
+const CALLS = Number(process.env.CALL_SOAK_CALLS ?? 50_000);
 const SEQUENTIAL = Math.round(CALLS / 5);
 const WIDTH = 32;
-/** A per-call leak of even 100 bytes would be 10 MB per path; a listener per call, 100,000. */
+/** A per-call leak of even 200 bytes would be 10 MB per path; a listener per call, 50,000. */
 const HEAP_BOUND = 16 * 1024 * 1024;
 const LISTENER_SLACK = 16;
 
@@ -117,7 +117,7 @@ async function run(sid: string, tool: string, count: number, width: number, from
   return wrong;
 }
 
-test(`${CALLS.toLocaleString('en')} calls per upstream path (HTTP, stdio) keep listener counts and heap flat`, async () => {
+test(`${(2 * CALLS).toLocaleString('en')} calls over both upstream paths (HTTP, stdio) keep listener counts and heap flat`, async () => {
   const sid = await session();
   // Warm-up: links, pools, JIT and caches belong to the baseline, not to growth.
   for (const tool of ['http__echo', 'stdio__echo']) {

@@ -1,6 +1,7 @@
-// Child process for the call soak test: a real gateway with two upstreams of server-everything,
-// one over Streamable HTTP (a child process on loopback) and one over stdio (spawned by the
-// gateway), run under --expose-gc. Before the gateway is loaded it records every AbortSignal
+// Child process for the call soak test: a real gateway with two upstreams, run under
+// --expose-gc: an SDK server over Streamable HTTP (echo-upstream.ts, a child process on loopback;
+// server-everything's event store grows by every call, which is its memory, not the gateway's)
+// and server-everything over stdio, spawned by the gateway. Before the gateway is loaded it records every AbortSignal
 // that gets an 'abort' listener (weakly), so it can report, after a GC, how many such listeners
 // are still attached to live signals, the most on one signal (now, and at its peak between
 // GCs: undici lifts a signal's warning limit to 1,500, so the warning alone comes late), the heap, and every process
@@ -27,10 +28,23 @@ process.on('warning', (w) => warnings.push(`${w.name}: ${w.message}`));
 
 const { createGateway } = await import('../../../src/gateway/index.js');
 const { spawnStdioConnector } = await import('../../../src/gateway/index.js');
-const { EVERYTHING, quietLogger, spawnEverything } = await import('./upstreams.js');
+const { spawn } = await import('node:child_process');
+const { fileURLToPath } = await import('node:url');
+const { EVERYTHING, quietLogger } = await import('./upstreams.js');
 
 const token = process.env.SOAK_TOKEN ?? 'soak';
-const ev = await spawnEverything('streamableHttp');
+const echo = spawn(
+  process.execPath,
+  ['--import', 'tsx', fileURLToPath(new URL('./echo-upstream.ts', import.meta.url))],
+  {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  },
+);
+const echoUrl = await new Promise<string>((resolve, reject) => {
+  echo.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+  echo.once('exit', (code) => reject(new Error(`echo upstream exited with ${code}`)));
+});
+const ev = { url: echoUrl, kill: async () => void echo.stdin.end() };
 const gw = createGateway({
   port: 0,
   auth: { mode: 'token', tokens: [token] },
