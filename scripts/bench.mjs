@@ -14,6 +14,8 @@ function entries(dir) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
+    // A bench's own installed peers (bench/gateway/peers/node_modules) are not benchmarks.
+    if (name === 'node_modules') continue;
     if (statSync(p).isDirectory()) out.push(...entries(p));
     else if (name.endsWith('.bench.ts') || name === 'run.ts') out.push(p);
   }

@@ -1,16 +1,21 @@
 // Gateway benchmark (prints figures; never pass/fail). Every comparison runs its targets in
 // rounds, the order rotated each round, and reports each target's median figures plus the median
 // and range (min-max) of the per-round ratios to the section's baseline. The gateway under test
-// runs from dist/ in its own process (gateway-child.mjs, plain node), like users run it.
-//  1. tools/call echo at concurrency 1, 8, 32: through the gateway vs directly to the same
-//     upstream (server-everything over Streamable HTTP on loopback);
+// runs from dist/ in its own process (gateway-child.mjs, plain node), like users run it. Every
+// HTTP target is driven by the same client (the SDK Client on the gateway's undici transport).
+//  1. HTTP upstream (server-everything over Streamable HTTP on loopback), tools/call echo at
+//     c = 1, 8, 32: direct (baseline), contextforge, and the floor: a minimal node:http + undici
+//     Pool reverse proxy forwarding bytes (floor-proxy.mjs); added p50 = target - direct, per round;
 //  2. a burst of 1,000 concurrent calls through the gateway (error count);
-//  3. gateway RSS with 0 and with 20 upstream sessions;
+//  3. gateway RSS with 0, 20 and 100 upstream sessions;
 //  4. a stdio server (server-everything stdio) at c = 1, 8, 32: a direct stdio client (baseline),
-//     the gateway spawning the child itself, and the `up` path users get (gateway → process-
-//     backend supervisor's unix socket → child); GATEWAY_DIST_BEFORE=<other build's dist/> adds
-//     that build's `up` path in the same rounds; supergateway joins when installed (SUPERGATEWAY_BIN).
-// Run: npm run build && npm run bench -- gateway   (BENCH_ROUNDS=n, default 5; BENCH_SECTIONS=latency|stdio)
+//     contextforge spawning the child itself, the `up` path users get (gateway → process-backend
+//     supervisor's unix socket → child), mcp-proxy and supergateway (stateful); GATEWAY_DIST_BEFORE=
+//     <other build's dist/> adds that build's `up` path in the same rounds.
+// Peers come from a bench-only folder: `npm install --prefix bench/gateway/peers` (not project
+// dependencies); a peer that is not installed is reported and skipped.
+// At the end, one table of every target (c=1 p50, c=8 and c=32 throughput, ratios to baseline).
+// Run: npm run build && npm run bench -- gateway   (BENCH_ROUNDS=n, default 5; BENCH_SECTIONS=latency|rss|stdio)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -18,15 +23,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { scopedSignalFetch } from '../../src/gateway/scoped-fetch.js';
+import { Pool } from 'undici';
+import { HttpUpstreamTransport } from '../../src/gateway/http-upstream.js';
 import type { DesiredResource } from '../../src/model/resources.js';
-import { EVERYTHING, connectClient, freePort, spawnEverything } from '../../test/gateway/support/upstreams.js';
+import { EVERYTHING, freePort, spawnEverything } from '../../test/gateway/support/upstreams.js';
 
 const TOKEN = 'bench-token';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 if (!existsSync(join(ROOT, 'dist', 'gateway', 'index.js')))
   throw new Error('build first: npm run build (the gateway under test runs from dist/)');
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
+const PEERS = join(ROOT, 'bench', 'gateway', 'peers', 'node_modules');
 
 interface Figures {
   p50: number;
@@ -86,12 +93,33 @@ const f = (n: number): string => n.toFixed(2).padStart(8);
 const range = (xs: number[]): string =>
   `x${median(xs).toFixed(2)} (rounds ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
 
+/** Per section, target and concurrency: median p50, calls/s and the ratios to the baseline. */
+interface Row {
+  section: string;
+  label: string;
+  c: number;
+  p50: number;
+  rps: number;
+  p50Ratio: number;
+  rpsRatio: number;
+  added: number;
+  cpuMs: number | undefined;
+}
+const summary: Row[] = [];
+
 /**
  * Runs every target `ROUNDS` times at concurrency c, rotating the order each round, and prints
  * median figures per target and, against `targets[0]` and each pair in `also`, the median and
- * range of the per-round ratios of p50 and of throughput.
+ * range of the per-round ratios of p50 and of throughput. For each pair in `addedVs` [a, b] it
+ * prints the per-round ratio of the latency each adds over the baseline: (a - base) / (b - base).
  */
-async function compare(title: string, targets: Target[], c: number, also: [number, number][] = []): Promise<void> {
+async function compare(
+  title: string,
+  targets: Target[],
+  c: number,
+  also: [number, number][] = [],
+  addedVs: [number, number][] = [],
+): Promise<void> {
   const total = Math.max(400, c * 50);
   const runs = targets.map(() => [] as Figures[]);
   const cpu = targets.map(() => 0);
@@ -107,10 +135,24 @@ async function compare(title: string, targets: Target[], c: number, also: [numbe
   console.log(`  ${title} c=${c} (${total} calls x ${ROUNDS} rounds)`);
   targets.forEach((t, i) => {
     const m = (k: keyof Figures): number => median(runs[i].map((x) => x[k]));
-    const cpuNote = t.pid ? `  gateway CPU ${((cpu[i] * 1000) / (ROUNDS * total)).toFixed(3)} ms/call` : '';
+    const cpuMs = t.pid ? (cpu[i] * 1000) / (ROUNDS * total) : undefined;
+    const cpuNote = cpuMs !== undefined ? `  process CPU ${cpuMs.toFixed(3)} ms/call` : '';
+    const added = median(runs[i].map((x, r) => x.p50 - runs[0][r].p50));
+    const addedNote = i === 0 ? '' : `  added p50 ${added.toFixed(3)} ms`;
     console.log(
-      `    ${t.label.padEnd(30)} p50 ${f(m('p50'))} ms  p95 ${f(m('p95'))} ms  p99 ${f(m('p99'))} ms  ${m('rps').toFixed(0).padStart(6)} calls/s  errors ${runs[i].reduce((n, x) => n + x.errors, 0)}${cpuNote}`,
+      `    ${t.label.padEnd(30)} p50 ${f(m('p50'))} ms  p95 ${f(m('p95'))} ms  p99 ${f(m('p99'))} ms  ${m('rps').toFixed(0).padStart(6)} calls/s  errors ${runs[i].reduce((n, x) => n + x.errors, 0)}${addedNote}${cpuNote}`,
     );
+    summary.push({
+      section: title,
+      label: t.label,
+      c,
+      p50: m('p50'),
+      rps: m('rps'),
+      p50Ratio: median(runs[i].map((x, r) => x.p50 / runs[0][r].p50)),
+      rpsRatio: median(runs[i].map((x, r) => x.rps / runs[0][r].rps)),
+      added,
+      cpuMs,
+    });
   });
   const pairs: [number, number][] = [...targets.slice(1).map((_, i): [number, number] => [i + 1, 0]), ...also];
   for (const [a, b] of pairs) {
@@ -119,6 +161,36 @@ async function compare(title: string, targets: Target[], c: number, also: [numbe
     console.log(
       `    ${`${targets[a].label} / ${targets[b].label}`.padEnd(52)} p50 ${range(p50)}  throughput ${range(tput)}`,
     );
+  }
+  for (const [a, b] of addedVs) {
+    const ratio = runs[a].map((x, r) => (x.p50 - runs[0][r].p50) / (runs[b][r].p50 - runs[0][r].p50));
+    console.log(
+      `    ${`added p50: ${targets[a].label} / ${targets[b].label}`.padEnd(52)} ${range(ratio)}  (each minus ${targets[0].label}, per round)`,
+    );
+  }
+}
+
+/** The whole table in one place: every target of every section, c=1 p50 and c=8/c=32 throughput. */
+function printSummary(): void {
+  if (!summary.length) return;
+  console.log('\nSummary (medians; ratios are medians of per-round ratios to the section baseline, the first row)');
+  const sections = [...new Set(summary.map((r) => r.section))];
+  for (const section of sections) {
+    console.log(`  ${section}`);
+    const labels = [...new Set(summary.filter((r) => r.section === section).map((r) => r.label))];
+    console.log(
+      `    ${'target'.padEnd(30)} ${'c=1 p50'.padStart(9)} ${'x base'.padStart(7)} ${'added'.padStart(8)}  ${'c=8 /s'.padStart(7)} ${'x base'.padStart(6)}  ${'c=32 /s'.padStart(7)} ${'x base'.padStart(6)}  ${'CPU ms/call c=8'.padStart(15)}`,
+    );
+    for (const label of labels) {
+      const at = (c: number): Row | undefined =>
+        summary.find((r) => r.section === section && r.label === label && r.c === c);
+      const [r1, r8, r32] = [at(1), at(8), at(32)];
+      const n = (x: number | undefined, d: number, w: number): string =>
+        (x === undefined ? '-' : x.toFixed(d)).padStart(w);
+      console.log(
+        `    ${label.padEnd(30)} ${n(r1?.p50, 3, 7)} ms ${n(r1?.p50Ratio, 2, 7)} ${n(r1?.added, 3, 5)} ms  ${n(r8?.rps, 0, 7)} ${n(r8?.rpsRatio, 2, 6)}  ${n(r32?.rps, 0, 7)} ${n(r32?.rpsRatio, 2, 6)}  ${n(r8?.cpuMs, 3, 15)}`,
+      );
+    }
   }
 }
 
@@ -158,8 +230,35 @@ async function startGatewayChild(
   };
 }
 
-/** A client of a gateway: the gateway's scoped fetch, so a long run piles no listeners on one signal. */
-const gatewayClient = (url: string): Promise<Client> => connectClient(`${url}/mcp`, TOKEN, scopedSignalFetch());
+const pools: Pool[] = [];
+/**
+ * The load generator's client for every HTTP target: the SDK Client on the gateway's own undici
+ * transport (light enough that the client does not dominate the 2 cores), one pool per target.
+ */
+async function httpClient(url: string, token?: string): Promise<Client> {
+  const u = new URL(url);
+  const pool = new Pool(u.origin, { bodyTimeout: 0 });
+  pools.push(pool);
+  const client = new Client({ name: 'bench', version: '1' }, { capabilities: {} });
+  const headers = token ? { authorization: `Bearer ${token}` } : undefined;
+  await client.connect(new HttpUpstreamTransport({ url: u, pool, headers }));
+  return client;
+}
+const gatewayClient = (url: string): Promise<Client> => httpClient(`${url}/mcp`, TOKEN);
+
+/** Starts floor-proxy.mjs in front of `target`; resolves with its base URL, pid and a stop function. */
+async function startFloor(target: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const script = fileURLToPath(new URL('./floor-proxy.mjs', import.meta.url));
+  const p = spawn(process.execPath, [script], {
+    env: { ...process.env, TARGET: target },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    p.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    p.once('exit', (code) => reject(new Error(`floor proxy exited with ${code}`)));
+  });
+  return { url, pid: p.pid!, stop: () => new Promise<void>((r) => (p.once('exit', () => r()), p.stdin!.end())) };
+}
 const loadAverage = (): string =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -168,18 +267,21 @@ const loadAverage = (): string =>
 async function latencySection(): Promise<void> {
   const ev = await spawnEverything('streamableHttp');
   const gw = await startGatewayChild([{ name: 'ev', transport: 'streamable-http', url: ev.url }]);
-  const direct = await connectClient(ev.url, undefined, scopedSignalFetch());
+  const floor = await startFloor(ev.url);
+  const path = new URL(ev.url).pathname;
+  const direct = await httpClient(ev.url);
   const via = await gatewayClient(gw.url);
+  const viaFloor = await httpClient(`${floor.url}${path}`);
   try {
     console.log('\n1. tools/call echo, everything server over Streamable HTTP on loopback');
     console.log(`  load average before: ${loadAverage()} (${cpus().length} cores)`);
-    await load(direct, 'echo', 8, 200);
-    await load(via, 'ev__echo', 8, 200);
     const targets: Target[] = [
       { label: 'direct', client: direct, tool: 'echo' },
-      { label: 'via gateway', client: via, tool: 'ev__echo', pid: gw.pid },
+      { label: 'contextforge', client: via, tool: 'ev__echo', pid: gw.pid },
+      { label: 'floor (node:http + undici Pool)', client: viaFloor, tool: 'echo', pid: floor.pid },
     ];
-    for (const c of [1, 8, 32]) await compare('HTTP upstream', targets, c);
+    for (const t of targets) await load(t.client, t.tool, 8, 200);
+    for (const c of [1, 8, 32]) await compare('HTTP upstream', targets, c, [[1, 2]], [[1, 2]]);
     console.log(`  load average after: ${loadAverage()}`);
     console.log('\n2. burst of 1,000 concurrent calls through the gateway (maxConcurrency 64 per upstream)');
     const t0 = performance.now();
@@ -195,9 +297,9 @@ async function latencySection(): Promise<void> {
     const derrs = dres.filter((r) => r.status === 'rejected' || (r.value as { isError?: boolean }).isError).length;
     console.log(`  same burst direct: ${(performance.now() - t1).toFixed(0)} ms, errors ${derrs}`);
   } finally {
-    await direct.close();
-    await via.close();
+    for (const c of [direct, via, viaFloor]) await c.close().catch(() => undefined);
     await gw.stop();
+    await floor.stop();
     await ev.kill();
   }
 }
@@ -207,7 +309,7 @@ async function rssSection(): Promise<void> {
   const ev = await spawnEverything('streamableHttp');
   try {
     const child = fileURLToPath(new URL('./rss-child.mjs', import.meta.url));
-    for (const n of [0, 20]) {
+    for (const n of [0, 20, 100]) {
       const out = await new Promise<string>((resolve, reject) => {
         const p = spawn(process.execPath, ['--expose-gc', child], {
           env: { ...process.env, UPSTREAMS: String(n), UPSTREAM_URL: ev.url },
@@ -218,18 +320,19 @@ async function rssSection(): Promise<void> {
         p.on('error', reject);
         p.on('close', () => resolve(s.trim()));
       });
-      console.log(`  ${String(n).padStart(2)} upstreams: ${out}`);
+      console.log(`  ${String(n).padStart(3)} upstreams: ${out}`);
     }
     console.log(
-      "  (the 20 sessions all point at one everything server, so this is the gateway's own cost per upstream)",
+      "  (the upstream sessions all point at one everything server, so this is the gateway's own cost per upstream)",
     );
   } finally {
     await ev.kill();
   }
 }
 
-function supergatewayBin(): string | undefined {
-  const candidates = [process.env.SUPERGATEWAY_BIN, join(ROOT, 'node_modules/supergateway/dist/index.js')];
+/** A peer's CLI from bench/gateway/peers (or PEER_BIN env, e.g. SUPERGATEWAY_BIN), if installed. */
+function peerBin(env: string, rel: string): string | undefined {
+  const candidates = [process.env[env], join(PEERS, rel)];
   return candidates.find((c): c is string => !!c && existsSync(c));
 }
 
@@ -296,7 +399,7 @@ async function supervised(dir: string): Promise<{ socketPath: string; remove: ()
 
 async function stdioSection(): Promise<void> {
   console.log(
-    '\n4. a stdio server (everything stdio) behind Streamable HTTP: direct stdio client, gateway spawning the child, the `up` path (supervisor socket)',
+    '\n4. a stdio server (everything stdio) behind Streamable HTTP: direct stdio client, contextforge spawning the child, the `up` path (supervisor socket), mcp-proxy, supergateway',
   );
   console.log(`  load average before: ${loadAverage()} (${cpus().length} cores)`);
   const dir = mkdtempSync(join(tmpdir(), 'cf-bench-gw-'));
@@ -317,42 +420,53 @@ async function stdioSection(): Promise<void> {
       stopAll.push(() => client.close());
       targets.push({ label, client, tool: 'ev__echo', pid: gw.pid });
     };
-    await add('gateway spawns the child', { command: process.execPath, args: [EVERYTHING, 'stdio'] });
+    await add('contextforge (spawns the child)', { command: process.execPath, args: [EVERYTHING, 'stdio'] });
     await add('up path (supervisor socket)', { socket: sup.socketPath });
     const before = process.env.GATEWAY_DIST_BEFORE;
     if (before) await add('up path, GATEWAY_DIST_BEFORE', { socket: sup.socketPath }, before);
-    const bin = supergatewayBin();
-    if (bin) {
+    const serverCmd = [process.execPath, EVERYTHING, 'stdio'];
+    const peer = async (label: string, bin: string | undefined, args: (port: number) => string[]): Promise<void> => {
+      if (!bin) {
+        console.log(`  ${label} is not installed (npm install --prefix bench/gateway/peers): its rows are skipped.`);
+        return;
+      }
       const port = await freePort();
-      const sg: ChildProcess = spawn(
-        process.execPath,
-        [
-          bin,
-          '--stdio',
-          `${process.execPath} ${EVERYTHING} stdio`,
-          '--outputTransport',
-          'streamableHttp',
-          '--stateful',
-          '--port',
-          String(port),
-          '--logLevel',
-          'none',
-        ],
-        { stdio: 'ignore' },
-      );
-      stopAll.push(async () => void sg.kill('SIGTERM'));
+      const p: ChildProcess = spawn(process.execPath, [bin, ...args(port)], { stdio: 'ignore' });
+      stopAll.push(async () => void p.kill('SIGTERM'));
       await waitHttp(`http://127.0.0.1:${port}/mcp`);
-      const theirs = await connectClient(`http://127.0.0.1:${port}/mcp`, undefined, scopedSignalFetch());
+      const theirs = await httpClient(`http://127.0.0.1:${port}/mcp`);
       stopAll.push(() => theirs.close());
-      targets.push({ label: 'supergateway --stateful', client: theirs, tool: 'echo', pid: sg.pid });
-    } else {
-      console.log(
-        '  supergateway not installed (SUPERGATEWAY_BIN or node_modules/supergateway): its rows are skipped.',
-      );
-    }
+      targets.push({ label, client: theirs, tool: 'echo', pid: p.pid });
+    };
+    await peer('mcp-proxy (stream)', peerBin('MCP_PROXY_BIN', 'mcp-proxy/dist/bin/mcp-proxy.mjs'), (port) => [
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--server',
+      'stream',
+      '--',
+      ...serverCmd,
+    ]);
+    await peer('supergateway --stateful', peerBin('SUPERGATEWAY_BIN', 'supergateway/dist/index.js'), (port) => [
+      '--stdio',
+      serverCmd.join(' '),
+      '--outputTransport',
+      'streamableHttp',
+      '--stateful',
+      '--port',
+      String(port),
+      '--logLevel',
+      'none',
+    ]);
     for (const t of targets) await load(t.client, t.tool, 8, 200);
     // The up path against the gateway spawning the child itself: the hop's own cost.
     const also: [number, number][] = [[2, 1], ...(before ? [[3, 1] as [number, number]] : [])];
+    // contextforge against each peer (the target: at least 2x their throughput).
+    for (const l of ['mcp-proxy', 'supergateway']) {
+      const i = targets.findIndex((t) => t.label.startsWith(l));
+      if (i > 0) also.push([1, i]);
+    }
     for (const c of [1, 8, 32]) await compare('stdio upstream', targets, c, also);
     console.log(`  load average after: ${loadAverage()}`);
   } finally {
@@ -363,6 +477,10 @@ async function stdioSection(): Promise<void> {
 
 console.log(`gateway bench: node ${process.version}, ${new Date().toISOString()}, ${ROUNDS} rounds per comparison`);
 const sections = process.env.BENCH_SECTIONS;
+console.log(`load average at start: ${loadAverage()} (${cpus().length} cores)`);
 if (!sections || sections === 'latency') await latencySection();
-if (!sections) await rssSection();
+if (!sections || sections === 'rss') await rssSection();
 if (!sections || sections === 'stdio') await stdioSection();
+printSummary();
+console.log(`load average at end: ${loadAverage()}`);
+await Promise.all(pools.map((p) => p.destroy()));
