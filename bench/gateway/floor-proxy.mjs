@@ -17,8 +17,10 @@ const server = createServer((req, res) => {
   pool.request({ path: req.url, method: req.method, headers: strip(req.headers), body }).then(
     (r) => {
       res.writeHead(r.statusCode, strip(r.headers));
+      r.body.on('error', () => res.destroy());
       r.body.pipe(res);
-      res.once('close', () => r.body.destroy());
+      // The client went away (a closed session's GET stream): stop reading the upstream too.
+      res.once('close', () => r.body.destroyed || r.body.destroy());
     },
     (e) => {
       res.writeHead(502, { 'content-type': 'text/plain' });
