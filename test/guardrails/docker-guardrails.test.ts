@@ -194,11 +194,45 @@ if (await requireDocker(SUITE)) {
     assert.match(open.out, /^eth0\s+00000000\s/m);
   });
 
-  test('egress off with a port (restricted): internal network whose gateway is no host address, edge does not route', async () => {
+  /** An MCP server over HTTP under restricted (egress off, port 8080): created once, shared. */
+  let httpRestricted: Promise<ObservedResource> | undefined;
+  const restrictedHttp = (): Promise<ObservedResource> =>
+    (httpRestricted ??= (async () => {
+      const d = desired({
+        stack,
+        runtime: 'mcp-restricted',
+        image: EVERYTHING_IMAGE,
+        args: [...EVERYTHING.streamableHttp.cmd],
+        env: { PORT: '8080' },
+        transport: { type: 'streamable-http', port: 8080, path: '/mcp' },
+        guardrails: PRESETS.restricted,
+      });
+      const out = await backend.apply(backend.plan(d, undefined), applyContext(stack));
+      assert.is(out.status, 'created', JSON.stringify(out.diags));
+      return out.observed!;
+    })());
+
+  test('egress off, stdio (restricted): no network, no edge sidecar, no published port', async () => {
     const o = probes.get('restricted')!;
     const info = await docker().getContainer(id('restricted')).inspect();
+    assert.is(info.HostConfig.NetworkMode, 'none');
+    assert.equal(Object.keys(info.NetworkSettings.Ports ?? {}), []);
+    assert.is(o.native!.edgeContainerId, undefined);
+    const edges = await docker().listContainers({
+      all: true,
+      filters: JSON.stringify({
+        label: [`${LABEL.stack}=${stack}`, `${LABEL.runtime}=probe-restricted`, `${LABEL.role}=edge`],
+      }),
+    });
+    assert.is(edges.length, 0, 'no edge sidecar forwarding to nothing');
+  });
+
+  test('egress off with a port (restricted HTTP): internal network whose gateway is no host address, edge does not route', async () => {
+    const o = await restrictedHttp();
+    const mainId = o.native!.containerId as string;
+    const info = await docker().getContainer(mainId).inspect();
     const netName = Object.keys(info.NetworkSettings.Networks)[0];
-    assert.is(netName, `contextforge-${stack}-probe-restricted-internal`);
+    assert.is(netName, `contextforge-${stack}-mcp-restricted-internal`);
     const net = (await docker().getNetwork(netName).inspect()) as Dockerode.NetworkInspectInfo & {
       Options?: Record<string, string>;
     };
@@ -209,9 +243,12 @@ if (await requireDocker(SUITE)) {
       .flat()
       .map((a) => a?.address);
     assert.ok(gateway && !hostAddrs.includes(gateway), `gateway ${gateway} must not be a host address`);
-    const r = await sh(id('restricted'), 'nc -w 3 1.1.1.1 80; echo rc=$?', 15_000);
-    assert.match(r.out, /rc=1/);
-    assert.not.match(r.out, /open/);
+    const probeOut =
+      "const s=require('net').connect({host:'1.1.1.1',port:80,timeout:3000});" +
+      "s.on('connect',()=>{console.log('CONNECTED');process.exit(0)});s.on('timeout',()=>{console.log('TIMEOUT');process.exit(1)});" +
+      "s.on('error',e=>{console.log('ERR '+e.code);process.exit(1)})";
+    const r = await sh(mainId, '', 15_000, ['/usr/bin/node', '-e', probeOut]);
+    assert.not.match(r.out, /CONNECTED/);
     // The edge sidecar joins both networks but must not forward packets between them.
     const edge = await sh(o.native!.edgeContainerId as string, '', 10_000, [
       '/usr/bin/node',
@@ -226,18 +263,8 @@ if (await requireDocker(SUITE)) {
   });
 
   test('egress off, HTTP server (restricted): reachable on 127.0.0.1 through the edge, no route out from inside', async () => {
-    const d = desired({
-      stack,
-      runtime: 'mcp-restricted',
-      image: EVERYTHING_IMAGE,
-      args: [...EVERYTHING.streamableHttp.cmd],
-      env: { PORT: '8080' },
-      transport: { type: 'streamable-http', port: 8080, path: '/mcp' },
-      guardrails: PRESETS.restricted,
-    });
-    const out = await backend.apply(backend.plan(d, undefined), applyContext(stack));
-    assert.is(out.status, 'created', JSON.stringify(out.diags));
-    const client = await connectStreamableHttp(out.observed!.endpoint!.url!);
+    const out = { observed: await restrictedHttp() };
+    const client = await connectStreamableHttp(out.observed.endpoint!.url!);
     try {
       const r = (await client.callTool({ name: EVERYTHING.tools.echo, arguments: { message: 'inside' } })) as {
         content: Array<{ text: string }>;
@@ -250,7 +277,7 @@ if (await requireDocker(SUITE)) {
       "const s=require('net').connect({host:'1.1.1.1',port:80,timeout:3000});" +
       "s.on('connect',()=>{console.log('CONNECTED');process.exit(0)});s.on('timeout',()=>{console.log('TIMEOUT');process.exit(1)});" +
       "s.on('error',e=>{console.log('ERR '+e.code);process.exit(1)})";
-    const r = await sh(out.observed!.native!.containerId as string, '', 15_000, ['/usr/bin/node', '-e', probe]);
+    const r = await sh(out.observed.native!.containerId as string, '', 15_000, ['/usr/bin/node', '-e', probe]);
     assert.not.match(r.out, /CONNECTED/);
     assert.match(r.out, /TIMEOUT|ERR E(HOSTUNREACH|NETUNREACH)/);
   });

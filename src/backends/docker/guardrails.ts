@@ -55,6 +55,10 @@ export function egressFiltered(g: { egressAllowed: boolean; allowedHosts: string
 
 /** Container ports to publish: ingress_ports when the profile lists them, else the MCP port. */
 export function portsToPublish(spec: DockerManagedSpec): number[] {
+  // A stdio server with egress off publishes nothing: the gateway reaches it by docker exec, and
+  // an edge sidecar publishing the profile's ingress_ports (restricted's 8080) would forward to
+  // nothing. With egress on, ports listed for it are published as asked.
+  if (spec.transport.type === 'stdio' && !spec.guardrails.egressAllowed) return [];
   const ports = new Set<number>(spec.guardrails.ingressPorts);
   if (spec.transport.type !== 'stdio' && spec.transport.port !== undefined) ports.add(spec.transport.port);
   return [...ports].sort((a, b) => a - b);

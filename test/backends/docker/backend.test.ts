@@ -449,7 +449,11 @@ if (await requireDocker(SUITE)) {
   test('a guardrail change that moves a runtime off its internal network drops that network', async () => {
     const stack = newStack('cf-topo');
     const b = createDockerBackend('local', config);
-    const closed = sleeper(stack, 'web', { guardrails: { ...PRESETS.restricted, ingressPorts: [8080] } });
+    // Egress filtered to an allow-list: the internal network with an edge (a stdio server with
+    // egress off has no network at all, so it would not do here).
+    const closed = sleeper(stack, 'web', {
+      guardrails: { ...PRESETS.unrestricted, allowedHosts: ['example.com'], ingressPorts: [8080] },
+    });
     await applyAll(b, [b.plan(closed, undefined)], stack);
     const internal = `contextforge-${stack}-web-internal`;
     assert.is((await docker().listNetworks({ filters: JSON.stringify({ name: [internal] }) })).length, 1);
