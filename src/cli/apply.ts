@@ -14,7 +14,7 @@ import type { PlanDocument } from '../generated/plan.js';
 import { configPath as defaultConfigPath, printDiagnostics } from './config-file.js';
 import { openOrReport, planOptions, report, targetsOf, type CommonFlags } from './session-flags.js';
 import { onInterrupt } from './signals.js';
-import { writeLockAfterApply } from '../host/lock-refresh.js';
+import { appliedRuntimes, writeLockAfterApply } from '../host/lock-refresh.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
 export interface ApplyFlags extends CommonFlags {
@@ -120,7 +120,9 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
       // contextforge.lock follows what apply made run (issue 13).
       onApplied: async ({ result, desired, store }) => {
         if (destroy || result.exitCode === 1) return;
-        for (const line of await writeLockAfterApply({ config, store, desired })) say(session.redact(line));
+        // A held, failed or skipped change still runs the old artifact: its lock entry stays.
+        const live = appliedRuntimes(desired, result.results);
+        for (const line of await writeLockAfterApply({ config, store, desired, live })) say(session.redact(line));
       },
       gate: async (ctx) => {
         ctx.showPlan();

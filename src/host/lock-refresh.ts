@@ -122,3 +122,13 @@ export async function writeLockAfterApply(input: Omit<RefreshInput, 'previous' |
     ...(changed ? [`Updated ${path}: review and commit it with the config.`] : []),
   ];
 }
+
+/** Runtimes that run their configured spec after an apply: not held, failed or skipped. */
+export function appliedRuntimes(
+  desired: readonly DesiredResource[],
+  results: readonly { address: string; status: string }[],
+): Set<string> {
+  const done = new Set(['created', 'updated', 'deleted', 'unchanged']);
+  const notApplied = new Set(results.filter((x) => !done.has(x.status)).map((x) => x.address));
+  return new Set(desired.filter((d) => !notApplied.has(d.address)).map((d) => d.runtime));
+}

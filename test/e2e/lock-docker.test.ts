@@ -218,6 +218,25 @@ test('plan shows replace:image-changed and the surface diff in text, markdown an
   assert.is(left.length, 0);
 });
 
+test('an approval rule tool_surface_changed holds the change (exit 3) until approved', async () => {
+  if (!haveDocker) return skip('the Docker daemon does not answer');
+  const config = join(dir, 'contextforge.yaml');
+  const original = readFileSync(config, 'utf8');
+  writeFileSync(
+    config,
+    `${original}approval:\n  required_for:\n    - {tool_surface_changed: true, approvers: [security-team]}\n`,
+  );
+  const held = await cli(['apply', '--auto-approve']);
+  assert.is(held.code, 3, held.out);
+  assert.match(held.out, 'the pinned tool surface changes');
+  assert.match(held.out, 'held for approval: runtime.ev');
+  assert.is((await cli(['lock', '--check'])).code, 1, 'a held change leaves the lock stale');
+  const approved = await cli(['apply', '--auto-approve', '--approved-by', 'security-team']);
+  assert.is(approved.code, 0, approved.out);
+  assert.match(approved.out, /Updated .*contextforge\.lock/);
+  writeFileSync(config, original);
+});
+
 test('contextforge lock pins the new image and its surface; the check passes again', async () => {
   if (!haveDocker) return skip('the Docker daemon does not answer');
   const locked = await cli(['lock']);
