@@ -138,3 +138,18 @@ export function stateWriteFailed(store: StateStore, what: string, err: unknown):
       'The backend may already run the change while state does not record it; run `contextforge apply` again: it observes the backend and records what runs.',
   });
 }
+
+/**
+ * Writes the record of a resource the backend runs, from the change a plan made against an
+ * empty state (`state rebuild`): the spec hash is the backend's (its labels are the truth), the
+ * spec the config's. Nothing is written for what does not run or is not configured.
+ */
+export function recordObserved(store: StateStore, stack: string, change: Change): boolean {
+  const d = change.desired;
+  const o = change.observed;
+  if (!d || !o || o.status === 'missing' || o.volumesOnly) return false;
+  const rec = recordFor(stack, d, o, o.status, warningsOf(change));
+  if (o.specHash) rec.specHash = o.specHash;
+  store.putRuntime(rec);
+  return true;
+}

@@ -84,7 +84,10 @@ export async function openSession(input: {
         : `the state file ${where.path}`;
     diags.push(
       error('state.unavailable', `Cannot open ${place}`, {
-        detail: `${redact((err as Error).message)}. Check that the database answers and that state.url is right; nothing was changed.`,
+        detail:
+          where.backend === 'postgres'
+            ? `${redact((err as Error).message)}. Check that the database answers and that state.url is right; nothing was changed.`
+            : `${redact((err as Error).message)}. Nothing was changed. If the file is damaged, restore it from a backup, or run \`contextforge state rebuild\` (it moves the file aside and records what the backends run; history and approvals start empty). If its directory is not writable, fix the permissions.`,
       }),
     );
     return { diags, sensitive };

@@ -1,12 +1,17 @@
 // State verbs: `force-unlock LOCK_ID` (remove a stuck stack lock, printing who held it), `history`
-// (plan/apply runs), `events` (the append-only audit log) and `state migrate` (copy a SQLite
-// state into PostgreSQL). They read only the state store; no backend is contacted.
+// (plan/apply runs), `events` (the append-only audit log), `state migrate` (copy a SQLite
+// state into PostgreSQL) and `state rebuild` (re-create a damaged SQLite file from the backends). They read only the state store; no backend is contacted.
 
 import type { CAC } from 'cac';
 import { describeHolder } from '../apply/lock.js';
 import { openOrReport, type CommonFlags } from './session-flags.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
-import { stateLocation } from '../apply/session.js';
+import { stateLocation, statePath } from '../apply/session.js';
+import { closeBackends, createBackends } from '../backends/registry.js';
+import { loadConfig } from '../config/index.js';
+import { rebuildState } from '../apply/rebuild.js';
+import { hasErrors } from '../diag/diagnostic.js';
+import { configPath, printDiagnostics } from './config-file.js';
 import { copySqliteToPostgres } from '../state/copy.js';
 import { parseStateLocation } from '../state/open.js';
 import { describePgUrl } from '../state/postgres.js';
@@ -202,6 +207,42 @@ async function runEvents(flags: ListFlags): Promise<number> {
   }
 }
 
+/** `state rebuild`: a damaged or lost SQLite state file re-created from what the backends run. */
+async function runStateRebuild(flags: CommonFlags): Promise<number> {
+  const path = configPath(flags.file, true)!;
+  // The config and the backends only: the state file may be the very thing that cannot be opened.
+  const loaded = await loadConfig(path, { strict: flags.strict === true });
+  const sensitive = loaded.sensitiveValues ?? [];
+  if (!loaded.value || hasErrors(loaded.diags)) {
+    printDiagnostics(loaded.diags, sensitive);
+    return 1;
+  }
+  const config = loaded.value;
+  const b = await createBackends(config.backends, {
+    stack: config.stack,
+    configDir: config.dir,
+    sensitiveValues: new Set(config.sensitiveValues),
+    github: config.github,
+  });
+  try {
+    if (hasErrors(b.diags) || !b.value) {
+      printDiagnostics(b.diags, sensitive);
+      return 1;
+    }
+    const r = await rebuildState({ config, backends: b.value });
+    if (r.diags.length) printDiagnostics(r.diags, sensitive);
+    if (hasErrors(r.diags)) return 1;
+    if (r.movedTo) process.stdout.write(`Moved the old state file aside: ${r.movedTo}\n`);
+    process.stdout.write(
+      `Rebuilt ${statePath(config)} from the backends: ${r.recorded.length} runtime(s) recorded${r.recorded.length ? ` (${r.recorded.join(', ')})` : ''}.\n` +
+        'History, events and approvals start empty. Run `contextforge plan` to see what differs from the config.\n',
+    );
+    return 0;
+  } finally {
+    await closeBackends(b.value ?? {});
+  }
+}
+
 export const register: VerbRegistrar = (cli: CAC, setExit) => {
   verbCommand(cli, 'force-unlock')
     .option('-f, --file <file>', 'Config file (default: ./contextforge.yaml)')
@@ -225,8 +266,9 @@ export const register: VerbRegistrar = (cli: CAC, setExit) => {
     .option('--from <file>', "Copy this SQLite state file instead of the config's")
     .option('--to <url>', 'The PostgreSQL database to copy into (must hold no state yet)')
     .action((action: string, flags: MigrateFlags) => {
+      if (action === 'rebuild') return setExit(runStateRebuild(flags));
       if (action !== 'migrate') {
-        process.stderr.write(`error: unknown state action "${action}"\n  the only action is: migrate\n`);
+        process.stderr.write(`error: unknown state action "${action}"\n  the actions are: migrate, rebuild\n`);
         setExit(1);
         return;
       }

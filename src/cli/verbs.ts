@@ -56,7 +56,8 @@ export const VERBS = {
   },
   state: {
     usage: 'state <action>',
-    summary: 'State store maintenance: `state migrate --to postgres://...` copies the SQLite state into PostgreSQL',
+    summary:
+      'State store maintenance: `state migrate --to postgres://...` copies the SQLite state into PostgreSQL; `state rebuild` re-creates a damaged SQLite file from what the backends run',
   },
   status: {
     usage: 'status',
