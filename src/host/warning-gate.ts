@@ -9,12 +9,23 @@ import type { Diagnostic } from '../diag/diagnostic.js';
 export interface WarningGate {
   /** The diagnostics of a pass to print: errors, and warnings not yet printed for `fingerprint`. */
   admit(fingerprint: string, diags: readonly Diagnostic[]): Diagnostic[];
+  /**
+   * True when `plan` (its rendered text) is the one printed last: a pass retrying the same plan
+   * prints it without the warnings already shown with it.
+   */
+  repeated(plan: string): boolean;
 }
 
 export function createWarningGate(): WarningGate {
   let current: string | undefined;
+  let lastPlan: string | undefined;
   const printed = new Set<string>();
   return {
+    repeated(plan) {
+      const same = plan === lastPlan;
+      lastPlan = plan;
+      return same;
+    },
     admit(fingerprint, diags) {
       if (fingerprint !== current) {
         current = fingerprint;

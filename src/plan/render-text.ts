@@ -23,6 +23,8 @@ export interface TextRenderOptions {
   redact?: Redactor;
   /** Every field of a created runtime, defaults and profile values included. */
   verbose?: boolean;
+  /** False leaves out the changes' warnings (a host retrying a plan it printed with them). */
+  warnings?: boolean;
 }
 
 const CODES = { green: 32, yellow: 33, red: 31, cyan: 36, bold: 1, dim: 2, magenta: 35 } as const;
@@ -81,7 +83,8 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
     }
     const appr = approvalLine(c);
     if (appr) lines.push(`    ${paint(c.needsApproval ? 'red' : 'green', c.needsApproval ? '✋' : '✓')} ${appr}`);
-    for (const d of summarizeUnenforced(c.diagnostics))
+    const diags = options.warnings === false ? c.diagnostics.filter((d) => d.severity === 'error') : c.diagnostics;
+    for (const d of summarizeUnenforced(diags))
       lines.push(`    ${paint(d.severity === 'error' ? 'red' : 'yellow', '!')} ${diagLine(d)}`);
     lines.push('');
   }

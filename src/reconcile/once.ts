@@ -17,7 +17,10 @@ export interface ReconcileOptions
    * Long-running hosts: each warning is printed once per version of the config (a WarningGate of
    * host/warning-gate.ts; only its shape is named here, as host/ sits above reconcile/).
    */
-  warnings?: { admit(fingerprint: string, diags: readonly Diagnostic[]): Diagnostic[] };
+  warnings?: {
+    admit(fingerprint: string, diags: readonly Diagnostic[]): Diagnostic[];
+    repeated(plan: string): boolean;
+  };
 }
 
 export interface ReconcileResult extends Partial<PassResult> {
@@ -47,7 +50,12 @@ export async function reconcileOnce(options: ReconcileOptions): Promise<Reconcil
     }
     const r = await runPass({
       session,
-      out: { say: options.say, report: options.report, color: options.color },
+      out: {
+        say: options.say,
+        report: options.report,
+        color: options.color,
+        repeated: options.warnings && ((plan: string) => options.warnings!.repeated(plan)),
+      },
       destroy: options.destroy,
       kind: options.kind,
       strict: options.strict,

@@ -29,6 +29,11 @@ export interface PassOutput {
   color?: boolean;
   /** Plans list every field of a created runtime (`--verbose`). */
   verbose?: boolean;
+  /**
+   * Long-running hosts: true when this rendered plan is the one printed last, so the pass prints
+   * it without the warnings already shown with it (host/warning-gate.ts).
+   */
+  repeated?: (plan: string) => boolean;
 }
 
 /** What a gate and the onApplied hook see: the plan of this pass, inside the lock. */
@@ -177,7 +182,9 @@ export async function runPass(options: PassOptions): Promise<PassResult> {
         if (shown || (!hasChanges(p) && !options.showUnchanged)) return;
         shown = true;
         saidNoChanges = !hasChanges(p);
-        out.say(renderText(p, { redact: session.redact, color: out.color ?? false, verbose: out.verbose }));
+        const how = { redact: session.redact, color: out.color ?? false, verbose: out.verbose };
+        const text = renderText(p, how);
+        out.say(out.repeated?.(text) ? renderText(p, { ...how, warnings: false }) : text);
       },
     };
     const decision = (await options.gate?.(ctx)) ?? 'apply';

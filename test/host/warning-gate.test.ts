@@ -94,6 +94,26 @@ test("a runtime's unenforced controls are one warning line in the plan", () => {
     lines[0],
     /read_only_root, .*max_pids.* of profile "restricted" are not enforced on process backend "procs"/,
   );
+
+  // A host retrying the same plan prints it again without the warnings it showed the first time.
+  const gate = createWarningGate();
+  assert.not.ok(gate.repeated(text));
+  assert.ok(gate.repeated(text));
+  const again = renderText(
+    diffPlan({
+      stack: 'demo',
+      desired,
+      observed: [],
+      state: [],
+      backends: { procs: planner },
+      configFingerprint: 'x',
+      createdAt: 'x',
+    }),
+    { warnings: false },
+  );
+  assert.match(again, 'runtime.juliet will be created');
+  assert.not.match(again, 'guardrail.unenforced');
+  assert.not.ok(gate.repeated(`${text}\nchanged`), 'a different plan is new');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
