@@ -1,7 +1,8 @@
 // POST /catalog/{slug}/deploy-snippet: the runtime entry a user would add to deploy a catalog
 // entry (backend, profile, env), checked by the real config loader against the served config
-// with the entry appended. The console proposes; it never writes the config: the user pastes
-// the YAML (or commits it) and the file stays the source of truth.
+// with the entry appended. The console proposes; it never writes the served config: the user
+// pastes the YAML, or (admin, config in a git work tree) gets it committed on a new branch for
+// review, and the file stays the source of truth.
 
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { isSeq, parseDocument, stringify } from 'yaml';
 import { backendsOf, loadConfig } from '../config/index.js';
 import { diagDoc } from '../plan/render-json.js';
 import { catalogEntry } from './api-library.js';
+import { hasRole } from './roles.js';
+import { commitOnBranch } from './snippet-commit.js';
 import { ApiError, type Route } from './route.js';
 
 interface SnippetRequest {
@@ -17,6 +20,7 @@ interface SnippetRequest {
   backend: string;
   profile?: string;
   env?: Record<string, string>;
+  commit?: boolean;
 }
 
 export const snippetRoutes: Route[] = [
@@ -30,8 +34,10 @@ export const snippetRoutes: Route[] = [
     role: 'viewer',
     body: 'DeploySnippetRequest',
     response: 'DeploySnippet',
-    async handle({ ctx, params, body }) {
+    async handle({ ctx, params, body, who }) {
       const req = body as SnippetRequest;
+      if (req.commit && !hasRole(who, 'admin'))
+        throw new ApiError(403, 'auth.forbidden', `${who.name} lacks the admin role to commit a proposal.`);
       const entry = catalogEntry(ctx, params.slug);
       const config = ctx.config;
       const backend = config.backends[req.backend];
@@ -71,11 +77,33 @@ export const snippetRoutes: Route[] = [
         if (out.range?.file === check) out.range = { ...out.range, file: config.path };
         return out;
       });
+      const valid = !diags.some((d) => d.severity === 'error');
+      // Only a valid proposal is committed, on a branch of its own for review.
+      const committed =
+        req.commit && valid
+          ? await commitOnBranch({
+              configPath: config.path,
+              configDir: config.dir,
+              text: doc.toString(),
+              runtime: req.name,
+              author: who.name.replace(/[^A-Za-z0-9._-]/g, '-'),
+            }).catch((e: Error) => {
+              throw new ApiError(409, 'snippet.git-failed', 'The proposal could not be committed.', e.message);
+            })
+          : undefined;
+      if (req.commit && valid && !committed)
+        throw new ApiError(
+          409,
+          'snippet.no-git',
+          'The served config is not in a git work tree: nothing was committed.',
+          'Paste the YAML instead.',
+        );
       return {
         body: {
           yaml: stringify([runtime]),
-          valid: !diags.some((d) => d.severity === 'error'),
+          valid,
           diagnostics: shown,
+          ...(committed ? { branch: committed.branch, commit: committed.commit } : {}),
         },
       };
     },

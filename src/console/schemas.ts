@@ -203,6 +203,11 @@ const API: Record<string, JsonSchema> = {
       backend: { type: 'string', maxLength: 128, description: 'A backend name of the served config.' },
       profile: { type: 'string', maxLength: 128 },
       env: { type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 4096 } },
+      commit: {
+        type: 'boolean',
+        description:
+          'Admin only: commit the config with the runtime added on a new branch, when it lives in a git work tree.',
+      },
     },
   },
   DeploySnippet: {
@@ -213,6 +218,8 @@ const API: Record<string, JsonSchema> = {
       yaml: { type: 'string', description: 'The runtime entry to add under runtimes:.' },
       valid: { type: 'boolean' },
       diagnostics: { type: 'array', items: ref('plan.diagnostic') },
+      branch: { type: 'string', description: 'The new branch holding the proposal (with commit: true).' },
+      commit: str,
     },
   },
   ProfileSummary: {

@@ -4,6 +4,8 @@
 // secret value; roles decide who may decide an approval, and the decision records the principal.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -17,7 +19,7 @@ let s: ServedStack;
 let doc: Record<string, unknown>;
 
 test.before(async () => {
-  s = await serveStack();
+  s = await serveStack({ git: true });
 });
 test.after(async () => {
   await s?.stop();
@@ -158,11 +160,56 @@ test('a runtime shows its contextforge.lock entry once `contextforge lock` wrote
     env: { CF_TEST_API_KEY: s.secret, CF_TEST_ADMIN_TOKEN: s.tokens.admin },
   });
   assert.is(r.code, 0, r.stdout + r.stderr);
-  const after = (await api(s, '/api/v1/runtimes/quickstart', s.tokens.admin)).body as {
+  const after = (
+    await api(s, '/api/v1/runtimes/quickstart', s.tokens.admin).catch((e: Error) => {
+      throw new Error(`${e.message}: up printed\n${s.up.stdout()}\n${s.up.stderr()}`);
+    })
+  ).body as {
     lock?: { pinned: boolean; surface?: { tools?: { key: string; hash: string }[] } };
   };
   assert.is(after.lock?.pinned, true);
   assert.equal(after.lock?.surface?.tools?.map((t) => t.key).sort(), ['add', 'echo', 'time']);
+});
+
+test('deploy-snippet: valid YAML, diagnostics for a bad one, and (admin) a commit on a new branch', async () => {
+  const post = (token: string, body: unknown) =>
+    api(s, '/api/v1/catalog/quickstart-example/deploy-snippet', token, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const bad = await post(s.tokens.victor, { name: 'second', backend: 'local', profile: 'no-such-profile' });
+  assert.is(bad.status, 200, bad.text);
+  const b = bad.body as { valid: boolean; diagnostics: { severity: string; summary: string }[] };
+  assert.is(b.valid, false);
+  assert.ok(
+    b.diagnostics.some((d) => d.severity === 'error' && d.summary.includes('no-such-profile')),
+    bad.text,
+  );
+  const file = join(s.copy.dir, 'contextforge.yaml');
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-C', s.copy.dir, '-c', 'user.name=t', '-c', 'user.email=t@t.invalid', ...args], {
+      encoding: 'utf8',
+    });
+  git('init', '-q', '-b', 'main');
+  git('add', 'contextforge.yaml');
+  git('commit', '-q', '-m', 'config');
+  const denied = await post(s.tokens.alice, { name: 'second', backend: 'local', commit: true });
+  assert.is(denied.status, 403, 'only an admin commits');
+  const before = readFileSync(file, 'utf8');
+  const ok = await post(s.tokens.admin, { name: 'second', backend: 'local', profile: 'local-dev', commit: true });
+  assert.is(ok.status, 200, ok.text);
+  const c = ok.body as { valid: boolean; branch: string; commit: string; yaml: string };
+  assert.is(c.valid, true);
+  assert.match(c.branch, /^contextforge\/add-second-/);
+  assert.match(
+    git('show', `${c.branch}:contextforge.yaml`),
+    'catalog: quickstart-example\n    backend: local\n    guardrails_profile: local-dev',
+  );
+  assert.is(git('rev-parse', c.branch).trim(), c.commit);
+  assert.is(readFileSync(file, 'utf8'), before, 'the served config is untouched');
+  assert.is(git('rev-parse', '--abbrev-ref', 'HEAD').trim(), 'main', 'the work tree stays on its branch');
+  assert.is(git('worktree', 'list').trim().split('\n').length, 1, 'the temporary worktree is gone');
 });
 
 test('/metrics gains per-runtime status gauges', async () => {

@@ -1,7 +1,8 @@
 // A served stack for the console tests: a copy of the quick start (process backend) with a
 // secret env value, named users (an approver and a viewer, by token file) and the admin token,
 // run by the real compiled CLI (`up --port 0`). Callers stop it with stop().
-import { writeFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cleanupCopy, quickstartCopy, runCli, type CliRun, type QuickstartCopy } from '../cli/up-support.js';
@@ -18,9 +19,12 @@ export interface ServedStack {
 const rand = (): string => randomBytes(18).toString('base64url');
 
 export async function serveStack(
-  options: { transform?: (yaml: string) => string; env?: Record<string, string> } = {},
+  options: { transform?: (yaml: string) => string; env?: Record<string, string>; git?: boolean } = {},
 ): Promise<ServedStack> {
   const copy = quickstartCopy();
+  // The copy's PATH holds node only (no docker); a test of git proposals adds git to it.
+  if (options.git)
+    symlinkSync(execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim(), join(copy.path, 'git'));
   const tokens = { admin: `adm-${rand()}`, alice: `ali-${rand()}`, victor: `vic-${rand()}` };
   const secret = `s3cret-${rand()}`;
   writeFileSync(join(copy.dir, 'alice.token'), `${tokens.alice}\n`);

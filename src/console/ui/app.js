@@ -368,6 +368,13 @@ async function deployDialog(entry, configBackends) {
       ),
     ),
     field('d-env', 'Env (KEY=value per line)', el('textarea', { id: 'd-env', name: 'env', rows: 3 })),
+    state.who.roles.includes('admin')
+      ? field(
+          'd-commit',
+          'Commit on a new branch (the config must live in a git work tree)',
+          el('input', { id: 'd-commit', name: 'commit', type: 'checkbox' }),
+        )
+      : '',
     el('button', { type: 'submit', value: 'make' }, 'Generate YAML'),
     ' ',
     el('button', { type: 'button', onclick: () => dialog.close() }, 'Close'),
@@ -390,6 +397,7 @@ async function deployDialog(entry, configBackends) {
       backend: f.get('backend'),
       ...(f.get('profile') ? { profile: f.get('profile') } : {}),
       ...(Object.keys(env).length ? { env } : {}),
+      ...(f.get('commit') ? { commit: true } : {}),
     };
     try {
       const r = await api(`/catalog/${encodeURIComponent(entry.slug)}/deploy-snippet`, {
@@ -403,6 +411,7 @@ async function deployDialog(entry, configBackends) {
           { 'data-valid': String(r.valid) },
           r.valid ? 'Valid: add this under runtimes: in the config.' : 'Not valid yet:',
         ),
+        r.branch ? el('p', {}, `Committed ${r.commit.slice(0, 12)} on branch ${r.branch} for review.`) : '',
         ...r.diagnostics.map((d) =>
           el('p', { class: d.severity === 'error' ? 'error' : '' }, `${d.severity}: ${d.summary}`),
         ),
