@@ -8,12 +8,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { openStore } from '../../src/state/open.js';
 import { dropDatabase, freshDatabase, requirePostgres } from '../support/postgres.js';
+import { baseConfig, configRepo, type ConfigRepo } from './ci-kit-support.js';
 
 const REPO = resolve('.');
 const BIN = join(REPO, 'bin', 'contextforge.js');
@@ -33,44 +34,8 @@ const workflow = parse(readFileSync(join(REPO, 'examples/ci/github-actions.yml')
 };
 
 const root = mkdtempSync(join(tmpdir(), 'cf-ci-kit-'));
-const origin = join(root, 'origin.git');
-const author = join(root, 'author');
+let repo: ConfigRepo;
 let url = '';
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@example.com',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@example.com',
-    },
-  });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const APPROVAL =
-  '\napproval:\n  enabled: true\n  required_for:\n    - backend_type: process\n  approvers:\n    - user: alice\n';
-const STATE = '\nstate:\n  backend: postgres\n  url: ${DATABASE_URL}\n';
-
-function commit(config: string, message: string): void {
-  writeFileSync(join(author, 'contextforge.yaml'), config);
-  git(author, 'add', '-A');
-  git(author, 'commit', '-qm', message);
-  git(author, 'push', '-q', 'origin', 'HEAD:main');
-}
-
-/** A fresh checkout of main, as actions/checkout leaves it (plus the example server's deps). */
-function checkout(): string {
-  const ws = mkdtempSync(join(root, 'ws-'));
-  git(root, 'clone', '-q', origin, ws);
-  symlinkSync(join(REPO, 'node_modules'), join(ws, 'node_modules'), 'dir');
-  return ws;
-}
 
 interface JobResult {
   ok: boolean;
@@ -130,21 +95,15 @@ function runJob(name: string, ws: string, extraEnv: Record<string, string> = {})
 }
 
 test.before(() => {
-  git(root, 'init', '-q', '--bare', '-b', 'main', origin);
-  git(root, 'init', '-q', '-b', 'main', author);
-  git(author, 'remote', 'add', 'origin', origin);
-  mkdirSync(join(author, 'examples'));
-  cpSync(join(REPO, 'examples', 'quickstart-server'), join(author, 'examples', 'quickstart-server'), {
-    recursive: true,
-  });
+  repo = configRepo(root, REPO);
 });
 
-const base = (): string => readFileSync(join(REPO, 'contextforge.yaml'), 'utf8') + STATE + APPROVAL;
+const base = (): string => baseConfig(REPO);
 
 pgTest('pull request with a valid config: the plan comment, the full plan kept, no credentials needed', async () => {
   url = await freshDatabase('cf_cikit');
-  commit(base(), 'a valid config');
-  const ws = checkout();
+  repo.commit(base(), 'a valid config');
+  const ws = repo.checkout();
   const r = runJob('plan', ws);
   assert.ok(r.ok, r.log);
   assert.is(r.outputs.plan.code, '2', r.log);
@@ -158,8 +117,8 @@ pgTest('pull request with a valid config: the plan comment, the full plan kept, 
 });
 
 pgTest('pull request with an invalid config: the comment carries the diagnostics and the job fails', async () => {
-  commit(base().replace('catalog: quickstart-example', 'catalog: no-such-entry'), 'an invalid config');
-  const ws = checkout();
+  repo.commit(base().replace('catalog: quickstart-example', 'catalog: no-such-entry'), 'an invalid config');
+  const ws = repo.checkout();
   const r = runJob('plan', ws);
   assert.is(r.ok, false, 'the job fails');
   assert.ok(
@@ -196,8 +155,8 @@ test('a comment over 60,000 characters is cut at a line with a summary; the arti
 });
 
 pgTest('merge: apply with approvers from the latest reviews (a later COMMENTED review keeps an approval)', async () => {
-  commit(base(), 'back to the valid config');
-  const ws = checkout();
+  repo.commit(base(), 'back to the valid config');
+  const ws = repo.checkout();
   // Only comments and a withdrawn approval: nobody approves, so the gated change is held.
   writeFileSync(
     join(ws, 'reviews.json'),
