@@ -9,7 +9,9 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { RawSpan } from './yaml-source.js';
+
+/** [valueStart, valueEnd, keyStart (-1: none), keyEnd, plain (0/1)]: a node's offsets (yaml-source.ts). */
+export type RawSpan = [number, number, number, number, number];
 
 export interface Snapshot {
   value: unknown;

@@ -18,7 +18,7 @@ import {
 } from 'yaml';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { joinPointer, parentPointer } from './pointer.js';
-import { snapshotFor } from './parse-snapshot.js';
+import { snapshotFor, type RawSpan } from './parse-snapshot.js';
 import { yamlErrorDiagnostics } from './yaml-errors.js';
 
 export interface NodeSpan {
@@ -30,8 +30,8 @@ export interface NodeSpan {
   plain?: boolean;
 }
 
-/** [valueStart, valueEnd, keyStart (-1: none), keyEnd, plain (0/1)]: offsets only, to stay small. */
-export type RawSpan = [number, number, number, number, number];
+/** Offsets only, to stay small (defined beside the snapshot, which stores them). */
+export type { RawSpan };
 
 /**
  * Spans by JSON pointer. Ranges are stored as offsets and turned into line/column ranges only
