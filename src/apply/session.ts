@@ -46,10 +46,13 @@ export async function openSession(input: {
   backends?: boolean;
   /** `plan` may go without backend credentials (LoadOptions.optionalCredentials). */
   optionalCredentials?: boolean;
+  /** `destroy` needs only the variables of what it destroys (LoadOptions.destroying). */
+  destroying?: boolean;
 }): Promise<OpenResult> {
   const loaded = await loadConfig(input.path, {
     strict: input.strict === true,
     optionalCredentials: input.optionalCredentials === true,
+    destroying: input.destroying === true,
   });
   const sensitive = new Set<string>(loaded.sensitiveValues ?? []);
   if (!loaded.value || hasErrors(loaded.diags)) return { diags: loaded.diags, sensitive };

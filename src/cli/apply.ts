@@ -78,7 +78,8 @@ export async function runApply(flags: ApplyFlags, planFile: string | undefined, 
     if (flags.file === undefined && saved.configPath && existsSync(saved.configPath))
       flags = { ...flags, file: saved.configPath };
   }
-  const session = await openOrReport(flags);
+  // A destroy needs only what reaches the backends: a runtime's token or a webhook URL may be unset.
+  const session = await openOrReport(flags, true, false, false, destroy);
   if (!session) return 1;
   const { config } = session;
   const lockTimeout = resolveLockTimeout(flags.lockTimeout, config);

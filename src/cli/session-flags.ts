@@ -33,9 +33,10 @@ export async function openOrReport(
   backends = true,
   json = false,
   optionalCredentials = false,
+  destroying = false,
 ): Promise<Session | undefined> {
   const path = configPath(flags.file, true)!;
-  const r = await openSession({ path, strict: flags.strict, backends, optionalCredentials });
+  const r = await openSession({ path, strict: flags.strict, backends, optionalCredentials, destroying });
   if (!r.session || hasErrors(r.diags)) {
     // With --json the failure is JSON on stdout too, so that CI parses one format.
     if (json) printJson(r.diags, r.sensitive);

@@ -24,7 +24,16 @@ export interface InterpolateOptions {
    * command needs the key, so by default it is an error like any unset variable.
    */
   optionalCredentials?: boolean;
+  /**
+   * `destroy`: only the stack name, the backends and the state settings are needed to remove
+   * what runs; an unset variable anywhere else (a runtime's token, a webhook URL) is a warning
+   * and left empty instead of an error.
+   */
+  destroying?: boolean;
 }
+
+/** What destroy needs of a config: the stack name, how to reach the backends, where state is. */
+const DESTROY_NEEDS = /^\/(name|backends|state)(\/|$)/;
 
 /** The config pointers of backend credentials that `plan` may go without. */
 const CREDENTIAL_POINTER = /^\/backends\/([^/]+)\/api_key$/;
@@ -136,6 +145,13 @@ export function interpolate(
             range: locate(pointer, p.raw, nth),
             pointer,
             detail: `The plan compares its runtimes with the last recorded apply instead of observing them, so drift on the backend cannot be seen. apply needs ${p.name}.`,
+          }),
+        );
+      } else if (options.destroying && !DESTROY_NEEDS.test(pointer)) {
+        diags.push(
+          warning('interp.unset-not-needed', `variable ${p.name} is not set; destroy does not need it`, {
+            range: locate(pointer, p.raw, nth),
+            pointer,
           }),
         );
       } else {

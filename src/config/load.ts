@@ -40,6 +40,8 @@ export interface LoadOptions {
    * and listed in LoadedConfig.unobserved, instead of failing the load.
    */
   optionalCredentials?: boolean;
+  /** `destroy`: unset variables outside name/backends/state are warnings (InterpolateOptions.destroying). */
+  destroying?: boolean;
 }
 
 /** A load result: the config when there are no errors, and always the sensitive values seen. */
@@ -97,6 +99,7 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
     env,
     confinement,
     optionalCredentials: options.optionalCredentials === true,
+    destroying: options.destroying === true,
   });
   diags.push(...main.diags);
   if (!('parsed' in main) || main.value === undefined) return { diags: sortDiags(diags), sensitiveValues: new Set() };

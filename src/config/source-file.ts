@@ -33,6 +33,8 @@ export interface ReadSource {
   at?: SourceRange;
   /** See InterpolateOptions.optionalCredentials (the config file only). */
   optionalCredentials?: boolean;
+  /** See InterpolateOptions.destroying (the config file only). */
+  destroying?: boolean;
 }
 
 export function readSourceFile(path: string, req: ReadSource): SourceFile | { diags: Diagnostic[] } {
@@ -52,7 +54,10 @@ export function readSourceFile(path: string, req: ReadSource): SourceFile | { di
   }
   const decoded = decodeUtf8(r.bytes, path);
   if (decoded.diag) return { diags: [decoded.diag] };
-  return checkSourceText(decoded.text, path, req.kind, req.env, { optionalCredentials: req.optionalCredentials });
+  return checkSourceText(decoded.text, path, req.kind, req.env, {
+    optionalCredentials: req.optionalCredentials,
+    destroying: req.destroying,
+  });
 }
 
 /** Bytes of a config file to text (UTF-8). */
@@ -65,7 +70,7 @@ export function checkSourceText(
   path: string,
   kind: 'config' | 'catalog' | 'profile',
   env: Record<string, string | undefined>,
-  options: { optionalCredentials?: boolean } = {},
+  options: { optionalCredentials?: boolean; destroying?: boolean } = {},
 ): SourceFile {
   const parsed = parseYaml(text, path);
   const diags = [...parsed.diags];
@@ -97,7 +102,10 @@ export function checkSourceText(
     );
     return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };
   }
-  const interp = interpolate(parsed, env, { optionalCredentials: kind === 'config' && options.optionalCredentials });
+  const interp = interpolate(parsed, env, {
+    optionalCredentials: kind === 'config' && options.optionalCredentials,
+    destroying: kind === 'config' && options.destroying,
+  });
   diags.push(...interp.diags);
   const validate = validator(kind);
   const finiteError = diags.some((d) => d.severity === 'error' && d.code === 'yaml.number-not-finite');
