@@ -6,6 +6,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { ApplyOutcome, Backend } from '../backends/backend.js';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
+import { diagsOf } from '../diag/error.js';
 import type { Change, Plan } from '../model/resources.js';
 import { approvalSatisfied } from '../plan/approval.js';
 import { identityRedactor, type Redactor } from '../plan/redact.js';
@@ -286,6 +287,10 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
       try {
         return await backend.apply(c, ctx);
       } catch (err) {
+        // An expected failure thrown with its diagnostics is reported as it is; anything else is a bug.
+        const carried = diagsOf(err);
+        if (carried)
+          return { status: 'failed', diags: carried.map((d) => ({ ...d, address: d.address ?? c.address })) };
         return {
           status: 'failed',
           diags: [

@@ -5,6 +5,7 @@
 import type { Backend } from '../backends/backend.js';
 import type { LoadedConfig } from '../config/index.js';
 import { error, hasErrors, warning, type Diagnostic } from '../diag/diagnostic.js';
+import { diagsOf } from '../diag/error.js';
 import type { DesiredResource, ObservedResource, ObservedStatus, Plan } from '../model/resources.js';
 import { resolveSources } from '../sources/resolve-desired.js';
 import type { RuntimeRecord, StateStore } from '../state/store.js';
@@ -45,6 +46,8 @@ export async function observeAll(
           desired.filter((d) => d.backend === name),
         );
       } catch (err) {
+        const carried = diagsOf(err);
+        if (carried) return { diags: carried };
         return {
           diags: [
             error('backend.observe-failed', `observing backend ${name} failed: ${(err as Error).message}`, {

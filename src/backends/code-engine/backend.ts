@@ -9,6 +9,7 @@
 // pure; apply resolves a ref still unpinned (a hand-made change) for that one change only.
 
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
+import { DiagnosticError, diagsOf } from '../../diag/error.js';
 import { redact } from '../../diag/redact.js';
 import type { CodeEngineBackend, GithubSettings } from '../../generated/config.js';
 import type { Change, DesiredResource, ObservedResource } from '../../model/resources.js';
@@ -100,7 +101,7 @@ export function createCodeEngineBackend(
 
   function failure(err: unknown, d: DesiredResource | undefined, address: string, action: string): ApplyOutcome {
     const scrub = scrubber(d);
-    const carried = (err as { diags?: Diagnostic[] }).diags;
+    const carried = diagsOf(err);
     if (carried) return { status: 'failed', diags: carried.map((x) => scrub({ ...x, address })) };
     if (err instanceof CodeEngineApiError)
       return { status: 'failed', retryable: err.retryable, diags: [scrub(err.toDiagnostic({ address }))] };
@@ -154,14 +155,12 @@ export function createCodeEngineBackend(
   ): Promise<void> {
     const found = await project.secrets.find(name);
     if (found && !isOwnedSecret(found.value, data[SECRET_STACK_KEY])) {
-      throw Object.assign(new Error('secret name taken'), {
-        diags: [
-          error('ce.name-taken', `Code Engine secret ${name} exists but was not created by this stack`, {
-            address,
-            detail: 'Rename or delete that secret yourself; contextforge never touches secrets without its mark.',
-          }),
-        ],
-      });
+      throw new DiagnosticError(
+        error('ce.name-taken', `Code Engine secret ${name} exists but was not created by this stack`, {
+          address,
+          detail: 'Rename or delete that secret yourself; contextforge never touches secrets without its mark.',
+        }),
+      );
     }
     if (!found) {
       const r = await project.secrets.create({ name, format: 'generic', data });
@@ -294,13 +293,11 @@ export function createCodeEngineBackend(
         const r = await project.apps.patchWithRetryOn412(app, (cur) => {
           before = { etag: cur.entity_tag, revision: cur.status_details?.latest_created_revision };
           if (!isOwnedApp(cur, stack))
-            throw Object.assign(new Error('not ours'), {
-              diags: [
-                error('ce.name-taken', `Code Engine app ${app} is no longer marked as stack ${stack}'s`, {
-                  address: d.address,
-                }),
-              ],
-            });
+            throw new DiagnosticError(
+              error('ce.name-taken', `Code Engine app ${app} is no longer marked as stack ${stack}'s`, {
+                address: d.address,
+              }),
+            );
           return mergePatch(cur, proto);
         });
         // A write that changed the app (its entity tag moved) makes a new revision.

@@ -3,6 +3,7 @@
 // creates a project.
 
 import { error, type Result } from '../../diag/diagnostic.js';
+import { DiagnosticError } from '../../diag/error.js';
 import type { CodeEngineBackend } from '../../generated/config.js';
 import type { CodeEngineClient, ProjectClient } from './client.js';
 
@@ -29,7 +30,7 @@ export class ProjectRef {
   /** A client scoped to the project; throws an error carrying the diagnostics when there is none. */
   async projectClient(): Promise<ProjectClient> {
     const id = await this.id();
-    if (!id.value) throw Object.assign(new Error(id.diags[0]?.summary ?? 'project not found'), { diags: id.diags });
+    if (!id.value) throw new DiagnosticError(id.diags);
     return this.client.project(id.value);
   }
 

@@ -19,6 +19,7 @@
 
 import type Dockerode from 'dockerode';
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
+import { DiagnosticError, diagsOf } from '../../diag/error.js';
 import type { DockerBackend, GithubSettings } from '../../generated/config.js';
 import type { Change, DesiredResource, ObservedResource } from '../../model/resources.js';
 import type { ApplyContext, ApplyOutcome, Backend, BackendDescription, LogOptions } from '../backend.js';
@@ -213,7 +214,7 @@ export function createDockerBackend(
       progress: ctx.progress,
       signal: ctx.signal,
     });
-    if (img.missing) throw Object.assign(new Error(img.missing.summary), { diag: img.missing });
+    if (img.missing) throw new DiagnosticError(img.missing);
     const labelsOfStack = stackLabels({ stack, backend: name });
     const ensureNets = async (): Promise<void> => {
       if (compiled.topology !== 'none') {
@@ -484,8 +485,8 @@ export function createDockerBackend(
       } catch (err) {
         // Whatever failed, do not trust remembered networks on the next attempt.
         networks.forgetAll();
-        const carried = (err as { diag?: Diagnostic }).diag;
-        if (carried) return { status: 'failed', diags: [{ ...carried, address: change.address }] };
+        const carried = diagsOf(err);
+        if (carried) return { status: 'failed', diags: carried.map((d) => ({ ...d, address: change.address })) };
         if (err instanceof NameTakenError) {
           return {
             status: 'failed',

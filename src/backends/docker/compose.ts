@@ -6,6 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { error } from '../../diag/diagnostic.js';
+import { DiagnosticError } from '../../diag/error.js';
 import { canonicalJson } from '../../model/canonical.js';
 import type { Change, DesiredResource, ObservedResource } from '../../model/resources.js';
 import type { ApplyContext, ApplyOutcome, LogOptions } from '../backend.js';
@@ -251,8 +252,7 @@ export async function applyCompose(
   const ownLabels = composeLabels({ stack, runtime, backend: env.backend });
 
   const seccomp = await seccompFor(d, env.configDir);
-  if (!seccomp.value && seccomp.diags.length)
-    throw Object.assign(new Error(seccomp.diags[0].summary), { diag: seccomp.diags[0] });
+  if (!seccomp.value && seccomp.diags.length) throw new DiagnosticError(seccomp.diags[0]);
   const seccompProfile = seccomp.value?.text;
 
   const internal = c.topology === 'internal';

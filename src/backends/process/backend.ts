@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
+import { systemErrorCode } from '../../diag/error.js';
 import { redact } from '../../diag/redact.js';
 import type { ProcessBackend } from '../../generated/config.js';
 import { parseDuration } from '../../config/index.js';
@@ -44,6 +45,22 @@ const INHERITED_ENV = [
   'TERM',
   'SYSTEMROOT',
 ];
+
+/**
+ * A failed system call on the backend's own files (.contextforge/process/…): a diagnostic that
+ * names the operation and the fix, never "a bug in the backend". Other errors stay bugs.
+ */
+function fsFailure(err: unknown, what: string, address?: string): Diagnostic | undefined {
+  const code = systemErrorCode(err);
+  if (!code) return undefined;
+  return error('process.files-failed', `${what}: ${(err as Error).message}`, {
+    ...(address ? { address } : {}),
+    detail:
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'The disk holding .contextforge/process/ beside the config is full: free space and run it again.'
+        : 'The process backend keeps its status files, sockets and logs in .contextforge/process/ beside the config: make sure that path is a directory writable by this user on a writable disk, then run it again.',
+  });
+}
 
 const DEFAULTS = { maxRestarts: 10, backoffInitialMs: 500, backoffMaxMs: 30_000, stableMs: 10_000 };
 
@@ -243,6 +260,24 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
     return { status: 'deleted', diags: [] };
   }
 
+  async function applyChange(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
+    switch (change.action) {
+      case 'noop':
+        return { status: 'unchanged', observed: change.observed, diags: [] };
+      case 'delete':
+        return remove(change.observed, change.address, ctx.stack);
+      case 'create':
+      case 'update':
+      case 'replace':
+        if (!change.desired)
+          return {
+            status: 'failed',
+            diags: [error('process.no-desired', `${change.address}: ${change.action} without a desired spec`)],
+          };
+        return start(change.desired, ctx, change.action === 'create');
+    }
+  }
+
   return {
     describe(): BackendDescription {
       return { name, kind: 'process', capabilities: PROCESS_CAPABILITIES };
@@ -251,7 +286,13 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
       return desired.filter((d) => d.backend === name).flatMap(validateOne);
     },
     async observe(stack: string): Promise<Result<ObservedResource[]>> {
-      return { value: listStatuses(stack).map(toObserved), diags: [] };
+      try {
+        return { value: listStatuses(stack).map(toObserved), diags: [] };
+      } catch (err) {
+        const d = fsFailure(err, `reading the runtimes of stack ${stack}`);
+        if (d) return { diags: [d] };
+        throw err;
+      }
     },
     plan(desired: DesiredResource | undefined, observed: ObservedResource | undefined): Change {
       // Nothing changes in place: a new spec means a new child; a dead supervisor is restarted.
@@ -259,20 +300,12 @@ export function createProcessBackend(name: string, config: ProcessBackend, optio
       return { ...change, backendType: 'process' };
     },
     async apply(change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
-      switch (change.action) {
-        case 'noop':
-          return { status: 'unchanged', observed: change.observed, diags: [] };
-        case 'delete':
-          return remove(change.observed, change.address, ctx.stack);
-        case 'create':
-        case 'update':
-        case 'replace':
-          if (!change.desired)
-            return {
-              status: 'failed',
-              diags: [error('process.no-desired', `${change.address}: ${change.action} without a desired spec`)],
-            };
-          return start(change.desired, ctx, change.action === 'create');
+      try {
+        return await applyChange(change, ctx);
+      } catch (err) {
+        const d = fsFailure(err, `${change.address}: ${change.action}`, change.address);
+        if (d) return { status: 'failed', diags: [d] };
+        throw err;
       }
     },
     logs(observed: ObservedResource, opts: LogOptions): AsyncIterable<string> {
