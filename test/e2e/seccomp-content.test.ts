@@ -122,7 +122,8 @@ test('editing the seccomp profile file makes plan show a replace, and apply runs
   r = await cf('plan', '--detailed-exitcode');
   assert.is(r.code, 2, r.out);
   assert.match(r.out, /runtime\.s must be replaced|replace:guardrails-changed/);
-  assert.match(r.out, /guardrails\.seccompDigest/);
+  // The plan names the field as the config does (issue 19): the profile's seccomp, by content.
+  assert.match(r.out, /seccomp \(content\)/);
   assert.match(r.out, /0 to create, 0 to update, 1 to replace, 0 to destroy/);
 
   r = await cf('apply', '--auto-approve');
