@@ -123,7 +123,10 @@ export async function collectStatus(input: {
     desired,
     now: Date.now(),
   });
-  if (input.probe) await probeEndpoints(rows);
+  // Only endpoints this host serves (Docker, local processes) are tried: a Code Engine app is a
+  // public service whose readiness the backend reports, and status must not reach out to it.
+  if (input.probe)
+    await probeEndpoints(rows.filter((r) => ['docker', 'process'].includes(config.backends[r.backend]?.type ?? '')));
   return { rows, observed: seen.observed, desired: resolved.desired, diags: seen.diags };
 }
 
