@@ -92,7 +92,8 @@ function start(
 }
 
 async function cf(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = start([...args, '-f', configFile]);
+  // --file, not -f: on `logs`, -f means --follow (as in docker logs).
+  const c = start([...args, '--file', configFile]);
   const code = await c.done;
   return { code, out: c.out(), err: c.err() };
 }
