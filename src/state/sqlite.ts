@@ -4,10 +4,23 @@
 // run payloads go through the redactor as a last line of defence.
 
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { migrate } from './migrations.js';
 import { approvalValues, runtimeValues, toApproval, toEvent, toHolder, toRun, toRuntime, type Row } from './rows.js';
 import type {
@@ -41,27 +54,69 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** True when this process may write the file and create files beside it (-wal, -shm). */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A read-only copy of a state file whose directory cannot be written (WAL needs one to read). */
+function readOnlySnapshot(path: string): Database.Database {
+  const dir = mkdtempSync(join(tmpdir(), 'contextforge-state-'));
+  const copy = join(dir, 'state.db');
+  copyFileSync(path, copy);
+  chmodSync(copy, 0o600);
+  // Header bytes 18-19 say "WAL" (2); as rollback-journal (1) the copy opens without a -shm.
+  // A -wal the writer has not checkpointed yet is not part of the snapshot.
+  const fd = openSync(copy, 'r+');
+  writeSync(fd, Buffer.from([1, 1]), 0, 2, 18);
+  closeSync(fd);
+  const db = new Database(copy, { readonly: true, fileMustExist: true });
+  // The copy goes with the process; the original is never touched.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return db;
+}
+
 export class SqliteStateStore implements StateStore {
   readonly path: string;
   /** Printable location (the path). */
   get location(): string {
     return this.path;
   }
-  private readonly db: Database.Database;
+  private readonly db!: Database.Database;
   private readonly redact: (text: string) => string;
   private readonly pollMs: number;
   private readonly host = hostname();
 
+  /** True when the file could only be read (a read-only directory): a snapshot copy is open. */
+  readonly readOnly: boolean = false;
+
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    migrate(this.db);
     this.redact = options.redact ?? ((t) => t);
     this.pollMs = options.lockPollMs ?? 200;
+    let db: Database.Database | undefined;
+    try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      db = new Database(options.path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      this.db = db;
+    } catch (err) {
+      db?.close();
+      if (options.path === ':memory:' || !existsSync(options.path) || writable(options.path)) throw err;
+      // WAL needs a writable directory even to read; read-only verbs (status, history, events)
+      // read a snapshot copy instead, opened read-only so that any write fails loudly.
+      this.db = readOnlySnapshot(options.path);
+      this.readOnly = true;
+    }
   }
 
   private redactedJson(value: unknown): string | null {
