@@ -62,6 +62,8 @@ export type NormalizedSource =
       baseDir: string;
       /** The compose file's text, read at plan time by the source resolver (path sources). */
       content?: string;
+      /** Content digest of each service's build context, by service (sources/build-context.ts). */
+      buildDigests?: Record<string, string>;
     }
   | { type: 'command'; command: string; args: string[]; cwd?: string };
 

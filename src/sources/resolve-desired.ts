@@ -12,6 +12,7 @@ import { hashOf } from '../model/canonical.js';
 import type { DesiredResource } from '../model/resources.js';
 import { repoUrl, type GitCredentials } from './github/repo.js';
 import { resolveRef } from './github/resolve.js';
+import { composeBuildDigests } from './build-context.js';
 import { isSeccompFile, readSeccompProfile } from './seccomp.js';
 
 export interface ResolveSourcesInput {
@@ -43,18 +44,31 @@ export async function resolveSources(
     input.desired.map(async (given) => {
       const d = await withSeccompDigest(given, input, diags);
       const s = d.spec.source;
-      if (s.type === 'compose' && !s.inline && s.content === undefined) {
-        // The file's text becomes part of the spec, so its hash moves when the file changes.
+      if (s.type === 'compose' && s.buildDigests === undefined) {
+        // The file's text becomes part of the spec, so its hash moves when the file changes; so
+        // do the contents of the build contexts its services build from.
         try {
-          const spec = { ...d.spec, source: { ...s, content: composeTextOf(s).text } };
+          const text = s.inline ? s.composeFile : (s.content ?? composeTextOf(s).text);
+          const digests = await composeBuildDigests(s, text);
+          const source = {
+            ...s,
+            ...(s.inline ? {} : { content: text }),
+            ...(Object.keys(digests).length ? { buildDigests: digests } : {}),
+          };
+          if (s.inline && !source.buildDigests) return d;
+          const spec = { ...d.spec, source };
           return { ...d, spec, specHash: hashOf(spec) };
         } catch (err) {
           diags.push(
-            error('compose.file-unreadable', `The compose file of ${d.address} cannot be read`, {
-              address: d.address,
-              range: d.range,
-              detail: `${(err as Error).message}. Fix compose_file.`,
-            }),
+            error(
+              'compose.file-unreadable',
+              `The compose file of ${d.address} or a build context it names cannot be read`,
+              {
+                address: d.address,
+                range: d.range,
+                detail: `${(err as Error).message}. Fix compose_file, or the build context of its services.`,
+              },
+            ),
           );
           return d;
         }

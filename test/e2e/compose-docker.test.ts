@@ -1,7 +1,7 @@
 // Compose source on the Docker backend, end to end: an MCP server built from the compose file's
 // build context waits for its healthy busybox sidecar, reaches it over the stack's own network,
 // is served through the gateway; changing only the sidecar replaces only the sidecar; logs of
-// all members carry a service prefix; destroy leaves no container, network or volume behind.
+// all members carry a service prefix; a Dockerfile edit is planned; destroy leaves no container, network or volume behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -114,6 +114,21 @@ test('compose: dependency order and health, stack network, per-service replace, 
     client = undefined;
 
     assert.is((await s.plan()).plan!.changes[0].action, 'noop');
+
+    // The build context is hashed by content (issue 18): an edit of the Dockerfile, with the
+    // compose file untouched, plans a change of the built member only (a new image tag).
+    const dockerfile = join(s.dir, 'app', 'Dockerfile');
+    const original = readFileSync(dockerfile, 'utf8');
+    writeFileSync(dockerfile, `${original}\n# edited: the plan must see this\n`);
+    const pb = await s.plan();
+    const cb = pb.plan!.changes[0];
+    assert.is.not(cb.action, 'noop', 'a Dockerfile edit is a change');
+    assert.ok(
+      cb.fields.length > 0 && cb.fields.every((f) => f.path.startsWith('services.mcp.')),
+      JSON.stringify(cb.fields),
+    );
+    writeFileSync(dockerfile, original);
+    assert.is((await s.plan()).plan!.changes[0].action, 'noop', 'the same content is the same plan');
 
     // Only the sidecar changes: only the sidecar is replaced.
     compose('sidecar-v2');

@@ -197,8 +197,9 @@ export function compileCompose(d: DesiredResource): { value?: CompiledCompose; d
 
 /**
  * Tag of a member built from a build context: the context's absolute path, dockerfile and args
- * are in the tag, so two stacks (or two directories) never share one. Context file contents are
- * not hashed: a changed file under an unchanged context is rebuilt by the next replace only.
+ * are in the tag, so two stacks (or two directories) never share one, and so is the digest of
+ * the context's content (sources/build-context.ts): an edited Dockerfile or context file moves
+ * the tag, so the plan replaces that member and apply builds the new image.
  */
 function builtMemberImage(
   runtime: string,
@@ -211,6 +212,7 @@ function builtMemberImage(
     context: resolve(base, build.context),
     dockerfile: build.dockerfile ?? 'Dockerfile',
     args: build.args,
+    ...(s.buildDigests?.[service] ? { content: s.buildDigests[service] } : {}),
   })
     .replace(/^sha256:/, '')
     .slice(0, 12);
