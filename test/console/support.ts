@@ -82,7 +82,16 @@ export async function api(
 ): Promise<{ status: number; body: unknown; text: string; type: string }> {
   const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
   if (token) headers.authorization = `Bearer ${token}`;
-  const r = await fetch(`${s.base}${path}`, { ...init, headers });
+  let r: Response;
+  try {
+    r = await fetch(`${s.base}${path}`, { ...init, headers });
+  } catch (e) {
+    // undici may reuse a keep-alive socket the server is closing that instant (its idle timeout
+    // passed while the test ran a CLI); the request never reached the server, so send it again.
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET') throw e;
+    r = await fetch(`${s.base}${path}`, { ...init, headers });
+  }
   const text = await r.text();
   let body: unknown;
   try {

@@ -2,7 +2,8 @@
 // Chromium through playwright-core): the runtimes page lists both as running; a container
 // killed behind contextforge's back turns its badge to not-running without a reload (the SSE
 // stream) and back to running after the repair (`contextforge apply`); the detail pages show the
-// log line the server printed and the guardrail warnings of the process runtime.
+// log line the server printed and the guardrail warnings of the process runtime; /metrics has
+// the Docker runtime's CPU and memory gauges.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -88,6 +89,19 @@ test('runtimes page follows a killed container and its repair; detail shows logs
   await page.getByRole('heading', { name: 'Runtime evhttp' }).waitFor();
   await page.locator('pre.logs', { hasText: 'listening on port 3001' }).waitFor({ timeout: 30_000 });
   await page.screenshot({ path: join(SHOTS, 'docker-detail.png') });
+  // /metrics: the Docker runtime's usage gauges from Docker stats (a scrape starts a refresh
+  // when its snapshot is stale; a later scrape has it).
+  let metrics = '';
+  const deadline = Date.now() + 60_000;
+  while (!/contextforge_runtime_memory_bytes\{runtime="evhttp",backend="box"\} [1-9]/.test(metrics)) {
+    if (Date.now() > deadline) throw new Error(`no memory gauge for evhttp:\n${metrics}`);
+    await new Promise((r) => setTimeout(r, 500));
+    metrics = await (
+      await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${s.tokens.admin}` } })
+    ).text();
+  }
+  assert.match(metrics, /contextforge_runtime_cpu_percent\{runtime="evhttp",backend="box"\} \d/);
+  assert.match(metrics, 'contextforge_runtime_up{runtime="evhttp",backend="box"} 1');
   await page.goto(`${s.base}/ui#/runtimes/quickstart`);
   await page.getByRole('heading', { name: 'Runtime quickstart' }).waitFor();
   const warnings = page.locator('ul.warnings li');
