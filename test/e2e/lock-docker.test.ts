@@ -106,6 +106,23 @@ function rebuildChanged(): void {
   });
 }
 
+/** Sandbox server containers the engine created since `since` (seconds), from its event log. */
+async function sandboxesCreatedSince(since: number): Promise<number> {
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const stream = (await docker().getEvents({
+    since,
+    until,
+    filters: JSON.stringify({ type: ['container'], event: ['create'], label: ['dev.contextforge.sandbox.runtime=ev'] }),
+  })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  // The bridge container carries the label too: count the sandboxed servers (our image) only.
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .filter((l) => (JSON.parse(l) as { from?: string }).from === IMAGE).length;
+}
+
 interface LockDoc {
   lock_version: number;
   runtimes: Record<
@@ -154,9 +171,11 @@ test('apply writes the lock: the image digest and one hash per tool, prompt and 
 test('a second plan is a no-op and lock --check passes', async () => {
   if (!haveDocker) return skip('the Docker daemon does not answer');
   const before = readFileSync(join(dir, 'contextforge.lock'), 'utf8');
+  const since = Math.floor(Date.now() / 1000) - 1;
   const plan = await cli(['plan', '--detailed-exitcode']);
   assert.is(plan.code, 0, plan.out);
   assert.match(plan.out, 'No changes.');
+  assert.is(await sandboxesCreatedSince(since), 0, 'a plan with a current lock starts no sandbox');
   const check = await cli(['lock', '--check']);
   assert.is(check.code, 0, check.out);
   assert.match(check.out, 'is current');
@@ -177,6 +196,7 @@ test('the image rebuilt under the same tag: lock --check exits 1 until the lock 
 
 test('plan shows replace:image-changed and the surface diff in text, markdown and JSON', async () => {
   if (!haveDocker) return skip('the Docker daemon does not answer');
+  const started = Math.floor(Date.now() / 1000) - 1;
   const text = await cli(['plan']);
   assert.is(text.code, 0, text.out);
   assert.match(text.out, 'replace:image-changed');
@@ -210,6 +230,7 @@ test('plan shows replace:image-changed and the surface diff in text, markdown an
     ['echo'],
   );
   assert.ok(ev.diff.changed[0].description.some((w) => w.op === 'added' && w.text.includes('mails a copy')));
+  assert.ok((await sandboxesCreatedSince(started)) >= 3, 'each of the three plans discovered in a sandbox');
   // No sandbox container outlives the plan.
   const left = await docker().listContainers({
     all: true,
