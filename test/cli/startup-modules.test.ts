@@ -110,7 +110,7 @@ test('<verb> --help says what the verb does, with its options', () => {
       plan: 'Show what apply would change',
       up: 'Apply the config, serve it through the gateway',
       history: 'List recorded plan/apply/destroy runs',
-      'client-config': 'Print the config snippet',
+      'client-config': 'Print (or --write into its config file) the entry that points an MCP client at the gateway',
     }[verb]!;
     assert.match(r.stdout, summary, `${verb} --help`);
     assert.match(r.stdout, /Options:\n[^]*--help/);
