@@ -80,6 +80,13 @@ export function dockerExecConnector(opts: DockerExecOptions): StdioConnector {
 async function startServer(opts: DockerExecOptions): Promise<Started> {
   const container = opts.docker.getContainer(opts.containerId);
   const info = await container.inspect();
+  if (info.State.Status === 'removing' || info.State.Status === 'dead') {
+    // Being removed (a replace or destroy in progress): as gone as Docker's 404, and said the
+    // same way, so the upstream waits for the state instead of retrying this id.
+    throw Object.assign(new Error(`No such container: ${opts.containerId} (it is being removed)`), {
+      statusCode: 404,
+    });
+  }
   if (!info.State.Running) {
     throw new Error(`Container ${opts.containerId} is not running (status ${info.State.Status}).`);
   }
@@ -88,21 +95,40 @@ async function startServer(opts: DockerExecOptions): Promise<Started> {
     throw new Error(`Container ${opts.containerId} has no entrypoint or command to start a session's server with.`);
   // The exec inherits the container's environment; user and working directory are repeated
   // so the session's server runs exactly as the container's main process does.
-  const exec = await container.exec({
-    Cmd: cmd,
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    Tty: false,
-    User: info.Config.User || undefined,
-    WorkingDir: info.Config.WorkingDir || undefined,
-  });
-  const socket = (await exec.start({ hijack: true, stdin: true, Tty: false })) as Duplex;
+  let exec: Dockerode.Exec;
+  let socket: Duplex;
+  try {
+    exec = await container.exec({
+      Cmd: cmd,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      User: info.Config.User || undefined,
+      WorkingDir: info.Config.WorkingDir || undefined,
+    });
+    socket = (await exec.start({ hijack: true, stdin: true, Tty: false })) as Duplex;
+  } catch (e) {
+    // A removal that began after the inspect answers 409 here: look again, so that a container
+    // on its way out is reported as gone, not as a failure worth retrying.
+    if ((e as { statusCode?: number }).statusCode === 409) await goneCheck(container, opts.containerId);
+    throw e;
+  }
   opts.onExec?.(exec.id);
   // Output waits in the stream (paused) until the transport starts reading it.
   const started: Started = { exec, socket, stdout: demuxDocker(opts.docker, socket, opts.onStderr), gone: false };
   socket.once('close', () => (started.gone = true));
   return started;
+}
+
+/** Throws Docker's 404 shape when the container no longer exists or is being removed. */
+async function goneCheck(container: Dockerode.Container, id: string): Promise<void> {
+  const state = await container.inspect().then(
+    (i) => i.State.Status,
+    (e: unknown) => ((e as { statusCode?: number }).statusCode === 404 ? 'gone' : undefined),
+  );
+  if (state === 'gone' || state === 'removing' || state === 'dead')
+    throw Object.assign(new Error(`No such container: ${id} (it is being removed)`), { statusCode: 404 });
 }
 
 function transportOf(s: Started, opts: DockerExecOptions): Transport {
