@@ -4,7 +4,7 @@
 // only); creates, pulls and changes nothing.
 
 import Dockerode from 'dockerode';
-import { parse } from 'yaml';
+import { parse } from '../vendor/yaml.js';
 import type { Backend as BackendConfig } from '../generated/config.js';
 import type { DesiredResource } from '../model/resources.js';
 import type { ArtifactPin } from '../model/tool-surface.js';

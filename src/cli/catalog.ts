@@ -3,7 +3,7 @@
 
 import type { CAC } from 'cac';
 import { relative } from 'node:path';
-import { stringify } from 'yaml';
+import { stringify } from '../vendor/yaml.js';
 import { backendsOf, definitionOf, filterEntries } from '../config/index.js';
 import { didYouMean } from '../diag/suggest.js';
 import { openLibrary, out, table } from './library-view.js';

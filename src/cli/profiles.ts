@@ -4,7 +4,7 @@
 
 import type { CAC } from 'cac';
 import { relative } from 'node:path';
-import { stringify } from 'yaml';
+import { stringify } from '../vendor/yaml.js';
 import type { ResolvedProfile } from '../config/index.js';
 import { BACKEND_TYPES, definitionOf, profileCheck } from '../config/index.js';
 import { didYouMean } from '../diag/suggest.js';

@@ -3,7 +3,7 @@
 // a default are errors at the exact span of the expression. Only string values are touched,
 // never keys; the parsed value is rewritten in place. No files, no process state (env is passed).
 
-import { parse as parseYamlScalar } from 'yaml';
+import { parse as parseYamlScalar } from '../vendor/yaml.js';
 import { error, warning, type Diagnostic } from '../diag/diagnostic.js';
 import { joinPointer } from './pointer.js';
 import type { ParsedYaml } from './yaml-source.js';

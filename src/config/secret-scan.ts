@@ -2,7 +2,7 @@
 // keys, the blocks below them and the variables they interpolate. Feeds the process's redaction
 // set, so that a file that does not parse still has its secrets masked. Reads no files.
 
-import { parse as parseYamlScalar } from 'yaml';
+import { parse as parseYamlScalar } from '../vendor/yaml.js';
 import { secrets } from '../diag/redact.js';
 import { editDistance } from '../diag/suggest.js';
 

@@ -3,7 +3,7 @@
 // file), tabs used as indentation, nesting too deep, and other errors at the offending token
 // rather than at a blank line. Knows only YAML text, nothing of configs.
 
-import { Parser, type YAMLError } from 'yaml';
+import { Parser, type YAMLError } from '../vendor/yaml.js';
 import { error, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 
 type ToRange = (start: number, end: number) => SourceRange;

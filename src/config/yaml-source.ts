@@ -15,7 +15,7 @@ import {
   type Alias,
   type Document,
   type Node,
-} from 'yaml';
+} from '../vendor/yaml.js';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { joinPointer, parentPointer } from './pointer.js';
 import { snapshotFor, type RawSpan } from './parse-snapshot.js';

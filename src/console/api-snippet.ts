@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSeq, parseDocument, stringify } from 'yaml';
+import { isSeq, parseDocument, stringify } from '../vendor/yaml.js';
 import { backendsOf, loadConfig } from '../config/index.js';
 import { diagDoc } from '../plan/render-json.js';
 import { catalogEntry } from './api-library.js';

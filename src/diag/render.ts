@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
 import type { Diagnostic, Severity } from './diagnostic.js';
-import { parse as parseYamlScalar } from 'yaml';
+import { parse as parseYamlScalar } from '../vendor/yaml.js';
 import { containsSecret, controlName, escapeControl, redact, REDACTED, secrets } from './redact.js';
 
 export interface RenderOptions {

@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse, stringify } from '../vendor/yaml.js';
 import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import { canonicalJson } from '../model/canonical.js';
 import {

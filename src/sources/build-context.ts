@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { parse } from 'yaml';
+import { parse } from '../vendor/yaml.js';
 
 /** Bytes read for content hashing per context; beyond it, files count by size and mtime. */
 const CONTENT_BUDGET = 128 * 1024 * 1024;

@@ -18,11 +18,13 @@ const srcDir = join(root, 'src');
  * model → diag/generated; gateway sits beside the pipeline and uses only config, state, model
  * and diag; emulators stand in for a remote cloud and import nothing of the product.
  */
-const BASE = ['model', 'diag', 'generated'];
+const BASE = ['model', 'diag', 'generated', 'vendor'];
 const LAYERS: Record<string, readonly string[]> = {
   generated: [],
-  diag: [],
-  model: ['diag', 'generated'],
+  // Third-party code as src/ loads it (the yaml library through its build-time bundle).
+  vendor: [],
+  diag: ['vendor'],
+  model: ['diag', 'generated', 'vendor'],
   config: [...BASE],
   sources: ['config', ...BASE],
   // contextforge.lock (issue 13): the file format and the staleness check. Pure data over model/;

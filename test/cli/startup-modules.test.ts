@@ -73,7 +73,7 @@ test('contextforge --version loads no heavy dependency and no verb', () => {
   const verbs = r.loaded.filter((l) => /\/dist\/cli\/(?!main|verbs?\.js)[^/]+\.js$/.test(l));
   assert.equal(verbs, [], 'no verb module is loaded');
   assert.not.ok(
-    r.loaded.some((l) => /node_modules\/yaml\//.test(l)),
+    r.loaded.some((l) => /node_modules\/yaml\/|\/dist\/vendor\/yaml/.test(l)),
     'not even the YAML parser',
   );
 });
@@ -99,6 +99,16 @@ test('validate loads the config layer and none of the heavy dependencies', () =>
   assert.not.ok(
     r.loaded.some((l) => AJV_COMPILER.test(l)),
     'validators stay precompiled: no ajv compiler at run time',
+  );
+  // The YAML library comes from its one-file build-time bundle, not from its 72 package files.
+  assert.ok(
+    r.loaded.some((l) => l.endsWith('/dist/vendor/yaml-bundle.cjs')),
+    'the yaml bundle is loaded',
+  );
+  assert.equal(
+    r.loaded.filter((l) => /node_modules\/yaml\//.test(l)),
+    [],
+    'no file of the yaml package',
   );
 });
 

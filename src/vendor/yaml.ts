@@ -1,0 +1,25 @@
+// The `yaml` library, as the rest of src/ imports it. Built (dist/), this loads the one-file
+// bundle that scripts/build.mjs makes of node_modules/yaml with esbuild (dist/vendor/
+// yaml-bundle.cjs): the package itself is 72 CommonJS files, and resolving and compiling them was
+// about 40 ms of every command's start-up. Run from src/ (tsx), or built without the bundle, it is
+// the package itself: the same code at the same version either way, so nothing else changes.
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+
+const require = createRequire(import.meta.url);
+
+function load(): typeof Yaml {
+  try {
+    return require('./yaml-bundle.cjs') as typeof Yaml;
+  } catch {
+    return require('yaml') as typeof Yaml;
+  }
+}
+
+const lib = load();
+
+export const { parse, parseDocument, stringify, LineCounter, Parser, Scalar, isAlias, isMap, isPair, isScalar, isSeq } =
+  lib;
+export type LineCounter = Yaml.LineCounter;
+export type Scalar = Yaml.Scalar;
+export type { Alias, Document, Node, YAMLError } from 'yaml';
