@@ -38,6 +38,16 @@ export function isConflict(err: unknown): boolean {
   return asErr(err).statusCode === 409;
 }
 
+/**
+ * The engine refuses to start a container because containerd still holds a task for it: dockerd
+ * died while it was creating that task, and after its restart it no longer knows the task
+ * ("task <id>: already exists"). Starting again never succeeds; only a new container does.
+ */
+export function isTaskLost(err: unknown): boolean {
+  const e = asErr(err);
+  return e.statusCode !== undefined && e.statusCode >= 500 && /task [0-9a-f]+: already exists/i.test(daemonMessage(e));
+}
+
 /** Errors worth retrying: dropped connections, daemon 5xx, and 409s saying something is in progress. */
 export function isTransient(err: unknown): boolean {
   const e = asErr(err);

@@ -19,7 +19,7 @@ import {
   removeVolumeIfOurs,
 } from './containers.js';
 import { ensureEdgeImage } from './edge-image.js';
-import { scrub } from './errors.js';
+import { isTaskLost, scrub } from './errors.js';
 import { compileRuntime, type CompiledRuntime } from './guardrails.js';
 import { seccompFor } from './seccomp.js';
 import { waitHealthy } from './health.js';
@@ -340,26 +340,34 @@ export class DockerLifecycle {
         if (!current?.native?.containerId) {
           await this.startUnit(d, stack, ctx, compiled.value);
         } else {
-          for (const id of (current.native.extraContainers as string[] | undefined) ?? [])
-            await removeContainer(docker, id);
-          if (current.native.state !== 'running') {
-            ctx.progress(`starting ${containerName(stack, runtime)}`);
-            await docker
-              .getContainer(current.native.containerId as string)
-              .start()
-              .catch((err: unknown) => {
-                if ((err as { statusCode?: number }).statusCode !== 304) throw err;
-              });
-          }
-          if (compiled.value.edge) {
-            // A sidecar cut off from a network (half-created, or disconnected by hand) is made anew.
-            if (current.native.edgeContainerId && ((current.live.edgeDrift as string[] | undefined) ?? []).length) {
-              ctx.progress(`re-creating the edge sidecar of ${change.address}`);
-              await removeContainer(docker, current.native.edgeContainerId as string);
-              await this.startEdge(compiled.value, stack, ctx);
-            } else if (!current.native.edgeContainerId) await this.startEdge(compiled.value, stack, ctx);
-            else if (current.native.edgeState !== 'running')
-              await docker.getContainer(current.native.edgeContainerId as string).start();
+          try {
+            for (const id of (current.native.extraContainers as string[] | undefined) ?? [])
+              await removeContainer(docker, id);
+            if (current.native.state !== 'running') {
+              ctx.progress(`starting ${containerName(stack, runtime)}`);
+              await docker
+                .getContainer(current.native.containerId as string)
+                .start()
+                .catch((err: unknown) => {
+                  if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+                });
+            }
+            if (compiled.value.edge) {
+              // A sidecar cut off from a network (half-created, or disconnected by hand) is made anew.
+              if (current.native.edgeContainerId && ((current.live.edgeDrift as string[] | undefined) ?? []).length) {
+                ctx.progress(`re-creating the edge sidecar of ${change.address}`);
+                await removeContainer(docker, current.native.edgeContainerId as string);
+                await this.startEdge(compiled.value, stack, ctx);
+              } else if (!current.native.edgeContainerId) await this.startEdge(compiled.value, stack, ctx);
+              else if (current.native.edgeState !== 'running')
+                await docker.getContainer(current.native.edgeContainerId as string).start();
+            }
+          } catch (err) {
+            // A daemon crash mid-start leaves a container that can never start again: replace it.
+            if (!isTaskLost(err)) throw err;
+            ctx.progress(`the engine lost the task of ${containerName(stack, runtime)} in a crash; replacing it`);
+            await this.removeUnit(current, stack, runtime);
+            await this.startUnit(d, stack, ctx, compiled.value);
           }
         }
         const r = await this.healthAndObserve(d, stack, ctx);
