@@ -25,8 +25,17 @@ export interface Child {
   all(): string;
 }
 
-export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Child {
-  const proc = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', RUNNER, ...args], {
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** A command that runs the CLI (exec'ing it, so the child's pid is the CLI's), e.g. nsenter into a namespace. */
+  wrap?: string[];
+}
+
+export function startCli(args: string[], options: CliOptions = {}): Child {
+  const argv = [process.execPath, '--import', TSX, '--input-type=module', '-e', RUNNER, ...args];
+  const command = [...(options.wrap ?? []), ...argv];
+  const proc = spawn(command[0]!, command.slice(1), {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...(options.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,7 +102,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
 /** Runs one CLI command to completion. */
 export async function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: CliOptions = {},
 ): Promise<{ code: number; out: string; err: string }> {
   const c = startCli(args, options);
   const code = await c.done;
