@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
@@ -67,12 +67,17 @@ const RUNNER = "import { main } from './src/cli/main.ts'; process.exitCode = awa
 function start(
   args: string[],
   onOut?: (out: string) => void,
+  nodeArgs: string[] = [],
 ): ChildProcess & { out: () => string; err: () => string; done: Promise<number> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], {
-    cwd: root,
-    env: { ...process.env, E2E_TOKEN: SECRET, NO_COLOR: '1', FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ChildProcess & { out: () => string; err: () => string; done: Promise<number> };
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args],
+    {
+      cwd: root,
+      env: { ...process.env, E2E_TOKEN: SECRET, NO_COLOR: '1', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  ) as ChildProcess & { out: () => string; err: () => string; done: Promise<number> };
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => {
@@ -239,23 +244,36 @@ test('kill -9 of apply midway, then apply again: converges without duplicates or
     { ...BASE[1], env: { LEVEL: 'debug' } },
     ...['d1', 'd2', 'd3', 'd4'].map((name) => ({ name, env: { LEVEL: 'info' } })),
   ];
-  // The kill is sent from the output event itself (not a polling loop) once the second creation
-  // starts; should the apply still have finished first on a starved machine, the new runtimes are
-  // removed and the kill is tried again (a precondition of the scenario, bounded to 3 tries).
-  let partial: Record<string, string[]> = {};
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    writeConfig(many);
-    const child = start(['apply', '--auto-approve', '--parallelism', '1', '-f', configFile], (out) => {
-      if (/Creation complete/.test(out) && (out.match(/Creating\.\.\./g)?.length ?? 0) >= 2) child.kill('SIGKILL');
-    });
-    await child.done;
-    partial = await mainContainers();
-    if (Object.keys(partial).length < many.length || attempt === 3) break;
-    writeConfig(BASE);
-    const reset = await cf('apply', '--auto-approve');
-    assert.is(reset.code, 0, reset.out + reset.err);
-  }
+  // The apply kills itself with SIGKILL at a fixed point: a preloaded module watches what it
+  // prints and, the moment it has printed "Creating..." for a second runtime (the first one's
+  // container created, its health still awaited), sends SIGKILL to its own pid. Writes to a pipe are synchronous on Linux, so the line
+  // is out and nothing after it runs: no exit handler, no lock release, no state flush. Killing from
+  // the test process instead raced with the apply on a busy machine (the apply could finish before
+  // the test process even read the line).
+  const killer = join(dir, 'kill-at-second-create.mjs');
+  writeFileSync(
+    killer,
+    [
+      'const write = process.stdout.write.bind(process.stdout);',
+      'let seen = 0;',
+      'process.stdout.write = (chunk, ...rest) => {',
+      '  const done = write(chunk, ...rest);',
+      '  seen += (String(chunk).match(/Creating\\.\\.\\./g) ?? []).length;',
+      "  if (seen >= 2) process.kill(process.pid, 'SIGKILL');",
+      '  return done;',
+      '};',
+      '',
+    ].join('\n'),
+  );
   writeConfig(many);
+  const child = start(['apply', '--auto-approve', '--parallelism', '1', '-f', configFile], undefined, [
+    '--import',
+    pathToFileURL(killer).href,
+  ]);
+  await child.done;
+  assert.is(child.signalCode, 'SIGKILL', `apply was killed, not finished: ${child.out()}${child.err()}`);
+  assert.match(child.out(), /runtime\.d1: creating container/, 'the first creation had begun');
+  const partial = await mainContainers();
   assert.ok(
     Object.keys(partial).length < many.length,
     `apply was killed before finishing (${Object.keys(partial).length} of ${many.length})`,
