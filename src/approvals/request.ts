@@ -51,6 +51,18 @@ export function describeSource(source: NormalizedSource): Record<string, unknown
     case 'command':
       // The arguments are what the reviewer approves as much as the command (`npx -y <pkg>`).
       return { type: 'command', command: source.command, ...(source.args ? { args: source.args } : {}) };
+    case 'package':
+      // The exact package and version is what runs; the reviewer approves that, not a name.
+      return {
+        type: 'package',
+        registry: source.registry,
+        package: `${source.name}@${source.version}`,
+        ...(source.bin ? { bin: source.bin } : {}),
+        ...(source.args.length ? { args: source.args } : {}),
+      };
+    case 'remote':
+      // Header names only: their values may carry secrets.
+      return { type: 'remote', url: source.url, headers: Object.keys(source.headers) };
   }
 }
 

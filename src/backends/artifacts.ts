@@ -1,6 +1,6 @@
 // Pins each runtime's artifact for the lock: the image id the engine resolves a docker tag to
 // (its registry digest when it has one), the commit a github ref resolved to, every compose
-// member's image, the package@version of an npx/uvx command. Reads the engines (image inspect
+// member's image, the package@version of an npx/uvx command or a package source. Reads the engines (image inspect
 // only); creates, pulls and changes nothing.
 
 import Dockerode from 'dockerode';
@@ -127,5 +127,15 @@ async function pinOf(d: DesiredResource, inspect: Inspect): Promise<ArtifactPin>
         ...(pkg ? { digest: pkg } : { note: 'no exact package version in the command; the command line is pinned' }),
       };
     }
+    case 'package':
+      // The schema and validate allow exact versions only, so name + version is the pin.
+      return { type: 'package', ref: `${s.registry}:${s.name}`, digest: packageSpec(s) };
+    case 'remote':
+      return { type: 'remote', ref: s.url, note: 'a hosted server has no artifact to pin; its tool surface is pinned' };
   }
+}
+
+/** `name@version` (npm) or `name==version` (pypi): how each registry's installer names one exact release. */
+export function packageSpec(s: { registry: 'npm' | 'pypi'; name: string; version: string }): string {
+  return s.registry === 'npm' ? `${s.name}@${s.version}` : `${s.name}==${s.version}`;
 }

@@ -189,7 +189,9 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
       sourceProblem = `compose source of ${what} cannot run on ${b.type} backend "${link.backendName}"`;
     else if (src === 'command' && b.type !== 'process')
       sourceProblem = `command source of ${what} needs a process backend`;
-    else if (src !== 'command' && b.type === 'process')
+    else if (src === 'package' && b.type === 'ibm_code_engine')
+      sourceProblem = `package source of ${what} cannot run on Code Engine backend "${link.backendName}"`;
+    else if (src !== 'command' && src !== 'package' && src !== 'remote' && b.type === 'process')
       sourceProblem = `${src} source of ${what} cannot run on process backend "${link.backendName}"`;
     if (sourceProblem) {
       diags.push(
@@ -200,12 +202,15 @@ export function checkBackendRules(input: BackendRulesInput): Diagnostic[] {
               ? 'Compose stacks need a Docker backend; on Code Engine deploy each service as its own catalog entry.'
               : src === 'command'
                 ? 'Commands run as local processes; use a process backend, or a docker/github source for containers.'
-                : 'The process backend runs local commands only; use a docker backend, or a catalog entry with a command source.',
+                : src === 'package'
+                  ? 'Packages run as local processes or in an image built on Docker; use a process or docker backend.'
+                  : 'The process backend runs local commands and packages only; use a docker backend, or a catalog entry with a command or package source.',
         }),
       );
       continue;
     }
-    if (e.transport?.type === 'stdio' && !caps.supports_stdio_attach) {
+    // A hosted server starts nothing on the backend: its transport is never attached there.
+    if (src !== 'remote' && e.transport?.type === 'stdio' && !caps.supports_stdio_attach) {
       diags.push(
         error(
           'transport.stdio-unsupported',

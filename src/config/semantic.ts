@@ -7,6 +7,7 @@ import type { ContextforgeConfig } from '../generated/config.js';
 import { ownValue, rangeOf, type EntryRecord, type Located, type ProfileRecord, type RuntimeLink } from './records.js';
 import { Suggester } from './suggest-bounded.js';
 import { checkBackendRules } from './semantic-backend.js';
+import { checkEntrySource } from './semantic-source.js';
 import type { ParsedYaml } from './yaml-source.js';
 
 export interface SemanticInput {
@@ -99,15 +100,7 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
   };
   for (const r of catalog.values()) {
     if (!r.builtin) checkEntryProfile(r);
-    const e = r.entry;
-    if (e.source.type === 'command' && e.transport && e.transport.type !== 'stdio') {
-      diags.push(
-        error('transport.command-needs-stdio', `command source "${e.slug}" must use the stdio transport`, {
-          range: rangeOf(r, ['transport', 'type']),
-          detail: 'A command source is a local process speaking MCP over stdin/stdout; set transport.type to stdio.',
-        }),
-      );
-    }
+    diags.push(...checkEntrySource(r));
   }
 
   // Runtimes: names, references, per-runtime sanity.

@@ -42,7 +42,8 @@ export type BackendType = 'docker' | 'ibm_code_engine' | 'process';
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
  * via the `definition` "source".
  */
-export type Source = DockerSource | GithubSource | ComposeSource | CommandSource;
+export type Source =
+  DockerSource | GithubSource | ComposeSource | CommandSource | PackageSource | RemoteSource;
 /**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
  * via the `definition` "transportType".
@@ -64,6 +65,11 @@ export type Duration3 = number | string;
  * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
  */
 export type Duration4 = number | string;
+/**
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "sourceType".
+ */
+export type SourceType = 'docker' | 'github' | 'compose' | 'command' | 'package' | 'remote';
 /**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
  * via the `definition` "approver".
@@ -178,6 +184,7 @@ export interface DockerBackend {
    */
   publish_host?: string;
   cleanup_orphans?: boolean;
+  package_base_images?: PackageBaseImages;
 }
 /**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
@@ -187,6 +194,13 @@ export interface ResourceLimits {
   cpu?: CpuQuantity;
   memory?: MemoryQuantity;
   pids?: number;
+}
+/**
+ * Base images of the images built for package sources (the package is installed at its pinned version on top). node: for npm packages (runs node from its PATH); python: for pypi packages (runs pip and the console script from its PATH).
+ */
+export interface PackageBaseImages {
+  node?: string;
+  python?: string;
 }
 /**
  * An IBM Cloud Code Engine project.
@@ -437,6 +451,54 @@ export interface CommandSource {
   cwd?: string;
 }
 /**
+ * A server published as a package, pinned to one exact version: run with `npx -y name@version` / `uvx name==version` on the process backend (installed once before the first start), or in an image built from docker.package_base_images on Docker.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "packageSource".
+ */
+export interface PackageSource {
+  type: 'package';
+  /**
+   * Where the package is published: npm (registry.npmjs.org) or pypi.
+   */
+  registry: 'npm' | 'pypi';
+  /**
+   * Package name, e.g. @modelcontextprotocol/server-memory or mcp-server-fetch.
+   */
+  name: string;
+  /**
+   * The exact version, no ranges or tags such as latest (npm: semver such as 2025.11.25; pypi: PEP 440 such as 2025.4.7): it is what the lock pins and what runs.
+   */
+  version: string;
+  /**
+   * The executable of the package to run when it has several (default: its only one, or the one named like the package).
+   */
+  bin?: string;
+  /**
+   * Arguments after the executable.
+   */
+  args?: string[];
+}
+/**
+ * An MCP server already hosted elsewhere: nothing is started; the gateway connects to the URL (transport streamable-http or sse of the entry) and federates it like the rest.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "remoteSource".
+ */
+export interface RemoteSource {
+  type: 'remote';
+  /**
+   * The MCP endpoint, e.g. https://mcp.example.com/mcp.
+   */
+  url: string;
+  /**
+   * HTTP headers sent with every request. {NAME} in a value is replaced by the runtime's value of the entry's env variable NAME (declare it under env, secret: true for tokens); a header holding a secret value is sensitive.
+   */
+  headers?: {
+    [k: string]: string;
+  };
+}
+/**
  * How the server speaks MCP.
  *
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
@@ -678,7 +740,7 @@ export interface ApprovalSettings {
  * via the `definition` "approvalRule".
  */
 export interface ApprovalRule {
-  source_type?: 'docker' | 'github' | 'compose' | 'command';
+  source_type?: SourceType;
   registry_not_in?: string[];
   guardrails_profile?: string;
   backend_type?: BackendType;

@@ -65,7 +65,23 @@ export type NormalizedSource =
       /** Content digest of each service's build context, by service (sources/build-context.ts). */
       buildDigests?: Record<string, string>;
     }
-  | { type: 'command'; command: string; args: string[]; cwd?: string };
+  | { type: 'command'; command: string; args: string[]; cwd?: string }
+  | {
+      type: 'package';
+      registry: 'npm' | 'pypi';
+      name: string;
+      /** The exact version: what the lock pins and what runs. */
+      version: string;
+      /** The executable of the package, when it has several. */
+      bin?: string;
+      args: string[];
+    }
+  | {
+      type: 'remote';
+      url: string;
+      /** Header templates: `{NAME}` stands for the runtime's value of env variable NAME (never the value). */
+      headers: Record<string, string>;
+    };
 
 export interface TransportSpec {
   type: TransportType;

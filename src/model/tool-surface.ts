@@ -88,7 +88,7 @@ export function surfaceSize(s: Surface): number {
 
 /** A runtime's artifact, pinned: what exactly runs, not the name it was asked for by. */
 export interface ArtifactPin {
-  type: 'docker' | 'github' | 'compose' | 'command' | 'code_engine';
+  type: 'docker' | 'github' | 'compose' | 'command' | 'package' | 'remote' | 'code_engine';
   /** What the config names: an image reference, `repo@ref`, a compose file, a command line. */
   ref: string;
   /** Image digest (or engine image id for local images), commit SHA, or package@version. */

@@ -2,13 +2,13 @@
 // rules plus catalog `requires_approval`), and whether a set of approvers satisfies them. Pure
 // and exported: the apply engine and the approval workflow both build on it; no I/O here.
 
-import type { ApprovalSettings, Approver, BackendType } from '../generated/config.js';
+import type { ApprovalSettings, Approver, BackendType, SourceType } from '../generated/config.js';
 import type { ApprovalRequirement } from '../model/resources.js';
 
 export interface ApprovalSubject {
   runtime: string;
   catalog: string;
-  sourceType: 'docker' | 'github' | 'compose' | 'command';
+  sourceType: SourceType;
   /** Image reference for docker sources, or the push registry of github sources. */
   image?: string;
   profile: string;

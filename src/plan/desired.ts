@@ -422,13 +422,27 @@ export function normalizeSource(entry: ResolvedCatalogEntry): NormalizedSource {
       };
     case 'command':
       return { type: 'command', command: s.command, args: s.args ?? [], cwd: s.cwd };
+    case 'package':
+      return {
+        type: 'package',
+        registry: s.registry,
+        name: s.name,
+        version: s.version,
+        bin: s.bin,
+        args: s.args ?? [],
+      };
+    case 'remote':
+      return { type: 'remote', url: s.url, headers: sortRecord(s.headers ?? {}) };
   }
 }
 
-/** Transport defaults: command sources speak stdio; others streamable HTTP on 8080 at /mcp. */
+/**
+ * Transport defaults: command and package sources speak stdio; others streamable HTTP on 8080 at
+ * /mcp. A remote source's URL says where it listens, so it has no port or path of its own.
+ */
 export function normalizeTransport(t: Transport | undefined, source: NormalizedSource): TransportSpec {
-  const type = t?.type ?? (source.type === 'command' ? 'stdio' : 'streamable-http');
-  if (type === 'stdio') return { type };
+  const type = t?.type ?? (source.type === 'command' || source.type === 'package' ? 'stdio' : 'streamable-http');
+  if (type === 'stdio' || source.type === 'remote') return { type };
   return { type, port: t?.port ?? 8080, path: t?.path ?? (type === 'sse' ? '/sse' : '/mcp') };
 }
 

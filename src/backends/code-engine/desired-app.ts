@@ -87,7 +87,12 @@ export interface DesiredAppInput {
 export function desiredApp(input: DesiredAppInput): { value?: ManagedApp; problem?: string } {
   const { desired: d, config } = input;
   const s = d.spec;
-  if (s.source.type === 'compose' || s.source.type === 'command')
+  if (
+    s.source.type === 'compose' ||
+    s.source.type === 'command' ||
+    s.source.type === 'package' ||
+    s.source.type === 'remote'
+  )
     return { problem: `${s.source.type} sources cannot run on Code Engine` };
   if (s.transport.type === 'stdio') return { problem: 'stdio transport cannot be reached on Code Engine' };
   const port = s.transport.port ?? 8080;

@@ -53,7 +53,12 @@ export function validateDesired(input: ValidateInput): Diagnostic[] {
         ),
       );
     }
-    if (s.source.type === 'compose' || s.source.type === 'command') {
+    if (
+      s.source.type === 'compose' ||
+      s.source.type === 'command' ||
+      s.source.type === 'package' ||
+      s.source.type === 'remote'
+    ) {
       diags.push(
         error(
           'ce.source-unsupported',
@@ -63,7 +68,9 @@ export function validateDesired(input: ValidateInput): Diagnostic[] {
             detail:
               s.source.type === 'compose'
                 ? 'Code Engine has no Compose: deploy each service as its own catalog entry (docker or github source), or use a Docker backend.'
-                : 'Commands run as local processes: use a process backend, or a docker/github source on Code Engine.',
+                : s.source.type === 'command'
+                  ? 'Commands run as local processes: use a process backend, or a docker/github source on Code Engine.'
+                  : `A ${s.source.type} source runs on a process or docker backend: put the runtime there, or use a docker/github source on Code Engine.`,
           },
         ),
       );

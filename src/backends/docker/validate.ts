@@ -34,6 +34,19 @@ export function validateDesired(
       );
       continue;
     }
+    if (src.type === 'package' || src.type === 'remote') {
+      diags.push(
+        error(
+          'docker.source-unsupported',
+          `A ${src.type} source cannot run on Docker backend ${name} yet (${d.address})`,
+          {
+            ...at,
+            detail: 'This version of contextforge does not build package images or record remote servers yet.',
+          },
+        ),
+      );
+      continue;
+    }
     if (src.type === 'github') {
       // The plan resolves the commit before validate; an unresolved one means resolution failed.
       if (src.pushToRegistry && !src.registry) {
