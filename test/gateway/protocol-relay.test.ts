@@ -19,6 +19,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { createGateway, dockerExecConnector, type Gateway, type UpstreamSpec } from '../../src/gateway/index.js';
 import { docker, removeByLabel, requireDocker, testLabels, uniqueName } from '../support/docker.js';
+import { skip } from '../support/skip.js';
 import { EVERYTHING, EVERYTHING_IMAGE, ensureFixtureImages } from '../support/images.js';
 import { quietLogger, spawnEverything, text, waitFor, type EverythingProcess } from './support/upstreams.js';
 
@@ -129,7 +130,7 @@ const logText = (l: LoggingMessageNotification['params']): string =>
 
 for (const runtime of ['evhttp', 'evbox'] as const) {
   test(`${runtime}: sampling, elicitation, roots, logging and subscriptions reach the right client`, async () => {
-    if (runtime === 'evbox' && !haveDocker) return;
+    if (runtime === 'evbox' && !haveDocker) return skip('the Docker daemon does not answer');
     const { client, seen } = await capableClient();
     const other = await plainClient();
     try {
@@ -220,7 +221,7 @@ for (const runtime of ['evhttp', 'evbox'] as const) {
 }
 
 test("closing the clients ends their sessions' exec'd servers; the container keeps running", async () => {
-  if (!haveDocker) return;
+  if (!haveDocker) return skip('the Docker daemon does not answer');
   assert.ok(execIds.length >= 3, `one exec for the shared session and one per client session (${execIds.length})`);
   // The shared session's server stays; every client session's server exits after its stdin ends.
   const running = async (): Promise<number> => {
@@ -240,7 +241,7 @@ test("closing the clients ends their sessions' exec'd servers; the container kee
 });
 
 test('with spare, a server is started ahead once several sessions are served, handed out whole and ended on close', async () => {
-  if (!haveDocker) return;
+  if (!haveDocker) return skip('the Docker daemon does not answer');
   const id = (await docker().listContainers({ filters: JSON.stringify({ name: [runId] }) }))[0].Id;
   const started: string[] = [];
   const connector = dockerExecConnector({
