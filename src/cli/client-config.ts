@@ -210,7 +210,7 @@ export async function runClientConfig(client: string | undefined, flags: Flags):
       return 1;
     }
     const target = resolve(flags.configPath ?? clientConfigFile(client as WritableClient, process.cwd()));
-    const w = writeClientConfig(target, snippet.json as Record<string, unknown>);
+    const w = writeClientConfig(target, snippet.json as Record<string, unknown>, client as WritableClient);
     if ('error' in w) {
       process.stderr.write(`error[client-config.unwritable]: ${w.error}\n  ${w.detail}\n`);
       return 1;

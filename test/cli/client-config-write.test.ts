@@ -3,7 +3,7 @@
 // (default locations under a temporary HOME and project), other servers and settings kept, the
 // old file kept as .bak, the URL the one the gateway really serves (`serve --port 0`), and the
 // written file accepted by a JSON Schema of that client's documented format (ajv). A file that is
-// not plain JSON is refused and left as it was. The HTTP entries are then used to list tools.
+// not plain JSON is refused and left as it was, except VS Code's JSONC, edited with its comments kept. The HTTP entries are then used to list tools.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
+import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { cleanupCopy, quickstartCopy, requireBuild, runCli, runCliSync, type CliRun } from './up-support.js';
@@ -138,6 +139,54 @@ test('a client file that is not plain JSON is refused and left alone', () => {
   assert.match(r.stderr, 'error[client-config.unwritable]');
   assert.is(readFileSync(file, 'utf8'), text);
   assert.not.ok(existsSync(`${file}.bak`));
+});
+
+test('vscode: a JSONC mcp.json (comments, trailing commas) is edited in place, its comments kept', () => {
+  const file = join(home, 'jsonc', 'mcp.json');
+  mkdirSync(dirname(file), { recursive: true });
+  const text = [
+    '// Team MCP servers: keep this note',
+    '{',
+    '  "servers": {',
+    '    /* the old one */',
+    '    "other": { "type": "stdio", "command": "other", "args": [], },',
+    '  },',
+    '  "inputs": [',
+    '    { "type": "promptString", "id": "other-key", "description": "Other key", "password": true }, // ours',
+    '  ],',
+    '}',
+    '',
+  ].join('\n');
+  writeFileSync(file, text);
+  const r = cli(['client-config', 'vscode', '--write', '--config-path', file]);
+  assert.is(r.code, 0, r.stderr + r.stdout);
+  const written = readFileSync(file, 'utf8');
+  for (const comment of ['// Team MCP servers: keep this note', '/* the old one */', '// ours'])
+    assert.ok(written.includes(comment), `${comment} kept:\n${written}`);
+  assert.is(readFileSync(`${file}.bak`, 'utf8'), text);
+  const errors: ParseError[] = [];
+  const doc = parseJsonc(written, errors, { allowTrailingComma: true }) as Json;
+  assert.equal(errors, [], written);
+  const validate = schema('vscode');
+  assert.ok(validate(doc), JSON.stringify(validate.errors));
+  assert.equal(doc.servers.other, { type: 'stdio', command: 'other', args: [] });
+  assert.is(doc.servers.contextforge.url, `http://127.0.0.1:${port}/mcp`);
+  assert.equal(
+    doc.inputs.map((i: Json) => i.id),
+    ['other-key', 'contextforge-token'],
+  );
+  // Again: our entry and input are replaced where they are, nothing doubles, comments stay.
+  assert.is(cli(['client-config', 'vscode', '--write', '--config-path', file]).code, 0);
+  const again = readFileSync(file, 'utf8');
+  assert.equal(parseJsonc(again, [], { allowTrailingComma: true }), doc);
+  assert.ok(again.includes('/* the old one */'));
+  // Broken JSONC is refused and left as it was.
+  const broken = '{ "servers": { "other": { "type": "stdio", } \n';
+  writeFileSync(file, broken);
+  const bad = cli(['client-config', 'vscode', '--write', '--config-path', file]);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /error\[client-config\.unwritable\]: .* is not valid JSONC/);
+  assert.is(readFileSync(file, 'utf8'), broken);
 });
 
 test('without a running gateway the configured port is used, and said so', async () => {
