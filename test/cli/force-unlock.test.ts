@@ -1,7 +1,7 @@
 // `force-unlock` end to end through bin/contextforge.js against a real lock held by a real
 // process: the lock id is required (as Terraform's `force-unlock LOCK_ID`), a holder alive on
 // this host is never unlocked, the user confirms on a terminal unless -force, and a dead
-// holder's lock goes once both are given.
+// holder's lock goes once both are given. `status` shows the held lock (holder, age, id).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -86,6 +86,20 @@ test('force-unlock needs the lock id, refuses a live holder, confirms unless -fo
     assert.ok(r.err.includes(`pid ${holder.pid}`), r.err);
     assert.ok(r.err.includes(`contextforge force-unlock ${id}`), r.err);
     assert.is(holderId(), id, 'still locked');
+
+    // status shows the held lock: its holder, since when, how long, and its id (status itself takes no lock).
+    r = cli(['status']);
+    assert.is(r.code, 0, r.out + r.err);
+    assert.match(
+      r.out,
+      new RegExp(`Locked by \\w+ \\(pid ${holder.pid} on [^)]+\\) since \\S+, .+ ago; lock id ${id}`),
+    );
+    r = cli(['status', '--json']);
+    assert.is(r.code, 0, r.err);
+    const lock = (JSON.parse(r.out) as { lock?: { pid: number; id?: string; since: string } }).lock;
+    assert.is(lock?.pid, holder.pid);
+    assert.is(lock?.id, id);
+    assert.ok(!Number.isNaN(Date.parse(lock!.since)), lock!.since);
 
     // A wrong id: refused.
     r = cli(['force-unlock', '00000000-0000-0000-0000-000000000000', '-force']);
