@@ -1,7 +1,8 @@
 // Compose source on the Docker backend, end to end: an MCP server built from the compose file's
 // build context waits for its healthy busybox sidecar, reaches it over the stack's own network,
 // is served through the gateway; changing only the sidecar replaces only the sidecar; logs of
-// all members carry a service prefix; a Dockerfile edit is planned; destroy leaves no container, network or volume behind.
+// all members carry a service prefix; a Dockerfile edit is planned; destroy keeps the named volume
+// (the plan says so) and destroy --delete-volumes leaves no container, network or volume behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -159,8 +160,23 @@ test('compose: dependency order and health, stack network, per-service replace, 
       lines.join('\n'),
     );
 
-    // Destroy: nothing of the stack remains.
-    assert.is((await s.apply(await s.plan(true))).exitCode, 0);
+    // Destroy keeps the named volume (its data), as `docker compose down` does, and says so.
+    const keep = await s.plan(true);
+    const del = keep.plan!.changes.find((c) => c.address === `runtime.${runtime}`)!;
+    assert.is(del.action, 'delete');
+    assert.ok(
+      del.steps?.some((x) => /^keep data volume \S+ \(destroy --delete-volumes removes it\)$/.test(x)),
+      JSON.stringify(del.steps),
+    );
+    assert.is((await s.apply(keep)).exitCode, 0);
+    assert.equal(await stackObjects(s.stack), [0, 0, 1], 'no container or network; the named volume is kept');
+    // Destroy with --delete-volumes: nothing of the stack remains.
+    const purge = await s.plan(true, true);
+    assert.ok(
+      purge.plan!.changes.some((c) => c.steps?.some((x) => x.startsWith('delete data volume '))),
+      JSON.stringify(purge.plan!.changes),
+    );
+    assert.is((await s.apply(purge)).exitCode, 0);
     assert.equal(await stackObjects(s.stack), [0, 0, 0], 'no container, network or volume with the stack label');
   } finally {
     await client?.close().catch(() => undefined);
@@ -250,7 +266,7 @@ test('compose behind an edge: egress off keeps every member on an internal netwo
     await client.close();
     client = undefined;
 
-    assert.is((await s.apply(await s.plan(true))).exitCode, 0);
+    assert.is((await s.apply(await s.plan(true, true))).exitCode, 0);
     assert.equal(await stackObjects(s.stack), [0, 0, 0], 'no container, network or volume with the stack label');
   } finally {
     await client?.close().catch(() => undefined);

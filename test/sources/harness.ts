@@ -59,8 +59,14 @@ export class DockerStack {
     return this.config;
   }
 
-  plan(destroy = false): Promise<PlanStackResult> {
-    return planStack({ config: this.config, backends: { local: this.backend! }, store: this.store, destroy });
+  plan(destroy = false, deleteVolumes = false): Promise<PlanStackResult> {
+    return planStack({
+      config: this.config,
+      backends: { local: this.backend! },
+      store: this.store,
+      destroy,
+      deleteVolumes,
+    });
   }
 
   async apply(p: PlanStackResult): Promise<ApplyResult> {

@@ -364,7 +364,9 @@ export function groupCompose(input: {
       s.networks.length === 0 &&
       s.volumes.length > 0;
     out.push({
-      ...(volumesOnly ? { volumesOnly, volumes: [...s.volumes].sort() } : {}),
+      // Named volumes are data: the plan lists them and a delete keeps them unless it says otherwise.
+      ...(s.volumes.length ? { volumes: [...s.volumes].sort() } : {}),
+      ...(volumesOnly ? { volumesOnly } : {}),
       address: `runtime.${runtime}`,
       runtime,
       backend: input.backend,

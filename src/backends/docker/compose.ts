@@ -238,7 +238,12 @@ export async function applyCompose(
   const runtime = change.desired?.runtime ?? change.observed?.runtime ?? change.address.replace(/^runtime\./, '');
   if (change.action === 'noop') return { status: 'unchanged', observed: change.observed, diags: [] };
   if (change.action === 'delete') {
-    await deleteCompose(env, stack, runtime, ctx, { keepVolumes: change.keepVolumes === true });
+    // Named volumes hold data: like `docker compose down`, a delete keeps them unless the plan says
+    // to delete them (destroy --delete-volumes); a watching host's deletes keep them regardless.
+    const keepVolumes = !change.deleteVolumes || change.keepVolumes === true;
+    await deleteCompose(env, stack, runtime, ctx, { keepVolumes });
+    const volumes = change.observed?.volumes ?? [];
+    if (keepVolumes && volumes.length) ctx.progress(`keeping the data volume(s) ${volumes.join(', ')}`);
     return { status: 'deleted', diags: [] };
   }
   const d = change.desired!;
