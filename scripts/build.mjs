@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // The package build: compiles src/ to dist/ with tsc, bundles the `yaml` library into one file
-// (dist/vendor/yaml-bundle.cjs, loaded by src/vendor/yaml.ts; 72 files cost every start-up), then
+// (dist/vendor/yaml-bundle.cjs, loaded by src/vendor/yaml.ts; 72 files cost every start-up) and
+// the precompiled validators with ajv's runtime helpers into another (dist/vendor/
+// validators-bundle.cjs, loaded by src/config/schemas.ts), records the V8 code cache of both
+// after a config load (scripts/record-code-cache.mjs, read by src/vendor/code-cache.ts), then
 // records the parse results of the YAML files shipped with the package in dist/shipped-yaml.json
 // (see src/config/parse-snapshot.ts).
 // Used by `npm run build`, npm's `prepare` (so `npm ci` builds) and the test runner.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -16,8 +19,11 @@ const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin
 });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
-// Without esbuild (a production install), src/vendor/yaml.ts loads the package as it is.
+// Without esbuild (a production install), src/vendor/yaml.ts loads the package as it is and
+// src/config/schemas.ts the generated module.
 const esbuild = await import('esbuild').catch(() => undefined);
+for (const stale of ['yaml-bundle.cjs', 'yaml-bundle.v8cache', 'validators-bundle.cjs', 'validators-bundle.v8cache'])
+  rmSync(join(root, 'dist/vendor', stale), { force: true });
 if (esbuild) {
   const { createRequire } = await import('node:module');
   await esbuild.build({
@@ -27,6 +33,24 @@ if (esbuild) {
     format: 'cjs',
     target: 'node20',
     outfile: join(root, 'dist/vendor/yaml-bundle.cjs'),
+    logLevel: 'warning',
+  });
+  // The generated module reaches ajv's runtime helpers through a require() of its own making
+  // (createRequire): as plain require() calls, esbuild puts the helpers into the bundle.
+  const generated = readFileSync(join(root, 'src/generated/validators.ts'), 'utf8');
+  const contents = generated.replace(
+    /^import \{ createRequire \} from 'node:module';\nconst require = createRequire\(import\.meta\.url\);\n/m,
+    '',
+  );
+  if (contents === generated) throw new Error('build: src/generated/validators.ts no longer has the expected header');
+  await esbuild.build({
+    stdin: { contents, loader: 'ts', resolveDir: join(root, 'src/generated'), sourcefile: 'validators.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minifyWhitespace: true,
+    outfile: join(root, 'dist/vendor/validators-bundle.cjs'),
     logLevel: 'warning',
   });
 }
@@ -67,6 +91,20 @@ for (const { name, text } of texts) {
   files[textHash(text)] = json;
 }
 writeFileSync(SNAPSHOT_URL, JSON.stringify({ version: SNAPSHOT_VERSION, files }));
+
+// The code caches are recorded last, after a config load that uses the snapshot like a user's.
+// Without them the bundles compile as usual: slower, never different, so a failure only warns.
+if (esbuild) {
+  // A fresh process without NODE_OPTIONS: V8 uses a code cache only under the flags it was made with.
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const rec = spawnSync(process.execPath, [join(root, 'scripts/record-code-cache.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+    env,
+  });
+  if (rec.status !== 0) process.stderr.write('build: no code cache recorded (the bundles compile at start-up)\n');
+}
 
 function sameValue(a, b) {
   if (typeof a !== typeof b) return false;

@@ -3,12 +3,16 @@
 // if/then chains so that ajv reports the errors of the chosen variant, not a dump of every
 // variant. The schema files themselves stay the single source of truth and are never modified.
 // `npm run gen` precompiles the result into src/generated/validators.ts (used when up to date).
+// Built (dist/), that module is loaded from its one-file bundle with the code cache the build
+// recorded (dist/vendor/validators-bundle.cjs, src/vendor/code-cache.ts): compiling its 550 kB
+// and then its functions on first use was a fifth of a `validate` start-up.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Ajv, ValidateFunction } from 'ajv';
-import * as precompiled from '../generated/validators.js';
+import { loadBundle } from '../vendor/code-cache.js';
 import { packagePath } from './package-root.js';
 
 export type SchemaKind = 'config' | 'catalog' | 'profile' | 'plan';
@@ -68,6 +72,29 @@ function withDiscriminators(schema: JsonObject): JsonObject {
 let ajv: Ajv | undefined;
 const validators = new Map<SchemaKind, ValidateFunction>();
 
+type Precompiled = { schemaHash?: string } & Partial<Record<SchemaKind, ValidateFunction>>;
+let precompiledModule: Precompiled | undefined;
+
+/**
+ * The precompiled validators: built, their bundle (dist/vendor/validators-bundle.cjs, made by
+ * scripts/build.mjs from src/generated/validators.ts); from src/ (tsx) or without the bundle,
+ * the module itself; {} when neither loads (then ajv compiles the schemas).
+ */
+export function precompiled(): Precompiled {
+  if (precompiledModule) return precompiledModule;
+  try {
+    const bundle = fileURLToPath(new URL('../vendor/validators-bundle.cjs', import.meta.url));
+    precompiledModule = loadBundle(bundle).exports as Precompiled;
+  } catch {
+    try {
+      precompiledModule = createRequire(import.meta.url)('../generated/validators.js') as Precompiled;
+    } catch {
+      precompiledModule = {};
+    }
+  }
+  return precompiledModule;
+}
+
 /** An ajv instance holding the three config schemas (source: true when generating code). */
 export function buildAjv(options: { source?: boolean } = {}): Ajv {
   // Loaded on demand: with up-to-date precompiled validators, ajv's compiler is never needed.
@@ -94,8 +121,8 @@ function instance(): Ajv {
 export function validator(kind: Exclude<SchemaKind, 'plan'>): ValidateFunction {
   let v = validators.get(kind);
   // Precompiled code (npm run gen) is used when it was generated from these very schemas.
-  if (!v && precompiled.schemaHash === schemaHash()) {
-    v = (precompiled as unknown as Record<string, ValidateFunction>)[kind];
+  if (!v && precompiled().schemaHash === schemaHash()) {
+    v = precompiled()[kind];
     if (v) validators.set(kind, v);
   }
   if (!v) {

@@ -1,9 +1,9 @@
 // What the CLI loads before it runs a verb, read from the module graph (not from timings): the
 // compiled CLI runs under a preload (test/support/load-recorder) that records every resolved ES
-// module URL and every CommonJS require. `--version` and `--help` must load none of the heavy
-// dependencies, `validate` none but what loading a config needs (ajv's runtime helpers for the
-// precompiled validators, never its compiler), and `<verb> --help` still says
-// what the verb does.
+// module URL, every CommonJS require and every one-file bundle read. `--version` and `--help` must
+// load none of the heavy dependencies, `validate` none but the config layer and the build's
+// bundles (yaml, the precompiled validators: never ajv's compiler), and `<verb> --help` still
+// says what the verb does.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -48,7 +48,7 @@ function heavyIn(loaded: string[]): string[] {
     .map(([name]) => name);
 }
 
-/** The precompiled validators need ajv's small runtime helpers (ucs2length), never its compiler. */
+/** ajv's compiler: the precompiled validators never need it. */
 const AJV_COMPILER = /node_modules\/ajv\/(?!dist\/runtime\/)/;
 
 test('the recorder sees a heavy dependency when one is loaded (the check can fail)', () => {
@@ -95,20 +95,22 @@ test('validate loads the config layer and none of the heavy dependencies', () =>
   assert.is(r.code, 0, r.stdout);
   assert.match(r.stdout, 'is valid');
   assert.ok(r.loaded.some((l) => l.endsWith('/dist/config/load.js')));
-  assert.equal(heavyIn(r.loaded.filter((l) => !/node_modules\/ajv\/dist\/runtime\//.test(l))), []);
+  assert.equal(heavyIn(r.loaded), []);
   assert.not.ok(
     r.loaded.some((l) => AJV_COMPILER.test(l)),
     'validators stay precompiled: no ajv compiler at run time',
   );
-  // The YAML library comes from its one-file build-time bundle, not from its 72 package files.
-  assert.ok(
-    r.loaded.some((l) => l.endsWith('/dist/vendor/yaml-bundle.cjs')),
-    'the yaml bundle is loaded',
-  );
+  // The YAML library and the precompiled validators (with ajv's runtime helpers) come from their
+  // one-file build-time bundles, not from the package files nor from dist/generated/.
+  for (const bundle of ['yaml-bundle.cjs', 'validators-bundle.cjs'])
+    assert.ok(
+      r.loaded.some((l) => l.endsWith(`/dist/vendor/${bundle}`)),
+      `${bundle} is loaded`,
+    );
   assert.equal(
-    r.loaded.filter((l) => /node_modules\/yaml\//.test(l)),
+    r.loaded.filter((l) => /node_modules\/(yaml|ajv|fast-deep-equal)\/|\/dist\/generated\/validators\.js$/.test(l)),
     [],
-    'no file of the yaml package',
+    'no file of the yaml or ajv packages, not the unbundled validators',
   );
 });
 
