@@ -2,11 +2,14 @@
 // rotated order, `node -e 0` and the compiled CLI (bin/contextforge.js over dist/) for
 // `--version`, `--help` and `validate` of the quick start, each as a fresh process, and divides
 // each CLI time by that round's `node -e 0`. Reported: the median and range of those per-round
-// ratios, and the median wall time. CONTEXTFORGE_CLI_BEFORE names another build's
-// bin/contextforge.js (e.g. main before a change) timed in the same rounds.
+// ratios, and the median wall time; the same for the CPU time each process used (user + system,
+// read from /proc/self/stat as the bench's waited-for children's time, 10 ms ticks: much less
+// sensitive to the machine's load than wall time). CONTEXTFORGE_CLI_BEFORE names another build's
+// bin/contextforge.js (e.g. main before a change) timed in the same rounds, and adds rows
+// `now / before` (per-round ratios of the two builds).
 // Run: npm run bench -- cli   (BENCH_ROUNDS=n, default 15; build first: npm run build)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,12 +34,25 @@ const cases = (b: string, tag: string): Target[] => [
 const floor: Target = { label: 'node -e 0', args: ['-e', '0'], cwd: root };
 const targets = [floor, ...cases(bin, 'now'), ...(before ? cases(before, 'before') : [])];
 
-function timeOnce(t: Target): number {
+/** CPU ms used by this process's waited-for children so far (cutime + cstime), or NaN off Linux. */
+function childrenCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of proc(5), counted from the state (field 3) here; ticks of 10 ms (USER_HZ).
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function timeOnce(t: Target): { wall: number; cpu: number } {
+  const c0 = childrenCpuMs();
   const t0 = performance.now();
   const r = spawnSync(process.execPath, t.args, { cwd: t.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = performance.now() - t0;
+  const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${t.label} exited ${r.status}: ${r.stderr}`);
-  return ms;
+  return { wall, cpu: childrenCpuMs() - c0 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -49,23 +65,48 @@ console.log(
 for (const t of targets) timeOnce(t);
 const times = new Map<string, number[]>(targets.map((t) => [t.label, []]));
 const ratios = new Map<string, number[]>(targets.map((t) => [t.label, []]));
+const cpus_ = new Map<string, number[]>(targets.map((t) => [t.label, []]));
+const cpuRatios = new Map<string, number[]>(targets.map((t) => [t.label, []]));
+/** Per round, `now X` ÷ `before X` (wall and CPU), when a before build is given. */
+const versus = new Map<string, { wall: number[]; cpu: number[] }>();
 for (let r = 0; r < rounds; r++) {
   // Rotate the order each round so that a load swing does not always hit the same target.
   const order = targets.map((_, i) => targets[(i + r) % targets.length]);
   const round = new Map(order.map((t) => [t.label, timeOnce(t)]));
   const base = round.get(floor.label)!;
-  for (const [label, ms] of round) {
-    times.get(label)!.push(ms);
-    ratios.get(label)!.push(ms / base);
+  for (const [label, m] of round) {
+    times.get(label)!.push(m.wall);
+    ratios.get(label)!.push(m.wall / base.wall);
+    cpus_.get(label)!.push(m.cpu);
+    // A 0-tick floor (possible at 10 ms ticks) would make the ratio infinite: count it as one tick.
+    cpuRatios.get(label)!.push(m.cpu / Math.max(base.cpu, 10));
+    if (before && label.startsWith('now ')) {
+      const then = round.get(label.replace(/^now /, 'before '))!;
+      const v = versus.get(label) ?? { wall: [], cpu: [] };
+      v.wall.push(m.wall / then.wall);
+      v.cpu.push(m.cpu / Math.max(then.cpu, 10));
+      versus.set(label, v);
+    }
   }
 }
+const range = (rs: number[]): string =>
+  `x${median(rs).toFixed(2)} (rounds ${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})`;
+console.log('  wall time (median ms, then median and range of per-round ratios to node -e 0):');
 for (const t of targets) {
   const rs = ratios.get(t.label)!;
-  const ratio =
-    t === floor
-      ? ''
-      : `  x${median(rs).toFixed(2)} node -e 0 (rounds ${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})`;
+  const ratio = t === floor ? '' : `  ${range(rs)}`;
   console.log(`  ${t.label.padEnd(36)} median ${median(times.get(t.label)!).toFixed(0).padStart(5)} ms${ratio}`);
+}
+console.log('  CPU time, user + system (same):');
+for (const t of targets) {
+  const rs = cpuRatios.get(t.label)!;
+  const ratio = t === floor ? '' : `  ${range(rs)}`;
+  console.log(`  ${t.label.padEnd(36)} median ${median(cpus_.get(t.label)!).toFixed(0).padStart(5)} ms${ratio}`);
+}
+if (versus.size > 0) {
+  console.log('  now / before (per-round ratios of the two builds):');
+  for (const [label, v] of versus)
+    console.log(`  ${label.replace(/^now /, '').padEnd(36)} wall ${range(v.wall)}  CPU ${range(v.cpu)}`);
 }
 console.log(
   `  load average after: ${loadavg()

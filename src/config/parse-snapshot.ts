@@ -32,8 +32,11 @@ export function snapshotFor(text: string): Snapshot | undefined {
   table ??= load();
   if (table.size === 0) return undefined;
   const raw = table.get(textHash(text));
+  if (raw === undefined) return undefined;
   // Decoded per hit: the value is the caller's to keep (interpolation writes into it).
-  return raw === undefined ? undefined : (JSON.parse(raw, nullPrototype) as Snapshot);
+  const snap = JSON.parse(raw) as Snapshot;
+  snap.value = nullPrototype(snap.value);
+  return snap;
 }
 
 function load(): Map<string, string> {
@@ -50,8 +53,17 @@ function load(): Map<string, string> {
   }
 }
 
-/** Mappings of a parsed file are null-prototype objects (yaml-source.ts); so are these. */
-function nullPrototype(_key: string, v: unknown): unknown {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-  return Object.assign(Object.create(null) as object, v);
+/**
+ * Mappings of a parsed file are null-prototype objects (yaml-source.ts); so are these. (A walk
+ * after JSON.parse, not a reviver: the reviver's call per value was most of a hit's cost.)
+ */
+function nullPrototype(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = nullPrototype(v[i]);
+    return v;
+  }
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(v)) out[k] = nullPrototype((v as Record<string, unknown>)[k]);
+  return out;
 }

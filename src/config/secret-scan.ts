@@ -17,9 +17,21 @@ export const SECRET_KEY =
 /** Secret keys of the config's own schema: a misspelling of one (`api_kye`) is still treated as one. */
 const SECRET_NAMES = ['api_key', 'token', 'tokens', 'secrets', 'jwt_secret', 'password'];
 
+/** Answers of secretLookingKey by key: a config repeats the same few keys in every file and entry. */
+const lookingSecret = new Map<string, boolean>();
+
 /** True for a key that looks secret or is one edit (two for long names) from a secret key. */
 export function secretLookingKey(key: string): boolean {
-  if (SECRET_KEY.test(key)) return true;
+  let answer = lookingSecret.get(key);
+  if (answer === undefined) {
+    answer = SECRET_KEY.test(key) || nearSecretName(key);
+    // Bounded: a hostile file may hold any number of distinct keys.
+    if (lookingSecret.size < 10_000) lookingSecret.set(key, answer);
+  }
+  return answer;
+}
+
+function nearSecretName(key: string): boolean {
   if (key.length < 5 || key.length > 14) return false;
   const k = key.toLowerCase();
   return SECRET_NAMES.some((n) => Math.abs(n.length - k.length) <= 2 && editDistance(k, n) <= (n.length >= 8 ? 2 : 1));
