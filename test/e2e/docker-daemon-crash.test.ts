@@ -12,7 +12,8 @@
 //
 // The crash is taken while `apply` is starting a stopped container, when containerd has begun
 // creating its task: after the restart dockerd no longer knows that task and `docker start` fails
-// for ever with "task …: already exists"; only a new container runs. The crash is repeated until
+// for ever with "task …: already exists" (or "failed to start shim: mkdir …: file exists" when only
+// the task's bundle directory was made); only a new container runs. The crash is repeated until
 // it lands in that window (the task directory appearing is the event; a crash outside it must
 // converge too). Everything started is ended by pid, also when a step fails: the daemon, then
 // every process left in the private network namespace (containerd, shims, proxies), then the
@@ -43,6 +44,8 @@ let daemon: ChildProcess | undefined;
 let usable = false;
 let hostUrl = '';
 const engine = new Docker({ socketPath: sock });
+/** What `docker start` says for ever about a container whose task the crash lost. */
+const LOST = /task [0-9a-f]+: already exists|failed to start shim: mkdir \S+: file exists/;
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const tools = ['dockerd', 'unshare', 'nsenter', 'ip'];
@@ -66,35 +69,50 @@ function parseBridges(out: string): Map<string, number> {
   return found;
 }
 
-/** The ids of the host daemon's networks now (for bridges other tests create and remove meanwhile). */
-async function hostNetworkIds(): Promise<string[]> {
-  return (await docker().listNetworks()).map((n) => n.Id);
+/** Whether the host daemon has a network whose bridge is `bridge` (br-<first 12 of its id>). */
+async function hostHasNetwork(bridge: string): Promise<boolean> {
+  return (await docker().listNetworks()).some((n) => bridge === `br-${n.Id.slice(0, 12)}`);
+}
+
+/**
+ * Waits (bounded) until `settled` holds: the host daemon creates a network's bridge before it
+ * lists the network and deletes it before it stops listing it, and other tests do so meanwhile.
+ */
+async function eventually(settled: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
+  for (const until = Date.now() + timeoutMs; ;) {
+    if (await settled()) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /**
  * The host's bridges compared with those recorded before the private daemon first started:
  * docker0 and every bridge still there keep their index (none deleted and recreated); a bridge
- * that appeared is a host daemon network (other tests run beside this one) and a bridge that
- * went away is one whose network the host daemon removed; none is the private daemon's.
+ * that went away is one whose network the host daemon removed (other tests run beside this one)
+ * and one that appeared is a network of the host daemon; none is the private daemon's.
  */
 async function assertHostBridgesUntouched(before: Map<string, number>, when: string): Promise<void> {
   const now = hostBridges();
   assert.is(now.get('docker0'), before.get('docker0'), `${when}: docker0 was deleted or recreated`);
-  const ids = await hostNetworkIds();
-  const ofHost = (bridge: string): boolean => ids.some((id) => bridge === `br-${id.slice(0, 12)}`);
   for (const [bridge, index] of before) {
     const after = now.get(bridge);
     if (after !== undefined) assert.is(after, index, `${when}: host bridge ${bridge} was recreated`);
-    else assert.not.ok(ofHost(bridge), `${when}: the host daemon's bridge ${bridge} is gone`);
+    else
+      assert.ok(
+        await eventually(async () => !(await hostHasNetwork(bridge))),
+        `${when}: the host daemon's bridge ${bridge} is gone while its network is not`,
+      );
   }
-  const again = hostBridges();
-  for (const bridge of now.keys()) {
-    // Appeared, and still there after the host's networks were listed: it must be one of them.
-    if (!before.has(bridge) && again.has(bridge))
-      assert.ok(ofHost(bridge), `${when}: ${bridge} appeared on the host and is no host daemon network`);
-  }
+  for (const bridge of now.keys())
+    if (!before.has(bridge))
+      assert.ok(
+        await eventually(async () => !hostBridges().has(bridge) || (await hostHasNetwork(bridge))),
+        `${when}: ${bridge} appeared on the host and is no host daemon network`,
+      );
   const privateBridges = (await engine.listNetworks().catch(() => [])).map((n) => `br-${n.Id.slice(0, 12)}`);
-  for (const bridge of privateBridges) assert.not.ok(again.has(bridge), `${when}: ${bridge} was created on the host`);
+  const last = hostBridges();
+  for (const bridge of privateBridges) assert.not.ok(last.has(bridge), `${when}: ${bridge} was created on the host`);
 }
 
 /** A container of the host daemon answers an MCP call through docker0 and its published port. */
@@ -348,7 +366,14 @@ test('apply converges after the Docker daemon is killed mid-apply and restarted,
       await c.start();
       await c.stop({ t: 1 });
     } catch (err) {
-      assert.match(String((err as Error).message), /already exists/, String(err));
+      // Where the crash landed decides the shape: the task was created, or only its bundle directory.
+      assert.match(String((err as Error).message), LOST, String(err));
+      // Lost for good: starting again fails the same way.
+      const again = await c.start().then(
+        () => 'started',
+        (e: Error) => e.message,
+      );
+      assert.match(again, LOST, again);
       lost = true;
     }
   }

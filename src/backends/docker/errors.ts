@@ -39,13 +39,20 @@ export function isConflict(err: unknown): boolean {
 }
 
 /**
- * The engine refuses to start a container because containerd still holds a task for it: dockerd
- * died while it was creating that task, and after its restart it no longer knows the task
- * ("task <id>: already exists"). Starting again never succeeds; only a new container does.
+ * The engine cannot start a container because containerd kept what it had begun for its task
+ * when dockerd died while creating that task; after the restart dockerd no longer knows it.
+ * Two shapes, depending on where the crash landed: "task <id>: already exists" (the task was
+ * created) and "failed to start shim: mkdir <bundle>: file exists" (its bundle directory was).
+ * Starting again never succeeds; only a new container does.
  */
 export function isTaskLost(err: unknown): boolean {
   const e = asErr(err);
-  return e.statusCode !== undefined && e.statusCode >= 500 && /task [0-9a-f]+: already exists/i.test(daemonMessage(e));
+  if (e.statusCode === undefined || e.statusCode < 500) return false;
+  const message = daemonMessage(e);
+  return (
+    /task [0-9a-f]+: already exists/i.test(message) ||
+    /failed to start shim: mkdir \S*\/[0-9a-f]{64}: file exists/i.test(message)
+  );
 }
 
 /** Errors worth retrying: dropped connections, daemon 5xx, and 409s saying something is in progress. */
