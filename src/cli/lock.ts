@@ -2,6 +2,7 @@
 // without applying anything; `lock --check` only compares the lock with the config's resolved
 // artifacts and exits 1 when it is stale (for pull-request jobs). The work lives in host/ and lock/.
 
+import { isRuntimeAddress } from '../model/resources.js';
 import type { CAC } from 'cac';
 import { readLock, lockPathFor, writeLock } from '../lock/file.js';
 import { lockProblems } from '../lock/check.js';
@@ -29,11 +30,13 @@ export async function runLock(flags: LockFlags): Promise<number> {
     }
     const r = await planWith(session, flags);
     if (!r.plan) return 1;
+    // The lock pins runtimes; the gateway deployed to Code Engine is this product, not a server.
+    const desired = r.desired.filter((d) => isRuntimeAddress(d.address));
     if (flags.check) {
-      const pins = await resolveArtifacts(r.desired, { backends: session.config.backends });
+      const pins = await resolveArtifacts(desired, { backends: session.config.backends });
       const problems = lockProblems(previous.value, pins);
       if (problems.length === 0) {
-        process.stdout.write(`The lock ${path} is current: ${r.desired.length} runtime(s) pinned.\n`);
+        process.stdout.write(`The lock ${path} is current: ${desired.length} runtime(s) pinned.\n`);
         return 0;
       }
       process.stdout.write(`error[lock.stale]: The lock ${path} is stale against the config\n`);
@@ -44,7 +47,7 @@ export async function runLock(flags: LockFlags): Promise<number> {
     const refreshed = await refreshLock({
       config: session.config,
       store: session.store,
-      desired: r.desired,
+      desired,
       previous: previous.value,
       discover:
         flags.discover === false

@@ -2,6 +2,7 @@
 // common flags (-f, --strict, --target), opening a session or printing why not, and planning
 // with it. Owns no verb; a verb module imports this one, never another verb's module.
 
+import { GATEWAY_DEPLOY_ADDRESS } from '../model/resources.js';
 import type { Command } from 'cac';
 import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { planStack, type PlanStackResult } from '../plan/stack.js';
@@ -24,7 +25,7 @@ export function targetsOf(flags: CommonFlags): string[] | undefined {
     .flatMap((t) => String(t).split(','))
     .map((t) => t.trim())
     .filter(Boolean);
-  return list.map((t) => (t.startsWith('runtime.') ? t : `runtime.${t}`));
+  return list.map((t) => (t.startsWith('runtime.') || t === GATEWAY_DEPLOY_ADDRESS ? t : `runtime.${t}`));
 }
 
 /** Opens the session or prints why not; the caller returns 1 when undefined. */

@@ -10,6 +10,7 @@ import { openOrReport, report, type CommonFlags } from './session-flags.js';
 import type { Session } from '../apply/session.js';
 import { lockPathFor, lockStamp, readLock } from '../lock/file.js';
 import { surfaceSize } from '../model/tool-surface.js';
+import { isRuntimeAddress } from '../model/resources.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
 
 interface StatusFlags extends CommonFlags {
@@ -68,7 +69,7 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
     const lines = [['RUNTIME', 'BACKEND', 'STATE', 'HEALTH', 'ENDPOINT', 'UPTIME', 'RESTARTS', 'SYNC']];
     for (const r of rows) {
       lines.push([
-        r.runtime,
+        isRuntimeAddress(r.address) ? r.runtime : r.address,
         r.backend,
         r.state,
         r.health ?? '-',
@@ -92,7 +93,7 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
     }
     out += lockSection(
       session,
-      rows.map((r) => r.runtime),
+      rows.filter((r) => isRuntimeAddress(r.address)).map((r) => r.runtime),
     );
     process.stdout.write(session.redact(out));
     return 0;

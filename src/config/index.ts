@@ -39,6 +39,7 @@ export { parseImageRef, registryAllowed, type ImageRef } from './image-ref.js';
 export { parseCpu, parseMemory, parseDuration, parseDurationMs, formatBytes } from './quantities.js';
 export { rawSchema, type SchemaKind } from './schemas.js';
 export { parseDotEnv } from './dotenv.js';
+export { GATEWAY_APP_RUNTIME } from './gateway-deploy.js';
 export { parseCompose, type ComposeText } from './compose/parse.js';
 export { composeTextOf, positionsOf } from './compose/text.js';
 export {

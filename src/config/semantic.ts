@@ -8,6 +8,7 @@ import { ownValue, rangeOf, type EntryRecord, type Located, type ProfileRecord, 
 import { Suggester } from './suggest-bounded.js';
 import { checkBackendRules } from './semantic-backend.js';
 import { checkEntrySource } from './semantic-source.js';
+import { checkGatewayDeploy } from './gateway-deploy.js';
 import type { ParsedYaml } from './yaml-source.js';
 
 export interface SemanticInput {
@@ -295,6 +296,15 @@ export function checkSemantics(input: SemanticInput): Diagnostic[] {
       ),
     );
   }
+
+  diags.push(
+    ...checkGatewayDeploy({
+      doc,
+      cfg,
+      catalog,
+      unknown: (code, what, name, known, extra) => refError(code, what, name, known, extra),
+    }),
+  );
 
   // Approval rules.
   (doc.approval?.required_for ?? []).forEach((rule, i) => {

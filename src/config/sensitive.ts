@@ -1,5 +1,5 @@
 // Decides which values of a config are sensitive: runtime secrets, env values whose catalog
-// spec says `secret: true`, Code Engine api keys, gateway tokens and JWT secrets, the GitHub
+// spec says `secret: true`, Code Engine api keys, gateway tokens (gateway.deploy's too) and JWT secrets, the GitHub
 // token, and every variable value interpolated into one of those (secret-scan.ts covers files
 // before they parse). Collection only: it fills the process's one redaction set
 // (src/diag/redact.ts), which every output sink applies.
@@ -47,6 +47,7 @@ export function collectSensitive(input: SensitiveInput): Set<string> {
   const tokens = Array.isArray(auth.tokens) ? auth.tokens : [];
   tokens.forEach((t, i) => add(main, `/gateway/auth/tokens/${i}`, t));
   add(main, '/gateway/auth/jwt_secret', auth.jwt_secret);
+  add(main, '/gateway/deploy/token', obj(obj(doc.gateway).deploy).token);
   add(main, '/github/token', obj(doc.github).token);
   // The state database URL may carry a password: the URL and the password alone are both secret.
   const stateUrl = obj(doc.state).url;

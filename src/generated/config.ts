@@ -648,6 +648,7 @@ export interface GatewaySettings {
    * Virtual servers: sets of tools/prompts/resources across runtimes, by glob over federated names.
    */
   servers?: VirtualServer[];
+  deploy?: GatewayDeploy;
 }
 /**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
@@ -721,6 +722,43 @@ export interface VirtualServer {
   tools?: string[];
   prompts?: string[];
   resources?: string[];
+}
+/**
+ * Also run the gateway as an app of a Code Engine project: the protection of that project's MCP servers, which run at visibility project (reached over Code Engine's internal DNS) while only the gateway app, which requires the token, is public. Planned and applied as the resource gateway.deploy.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "gatewayDeploy".
+ */
+export interface GatewayDeploy {
+  /**
+   * An ibm_code_engine backend of this config: the gateway app runs in its project.
+   */
+  backend: string;
+  /**
+   * The gateway image, built from this package by scripts/code-engine-gateway-image.mjs and pushed where Code Engine can pull it (pin it by digest).
+   */
+  image: string;
+  /**
+   * The bearer token clients must send to the gateway app (use ${VAR}); held in a Code Engine secret, never in the app's env. Default: the first of gateway.auth.tokens.
+   */
+  token?: string;
+  /**
+   * The runtimes the gateway app serves: runtimes of the same backend with an HTTP transport. Default: every such runtime.
+   *
+   * @maxItems 1000
+   */
+  runtimes?: string[];
+  /**
+   * cpu/memory of the gateway app (a valid Code Engine pair). Default 0.25 / 1G.
+   */
+  resources?: {
+    cpu?: CpuQuantity;
+    memory?: MemoryQuantity;
+  };
+  /**
+   * Instances kept running (default 1: no cold start on the first call).
+   */
+  min_scale?: number;
 }
 /**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema

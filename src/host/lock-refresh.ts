@@ -4,6 +4,7 @@
 // running one is older. What cannot be read keeps its previous entry when the artifact is
 // unchanged, and is written without a surface (and named in a note) otherwise.
 
+import { isRuntimeAddress } from '../model/resources.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -60,7 +61,7 @@ export async function transportFor(spec: UpstreamSpec): Promise<Transport> {
 export async function liveSurfaces(
   input: Pick<RefreshInput, 'config' | 'store' | 'desired' | 'timeoutMs' | 'live'>,
 ): Promise<{ surfaces: Map<string, Surface>; failures: Map<string, string> }> {
-  const want = new Map(input.desired.map((d) => [d.runtime, d.specHash]));
+  const want = new Map(input.desired.filter((d) => isRuntimeAddress(d.address)).map((d) => [d.runtime, d.specHash]));
   const records = input.store
     .listRuntimes(input.config.stack)
     .filter((r) => want.get(r.runtime) === r.specHash && r.status !== 'deleted' && r.status !== 'missing')
@@ -82,7 +83,9 @@ export async function liveSurfaces(
   return { surfaces, failures };
 }
 
-export async function refreshLock(input: RefreshInput): Promise<RefreshResult> {
+export async function refreshLock(all: RefreshInput): Promise<RefreshResult> {
+  // Runtimes only: the gateway deployed to Code Engine (gateway.deploy) has no surface to pin.
+  const input = { ...all, desired: all.desired.filter((d) => isRuntimeAddress(d.address)) };
   const pins = await resolveArtifacts(input.desired, { backends: input.config.backends });
   const live = await liveSurfaces(input);
   const notes: string[] = [];

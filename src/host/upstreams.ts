@@ -10,6 +10,7 @@ import { dockerExecConnector, type UpstreamLock, type UpstreamSpec } from '../ga
 import type { LockFile } from '../lock/file.js';
 import { SURFACE_KINDS } from '../model/tool-surface.js';
 import { hashOf } from '../model/canonical.js';
+import { isRuntimeAddress } from '../model/resources.js';
 import type { RuntimeRecord } from '../state/store.js';
 import { processSocketConnector } from './process-connector.js';
 
@@ -66,7 +67,9 @@ export function callTimeoutFor(record: Pick<RuntimeRecord, 'runtime' | 'backendT
 export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: UpstreamContext = {}): UpstreamSet {
   const upstreams: UpstreamSpec[] = [];
   const skipped: SkippedRuntime[] = [];
-  for (const r of [...records].sort((a, b) => a.runtime.localeCompare(b.runtime))) {
+  // Only runtimes are served: the gateway deployed to Code Engine (gateway.deploy) is a peer, not an upstream.
+  const runtimes = records.filter((r) => isRuntimeAddress(r.address));
+  for (const r of runtimes.sort((a, b) => a.runtime.localeCompare(b.runtime))) {
     const e = r.endpoint;
     if (NOT_SERVED.has(r.status)) {
       skipped.push({ runtime: r.runtime, why: `it is ${r.status}` });

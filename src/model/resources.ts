@@ -83,6 +83,25 @@ export type NormalizedSource =
       headers: Record<string, string>;
     };
 
+/**
+ * The address of the gateway run as a Code Engine app (`gateway.deploy` in the config). Every
+ * other address of a plan is a runtime's (`runtime.<name>`).
+ */
+export const GATEWAY_DEPLOY_ADDRESS = 'gateway.deploy';
+
+/** A runtime's address, as opposed to the deployed gateway's: only runtimes are served, locked, discovered. */
+export function isRuntimeAddress(address: string): boolean {
+  return address.startsWith('runtime.');
+}
+
+/** One runtime the deployed gateway serves: the gateway reaches it over its project's internal DNS. */
+export interface GatewayUpstreamSpec {
+  runtime: string;
+  transport: 'streamable-http' | 'sse';
+  /** The MCP path on the runtime's port, e.g. `/mcp`. */
+  path: string;
+}
+
 export interface TransportSpec {
   type: TransportType;
   port?: number;
@@ -104,6 +123,8 @@ export interface RuntimeSpec {
   hostPort?: number;
   restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
   labels: Record<string, string>;
+  /** Only at GATEWAY_DEPLOY_ADDRESS: the runtimes the deployed gateway serves, by runtime name. */
+  gatewayUpstreams?: GatewayUpstreamSpec[];
 }
 
 export interface ApprovalRequirement {

@@ -19,6 +19,7 @@ import {
 } from '../config/index.js';
 import type { Backend as BackendConfig, CodeEngineBackend, ResourceLimits, Transport } from '../generated/config.js';
 import { evaluateApproval } from './approval.js';
+import { compileGatewayDeploy } from './gateway-deploy.js';
 import { hashOf, secretDigest } from '../model/canonical.js';
 import { CAPABILITIES_BY_KIND } from '../model/capabilities.js';
 import type {
@@ -43,7 +44,10 @@ export function runtimeAddress(name: string): string {
   return `runtime.${name}`;
 }
 
-/** Every enabled runtime of the config as a desired resource, plus compile diagnostics. */
+/**
+ * Every enabled runtime of the config as a desired resource, and the gateway app of
+ * `gateway.deploy` when there is one, plus compile diagnostics.
+ */
 export function compileDesired(config: LoadedConfig, options: CompileOptions = {}): Result<DesiredResource[]> {
   const diags: Diagnostic[] = [];
   const out: DesiredResource[] = [];
@@ -53,6 +57,9 @@ export function compileDesired(config: LoadedConfig, options: CompileOptions = {
     diags.push(...r.diags);
     if (r.value) out.push(r.value);
   }
+  const gateway = compileGatewayDeploy(config, out);
+  diags.push(...gateway.diags);
+  if (gateway.value) out.push(gateway.value);
   out.sort((a, b) => a.address.localeCompare(b.address));
   return { value: out, diags };
 }

@@ -33,8 +33,8 @@ const RENAMED: Record<string, string> = {
   'build.push': 'source.push_to_registry',
 };
 
-/** Prefixes whose next segment is a name the user chose (env var, label, build arg). */
-const MAPS = ['env', 'secretEnv', 'labels', 'source.buildArgs', 'build.buildArgs'];
+/** Prefixes whose next segment is a name the user chose (env var, label, build arg, runtime). */
+const MAPS = ['env', 'secretEnv', 'labels', 'source.buildArgs', 'build.buildArgs', 'upstreams'];
 
 const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 

@@ -8,7 +8,7 @@ import { discoverSurface } from '../backends/sandbox.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { lockPathFor, readLock } from '../lock/file.js';
-import type { DesiredResource, Plan } from '../model/resources.js';
+import { isRuntimeAddress, type DesiredResource, type Plan } from '../model/resources.js';
 import { discoverSurfaces, holdSurfaceChanges } from './surface.js';
 
 export async function addSurfaces(input: {
@@ -19,17 +19,19 @@ export async function addSurfaces(input: {
   discover: boolean;
 }): Promise<Diagnostic[]> {
   const { config, plan } = input;
+  // Runtimes only: the gateway deployed to Code Engine (gateway.deploy) is this product itself.
+  const desired = input.desired.filter((d) => isRuntimeAddress(d.address));
   const lock = readLock(lockPathFor(config.path));
-  const pins = await resolveArtifacts(input.desired, { backends: config.backends });
+  const pins = await resolveArtifacts(desired, { backends: config.backends });
   const ctx = { backends: config.backends, configDir: config.dir };
   const reports = await discoverSurfaces({
     plan,
-    desired: input.desired,
+    desired,
     lock: lock.value,
     pins,
     discover: input.discover ? (d) => discoverSurface(d, ctx) : undefined,
   });
   if (reports.length) plan.surfaces = reports;
-  holdSurfaceChanges(plan, input.desired, config.approval);
+  holdSurfaceChanges(plan, desired, config.approval);
   return lock.diags;
 }

@@ -39,6 +39,8 @@ const GOLDEN = [
   'missing-ce-api-key',
   'strict-profile-unenforced',
   'include-invalid-profile',
+  'gateway-deploy-unknown-backend',
+  'gateway-deploy-docker-backend',
 ];
 
 for (const name of GOLDEN) {

@@ -33,6 +33,8 @@ export interface ManagedApp {
   resources: { cpu: string; memory: string; ephemeralStorage?: string };
   visibility: Visibility;
   probes: { readiness: NormalizedProbe; liveness: NormalizedProbe | null };
+  /** The deployed gateway only: the runtimes it serves, as `<transport> <path>` (gateway-app.ts). */
+  upstreams?: Record<string, string>;
 }
 
 export const VISIBILITY_TO_CE: Record<Visibility, ManagedDomainMappings> = {

@@ -16,6 +16,7 @@ const SLUGS: Array<[(p: string) => boolean, string]> = [
   [(p) => p.startsWith('resources.'), 'resources-changed'],
   [(p) => p === 'visibility', 'visibility-changed'],
   [(p) => p.startsWith('probes.'), 'probes-changed'],
+  [(p) => p.startsWith('upstreams.'), 'upstreams-changed'],
   [(p) => p === 'imageSecret', 'image-secret-changed'],
 ];
 

@@ -5,7 +5,7 @@
 // `private`) or says that the server authenticates its callers itself. Pure; no I/O.
 
 import { error, warning, type Diagnostic } from '../../diag/diagnostic.js';
-import type { DesiredResource } from '../../model/resources.js';
+import { GATEWAY_DEPLOY_ADDRESS, type DesiredResource } from '../../model/resources.js';
 
 /** The runtime label by which a config states that its public server authenticates callers. */
 export const PUBLIC_AUTH_LABEL = 'contextforge.dev/public-endpoint';
@@ -14,7 +14,8 @@ export const PUBLIC_AUTH_VALUE = 'authenticated';
 export function exposureDiagnostics(backend: string, desired: readonly DesiredResource[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const d of desired) {
-    if (d.backend !== backend) continue;
+    // The deployed gateway is public by design: it requires its token on every request.
+    if (d.backend !== backend || d.address === GATEWAY_DEPLOY_ADDRESS) continue;
     const visibility = d.spec.visibility ?? 'public';
     if (visibility !== 'public') continue;
     if (d.spec.labels?.[PUBLIC_AUTH_LABEL] === PUBLIC_AUTH_VALUE) continue;
@@ -28,7 +29,8 @@ export function exposureDiagnostics(backend: string, desired: readonly DesiredRe
           range: d.range,
           detail:
             "Code Engine's public endpoints (visibility public, its default) accept every caller. Set `visibility: project` " +
-            '(reachable only inside the Code Engine project, e.g. by the gateway deployed there) or `private` (IBM private ' +
+            '(reachable only inside the Code Engine project: declare `gateway.deploy` to run the gateway there, with its token, ' +
+            'as the one way in) or `private` (IBM private ' +
             `network), or, if the server checks credentials itself, label the runtime \`${PUBLIC_AUTH_LABEL}: ${PUBLIC_AUTH_VALUE}\`.` +
             (d.spec.guardrails.strict ? ' This is an error because the profile is strict or --strict was given.' : ''),
         },

@@ -1,20 +1,19 @@
-// The gateway as an app of the same Code Engine project as its upstreams: a generic secret
-// holding the gateway's bearer token and the upstream list (internal URLs of project-visible
-// apps, `<app>.<subdomain>.svc.cluster.local`), and the app running the gateway image with both
-// as secret_key_references (never literals: a token must not show in the app's env, and a
-// literal's value is limited to 253 plain characters). Created or patched in place, marked as
-// ours like every app; the caller waits for readiness.
+// The gateway as an app of the same Code Engine project as its upstreams (the resource
+// gateway.deploy): one generic secret holding the gateway's bearer token and the upstream list
+// (internal URLs of the runtimes' apps, `<app>.<subdomain>.svc.cluster.local`, read from each
+// app's endpoint_internal when applied), and the app running the gateway image with both as
+// secret_key_references (never literals: a token must not show in the app's env, and a
+// literal's value is limited to 253 plain characters). Marked as the stack's gateway so that
+// observe tells it from a runtime. The comparable views here are pure; upstreamUrls lists apps.
 
+import type { DesiredResource } from '../../model/resources.js';
 import type { ProjectClient } from './client.js';
-import { GATEWAY_ROLE, isOwnedApp, ROLE_ENV, ROLE_KEY } from './observe.js';
-import { appName, SECRET_STACK_KEY, secretName, STACK_ENV } from './names.js';
-import type { App, AppPrototype } from './types.js';
+import type { ManagedApp } from './desired-app.js';
+import { appName, GATEWAY_ROLE, ROLE_ENV, ROLE_KEY, runtimeOfApp, SECRET_STACK_KEY } from './names.js';
+import type { AppPrototype } from './types.js';
 
-/** The gateway's name in the stack's naming scheme (as if it were a runtime named `gateway`). */
-export const GATEWAY_RUNTIME = 'gateway';
-// Marks (an env literal on the app, a key in the secret) that keep observe from treating the
-// gateway as a runtime of the stack (which plan would then delete as not in the config).
-export { GATEWAY_ROLE, ROLE_ENV, ROLE_KEY };
+/** The secret key (and env var) holding the upstream list, JSON `[{name, url, transport}]`. */
+export const UPSTREAMS_ENV = 'CONTEXTFORGE_UPSTREAMS';
 
 export interface GatewayUpstream {
   name: string;
@@ -23,68 +22,95 @@ export interface GatewayUpstream {
   transport: 'streamable-http' | 'sse';
 }
 
-export interface GatewayAppInput {
-  project: ProjectClient;
-  stack: string;
-  image: string;
-  token: string;
-  upstreams: readonly GatewayUpstream[];
-  /** The port the gateway listens on inside the container (default 8080). */
-  port?: number;
-  cpu?: string;
-  memory?: string;
-  waitMs?: number;
-  pollMs?: number;
+/** One upstream in comparable form: `<transport> <path>`, keyed by runtime name. */
+function upstreamLine(transport: string, path: string): string {
+  return `${transport} ${path}`;
 }
 
-export async function deployGatewayApp(input: GatewayAppInput): Promise<App> {
-  const { project, stack } = input;
-  const app = appName(stack, GATEWAY_RUNTIME);
-  const secret = secretName(stack, GATEWAY_RUNTIME);
-  const data = {
-    token: input.token,
-    upstreams: JSON.stringify(input.upstreams),
-    [SECRET_STACK_KEY]: stack,
+/** The desired app's extra gateway fields: its role mark and the upstreams it serves. */
+export function withGatewayFields(app: ManagedApp, d: DesiredResource): ManagedApp {
+  const upstreams = Object.fromEntries(
+    (d.spec.gatewayUpstreams ?? []).map((u) => [u.runtime, upstreamLine(u.transport, u.path)]),
+  );
+  return { ...app, env: { ...app.env, [ROLE_ENV]: GATEWAY_ROLE }, upstreams };
+}
+
+/**
+ * The live app's gateway fields: the upstream list read back from the secret (each URL's app
+ * must be the runtime it is listed as, else it shows as pointing elsewhere), out of the digests.
+ */
+export function liveGatewayFields(
+  app: ManagedApp,
+  stack: string,
+  secret: { data?: Record<string, string> } | undefined,
+): ManagedApp {
+  const { [UPSTREAMS_ENV]: _listed, ...secretDigests } = app.secretDigests;
+  const upstreams: Record<string, string> = {};
+  let list: unknown;
+  try {
+    list = JSON.parse(secret?.data?.[UPSTREAMS_ENV] ?? '[]');
+  } catch {
+    list = [];
+  }
+  for (const u of Array.isArray(list) ? (list as Partial<GatewayUpstream>[]) : []) {
+    if (typeof u?.name !== 'string' || typeof u.url !== 'string') continue;
+    let url: URL;
+    try {
+      url = new URL(u.url);
+    } catch {
+      upstreams[u.name] = `(invalid url)`;
+      continue;
+    }
+    const host = url.hostname.split('.')[0];
+    upstreams[u.name] =
+      runtimeOfApp(stack, host) === u.name
+        ? upstreamLine(u.transport ?? 'streamable-http', url.pathname)
+        : `(app ${host}) ${url.pathname}`;
+  }
+  return { ...app, secretDigests, upstreams };
+}
+
+/** The secret's data: token, upstream list, and the stack and role marks. */
+export function gatewaySecretData(input: {
+  d: DesiredResource;
+  stack: string;
+  upstreams: readonly GatewayUpstream[];
+}): Record<string, string> {
+  return {
+    ...input.d.secretEnv,
+    [UPSTREAMS_ENV]: JSON.stringify(input.upstreams),
+    [SECRET_STACK_KEY]: input.stack,
     [ROLE_KEY]: GATEWAY_ROLE,
   };
-  const found = await project.secrets.find(secret);
-  if (!found) await project.secrets.create({ name: secret, format: 'generic', data });
-  else
-    await project.secrets.replaceWithRetryOn412(secret, (cur) =>
-      JSON.stringify(cur.data) === JSON.stringify(data) ? null : { format: 'generic', data },
-    );
-  const proto: AppPrototype = {
-    name: app,
-    image_reference: input.image,
-    image_port: input.port ?? 8080,
-    managed_domain_mappings: 'local_public',
+}
+
+/** The app prototype of the gateway: the runtime prototype plus the upstream list's reference. */
+export function gatewayPrototype(proto: AppPrototype, secret: string): AppPrototype {
+  return {
+    ...proto,
     run_env_variables: [
-      { type: 'literal', name: STACK_ENV, value: stack },
-      { type: 'literal', name: ROLE_ENV, value: GATEWAY_ROLE },
-      { type: 'secret_key_reference', name: 'CONTEXTFORGE_GATEWAY_TOKEN', reference: secret, key: 'token' },
-      { type: 'secret_key_reference', name: 'CONTEXTFORGE_UPSTREAMS', reference: secret, key: 'upstreams' },
+      ...(proto.run_env_variables ?? []),
+      { type: 'secret_key_reference', name: UPSTREAMS_ENV, reference: secret, key: UPSTREAMS_ENV },
     ],
-    scale_cpu_limit: input.cpu ?? '0.25',
-    scale_memory_limit: input.memory ?? '1G',
-    scale_min_instances: 1,
-    scale_max_instances: 1,
   };
-  const existing = await project.apps.find(app);
-  let afterRevision: string | undefined;
-  if (!existing) await project.apps.create(proto);
-  else {
-    if (!isOwnedApp(existing.value, stack))
-      throw new Error(`Code Engine app ${app} exists but is not stack ${stack}'s`);
-    afterRevision = existing.value.status_details?.latest_created_revision;
-    // The secret may have changed without the app: a new revision picks it up.
-    const { name: _n, ...patch } = proto;
-    await project.apps.patch(app, { ...patch, run_env_variables: proto.run_env_variables }, existing.etag);
+}
+
+/**
+ * The internal URL of every upstream, from its app's endpoint_internal (one list call). An
+ * upstream whose app is missing or has no internal endpoint is returned in `missing`.
+ */
+export async function upstreamUrls(
+  project: ProjectClient,
+  stack: string,
+  d: DesiredResource,
+): Promise<{ upstreams: GatewayUpstream[]; missing: string[] }> {
+  const apps = new Map((await project.apps.list()).map((a) => [a.name, a]));
+  const upstreams: GatewayUpstream[] = [];
+  const missing: string[] = [];
+  for (const u of d.spec.gatewayUpstreams ?? []) {
+    const internal = apps.get(appName(stack, u.runtime))?.endpoint_internal;
+    if (!internal) missing.push(u.runtime);
+    else upstreams.push({ name: u.runtime, url: `${internal.replace(/\/$/, '')}${u.path}`, transport: u.transport });
   }
-  return (
-    await project.apps.waitUntilSettled(app, {
-      timeoutMs: input.waitMs ?? 240_000,
-      intervalMs: input.pollMs ?? 1000,
-      afterRevision,
-    })
-  ).value;
+  return { upstreams, missing };
 }

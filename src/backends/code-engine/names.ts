@@ -10,6 +10,10 @@ export const STACK_ENV = 'CONTEXTFORGE_STACK';
 export const HASH_ENV = 'CONTEXTFORGE_SPEC_HASH';
 /** Key of our generic secrets naming the owning stack (never referenced by the app). */
 export const SECRET_STACK_KEY = 'contextforge.stack';
+/** Marks of the gateway app (a literal env var) and its secret (a key): the stack's, not a runtime. */
+export const ROLE_ENV = 'CONTEXTFORGE_ROLE';
+export const ROLE_KEY = 'contextforge.role';
+export const GATEWAY_ROLE = 'gateway';
 /** Suffix of the per-runtime generic secret that holds secret env values. */
 export const SECRET_SUFFIX = '-env';
 /** Longest stack slug kept in names, so that runtime names keep most of the 63 characters. */

@@ -2,16 +2,20 @@
 // (O(1) calls in the number of apps), grouped into ObservedResources by our name scheme and
 // ownership mark. Also a census of the whole project for the quota pre-flight. No per-app GET.
 
-import type { ObservedResource, ObservedStatus } from '../../model/resources.js';
+import { GATEWAY_DEPLOY_ADDRESS, type ObservedResource, type ObservedStatus } from '../../model/resources.js';
 import { liveApp } from './desired-app.js';
-import { runtimeOfApp, runtimeOfSecret, SECRET_STACK_KEY, STACK_ENV } from './names.js';
+import { liveGatewayFields } from './gateway-app.js';
+import {
+  GATEWAY_ROLE,
+  ROLE_ENV,
+  ROLE_KEY,
+  runtimeOfApp,
+  runtimeOfSecret,
+  SECRET_STACK_KEY,
+  STACK_ENV,
+} from './names.js';
 import type { App, Secret } from './types.js';
 import { revisionNumber } from './client.js';
-
-/** Marks of the gateway app and its secret (see gateway-app.ts, which re-exports them). */
-export const ROLE_ENV = 'CONTEXTFORGE_ROLE';
-export const ROLE_KEY = 'contextforge.role';
-export const GATEWAY_ROLE = 'gateway';
 
 export interface ProjectCensus {
   /** Every app of the project, ours and others'. */
@@ -82,10 +86,15 @@ export interface GroupInput {
 export function groupStack(input: GroupInput): StackSnapshot {
   const { stack } = input;
   const secretsByRuntime = new Map<string, Secret>();
+  // The gateway app's secret (gateway.deploy), kept apart: a runtime may not share its name.
+  let gatewaySecret: Secret | undefined;
   for (const s of input.secrets) {
     const rt = runtimeOfSecret(stack, s.name);
-    if (rt && isOwnedSecret(s, stack) && s.data?.[ROLE_KEY] !== GATEWAY_ROLE) secretsByRuntime.set(rt, s);
+    if (!rt || !isOwnedSecret(s, stack)) continue;
+    if (s.data?.[ROLE_KEY] === GATEWAY_ROLE) gatewaySecret = s;
+    else secretsByRuntime.set(rt, s);
   }
+  let gatewaySeen = false;
   const observed: ObservedResource[] = [];
   const foreignLookalikes: string[] = [];
   let revisions = 0;
@@ -97,14 +106,16 @@ export function groupStack(input: GroupInput): StackSnapshot {
       foreignLookalikes.push(app.name);
       continue;
     }
-    // The gateway deployed next to the runtimes is ours but not a runtime.
-    if ((app.run_env_variables ?? []).some((e) => e.name === ROLE_ENV && e.value === GATEWAY_ROLE)) continue;
-    const secret = secretsByRuntime.get(runtime);
+    // The gateway deployed next to the runtimes (gateway.deploy) is ours but not a runtime.
+    const gateway = (app.run_env_variables ?? []).some((e) => e.name === ROLE_ENV && e.value === GATEWAY_ROLE);
+    if (gateway) gatewaySeen = true;
+    const secret = gateway ? gatewaySecret : secretsByRuntime.get(runtime);
     const live = liveApp({ app, stack, runtime, secret });
-    const t = input.pathOf?.(runtime);
+    if (gateway) live.value = liveGatewayFields(live.value, stack, secret);
+    const t = gateway ? { transport: 'streamable-http' as const, path: '/mcp' } : input.pathOf?.(runtime);
     const url = t ? endpointUrl(app, t.path) : undefined;
     const o: ObservedResource = {
-      address: `runtime.${runtime}`,
+      address: gateway ? GATEWAY_DEPLOY_ADDRESS : `runtime.${runtime}`,
       runtime,
       backend: input.backend,
       live: { ...live.value, health: app.status_details?.reason ?? app.status },
@@ -124,6 +135,15 @@ export function groupStack(input: GroupInput): StackSnapshot {
     if (live.specHash) o.specHash = live.specHash;
     observed.push(o);
   }
+  if (gatewaySecret && !gatewaySeen)
+    observed.push({
+      address: GATEWAY_DEPLOY_ADDRESS,
+      runtime: runtimeOfSecret(stack, gatewaySecret.name)!,
+      backend: input.backend,
+      live: {},
+      status: 'missing',
+      native: { secret: gatewaySecret.name, orphanSecret: true },
+    });
   observed.sort((a, b) => a.address.localeCompare(b.address));
   const secrets = new Map([...secretsByRuntime].map(([rt, s]) => [rt, s.name]));
   // Secrets of runtimes whose app is gone (an interrupted apply) are still ours to clean up.

@@ -2,11 +2,12 @@
 // GitHub source's the build image of its pinned commit (builds.ts names it). Pure: it resolves no
 // ref; upsert.ts pins a ref still unpinned for one change and passes the commit in.
 
-import type { DesiredResource } from '../../model/resources.js';
+import { GATEWAY_DEPLOY_ADDRESS, type DesiredResource } from '../../model/resources.js';
 import { repoUrl } from '../../sources/github/repo.js';
 import { builtImage } from './builds.js';
 import { desiredApp, type ManagedApp } from './desired-app.js';
 import type { CodeEngineEnv } from './env.js';
+import { withGatewayFields } from './gateway-app.js';
 
 type SourceEnv = Pick<CodeEngineEnv, 'config' | 'configDir' | 'github'>;
 
@@ -43,5 +44,7 @@ export function wantApp(
   const img = imageOf(env, d, resolved);
   if (!img.image) return { problem: 'the commit of its GitHub source is not resolved' };
   const r = desiredApp({ desired: d, config: env.config, image: img.image });
+  // The deployed gateway (gateway.deploy) is a runtime's app plus its role mark and upstreams.
+  if (r.value && d.address === GATEWAY_DEPLOY_ADDRESS) return { app: withGatewayFields(r.value, d) };
   return { app: r.value, problem: r.problem };
 }

@@ -5,7 +5,12 @@
 
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
 import { DiagnosticError } from '../../diag/error.js';
-import type { Change, DesiredResource, ObservedResource } from '../../model/resources.js';
+import {
+  GATEWAY_DEPLOY_ADDRESS,
+  type Change,
+  type DesiredResource,
+  type ObservedResource,
+} from '../../model/resources.js';
 import { resolveRef } from '../../sources/github/resolve.js';
 import { githubCredentials } from '../../sources/resolve-desired.js';
 import type { ApplyContext, ApplyOutcome } from '../backend.js';
@@ -16,6 +21,7 @@ import type { CodeEngineEnv } from './env.js';
 import { scrubber } from './failure.js';
 import { appName, buildName, SECRET_STACK_KEY, secretName } from './names.js';
 import { groupStack, isOwnedApp } from './observe.js';
+import { gatewayPrototype, gatewaySecretData, upstreamUrls } from './gateway-app.js';
 import { ensureSecret } from './secret-write.js';
 import { imageOf, sourceKey, wantApp } from './source-image.js';
 import type { App, AppPrototype } from './types.js';
@@ -48,18 +54,39 @@ export async function upsertRuntime(env: CodeEngineEnv, change: Change, ctx: App
   const built = await buildIfChanged(env, { change, ctx, project, want: w.app, resolved, scrub });
   if (built) return built;
 
-  const secretData = Object.keys(d.secretEnv).length ? { ...d.secretEnv, [SECRET_STACK_KEY]: stack } : undefined;
+  const gateway = d.address === GATEWAY_DEPLOY_ADDRESS;
+  let secretData: Record<string, string> | undefined = Object.keys(d.secretEnv).length
+    ? { ...d.secretEnv, [SECRET_STACK_KEY]: stack }
+    : undefined;
+  if (gateway) {
+    // The gateway reaches its upstreams at their apps' internal endpoints (applied before it).
+    const found = await upstreamUrls(project, stack, d);
+    if (found.missing.length)
+      return {
+        status: 'failed',
+        retryable: true,
+        diags: [
+          error('ce.gateway-upstream-missing', `the gateway app cannot reach runtime(s) ${found.missing.join(', ')}`, {
+            address: d.address,
+            detail:
+              'Their Code Engine apps do not exist or have no internal endpoint yet; apply again once they are created.',
+          }),
+        ],
+      };
+    secretData = gatewaySecretData({ d, stack, upstreams: found.upstreams });
+  }
   if (secretData) {
     ctx.progress(`writing secret ${sName}`);
     await ensureSecret({ project, cache: env.secretData, name: sName, data: secretData, address: d.address });
   }
-  const proto = appPrototype({
+  const runtimeProto = appPrototype({
     name: app,
     stack,
     app: w.app,
     specHash: d.specHash,
     secretName: secretData ? sName : undefined,
   });
+  const proto = gateway ? gatewayPrototype(runtimeProto, sName) : runtimeProto;
   const written = await writeApp({ project, proto, stack, exists, address: d.address, progress: ctx.progress });
   if (written.failed) return written.failed;
   if (!secretData && change.observed?.native?.secret) {
@@ -217,7 +244,7 @@ function observedFrom(env: CodeEngineEnv, input: ObservedFromInput): ObservedRes
         ? undefined
         : { transport: d.spec.transport.type, path: d.spec.transport.path ?? '/mcp' },
   });
-  return snap.observed.find((o) => o.runtime === d.runtime);
+  return snap.observed.find((o) => o.address === d.address);
 }
 
 interface SettledInput {
