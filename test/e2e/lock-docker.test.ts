@@ -107,20 +107,56 @@ function rebuildChanged(): void {
 }
 
 /** Sandbox server containers the engine created since `since` (seconds), from its event log. */
-async function sandboxesCreatedSince(since: number): Promise<number> {
-  const until = Math.floor(Date.now() / 1000) + 1;
+/**
+ * Counts sandboxed servers (containers of our image with the sandbox label) created from now until
+ * stop(). A live event subscription, not a `since` query: the daemon keeps only its last 256
+ * events, which a busy engine (the other tests) overruns within a plan. Marker containers (created,
+ * never started, removed) fence both ends: the stream is known to be live once the first marker's
+ * event arrives, and every earlier event has arrived once the last marker's has (events come in order).
+ */
+async function watchSandboxes(): Promise<{ stop: () => Promise<number> }> {
   const stream = (await docker().getEvents({
-    since,
-    until,
     filters: JSON.stringify({ type: ['container'], event: ['create'], label: ['dev.contextforge.sandbox.runtime=ev'] }),
-  })) as NodeJS.ReadableStream;
-  let text = '';
-  for await (const chunk of stream) text += chunk.toString();
-  // The bridge container carries the label too: count the sandboxed servers (our image) only.
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .filter((l) => (JSON.parse(l) as { from?: string }).from === IMAGE).length;
+  })) as NodeJS.ReadableStream & { destroy: () => void };
+  type Event = { from?: string; Actor?: { Attributes?: Record<string, string> } };
+  const events: Event[] = [];
+  let buffered = '';
+  let wake = (): void => undefined;
+  stream.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, i).trim();
+      buffered = buffered.slice(i + 1);
+      if (line) events.push(JSON.parse(line) as Event);
+    }
+    wake();
+  });
+  const fence = async (): Promise<void> => {
+    const marker = `${stack}-${Math.random().toString(36).slice(2)}`;
+    const c = await docker().createContainer({
+      Image: IMAGE,
+      Labels: { 'dev.contextforge.sandbox.runtime': 'ev', 'cftest.marker': marker },
+    });
+    await c.remove({ force: true });
+    const seen = () => events.some((e) => e.Actor?.Attributes?.['cftest.marker'] === marker);
+    const deadline = Date.now() + 120_000; // a safety net only: the event normally arrives at once
+    while (!seen()) {
+      if (Date.now() > deadline) throw new Error("the marker container's create event never arrived");
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 1000);
+      });
+    }
+  };
+  await fence();
+  const from = events.length;
+  return {
+    async stop(): Promise<number> {
+      await fence();
+      stream.destroy();
+      return events.slice(from).filter((e) => e.from === IMAGE && !e.Actor?.Attributes?.['cftest.marker']).length;
+    },
+  };
 }
 
 interface LockDoc {
@@ -171,11 +207,11 @@ test('apply writes the lock: the image digest and one hash per tool, prompt and 
 test('a second plan is a no-op and lock --check passes', async () => {
   if (!haveDocker) return skip('the Docker daemon does not answer');
   const before = readFileSync(join(dir, 'contextforge.lock'), 'utf8');
-  const since = Math.floor(Date.now() / 1000) - 1;
+  const sandboxes = await watchSandboxes();
   const plan = await cli(['plan', '--detailed-exitcode']);
   assert.is(plan.code, 0, plan.out);
   assert.match(plan.out, 'No changes.');
-  assert.is(await sandboxesCreatedSince(since), 0, 'a plan with a current lock starts no sandbox');
+  assert.is(await sandboxes.stop(), 0, 'a plan with a current lock starts no sandbox');
   const check = await cli(['lock', '--check']);
   assert.is(check.code, 0, check.out);
   assert.match(check.out, 'is current');
@@ -196,7 +232,7 @@ test('the image rebuilt under the same tag: lock --check exits 1 until the lock 
 
 test('plan shows replace:image-changed and the surface diff in text, markdown and JSON', async () => {
   if (!haveDocker) return skip('the Docker daemon does not answer');
-  const started = Math.floor(Date.now() / 1000) - 1;
+  const sandboxes = await watchSandboxes();
   const text = await cli(['plan']);
   assert.is(text.code, 0, text.out);
   assert.match(text.out, 'replace:image-changed');
@@ -230,7 +266,7 @@ test('plan shows replace:image-changed and the surface diff in text, markdown an
     ['echo'],
   );
   assert.ok(ev.diff.changed[0].description.some((w) => w.op === 'added' && w.text.includes('mails a copy')));
-  assert.ok((await sandboxesCreatedSince(started)) >= 3, 'each of the three plans discovered in a sandbox');
+  assert.ok((await sandboxes.stop()) >= 3, 'each of the three plans discovered in a sandbox');
   // No sandbox container outlives the plan.
   const left = await docker().listContainers({
     all: true,
