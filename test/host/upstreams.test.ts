@@ -59,6 +59,12 @@ test('records become upstreams by endpoint kind, with timeouts and concurrency',
       rec('slow', { endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:4/mcp' } }),
       rec('noendpoint', {}),
       rec('gone', { status: 'missing', endpoint: { transport: 'sse', url: 'http://127.0.0.1:5/sse' } }),
+      // The gateway deployed to Code Engine is recorded beside the runtimes but is no upstream.
+      rec('gateway', {
+        address: 'gateway.deploy',
+        backendType: 'ibm_code_engine',
+        endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:6/mcp' },
+      }),
     ],
     { config, docker: (b) => (b === 'd' ? docker : undefined) },
   );
