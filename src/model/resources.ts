@@ -75,6 +75,8 @@ export type NormalizedSource =
       /** The executable of the package, when it has several. */
       bin?: string;
       args: string[];
+      /** Docker only: the image the package is installed on (docker.package_base_images). */
+      baseImage?: string;
     }
   | {
       type: 'remote';

@@ -17,7 +17,13 @@ import {
   parseDurationMs,
   parseMemory,
 } from '../config/index.js';
-import type { Backend as BackendConfig, CodeEngineBackend, ResourceLimits, Transport } from '../generated/config.js';
+import type {
+  Backend as BackendConfig,
+  CodeEngineBackend,
+  DockerBackend,
+  ResourceLimits,
+  Transport,
+} from '../generated/config.js';
 import { evaluateApproval } from './approval.js';
 import { compileGatewayDeploy } from './gateway-deploy.js';
 import { hashOf, secretDigest } from '../model/canonical.js';
@@ -107,6 +113,9 @@ function compileRuntime(
   const guardrails = effectiveGuardrails({ profile, backendConfig, runtime, address, diags, strict: options.strict });
   const env = splitEnv({ config, runtime, entry, address, diags });
   const source = normalizeSource(entry);
+  // The base image is part of what runs on Docker: changing it rebuilds and replaces.
+  if (source.type === 'package' && backendConfig.type === 'docker')
+    source.baseImage = packageBaseImage(backendConfig, source.registry);
   const transport = normalizeTransport(entry.transport, source);
   const spec: RuntimeSpec = {
     catalog: entry.slug,
@@ -441,6 +450,18 @@ export function normalizeSource(entry: ResolvedCatalogEntry): NormalizedSource {
     case 'remote':
       return { type: 'remote', url: s.url, headers: sortRecord(s.headers ?? {}) };
   }
+}
+
+/** The defaults of docker.package_base_images (the schema states the same). */
+export const DEFAULT_PACKAGE_BASE_IMAGES = {
+  node: 'docker.io/library/node:20-slim',
+  python: 'docker.io/library/python:3.12-slim',
+} as const;
+
+/** The base image a package of this registry is installed on, by the backend's config. */
+export function packageBaseImage(b: DockerBackend, registry: 'npm' | 'pypi'): string {
+  const kind = registry === 'npm' ? 'node' : 'python';
+  return b.package_base_images?.[kind] ?? DEFAULT_PACKAGE_BASE_IMAGES[kind];
 }
 
 /**

@@ -42,6 +42,33 @@ export interface DockerManagedSpec {
   labels: Record<string, string>;
   /** GitHub sources: what the image is built from (the image tag carries the commit too). */
   build?: BuildSpec;
+  /** Package sources: the release installed on the base image (the image tag hashes it). */
+  package?: PackageImageSpec;
+}
+
+/** The inputs of a package image; any change to them means a new image. */
+export interface PackageImageSpec {
+  registry: 'npm' | 'pypi';
+  name: string;
+  version: string;
+  bin?: string;
+  base: string;
+}
+
+/** Bumped when the recipe (Dockerfile, layout) of package images changes. */
+const PACKAGE_RECIPE = 1;
+
+/** `contextforge-package/<name>:<version>-<hash12>`: tagged by everything the image is made of. */
+export function packageImageName(p: PackageImageSpec): string {
+  const name =
+    p.name
+      .toLowerCase()
+      .replace(/^@/, '')
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[._-]+/, '') || 'package';
+  const version = p.version.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 64);
+  const digest = hashOf({ ...p, recipe: PACKAGE_RECIPE }).replace(/^sha256:/, '');
+  return `contextforge-package/${name}:${version}-${digest.slice(0, 12)}`;
 }
 
 /** The inputs of a github build; any change to them means a new image. */
@@ -70,9 +97,19 @@ export function builtImageName(slug: string, commit: string, registry?: string):
 export function managedSpec(d: DesiredResource): DockerManagedSpec | null {
   const s = d.spec;
   const src = s.source;
-  let run: { image: string; entrypoint?: string[]; cmd?: string[]; build?: BuildSpec };
+  let run: { image: string; entrypoint?: string[]; cmd?: string[]; build?: BuildSpec; package?: PackageImageSpec };
   if (src.type === 'docker') run = { image: src.image, entrypoint: src.command, cmd: src.args };
-  else if (src.type === 'github' && src.commit && /^[0-9a-f]{40}$/.test(src.commit)) {
+  else if (src.type === 'package' && src.baseImage) {
+    // The image's ENTRYPOINT starts the package's executable; the source's args are its CMD.
+    const pkg: PackageImageSpec = {
+      registry: src.registry,
+      name: src.name,
+      version: src.version,
+      ...(src.bin ? { bin: src.bin } : {}),
+      base: src.baseImage,
+    };
+    run = { image: packageImageName(pkg), cmd: src.args, package: pkg };
+  } else if (src.type === 'github' && src.commit && /^[0-9a-f]{40}$/.test(src.commit)) {
     // Only a resolved commit (the plan's source-resolution phase) gives a github source an image.
     const push = src.pushToRegistry && Boolean(src.registry);
     run = {
@@ -95,6 +132,7 @@ export function managedSpec(d: DesiredResource): DockerManagedSpec | null {
     entrypoint: run.entrypoint,
     cmd: run.cmd,
     ...(run.build ? { build: run.build } : {}),
+    ...(run.package ? { package: run.package } : {}),
     env: { ...s.env },
     secretNames: Object.keys(d.secretEnv).sort(),
     transport: { ...s.transport },

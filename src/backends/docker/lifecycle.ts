@@ -40,6 +40,7 @@ import { groupSnapshot, snapshotStack } from './observe.js';
 import { validateDesired } from './validate.js';
 import { ownVolumesForImageUser } from './volume-owner.js';
 import { ensureBuilt } from './github.js';
+import { ensurePackageImage } from './package-image.js';
 
 /** The part of backend.ts's DockerBackendOptions the lifecycle reads (same meanings). */
 export interface LifecycleOptions {
@@ -125,9 +126,11 @@ export class DockerLifecycle {
   async startUnit(d: DesiredResource, stack: string, ctx: ApplyContext, compiled: CompiledRuntime): Promise<void> {
     const { docker, name, config, opts, networks } = this.env;
     const spec = managedSpec(d)!;
-    // A github build is on this engine already (ensureBuilt ran before the old container went).
+    // A github build or package image is on this engine already (built before the old container went).
     const local =
-      spec.build !== undefined || (!parseImageRef(spec.image).registry && (config.allow_local_images ?? false));
+      spec.build !== undefined ||
+      spec.package !== undefined ||
+      (!parseImageRef(spec.image).registry && (config.allow_local_images ?? false));
     const pull = d.spec.source.type === 'docker' ? d.spec.source.pull : 'missing';
     const img = await ensureImage({
       docker,
@@ -310,6 +313,13 @@ export class DockerLifecycle {
           secrets: [...Object.values(d.secretEnv), ...(opts.sensitiveValues ?? [])],
         });
         if (built.length) return { status: 'failed', diags: built };
+        const packaged = await ensurePackageImage({
+          docker,
+          desired: d,
+          ctx,
+          secrets: [...Object.values(d.secretEnv), ...(opts.sensitiveValues ?? [])],
+        });
+        if (packaged.length) return { status: 'failed', diags: packaged };
         if (change.action === 'replace' || change.observed) {
           ctx.progress(`removing the old container of ${change.address}`);
           await this.removeUnit(change.observed, stack, runtime);

@@ -34,16 +34,12 @@ export function validateDesired(
       );
       continue;
     }
-    if (src.type === 'package' || src.type === 'remote') {
+    if (src.type === 'remote') {
       diags.push(
-        error(
-          'docker.source-unsupported',
-          `A ${src.type} source cannot run on Docker backend ${name} yet (${d.address})`,
-          {
-            ...at,
-            detail: 'This version of contextforge does not build package images or record remote servers yet.',
-          },
-        ),
+        error('docker.source-unsupported', `A remote source cannot run on Docker backend ${name} yet (${d.address})`, {
+          ...at,
+          detail: 'This version of contextforge does not record remote servers as gateway upstreams yet.',
+        }),
       );
       continue;
     }
@@ -60,6 +56,16 @@ export function validateDesired(
         const registry = checkRegistry(
           `${src.registry.replace(/\/+$/, '')}/x:latest`,
           { allowedRegistries: config.allowed_registries ?? [], allowLocalImages: true },
+          d.address,
+        );
+        if (registry) diags.push({ ...registry, range: d.range });
+      }
+    } else if (src.type === 'package') {
+      // The package image is built here; what must be allowed is the image it is built from.
+      if (src.baseImage) {
+        const registry = checkRegistry(
+          src.baseImage,
+          { allowedRegistries: config.allowed_registries ?? [], allowLocalImages: config.allow_local_images ?? false },
           d.address,
         );
         if (registry) diags.push({ ...registry, range: d.range });

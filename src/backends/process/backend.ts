@@ -1,6 +1,6 @@
-// The process backend: each runtime is a local command speaking MCP over stdio, run under a
-// detached supervisor (supervisor.ts) that outlives the CLI, restarts it on crash and serves it
-// on a unix socket. Ownership marks are the status files under .contextforge/process/<stack>/.
+// The process backend: each runtime is a local command (or an installed package release, see
+// sources/package) speaking MCP over stdio, run under a detached supervisor (supervisor.ts) that
+// outlives the CLI, restarts it on crash and serves it on a unix socket. Ownership marks are the status files under .contextforge/process/<stack>/.
 // It enforces no guardrails (compile-time warnings say so) and never writes a secret to disk.
 //
 // This module only assembles the Backend interface. The steps take the backend's env.ts

@@ -11,7 +11,7 @@ import { stackDir, type ProcessEnv } from './env.js';
 import { runtimeFiles } from './files.js';
 import { launchSupervisor, removeRuntimeFiles, stopSupervisor } from './launch.js';
 import { toObserved } from './observe.js';
-import { supervisorSpec } from './supervisor-spec.js';
+import { launchCommand, supervisorSpec } from './supervisor-spec.js';
 
 export async function applyChange(env: ProcessEnv, change: Change, ctx: ApplyContext): Promise<ApplyOutcome> {
   switch (change.action) {
@@ -40,7 +40,9 @@ interface StartInput {
 
 async function start(env: ProcessEnv, input: StartInput): Promise<ApplyOutcome> {
   const { desired: d, ctx } = input;
-  const built = supervisorSpec(env, d, ctx.stack);
+  const launch = await launchCommand(env, d, ctx);
+  if (!launch.value) return { status: 'failed', diags: launch.diags };
+  const built = supervisorSpec(env, d, ctx.stack, launch.value);
   if (!built.value) return { status: 'failed', diags: built.diags };
   const spec = built.value;
   mkdirSync(stackDir(env, ctx.stack), { recursive: true, mode: 0o700 });
@@ -49,7 +51,8 @@ async function start(env: ProcessEnv, input: StartInput): Promise<ApplyOutcome> 
   removeRuntimeFiles({ status: spec.statusPath, socket: spec.socketPath });
   ctx.progress(`starting ${[spec.command, ...spec.args].join(' ')}`);
   ctx.progress('waiting for the MCP handshake');
-  // The catalog's health.timeout first: a cold `npx -y` install happens inside this wait.
+  // The catalog's health.timeout first: a cold `npx -y` install of a command source happens
+  // inside this wait (a package source was installed above, before it).
   const r = await launchSupervisor(spec, {
     healthTimeoutMs: d.healthTimeoutMs ?? env.options.healthTimeoutMs,
     signal: ctx.signal,

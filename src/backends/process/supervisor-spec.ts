@@ -1,5 +1,5 @@
-// One runtime compiled to what its supervisor runs (files.ts SupervisorSpec): the command
-// resolved against the working directory, an environment of a few inherited variables plus the
+// One runtime compiled to what its supervisor runs (files.ts SupervisorSpec): the command (or a
+// package source's installed executable) resolved against the working directory, an environment of a few inherited variables plus the
 // declared ones, the file paths and the restart policy. Secret values go to the supervisor's
 // memory through its spec, never to disk; the spec's `live` copy holds digests only.
 
@@ -11,6 +11,8 @@ import type { DesiredResource } from '../../model/resources.js';
 import { stackDir, type ProcessEnv } from './env.js';
 import { runtimeFiles, type SupervisorSpec } from './files.js';
 import { validateRuntime } from './validate.js';
+import { installPackage, packageCacheDir } from '../../sources/package/install.js';
+import type { ApplyContext } from '../backend.js';
 
 /** Variables of the CLI's environment that children inherit; everything else must be declared. */
 const INHERITED_ENV = [
@@ -30,9 +32,43 @@ const INHERITED_ENV = [
   'SYSTEMROOT',
 ];
 
-export function supervisorSpec(env: ProcessEnv, d: DesiredResource, stack: string): Result<SupervisorSpec> {
+/** The command line a supervisor runs, from a command source or an installed package. */
+export interface LaunchCommand {
+  command: string;
+  args: string[];
+  cwd?: string;
+}
+
+/**
+ * What the supervisor starts: the command of a command source, or the executable of a package
+ * source's installed release. The install happens here, once, before the supervisor starts, so
+ * that the handshake's health.timeout measures the server and not the download.
+ */
+export async function launchCommand(
+  env: ProcessEnv,
+  d: DesiredResource,
+  ctx: ApplyContext,
+): Promise<Result<LaunchCommand>> {
   const src = d.spec.source;
-  if (src.type !== 'command') return { diags: validateRuntime(env.name, d) };
+  if (src.type === 'command') return { value: { command: src.command, args: src.args, cwd: src.cwd }, diags: [] };
+  if (src.type !== 'package') return { diags: validateRuntime(env.name, d) };
+  const installed = await installPackage(src, {
+    cacheDir: packageCacheDir(),
+    address: d.address,
+    signal: ctx.signal,
+    progress: ctx.progress,
+  });
+  if (!installed.value) return { diags: installed.diags.map((x) => ({ ...x, address: d.address })) };
+  const { command, args } = installed.value;
+  return { value: { command, args: [...args, ...src.args] }, diags: [] };
+}
+
+export function supervisorSpec(
+  env: ProcessEnv,
+  d: DesiredResource,
+  stack: string,
+  src: LaunchCommand,
+): Result<SupervisorSpec> {
   const cwd = src.cwd ? resolve(env.base, src.cwd) : env.base;
   if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
     return {

@@ -1,4 +1,4 @@
-// What the process backend can run, checked without I/O: a command source speaking stdio.
+// What the process backend can run, checked without I/O: a command or package source speaking stdio.
 // Anything else is an error on the runtime, with its source range and how to fix it.
 
 import { error, type Diagnostic } from '../../diag/diagnostic.js';
@@ -7,7 +7,7 @@ import type { DesiredResource } from '../../model/resources.js';
 /** The problems of one runtime on backend `backend`. */
 export function validateRuntime(backend: string, d: DesiredResource): Diagnostic[] {
   const diags: Diagnostic[] = [];
-  if (d.spec.source.type !== 'command') {
+  if (d.spec.source.type !== 'command' && d.spec.source.type !== 'package') {
     diags.push(
       error(
         'process.source-unsupported',
@@ -16,7 +16,7 @@ export function validateRuntime(backend: string, d: DesiredResource): Diagnostic
           address: d.address,
           range: d.range,
           detail:
-            'The process backend runs local commands only: give the catalog entry `source: {type: command, command: ...}`, or put the runtime on a docker backend.',
+            'The process backend runs local commands and packages only: give the catalog entry `source: {type: command, command: ...}` or `{type: package, ...}`, or put the runtime on a docker backend.',
         },
       ),
     );
