@@ -50,6 +50,10 @@ export type Source =
  */
 export type TransportType = 'streamable-http' | 'sse' | 'stdio';
 /**
+ * A name: lowercase letters, digits, '-' and '_', starting with a letter.
+ */
+export type Identifier1 = string;
+/**
  * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
  */
 export type Duration1 = number | string;
@@ -65,6 +69,14 @@ export type Duration3 = number | string;
  * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
  */
 export type Duration4 = number | string;
+/**
+ * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
+ */
+export type Duration5 = number | string;
+/**
+ * A duration: a number of seconds (at most a year), or a string such as 500ms, 30s, 5m, 2h (at most 4 digits of hours, 6 of minutes, 8 of seconds).
+ */
+export type Duration6 = number | string;
 /**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
  * via the `definition` "sourceType".
@@ -117,6 +129,12 @@ export interface ContextforgeConfig {
    * Catalog entries defined inline (in addition to those included from catalog/*.yaml).
    */
   catalog?: CatalogEntry[];
+  /**
+   * Remote catalogs (MCP registries) whose entries join the catalog after `contextforge catalog sync`, from the cache under .contextforge/catalog-sources/.
+   *
+   * @maxItems 32
+   */
+  catalog_sources?: CatalogSource[];
   /**
    * The desired deployments: catalog entry x backend x profile x env x scale.
    */
@@ -379,6 +397,7 @@ export interface CatalogEntry {
     [k: string]: EnvVarSpec;
   };
   health?: HealthCheck;
+  registry?: RegistryProvenance;
 }
 /**
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
@@ -538,6 +557,81 @@ export interface HealthCheck {
   timeout?: Duration;
 }
 /**
+ * Where an imported entry came from; set by `catalog sync`, not written by hand.
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "registryProvenance".
+ */
+export interface RegistryProvenance {
+  source: Identifier1;
+  format?: 'mcp-registry' | 'toolhive';
+  /**
+   * The entry's name in the registry, e.g. io.github.modelcontextprotocol/server-memory.
+   */
+  name: string;
+  version?: string;
+  status?: string;
+  /**
+   * sha256 of the entry's canonical JSON as the registry served it.
+   */
+  hash: string;
+  /**
+   * The registry's _meta of the entry, kept as served.
+   */
+  meta?: {};
+}
+/**
+ * One remote catalog: the official MCP Registry API (format mcp-registry, GET <url>/v0/servers, paginated) or a ToolHive registry JSON (format toolhive), read from url or from a file below the config's directory (exactly one of the two).
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "catalogSource".
+ */
+export interface CatalogSource {
+  name: Identifier;
+  /**
+   * Base URL of the registry (http or https only). mcp-registry: the API root, /v0/servers is appended; toolhive: the registry JSON itself.
+   */
+  url?: string;
+  /**
+   * A registry document below the config's directory (mcp-registry: a /v0/servers answer; toolhive: its registry JSON).
+   */
+  file?: string;
+  format: 'mcp-registry' | 'toolhive';
+  filter?: CatalogSourceFilter;
+  sync_interval?: Duration1;
+  /**
+   * Pin every imported entry (version and content hash) in contextforge.lock, so that a registry change shows in plan until the lock is refreshed.
+   */
+  pin?: boolean;
+  /**
+   * mcp-registry: entries asked for per page (limit).
+   */
+  page_size?: number;
+  timeout?: Duration2;
+  /**
+   * Entries read at most; a registry with more is cut off with a warning.
+   */
+  max_entries?: number;
+}
+/**
+ * Which entries of a remote catalog to import; every given list must match (an entry matches a list when it matches one item).
+ *
+ * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
+ * via the `definition` "catalogSourceFilter".
+ */
+export interface CatalogSourceFilter {
+  /**
+   * Globs on the registry name (* within a segment, ** across '/'), e.g. io.github.modelcontextprotocol/*.
+   */
+  names?: string[];
+  categories?: string[];
+  tags?: string[];
+  /**
+   * Registry status of the entry (active, deprecated, deleted); default: active only.
+   */
+  status?: string[];
+}
+/**
  * One desired deployment of a catalog entry on a backend.
  *
  * This interface was referenced by `ContextforgeConfig`'s JSON-Schema
@@ -640,10 +734,10 @@ export interface GatewaySettings {
    * Downstream MCP sessions open at once per credential (static token, or JWT subject); more are refused with 429 until one closes.
    */
   max_sessions_per_principal?: number;
-  session_idle_timeout?: Duration1;
-  headers_timeout?: Duration2;
-  request_timeout?: Duration3;
-  body_timeout?: Duration4;
+  session_idle_timeout?: Duration3;
+  headers_timeout?: Duration4;
+  request_timeout?: Duration5;
+  body_timeout?: Duration6;
   /**
    * Virtual servers: sets of tools/prompts/resources across runtimes, by glob over federated names.
    */
