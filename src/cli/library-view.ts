@@ -8,13 +8,19 @@ import { configPath, printDiagnostics } from './config-file.js';
 
 let sensitive: Set<string> = new Set();
 
-export function openLibrary(file: string | undefined): Library | undefined {
+export function openLibrary(file: string | undefined, warn?: (code: string) => boolean): Library | undefined {
   const r = loadLibrary(configPath(file, false));
   sensitive = r.sensitiveValues;
   if (hasErrors(r.diags) || !r.value) {
     printDiagnostics(r.diags, r.sensitiveValues);
     return undefined;
   }
+  // Warnings the verb asks for (e.g. a catalog source never synced) go to stderr.
+  if (warn)
+    printDiagnostics(
+      r.diags.filter((d) => warn(d.code)),
+      r.sensitiveValues,
+    );
   return r.value;
 }
 

@@ -59,3 +59,12 @@ export {
   type ProfileCheck,
 } from './library-views.js';
 export { packagePath } from './package-root.js';
+export {
+  CATALOG_CACHE_VERSION,
+  catalogCachePath,
+  readCatalogSources,
+  type CachedProblem,
+  type CatalogCacheFile,
+} from './catalog-cache.js';
+export { readConfined, type Confinement } from './confine.js';
+export { escapeSegment, getAt } from './pointer.js';

@@ -40,7 +40,10 @@ export function filterEntries(entries: ResolvedCatalogEntry[], f: CatalogFilter)
     .filter((e) => !f.category || e.category === f.category)
     .filter((e) => !f.tag || (e.tags ?? []).includes(f.tag))
     .filter((e) => !f.backend || backendsOf(e).includes(f.backend))
-    .filter((e) => !q || [e.slug, e.name, e.description ?? ''].some((t) => t.toLowerCase().includes(q)))
+    .filter(
+      (e) =>
+        !q || [e.slug, e.name, e.description ?? '', e.registry?.name ?? ''].some((t) => t.toLowerCase().includes(q)),
+    )
     .sort((a, b) => Number(!!b.featured) - Number(!!a.featured) || a.slug.localeCompare(b.slug));
 }
 

@@ -14,6 +14,7 @@ import type { LoadedConfig, ResolvedCatalogEntry, ResolvedProfile, ResolvedRunti
 import { joinPointer } from './pointer.js';
 import { confinementFor, readConfined } from './confine.js';
 import { nullRecord, rangeOf, type EntryRecord, type ProfileRecord } from './records.js';
+import { addRegistryEntries } from './catalog-cache.js';
 import { checkReferencedFiles } from './referenced-files.js';
 import { checkSemantics } from './semantic.js';
 import { checkEndpoints } from './endpoints.js';
@@ -130,6 +131,16 @@ export function loadConfigSync(path: string, options: LoadOptions = {}): LoadRes
   const profiles = mergeProfiles(profileRecords);
   const entries = mergeEntries(entryRecords);
   diags.push(...profiles.diags, ...entries.diags);
+  // Entries of remote catalogs, from their last synced copy (`catalog sync`); never the network.
+  const registryFiles = addRegistryEntries({
+    bySlug: entries.bySlug,
+    sources: main.schemaOk ? (doc.catalog_sources ?? []) : [],
+    dir,
+    confinement,
+    config: cfgLoc,
+    diags,
+  });
+  files.push(...registryFiles);
 
   const sources: SourceFile[] = [main, ...inc.sources];
   const sensitiveValues = collectSensitive({
