@@ -6,6 +6,7 @@ import { isRuntimeAddress } from '../model/resources.js';
 import type { CAC } from 'cac';
 import { readLock, lockPathFor, writeLock } from '../lock/file.js';
 import { lockProblems } from '../lock/check.js';
+import { catalogChangeText, catalogChanges, catalogPinsOf } from '../lock/catalog.js';
 import { resolveArtifacts } from '../backends/artifacts.js';
 import { refreshLock } from '../host/lock-refresh.js';
 import { discoverSurface } from '../backends/sandbox.js';
@@ -35,6 +36,9 @@ export async function runLock(flags: LockFlags): Promise<number> {
     if (flags.check) {
       const pins = await resolveArtifacts(desired, { backends: session.config.backends });
       const problems = lockProblems(previous.value, pins);
+      if (previous.value)
+        for (const c of catalogChanges(previous.value.catalog, catalogPinsOf(session.config), true))
+          problems.push({ runtime: 'catalog', why: catalogChangeText(c) });
       if (problems.length === 0) {
         process.stdout.write(`The lock ${path} is current: ${desired.length} runtime(s) pinned.\n`);
         return 0;
@@ -61,8 +65,9 @@ export async function runLock(flags: LockFlags): Promise<number> {
       (n, e) => n + (e.surface ? surfaceSize(e.surface) : 0),
       0,
     );
+    const entries = Object.keys(refreshed.lock.catalog ?? {}).length;
     process.stdout.write(
-      `${changed ? 'Wrote' : 'Unchanged:'} ${path}: ${Object.keys(refreshed.lock.runtimes).length} runtime(s), ${items} definition(s) pinned.\n`,
+      `${changed ? 'Wrote' : 'Unchanged:'} ${path}: ${Object.keys(refreshed.lock.runtimes).length} runtime(s), ${items} definition(s)${entries ? `, ${entries} catalog entries` : ''} pinned.\n`,
     );
     return 0;
   } finally {

@@ -17,7 +17,7 @@ export const VERBS = {
   },
   catalog: {
     usage: 'catalog [action] [slug]',
-    summary: 'List, search or show catalog entries; sync the config\'s remote catalogs (catalog sync)',
+    summary: "List, search or show catalog entries; sync the config's remote catalogs (catalog sync)",
   },
   'client-config': {
     usage: 'client-config [client]',

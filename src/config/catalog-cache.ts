@@ -13,6 +13,7 @@ import { decodeUtf8 } from './encoding.js';
 import type { EntryRecord, Located } from './records.js';
 import { rangeOf } from './records.js';
 import { validator } from './schemas.js';
+import { checkEntrySource } from './semantic-source.js';
 import { SpanTable, type ParsedYaml } from './yaml-source.js';
 
 export const CATALOG_CACHE_VERSION = 1;
@@ -140,7 +141,24 @@ export function loadCachedEntries(input: {
         );
         return;
       }
-      out.records.push({ entry: entry as CatalogEntry, builtin: false, parsed, pointer: `/entries/${j}` });
+      const record: EntryRecord = { entry: entry as CatalogEntry, builtin: false, parsed, pointer: `/entries/${j}` };
+      // What the schema cannot say (an inexact package version, an undeclared header variable)
+      // leaves this one entry out: a registry's mistake must not fail the whole config.
+      const semantic = checkEntrySource(record).filter((d) => d.severity === 'error');
+      if (semantic.length) {
+        out.diags.push(
+          warning(
+            'catalog-source.entry-unusable',
+            `entry ${record.entry.slug} of catalog source "${src.name}" is left out`,
+            {
+              range: at,
+              detail: `${semantic[0].summary}.`,
+            },
+          ),
+        );
+        return;
+      }
+      out.records.push(record);
     });
   });
   return out;

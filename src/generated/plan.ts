@@ -68,6 +68,10 @@ export interface PlanDocument {
    */
   surfaces?: PlanSurfaceReport[];
   /**
+   * Entries of catalog sources that differ from the pins of contextforge.lock: added, removed, or changed by the registry (version or content hash).
+   */
+  catalog?: PlanCatalogChange[];
+  /**
    * Plan-level warnings and errors.
    */
   diagnostics: PlanDiagnostic[];
@@ -260,4 +264,30 @@ export interface PlanSurfaceItemChange {
     after?: unknown;
   }[];
   fields?: string[];
+}
+/**
+ * This interface was referenced by `PlanDocument`'s JSON-Schema
+ * via the `definition` "catalogChange".
+ */
+export interface PlanCatalogChange {
+  slug: string;
+  change: 'added' | 'removed' | 'changed';
+  /**
+   * The catalog source (catalog_sources name).
+   */
+  source: string;
+  /**
+   * The entry's name in its registry.
+   */
+  name: string;
+  before?: PlanCatalogPin;
+  after?: PlanCatalogPin;
+}
+/**
+ * This interface was referenced by `PlanDocument`'s JSON-Schema
+ * via the `definition` "catalogPin".
+ */
+export interface PlanCatalogPin {
+  version?: string;
+  hash: string;
 }

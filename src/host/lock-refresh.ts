@@ -12,6 +12,7 @@ import { resolveArtifacts } from '../backends/artifacts.js';
 import { listSurface } from '../backends/surface-client.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { UpstreamSpec } from '../gateway/index.js';
+import { catalogPinsOf } from '../lock/catalog.js';
 import { lockPathFor, readLock, writeLock, type LockEntry, type LockFile } from '../lock/file.js';
 import type { DesiredResource } from '../model/resources.js';
 import { sameArtifact, type Surface } from '../model/tool-surface.js';
@@ -111,7 +112,11 @@ export async function refreshLock(all: RefreshInput): Promise<RefreshResult> {
       );
     runtimes[d.runtime] = { artifact, ...(surface ? { surface } : {}) };
   }
-  return { lock: { stack: input.config.stack, runtimes }, notes };
+  const catalog = catalogPinsOf(input.config);
+  return {
+    lock: { stack: input.config.stack, runtimes, ...(Object.keys(catalog).length ? { catalog } : {}) },
+    notes,
+  };
 }
 
 /** Refreshes and writes the lock after an apply; returns the lines to print. */

@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { parse, stringify } from '../vendor/yaml.js';
 import { error, type Diagnostic, type Result } from '../diag/diagnostic.js';
 import { canonicalJson } from '../model/canonical.js';
+import type { CatalogPin } from './catalog.js';
 import {
   definitionHash,
   SURFACE_KINDS,
@@ -29,6 +30,8 @@ export interface LockEntry {
 export interface LockFile {
   stack: string;
   runtimes: Record<string, LockEntry>;
+  /** Entries of catalog sources, by slug (absent when the config has none to pin). */
+  catalog?: Record<string, CatalogPin>;
 }
 
 /** `contextforge.yaml` → `contextforge.lock`, in the config's directory. */
@@ -50,7 +53,15 @@ export function formatLock(lock: LockFile): string {
     const e = lock.runtimes[name];
     runtimes[name] = JSON.parse(canonicalJson({ artifact: e.artifact, surface: e.surface })) as unknown;
   }
-  const doc = { lock_version: LOCK_VERSION, stack: lock.stack, runtimes };
+  const catalog: Record<string, unknown> = {};
+  for (const slug of Object.keys(lock.catalog ?? {}).sort())
+    catalog[slug] = JSON.parse(canonicalJson(lock.catalog![slug])) as unknown;
+  const doc = {
+    lock_version: LOCK_VERSION,
+    stack: lock.stack,
+    runtimes,
+    ...(Object.keys(catalog).length ? { catalog } : {}),
+  };
   return `${HEADER}\n${stringify(doc, { lineWidth: 0, sortMapEntries: false, aliasDuplicateObjects: false })}`;
 }
 
@@ -108,7 +119,25 @@ export function readLock(path: string): Result<LockFile | undefined> {
     }
     runtimes[name] = entry;
   }
-  return { value: { stack: obj.stack, runtimes }, diags: [] };
+  const catalog: Record<string, CatalogPin> = {};
+  const rawCatalog = obj.catalog ?? {};
+  if (!rawCatalog || typeof rawCatalog !== 'object') return { diags: [bad(path, 'catalog is not a mapping')] };
+  for (const [slug, p] of Object.entries(rawCatalog as Record<string, Record<string, unknown> | null>)) {
+    if (
+      !p ||
+      typeof p.source !== 'string' ||
+      typeof p.name !== 'string' ||
+      typeof p.hash !== 'string' ||
+      !/^sha256:[0-9a-f]{64}$/.test(p.hash) ||
+      (p.version !== undefined && typeof p.version !== 'string')
+    )
+      return { diags: [bad(path, `catalog.${slug} needs source, name, hash (sha256:…) and an optional version`)] };
+    catalog[slug] = p as unknown as CatalogPin;
+  }
+  return {
+    value: { stack: obj.stack, runtimes, ...(Object.keys(catalog).length ? { catalog } : {}) },
+    diags: [],
+  };
 }
 
 /** A hand-edited hash that does not match its definition would pin something nobody reviewed. */

@@ -280,6 +280,19 @@ export interface Plan {
   targets?: string[];
   /** Tool-surface discovery for runtimes whose artifact differs from contextforge.lock. */
   surfaces?: SurfaceReport[];
+  /** Entries of catalog sources that differ from the pins of contextforge.lock (issue 16). */
+  catalog?: CatalogPinChange[];
+}
+
+/** A synced catalog entry against its pin in the lock: what a registry changed. */
+export interface CatalogPinChange {
+  slug: string;
+  change: 'added' | 'removed' | 'changed';
+  source: string;
+  /** The entry's name in its registry. */
+  name: string;
+  before?: { version?: string; hash: string };
+  after?: { version?: string; hash: string };
 }
 
 /** What a runtime's new artifact shows the model, against what the lock pins. */

@@ -7,6 +7,8 @@ import type { ActionKind, Change, FieldChange, PlanSummary, SurfaceReport } from
 import { surfaceDiffEmpty, surfaceDiffLines, type ArtifactPin } from '../model/tool-surface.js';
 import { configKey } from './field-keys.js';
 
+export { catalogChangeText } from '../lock/catalog.js';
+
 export const SYMBOL: Record<ActionKind, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' };
 
 export const HEADLINE: Record<ActionKind, string> = {

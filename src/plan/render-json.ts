@@ -73,6 +73,7 @@ export function toPlanDocument(plan: Plan, options: JsonRenderOptions = {}): Pla
   if (plan.refresh?.length) doc.refresh = plan.refresh.map((r) => ({ ...r }));
   if (plan.targets?.length) doc.targets = [...plan.targets];
   if (plan.surfaces?.length) doc.surfaces = JSON.parse(JSON.stringify(plan.surfaces)) as PlanDocument['surfaces'];
+  if (plan.catalog?.length) doc.catalog = JSON.parse(JSON.stringify(plan.catalog)) as PlanDocument['catalog'];
   return redactDeep(doc, options.redact ?? identityRedactor);
 }
 

@@ -2,7 +2,16 @@
 // <details> block per changed runtime with a diff of its fields, warnings, and the approvals
 // still needed. Every line passes through the redactor; secrets are `(sensitive)`.
 
-import { approvalLine, diagLine, fieldLine, HEADLINE, reasonText, surfaceLines, SYMBOL } from './render-common.js';
+import {
+  approvalLine,
+  catalogChangeText,
+  diagLine,
+  fieldLine,
+  HEADLINE,
+  reasonText,
+  surfaceLines,
+  SYMBOL,
+} from './render-common.js';
 import { shownFields } from './field-keys.js';
 import { summarizeUnenforced } from '../config/index.js';
 import { identityRedactor, type Redactor } from './redact.js';
@@ -57,6 +66,11 @@ export function renderMarkdown(plan: Plan, options: MarkdownRenderOptions = {}):
       for (const d of summarizeUnenforced(c.diagnostics)) out.push(`> ⚠️ ${escapeCell(diagLine(d))}`, '');
       out.push('</details>', '');
     }
+  }
+  if (plan.catalog?.length) {
+    out.push('#### Catalog entries changed since contextforge.lock', '');
+    for (const c of plan.catalog) out.push(`- ${escapeCell(catalogChangeText(c))}`);
+    out.push('');
   }
   // Outside the collapsed blocks: the reviewer approves what the model will read.
   if (plan.surfaces?.length) {

@@ -4,6 +4,7 @@
 
 import {
   approvalLine,
+  catalogChangeText,
   diagLine,
   fieldLine,
   HEADLINE,
@@ -48,6 +49,15 @@ export function renderText(plan: Plan, options: TextRenderOptions = {}): string 
   for (const d of plan.diagnostics)
     lines.push(paint(d.severity === 'error' ? 'red' : 'yellow', diagLine(d)), ...(d.detail ? [`  ${d.detail}`] : []));
   if (plan.diagnostics.length) lines.push('');
+  // A registry's change to a synced entry is reviewed like any other: it shows until the lock pins it.
+  if (plan.catalog?.length) {
+    lines.push(paint('bold', 'Catalog entries changed since contextforge.lock:'));
+    for (const c of plan.catalog) {
+      const sym = c.change === 'added' ? '+' : c.change === 'removed' ? '-' : '~';
+      lines.push(`  ${paint(SYMBOL_COLOUR[sym], sym)} ${catalogChangeText(c)}`);
+    }
+    lines.push('  Review the change, then run `contextforge lock` (or apply) and commit the lock.', '');
+  }
 
   if (changes.length === 0 && !plan.forget?.length && !plan.refresh?.length) {
     lines.push(paint('green', 'No changes.') + ' The live state matches the configuration.');

@@ -7,6 +7,7 @@ import { resolveArtifacts } from '../backends/artifacts.js';
 import { discoverSurface } from '../backends/sandbox.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
+import { catalogChanges, catalogPinsOf } from '../lock/catalog.js';
 import { lockPathFor, readLock } from '../lock/file.js';
 import { isRuntimeAddress, type DesiredResource, type Plan } from '../model/resources.js';
 import { discoverSurfaces, holdSurfaceChanges } from './surface.js';
@@ -32,6 +33,9 @@ export async function addSurfaces(input: {
     discover: input.discover ? (d) => discoverSurface(d, ctx) : undefined,
   });
   if (reports.length) plan.surfaces = reports;
+  // A registry that changed an entry since the lock pinned it shows here until the lock is refreshed.
+  const catalog = catalogChanges(lock.value?.catalog, catalogPinsOf(config), lock.value !== undefined);
+  if (catalog.length) plan.catalog = catalog;
   holdSurfaceChanges(plan, desired, config.approval);
   return lock.diags;
 }

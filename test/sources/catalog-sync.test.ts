@@ -11,7 +11,6 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rawSchema } from '../../src/config/index.js';
 import { fixtureDocs, startRegistry, type FakeRegistry, type RegistryEntry } from '../support/registry-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,8 +52,6 @@ const cache = (dir: string): { synced_at: string; entries: Array<Record<string, 
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read back from the copy
 type Json = any;
-
-const packageKnown = JSON.stringify(rawSchema('config')).includes('"packageSource"');
 
 test.after(async () => {
   for (const r of registries) await r.close();
@@ -139,20 +136,14 @@ test('acceptance: catalog list, search and show see the synced entries', async (
     .slice(1)
     .map((l) => l.split(/\s+/)[0])
     .filter(Boolean);
-  const expected = ['io-github-github-github-mcp-server'];
-  if (packageKnown)
-    expected.push(
-      'io-github-modelcontextprotocol-server-everything',
-      'io-github-modelcontextprotocol-server-fetch',
-      'io-github-modelcontextprotocol-server-filesystem',
-      'io-github-modelcontextprotocol-server-memory',
-      'io-github-modelcontextprotocol-server-sequential-thinking',
-    );
-  else
-    assert.match(
-      list.stderr,
-      /entry io-github-modelcontextprotocol-server-memory of catalog source "official" is left out/,
-    );
+  const expected = [
+    'io-github-github-github-mcp-server',
+    'io-github-modelcontextprotocol-server-everything',
+    'io-github-modelcontextprotocol-server-fetch',
+    'io-github-modelcontextprotocol-server-filesystem',
+    'io-github-modelcontextprotocol-server-memory',
+    'io-github-modelcontextprotocol-server-sequential-thinking',
+  ];
   assert.equal(slugs.sort(), expected.sort());
   assert.match(
     list.stdout,
@@ -262,14 +253,26 @@ test('toolhive: a registry file below the config is imported, namespaced by the 
 
 test('two registry names that make one slug: the collision is reported and the second left out', async () => {
   const base = fixtureDocs().memory;
+  const pkg = (base.packages as Array<Record<string, unknown>>)[0];
   const reg = await registry([
     { server: { ...base, name: 'io.github.acme/mcp-tools' } },
     { server: { ...base, name: 'io.github.acme-mcp/tools' } },
+    // Valid server.json, but "1.0" is no exact npm release: the config leaves this entry out.
+    { server: { ...base, name: 'io.github.acme/loose', packages: [{ ...pkg, version: '1.0' }] } },
   ]);
   const dir = project(official(reg.url));
   const r = await cli(['catalog', 'sync'], dir);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /official: 1 entries imported \(1 skipped\)/);
+  assert.match(r.stdout, /official: 2 entries imported \(1 skipped\)/);
+  const list = await cli(['catalog', 'list', '--source', 'official'], dir);
+  assert.is(list.code, 0, list.stderr);
+  assert.match(list.stdout, /io-github-acme-mcp-tools/);
+  assert.not.match(list.stdout, /io-github-acme-loose/);
+  assert.match(list.stderr, /entry io-github-acme-loose of catalog source "official" is left out/);
+  assert.match(
+    list.stderr,
+    /version "1\.0" of npm package @modelcontextprotocol\/server-memory is not one exact release/,
+  );
   assert.match(
     r.stderr,
     /entries io\.github\.acme\/mcp-tools and io\.github\.acme-mcp\/tools of catalog source "official" both become "io-github-acme-mcp-tools"/,
