@@ -3,14 +3,14 @@
 // `--version`, `--help` and `validate` of the quick start, each as a fresh process, and divides
 // each CLI time by that round's `node -e 0`. Reported: the median and range of those per-round
 // ratios, and the median wall time; the same for the CPU time each process used (user + system,
-// read from /proc/self/stat as the bench's waited-for children's time, 10 ms ticks: much less
-// sensitive to the machine's load than wall time). CONTEXTFORGE_CLI_BEFORE names another build's
+// reported by the process itself at exit through the preload cpu-at-exit.cjs, which every target,
+// `node -e 0` included, runs: much less sensitive to the machine's load than wall time). CONTEXTFORGE_CLI_BEFORE names another build's
 // bin/contextforge.js (e.g. main before a change) timed in the same rounds, and adds rows
 // `now / before` (per-round ratios of the two builds).
 // Run: npm run bench -- cli   (BENCH_ROUNDS=n, default 15; build first: npm run build)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,25 +34,22 @@ const cases = (b: string, tag: string): Target[] => [
 const floor: Target = { label: 'node -e 0', args: ['-e', '0'], cwd: root };
 const targets = [floor, ...cases(bin, 'now'), ...(before ? cases(before, 'before') : [])];
 
-/** CPU ms used by this process's waited-for children so far (cutime + cstime), or NaN off Linux. */
-function childrenCpuMs(): number {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 16 and 17 of proc(5), counted from the state (field 3) here; ticks of 10 ms (USER_HZ).
-    return (Number(fields[13]) + Number(fields[14])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
+const cpuPreload = join(root, 'bench', 'cli', 'cpu-at-exit.cjs');
+const scratch = mkdtempSync(join(tmpdir(), 'cf-bench-cli-'));
+const cpuOut = join(scratch, 'cpu');
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 function timeOnce(t: Target): { wall: number; cpu: number } {
-  const c0 = childrenCpuMs();
+  rmSync(cpuOut, { force: true });
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, t.args, { cwd: t.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(process.execPath, ['-r', cpuPreload, ...t.args], {
+    cwd: t.cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, CF_BENCH_CPU_OUT: cpuOut },
+  });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${t.label} exited ${r.status}: ${r.stderr}`);
-  return { wall, cpu: childrenCpuMs() - c0 };
+  return { wall, cpu: Number(readFileSync(cpuOut, 'utf8').trim()) };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -78,13 +75,12 @@ for (let r = 0; r < rounds; r++) {
     times.get(label)!.push(m.wall);
     ratios.get(label)!.push(m.wall / base.wall);
     cpus_.get(label)!.push(m.cpu);
-    // A 0-tick floor (possible at 10 ms ticks) would make the ratio infinite: count it as one tick.
-    cpuRatios.get(label)!.push(m.cpu / Math.max(base.cpu, 10));
+    cpuRatios.get(label)!.push(m.cpu / base.cpu);
     if (before && label.startsWith('now ')) {
       const then = round.get(label.replace(/^now /, 'before '))!;
       const v = versus.get(label) ?? { wall: [], cpu: [] };
       v.wall.push(m.wall / then.wall);
-      v.cpu.push(m.cpu / Math.max(then.cpu, 10));
+      v.cpu.push(m.cpu / then.cpu);
       versus.set(label, v);
     }
   }
