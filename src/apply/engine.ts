@@ -1,20 +1,24 @@
 // The apply engine: applyPlan walks a plan's changes in dependency order with bounded
-// parallelism, per-action timeouts and bounded retries, recording each outcome as it lands.
+// parallelism and bounded retries, recording each outcome as it lands (one attempt under its
+// timeout is attempt.ts; the run's results, diagnostics and guarded state writes run-log.ts).
 // Planning is src/plan/stack.ts; locking, prompting and the summary belong to src/reconcile/;
 // printing goes through onProgress only.
 
 import { hostname, userInfo } from 'node:os';
 import type { ApplyOutcome, Backend } from '../backends/backend.js';
 import { error, type Diagnostic } from '../diag/diagnostic.js';
-import { diagsOf } from '../diag/error.js';
 import type { Change, Plan } from '../model/resources.js';
 import { approvalSatisfied } from '../plan/approval.js';
 import { identityRedactor, type Redactor } from '../plan/redact.js';
 import type { RunKind, StateStore } from '../state/store.js';
-import { backendLine, doneLine, failedLine, retryLine, startLine, stillLine } from './progress.js';
+import { attemptChange, type AttemptEnv } from './attempt.js';
+import { doneLine, failedLine, retryLine, startLine, stillLine } from './progress.js';
 import { tallyOutcomes, type ApplyTally } from './outcome.js';
-import { recordNoop, recordOutcome, stateWriteFailed } from './record.js';
+import { recordNoop, recordOutcome } from './record.js';
+import { RunLog, type ActionResult } from './run-log.js';
 import { walkGraph, type WalkNode } from './walk.js';
+
+export type { ActionResult, ActionResultStatus } from './run-log.js';
 
 export interface RetryPolicy {
   /** Total attempts per action, first one included (default 3). */
@@ -44,17 +48,6 @@ export interface ApplyPlanOptions {
   stillEveryMs?: number;
   /** Aborting stops starting new actions (Ctrl-C); running ones finish and are recorded. */
   signal?: AbortSignal;
-}
-
-export type ActionResultStatus = ApplyOutcome['status'] | 'skipped' | 'held';
-
-export interface ActionResult {
-  address: string;
-  action: Change['action'];
-  status: ActionResultStatus;
-  attempts: number;
-  ms: number;
-  diags: Diagnostic[];
 }
 
 export interface ApplyResult {
@@ -104,253 +97,70 @@ function buildNodes(changes: readonly Change[]): ChangeNode[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** What the steps of one run share: its log, where it records, how it prints and retries. */
+interface RunEnv {
+  log: RunLog;
+  store: StateStore;
+  stack: string;
+  actor: string;
+  say: (line: string) => void;
+  attempt: AttemptEnv;
+  retry: { attemptsMax: number; baseDelay: number; maxDelay: number };
+  /** How often "Still creating..." lines appear. */
+  stillEvery: number;
+  signal?: AbortSignal;
+}
+
 export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult> {
   const { plan, backends, store } = options;
   const stack = plan.stack;
   const say = (line: string): void => options.onProgress?.((options.redact ?? identityRedactor)(line));
   const actor = options.actor ?? defaultActor(options.approvedBy);
-  const timeoutMs = options.actionTimeoutMs ?? 5 * 60_000;
-  const attemptsMax = Math.max(1, options.retry?.attempts ?? 3);
-  const baseDelay = options.retry?.baseDelayMs ?? 1000;
-  const maxDelay = options.retry?.maxDelayMs ?? 10_000;
-  const stillEvery = options.stillEveryMs ?? 10_000;
-  const results: ActionResult[] = [];
-  const diags: Diagnostic[] = [];
+  const log = new RunLog({ store, stack, actor, say });
   let writeCalls = 0;
-  /** A state write failed: the run fails (exit 1) even when every backend action worked. */
-  let stateFailed = false;
-  const write = (what: string, fn: () => void): boolean => {
-    try {
-      fn();
-      return true;
-    } catch (err) {
-      stateFailed = true;
-      const d = stateWriteFailed(store, what, err);
-      if (!diags.some((x) => x.code === d.code && x.summary === d.summary)) diags.push(d);
-      say(`error: ${d.summary}`);
-      return false;
-    }
+  const env: RunEnv = {
+    log,
+    store,
+    stack,
+    actor,
+    say,
+    attempt: {
+      stack,
+      backends,
+      timeoutMs: options.actionTimeoutMs ?? 5 * 60_000,
+      say,
+      onCall: () => (writeCalls += 1),
+    },
+    retry: {
+      attemptsMax: Math.max(1, options.retry?.attempts ?? 3),
+      baseDelay: options.retry?.baseDelayMs ?? 1000,
+      maxDelay: options.retry?.maxDelayMs ?? 10_000,
+    },
+    stillEvery: options.stillEveryMs ?? 10_000,
+    signal: options.signal,
   };
-  let runId = -1;
   // Nothing touches a backend before the run is on record.
   if (
-    !write(
+    !log.write(
       'starting the run',
-      () => (runId = store.startRun(stack, options.kind ?? 'apply', { actor, ...(options.meta ?? {}) })),
+      () => (log.runId = store.startRun(stack, options.kind ?? 'apply', { actor, ...(options.meta ?? {}) })),
     )
   )
-    return { outcome: 'failed', exitCode: 1, results, held: [], tally: tallyOutcomes([]), diags, runId, writeCalls };
+    return {
+      outcome: 'failed',
+      exitCode: 1,
+      results: log.results,
+      held: [],
+      tally: tallyOutcomes([]),
+      diags: log.diags,
+      runId: log.runId,
+      writeCalls,
+    };
 
-  // State-only housekeeping first: forget vanished unconfigured entries, refresh noops.
-  for (const address of plan.forget ?? []) {
-    write(`forgetting ${address}`, () =>
-      store.transaction(() => {
-        store.deleteRuntime(stack, address);
-        store.appendEvent({ stack, address, actor, type: 'state.forgotten', data: { run: runId } });
-      }),
-    );
-  }
-  for (const c of plan.changes)
-    if (c.action === 'noop') write(`refreshing ${c.address}`, () => recordNoop(store, stack, c));
-
+  housekeeping(env, plan);
   const acting = plan.changes.filter((c) => c.action !== 'noop');
-  const held = acting.filter(
-    (c) => c.needsApproval && c.approval && !approvalSatisfied(c.approval, options.approvedBy ?? []),
-  );
+  const held = holdUnapproved(env, acting, options.approvedBy);
   const heldSet = new Set(held.map((c) => c.address));
-  for (const c of held) {
-    results.push({ address: c.address, action: c.action, status: 'held', attempts: 0, ms: 0, diags: [] });
-    write('writing an audit event', () =>
-      store.appendEvent({
-        stack,
-        address: c.address,
-        actor,
-        type: 'approval.held',
-        data: {
-          run: runId,
-          reasons: c.approval?.reasons,
-          approvers: c.approval?.approvers,
-          specHash: c.desired?.specHash,
-        },
-      }),
-    );
-    say(`${c.address}: held for approval (${c.approval?.reasons.join('; ')})`);
-  }
-  for (const c of acting) {
-    if (c.approval && !heldSet.has(c.address) && c.needsApproval) {
-      write('writing an audit event', () =>
-        store.appendEvent({
-          stack,
-          address: c.address,
-          actor,
-          type: 'approval.approved',
-          data: { run: runId, by: options.approvedBy, specHash: c.desired?.specHash },
-        }),
-      );
-    }
-  }
-
-  const runOne = async (change: Change, release: () => void): Promise<boolean> => {
-    const action = change.action as Acting;
-    if (options.signal?.aborted) {
-      results.push({
-        address: change.address,
-        action: change.action,
-        status: 'skipped',
-        attempts: 0,
-        ms: 0,
-        diags: [],
-      });
-      diags.push(
-        error('apply.interrupted', `${change.address} was not applied because the run was interrupted`, {
-          address: change.address,
-        }),
-      );
-      return false;
-    }
-    const started = Date.now();
-    say(startLine(change.address, action));
-    const ticker = setInterval(() => say(stillLine(change.address, action, Date.now() - started)), stillEvery);
-    ticker.unref?.();
-    let outcome: ApplyOutcome = { status: 'failed', diags: [] };
-    let attempts = 0;
-    try {
-      for (;;) {
-        attempts += 1;
-        outcome = await attempt(change, started, release);
-        if (outcome.status !== 'failed' || !outcome.retryable || attempts >= attemptsMax) break;
-        const delay = Math.min(maxDelay, baseDelay * 2 ** (attempts - 1));
-        say(retryLine(change.address, attempts, delay, outcome.diags[0]?.summary ?? 'retryable failure'));
-        await sleep(delay);
-      }
-    } finally {
-      clearInterval(ticker);
-    }
-    const ms = Date.now() - started;
-    if (
-      !write(`recording ${change.address}`, () =>
-        recordOutcome({ store, stack, change, outcome, attempts, ms, actor, runId }),
-      )
-    ) {
-      // The backend acted, but state does not say so: this action failed as far as anyone
-      // reading state (the gateway, the next plan) is concerned.
-      const d = diags.find(
-        (x) => x.code === 'state.write-failed' && x.summary.startsWith(`recording ${change.address}:`),
-      );
-      results.push({
-        address: change.address,
-        action: change.action,
-        status: 'failed',
-        attempts,
-        ms,
-        diags: d ? [d] : [],
-      });
-      say(failedLine(change.address, action, ms, 'its outcome could not be recorded in state'));
-      return false;
-    }
-    results.push({
-      address: change.address,
-      action: change.action,
-      status: outcome.status,
-      attempts,
-      ms,
-      diags: outcome.diags,
-    });
-    if (outcome.status === 'failed') {
-      const why = outcome.diags.find((d) => d.severity === 'error')?.summary ?? 'the backend reported a failure';
-      say(failedLine(change.address, action, ms, why));
-      diags.push(...outcome.diags.map((d) => ({ ...d, address: d.address ?? change.address })));
-      if (outcome.diags.length === 0)
-        diags.push(error('apply.failed', `${change.address}: ${why}`, { address: change.address }));
-      return false;
-    }
-    diags.push(
-      ...outcome.diags
-        .filter((d) => d.severity !== 'error')
-        .map((d) => ({ ...d, address: d.address ?? change.address })),
-    );
-    say(doneLine(change.address, action, ms));
-    return true;
-  };
-
-  /** One attempt under the per-action timeout; a move between backends is delete then create. */
-  const attempt = async (change: Change, started: number, release: () => void): Promise<ApplyOutcome> => {
-    const controller = new AbortController();
-    const ctx = {
-      stack,
-      signal: controller.signal,
-      progress: (m: string) => say(backendLine(change.address, m, Date.now() - started)),
-      releaseSlot: release,
-    };
-    const call = async (backend: Backend, c: Change): Promise<ApplyOutcome> => {
-      writeCalls += 1;
-      try {
-        return await backend.apply(c, ctx);
-      } catch (err) {
-        // An expected failure thrown with its diagnostics is reported as it is; anything else is a bug.
-        const carried = diagsOf(err);
-        if (carried)
-          return { status: 'failed', diags: carried.map((d) => ({ ...d, address: d.address ?? c.address })) };
-        return {
-          status: 'failed',
-          diags: [
-            error('apply.exception', `${c.address}: the backend threw: ${(err as Error).message}`, {
-              address: c.address,
-              detail: 'This is a bug in the backend; run with CONTEXTFORGE_DEBUG=1 and report it.',
-            }),
-          ],
-        };
-      }
-    };
-    const work = async (): Promise<ApplyOutcome> => {
-      const o = change.observed;
-      if (change.reason === 'replace:backend-changed' && o && change.desired) {
-        const old = backends[o.backend];
-        if (old) {
-          const del = await call(old, {
-            ...change,
-            action: 'delete',
-            reason: 'delete:backend-changed',
-            backend: o.backend,
-            desired: undefined,
-          });
-          if (del.status === 'failed') return del;
-        }
-        return call(backends[change.backend], {
-          ...change,
-          action: 'create',
-          reason: 'create:backend-changed',
-          observed: undefined,
-        });
-      }
-      return call(backends[change.backend], change);
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<ApplyOutcome>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort(new Error('timeout'));
-        resolve({
-          status: 'failed',
-          retryable: false,
-          diags: [
-            error(
-              'apply.timeout',
-              `${change.address}: ${change.action} did not finish within ${Math.round(timeoutMs / 1000)}s`,
-              {
-                address: change.address,
-                detail: 'Raise --timeout, or look at `contextforge logs` for why the runtime does not become healthy.',
-              },
-            ),
-          ],
-        });
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([work(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
 
   const nodes = buildNodes(acting.filter((c) => !heldSet.has(c.address)));
   // Dependents of held changes wait too: add the held ones as failed prerequisites.
@@ -361,66 +171,177 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   const heldNodes: ChangeNode[] = held.map((c) => ({ id: `held:${c.address}`, after: [], change: c }));
   await walkGraph([...heldNodes, ...nodes], {
     parallelism: options.parallelism ?? 10,
-    run: async (n, release) => (n.id.startsWith('held:') ? false : runOne(n.change, release)),
-    onSkip: (n, by) => {
-      const blocked = by.replace(/^held:/, '');
-      if (by.startsWith('held:') || heldSet.has(by)) {
-        // Waiting on a held change is itself a hold, not a failure.
-        heldSet.add(n.change.address);
-        held.push(n.change);
-        results.push({
-          address: n.change.address,
-          action: n.change.action,
-          status: 'held',
-          attempts: 0,
-          ms: 0,
-          diags: [],
-        });
-        write('writing an audit event', () =>
-          store.appendEvent({
-            stack,
-            address: n.change.address,
-            actor,
-            type: 'approval.held',
-            data: { run: runId, waitsFor: blocked },
-          }),
-        );
-        say(`${n.change.address}: held (waits for ${blocked}, which needs approval)`);
-        return;
-      }
-      const why = by === 'cycle' ? 'it is part of a dependency cycle' : `${blocked} did not apply`;
-      results.push({
-        address: n.change.address,
-        action: n.change.action,
-        status: 'skipped',
-        attempts: 0,
-        ms: 0,
-        diags: [],
-      });
-      diags.push(
-        error('apply.skipped', `${n.change.address} was not applied because ${why}`, { address: n.change.address }),
-      );
-      write('writing an audit event', () =>
-        store.appendEvent({
-          stack,
-          address: n.change.address,
-          actor,
-          type: 'apply.skipped',
-          data: { run: runId, blockedBy: blocked },
-        }),
-      );
-      say(`${n.change.address}: skipped (${why})`);
-    },
+    run: async (n, release) => (n.id.startsWith('held:') ? false : runAction(env, n.change, release)),
+    onSkip: (n, by) => notApplied(env, { change: n.change, by, held, heldSet }),
   });
 
+  const { results, diags } = log;
   const failed = results.filter((r) => r.status === 'failed' || r.status === 'skipped').length;
   const applied = results.filter((r) => r.status !== 'failed' && r.status !== 'skipped' && r.status !== 'held').length;
   const outcome: ApplyResult['outcome'] = failed ? (applied ? 'partial' : 'failed') : held.length ? 'held' : 'success';
   const tally = tallyOutcomes(results);
-  write('finishing the run', () =>
-    store.finishRun(runId, outcome, { ...plan.summary, applied, failed, held: held.length, writeCalls, tally }),
+  log.write('finishing the run', () =>
+    store.finishRun(log.runId, outcome, { ...plan.summary, applied, failed, held: held.length, writeCalls, tally }),
   );
-  const exitCode: ApplyResult['exitCode'] = failed || stateFailed ? 1 : held.length ? 3 : 0;
+  const exitCode: ApplyResult['exitCode'] = failed || log.stateFailed ? 1 : held.length ? 3 : 0;
   results.sort((a, b) => a.address.localeCompare(b.address));
-  return { outcome, exitCode, results, held: held.map((c) => c.address), tally, diags, runId, writeCalls };
+  return {
+    outcome,
+    exitCode,
+    results,
+    held: held.map((c) => c.address),
+    tally,
+    diags,
+    runId: log.runId,
+    writeCalls,
+  };
+}
+
+/** State-only housekeeping first: forget vanished unconfigured entries, refresh noops. */
+function housekeeping(env: RunEnv, plan: Plan): void {
+  const { log, store, stack, actor } = env;
+  for (const address of plan.forget ?? []) {
+    log.write(`forgetting ${address}`, () =>
+      store.transaction(() => {
+        store.deleteRuntime(stack, address);
+        store.appendEvent({ stack, address, actor, type: 'state.forgotten', data: { run: log.runId } });
+      }),
+    );
+  }
+  for (const c of plan.changes)
+    if (c.action === 'noop') log.write(`refreshing ${c.address}`, () => recordNoop(store, stack, c));
+}
+
+/**
+ * The changes held for approval (recorded as held, with an audit event each), and an audit
+ * event for each change that needed approval and has it.
+ */
+function holdUnapproved(env: RunEnv, acting: readonly Change[], approvedBy?: readonly string[]): Change[] {
+  const { log, say } = env;
+  const held = acting.filter((c) => c.needsApproval && c.approval && !approvalSatisfied(c.approval, approvedBy ?? []));
+  const heldSet = new Set(held.map((c) => c.address));
+  for (const c of held) {
+    log.notAttempted(c, 'held');
+    log.event(c.address, 'approval.held', {
+      reasons: c.approval?.reasons,
+      approvers: c.approval?.approvers,
+      specHash: c.desired?.specHash,
+    });
+    say(`${c.address}: held for approval (${c.approval?.reasons.join('; ')})`);
+  }
+  for (const c of acting) {
+    if (c.approval && !heldSet.has(c.address) && c.needsApproval)
+      log.event(c.address, 'approval.approved', { by: approvedBy, specHash: c.desired?.specHash });
+  }
+  return held;
+}
+
+/** One change with its retries; records its outcome. False when it did not apply. */
+async function runAction(env: RunEnv, change: Change, release: () => void): Promise<boolean> {
+  const { log, say } = env;
+  const action = change.action as Acting;
+  if (env.signal?.aborted) {
+    log.notAttempted(change, 'skipped');
+    log.diags.push(
+      error('apply.interrupted', `${change.address} was not applied because the run was interrupted`, {
+        address: change.address,
+      }),
+    );
+    return false;
+  }
+  const started = Date.now();
+  say(startLine(change.address, action));
+  const ticker = setInterval(() => say(stillLine(change.address, action, Date.now() - started)), env.stillEvery);
+  ticker.unref?.();
+  let outcome: ApplyOutcome = { status: 'failed', diags: [] };
+  let attempts = 0;
+  const { attemptsMax, baseDelay, maxDelay } = env.retry;
+  try {
+    for (;;) {
+      attempts += 1;
+      outcome = await attemptChange(env.attempt, { change, started, release });
+      if (outcome.status !== 'failed' || !outcome.retryable || attempts >= attemptsMax) break;
+      const delay = Math.min(maxDelay, baseDelay * 2 ** (attempts - 1));
+      say(retryLine(change.address, attempts, delay, outcome.diags[0]?.summary ?? 'retryable failure'));
+      await sleep(delay);
+    }
+  } finally {
+    clearInterval(ticker);
+  }
+  const ms = Date.now() - started;
+  const { store, stack, actor } = env;
+  if (
+    !log.write(`recording ${change.address}`, () =>
+      recordOutcome({ store, stack, change, outcome, attempts, ms, actor, runId: log.runId }),
+    )
+  ) {
+    // The backend acted, but state does not say so: this action failed as far as anyone
+    // reading state (the gateway, the next plan) is concerned.
+    const d = log.diags.find(
+      (x) => x.code === 'state.write-failed' && x.summary.startsWith(`recording ${change.address}:`),
+    );
+    log.results.push({
+      address: change.address,
+      action: change.action,
+      status: 'failed',
+      attempts,
+      ms,
+      diags: d ? [d] : [],
+    });
+    say(failedLine(change.address, action, ms, 'its outcome could not be recorded in state'));
+    return false;
+  }
+  log.results.push({
+    address: change.address,
+    action: change.action,
+    status: outcome.status,
+    attempts,
+    ms,
+    diags: outcome.diags,
+  });
+  if (outcome.status === 'failed') {
+    const why = outcome.diags.find((d) => d.severity === 'error')?.summary ?? 'the backend reported a failure';
+    say(failedLine(change.address, action, ms, why));
+    log.diags.push(...outcome.diags.map((d) => ({ ...d, address: d.address ?? change.address })));
+    if (outcome.diags.length === 0)
+      log.diags.push(error('apply.failed', `${change.address}: ${why}`, { address: change.address }));
+    return false;
+  }
+  log.diags.push(
+    ...outcome.diags.filter((d) => d.severity !== 'error').map((d) => ({ ...d, address: d.address ?? change.address })),
+  );
+  say(doneLine(change.address, action, ms));
+  return true;
+}
+
+interface NotAppliedInput {
+  change: Change;
+  /** What it waited for: an address, `held:<address>`, or `cycle`. */
+  by: string;
+  /** The run's held changes and their addresses; a change waiting on one joins them. */
+  held: Change[];
+  heldSet: Set<string>;
+}
+
+/** A change the walk did not run: held when it waits on a held change, else skipped. */
+function notApplied(env: RunEnv, input: NotAppliedInput): void {
+  const { log, say } = env;
+  const { change, by } = input;
+  const blocked = by.replace(/^held:/, '');
+  if (by.startsWith('held:') || input.heldSet.has(by)) {
+    // Waiting on a held change is itself a hold, not a failure.
+    input.heldSet.add(change.address);
+    input.held.push(change);
+    log.notAttempted(change, 'held');
+    log.event(change.address, 'approval.held', { waitsFor: blocked });
+    say(`${change.address}: held (waits for ${blocked}, which needs approval)`);
+    return;
+  }
+  const why = by === 'cycle' ? 'it is part of a dependency cycle' : `${blocked} did not apply`;
+  log.notAttempted(change, 'skipped');
+  log.diags.push(
+    error('apply.skipped', `${change.address} was not applied because ${why}`, { address: change.address }),
+  );
+  log.event(change.address, 'apply.skipped', { blockedBy: blocked });
+  say(`${change.address}: skipped (${why})`);
 }
