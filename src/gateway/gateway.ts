@@ -55,6 +55,9 @@ export const HTTP_DEFAULTS = {
   bodyIdleTimeoutMs: 30_000,
 } as const;
 
+/** How long an idle client connection is kept open (node's default is 5 s). */
+const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+
 /** Every problem with `options` as a diagnostic; empty when the gateway can start. */
 export function gatewayOptionDiagnostics(options: GatewayOptions): Diagnostic[] {
   const d = [...coreOptionDiagnostics(options), ...authDiagnostics(options.auth)];
@@ -172,6 +175,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         {
           headersTimeout: h.headersTimeoutMs,
           requestTimeout: h.requestTimeoutMs,
+          // An idle keep-alive socket is closed by a timer; a request already in the kernel
+          // buffer when a stalled event loop wakes loses that race (the timer runs first) and
+          // the client sees "other side closed". Node's 5 s made that a matter of a 5 s stall
+          // at load 20 (isolation e2e in CI); 30 s, told to clients in the Keep-Alive header,
+          // takes a stall six times longer. Idle sockets cost a file descriptor each.
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
           connectionsCheckingInterval: Math.max(
             100,
             Math.min(30_000, Math.floor(Math.min(h.headersTimeoutMs, h.requestTimeoutMs) / 4)),

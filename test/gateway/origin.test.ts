@@ -2,7 +2,7 @@
 // clients: a foreign Origin gets 403 with a JSON-RPC body on every endpoint even with a valid
 // token, a listed origin (and the gateway's own loopback origin) passes with CORS headers, and
 // a foreign Host name is refused; plus the guard's rules for wildcard listeners.
-import { request } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -98,6 +98,23 @@ test('the same request from an allowed origin passes, with CORS headers', async 
   });
   assert.is(d.status, 200);
   await d.body?.cancel();
+});
+
+test('idle client connections are kept 30 s, and clients are told so in Keep-Alive', async () => {
+  // node's 5 s default lost the close-vs-reuse race on a loaded host ("other side closed").
+  // node:http, since fetch does not expose hop-by-hop headers; /healthz, since the MCP
+  // transport's SSE answers set Connection themselves (node then adds no Keep-Alive header).
+  const agent = new Agent({ keepAlive: true });
+  const headers = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+    const req = request(`${base}/healthz`, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.headers));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  agent.destroy();
+  assert.is(headers['keep-alive'], 'timeout=30', JSON.stringify(headers));
 });
 
 test('CORS preflight: an allowed origin gets the methods and headers, a foreign one 403', async () => {
