@@ -37,6 +37,8 @@ export interface CatalogCacheFile {
   /** Catalog entries (CatalogEntry shape, with `registry` provenance). */
   entries: unknown[];
   problems: CachedProblem[];
+  /** Entries the source's filter left out. */
+  filtered?: number;
 }
 
 export function catalogCachePath(configDir: string, source: string): string {

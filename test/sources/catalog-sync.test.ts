@@ -170,7 +170,11 @@ test('a second sync revalidates every page with If-None-Match and reuses the cop
   assert.is(again.code, 0, again.stderr);
   assert.is(reg.requests.length, 4);
   assert.ok(reg.requests.every((q) => q.ifNoneMatch && q.status === 304));
-  assert.match(again.stdout, /4 request\(s\), 4 not modified/);
+  assert.match(
+    again.stdout,
+    /official: 6 entries imported \(2 filtered out, 2 skipped\), 4 request\(s\), 4 not modified/,
+  );
+  assert.match(again.stderr, /entry io\.github\.example\/unpinned of catalog source "official" is still skipped/);
   assert.equal(cache(dir).entries, before.entries);
 });
 

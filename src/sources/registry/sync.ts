@@ -16,6 +16,7 @@ import {
   type Confinement,
 } from '../../config/index.js';
 import { error, warning, type Diagnostic } from '../../diag/diagnostic.js';
+import { hashOf } from '../../model/canonical.js';
 import type { CatalogSource } from '../../generated/config.js';
 import { DEFAULT_MAX_BYTES, displayUrl, fetchDocument } from './fetch.js';
 import { nameGlob, slugFor } from './names.js';
@@ -54,8 +55,17 @@ export interface SourceReport {
 /** Raw pages by request URL with their ETag, so that the next sync can send If-None-Match. */
 interface PagesFile {
   cache_version: typeof CATALOG_CACHE_VERSION;
+  /** The source's settings and the importer's version the copy was made with. */
+  made_with?: string;
   pages: Record<string, { etag?: string; body: string }>;
 }
+
+/**
+ * Bumped when the mapping of registry entries changes: a copy made by another mapping is
+ * re-imported even when the registry answers 304 to every page.
+ */
+const IMPORTER_VERSION = 1;
+const madeWith = (src: CatalogSource): string => hashOf({ src, IMPORTER_VERSION });
 
 const pagesPath = (dir: string, source: string): string =>
   catalogCachePath(dir, source).replace(/\.json$/, '.pages.json');
@@ -419,6 +429,26 @@ export async function syncCatalogSources(o: SyncOptions): Promise<SourceReport[]
       continue;
     }
     report.notModified = read.notModified;
+    // Every page unchanged (304), same settings, same importer: the copy is still the import.
+    const unchanged =
+      read.requests > 0 &&
+      read.notModified === read.pages.length &&
+      oldPages?.made_with === madeWith(src) &&
+      previous?.cache_version === CATALOG_CACHE_VERSION &&
+      previous.source === src.name;
+    if (unchanged && previous) {
+      report.imported = previous.entries.length;
+      report.filtered = previous.filtered ?? 0;
+      report.skipped = previous.problems.filter((p) => p.name).length;
+      for (const p of previous.problems.filter((x) => x.name))
+        report.diags.push(
+          warning('catalog-source.skipped-entry', `entry ${p.name} of catalog source "${src.name}" is still skipped`, {
+            detail: `At ${p.pointer}: ${p.message}.`,
+          }),
+        );
+      writeAtomic(cachePath, `${JSON.stringify({ ...previous, synced_at: now().toISOString() }, null, 1)}\n`);
+      continue;
+    }
     const imported = importPages(src, read.pages);
     report.diags.push(...imported.diags);
     report.imported = imported.entries.length;
@@ -432,9 +462,11 @@ export async function syncCatalogSources(o: SyncOptions): Promise<SourceReport[]
       synced_at: now().toISOString(),
       entries: imported.entries,
       problems: imported.problems,
+      filtered: imported.filtered,
     };
     writeAtomic(cachePath, `${JSON.stringify(copy, null, 1)}\n`);
-    if (read.pagesFile) writeAtomic(pagesPath(o.configDir, src.name), JSON.stringify(read.pagesFile));
+    if (read.pagesFile)
+      writeAtomic(pagesPath(o.configDir, src.name), JSON.stringify({ ...read.pagesFile, made_with: madeWith(src) }));
   }
   return reports;
 }
