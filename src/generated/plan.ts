@@ -93,7 +93,7 @@ export interface PlanSummaryDoc {
  */
 export interface PlanChange {
   /**
-   * e.g. runtime.search
+   * runtime.<name> (e.g. runtime.search), or gateway.deploy (the gateway run as a Code Engine app)
    */
   address: string;
   action: PlanAction;
