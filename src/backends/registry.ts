@@ -5,6 +5,7 @@
 import type { Diagnostic, Result } from '../diag/diagnostic.js';
 import type { Backend as BackendConfig, BackendType, GithubSettings } from '../generated/config.js';
 import type { Backend } from './backend.js';
+import { withRemoteSources } from './remote.js';
 
 export interface BackendFactoryContext {
   stack: string;
@@ -85,7 +86,8 @@ export async function createBackends(
       });
       continue;
     }
-    out[name] = await factory(name, cfg, ctx);
+    // Remote sources start nothing: every backend records them the same way (remote.ts).
+    out[name] = withRemoteSources(await factory(name, cfg, ctx), { name, configDir: ctx.configDir });
   }
   return { value: out, diags };
 }

@@ -99,7 +99,15 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
         skipped.push({ runtime: r.runtime, why: `its ${e.transport} endpoint has no URL` });
         continue;
       }
-      upstreams.push({ ...base, transport: e.transport, url: e.url, specHash });
+      const headers = remoteHeaders(r, ctx.config);
+      if ('missing' in headers) {
+        skipped.push({ runtime: r.runtime, why: headers.missing });
+        continue;
+      }
+      const withHeaders = Object.keys(headers.value).length ? { headers: headers.value } : {};
+      // The header values move the hash too (a rotated token reconnects), as a digest only.
+      const hash = withHeaders.headers ? hashOf({ specHash, headers: hashOf(withHeaders.headers) }) : specHash;
+      upstreams.push({ ...base, transport: e.transport, url: e.url, ...withHeaders, specHash: hash });
       continue;
     }
     const a = e.attach;
@@ -122,6 +130,37 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
     }
   }
   return { upstreams, skipped };
+}
+
+/**
+ * The request headers of a remote source, its `{NAME}` templates filled from the current config:
+ * the runtime's secrets, then its env, then the entry's env default. The values never reach the
+ * state store (it holds the templates); a name without a value keeps the runtime unserved.
+ */
+export function remoteHeaders(
+  r: Pick<RuntimeRecord, 'runtime' | 'spec'>,
+  config?: LoadedConfig,
+): { value: Record<string, string> } | { missing: string } {
+  // Records written by older versions (or a backend's own spec shape) may carry no source.
+  const src = (r.spec as Partial<RuntimeRecord['spec']> | undefined)?.source;
+  if (src?.type !== 'remote' || !src.headers || Object.keys(src.headers).length === 0) return { value: {} };
+  const rt = config?.runtimes.find((x) => x.name === r.runtime);
+  const entry = rt ? config?.catalog[rt.catalog] : undefined;
+  const valueOf = (name: string): string | undefined => {
+    const v = rt?.secrets?.[name] ?? rt?.env?.[name] ?? entry?.env?.[name]?.default;
+    return v === undefined ? undefined : String(v);
+  };
+  const out: Record<string, string> = {};
+  for (const [header, template] of Object.entries(src.headers)) {
+    let missing: string | undefined;
+    out[header] = template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = valueOf(name);
+      if (v === undefined) missing ??= name;
+      return v ?? '';
+    });
+    if (missing) return { missing: `its header ${header} needs ${missing}, which the runtime does not set` };
+  }
+  return { value: out };
 }
 
 /** Docker clients per docker backend of the config, created on first use (dockerode loads lazily). */

@@ -19,6 +19,9 @@ export interface UpRun {
   token: string;
   output(): string;
   client(): Promise<Client>;
+  /** Ends `up` (its servers stay, as after Ctrl-C) without destroying anything. */
+  halt(): Promise<void>;
+  /** Ends `up`, destroys the stack and removes the directory. */
   stop(): Promise<void>;
 }
 
@@ -72,6 +75,11 @@ export async function startUp(options: {
     await new Promise((r) => setTimeout(r, 100));
   }
   const clients: Client[] = [];
+  const halt = async (): Promise<void> => {
+    for (const c of clients.splice(0)) await c.close().catch(() => undefined);
+    if (child.exitCode === null) child.kill('SIGINT');
+    await exited;
+  };
   return {
     dir,
     configFile,
@@ -88,10 +96,9 @@ export async function startUp(options: {
       clients.push(c);
       return c;
     },
+    halt,
     async stop(): Promise<void> {
-      for (const c of clients) await c.close().catch(() => undefined);
-      if (child.exitCode === null) child.kill('SIGINT');
-      await exited;
+      await halt();
       const d = await runCli(['destroy', '--auto-approve', '-f', configFile], env);
       if (d.code !== 0) process.stderr.write(`destroy failed:\n${d.out}\n`);
       rmSync(dir, { recursive: true, force: true });

@@ -34,15 +34,8 @@ export function validateDesired(
       );
       continue;
     }
-    if (src.type === 'remote') {
-      diags.push(
-        error('docker.source-unsupported', `A remote source cannot run on Docker backend ${name} yet (${d.address})`, {
-          ...at,
-          detail: 'This version of contextforge does not record remote servers as gateway upstreams yet.',
-        }),
-      );
-      continue;
-    }
+    // The backend wrapper (backends/remote.ts) records remote runtimes; none reaches here.
+    if (src.type === 'remote') continue;
     if (src.type === 'github') {
       // The plan resolves the commit before validate; an unresolved one means resolution failed.
       if (src.pushToRegistry && !src.registry) {
