@@ -1,8 +1,8 @@
 // Discovery for the plan: reads the tool surface of a runtime's new artifact without deploying
 // it. Docker runtimes run in the Docker sandbox (docker/sandbox.ts); process runtimes run their
-// command with an empty environment and stdin/stdout as the MCP stream, killed afterwards; Code
-// Engine runtimes use the Docker sandbox when the image is on the local engine, else are skipped
-// with a note. Never throws: a failure is a note the plan prints as a warning.
+// command (a package source: its release, once apply has installed it) with an empty environment
+// and stdin/stdout as the MCP stream, killed afterwards; Code Engine runtimes use the Docker
+// sandbox when the image is on the local engine, else are skipped with a note. Never throws: a failure is a note the plan prints as a warning.
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -15,6 +15,7 @@ import type { Surface } from '../model/tool-surface.js';
 import { clientFor } from './docker/client.js';
 import { discoverInDockerSandbox } from './docker/sandbox.js';
 import { listSurface } from './surface-client.js';
+import { installedPackage, packageCacheDir } from '../sources/package/install.js';
 
 export interface DiscoverContext {
   backends: Readonly<Record<string, BackendConfig>>;
@@ -44,6 +45,13 @@ function which(command: string): string | undefined {
 
 async function discoverProcess(d: DesiredResource, ctx: DiscoverContext, timeoutMs: number): Promise<Discovery> {
   const src = d.spec.source;
+  if (src.type === 'package') {
+    // Plan does not install: a release is discovered once apply (or another stack) installed it.
+    const installed = installedPackage(src, packageCacheDir());
+    if (!installed)
+      return { note: `${src.name} ${src.version} is not installed yet; apply installs it and the lock then reads it` };
+    return discoverCommand(installed.command, [...installed.args, ...src.args], ctx.configDir, timeoutMs);
+  }
   if (src.type !== 'command') return { note: `${src.type} sources do not run on the process backend` };
   if (d.spec.transport.type !== 'stdio') return { note: 'only stdio commands are discovered in a sandbox' };
   const b = ctx.backends[d.backend] as { working_dir?: string } | undefined;
@@ -56,7 +64,12 @@ async function discoverProcess(d: DesiredResource, ctx: DiscoverContext, timeout
         ? resolve(cwd, src.command)
         : which(src.command);
   if (!command) return { note: `${src.command} is not on PATH` };
-  const child = spawn(command, src.args, { cwd, env: {}, stdio: ['pipe', 'pipe', 'ignore'] });
+  return discoverCommand(command, src.args, cwd, timeoutMs);
+}
+
+/** Runs one command with an empty environment and reads its surface over stdin/stdout. */
+async function discoverCommand(command: string, args: string[], cwd: string, timeoutMs: number): Promise<Discovery> {
+  const child = spawn(command, args, { cwd, env: {}, stdio: ['pipe', 'pipe', 'ignore'] });
   const exited = new Promise<void>((r) => child.once('close', () => r()));
   try {
     const failed = new Promise<never>((_, reject) => child.once('error', reject));

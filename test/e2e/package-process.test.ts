@@ -56,8 +56,13 @@ test('the lock pins each package source as name + exact version', async () => {
   const r = await runCli(['lock', '-f', up!.configFile]);
   assert.is(r.code, 0, r.out);
   const lock = parse(readFileSync(join(up!.dir, 'contextforge.lock'), 'utf8')) as {
-    runtimes: Record<string, { artifact?: { type: string; ref: string; digest?: string } }>;
+    runtimes: Record<
+      string,
+      { artifact?: { type: string; ref: string; digest?: string }; surface?: { tools: Record<string, unknown> } }
+    >;
   };
+  // The installed release's tool surface is read and pinned too.
+  assert.ok(lock.runtimes.memory?.surface?.tools.create_entities, JSON.stringify(lock.runtimes.memory));
   for (const e of runnable) {
     const src = e.source as { name: string; version: string };
     assert.equal(lock.runtimes[e.slug.replace(/-/g, '_')]?.artifact, {

@@ -193,6 +193,13 @@ export async function installPackage(p: PackageRef, options: InstallOptions): Pr
   return describeInstall(dir, p);
 }
 
+/** The release as installed in the cache, or undefined when it is not (nothing is installed). */
+export function installedPackage(p: PackageRef, cacheDir: string): InstalledPackage | undefined {
+  const dir = packageDir(cacheDir, p);
+  if (!existsSync(join(dir, DONE))) return undefined;
+  return describeInstall(dir, p).value;
+}
+
 function installPypi(tmp: string, spec: string, signal: AbortSignal): Promise<Run> {
   // A venv of its own per release, so that each server gets exactly its pinned dependency tree.
   return run('uv', ['venv', '--quiet', join(tmp, 'venv')], { cwd: tmp, signal }).then((r) =>
