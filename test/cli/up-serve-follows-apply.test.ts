@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { cleanupCopy, quickstartCopy, requireBuild, runCli, runCliSync, type CliRun } from './up-support.js';
+import { cleanupCopy, quickstartCopy, requireBuild, runCli, runCliAsync, type CliRun } from './up-support.js';
 
 requireBuild();
 const copy = quickstartCopy();
@@ -44,7 +44,7 @@ test('serve with nothing applied, then apply and destroy from other processes', 
       '    backend: local\n  - name: second\n    catalog: quickstart-example\n    backend: local\n',
     ),
   );
-  const applied = runCliSync(['apply', '--auto-approve'], { cwd: copy.dir, path: copy.path });
+  const applied = await runCliAsync(['apply', '--auto-approve'], { cwd: copy.dir, path: copy.path });
   assert.is(applied.code, 0, applied.stdout + applied.stderr);
   const names = await toolsEventually([
     'quickstart__add',
@@ -65,7 +65,7 @@ test('serve with nothing applied, then apply and destroy from other processes', 
   const r = await client.callTool({ name: 'second__add', arguments: { a: 2, b: 2 } });
   assert.equal(r.content, [{ type: 'text', text: '4' }]);
 
-  const destroyed = runCliSync(['destroy', '--auto-approve'], { cwd: copy.dir, path: copy.path });
+  const destroyed = await runCliAsync(['destroy', '--auto-approve'], { cwd: copy.dir, path: copy.path });
   assert.is(destroyed.code, 0, destroyed.stdout + destroyed.stderr);
   assert.equal(await toolsEventually([]), []);
 });

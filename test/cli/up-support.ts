@@ -90,6 +90,21 @@ export function runCliSync(
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs the CLI to completion without blocking this process: use it while this process holds
+ * open connections (an MCP client), whose sockets runCliSync would leave unattended, so a
+ * keep-alive close by the server goes unnoticed and the next request fails.
+ */
+export async function runCliAsync(
+  args: string[],
+  opts: { cwd: string; path: string; env?: Record<string, string> },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = runCli(args, opts);
+  // 'close', not 'exit': all of its output has been read by then.
+  const code = await new Promise<number | null>((resolve) => run.child.once('close', (c) => resolve(c)));
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

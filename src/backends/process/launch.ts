@@ -92,7 +92,7 @@ export interface LaunchResult {
 export interface LaunchOptions {
   /** Longest wait for the child's answer to an MCP initialize (default 20 s). */
   healthTimeoutMs?: number;
-  /** Longest wait for the supervisor to start its first child (default 15 s). */
+  /** Longest wait for the supervisor to start its first child (default: 15 s or healthTimeoutMs, the longer). */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -102,7 +102,10 @@ export interface LaunchOptions {
  * MCP handshake over the socket. A child that exits meanwhile fails the launch at once.
  */
 export async function launchSupervisor(spec: SupervisorSpec, options: LaunchOptions = {}): Promise<LaunchResult> {
-  const startTimeoutMs = options.timeoutMs ?? 15_000;
+  // Starting node (the supervisor) and spawning the child can take many seconds on a starved
+  // host; a launch given up here is retried by apply, and a child that had begun a first-run
+  // install would install twice. The server's own budget (health.timeout) bounds this wait too.
+  const startTimeoutMs = options.timeoutMs ?? Math.max(15_000, options.healthTimeoutMs ?? 0);
   const deadline = Date.now() + startTimeoutMs;
   rotateLog(spec.logPath);
   const fd = openSync(spec.logPath, 'a', 0o600);

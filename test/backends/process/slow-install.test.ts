@@ -87,7 +87,7 @@ test('a process runtime with a 60 s first-run install starts, and installs once'
   );
   // The warm spare started after the first child answered, so it found the install done.
   const lines = readFileSync(installs, 'utf8').trim().split('\n');
-  assert.is(lines.length, 1, `installs: ${lines.join(' | ')}`);
+  assert.is(lines.length, 1, `installs: ${lines.join(' | ')}\napply said:\n${r.out}${r.err}`);
 });
 
 test.run();
