@@ -10,7 +10,7 @@ import { Federation } from './federation.js';
 import { GatewayMetrics } from './metrics.js';
 import { validSeparator } from './names.js';
 import type { ListKind } from './upstream.js';
-import type { GatewayLogger, GatewayOptions, UnpinnedEvent } from './types.js';
+import type { GatewayLogger, GatewayOptions, UnpinnedEvent, UpstreamState } from './types.js';
 
 export interface CoreOptions {
   separator?: string;
@@ -20,6 +20,8 @@ export interface CoreOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   logger?: GatewayLogger;
   onUnpinned?: (e: UnpinnedEvent) => void;
+  /** An upstream session changed state (connecting, connected, failed): each attempt reports. */
+  onUpstreamState?: (runtime: string, state: UpstreamState) => void;
 }
 
 export class GatewayCore {
@@ -35,6 +37,7 @@ export class GatewayCore {
     this.federation = new Federation({
       separator: opts.separator ?? '__',
       logger: this.logger,
+      onStateChange: opts.onUpstreamState,
       onUnpinned: (e) => {
         this.unpinnedReported.set(e.runtime, (this.unpinnedReported.get(e.runtime) ?? 0) + 1);
         this.logger.warn('tool.unpinned', {

@@ -166,6 +166,12 @@ export interface GatewayOptions {
   logger?: GatewayLogger;
   /** Called for every new mismatch between an upstream's lists and its lock entry. */
   onUnpinned?: (e: UnpinnedEvent) => void;
+  /**
+   * An upstream session changed state; every failed connection attempt and every lost session
+   * reports 'failed' (at the pace of the reconnect backoff). The host resolves a runtime's live
+   * endpoint from its backend on it.
+   */
+  onUpstreamState?: (runtime: string, state: UpstreamState) => void;
 }
 
 export type UpstreamState = 'connecting' | 'connected' | 'failed';

@@ -26,6 +26,7 @@ import { resolveGatewayAuth, type ResolvedAuth } from './auth.js';
 import { followState, type StateFollower } from './follow.js';
 import { forgetServed, recordServed } from './served.js';
 import { dockerClients, upstreamsFromRecords, type UpstreamContext } from './upstreams.js';
+import { liveEndpointResolver } from './live-endpoints.js';
 import { lockPathFor, lockStamp, readLock } from '../lock/file.js';
 
 export interface HostOptions {
@@ -173,9 +174,23 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     for (const d of r.diags) logger.warn(`${d.summary}; the gateway keeps enforcing the lock it read before`);
     if (!r.diags.length) ctx.lock = r.value;
   };
+  // The state is a record of the backend: an upstream that goes down makes the host ask the
+  // backend where the runtime runs now, and serve that when the record is behind.
+  const live = liveEndpointResolver({
+    stack: () => config.stack,
+    backend: (name) => {
+      const b = config.backends[name];
+      const docker = ctx.docker?.(name);
+      return b?.type === 'docker' && docker ? { docker, config: b } : undefined;
+    },
+    lockHolder: () => options.store.lockHolder(config.stack),
+    onChange: () => void follower?.refresh(),
+    warn: (line) => logger.warn(line),
+    debug: (line) => logger.debug(line),
+  });
   const build = (records: Parameters<typeof upstreamsFromRecords>[0]): UpstreamSpec[] => {
     readCurrentLock();
-    const set = upstreamsFromRecords(records, ctx);
+    const set = upstreamsFromRecords(live.overlay(records), ctx);
     for (const s of set.skipped) logger.debug(`not serving ${s.runtime}: ${s.why}`);
     return set.upstreams;
   };
@@ -184,6 +199,9 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     callTimeoutMs: msOf(config.gateway.call_timeout),
     maxConcurrency: config.gateway.max_concurrency,
     logger,
+    onUpstreamState: (runtime: string, state: string) => {
+      if (state === 'failed') live.upstreamDown(runtime);
+    },
     // Every mismatch with the lock lands in the audit log (`contextforge events --type tool.unpinned`).
     onUnpinned: (e: UnpinnedEvent) => {
       try {
@@ -340,6 +358,7 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     status: () => status(),
     settled: (ms) => settled(ms),
     async stop() {
+      live.stop();
       follower?.stop();
       follower = undefined;
       await operatorConsole?.close();

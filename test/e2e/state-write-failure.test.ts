@@ -1,9 +1,11 @@
 // A state write that fails is part of the outcome (issue 20): while a 3-runtime replace runs,
 // another process holds the write lock of state.db (a real better-sqlite3 connection, as an
 // open sqlite3 shell would); apply exits 1 with state.write-failed naming the file instead of
-// "Apply complete". The next plan re-observes the backend and shows each stale record with the
-// real endpoint; the next apply records it; a call through the running gateway then reaches
-// every runtime. Real Docker, the real CLI, a real MCP client.
+// "Apply complete". Before anything is repaired, the running gateway already reaches every
+// replaced runtime where the backend runs it (the record still names the dead port) and warns
+// once per runtime that the state is behind. The next plan re-observes the backend and shows
+// each stale record with the real endpoint; the next apply records it; a call through the
+// running gateway then reaches every runtime. Real Docker, the real CLI, a real MCP client.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
@@ -59,6 +61,32 @@ async function echoThrough(runtime: string, timeoutMs = 90_000): Promise<string>
   }
 }
 
+const STALE = (runtime: string): RegExp =>
+  new RegExp(
+    `warning: runtime\\.${runtime}: the state records http://127\\.0\\.0\\.1:\\d+/mcp but the Docker backend runs it at http://127\\.0\\.0\\.1:\\d+/mcp: the state is behind the backend.*\`contextforge plan\`.*\`contextforge apply\``,
+    'g',
+  );
+
+/**
+ * One call through the gateway after the failed apply. A call that fails (the gateway still
+ * routes to the recorded, dead port) reports the upstream down; the gateway then connects where
+ * the backend runs the runtime, and the next call must answer. No retry loop: one failure at
+ * most, then the event, then a call that must succeed.
+ */
+async function echoAfterFailover(runtime: string, from: number): Promise<string> {
+  const call = () => client!.callTool({ name: `${runtime}__echo`, arguments: { message: runtime } });
+  try {
+    const r = await call();
+    if (!r.isError) return text(r);
+  } catch {
+    // The old session's refusal; what follows must repair it.
+  }
+  await serve!.waitFor(new RegExp(`upstream connected runtime=${runtime} `), 120_000, from);
+  const r = await call();
+  assert.not.ok(r.isError, `${runtime}__echo through the gateway after the failover: ${text(r)}`);
+  return text(r);
+}
+
 test.before(async () => {
   dockerOk = await requireDocker('state write failure e2e');
   if (dockerOk) await ensureFixtureImages();
@@ -96,6 +124,7 @@ test('a blocked state write fails the apply; plan shows the real endpoints; the 
   for (const n of NAMES) oldPorts.set(n, await publishedPort(await mainContainer(n), 3001));
 
   // The replace starts; then another connection takes the write lock and holds it.
+  const beforeReplace = serve.mark();
   write('2');
   const apply = startCli(['apply', '-f', file, '--auto-approve']);
   await apply.waitFor(/runtime\.r[abc]: (Replacing|Creating|Destroying|Updating)\.\.\./, 180_000);
@@ -118,6 +147,14 @@ test('a blocked state write fails the apply; plan shows the real endpoints; the 
   assert.match(out, /Another process holds a write lock on it/);
   assert.not.match(out, /Apply complete!/);
 
+  // Nothing repaired yet: the state still names the old ports, yet the gateway never routes a
+  // runtime to a dead port for good: it asks the backend and each runtime answers through it.
+  for (const n of NAMES) assert.is(await echoAfterFailover(n, beforeReplace), `Echo: ${n}`);
+  // Each stale runtime is named once, with the commands that show and record the difference.
+  for (const n of NAMES) await serve.waitFor(STALE(n), 120_000, beforeReplace);
+  const staleWarnings = (n: string): number => serve!.all().slice(beforeReplace).match(STALE(n))?.length ?? 0;
+  for (const n of NAMES) assert.is(staleWarnings(n), 1, `one stale-state warning for ${n}:\n${serve.all()}`);
+
   // The next plan trusts the backend, not the stale records, and shows the real endpoints.
   const plan = await runCli(['plan', '-f', file, '--detailed-exitcode']);
   assert.is(plan.code, 2, plan.out + plan.err);
@@ -138,6 +175,8 @@ test('a blocked state write fails the apply; plan shows the real endpoints; the 
   const again = await runCli(['plan', '-f', file, '--detailed-exitcode']);
   assert.is(again.code, 0, again.out + again.err);
   assert.match(again.out, /No changes/);
+  // Recording the endpoints warned of nothing new.
+  for (const n of NAMES) assert.is(staleWarnings(n), 1, `still one stale-state warning for ${n}`);
 });
 
 test.run();

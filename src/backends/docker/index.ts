@@ -9,6 +9,7 @@ import { createDockerBackend } from './backend.js';
 export { createDockerBackend, type DockerBackendHandle, type DockerBackendOptions } from './backend.js';
 export { LABEL, MANAGED_BY, containerName, stackNetworkName, internalNetworkName } from './labels.js';
 export { hostAllowed } from './egress-proxy.js';
+export { liveEndpoints, type LiveEndpoint } from './live.js';
 
 export const createBackend: BackendFactory = (name, config, ctx) =>
   createDockerBackend(name, config as DockerBackend, {
