@@ -14,11 +14,12 @@ import {
   type MessageExtraInfo,
   type Result,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { CallSignal } from './call-signal.js';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: CallSignal;
   /** Milliseconds without an answer (or progress, with resetTimeoutOnProgress) before the call fails; default 60 s. */
   timeout?: number;
   onprogress?: (p: { progress: number; total?: number; message?: string }) => void;

@@ -31,6 +31,7 @@ import {
   type RequestMeta,
   type Result,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { CallSignal } from './call-signal.js';
 import { routeResource, type Catalog, type View } from './catalog.js';
 import { blockedText } from './tool-lock.js';
 import type { Federation } from './federation.js';
@@ -59,7 +60,7 @@ type Extra = {
  * Serves one single request without the SDK Server: a promise of its result (or of an McpError),
  * or undefined when the method or its params are not ones it takes (the SDK path answers those).
  */
-export type DirectHandler = (request: JSONRPCRequest, signal: AbortSignal) => Promise<Result> | undefined;
+export type DirectHandler = (request: JSONRPCRequest, signal: CallSignal) => Promise<Result> | undefined;
 
 export function createDownstreamServer(
   deps: DownstreamDeps,
@@ -201,7 +202,7 @@ export function createDownstreamServer(
           c.request(
             { method: 'completion/complete', params: { ...req.params, ref: target.ref } },
             CompleteResultSchema,
-            o,
+            { ...o, signal: extra.signal },
           ),
         { signal: extra.signal, peer },
       );
@@ -219,10 +220,13 @@ export function createDownstreamServer(
     if (!target) throw new McpError(-32002, `Resource not found: ${req.params.uri}`);
     const method = on ? 'resources/subscribe' : 'resources/unsubscribe';
     await routed(deps, 'resource', target.session.name, target.label, extra.signal, target.session.timeoutMs, () =>
-      target.session.request((c, o) => c.request({ method, params: { uri: target.uri } }, EmptyResultSchema, o), {
-        signal: extra.signal,
-        peer,
-      }),
+      target.session.request(
+        (c, o) => c.request({ method, params: { uri: target.uri } }, EmptyResultSchema, { ...o, signal: extra.signal }),
+        {
+          signal: extra.signal,
+          peer,
+        },
+      ),
     );
     peer.subscribed(target.session.name, target.uri, req.params.uri, on);
     return {};
@@ -236,7 +240,12 @@ export function createDownstreamServer(
     peer.logLevel = req.params.level;
     const targets = sessionsOf(cat()).filter((s) => s.capabilities.logging && s.status().state === 'connected');
     const results = await Promise.allSettled(
-      targets.map((s) => s.request((c, o) => c.setLoggingLevel(req.params.level, o), { signal: extra.signal, peer })),
+      targets.map((s) =>
+        s.request((c, o) => c.setLoggingLevel(req.params.level, { ...o, signal: extra.signal }), {
+          signal: extra.signal,
+          peer,
+        }),
+      ),
     );
     results.forEach((r, i) => {
       if (r.status === 'rejected')
@@ -287,8 +296,11 @@ type ToolCall = { params: { name: string; arguments?: Record<string, unknown>; _
 type PromptGet = { params: { name: string; arguments?: Record<string, string>; _meta?: RequestMeta } };
 type ResourceRead = { params: { uri: string; _meta?: RequestMeta } };
 
-/** What the call handlers use of the SDK's request extra; the fast path passes only signal and _meta. */
-type HandlerExtra = Pick<Extra, 'signal' | '_meta'> & Partial<Pick<Extra, 'sendNotification'>>;
+/**
+ * What the call handlers use of the SDK's request extra; the fast path passes only its own
+ * cancellation (call-signal.ts) and _meta.
+ */
+type HandlerExtra = { signal: CallSignal } & Pick<Extra, '_meta'> & Partial<Pick<Extra, 'sendNotification'>>;
 
 function optionalObject(v: unknown): boolean {
   return v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
@@ -322,7 +334,7 @@ async function routed<T>(
   kind: CallKind,
   runtime: string,
   name: string,
-  signal: AbortSignal,
+  signal: CallSignal,
   timeoutMs: number,
   run: () => Promise<T>,
 ): Promise<T> {
@@ -341,7 +353,7 @@ async function routed<T>(
   }
 }
 
-function classify(e: unknown, signal: AbortSignal): CallOutcome {
+function classify(e: unknown, signal: CallSignal): CallOutcome {
   if (signal.aborted) return 'cancelled';
   if (e instanceof UpstreamUnavailableError) return 'unavailable';
   if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) return 'timeout';

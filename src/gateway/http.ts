@@ -17,6 +17,12 @@ import { SessionTable, isRefusal, type Refusal } from './session-table.js';
 import type { HttpExtension, VirtualServerSpec } from './types.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
+/**
+ * A request target that URL parsing leaves as it is (no query, dot segment, escape or backslash):
+ * its path is used without building a URL, which every MCP request would otherwise pay for.
+ */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_\-/]*$/;
+const BASE = 'http://gateway.invalid';
 
 export interface HttpHandlerOptions {
   core: GatewayCore;
@@ -65,8 +71,10 @@ export class HttpHandler {
   };
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const target = req.url ?? '/';
+    const plain = PLAIN_PATH.test(target);
+    const path = (plain ? target : new URL(target, BASE).pathname).replace(/\/+$/, '') || '/';
+    const url = (): URL => new URL(target, BASE);
     // A browser page of another origin must not drive the gateway, whatever it targets.
     const origin = this.o.guard.origin(req.headers.origin);
     if (origin === 'denied') {
@@ -106,7 +114,7 @@ export class HttpHandler {
     const ext = this.o.extension;
     if (ext && ext.prefixes.some((p) => path === p || path.startsWith(`${p}/`))) {
       return ext.handle(req, res, {
-        url,
+        url: url(),
         path,
         auth: verdict,
         rejected: () => this.o.core.metrics.observeRejection('auth'),
@@ -121,7 +129,7 @@ export class HttpHandler {
     const prefix = m[1] === undefined ? '' : `/servers/${m[1]}`;
     if (m[2] === 'mcp') return this.streamable(req, res, view, verdict.principal);
     if (m[2] === 'sse') return this.sseOpen(req, res, view, `${prefix}/messages`, verdict.principal);
-    return this.ssePost(req, res, url, view);
+    return this.ssePost(req, res, url(), view);
   }
 
   /** Virtual servers win over runtimes of the same name; the gateway warns about such clashes at start. */

@@ -16,13 +16,14 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import { CallCancel } from './call-signal.js';
 import type { DirectHandler } from './downstream.js';
 import { onTheWire } from './wire-error.js';
 
 /** A request answered by the direct handler: its response and the controller that cancels it. */
 interface DirectCall {
   res: ServerResponse;
-  abort: AbortController;
+  abort: CallCancel;
 }
 
 export class JsonFastPathTransport implements Transport {
@@ -87,8 +88,8 @@ export class JsonFastPathTransport implements Transport {
     const request = this.onmessage ? qualifying(req, body) : undefined;
     if (!request || this.pending.has(request.id) || this.direct_.has(request.id)) return false;
     if (this.direct) {
-      const abort = new AbortController();
-      const answer = this.direct(request, abort.signal);
+      const abort = new CallCancel();
+      const answer = this.direct(request, abort);
       if (answer) {
         const call: DirectCall = { res, abort };
         this.direct_.set(request.id, call);
@@ -113,7 +114,7 @@ export class JsonFastPathTransport implements Transport {
   private finish(id: RequestId, call: DirectCall, message: JSONRPCMessage): void {
     // A cancelled request gets no response (MCP); it stays held until the session ends, as the
     // SDK transport holds it too.
-    if (call.abort.signal.aborted) return;
+    if (call.abort.aborted) return;
     if (this.direct_.get(id) === call) this.direct_.delete(id);
     reply(call.res, this.sessionId, message);
   }
@@ -139,12 +140,21 @@ export class JsonFastPathTransport implements Transport {
   }
 }
 
+/**
+ * Writes the answer with its Content-Length: node:http then sends the head and the body in one
+ * write, where writeHead without a length makes it a chunked body (five buffers in a writev and a
+ * terminating chunk for the client to parse).
+ */
 function reply(res: ServerResponse, sessionId: string | undefined, message: JSONRPCMessage): void {
   if (res.writableEnded || res.destroyed) return;
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const body = JSON.stringify(message);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  };
   if (sessionId !== undefined) headers['mcp-session-id'] = sessionId;
   res.writeHead(200, headers);
-  res.end(JSON.stringify(message));
+  res.end(body);
 }
 
 /** The JSON-RPC error the SDK Server would send for a handler that threw `e` (bare message, wire-error.ts). */

@@ -1,6 +1,8 @@
 // A FIFO concurrency limiter: at most `max` tasks run at once, the rest wait in order.
 // Backpressure, not rejection: a burst waits instead of failing. It owns no timeouts; an
-// AbortSignal removes a waiting task from the queue.
+// AbortSignal (or any CallSignal) removes a waiting task from the queue.
+
+import type { CallSignal } from './call-signal.js';
 
 export class Limiter {
   private running = 0;
@@ -22,7 +24,7 @@ export class Limiter {
   }
 
   /** Runs `task` once a slot is free; rejects without running if `signal` aborts while queued. */
-  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(task: () => Promise<T>, signal?: CallSignal): Promise<T> {
     await this.acquire(signal);
     try {
       return await task();
@@ -32,7 +34,7 @@ export class Limiter {
     }
   }
 
-  private acquire(signal?: AbortSignal): Promise<void> {
+  private acquire(signal?: CallSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.running < this.max && this.queue.length === 0) {
       this.running++;
@@ -65,7 +67,7 @@ export class Limiter {
   }
 }
 
-function abortError(signal?: AbortSignal): Error {
+function abortError(signal?: CallSignal): Error {
   const reason: unknown = signal?.reason;
   return reason instanceof Error ? reason : new Error('Request was cancelled while queued.');
 }

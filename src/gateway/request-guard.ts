@@ -20,11 +20,19 @@ export type OriginVerdict = 'absent' | 'allowed' | 'denied';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 const WILDCARD = new Set(['0.0.0.0', '::', '[::]', '']);
+/** Host headers whose verdict is remembered; past this many the memory starts over. */
+const HOST_MEMORY = 64;
 
 export class RequestGuard {
   private readonly origins: Set<string>;
   private readonly hosts: Set<string>;
   private readonly wildcard: boolean;
+  /**
+   * Verdicts by Host header as received: a client sends the same one on every request, and
+   * parsing it as a URL is a measurable part of a relayed call. The verdict depends only on the
+   * header and this guard's fixed options, and a Host header is no secret.
+   */
+  private readonly hostVerdicts = new Map<string, boolean>();
 
   constructor(private readonly o: RequestGuardOptions) {
     this.origins = new Set((o.allowedOrigins ?? []).map(normalizeOrigin).filter((x): x is string => x !== undefined));
@@ -58,6 +66,16 @@ export class RequestGuard {
    */
   host(header: string | undefined): boolean {
     if (!header) return false;
+    let ok = this.hostVerdicts.get(header);
+    if (ok === undefined) {
+      ok = this.hostAllowed(header);
+      if (this.hostVerdicts.size >= HOST_MEMORY) this.hostVerdicts.clear();
+      this.hostVerdicts.set(header, ok);
+    }
+    return ok;
+  }
+
+  private hostAllowed(header: string): boolean {
     const name = hostName(header);
     if (name === undefined) return false;
     if (this.hosts.has(name)) return true;

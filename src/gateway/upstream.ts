@@ -28,6 +28,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import { CallChannel } from './call-channel.js';
 import { HttpUpstreamTransport } from './http-upstream.js';
 import { Limiter } from './limiter.js';
+import type { CallSignal } from './call-signal.js';
 import { CLIENT_INFO, GATEWAY_CLIENT_CAPABILITIES, UpstreamLink, shutdownClient as shutdown } from './link.js';
 import type { DownstreamPeer } from './peer.js';
 import { scopedSignalFetch } from './scoped-fetch.js';
@@ -76,6 +77,12 @@ const PING_TIMEOUT_MS = 10_000;
  * bounded on its own: a tight per-call timeout is meant for the call, not for starting a server.
  */
 const LINK_OPEN_MIN_MS = 30_000;
+
+/**
+ * The options a routed request's function gets: the SDK's request options, with the caller's
+ * cancellation as a CallSignal (an SDK call needs the caller's AbortSignal passed in instead).
+ */
+export type UpstreamCallOptions = Omit<RequestOptions, 'signal'> & { signal?: CallSignal };
 
 export class UpstreamSession {
   catalog: UpstreamCatalog = { tools: [], prompts: [], resources: [], templates: [] };
@@ -172,8 +179,8 @@ export class UpstreamSession {
    * pass through.
    */
   async request<T>(
-    fn: (client: Client, options: RequestOptions, channel: CallChannel) => Promise<T>,
-    opts: { signal?: AbortSignal; onprogress?: RequestOptions['onprogress']; peer?: DownstreamPeer } = {},
+    fn: (client: Client, options: UpstreamCallOptions, channel: CallChannel) => Promise<T>,
+    opts: { signal?: CallSignal; onprogress?: RequestOptions['onprogress']; peer?: DownstreamPeer } = {},
   ): Promise<T> {
     if (this.state !== 'connected' || !this.client)
       throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
@@ -288,7 +295,7 @@ export class UpstreamSession {
     gen: number,
     main: Client,
     peer: DownstreamPeer | undefined,
-    signal: AbortSignal | undefined,
+    signal: CallSignal | undefined,
   ): never {
     if (signal?.aborted) throw e;
     if (e instanceof McpError && e.code !== ErrorCode.ConnectionClosed) throw e;
@@ -308,7 +315,7 @@ export class UpstreamSession {
   }
 
   /** Resolves true once connected again, false after `ms` or on abort. */
-  private waitConnected(ms: number, signal?: AbortSignal): Promise<boolean> {
+  private waitConnected(ms: number, signal?: CallSignal): Promise<boolean> {
     if (this.state === 'connected') return Promise.resolve(true);
     if (ms <= 0 || this.closed) return Promise.resolve(false);
     return new Promise((resolve) => {

@@ -1,7 +1,7 @@
 // Child process for the call soak test: a real gateway with two upstreams, run under
 // --expose-gc: an SDK server over Streamable HTTP (echo-upstream.ts, a child process on loopback;
 // server-everything's event store grows by every call, which is its memory, not the gateway's)
-// and server-everything over stdio, spawned by the gateway. Before the gateway is loaded it records every AbortSignal
+// and server-everything over stdio, spawned by the gateway. Before the gateway is loaded it records every AbortSignal (and CallCancel)
 // that gets an 'abort' listener (weakly), so it can report, after a GC, how many such listeners
 // are still attached to live signals, the most on one signal (now, and at its peak between
 // GCs: undici lifts a signal's warning limit to 1,500, so the warning alone comes late), the heap, and every process
@@ -22,6 +22,22 @@ EventTarget.prototype.addEventListener = function (this: EventTarget, type: stri
   }
   peak = Math.max(peak, getEventListeners(this, 'abort').length);
 } as typeof EventTarget.prototype.addEventListener;
+
+// The HTTP fast path cancels with its own CallCancel (call-signal.ts), not an AbortSignal: its
+// listeners are counted the same way.
+const { CallCancel } = await import('../../../src/gateway/call-signal.js');
+type Cancel = InstanceType<typeof CallCancel>;
+const cancels = new Set<WeakRef<Cancel>>();
+const seenCancels = new WeakSet<Cancel>();
+const addCancel = CallCancel.prototype.addEventListener;
+CallCancel.prototype.addEventListener = function (this: Cancel, ...args: Parameters<Cancel['addEventListener']>) {
+  addCancel.apply(this, args);
+  if (!seenCancels.has(this)) {
+    seenCancels.add(this);
+    cancels.add(new WeakRef(this));
+  }
+  peak = Math.max(peak, this.listenerCount);
+};
 
 const warnings: string[] = [];
 process.on('warning', (w) => warnings.push(`${w.name}: ${w.message}`));
@@ -85,6 +101,16 @@ async function probe(): Promise<Record<string, unknown>> {
     const n = getEventListeners(s, 'abort').length;
     listeners += n;
     most = Math.max(most, n);
+  }
+  for (const ref of cancels) {
+    const c = ref.deref();
+    if (!c) {
+      cancels.delete(ref);
+      continue;
+    }
+    live++;
+    listeners += c.listenerCount;
+    most = Math.max(most, c.listenerCount);
   }
   return { heapUsed: process.memoryUsage().heapUsed, signals: live, listeners, most, peak, warnings: [...warnings] };
 }
