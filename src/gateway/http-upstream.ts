@@ -1,7 +1,9 @@
 // The client side of Streamable HTTP for upstream sessions, built for a proxy: every request goes
 // through the upstream's one undici Pool (keep-alive connections shared by all its sessions),
 // the body is serialized once, a JSON answer is parsed once, and an SSE answer is parsed as it
-// arrives (eventsource-parser's incremental parser fed from the socket, no web streams). It holds
+// arrives (eventsource-parser's incremental parser fed from the socket, no web streams). A POST
+// is read from undici's dispatch handler callbacks (PostExchange), without the Readable body and
+// async resource of pool.request, which cost a relayed call more than the rest of its work. It holds
 // no AbortSignal at all: close() destroys the streams it still reads. It speaks MCP's transport
 // rules (Mcp-Session-Id, MCP-Protocol-Version, 202 for notifications, the GET stream after
 // initialized, DELETE on termination, 404 = session lost) and leaves the protocol to the Client.
@@ -26,6 +28,15 @@ export interface HttpUpstreamOptions {
 }
 
 type Body = Dispatcher.ResponseData['body'];
+/** An open response stream that close() must end. */
+interface OpenStream {
+  destroy(): void;
+}
+/** Incremental SSE reading of one response stream. */
+interface SseReader {
+  feed(chunk: Buffer): void;
+  end(error?: Error): void;
+}
 
 export class HttpUpstreamTransport implements Transport {
   onclose?: () => void;
@@ -36,8 +47,8 @@ export class HttpUpstreamTransport implements Transport {
   private readonly path: string;
   /** Request headers, rebuilt only when the session id or protocol version changes. */
   private postHeaders: Record<string, string>;
-  private readonly streams = new Set<Body>();
-  private closed = false;
+  private readonly streams = new Set<OpenStream>();
+  private closed_ = false;
   private getRetryTimer: NodeJS.Timeout | undefined;
   private getAttempts = 0;
   private lastEventId: string | undefined;
@@ -57,43 +68,40 @@ export class HttpUpstreamTransport implements Transport {
     this.postHeaders = this.headers('application/json, text/event-stream', true);
   }
 
-  async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
-    if (this.closed) throw new Error('Transport is closed.');
-    const res = await this.o.pool.request({
-      path: this.path,
-      method: 'POST',
-      headers: this.postHeaders,
-      body: JSON.stringify(message),
+  /**
+   * POSTs one message (or batch). Resolves once a JSON answer is delivered, a 202 is read, or an
+   * SSE answer starts (its events are delivered as they arrive); rejects on an HTTP error status
+   * (404: StreamableHTTPError, the session is lost) or an unexpected content type.
+   */
+  send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    if (this.closed_) return Promise.reject(new Error('Transport is closed.'));
+    return new Promise<void>((resolve, reject) => {
+      this.o.pool.dispatch(
+        { path: this.path, method: 'POST', headers: this.postHeaders, body: JSON.stringify(message) },
+        new PostExchange(this, message, resolve, reject),
+      );
     });
-    const sid = res.headers['mcp-session-id'];
+  }
+
+  /** @internal Whether close() was called (PostExchange). */
+  get closed(): boolean {
+    return this.closed_;
+  }
+
+  /** @internal Takes the session id an answer names (PostExchange). */
+  noteSessionId(sid: unknown): void {
     if (typeof sid === 'string' && sid !== this.sessionId) {
       this.sessionId = sid;
       this.postHeaders = this.headers('application/json, text/event-stream', true);
     }
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      const text = await res.body.text().catch(() => '');
-      throw new StreamableHTTPError(res.statusCode, `Error POSTing to endpoint: ${text || `HTTP ${res.statusCode}`}`);
-    }
-    if (res.statusCode === 202) {
-      await res.body.dump();
-      if ((message as { method?: string }).method === 'notifications/initialized') this.openGetStream();
-      return;
-    }
-    const type = String(res.headers['content-type'] ?? '');
-    if (type.startsWith('application/json')) {
-      const text = await res.body.text();
-      if (this.closed || text.length === 0) return;
-      const data = JSON.parse(text) as JSONRPCMessage | JSONRPCMessage[];
-      if (Array.isArray(data)) for (const m of data) this.deliver(m);
-      else this.deliver(data);
-      return;
-    }
-    if (type.startsWith('text/event-stream')) {
-      this.readSse(res.body, requestIds(message), false);
-      return;
-    }
-    await res.body.dump();
-    throw new StreamableHTTPError(-1, `Unexpected content type: ${type || '(none)'}`);
+  }
+
+  /** @internal Delivers the JSON body of an answer: one message or a batch (PostExchange). */
+  deliverJson(text: string): void {
+    if (this.closed_ || text.length === 0) return;
+    const data = JSON.parse(text) as JSONRPCMessage | JSONRPCMessage[];
+    if (Array.isArray(data)) for (const m of data) this.deliver(m);
+    else this.deliver(data);
   }
 
   /** Ends the session on the server (DELETE); a server that does not support it answers 405. */
@@ -111,8 +119,8 @@ export class HttpUpstreamTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closed_) return;
+    this.closed_ = true;
     clearTimeout(this.getRetryTimer);
     for (const s of this.streams) s.destroy();
     this.streams.clear();
@@ -129,8 +137,9 @@ export class HttpUpstreamTransport implements Transport {
     return h;
   }
 
-  private deliver(m: JSONRPCMessage): void {
-    if (this.closed) return;
+  /** @internal */
+  deliver(m: JSONRPCMessage): void {
+    if (this.closed_) return;
     if (typeof m !== 'object' || m === null || (m as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
       this.onerror?.(new Error('Upstream sent a message that is not JSON-RPC 2.0.'));
       return;
@@ -144,7 +153,16 @@ export class HttpUpstreamTransport implements Transport {
    * leaving them to their timeouts; a GET stream that ends is reopened (see openGetStream).
    */
   private readSse(body: Body, awaiting: Set<string | number> | undefined, isGet: boolean): void {
-    this.streams.add(body);
+    const reader = this.sseReader(body, awaiting, isGet);
+    body.on('data', (chunk: Buffer) => reader.feed(chunk));
+    body.once('end', () => reader.end());
+    body.once('error', (e: Error) => reader.end(e));
+    body.once('close', () => reader.end());
+  }
+
+  /** @internal An SSE reader for `stream`, which close() ends (see readSse). */
+  sseReader(stream: OpenStream, awaiting: Set<string | number> | undefined, isGet: boolean): SseReader {
+    this.streams.add(stream);
     const parser = createParser({
       onEvent: (ev) => {
         // Only the GET stream's position is resumed: a POST stream's event id sent on a GET would
@@ -164,15 +182,14 @@ export class HttpUpstreamTransport implements Transport {
       },
       onRetry: (ms) => (this.retryMs = ms),
     });
-    // undici's body ignores setEncoding; a decoder keeps characters split across chunks whole.
+    // Chunks are bytes; a decoder keeps characters split across chunks whole.
     const decoder = new StringDecoder('utf8');
-    body.on('data', (chunk: Buffer) => parser.feed(decoder.write(chunk)));
     let ended = false;
     const end = (error?: Error): void => {
       if (ended) return;
       ended = true;
-      this.streams.delete(body);
-      if (this.closed) return;
+      this.streams.delete(stream);
+      if (this.closed_) return;
       if (error) this.onerror?.(new Error(`SSE stream disconnected: ${error.message}`));
       for (const id of awaiting ?? []) {
         this.deliver({
@@ -186,22 +203,20 @@ export class HttpUpstreamTransport implements Transport {
       }
       if (isGet) this.scheduleGetStream();
     };
-    body.once('end', () => end());
-    body.once('error', (e: Error) => end(e));
-    body.once('close', () => end());
+    return { feed: (chunk) => parser.feed(decoder.write(chunk)), end };
   }
 
-  /** The standalone stream for server-initiated messages; 405 means the server offers none. */
-  private openGetStream(): void {
-    if (this.closed) return;
+  /** @internal The standalone stream for server-initiated messages; 405 means the server offers none. */
+  openGetStream(): void {
+    if (this.closed_) return;
     const headers = this.headers('text/event-stream', false);
     if (this.lastEventId) headers['last-event-id'] = this.lastEventId;
     this.o.pool.request({ path: this.path, method: 'GET', headers }).then(
       async (res) => {
         if (res.statusCode === 405) return void (await res.body.dump());
-        if (res.statusCode !== 200 || this.closed) {
+        if (res.statusCode !== 200 || this.closed_) {
           await res.body.dump();
-          if (!this.closed) {
+          if (!this.closed_) {
             this.onerror?.(
               new StreamableHTTPError(res.statusCode, `Failed to open SSE stream: HTTP ${res.statusCode}`),
             );
@@ -213,7 +228,7 @@ export class HttpUpstreamTransport implements Transport {
         this.readSse(res.body, undefined, true);
       },
       (e: unknown) => {
-        if (this.closed) return;
+        if (this.closed_) return;
         this.onerror?.(e instanceof Error ? e : new Error(String(e)));
         this.scheduleGetStream();
       },
@@ -222,11 +237,109 @@ export class HttpUpstreamTransport implements Transport {
 
   private scheduleGetStream(): void {
     const retries = this.o.getStreamRetries ?? 2;
-    if (this.closed || this.getAttempts >= retries) return;
+    if (this.closed_ || this.getAttempts >= retries) return;
     this.getAttempts++;
     const delay = this.retryMs ?? 1000 * 1.5 ** (this.getAttempts - 1);
     this.getRetryTimer = setTimeout(() => this.openGetStream(), delay);
     this.getRetryTimer.unref();
+  }
+}
+
+type PostMode = 'error' | 'accepted' | 'json' | 'sse' | 'other';
+
+/**
+ * One POST read from undici's dispatch callbacks: the status and headers decide what the body
+ * is (an error text, nothing, JSON to parse once, or SSE to parse as it arrives). It is its own
+ * handler object, so a call allocates no closures for it.
+ */
+class PostExchange implements Dispatcher.DispatchHandler {
+  private mode: PostMode | undefined;
+  private status = 0;
+  private type = '';
+  private chunks: Buffer[] = [];
+  private sse: SseReader | undefined;
+  private answered = false;
+
+  constructor(
+    private readonly t: HttpUpstreamTransport,
+    private readonly message: JSONRPCMessage,
+    private readonly resolve: () => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.t.closed) controller.abort(new Error('Transport is closed.'));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.t.noteSessionId(headers['mcp-session-id']);
+    this.status = statusCode;
+    this.type = String(headers['content-type'] ?? '');
+    if (statusCode < 200 || statusCode >= 300) this.mode = 'error';
+    else if (statusCode === 202) this.mode = 'accepted';
+    else if (this.type.startsWith('application/json')) this.mode = 'json';
+    else if (this.type.startsWith('text/event-stream')) {
+      this.mode = 'sse';
+      const stream = { destroy: () => controller.abort(new Error('Transport is closed.')) };
+      this.sse = this.t.sseReader(stream, requestIds(this.message), false);
+      this.answer();
+    } else this.mode = 'other';
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.mode === 'sse') this.sse!.feed(chunk);
+    else if (this.mode === 'json' || this.mode === 'error') this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    switch (this.mode) {
+      case 'sse':
+        return this.sse!.end();
+      case 'accepted':
+        if ((this.message as { method?: string }).method === 'notifications/initialized') this.t.openGetStream();
+        return this.answer();
+      case 'json':
+        try {
+          this.t.deliverJson(this.text());
+        } catch (e) {
+          return this.fail(e);
+        }
+        return this.answer();
+      case 'error': {
+        const text = this.text();
+        return this.fail(
+          new StreamableHTTPError(this.status, `Error POSTing to endpoint: ${text || `HTTP ${this.status}`}`),
+        );
+      }
+      default:
+        return this.fail(new StreamableHTTPError(-1, `Unexpected content type: ${this.type || '(none)'}`));
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.sse) this.sse.end(error);
+    else this.fail(error);
+  }
+
+  private text(): string {
+    const c = this.chunks;
+    return c.length === 1 ? c[0].toString('utf8') : Buffer.concat(c).toString('utf8');
+  }
+
+  private answer(): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.resolve();
+  }
+
+  private fail(e: unknown): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.reject(e);
   }
 }
 
