@@ -113,8 +113,11 @@ test('two gateway processes, four clients, 200 concurrent calls each per runtime
   for (let i = 1; i <= 3; i++) {
     const c = new Client({ name: `iso-http-${i}`, version: '0' });
     // Each client keeps idle sockets for less time than the server's keep-alive, so a reused
-    // socket is never one the gateway is closing; 64 connections carry the 200 calls.
-    const agent = new Agent({ connections: 64, keepAliveTimeout: 1000 });
+    // socket is never one the gateway is closing; 64 connections carry the 200 calls. The cap
+    // matters: without it undici takes the server's `Keep-Alive: timeout=5` hint (less its 2 s
+    // margin) instead, and a client stalled a second on a loaded host reused sockets the gateway
+    // had just closed after the idle wait before the first round ("other side closed").
+    const agent = new Agent({ connections: 64, keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
     const fetch = ((u: string | URL, init?: RequestInit) =>
       undiciFetch(u, { ...(init as object), dispatcher: agent })) as unknown as typeof globalThis.fetch;
     await c.connect(
