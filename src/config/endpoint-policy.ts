@@ -1,10 +1,17 @@
 // Which hosts may receive credentials: the one rule, used by config validation (endpoints.ts)
 // and again by every HTTP client at the point of use (Code Engine transport, webhook poster,
-// git credentials, Docker tcp host). The operator's allow-list comes from the process
+// git credentials, Docker tcp host, the gateway's remote upstreams). The operator's allow-list comes from the process
 // environment or a CLI flag only, never from the config or its .env, which a pull request edits.
 
 /** The config keys whose value names a host that receives a credential or secret data. */
-export type EndpointKey = 'iam_url' | 'service_url' | 'docker.host' | 'github.base_url' | 'webhook_url';
+export type EndpointKey =
+  | 'iam_url'
+  | 'service_url'
+  | 'docker.host'
+  | 'github.base_url'
+  | 'webhook_url'
+  /** A remote source's URL when it has headers (filled from the runtime's secrets by the gateway). */
+  | 'remote.url';
 
 /** The operator-side allow-list: comma- or space-separated hosts, host:port, *.suffix or URLs. */
 export const ALLOW_ENV = 'CONTEXTFORGE_ALLOWED_ENDPOINTS';
@@ -23,6 +30,7 @@ const VENDOR: Record<EndpointKey, (host: string) => boolean> = {
   'github.base_url': (h) => h === 'github.com' || h === 'api.github.com',
   'docker.host': () => false,
   webhook_url: () => false,
+  'remote.url': () => false,
 };
 
 export type EndpointDecision =

@@ -1,5 +1,5 @@
 // Config-side check of credential-bearing endpoints: every override of iam_url, service_url, a
-// docker host, github.base_url or the approval webhook_url is an error unless the operator's
+// docker host, github.base_url, the approval webhook_url or a remote source's URL with headers is an error unless the operator's
 // policy (endpoint-policy.ts) allows its host. Pure apart from reading the operator allow-list
 // from the process environment; the clients enforce the same rule again before any I/O.
 
@@ -37,6 +37,12 @@ function settings(doc: ContextforgeConfig): Setting[] {
   }
   if (typeof doc.github?.base_url === 'string')
     out.push({ key: 'github.base_url', value: doc.github.base_url, path: ['github', 'base_url'] });
+  // A remote source with headers sends them (tokens, from the runtime's secrets) to its URL.
+  (doc.catalog ?? []).forEach((entry, i) => {
+    const src = (entry as { source?: { type?: string; url?: unknown; headers?: Record<string, unknown> } }).source;
+    if (src?.type === 'remote' && typeof src.url === 'string' && Object.keys(src.headers ?? {}).length > 0)
+      out.push({ key: 'remote.url', value: src.url, path: ['catalog', i, 'source', 'url'] });
+  });
   const hook = doc.approval?.notification?.webhook_url;
   if (typeof hook === 'string')
     out.push({ key: 'webhook_url', value: hook, path: ['approval', 'notification', 'webhook_url'] });

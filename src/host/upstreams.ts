@@ -5,6 +5,7 @@
 
 import type Dockerode from 'dockerode';
 import { type LoadedConfig, parseDuration } from '../config/index.js';
+import { decideEndpoint, howToAllow } from '../config/endpoint-policy.js';
 import type { Backend as BackendConfig } from '../generated/config.js';
 import { dockerExecConnector, type UpstreamLock, type UpstreamSpec } from '../gateway/index.js';
 import type { LockFile } from '../lock/file.js';
@@ -105,6 +106,16 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
         continue;
       }
       const withHeaders = Object.keys(headers.value).length ? { headers: headers.value } : {};
+      // The headers carry the runtime's secrets: only to a host the operator allows (a registry
+      // import or an edited config can name any URL; validation says so first for the config).
+      const policy = withHeaders.headers ? decideEndpoint('remote.url', e.url) : undefined;
+      if (policy && !policy.allowed) {
+        skipped.push({
+          runtime: r.runtime,
+          why: `its headers are not sent to ${policy.host}: ${policy.why}. ${howToAllow(policy.host)}`,
+        });
+        continue;
+      }
       // The header values move the hash too (a rotated token reconnects), as a digest only.
       const hash = withHeaders.headers ? hashOf({ specHash, headers: hashOf(withHeaders.headers) }) : specHash;
       upstreams.push({ ...base, transport: e.transport, url: e.url, ...withHeaders, specHash: hash });

@@ -61,6 +61,18 @@ test('the config check names each refused key and the operator-side fix', async 
         'github: { base_url: "https://git.example.net", token: "tok-1234567890" }',
         'approval:',
         '  notification: { webhook_url: "https://hooks.example.com/x" }',
+        'catalog:',
+        '  - name: Hosted',
+        '    slug: hosted',
+        '    supported_backends: [process]',
+        '    source: { type: remote, url: "https://mcp.example.net/mcp", headers: { Authorization: "Bearer {TOKEN}" } }',
+        '    transport: { type: streamable-http }',
+        '    env: { TOKEN: { secret: true } }',
+        '  - name: Open',
+        '    slug: open',
+        '    supported_backends: [process]',
+        '    source: { type: remote, url: "https://public.example.org/mcp" }',
+        '    transport: { type: streamable-http }',
         '',
       ].join('\n'),
     );
@@ -69,6 +81,7 @@ test('the config check names each refused key and the operator-side fix', async 
     assert.equal(refused.map((d) => d.pointer).sort(), [
       '/approval/notification/webhook_url',
       '/backends/remote/host',
+      '/catalog/0/source/url',
       '/github/base_url',
     ]);
     for (const d of refused) {

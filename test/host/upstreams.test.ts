@@ -92,6 +92,48 @@ test('records become upstreams by endpoint kind, with timeouts and concurrency',
   assert.is.not(moved.upstreams[0].specHash, by.get('web')!.specHash);
 });
 
+test('a remote source sends its headers only to loopback or an operator-allowed host', () => {
+  const remoteConfig = {
+    ...config,
+    runtimes: [
+      { name: 'near', catalog: 'hosted', secrets: { API_TOKEN: 'tok-near-123' } },
+      { name: 'far', catalog: 'hosted', secrets: { API_TOKEN: 'tok-far-456' } },
+      { name: 'open', catalog: 'plain' },
+    ],
+    catalog: { hosted: { env: { API_TOKEN: { secret: true } } }, plain: {} },
+  } as unknown as LoadedConfig;
+  const remote = (url: string, headers?: Record<string, string>) =>
+    ({ source: { type: 'remote', url, ...(headers ? { headers } : {}) } }) as unknown as RuntimeRecord['spec'];
+  const records = [
+    ['near', 'http://127.0.0.1:7/mcp', { Authorization: 'Bearer {API_TOKEN}' }],
+    ['far', 'https://mcp.example.net/mcp', { Authorization: 'Bearer {API_TOKEN}' }],
+    ['open', 'https://public.example.org/mcp', undefined],
+  ].map(([name, url, headers]) =>
+    rec(name as string, {
+      spec: remote(url as string, headers as Record<string, string> | undefined),
+      endpoint: { transport: 'streamable-http', url: url as string },
+    }),
+  );
+  const saved = process.env.CONTEXTFORGE_ALLOWED_ENDPOINTS;
+  try {
+    delete process.env.CONTEXTFORGE_ALLOWED_ENDPOINTS;
+    const set = upstreamsFromRecords(records, { config: remoteConfig });
+    assert.equal(set.upstreams.map((u) => u.name).sort(), ['near', 'open'], 'no headers, no credentials: served');
+    assert.equal(set.upstreams.find((u) => u.name === 'near')!.headers, { Authorization: 'Bearer tok-near-123' });
+    const far = set.skipped.find((x) => x.runtime === 'far');
+    assert.ok(far, JSON.stringify(set.skipped));
+    assert.match(far!.why, 'its headers are not sent to mcp.example.net:443');
+    assert.match(far!.why, 'CONTEXTFORGE_ALLOWED_ENDPOINTS=mcp.example.net:443');
+    assert.not.ok(JSON.stringify(set.skipped).includes('tok-far-456'));
+    process.env.CONTEXTFORGE_ALLOWED_ENDPOINTS = 'mcp.example.net';
+    const allowed = upstreamsFromRecords(records, { config: remoteConfig });
+    assert.equal(allowed.upstreams.map((u) => u.name).sort(), ['far', 'near', 'open']);
+  } finally {
+    if (saved === undefined) delete process.env.CONTEXTFORGE_ALLOWED_ENDPOINTS;
+    else process.env.CONTEXTFORGE_ALLOWED_ENDPOINTS = saved;
+  }
+});
+
 test('call timeouts: defaults without config, Code Engine floor over a short gateway default', () => {
   assert.is(callTimeoutFor({ runtime: 'x', backendType: 'docker' }), 60_000);
   const short = { ...config, gateway: { call_timeout: '5s' }, runtimes: [] } as unknown as LoadedConfig;
