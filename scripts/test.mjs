@@ -56,23 +56,54 @@ function kindOf(file) {
  * file reports through uvu's closing counts and the skip markers; a check (tsc, lint) counts as
  * one passed or one failed by its exit status.
  */
+/** Process groups of the files running now; ended with the run on Ctrl-C or SIGTERM. */
+const groups = new Set();
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const pid of groups) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
+
 function runJob(job) {
   return new Promise((resolve) => {
     const t0 = Date.now();
+    // Each file runs in a process group of its own: when it ends (or is killed for its time),
+    // whatever it started and left behind in that group ends too. Otherwise a leftover holding
+    // the file's stdout kept 'close' from ever firing and the whole run hung (a killed soak
+    // test's forked gateway did, in CI). Detached children (process supervisors) are their own.
     const child = spawn(job.cmd, job.args, {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    groups.add(child.pid);
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is already empty.
+      }
+    };
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup();
     }, perFileTimeoutMs);
+    // Output already in the pipes stays readable after the writers are gone.
+    child.on('exit', killGroup);
     child.on('close', (code, signal) => {
+      groups.delete(child.pid);
       clearTimeout(timer);
       if (timedOut) out += `\n✘ ${job.title} timed out after ${perFileTimeoutMs} ms; killed.\n`;
       const counts = job.check ? checkCounts(code, signal) : fileCounts(out, code, signal);
