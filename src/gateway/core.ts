@@ -22,6 +22,8 @@ export interface CoreOptions {
   onUnpinned?: (e: UnpinnedEvent) => void;
   /** An upstream session changed state (connecting, connected, failed): each attempt reports. */
   onUpstreamState?: (runtime: string, state: UpstreamState) => void;
+  /** A call could not reach `runtime`'s upstream: look up where it runs now (see GatewayOptions). */
+  resolveUnreachable?: (runtime: string) => Promise<void>;
 }
 
 export class GatewayCore {
@@ -38,6 +40,7 @@ export class GatewayCore {
       separator: opts.separator ?? '__',
       logger: this.logger,
       onStateChange: opts.onUpstreamState,
+      resolveUnreachable: opts.resolveUnreachable,
       onUnpinned: (e) => {
         this.unpinnedReported.set(e.runtime, (this.unpinnedReported.get(e.runtime) ?? 0) + 1);
         this.logger.warn('tool.unpinned', {

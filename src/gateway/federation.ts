@@ -5,6 +5,7 @@ import { buildCatalog, viewKey, type Catalog, type View } from './catalog.js';
 import { UpstreamSession, type ListKind, type UpstreamDefaults } from './upstream.js';
 import type { GatewayLogger, UnpinnedEvent, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
 import { unpinnedOf } from './tool-lock.js';
+import type { CallSignal } from './call-signal.js';
 
 export type ChangeListener = (kinds: ListKind[], runtimes: string[]) => void;
 
@@ -21,6 +22,7 @@ export class Federation {
       logger: GatewayLogger;
       onStateChange?: (name: string, state: UpstreamState) => void;
       onUnpinned?: (e: UnpinnedEvent) => void;
+      resolveUnreachable?: (name: string) => Promise<void>;
     },
   ) {}
 
@@ -113,6 +115,7 @@ export class Federation {
           this.changed(kinds, [n]);
         },
         onStateChange: (n, state) => this.opts.onStateChange?.(n, state),
+        ...(this.opts.resolveUnreachable ? { replacement: (s, ms, signal) => this.replacement(s, ms, signal) } : {}),
       });
       // A replaced upstream keeps listing its last known tools until the new session reports,
       // so clients do not see them vanish and return during a routine replacement.
@@ -131,6 +134,29 @@ export class Federation {
     await Promise.all(closing);
   }
 
+  /**
+   * A call could not reach `session`'s upstream: asks the host where the runtime runs now (one
+   * lookup, bounded by `ms` and the caller's cancellation) and returns the session that replaced
+   * it at a different endpoint once connected, or undefined (the call then fails as it did).
+   */
+  private async replacement(
+    session: UpstreamSession,
+    ms: number,
+    signal?: CallSignal,
+  ): Promise<UpstreamSession | undefined> {
+    const deadline = Date.now() + ms;
+    const resolve = this.opts.resolveUnreachable;
+    if (!resolve || ms <= 0 || this.stopped) return undefined;
+    // Replaced meanwhile (a record or an earlier lookup): no need to ask again.
+    if (this.sessions.get(session.name) === session) {
+      const answered = await bounded(resolve(session.name), ms, signal);
+      if (!answered) return undefined;
+    }
+    const next = this.sessions.get(session.name);
+    if (!next || next === session || endpointOf(next.spec) === endpointOf(session.spec)) return undefined;
+    return (await next.waitConnected(deadline - Date.now(), signal)) ? next : undefined;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     const all = this.list();
@@ -143,4 +169,28 @@ export class Federation {
     this.cache.clear();
     for (const l of this.listeners) l(kinds, runtimes);
   }
+}
+
+/** Where a spec connects: its URL or its stdio target. */
+function endpointOf(spec: UpstreamSpec): string {
+  return JSON.stringify([spec.transport, spec.url ?? null, spec.stdio?.key ?? null]);
+}
+
+/** True once `p` settles (fulfilled or not) within `ms`; false on timeout or abort. */
+function bounded(p: Promise<unknown>, ms: number, signal?: CallSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onAbort = (): void => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      () => done(true),
+      () => done(true),
+    );
+  });
 }

@@ -172,6 +172,14 @@ export interface GatewayOptions {
    * endpoint from its backend on it.
    */
   onUpstreamState?: (runtime: string, state: UpstreamState) => void;
+  /**
+   * A call could not be delivered because `runtime`'s upstream could not be reached (no session,
+   * or the connection was refused: nothing was sent). The host looks up where the runtime runs
+   * now and, if that moved, replaces the upstream (setUpstreams) before the promise settles; the
+   * call then goes to the new upstream once, else fails as it would have. The wait is bounded by
+   * the call's timeout.
+   */
+  resolveUnreachable?: (runtime: string) => Promise<void>;
 }
 
 export type UpstreamState = 'connecting' | 'connected' | 'failed';

@@ -56,6 +56,12 @@ export interface UpstreamHooks {
   /** The upstream's lists changed (after connect or list_changed). */
   onCatalogChange(name: string, kinds: ListKind[]): void;
   onStateChange(name: string, state: UpstreamState): void;
+  /**
+   * A request could not be delivered because the upstream could not be reached (it was never
+   * sent): the session that serves the runtime now at a different endpoint, connected, if the
+   * host's lookup found one within `ms`; undefined otherwise.
+   */
+  replacement?(session: UpstreamSession, ms: number, signal?: CallSignal): Promise<UpstreamSession | undefined>;
 }
 
 /** Thrown (and turned into a clear MCP error) when a call reaches an upstream that is down. */
@@ -63,6 +69,8 @@ export class UpstreamUnavailableError extends Error {
   constructor(
     readonly runtime: string,
     detail: string | undefined,
+    /** The request never reached a server (no session, or the connection was refused): a retry elsewhere is safe. */
+    readonly neverSent = false,
   ) {
     super(
       `Runtime '${runtime}' is unavailable${detail ? `: ${detail}` : ''}. The gateway reconnects automatically; retry later.`,
@@ -83,6 +91,8 @@ const LINK_OPEN_MIN_MS = 30_000;
  * cancellation as a CallSignal (an SDK call needs the caller's AbortSignal passed in instead).
  */
 export type UpstreamCallOptions = Omit<RequestOptions, 'signal'> & { signal?: CallSignal };
+
+type RequestOpts = { signal?: CallSignal; onprogress?: RequestOptions['onprogress']; peer?: DownstreamPeer };
 
 export class UpstreamSession {
   catalog: UpstreamCatalog = { tools: [], prompts: [], resources: [], templates: [] };
@@ -180,16 +190,34 @@ export class UpstreamSession {
    */
   async request<T>(
     fn: (client: Client, options: UpstreamCallOptions, channel: CallChannel) => Promise<T>,
-    opts: { signal?: CallSignal; onprogress?: RequestOptions['onprogress']; peer?: DownstreamPeer } = {},
+    opts: RequestOpts = {},
+  ): Promise<T> {
+    const started = Date.now();
+    try {
+      return await this.deliver(fn, opts);
+    } catch (e) {
+      // Never sent (the upstream could not be reached): the host may know where the runtime runs
+      // now (a state record behind the backend). Delivered there once; else the same error.
+      if (!(e instanceof UpstreamUnavailableError) || !e.neverSent || !this.hooks.replacement || opts.signal?.aborted)
+        throw e;
+      const next = await this.hooks.replacement(this, this.timeoutMs - (Date.now() - started), opts.signal);
+      if (!next || next === this) throw e;
+      return next.deliver(fn, opts);
+    }
+  }
+
+  private async deliver<T>(
+    fn: (client: Client, options: UpstreamCallOptions, channel: CallChannel) => Promise<T>,
+    opts: RequestOpts,
   ): Promise<T> {
     if (this.state !== 'connected' || !this.client)
-      throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
+      throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state, true);
     return this.limiter.run(async () => {
       const started = Date.now();
       for (let attempt = 0; ; attempt++) {
         const main = this.client;
         if (this.state !== 'connected' || !main || !this.channel)
-          throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state);
+          throw new UpstreamUnavailableError(this.name, this.lastError ?? this.state, true);
         const gen = this.generation;
         const peer = opts.peer && !this.spec.stdio?.singleSession ? opts.peer : undefined;
         let client = main;
@@ -200,7 +228,11 @@ export class UpstreamSession {
           } catch (e) {
             if (opts.signal?.aborted) throw e;
             this.probe(gen, main);
-            throw new UpstreamUnavailableError(this.name, `could not open a session for this client: ${message(e)}`);
+            throw new UpstreamUnavailableError(
+              this.name,
+              `could not open a session for this client: ${message(e)}`,
+              refused(e),
+            );
           }
         }
         try {
@@ -307,15 +339,15 @@ export class UpstreamSession {
       } else {
         this.lost(gen, `Request failed: ${message(e)}`);
       }
-      throw new UpstreamUnavailableError(this.name, message(e));
+      throw new UpstreamUnavailableError(this.name, message(e), refused(e));
     }
     // Anything else (a malformed result, say) is not proof of a dead link: check before blaming it.
     this.probe(gen, main);
     throw new McpError(ErrorCode.InternalError, `Runtime '${this.name}' returned an invalid response: ${message(e)}`);
   }
 
-  /** Resolves true once connected again, false after `ms` or on abort. */
-  private waitConnected(ms: number, signal?: CallSignal): Promise<boolean> {
+  /** Resolves true once connected (again), false after `ms` or on abort. */
+  waitConnected(ms: number, signal?: CallSignal): Promise<boolean> {
     if (this.state === 'connected') return Promise.resolve(true);
     if (ms <= 0 || this.closed) return Promise.resolve(false);
     return new Promise((resolve) => {
@@ -613,6 +645,18 @@ async function pages<R extends { nextCursor?: string }, T>(
     cursor = r.nextCursor;
   }
   return out;
+}
+
+/**
+ * A refused connection: nothing was sent to a server, so the request can go elsewhere. Anything
+ * else (a reset, a closed socket, a timeout) may have reached the server and is never retried.
+ */
+function refused(e: unknown, depth = 0): boolean {
+  if (!(e instanceof Error) || depth > 5) return false;
+  if ((e as Error & { code?: unknown }).code === 'ECONNREFUSED') return true;
+  const nested = e as Error & { cause?: unknown; errors?: unknown };
+  if (refused(nested.cause, depth + 1)) return true;
+  return Array.isArray(nested.errors) && nested.errors.some((x) => refused(x, depth + 1));
 }
 
 /** Errors that say the link is gone (HTTP failure, refused socket, closed transport). */

@@ -184,7 +184,7 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
       return b?.type === 'docker' && docker ? { docker, config: b } : undefined;
     },
     lockHolder: () => options.store.lockHolder(config.stack),
-    onChange: () => void follower?.refresh(),
+    onChange: () => follower?.refresh(),
     warn: (line) => logger.warn(line),
     debug: (line) => logger.debug(line),
   });
@@ -202,6 +202,8 @@ export async function startHost(options: HostOptions): Promise<Result<Host>> {
     onUpstreamState: (runtime: string, state: string) => {
       if (state === 'failed') live.upstreamDown(runtime);
     },
+    // A call that could not reach its upstream waits for the same lookup, made at once.
+    resolveUnreachable: (runtime: string) => live.resolveNow(runtime),
     // Every mismatch with the lock lands in the audit log (`contextforge events --type tool.unpinned`).
     onUnpinned: (e: UnpinnedEvent) => {
       try {

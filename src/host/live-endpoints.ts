@@ -23,8 +23,8 @@ export interface LiveEndpointOptions {
   backend: (name: string) => { docker: Dockerode; config: DockerBackend } | undefined;
   /** The stack lock's holder, if any (an apply in progress). */
   lockHolder: () => LockHolder | undefined;
-  /** The live endpoints changed what should be served: rebuild the upstream set. */
-  onChange: () => void;
+  /** The live endpoints changed what should be served: rebuild the upstream set (settles once applied). */
+  onChange: () => void | Promise<void>;
   warn: (line: string) => void;
   debug?: (line: string) => void;
   /** First delay between resolves; doubles up to maxMs while they find nothing new. */
@@ -35,6 +35,11 @@ export interface LiveEndpointOptions {
 export interface LiveEndpoints {
   /** An upstream of `runtime` failed to connect or was lost. */
   upstreamDown(runtime: string): void;
+  /**
+   * A call could not reach `runtime`: look now (a call waits on it, so no backoff; concurrent
+   * callers share one lookup) and settle once any changed upstream set has been applied.
+   */
+  resolveNow(runtime: string): Promise<void>;
   /** The records with the live endpoint where the backend runs a runtime elsewhere. */
   overlay(records: readonly RuntimeRecord[]): RuntimeRecord[];
   /** How many backend lists were made (for tests and logs). */
@@ -71,6 +76,9 @@ export function liveEndpointResolver(options: LiveEndpointOptions): LiveEndpoint
   let nextAt = 0;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  /** The run in progress, and the one queued after it for callers that came during it. */
+  let current: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
   let warnTimer: NodeJS.Timeout | undefined;
   let warnDelay = initial;
   /** The lock is one SQLite read, not a Docker call: look again every few seconds at most. */
@@ -119,8 +127,26 @@ export function liveEndpointResolver(options: LiveEndpointOptions): LiveEndpoint
 
   const schedule = (): void => {
     if (stopped || timer || running || pending.size === 0) return;
-    timer = setTimeout(() => void run(), Math.max(0, nextAt - Date.now()));
+    timer = setTimeout(() => void start(), Math.max(0, nextAt - Date.now()));
     timer.unref();
+  };
+
+  const start = (): Promise<void> => {
+    clearTimeout(timer);
+    current = run().finally(() => (current = undefined));
+    return current;
+  };
+
+  /** A run that begins after `runtime` was added: the next one if a run is in progress. */
+  const runSoon = (): Promise<void> => {
+    if (!current) return start();
+    queued ??= current
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return current ?? start();
+      });
+    return queued;
   };
 
   const run = async (): Promise<void> => {
@@ -177,7 +203,7 @@ export function liveEndpointResolver(options: LiveEndpointOptions): LiveEndpoint
     delay = changed ? initial : Math.min(max, delay * 2);
     nextAt = Date.now() + delay;
     if (stopped) return;
-    if (changed) options.onChange();
+    if (changed) await options.onChange();
     warnPending();
     schedule();
   };
@@ -192,6 +218,13 @@ export function liveEndpointResolver(options: LiveEndpointOptions): LiveEndpoint
       if (!r || r.backendType !== 'docker') return;
       pending.add(runtime);
       schedule();
+    },
+    resolveNow(runtime) {
+      if (stopped) return Promise.resolve();
+      const r = records.find((x) => x.runtime === runtime);
+      if (!r || r.backendType !== 'docker') return Promise.resolve();
+      pending.add(runtime);
+      return runSoon();
     },
     overlay(next) {
       records = next;
