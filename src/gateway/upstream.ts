@@ -224,7 +224,15 @@ export class UpstreamSession {
         let channel = this.channel;
         if (peer) {
           try {
-            ({ client, channel } = await this.linkFor(peer, gen));
+            try {
+              ({ client, channel } = await this.linkFor(peer, gen));
+            } catch (e) {
+              // A pooled keep-alive socket the upstream closed while this (starved) process had
+              // not yet seen the close: the initialize found it shut. Opening a session is safe
+              // to repeat (a stray one expires on the server), so once more on a new socket.
+              if (opts.signal?.aborted || !socketClosed(e)) throw e;
+              ({ client, channel } = await this.linkFor(peer, gen));
+            }
           } catch (e) {
             if (opts.signal?.aborted) throw e;
             this.probe(gen, main);
@@ -626,7 +634,9 @@ export class UpstreamSession {
     // Unlimited connections: each link's GET stream holds one, and calls must never queue
     // behind them (the limiter bounds calls). No body timeout: SSE streams idle by design, and
     // per-call timeouts and the liveness ping bound everything else.
-    this.pool ??= new Pool(url.origin, { bodyTimeout: 0, keepAliveTimeout: 30_000 });
+    // Idle sockets are dropped after 4 s, before the 5 s of a node server (the common MCP server)
+    // that sends no Keep-Alive hint on its SSE answers and closes them first otherwise.
+    this.pool ??= new Pool(url.origin, { bodyTimeout: 0, keepAliveTimeout: 4_000 });
     // A stream ending early is reopened twice; the session loop owns reconnecting a dead upstream.
     return new HttpUpstreamTransport({ url, pool: this.pool, headers: s.headers, getStreamRetries: 2 });
   }
@@ -657,6 +667,14 @@ function refused(e: unknown, depth = 0): boolean {
   const nested = e as Error & { cause?: unknown; errors?: unknown };
   if (refused(nested.cause, depth + 1)) return true;
   return Array.isArray(nested.errors) && nested.errors.some((x) => refused(x, depth + 1));
+}
+
+/** A socket closed or reset by the other side before an answer (undici's SocketError, ECONNRESET). */
+function socketClosed(e: unknown, depth = 0): boolean {
+  if (!(e instanceof Error) || depth > 5) return false;
+  const code = (e as Error & { code?: unknown }).code;
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || /other side closed/.test(e.message)) return true;
+  return socketClosed((e as Error & { cause?: unknown }).cause, depth + 1);
 }
 
 /** Errors that say the link is gone (HTTP failure, refused socket, closed transport). */
