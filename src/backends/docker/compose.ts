@@ -8,7 +8,7 @@ import type Dockerode from 'dockerode';
 import { error } from '../../diag/diagnostic.js';
 import { DiagnosticError } from '../../diag/error.js';
 import { canonicalJson } from '../../model/canonical.js';
-import type { Change, DesiredResource, ObservedResource } from '../../model/resources.js';
+import { deletesVolumes, type Change, type DesiredResource, type ObservedResource } from '../../model/resources.js';
 import type { ApplyContext, ApplyOutcome, LogOptions } from '../backend.js';
 import { listFiles } from './build.js';
 import { clearName, ensureNetwork, removeContainer, removeNetworkIfOurs, removeVolumeIfOurs } from './containers.js';
@@ -240,7 +240,7 @@ export async function applyCompose(
   if (change.action === 'delete') {
     // Named volumes hold data: like `docker compose down`, a delete keeps them unless the plan says
     // to delete them (destroy --delete-volumes); a watching host's deletes keep them regardless.
-    const keepVolumes = !change.deleteVolumes || change.keepVolumes === true;
+    const keepVolumes = !deletesVolumes(change);
     await deleteCompose(env, stack, runtime, ctx, { keepVolumes });
     const volumes = change.observed?.volumes ?? [];
     if (keepVolumes && volumes.length) ctx.progress(`keeping the data volume(s) ${volumes.join(', ')}`);

@@ -8,7 +8,7 @@ import type Dockerode from 'dockerode';
 import { error, type Diagnostic, type Result } from '../../diag/diagnostic.js';
 import { DiagnosticError } from '../../diag/error.js';
 import type { DockerBackend, GithubSettings } from '../../generated/config.js';
-import type { Change, DesiredResource, ObservedResource } from '../../model/resources.js';
+import { deletesVolumes, type Change, type DesiredResource, type ObservedResource } from '../../model/resources.js';
 import type { ApplyContext, ApplyOutcome } from '../backend.js';
 import {
   clearName,
@@ -286,8 +286,7 @@ export class DockerLifecycle {
         // Data volumes stay unless the plan says to delete them (destroy --delete-volumes); a
         // watching host's deletes keep them whatever the plan says.
         const volumes = change.observed?.volumes ?? [];
-        if (change.deleteVolumes && !change.keepVolumes)
-          for (const v of volumes) await removeVolumeIfOurs(docker, v, stack);
+        if (deletesVolumes(change)) for (const v of volumes) await removeVolumeIfOurs(docker, v, stack);
         else if (volumes.length) ctx.progress(`keeping the data volume(s) ${volumes.join(', ')}`);
         await this.cleanupStack(stack);
         return { status: 'deleted', diags: [] };
