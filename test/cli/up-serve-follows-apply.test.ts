@@ -29,7 +29,8 @@ async function toolsEventually(want: string[], ms = 20_000): Promise<string[]> {
 test('serve with nothing applied, then apply and destroy from other processes', async () => {
   serve = runCli(['serve', '--port', '0'], { cwd: copy.dir, path: copy.path });
   const url = (await serve.waitFor(/Gateway listening on (http:\/\/127\.0\.0\.1:\d+\/mcp) \(0 runtimes/))[1];
-  assert.match(serve.stdout(), 'Nothing is applied for stack quickstart yet');
+  // Written after the listening line, in a write of its own: waited for, not read at one moment.
+  await serve.waitFor(/Nothing is applied for stack quickstart yet/);
   const token = readFileSync(join(copy.dir, '.contextforge', 'gateway.token'), 'utf8').trim();
   client = new Client({ name: 'follow-test', version: '0' });
   await client.connect(
