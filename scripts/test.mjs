@@ -12,6 +12,9 @@
 // since they share one daemon. Each file's output is printed as one block when it finishes.
 // A test that returns skip() (test/support/skip.ts) or uvu's test.skip is counted as skipped;
 // under CI (env CI set) an environment skip is a failure.
+// Every test process (and every CLI it spawns with the inherited environment) sees the test
+// catalog: CONTEXTFORGE_CATALOG_PATH=test/fixtures/catalog, the entries built on this
+// repository's fixture images (everything, everything-sse, …) that the shipped catalog/ leaves out.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -29,6 +32,7 @@ const unitJobs = Math.max(1, Number(process.env.CF_TEST_JOBS ?? cores));
 const e2eJobs = Math.max(1, Number(process.env.CF_TEST_E2E_JOBS ?? Math.min(2, cores)));
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const started = Date.now();
+const fixtureCatalog = join(root, 'test/fixtures/catalog');
 
 function findTests(dir) {
   const out = [];
@@ -80,7 +84,11 @@ function runJob(job) {
     // test's forked gateway did, in CI). Detached children (process supervisors) are their own.
     const child = spawn(job.cmd, job.args, {
       cwd: root,
-      env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
+      env: {
+        ...process.env,
+        ...(job.check ? {} : { CONTEXTFORGE_CATALOG_PATH: fixtureCatalog }),
+        FORCE_COLOR: process.stdout.isTTY ? '1' : '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

@@ -1,9 +1,12 @@
 // Loads the files a config includes: catalog entries (`include.catalog`, default
 // catalog/*.yaml) and guardrail profiles (`include.profiles`, default profiles/*.yaml), one
-// entry or profile per file, plus the presets and catalog shipped with contextforge. Files the
-// user includes override shipped ones of the same name; two user files with one name clash.
+// entry or profile per file, plus the presets and catalog shipped with contextforge and the
+// operator's site catalog (CONTEXTFORGE_CATALOG_PATH: directories of further entries, loaded
+// like the shipped ones). Files the user includes override shipped and site ones of the same
+// name; a site entry overrides a shipped one; two user files with one name clash.
 
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { delimiter, resolve } from 'node:path';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import type { CatalogEntry, GuardrailProfile, IncludeSettings } from '../generated/config.js';
 import { directoryConfined, type Confinement } from './confine.js';
@@ -16,6 +19,12 @@ import type { ParsedYaml } from './yaml-source.js';
 
 export const DEFAULT_CATALOG_GLOBS = ['catalog/*.yaml'];
 export const DEFAULT_PROFILE_GLOBS = ['profiles/*.yaml'];
+/**
+ * Directories (separated like PATH) whose `*.yaml` files join the built-in catalog: a site's
+ * own entries, or a test suite's fixtures. Set by the operator (host, CI job), never by a
+ * config or its `.env`, which a pull request edits; `include.builtin_catalog: false` hides them.
+ */
+export const CATALOG_PATH_ENV = 'CONTEXTFORGE_CATALOG_PATH';
 
 export interface IncludeInput {
   dir: string;
@@ -25,6 +34,8 @@ export interface IncludeInput {
   config?: Located;
   /** The path policy for the user's files (shipped ones are read under the package's root). */
   confinement: Confinement;
+  /** The operator's environment, for CONTEXTFORGE_CATALOG_PATH (default process.env); never the config's variables. */
+  operatorEnv?: Record<string, string | undefined>;
 }
 
 export interface IncludeResult {
@@ -123,10 +134,24 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
       : [];
   const builtinProfiles = shipped('profiles/*.yaml', inc.builtin_profiles !== false);
   const builtinCatalog = shipped('catalog/*.yaml', inc.builtin_catalog !== false);
+  // The site catalog: each directory's files are read under that directory as their root.
+  const siteCatalog: Array<Matched & { confinement: Confinement }> = [];
+  if (inc.builtin_catalog !== false) {
+    for (const dir of siteCatalogDirs(input.operatorEnv ?? process.env, diags)) {
+      const root: Confinement = { ...input.confinement, root: dir, allowed: [] };
+      for (const file of glob('*.yaml', dir).files)
+        if (!seen.has(real(file))) siteCatalog.push({ file, confinement: root });
+    }
+  }
 
-  const read = (m: Matched, kind: 'catalog' | 'profile', builtin: boolean): SourceFile | undefined => {
+  const read = (
+    m: Matched & { confinement?: Confinement },
+    kind: 'catalog' | 'profile',
+    builtin: boolean,
+  ): SourceFile | undefined => {
     const path = m.file;
-    const r = readSourceFile(path, { kind, env: input.env, confinement: builtin ? pkg : input.confinement, at: m.at });
+    const confinement = m.confinement ?? (builtin ? pkg : input.confinement);
+    const r = readSourceFile(path, { kind, env: input.env, confinement, at: m.at });
     diags.push(...r.diags);
     if (!('parsed' in r)) {
       ok = false;
@@ -153,6 +178,7 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
   }
   for (const [list, builtin] of [
     [builtinCatalog, true],
+    [siteCatalog, true],
     [userCatalog, false],
   ] as const) {
     for (const f of list) {
@@ -162,6 +188,35 @@ export function loadIncludes(input: IncludeInput): IncludeResult {
     }
   }
   return { profiles, entries, files, sources, diags, ok };
+}
+
+/**
+ * The directories CONTEXTFORGE_CATALOG_PATH names, as real paths (relative ones from the
+ * working directory), in order; one that is not a directory is an error naming it.
+ */
+export function siteCatalogDirs(env: Record<string, string | undefined>, diags: Diagnostic[]): string[] {
+  const dirs: string[] = [];
+  for (const given of (env[CATALOG_PATH_ENV] ?? '').split(delimiter)) {
+    if (given.trim() === '') continue;
+    const path = resolve(given);
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      // Reported below.
+    }
+    if (!isDir) {
+      diags.push(
+        error('catalog.path-not-found', `${CATALOG_PATH_ENV} names "${given}", which is not a directory`, {
+          detail: `${CATALOG_PATH_ENV} lists directories of catalog entry files (*.yaml), separated by "${delimiter}"; create the directory or remove it from the variable.`,
+        }),
+      );
+      continue;
+    }
+    const dir = real(path);
+    if (!dirs.includes(dir)) dirs.push(dir);
+  }
+  return dirs;
 }
 
 /**
