@@ -164,7 +164,7 @@ export interface IncludeSettings {
    */
   builtin_profiles?: boolean;
   /**
-   * Load the catalog entries shipped with contextforge (catalog/ of the package) when no entry of that slug is defined here.
+   * Load the built-in catalog: the entries shipped with contextforge (catalog/ of the package) and those of the operator's CONTEXTFORGE_CATALOG_PATH directories, each when no entry of that slug is defined here.
    */
   builtin_catalog?: boolean;
 }
