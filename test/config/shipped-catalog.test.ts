@@ -11,6 +11,10 @@ import { parse } from 'yaml';
 import type { CatalogEntry } from '../../src/generated/config.js';
 import { validateConfig } from '../../src/plan/validate-config.js';
 
+// The shipped entries alone: the test runner's site catalog (CONTEXTFORGE_CATALOG_PATH, the test
+// fixtures) could otherwise stand in for a shipped entry of the same slug.
+delete process.env.CONTEXTFORGE_CATALOG_PATH;
+
 const files = readdirSync('catalog').filter((f) => f.endsWith('.yaml'));
 const entries = files.map((f) => ({ file: f, entry: parse(readFileSync(join('catalog', f), 'utf8')) as CatalogEntry }));
 const dir = mkdtempSync(join(tmpdir(), 'cf-shipped-'));
