@@ -18,6 +18,7 @@ import { createNotifier } from '../approvals/notify.js';
 import { chainHooks, deleteGuard, missingNote, mtimeQuietMs } from '../watch/guard.js';
 import { createReconcileLoop } from '../watch/loop.js';
 import { approvalHook, auditHook, pollApprovals, type ApprovalPoller } from '../watch/passes.js';
+import { startCatalogRefresh, type CatalogRefresh } from '../watch/catalog-refresh.js';
 import { duration, guardOptions, guardSettings, type GuardFlags } from './host-flags.js';
 import { configPath, printDiagnostics } from './config-file.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
@@ -66,6 +67,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
 
   let host: Host | undefined;
   let watcher: ConfigWatcher | undefined;
+  let catalogs: CatalogRefresh | undefined;
   let store: ReturnType<typeof openStore> | undefined;
   let config: LoadedConfig | undefined;
   let settle: NodeJS.Timeout | undefined;
@@ -113,7 +115,8 @@ export async function runUp(flags: UpFlags): Promise<number> {
       if (triggers.has('config')) say(`\nConfig changed: re-planning ${path}`);
       else if (triggers.has('approval')) say(`\nAn approval was decided: re-planning ${path}`);
       // A drift check or a retry prints nothing when there is nothing to do.
-      const quiet = !triggers.has('config') && !triggers.has('approval') && !triggers.has('settle');
+      const quiet =
+        !triggers.has('config') && !triggers.has('approval') && !triggers.has('settle') && !triggers.has('catalog');
       // Re-reporting the same broken file on every drift check helps nobody; the next save is planned.
       if (quiet && invalid) return;
       const r = await reconcile(quiet);
@@ -126,6 +129,8 @@ export async function runUp(flags: UpFlags): Promise<number> {
       }
       invalid = false;
       config = r.config;
+      // A new sync_interval or source takes effect at once.
+      catalogs?.reschedule();
       if (!host) return;
       if (host.gatewaySettingsChanged(config) && config.fingerprint !== refusedGateway) await restartGateway(config);
       else for (const note of await host.updateConfig(config)) say(`note: ${note}`);
@@ -227,6 +232,17 @@ export async function runUp(flags: UpFlags): Promise<number> {
       stack: () => config?.stack,
       onDecided: () => loop.trigger('approval'),
     });
+    // catalog_sources with a sync_interval are synced (pin: false) or checked (pinned) while we run.
+    catalogs = startCatalogRefresh({
+      path,
+      say,
+      report: (diags) => report(diags, config?.sensitiveValues ?? []),
+      written: (f) => watcher?.acknowledge(f),
+      onChanged: () => loop.trigger('catalog'),
+      record: (type, data) => {
+        if (store && config) store.appendEvent({ stack: config.stack, actor: 'catalog-sync', type, data });
+      },
+    });
 
     if (flags.watch !== false) {
       watcher = watchConfig({
@@ -254,6 +270,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     cancelSettle();
     clearInterval(driftTimer);
     approvals.stop();
+    await catalogs.stop();
     await loop.stop();
 
     await host.stop();
@@ -271,6 +288,7 @@ export async function runUp(flags: UpFlags): Promise<number> {
     cancelSettle();
     clearInterval(driftTimer);
     approvals?.stop();
+    await catalogs?.stop();
     await watcher?.close();
     await loop.stop();
     await notifier.drain(true);

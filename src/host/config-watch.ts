@@ -30,23 +30,34 @@ export interface ConfigWatcher {
   setFiles(files: readonly string[]): void;
   /** Milliseconds since the last write event or modification time of any watched file. */
   quietForMs(): number;
+  /**
+   * The host itself just wrote this watched file (a catalog source's synced copy) and acts on it
+   * on its own: its current content is the new baseline, so the write is not reported as a
+   * change. Other files keep their baseline, so a save of the config meanwhile still counts.
+   */
+  acknowledge(file: string): void;
   close(): Promise<void>;
   /** Resolves once the initial scan finished and events are being delivered. */
   ready: Promise<void>;
 }
 
-function digest(files: readonly string[]): string {
+function fileDigest(f: string): string {
   const h = createHash('sha256');
-  for (const f of [...files].sort()) {
-    h.update(f).update('\0');
-    try {
-      h.update(readFileSync(f));
-    } catch (err) {
-      h.update(`(${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-    }
-    h.update('\0');
+  try {
+    h.update(readFileSync(f));
+  } catch (err) {
+    h.update(`(${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }
   return h.digest('hex');
+}
+
+/** Each file's content digest, by path. */
+function digest(files: readonly string[]): Map<string, string> {
+  return new Map([...files].map((f) => [f, fileDigest(f)]));
+}
+
+function sameDigest(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  return a.size === b.size && [...a].every(([f, d]) => b.get(f) === d);
 }
 
 function isFile(f: string): boolean {
@@ -85,7 +96,7 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
       timer = undefined;
       if (closed) return;
       const now = digest([...files]);
-      if (now === last) return;
+      if (sameDigest(now, last)) return;
       last = now;
       const missing = [...files].filter((f) => !isFile(f));
       void Promise.resolve(options.onChange({ missing })).catch((e: Error) => options.onError?.(e));
@@ -146,6 +157,9 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
       if (added.length) watcher.add(added);
       // Only a different file set needs a new baseline; otherwise a save made meanwhile counts.
       last = digest([...files]);
+    },
+    acknowledge(file: string): void {
+      if (files.has(file)) last.set(file, fileDigest(file));
     },
     quietForMs(): number {
       let newest = lastEventAt;

@@ -6,8 +6,9 @@
 /**
  * Why a pass runs; the pass may act differently (e.g. print less on a quiet drift check).
  * 'settle': a pass that waited for the file to be quiet before deleting runs again.
+ * 'catalog': the periodic sync changed the copy of a `pin: false` catalog source.
  */
-export type Trigger = 'start' | 'config' | 'drift' | 'git' | 'approval' | 'settle' | 'retry';
+export type Trigger = 'start' | 'config' | 'drift' | 'git' | 'approval' | 'settle' | 'retry' | 'catalog';
 
 /** Backoff of retries after failed passes: doubling from the first delay up to the last. */
 export const RETRY_INITIAL_MS = 2_000;

@@ -23,6 +23,7 @@ import {
   mtimeQuietMs,
 } from './guard.js';
 import { approvalHook, auditHook, pollApprovals } from './passes.js';
+import { startCatalogRefresh, type CatalogRefresh } from './catalog-refresh.js';
 
 export interface WatchGitOptions {
   url: string;
@@ -97,6 +98,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
   let stack: string | undefined;
   let config: LoadedConfig | undefined;
   let watcher: ConfigWatcher | undefined;
+  let catalogs: CatalogRefresh | undefined;
   const notifier = createNotifier({ log: (l) => say(l), ...(options.webhook ?? {}) });
   let applied: CommitInfo | undefined;
   /** Plain mode: the file on disk is invalid; drift checks wait for the next save. */
@@ -114,6 +116,8 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     }
     stack = c.stack;
     watcher?.setFiles(c.files);
+    // A new sync_interval or source takes effect at once.
+    catalogs?.reschedule();
   };
 
   let settle: NodeJS.Timeout | undefined;
@@ -230,7 +234,8 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     }
     // Without a valid git commit there is nothing to reconcile against yet.
     if (git && !applied) return;
-    const quiet = !triggers.has('config') && !triggers.has('start') && !triggers.has('approval');
+    const quiet =
+      !triggers.has('config') && !triggers.has('start') && !triggers.has('approval') && !triggers.has('catalog');
     // Re-reporting the same broken file on every tick helps nobody; the next save is planned.
     if (!git && invalid && quiet) return;
     if (triggers.has('config')) say(`\nConfig changed: re-planning ${path}`);
@@ -287,6 +292,17 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     }
     timers.push(setInterval(() => loop.trigger('drift'), options.intervalMs));
     if (git) timers.push(setInterval(() => loop.trigger('git'), options.git!.intervalMs));
+    // catalog_sources with a sync_interval are synced (pin: false) or checked (pinned) while we run.
+    catalogs = startCatalogRefresh({
+      path,
+      say,
+      report: (diags) => options.report(diags, config?.sensitiveValues ?? []),
+      written: (f) => watcher?.acknowledge(f),
+      onChanged: () => loop.trigger('catalog'),
+      record: (type, data) => {
+        if (store && stack) store.appendEvent({ stack, actor: 'catalog-sync', type, data });
+      },
+    });
     // Decisions made with `contextforge approvals` run a pass at once.
     const approvals = pollApprovals({
       store: () => store,
@@ -310,6 +326,7 @@ export async function runWatch(options: WatchOptions): Promise<number> {
     for (const t of timers) clearInterval(t);
     stopApprovals();
     cancelSettle();
+    await catalogs?.stop();
     await watcher?.close();
     await loop.stop();
     await notifier.drain(true);

@@ -16,6 +16,8 @@ export interface FetchOptions {
   backoffMs?: number;
   /** Counts every request sent (for `catalog sync` and the benchmark). */
   onRequest?: (status: number | 'error') => void;
+  /** Aborting ends the request in flight and any retry wait (a host that stops). */
+  signal?: AbortSignal;
 }
 
 export type FetchResult =
@@ -48,7 +50,18 @@ export function displayUrl(url: string): string {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Waits ms, or less when the signal aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((r) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      r();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 function retryAfterMs(header: string | string[] | undefined): number | undefined {
   const h = Array.isArray(header) ? header[0] : header;
@@ -64,7 +77,8 @@ async function once(
   etag: string | undefined,
   o: FetchOptions,
 ): Promise<FetchResult & { retry?: boolean; waitMs?: number }> {
-  const signal = AbortSignal.timeout(o.timeoutMs);
+  const timeout = AbortSignal.timeout(o.timeoutMs);
+  const signal = o.signal ? AbortSignal.any([timeout, o.signal]) : timeout;
   let res;
   try {
     res = await request(url, {
@@ -77,6 +91,7 @@ async function once(
     });
   } catch (e) {
     o.onRequest?.('error');
+    if (o.signal?.aborted) return { ok: false, why: 'stopped', retry: false };
     const why = signal.aborted ? `no answer within ${o.timeoutMs} ms` : (e as Error).message;
     return { ok: false, why, retry: true };
   }
@@ -113,6 +128,7 @@ async function once(
       chunks.push(chunk as Buffer);
     }
   } catch (e) {
+    if (o.signal?.aborted) return { ok: false, why: 'stopped', retry: false };
     const why = signal.aborted ? `the answer did not finish within ${o.timeoutMs} ms` : (e as Error).message;
     return { ok: false, why, retry: true };
   }
@@ -133,10 +149,10 @@ export async function fetchDocument(url: string, etag: string | undefined, o: Fe
   const backoff = o.backoffMs ?? 250;
   for (let attempt = 0; ; attempt++) {
     const r = await once(url, etag, o);
-    if (r.ok || !r.retry || attempt >= retries) {
+    if (r.ok || !r.retry || attempt >= retries || o.signal?.aborted) {
       if (r.ok) return r;
       return { ok: false, why: attempt > 0 ? `${r.why} (after ${attempt + 1} attempts)` : r.why };
     }
-    await sleep(r.waitMs ?? backoff * 2 ** attempt);
+    await sleep(r.waitMs ?? backoff * 2 ** attempt, o.signal);
   }
 }

@@ -35,6 +35,13 @@ export interface SyncOptions {
   now?: () => Date;
   /** First retry backoff in ms (tests shorten it). */
   backoffMs?: number;
+  /** Aborting ends the requests in flight (a host that stops); the copy is left as it was. */
+  signal?: AbortSignal;
+  /**
+   * false: read and import, but write nothing; each report carries the entries as fetched. A
+   * host checks a pinned source this way (its copy changes only by `catalog sync`).
+   */
+  write?: boolean;
 }
 
 export interface SourceReport {
@@ -50,6 +57,8 @@ export interface SourceReport {
   /** Requests answered 304 Not Modified (the cached page reused). */
   notModified: number;
   diags: Diagnostic[];
+  /** write: false and outcome synced: the entries the registry serves now (not written). */
+  fetched?: ImportedEntry[];
 }
 
 /** Raw pages by request URL with their ETag, so that the next sync can send If-None-Match. */
@@ -69,6 +78,14 @@ const madeWith = (src: CatalogSource): string => hashOf({ src, IMPORTER_VERSION 
 
 const pagesPath = (dir: string, source: string): string =>
   catalogCachePath(dir, source).replace(/\.json$/, '.pages.json');
+
+/** The synced copy of one source as last written, or undefined (none, or not one we wrote). */
+export function readSyncedCopy(configDir: string, source: string): CatalogCacheFile | undefined {
+  const copy = readJson<CatalogCacheFile>(catalogCachePath(configDir, source));
+  return copy?.cache_version === CATALOG_CACHE_VERSION && copy.source === source && Array.isArray(copy.entries)
+    ? copy
+    : undefined;
+}
 
 function readJson<T>(path: string): T | undefined {
   try {
@@ -136,6 +153,7 @@ async function readSource(
       timeoutMs,
       maxBytes: DEFAULT_MAX_BYTES,
       backoffMs: o.backoffMs,
+      signal: o.signal,
       onRequest: (s) => {
         requests++;
         if (s === 304) notModified++;
@@ -446,6 +464,10 @@ export async function syncCatalogSources(o: SyncOptions): Promise<SourceReport[]
             detail: `At ${p.pointer}: ${p.message}.`,
           }),
         );
+      if (o.write === false) {
+        report.fetched = previous.entries as ImportedEntry[];
+        continue;
+      }
       writeAtomic(cachePath, `${JSON.stringify({ ...previous, synced_at: now().toISOString() }, null, 1)}\n`);
       continue;
     }
@@ -454,6 +476,10 @@ export async function syncCatalogSources(o: SyncOptions): Promise<SourceReport[]
     report.imported = imported.entries.length;
     report.filtered = imported.filtered;
     report.skipped = imported.problems.filter((p) => p.name).length;
+    if (o.write === false) {
+      report.fetched = imported.entries;
+      continue;
+    }
     const copy: CatalogCacheFile = {
       cache_version: CATALOG_CACHE_VERSION,
       source: src.name,
