@@ -12,6 +12,7 @@ import { lockPathFor, lockStamp, readLock } from '../lock/file.js';
 import { surfaceSize } from '../model/tool-surface.js';
 import { isRuntimeAddress } from '../model/resources.js';
 import { verbCommand, type VerbRegistrar } from './verb.js';
+import { readSyncedCopy } from '../sources/registry/sync.js';
 
 interface StatusFlags extends CommonFlags {
   json?: boolean;
@@ -51,11 +52,11 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
         }
       : undefined;
     const lock = store.lockHolder(config.stack);
+    const catalog = catalogNotices(session);
     if (flags.json) {
+      const extra = { ...(git ? { git } : {}), ...(lock ? { lock } : {}), ...(catalog.length ? { catalog } : {}) };
       process.stdout.write(
-        session.redact(
-          `${JSON.stringify({ stack: config.stack, ...(git ? { git } : {}), ...(lock ? { lock } : {}), runtimes: rows }, null, 2)}\n`,
-        ),
+        session.redact(`${JSON.stringify({ stack: config.stack, ...extra, runtimes: rows }, null, 2)}\n`),
       );
       return 0;
     }
@@ -95,11 +96,34 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
       session,
       rows.filter((r) => isRuntimeAddress(r.address)).map((r) => r.runtime),
     );
+    if (catalog.length) {
+      out += '\nCatalog sources:\n';
+      for (const n of catalog)
+        out += `  ! ${n.source}: ${n.reason} (seen ${n.at}); run \`contextforge catalog sync\` and review the plan\n`;
+    }
     process.stdout.write(session.redact(out));
     return 0;
   } finally {
     await session.close();
   }
+}
+
+/**
+ * Pinned catalog sources a running host found changed upstream (event catalog.upstream-changed,
+ * watch/catalog-refresh.ts) since the lock or the copy was last written: the newest per source.
+ */
+function catalogNotices(session: Session): { source: string; reason: string; at: string }[] {
+  const { config, store } = session;
+  const stamp = Number(lockStamp(lockPathFor(config.path)).split(':')[0]) || 0;
+  const out: { source: string; reason: string; at: string }[] = [];
+  const events = store.listEvents(config.stack, { type: 'catalog.upstream-changed', limit: 200 });
+  for (const src of (config.document.catalog_sources ?? []).filter((s) => s.pin !== false)) {
+    const synced = Date.parse(readSyncedCopy(config.dir, src.name)?.synced_at ?? '') || 0;
+    const since = new Date(Math.max(stamp, synced)).toISOString();
+    const e = events.find((x) => x.data?.source === src.name && x.at > since);
+    if (e) out.push({ source: src.name, reason: String(e.data?.reason ?? 'changed upstream'), at: e.at });
+  }
+  return out;
 }
 
 /**

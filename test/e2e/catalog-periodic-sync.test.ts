@@ -244,8 +244,17 @@ test('pinned under up: an upstream change is reported once; copy, lock and serve
     store.close();
   }
 
+  // status names the newest unreviewed change until the copy is synced.
+  const status = await runCli(['status', '-f', file]);
+  assert.is(status.code, 0, status.out + status.err);
+  assert.match(
+    status.out,
+    /Catalog sources:\n  ! official: catalog source official: 1 entry changed upstream since the lock, not applied \(pinned\) \(seen /,
+  );
+
   // Reviewed the usual way: sync, then plan shows the catalog change from the lock.
   assert.is((await runCli(['catalog', 'sync', '-f', file])).code, 0);
+  assert.not.match((await runCli(['status', '-f', file])).out, /Catalog sources:/);
   const plan = await runCli(['plan', '--no-discover', '-f', file]);
   assert.match(plan.out, /Catalog entries changed since contextforge\.lock:/);
   assert.match(plan.out, /io-test-hosted \(official: io\.test\/hosted\) changed version: 1\.0\.0 → 1\.2\.0/);
