@@ -249,7 +249,7 @@ test('pinned under up: an upstream change is reported once; copy, lock and serve
   assert.is(status.code, 0, status.out + status.err);
   assert.match(
     status.out,
-    /Catalog sources:\n  ! official: catalog source official: 1 entry changed upstream since the lock, not applied \(pinned\) \(seen /,
+    /Catalog sources:\n {2}! official: catalog source official: 1 entry changed upstream since the lock, not applied \(pinned\) \(seen /,
   );
 
   // Reviewed the usual way: sync, then plan shows the catalog change from the lock.
