@@ -11,13 +11,14 @@
 //  4. a stdio server (server-everything stdio) at c = 1, 8, 32: a direct stdio client (baseline),
 //     contextforge spawning the child itself, the `up` path users get (gateway → process-backend
 //     supervisor's unix socket → child), mcp-proxy and supergateway (stateful); GATEWAY_DIST_BEFORE=
-//     <other build's dist/> adds that build's `up` path in the same rounds.
+//     <other build's dist/> adds that build's two paths (spawning the child, and `up` through a
+//     supervisor of that build) in the same rounds.
 // Peers come from a bench-only folder: `npm install --prefix bench/gateway/peers` (not project
 // dependencies); a peer that is not installed is reported and skipped.
 // At the end, one table of every target (c=1 p50, c=8 and c=32 throughput, ratios to baseline).
 // Run: npm run build && npm run bench -- gateway   (BENCH_ROUNDS=n, default 5; BENCH_SECTIONS=latency|rss|stdio)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,8 @@ interface Target {
   client: Client;
   tool: string;
   pid?: number;
+  /** The process-backend supervisor in between (the up path): its CPU per call is printed too. */
+  supervisorPid?: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -123,20 +126,24 @@ async function compare(
   const total = Math.max(400, c * 50);
   const runs = targets.map(() => [] as Figures[]);
   const cpu = targets.map(() => 0);
+  const supCpu = targets.map(() => 0);
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < targets.length; k++) {
       const i = (k + r) % targets.length;
       const t = targets[i];
       const before = t.pid ? cpuSeconds(t.pid) : 0;
+      const supBefore = t.supervisorPid ? cpuSeconds(t.supervisorPid) : 0;
       runs[i].push(await load(t.client, t.tool, c, total));
       if (t.pid) cpu[i] += cpuSeconds(t.pid) - before;
+      if (t.supervisorPid) supCpu[i] += cpuSeconds(t.supervisorPid) - supBefore;
     }
   }
   console.log(`  ${title} c=${c} (${total} calls x ${ROUNDS} rounds)`);
   targets.forEach((t, i) => {
     const m = (k: keyof Figures): number => median(runs[i].map((x) => x[k]));
     const cpuMs = t.pid ? (cpu[i] * 1000) / (ROUNDS * total) : undefined;
-    const cpuNote = cpuMs !== undefined ? `  process CPU ${cpuMs.toFixed(3)} ms/call` : '';
+    const supNote = t.supervisorPid ? `, supervisor ${((supCpu[i] * 1000) / (ROUNDS * total)).toFixed(3)} ms/call` : '';
+    const cpuNote = cpuMs !== undefined ? `  process CPU ${cpuMs.toFixed(3)} ms/call${supNote}` : '';
     const added = median(runs[i].map((x, r) => x.p50 - runs[0][r].p50));
     const addedNote = i === 0 ? '' : `  added p50 ${added.toFixed(3)} ms`;
     console.log(
@@ -348,10 +355,18 @@ async function waitHttp(url: string): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-/** A process-backend runtime of the everything stdio server, supervised from dist/ as `up` does. */
-async function supervised(dir: string): Promise<{ socketPath: string; remove: () => Promise<void> }> {
+/**
+ * A process-backend runtime of the everything stdio server, supervised from `dist` (this build's
+ * dist/ unless another is named) as `up` does: the supervisor is that build's own.
+ */
+async function supervised(
+  dir: string,
+  dist = join(ROOT, 'dist'),
+): Promise<{ socketPath: string; supervisorPid: number | undefined; remove: () => Promise<void> }> {
   type ProcessIndex = typeof import('../../src/backends/process/index.js');
-  const { createProcessBackend } = (await import(join(ROOT, 'dist/backends/process/index.js'))) as ProcessIndex;
+  const { createProcessBackend, processDir, readStatus, runtimeFiles } = (await import(
+    join(dist, 'backends/process/index.js')
+  )) as ProcessIndex;
   const backend = createProcessBackend('local', { type: 'process' }, { configDir: dir, stack: 'bench' });
   const desired: DesiredResource = {
     address: 'runtime.ev',
@@ -390,6 +405,7 @@ async function supervised(dir: string): Promise<{ socketPath: string; remove: ()
     throw new Error(`the supervised runtime did not start: ${JSON.stringify(created.diags)}`);
   return {
     socketPath: attach.socketPath,
+    supervisorPid: readStatus(runtimeFiles(processDir(dir, 'bench'), 'ev').status)?.supervisorPid,
     remove: async () => {
       for (const o of (await backend.observe('bench')).value ?? [])
         await backend.apply(backend.plan(undefined, o), ctx);
@@ -413,17 +429,31 @@ async function stdioSection(): Promise<void> {
     );
     stopAll.push(() => direct.close());
     const targets: Target[] = [{ label: 'direct stdio client', client: direct, tool: 'echo' }];
-    const add = async (label: string, upstream: Record<string, unknown>, dist?: string): Promise<void> => {
+    const add = async (
+      label: string,
+      upstream: Record<string, unknown>,
+      dist?: string,
+      supervisorPid?: number,
+    ): Promise<void> => {
       const gw = await startGatewayChild([{ name: 'ev', transport: 'stdio', ...upstream }], dist);
       stopAll.push(gw.stop);
       const client = await gatewayClient(gw.url);
       stopAll.push(() => client.close());
-      targets.push({ label, client, tool: 'ev__echo', pid: gw.pid });
+      targets.push({ label, client, tool: 'ev__echo', pid: gw.pid, supervisorPid });
     };
     await add('contextforge (spawns the child)', { command: process.execPath, args: [EVERYTHING, 'stdio'] });
-    await add('up path (supervisor socket)', { socket: sup.socketPath });
-    const before = process.env.GATEWAY_DIST_BEFORE;
-    if (before) await add('up path, GATEWAY_DIST_BEFORE', { socket: sup.socketPath }, before);
+    await add('up path (supervisor socket)', { socket: sup.socketPath }, undefined, sup.supervisorPid);
+    // Another build runs both of its paths, its up path through its own supervisor (in a
+    // directory of its own), so that its hop ratio compares like with like.
+    const before = process.env.GATEWAY_DIST_BEFORE?.replace(/\/$/, '');
+    if (before) {
+      const beforeDir = join(dir, 'before');
+      mkdirSync(beforeDir);
+      const supBefore = await supervised(beforeDir, before);
+      stopAll.push(supBefore.remove);
+      await add('before: spawns the child', { command: process.execPath, args: [EVERYTHING, 'stdio'] }, before);
+      await add('before: up path', { socket: supBefore.socketPath }, before, supBefore.supervisorPid);
+    }
     const serverCmd = [process.execPath, EVERYTHING, 'stdio'];
     const peer = async (label: string, bin: string | undefined, args: (port: number) => string[]): Promise<void> => {
       if (!bin) {
@@ -461,7 +491,17 @@ async function stdioSection(): Promise<void> {
     ]);
     for (const t of targets) await load(t.client, t.tool, 8, 200);
     // The up path against the gateway spawning the child itself: the hop's own cost.
-    const also: [number, number][] = [[2, 1], ...(before ? [[3, 1] as [number, number]] : [])];
+    // With a before build: its up path against its own spawn path, and each of its paths against now's.
+    const also: [number, number][] = [
+      [2, 1],
+      ...(before
+        ? [
+            [4, 3],
+            [3, 1],
+            [4, 2],
+          ]
+        : []),
+    ] as [number, number][];
     // contextforge against each peer (the target: at least 2x their throughput).
     for (const l of ['mcp-proxy', 'supergateway']) {
       const i = targets.findIndex((t) => t.label.startsWith(l));
