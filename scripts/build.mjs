@@ -3,9 +3,10 @@
 // (dist/vendor/yaml-bundle.cjs, loaded by src/vendor/yaml.ts; 72 files cost every start-up) and
 // the precompiled validators with ajv's runtime helpers into another (dist/vendor/
 // validators-bundle.cjs, loaded by src/config/schemas.ts), records the V8 code cache of both
-// after a config load (scripts/record-code-cache.mjs, read by src/vendor/code-cache.ts), then
-// records the parse results of the YAML files shipped with the package in dist/shipped-yaml.json
-// (see src/config/parse-snapshot.ts).
+// after a config load (scripts/record-code-cache.mjs, read by src/vendor/code-cache.ts), bundles
+// the validate verb's own modules into dist/cli/validate-bundle.js (scripts/bundle-verb.mjs,
+// loaded by src/cli/main.ts), then records the parse results of the YAML files shipped with the
+// package in dist/shipped-yaml.json (see src/config/parse-snapshot.ts).
 // Used by `npm run build`, npm's `prepare` (so `npm ci` builds) and the test runner.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 const esbuild = await import('esbuild').catch(() => undefined);
 for (const stale of ['yaml-bundle.cjs', 'yaml-bundle.v8cache', 'validators-bundle.cjs', 'validators-bundle.v8cache'])
   rmSync(join(root, 'dist/vendor', stale), { force: true });
+rmSync(join(root, 'dist/cli/validate-bundle.js'), { force: true });
 if (esbuild) {
   const { createRequire } = await import('node:module');
   await esbuild.build({
@@ -53,6 +55,9 @@ if (esbuild) {
     outfile: join(root, 'dist/vendor/validators-bundle.cjs'),
     logLevel: 'warning',
   });
+  // The validate verb as one module (scripts/bundle-verb.mjs says what stays outside it).
+  const { bundleValidate } = await import('./bundle-verb.mjs');
+  await bundleValidate(esbuild, root);
 }
 
 const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;

@@ -5,11 +5,18 @@
 // control-character escaping), and turning an unexpected throw into exit 1.
 
 import { cac, type CAC } from 'cac';
+import { existsSync } from 'node:fs';
 import { installOutputSink } from '../diag/sink.js';
 import { packageVersion, type VerbRegistrar } from './verb.js';
 import { VERBS, type VerbName } from './verbs.js';
 
 type VerbModule = Promise<{ register: VerbRegistrar }>;
+
+/**
+ * The build's one-module copy of the validate verb (scripts/bundle-verb.mjs): the same code with
+ * fewer files to load. Absent when run from src/ or built without esbuild: then validate.js.
+ */
+const VALIDATE_BUNDLE = new URL('./validate-bundle.js', import.meta.url);
 
 /** The module that registers each command (state.js registers four). */
 const MODULES: Record<VerbName, () => VerbModule> = {
@@ -31,7 +38,8 @@ const MODULES: Record<VerbName, () => VerbModule> = {
   state: () => import('./state.js'),
   status: () => import('./status.js'),
   up: () => import('./up.js'),
-  validate: () => import('./validate.js'),
+  validate: () =>
+    existsSync(VALIDATE_BUNDLE) ? (import(VALIDATE_BUNDLE.href) as VerbModule) : import('./validate.js'),
   watch: () => import('./watch.js'),
 };
 
