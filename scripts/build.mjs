@@ -63,6 +63,7 @@ if (esbuild) {
 const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
 const { parseYaml } = await import(dist('config/yaml-source.js'));
 const { textHash, SNAPSHOT_URL, SNAPSHOT_VERSION } = await import(dist('config/parse-snapshot.js'));
+const { scanSecretLines } = await import(dist('config/secret-scan.js'));
 
 /** Texts to record: every shipped profile and catalog file, and the compose YAML inlined in entries. */
 const texts = [];
@@ -87,7 +88,7 @@ for (const { name, text } of texts) {
     process.stderr.write(`build: ${name} not snapshotted (${parsed.diags.length} diagnostics)\n`);
     continue;
   }
-  const json = JSON.stringify({ value: parsed.value, spans: parsed.spans.entries() });
+  const json = JSON.stringify({ value: parsed.value, spans: parsed.spans.entries(), scan: scanSecretLines(text) });
   // The snapshot must give back exactly the parsed value: JSON cannot carry -0, NaN or undefined.
   if (!sameValue(JSON.parse(json).value, parsed.value)) {
     process.stderr.write(`build: ${name} not snapshotted (its value does not survive JSON)\n`);

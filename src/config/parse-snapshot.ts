@@ -1,11 +1,13 @@
 // Parse results of the YAML files shipped with the package (catalog/, profiles/ and the compose
 // files inlined in catalog entries), made at build time by scripts/build.mjs into
-// dist/shipped-yaml.json and looked up by the SHA-256 of a file's text. Parsing those files
-// with the `yaml` library was most of a `validate` start-up (the parser runs cold in a fresh
-// process), while their content only changes with the package. Hand-written because it caches
-// our own parse output (value and span offsets), which no library knows; a file whose text
-// differs by one byte misses and is parsed as usual, so the snapshot never changes a result,
-// only its cost. Run from src/ (tsx) there is no snapshot and every file is parsed.
+// dist/shipped-yaml.json and looked up by the SHA-256 of a file's text; each with the file's
+// raw-text secret scan (secret-scan.ts's scanSecretLines, a pure function of the text and the
+// next most costly step). Parsing those files with the `yaml` library was most of a `validate`
+// start-up (the parser runs cold in a fresh process), while their content only changes with the
+// package. Hand-written because it caches our own parse output (value and span offsets), which
+// no library knows; a file whose text differs by one byte misses and is parsed and scanned as
+// usual, so the snapshot never changes a result, only its cost. Run from src/ (tsx) there is no
+// snapshot and every file is parsed.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -13,13 +15,22 @@ import { readFileSync } from 'node:fs';
 /** [valueStart, valueEnd, keyStart (-1: none), keyEnd, plain (0/1)]: a node's offsets (yaml-source.ts). */
 export type RawSpan = [number, number, number, number, number];
 
+/** What secret-scan.ts's scanSecretLines finds in a text (a pure function of the text). */
+export interface RecordedScan {
+  lines: number[];
+  values: string[];
+  variables: string[];
+}
+
 export interface Snapshot {
   value: unknown;
   spans: Array<[string, RawSpan]>;
+  /** The raw-text secret scan of the file, recorded with its parse (the scan is most of the rest). */
+  scan: RecordedScan;
 }
 
 export const SNAPSHOT_URL = new URL('../shipped-yaml.json', import.meta.url);
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 let table: Map<string, string> | undefined;
 

@@ -117,8 +117,13 @@ function collectInline(value: string, out: SecretLines): void {
  * in excerpts). Whether the file parses or not: a misspelt key (`api_kye: …`) or an `env`
  * entry named like a token is outside every secret position the structure knows.
  */
-export function preScanSecrets(text: string, file: string, env: Record<string, string | undefined>): void {
-  const found = scanSecretLines(text);
+export function preScanSecrets(
+  text: string,
+  file: string,
+  env: Record<string, string | undefined>,
+  /** scanSecretLines(text) when already known (a shipped file's, recorded at build time). */
+  found: SecretLines = scanSecretLines(text),
+): void {
   for (const name of found.variables) secrets.add(env[name]);
   // A variable named like a credential (`IBM_CLOUD_API_KEY`, `GITHUB_TOKEN`) is a secret wherever
   // the file interpolates it: a pull request that moves `${IBM_CLOUD_API_KEY}` into a plain field

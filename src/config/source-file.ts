@@ -76,7 +76,7 @@ export function checkSourceText(
   const diags = [...parsed.diags];
   // Secrets are known before anything is reported, even when the file does not parse and no
   // structure says where its secrets are.
-  preScanSecrets(text, path, env);
+  preScanSecrets(text, path, env, parsed.secretScan);
   // Syntax errors leave no value; errors the parser reports in place (non-finite numbers) do.
   if (parsed.value === undefined && diags.some((d) => d.severity === 'error'))
     return { parsed, value: undefined, schemaOk: false, substituted: new Map(), diags };

@@ -18,7 +18,7 @@ import {
 } from '../vendor/yaml.js';
 import { error, warning, type Diagnostic, type SourceRange } from '../diag/diagnostic.js';
 import { joinPointer, parentPointer } from './pointer.js';
-import { snapshotFor, type RawSpan } from './parse-snapshot.js';
+import { snapshotFor, type RawSpan, type RecordedScan } from './parse-snapshot.js';
 import { yamlErrorDiagnostics } from './yaml-errors.js';
 
 export interface NodeSpan {
@@ -86,6 +86,8 @@ export interface ParsedYaml {
   diags: Diagnostic[];
   /** Converts a [start, end) character offset pair of this file to a SourceRange. */
   range(start: number, end: number): SourceRange;
+  /** The secret scan of this text, when it came from the build's snapshot (parse-snapshot.ts). */
+  secretScan?: RecordedScan;
 }
 
 /** Keys that would reach an object's prototype machinery if code ever used a plain object. */
@@ -117,7 +119,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     lc.addNewLine(0);
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
     for (const [pointer, raw] of snap.spans) spans.set(pointer, raw);
-    return { file, text, value: snap.value, spans, diags: [], range };
+    return { file, text, value: snap.value, spans, diags: [], range, secretScan: snap.scan };
   }
   // The library's duplicate-key check compares every key with every other key of a mapping
   // (quadratic in the keys); walk() detects duplicates in linear time instead.

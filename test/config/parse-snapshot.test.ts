@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseYaml as parseFromSource } from '../../src/config/yaml-source.js';
+import { scanSecretLines } from '../../src/config/secret-scan.js';
 import { loadConfigSync as loadFromSource } from '../../src/config/load.js';
 import { PACKAGE_ROOT } from '../../src/config/package-root.js';
 
@@ -67,6 +68,20 @@ test('a snapshot hit gives the value, spans and ranges a parse gives', () => {
     const last = text.length - 1;
     assert.equal(fromSnapshot.range(0, last), parsed.range(0, last), `${name}: whole-file range`);
   }
+});
+
+test('a hit carries the secret scan that scanning the text gives', () => {
+  let found = 0;
+  for (const { name, text } of shippedTexts()) {
+    const hit = built.parseYaml(text, `/x/${name}`);
+    assert.ok(hit.secretScan, `${name}: recorded scan`);
+    const fresh = scanSecretLines(text);
+    assert.equal(hit.secretScan, fresh, `${name}: same lines, values and variables`);
+    found += fresh.lines.length;
+  }
+  // The shipped catalog has token and api-key fields: the comparison covers non-empty scans.
+  assert.ok(found > 0, 'some shipped file has secret-looking lines');
+  assert.is(parseFromSource('a: 1\n', 'a.yaml').secretScan, undefined, 'a parsed text carries none');
 });
 
 test('the value of a hit is the caller’s own: changing it does not change the next hit', () => {
