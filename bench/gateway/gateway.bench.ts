@@ -6,6 +6,7 @@
 //  1. HTTP upstream (server-everything over Streamable HTTP on loopback), tools/call echo at
 //     c = 1, 8, 32: direct (baseline), contextforge, and the floor: a minimal node:http + undici
 //     Pool reverse proxy forwarding bytes (floor-proxy.mjs); added p50 = target - direct, per round;
+//     GATEWAY_DIST_BEFORE=<other build's dist/> adds that build's gateway in the same rounds;
 //  2. a burst of 1,000 concurrent calls through the gateway (error count);
 //  3. gateway RSS with 0, 20 and 100 upstream sessions;
 //  4. a stdio server (server-everything stdio) at c = 1, 8, 32: a direct stdio client (baseline),
@@ -16,7 +17,8 @@
 // Peers come from a bench-only folder: `npm install --prefix bench/gateway/peers` (not project
 // dependencies); a peer that is not installed is reported and skipped.
 // At the end, one table of every target (c=1 p50, c=8 and c=32 throughput, ratios to baseline).
-// Run: npm run build && npm run bench -- gateway   (BENCH_ROUNDS=n, default 5; BENCH_SECTIONS=latency|rss|stdio)
+// Run: npm run build && npm run bench -- gateway   (BENCH_ROUNDS=n, default 5; BENCH_SECTIONS=latency|rss|stdio;
+// BENCH_CONCURRENCY=1,8 runs only those of c = 1, 8, 32, e.g. for a profile: GATEWAY_NODE_ARGS=--cpu-prof)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -34,6 +36,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 if (!existsSync(join(ROOT, 'dist', 'gateway', 'index.js')))
   throw new Error('build first: npm run build (the gateway under test runs from dist/)');
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
 const PEERS = join(ROOT, 'bench', 'gateway', 'peers', 'node_modules');
 
 interface Figures {
@@ -279,6 +282,11 @@ async function latencySection(): Promise<void> {
   const direct = await httpClient(ev.url);
   const via = await gatewayClient(gw.url);
   const viaFloor = await httpClient(`${floor.url}${path}`);
+  const beforeDist = process.env.GATEWAY_DIST_BEFORE;
+  const gwBefore = beforeDist
+    ? await startGatewayChild([{ name: 'ev', transport: 'streamable-http', url: ev.url }], beforeDist)
+    : undefined;
+  const viaBefore = gwBefore ? await gatewayClient(gwBefore.url) : undefined;
   try {
     console.log('\n1. tools/call echo, everything server over Streamable HTTP on loopback');
     console.log(`  load average before: ${loadAverage()} (${cpus().length} cores)`);
@@ -287,8 +295,18 @@ async function latencySection(): Promise<void> {
       { label: 'contextforge', client: via, tool: 'ev__echo', pid: gw.pid },
       { label: 'floor (node:http + undici Pool)', client: viaFloor, tool: 'echo', pid: floor.pid },
     ];
+    const also: [number, number][] = [[1, 2]];
+    if (viaBefore && gwBefore) {
+      targets.push({
+        label: 'contextforge, GATEWAY_DIST_BEFORE',
+        client: viaBefore,
+        tool: 'ev__echo',
+        pid: gwBefore.pid,
+      });
+      also.push([1, 3]);
+    }
     for (const t of targets) await load(t.client, t.tool, 8, 200);
-    for (const c of [1, 8, 32]) await compare('HTTP upstream', targets, c, [[1, 2]], [[1, 2]]);
+    for (const c of LEVELS) await compare('HTTP upstream', targets, c, also, [[1, 2]]);
     console.log(`  load average after: ${loadAverage()}`);
     console.log('\n2. burst of 1,000 concurrent calls through the gateway (maxConcurrency 64 per upstream)');
     const t0 = performance.now();
@@ -304,8 +322,9 @@ async function latencySection(): Promise<void> {
     const derrs = dres.filter((r) => r.status === 'rejected' || (r.value as { isError?: boolean }).isError).length;
     console.log(`  same burst direct: ${(performance.now() - t1).toFixed(0)} ms, errors ${derrs}`);
   } finally {
-    for (const c of [direct, via, viaFloor]) await c.close().catch(() => undefined);
+    for (const c of [direct, via, viaFloor, viaBefore]) await c?.close().catch(() => undefined);
     await gw.stop();
+    await gwBefore?.stop();
     await floor.stop();
     await ev.kill();
   }
@@ -507,7 +526,7 @@ async function stdioSection(): Promise<void> {
       const i = targets.findIndex((t) => t.label.startsWith(l));
       if (i > 0) also.push([1, i]);
     }
-    for (const c of [1, 8, 32]) await compare('stdio upstream', targets, c, also);
+    for (const c of LEVELS) await compare('stdio upstream', targets, c, also);
     console.log(`  load average after: ${loadAverage()}`);
   } finally {
     for (const s of stopAll.reverse()) await s().catch(() => undefined);
