@@ -1,7 +1,7 @@
 // The client side of Streamable HTTP for upstream sessions, built for a proxy: every request goes
 // through the upstream's one undici Pool (keep-alive connections shared by all its sessions),
 // the body is serialized once, a JSON answer is parsed once, and an SSE answer is parsed as it
-// arrives (eventsource-parser's incremental parser fed from the socket, no web streams). A POST
+// arrives (sse-scan.ts, fed the socket's bytes, no web streams or string decoding). A POST
 // is read from undici's dispatch handler callbacks (PostExchange), without the Readable body and
 // async resource of pool.request, which cost a relayed call more than the rest of its work. It holds
 // no AbortSignal at all: close() destroys the streams it still reads. It speaks MCP's transport
@@ -10,12 +10,11 @@
 // Hand-written because the SDK's StreamableHTTPClientTransport runs every request through fetch
 // and web streams (TextDecoderStream, EventSourceParserStream) and one session-wide signal; on
 // this path that costs more than the server it fronts (issue 11).
-import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher, Pool } from 'undici';
-import { createParser } from 'eventsource-parser';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { SseScanner, type SseListener } from './sse-scan.js';
 
 export interface HttpUpstreamOptions {
   url: URL;
@@ -32,11 +31,8 @@ type Body = Dispatcher.ResponseData['body'];
 interface OpenStream {
   destroy(): void;
 }
-/** Incremental SSE reading of one response stream. */
-interface SseReader {
-  feed(chunk: Buffer): void;
-  end(error?: Error): void;
-}
+/** The ids of the requests a POST carried that its answer stream has not answered yet. */
+type Awaiting = (string | number)[] | undefined;
 
 export class HttpUpstreamTransport implements Transport {
   onclose?: () => void;
@@ -148,62 +144,40 @@ export class HttpUpstreamTransport implements Transport {
   }
 
   /**
-   * Reads an SSE body as it arrives. A POST's stream that ends before answering every request it
-   * carried answers them with ConnectionClosed (the caller treats the link as lost) instead of
-   * leaving them to their timeouts; a GET stream that ends is reopened (see openGetStream).
+   * Reads the GET stream's SSE body as it arrives; when it ends it is reopened (openGetStream).
    */
-  private readSse(body: Body, awaiting: Set<string | number> | undefined, isGet: boolean): void {
-    const reader = this.sseReader(body, awaiting, isGet);
+  private readSse(body: Body): void {
+    const reader = new SseStream(this, body, undefined, true);
     body.on('data', (chunk: Buffer) => reader.feed(chunk));
     body.once('end', () => reader.end());
     body.once('error', (e: Error) => reader.end(e));
     body.once('close', () => reader.end());
   }
 
-  /** @internal An SSE reader for `stream`, which close() ends (see readSse). */
-  sseReader(stream: OpenStream, awaiting: Set<string | number> | undefined, isGet: boolean): SseReader {
-    this.streams.add(stream);
-    const parser = createParser({
-      onEvent: (ev) => {
-        // Only the GET stream's position is resumed: a POST stream's event id sent on a GET would
-        // replay that POST stream instead of opening the standalone one.
-        if (ev.id && isGet) this.lastEventId = ev.id;
-        if (!ev.data || (ev.event && ev.event !== 'message')) return;
-        let m: JSONRPCMessage;
-        try {
-          m = JSON.parse(ev.data) as JSONRPCMessage;
-        } catch (e) {
-          this.onerror?.(e instanceof Error ? e : new Error(String(e)));
-          return;
-        }
-        const id = (m as { id?: string | number }).id;
-        if (awaiting && id !== undefined && !('method' in m)) awaiting.delete(id);
-        this.deliver(m);
-      },
-      onRetry: (ms) => (this.retryMs = ms),
-    });
-    // Chunks are bytes; a decoder keeps characters split across chunks whole.
-    const decoder = new StringDecoder('utf8');
-    let ended = false;
-    const end = (error?: Error): void => {
-      if (ended) return;
-      ended = true;
-      this.streams.delete(stream);
-      if (this.closed_) return;
-      if (error) this.onerror?.(new Error(`SSE stream disconnected: ${error.message}`));
-      for (const id of awaiting ?? []) {
-        this.deliver({
-          jsonrpc: '2.0',
-          id,
-          error: {
-            code: ErrorCode.ConnectionClosed,
-            message: 'The upstream ended the response stream before answering.',
-          },
-        });
-      }
-      if (isGet) this.scheduleGetStream();
-    };
-    return { feed: (chunk) => parser.feed(decoder.write(chunk)), end };
+  /** @internal An SSE stream has begun (close() ends it) or is over (SseStream). */
+  track(stream: OpenStream, open: boolean): void {
+    if (open) this.streams.add(stream);
+    else this.streams.delete(stream);
+  }
+
+  /** @internal The GET stream's position, for Last-Event-ID when it is reopened (SseStream). */
+  noteEventId(id: string): void {
+    this.lastEventId = id;
+  }
+
+  /** @internal A `retry:` from the server sets the GET stream's reopening delay (SseStream). */
+  noteRetry(ms: number): void {
+    this.retryMs = ms;
+  }
+
+  /** @internal The GET stream ended: open it again after a delay, a few times at most. */
+  scheduleGetStream(): void {
+    const retries = this.o.getStreamRetries ?? 2;
+    if (this.closed_ || this.getAttempts >= retries) return;
+    this.getAttempts++;
+    const delay = this.retryMs ?? 1000 * 1.5 ** (this.getAttempts - 1);
+    this.getRetryTimer = setTimeout(() => this.openGetStream(), delay);
+    this.getRetryTimer.unref();
   }
 
   /** @internal The standalone stream for server-initiated messages; 405 means the server offers none. */
@@ -225,7 +199,7 @@ export class HttpUpstreamTransport implements Transport {
           return;
         }
         this.getAttempts = 0;
-        this.readSse(res.body, undefined, true);
+        this.readSse(res.body);
       },
       (e: unknown) => {
         if (this.closed_) return;
@@ -233,15 +207,6 @@ export class HttpUpstreamTransport implements Transport {
         this.scheduleGetStream();
       },
     );
-  }
-
-  private scheduleGetStream(): void {
-    const retries = this.o.getStreamRetries ?? 2;
-    if (this.closed_ || this.getAttempts >= retries) return;
-    this.getAttempts++;
-    const delay = this.retryMs ?? 1000 * 1.5 ** (this.getAttempts - 1);
-    this.getRetryTimer = setTimeout(() => this.openGetStream(), delay);
-    this.getRetryTimer.unref();
   }
 }
 
@@ -252,12 +217,13 @@ type PostMode = 'error' | 'accepted' | 'json' | 'sse' | 'other';
  * is (an error text, nothing, JSON to parse once, or SSE to parse as it arrives). It is its own
  * handler object, so a call allocates no closures for it.
  */
-class PostExchange implements Dispatcher.DispatchHandler {
+class PostExchange implements Dispatcher.DispatchHandler, OpenStream {
   private mode: PostMode | undefined;
   private status = 0;
   private type = '';
   private chunks: Buffer[] = [];
-  private sse: SseReader | undefined;
+  private sse: SseStream | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
   private answered = false;
 
   constructor(
@@ -284,8 +250,8 @@ class PostExchange implements Dispatcher.DispatchHandler {
     else if (this.type.startsWith('application/json')) this.mode = 'json';
     else if (this.type.startsWith('text/event-stream')) {
       this.mode = 'sse';
-      const stream = { destroy: () => controller.abort(new Error('Transport is closed.')) };
-      this.sse = this.t.sseReader(stream, requestIds(this.message), false);
+      this.controller = controller;
+      this.sse = new SseStream(this.t, this, requestIds(this.message), false);
       this.answer();
     } else this.mode = 'other';
   }
@@ -320,6 +286,11 @@ class PostExchange implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** close() ends the answer stream. */
+  destroy(): void {
+    this.controller?.abort(new Error('Transport is closed.'));
+  }
+
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.sse) this.sse.end(error);
     else this.fail(error);
@@ -344,12 +315,82 @@ class PostExchange implements Dispatcher.DispatchHandler {
 }
 
 /** The ids of the requests in `message` (one message or a batch). */
-function requestIds(message: JSONRPCMessage | JSONRPCMessage[]): Set<string | number> | undefined {
-  const all = Array.isArray(message) ? message : [message];
-  let ids: Set<string | number> | undefined;
-  for (const m of all) {
+function requestIds(message: JSONRPCMessage | JSONRPCMessage[]): Awaiting {
+  if (!Array.isArray(message)) {
+    const r = message as { id?: string | number; method?: string };
+    return r.method !== undefined && r.id !== undefined ? [r.id] : undefined;
+  }
+  let ids: (string | number)[] | undefined;
+  for (const m of message) {
     const r = m as { id?: string | number; method?: string };
-    if (r.method !== undefined && r.id !== undefined) (ids ??= new Set()).add(r.id);
+    if (r.method !== undefined && r.id !== undefined) (ids ??= []).push(r.id);
   }
   return ids;
+}
+
+/**
+ * One SSE response read as it arrives: a POST's answer stream, or the standalone GET stream. A
+ * POST stream that ends before answering every request it carried answers them with
+ * ConnectionClosed (the caller treats the link as lost) instead of leaving them to their
+ * timeouts; a GET stream that ends is reopened. One object per stream, its own SSE listener.
+ */
+class SseStream implements SseListener {
+  private readonly scanner = new SseScanner(this);
+  private ended = false;
+
+  constructor(
+    private readonly t: HttpUpstreamTransport,
+    private readonly stream: OpenStream,
+    private readonly awaiting: Awaiting,
+    private readonly isGet: boolean,
+  ) {
+    t.track(stream, true);
+  }
+
+  feed(chunk: Buffer): void {
+    this.scanner.feed(chunk);
+  }
+
+  onSseEvent(data: string, event: string | undefined, id: string | undefined): void {
+    // Only the GET stream's position is resumed: a POST stream's event id sent on a GET would
+    // replay that POST stream instead of opening the standalone one.
+    if (id && this.isGet) this.t.noteEventId(id);
+    if (!data || (event && event !== 'message')) return;
+    let m: JSONRPCMessage;
+    try {
+      m = JSON.parse(data) as JSONRPCMessage;
+    } catch (e) {
+      this.t.onerror?.(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    const a = this.awaiting;
+    if (a && !('method' in m)) {
+      const i = a.indexOf((m as { id?: string | number }).id as string | number);
+      if (i >= 0) a.splice(i, 1);
+    }
+    this.t.deliver(m);
+  }
+
+  onSseRetry(ms: number): void {
+    this.t.noteRetry(ms);
+  }
+
+  end(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.t.track(this.stream, false);
+    if (this.t.closed) return;
+    if (error) this.t.onerror?.(new Error(`SSE stream disconnected: ${error.message}`));
+    for (const id of this.awaiting ?? []) {
+      this.t.deliver({
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: ErrorCode.ConnectionClosed,
+          message: 'The upstream ended the response stream before answering.',
+        },
+      });
+    }
+    if (this.isGet) this.t.scheduleGetStream();
+  }
 }
