@@ -25,28 +25,34 @@ const FILES: Record<SchemaKind, string> = {
 };
 
 type JsonObject = Record<string, unknown>;
-const raw = new Map<SchemaKind, { text: string; json: JsonObject }>();
+// Texts and parsed schemas apart: a validate whose precompiled validators are current needs
+// only the texts (for schemaHash), not the parsed 47 kB config schema.
+const texts = new Map<SchemaKind, string>();
+const parsed = new Map<SchemaKind, JsonObject>();
 
-function load(kind: SchemaKind): { text: string; json: JsonObject } {
-  let s = raw.get(kind);
-  if (!s) {
-    const text = readFileSync(packagePath(FILES[kind]), 'utf8');
-    s = { text, json: JSON.parse(text) as JsonObject };
-    raw.set(kind, s);
-  }
-  return s;
+function schemaText(kind: SchemaKind): string {
+  let text = texts.get(kind);
+  if (text === undefined) texts.set(kind, (text = readFileSync(packagePath(FILES[kind]), 'utf8')));
+  return text;
 }
 
 /** The schema of a kind exactly as shipped (for `contextforge schema`). */
 export function rawSchema(kind: SchemaKind): JsonObject {
-  return load(kind).json;
+  let json = parsed.get(kind);
+  if (!json) parsed.set(kind, (json = JSON.parse(schemaText(kind)) as JsonObject));
+  return json;
 }
+
+let hash: string | undefined;
 
 /** sha256 over the three config schemas: ties the precompiled validators to their source. */
 export function schemaHash(): string {
-  const h = createHash('sha256');
-  for (const kind of ['config', 'catalog', 'profile'] as const) h.update(load(kind).text).update('\0');
-  return h.digest('hex');
+  if (hash === undefined) {
+    const h = createHash('sha256');
+    for (const kind of ['config', 'catalog', 'profile'] as const) h.update(schemaText(kind)).update('\0');
+    hash = h.digest('hex');
+  }
+  return hash;
 }
 
 /** Definitions whose oneOf dispatches on the value of `type`. */
