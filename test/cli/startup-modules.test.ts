@@ -7,31 +7,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, REPO, requireBuild } from './up-support.js';
+import { recordLoads, type Recorded } from '../support/load-recorder.js';
 
 requireBuild();
-const RECORDER = join(REPO, 'test', 'support', 'load-recorder', 'register.mjs');
 const work = mkdtempSync(join(tmpdir(), 'cf-startup-'));
-let runs = 0;
 
-/** Runs node with the recorder; returns the exit code, stdout and the list of loaded modules. */
-function recorded(args: string[], cwd = REPO): { code: number | null; stdout: string; loaded: string[] } {
-  const log = join(work, `loads-${runs++}.txt`);
-  const r = spawnSync(process.execPath, ['--import', RECORDER, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, CF_LOAD_LOG: log, NO_COLOR: '1' },
-  });
-  let loaded: string[] = [];
-  try {
-    loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  } catch {
-    // Nothing recorded: the assertions below say so.
-  }
-  return { code: r.status, stdout: r.stdout, loaded };
+function recorded(args: string[], cwd = REPO): Recorded {
+  return recordLoads(args, { cwd, work });
 }
 
 const HEAVY: Record<string, RegExp> = {

@@ -12,12 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BIN, REPO, requireBuild } from './up-support.js';
+import { recordLoads } from '../support/load-recorder.js';
 
 requireBuild();
 const BUNDLE = join(REPO, 'dist', 'cli', 'validate-bundle.js');
-const RECORDER = join(REPO, 'test', 'support', 'load-recorder', 'register.mjs');
 const work = mkdtempSync(join(tmpdir(), 'cf-validate-bundle-'));
-let runs = 0;
 
 /** The dist files the bundle carries inside it (esbuild marks each with a `// dist/...` line). */
 function inlined(): string[] {
@@ -25,19 +24,8 @@ function inlined(): string[] {
 }
 
 function recorded(args: string[], cwd = REPO): { code: number | null; out: string; loaded: string[] } {
-  const log = join(work, `loads-${runs++}.txt`);
-  const r = spawnSync(process.execPath, ['--import', RECORDER, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, CF_LOAD_LOG: log, NO_COLOR: '1' },
-  });
-  let loaded: string[] = [];
-  try {
-    loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  } catch {
-    // Nothing recorded: the assertions say so.
-  }
-  return { code: r.status, out: r.stdout + r.stderr, loaded };
+  const r = recordLoads(args, { cwd, work });
+  return { code: r.code, out: r.stdout + r.stderr, loaded: r.loaded };
 }
 
 /** A config whose Code Engine endpoints sit on 127.0.0.2: refused unless the operator allows them. */
