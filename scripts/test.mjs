@@ -13,12 +13,13 @@
 // A test that returns skip() (test/support/skip.ts) or uvu's test.skip is counted as skipped;
 // under CI (env CI set) an environment skip is a failure.
 // Every test process (and every CLI it spawns with the inherited environment) sees the test
-// catalog: CONTEXTFORGE_CATALOG_PATH=test/fixtures/catalog, the entries built on this
-// repository's fixture images (everything, everything-sse, …) that the shipped catalog/ leaves out.
+// catalog: CONTEXTFORGE_CATALOG_PATH=test/fixtures/catalog:examples/catalog, the entries built on
+// this repository's fixture images (everything, everything-sse, …) and the placeholders that the
+// shipped catalog/ leaves out. The examples' own entries are the tests' too: one copy of each.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { delimiter, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -32,7 +33,7 @@ const unitJobs = Math.max(1, Number(process.env.CF_TEST_JOBS ?? cores));
 const e2eJobs = Math.max(1, Number(process.env.CF_TEST_E2E_JOBS ?? Math.min(2, cores)));
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const started = Date.now();
-const fixtureCatalog = join(root, 'test/fixtures/catalog');
+const fixtureCatalog = [join(root, 'test/fixtures/catalog'), join(root, 'examples/catalog')].join(delimiter);
 
 function findTests(dir) {
   const out = [];

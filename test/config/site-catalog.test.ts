@@ -67,7 +67,9 @@ test('without the variable, catalog list shows the shipped entries only: no test
 });
 
 test("the test runner's catalog path holds the fixtures the tests use", () => {
-  const r = cli(['catalog', 'list', '--all', '--json'], { catalogPath: join(root, 'test/fixtures/catalog') });
+  const runners = process.env.CONTEXTFORGE_CATALOG_PATH;
+  assert.ok(runners, 'run through scripts/test.mjs, which sets CONTEXTFORGE_CATALOG_PATH');
+  const r = cli(['catalog', 'list', '--all', '--json'], { catalogPath: runners });
   assert.is(r.code, 0, r.stderr);
   for (const fixture of ['everything', 'everything-sse', 'everything-compose', 'custom-analytics', 'rag-server'])
     assert.ok(slugs(r).includes(fixture), fixture);
