@@ -82,7 +82,8 @@ export class Federation {
 
   /**
    * Applies a desired set: new names get sessions, missing names are closed, names whose
-   * specHash changed are replaced. Unchanged sessions are left alone (no reconnect).
+   * specHash changed are replaced. Unchanged sessions are left alone (no reconnect); one whose
+   * lock alone changed takes the new lock in place (its lists are re-filtered, clients told).
    */
   async setUpstreams(specs: UpstreamSpec[]): Promise<void> {
     if (this.stopped) return;
@@ -103,6 +104,11 @@ export class Federation {
         this.sessions.delete(name);
         this.opts.logger.info(want ? 'upstream replaced' : 'upstream removed', { runtime: name });
         closing.push(session.close());
+      } else if (lockKey(want.lock) !== lockKey(session.spec.lock)) {
+        session.relock(want.lock);
+        this.checkLock(session);
+        touched.push(name);
+        this.opts.logger.info('upstream lock updated', { runtime: name });
       }
     }
     for (const [name, spec] of desired) {
@@ -169,6 +175,11 @@ export class Federation {
     this.cache.clear();
     for (const l of this.listeners) l(kinds, runtimes);
   }
+}
+
+/** A lock's content as a comparable string ('' for none). */
+function lockKey(lock: UpstreamSpec['lock']): string {
+  return lock ? JSON.stringify(lock) : '';
 }
 
 /** Where a spec connects: its URL or its stdio target. */

@@ -55,7 +55,10 @@ export interface UpstreamSpec {
    * callable (enforce) or flagged (warn). Undefined: everything is served, as without a lock.
    */
   lock?: UpstreamLock;
-  /** When it changes, the upstream session is closed and a new one opened. */
+  /**
+   * The connection's identity: when it changes, the upstream session is closed and a new one
+   * opened. `lock` is not part of it: a new lock is applied to the open session in place.
+   */
   specHash: string;
 }
 

@@ -32,7 +32,7 @@ import type { CallSignal } from './call-signal.js';
 import { CLIENT_INFO, GATEWAY_CLIENT_CAPABILITIES, UpstreamLink, shutdownClient as shutdown } from './link.js';
 import type { DownstreamPeer } from './peer.js';
 import { scopedSignalFetch } from './scoped-fetch.js';
-import type { GatewayLogger, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
+import type { GatewayLogger, UpstreamLock, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
 
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
@@ -139,6 +139,14 @@ export class UpstreamSession {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /**
+   * A new contextforge.lock entry for this runtime, applied in place: what the gateway hides or
+   * flags is read from spec.lock at each list, so the connection and every client's link stay.
+   */
+  relock(lock: UpstreamLock | undefined): void {
+    this.spec.lock = lock;
   }
 
   get timeoutMs(): number {

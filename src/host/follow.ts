@@ -103,8 +103,8 @@ export function followState(options: FollowOptions): StateFollower {
           lastError = undefined;
           options.onRecovered?.();
         }
-        // Same upstream identities as last time: nothing to tell the gateway.
-        const key = specs.map((s) => `${s.name}\0${s.specHash}`).join('\n');
+        // Same upstream identities and locks as last time: nothing to tell the gateway.
+        const key = specs.map((s) => `${s.name}\0${s.specHash}\0${s.lock ? JSON.stringify(s.lock) : ''}`).join('\n');
         if (key === lastKey) return;
         lastKey = key;
       } catch (err) {

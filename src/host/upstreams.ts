@@ -93,7 +93,6 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
       endpoint: e,
       callTimeoutMs,
       maxConcurrency: maxConcurrency ?? null,
-      ...(lock ? { lock } : {}),
     });
     if (e.transport === 'streamable-http' || e.transport === 'sse') {
       if (!e.url) {

@@ -31,6 +31,8 @@ let base = '';
 let client: Client;
 const events: UnpinnedEvent[] = [];
 let listChanged = 0;
+const logLines: string[] = [];
+let pinned: Surface;
 
 function hashes(surface: Surface, drop: string[] = []): UpstreamLock['hashes'] {
   return Object.fromEntries(
@@ -72,10 +74,11 @@ test.before(async () => {
   // The pinned surface is read the way `contextforge lock` reads it.
   const surface = await listSurface(new StreamableHTTPClientTransport(new URL(serverUrl)), 10_000);
   assert.equal(Object.keys(surface.tools).sort(), ['add', 'echo']);
+  pinned = surface;
   gw = createGateway({
     port: 0,
     auth: { mode: 'token', tokens: [TOKEN] },
-    logger: quietLogger(),
+    logger: quietLogger(logLines),
     onUnpinned: (e) => void events.push(e),
   });
   base = (await gw.start()).url;
@@ -186,6 +189,48 @@ test('restoring the pinned definition brings the tool back', async () => {
   await waitFor(async () => (await names()).includes('enf__echo'), 15_000, 'enf__echo back');
   assert.is(text(await client.callTool({ name: 'enf__echo', arguments: { message: 'back' } })), 'echo: back');
   assert.equal(gw.status().find((s) => s.name === 'enf')!.lock?.unpinned, []);
+});
+
+test('a new lock is applied in place: the upstream is not replaced and the client keeps its session', async () => {
+  assert.not.ok((await names()).includes('part__add'), 'part pins no add yet');
+  const changedBefore = listChanged;
+  const specs = (lockOfPart: UpstreamLock) => [
+    {
+      name: 'enf',
+      transport: 'streamable-http' as const,
+      url: serverUrl,
+      specHash: 'e',
+      lock: { mode: 'enforce' as const, hashes: hashes(pinned) },
+    },
+    {
+      name: 'wrn',
+      transport: 'streamable-http' as const,
+      url: serverUrl,
+      specHash: 'w',
+      lock: { mode: 'warn' as const, hashes: hashes(pinned) },
+    },
+    { name: 'part', transport: 'streamable-http' as const, url: serverUrl, specHash: 'p', lock: lockOfPart },
+    { name: 'free', transport: 'streamable-http' as const, url: serverUrl, specHash: 'f' },
+  ];
+  // The same specs again: nothing happens.
+  await gw.setUpstreams(specs({ mode: 'enforce', hashes: hashes(pinned, ['add']) }));
+  assert.not.ok(
+    logLines.some((l) => l.startsWith('info upstream lock updated')),
+    logLines.join('\n'),
+  );
+  // part's lock now pins add too: add shows, a list_changed tells the client, nothing reconnects.
+  await gw.setUpstreams(specs({ mode: 'enforce', hashes: hashes(pinned) }));
+  await waitFor(async () => (await names()).includes('part__add'), 15_000, 'part__add listed');
+  await waitFor(() => listChanged > changedBefore, 15_000, 'a list_changed notification');
+  assert.ok(logLines.includes('info upstream lock updated'), logLines.join('\n'));
+  assert.not.ok(
+    logLines.some((l) => l.startsWith('info upstream replaced')),
+    logLines.join('\n'),
+  );
+  assert.is(gw.status().find((s) => s.name === 'part')!.state, 'connected');
+  const r = await client.callTool({ name: 'part__add', arguments: { a: 2, b: 3 } });
+  assert.not.ok(r.isError, JSON.stringify(r));
+  assert.equal(gw.status().find((s) => s.name === 'part')!.lock?.unpinned, []);
 });
 
 test.run();
