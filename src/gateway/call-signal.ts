@@ -53,3 +53,22 @@ export class CallCancel implements CallSignal {
     }
   }
 }
+
+/** True once `p` settles (fulfilled or not) within `ms`; false on timeout or abort. */
+export function bounded(p: Promise<unknown>, ms: number, signal?: CallSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onAbort = (): void => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      () => done(true),
+      () => done(true),
+    );
+  });
+}

@@ -5,7 +5,7 @@ import { buildCatalog, viewKey, type Catalog, type View } from './catalog.js';
 import { UpstreamSession, type ListKind, type UpstreamDefaults } from './upstream.js';
 import type { GatewayLogger, UnpinnedEvent, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
 import { unpinnedOf } from './tool-lock.js';
-import type { CallSignal } from './call-signal.js';
+import { bounded, type CallSignal } from './call-signal.js';
 
 export type ChangeListener = (kinds: ListKind[], runtimes: string[]) => void;
 
@@ -185,23 +185,4 @@ function lockKey(lock: UpstreamSpec['lock']): string {
 /** Where a spec connects: its URL or its stdio target. */
 function endpointOf(spec: UpstreamSpec): string {
   return JSON.stringify([spec.transport, spec.url ?? null, spec.stdio?.key ?? null]);
-}
-
-/** True once `p` settles (fulfilled or not) within `ms`; false on timeout or abort. */
-function bounded(p: Promise<unknown>, ms: number, signal?: CallSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(ok);
-    };
-    const onAbort = (): void => done(false);
-    const timer = setTimeout(() => done(false), ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      () => done(true),
-      () => done(true),
-    );
-  });
 }

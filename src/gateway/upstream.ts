@@ -28,7 +28,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import { CallChannel } from './call-channel.js';
 import { HttpUpstreamTransport } from './http-upstream.js';
 import { Limiter } from './limiter.js';
-import type { CallSignal } from './call-signal.js';
+import { bounded, type CallSignal } from './call-signal.js';
 import { CLIENT_INFO, GATEWAY_CLIENT_CAPABILITIES, UpstreamLink, shutdownClient as shutdown } from './link.js';
 import type { DownstreamPeer } from './peer.js';
 import { scopedSignalFetch } from './scoped-fetch.js';
@@ -201,6 +201,11 @@ export class UpstreamSession {
     opts: RequestOpts = {},
   ): Promise<T> {
     const started = Date.now();
+    // A session opening for the first time (a new upstream, or one replaced by a spec change)
+    // already lists its tools (a replacement keeps its predecessor's lists): a call to it waits
+    // for the handshake, within its timeout, instead of failing at once. An upstream known to be
+    // down keeps failing fast while it reconnects.
+    if (!this.attempted && this.state === 'connecting') await bounded(this.firstAttempt, this.timeoutMs, opts.signal);
     try {
       return await this.deliver(fn, opts);
     } catch (e) {

@@ -90,6 +90,27 @@ test('unchanged specHash keeps the session; a changed one replaces it', async ()
   assert.match(text(await client.callTool({ name: 'ctl__echo', arguments: { message: 'after' } })), 'echo: after');
 });
 
+test('a call to an upstream whose replacement is still opening waits for it instead of failing', async () => {
+  const release = ctl.holdInitialize();
+  try {
+    specs = specs.map((s) => (s.name === 'ctl' ? { ...s, specHash: 'v3' } : s));
+    await gw.setUpstreams(specs);
+    const call = client.callTool({ name: 'ctl__echo', arguments: { message: 'held' } });
+    // The replacement's handshake is held by the server: the call reaches it and waits.
+    await waitFor(() => gw.status().find((s) => s.name === 'ctl')?.state === 'connecting', 10_000, 'connecting');
+    let settled = false;
+    void call.finally(() => (settled = true));
+    await client.listTools(); // a round trip through the gateway while the call is pending
+    assert.not.ok(settled, 'the call waits for the handshake');
+    release();
+    const r = await call;
+    assert.not.ok(r.isError, text(r));
+    assert.is(text(r), 'echo: held');
+  } finally {
+    release();
+  }
+});
+
 test('a killed upstream fails fast with a clear error, others keep working, and it comes back', async () => {
   await ev.kill();
   // The liveness ping notices the dead upstream without any call.

@@ -94,6 +94,8 @@ export interface ControlledServer {
   readonly running: number;
   /** Makes every `gated` call wait until the returned function is called. */
   hold(): () => void;
+  /** Makes every new session's initialize wait until the returned function is called. */
+  holdInitialize(): () => void;
   calls: number;
   cancelled: number;
   /** MCP sessions initialized so far (one per gateway upstream session). */
@@ -119,6 +121,7 @@ export async function startControlledServer(): Promise<ControlledServer> {
   const sessions = new Map<string, { server: Server; transport: StreamableHTTPServerTransport }>();
   let running = 0;
   let gate: Promise<void> = Promise.resolve();
+  let initGate: Promise<void> = Promise.resolve();
   const state: ControlledServer = {
     url: '',
     maxConcurrent: 0,
@@ -128,6 +131,11 @@ export async function startControlledServer(): Promise<ControlledServer> {
     hold() {
       let release!: () => void;
       gate = new Promise<void>((r) => (release = r));
+      return release;
+    },
+    holdInitialize() {
+      let release!: () => void;
+      initGate = new Promise<void>((r) => (release = r));
       return release;
     },
     calls: 0,
@@ -214,6 +222,7 @@ export async function startControlledServer(): Promise<ControlledServer> {
       res.writeHead(404).end();
       return;
     }
+    await initGate;
     const server = makeServer();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
