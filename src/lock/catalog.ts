@@ -13,6 +13,11 @@ export interface CatalogPin {
   hash: string;
 }
 
+/** The pin of one entry imported from `source`, from its registry provenance. */
+export function pinOf(source: string, r: { name: string; version?: string; hash: string }): CatalogPin {
+  return { source, name: r.name, ...(r.version ? { version: r.version } : {}), hash: r.hash };
+}
+
 /** The pins the config's synced entries call for (sources with pin: false are left out). */
 export function catalogPinsOf(config: Pick<LoadedConfig, 'catalog' | 'document'>): Record<string, CatalogPin> {
   const unpinned = new Set((config.document.catalog_sources ?? []).filter((s) => s.pin === false).map((s) => s.name));
@@ -20,7 +25,7 @@ export function catalogPinsOf(config: Pick<LoadedConfig, 'catalog' | 'document'>
   for (const e of Object.values(config.catalog)) {
     const r = e.registry;
     if (!r || unpinned.has(r.source)) continue;
-    out[e.slug] = { source: r.source, name: r.name, ...(r.version ? { version: r.version } : {}), hash: r.hash };
+    out[e.slug] = pinOf(r.source, r);
   }
   return out;
 }

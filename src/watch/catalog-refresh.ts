@@ -9,7 +9,7 @@ import { readCatalogSources, parseDurationMs, catalogCachePath } from '../config
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { redact, redactValue } from '../diag/redact.js';
 import type { CatalogSource } from '../generated/config.js';
-import { catalogChanges, catalogChangeText, type CatalogPin } from '../lock/catalog.js';
+import { catalogChanges, catalogChangeText, pinOf, type CatalogPin } from '../lock/catalog.js';
 import { lockPathFor, readLock } from '../lock/file.js';
 import { hashOf } from '../model/canonical.js';
 import type { CatalogPinChange } from '../model/resources.js';
@@ -50,7 +50,7 @@ function pinsOf(source: string, entries: readonly unknown[]): Record<string, Cat
   for (const e of entries as { slug?: string; registry?: { name: string; version?: string; hash: string } }[]) {
     const r = e.registry;
     if (!e.slug || !r) continue;
-    out[e.slug] = { source, name: r.name, ...(r.version ? { version: r.version } : {}), hash: r.hash };
+    out[e.slug] = pinOf(source, r);
   }
   return out;
 }
