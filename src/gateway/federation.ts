@@ -4,7 +4,7 @@
 import { buildCatalog, viewKey, type Catalog, type View } from './catalog.js';
 import { UpstreamSession, type ListKind, type UpstreamDefaults } from './upstream.js';
 import type { GatewayLogger, UnpinnedEvent, UpstreamSpec, UpstreamState, UpstreamStatus } from './types.js';
-import { unpinnedOf } from './tool-lock.js';
+import { unpinnedOf, upstreamLockKey } from './tool-lock.js';
 import { bounded, type CallSignal } from './call-signal.js';
 
 export type ChangeListener = (kinds: ListKind[], runtimes: string[]) => void;
@@ -104,7 +104,7 @@ export class Federation {
         this.sessions.delete(name);
         this.opts.logger.info(want ? 'upstream replaced' : 'upstream removed', { runtime: name });
         closing.push(session.close());
-      } else if (lockKey(want.lock) !== lockKey(session.spec.lock)) {
+      } else if (upstreamLockKey(want.lock) !== upstreamLockKey(session.spec.lock)) {
         session.relock(want.lock);
         this.checkLock(session);
         touched.push(name);
@@ -175,11 +175,6 @@ export class Federation {
     this.cache.clear();
     for (const l of this.listeners) l(kinds, runtimes);
   }
-}
-
-/** A lock's content as a comparable string ('' for none). */
-function lockKey(lock: UpstreamSpec['lock']): string {
-  return lock ? JSON.stringify(lock) : '';
 }
 
 /** Where a spec connects: its URL or its stdio target. */

@@ -39,4 +39,4 @@ export type {
   UnpinnedDefinition,
   UnpinnedEvent,
 } from './types.js';
-export { UNPINNED_META } from './tool-lock.js';
+export { UNPINNED_META, upstreamLockKey } from './tool-lock.js';

@@ -43,6 +43,14 @@ export function lockKey(kind: SurfaceKind, key: string): string {
   return `${kind}\0${key}`;
 }
 
+/**
+ * An upstream's lock as a comparable string ('' for none): the gateway applies a new one in place
+ * (federation), and the host's follower tells the gateway when it changed.
+ */
+export function upstreamLockKey(lock: UpstreamLock | undefined): string {
+  return lock ? JSON.stringify(lock) : '';
+}
+
 /** The error text of a call to a definition the lock blocks; names the lock and the hash pair. */
 export function blockedText(runtime: string, u: Unpinned): string {
   const what = u.kind === 'tools' ? 'Tool' : u.kind === 'prompts' ? 'Prompt' : 'Resource';

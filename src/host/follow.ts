@@ -6,7 +6,7 @@
 
 import type { StateStore } from '../state/store.js';
 import type { RuntimeRecord } from '../state/store.js';
-import type { UpstreamSpec } from '../gateway/index.js';
+import { upstreamLockKey, type UpstreamSpec } from '../gateway/index.js';
 
 export interface FollowOptions {
   store: StateStore;
@@ -104,7 +104,7 @@ export function followState(options: FollowOptions): StateFollower {
           options.onRecovered?.();
         }
         // Same upstream identities and locks as last time: nothing to tell the gateway.
-        const key = specs.map((s) => `${s.name}\0${s.specHash}\0${s.lock ? JSON.stringify(s.lock) : ''}`).join('\n');
+        const key = specs.map((s) => `${s.name}\0${s.specHash}\0${upstreamLockKey(s.lock)}`).join('\n');
         if (key === lastKey) return;
         lastKey = key;
       } catch (err) {
