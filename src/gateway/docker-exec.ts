@@ -7,6 +7,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { demuxDocker } from './docker-attach.js';
+import { keepSpare } from './spare.js';
 import { streamTransport } from './stdio-connectors.js';
 import type { StdioConnector } from './types.js';
 
@@ -36,44 +37,22 @@ interface Started {
   gone: boolean;
 }
 
-/**
- * With `spare`, one server is kept started ahead once more than this many were asked for (the
- * shared session and one client's link): only a gateway serving several client sessions pays
- * for an idle process, and a single-client `serve --stdio` never does.
- */
-const SPARE_AFTER = 2;
-
 export function dockerExecConnector(opts: DockerExecOptions): StdioConnector {
-  let served = 0;
-  let spare: Promise<Started> | undefined;
-  let closed = false;
-  const refill = (): void => {
-    if (!opts.spare || closed || spare || served <= SPARE_AFTER) return;
-    const next = startServer(opts);
-    spare = next;
-    next.catch(() => {
-      if (spare === next) spare = undefined;
-    });
-  };
+  const spare = keepSpare<Started>({
+    start: () => startServer(opts),
+    enabled: opts.spare === true,
+    usable: (s) => !s.gone,
+    // A spare whose stream already ended has nothing left to release.
+    discard: (s) => {
+      if (!s.gone) void transportOf(s, opts).close();
+    },
+  });
   return {
     key: `docker-exec:${opts.containerId}`,
     async connect(): Promise<Transport> {
-      served++;
-      const taken = spare;
-      spare = undefined;
-      let s = taken ? await taken.catch(() => undefined) : undefined;
-      if (s?.gone) s = undefined;
-      s ??= await startServer(opts);
-      refill();
-      return transportOf(s, opts);
+      return transportOf(await spare.take(), opts);
     },
-    async close(): Promise<void> {
-      closed = true;
-      const left = spare;
-      spare = undefined;
-      const s = await left?.catch(() => undefined);
-      if (s) void transportOf(s, opts).close();
-    },
+    close: () => spare.close(),
   };
 }
 

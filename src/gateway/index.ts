@@ -17,6 +17,7 @@ export {
 } from './stdio-connectors.js';
 export { dockerAttachConnector, type DockerAttachOptions } from './docker-attach.js';
 export { dockerExecConnector, type DockerExecOptions } from './docker-exec.js';
+export { keepSpare, type Spare, type SpareOptions } from './spare.js';
 export { signHs256, verifyHs256 } from './auth.js';
 export { stderrLogger } from './core.js';
 export type { GaugeSample, GaugeSource } from './metrics.js';
