@@ -2,7 +2,8 @@
 // tsx), so that the gateway measured is the one users run and does not share an event loop with
 // the load generator. GATEWAY_DIST names another build's dist/ (e.g. main before a change).
 // Upstreams come from env UPSTREAMS (JSON): `url` → HTTP; `command` → the gateway spawns a stdio
-// child itself; `socket` → a process-backend supervisor's socket (the `up` path). Prints its URL.
+// child itself; `socket` → a process-backend supervisor's socket (the `up` path; `direct` as the
+// supervisor's status says). Prints its URL.
 import { pathToFileURL } from 'node:url';
 
 const dist = process.env.GATEWAY_DIST
@@ -29,7 +30,7 @@ await gw.setUpstreams(
     stdio: e.command
       ? spawnStdioConnector({ command: e.command, args: e.args })
       : e.socket
-        ? processSocketConnector(e.socket)
+        ? processSocketConnector(e.socket, { direct: e.direct })
         : undefined,
   })),
 );

@@ -381,7 +381,7 @@ async function waitHttp(url: string): Promise<void> {
 async function supervised(
   dir: string,
   dist = join(ROOT, 'dist'),
-): Promise<{ socketPath: string; supervisorPid: number | undefined; remove: () => Promise<void> }> {
+): Promise<{ socketPath: string; direct: boolean; supervisorPid: number | undefined; remove: () => Promise<void> }> {
   type ProcessIndex = typeof import('../../src/backends/process/index.js');
   const { createProcessBackend, processDir, readStatus, runtimeFiles } = (await import(
     join(dist, 'backends/process/index.js')
@@ -424,6 +424,7 @@ async function supervised(
     throw new Error(`the supervised runtime did not start: ${JSON.stringify(created.diags)}`);
   return {
     socketPath: attach.socketPath,
+    direct: (attach as { direct?: boolean }).direct === true,
     supervisorPid: readStatus(runtimeFiles(processDir(dir, 'bench'), 'ev').status)?.supervisorPid,
     remove: async () => {
       for (const o of (await backend.observe('bench')).value ?? [])
@@ -461,7 +462,12 @@ async function stdioSection(): Promise<void> {
       targets.push({ label, client, tool: 'ev__echo', pid: gw.pid, supervisorPid });
     };
     await add('contextforge (spawns the child)', { command: process.execPath, args: [EVERYTHING, 'stdio'] });
-    await add('up path (supervisor socket)', { socket: sup.socketPath }, undefined, sup.supervisorPid);
+    await add(
+      'up path (supervisor socket)',
+      { socket: sup.socketPath, direct: sup.direct },
+      undefined,
+      sup.supervisorPid,
+    );
     // Another build runs both of its paths, its up path through its own supervisor (in a
     // directory of its own), so that its hop ratio compares like with like.
     const before = process.env.GATEWAY_DIST_BEFORE?.replace(/\/$/, '');
@@ -471,7 +477,12 @@ async function stdioSection(): Promise<void> {
       const supBefore = await supervised(beforeDir, before);
       stopAll.push(supBefore.remove);
       await add('before: spawns the child', { command: process.execPath, args: [EVERYTHING, 'stdio'] }, before);
-      await add('before: up path', { socket: supBefore.socketPath }, before, supBefore.supervisorPid);
+      await add(
+        'before: up path',
+        { socket: supBefore.socketPath, direct: supBefore.direct },
+        before,
+        supBefore.supervisorPid,
+      );
     }
     const serverCmd = [process.execPath, EVERYTHING, 'stdio'];
     const peer = async (label: string, bin: string | undefined, args: (port: number) => string[]): Promise<void> => {

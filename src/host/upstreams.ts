@@ -122,7 +122,8 @@ export function upstreamsFromRecords(records: readonly RuntimeRecord[], ctx: Ups
     }
     const a = e.attach;
     if (a?.kind === 'process') {
-      upstreams.push({ ...base, transport: 'stdio', stdio: processSocketConnector(a.socketPath), specHash });
+      const stdio = processSocketConnector(a.socketPath, { direct: a.direct, spare: true });
+      upstreams.push({ ...base, transport: 'stdio', stdio, specHash });
     } else if (a?.kind === 'docker') {
       const docker = ctx.docker?.(r.backend);
       if (!docker) {

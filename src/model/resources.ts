@@ -181,7 +181,10 @@ export interface Endpoint {
   /** For HTTP transports: a URL the gateway can reach (loopback for Docker). */
   url?: string;
   /** For stdio transports: how to attach. */
-  attach?: { kind: 'docker'; containerId: string } | { kind: 'process'; socketPath: string };
+  attach?:
+    | { kind: 'docker'; containerId: string }
+    /** direct: the supervisor can leave the data path (backends/process/supervisor.ts). */
+    | { kind: 'process'; socketPath: string; direct?: boolean };
 }
 
 export interface ObservedResource {

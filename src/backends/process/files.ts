@@ -33,6 +33,12 @@ export interface SupervisorSpec extends LaunchIdentity {
   live: Partial<RuntimeSpec>;
 }
 
+/**
+ * The first line a client sends to ask for a direct session (the supervisor out of the data path,
+ * see supervisor.ts); a plain MCP client's first byte is JSON's.
+ */
+export const DIRECT_PREAMBLE = 'contextforge-direct-session/1\n';
+
 export type SupervisorState = 'starting' | 'running' | 'backoff' | 'failed' | 'stopped';
 
 export interface StatusFile extends LaunchIdentity {
@@ -50,6 +56,8 @@ export interface StatusFile extends LaunchIdentity {
   /** True while at least one session is open. */
   connected: boolean;
   socketPath: string;
+  /** The supervisor serves direct sessions (DIRECT_PREAMBLE); absent from older supervisors. */
+  direct?: boolean;
   logPath: string;
   live: Partial<RuntimeSpec>;
 }

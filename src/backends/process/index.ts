@@ -6,7 +6,7 @@ import type { BackendFactory } from '../registry.js';
 import { createProcessBackend } from './backend.js';
 
 export { createProcessBackend, toObserved, type ProcessBackendOptions } from './backend.js';
-export { processDir, runtimeFiles, type StatusFile } from './files.js';
+export { DIRECT_PREAMBLE, processDir, runtimeFiles, type StatusFile } from './files.js';
 export { readStatus, supervisorAlive, pidAlive } from './launch.js';
 
 export const createBackend: BackendFactory = (name, config, ctx) =>

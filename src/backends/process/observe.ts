@@ -43,7 +43,11 @@ export function toObserved(st: StatusFile): ObservedResource {
       launchId: st.launchId,
     },
   };
-  if (alive) o.endpoint = { transport: 'stdio', attach: { kind: 'process', socketPath: st.socketPath } };
+  if (alive)
+    o.endpoint = {
+      transport: 'stdio',
+      attach: { kind: 'process', socketPath: st.socketPath, ...(st.direct ? { direct: true } : {}) },
+    };
   return o;
 }
 

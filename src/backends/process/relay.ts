@@ -28,6 +28,8 @@ export function relay(from: Readable, to: Writable): () => void {
     }
   };
   from.on('data', onData);
+  // A stream paused on purpose (a connection whose first bytes were looked at) flows again.
+  from.resume();
   return (): void => {
     from.off('data', onData);
     from.resume();

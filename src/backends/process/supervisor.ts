@@ -3,13 +3,37 @@
 // client session gets its own fresh server, as a stdio MCP server expects), starts the next warm
 // child once the handed-over one has answered, and restarts crashed children with bounded
 // exponential backoff. Never logs env values.
+//
+// Two kinds of session:
+// - plain: any MCP client connects and speaks JSON-RPC at once; it gets the warm child, and the
+//   supervisor relays bytes both ways (relay.ts).
+// - direct (the gateway's, DIRECT_PREAMBLE): the supervisor leaves the data path. The client's
+//   first connection becomes the session's lifeline; the supervisor answers it with the path of a
+//   one-shot socket in a private directory, and the connection made there is the child's stdin
+//   and stdout (spawned with it as stdio, so the client and the child talk to each other with no
+//   process in between). The lifeline's close ends the session as a plain connection's close
+//   does, and the child's exit closes the lifeline. No warm child can serve it (a child's stdio is
+//   fixed when it starts): the gateway keeps its own session started ahead instead.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { createServer, type Socket } from 'node:net';
-import type { StatusFile, SupervisorSpec, SupervisorState } from './files.js';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createServer, type Server, type Socket } from 'node:net';
+import { DIRECT_PREAMBLE, type StatusFile, type SupervisorSpec, type SupervisorState } from './files.js';
 import { relay } from './relay.js';
+
+/** How long a direct session's client has to connect to its one-shot socket. */
+const DIRECT_CONNECT_MS = 10_000;
 
 /** How often the supervisor checks that its status file is still its own. */
 const OWNERSHIP_CHECK_MS = 2000;
@@ -45,6 +69,10 @@ interface Kid {
   retiring: boolean;
   /** Stops relaying between conn and the child (both directions). */
   unrelay?: () => void;
+  /** A direct session: conn is its lifeline; the child's stdio is the client's own connection. */
+  direct?: boolean;
+  /** retire() sent it a signal. */
+  signalled?: boolean;
 }
 
 class Supervisor {
@@ -62,6 +90,11 @@ class Supervisor {
   private backoffTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = new Date().toISOString();
   private readonly server = createServer((s) => this.onConnection(s));
+  /** The private directory of direct sessions' one-shot sockets (created on first use). */
+  private directDir: string | undefined;
+  private directCount = 0;
+  /** One-shot listeners not yet connected to. */
+  private readonly pendingDirect = new Set<Server>();
 
   constructor(private readonly spec: SupervisorSpec) {}
 
@@ -135,6 +168,7 @@ class Supervisor {
       lastExit: this.lastExit,
       connected: kids.length > 0,
       socketPath: this.spec.socketPath,
+      direct: true,
       logPath: this.spec.logPath,
       live: this.spec.live,
     };
@@ -158,13 +192,22 @@ class Supervisor {
 
   private startWarm(): void {
     if (this.stopping || this.warm) return;
-    const proc = spawn(this.spec.command, this.spec.args, {
-      cwd: this.spec.cwd,
-      env: this.spec.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const kid = this.spawnKid(['pipe', 'pipe', 'pipe'], {}, (k) => {
+      this.state = 'running';
+      log(`child ${k.proc.pid} started: ${this.spec.command} ${this.spec.args.join(' ')}`);
+      this.writeStatus();
+      this.serveWaiting();
     });
-    const kid: Kid = { proc, ready: false, retiring: false };
     this.warm = kid;
+    kid.proc.stdin?.on('error', () => undefined);
+    // Unsolicited output of a child no client holds yet is dropped.
+    kid.proc.stdout?.on('data', () => undefined);
+  }
+
+  /** Starts the runtime's command; its exit, or its failure to start, reaches onExit once. */
+  private spawnKid(stdio: StdioOptions, init: Partial<Kid>, onSpawn: (kid: Kid) => void): Kid {
+    const proc = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio });
+    const kid: Kid = { proc, ready: false, retiring: false, ...init };
     let settled = false;
     const finished = (code: number | null, signal: NodeJS.Signals | null, error?: string): void => {
       if (settled) return;
@@ -174,10 +217,7 @@ class Supervisor {
     proc.once('spawn', () => {
       kid.ready = true;
       kid.startedAt = Date.now();
-      this.state = 'running';
-      log(`child ${proc.pid} started: ${this.spec.command} ${this.spec.args.join(' ')}`);
-      this.writeStatus();
-      this.serveWaiting();
+      onSpawn(kid);
     });
     proc.once('error', (err) => {
       // Spawn failures (ENOENT, EACCES) arrive here without an exit event.
@@ -185,15 +225,17 @@ class Supervisor {
       else log(`child ${proc.pid} error: ${err.message}`);
     });
     proc.once('exit', (code, signal) => finished(code, signal));
-    proc.stdin?.on('error', () => undefined);
-    // Unsolicited output of a child no client holds yet is dropped.
-    proc.stdout?.on('data', () => undefined);
     proc.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    return kid;
   }
 
   private onConnection(conn: Socket): void {
     conn.on('error', () => undefined);
-    if (this.stopping || this.state === 'failed' || this.sessions.size + this.waiting.length >= MAX_SESSIONS) {
+    if (
+      this.stopping ||
+      this.state === 'failed' ||
+      this.sessions.size + this.waiting.length + this.pendingDirect.size >= MAX_SESSIONS
+    ) {
       log(
         this.stopping || this.state === 'failed'
           ? 'refused a connection: not serving'
@@ -202,14 +244,105 @@ class Supervisor {
       conn.destroy();
       return;
     }
-    // Until a child takes it, the connection stays paused: whatever the client sends waits.
-    this.waiting.push(conn);
-    if (!this.backoffTimer) this.startWarm();
-    conn.once('close', () => {
-      const i = this.waiting.indexOf(conn);
-      if (i >= 0) this.waiting.splice(i, 1);
+    // The first bytes tell a direct session (the preamble) from a plain one (JSON-RPC).
+    let head = Buffer.alloc(0);
+    const preamble = Buffer.from(DIRECT_PREAMBLE);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const n = Math.min(head.length, preamble.length);
+      const direct = head.subarray(0, n).equals(preamble.subarray(0, n));
+      if (direct && head.length < preamble.length) return; // The rest of the preamble is coming.
+      conn.off('data', onData);
+      conn.pause();
+      if (direct) {
+        this.startDirect(conn, head.subarray(preamble.length));
+        return;
+      }
+      // Until a child takes it, the connection stays paused: whatever the client sends waits.
+      conn.unshift(head);
+      this.waiting.push(conn);
+      if (!this.backoffTimer) this.startWarm();
+      conn.once('close', () => {
+        const i = this.waiting.indexOf(conn);
+        if (i >= 0) this.waiting.splice(i, 1);
+      });
+      this.serveWaiting();
+    };
+    conn.on('data', onData);
+  }
+
+  /**
+   * A direct session: a one-shot socket in a private directory, whose path goes back on the
+   * lifeline; the child starts with the connection made there as its stdin and stdout.
+   */
+  private startDirect(lifeline: Socket, extra: Buffer): void {
+    if (extra.length || this.state === 'backoff') {
+      // Nothing may follow the preamble before the path is answered; in backoff, no child starts.
+      lifeline.destroy();
+      return;
+    }
+    // The lifeline carries nothing more; it is read only to see its end.
+    lifeline.on('data', () => undefined);
+    lifeline.resume();
+    let dir: string;
+    try {
+      this.directDir ??= mkdtempSync(join(tmpdir(), 'contextforge-d-'));
+      dir = this.directDir;
+    } catch (err) {
+      log(`refused a direct session: ${(err as Error).message}`);
+      lifeline.destroy();
+      return;
+    }
+    const path = join(dir, `${++this.directCount}.sock`);
+    const oneShot = createServer({ pauseOnConnect: true });
+    this.pendingDirect.add(oneShot);
+    const done = (): void => {
+      clearTimeout(timer);
+      this.pendingDirect.delete(oneShot);
+      oneShot.close();
+      removeQuietly(path);
+    };
+    const timer = setTimeout(() => {
+      done();
+      lifeline.destroy();
+    }, DIRECT_CONNECT_MS);
+    lifeline.once('close', () => {
+      if (this.pendingDirect.has(oneShot)) done();
     });
-    this.serveWaiting();
+    oneShot.once('connection', (conn: Socket) => {
+      done();
+      if (lifeline.destroyed || this.stopping) {
+        conn.destroy();
+        return;
+      }
+      this.spawnDirect(lifeline, conn);
+    });
+    oneShot.once('error', (err) => {
+      log(`refused a direct session: ${err.message}`);
+      done();
+      lifeline.destroy();
+    });
+    oneShot.listen(path, () => {
+      if (!lifeline.destroyed) lifeline.write(`${path}\n`);
+    });
+  }
+
+  /** Starts a direct session's child with the client's connection as its stdin and stdout. */
+  private spawnDirect(lifeline: Socket, conn: Socket): void {
+    let kid: Kid;
+    try {
+      kid = this.spawnKid([conn, conn, 'pipe'], { conn: lifeline, direct: true }, (k) => {
+        log(`direct session started on child ${k.proc.pid}`);
+        this.writeStatus();
+      });
+    } finally {
+      // The child holds its own copy of the connection; ours closes without ending it (no
+      // shutdown), and the supervisor never reads or writes it.
+      conn.destroy();
+    }
+    this.sessions.add(kid);
+    // The lifeline's end (the client closed the session, or is gone) ends the session.
+    lifeline.once('close', () => this.retire(kid));
   }
 
   /** Hands the warm child to the oldest waiting connection and starts the next warm child. */
@@ -244,9 +377,14 @@ class Supervisor {
     kid.unrelay?.();
     if (kid.proc.exitCode !== null || kid.proc.signalCode !== null) return;
     log(`session on child ${kid.proc.pid} ended; stopping it`);
+    // A direct child has the client's connection as stdin: its end was the EOF.
     kid.proc.stdin?.end();
-    const term = setTimeout(() => kid.proc.kill('SIGTERM'), 2000);
-    const kill = setTimeout(() => kid.proc.kill('SIGKILL'), 5000);
+    const signal = (sig: NodeJS.Signals): void => {
+      kid.signalled = true;
+      kid.proc.kill(sig);
+    };
+    const term = setTimeout(() => signal('SIGTERM'), 2000);
+    const kill = setTimeout(() => signal('SIGKILL'), 5000);
     kid.proc.once('exit', () => {
       clearTimeout(term);
       clearTimeout(kill);
@@ -278,7 +416,10 @@ class Supervisor {
     ranMs: number,
     exit: { code: number | null; signal: NodeJS.Signals | null; error?: string },
   ): void {
-    if (kid.retiring) {
+    // A direct child's death also ends its session from the client's side (its socket closes
+    // with it), and that close may reach us first: a signal we did not send is still a crash.
+    const killed = kid.direct && exit.signal !== null && !kid.signalled;
+    if (kid.retiring && !killed) {
       this.writeStatus();
       return;
     }
@@ -323,6 +464,8 @@ class Supervisor {
     this.stopping = true;
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     for (const c of this.waiting.splice(0)) c.destroy();
+    for (const l of this.pendingDirect) l.close();
+    this.pendingDirect.clear();
     // Closing a unix-socket server unlinks its path, which a newer launch now owns: when
     // replaced, the listener is simply abandoned to process exit.
     if (!this.replaced) {
@@ -344,6 +487,7 @@ class Supervisor {
     );
     this.sessions.clear();
     this.warm = undefined;
+    if (this.directDir) rmSync(this.directDir, { recursive: true, force: true });
     if (!this.replaced) this.writeStatus();
     log(`stopped (exit ${exitCode})`);
     process.exit(exitCode);
