@@ -256,11 +256,17 @@ async function httpClient(url: string, token?: string): Promise<Client> {
 }
 const gatewayClient = (url: string): Promise<Client> => httpClient(`${url}/mcp`, TOKEN);
 
-/** Starts floor-proxy.mjs in front of `target`; resolves with its base URL, pid and a stop function. */
-async function startFloor(target: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const script = fileURLToPath(new URL('./floor-proxy.mjs', import.meta.url));
+/**
+ * Starts floor-proxy.mjs in front of `target` (an HTTP upstream's URL) or, with `command`,
+ * floor-stdio.mjs in front of that stdio child; resolves with its base URL, pid and a stop function.
+ */
+async function startFloor(
+  target: string | { command: string[] },
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const stdio = typeof target !== 'string';
+  const script = fileURLToPath(new URL(stdio ? './floor-stdio.mjs' : './floor-proxy.mjs', import.meta.url));
   const p = spawn(process.execPath, [script], {
-    env: { ...process.env, TARGET: target },
+    env: { ...process.env, ...(stdio ? { COMMAND: JSON.stringify(target.command) } : { TARGET: target }) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -519,6 +525,13 @@ async function stdioSection(): Promise<void> {
       '--logLevel',
       'none',
     ]);
+    // The floor: the least a Node HTTP front for this stdio server adds (floor-stdio.mjs).
+    const floor = await startFloor({ command: serverCmd });
+    stopAll.push(floor.stop);
+    const viaFloor = await httpClient(`${floor.url}/mcp`);
+    stopAll.push(() => viaFloor.close());
+    targets.push({ label: 'floor (node:http + child stdio)', client: viaFloor, tool: 'echo', pid: floor.pid });
+    const floorAt = targets.length - 1;
     for (const t of targets) await load(t.client, t.tool, 8, 200);
     // The up path against the gateway spawning the child itself: the hop's own cost.
     // With a before build: its up path against its own spawn path, and each of its paths against now's.
@@ -537,7 +550,9 @@ async function stdioSection(): Promise<void> {
       const i = targets.findIndex((t) => t.label.startsWith(l));
       if (i > 0) also.push([1, i]);
     }
-    for (const c of LEVELS) await compare('stdio upstream', targets, c, also);
+    also.push([1, floorAt]);
+    // What contextforge adds over the direct client against what the floor adds.
+    for (const c of LEVELS) await compare('stdio upstream', targets, c, also, [[1, floorAt]]);
     console.log(`  load average after: ${loadAverage()}`);
   } finally {
     for (const s of stopAll.reverse()) await s().catch(() => undefined);
