@@ -5,7 +5,7 @@
 // and changes nothing; a good edit is applied live; Ctrl-C exits 0 and leaves servers running.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -67,6 +67,10 @@ test('an SDK client lists and calls the example tools through /mcp with the toke
   assert.match(JSON.stringify(prompt.messages), 'Hello, Ada!');
   const resources = (await client.listResources()).resources.map((r) => r.uri);
   assert.equal(resources, ['quickstart://about']);
+  // The gateway reached the server through direct sessions: the supervisor is not in the path.
+  const processDir = join(copy.dir, '.contextforge', 'process');
+  const logs = readdirSync(processDir).map((stack) => readFileSync(join(processDir, stack, 'quickstart.log'), 'utf8'));
+  assert.match(logs.join(''), /direct session started on child \d+/);
 });
 
 test('requests without the token are refused', async () => {
