@@ -30,6 +30,7 @@ import { Pool } from 'undici';
 import { HttpUpstreamTransport } from '../../src/gateway/http-upstream.js';
 import type { DesiredResource } from '../../src/model/resources.js';
 import { EVERYTHING, freePort, spawnEverything } from '../../test/gateway/support/upstreams.js';
+import { commandRuntime } from '../../test/support/process.js';
 
 const TOKEN = 'bench-token';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -393,36 +394,12 @@ async function supervised(
     join(dist, 'backends/process/index.js')
   )) as ProcessIndex;
   const backend = createProcessBackend('local', { type: 'process' }, { configDir: dir, stack: 'bench' });
-  const desired: DesiredResource = {
-    address: 'runtime.ev',
-    runtime: 'ev',
-    backend: 'local',
-    backendType: 'process',
-    spec: {
-      catalog: 'everything',
-      source: { type: 'command', command: process.execPath, args: [EVERYTHING, 'stdio'] },
-      transport: { type: 'stdio' },
-      env: {},
-      secretDigests: {},
-      guardrails: {
-        profile: 'x',
-        egressAllowed: true,
-        allowedHosts: [],
-        ingressPorts: [],
-        readOnlyRoot: false,
-        allowedMounts: [],
-        dropAll: false,
-        capAdd: [],
-        strict: false,
-      },
-      restart: 'always',
-      labels: {},
-    },
-    secretEnv: {},
+  const desired: DesiredResource = commandRuntime('ev', {
+    catalog: 'everything',
+    command: process.execPath,
+    args: [EVERYTHING, 'stdio'],
     specHash: 'bench',
-    dependsOn: [],
-    diagnostics: [],
-  };
+  });
   const ctx = { stack: 'bench', signal: new AbortController().signal, progress: () => undefined };
   const created = await backend.apply(backend.plan(desired, undefined), ctx);
   const attach = created.observed?.endpoint?.attach;

@@ -12,6 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { createProcessBackend } from '../../src/backends/process/index.js';
 import { processSocketConnector } from '../../src/host/process-connector.js';
 import type { DesiredResource } from '../../src/model/resources.js';
+import { commandRuntime } from '../../test/support/process.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const dir = mkdtempSync(join(tmpdir(), 'cf-bench-process-'));
@@ -61,36 +62,7 @@ async function relayed(socketPath: string): Promise<Client> {
 }
 
 const backend = createProcessBackend('local', { type: 'process' }, { configDir: dir, stack });
-const desired: DesiredResource = {
-  address: 'runtime.bench',
-  runtime: 'bench',
-  backend: 'local',
-  backendType: 'process',
-  spec: {
-    catalog: 'quickstart',
-    source: { type: 'command', command: 'node', args: [SERVER] },
-    transport: { type: 'stdio' },
-    env: {},
-    secretDigests: {},
-    guardrails: {
-      profile: 'x',
-      egressAllowed: true,
-      allowedHosts: [],
-      ingressPorts: [],
-      readOnlyRoot: false,
-      allowedMounts: [],
-      dropAll: false,
-      capAdd: [],
-      strict: false,
-    },
-    restart: 'always',
-    labels: {},
-  },
-  secretEnv: {},
-  specHash: 'bench',
-  dependsOn: [],
-  diagnostics: [],
-};
+const desired: DesiredResource = commandRuntime('bench', { args: [SERVER], specHash: 'bench' });
 const ctx = { stack, signal: new AbortController().signal, progress: () => undefined };
 
 try {

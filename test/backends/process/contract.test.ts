@@ -10,6 +10,7 @@ import { createBackend } from '../../../src/backends/process/index.js';
 import { pidAlive, processDir, readStatus } from '../../../src/backends/process/index.js';
 import type { DesiredResource } from '../../../src/model/resources.js';
 import { runContractSuite } from '../contract/suite.js';
+import { commandRuntime } from '../../support/process.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const configDir = mkdtempSync(join(tmpdir(), 'cf-process-contract-'));
@@ -19,36 +20,14 @@ runContractSuite({
   name: 'process',
   makeBackend: () =>
     createBackend('local', { type: 'process' }, { stack: 'contract', configDir, sensitiveValues: new Set([SECRET]) }),
-  makeDesired: ({ runtime, variant }): DesiredResource => ({
-    address: `runtime.${runtime}`,
-    runtime,
-    backend: 'local',
-    backendType: 'process',
-    spec: {
-      catalog: 'quickstart',
-      source: { type: 'command', command: 'node', args: [SERVER] },
-      transport: { type: 'stdio' },
+  makeDesired: ({ runtime, variant }): DesiredResource =>
+    commandRuntime(runtime, {
+      args: [SERVER],
       env: { VARIANT: String(variant ?? 0) },
       secretDigests: { API_TOKEN: 'sha256:digest' },
-      guardrails: {
-        profile: 'unrestricted',
-        egressAllowed: true,
-        allowedHosts: [],
-        ingressPorts: [],
-        readOnlyRoot: false,
-        allowedMounts: [],
-        dropAll: false,
-        capAdd: [],
-        strict: false,
-      },
-      restart: 'always',
-      labels: {},
-    },
-    secretEnv: { API_TOKEN: SECRET },
-    specHash: `sha256:variant-${variant ?? 0}`,
-    dependsOn: [],
-    diagnostics: [],
-  }),
+      secretEnv: { API_TOKEN: SECRET },
+      specHash: `sha256:variant-${variant ?? 0}`,
+    }),
   uniqueStack: () => `pc${randomBytes(4).toString('hex')}`,
   cleanupStack: async (stack) => {
     const dir = processDir(configDir, stack);

@@ -23,6 +23,7 @@ import {
 import { processSocketConnector } from '../../../src/host/process-connector.js';
 import type { ApplyContext } from '../../../src/backends/backend.js';
 import type { DesiredResource, ObservedResource } from '../../../src/model/resources.js';
+import { commandRuntime } from '../../support/process.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const stack = `pd${randomBytes(3).toString('hex')}`;
@@ -34,36 +35,7 @@ const backend = createProcessBackend('local', { type: 'process' }, { configDir: 
 const ctx = (): ApplyContext => ({ stack, signal: new AbortController().signal, progress: () => undefined });
 
 function desired(runtime: string, args: string[]): DesiredResource {
-  return {
-    address: `runtime.${runtime}`,
-    runtime,
-    backend: 'local',
-    backendType: 'process',
-    spec: {
-      catalog: 'quickstart',
-      source: { type: 'command', command: process.execPath, args },
-      transport: { type: 'stdio' },
-      env: {},
-      secretDigests: {},
-      guardrails: {
-        profile: 'unrestricted',
-        egressAllowed: true,
-        allowedHosts: [],
-        ingressPorts: [],
-        readOnlyRoot: false,
-        allowedMounts: [],
-        dropAll: false,
-        capAdd: [],
-        strict: false,
-      },
-      restart: 'always',
-      labels: {},
-    },
-    secretEnv: {},
-    specHash: 'h1',
-    dependsOn: [],
-    diagnostics: [],
-  };
+  return commandRuntime(runtime, { command: process.execPath, args });
 }
 
 async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>): Promise<T> {

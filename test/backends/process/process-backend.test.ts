@@ -18,6 +18,7 @@ import {
 import { processSocketConnector } from '../../../src/host/process-connector.js';
 import type { Backend, ApplyContext } from '../../../src/backends/backend.js';
 import type { Change, DesiredResource, ObservedResource } from '../../../src/model/resources.js';
+import { commandRuntime } from '../../support/process.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const SECRET = `s3cret-${randomBytes(8).toString('hex')}`;
@@ -31,36 +32,14 @@ function desired(
   runtime: string,
   over: Partial<{ command: string; args: string[]; hash: string }> = {},
 ): DesiredResource {
-  return {
-    address: `runtime.${runtime}`,
-    runtime,
-    backend: 'local',
-    backendType: 'process',
-    spec: {
-      catalog: 'quickstart',
-      source: { type: 'command', command: over.command ?? 'node', args: over.args ?? [SERVER] },
-      transport: { type: 'stdio' },
-      env: { QUICKSTART_GREETING: 'Hi' },
-      secretDigests: { API_TOKEN: 'digest-only' },
-      guardrails: {
-        profile: 'unrestricted',
-        egressAllowed: true,
-        allowedHosts: [],
-        ingressPorts: [],
-        readOnlyRoot: false,
-        allowedMounts: [],
-        dropAll: false,
-        capAdd: [],
-        strict: false,
-      },
-      restart: 'always',
-      labels: {},
-    },
+  return commandRuntime(runtime, {
+    command: over.command ?? 'node',
+    args: over.args ?? [SERVER],
+    env: { QUICKSTART_GREETING: 'Hi' },
+    secretDigests: { API_TOKEN: 'digest-only' },
     secretEnv: { API_TOKEN: SECRET },
     specHash: over.hash ?? 'hash-1',
-    dependsOn: [],
-    diagnostics: [],
-  };
+  });
 }
 
 const ctx = (): ApplyContext => ({ stack, signal: new AbortController().signal, progress: () => undefined });
