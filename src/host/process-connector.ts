@@ -100,7 +100,12 @@ function firstLine(s: Socket): Promise<string> {
       if (nl >= 0) done(undefined, got.slice(0, nl));
       else if (got.length > 4096) done(new Error('the supervisor answered a direct session with no socket path'));
     };
-    const onClose = (): void => done(new Error('the supervisor refused a direct session (is the runtime in backoff?)'));
+    const onClose = (): void =>
+      done(
+        new Error(
+          'the supervisor closed the connection without starting a session: the runtime is restarting after a crash, has failed or is stopping, or serves its maximum of sessions (its log says which)',
+        ),
+      );
     const timer = setTimeout(
       () => done(new Error(`the supervisor did not answer a direct session within ${DIRECT_ANSWER_MS / 1000}s`)),
       DIRECT_ANSWER_MS,
