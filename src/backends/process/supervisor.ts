@@ -90,11 +90,8 @@ class Supervisor {
   private backoffTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = new Date().toISOString();
   private readonly server = createServer((s) => this.onConnection(s));
-  /** The private directory of direct sessions' one-shot sockets (created on first use). */
-  private directDir: string | undefined;
-  private directCount = 0;
-  /** One-shot listeners not yet connected to. */
-  private readonly pendingDirect = new Set<Server>();
+  /** Direct sessions whose one-shot socket waits for its connection, with what ends the wait. */
+  private readonly pendingDirect = new Map<Server, () => void>();
 
   constructor(private readonly spec: SupervisorSpec) {}
 
@@ -284,24 +281,25 @@ class Supervisor {
     // The lifeline carries nothing more; it is read only to see its end.
     lifeline.on('data', () => undefined);
     lifeline.resume();
+    // A private directory (0700) per session, there only until its connection arrives: nobody
+    // else can reach the socket, and a killed supervisor leaves at most the ones mid-handshake.
     let dir: string;
     try {
-      this.directDir ??= mkdtempSync(join(tmpdir(), 'contextforge-d-'));
-      dir = this.directDir;
+      dir = mkdtempSync(join(tmpdir(), 'contextforge-d-'));
     } catch (err) {
       log(`refused a direct session: ${(err as Error).message}`);
       lifeline.destroy();
       return;
     }
-    const path = join(dir, `${++this.directCount}.sock`);
+    const path = join(dir, 's.sock');
     const oneShot = createServer({ pauseOnConnect: true });
-    this.pendingDirect.add(oneShot);
     const done = (): void => {
       clearTimeout(timer);
       this.pendingDirect.delete(oneShot);
       oneShot.close();
-      removeQuietly(path);
+      rmSync(dir, { recursive: true, force: true });
     };
+    this.pendingDirect.set(oneShot, done);
     const timer = setTimeout(() => {
       done();
       lifeline.destroy();
@@ -464,8 +462,7 @@ class Supervisor {
     this.stopping = true;
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     for (const c of this.waiting.splice(0)) c.destroy();
-    for (const l of this.pendingDirect) l.close();
-    this.pendingDirect.clear();
+    for (const done of [...this.pendingDirect.values()]) done();
     // Closing a unix-socket server unlinks its path, which a newer launch now owns: when
     // replaced, the listener is simply abandoned to process exit.
     if (!this.replaced) {
@@ -487,7 +484,6 @@ class Supervisor {
     );
     this.sessions.clear();
     this.warm = undefined;
-    if (this.directDir) rmSync(this.directDir, { recursive: true, force: true });
     if (!this.replaced) this.writeStatus();
     log(`stopped (exit ${exitCode})`);
     process.exit(exitCode);

@@ -7,13 +7,17 @@
 // spare is a child started before its session was asked for.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { streamTransport } from '../../../src/gateway/index.js';
 import {
+  DIRECT_PREAMBLE,
   createProcessBackend,
   pidAlive,
   readStatus,
@@ -120,6 +124,35 @@ test('a direct session: the child speaks on its own socket, which the supervisor
   }
   // The session's end retires its child.
   await waitFor('the session child to exit', () => !pidAlive(pid));
+});
+
+test('the one-shot socket takes one connection, in a private directory that is gone after it', async () => {
+  const rt = await start('oneshot', [SERVER]);
+  const lifeline = connect(rt.socketPath);
+  lifeline.write(DIRECT_PREAMBLE);
+  const path = await new Promise<string>((resolve) => {
+    let got = '';
+    lifeline.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got.includes('\n')) resolve(got.slice(0, got.indexOf('\n')));
+    });
+  });
+  assert.is(statSync(dirname(path)).mode & 0o777, 0o700, 'only this user can reach the socket');
+  const data = connect(path);
+  await once(data, 'connect');
+  await waitFor('the directory to be removed', () => !existsSync(dirname(path)));
+  const second = connect(path);
+  const [err] = (await once(second, 'error')) as [NodeJS.ErrnoException];
+  assert.is(err.code, 'ENOENT');
+  // The connection made is the child's: it answers MCP.
+  const client = new Client({ name: 'raw', version: '0' });
+  await client.connect(streamTransport(data, data));
+  assert.equal((await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).content, [
+    { type: 'text', text: '3' },
+  ]);
+  await client.close();
+  data.destroy();
+  lifeline.destroy();
 });
 
 test("the session's end stops a child that ignores end of input", async () => {
