@@ -509,6 +509,16 @@ async function stdioSection(): Promise<void> {
     stopAll.push(() => viaFloor.close());
     targets.push({ label: 'floor (node:http + child stdio)', client: viaFloor, tool: 'echo', pid: floor.pid });
     const floorAt = targets.length - 1;
+    // `up` starts supervisors detached (a session of their own), so the child it serves runs in
+    // another scheduling group than the gateway where the kernel groups by session (autogroup).
+    // The same spawned child put in a session of its own (setsid) compares the hop alone.
+    const SETSID = '/usr/bin/setsid';
+    const ownSessionAt = existsSync(SETSID) ? targets.length : undefined;
+    if (ownSessionAt !== undefined)
+      await add('contextforge (spawns the child, setsid)', {
+        command: SETSID,
+        args: [process.execPath, EVERYTHING, 'stdio'],
+      });
     for (const t of targets) await load(t.client, t.tool, 8, 200);
     // The up path against the gateway spawning the child itself: the hop's own cost.
     // With a before build: its up path against its own spawn path, and each of its paths against now's.
@@ -528,6 +538,7 @@ async function stdioSection(): Promise<void> {
       if (i > 0) also.push([1, i]);
     }
     also.push([1, floorAt]);
+    if (ownSessionAt !== undefined) also.push([2, ownSessionAt]);
     // What contextforge adds over the direct client against what the floor adds.
     for (const c of LEVELS) await compare('stdio upstream', targets, c, also, [[1, floorAt]]);
     console.log(`  load average after: ${loadAverage()}`);
