@@ -11,10 +11,10 @@
 // several client sessions are served (gateway/spare.ts), as the supervisor's warm child did.
 // An older supervisor (no direct sessions) gets plain connections, relayed as before.
 
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { keepSpare, streamTransport, type StdioConnector } from '../gateway/index.js';
-import { DIRECT_PREAMBLE } from '../backends/process/index.js';
+import { DIRECT_PREAMBLE, dialSocket } from '../backends/process/index.js';
 
 /** How long the supervisor has to answer a direct session's request with its socket path. */
 const DIRECT_ANSWER_MS = 10_000;
@@ -32,7 +32,7 @@ export function processSocketConnector(socketPath: string, opts: ProcessSocketOp
     return {
       key,
       async connect(): Promise<Transport> {
-        const socket = await dial(socketPath);
+        const socket = await dialSocket(socketPath);
         return streamTransport(socket, socket, { onClose: () => void socket.destroy() });
       },
     };
@@ -68,13 +68,13 @@ function endDirect(s: DirectSession): void {
 }
 
 async function openDirect(socketPath: string): Promise<DirectSession> {
-  const lifeline = await dial(socketPath);
+  const lifeline = await dialSocket(socketPath);
   try {
     lifeline.write(DIRECT_PREAMBLE);
     const path = await firstLine(lifeline);
     // Read on to see its end; nothing more comes on it.
     lifeline.on('data', () => undefined);
-    const data = await dial(path);
+    const data = await dialSocket(path);
     // The child exited (the supervisor closes the lifeline then): the data connection closes with
     // it, since the child held its only other end.
     return { lifeline, data };
@@ -113,17 +113,5 @@ function firstLine(s: Socket): Promise<string> {
     timer.unref();
     s.on('data', onData);
     s.once('close', onClose);
-  });
-}
-
-function dial(path: string): Promise<Socket> {
-  return new Promise<Socket>((resolve, reject) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.off('error', reject);
-      s.on('error', () => undefined);
-      resolve(s);
-    });
-    s.once('error', reject);
   });
 }

@@ -2,9 +2,10 @@
 // supervisor's socket, with the SDK Client. The supervisor gives the check its own child, so it
 // never takes a session from a gateway; that child is retired when the check disconnects.
 
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { streamTransport } from '../../model/stream-transport.js';
+import { dialSocket } from './dial.js';
 
 export type HandshakeResult = { ok: true; server: string } | { ok: false; error: string };
 
@@ -26,15 +27,7 @@ export async function mcpHandshake(
     );
   });
   const attempt = (async (): Promise<HandshakeResult> => {
-    socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(socketPath);
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
-    });
-    socket.on('error', () => undefined);
+    socket = await dialSocket(socketPath);
     const s = socket;
     // The SDK's own request timeout (60 s) must not cut a longer health.timeout short.
     await client.connect(streamTransport(s, s, { onClose: () => void s.destroy() }), {

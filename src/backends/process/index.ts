@@ -6,6 +6,7 @@ import type { BackendFactory } from '../registry.js';
 import { createProcessBackend } from './backend.js';
 
 export { createProcessBackend, toObserved, type ProcessBackendOptions } from './backend.js';
+export { dialSocket } from './dial.js';
 export { DIRECT_PREAMBLE, processDir, runtimeFiles, type StatusFile } from './files.js';
 export { readStatus, supervisorAlive, pidAlive } from './launch.js';
 
