@@ -407,7 +407,7 @@ async function supervised(
     throw new Error(`the supervised runtime did not start: ${JSON.stringify(created.diags)}`);
   return {
     socketPath: attach.socketPath,
-    direct: (attach as { direct?: boolean }).direct === true,
+    direct: attach.direct === true,
     supervisorPid: readStatus(runtimeFiles(processDir(dir, 'bench'), 'ev').status)?.supervisorPid,
     remove: async () => {
       for (const o of (await backend.observe('bench')).value ?? [])
@@ -515,10 +515,7 @@ async function stdioSection(): Promise<void> {
     const SETSID = '/usr/bin/setsid';
     const ownSessionAt = existsSync(SETSID) ? targets.length : undefined;
     if (ownSessionAt !== undefined)
-      await add('contextforge (spawns the child, setsid)', {
-        command: SETSID,
-        args: [process.execPath, EVERYTHING, 'stdio'],
-      });
+      await add('contextforge (spawns the child, setsid)', { command: SETSID, args: serverCmd });
     for (const t of targets) await load(t.client, t.tool, 8, 200);
     // The up path against the gateway spawning the child itself: the hop's own cost.
     // With a before build: its up path against its own spawn path, and each of its paths against now's.

@@ -27,12 +27,11 @@ import {
 import { processSocketConnector } from '../../../src/host/process-connector.js';
 import type { ApplyContext } from '../../../src/backends/backend.js';
 import type { DesiredResource, ObservedResource } from '../../../src/model/resources.js';
-import { commandRuntime } from '../../support/process.js';
+import { commandRuntime, waitFor } from '../../support/process.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const stack = `pd${randomBytes(3).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'cf-direct-'));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pids = new Set<number>();
 
 const backend = createProcessBackend('local', { type: 'process' }, { configDir: dir, stack });
@@ -42,16 +41,9 @@ function desired(runtime: string, args: string[]): DesiredResource {
   return commandRuntime(runtime, { command: process.execPath, args });
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  // Polls a condition; the bound only turns a hang into a clear failure.
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** The bound only turns a hang into a clear failure. */
+const waitLong = <T>(what: string, fn: () => T | undefined | Promise<T | undefined>): Promise<T> =>
+  waitFor(what, fn, 30_000);
 
 async function start(runtime: string, args: string[]): Promise<{ socketPath: string; direct: boolean }> {
   const out = await backend.apply(backend.plan(desired(runtime, args), undefined), ctx());
@@ -123,7 +115,7 @@ test('a direct session: the child speaks on its own socket, which the supervisor
     await client.close();
   }
   // The session's end retires its child.
-  await waitFor('the session child to exit', () => !pidAlive(pid));
+  await waitLong('the session child to exit', () => !pidAlive(pid));
 });
 
 test('the one-shot socket takes one connection, in a private directory that is gone after it', async () => {
@@ -140,7 +132,7 @@ test('the one-shot socket takes one connection, in a private directory that is g
   assert.is(statSync(dirname(path)).mode & 0o777, 0o700, 'only this user can reach the socket');
   const data = connect(path);
   await once(data, 'connect');
-  await waitFor('the directory to be removed', () => !existsSync(dirname(path)));
+  await waitLong('the directory to be removed', () => !existsSync(dirname(path)));
   const second = connect(path);
   const [err] = (await once(second, 'error')) as [NodeJS.ErrnoException];
   assert.is(err.code, 'ENOENT');
@@ -163,7 +155,7 @@ test("the session's end stops a child that ignores end of input", async () => {
   const { client, pid } = await session(await connector.connect());
   await client.close();
   // Without the lifeline the supervisor would never learn that the session ended.
-  await waitFor('the stubborn child to be stopped', () => !pidAlive(pid));
+  await waitLong('the stubborn child to be stopped', () => !pidAlive(pid));
   const log = readFileSync(runtimeFiles(processDir(dir, stack), 'stubborn').log, 'utf8');
   assert.match(log, `session on child ${pid} ended; stopping it`);
 });
@@ -188,7 +180,7 @@ test("a child's exit ends its direct session", async () => {
     (e: Error) => e.message,
   );
   assert.match(late, 'Not connected');
-  const st = await waitFor('the crash on record', () => {
+  const st = await waitLong('the crash on record', () => {
     const s = readStatus(runtimeFiles(processDir(dir, stack), 'mortal').status);
     return s && s.restarts === 1 ? s : undefined;
   });
@@ -213,7 +205,7 @@ test('with a spare, a new session gets a child started before it was asked for',
       open.push(s.client);
       held.add(s.pid);
     }
-    const spare = await waitFor('the spare child', () => status()?.sessionPids?.find((p) => !held.has(p)));
+    const spare = await waitLong('the spare child', () => status()?.sessionPids?.find((p) => !held.has(p)));
     const fourth = await session(await connector.connect());
     open.push(fourth.client);
     assert.is(fourth.pid, spare, 'the fourth session is served by the spare');
@@ -221,7 +213,7 @@ test('with a spare, a new session gets a child started before it was asked for',
     for (const c of open) await c.close();
     await connector.close?.();
   }
-  await waitFor('every session child to be retired', () => (status()?.sessionPids ?? []).length === 0);
+  await waitLong('every session child to be retired', () => (status()?.sessionPids ?? []).length === 0);
 });
 
 test.after(async () => {

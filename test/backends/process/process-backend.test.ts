@@ -18,13 +18,12 @@ import {
 import { processSocketConnector } from '../../../src/host/process-connector.js';
 import type { Backend, ApplyContext } from '../../../src/backends/backend.js';
 import type { Change, DesiredResource, ObservedResource } from '../../../src/model/resources.js';
-import { commandRuntime } from '../../support/process.js';
+import { commandRuntime, waitFor } from '../../support/process.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const SECRET = `s3cret-${randomBytes(8).toString('hex')}`;
 const stack = `pt${randomBytes(3).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), 'cf-process-'));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pids = new Set<number>();
 let firstSessionPid = 0;
 
@@ -60,16 +59,6 @@ async function connect(socketPath: string): Promise<Client> {
   const client = new Client({ name: 'process-test', version: '0' });
   await client.connect(await processSocketConnector(socketPath).connect());
   return client;
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 function track(o: ObservedResource | undefined): void {
