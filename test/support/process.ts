@@ -1,7 +1,6 @@
 // A process-backend runtime as the planner hands it to the backend, for the tests and benches
 // that drive the backend directly: a command speaking stdio, unrestricted guardrails (the backend
-// enforces none), and only the env and secrets given. And waitFor, the polling wait those tests
-// share for what the supervisor shows only in its files and processes.
+// enforces none), and only the env and secrets given.
 import type { DesiredResource } from '../../src/model/resources.js';
 
 export interface CommandRuntime {
@@ -46,22 +45,4 @@ export function commandRuntime(runtime: string, o: CommandRuntime): DesiredResou
     dependsOn: [],
     diagnostics: [],
   };
-}
-
-/**
- * Polls `fn` until it returns a truthy value and returns that value; the bound only turns a hang
- * into a clear failure (tests wait for the state, not for a time).
- */
-export async function waitFor<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  ms = 10_000,
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

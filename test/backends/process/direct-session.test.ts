@@ -27,7 +27,8 @@ import {
 import { processSocketConnector } from '../../../src/host/process-connector.js';
 import type { ApplyContext } from '../../../src/backends/backend.js';
 import type { DesiredResource, ObservedResource } from '../../../src/model/resources.js';
-import { commandRuntime, waitFor } from '../../support/process.js';
+import { commandRuntime } from '../../support/process.js';
+import { until } from '../../support/wait.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const stack = `pd${randomBytes(3).toString('hex')}`;
@@ -42,8 +43,8 @@ function desired(runtime: string, args: string[]): DesiredResource {
 }
 
 /** The bound only turns a hang into a clear failure. */
-const waitLong = <T>(what: string, fn: () => T | undefined | Promise<T | undefined>): Promise<T> =>
-  waitFor(what, fn, 30_000);
+const waitLong = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> =>
+  until(fn, 30_000, what, 50);
 
 async function start(runtime: string, args: string[]): Promise<{ socketPath: string; direct: boolean }> {
   const out = await backend.apply(backend.plan(desired(runtime, args), undefined), ctx());

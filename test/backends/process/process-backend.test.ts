@@ -18,7 +18,8 @@ import {
 import { processSocketConnector } from '../../../src/host/process-connector.js';
 import type { Backend, ApplyContext } from '../../../src/backends/backend.js';
 import type { Change, DesiredResource, ObservedResource } from '../../../src/model/resources.js';
-import { commandRuntime, waitFor } from '../../support/process.js';
+import { commandRuntime } from '../../support/process.js';
+import { until } from '../../support/wait.js';
 
 const SERVER = resolve('examples/quickstart-server/server.js');
 const SECRET = `s3cret-${randomBytes(8).toString('hex')}`;
@@ -40,6 +41,13 @@ function desired(
     specHash: over.hash ?? 'hash-1',
   });
 }
+
+/** The supervisor's state, polled every 50 ms for at most `ms`. */
+const waitFor = <T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 10_000,
+): Promise<T> => until(fn, ms, what, 50);
 
 const ctx = (): ApplyContext => ({ stack, signal: new AbortController().signal, progress: () => undefined });
 
