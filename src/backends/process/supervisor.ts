@@ -80,6 +80,8 @@ class Supervisor {
   private readonly sessions = new Set<Kid>();
   /** Connections waiting for the warm child to become ready. */
   private readonly waiting: Socket[] = [];
+  /** Connections whose first bytes (plain or direct) have not arrived yet. */
+  private readonly unclassified = new Set<Socket>();
   private state: SupervisorState = 'starting';
   private restarts = 0;
   private failures = 0;
@@ -231,7 +233,7 @@ class Supervisor {
     if (
       this.stopping ||
       this.state === 'failed' ||
-      this.sessions.size + this.waiting.length + this.pendingDirect.size >= MAX_SESSIONS
+      this.sessions.size + this.waiting.length + this.pendingDirect.size + this.unclassified.size >= MAX_SESSIONS
     ) {
       log(
         this.stopping || this.state === 'failed'
@@ -241,7 +243,10 @@ class Supervisor {
       conn.destroy();
       return;
     }
-    // The first bytes tell a direct session (the preamble) from a plain one (JSON-RPC).
+    // The first bytes tell a direct session (the preamble) from a plain one (JSON-RPC). Until
+    // they come, the connection counts against MAX_SESSIONS as a waiting one did.
+    this.unclassified.add(conn);
+    conn.once('close', () => this.unclassified.delete(conn));
     let head = Buffer.alloc(0);
     const preamble = Buffer.from(DIRECT_PREAMBLE);
     const onData = (chunk: Buffer): void => {
@@ -251,6 +256,7 @@ class Supervisor {
       if (direct && head.length < preamble.length) return; // The rest of the preamble is coming.
       conn.off('data', onData);
       conn.pause();
+      this.unclassified.delete(conn);
       if (direct) {
         this.startDirect(conn, head.subarray(preamble.length));
         return;
@@ -461,7 +467,7 @@ class Supervisor {
   private async close(exitCode: number): Promise<void> {
     this.stopping = true;
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    for (const c of this.waiting.splice(0)) c.destroy();
+    for (const c of [...this.waiting.splice(0), ...this.unclassified]) c.destroy();
     for (const done of [...this.pendingDirect.values()]) done();
     // Closing a unix-socket server unlinks its path, which a newer launch now owns: when
     // replaced, the listener is simply abandoned to process exit.

@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -146,6 +146,37 @@ test('the one-shot socket takes one connection, in a private directory that is g
   await client.close();
   data.destroy();
   lifeline.destroy();
+});
+
+test('connections that have sent nothing yet count against the session limit', async () => {
+  const rt = await start('silent', [SERVER]);
+  // A client that connects and says nothing is neither plain nor direct yet: it must still take a
+  // place, or any number of them could be held open.
+  const silent: Socket[] = [];
+  for (let i = 0; i < 16; i++) {
+    const c = connect(rt.socketPath);
+    await once(c, 'connect');
+    silent.push(c);
+  }
+  const extra = connect(rt.socketPath);
+  extra.on('error', () => undefined);
+  const refused = once(extra, 'close');
+  const log = runtimeFiles(processDir(dir, stack), 'silent').log;
+  await waitLong('the refusal in the log', () =>
+    readFileSync(log, 'utf8').includes('refused a connection: 16 sessions already'),
+  );
+  await refused;
+  for (const c of silent) c.destroy();
+  // Their places are given back as they close.
+  const connector = processSocketConnector(rt.socketPath, { direct: true });
+  const back = await waitLong('a session once they left', async () => {
+    try {
+      return await session(await connector.connect());
+    } catch {
+      return undefined; // Refused while the supervisor still counts the closing ones.
+    }
+  });
+  await back.client.close();
 });
 
 test("the session's end stops a child that ignores end of input", async () => {
