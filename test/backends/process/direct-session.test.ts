@@ -148,6 +148,23 @@ test('the one-shot socket takes one connection, in a private directory that is g
   lifeline.destroy();
 });
 
+test('bytes after the preamble, before the answer, end the request with no socket given', async () => {
+  const rt = await start('eager', [SERVER]);
+  const c = connect(rt.socketPath);
+  c.on('error', () => undefined);
+  await once(c, 'connect');
+  let answered = '';
+  c.on('data', (d: Buffer) => (answered += d.toString()));
+  let closed = false;
+  c.once('close', () => (closed = true));
+  // One write: the preamble and a request that must wait for the answer.
+  c.write(`${DIRECT_PREAMBLE}{"jsonrpc":"2.0","id":1,"method":"ping"}\n`);
+  await waitLong('an answer or the close', () => answered !== '' || closed);
+  assert.is(answered, '', 'no one-shot socket path was answered');
+  assert.ok(closed);
+  assert.equal(readStatus(runtimeFiles(processDir(dir, stack), 'eager').status)!.sessionPids, []);
+});
+
 test('connections that have sent nothing yet count against the session limit', async () => {
   const rt = await start('silent', [SERVER]);
   // A client that connects and says nothing is neither plain nor direct yet: it must still take a
