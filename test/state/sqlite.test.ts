@@ -1,11 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openStateStore } from '../../src/state/sqlite.js';
 import { MIGRATIONS, migrate, schemaVersion } from '../../src/state/migrations.js';
 import { applyPlan } from '../../src/apply/engine.js';
@@ -117,87 +115,6 @@ test('approvals: create, list, decide once', () => {
     undefined,
     'a decided approval stays decided',
   );
-  store.close();
-});
-
-function startHolder(path: string, stack: string): Promise<{ child: ChildProcess; pid: number; lines: string[] }> {
-  const script = fileURLToPath(new URL('./lock-holder.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, path, stack], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (d: string) => {
-      for (const l of d.split('\n').filter(Boolean)) {
-        lines.push(l);
-        const m = /^locked (\d+)$/.exec(l);
-        if (m) resolve({ child, pid: Number(m[1]), lines });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`lock holder exited with ${code}: ${lines.join(' | ')}`)));
-  });
-}
-
-test('a second process waits for the lock, fails naming the holder, and gets it after release', async () => {
-  const path = tempDb();
-  const store = openStateStore({ path, lockPollMs: 50 });
-  const holder = await startHolder(path, 'stk');
-  try {
-    const started = Date.now();
-    const busy = await store.acquireLock('stk', 'apply', 400);
-    assert.ok(Date.now() - started >= 350, 'it waited for the timeout');
-    assert.is(busy.ok, false);
-    if (!busy.ok) {
-      assert.is(busy.holder.pid, holder.pid);
-      assert.is(busy.holder.host, hostname());
-      assert.is(busy.holder.operation, 'apply');
-      assert.match(busy.holder.since, /^\d{4}-\d\d-\d\dT/);
-    }
-    // Another stack is not blocked.
-    assert.is((await store.acquireLock('other', 'apply', 0)).ok, true);
-    // Waiting succeeds once the holder releases.
-    const waiting = store.acquireLock('stk', 'apply', 10_000);
-    setTimeout(() => holder.child.stdin!.write('release\n'), 300);
-    const got = await waiting;
-    assert.is(got.ok, true);
-    assert.ok(holder.lines.includes('released'));
-  } finally {
-    holder.child.kill('SIGKILL');
-    store.close();
-  }
-});
-
-test('a lock left by a killed process on this host is taken over and reported; force-unlock removes any', async () => {
-  const path = tempDb();
-  const store = openStateStore({ path, lockPollMs: 50 });
-  const holder = await startHolder(path, 'stk');
-  holder.child.kill('SIGKILL');
-  await new Promise((r) => holder.child.once('exit', r));
-  const r = await store.acquireLock('stk', 'apply', 1000);
-  assert.is(r.ok, true);
-  if (r.ok) assert.is(r.takenOver?.pid, holder.pid);
-  store.releaseLock('stk');
-  // A holder on another host is never taken over; force-unlock removes it.
-  const db = new Database(path);
-  db.prepare('INSERT INTO locks (stack, pid, host, since, operation) VALUES (?, ?, ?, ?, ?)').run(
-    'stk',
-    1,
-    'elsewhere.example',
-    '2026-01-01T00:00:00Z',
-    'apply',
-  );
-  db.close();
-  const busy = await store.acquireLock('stk', 'apply', 0);
-  assert.is(busy.ok, false);
-  assert.equal(store.forceUnlock('stk'), {
-    pid: 1,
-    host: 'elsewhere.example',
-    since: '2026-01-01T00:00:00Z',
-    operation: 'apply',
-  });
-  assert.is((await store.acquireLock('stk', 'apply', 0)).ok, true);
-  assert.is(store.forceUnlock('none'), undefined);
   store.close();
 });
 

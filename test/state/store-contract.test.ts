@@ -264,7 +264,9 @@ function contract(kind: Kind, ready = true): void {
     const store = open(loc);
     const holder = await startHolder(loc, 'stk');
     try {
+      const started = Date.now();
       const busy = await store.acquireLock('stk', 'apply', 400);
+      assert.ok(Date.now() - started >= 350, 'it waited for its timeout before giving up');
       assert.is(busy.ok, false);
       if (!busy.ok) {
         assert.is(busy.holder.pid, holder.pid);
@@ -274,12 +276,13 @@ function contract(kind: Kind, ready = true): void {
       }
       assert.is((await store.acquireLock('other', 'apply', 0)).ok, true, 'another stack is not blocked');
       const waiting = store.acquireLock('stk', 'apply', 30_000);
+      // 'close' comes once the holder has exited and its stdout is read to the end.
+      const closed = new Promise<number | null>((r) => holder.child.once('close', r));
       holder.child.stdin!.write('release\n');
       const got = await waiting;
       assert.is(got.ok, true);
-      // The lock can be ours before the holder's "released" line reaches us: wait for the line.
-      const until = Date.now() + 30_000;
-      while (!holder.lines.includes('released') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      // The lock can be ours before the holder's "released" line reaches us: wait for its end.
+      assert.is(await closed, 0, 'the holder exited after releasing');
       assert.ok(holder.lines.includes('released'), 'the holder released it (we did not take it over)');
       if (got.ok) assert.is(got.takenOver, undefined, 'a released lock is not a take-over');
     } finally {
