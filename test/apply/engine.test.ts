@@ -199,13 +199,23 @@ test('transient failures are retried with a bound; permanent ones fail, skip dep
 test('a per-action timeout fails the action even when the backend ignores the abort', async () => {
   const b = new InMemoryTestBackend();
   const s = await store();
-  b.behaviour.set('runtime.slow', { delayMs: 2000, ignoreAbort: true });
-  b.behaviour.set('runtime.polite', { delayMs: 2000 });
-  const started = Date.now();
-  const { result } = await planAndApply(config(['slow', 'polite']), b, s, { actionTimeoutMs: 100 });
-  assert.ok(Date.now() - started < 1500, 'the engine did not wait for the backend');
-  assert.is(result.exitCode, 1);
-  assert.ok(result.diags.filter((d) => d.code === 'apply.timeout').length === 2);
+  // Both applies last until the test lets go; only the polite one listens to the abort.
+  let letGo = (): void => undefined;
+  const until = new Promise<void>((r) => (letGo = r));
+  // An engine that waited for the backend would return only then: after 60 s, and fail below.
+  const bound = setTimeout(() => letGo(), 60_000);
+  b.behaviour.set('runtime.slow', { until, ignoreAbort: true });
+  b.behaviour.set('runtime.polite', { until });
+  try {
+    const { result } = await planAndApply(config(['slow', 'polite']), b, s, { actionTimeoutMs: 100 });
+    assert.ok(b.inFlight >= 1, 'the engine returned while the slow apply was still running');
+    assert.equal(b.order, [], 'neither apply got past its wait');
+    assert.is(result.exitCode, 1);
+    assert.is(result.diags.filter((d) => d.code === 'apply.timeout').length, 2);
+  } finally {
+    clearTimeout(bound);
+    letGo();
+  }
 });
 
 test('changes needing approval are held (exit 3) unless --approved-by satisfies them; dependents wait', async () => {

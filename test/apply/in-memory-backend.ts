@@ -11,6 +11,8 @@ import type { Change, DesiredResource, ObservedResource } from '../../src/model/
 export interface Behaviour {
   /** ms an apply of this address takes. */
   delayMs?: number;
+  /** An apply of this address lasts until this settles (a backend that hangs until the test lets go). */
+  until?: Promise<void>;
   /** Fail the first N attempts with a retryable error. */
   transientFailures?: number;
   /** Always fail (not retryable). */
@@ -56,9 +58,10 @@ export class InMemoryTestBackend implements Backend {
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      if (b.delayMs) {
+      if (b.delayMs || b.until) {
         await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(resolve, b.delayMs);
+          const t = b.until ? undefined : setTimeout(resolve, b.delayMs);
+          void b.until?.then(resolve);
           if (!b.ignoreAbort)
             ctx.signal.addEventListener(
               'abort',
