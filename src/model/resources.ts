@@ -91,7 +91,6 @@ export type NormalizedSource =
  */
 export const GATEWAY_DEPLOY_ADDRESS = 'gateway.deploy';
 
-/** A runtime's address, as opposed to the deployed gateway's: only runtimes are served, locked, discovered. */
 /**
  * Whether a delete removes the runtime's data volumes: only when the plan says so (`destroy
  * --delete-volumes`) and the delete is not one a watching host runs, which keeps them regardless.
@@ -100,6 +99,7 @@ export function deletesVolumes(change: Pick<Change, 'deleteVolumes' | 'keepVolum
   return change.deleteVolumes === true && change.keepVolumes !== true;
 }
 
+/** A runtime's address, as opposed to the deployed gateway's: only runtimes are served, locked, discovered. */
 export function isRuntimeAddress(address: string): boolean {
   return address.startsWith('runtime.');
 }

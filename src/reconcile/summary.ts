@@ -3,7 +3,7 @@
 // approval. Verbs add their own hints after these lines; they never count again.
 
 import type { ApplyResult } from '../apply/engine.js';
-import type { Plan } from '../model/resources.js';
+import { deletesVolumes, type Plan } from '../model/resources.js';
 
 export interface SummaryInput {
   /** The plan applied: names the data volumes its deletes kept. */
@@ -37,10 +37,11 @@ export function summaryLines(input: SummaryInput): string[] {
       `Apply complete! Resources: ${tally.created} created, ${tally.updated} updated, ${replaced}${tally.deleted} destroyed.`,
     );
   }
-  // Deletes keep their data volumes unless the plan said otherwise (destroy --delete-volumes).
+  // Deletes keep their data volumes unless the plan said otherwise (destroy --delete-volumes),
+  // and always under a watching host.
   const deleted = new Set(results.filter((r) => r.status === 'deleted').map((r) => r.address));
   const kept = (input.plan?.changes ?? []).flatMap((c) =>
-    c.action === 'delete' && !c.deleteVolumes && deleted.has(c.address) ? (c.observed?.volumes ?? []) : [],
+    c.action === 'delete' && !deletesVolumes(c) && deleted.has(c.address) ? (c.observed?.volumes ?? []) : [],
   );
   if (kept.length)
     lines.push(

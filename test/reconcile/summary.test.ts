@@ -63,4 +63,28 @@ test('no changes: one line, per verb', () => {
   );
 });
 
+test('deleted runtimes name the data volumes they kept: not after destroy --delete-volumes, always under a host', () => {
+  const tally = tallyOutcomes([{ action: 'delete', status: 'deleted' }]);
+  const lines = (flags: { deleteVolumes?: boolean; keepVolumes?: boolean }): string[] =>
+    summaryLines({
+      plan: {
+        changes: [{ address: 'runtime.db', action: 'delete', observed: { volumes: ['cf-db-data'] }, ...flags }],
+      } as never,
+      result: {
+        tally,
+        held: [],
+        exitCode: 0,
+        results: [{ address: 'runtime.db', status: 'deleted' }] as never,
+        diags: [],
+      },
+      destroy: true,
+      changed: true,
+    });
+  const kept = 'Kept 1 data volume(s): cf-db-data\n  `contextforge destroy --delete-volumes` removes them.';
+  assert.equal(lines({}), ['Destroy complete! Resources: 1 destroyed.', kept]);
+  assert.equal(lines({ deleteVolumes: true }), ['Destroy complete! Resources: 1 destroyed.']);
+  // A watching host keeps them even where the plan said to delete them, and says so.
+  assert.equal(lines({ deleteVolumes: true, keepVolumes: true }), ['Destroy complete! Resources: 1 destroyed.', kept]);
+});
+
 test.run();
