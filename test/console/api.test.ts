@@ -213,7 +213,7 @@ test('deploy-snippet: valid YAML, diagnostics for a bad one, and (admin) a commi
 });
 
 test('/metrics gains per-runtime status gauges', async () => {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   let text = '';
   // A scrape serves the last snapshot and starts a refresh when it is stale: the next has it.
   while (Date.now() < deadline) {
@@ -238,7 +238,7 @@ test('the event stream sends new audit events and log lines follow over SSE', as
   const reader = r.body!.getReader();
   let text = '';
   const until = async (re: RegExp): Promise<RegExpMatchArray> => {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const m = text.match(re);
       if (m) return m;

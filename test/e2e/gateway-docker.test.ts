@@ -196,7 +196,7 @@ async function killAndRepair(victim: RuntimeName): Promise<void> {
   assert.ok(id, `container of ${victim} found by its labels`);
   await docker().getContainer(id).kill();
   // The kill is sent at once; wait (bounded) until the daemon reports the container stopped.
-  for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+  for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
     if (!(await docker().getContainer(id).inspect()).State.Running) break;
   }
   assert.not.ok((await docker().getContainer(id).inspect()).State.Running, `${victim} container stopped`);

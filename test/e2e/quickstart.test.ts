@@ -101,7 +101,7 @@ test('a valid edit is applied live and the gateway follows it', async () => {
   assert.match(up!.stdout(), 'runtime.quickstart: Replacement complete');
   assert.match(up!.stdout(), 'replace:env-changed');
   // The replaced server is reached again through the same client session, without reconnecting.
-  const until = Date.now() + 15_000;
+  const until = Date.now() + 60_000;
   let greeting = '';
   while (Date.now() < until) {
     try {
@@ -130,7 +130,7 @@ test('adding a runtime: the connected client gets tools/list_changed and sees th
   writeFileSync(configFile, withSecond);
   await up!.waitFor(new RegExp(`(Apply complete![^]*){${applies + 1}}`), 30_000);
   assert.match(up!.stdout(), 'runtime.second: Creation complete');
-  const until = Date.now() + 15_000;
+  const until = Date.now() + 60_000;
   while (
     (changed === 0 || !(await client!.listTools()).tools.some((t) => t.name === 'second__echo')) &&
     Date.now() < until

@@ -14,6 +14,7 @@ import { openStateStore } from '../../src/state/sqlite.js';
 import type { RuntimeRecord } from '../../src/state/store.js';
 import type { LoadedConfig } from '../../src/config/model.js';
 import type { UpstreamSpec } from '../../src/gateway/index.js';
+import { until } from '../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cf-host-'));
 
@@ -157,14 +158,14 @@ test('the follower notices a commit from another connection and refresh() forces
     await follower.refresh();
     assert.equal(seen, [[]]);
     writer.putRuntime(rec('web', { endpoint: { transport: 'streamable-http', url: 'http://127.0.0.1:1/mcp' } }));
-    const until = Date.now() + 5000;
-    while (seen.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    // The follower's own 50 ms poll must notice the other connection's commit (no refresh here).
+    await until(() => seen.length >= 2, 60_000, 'the follower to apply the new runtime', 20);
     assert.equal(seen, [[], ['web']]);
     await follower.refresh();
     assert.is(seen.length, 2, 'an unchanged upstream set is not re-applied');
     writer.deleteRuntime('s', 'runtime.web');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(seen[seen.length - 1], []);
+    await until(() => seen.length >= 3, 60_000, 'the follower to apply the removal', 20);
+    assert.equal(seen, [[], ['web'], []]);
   } finally {
     follower.stop();
     reader.close();

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EVERYTHING_IMAGE } from '../support/images.js';
 import { testStateYaml } from '../support/stores.js';
+import { MIN_BOUND_MS } from '../support/wait.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // tsx's loader by absolute URL, since `--import tsx` resolves against the working directory.
@@ -73,6 +74,7 @@ export function startCli(args: string[], options: CliOptions = {}): Child {
     mark: () => all.length,
     all: () => all,
     waitFor(pattern: RegExp, timeoutMs = 120_000, from = 0): Promise<string> {
+      const bound = Math.max(timeoutMs, MIN_BOUND_MS);
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const m = pattern.exec(all.slice(from));
@@ -86,8 +88,8 @@ export function startCli(args: string[], options: CliOptions = {}): Child {
         };
         const timer = setTimeout(() => {
           finish();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${all.slice(-4000)}`));
-        }, timeoutMs);
+          reject(new Error(`timed out after ${bound} ms waiting for ${pattern}:\n${all.slice(-4000)}`));
+        }, bound);
         const finish = (): void => {
           clearTimeout(timer);
           waiters.delete(check);
