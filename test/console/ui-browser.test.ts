@@ -13,6 +13,7 @@ import { parse, parseDocument, type YAMLSeq } from 'yaml';
 import { requireBuild, REPO, runCliSync } from '../cli/up-support.js';
 import { skip } from '../support/skip.js';
 import { api, serveStack, type ServedStack } from './support.js';
+import { MIN_BOUND_MS } from '../support/wait.js';
 
 requireBuild();
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -33,6 +34,8 @@ test.after(async () => {
 
 async function signIn(token: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
+  // Playwright's default 30 s per action is a speed bound on a loaded runner.
+  page.setDefaultTimeout(MIN_BOUND_MS);
   await page.goto(`${s.base}/ui`);
   await page.getByLabel('Token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -43,6 +46,8 @@ async function signIn(token: string): Promise<Page> {
 test('no token: /ui shows a sign-in page and the API answers 401', async () => {
   if (!CHROMIUM) return skip('chromium is not installed (.ci/run installs it)');
   const page = await browser.newPage();
+  // Playwright's default 30 s per action is a speed bound on a loaded runner.
+  page.setDefaultTimeout(MIN_BOUND_MS);
   await page.goto(`${s.base}/ui`);
   await page.getByLabel('Token').waitFor();
   assert.is(await page.getByRole('navigation', { name: 'Console pages' }).isVisible(), false);

@@ -14,6 +14,7 @@ import { ensureFixtureImages, EVERYTHING_IMAGE } from '../support/images.js';
 import { skip } from '../support/skip.js';
 import { REPO, requireBuild, runCliSync } from '../cli/up-support.js';
 import { serveStack, type ServedStack } from '../console/support.js';
+import { MIN_BOUND_MS } from '../support/wait.js';
 
 requireBuild();
 const haveDocker = await requireDocker('the console on a Docker stack');
@@ -51,6 +52,8 @@ test('runtimes page follows a killed container and its repair; detail shows logs
   });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   const page: Page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
+  // Playwright's default 30 s per action is a speed bound on a loaded runner.
+  page.setDefaultTimeout(MIN_BOUND_MS);
   await page.goto(`${s.base}/ui`);
   await page.getByLabel('Token').fill(s.tokens.victor);
   await page.getByRole('button', { name: 'Sign in' }).click();
