@@ -118,6 +118,34 @@ test('approvals: create, list, decide once', () => {
   store.close();
 });
 
+test('a lock held on another host is never taken over, even with a pid that is dead here; force-unlock removes it', async () => {
+  // SQLite only: a holder on this host whose pid is gone is taken over (the store contract's
+  // kill -9 case); one on another host cannot be checked from here. PostgreSQL needs no such
+  // rule: its lock ends with the holder's connection.
+  const path = tempDb();
+  const store = openStateStore({ path, lockPollMs: 50 });
+  const db = new Database(path);
+  db.prepare('INSERT INTO locks (stack, pid, host, since, operation) VALUES (?, ?, ?, ?, ?)').run(
+    'stk',
+    999_999_999,
+    'elsewhere.example',
+    '2026-01-01T00:00:00Z',
+    'apply',
+  );
+  db.close();
+  const busy = await store.acquireLock('stk', 'apply', 0);
+  assert.is(busy.ok, false);
+  if (!busy.ok) assert.is(busy.holder.host, 'elsewhere.example');
+  assert.equal(store.forceUnlock('stk'), {
+    pid: 999_999_999,
+    host: 'elsewhere.example',
+    since: '2026-01-01T00:00:00Z',
+    operation: 'apply',
+  });
+  assert.is((await store.acquireLock('stk', 'apply', 0)).ok, true);
+  store.close();
+});
+
 test('applying a plan with secrets never writes a secret value to the database files', async () => {
   const path = tempDb();
   const store = openStateStore({ path, redact: (t) => t.split(TEST_SECRET).join('(sensitive)') });
