@@ -670,25 +670,24 @@ async function pages<R extends { nextCursor?: string }, T>(
   return out;
 }
 
+/** Whether e or an error it wraps (cause, AggregateError's errors; five levels) satisfies test. */
+function inErrorChain(e: unknown, test: (err: Error & { code?: unknown }) => boolean, depth = 0): boolean {
+  if (!(e instanceof Error) || depth > 5) return false;
+  if (test(e)) return true;
+  const nested = e as Error & { cause?: unknown; errors?: unknown };
+  if (inErrorChain(nested.cause, test, depth + 1)) return true;
+  return Array.isArray(nested.errors) && nested.errors.some((x) => inErrorChain(x, test, depth + 1));
+}
+
 /**
  * A refused connection: nothing was sent to a server, so the request can go elsewhere. Anything
  * else (a reset, a closed socket, a timeout) may have reached the server and is never retried.
  */
-function refused(e: unknown, depth = 0): boolean {
-  if (!(e instanceof Error) || depth > 5) return false;
-  if ((e as Error & { code?: unknown }).code === 'ECONNREFUSED') return true;
-  const nested = e as Error & { cause?: unknown; errors?: unknown };
-  if (refused(nested.cause, depth + 1)) return true;
-  return Array.isArray(nested.errors) && nested.errors.some((x) => refused(x, depth + 1));
-}
+const refused = (e: unknown): boolean => inErrorChain(e, (x) => x.code === 'ECONNREFUSED');
 
 /** A socket closed or reset by the other side before an answer (undici's SocketError, ECONNRESET). */
-function socketClosed(e: unknown, depth = 0): boolean {
-  if (!(e instanceof Error) || depth > 5) return false;
-  const code = (e as Error & { code?: unknown }).code;
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || /other side closed/.test(e.message)) return true;
-  return socketClosed((e as Error & { cause?: unknown }).cause, depth + 1);
-}
+const socketClosed = (e: unknown): boolean =>
+  inErrorChain(e, (x) => x.code === 'UND_ERR_SOCKET' || x.code === 'ECONNRESET' || /other side closed/.test(x.message));
 
 /** Errors that say the link is gone (HTTP failure, refused socket, closed transport). */
 function isConnectionError(e: unknown): boolean {
