@@ -6,9 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, parseStateLocation, type OpenedStore } from '../../src/state/open.js';
 import { applyPlan } from '../../src/apply/engine.js';
@@ -48,12 +48,15 @@ const sqliteKind: Kind = {
     }
   },
   dump: async (loc) => {
+    // The files' own bytes too (the database, and its WAL and shared-memory files while they
+    // exist): a value deleted or overwritten in a table can still sit in a page or the WAL.
+    const files = readdirSync(dirname(loc)).map((f) => readFileSync(join(dirname(loc), f)).toString('latin1'));
     const db = new Database(loc);
     try {
       const tables = (
         db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
       ).map((t) => t.name);
-      return tables.map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all())).join('\n');
+      return [...tables.map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all())), ...files].join('\n');
     } finally {
       db.close();
     }
