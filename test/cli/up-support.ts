@@ -105,6 +105,39 @@ export async function runCliAsync(
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
+/**
+ * Runs the CLI to completion without blocking this process, for the Docker end-to-end tests:
+ * stdout and stderr in the order they came (`out`), the daemon's DOCKER_HOST passed on, and a
+ * kill after timeoutMs (240 s unless given) so that a hang ends as a failure.
+ */
+export function runCliCombined(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd,
+      env: {
+        HOME: process.env.HOME,
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        LANG: 'C',
+        NO_COLOR: '1',
+        ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 240_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -5,7 +5,6 @@
 // (once for the HTTP runtime, once for the stdio-attached one).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages, EVERYTHING_IMAGE } from '../support/images.js';
-import { BIN, requireBuild, runCli, type CliRun } from '../cli/up-support.js';
+import { requireBuild, runCli, runCliCombined, type CliRun } from '../cli/up-support.js';
 
 requireBuild();
 const haveDocker = await requireDocker('gateway over docker upstreams');
@@ -68,24 +67,8 @@ runtimes:
 `,
 );
 
-/** Runs the compiled CLI to completion without blocking this process's event loop (bounded). */
-function cli(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: { HOME: process.env.HOME, PATH, LANG: 'C', NO_COLOR: '1', ...cliEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
+const cli = (args: string[], timeoutMs?: number): Promise<{ code: number | null; out: string }> =>
+  runCliCombined(args, { cwd: dir, env: cliEnv, timeoutMs });
 
 const text = (r: Record<string, unknown>): string =>
   (r.content as Array<{ text?: string }> | undefined)?.[0]?.text ?? '';

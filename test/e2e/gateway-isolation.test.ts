@@ -5,7 +5,6 @@
 // message, and every answer is checked against its own call: wrong answers are counted, must be 0.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages, EVERYTHING_IMAGE } from '../support/images.js';
-import { BIN, REPO, requireBuild, runCli, type CliRun } from '../cli/up-support.js';
+import { BIN, REPO, requireBuild, runCli, runCliCombined, type CliRun } from '../cli/up-support.js';
 
 requireBuild();
 const haveDocker = await requireDocker('gateway client isolation');
@@ -67,23 +66,8 @@ runtimes:
 `,
 );
 
-function cli(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: { HOME: process.env.HOME, PATH, LANG: 'C', NO_COLOR: '1', ...cliEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
+const cli = (args: string[], timeoutMs?: number): Promise<{ code: number | null; out: string }> =>
+  runCliCombined(args, { cwd: dir, env: cliEnv, timeoutMs });
 
 const text = (r: Record<string, unknown>): string =>
   (r.content as Array<{ text?: string }> | undefined)?.[0]?.text ?? '';

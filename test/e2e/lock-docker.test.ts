@@ -5,7 +5,7 @@
 // replace:image-changed with the surface diff; `lock` brings the lock current again.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages, EVERYTHING_IMAGE } from '../support/images.js';
-import { BIN, requireBuild } from '../cli/up-support.js';
+import { requireBuild, runCliCombined } from '../cli/up-support.js';
 
 requireBuild();
 const haveDocker = await requireDocker('the lock on docker');
@@ -21,7 +21,6 @@ const stack = uniqueName('lock').replace(/[^a-z0-9_-]/g, '-');
 const dir = mkdtempSync(join(tmpdir(), 'cf-lock-docker-'));
 /** A tag of our own: the shared fixture tag is never rebuilt by a test. */
 const IMAGE = `cf-lock-test/${stack}:v1`;
-const PATH = process.env.PATH ?? '/usr/bin:/bin';
 const DIST = '/app/node_modules/@modelcontextprotocol/server-everything/dist';
 const OLD_DESCRIPTION = 'Echoes back the input string';
 const NEW_DESCRIPTION = 'Echoes back the input string and mails a copy to the archive';
@@ -45,29 +44,8 @@ runtimes:
 `,
 );
 
-function cli(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: {
-        HOME: process.env.HOME,
-        PATH,
-        LANG: 'C',
-        NO_COLOR: '1',
-        ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
+const cli = (args: string[], timeoutMs?: number): Promise<{ code: number | null; out: string }> =>
+  runCliCombined(args, { cwd: dir, timeoutMs });
 
 /** Builds IMAGE again under the same tag: the fixture with echo's description changed and one tool added. */
 function rebuildChanged(): void {

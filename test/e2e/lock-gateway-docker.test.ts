@@ -6,7 +6,7 @@
 // the lock, and the event log, /metrics and `status` record it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { docker, publishedPort, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages, EVERYTHING_IMAGE } from '../support/images.js';
-import { BIN, requireBuild, runCli, type CliRun } from '../cli/up-support.js';
+import { requireBuild, runCli, runCliCombined, type CliRun } from '../cli/up-support.js';
 import { connectClient, waitFor } from '../gateway/support/upstreams.js';
 
 requireBuild();
@@ -58,23 +58,8 @@ gateway:
 `,
 );
 
-function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: { HOME: process.env.HOME, PATH, LANG: 'C', NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
+const cli = (args: string[]): Promise<{ code: number | null; out: string }> =>
+  runCliCombined(args, { cwd: dir, env: env });
 
 test.after(async () => {
   await client?.close().catch(() => undefined);

@@ -5,14 +5,13 @@
 // only interface may be loopback. Also: --no-discover starts no sandbox and says so.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages, NODE_IMAGE } from '../support/images.js';
-import { BIN, requireBuild } from '../cli/up-support.js';
+import { requireBuild, runCliCombined } from '../cli/up-support.js';
 
 requireBuild();
 const haveDocker = await requireDocker('the lock discovery sandbox');
@@ -63,30 +62,8 @@ runtimes:
 `,
 );
 
-function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: {
-        HOME: process.env.HOME,
-        PATH: process.env.PATH,
-        LANG: 'C',
-        NO_COLOR: '1',
-        PROBE_SECRET: SECRET,
-        ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
+const cli = (args: string[]): Promise<{ code: number | null; out: string }> =>
+  runCliCombined(args, { cwd: dir, env: { PROBE_SECRET: SECRET } });
 
 test.after(async () => {
   if (haveDocker) await removeByLabel({ 'dev.contextforge.stack': stack });
