@@ -20,7 +20,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { openStore } from '../../src/state/open.js';
 import { startRegistry, type FakeRegistry } from '../support/registry-server.js';
-import { runCli, startCli, until, type Child } from '../watch/support.js';
+import { runCli, startCli, until, type Child, gatewayUrl } from '../watch/support.js';
 
 const SLUG = 'io-test-hosted';
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}`;
@@ -146,9 +146,7 @@ test.after(async () => {
 test('pin: false under up: a changed registry entry is synced and reconciled; the gateway serves the new server', async () => {
   const { dir, file, reg } = await stack('live', 'live');
   const up = start(['up', '--port', '0', '--interval', '1h', '-f', file]);
-  const gateway = /Gateway listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(
-    await up.waitFor(/Gateway listening on http:\/\/127\.0\.0\.1:\d+\/mcp/, 180_000),
-  )![1];
+  const gateway = await gatewayUrl(up, 180_000);
   await up.waitFor(/Watching .* for changes/, 60_000);
   const before = await tools(gateway);
   assert.ok(before.names.includes('hosted__alpha'), before.names.join(', '));
@@ -205,9 +203,7 @@ test('pinned under up: an upstream change is reported once; copy, lock and serve
   assert.match(lockBefore, /io-test-hosted/);
 
   const up = start(['up', '--port', '0', '--interval', '1h', '-f', file]);
-  const gateway = /Gateway listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(
-    await up.waitFor(/Gateway listening on http:\/\/127\.0\.0\.1:\d+\/mcp/, 180_000),
-  )![1];
+  const gateway = await gatewayUrl(up, 180_000);
   await up.waitFor(/Watching .* for changes/, 60_000);
 
   const mark = up.mark();

@@ -6,15 +6,14 @@
 // stopped sidecar makes `status` report the endpoint unreachable instead of "in sync".
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages, EVERYTHING_IMAGE } from '../support/images.js';
-import { runCli, startCli, type Child } from '../watch/support.js';
+import { runCli, startCli, type Child, connectWithStoredToken, gatewayUrl } from '../watch/support.js';
 import { startCountingProxy, type CountingProxy } from '../watch/counting-proxy.js';
 
 const STACK = uniqueName('cfedge');
@@ -129,15 +128,7 @@ test('a half-created, a disconnected and a stopped edge sidecar are drift; apply
   await driftRepaired('SIGKILL at creating edge sidecar', /edge sidecar not attached to .*-inner-internal/);
 
   serve = startCli(['serve', '-f', file, '--port', '0']);
-  const url = (await serve.waitFor(/Gateway listening on http:\/\/127\.0\.0\.1:\d+\/mcp/, 120_000)).replace(
-    'Gateway listening on ',
-    '',
-  );
-  const token = readFileSync(join(dir, '.contextforge', 'gateway.token'), 'utf8').trim();
-  client = new Client({ name: 'edge-drift', version: '0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
-  );
+  client = await connectWithStoredToken(await gatewayUrl(serve), dir, 'edge-drift');
   assert.is(await echoThrough(), 'Echo: through the edge');
 
   // 2. The sidecar disconnected from the internal network by hand.

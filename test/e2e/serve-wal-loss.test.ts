@@ -8,12 +8,11 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages } from '../support/images.js';
-import { runCli, stackYaml, startCli, type Child } from '../watch/support.js';
+import { runCli, stackYaml, startCli, type Child, connectWithStoredToken, gatewayUrl } from '../watch/support.js';
 
 const STACK = uniqueName('cfwal');
 const dir = mkdtempSync(join(tmpdir(), 'cf-wal-'));
@@ -71,15 +70,9 @@ test('serve re-opens the state store after its -wal file is deleted and follows 
   const first = await runCli(['apply', '-f', file, '--auto-approve']);
   assert.is(first.code, 0, first.out + first.err);
   serve = startCli(['serve', '-f', file, '--port', '0']);
-  const url = (await serve.waitFor(/Gateway listening on http:\/\/127\.0\.0\.1:\d+\/mcp/, 120_000)).replace(
-    'Gateway listening on ',
-    '',
-  );
+  const url = await gatewayUrl(serve);
+  client = await connectWithStoredToken(url, dir, 'wal-loss');
   const token = readFileSync(join(dir, '.contextforge', 'gateway.token'), 'utf8').trim();
-  client = new Client({ name: 'wal-loss', version: '0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
-  );
   await greetingThrough('one');
 
   assert.ok(existsSync(wal), 'serve keeps the database in WAL mode');

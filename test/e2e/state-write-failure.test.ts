@@ -9,15 +9,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { docker, publishedPort, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages } from '../support/images.js';
-import { runCli, stackYaml, startCli, type Child } from '../watch/support.js';
+import { runCli, stackYaml, startCli, type Child, connectWithStoredToken, gatewayUrl } from '../watch/support.js';
 
 const STACK = uniqueName('cfstw');
 const dir = mkdtempSync(join(tmpdir(), 'cf-state-write-'));
@@ -100,15 +99,7 @@ test('a blocked state write fails the apply; plan shows the real endpoints; the 
   assert.is(first.code, 0, first.out + first.err);
 
   serve = startCli(['serve', '-f', file, '--port', '0']);
-  const url = (await serve.waitFor(/Gateway listening on http:\/\/127\.0\.0\.1:\d+\/mcp/, 120_000)).replace(
-    'Gateway listening on ',
-    '',
-  );
-  const token = readFileSync(join(dir, '.contextforge', 'gateway.token'), 'utf8').trim();
-  client = new Client({ name: 'state-write', version: '0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
-  );
+  client = await connectWithStoredToken(await gatewayUrl(serve), dir, 'state-write');
   for (const n of NAMES) assert.is(await echoThrough(n), `Echo: ${n}`);
 
   const oldPorts = new Map<string, number>();

@@ -17,7 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages } from '../support/images.js';
-import { runCli, stackYaml, startCli, until, type Child } from '../watch/support.js';
+import { runCli, stackYaml, startCli, until, type Child, gatewayUrl } from '../watch/support.js';
 
 const STACK = uniqueName('cfupapr');
 const dir = mkdtempSync(join(tmpdir(), 'cf-up-approvals-'));
@@ -91,9 +91,7 @@ test('up: a held change becomes a request and a webhook; approve → up applies 
   up = startCli(['up', '-f', file, '--port', '0'], { cwd: dir, env: { CONTEXTFORGE_GATEWAY_TOKEN: token } });
   const held = await up.waitFor(/runtime\.risky: needs approval \([^)]*\); pending request apr-[0-9a-f]{8}/, 240_000);
   const id = /apr-[0-9a-f]{8}/.exec(held)![0];
-  const url = /Gateway listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(
-    await up.waitFor(/Gateway listening on http:\/\/127\.0\.0\.1:\d+\/mcp/, 120_000),
-  )![1]!;
+  const url = await gatewayUrl(up);
   await up.waitFor(/Watching .* for changes/, 60_000);
   assert.ok(await running('plain'), 'the runtime that needs no approval was applied');
   assert.not.ok(await running('risky'), 'the approval-gated runtime was held');

@@ -15,7 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { docker, removeByLabel, requireDocker, uniqueName } from '../support/docker.js';
 import { skip } from '../support/skip.js';
 import { ensureFixtureImages } from '../support/images.js';
-import { stackYaml, startCli, type Child } from '../watch/support.js';
+import { stackYaml, startCli, type Child, gatewayUrl } from '../watch/support.js';
 
 const STACK = uniqueName('cfupdel');
 const dir = mkdtempSync(join(tmpdir(), 'cf-up-delete-'));
@@ -57,8 +57,7 @@ test('deleted, recreated, replaced by a directory and back, saved atomically: ea
   if (!dockerOk) return skip('the Docker daemon does not answer');
   writeFileSync(file, version('v0'));
   up = startCli(['up', '-f', file, '--port', '0'], { cwd: dir, env: { CONTEXTFORGE_GATEWAY_TOKEN: token } });
-  const listening = await up.waitFor(/Gateway listening on http:\/\/127\.0\.0\.1:\d+\/mcp/, 240_000);
-  const url = listening.slice('Gateway listening on '.length);
+  const url = await gatewayUrl(up, 240_000);
   await up.waitFor(/Watching .* for changes/, 60_000);
   assert.is(await runningVersion(), 'v0');
   assert.is(applies(up.all()), 1, up.all());

@@ -2,6 +2,10 @@
 // process (as users run it), wait for lines in a long-running child's output, and write stack
 // configs that use the locally built fixture image.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EVERYTHING_IMAGE } from '../support/images.js';
 import { testStateYaml } from '../support/stores.js';
@@ -166,6 +170,22 @@ export function stackYaml(def: StackDef): string {
     if (r.env) lines.push(`    env: ${JSON.stringify(r.env)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The gateway's /mcp URL, from the listening line of a `serve` or `up` child. */
+export async function gatewayUrl(child: Child, timeoutMs = 120_000): Promise<string> {
+  const line = await child.waitFor(/Gateway listening on http:\/\/127\.0\.0\.1:\d+\/mcp/, timeoutMs);
+  return line.slice('Gateway listening on '.length);
+}
+
+/** An SDK client connected to the gateway at url with the token it wrote under dir/.contextforge/. */
+export async function connectWithStoredToken(url: string, dir: string, name: string): Promise<Client> {
+  const token = readFileSync(join(dir, '.contextforge', 'gateway.token'), 'utf8').trim();
+  const client = new Client({ name, version: '0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+  );
+  return client;
 }
 
 export { sleep, until } from '../support/wait.js';
