@@ -32,6 +32,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { DIRECT_PREAMBLE, type StatusFile, type SupervisorSpec, type SupervisorState } from './files.js';
 import { relay } from './relay.js';
 
+/** DIRECT_PREAMBLE as the bytes a connection's first data is compared with. */
+const PREAMBLE = Buffer.from(DIRECT_PREAMBLE);
+
 /** How long a direct session's client has to connect to its one-shot socket. */
 const DIRECT_CONNECT_MS = 10_000;
 
@@ -248,17 +251,16 @@ class Supervisor {
     this.unclassified.add(conn);
     conn.once('close', () => this.unclassified.delete(conn));
     let head = Buffer.alloc(0);
-    const preamble = Buffer.from(DIRECT_PREAMBLE);
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
-      const n = Math.min(head.length, preamble.length);
-      const direct = head.subarray(0, n).equals(preamble.subarray(0, n));
-      if (direct && head.length < preamble.length) return; // The rest of the preamble is coming.
+      const n = Math.min(head.length, PREAMBLE.length);
+      const direct = head.subarray(0, n).equals(PREAMBLE.subarray(0, n));
+      if (direct && head.length < PREAMBLE.length) return; // The rest of the preamble is coming.
       conn.off('data', onData);
       conn.pause();
       this.unclassified.delete(conn);
       if (direct) {
-        this.startDirect(conn, head.subarray(preamble.length));
+        this.startDirect(conn, head.subarray(PREAMBLE.length));
         return;
       }
       // Until a child takes it, the connection stays paused: whatever the client sends waits.
