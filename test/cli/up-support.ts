@@ -42,6 +42,8 @@ export interface CliRun {
   child: ChildProcess;
   stdout: () => string;
   stderr: () => string;
+  /** stdout and stderr together, in the order they came. */
+  all: () => string;
   /** Resolves with the first match of re in stdout+stderr after `from` characters. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
@@ -52,13 +54,23 @@ export function runCli(args: string[], opts: { cwd: string; path: string; env?: 
   const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  let all = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    const t = c.toString('utf8');
+    out += t;
+    all += t;
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    const t = c.toString('utf8');
+    err += t;
+    all += t;
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return {
     child,
     stdout: () => out,
     stderr: () => err,
+    all: () => all,
     exited,
     async waitFor(re: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
       const until = Date.now() + timeoutMs;
@@ -110,32 +122,20 @@ export async function runCliAsync(
  * stdout and stderr in the order they came (`out`), the daemon's DOCKER_HOST passed on, and a
  * kill after timeoutMs (240 s unless given) so that a hang ends as a failure.
  */
-export function runCliCombined(
+export async function runCliCombined(
   args: string[],
   opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
 ): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd,
-      env: {
-        HOME: process.env.HOME,
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        LANG: 'C',
-        NO_COLOR: '1',
-        ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
-        ...opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 240_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
+  const run = runCli(args, {
+    cwd: opts.cwd,
+    path: process.env.PATH ?? '/usr/bin:/bin',
+    env: { ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}), ...opts.env },
   });
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), opts.timeoutMs ?? 240_000);
+  // 'close', not 'exit': all of its output has been read by then.
+  const code = await new Promise<number | null>((resolve) => run.child.once('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, out: run.all() };
 }
 
 function alive(pid: number): boolean {
