@@ -3,6 +3,10 @@
 // supervisor's next warm child waits until the first one has answered, so the install runs once
 // (two installs at the same time raced each other and failed the start). The slow install is a
 // real `sleep 60` in a real shell script; the test waits for the apply to exit, not for a time.
+// The plan's tool-surface discovery also runs the command, with an empty environment: the script
+// installs only with the runtime's SLOW_INSTALL set, so that run neither installs nor counts
+// (a 60 s install there raced the discovery's own 60 s timeout, and when the timeout won, the
+// install was cut short and apply ran a second one).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -23,7 +27,7 @@ writeFileSync(
   [
     '#!/bin/sh',
     '# First run: a 60 s "install" (a real slow command); later runs find it done and start at once.',
-    `if [ ! -f '${dir}/installed' ]; then`,
+    `if [ -n "$SLOW_INSTALL" ] && [ ! -f '${dir}/installed' ]; then`,
     `  echo "install $$" >> '${installs}'`,
     '  sleep 60',
     `  touch '${dir}/installed'`,
@@ -51,6 +55,7 @@ writeFileSync(
     '  - name: slow',
     '    catalog: slow',
     '    backend: host',
+    '    env: { SLOW_INSTALL: "1" }',
     '',
   ].join('\n'),
 );
